@@ -1,0 +1,26 @@
+// The `interstice` command.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/exit_codes.h"
+#include "cli/wasm_run_command.h"
+#include "engine/engine.h"
+
+int main(int argc, char** argv) {
+  using namespace interstice::cli;
+  CLI::App app{"Interstice: a node for sandboxed WebAssembly modules", "interstice"};
+  app.set_version_flag("--version", fmt::format("interstice 0.1.0 (wasmtime {})",
+                                                interstice::engine::wasmtime_version()));
+  app.require_subcommand(1);
+  int exit_code = kExitOk;
+  CLI::App* wasm = app.add_subcommand("wasm", "Work with single WebAssembly modules");
+  wasm->require_subcommand(1);
+  add_wasm_run_command(*wasm, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  return exit_code;
+}

@@ -1,0 +1,249 @@
+#include "engine/instance.h"
+
+#include <fmt/format.h>
+
+#include <bit>
+
+#include "engine/engine.h"
+#include "engine/linker.h"
+#include "engine/module.h"
+#include "engine/wasmtime_support.h"
+
+namespace interstice::engine {
+
+static_assert(sizeof(FunctionHandle) == sizeof(wasmtime_func_t));
+
+struct Instance::Handles {
+  wasmtime_instance_t instance{};
+  std::optional<wasmtime_memory_t> memory;
+};
+
+namespace {
+
+FunctionHandle handle_from(const wasmtime_func_t& func) {
+  return std::bit_cast<FunctionHandle>(func);
+}
+
+wasmtime_func_t func_from(const FunctionHandle& handle) {
+  return std::bit_cast<wasmtime_func_t>(handle);
+}
+
+std::optional<Value> value_from(const wasmtime_val_t& val) {
+  switch (val.kind) {
+    case WASMTIME_I32: return Value::i32(val.of.i32);
+    case WASMTIME_I64: return Value::i64(val.of.i64);
+    case WASMTIME_F32: return Value::f32(val.of.f32);
+    case WASMTIME_F64: return Value::f64(val.of.f64);
+    default: return std::nullopt;
+  }
+}
+
+wasmtime_val_t val_from(const Value& value) {
+  wasmtime_val_t val{};
+  switch (value.type()) {
+    case ValueType::I32: val.kind = WASMTIME_I32; val.of.i32 = std::get<int32_t>(value.v); break;
+    case ValueType::I64: val.kind = WASMTIME_I64; val.of.i64 = std::get<int64_t>(value.v); break;
+    case ValueType::F32: val.kind = WASMTIME_F32; val.of.f32 = std::get<float>(value.v); break;
+    default: val.kind = WASMTIME_F64; val.of.f64 = std::get<double>(value.v); break;
+  }
+  return val;
+}
+
+bool is_number(ValueType type) {
+  return type == ValueType::I32 || type == ValueType::I64 || type == ValueType::F32 ||
+         type == ValueType::F64;
+}
+
+}  // namespace
+
+Instance::Instance(std::shared_ptr<Engine> engine, std::string module_name, void* user_data)
+    : engine_(std::move(engine)),
+      module_name_(std::move(module_name)),
+      user_data_(user_data),
+      handles_(std::make_unique<Handles>()),
+      fuel_per_call_(engine_->config().fuel_per_call) {}
+
+Instance::~Instance() {
+  if (store_) wasmtime_store_delete(store_);
+}
+
+wasmtime_context_t* Instance::context() const { return wasmtime_store_context(store_); }
+
+Result<std::unique_ptr<Instance>> Instance::create(const Linker& linker, const Module& module,
+                                                   InstanceOptions options) {
+  std::unique_ptr<Instance> self(
+      new Instance(linker.engine().shared_from_this(), module.name(), options.user_data));
+  self->store_ = wasmtime_store_new(self->engine_->raw(), self.get(), nullptr);
+  const InstanceLimits& l = options.limits;
+  wasmtime_store_limiter(self->store_, static_cast<int64_t>(l.max_memory_bytes),
+                         static_cast<int64_t>(l.max_table_elements), l.max_instances, l.max_tables,
+                         l.max_memories);
+
+  self->begin_call();  // the start function runs under the same budget as a call
+  wasm_trap_t* trap = nullptr;
+  wasmtime_error_t* error = wasmtime_linker_instantiate(linker.raw(), self->context(), module.raw(),
+                                                        &self->handles_->instance, &trap);
+  self->end_call();
+  std::string context = fmt::format("module '{}': instantiation failed", module.name());
+  if (trap || (error && self->host_error_)) {
+    Error failure = self->call_failure(error, trap);  // the start function trapped
+    failure.message = fmt::format("{}: {}", context, failure.trap->headline());
+    return failure;
+  }
+  if (error) return detail::take_error(error, context);  // e.g. a missing import or a limit
+
+  wasmtime_extern_t item;
+  if (wasmtime_instance_export_get(self->context(), &self->handles_->instance, "memory", 6, &item)) {
+    if (item.kind == WASMTIME_EXTERN_MEMORY) self->handles_->memory = item.of.memory;
+    wasmtime_extern_delete(&item);
+  }
+  return self;
+}
+
+void Instance::begin_call() {
+  host_error_.reset();
+  const EngineConfig& config = engine_->config();
+  if (config.consume_fuel) wasmtime_context_set_fuel(context(), fuel_per_call_);
+  if (config.epoch_interruption) wasmtime_context_set_epoch_deadline(context(), 1);
+}
+
+void Instance::end_call() {
+  if (!engine_->config().consume_fuel) return;
+  uint64_t remaining = 0;
+  wasmtime_context_get_fuel(context(), &remaining);
+  last_call_fuel_ = fuel_per_call_ - remaining;
+}
+
+Error Instance::call_failure(wasmtime_error_t* error, wasm_trap_t* trap) {
+  Trap result;
+  if (trap != nullptr) {
+    if (error) wasmtime_error_delete(error);
+    result = detail::take_trap(trap);
+  } else {
+    result.backtrace = detail::take_error_trace(error);
+    result.message = detail::take_error(error, "").message;
+  }
+  if (host_error_) {
+    result.kind = TrapKind::Host;
+    result.message = std::move(*host_error_);
+    host_error_.reset();
+  }
+  std::string message = fmt::format("module '{}': {}", module_name_, result.headline());
+  return Error{std::move(message), std::move(result)};
+}
+
+Result<FunctionHandle> Instance::find_function(std::string_view name, FunctionSignature* signature) {
+  wasmtime_extern_t item;
+  if (!wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(), &item))
+    return make_error(fmt::format("module '{}' has no export '{}'", module_name_, name));
+  if (item.kind != WASMTIME_EXTERN_FUNC) {
+    wasmtime_extern_delete(&item);
+    return make_error(
+        fmt::format("export '{}' of module '{}' is not a function", name, module_name_));
+  }
+  if (signature) {
+    wasm_functype_t* type = wasmtime_func_type(context(), &item.of.func);
+    *signature = detail::signature_from(type);
+    wasm_functype_delete(type);
+  }
+  return handle_from(item.of.func);
+}
+
+Result<FunctionSignature> Instance::signature(std::string_view name) {
+  FunctionSignature signature;
+  Result<FunctionHandle> handle = find_function(name, &signature);
+  if (!handle) return handle.take_error();
+  return signature;
+}
+
+Result<FunctionHandle> Instance::find_typed(std::string_view name,
+                                            const FunctionSignature& expected) {
+  FunctionSignature actual;
+  Result<FunctionHandle> handle = find_function(name, &actual);
+  if (!handle) return handle;
+  if (actual.params != expected.params || actual.results != expected.results)
+    return make_error(fmt::format("export '{}' of module '{}' has type {}, expected {}", name,
+                                  module_name_, actual.to_string(), expected.to_string()));
+  return handle;
+}
+
+Result<void> Instance::call_raw(const FunctionHandle& function, RawValue* raw, size_t slots) {
+  wasmtime_func_t func = func_from(function);
+  begin_call();
+  wasm_trap_t* trap = nullptr;
+  wasmtime_error_t* error = wasmtime_func_call_unchecked(
+      context(), &func, reinterpret_cast<wasmtime_val_raw_t*>(raw), slots, &trap);
+  end_call();
+  if (error || trap) return call_failure(error, trap);
+  return {};
+}
+
+Result<std::vector<Value>> Instance::call(std::string_view name, std::span<const Value> args) {
+  FunctionSignature sig;
+  Result<FunctionHandle> handle = find_function(name, &sig);
+  if (!handle) return handle.take_error();
+  if (args.size() != sig.params.size())
+    return make_error(fmt::format("'{}' of module '{}' takes {} argument(s) {}, got {}", name,
+                                  module_name_, sig.params.size(), sig.to_string(), args.size()));
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (!is_number(sig.params[i]))
+      return make_error(fmt::format("'{}' of module '{}' takes a {} parameter, which the generic "
+                                    "call path cannot pass", name, module_name_,
+                                    to_string(sig.params[i])));
+    if (args[i].type() != sig.params[i])
+      return make_error(fmt::format("argument {} of '{}' must be {}, got {}", i + 1, name,
+                                    to_string(sig.params[i]), to_string(args[i].type())));
+  }
+  for (ValueType result : sig.results)
+    if (!is_number(result))
+      return make_error(fmt::format("'{}' of module '{}' returns a {}, which the generic call "
+                                    "path cannot return", name, module_name_, to_string(result)));
+
+  std::vector<wasmtime_val_t> params;
+  params.reserve(args.size());
+  for (const Value& arg : args) params.push_back(val_from(arg));
+  std::vector<wasmtime_val_t> results(sig.results.size());
+  wasmtime_func_t func = func_from(*handle);
+  begin_call();
+  wasm_trap_t* trap = nullptr;
+  wasmtime_error_t* error = wasmtime_func_call(context(), &func, params.data(), params.size(),
+                                               results.data(), results.size(), &trap);
+  end_call();
+  if (error || trap) return call_failure(error, trap);
+  std::vector<Value> out;
+  for (const wasmtime_val_t& val : results) out.push_back(*value_from(val));
+  return out;
+}
+
+MemoryView Instance::memory() {
+  if (!handles_->memory) return {};
+  return MemoryView(wasmtime_memory_data(context(), &*handles_->memory),
+                    wasmtime_memory_data_size(context(), &*handles_->memory));
+}
+
+Result<Value> Instance::global(std::string_view name) {
+  wasmtime_extern_t item;
+  if (!wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(), &item) ||
+      item.kind != WASMTIME_EXTERN_GLOBAL)
+    return make_error(fmt::format("module '{}' has no exported global '{}'", module_name_, name));
+  wasmtime_val_t val;
+  wasmtime_global_get(context(), &item.of.global, &val);
+  std::optional<Value> value = value_from(val);
+  wasmtime_val_unroot(&val);
+  if (!value)
+    return make_error(fmt::format("global '{}' of module '{}' is not a number", name, module_name_));
+  return *value;
+}
+
+Result<void> Instance::set_global(std::string_view name, const Value& value) {
+  wasmtime_extern_t item;
+  if (!wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(), &item) ||
+      item.kind != WASMTIME_EXTERN_GLOBAL)
+    return make_error(fmt::format("module '{}' has no exported global '{}'", module_name_, name));
+  wasmtime_val_t val = val_from(value);
+  if (wasmtime_error_t* error = wasmtime_global_set(context(), &item.of.global, &val))
+    return detail::take_error(error, fmt::format("global '{}' of module '{}'", name, module_name_));
+  return {};
+}
+
+}  // namespace interstice::engine
