@@ -29,11 +29,20 @@ std::vector<Value> zero_arguments(const FunctionSignature& signature, bool* call
   std::vector<Value> args;
   for (ValueType type : signature.params) {
     switch (type) {
-      case ValueType::I32: args.push_back(Value::i32(0)); break;
-      case ValueType::I64: args.push_back(Value::i64(0)); break;
-      case ValueType::F32: args.push_back(Value::f32(0)); break;
-      case ValueType::F64: args.push_back(Value::f64(0)); break;
-      default: *callable = false;
+      case ValueType::I32:
+        args.push_back(Value::i32(0));
+        break;
+      case ValueType::I64:
+        args.push_back(Value::i64(0));
+        break;
+      case ValueType::F32:
+        args.push_back(Value::f32(0));
+        break;
+      case ValueType::F64:
+        args.push_back(Value::f64(0));
+        break;
+      default:
+        *callable = false;
     }
   }
   return args;

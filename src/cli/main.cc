@@ -1,6 +1,6 @@
 // The `interstice` command.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "cli/exit_codes.h"
 #include "cli/wasm_run_command.h"

@@ -73,13 +73,12 @@ int run(const WasmRunOptions& options) {
   if (!results) {
     const engine::Error& error = results.error();
     if (!error.trap) return fail(error.message);
-    fmt::print(stderr, "error: module '{}' trapped in '{}': {}\nfuel used: {}\n",
-               module->name(), options.invoke, error.trap->describe(),
-               (*instance)->last_call_fuel());
+    fmt::print(stderr, "error: module '{}' trapped in '{}': {}\nfuel used: {}\n", module->name(),
+               options.invoke, error.trap->describe(), (*instance)->last_call_fuel());
     return kExitTrap;
   }
   for (const engine::Value& value : *results) fmt::print("{}\n", value.to_string());
-  fmt::print(stderr, "fuel used: {}\n", (*instance)->last_call_fuel());
+  fmt::print("fuel used: {}\n", (*instance)->last_call_fuel());
   return kExitOk;
 }
 

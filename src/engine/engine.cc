@@ -57,7 +57,9 @@ Engine::Engine(EngineConfig config, wasm_engine_t* engine)
     cache_ = std::make_unique<ModuleCache>(config_.cache_dir, config_.code_fingerprint());
 }
 
-Engine::~Engine() { wasm_engine_delete(engine_); }
+Engine::~Engine() {
+  wasm_engine_delete(engine_);
+}
 
 Result<std::shared_ptr<Engine>> Engine::create(EngineConfig config) {
   if (config.max_wasm_stack < 64 * 1024)
@@ -71,8 +73,8 @@ Result<Module> Engine::compile(std::span<const uint8_t> wasm, const std::string&
   wasmtime_module_t* module = nullptr;
   if (wasmtime_error_t* error = wasmtime_module_new(engine_, wasm.data(), wasm.size(), &module))
     return detail::take_error(error, name);
-  return Module(shared_from_this(), std::shared_ptr<wasmtime_module_t>(module, wasmtime_module_delete),
-                name, false);
+  return Module(shared_from_this(),
+                std::shared_ptr<wasmtime_module_t>(module, wasmtime_module_delete), name, false);
 }
 
 Result<Module> Engine::load(std::span<const uint8_t> wasm, std::string_view name_view) {
@@ -88,8 +90,8 @@ Result<Module> Engine::load(std::span<const uint8_t> wasm, std::string_view name
     if (error == nullptr)
       return Module(shared_from_this(),
                     std::shared_ptr<wasmtime_module_t>(module, wasmtime_module_delete), name, true);
-    problem = fmt::format("cache entry {} rejected by wasmtime: {}",
-                          cache_->path_for(key).string(), detail::take_error(error, "").message);
+    problem = fmt::format("cache entry {} rejected by wasmtime: {}", cache_->path_for(key).string(),
+                          detail::take_error(error, "").message);
   }
   if (!problem.empty()) spdlog::warn("module '{}': {}; recompiling", name, problem);
 
@@ -100,7 +102,8 @@ Result<Module> Engine::load(std::span<const uint8_t> wasm, std::string_view name
     spdlog::warn("module '{}': not cached: {}", name, detail::take_error(error, "").message);
     return compiled;
   }
-  std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(serialized.data), serialized.size);
+  std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(serialized.data),
+                                 serialized.size);
   if (!cache_->write(key, bytes, &problem))
     spdlog::warn("module '{}': not cached: {}", name, problem);
   wasm_byte_vec_delete(&serialized);
@@ -118,7 +121,9 @@ Result<Module> Engine::load_file(const std::filesystem::path& file) {
   return load(*wasm, file.string());
 }
 
-void Engine::interrupt() { wasmtime_engine_increment_epoch(engine_); }
+void Engine::interrupt() {
+  wasmtime_engine_increment_epoch(engine_);
+}
 
 Result<std::vector<uint8_t>> wat_to_wasm(std::string_view wat) {
   wasm_byte_vec_t out;
@@ -129,6 +134,8 @@ Result<std::vector<uint8_t>> wat_to_wasm(std::string_view wat) {
   return bytes;
 }
 
-const char* wasmtime_version() { return WASMTIME_VERSION; }
+const char* wasmtime_version() {
+  return WASMTIME_VERSION;
+}
 
 }  // namespace interstice::engine

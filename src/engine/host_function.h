@@ -49,10 +49,14 @@ class Caller {
 
 template <typename T>
 constexpr ValueType value_type_of() {
-  if constexpr (sizeof(T) == 4 && std::is_integral_v<T>) return ValueType::I32;
-  else if constexpr (std::is_integral_v<T>) return ValueType::I64;
-  else if constexpr (std::is_same_v<T, float>) return ValueType::F32;
-  else return ValueType::F64;
+  if constexpr (sizeof(T) == 4 && std::is_integral_v<T>)
+    return ValueType::I32;
+  else if constexpr (std::is_integral_v<T>)
+    return ValueType::I64;
+  else if constexpr (std::is_same_v<T, float>)
+    return ValueType::F32;
+  else
+    return ValueType::F64;
 }
 
 // The wasm signature of a C++ function type R(Args...).
@@ -77,7 +81,8 @@ struct CallableTraits<R (C::*)(Caller&, Args...) const> {
   using Params = std::tuple<Args...>;
 };
 template <typename C, typename R, typename... Args>
-struct CallableTraits<R (C::*)(Caller&, Args...)> : CallableTraits<R (C::*)(Caller&, Args...) const> {};
+struct CallableTraits<R (C::*)(Caller&, Args...)>
+    : CallableTraits<R (C::*)(Caller&, Args...) const> {};
 template <typename R, typename... Args>
 struct CallableTraits<R (*)(Caller&, Args...)> {
   using Return = R;
@@ -120,7 +125,8 @@ struct HostFunction {
     using Traits = detail::CallableTraits<F>;
     using R = typename Traits::Return;
     using Invoker = detail::RawInvoker<F, R, typename Traits::Params>;
-    static_assert(std::is_void_v<R> || kIsWasmScalar<R>, "host functions return void or a wasm scalar");
+    static_assert(std::is_void_v<R> || kIsWasmScalar<R>,
+                  "host functions return void or a wasm scalar");
     return HostFunction{std::make_shared<F>(std::move(callable)), &Invoker::invoke,
                         Invoker::signature()};
   }

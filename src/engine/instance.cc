@@ -30,21 +30,38 @@ wasmtime_func_t func_from(const FunctionHandle& handle) {
 
 std::optional<Value> value_from(const wasmtime_val_t& val) {
   switch (val.kind) {
-    case WASMTIME_I32: return Value::i32(val.of.i32);
-    case WASMTIME_I64: return Value::i64(val.of.i64);
-    case WASMTIME_F32: return Value::f32(val.of.f32);
-    case WASMTIME_F64: return Value::f64(val.of.f64);
-    default: return std::nullopt;
+    case WASMTIME_I32:
+      return Value::i32(val.of.i32);
+    case WASMTIME_I64:
+      return Value::i64(val.of.i64);
+    case WASMTIME_F32:
+      return Value::f32(val.of.f32);
+    case WASMTIME_F64:
+      return Value::f64(val.of.f64);
+    default:
+      return std::nullopt;
   }
 }
 
 wasmtime_val_t val_from(const Value& value) {
   wasmtime_val_t val{};
   switch (value.type()) {
-    case ValueType::I32: val.kind = WASMTIME_I32; val.of.i32 = std::get<int32_t>(value.v); break;
-    case ValueType::I64: val.kind = WASMTIME_I64; val.of.i64 = std::get<int64_t>(value.v); break;
-    case ValueType::F32: val.kind = WASMTIME_F32; val.of.f32 = std::get<float>(value.v); break;
-    default: val.kind = WASMTIME_F64; val.of.f64 = std::get<double>(value.v); break;
+    case ValueType::I32:
+      val.kind = WASMTIME_I32;
+      val.of.i32 = std::get<int32_t>(value.v);
+      break;
+    case ValueType::I64:
+      val.kind = WASMTIME_I64;
+      val.of.i64 = std::get<int64_t>(value.v);
+      break;
+    case ValueType::F32:
+      val.kind = WASMTIME_F32;
+      val.of.f32 = std::get<float>(value.v);
+      break;
+    default:
+      val.kind = WASMTIME_F64;
+      val.of.f64 = std::get<double>(value.v);
+      break;
   }
   return val;
 }
@@ -67,7 +84,9 @@ Instance::~Instance() {
   if (store_) wasmtime_store_delete(store_);
 }
 
-wasmtime_context_t* Instance::context() const { return wasmtime_store_context(store_); }
+wasmtime_context_t* Instance::context() const {
+  return wasmtime_store_context(store_);
+}
 
 Result<std::unique_ptr<Instance>> Instance::create(const Linker& linker, const Module& module,
                                                    InstanceOptions options) {
@@ -93,7 +112,8 @@ Result<std::unique_ptr<Instance>> Instance::create(const Linker& linker, const M
   if (error) return detail::take_error(error, context);  // e.g. a missing import or a limit
 
   wasmtime_extern_t item;
-  if (wasmtime_instance_export_get(self->context(), &self->handles_->instance, "memory", 6, &item)) {
+  if (wasmtime_instance_export_get(self->context(), &self->handles_->instance, "memory", 6,
+                                   &item)) {
     if (item.kind == WASMTIME_EXTERN_MEMORY) self->handles_->memory = item.of.memory;
     wasmtime_extern_delete(&item);
   }
@@ -132,9 +152,11 @@ Error Instance::call_failure(wasmtime_error_t* error, wasm_trap_t* trap) {
   return Error{std::move(message), std::move(result)};
 }
 
-Result<FunctionHandle> Instance::find_function(std::string_view name, FunctionSignature* signature) {
+Result<FunctionHandle> Instance::find_function(std::string_view name,
+                                               FunctionSignature* signature) {
   wasmtime_extern_t item;
-  if (!wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(), &item))
+  if (!wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(),
+                                    &item))
     return make_error(fmt::format("module '{}' has no export '{}'", module_name_, name));
   if (item.kind != WASMTIME_EXTERN_FUNC) {
     wasmtime_extern_delete(&item);
@@ -187,17 +209,20 @@ Result<std::vector<Value>> Instance::call(std::string_view name, std::span<const
                                   module_name_, sig.params.size(), sig.to_string(), args.size()));
   for (size_t i = 0; i < args.size(); ++i) {
     if (!is_number(sig.params[i]))
-      return make_error(fmt::format("'{}' of module '{}' takes a {} parameter, which the generic "
-                                    "call path cannot pass", name, module_name_,
-                                    to_string(sig.params[i])));
+      return make_error(
+          fmt::format("'{}' of module '{}' takes a {} parameter, which the generic "
+                      "call path cannot pass",
+                      name, module_name_, to_string(sig.params[i])));
     if (args[i].type() != sig.params[i])
       return make_error(fmt::format("argument {} of '{}' must be {}, got {}", i + 1, name,
                                     to_string(sig.params[i]), to_string(args[i].type())));
   }
   for (ValueType result : sig.results)
     if (!is_number(result))
-      return make_error(fmt::format("'{}' of module '{}' returns a {}, which the generic call "
-                                    "path cannot return", name, module_name_, to_string(result)));
+      return make_error(
+          fmt::format("'{}' of module '{}' returns a {}, which the generic call "
+                      "path cannot return",
+                      name, module_name_, to_string(result)));
 
   std::vector<wasmtime_val_t> params;
   params.reserve(args.size());
@@ -223,7 +248,8 @@ MemoryView Instance::memory() {
 
 Result<Value> Instance::global(std::string_view name) {
   wasmtime_extern_t item;
-  if (!wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(), &item) ||
+  if (!wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(),
+                                    &item) ||
       item.kind != WASMTIME_EXTERN_GLOBAL)
     return make_error(fmt::format("module '{}' has no exported global '{}'", module_name_, name));
   wasmtime_val_t val;
@@ -231,13 +257,15 @@ Result<Value> Instance::global(std::string_view name) {
   std::optional<Value> value = value_from(val);
   wasmtime_val_unroot(&val);
   if (!value)
-    return make_error(fmt::format("global '{}' of module '{}' is not a number", name, module_name_));
+    return make_error(
+        fmt::format("global '{}' of module '{}' is not a number", name, module_name_));
   return *value;
 }
 
 Result<void> Instance::set_global(std::string_view name, const Value& value) {
   wasmtime_extern_t item;
-  if (!wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(), &item) ||
+  if (!wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(),
+                                    &item) ||
       item.kind != WASMTIME_EXTERN_GLOBAL)
     return make_error(fmt::format("module '{}' has no exported global '{}'", module_name_, name));
   wasmtime_val_t val = val_from(value);

@@ -127,8 +127,10 @@ class TypedFunction<R(Args...)> {
     ((to_raw<Args>(raw[i++], args)), ...);
     Result<void> outcome = instance_->call_raw(function_, raw.data(), kSlots);
     if (!outcome) return outcome.take_error();
-    if constexpr (std::is_void_v<R>) return outcome;
-    else return from_raw<R>(raw[0]);
+    if constexpr (std::is_void_v<R>)
+      return outcome;
+    else
+      return from_raw<R>(raw[0]);
   }
 
  private:

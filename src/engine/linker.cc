@@ -36,7 +36,9 @@ wasm_trap_t* host_trampoline(void* env, wasmtime_caller_t* raw_caller, wasmtime_
   }
 }
 
-void delete_host_function(void* env) { delete static_cast<HostFunction*>(env); }
+void delete_host_function(void* env) {
+  delete static_cast<HostFunction*>(env);
+}
 
 }  // namespace
 
@@ -44,12 +46,16 @@ Instance& Caller::instance() const {
   return *static_cast<Instance*>(wasmtime_context_get_data(wasmtime_caller_context(caller_)));
 }
 
-MemoryView Caller::memory() const { return instance().memory(); }
+MemoryView Caller::memory() const {
+  return instance().memory();
+}
 
 Linker::Linker(std::shared_ptr<Engine> engine)
     : engine_(std::move(engine)), linker_(wasmtime_linker_new(engine_->raw())) {}
 
-Linker::~Linker() { wasmtime_linker_delete(linker_); }
+Linker::~Linker() {
+  wasmtime_linker_delete(linker_);
+}
 
 Result<void> Linker::define_function(std::string_view module, std::string_view name,
                                      HostFunction function) {
@@ -64,7 +70,8 @@ Result<void> Linker::define_function(std::string_view module, std::string_view n
 }
 
 Result<void> Linker::define_unknown_imports_as_traps(const Module& module) {
-  if (wasmtime_error_t* error = wasmtime_linker_define_unknown_imports_as_traps(linker_, module.raw()))
+  if (wasmtime_error_t* error =
+          wasmtime_linker_define_unknown_imports_as_traps(linker_, module.raw()))
     return detail::take_error(error, fmt::format("module '{}'", module.name()));
   return {};
 }

@@ -6,11 +6,16 @@ namespace interstice::engine {
 
 const char* to_string(ExternKind kind) {
   switch (kind) {
-    case ExternKind::Function: return "function";
-    case ExternKind::Global: return "global";
-    case ExternKind::Table: return "table";
-    case ExternKind::Memory: return "memory";
-    case ExternKind::Tag: return "tag";
+    case ExternKind::Function:
+      return "function";
+    case ExternKind::Global:
+      return "global";
+    case ExternKind::Table:
+      return "table";
+    case ExternKind::Memory:
+      return "memory";
+    case ExternKind::Tag:
+      return "tag";
   }
   return "extern";
 }
@@ -19,11 +24,16 @@ namespace {
 
 ExternKind kind_from(const wasm_externtype_t* type) {
   switch (wasm_externtype_kind(type)) {
-    case WASM_EXTERN_FUNC: return ExternKind::Function;
-    case WASM_EXTERN_GLOBAL: return ExternKind::Global;
-    case WASM_EXTERN_TABLE: return ExternKind::Table;
-    case WASM_EXTERN_MEMORY: return ExternKind::Memory;
-    default: return ExternKind::Tag;
+    case WASM_EXTERN_FUNC:
+      return ExternKind::Function;
+    case WASM_EXTERN_GLOBAL:
+      return ExternKind::Global;
+    case WASM_EXTERN_TABLE:
+      return ExternKind::Table;
+    case WASM_EXTERN_MEMORY:
+      return ExternKind::Memory;
+    default:
+      return ExternKind::Tag;
   }
 }
 
@@ -63,8 +73,8 @@ std::vector<ExportDesc> Module::exports() const {
   for (size_t i = 0; i < types.size; ++i) {
     const wasm_exporttype_t* t = types.data[i];
     const wasm_externtype_t* type = wasm_exporttype_type(t);
-    out.push_back(
-        ExportDesc{detail::name_from(wasm_exporttype_name(t)), kind_from(type), signature_of(type)});
+    out.push_back(ExportDesc{detail::name_from(wasm_exporttype_name(t)), kind_from(type),
+                             signature_of(type)});
   }
   wasm_exporttype_vec_delete(&types);
   return out;

@@ -48,7 +48,9 @@ bool write_all(int fd, const void* data, size_t size) {
 ModuleCache::ModuleCache(std::filesystem::path dir, std::string settings_fingerprint)
     : dir_(std::move(dir)), fingerprint_(std::move(settings_fingerprint)) {}
 
-std::string ModuleCache::Key::hex() const { return fmt::format("{:016x}{:016x}", high, low); }
+std::string ModuleCache::Key::hex() const {
+  return fmt::format("{:016x}{:016x}", high, low);
+}
 
 ModuleCache::Key ModuleCache::key_for(std::span<const uint8_t> wasm) const {
   XXH3_state_t* state = XXH3_createState();
@@ -89,7 +91,8 @@ std::optional<std::vector<uint8_t>> ModuleCache::read(const Key& key, std::strin
     return std::nullopt;
   }
   std::vector<uint8_t> payload(header.payload_size);
-  if (!in.read(reinterpret_cast<char*>(payload.data()), static_cast<std::streamsize>(payload.size()))) {
+  if (!in.read(reinterpret_cast<char*>(payload.data()),
+               static_cast<std::streamsize>(payload.size()))) {
     *problem = fmt::format("cache entry {} is truncated", path.string());
     return std::nullopt;
   }

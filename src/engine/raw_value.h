@@ -27,19 +27,27 @@ inline constexpr bool kIsWasmScalar =
 template <typename T>
 T from_raw(const RawValue& raw) {
   static_assert(kIsWasmScalar<T>, "wasm scalars only: (u)int32_t, (u)int64_t, float, double");
-  if constexpr (sizeof(T) == 4 && std::is_integral_v<T>) return static_cast<T>(raw.i32);
-  else if constexpr (std::is_integral_v<T>) return static_cast<T>(raw.i64);
-  else if constexpr (std::is_same_v<T, float>) return raw.f32;
-  else return raw.f64;
+  if constexpr (sizeof(T) == 4 && std::is_integral_v<T>)
+    return static_cast<T>(raw.i32);
+  else if constexpr (std::is_integral_v<T>)
+    return static_cast<T>(raw.i64);
+  else if constexpr (std::is_same_v<T, float>)
+    return raw.f32;
+  else
+    return raw.f64;
 }
 
 template <typename T>
 void to_raw(RawValue& raw, T value) {
   static_assert(kIsWasmScalar<T>, "wasm scalars only: (u)int32_t, (u)int64_t, float, double");
-  if constexpr (sizeof(T) == 4 && std::is_integral_v<T>) raw.i32 = static_cast<int32_t>(value);
-  else if constexpr (std::is_integral_v<T>) raw.i64 = static_cast<int64_t>(value);
-  else if constexpr (std::is_same_v<T, float>) raw.f32 = value;
-  else raw.f64 = value;
+  if constexpr (sizeof(T) == 4 && std::is_integral_v<T>)
+    raw.i32 = static_cast<int32_t>(value);
+  else if constexpr (std::is_integral_v<T>)
+    raw.i64 = static_cast<int64_t>(value);
+  else if constexpr (std::is_same_v<T, float>)
+    raw.f32 = value;
+  else
+    raw.f64 = value;
 }
 
 }  // namespace interstice::engine

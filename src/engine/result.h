@@ -22,7 +22,9 @@ struct Error {
   bool is_trap(TrapKind kind) const { return trap && trap->kind == kind; }
 };
 
-inline Error make_error(std::string message) { return Error{std::move(message), std::nullopt}; }
+inline Error make_error(std::string message) {
+  return Error{std::move(message), std::nullopt};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
@@ -39,6 +41,8 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
 
   const Error& error() const { return std::get<1>(state_); }
   Error&& take_error() { return std::get<1>(std::move(state_)); }

@@ -9,14 +9,22 @@ namespace interstice::engine {
 
 const char* to_string(ValueType type) {
   switch (type) {
-    case ValueType::I32: return "i32";
-    case ValueType::I64: return "i64";
-    case ValueType::F32: return "f32";
-    case ValueType::F64: return "f64";
-    case ValueType::V128: return "v128";
-    case ValueType::FuncRef: return "funcref";
-    case ValueType::ExternRef: return "externref";
-    case ValueType::Other: return "other";
+    case ValueType::I32:
+      return "i32";
+    case ValueType::I64:
+      return "i64";
+    case ValueType::F32:
+      return "f32";
+    case ValueType::F64:
+      return "f64";
+    case ValueType::V128:
+      return "v128";
+    case ValueType::FuncRef:
+      return "funcref";
+    case ValueType::ExternRef:
+      return "externref";
+    case ValueType::Other:
+      return "other";
   }
   return "other";
 }
@@ -46,10 +54,16 @@ std::string Value::to_string() const {
 bool Value::operator==(const Value& other) const {
   if (v.index() != other.v.index()) return false;
   switch (v.index()) {
-    case 0: return std::get<0>(v) == std::get<0>(other.v);
-    case 1: return std::get<1>(v) == std::get<1>(other.v);
-    case 2: return std::bit_cast<uint32_t>(std::get<2>(v)) == std::bit_cast<uint32_t>(std::get<2>(other.v));
-    default: return std::bit_cast<uint64_t>(std::get<3>(v)) == std::bit_cast<uint64_t>(std::get<3>(other.v));
+    case 0:
+      return std::get<0>(v) == std::get<0>(other.v);
+    case 1:
+      return std::get<1>(v) == std::get<1>(other.v);
+    case 2:
+      return std::bit_cast<uint32_t>(std::get<2>(v)) ==
+             std::bit_cast<uint32_t>(std::get<2>(other.v));
+    default:
+      return std::bit_cast<uint64_t>(std::get<3>(v)) ==
+             std::bit_cast<uint64_t>(std::get<3>(other.v));
   }
 }
 

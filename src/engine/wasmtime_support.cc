@@ -33,7 +33,8 @@ std::string tidy_message(std::string_view text) {
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t next = text.find(kCausedBy, pos);
-    std::string part = fold_whitespace(text.substr(pos, next == std::string_view::npos ? text.npos : next - pos));
+    std::string part =
+        fold_whitespace(text.substr(pos, next == std::string_view::npos ? text.npos : next - pos));
     // Causes listed as "0: ...", "1: ..." under one "Caused by:".
     if (!part.empty()) out += (out.empty() ? "" : ": ") + part;
     if (next == std::string_view::npos) break;
@@ -89,19 +90,32 @@ std::vector<Frame> take_error_trace(const wasmtime_error_t* error) {
 
 static TrapKind kind_from(wasmtime_trap_code_t code) {
   switch (code) {
-    case WASMTIME_TRAP_CODE_OUT_OF_FUEL: return TrapKind::OutOfFuel;
-    case WASMTIME_TRAP_CODE_INTERRUPT: return TrapKind::Interrupted;
-    case WASMTIME_TRAP_CODE_UNREACHABLE_CODE_REACHED: return TrapKind::Unreachable;
-    case WASMTIME_TRAP_CODE_MEMORY_OUT_OF_BOUNDS: return TrapKind::MemoryOutOfBounds;
-    case WASMTIME_TRAP_CODE_HEAP_MISALIGNED: return TrapKind::MemoryOutOfBounds;
-    case WASMTIME_TRAP_CODE_STACK_OVERFLOW: return TrapKind::StackOverflow;
-    case WASMTIME_TRAP_CODE_INTEGER_DIVISION_BY_ZERO: return TrapKind::IntegerDivideByZero;
-    case WASMTIME_TRAP_CODE_INTEGER_OVERFLOW: return TrapKind::IntegerOverflow;
-    case WASMTIME_TRAP_CODE_BAD_CONVERSION_TO_INTEGER: return TrapKind::BadConversionToInteger;
-    case WASMTIME_TRAP_CODE_TABLE_OUT_OF_BOUNDS: return TrapKind::TableOutOfBounds;
-    case WASMTIME_TRAP_CODE_INDIRECT_CALL_TO_NULL: return TrapKind::IndirectCallToNull;
-    case WASMTIME_TRAP_CODE_BAD_SIGNATURE: return TrapKind::BadSignature;
-    default: return TrapKind::Other;
+    case WASMTIME_TRAP_CODE_OUT_OF_FUEL:
+      return TrapKind::OutOfFuel;
+    case WASMTIME_TRAP_CODE_INTERRUPT:
+      return TrapKind::Interrupted;
+    case WASMTIME_TRAP_CODE_UNREACHABLE_CODE_REACHED:
+      return TrapKind::Unreachable;
+    case WASMTIME_TRAP_CODE_MEMORY_OUT_OF_BOUNDS:
+      return TrapKind::MemoryOutOfBounds;
+    case WASMTIME_TRAP_CODE_HEAP_MISALIGNED:
+      return TrapKind::MemoryOutOfBounds;
+    case WASMTIME_TRAP_CODE_STACK_OVERFLOW:
+      return TrapKind::StackOverflow;
+    case WASMTIME_TRAP_CODE_INTEGER_DIVISION_BY_ZERO:
+      return TrapKind::IntegerDivideByZero;
+    case WASMTIME_TRAP_CODE_INTEGER_OVERFLOW:
+      return TrapKind::IntegerOverflow;
+    case WASMTIME_TRAP_CODE_BAD_CONVERSION_TO_INTEGER:
+      return TrapKind::BadConversionToInteger;
+    case WASMTIME_TRAP_CODE_TABLE_OUT_OF_BOUNDS:
+      return TrapKind::TableOutOfBounds;
+    case WASMTIME_TRAP_CODE_INDIRECT_CALL_TO_NULL:
+      return TrapKind::IndirectCallToNull;
+    case WASMTIME_TRAP_CODE_BAD_SIGNATURE:
+      return TrapKind::BadSignature;
+    default:
+      return TrapKind::Other;
   }
 }
 
@@ -126,14 +140,22 @@ Trap take_trap(wasm_trap_t* trap) {
 
 ValueType value_type_from(const wasm_valtype_t* type) {
   switch (wasm_valtype_kind(type)) {
-    case WASM_I32: return ValueType::I32;
-    case WASM_I64: return ValueType::I64;
-    case WASM_F32: return ValueType::F32;
-    case WASM_F64: return ValueType::F64;
-    case WASMTIME_V128: return ValueType::V128;
-    case WASM_FUNCREF: return ValueType::FuncRef;
-    case WASM_EXTERNREF: return ValueType::ExternRef;
-    default: return ValueType::Other;
+    case WASM_I32:
+      return ValueType::I32;
+    case WASM_I64:
+      return ValueType::I64;
+    case WASM_F32:
+      return ValueType::F32;
+    case WASM_F64:
+      return ValueType::F64;
+    case WASMTIME_V128:
+      return ValueType::V128;
+    case WASM_FUNCREF:
+      return ValueType::FuncRef;
+    case WASM_EXTERNREF:
+      return ValueType::ExternRef;
+    default:
+      return ValueType::Other;
   }
 }
 
@@ -149,11 +171,16 @@ FunctionSignature signature_from(const wasm_functype_t* type) {
 
 static wasm_valtype_t* valtype_from(ValueType type) {
   switch (type) {
-    case ValueType::I32: return wasm_valtype_new(WASM_I32);
-    case ValueType::I64: return wasm_valtype_new(WASM_I64);
-    case ValueType::F32: return wasm_valtype_new(WASM_F32);
-    case ValueType::F64: return wasm_valtype_new(WASM_F64);
-    default: return nullptr;
+    case ValueType::I32:
+      return wasm_valtype_new(WASM_I32);
+    case ValueType::I64:
+      return wasm_valtype_new(WASM_I64);
+    case ValueType::F32:
+      return wasm_valtype_new(WASM_F32);
+    case ValueType::F64:
+      return wasm_valtype_new(WASM_F64);
+    default:
+      return nullptr;
   }
 }
 
