@@ -4,6 +4,7 @@
 //
 //   engine_kernels_bench [--runs N]
 //
+// --wasm-dir DIR runs the kernels found in DIR instead (to try build flags).
 // --explain adds engines with one determinism setting dropped, to show where
 // the time goes. Kernel time is the median over N runs of the `run(reps)` call alone (a
 // fresh instance each run; compile and instantiate excluded), as the native
@@ -162,14 +163,17 @@ bool run_flavour(const char* title, const std::string& dir, const std::vector<Se
 int main(int argc, char** argv) {
   int runs = 5;
   bool explain = false;
+  std::string wasm_dir;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--runs" && i + 1 < argc)
       runs = std::max(1, std::atoi(argv[++i]));
     else if (arg == "--explain")
       explain = true;
+    else if (arg == "--wasm-dir" && i + 1 < argc)
+      wasm_dir = argv[++i];
     else {
-      fmt::print(stderr, "usage: engine_kernels_bench [--runs N] [--explain]\n");
+      fmt::print(stderr, "usage: engine_kernels_bench [--runs N] [--explain] [--wasm-dir DIR]\n");
       return 2;
     }
   }
@@ -185,6 +189,11 @@ int main(int argc, char** argv) {
              wasmtime_version(), runs);
   std::map<std::string, Measurement> native;
   for (const Kernel& kernel : kKernels) native[kernel.name] = run_native(kernel, runs);
+  if (!wasm_dir.empty()) {
+    bool ok =
+        run_flavour(("Modules from " + wasm_dir + ":").c_str(), wasm_dir, setups, native, runs);
+    return ok ? 0 : 1;
+  }
   bool ok =
       run_flavour("Modules built for wasm32 MVP (as the peer figures):", INTERSTICE_BENCH_WASM_DIR,
                   setups, native, runs);
