@@ -1,0 +1,182 @@
+// The module schema: what a module declares about itself. The module exports
+// it in the canonical encoding (it is itself an encodable struct), and the
+// host checks it with check_schema() before loading the module.
+#pragma once
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "abi/serialize.h"
+#include "abi/type.h"
+
+namespace interstice::abi {
+
+// Bumped on any incompatible change to the schema, the encoding or the host calls.
+inline constexpr uint32_t kAbiVersion = 1;
+
+INTERSTICE_ENUM(TypeKind, Bool, I8, I16, I32, I64, U8, U16, U32, U64, F32, F64, String, Bytes,
+                Vector, Optional, Tuple, Named)
+INTERSTICE_ENUM(TypeDefKind, Struct, Enum)
+
+// The type model's own structs are encodable, so a schema can carry types.
+template <>
+struct TypeTraits<Type> {
+  static constexpr bool kEncodable = true;
+  static void encode(Writer& w, const Type& t) {
+    abi::encode(w, t.kind);
+    abi::encode(w, t.args);
+    abi::encode(w, t.name);
+  }
+  static void decode(Reader& r, Type& t) {
+    abi::decode(r, t.kind);
+    abi::decode(r, t.args);
+    abi::decode(r, t.name);
+  }
+};
+template <>
+struct TypeTraits<Field> {
+  static constexpr bool kEncodable = true;
+  static void encode(Writer& w, const Field& f) {
+    abi::encode(w, f.name);
+    abi::encode(w, f.type);
+  }
+  static void decode(Reader& r, Field& f) {
+    abi::decode(r, f.name);
+    abi::decode(r, f.type);
+  }
+};
+template <>
+struct TypeTraits<TypeDef> {
+  static constexpr bool kEncodable = true;
+  static void encode(Writer& w, const TypeDef& d) {
+    abi::encode(w, d.name);
+    abi::encode(w, d.kind);
+    abi::encode(w, d.fields);
+  }
+  static void decode(Reader& r, TypeDef& d) {
+    abi::decode(r, d.name);
+    abi::decode(r, d.kind);
+    abi::decode(r, d.fields);
+  }
+};
+
+enum class Visibility : uint32_t { Public, Private };
+INTERSTICE_ENUM(Visibility, Public, Private)
+
+// How a table's rows survive a restart (honoured by the storage layer).
+enum class Persistence : uint32_t { Logged, Stateful, Ephemeral };
+INTERSTICE_ENUM(Persistence, Logged, Stateful, Ephemeral)
+
+enum class Authority : uint32_t { Gpu, Input, Audio, File };
+INTERSTICE_ENUM(Authority, Gpu, Input, Audio, File)
+
+struct SemVer {
+  uint32_t major = 0;
+  uint32_t minor = 0;
+  uint32_t patch = 0;
+  INTERSTICE_TYPE(SemVer, major, minor, patch)
+
+  auto operator<=>(const SemVer&) const = default;
+  std::string to_string() const {
+    return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+  }
+  // "1.2.3" only (no pre-release or build metadata, for now).
+  static std::optional<SemVer> parse(std::string_view text) {
+    SemVer v;
+    uint32_t* parts[] = {&v.major, &v.minor, &v.patch};
+    const char* p = text.data();
+    const char* end = text.data() + text.size();
+    for (int i = 0; i < 3; ++i) {
+      if (i > 0 && (p == end || *p++ != '.')) return std::nullopt;
+      auto [next, ec] = std::from_chars(p, end, *parts[i]);
+      if (ec != std::errc() || next == p) return std::nullopt;
+      p = next;
+    }
+    if (p != end) return std::nullopt;
+    return v;
+  }
+};
+
+struct IndexDef {
+  std::string name;
+  uint32_t column = 0;  // index into the row type's fields
+  bool unique = false;
+  INTERSTICE_TYPE(IndexDef, name, column, unique)
+};
+
+struct TableDef {
+  std::string name;
+  std::string row_type;            // a struct TypeDef of this schema
+  uint32_t primary_key = 0;        // column index
+  std::vector<uint32_t> auto_inc;  // integer columns the host assigns on insert when 0
+  std::vector<IndexDef> indexes;   // secondary indexes
+  Visibility visibility = Visibility::Private;
+  Persistence persistence = Persistence::Logged;
+  INTERSTICE_TYPE(TableDef, name, row_type, primary_key, auto_inc, indexes, visibility, persistence)
+};
+
+struct ReducerDef {
+  std::string name;
+  std::vector<Field> params;
+  INTERSTICE_TYPE(ReducerDef, name, params)
+};
+
+// `event` is "init", "MODULE.TABLE.insert|update|delete", "NODE.MODULE.TABLE.insert|...",
+// "input" or "render"; `reducer` is a reducer of this module.
+struct SubscriptionDef {
+  std::string event;
+  std::string reducer;
+  INTERSTICE_TYPE(SubscriptionDef, event, reducer)
+};
+
+// Another module this one needs, by name and semver requirement ("^1.2.0").
+struct DependencyDef {
+  std::string module;
+  std::string requirement;
+  std::string node;  // alias of a remote node, or empty for this node
+  INTERSTICE_TYPE(DependencyDef, module, requirement, node)
+};
+
+struct NodeDef {
+  std::string alias;
+  std::string address;  // "host:port"
+  INTERSTICE_TYPE(NodeDef, alias, address)
+};
+
+struct ModuleSchema {
+  uint32_t abi_version = kAbiVersion;
+  std::string name;
+  SemVer version;
+  Visibility visibility = Visibility::Private;
+  std::vector<TypeDef> types;
+  std::vector<TableDef> tables;
+  std::vector<ReducerDef> reducers;
+  std::vector<SubscriptionDef> subscriptions;
+  std::vector<Authority> authorities;
+  std::vector<DependencyDef> dependencies;
+  std::vector<NodeDef> nodes;
+  INTERSTICE_TYPE(ModuleSchema, abi_version, name, version, visibility, types, tables, reducers,
+                  subscriptions, authorities, dependencies, nodes)
+
+  const TypeDef* find_type(std::string_view type_name) const {
+    for (const TypeDef& t : types)
+      if (t.name == type_name) return &t;
+    return nullptr;
+  }
+  const TableDef* find_table(std::string_view table_name) const {
+    for (const TableDef& t : tables)
+      if (t.name == table_name) return &t;
+    return nullptr;
+  }
+  const ReducerDef* find_reducer(std::string_view reducer_name) const {
+    for (const ReducerDef& r : reducers)
+      if (r.name == reducer_name) return &r;
+    return nullptr;
+  }
+};
+
+}  // namespace interstice::abi
