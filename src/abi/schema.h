@@ -18,52 +18,6 @@ namespace interstice::abi {
 // Bumped on any incompatible change to the schema, the encoding or the host calls.
 inline constexpr uint32_t kAbiVersion = 1;
 
-INTERSTICE_ENUM(TypeKind, Bool, I8, I16, I32, I64, U8, U16, U32, U64, F32, F64, String, Bytes,
-                Vector, Optional, Tuple, Named)
-INTERSTICE_ENUM(TypeDefKind, Struct, Enum)
-
-// The type model's own structs are encodable, so a schema can carry types.
-template <>
-struct TypeTraits<Type> {
-  static constexpr bool kEncodable = true;
-  static void encode(Writer& w, const Type& t) {
-    abi::encode(w, t.kind);
-    abi::encode(w, t.args);
-    abi::encode(w, t.name);
-  }
-  static void decode(Reader& r, Type& t) {
-    abi::decode(r, t.kind);
-    abi::decode(r, t.args);
-    abi::decode(r, t.name);
-  }
-};
-template <>
-struct TypeTraits<Field> {
-  static constexpr bool kEncodable = true;
-  static void encode(Writer& w, const Field& f) {
-    abi::encode(w, f.name);
-    abi::encode(w, f.type);
-  }
-  static void decode(Reader& r, Field& f) {
-    abi::decode(r, f.name);
-    abi::decode(r, f.type);
-  }
-};
-template <>
-struct TypeTraits<TypeDef> {
-  static constexpr bool kEncodable = true;
-  static void encode(Writer& w, const TypeDef& d) {
-    abi::encode(w, d.name);
-    abi::encode(w, d.kind);
-    abi::encode(w, d.fields);
-  }
-  static void decode(Reader& r, TypeDef& d) {
-    abi::decode(r, d.name);
-    abi::decode(r, d.kind);
-    abi::decode(r, d.fields);
-  }
-};
-
 enum class Visibility : uint32_t { Public, Private };
 INTERSTICE_ENUM(Visibility, Public, Private)
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "abi/reflect.h"
+
 namespace interstice::abi {
 
 enum class TypeKind : uint8_t {
@@ -29,12 +31,16 @@ enum class TypeKind : uint8_t {
   Named = 16,     // a struct or enum defined in the schema: `name`
 };
 
+INTERSTICE_ENUM(TypeKind, Bool, I8, I16, I32, I64, U8, U16, U32, U64, F32, F64, String, Bytes,
+                Vector, Optional, Tuple, Named)
+
 // A type expression. Primitive kinds use only `kind`; Vector, Optional and
 // Tuple use `args`; Named refers to a TypeDef of the same schema by name.
 struct Type {
   TypeKind kind = TypeKind::Bool;
   std::vector<Type> args;
   std::string name;
+  INTERSTICE_TYPE(Type, kind, args, name)
 
   bool operator==(const Type&) const = default;
 };
@@ -44,11 +50,13 @@ struct Type {
 struct Field {
   std::string name;
   Type type;
+  INTERSTICE_TYPE(Field, name, type)
 
   bool operator==(const Field&) const = default;
 };
 
 enum class TypeDefKind : uint8_t { Struct = 0, Enum = 1 };
+INTERSTICE_ENUM(TypeDefKind, Struct, Enum)
 
 // A user type: a struct (fields in order) or an enum / tagged variant
 // (variants in order; the tag is the variant's index).
@@ -56,6 +64,7 @@ struct TypeDef {
   std::string name;
   TypeDefKind kind = TypeDefKind::Struct;
   std::vector<Field> fields;
+  INTERSTICE_TYPE(TypeDef, name, kind, fields)
 
   bool operator==(const TypeDef&) const = default;
 };
