@@ -74,6 +74,8 @@ inline std::vector<std::string> check_schema(const ModuleSchema& s) {
     else if (!detail::is_key_type(pk->type))
       problem("table " + t.name + ": primary key " + pk->name + " has type " + to_string(pk->type) +
               ", which cannot be a key");
+    if (t.auto_inc.size() > 1)
+      problem("table " + t.name + ": at most one auto_inc column is supported");
     for (uint32_t c : t.auto_inc) {
       const Field* f = column(c);
       if (f == nullptr || !detail::is_integer(f->type.kind))

@@ -1,0 +1,32 @@
+// The host functions an Interstice module imports (docs/abi.md, "Host calls").
+// Internal to the SDK: modules use ReducerContext and Table instead. The C
+// names carry a prefix so that they cannot clash with libc (log, ...).
+#pragma once
+
+#include <cstdint>
+
+#define INTERSTICE_HOST_IMPORT(name) __attribute__((import_module("interstice"), import_name(name)))
+
+namespace interstice::sdk::host {
+extern "C" {
+INTERSTICE_HOST_IMPORT("log") void ihost_log(int32_t level, const void* ptr, int32_t len);
+INTERSTICE_HOST_IMPORT("fail") void ihost_fail(const void* ptr, int32_t len);
+INTERSTICE_HOST_IMPORT("table_insert")
+int64_t ihost_table_insert(int32_t table, const void* row, int32_t len);
+INTERSTICE_HOST_IMPORT("table_update")
+int32_t ihost_table_update(int32_t table, const void* row, int32_t len);
+INTERSTICE_HOST_IMPORT("table_delete")
+int32_t ihost_table_delete(int32_t table, const void* key, int32_t len);
+INTERSTICE_HOST_IMPORT("table_get")
+int32_t ihost_table_get(int32_t table, const void* key, int32_t len);
+INTERSTICE_HOST_IMPORT("table_count") int64_t ihost_table_count(int32_t table);
+INTERSTICE_HOST_IMPORT("table_scan")
+int32_t ihost_table_scan(int32_t table, int32_t index, const void* lo, int32_t lo_len,
+                         const void* hi, int32_t hi_len, int32_t flags);
+INTERSTICE_HOST_IMPORT("iter_next") int32_t ihost_iter_next(int32_t iter);
+INTERSTICE_HOST_IMPORT("iter_close") void ihost_iter_close(int32_t iter);
+INTERSTICE_HOST_IMPORT("result_read") void ihost_result_read(void* dst);
+INTERSTICE_HOST_IMPORT("tx_timestamp") int64_t ihost_tx_timestamp();
+INTERSTICE_HOST_IMPORT("tx_random") int64_t ihost_tx_random();
+}
+}  // namespace interstice::sdk::host

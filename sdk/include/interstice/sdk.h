@@ -1,0 +1,522 @@
+// The Interstice C++ module SDK. Include this one header, build with
+// interstice_add_module() (sdk/interstice_module.cmake), and declare:
+//
+//   INTERSTICE_MODULE(hello, "0.1.0", interstice::Visibility::Public)
+//
+//   struct Greeting {
+//     uint64_t id = 0;
+//     std::string greeting;
+//     INTERSTICE_TYPE(Greeting, id, greeting)
+//   };
+//   INTERSTICE_TABLE(greetings, Greeting, primary_key(&Greeting::id),
+//                    auto_inc(&Greeting::id), public_table())
+//
+//   void hello(interstice::ReducerContext& ctx, std::string name) {
+//     ctx.table<greetings>().insert({0, "Hello, " + name + "!"});
+//   }
+//   INTERSTICE_REDUCER(hello, "name")
+//
+//   void on_greeting(interstice::ReducerContext& ctx, Greeting row) { ctx.log(row.greeting); }
+//   INTERSTICE_SUBSCRIBE(on_greeting, "hello.greetings.insert")
+//
+// Modules are wasm32-wasi reactors built with clang-19 and libc++, without
+// exceptions: a reducer fails with ctx.fail("why"), which rolls back its
+// transaction. docs/sdk.md is the guide.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "abi/host_calls.h"
+#include "abi/schema.h"
+#include "interstice/host.h"
+
+namespace interstice {
+
+using abi::Bytes;
+using abi::Visibility;
+
+class ReducerContext;
+
+namespace sdk::detail {
+
+struct ReducerEntry {
+  void* function;
+  // Decodes the arguments and calls `function`; returns an abi status.
+  int32_t (*invoke)(void* function, ReducerContext& ctx, abi::Reader& args);
+};
+
+struct Registry {
+  abi::ModuleSchema schema;
+  abi::TypeRegistry types;
+  std::vector<ReducerEntry> reducers;
+};
+
+inline Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+inline std::vector<uint8_t> read_result(int32_t length) {
+  std::vector<uint8_t> bytes(static_cast<size_t>(length));
+  if (length > 0) host::ihost_result_read(bytes.data());
+  return bytes;
+}
+
+}  // namespace sdk::detail
+
+// ---------------------------------------------------------------- tables --
+
+namespace sdk::table_options {
+
+enum class OptionKind { PrimaryKey, AutoInc, Index, Visibility, Persistence };
+
+template <typename Row, typename M>
+struct PrimaryKey {
+  static constexpr OptionKind kind = OptionKind::PrimaryKey;
+  M Row::* member;
+};
+template <typename Row, typename M>
+struct AutoInc {
+  static constexpr OptionKind kind = OptionKind::AutoInc;
+  M Row::* member;
+};
+template <typename Row, typename M>
+struct Index {
+  static constexpr OptionKind kind = OptionKind::Index;
+  M Row::* member;
+  const char* name;
+  bool unique;
+};
+struct TableVisibility {
+  static constexpr OptionKind kind = OptionKind::Visibility;
+  Visibility value;
+};
+struct TablePersistence {
+  static constexpr OptionKind kind = OptionKind::Persistence;
+  abi::Persistence value;
+};
+
+template <typename M>
+inline constexpr bool kKeyType =
+    std::is_integral_v<M> || std::is_same_v<M, std::string> || std::is_same_v<M, Bytes>;
+
+template <typename Row, typename M>
+constexpr PrimaryKey<Row, M> primary_key(M Row::* member) {
+  static_assert(kKeyType<M>, "a primary key must be an integer, bool, std::string or Bytes");
+  return {member};
+}
+template <typename Row, typename M>
+constexpr AutoInc<Row, M> auto_inc(M Row::* member) {
+  static_assert(std::is_integral_v<M> && !std::is_same_v<M, bool>,
+                "an auto_inc column must be an integer");
+  return {member};
+}
+template <typename Row, typename M>
+constexpr Index<Row, M> index(M Row::* member, const char* name) {
+  static_assert(kKeyType<M>, "an indexed column must be an integer, bool, std::string or Bytes");
+  return {member, name, false};
+}
+template <typename Row, typename M>
+constexpr Index<Row, M> unique_index(M Row::* member, const char* name) {
+  static_assert(kKeyType<M>, "an indexed column must be an integer, bool, std::string or Bytes");
+  return {member, name, true};
+}
+constexpr TableVisibility public_table() {
+  return {Visibility::Public};
+}
+constexpr TablePersistence stateful() {
+  return {abi::Persistence::Stateful};
+}
+constexpr TablePersistence ephemeral() {
+  return {abi::Persistence::Ephemeral};
+}
+
+}  // namespace sdk::table_options
+
+namespace sdk::detail {
+
+// The field index of `member` in Row's INTERSTICE_TYPE list, or -1.
+template <typename Row, typename M>
+int32_t column_of(M Row::* member) {
+  int32_t index = 0, found = -1;
+  abi::for_each_field<Row>([&](auto field) {
+    if constexpr (std::is_same_v<decltype(field.member), M Row::*>)
+      if (field.member == member) found = index;
+    ++index;
+  });
+  return found;
+}
+
+template <typename T>
+struct TableId {
+  static inline int32_t value = -1;
+};
+
+template <typename Options>
+struct KeyOf;
+template <>
+struct KeyOf<std::tuple<>> {
+  using type = void;
+};
+template <typename First, typename... Rest>
+struct KeyOf<std::tuple<First, Rest...>> {
+  using type = typename KeyOf<std::tuple<Rest...>>::type;
+};
+template <typename Row, typename M, typename... Rest>
+struct KeyOf<std::tuple<table_options::PrimaryKey<Row, M>, Rest...>> {
+  using type = M;
+};
+
+inline void fail_registration(const std::string& message) {
+  registry().schema.name = "invalid module: " + message;  // refused by the host at load
+}
+
+template <typename T>
+int32_t register_table() {
+  using Row = typename T::Row;
+  Registry& reg = registry();
+  abi::TableDef def;
+  def.name = std::string(T::table_name());
+  (void)abi::type_of<Row>(reg.types);
+  def.row_type = std::string(Row::interstice_type_name());
+  auto column = [&](int32_t c, const char* what) -> uint32_t {
+    if (c < 0)
+      fail_registration("table " + def.name + ": the " + what +
+                        " is not listed in INTERSTICE_TYPE");
+    return static_cast<uint32_t>(c);
+  };
+  std::apply(
+      [&](auto... option) {
+        auto apply_one = [&](auto opt) {
+          using table_options::OptionKind;
+          constexpr OptionKind kind = decltype(opt)::kind;
+          if constexpr (kind == OptionKind::PrimaryKey)
+            def.primary_key = column(column_of(opt.member), "primary key");
+          else if constexpr (kind == OptionKind::AutoInc)
+            def.auto_inc.push_back(column(column_of(opt.member), "auto_inc column"));
+          else if constexpr (kind == OptionKind::Index)
+            def.indexes.push_back(abi::IndexDef{
+                opt.name, column(column_of(opt.member), "indexed column"), opt.unique});
+          else if constexpr (kind == OptionKind::Visibility)
+            def.visibility = opt.value;
+          else
+            def.persistence = opt.value;
+        };
+        (apply_one(option), ...);
+      },
+      T::options());
+  static_assert(!std::is_void_v<typename KeyOf<decltype(T::options())>::type>,
+                "INTERSTICE_TABLE needs primary_key(&Row::member)");
+  TableId<T>::value = static_cast<int32_t>(reg.schema.tables.size());
+  reg.schema.tables.push_back(std::move(def));
+  return TableId<T>::value;
+}
+
+}  // namespace sdk::detail
+
+// The outcome of Table::insert: the stored row (auto_inc columns assigned),
+// or why it was refused.
+template <typename Row>
+struct InsertResult {
+  std::optional<Row> row;
+  abi::Status status = abi::Status::Ok;
+  bool ok() const { return row.has_value(); }
+};
+
+// Rows from a scan, decoded one at a time as the loop advances; the host
+// walks its index without copying the table.
+template <typename Row>
+class RowRange {
+ public:
+  explicit RowRange(int32_t iter) : iter_(iter) {}
+  RowRange(RowRange&& other) noexcept : iter_(std::exchange(other.iter_, -1)) {}
+  RowRange(const RowRange&) = delete;
+  ~RowRange() {
+    if (iter_ >= 0) sdk::host::ihost_iter_close(iter_);
+  }
+
+  class iterator {
+   public:
+    explicit iterator(int32_t iter) : iter_(iter) { advance(); }
+    iterator() = default;
+    const Row& operator*() const { return *row_; }
+    const Row* operator->() const { return &*row_; }
+    iterator& operator++() {
+      advance();
+      return *this;
+    }
+    bool operator==(const iterator& other) const {
+      return row_.has_value() == other.row_.has_value();
+    }
+
+   private:
+    void advance() {
+      int32_t length = iter_ >= 0 ? sdk::host::ihost_iter_next(iter_) : -1;
+      if (length < 0) {
+        row_.reset();
+        return;
+      }
+      row_ = abi::from_bytes<Row>(sdk::detail::read_result(length));
+    }
+    int32_t iter_ = -1;
+    std::optional<Row> row_;
+  };
+
+  iterator begin() { return iterator(iter_); }
+  iterator end() { return iterator(); }
+  std::vector<Row> collect() {
+    std::vector<Row> rows;
+    for (const Row& row : *this) rows.push_back(row);
+    return rows;
+  }
+
+ private:
+  int32_t iter_;
+};
+
+// Access to one table inside a reducer: ctx.table<greetings>().
+template <typename T>
+class Table {
+ public:
+  using Row = typename T::Row;
+  using Key = typename sdk::detail::KeyOf<decltype(T::options())>::type;
+
+  // Inserts `row`; auto_inc columns holding 0 are assigned by the host.
+  InsertResult<Row> insert(Row row) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(row);
+    int64_t r =
+        sdk::host::ihost_table_insert(id(), bytes.data(), static_cast<int32_t>(bytes.size()));
+    if (r < 0) return {std::nullopt, static_cast<abi::Status>(-r)};
+    assign_auto_inc(row, r);
+    return {std::move(row), abi::Status::Ok};
+  }
+  std::optional<Row> get(const Key& key) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(key);
+    int32_t length =
+        sdk::host::ihost_table_get(id(), bytes.data(), static_cast<int32_t>(bytes.size()));
+    if (length < 0) return std::nullopt;
+    return abi::from_bytes<Row>(sdk::detail::read_result(length));
+  }
+  // Replaces the row with the same primary key; NotFound if there is none.
+  abi::Status update(const Row& row) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(row);
+    return static_cast<abi::Status>(
+        sdk::host::ihost_table_update(id(), bytes.data(), static_cast<int32_t>(bytes.size())));
+  }
+  // True if a row was deleted.
+  bool remove(const Key& key) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(key);
+    return sdk::host::ihost_table_delete(id(), bytes.data(), static_cast<int32_t>(bytes.size())) ==
+           0;
+  }
+  uint64_t count() const { return static_cast<uint64_t>(sdk::host::ihost_table_count(id())); }
+  // Every row, in primary-key order.
+  RowRange<Row> scan() const { return open(-1, nullptr, nullptr); }
+  // Rows with lo <= primary key <= hi, in key order.
+  RowRange<Row> range(const Key& lo, const Key& hi) const { return open(-1, &lo, &hi); }
+  // Rows whose indexed column `Member` equals `value`.
+  template <auto Member, typename V>
+  RowRange<Row> find(const V& value) const {
+    return open(index_of<Member>(), &value, &value);
+  }
+  // Rows with lo <= indexed column `Member` <= hi, in column order.
+  template <auto Member, typename V>
+  RowRange<Row> range_by(const V& lo, const V& hi) const {
+    return open(index_of<Member>(), &lo, &hi);
+  }
+
+ private:
+  static int32_t id() { return sdk::detail::TableId<T>::value; }
+
+  template <auto Member>
+  static int32_t index_of() {
+    const abi::TableDef& def = sdk::detail::registry().schema.tables[id()];
+    int32_t column = sdk::detail::column_of(Member);
+    for (size_t i = 0; i < def.indexes.size(); ++i)
+      if (static_cast<int32_t>(def.indexes[i].column) == column) return static_cast<int32_t>(i);
+    return -2;  // the host answers "no such index"
+  }
+
+  template <typename V>
+  RowRange<Row> open(int32_t index, const V* lo, const V* hi) const {
+    std::vector<uint8_t> lo_bytes, hi_bytes;
+    if (lo) lo_bytes = abi::to_bytes(*lo);
+    if (hi) hi_bytes = abi::to_bytes(*hi);
+    int32_t flags = (lo ? 1 : 0) | (hi ? 2 : 0);
+    return RowRange<Row>(sdk::host::ihost_table_scan(
+        id(), index, lo_bytes.data(), static_cast<int32_t>(lo_bytes.size()), hi_bytes.data(),
+        static_cast<int32_t>(hi_bytes.size()), flags));
+  }
+
+  static void assign_auto_inc(Row& row, int64_t value) {
+    std::apply(
+        [&](auto... option) {
+          auto one = [&](auto opt) {
+            if constexpr (decltype(opt)::kind == sdk::table_options::OptionKind::AutoInc) {
+              using M = std::remove_reference_t<decltype(row.*(opt.member))>;
+              if (row.*(opt.member) == 0) row.*(opt.member) = static_cast<M>(value);
+            }
+          };
+          (one(option), ...);
+        },
+        T::options());
+  }
+};
+
+// ------------------------------------------------------------- reducers --
+
+class ReducerContext {
+ public:
+  // Writes to the node's log, tagged with this module and reducer.
+  void log(std::string_view message, abi::LogLevel level = abi::LogLevel::Info) const {
+    sdk::host::ihost_log(static_cast<int32_t>(level), message.data(),
+                         static_cast<int32_t>(message.size()));
+  }
+  // The transaction's timestamp (microseconds since the Unix epoch), recorded
+  // in the log: the same on every replay.
+  int64_t timestamp() const { return sdk::host::ihost_tx_timestamp(); }
+  // Deterministic per-transaction random numbers.
+  uint64_t random() const { return static_cast<uint64_t>(sdk::host::ihost_tx_random()); }
+  // Fails the reducer: its writes are rolled back and `why` is reported.
+  [[noreturn]] void fail(std::string_view why) const {
+    sdk::host::ihost_fail(why.data(), static_cast<int32_t>(why.size()));
+    __builtin_trap();
+  }
+  template <typename T>
+  Table<T> table() const {
+    return Table<T>();
+  }
+};
+
+namespace sdk::detail {
+
+template <typename... Args, size_t... I>
+int32_t invoke_reducer(void (*fn)(ReducerContext&, Args...), ReducerContext& ctx, abi::Reader& r,
+                       std::index_sequence<I...>) {
+  std::tuple<std::decay_t<Args>...> args;
+  (abi::decode(r, std::get<I>(args)), ...);
+  if (!r.ok() || !r.at_end()) return 2;
+  fn(ctx, std::move(std::get<I>(args))...);
+  return 0;
+}
+
+template <typename... Args>
+int32_t register_reducer(const char* name, void (*fn)(ReducerContext&, Args...),
+                         std::initializer_list<const char*> param_names, const char* event) {
+  static_assert((abi::Encodable<std::decay_t<Args>> && ...),
+                "every reducer parameter after the ReducerContext must be an encodable type");
+  Registry& reg = registry();
+  abi::ReducerDef def{name, {}};
+  std::vector<abi::Type> types{abi::type_of<std::decay_t<Args>>(reg.types)...};
+  auto names = param_names.begin();
+  for (size_t i = 0; i < types.size(); ++i) {
+    std::string param = names != param_names.end() ? *names++ : "arg" + std::to_string(i);
+    def.params.push_back(abi::Field{std::move(param), std::move(types[i])});
+  }
+  reg.schema.reducers.push_back(std::move(def));
+  reg.reducers.push_back(
+      ReducerEntry{reinterpret_cast<void*>(fn), [](void* f, ReducerContext& ctx, abi::Reader& r) {
+                     auto typed = reinterpret_cast<void (*)(ReducerContext&, Args...)>(f);
+                     return invoke_reducer(typed, ctx, r, std::index_sequence_for<Args...>{});
+                   }});
+  if (event) reg.schema.subscriptions.push_back(abi::SubscriptionDef{event, name});
+  return static_cast<int32_t>(reg.reducers.size() - 1);
+}
+
+inline int32_t register_module(const char* name, const char* version, Visibility visibility) {
+  abi::ModuleSchema& s = registry().schema;
+  if (s.name.empty()) s.name = name;  // keeps an earlier "invalid module" marker
+  auto parsed = abi::SemVer::parse(version);
+  if (!parsed)
+    fail_registration(std::string("version '") + version + "' is not MAJOR.MINOR.PATCH");
+  else
+    s.version = *parsed;
+  s.visibility = visibility;
+  return 0;
+}
+
+// [u32 length][encoded schema], built on first request.
+inline const uint8_t* encoded_schema() {
+  static std::vector<uint8_t> bytes;
+  if (bytes.empty()) {
+    Registry& reg = registry();
+    reg.schema.types = reg.types.defs;
+    std::vector<uint8_t> body = abi::to_bytes(reg.schema);
+    abi::Writer w(bytes);
+    w.length(body.size());
+    w.raw(body.data(), body.size());
+  }
+  return bytes.data();
+}
+
+inline int32_t run_reducer(int32_t id, uint8_t* args, int32_t length) {
+  Registry& reg = registry();
+  if (id < 0 || static_cast<size_t>(id) >= reg.reducers.size()) return 2;
+  ReducerContext ctx;
+  abi::Reader r(std::span<const uint8_t>(args, static_cast<size_t>(length)));
+  int32_t status = reg.reducers[id].invoke(reg.reducers[id].function, ctx, r);
+  std::free(args);
+  return status;
+}
+
+}  // namespace sdk::detail
+}  // namespace interstice
+
+#define INTERSTICE_CONCAT_INNER(a, b) a##b
+#define INTERSTICE_CONCAT(a, b) INTERSTICE_CONCAT_INNER(a, b)
+
+// Names the module; exactly once per module, in one source file.
+#define INTERSTICE_MODULE(name, version, visibility)                                           \
+  static const int32_t interstice_module_registered =                                          \
+      ::interstice::sdk::detail::register_module(#name, version, visibility);                  \
+  extern "C" __attribute__((export_name("__interstice_schema"))) const uint8_t*                \
+  interstice_export_schema() {                                                                 \
+    return ::interstice::sdk::detail::encoded_schema();                                        \
+  }                                                                                            \
+  extern "C" __attribute__((export_name("__interstice_alloc"))) void* interstice_export_alloc( \
+      int32_t size) {                                                                          \
+    return std::malloc(static_cast<size_t>(size > 0 ? size : 1));                              \
+  }                                                                                            \
+  extern "C" __attribute__((export_name("__interstice_reducer"))) int32_t                      \
+  interstice_export_reducer(int32_t id, uint8_t* args, int32_t length) {                       \
+    return ::interstice::sdk::detail::run_reducer(id, args, length);                           \
+  }
+
+// Declares table `name` with rows of `Row` and its options: primary_key(&Row::m)
+// (required), auto_inc(&Row::m), index(&Row::m, "name"), unique_index(...),
+// public_table(), stateful(), ephemeral().
+#define INTERSTICE_TABLE(name, RowType, ...)                        \
+  struct name {                                                     \
+    using Row = RowType;                                            \
+    static constexpr std::string_view table_name() {                \
+      return #name;                                                 \
+    }                                                               \
+    static constexpr auto options() {                               \
+      using namespace ::interstice::sdk::table_options;             \
+      return std::make_tuple(__VA_ARGS__);                          \
+    }                                                               \
+  };                                                                \
+  static const int32_t INTERSTICE_CONCAT(interstice_table_, name) = \
+      ::interstice::sdk::detail::register_table<name>();
+
+// Registers `fn(ReducerContext&, Args...)` as a reducer; optional parameter names follow.
+#define INTERSTICE_REDUCER(fn, ...)                                 \
+  static const int32_t INTERSTICE_CONCAT(interstice_reducer_, fn) = \
+      ::interstice::sdk::detail::register_reducer(#fn, &fn, {__VA_ARGS__}, nullptr);
+
+// Registers `fn` as a reducer that runs on `event` ("init", "module.table.insert", ...).
+#define INTERSTICE_SUBSCRIBE(fn, event, ...)                        \
+  static const int32_t INTERSTICE_CONCAT(interstice_reducer_, fn) = \
+      ::interstice::sdk::detail::register_reducer(#fn, &fn, {__VA_ARGS__}, event);
+
+// Registers `fn(ReducerContext&)` to run once, on the module's first load ever.
+#define INTERSTICE_INIT(fn) INTERSTICE_SUBSCRIBE(fn, "init")

@@ -1,0 +1,59 @@
+// The host <-> module contract: the names of the functions a module exports
+// and the host functions it may import (module "interstice"), with the status
+// codes they return. Shared by the runtime and the SDK; docs/abi.md, "Host
+// calls", describes each one.
+#pragma once
+
+#include <cstdint>
+
+namespace interstice::abi {
+
+inline constexpr const char* kHostModule = "interstice";
+
+// Exports of every Interstice module.
+namespace exports {
+// () -> i32: address of [u32 length][encoded ModuleSchema] in linear memory.
+inline constexpr const char* kSchema = "__interstice_schema";
+// (i32 size) -> i32: a buffer the host may write `size` bytes into.
+inline constexpr const char* kAlloc = "__interstice_alloc";
+// (i32 reducer, i32 args_ptr, i32 args_len) -> i32 status: runs a reducer
+// with its arguments encoded as a tuple. 0 = ok, 1 = the reducer failed
+// (message set with `fail`), 2 = undecodable arguments.
+inline constexpr const char* kReducer = "__interstice_reducer";
+// () -> (): static constructors (WASI reactor); called once after instantiation.
+inline constexpr const char* kInitialize = "_initialize";
+}  // namespace exports
+
+// Host functions, imported from module "interstice".
+namespace host {
+inline constexpr const char* kLog = "log";              // (level, ptr, len)
+inline constexpr const char* kFail = "fail";            // (ptr, len): the reducer's error
+inline constexpr const char* kInsert = "table_insert";  // (table, ptr, len) -> i64
+inline constexpr const char* kUpdate = "table_update";  // (table, ptr, len) -> i32
+inline constexpr const char* kDelete = "table_delete";  // (table, key_ptr, key_len) -> i32
+inline constexpr const char* kGet = "table_get";        // (table, key_ptr, key_len) -> i32
+inline constexpr const char* kCount = "table_count";    // (table) -> i64
+inline constexpr const char* kScan = "table_scan";      // (table, index, lo.., hi..) -> i32
+inline constexpr const char* kNext = "iter_next";       // (iter) -> i32
+inline constexpr const char* kClose = "iter_close";     // (iter)
+inline constexpr const char* kRead = "result_read";     // (dst_ptr)
+inline constexpr const char* kTime = "tx_timestamp";    // () -> i64 microseconds
+inline constexpr const char* kRandom = "tx_random";     // () -> i64
+}  // namespace host
+
+// Status codes returned (negated where the call returns a length or value).
+enum class Status : int32_t {
+  Ok = 0,
+  NotFound = 1,          // no row with that key
+  DuplicateKey = 2,      // primary key or unique index already present
+  InvalidRow = 3,        // bytes are not a valid row of the table
+  NoSuchTable = 4,       //
+  NoSuchIndex = 5,       //
+  NoSuchIterator = 6,    //
+  BadPointer = 7,        // pointer/length outside linear memory
+  NotInTransaction = 8,  // table calls outside a reducer
+};
+
+enum class LogLevel : int32_t { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4 };
+
+}  // namespace interstice::abi
