@@ -22,8 +22,9 @@ function(interstice_add_wasm_module name)
       set(compiler "${WASM_CLANGXX}" -std=c++20 -fno-exceptions -fno-rtti)
     endif()
     add_custom_command(OUTPUT "${obj}"
-      COMMAND ${compiler} --target=wasm32 -O2 -msimd128 -nostdlib -fno-builtin ${ARG_FLAGS} -c "${abs}" -o "${obj}"
-      DEPENDS "${abs}" VERBATIM)
+      COMMAND ${compiler} --target=wasm32 -O2 -msimd128 -nostdlib -fno-builtin ${ARG_FLAGS}
+              -MD -MF "${obj}.d" -c "${abs}" -o "${obj}"
+      DEPENDS "${abs}" DEPFILE "${obj}.d" VERBATIM)
     list(APPEND objects "${obj}")
   endforeach()
   set(out "${INTERSTICE_WASM_DIR}/${name}.wasm")

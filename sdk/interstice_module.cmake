@@ -10,8 +10,6 @@ set(INTERSTICE_ABI_INCLUDE "${CMAKE_CURRENT_LIST_DIR}/../src")
 function(interstice_add_module name)
   cmake_parse_arguments(ARG "" "" "SOURCES;FLAGS" ${ARGN})
   set(objects)
-  set(headers "${INTERSTICE_SDK_INCLUDE}/interstice/sdk.h" "${INTERSTICE_SDK_INCLUDE}/interstice/host.h")
-  file(GLOB abi_headers "${INTERSTICE_ABI_INCLUDE}/abi/*.h")
   foreach(src IN LISTS ARG_SOURCES)
     get_filename_component(abs "${src}" ABSOLUTE)
     get_filename_component(base "${src}" NAME)
@@ -19,8 +17,8 @@ function(interstice_add_module name)
     add_custom_command(OUTPUT "${obj}"
       COMMAND "${WASM_CLANGXX}" --target=wasm32-wasi -std=c++20 -O2 -msimd128 -fno-exceptions
               -I "${INTERSTICE_SDK_INCLUDE}" -I "${INTERSTICE_ABI_INCLUDE}" ${ARG_FLAGS}
-              -c "${abs}" -o "${obj}"
-      DEPENDS "${abs}" ${headers} ${abi_headers} VERBATIM)
+              -MD -MF "${obj}.d" -c "${abs}" -o "${obj}"
+      DEPENDS "${abs}" DEPFILE "${obj}.d" VERBATIM)
     list(APPEND objects "${obj}")
   endforeach()
   set(out "${INTERSTICE_WASM_DIR}/${name}.wasm")

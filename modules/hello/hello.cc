@@ -2,19 +2,10 @@
 // an `init` hook, and a subscription that logs every inserted greeting.
 #include <interstice/sdk.h>
 
+#include "hello_types.h"
+
 INTERSTICE_MODULE(hello, "0.1.0", interstice::Visibility::Public)
 
-struct TestCustomType {
-  uint32_t val = 0;
-  INTERSTICE_TYPE(TestCustomType, val)
-};
-
-struct Greetings {
-  uint64_t id = 0;
-  std::string greeting;
-  TestCustomType custom;
-  INTERSTICE_TYPE(Greetings, id, greeting, custom)
-};
 INTERSTICE_TABLE(greetings, Greetings, primary_key(&Greetings::id), auto_inc(&Greetings::id),
                  index(&Greetings::greeting, "by_greeting"), public_table())
 

@@ -55,6 +55,28 @@ struct SemVer {
   }
 };
 
+// Whether `version` meets `requirement`, in Cargo's spelling: "1.2.3" or
+// "^1.2.3" (compatible: same major, or same minor while major is 0), "~1.2.3"
+// (same major.minor), "=1.2.3", ">=1.2.3", or "*". Malformed requirements
+// match nothing.
+inline bool satisfies(const SemVer& version, std::string_view requirement) {
+  if (requirement == "*") return true;
+  std::string_view op;
+  for (std::string_view prefix : {">=", "^", "~", "="})
+    if (requirement.starts_with(prefix)) {
+      op = prefix;
+      break;
+    }
+  auto base = SemVer::parse(requirement.substr(op.size()));
+  if (!base) return false;
+  if (op == "=") return version == *base;
+  if (version < *base) return false;
+  if (op == ">=") return true;
+  if (op == "~") return version.major == base->major && version.minor == base->minor;
+  if (base->major > 0) return version.major == base->major;
+  return version.major == 0 && version.minor == base->minor;
+}
+
 struct IndexDef {
   std::string name;
   uint32_t column = 0;  // index into the row type's fields

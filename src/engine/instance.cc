@@ -28,44 +28,6 @@ wasmtime_func_t func_from(const FunctionHandle& handle) {
   return std::bit_cast<wasmtime_func_t>(handle);
 }
 
-std::optional<Value> value_from(const wasmtime_val_t& val) {
-  switch (val.kind) {
-    case WASMTIME_I32:
-      return Value::i32(val.of.i32);
-    case WASMTIME_I64:
-      return Value::i64(val.of.i64);
-    case WASMTIME_F32:
-      return Value::f32(val.of.f32);
-    case WASMTIME_F64:
-      return Value::f64(val.of.f64);
-    default:
-      return std::nullopt;
-  }
-}
-
-wasmtime_val_t val_from(const Value& value) {
-  wasmtime_val_t val{};
-  switch (value.type()) {
-    case ValueType::I32:
-      val.kind = WASMTIME_I32;
-      val.of.i32 = std::get<int32_t>(value.v);
-      break;
-    case ValueType::I64:
-      val.kind = WASMTIME_I64;
-      val.of.i64 = std::get<int64_t>(value.v);
-      break;
-    case ValueType::F32:
-      val.kind = WASMTIME_F32;
-      val.of.f32 = std::get<float>(value.v);
-      break;
-    default:
-      val.kind = WASMTIME_F64;
-      val.of.f64 = std::get<double>(value.v);
-      break;
-  }
-  return val;
-}
-
 bool is_number(ValueType type) {
   return type == ValueType::I32 || type == ValueType::I64 || type == ValueType::F32 ||
          type == ValueType::F64;
@@ -226,7 +188,7 @@ Result<std::vector<Value>> Instance::call(std::string_view name, std::span<const
 
   std::vector<wasmtime_val_t> params;
   params.reserve(args.size());
-  for (const Value& arg : args) params.push_back(val_from(arg));
+  for (const Value& arg : args) params.push_back(detail::val_from(arg));
   std::vector<wasmtime_val_t> results(sig.results.size());
   wasmtime_func_t func = func_from(*handle);
   begin_call();
@@ -236,7 +198,7 @@ Result<std::vector<Value>> Instance::call(std::string_view name, std::span<const
   end_call();
   if (error || trap) return call_failure(error, trap);
   std::vector<Value> out;
-  for (const wasmtime_val_t& val : results) out.push_back(*value_from(val));
+  for (const wasmtime_val_t& val : results) out.push_back(*detail::value_from(val));
   return out;
 }
 
@@ -254,7 +216,7 @@ Result<Value> Instance::global(std::string_view name) {
     return make_error(fmt::format("module '{}' has no exported global '{}'", module_name_, name));
   wasmtime_val_t val;
   wasmtime_global_get(context(), &item.of.global, &val);
-  std::optional<Value> value = value_from(val);
+  std::optional<Value> value = detail::value_from(val);
   wasmtime_val_unroot(&val);
   if (!value)
     return make_error(
@@ -268,7 +230,7 @@ Result<void> Instance::set_global(std::string_view name, const Value& value) {
                                     &item) ||
       item.kind != WASMTIME_EXTERN_GLOBAL)
     return make_error(fmt::format("module '{}' has no exported global '{}'", module_name_, name));
-  wasmtime_val_t val = val_from(value);
+  wasmtime_val_t val = detail::val_from(value);
   if (wasmtime_error_t* error = wasmtime_global_set(context(), &item.of.global, &val))
     return detail::take_error(error, fmt::format("global '{}' of module '{}'", name, module_name_));
   return {};

@@ -40,6 +40,22 @@ void delete_host_function(void* env) {
   delete static_cast<HostFunction*>(env);
 }
 
+struct ConstantResults {
+  std::vector<wasmtime_val_t> values;
+};
+
+wasm_trap_t* constant_trampoline(void* env, wasmtime_caller_t*, const wasmtime_val_t*, size_t,
+                                 wasmtime_val_t* results, size_t count) {
+  const auto* constant = static_cast<const ConstantResults*>(env);
+  for (size_t i = 0; i < count && i < constant->values.size(); ++i)
+    results[i] = constant->values[i];
+  return nullptr;
+}
+
+void delete_constant(void* env) {
+  delete static_cast<ConstantResults*>(env);
+}
+
 }  // namespace
 
 Instance& Caller::instance() const {
@@ -64,6 +80,23 @@ Result<void> Linker::define_function(std::string_view module, std::string_view n
   wasmtime_error_t* error = wasmtime_linker_define_func_unchecked(
       linker_, module.data(), module.size(), name.data(), name.size(), type, host_trampoline, env,
       delete_host_function);
+  wasm_functype_delete(type);
+  if (error) return detail::take_error(error, fmt::format("host function {}.{}", module, name));
+  return {};
+}
+
+Result<void> Linker::define_constant(std::string_view module, std::string_view name,
+                                     const FunctionSignature& signature,
+                                     std::vector<Value> results) {
+  if (results.size() != signature.results.size())
+    return make_error(fmt::format("host function {}.{}: {} results for {}", module, name,
+                                  results.size(), signature.to_string()));
+  auto* env = new ConstantResults;
+  for (const Value& v : results) env->values.push_back(detail::val_from(v));
+  wasm_functype_t* type = detail::functype_from(signature);
+  wasmtime_error_t* error =
+      wasmtime_linker_define_func(linker_, module.data(), module.size(), name.data(), name.size(),
+                                  type, constant_trampoline, env, delete_constant);
   wasm_functype_delete(type);
   if (error) return detail::take_error(error, fmt::format("host function {}.{}", module, name));
   return {};

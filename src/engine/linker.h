@@ -33,6 +33,11 @@ class Linker {
   Result<void> define_function(std::string_view module, std::string_view name,
                                HostFunction function);
 
+  // Defines `module.name` with any signature of numbers as a function that
+  // returns `results` (e.g. a WASI call answering ENOSYS). Not for hot paths.
+  Result<void> define_constant(std::string_view module, std::string_view name,
+                               const FunctionSignature& signature, std::vector<Value> results);
+
   // Every function import of `module` not defined here traps when called
   // ("unknown import"). Used by `wasm run` and the fuzzer.
   Result<void> define_unknown_imports_as_traps(const Module& module);

@@ -196,4 +196,42 @@ wasm_functype_t* functype_from(const FunctionSignature& signature) {
   return wasm_functype_new(&params, &results);
 }
 
+std::optional<Value> value_from(const wasmtime_val_t& val) {
+  switch (val.kind) {
+    case WASMTIME_I32:
+      return Value::i32(val.of.i32);
+    case WASMTIME_I64:
+      return Value::i64(val.of.i64);
+    case WASMTIME_F32:
+      return Value::f32(val.of.f32);
+    case WASMTIME_F64:
+      return Value::f64(val.of.f64);
+    default:
+      return std::nullopt;
+  }
+}
+
+wasmtime_val_t val_from(const Value& value) {
+  wasmtime_val_t val{};
+  switch (value.type()) {
+    case ValueType::I32:
+      val.kind = WASMTIME_I32;
+      val.of.i32 = std::get<int32_t>(value.v);
+      break;
+    case ValueType::I64:
+      val.kind = WASMTIME_I64;
+      val.of.i64 = std::get<int64_t>(value.v);
+      break;
+    case ValueType::F32:
+      val.kind = WASMTIME_F32;
+      val.of.f32 = std::get<float>(value.v);
+      break;
+    default:
+      val.kind = WASMTIME_F64;
+      val.of.f64 = std::get<double>(value.v);
+      break;
+  }
+  return val;
+}
+
 }  // namespace interstice::engine::detail

@@ -4,6 +4,7 @@
 
 #include <wasmtime.h>
 
+#include <optional>
 #include <string>
 
 #include "engine/result.h"
@@ -25,6 +26,11 @@ FunctionSignature signature_from(const wasm_functype_t* type);
 wasm_functype_t* functype_from(const FunctionSignature& signature);
 
 std::string name_from(const wasm_name_t* name);
+
+// Numbers between our Value and wasmtime's; value_from is nullopt for
+// references and vectors.
+std::optional<Value> value_from(const wasmtime_val_t& val);
+wasmtime_val_t val_from(const Value& value);
 // One line from a multi-line wasmtime message ("context: cause: cause").
 std::string tidy_message(std::string_view text);
 

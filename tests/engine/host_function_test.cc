@@ -170,3 +170,24 @@ TEST(MemoryView, ChecksBoundsWith64BitArithmetic) {
 
 }  // namespace
 }  // namespace interstice::engine
+
+namespace interstice::engine {
+namespace {
+
+TEST(ConstantHostFunction, ReturnsItsValuesForAnySignature) {
+  auto engine = testing::make_engine();
+  Linker linker(engine);
+  FunctionSignature sig{{ValueType::I32, ValueType::I64}, {ValueType::I32}};
+  ASSERT_TRUE(linker.define_constant("wasi", "stub", sig, {Value::i32(52)}).ok());
+  EXPECT_FALSE(linker.define_constant("wasi", "bad", sig, {}).ok());  // wrong result count
+  auto instance = testing::instantiate_wat(engine, R"((module
+    (import "wasi" "stub" (func $stub (param i32 i64) (result i32)))
+    (func (export "call") (result i32) i32.const 1 i64.const 2 call $stub)))",
+                                           &linker);
+  auto result = instance->call("call", {});
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->at(0), Value::i32(52));
+}
+
+}  // namespace
+}  // namespace interstice::engine

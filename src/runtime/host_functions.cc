@@ -1,0 +1,185 @@
+#include "runtime/host_functions.h"
+
+#include <string>
+
+#include "abi/host_calls.h"
+#include "runtime/loaded_module.h"
+#include "runtime/runtime.h"
+
+namespace interstice::runtime {
+
+using abi::Status;
+using engine::Caller;
+using engine::HostError;
+
+namespace {
+
+LoadedModule& module_of(Caller& caller) {
+  return *static_cast<LoadedModule*>(caller.instance().user_data());
+}
+
+// The bytes [ptr, ptr+len) of the caller's memory, copied; a bad pointer or
+// length traps the module.
+Bytes read_bytes(Caller& caller, uint32_t ptr, uint32_t len) {
+  auto bytes = caller.memory().bytes(ptr, len);
+  if (!bytes)
+    throw HostError("pointer out of bounds: [" + std::to_string(ptr) + ", +" + std::to_string(len) +
+                    ")");
+  return Bytes(bytes->begin(), bytes->end());
+}
+
+std::string read_string(Caller& caller, uint32_t ptr, uint32_t len) {
+  auto text = caller.memory().string(ptr, len);
+  if (!text)
+    throw HostError("pointer out of bounds: [" + std::to_string(ptr) + ", +" + std::to_string(len) +
+                    ")");
+  return std::string(*text);
+}
+
+int32_t negative(Status status) {
+  return -static_cast<int32_t>(status);
+}
+
+// The table `id` of the calling module inside a transaction, or a status.
+Table* table_for(LoadedModule& m, int32_t id, Status* status) {
+  if (m.tx == nullptr) {
+    *status = Status::NotInTransaction;
+    return nullptr;
+  }
+  if (id < 0 || static_cast<size_t>(id) >= m.tables.size()) {
+    *status = Status::NoSuchTable;
+    return nullptr;
+  }
+  *status = Status::Ok;
+  return m.tables[id].get();
+}
+
+void report(LoadedModule& m, const std::string& problem) {
+  if (!problem.empty()) m.runtime->log(m, abi::LogLevel::Debug, problem);
+}
+
+}  // namespace
+
+engine::Result<void> define_interstice_host(engine::Linker& linker) {
+  using namespace abi::host;
+  const char* host = abi::kHostModule;
+  std::vector<engine::Result<void>> results;
+  results.push_back(
+      linker.define(host, kLog, [](Caller& c, int32_t level, uint32_t ptr, uint32_t len) {
+        LoadedModule& m = module_of(c);
+        int32_t clamped = level < 0 ? 0 : level > 4 ? 4 : level;
+        m.runtime->log(m, static_cast<abi::LogLevel>(clamped), read_string(c, ptr, len));
+      }));
+  results.push_back(linker.define(host, kFail, [](Caller& c, uint32_t ptr, uint32_t len) {
+    module_of(c).failure = read_string(c, ptr, len);
+  }));
+  results.push_back(linker.define(
+      host, kInsert, [](Caller& c, int32_t id, uint32_t ptr, uint32_t len) -> int64_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        Table* table = table_for(m, id, &status);
+        if (!table) return negative(status);
+        int64_t assigned = 0;
+        std::string problem;
+        status = m.tx->insert(m.name, *table, read_bytes(c, ptr, len), &assigned, &problem);
+        report(m, problem);
+        return status == Status::Ok ? assigned : negative(status);
+      }));
+  results.push_back(linker.define(
+      host, kUpdate, [](Caller& c, int32_t id, uint32_t ptr, uint32_t len) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        Table* table = table_for(m, id, &status);
+        if (!table) return static_cast<int32_t>(status);
+        std::string problem;
+        status = m.tx->update(m.name, *table, read_bytes(c, ptr, len), &problem);
+        report(m, problem);
+        return static_cast<int32_t>(status);
+      }));
+  results.push_back(linker.define(host, kDelete,
+                                  [](Caller& c, int32_t id, uint32_t ptr, uint32_t len) -> int32_t {
+                                    LoadedModule& m = module_of(c);
+                                    Status status;
+                                    Table* table = table_for(m, id, &status);
+                                    if (!table) return static_cast<int32_t>(status);
+                                    std::string problem;
+                                    Bytes key = read_bytes(c, ptr, len);
+                                    status = m.tx->remove(m.name, *table, key, &problem);
+                                    report(m, problem);
+                                    return static_cast<int32_t>(status);
+                                  }));
+  results.push_back(
+      linker.define(host, kGet, [](Caller& c, int32_t id, uint32_t ptr, uint32_t len) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        Table* table = table_for(m, id, &status);
+        if (!table) return negative(status);
+        std::string problem;
+        Bytes key = read_bytes(c, ptr, len);
+        const Bytes* row = table->get(key, &problem);
+        report(m, problem);
+        if (!row) return negative(problem.empty() ? Status::NotFound : Status::InvalidRow);
+        m.result = *row;
+        return static_cast<int32_t>(row->size());
+      }));
+  results.push_back(linker.define(host, kCount, [](Caller& c, int32_t id) -> int64_t {
+    LoadedModule& m = module_of(c);
+    Status status;
+    Table* table = table_for(m, id, &status);
+    if (!table) return negative(status);
+    return static_cast<int64_t>(table->size());
+  }));
+  results.push_back(linker.define(
+      host, kScan,
+      [](Caller& c, int32_t id, int32_t index, uint32_t lo_ptr, uint32_t lo_len, uint32_t hi_ptr,
+         uint32_t hi_len, int32_t flags) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        Table* table = table_for(m, id, &status);
+        if (!table) return negative(status);
+        Bytes lo, hi;
+        if (flags & 1) lo = read_bytes(c, lo_ptr, lo_len);
+        if (flags & 2) hi = read_bytes(c, hi_ptr, hi_len);
+        Table::Cursor cursor;
+        std::string problem;
+        status = table->scan(index, (flags & 1) ? std::optional<ByteView>(lo) : std::nullopt,
+                             (flags & 2) ? std::optional<ByteView>(hi) : std::nullopt, &cursor,
+                             &problem);
+        report(m, problem);
+        if (status != Status::Ok) return negative(status);
+        m.cursors.push_back(cursor);
+        return static_cast<int32_t>(m.cursors.size() - 1);
+      }));
+  results.push_back(linker.define(host, kNext, [](Caller& c, int32_t iter) -> int32_t {
+    LoadedModule& m = module_of(c);
+    if (iter < 0 || static_cast<size_t>(iter) >= m.cursors.size() || !m.cursors[iter])
+      return negative(Status::NoSuchIterator);
+    const Bytes* row = m.cursors[iter]->next();
+    if (!row) return -1;
+    m.result = *row;
+    return static_cast<int32_t>(row->size());
+  }));
+  results.push_back(linker.define(host, kClose, [](Caller& c, int32_t iter) {
+    LoadedModule& m = module_of(c);
+    if (iter >= 0 && static_cast<size_t>(iter) < m.cursors.size()) m.cursors[iter].reset();
+  }));
+  results.push_back(linker.define(host, kRead, [](Caller& c, uint32_t dst) {
+    LoadedModule& m = module_of(c);
+    auto target = c.memory().bytes(dst, m.result.size());
+    if (!target) throw HostError("result_read: destination out of bounds");
+    std::copy(m.result.begin(), m.result.end(), target->begin());
+  }));
+  results.push_back(linker.define(host, kTime, [](Caller& c) -> int64_t {
+    LoadedModule& m = module_of(c);
+    return m.tx ? m.tx->inputs().timestamp_us : 0;
+  }));
+  results.push_back(linker.define(host, kRandom, [](Caller& c) -> int64_t {
+    LoadedModule& m = module_of(c);
+    return m.tx ? static_cast<int64_t>(m.tx->next_random()) : 0;
+  }));
+  for (auto& r : results)
+    if (!r) return r;
+  return {};
+}
+
+}  // namespace interstice::runtime

@@ -1,0 +1,46 @@
+// LoadedModule: one module as the runtime holds it: its schema, its instance,
+// its tables, and the per-call state its host functions work on.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "abi/schema.h"
+#include "engine/instance.h"
+#include "engine/linker.h"
+#include "engine/module.h"
+#include "runtime/table.h"
+#include "runtime/transaction.h"
+
+namespace interstice::runtime {
+
+class Runtime;
+
+struct LoadedModule {
+  std::string name;
+  abi::ModuleSchema schema;
+  std::vector<std::unique_ptr<Table>> tables;  // in schema order: the host calls' table ids
+  std::unique_ptr<engine::Linker> linker;
+  std::unique_ptr<engine::Instance> instance;
+  std::optional<engine::TypedFunction<int32_t(int32_t)>> alloc;
+  std::optional<engine::TypedFunction<int32_t(int32_t, int32_t, int32_t)>> reducer;
+  Runtime* runtime = nullptr;
+
+  // State of the reducer call in progress (reset after each call).
+  Transaction* tx = nullptr;
+  std::string current_reducer;
+  std::optional<std::string> failure;                 // set by the `fail` host call
+  Bytes result;                                       // what result_read copies out
+  std::vector<std::optional<Table::Cursor>> cursors;  // open iterators by id
+
+  void end_call() {
+    tx = nullptr;
+    current_reducer.clear();
+    result.clear();
+    cursors.clear();
+  }
+};
+
+}  // namespace interstice::runtime

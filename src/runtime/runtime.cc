@@ -1,0 +1,319 @@
+#include "runtime/runtime.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "abi/schema_check.h"
+#include "runtime/host_functions.h"
+
+namespace interstice::runtime {
+
+namespace {
+
+int64_t system_clock_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void spdlog_sink(const LogRecord& r) {
+  static constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::trace,
+                                                          spdlog::level::debug, spdlog::level::info,
+                                                          spdlog::level::warn, spdlog::level::err};
+  std::string where = r.reducer.empty() ? r.module : r.module + "::" + r.reducer;
+  spdlog::log(kLevels[static_cast<int>(r.level)], "[{}] {}", where, r.message);
+}
+
+// SplitMix64 of the node seed and the transaction number: every transaction
+// gets its own, reproducible, random stream.
+uint64_t transaction_seed(uint64_t node_seed, uint64_t number) {
+  uint64_t z = node_seed + 0x9e3779b97f4a7c15ull * (number + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+abi::Type params_tuple(const abi::ReducerDef& reducer) {
+  abi::Type t = abi::unit();
+  for (const abi::Field& p : reducer.params) t.args.push_back(p.type);
+  return t;
+}
+
+engine::Error error(std::string message) {
+  return engine::make_error(std::move(message));
+}
+
+}  // namespace
+
+Runtime::Runtime(RuntimeOptions options, std::shared_ptr<engine::Engine> engine)
+    : options_(std::move(options)), engine_(std::move(engine)) {
+  if (!options_.clock) options_.clock = system_clock_us;
+  if (!options_.log_sink) options_.log_sink = spdlog_sink;
+}
+
+Runtime::~Runtime() = default;
+
+Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeOptions options) {
+  auto engine = engine::Engine::create(options.engine);
+  if (!engine) return engine.take_error();
+  return std::unique_ptr<Runtime>(new Runtime(std::move(options), std::move(engine).value()));
+}
+
+void Runtime::emit(LogRecord record) {
+  options_.log_sink(record);
+}
+
+void Runtime::log(const LoadedModule& module, abi::LogLevel level, std::string message) {
+  emit(LogRecord{level, module.name, module.current_reducer, std::move(message)});
+}
+
+LoadedModule* Runtime::find(std::string_view module) const {
+  for (const auto& m : modules_)
+    if (m->name == module) return m.get();
+  return nullptr;
+}
+
+std::vector<std::string> Runtime::module_names() const {
+  std::vector<std::string> names;
+  for (const auto& m : modules_) names.push_back(m->name);
+  return names;
+}
+
+const abi::ModuleSchema* Runtime::schema(std::string_view module) const {
+  LoadedModule* m = find(module);
+  return m ? &m->schema : nullptr;
+}
+
+const Table* Runtime::table(std::string_view module, std::string_view table) const {
+  LoadedModule* m = find(module);
+  if (!m) return nullptr;
+  for (const auto& t : m->tables)
+    if (t->name() == table) return t.get();
+  return nullptr;
+}
+
+Result<std::unique_ptr<LoadedModule>> Runtime::instantiate(ByteView wasm,
+                                                           std::string_view source_name) {
+  auto compiled = engine_->load(wasm, source_name);
+  if (!compiled) return compiled.take_error();
+  auto m = std::make_unique<LoadedModule>();
+  m->runtime = this;
+  m->name = std::string(source_name);
+  m->linker = std::make_unique<engine::Linker>(engine_);
+  if (auto r = define_interstice_host(*m->linker); !r) return r.take_error();
+  if (auto r = define_wasi(*m->linker, *compiled); !r) return r.take_error();
+  engine::InstanceOptions instance_options{options_.limits, m.get()};
+  auto instance = engine::Instance::create(*m->linker, *compiled, instance_options);
+  if (!instance) return instance.take_error();
+  m->instance = std::move(instance).value();
+  engine::Instance& inst = *m->instance;
+  std::string where(source_name);
+
+  if (inst.signature(abi::exports::kInitialize).ok()) {
+    auto initialize = inst.typed<void()>(abi::exports::kInitialize);
+    if (!initialize) return initialize.take_error();
+    if (auto r = (*initialize)(); !r)
+      return error(where + ": static initialization failed: " + r.error().message);
+  }
+  auto schema_fn = inst.typed<int32_t()>(abi::exports::kSchema);
+  auto alloc = inst.typed<int32_t(int32_t)>(abi::exports::kAlloc);
+  auto reducer = inst.typed<int32_t(int32_t, int32_t, int32_t)>(abi::exports::kReducer);
+  if (!schema_fn || !alloc || !reducer)
+    return error(where + ": not an Interstice module (it must export " + abi::exports::kSchema +
+                 ", " + abi::exports::kAlloc + " and " + abi::exports::kReducer +
+                 "; build it with the SDK)");
+  m->alloc = *alloc;
+  m->reducer = *reducer;
+
+  auto address = (*schema_fn)();
+  if (!address) return error(where + ": reading the schema failed: " + address.error().message);
+  engine::MemoryView memory = inst.memory();
+  auto length = memory.load<uint32_t>(static_cast<uint32_t>(*address));
+  auto bytes =
+      length ? memory.bytes(static_cast<uint32_t>(*address) + 4ull, *length) : std::nullopt;
+  if (!bytes) return error(where + ": the schema lies outside the module's memory");
+  auto schema = abi::from_bytes<abi::ModuleSchema>(*bytes);
+  if (!schema) return error(where + ": the schema is not a valid encoded ModuleSchema");
+  m->schema = std::move(*schema);
+  return m;
+}
+
+Result<void> Runtime::check_subscriptions(const LoadedModule& m) const {
+  for (const abi::SubscriptionDef& sub : m.schema.subscriptions) {
+    const abi::ReducerDef& reducer = *m.schema.find_reducer(sub.reducer);
+    if (sub.event == "init" && !reducer.params.empty())
+      return error(fmt::format("module '{}': init reducer {} must take no parameters", m.name,
+                               reducer.name));
+    size_t dots = std::count(sub.event.begin(), sub.event.end(), '.');
+    if (dots != 2) continue;  // init, input, render, remote nodes: checked by their issues
+    std::string module = sub.event.substr(0, sub.event.find('.'));
+    std::string rest = sub.event.substr(module.size() + 1);
+    std::string table = rest.substr(0, rest.find('.'));
+    std::string op = rest.substr(table.size() + 1);
+    const LoadedModule* owner = module == m.name ? &m : find(module);
+    if (!owner) continue;  // the event fires once that module is loaded
+    const abi::TableDef* def = owner->schema.find_table(table);
+    if (!def)
+      return error(fmt::format("module '{}': subscription to '{}': module '{}' has no table '{}'",
+                               m.name, sub.event, module, table));
+    size_t expected = op == "update" ? 2 : 1;
+    bool ok = reducer.params.size() == expected;
+    for (const abi::Field& p : reducer.params)
+      ok = ok && p.type.kind == abi::TypeKind::Named && p.type.name == def->row_type;
+    if (!ok)
+      return error(fmt::format(
+          "module '{}': subscription to '{}': reducer {} must take {} ({})", m.name, sub.event,
+          reducer.name, expected == 2 ? "the old and the new row" : "the row", def->row_type));
+  }
+  return {};
+}
+
+Result<void> Runtime::load(ByteView wasm, std::string_view source_name, bool run_init) {
+  auto loaded = instantiate(wasm, source_name);
+  if (!loaded) return loaded.take_error();
+  std::unique_ptr<LoadedModule> m = std::move(loaded).value();
+  std::vector<std::string> problems = abi::check_schema(m->schema);
+  if (!problems.empty()) {
+    std::string list;
+    for (const std::string& p : problems) list += (list.empty() ? "" : "; ") + p;
+    return error(fmt::format("module '{}' ({}) refused: {}", m->schema.name, source_name, list));
+  }
+  m->name = m->schema.name;
+  if (find(m->name)) return error(fmt::format("module '{}' is already loaded", m->name));
+  for (const abi::DependencyDef& dep : m->schema.dependencies) {
+    if (!dep.node.empty()) continue;
+    LoadedModule* other = find(dep.module);
+    if (!other)
+      return error(fmt::format("module '{}' needs module '{}' ({}), which is not loaded", m->name,
+                               dep.module, dep.requirement));
+    if (!abi::satisfies(other->schema.version, dep.requirement))
+      return error(fmt::format("module '{}' needs module '{}' {}, but {} is loaded", m->name,
+                               dep.module, dep.requirement, other->schema.version.to_string()));
+  }
+  if (auto r = check_subscriptions(*m); !r) return r;
+  for (const abi::TableDef& def : m->schema.tables)
+    m->tables.push_back(std::make_unique<Table>(def, m->schema));
+  LoadedModule* module = m.get();
+  modules_.push_back(std::move(m));
+  emit(LogRecord{abi::LogLevel::Info, module->name, "",
+                 fmt::format("loaded {} {} ({} tables, {} reducers)", module->name,
+                             module->schema.version.to_string(), module->schema.tables.size(),
+                             module->schema.reducers.size())});
+  if (!run_init) return {};
+  for (const abi::SubscriptionDef& sub : module->schema.subscriptions) {
+    if (sub.event != "init") continue;
+    uint32_t id = static_cast<uint32_t>(module->schema.find_reducer(sub.reducer) -
+                                        module->schema.reducers.data());
+    if (auto r = run(PendingCall{module, id, {}}); !r) {
+      queue_.clear();
+      std::string name = module->name;
+      modules_.pop_back();
+      return error(
+          fmt::format("module '{}': init failed, module not loaded: {}", name, r.error().message));
+    }
+  }
+  drain_queue();
+  return {};
+}
+
+Result<void> Runtime::unload(std::string_view module) {
+  for (auto it = modules_.begin(); it != modules_.end(); ++it) {
+    if ((*it)->name != module) continue;
+    modules_.erase(it);
+    return {};
+  }
+  return error(fmt::format("no module '{}' is loaded", module));
+}
+
+Result<void> Runtime::call(std::string_view module, std::string_view reducer, ByteView args) {
+  LoadedModule* m = find(module);
+  if (!m) return error(fmt::format("no module '{}' is loaded", module));
+  const abi::ReducerDef* def = m->schema.find_reducer(reducer);
+  if (!def) return error(fmt::format("module '{}' has no reducer '{}'", module, reducer));
+  abi::TypeResolver types(m->schema.types);
+  if (std::string why = abi::validate(args, params_tuple(*def), types); !why.empty())
+    return error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
+                             abi::to_string(params_tuple(*def)), why));
+  uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
+  Result<void> result = run(PendingCall{m, id, Bytes(args.begin(), args.end())});
+  drain_queue();
+  return result;
+}
+
+Result<void> Runtime::run(const PendingCall& call) {
+  LoadedModule& m = *call.module;
+  const std::string& reducer_name = m.schema.reducers[call.reducer].name;
+  Transaction tx({options_.clock(), transaction_seed(options_.seed, transactions_++)});
+  m.tx = &tx;
+  m.current_reducer = reducer_name;
+  m.failure.reset();
+  std::string where = fmt::format("reducer {}.{}", m.name, reducer_name);
+
+  auto finish_failed = [&](std::string message) -> Result<void> {
+    tx.rollback();
+    emit(LogRecord{abi::LogLevel::Error, m.name, reducer_name, message});
+    m.end_call();
+    return error(std::move(message));
+  };
+
+  int32_t length = static_cast<int32_t>(call.args.size());
+  auto ptr = (*m.alloc)(length);
+  if (!ptr)
+    return finish_failed(
+        fmt::format("{}: allocating its arguments failed: {}", where, ptr.error().message));
+  auto target = m.instance->memory().bytes(static_cast<uint32_t>(*ptr), call.args.size());
+  if (!target) return finish_failed(where + ": the module's allocator returned a bad pointer");
+  std::copy(call.args.begin(), call.args.end(), target->begin());
+
+  auto status = (*m.reducer)(static_cast<int32_t>(call.reducer), *ptr, length);
+  if (m.failure) return finish_failed(fmt::format("{} failed: {}", where, *m.failure));
+  if (!status) {
+    const engine::Error& e = status.error();
+    std::string detail = e.trap ? e.trap->describe() : e.message;
+    return finish_failed(fmt::format("{} trapped: {}", where, detail));
+  }
+  if (*status != 0)
+    return finish_failed(fmt::format("{} failed: {}", where,
+                                     *status == 2 ? "the module could not decode its arguments"
+                                                  : "status " + std::to_string(*status)));
+  enqueue_subscribers(tx.take_events());
+  m.end_call();
+  return {};
+}
+
+void Runtime::enqueue_subscribers(const std::vector<TableEvent>& events) {
+  for (const TableEvent& event : events) {
+    std::string name = fmt::format("{}.{}.{}", event.module, event.table, to_string(event.kind));
+    for (const auto& m : modules_) {
+      for (const abi::SubscriptionDef& sub : m->schema.subscriptions) {
+        if (sub.event != name) continue;
+        uint32_t id =
+            static_cast<uint32_t>(m->schema.find_reducer(sub.reducer) - m->schema.reducers.data());
+        Bytes args = event.kind == EventKind::Insert ? event.new_row : event.old_row;
+        if (event.kind == EventKind::Update)
+          args.insert(args.end(), event.new_row.begin(), event.new_row.end());
+        queue_.push_back(PendingCall{m.get(), id, std::move(args)});
+      }
+    }
+  }
+}
+
+void Runtime::drain_queue() {
+  size_t ran = 0;
+  while (!queue_.empty()) {
+    if (++ran > options_.max_triggered_calls) {
+      emit(LogRecord{abi::LogLevel::Error, queue_.front().module->name, "",
+                     fmt::format("more than {} triggered calls for one call; dropping {} more",
+                                 options_.max_triggered_calls, queue_.size())});
+      queue_.clear();
+      return;
+    }
+    PendingCall call = std::move(queue_.front());
+    queue_.pop_front();
+    (void)run(call);  // failures are logged by run()
+  }
+}
+
+}  // namespace interstice::runtime

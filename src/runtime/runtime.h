@@ -1,0 +1,98 @@
+// Runtime: the modules of one node, their tables, reducer calls as
+// transactions, and the subscriptions that react to committed changes.
+//
+// Determinism: a reducer observes only its arguments, its tables, and the
+// transaction's recorded inputs (timestamp from the injected clock, random
+// seed derived from the node seed and the transaction number). Calls run one
+// at a time in a total order:
+//   1. the call that was asked for;
+//   2. then, in FIFO order, the reducers its committed changes trigger: for
+//      each change in write order, each subscribing module in load order, and
+//      within a module its subscriptions in declaration order;
+//   3. each of those may trigger more, appended to the same queue.
+// A failed call (error, trap, out of fuel) rolls back and triggers nothing.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "abi/host_calls.h"
+#include "engine/engine.h"
+#include "engine/result.h"
+#include "runtime/loaded_module.h"
+
+namespace interstice::runtime {
+
+using engine::Error;
+using engine::Result;
+
+struct LogRecord {
+  abi::LogLevel level;
+  std::string module;
+  std::string reducer;  // empty outside a reducer
+  std::string message;
+};
+
+struct RuntimeOptions {
+  engine::EngineConfig engine;     // fuel_per_call is each reducer call's budget
+  engine::InstanceLimits limits;   // per module instance
+  std::function<int64_t()> clock;  // microseconds since the epoch; default: system clock
+  uint64_t seed = 0;               // node seed for transaction random numbers
+  std::function<void(const LogRecord&)> log_sink;  // default: spdlog
+  size_t max_triggered_calls = 100'000;            // per requested call, to stop runaway cascades
+};
+
+class Runtime {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<Runtime>> create(RuntimeOptions options);
+  ~Runtime();
+
+  // Validates, instantiates and registers a module, then runs its `init`
+  // subscriptions (if `run_init`). Every refusal names the module and reason.
+  Result<void> load(ByteView wasm, std::string_view source_name, bool run_init = true);
+  Result<void> unload(std::string_view module);
+
+  // Calls `module.reducer` with `args` (the parameters encoded as a tuple),
+  // then runs everything it triggers. The result is the requested call's;
+  // failures of triggered calls are logged.
+  Result<void> call(std::string_view module, std::string_view reducer, ByteView args);
+
+  std::vector<std::string> module_names() const;
+  const abi::ModuleSchema* schema(std::string_view module) const;
+  const Table* table(std::string_view module, std::string_view table) const;
+  uint64_t transaction_count() const { return transactions_; }
+  engine::Engine& engine() { return *engine_; }
+
+  // For host functions: a log record tagged with the module and reducer.
+  void log(const LoadedModule& module, abi::LogLevel level, std::string message);
+
+ private:
+  struct PendingCall {
+    LoadedModule* module;
+    uint32_t reducer;
+    Bytes args;
+  };
+
+  explicit Runtime(RuntimeOptions options, std::shared_ptr<engine::Engine> engine);
+  Result<std::unique_ptr<LoadedModule>> instantiate(ByteView wasm, std::string_view source_name);
+  Result<void> check_subscriptions(const LoadedModule& module) const;
+  Result<void> run(const PendingCall& call);
+  void enqueue_subscribers(const std::vector<TableEvent>& events);
+  void drain_queue();
+  LoadedModule* find(std::string_view module) const;
+  void emit(LogRecord record);
+
+  RuntimeOptions options_;
+  std::shared_ptr<engine::Engine> engine_;
+  std::vector<std::unique_ptr<LoadedModule>> modules_;  // in load order
+  std::deque<PendingCall> queue_;
+  uint64_t transactions_ = 0;
+};
+
+}  // namespace interstice::runtime

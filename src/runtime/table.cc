@@ -1,0 +1,224 @@
+#include "runtime/table.h"
+
+#include <cstring>
+
+namespace interstice::runtime {
+
+using abi::Status;
+
+namespace {
+
+const abi::TypeDef& row_type_of(const abi::TableDef& def, const abi::ModuleSchema& schema) {
+  return *schema.find_type(def.row_type);  // check_schema guarantees it exists
+}
+
+// Writes `value` into the fixed-width little-endian integer column `bytes`.
+void store_integer(uint8_t* bytes, size_t width, uint64_t value) {
+  for (size_t i = 0; i < width; ++i) bytes[i] = static_cast<uint8_t>(value >> (8 * i));
+}
+
+uint64_t load_integer(ByteView bytes) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < bytes.size() && i < 8; ++i) value |= uint64_t(bytes[i]) << (8 * i);
+  return value;
+}
+
+bool is_signed(abi::TypeKind kind) {
+  using abi::TypeKind;
+  return kind == TypeKind::I8 || kind == TypeKind::I16 || kind == TypeKind::I32 ||
+         kind == TypeKind::I64;
+}
+
+bool all_zero(ByteView bytes) {
+  for (uint8_t b : bytes)
+    if (b != 0) return false;
+  return true;
+}
+
+}  // namespace
+
+Table::Table(const abi::TableDef& def, const abi::ModuleSchema& schema)
+    : def_(def), layout_(row_type_of(def, schema), schema.types) {
+  for (const abi::IndexDef& index : def.indexes) indexes_.push_back(Index{index, {}});
+}
+
+std::string Table::key_of(uint32_t column, const std::vector<ByteView>& columns) const {
+  return order_key(columns[column], layout_.column_type(column));
+}
+
+std::string Table::primary_order_key(const Bytes& row) const {
+  std::vector<ByteView> columns;
+  layout_.split(row, &columns);
+  return key_of(def_.primary_key, columns);
+}
+
+Status Table::check_unique(const std::vector<ByteView>& columns, const std::string& pk,
+                           std::string* problem) const {
+  for (const Index& index : indexes_) {
+    if (!index.def.unique) continue;
+    std::string key = key_of(index.def.column, columns);
+    auto it = index.entries.lower_bound({key, std::string()});
+    if (it != index.entries.end() && it->first == key && it->second != pk) {
+      *problem = "unique index " + index.def.name + " of table " + def_.name +
+                 " already has this " + layout_.column_name(index.def.column);
+      return Status::DuplicateKey;
+    }
+  }
+  return Status::Ok;
+}
+
+void Table::add_to_indexes(const std::vector<ByteView>& columns, const std::string& pk) {
+  for (Index& index : indexes_) index.entries.emplace(key_of(index.def.column, columns), pk);
+}
+
+void Table::remove_from_indexes(const Bytes& row, const std::string& pk) {
+  std::vector<ByteView> columns;
+  layout_.split(row, &columns);
+  for (Index& index : indexes_) index.entries.erase({key_of(index.def.column, columns), pk});
+}
+
+Status Table::insert(Bytes row, int64_t* assigned, std::string* stored_pk, std::string* problem) {
+  std::vector<ByteView> columns;
+  if (std::string why = layout_.split(row, &columns); !why.empty()) {
+    *problem = "invalid row for table " + def_.name + ": " + why;
+    return Status::InvalidRow;
+  }
+  *assigned = 0;
+  uint64_t next_after = auto_inc_next_;
+  for (uint32_t column : def_.auto_inc) {
+    ByteView value = columns[column];
+    if (!all_zero(value)) {
+      // An explicit value moves the counter past it, so later assigned values
+      // never collide with it (negative values of signed columns do not count).
+      uint64_t explicit_value = load_integer(value);
+      bool negative = is_signed(layout_.column_type(column).kind) && (value.back() & 0x80);
+      if (!negative && explicit_value >= next_after) next_after = explicit_value + 1;
+      continue;
+    }
+    uint64_t v = auto_inc_next_;
+    store_integer(const_cast<uint8_t*>(value.data()), value.size(), v);  // points into `row`
+    *assigned = static_cast<int64_t>(v);
+    next_after = v + 1;
+  }
+  std::string pk = key_of(def_.primary_key, columns);
+  if (rows_.count(pk)) {
+    *problem = "table " + def_.name + " already has a row with this " +
+               layout_.column_name(def_.primary_key);
+    return Status::DuplicateKey;
+  }
+  if (Status s = check_unique(columns, pk, problem); s != Status::Ok) return s;
+  add_to_indexes(columns, pk);
+  auto_inc_next_ = next_after;
+  *stored_pk = pk;
+  rows_.emplace(std::move(pk), std::move(row));
+  return Status::Ok;
+}
+
+Status Table::update(Bytes row, Bytes* old_row, std::string* problem) {
+  std::vector<ByteView> columns;
+  if (std::string why = layout_.split(row, &columns); !why.empty()) {
+    *problem = "invalid row for table " + def_.name + ": " + why;
+    return Status::InvalidRow;
+  }
+  std::string pk = key_of(def_.primary_key, columns);
+  auto it = rows_.find(pk);
+  if (it == rows_.end()) {
+    *problem =
+        "table " + def_.name + " has no row with this " + layout_.column_name(def_.primary_key);
+    return Status::NotFound;
+  }
+  if (Status s = check_unique(columns, pk, problem); s != Status::Ok) return s;
+  remove_from_indexes(it->second, pk);
+  add_to_indexes(columns, pk);
+  *old_row = std::exchange(it->second, std::move(row));
+  return Status::Ok;
+}
+
+Status Table::order_key_for(uint32_t column, ByteView value, std::string* key,
+                            std::string* problem) const {
+  if (std::string why = layout_.check_column_value(column, value); !why.empty()) {
+    *problem = "invalid key for " + def_.name + "." + layout_.column_name(column) + ": " + why;
+    return Status::InvalidRow;
+  }
+  *key = order_key(value, layout_.column_type(column));
+  return Status::Ok;
+}
+
+Status Table::remove(ByteView key, Bytes* old_row, std::string* problem) {
+  std::string pk;
+  if (Status s = order_key_for(def_.primary_key, key, &pk, problem); s != Status::Ok) return s;
+  auto it = rows_.find(pk);
+  if (it == rows_.end()) return Status::NotFound;
+  remove_from_indexes(it->second, pk);
+  *old_row = std::move(it->second);
+  rows_.erase(it);
+  return Status::Ok;
+}
+
+const Bytes* Table::get(ByteView key, std::string* problem) const {
+  std::string pk;
+  if (order_key_for(def_.primary_key, key, &pk, problem) != Status::Ok) return nullptr;
+  return find_by_order_key(pk);
+}
+
+const Bytes* Table::find_by_order_key(const std::string& pk) const {
+  auto it = rows_.find(pk);
+  return it == rows_.end() ? nullptr : &it->second;
+}
+
+void Table::restore_remove(const std::string& pk) {
+  auto it = rows_.find(pk);
+  if (it == rows_.end()) return;
+  remove_from_indexes(it->second, pk);
+  rows_.erase(it);
+}
+
+void Table::restore_insert(Bytes row) {
+  std::vector<ByteView> columns;
+  layout_.split(row, &columns);
+  std::string pk = key_of(def_.primary_key, columns);
+  add_to_indexes(columns, pk);
+  rows_[std::move(pk)] = std::move(row);
+}
+
+Status Table::scan(int32_t index, std::optional<ByteView> lo, std::optional<ByteView> hi,
+                   Cursor* cursor, std::string* problem) const {
+  if (index < -1 || index >= static_cast<int32_t>(indexes_.size())) {
+    *problem = "table " + def_.name + " has no index " + std::to_string(index);
+    return Status::NoSuchIndex;
+  }
+  uint32_t column = index < 0 ? def_.primary_key : indexes_[index].def.column;
+  *cursor = Cursor{};
+  cursor->table_ = this;
+  cursor->index_ = index;
+  std::string key;
+  if (lo) {
+    if (Status s = order_key_for(column, *lo, &key, problem); s != Status::Ok) return s;
+    cursor->lo_ = key;
+  }
+  if (hi) {
+    if (Status s = order_key_for(column, *hi, &key, problem); s != Status::Ok) return s;
+    cursor->hi_ = key;
+  }
+  return Status::Ok;
+}
+
+const Bytes* Table::Cursor::next() {
+  if (table_ == nullptr) return nullptr;
+  if (index_ < 0) {
+    const auto& rows = table_->rows_;
+    auto it =
+        last_ ? rows.upper_bound(last_->second) : (lo_ ? rows.lower_bound(*lo_) : rows.begin());
+    if (it == rows.end() || (hi_ && it->first > *hi_)) return nullptr;
+    last_ = std::make_pair(std::string(), it->first);
+    return &it->second;
+  }
+  const auto& entries = table_->indexes_[index_].entries;
+  auto it = last_ ? entries.upper_bound(*last_)
+                  : entries.lower_bound({lo_ ? *lo_ : std::string(), std::string()});
+  if (it == entries.end() || (hi_ && it->first > *hi_)) return nullptr;
+  last_ = *it;
+  return table_->find_by_order_key(it->second);
+}
+
+}  // namespace interstice::runtime

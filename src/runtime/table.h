@@ -1,0 +1,101 @@
+// Table: the rows of one table, in memory, with its primary-key index (a
+// B-tree: std::map ordered by order_key), its secondary indexes and its
+// auto_inc counter. Every row written is validated against the row type.
+//
+// Table knows nothing of transactions: the caller (Transaction) records what
+// each write replaced and undoes it with the restore_* operations.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "abi/host_calls.h"
+#include "runtime/row_layout.h"
+
+namespace interstice::runtime {
+
+class Table {
+ public:
+  Table(const abi::TableDef& def, const abi::ModuleSchema& schema);
+
+  const abi::TableDef& def() const { return def_; }
+  const std::string& name() const { return def_.name; }
+  const RowLayout& layout() const { return layout_; }
+  size_t size() const { return rows_.size(); }
+
+  // Inserts a row. An auto_inc column holding 0 gets the next counter value
+  // (returned in `assigned`, and written into the stored row). Refuses
+  // malformed rows (InvalidRow, with `problem`) and duplicate keys. On success
+  // `stored_pk` receives the stored row's primary-key order key.
+  abi::Status insert(Bytes row, int64_t* assigned, std::string* stored_pk, std::string* problem);
+  // Replaces the row with the same primary key; `old_row` receives it.
+  abi::Status update(Bytes row, Bytes* old_row, std::string* problem);
+  // Deletes the row whose primary key has the encoding `key`.
+  abi::Status remove(ByteView key, Bytes* old_row, std::string* problem);
+  // The row whose primary key has the encoding `key`, or nullptr.
+  const Bytes* get(ByteView key, std::string* problem) const;
+
+  // The stored row (after auto_inc assignment) with the given primary-key order key.
+  const Bytes* find_by_order_key(const std::string& pk) const;
+  std::string primary_order_key(const Bytes& row) const;
+
+  // Undo operations for rolled-back transactions (no checks, no counters).
+  void restore_remove(const std::string& pk);
+  void restore_insert(Bytes row);
+
+  uint64_t auto_inc_next() const { return auto_inc_next_; }
+  void set_auto_inc_next(uint64_t next) { auto_inc_next_ = next; }
+
+  // A position in an index, robust to writes made while it is open: each
+  // step looks up the first entry after the last one returned.
+  class Cursor {
+   public:
+    // The next row, or nullptr at the end of the range.
+    const Bytes* next();
+
+   private:
+    friend class Table;
+    const Table* table_ = nullptr;
+    int32_t index_ = -1;  // -1: primary key
+    std::optional<std::string> lo_, hi_;
+    std::optional<std::pair<std::string, std::string>> last_;  // (index key, pk)
+  };
+  // Rows with lo <= column <= hi (bounds optional; encoded like the column) in
+  // the order of index `index` (-1 for the primary key).
+  abi::Status scan(int32_t index, std::optional<ByteView> lo, std::optional<ByteView> hi,
+                   Cursor* cursor, std::string* problem) const;
+
+  // Every row in primary-key order (for queries and tests).
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& [pk, row] : rows_) f(row);
+  }
+
+ private:
+  struct Index {
+    abi::IndexDef def;
+    std::set<std::pair<std::string, std::string>> entries;  // (index key, pk)
+  };
+
+  std::string key_of(uint32_t column, const std::vector<ByteView>& columns) const;
+  abi::Status check_unique(const std::vector<ByteView>& columns, const std::string& pk,
+                           std::string* problem) const;
+  void add_to_indexes(const std::vector<ByteView>& columns, const std::string& pk);
+  void remove_from_indexes(const Bytes& row, const std::string& pk);
+  abi::Status order_key_for(uint32_t column, ByteView value, std::string* key,
+                            std::string* problem) const;
+
+  const abi::TableDef& def_;
+  RowLayout layout_;
+  std::map<std::string, Bytes> rows_;  // pk order key -> row
+  std::vector<Index> indexes_;
+  uint64_t auto_inc_next_ = 1;
+};
+
+}  // namespace interstice::runtime

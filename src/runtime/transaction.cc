@@ -1,0 +1,80 @@
+#include "runtime/transaction.h"
+
+namespace interstice::runtime {
+
+const char* to_string(EventKind kind) {
+  switch (kind) {
+    case EventKind::Insert:
+      return "insert";
+    case EventKind::Update:
+      return "update";
+    case EventKind::Delete:
+      return "delete";
+  }
+  return "insert";
+}
+
+uint64_t Transaction::next_random() {
+  uint64_t z = (random_state_ += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+abi::Status Transaction::insert(const std::string& module, Table& table, Bytes row,
+                                int64_t* assigned, std::string* problem) {
+  uint64_t counter = table.auto_inc_next();
+  std::string pk;
+  abi::Status status = table.insert(std::move(row), assigned, &pk, problem);
+  if (status != abi::Status::Ok) return status;
+  // The event carries the stored row, with its assigned auto_inc value.
+  events_.push_back(
+      TableEvent{module, table.name(), EventKind::Insert, {}, *table.find_by_order_key(pk)});
+  undo_.push_back(Undo{&table, EventKind::Insert, std::move(pk), {}, counter});
+  return status;
+}
+
+abi::Status Transaction::update(const std::string& module, Table& table, Bytes row,
+                                std::string* problem) {
+  Bytes old_row;
+  Bytes new_row = row;
+  abi::Status status = table.update(std::move(row), &old_row, problem);
+  if (status != abi::Status::Ok) return status;
+  undo_.push_back(Undo{&table, EventKind::Update, table.primary_order_key(new_row), old_row,
+                       table.auto_inc_next()});
+  events_.push_back(
+      TableEvent{module, table.name(), EventKind::Update, std::move(old_row), std::move(new_row)});
+  return status;
+}
+
+abi::Status Transaction::remove(const std::string& module, Table& table, ByteView key,
+                                std::string* problem) {
+  Bytes old_row;
+  abi::Status status = table.remove(key, &old_row, problem);
+  if (status != abi::Status::Ok) return status;
+  undo_.push_back(Undo{&table, EventKind::Delete, {}, old_row, table.auto_inc_next()});
+  events_.push_back(TableEvent{module, table.name(), EventKind::Delete, std::move(old_row), {}});
+  return status;
+}
+
+void Transaction::rollback() {
+  for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+    switch (it->kind) {
+      case EventKind::Insert:
+        it->table->restore_remove(it->pk);
+        break;
+      case EventKind::Update:
+        it->table->restore_remove(it->pk);
+        it->table->restore_insert(std::move(it->old_row));
+        break;
+      case EventKind::Delete:
+        it->table->restore_insert(std::move(it->old_row));
+        break;
+    }
+    it->table->set_auto_inc_next(it->auto_inc_next);
+  }
+  undo_.clear();
+  events_.clear();
+}
+
+}  // namespace interstice::runtime

@@ -1,0 +1,67 @@
+// Transaction: one reducer call's writes, undoable. Every write to a Table
+// goes through here, which records what to restore on rollback and the
+// table events that subscribers receive after commit.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/table.h"
+
+namespace interstice::runtime {
+
+enum class EventKind { Insert, Update, Delete };
+
+const char* to_string(EventKind kind);
+
+// A committed change to one row, as subscribers see it.
+struct TableEvent {
+  std::string module;
+  std::string table;
+  EventKind kind;
+  Bytes old_row;  // update, delete
+  Bytes new_row;  // insert, update
+};
+
+// The recorded inputs of a transaction: what a reducer may observe.
+struct TransactionInputs {
+  int64_t timestamp_us = 0;
+  uint64_t random_seed = 0;
+};
+
+class Transaction {
+ public:
+  explicit Transaction(TransactionInputs inputs)
+      : inputs_(inputs), random_state_(inputs.random_seed) {}
+
+  const TransactionInputs& inputs() const { return inputs_; }
+  // The next value of the transaction's deterministic generator (SplitMix64).
+  uint64_t next_random();
+
+  abi::Status insert(const std::string& module, Table& table, Bytes row, int64_t* assigned,
+                     std::string* problem);
+  abi::Status update(const std::string& module, Table& table, Bytes row, std::string* problem);
+  abi::Status remove(const std::string& module, Table& table, ByteView key, std::string* problem);
+
+  // Undoes every write, newest first.
+  void rollback();
+  // The events of the committed writes, in write order.
+  std::vector<TableEvent> take_events() { return std::move(events_); }
+
+ private:
+  struct Undo {
+    Table* table;
+    EventKind kind;
+    std::string pk;          // insert: the row to remove
+    Bytes old_row;           // update, delete: the row to restore
+    uint64_t auto_inc_next;  // the counter before the write
+  };
+
+  TransactionInputs inputs_;
+  uint64_t random_state_;
+  std::vector<Undo> undo_;
+  std::vector<TableEvent> events_;
+};
+
+}  // namespace interstice::runtime
