@@ -200,6 +200,18 @@ Status Table::scan(int32_t index, std::optional<ByteView> lo, std::optional<Byte
     if (Status s = order_key_for(column, *hi, &key, problem); s != Status::Ok) return s;
     cursor->hi_ = key;
   }
+  if (index < 0) {
+    if (rows_.empty())
+      cursor->table_ = nullptr;
+    else
+      cursor->end_ = {std::string(), rows_.rbegin()->first};
+  } else {
+    const auto& entries = indexes_[index].entries;
+    if (entries.empty())
+      cursor->table_ = nullptr;
+    else
+      cursor->end_ = *entries.rbegin();
+  }
   return Status::Ok;
 }
 
@@ -209,14 +221,14 @@ const Bytes* Table::Cursor::next() {
     const auto& rows = table_->rows_;
     auto it =
         last_ ? rows.upper_bound(last_->second) : (lo_ ? rows.lower_bound(*lo_) : rows.begin());
-    if (it == rows.end() || (hi_ && it->first > *hi_)) return nullptr;
+    if (it == rows.end() || (hi_ && it->first > *hi_) || it->first > end_.second) return nullptr;
     last_ = std::make_pair(std::string(), it->first);
     return &it->second;
   }
   const auto& entries = table_->indexes_[index_].entries;
   auto it = last_ ? entries.upper_bound(*last_)
                   : entries.lower_bound({lo_ ? *lo_ : std::string(), std::string()});
-  if (it == entries.end() || (hi_ && it->first > *hi_)) return nullptr;
+  if (it == entries.end() || (hi_ && it->first > *hi_) || *it > end_) return nullptr;
   last_ = *it;
   return table_->find_by_order_key(it->second);
 }

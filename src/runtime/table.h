@@ -53,7 +53,10 @@ class Table {
   void set_auto_inc_next(uint64_t next) { auto_inc_next_ = next; }
 
   // A position in an index, robust to writes made while it is open: each
-  // step looks up the first entry after the last one returned.
+  // step looks up the first entry after the last one returned. A scan ends at
+  // the last entry that existed when it was opened, so rows inserted beyond
+  // that point (say, new auto_inc ids) cannot make it run forever; rows
+  // written inside the scanned range ahead of the cursor are seen.
   class Cursor {
    public:
     // The next row, or nullptr at the end of the range.
@@ -65,6 +68,7 @@ class Table {
     int32_t index_ = -1;  // -1: primary key
     std::optional<std::string> lo_, hi_;
     std::optional<std::pair<std::string, std::string>> last_;  // (index key, pk)
+    std::pair<std::string, std::string> end_;                  // the last entry at open time
   };
   // Rows with lo <= column <= hi (bounds optional; encoded like the column) in
   // the order of index `index` (-1 for the primary key).

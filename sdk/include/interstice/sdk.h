@@ -320,7 +320,7 @@ class Table {
   }
   uint64_t count() const { return static_cast<uint64_t>(sdk::host::ihost_table_count(id())); }
   // Every row, in primary-key order.
-  RowRange<Row> scan() const { return open(-1, nullptr, nullptr); }
+  RowRange<Row> scan() const { return open<Key>(-1, nullptr, nullptr); }
   // Rows with lo <= primary key <= hi, in key order.
   RowRange<Row> range(const Key& lo, const Key& hi) const { return open(-1, &lo, &hi); }
   // Rows whose indexed column `Member` equals `value`.

@@ -1,0 +1,144 @@
+// testkit: a module that exercises every runtime feature for the tests:
+// auto_inc, unique and non-unique indexes, range scans, updates, deletes,
+// failures, traps, endless loops, WASI output, time and randomness.
+#include <interstice/sdk.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "testkit_types.h"
+
+INTERSTICE_MODULE(testkit, "1.2.3", interstice::Visibility::Public)
+
+INTERSTICE_TABLE(items, Item, primary_key(&Item::id), auto_inc(&Item::id),
+                 unique_index(&Item::name, "by_name"), index(&Item::score, "by_score"))
+
+using interstice::ReducerContext;
+
+static std::string describe(const Item& item) {
+  return std::to_string(item.id) + ":" + item.name + ":" + std::to_string(item.score);
+}
+
+void add(ReducerContext& ctx, std::string name, int32_t score) {
+  auto inserted = ctx.table<items>().insert(Item{0, name, score});
+  if (!inserted.ok())
+    ctx.fail("cannot add " + name + ": status " + std::to_string(int(inserted.status)));
+  ctx.log("added " + describe(*inserted.row));
+}
+INTERSTICE_REDUCER(add, "name", "score")
+
+void add_with_id(ReducerContext& ctx, uint64_t id, std::string name) {
+  auto inserted = ctx.table<items>().insert(Item{id, name, 0});
+  if (!inserted.ok())
+    ctx.fail("cannot add " + name + ": status " + std::to_string(int(inserted.status)));
+}
+INTERSTICE_REDUCER(add_with_id, "id", "name")
+
+void add_then_trap(ReducerContext& ctx, std::string name) {
+  ctx.table<items>().insert(Item{0, name, 1});
+  __builtin_trap();
+}
+INTERSTICE_REDUCER(add_then_trap, "name")
+
+void add_then_fail(ReducerContext& ctx, std::string name) {
+  ctx.table<items>().insert(Item{0, name, 1});
+  ctx.fail("changed my mind about " + name);
+}
+INTERSTICE_REDUCER(add_then_fail, "name")
+
+void spin(ReducerContext& ctx) {
+  volatile uint64_t n = 0;
+  for (;;) n = n + 1;
+}
+INTERSTICE_REDUCER(spin)
+
+void set_score(ReducerContext& ctx, uint64_t id, int32_t score) {
+  auto item = ctx.table<items>().get(id);
+  if (!item) ctx.fail("no item " + std::to_string(id));
+  item->score = score;
+  if (ctx.table<items>().update(*item) != interstice::abi::Status::Ok) ctx.fail("update refused");
+}
+INTERSTICE_REDUCER(set_score, "id", "score")
+
+void rename(ReducerContext& ctx, uint64_t id, std::string name) {
+  auto item = ctx.table<items>().get(id);
+  if (!item) ctx.fail("no item " + std::to_string(id));
+  item->name = name;
+  auto status = ctx.table<items>().update(*item);
+  if (status != interstice::abi::Status::Ok)
+    ctx.fail("rename refused: status " + std::to_string(int(status)));
+}
+INTERSTICE_REDUCER(rename, "id", "name")
+
+void remove_item(ReducerContext& ctx, uint64_t id) {
+  ctx.log(ctx.table<items>().remove(id) ? "removed" : "absent");
+}
+INTERSTICE_REDUCER(remove_item, "id")
+
+void find_name(ReducerContext& ctx, std::string name) {
+  std::string found;
+  for (const Item& item : ctx.table<items>().find<&Item::name>(name)) found += describe(item) + " ";
+  ctx.log("find " + name + ": " + found);
+}
+INTERSTICE_REDUCER(find_name, "name")
+
+void scores_between(ReducerContext& ctx, int32_t lo, int32_t hi) {
+  std::string found;
+  for (const Item& item : ctx.table<items>().range_by<&Item::score>(lo, hi))
+    found += describe(item) + " ";
+  ctx.log("scores " + std::to_string(lo) + ".." + std::to_string(hi) + ": " + found);
+}
+INTERSTICE_REDUCER(scores_between, "lo", "hi")
+
+void ids_between(ReducerContext& ctx, uint64_t lo, uint64_t hi) {
+  std::string found;
+  for (const Item& item : ctx.table<items>().range(lo, hi)) found += describe(item) + " ";
+  ctx.log("ids " + std::to_string(lo) + ".." + std::to_string(hi) + ": " + found);
+}
+INTERSTICE_REDUCER(ids_between, "lo", "hi")
+
+// Scans while inserting: the cursor must neither crash nor loop forever.
+void double_all(ReducerContext& ctx) {
+  int added = 0;
+  for (const Item& item : ctx.table<items>().scan()) {
+    if (++added > 1000) ctx.fail("the scan did not end");
+    ctx.table<items>().insert(Item{0, item.name + "+", item.score});
+  }
+  ctx.log("count " + std::to_string(ctx.table<items>().count()));
+}
+INTERSTICE_REDUCER(double_all)
+
+// Writes a row that is not an Item, straight through the host call.
+void bad_row(ReducerContext& ctx) {
+  uint8_t garbage[3] = {1, 2, 3};
+  int64_t r = interstice::sdk::host::ihost_table_insert(0, garbage, 3);
+  ctx.log("bad row status " + std::to_string(-r));
+}
+INTERSTICE_REDUCER(bad_row)
+
+// Passes a pointer outside linear memory to a host call: the module traps.
+void wild_pointer(ReducerContext& ctx) {
+  interstice::sdk::host::ihost_log(2, reinterpret_cast<const void*>(0x7ffffff0), 100);
+}
+INTERSTICE_REDUCER(wild_pointer)
+
+// Time, randomness and stdout, through the SDK and through WASI (libc).
+void observe(ReducerContext& ctx) {
+  ctx.log("timestamp " + std::to_string(ctx.timestamp()) + " random " +
+          std::to_string(ctx.random()));
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  printf("wasi clock %lld\n", static_cast<long long>(ts.tv_sec));
+  fflush(stdout);
+}
+INTERSTICE_REDUCER(observe)
+
+void on_update(ReducerContext& ctx, Item before, Item after) {
+  ctx.log("updated " + describe(before) + " -> " + describe(after));
+}
+INTERSTICE_SUBSCRIBE(on_update, "testkit.items.update", "before", "after")
+
+void on_delete(ReducerContext& ctx, Item removed) {
+  ctx.log("deleted " + describe(removed));
+}
+INTERSTICE_SUBSCRIBE(on_delete, "testkit.items.delete", "removed")
