@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/exit_codes.h"
+#include "cli/node_commands.h"
 #include "cli/wasm_run_command.h"
 #include "engine/engine.h"
 
@@ -16,6 +17,9 @@ int main(int argc, char** argv) {
   CLI::App* wasm = app.add_subcommand("wasm", "Work with single WebAssembly modules");
   wasm->require_subcommand(1);
   add_wasm_run_command(*wasm, exit_code);
+  add_start_command(app, exit_code);
+  add_call_command(app, exit_code);
+  add_query_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,102 @@
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+#include "cli/exit_codes.h"
+#include "cli/node_commands.h"
+
+namespace interstice::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// "host:port" or "http://host:port".
+std::string base_url(const std::string& address) {
+  return address.starts_with("http://") ? address : "http://" + address;
+}
+
+// Sends one request; prints the error and returns false on failure.
+bool send(const std::string& address, const std::string& method, const std::string& path,
+          const std::string& body, std::string* response) {
+  httplib::Client client(base_url(address));
+  client.set_connection_timeout(5);
+  client.set_read_timeout(60);
+  auto res = method == "POST" ? client.Post(path, body, "application/json") : client.Get(path);
+  if (!res) {
+    fmt::print(stderr, "error: cannot reach a node at {} ({} error)\n", address,
+               httplib::to_string(res.error()));
+    return false;
+  }
+  if (res->status != 200) {
+    json error = json::parse(res->body, nullptr, false);
+    std::string message = error.is_object() && error.contains("error")
+                              ? error["error"].get<std::string>()
+                              : res->body;
+    fmt::print(stderr, "error: {}\n", message);
+    return false;
+  }
+  *response = res->body;
+  return true;
+}
+
+struct CallOptions {
+  std::string address, module, reducer, args = "[]";
+};
+
+int call(const CallOptions& o) {
+  json args = json::parse(o.args, nullptr, false);
+  if (args.is_discarded() || !args.is_array()) {
+    fmt::print(stderr, "error: arguments must be a JSON array, e.g. '[\"Alice\"]'\n");
+    return kExitUsage;
+  }
+  std::string response;
+  if (!send(o.address, "POST", "/call/" + o.module + "/" + o.reducer, args.dump(), &response))
+    return kExitError;
+  fmt::print("ok\n");
+  return kExitOk;
+}
+
+struct QueryOptions {
+  std::string address, module, table;
+  bool as_array = false;
+};
+
+int query(const QueryOptions& o) {
+  std::string response;
+  if (!send(o.address, "GET", "/tables/" + o.module + "/" + o.table, "", &response))
+    return kExitError;
+  json rows = json::parse(response, nullptr, false);
+  if (o.as_array) {
+    fmt::print("{}\n", rows.dump());
+    return kExitOk;
+  }
+  for (const json& row : rows) fmt::print("{}\n", row.dump());
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_call_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<CallOptions>();
+  CLI::App* cmd = app.add_subcommand("call", "Call a reducer on a running node");
+  cmd->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
+  cmd->add_option("module", o->module, "Module name")->required();
+  cmd->add_option("reducer", o->reducer, "Reducer name")->required();
+  cmd->add_option("args", o->args, "Arguments as a JSON array")->capture_default_str();
+  cmd->callback([o, &exit_code] { exit_code = call(*o); });
+}
+
+void add_query_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<QueryOptions>();
+  CLI::App* cmd = app.add_subcommand("query", "Print the rows of a table of a running node");
+  cmd->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
+  cmd->add_option("module", o->module, "Module name")->required();
+  cmd->add_option("table", o->table, "Table name")->required();
+  cmd->add_flag("--json", o->as_array, "Print one JSON array instead of one JSON row per line");
+  cmd->callback([o, &exit_code] { exit_code = query(*o); });
+}
+
+}  // namespace interstice::cli

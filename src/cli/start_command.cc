@@ -1,0 +1,95 @@
+#include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "cli/exit_codes.h"
+#include "cli/node_commands.h"
+#include "node/http_api.h"
+#include "node/node.h"
+
+namespace interstice::cli {
+namespace {
+
+struct StartOptions {
+  std::string data_dir;
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;
+  uint64_t fuel = 1'000'000'000;
+  uint64_t seed = 0;
+};
+
+std::string default_data_dir() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+    return (std::filesystem::path(xdg) / "interstice").string();
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return (std::filesystem::path(home) / ".local" / "share" / "interstice").string();
+  return "interstice-data";
+}
+
+int start(const StartOptions& options) {
+  // SIGINT/SIGTERM are taken by a thread that stops the server; block them
+  // before any other thread exists so that every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  node::NodeOptions node_options;
+  node_options.data_dir = options.data_dir;
+  node_options.runtime.engine.fuel_per_call = options.fuel;
+  node_options.runtime.seed = options.seed;
+  spdlog::info("data directory {}", std::filesystem::absolute(options.data_dir).string());
+  auto node = node::Node::create(node_options);
+  if (!node) {
+    spdlog::error("{}", node.error().message);
+    return kExitError;
+  }
+  node::HttpApi api(**node);
+  auto port = api.bind(options.host, options.port);
+  if (!port) {
+    spdlog::error("{}", port.error().message);
+    return kExitError;
+  }
+  spdlog::info("listening on http://{}:{}", options.host, *port);
+  std::fflush(stdout);
+  std::thread stopper([&] {
+    int received = 0;
+    sigwait(&signals, &received);
+    spdlog::info("received {}, stopping", received == SIGINT ? "SIGINT" : "SIGTERM");
+    api.stop();
+  });
+  api.serve();
+  // serve() also returns if the server failed; wake the signal thread then.
+  pthread_kill(stopper.native_handle(), SIGTERM);
+  stopper.join();
+  spdlog::info("stopped");
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_start_command(CLI::App& app, int& exit_code) {
+  auto options = std::make_shared<StartOptions>();
+  options->data_dir = default_data_dir();
+  CLI::App* cmd =
+      app.add_subcommand("start", "Run a node: load DATA_DIR/modules, serve the local interface");
+  cmd->add_option("--data-dir", options->data_dir, "The node's data directory")
+      ->capture_default_str();
+  cmd->add_option("--host", options->host, "Address of the local interface")->capture_default_str();
+  cmd->add_option("--port", options->port, "Port of the local interface (0: any free port)")
+      ->capture_default_str();
+  cmd->add_option("--fuel", options->fuel, "Fuel budget of each reducer call")
+      ->capture_default_str();
+  cmd->add_option("--seed", options->seed, "Seed of the transactions' random numbers")
+      ->capture_default_str();
+  cmd->callback([options, &exit_code] { exit_code = start(*options); });
+}
+
+}  // namespace interstice::cli

@@ -1,0 +1,74 @@
+#include "node/http_api.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+namespace interstice::node {
+
+using json = nlohmann::ordered_json;
+
+namespace {
+
+void reply_error(httplib::Response& res, int status, const std::string& message) {
+  res.status = status;
+  res.set_content(json{{"error", message}}.dump(), "application/json");
+}
+
+int http_status(NodeError::Kind kind) {
+  switch (kind) {
+    case NodeError::Kind::NotFound:
+      return 404;
+    case NodeError::Kind::BadArguments:
+      return 400;
+    case NodeError::Kind::Failed:
+      return 422;
+  }
+  return 500;
+}
+
+}  // namespace
+
+HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Server>()) {
+  server_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok", "text/plain");
+  });
+  server_->Get("/modules", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(node_.describe_modules().dump(), "application/json");
+  });
+  server_->Post(
+      R"(/call/([^/]+)/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        json args = json::parse(req.body.empty() ? "[]" : req.body, nullptr, false);
+        if (args.is_discarded()) return reply_error(res, 400, "the request body is not valid JSON");
+        if (!args.is_array())
+          return reply_error(res, 400, "the request body must be a JSON array of arguments");
+        if (auto error = node_.call(req.matches[1], req.matches[2], args))
+          return reply_error(res, http_status(error->kind), error->message);
+        res.set_content(json{{"ok", true}}.dump(), "application/json");
+      });
+  server_->Get(R"(/tables/([^/]+)/([^/]+))",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 json rows;
+                 if (auto error = node_.query(req.matches[1], req.matches[2], &rows))
+                   return reply_error(res, http_status(error->kind), error->message);
+                 res.set_content(rows.dump(), "application/json");
+               });
+}
+
+HttpApi::~HttpApi() = default;
+
+engine::Result<uint16_t> HttpApi::bind(const std::string& host, uint16_t port) {
+  int bound =
+      port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
+  if (bound < 0) return engine::make_error(fmt::format("cannot listen on {}:{}", host, port));
+  return static_cast<uint16_t>(bound);
+}
+
+void HttpApi::serve() {
+  server_->listen_after_bind();
+}
+
+void HttpApi::stop() {
+  server_->stop();
+}
+
+}  // namespace interstice::node

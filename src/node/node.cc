@@ -1,0 +1,131 @@
+#include "node/node.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+
+#include "node/json_codec.h"
+
+namespace interstice::node {
+
+using json = nlohmann::ordered_json;
+
+Node::Node(NodeOptions options, std::unique_ptr<runtime::Runtime> runtime)
+    : options_(std::move(options)), runtime_(std::move(runtime)) {}
+
+engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir / "modules", ec);
+  if (ec)
+    return engine::make_error(
+        fmt::format("cannot create {}: {}", (options.data_dir / "modules").string(), ec.message()));
+  if (options.runtime.engine.cache_dir.empty())
+    options.runtime.engine.cache_dir = options.data_dir / "compiled";
+  auto runtime = runtime::Runtime::create(options.runtime);
+  if (!runtime) return runtime.take_error();
+  std::unique_ptr<Node> node(new Node(std::move(options), std::move(runtime).value()));
+  node->load_modules_directory();
+  return node;
+}
+
+void Node::load_modules_directory() {
+  std::vector<std::filesystem::path> pending;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.data_dir / "modules"))
+    if (entry.is_regular_file() && entry.path().extension() == ".wasm")
+      pending.push_back(entry.path());
+  std::sort(pending.begin(), pending.end());
+  // Retry until a round loads nothing new: dependencies may come later in name order.
+  std::vector<std::pair<std::filesystem::path, std::string>> failures;
+  bool progress = true;
+  while (progress && !pending.empty()) {
+    progress = false;
+    failures.clear();
+    std::vector<std::filesystem::path> still_pending;
+    for (const auto& path : pending) {
+      std::ifstream in(path, std::ios::binary);
+      std::vector<uint8_t> wasm((std::istreambuf_iterator<char>(in)), {});
+      auto loaded = runtime_->load(wasm, path.filename().string());
+      if (loaded) {
+        reports_.push_back({path.filename().string(), ""});
+        progress = true;
+      } else {
+        failures.emplace_back(path, loaded.error().message);
+        still_pending.push_back(path);
+      }
+    }
+    pending = std::move(still_pending);
+  }
+  for (const auto& [path, why] : failures) {
+    spdlog::error("{}: not loaded: {}", path.filename().string(), why);
+    reports_.push_back({path.filename().string(), why});
+  }
+}
+
+std::optional<NodeError> Node::call(const std::string& module, const std::string& reducer,
+                                    const json& args) {
+  using Kind = NodeError::Kind;
+  std::lock_guard lock(mutex_);
+  const abi::ModuleSchema* schema = runtime_->schema(module);
+  if (!schema) return NodeError{Kind::NotFound, fmt::format("no module '{}' is loaded", module)};
+  const abi::ReducerDef* def = schema->find_reducer(reducer);
+  if (!def)
+    return NodeError{Kind::NotFound,
+                     fmt::format("module '{}' has no reducer '{}'", module, reducer)};
+  abi::Type params = abi::unit();
+  for (const abi::Field& p : def->params) params.args.push_back(p.type);
+  abi::TypeResolver types(schema->types);
+  auto bytes = json_to_bytes(args, params, types);
+  if (!bytes)
+    return NodeError{Kind::BadArguments,
+                     fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
+                                 abi::to_string(params), bytes.error().message)};
+  if (auto r = runtime_->call(module, reducer, *bytes); !r)
+    return NodeError{Kind::Failed, r.error().message};
+  return std::nullopt;
+}
+
+std::optional<NodeError> Node::query(const std::string& module, const std::string& table,
+                                     json* rows) {
+  std::lock_guard lock(mutex_);
+  const runtime::Table* t = runtime_->table(module, table);
+  if (!t)
+    return NodeError{NodeError::Kind::NotFound,
+                     fmt::format("module '{}' has no table '{}'", module, table)};
+  *rows = json::array();
+  abi::Type row_type = abi::named(t->def().row_type);
+  t->for_each([&](const runtime::Bytes& row) {
+    rows->push_back(bytes_to_json(row, row_type, t->layout().resolver()));
+  });
+  return std::nullopt;
+}
+
+json Node::describe_modules() {
+  std::lock_guard lock(mutex_);
+  json out = json::array();
+  for (const std::string& name : runtime_->module_names()) {
+    const abi::ModuleSchema& s = *runtime_->schema(name);
+    json reducers = json::array();
+    for (const abi::ReducerDef& r : s.reducers) {
+      json params = json::array();
+      for (const abi::Field& p : r.params)
+        params.push_back({{"name", p.name}, {"type", abi::to_string(p.type)}});
+      reducers.push_back({{"name", r.name}, {"params", params}});
+    }
+    json tables = json::array();
+    for (const abi::TableDef& t : s.tables)
+      tables.push_back({{"name", t.name},
+                        {"row_type", t.row_type},
+                        {"rows", runtime_->table(name, t.name)->size()}});
+    out.push_back({{"name", name},
+                   {"version", s.version.to_string()},
+                   {"visibility", s.visibility == abi::Visibility::Public ? "public" : "private"},
+                   {"tables", tables},
+                   {"reducers", reducers}});
+  }
+  return out;
+}
+
+}  // namespace interstice::node

@@ -1,0 +1,132 @@
+// End to end: real node processes on loopback with real modules, driven
+// through the CLI and the HTTP interface, as a user would.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+
+#include "support/node_process.h"
+
+namespace {
+
+using interstice::testing::NodeProcess;
+
+struct Cli {
+  int exit_code;
+  std::string output;
+};
+
+Cli run_cli(const std::string& args) {
+  std::string command = std::string(INTERSTICE_CLI) + " " + args + " 2>&1";
+  Cli result{-1, ""};
+  FILE* pipe = ::popen(command.c_str(), "r");
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    result.output.append(buffer.data(), n);
+  int status = ::pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+size_t count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(NodeEndToEnd, HelloGreetsAliceAndTheSubscriptionLogsIt) {
+  NodeProcess node({"hello"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  Cli call = run_cli("call " + node.address() + " hello hello '[\"Alice\"]'");
+  EXPECT_EQ(call.exit_code, 0) << call.output;
+  EXPECT_EQ(call.output, "ok\n");
+  Cli query = run_cli("query " + node.address() + " hello greetings");
+  EXPECT_EQ(query.exit_code, 0) << query.output;
+  EXPECT_EQ(query.output, "{\"id\":1,\"greeting\":\"Hello, Alice!\",\"custom\":{\"val\":0}}\n");
+  std::string log = node.output();
+  EXPECT_EQ(count(log, "[hello::init] Hello world !"), 1u) << log;
+  EXPECT_EQ(count(log,
+                  "[hello::on_greeting_insert] Inserted greeting: {id: 1, greeting: \"Hello, "
+                  "Alice!\", custom: {val: 0}}"),
+            1u)
+      << log;
+  EXPECT_EQ(node.stop(), 0);
+  EXPECT_NE(node.output().find("stopped"), std::string::npos);
+}
+
+TEST(NodeEndToEnd, EndlessLoopIsStoppedAndTheNodeStaysResponsive) {
+  NodeProcess node({"testkit"}, {"--fuel", "20000000"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client client("127.0.0.1", node.port());
+  auto spin = client.Post("/call/testkit/spin", "[]", "application/json");
+  ASSERT_TRUE(spin);
+  EXPECT_EQ(spin->status, 422);
+  EXPECT_NE(spin->body.find("out of fuel"), std::string::npos) << spin->body;
+  auto add = client.Post("/call/testkit/add", R"(["after", 1])", "application/json");
+  ASSERT_TRUE(add);
+  EXPECT_EQ(add->status, 200) << add->body;
+  auto rows = client.Get("/tables/testkit/items");
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(rows->body, R"([{"id":1,"name":"after","score":1}])");
+}
+
+TEST(NodeEndToEnd, BadRequestsGetClearErrors) {
+  NodeProcess node({"hello"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client client("127.0.0.1", node.port());
+  auto garbage = client.Post("/call/hello/hello", "{not json", "application/json");
+  EXPECT_EQ(garbage->status, 400);
+  EXPECT_EQ(garbage->body, R"({"error":"the request body is not valid JSON"})");
+  auto wrong_type = client.Post("/call/hello/hello", "[42]", "application/json");
+  EXPECT_EQ(wrong_type->status, 400);
+  EXPECT_NE(wrong_type->body.find("expected a string"), std::string::npos);
+  auto no_module = client.Post("/call/nope/hello", "[]", "application/json");
+  EXPECT_EQ(no_module->status, 404);
+  auto no_table = client.Get("/tables/hello/nope");
+  EXPECT_EQ(no_table->status, 404);
+  Cli unreachable = run_cli("query 127.0.0.1:1 hello greetings");
+  EXPECT_EQ(unreachable.exit_code, 1);
+  EXPECT_NE(unreachable.output.find("cannot reach a node at 127.0.0.1:1"), std::string::npos);
+  Cli bad_args = run_cli("call " + node.address() + " hello hello 'not json'");
+  EXPECT_EQ(bad_args.exit_code, 2);
+  EXPECT_TRUE(client.Get("/health"));  // still up
+}
+
+TEST(NodeEndToEnd, ABrokenModuleFileIsReportedAndTheOthersServe) {
+  NodeProcess node(
+      [](const std::filesystem::path& dir) {
+        std::filesystem::copy_file(std::string(INTERSTICE_MODULE_DIR) + "/hello.wasm",
+                                   dir / "modules" / "hello.wasm");
+        std::ofstream(dir / "modules" / "broken.wasm") << "\0asm not really";
+      },
+      {});
+  ASSERT_NE(node.port(), 0) << node.output();
+  std::string log = node.output();
+  EXPECT_NE(log.find("broken.wasm: not loaded: broken.wasm: failed to parse WebAssembly module"),
+            std::string::npos)
+      << log;
+  Cli call = run_cli("call " + node.address() + " hello hello '[\"Bob\"]'");
+  EXPECT_EQ(call.exit_code, 0) << call.output;
+}
+
+TEST(NodeEndToEnd, TwoFreshNodesEndWithIdenticalTables) {
+  std::vector<std::string> tables;
+  for (int round = 0; round < 2; ++round) {
+    NodeProcess node({"testkit"}, {"--seed", "7"});
+    ASSERT_NE(node.port(), 0) << node.output();
+    for (const char* args : {R"('["a", 3]')", R"('["b", -2]')", R"('["c", 9]')"})
+      ASSERT_EQ(run_cli("call " + node.address() + " testkit add " + args).exit_code, 0);
+    ASSERT_EQ(run_cli("call " + node.address() + " testkit set_score '[2, 5]'").exit_code, 0);
+    ASSERT_EQ(run_cli("call " + node.address() + " testkit remove_item '[1]'").exit_code, 0);
+    tables.push_back(run_cli("query " + node.address() + " testkit items --json").output);
+  }
+  EXPECT_EQ(tables[0], tables[1]);
+  EXPECT_EQ(tables[0], R"([{"id":2,"name":"b","score":5},{"id":3,"name":"c","score":9}])"
+                       "\n");
+}
+
+}  // namespace
