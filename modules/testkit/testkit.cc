@@ -142,3 +142,33 @@ void on_delete(ReducerContext& ctx, Item removed) {
   ctx.log("deleted " + describe(removed));
 }
 INTERSTICE_SUBSCRIBE(on_delete, "testkit.items.delete", "removed")
+
+// Calls between modules: queued, run after this transaction commits.
+void call_hello(ReducerContext& ctx, std::string name) {
+  auto status = ctx.call("hello", "hello", name);
+  ctx.log("call hello status " + std::to_string(int(status)));
+}
+INTERSTICE_REDUCER(call_hello, "name")
+
+void call_then_fail(ReducerContext& ctx, std::string name) {
+  ctx.call("hello", "hello", name);
+  ctx.fail("failing after the call");
+}
+INTERSTICE_REDUCER(call_then_fail, "name")
+
+void call_badly(ReducerContext& ctx) {
+  ctx.log("missing module " + std::to_string(int(ctx.call("nowhere", "x"))) + ", missing reducer " +
+          std::to_string(int(ctx.call("hello", "nope"))) + ", bad arguments " +
+          std::to_string(int(ctx.call("hello", "hello", uint32_t(7)))));
+}
+INTERSTICE_REDUCER(call_badly)
+
+void whoami(ReducerContext& ctx) {
+  ctx.log("caller '" + ctx.caller() + "'");
+}
+INTERSTICE_REDUCER(whoami)
+
+void call_whoami(ReducerContext& ctx) {
+  ctx.call("testkit", "whoami");
+}
+INTERSTICE_REDUCER(call_whoami)

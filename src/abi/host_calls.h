@@ -39,6 +39,10 @@ inline constexpr const char* kClose = "iter_close";     // (iter)
 inline constexpr const char* kRead = "result_read";     // (dst_ptr)
 inline constexpr const char* kTime = "tx_timestamp";    // () -> i64 microseconds
 inline constexpr const char* kRandom = "tx_random";     // () -> i64
+inline constexpr const char* kCaller = "tx_caller";     // () -> i32 (result: the caller's name)
+// (module_ptr, module_len, reducer_ptr, reducer_len, args_ptr, args_len) -> i32
+// status: queues a call of another reducer, run after this transaction commits.
+inline constexpr const char* kCall = "call_reducer";
 }  // namespace host
 
 // Status codes returned (negated where the call returns a length or value).
@@ -52,6 +56,9 @@ enum class Status : int32_t {
   NoSuchIterator = 6,    //
   BadPointer = 7,        // pointer/length outside linear memory
   NotInTransaction = 8,  // table calls outside a reducer
+  NoSuchModule = 9,      // call_reducer: no module of that name is loaded
+  NoSuchReducer = 10,    // call_reducer: the module has no such reducer
+  BadArguments = 11,     // call_reducer: the arguments do not match its parameters
 };
 
 enum class LogLevel : int32_t { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4 };

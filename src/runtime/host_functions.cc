@@ -177,6 +177,25 @@ engine::Result<void> define_interstice_host(engine::Linker& linker) {
     LoadedModule& m = module_of(c);
     return m.tx ? static_cast<int64_t>(m.tx->next_random()) : 0;
   }));
+  results.push_back(linker.define(host, kCaller, [](Caller& c) -> int32_t {
+    LoadedModule& m = module_of(c);
+    const std::string caller = m.tx ? m.tx->inputs().caller : std::string();
+    m.result.assign(caller.begin(), caller.end());
+    return static_cast<int32_t>(m.result.size());
+  }));
+  results.push_back(
+      linker.define(host, kCall,
+                    [](Caller& c, uint32_t module_ptr, uint32_t module_len, uint32_t reducer_ptr,
+                       uint32_t reducer_len, uint32_t args_ptr, uint32_t args_len) -> int32_t {
+                      LoadedModule& m = module_of(c);
+                      if (m.tx == nullptr) return static_cast<int32_t>(Status::NotInTransaction);
+                      OutgoingCall call{read_string(c, module_ptr, module_len),
+                                        read_string(c, reducer_ptr, reducer_len),
+                                        read_bytes(c, args_ptr, args_len)};
+                      Status status = m.runtime->check_call(call.module, call.reducer, call.args);
+                      if (status == Status::Ok) m.tx->queue_call(std::move(call));
+                      return static_cast<int32_t>(status);
+                    }));
   for (auto& r : results)
     if (!r) return r;
   return {};

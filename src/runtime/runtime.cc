@@ -206,7 +206,7 @@ Result<void> Runtime::load(ByteView wasm, std::string_view source_name, bool run
     if (sub.event != "init") continue;
     uint32_t id = static_cast<uint32_t>(module->schema.find_reducer(sub.reducer) -
                                         module->schema.reducers.data());
-    if (auto r = run(PendingCall{module, id, {}}); !r) {
+    if (auto r = run(PendingCall{module, id, {}, ""}); !r) {
       queue_.clear();
       std::string name = module->name;
       modules_.pop_back();
@@ -237,7 +237,7 @@ Result<void> Runtime::call(std::string_view module, std::string_view reducer, By
     return error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
                              abi::to_string(params_tuple(*def)), why));
   uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
-  Result<void> result = run(PendingCall{m, id, Bytes(args.begin(), args.end())});
+  Result<void> result = run(PendingCall{m, id, Bytes(args.begin(), args.end()), ""});
   drain_queue();
   return result;
 }
@@ -245,7 +245,7 @@ Result<void> Runtime::call(std::string_view module, std::string_view reducer, By
 Result<void> Runtime::run(const PendingCall& call) {
   LoadedModule& m = *call.module;
   const std::string& reducer_name = m.schema.reducers[call.reducer].name;
-  Transaction tx({options_.clock(), transaction_seed(options_.seed, transactions_++)});
+  Transaction tx({options_.clock(), transaction_seed(options_.seed, transactions_++), call.caller});
   m.tx = &tx;
   m.current_reducer = reducer_name;
   m.failure.reset();
@@ -278,9 +278,31 @@ Result<void> Runtime::run(const PendingCall& call) {
     return finish_failed(fmt::format("{} failed: {}", where,
                                      *status == 2 ? "the module could not decode its arguments"
                                                   : "status " + std::to_string(*status)));
+  enqueue_calls(m.name, tx.take_calls());
   enqueue_subscribers(tx.take_events());
   m.end_call();
   return {};
+}
+
+abi::Status Runtime::check_call(std::string_view module, std::string_view reducer,
+                                ByteView args) const {
+  LoadedModule* m = find(module);
+  if (!m) return abi::Status::NoSuchModule;
+  const abi::ReducerDef* def = m->schema.find_reducer(reducer);
+  if (!def) return abi::Status::NoSuchReducer;
+  abi::TypeResolver types(m->schema.types);
+  if (!abi::validate(args, params_tuple(*def), types).empty()) return abi::Status::BadArguments;
+  return abi::Status::Ok;
+}
+
+void Runtime::enqueue_calls(const std::string& caller, std::vector<OutgoingCall> calls) {
+  for (OutgoingCall& c : calls) {
+    LoadedModule* m = find(c.module);
+    if (!m) continue;  // unloaded since: nothing to run
+    const abi::ReducerDef* def = m->schema.find_reducer(c.reducer);
+    uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
+    queue_.push_back(PendingCall{m, id, std::move(c.args), caller});
+  }
 }
 
 void Runtime::enqueue_subscribers(const std::vector<TableEvent>& events) {
@@ -294,7 +316,7 @@ void Runtime::enqueue_subscribers(const std::vector<TableEvent>& events) {
         Bytes args = event.kind == EventKind::Insert ? event.new_row : event.old_row;
         if (event.kind == EventKind::Update)
           args.insert(args.end(), event.new_row.begin(), event.new_row.end());
-        queue_.push_back(PendingCall{m.get(), id, std::move(args)});
+        queue_.push_back(PendingCall{m.get(), id, std::move(args), ""});
       }
     }
   }

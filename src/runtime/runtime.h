@@ -6,10 +6,11 @@
 // seed derived from the node seed and the transaction number). Calls run one
 // at a time in a total order:
 //   1. the call that was asked for;
-//   2. then, in FIFO order, the reducers its committed changes trigger: for
+//   2. when it commits, the calls it made to other reducers (call_reducer) are
+//      queued in the order made, then the reducers its changes trigger: for
 //      each change in write order, each subscribing module in load order, and
 //      within a module its subscriptions in declaration order;
-//   3. each of those may trigger more, appended to the same queue.
+//   3. the queue runs in FIFO order; each call may queue more at its end.
 // A failed call (error, trap, out of fuel) rolls back and triggers nothing.
 #pragma once
 
@@ -71,12 +72,15 @@ class Runtime {
 
   // For host functions: a log record tagged with the module and reducer.
   void log(const LoadedModule& module, abi::LogLevel level, std::string message);
+  // For call_reducer: whether `module.reducer` exists and takes `args`.
+  abi::Status check_call(std::string_view module, std::string_view reducer, ByteView args) const;
 
  private:
   struct PendingCall {
     LoadedModule* module;
     uint32_t reducer;
     Bytes args;
+    std::string caller;
   };
 
   explicit Runtime(RuntimeOptions options, std::shared_ptr<engine::Engine> engine);
@@ -84,6 +88,7 @@ class Runtime {
   Result<void> check_subscriptions(const LoadedModule& module) const;
   Result<void> run(const PendingCall& call);
   void enqueue_subscribers(const std::vector<TableEvent>& events);
+  void enqueue_calls(const std::string& caller, std::vector<OutgoingCall> calls);
   void drain_queue();
   LoadedModule* find(std::string_view module) const;
   void emit(LogRecord record);

@@ -75,6 +75,7 @@ void Transaction::rollback() {
   }
   undo_.clear();
   events_.clear();
+  calls_.clear();
 }
 
 }  // namespace interstice::runtime

@@ -28,6 +28,14 @@ struct TableEvent {
 struct TransactionInputs {
   int64_t timestamp_us = 0;
   uint64_t random_seed = 0;
+  std::string caller;  // the calling module, or empty for the node itself
+};
+
+// A reducer call made by a reducer, run after its transaction commits.
+struct OutgoingCall {
+  std::string module;
+  std::string reducer;
+  Bytes args;
 };
 
 class Transaction {
@@ -44,10 +52,14 @@ class Transaction {
   abi::Status update(const std::string& module, Table& table, Bytes row, std::string* problem);
   abi::Status remove(const std::string& module, Table& table, ByteView key, std::string* problem);
 
-  // Undoes every write, newest first.
+  void queue_call(OutgoingCall call) { calls_.push_back(std::move(call)); }
+
+  // Undoes every write, newest first, and forgets the queued calls.
   void rollback();
   // The events of the committed writes, in write order.
   std::vector<TableEvent> take_events() { return std::move(events_); }
+  // The calls queued by the committed transaction, in the order made.
+  std::vector<OutgoingCall> take_calls() { return std::move(calls_); }
 
  private:
   struct Undo {
@@ -62,6 +74,7 @@ class Transaction {
   uint64_t random_state_;
   std::vector<Undo> undo_;
   std::vector<TableEvent> events_;
+  std::vector<OutgoingCall> calls_;
 };
 
 }  // namespace interstice::runtime

@@ -28,5 +28,9 @@ INTERSTICE_HOST_IMPORT("iter_close") void ihost_iter_close(int32_t iter);
 INTERSTICE_HOST_IMPORT("result_read") void ihost_result_read(void* dst);
 INTERSTICE_HOST_IMPORT("tx_timestamp") int64_t ihost_tx_timestamp();
 INTERSTICE_HOST_IMPORT("tx_random") int64_t ihost_tx_random();
+INTERSTICE_HOST_IMPORT("tx_caller") int32_t ihost_tx_caller();
+INTERSTICE_HOST_IMPORT("call_reducer")
+int32_t ihost_call_reducer(const void* module, int32_t module_len, const void* reducer,
+                           int32_t reducer_len, const void* args, int32_t args_len);
 }
 }  // namespace interstice::sdk::host

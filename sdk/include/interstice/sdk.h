@@ -386,6 +386,21 @@ class ReducerContext {
   int64_t timestamp() const { return sdk::host::ihost_tx_timestamp(); }
   // Deterministic per-transaction random numbers.
   uint64_t random() const { return static_cast<uint64_t>(sdk::host::ihost_tx_random()); }
+  // Who called this reducer: the calling module's name for calls made with
+  // call(), empty for calls from the node's interface, init and subscriptions.
+  std::string caller() const {
+    return std::string(as_text(sdk::detail::read_result(sdk::host::ihost_tx_caller())));
+  }
+  // Queues a call of `module.reducer(args...)`, run after this reducer's
+  // transaction commits (and not at all if it fails). The status says
+  // whether the target exists and takes these arguments.
+  template <typename... Args>
+  abi::Status call(std::string_view module, std::string_view reducer, const Args&... args) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(std::make_tuple(args...));
+    return static_cast<abi::Status>(sdk::host::ihost_call_reducer(
+        module.data(), static_cast<int32_t>(module.size()), reducer.data(),
+        static_cast<int32_t>(reducer.size()), bytes.data(), static_cast<int32_t>(bytes.size())));
+  }
   // Fails the reducer: its writes are rolled back and `why` is reported.
   [[noreturn]] void fail(std::string_view why) const {
     sdk::host::ihost_fail(why.data(), static_cast<int32_t>(why.size()));
@@ -394,6 +409,11 @@ class ReducerContext {
   template <typename T>
   Table<T> table() const {
     return Table<T>();
+  }
+
+ private:
+  static std::string_view as_text(const std::vector<uint8_t>& bytes) {
+    return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   }
 };
 
