@@ -21,6 +21,7 @@ struct StartOptions {
   uint16_t port = 8080;
   uint64_t fuel = 1'000'000'000;
   uint64_t seed = 0;
+  std::vector<std::string> grant;
 };
 
 std::string default_data_dir() {
@@ -45,6 +46,15 @@ int start(const StartOptions& options) {
   node_options.data_dir = options.data_dir;
   node_options.runtime.engine.fuel_per_call = options.fuel;
   node_options.runtime.seed = options.seed;
+  for (const std::string& name : options.grant) {
+    static const std::pair<const char*, abi::Authority> kAuthorities[] = {
+        {"gpu", abi::Authority::Gpu},
+        {"input", abi::Authority::Input},
+        {"audio", abi::Authority::Audio},
+        {"file", abi::Authority::File}};
+    for (const auto& [text, authority] : kAuthorities)
+      if (name == text) node_options.runtime.grantable.push_back(authority);
+  }
   spdlog::info("data directory {}", std::filesystem::absolute(options.data_dir).string());
   auto node = node::Node::create(node_options);
   if (!node) {
@@ -89,6 +99,10 @@ void add_start_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--seed", options->seed, "Seed of the transactions' random numbers")
       ->capture_default_str();
+  cmd->add_option("--grant", options->grant,
+                  "Authorities that modules may be granted (gpu, input, audio, file)")
+      ->check(CLI::IsMember({"gpu", "input", "audio", "file"}))
+      ->delimiter(',');
   cmd->callback([options, &exit_code] { exit_code = start(*options); });
 }
 

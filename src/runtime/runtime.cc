@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 
 #include "abi/schema_check.h"
 #include "runtime/host_functions.h"
@@ -170,31 +172,67 @@ Result<void> Runtime::check_subscriptions(const LoadedModule& m) const {
   return {};
 }
 
-Result<void> Runtime::load(ByteView wasm, std::string_view source_name, bool run_init) {
-  auto loaded = instantiate(wasm, source_name);
-  if (!loaded) return loaded.take_error();
-  std::unique_ptr<LoadedModule> m = std::move(loaded).value();
-  std::vector<std::string> problems = abi::check_schema(m->schema);
+static const char* authority_name(abi::Authority a) {
+  static constexpr const char* kNames[] = {"Gpu", "Input", "Audio", "File"};
+  return kNames[static_cast<int>(a)];
+}
+
+std::string Runtime::authority_holder(abi::Authority authority) const {
+  for (const auto& m : modules_)
+    for (abi::Authority held : m->schema.authorities)
+      if (held == authority) return m->name;
+  return {};
+}
+
+Result<void> Runtime::admit(const LoadedModule& m, std::string_view source_name,
+                            const LoadedModule* replacing) const {
+  std::vector<std::string> problems = abi::check_schema(m.schema);
   if (!problems.empty()) {
     std::string list;
     for (const std::string& p : problems) list += (list.empty() ? "" : "; ") + p;
-    return error(fmt::format("module '{}' ({}) refused: {}", m->schema.name, source_name, list));
+    return error(fmt::format("module '{}' ({}) refused: {}", m.schema.name, source_name, list));
   }
-  m->name = m->schema.name;
-  if (find(m->name)) return error(fmt::format("module '{}' is already loaded", m->name));
-  for (const abi::DependencyDef& dep : m->schema.dependencies) {
-    if (!dep.node.empty()) continue;
+  for (const abi::DependencyDef& dep : m.schema.dependencies) {
+    if (!dep.node.empty()) continue;  // remote: checked by the network layer
     LoadedModule* other = find(dep.module);
     if (!other)
-      return error(fmt::format("module '{}' needs module '{}' ({}), which is not loaded", m->name,
-                               dep.module, dep.requirement));
+      return error(fmt::format("module '{}' needs module '{}' ({}), which is not loaded",
+                               m.schema.name, dep.module, dep.requirement));
     if (!abi::satisfies(other->schema.version, dep.requirement))
-      return error(fmt::format("module '{}' needs module '{}' {}, but {} is loaded", m->name,
+      return error(fmt::format("module '{}' needs module '{}' {}, but {} is loaded", m.schema.name,
                                dep.module, dep.requirement, other->schema.version.to_string()));
   }
-  if (auto r = check_subscriptions(*m); !r) return r;
+  for (abi::Authority a : m.schema.authorities) {
+    if (std::find(options_.grantable.begin(), options_.grantable.end(), a) ==
+        options_.grantable.end())
+      return error(
+          fmt::format("module '{}' requests the {} authority, which this node does not grant",
+                      m.schema.name, authority_name(a)));
+    std::string holder = authority_holder(a);
+    if (!holder.empty() && (!replacing || holder != replacing->name))
+      return error(fmt::format("module '{}' requests the {} authority, which module '{}' holds",
+                               m.schema.name, authority_name(a), holder));
+  }
+  return check_subscriptions(m);
+}
+
+Result<std::unique_ptr<LoadedModule>> Runtime::prepare(ByteView wasm, std::string_view source_name,
+                                                       const LoadedModule* replacing) {
+  auto loaded = instantiate(wasm, source_name);
+  if (!loaded) return loaded.take_error();
+  std::unique_ptr<LoadedModule> m = std::move(loaded).value();
+  if (auto r = admit(*m, source_name, replacing); !r) return r.take_error();
+  m->name = m->schema.name;
   for (const abi::TableDef& def : m->schema.tables)
     m->tables.push_back(std::make_unique<Table>(def, m->schema));
+  return m;
+}
+
+Result<void> Runtime::load(ByteView wasm, std::string_view source_name, bool run_init) {
+  auto prepared = prepare(wasm, source_name, nullptr);
+  if (!prepared) return prepared.take_error();
+  std::unique_ptr<LoadedModule> m = std::move(prepared).value();
+  if (find(m->name)) return error(fmt::format("module '{}' is already loaded", m->name));
   LoadedModule* module = m.get();
   modules_.push_back(std::move(m));
   emit(LogRecord{abi::LogLevel::Info, module->name, "",
@@ -215,6 +253,72 @@ Result<void> Runtime::load(ByteView wasm, std::string_view source_name, bool run
     }
   }
   drain_queue();
+  return {};
+}
+
+namespace {
+
+// The encoded type definitions reachable from `type_name`, in a fixed order:
+// two tables are compatible when their definitions and these match.
+void collect_types(const abi::ModuleSchema& schema, const std::string& type_name,
+                   std::vector<std::string>* seen, Bytes* out) {
+  if (std::find(seen->begin(), seen->end(), type_name) != seen->end()) return;
+  seen->push_back(type_name);
+  const abi::TypeDef* def = schema.find_type(type_name);
+  if (!def) return;
+  Bytes encoded = abi::to_bytes(*def);
+  out->insert(out->end(), encoded.begin(), encoded.end());
+  std::function<void(const abi::Type&)> visit = [&](const abi::Type& t) {
+    if (t.kind == abi::TypeKind::Named) collect_types(schema, t.name, seen, out);
+    for (const abi::Type& arg : t.args) visit(arg);
+  };
+  for (const abi::Field& f : def->fields) visit(f.type);
+}
+
+Bytes table_signature(const abi::ModuleSchema& schema, const abi::TableDef& table) {
+  Bytes out = abi::to_bytes(table);
+  std::vector<std::string> seen;
+  collect_types(schema, table.row_type, &seen, &out);
+  return out;
+}
+
+}  // namespace
+
+Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
+  auto prepared = instantiate(wasm, source_name);
+  if (!prepared) return prepared.take_error();
+  std::string name = (*prepared)->schema.name;
+  auto slot = std::find_if(modules_.begin(), modules_.end(),
+                           [&](const auto& m) { return m->name == name; });
+  if (slot == modules_.end())
+    return error(fmt::format("module '{}' is not loaded, so it cannot be replaced", name));
+  LoadedModule& old = **slot;
+  auto replacement = prepare(wasm, source_name, &old);
+  if (!replacement) return replacement.take_error();
+  std::unique_ptr<LoadedModule> m = std::move(replacement).value();
+  for (const auto& old_table : old.tables) {
+    const Table* kept = nullptr;
+    for (const auto& t : m->tables)
+      if (t->name() == old_table->name()) kept = t.get();
+    bool same = kept && table_signature(old.schema, old_table->def()) ==
+                            table_signature(m->schema, kept->def());
+    if (!same && old_table->size() > 0)
+      return error(fmt::format(
+          "cannot replace module '{}' with {}: table {} has {} rows and its definition changed "
+          "(migrations are not supported yet)",
+          name, m->schema.version.to_string(), old_table->name(), old_table->size()));
+  }
+  for (auto& t : m->tables) {
+    for (const auto& old_table : old.tables) {
+      if (old_table->name() != t->name()) continue;
+      old_table->for_each([&](const Bytes& row) { t->restore_insert(row); });
+      t->set_auto_inc_next(old_table->auto_inc_next());
+    }
+  }
+  emit(LogRecord{abi::LogLevel::Info, name, "",
+                 fmt::format("replaced {} {} with {}", name, old.schema.version.to_string(),
+                             m->schema.version.to_string())});
+  *slot = std::move(m);
   return {};
 }
 

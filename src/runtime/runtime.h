@@ -47,6 +47,9 @@ struct RuntimeOptions {
   uint64_t seed = 0;               // node seed for transaction random numbers
   std::function<void(const LogRecord&)> log_sink;  // default: spdlog
   size_t max_triggered_calls = 100'000;            // per requested call, to stop runaway cascades
+  // The operator's policy: authorities a module may be granted at load. At
+  // most one loaded module holds each.
+  std::vector<abi::Authority> grantable;
 };
 
 class Runtime {
@@ -58,6 +61,13 @@ class Runtime {
   // subscriptions (if `run_init`). Every refusal names the module and reason.
   Result<void> load(ByteView wasm, std::string_view source_name, bool run_init = true);
   Result<void> unload(std::string_view module);
+  // Replaces a loaded module with a new version of it (same name), keeping
+  // the rows of every table whose definition is unchanged. Refused if a table
+  // that has rows changed its definition (no migrations yet). `init` does
+  // not run again.
+  Result<void> replace(ByteView wasm, std::string_view source_name);
+  // The module holding `authority`, or empty.
+  std::string authority_holder(abi::Authority authority) const;
 
   // Calls `module.reducer` with `args` (the parameters encoded as a tuple),
   // then runs everything it triggers. The result is the requested call's;
@@ -86,6 +96,12 @@ class Runtime {
   explicit Runtime(RuntimeOptions options, std::shared_ptr<engine::Engine> engine);
   Result<std::unique_ptr<LoadedModule>> instantiate(ByteView wasm, std::string_view source_name);
   Result<void> check_subscriptions(const LoadedModule& module) const;
+  // Schema, dependency, authority and subscription checks before a module
+  // goes live; `replacing` is the module it will replace, if any.
+  Result<void> admit(const LoadedModule& module, std::string_view source_name,
+                     const LoadedModule* replacing) const;
+  Result<std::unique_ptr<LoadedModule>> prepare(ByteView wasm, std::string_view source_name,
+                                                const LoadedModule* replacing);
   Result<void> run(const PendingCall& call);
   void enqueue_subscribers(const std::vector<TableEvent>& events);
   void enqueue_calls(const std::string& caller, std::vector<OutgoingCall> calls);

@@ -99,5 +99,22 @@ TEST(SemVer, ParsesAndOrders) {
   EXPECT_EQ((SemVer{0, 1, 0}).to_string(), "0.1.0");
 }
 
+TEST(SemVer, RequirementsFollowCargo) {
+  SemVer v{1, 2, 3};
+  EXPECT_TRUE(satisfies(v, "1.2.0"));
+  EXPECT_TRUE(satisfies(v, "^1.0.0"));
+  EXPECT_FALSE(satisfies(v, "^1.3.0"));
+  EXPECT_FALSE(satisfies(v, "^2.0.0"));
+  EXPECT_TRUE(satisfies(v, "~1.2.0"));
+  EXPECT_FALSE(satisfies(v, "~1.1.0"));
+  EXPECT_TRUE(satisfies(v, "=1.2.3"));
+  EXPECT_FALSE(satisfies(v, "=1.2.4"));
+  EXPECT_TRUE(satisfies(v, ">=0.9.0"));
+  EXPECT_TRUE(satisfies(v, "*"));
+  EXPECT_TRUE(satisfies(SemVer{0, 1, 5}, "^0.1.0"));
+  EXPECT_FALSE(satisfies(SemVer{0, 2, 0}, "^0.1.0"));
+  EXPECT_FALSE(satisfies(v, "banana"));
+}
+
 }  // namespace
 }  // namespace interstice::abi

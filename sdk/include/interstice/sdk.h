@@ -452,6 +452,16 @@ int32_t register_reducer(const char* name, void (*fn)(ReducerContext&, Args...),
   return static_cast<int32_t>(reg.reducers.size() - 1);
 }
 
+inline int32_t request_authority(abi::Authority authority) {
+  registry().schema.authorities.push_back(authority);
+  return 0;
+}
+
+inline int32_t add_dependency(const char* module, const char* requirement) {
+  registry().schema.dependencies.push_back(abi::DependencyDef{module, requirement, ""});
+  return 0;
+}
+
 inline int32_t register_module(const char* name, const char* version, Visibility visibility) {
   abi::ModuleSchema& s = registry().schema;
   if (s.name.empty()) s.name = name;  // keeps an earlier "invalid module" marker
@@ -537,6 +547,17 @@ inline int32_t run_reducer(int32_t id, uint8_t* args, int32_t length) {
 #define INTERSTICE_SUBSCRIBE(fn, event, ...)                        \
   static const int32_t INTERSTICE_CONCAT(interstice_reducer_, fn) = \
       ::interstice::sdk::detail::register_reducer(#fn, &fn, {__VA_ARGS__}, event);
+
+// Requests an authority (Gpu, Input, Audio, File); the node grants it by policy.
+#define INTERSTICE_REQUEST_AUTHORITY(name)                              \
+  static const int32_t INTERSTICE_CONCAT(interstice_authority_, name) = \
+      ::interstice::sdk::detail::request_authority(::interstice::abi::Authority::name);
+
+// Needs module `module` loaded on this node, at a version matching
+// `requirement` (Cargo spelling: "^1.2.0", "~1.2", ">=1.0.0", "=1.2.3", "*").
+#define INTERSTICE_DEPENDENCY(module, requirement)                              \
+  static const int32_t INTERSTICE_CONCAT(interstice_dependency_, __COUNTER__) = \
+      ::interstice::sdk::detail::add_dependency(module, requirement);
 
 // Registers `fn(ReducerContext&)` to run once, on the module's first load ever.
 #define INTERSTICE_INIT(fn) INTERSTICE_SUBSCRIBE(fn, "init")
