@@ -60,6 +60,16 @@
         {INTERSTICE_FOR_EACH(INTERSTICE_ENUM_ENTRY, __VA_ARGS__)}); \
   }
 
+// A tagged variant type `Name`, one of the listed alternatives (see
+// abi::Variant in serialize.h).
+#define INTERSTICE_VARIANT(Name, ...)                             \
+  struct Name : ::interstice::abi::Variant<__VA_ARGS__> {         \
+    using Variant::Variant;                                       \
+    static constexpr std::string_view interstice_variant_name() { \
+      return #Name;                                               \
+    }                                                             \
+  };
+
 namespace interstice::abi {
 
 // One reflected field: its name and member pointer.

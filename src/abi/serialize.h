@@ -14,6 +14,8 @@
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "abi/codec.h"
@@ -234,6 +236,72 @@ struct TypeTraits<T> {
       define.finish(std::move(def));
     }
     return named(std::move(name));
+  }
+};
+
+// A tagged variant: one of several named alternatives (reflected structs or
+// enums), encoded as the u32 index of the alternative, then its value. Declare
+// with INTERSTICE_VARIANT(Shape, Circle, Square); the variant names in the
+// schema are the alternatives' type names.
+template <typename... Alternatives>
+struct Variant {
+  std::variant<Alternatives...> value;
+
+  Variant() = default;
+  template <typename T>
+    requires(std::is_same_v<std::remove_cvref_t<T>, Alternatives> || ...)
+  Variant(T&& v) : value(std::forward<T>(v)) {}
+  bool operator==(const Variant&) const = default;
+};
+
+template <typename T>
+concept ReflectedVariant = requires { T::interstice_variant_name(); };
+
+template <typename T>
+std::string alternative_name() {
+  if constexpr (ReflectedStruct<T>)
+    return std::string(T::interstice_type_name());
+  else
+    return std::string(interstice_enum_name(static_cast<const T*>(nullptr)));
+}
+
+template <ReflectedVariant T>
+struct TypeTraits<T> {
+  static constexpr bool kEncodable = true;
+  static void encode(Writer& w, const T& v) {
+    w.number<uint32_t>(static_cast<uint32_t>(v.value.index()));
+    std::visit([&](const auto& alt) { abi::encode(w, alt); }, v.value);
+  }
+  static void decode(Reader& r, T& v) {
+    uint32_t tag = r.number<uint32_t>();
+    decode_alternative(r, v, tag,
+                       std::make_index_sequence<std::variant_size_v<decltype(v.value)>>{});
+  }
+  template <typename D>
+  static Type type(D& define) {
+    std::string name(T::interstice_variant_name());
+    if (define.begin(name)) {
+      TypeDef def{name, TypeDefKind::Enum, {}};
+      describe_alternatives(define, def,
+                            std::make_index_sequence<std::variant_size_v<decltype(T{}.value)>>{});
+      define.finish(std::move(def));
+    }
+    return named(std::move(name));
+  }
+
+ private:
+  template <size_t... I>
+  static void decode_alternative(Reader& r, T& v, uint32_t tag, std::index_sequence<I...>) {
+    bool found =
+        ((tag == I ? (abi::decode(r, v.value.template emplace<I>()), true) : false) || ...);
+    if (!found) r.fail();
+  }
+  template <typename D, size_t... I>
+  static void describe_alternatives(D& define, TypeDef& def, std::index_sequence<I...>) {
+    using V = decltype(T{}.value);
+    (def.fields.push_back(Field{alternative_name<std::variant_alternative_t<I, V>>(),
+                                abi::type_of<std::variant_alternative_t<I, V>>(define)}),
+     ...);
   }
 };
 

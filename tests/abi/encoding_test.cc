@@ -135,6 +135,41 @@ TEST(Validate, AcceptsWhatTheEncoderWritesAndNamesWhatIsWrong) {
   EXPECT_EQ(validate(bad_enum, t, types), "Mood has no variant 9");
 }
 
+struct Circle {
+  double radius = 0;
+  INTERSTICE_TYPE(Circle, radius)
+  bool operator==(const Circle&) const = default;
+};
+struct Square {
+  uint32_t side = 0;
+  INTERSTICE_TYPE(Square, side)
+  bool operator==(const Square&) const = default;
+};
+INTERSTICE_VARIANT(Shape, Circle, Square, Mood)
+
+TEST(Variant, EncodesTheTagThenThePayload) {
+  EXPECT_EQ(to_bytes(Shape{Square{5}}), (std::vector<uint8_t>{1, 0, 0, 0, 5, 0, 0, 0}));
+  EXPECT_EQ(to_bytes(Shape{Mood::Sleepy}), (std::vector<uint8_t>{2, 0, 0, 0, 2, 0, 0, 0}));
+  for (Shape shape : {Shape{Circle{1.5}}, Shape{Square{3}}, Shape{Mood::Happy}}) {
+    auto back = from_bytes<Shape>(to_bytes(shape));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, shape);
+  }
+  EXPECT_FALSE(from_bytes<Shape>(std::vector<uint8_t>{3, 0, 0, 0}).has_value());
+
+  TypeRegistry registry;
+  Type t = type_of<std::vector<Shape>>(registry);
+  const TypeDef& shape = registry.defs.back();
+  EXPECT_EQ(shape.name, "Shape");
+  EXPECT_EQ(shape.kind, TypeDefKind::Enum);
+  ASSERT_EQ(shape.fields.size(), 3u);
+  EXPECT_EQ(shape.fields[1].name, "Square");
+  EXPECT_EQ(to_string(shape.fields[1].type), "Square");
+  TypeResolver types(registry.defs);
+  std::vector<Shape> shapes{Circle{2}, Square{1}};
+  EXPECT_EQ(validate(to_bytes(shapes), t, types), "");
+}
+
 TEST(Validate, DeepNestingIsRefusedNotRecursedForever) {
   Type deep = primitive(TypeKind::U8);
   for (int i = 0; i < 100; ++i) deep = optional_of(deep);
