@@ -1,0 +1,328 @@
+#include "storage/transaction_log.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "storage/crc32c.h"
+
+namespace interstice::storage {
+namespace {
+
+constexpr char kMagic[8] = {'I', 'S', 'T', 'L', 'O', 'G', 0, 1};
+constexpr size_t kSegmentHeader = 16;  // magic, first offset
+constexpr size_t kRecordHeader = 16;   // length, crc, offset
+constexpr uint32_t kMaxRecord = 256u << 20;
+
+uint32_t load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+uint64_t load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+void put32(std::vector<uint8_t>& out, uint32_t v) {
+  uint8_t b[4];
+  std::memcpy(b, &v, 4);
+  out.insert(out.end(), b, b + 4);
+}
+void put64(std::vector<uint8_t>& out, uint64_t v) {
+  uint8_t b[8];
+  std::memcpy(b, &v, 8);
+  out.insert(out.end(), b, b + 8);
+}
+
+// The checksum covers the record's offset and payload, so a record copied to
+// the wrong place does not verify.
+uint32_t record_crc(uint64_t offset, std::span<const uint8_t> payload) {
+  uint32_t crc = crc32c(&offset, 8);
+  return crc32c_extend(crc, payload.data(), payload.size());
+}
+
+std::string segment_name(uint64_t first_offset) {
+  return fmt::format("{:020}.log", first_offset);
+}
+
+bool is_segment(const std::string& name) {
+  return name.size() == 24 && name.ends_with(".log");
+}
+
+struct ScanResult {
+  uint64_t next_offset = 1;
+  std::optional<Corruption> torn;        // damage at the very end: truncatable
+  std::optional<Corruption> corruption;  // damage before the end
+  std::vector<std::string> segments;
+};
+
+using Visitor = std::function<bool(uint64_t, std::span<const uint8_t>)>;
+
+Result<ScanResult> scan(Env& env, const std::filesystem::path& dir, const Visitor& visit) {
+  ScanResult result;
+  auto names = env.list(dir);
+  if (!names) return names.take_error();
+  for (const std::string& name : *names)
+    if (is_segment(name)) result.segments.push_back(name);
+  bool stopped = false;
+  for (size_t i = 0; i < result.segments.size() && !stopped; ++i) {
+    const std::string& name = result.segments[i];
+    bool last = i + 1 == result.segments.size();
+    auto data = env.read_file(dir / name);
+    if (!data) return data.take_error();
+    const std::vector<uint8_t>& d = *data;
+    auto damage = [&](uint64_t position, std::string problem, bool at_end) {
+      Corruption c{name, position, std::move(problem)};
+      if (last && at_end)
+        result.torn = c;
+      else
+        result.corruption = c;
+    };
+    if (d.size() < kSegmentHeader || std::memcmp(d.data(), kMagic, 8) != 0) {
+      damage(0, d.size() < kSegmentHeader ? "truncated segment header" : "bad segment magic",
+             d.size() < kSegmentHeader);
+      break;
+    }
+    uint64_t first = load64(d.data() + 8);
+    if (i > 0 && first != result.next_offset) {
+      damage(8, fmt::format("segment starts at offset {}, expected {}", first, result.next_offset),
+             false);
+      break;
+    }
+    result.next_offset = first;
+    size_t pos = kSegmentHeader;
+    while (pos < d.size()) {
+      size_t left = d.size() - pos;
+      if (left < kRecordHeader) {
+        damage(pos, "truncated record header", true);
+        break;
+      }
+      uint32_t length = load32(d.data() + pos);
+      uint32_t crc = load32(d.data() + pos + 4);
+      uint64_t offset = load64(d.data() + pos + 8);
+      if (length > kMaxRecord || length > left - kRecordHeader) {
+        damage(pos, fmt::format("record of {} bytes runs past the end of the segment", length),
+               true);
+        break;
+      }
+      std::span<const uint8_t> payload(d.data() + pos + kRecordHeader, length);
+      bool ends_segment = pos + kRecordHeader + length == d.size();
+      if (record_crc(offset, payload) != crc) {
+        damage(pos, fmt::format("checksum mismatch in the record at offset {}", offset),
+               ends_segment);
+        break;
+      }
+      if (offset != result.next_offset) {
+        damage(pos, fmt::format("record has offset {}, expected {}", offset, result.next_offset),
+               false);
+        break;
+      }
+      if (visit && !visit(offset, payload)) {
+        stopped = true;
+        break;
+      }
+      ++result.next_offset;
+      pos += kRecordHeader + length;
+    }
+    if (result.torn || result.corruption) break;
+  }
+  return result;
+}
+
+}  // namespace
+
+std::string Corruption::describe() const {
+  return fmt::format("segment {}, byte {}: {}", segment, position, problem);
+}
+
+TransactionLog::TransactionLog(Env& env, std::filesystem::path dir, LogOptions options)
+    : env_(env), dir_(std::move(dir)), options_(options) {}
+
+TransactionLog::~TransactionLog() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_.notify_all();
+  if (group_thread_.joinable()) group_thread_.join();
+  if (segment_) {
+    (void)segment_->sync();
+    (void)segment_->close();
+  }
+}
+
+Result<std::unique_ptr<TransactionLog>> TransactionLog::open(Env& env,
+                                                             const std::filesystem::path& dir,
+                                                             LogOptions options,
+                                                             std::vector<std::string>* warnings) {
+  if (auto r = env.create_dirs(dir); !r) return r.take_error();
+  auto scanned = scan(env, dir, nullptr);
+  if (!scanned) return scanned.take_error();
+  if (scanned->corruption)
+    return engine::make_error(
+        fmt::format("the transaction log in {} is corrupted at {}; "
+                    "`interstice log repair` can cut it there",
+                    dir.string(), scanned->corruption->describe()));
+  if (scanned->torn) {
+    const Corruption& t = *scanned->torn;
+    warnings->push_back(fmt::format("truncated a torn log tail at {}", t.describe()));
+    if (t.position == 0) {
+      if (auto r = env.remove(dir / t.segment); !r) return r.take_error();
+      scanned->segments.pop_back();
+    } else if (auto r = env.truncate(dir / t.segment, t.position); !r) {
+      return r.take_error();
+    }
+  }
+  std::unique_ptr<TransactionLog> log(new TransactionLog(env, dir, options));
+  log->next_offset_ = scanned->next_offset;
+  log->durable_offset_ = scanned->next_offset - 1;
+  if (scanned->segments.empty()) {
+    if (auto r = log->open_segment(log->next_offset_); !r) return r.take_error();
+  } else {
+    auto file = env.open_appendable(dir / scanned->segments.back());
+    if (!file) return file.take_error();
+    log->segment_ = std::move(file).value();
+  }
+  if (options.durability == Durability::Group)
+    log->group_thread_ = std::thread([raw = log.get()] { raw->group_loop(); });
+  return log;
+}
+
+Result<void> TransactionLog::open_segment(uint64_t first_offset) {
+  if (segment_) {
+    if (auto r = segment_->sync(); !r) return r;
+    if (auto r = segment_->close(); !r) return r;
+  }
+  std::filesystem::path path = dir_ / segment_name(first_offset);
+  auto file = env_.open_appendable(path);
+  if (!file) return file.take_error();
+  std::vector<uint8_t> header(kMagic, kMagic + 8);
+  put64(header, first_offset);
+  if (auto r = (*file)->append(header); !r) return r;
+  if (auto r = (*file)->sync(); !r) return r;
+  if (auto r = env_.sync_dir(dir_); !r) return r;
+  segment_ = std::move(file).value();
+  return {};
+}
+
+Result<uint64_t> TransactionLog::append(std::span<const uint8_t> payload) {
+  std::unique_lock lock(mutex_);
+  if (failure_) return engine::make_error(*failure_);
+  if (payload.size() > kMaxRecord)
+    return engine::make_error(fmt::format("a log record of {} bytes is too large", payload.size()));
+  if (segment_->size() > options_.segment_bytes)
+    if (auto r = open_segment(next_offset_); !r) return r.take_error();
+  uint64_t offset = next_offset_;
+  std::vector<uint8_t> record;
+  record.reserve(kRecordHeader + payload.size());
+  put32(record, static_cast<uint32_t>(payload.size()));
+  put32(record, record_crc(offset, payload));
+  put64(record, offset);
+  record.insert(record.end(), payload.begin(), payload.end());
+  if (auto r = segment_->append(record); !r) {
+    failure_ = r.error().message;
+    return r.take_error();
+  }
+  ++next_offset_;
+  bytes_written_ += record.size();
+  if (options_.durability == Durability::Sync) {
+    if (auto r = segment_->sync(); !r) {
+      failure_ = r.error().message;
+      return r.take_error();
+    }
+    durable_offset_ = offset;
+  } else if (options_.durability == Durability::Group) {
+    work_.notify_one();
+  }
+  return offset;
+}
+
+void TransactionLog::group_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    work_.wait(lock, [&] { return stopping_ || durable_offset_ + 1 < next_offset_; });
+    if (stopping_) break;
+    // Let the batch fill for at most group_delay, then make it durable.
+    lock.unlock();
+    std::this_thread::sleep_for(options_.group_delay);
+    lock.lock();
+    uint64_t covered = next_offset_ - 1;
+    if (auto r = segment_->sync(); !r)
+      failure_ = r.error().message;
+    else
+      durable_offset_ = std::max(durable_offset_, covered);
+    durable_changed_.notify_all();
+  }
+  durable_changed_.notify_all();
+}
+
+Result<void> TransactionLog::wait_durable(uint64_t offset) {
+  std::unique_lock lock(mutex_);
+  if (options_.durability != Durability::Group) return {};
+  durable_changed_.wait(lock, [&] { return durable_offset_ >= offset || failure_ || stopping_; });
+  if (failure_) return engine::make_error(*failure_);
+  return {};
+}
+
+Result<void> TransactionLog::sync() {
+  std::lock_guard lock(mutex_);
+  if (auto r = segment_->sync(); !r) return r;
+  durable_offset_ = next_offset_ - 1;
+  durable_changed_.notify_all();
+  return {};
+}
+
+uint64_t TransactionLog::last_offset() const {
+  std::lock_guard lock(mutex_);
+  return next_offset_ - 1;
+}
+
+uint64_t TransactionLog::durable_offset() const {
+  std::lock_guard lock(mutex_);
+  return durable_offset_;
+}
+
+Result<void> TransactionLog::read(
+    Env& env, const std::filesystem::path& dir, uint64_t from,
+    const std::function<bool(uint64_t, std::span<const uint8_t>)>& visit) {
+  auto scanned = scan(env, dir, [&](uint64_t offset, std::span<const uint8_t> payload) {
+    return offset < from || visit(offset, payload);
+  });
+  if (!scanned) return scanned.take_error();
+  if (scanned->corruption)
+    return engine::make_error("the transaction log is corrupted at " +
+                              scanned->corruption->describe());
+  return {};
+}
+
+Result<std::optional<Corruption>> TransactionLog::check(Env& env,
+                                                        const std::filesystem::path& dir) {
+  auto scanned = scan(env, dir, nullptr);
+  if (!scanned) return scanned.take_error();
+  if (scanned->corruption) return scanned->corruption;
+  return scanned->torn;
+}
+
+Result<void> TransactionLog::repair(Env& env, const std::filesystem::path& dir,
+                                    const Corruption& at) {
+  auto names = env.list(dir);
+  if (!names) return names.take_error();
+  bool after = false;
+  for (const std::string& name : *names) {
+    if (!is_segment(name)) continue;
+    if (after) {
+      if (auto r = env.remove(dir / name); !r) return r;
+    } else if (name == at.segment) {
+      after = true;
+      if (at.position < kSegmentHeader) {
+        if (auto r = env.remove(dir / name); !r) return r;
+      } else if (auto r = env.truncate(dir / name, at.position); !r) {
+        return r;
+      }
+    }
+  }
+  return env.sync_dir(dir);
+}
+
+}  // namespace interstice::storage

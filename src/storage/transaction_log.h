@@ -1,0 +1,103 @@
+// TransactionLog: the append-only, segmented log of committed transactions
+// (byte format in docs/storage.md). Each record carries its transaction
+// offset (1, 2, 3, ...) and a CRC-32C.
+//
+// Opening a log verifies every record. A torn tail (a partial record or a bad
+// checksum at the very end of the last segment, as a crash leaves it) is
+// truncated with a warning. Anything wrong before the end is corruption: open
+// fails with the segment, byte position and problem, and nothing is changed
+// (`repair` can cut the log there).
+//
+// Durability: `append` hands a record to the log; `wait_durable(offset)`
+// returns once it is on disk, according to the mode:
+//   Sync   every append is fsync'd before it returns;
+//   Group  a background thread fsyncs at most every `group_delay`, covering
+//          every record appended so far (group commit);
+//   None   never fsync'd by the log (the OS writes it back eventually).
+// Thread-safe: appends and waits may come from different threads.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "storage/env.h"
+
+namespace interstice::storage {
+
+enum class Durability { Sync, Group, None };
+
+struct LogOptions {
+  Durability durability = Durability::Group;
+  std::chrono::microseconds group_delay{2000};
+  uint64_t segment_bytes = 64ull << 20;  // a new segment starts past this size
+};
+
+// Where the log was found damaged.
+struct Corruption {
+  std::string segment;    // file name
+  uint64_t position = 0;  // byte position in the segment
+  std::string problem;
+  std::string describe() const;
+};
+
+class TransactionLog {
+ public:
+  ~TransactionLog();
+
+  // Opens (creating if needed) the log in `dir`, recovering a torn tail.
+  // `warnings` receives what was truncated, if anything.
+  [[nodiscard]] static Result<std::unique_ptr<TransactionLog>> open(
+      Env& env, const std::filesystem::path& dir, LogOptions options,
+      std::vector<std::string>* warnings);
+
+  // Appends one record; returns its offset. In Sync mode it is durable on return.
+  Result<uint64_t> append(std::span<const uint8_t> payload);
+  // Blocks until `offset` is durable (Group), or returns at once (Sync, None).
+  Result<void> wait_durable(uint64_t offset);
+  // Forces everything appended so far to disk.
+  Result<void> sync();
+
+  uint64_t last_offset() const;
+  uint64_t durable_offset() const;
+  uint64_t bytes_written() const { return bytes_written_; }
+
+  // Reads every record with offset >= `from`, in order, calling
+  // `visit(offset, payload)`; stops early when visit returns false.
+  static Result<void> read(Env& env, const std::filesystem::path& dir, uint64_t from,
+                           const std::function<bool(uint64_t, std::span<const uint8_t>)>& visit);
+  // Scans the log without changing it; the first damage found, if any.
+  static Result<std::optional<Corruption>> check(Env& env, const std::filesystem::path& dir);
+  // Cuts the log at `at`: the segment is truncated there and later ones removed.
+  static Result<void> repair(Env& env, const std::filesystem::path& dir, const Corruption& at);
+
+ private:
+  TransactionLog(Env& env, std::filesystem::path dir, LogOptions options);
+  Result<void> open_segment(uint64_t first_offset);
+  void group_loop();
+
+  Env& env_;
+  std::filesystem::path dir_;
+  LogOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable durable_changed_;
+  std::condition_variable work_;
+  std::unique_ptr<WritableFile> segment_;
+  uint64_t next_offset_ = 1;
+  uint64_t durable_offset_ = 0;
+  uint64_t bytes_written_ = 0;
+  std::optional<std::string> failure_;  // a sync failure poisons the log
+  bool stopping_ = false;
+  std::thread group_thread_;
+};
+
+}  // namespace interstice::storage

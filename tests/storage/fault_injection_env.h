@@ -1,0 +1,115 @@
+// An Env for crash tests: it forwards to the real file system and remembers,
+// for every file written through it, how many bytes were fsync'd. crash()
+// then cuts each such file back to its synced size plus a random part of its
+// unsynced bytes, as power loss can leave it (as LevelDB's
+// fault_injection_test does).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <random>
+
+#include "storage/env.h"
+
+namespace interstice::storage::testing {
+
+class FaultInjectionEnv final : public Env {
+ public:
+  Result<std::unique_ptr<WritableFile>> open_appendable(
+      const std::filesystem::path& path) override {
+    auto file = base().open_appendable(path);
+    if (!file) return file.take_error();
+    std::lock_guard lock(mutex_);
+    auto& state = files_[path];
+    state.size = (*file)->size();
+    if (state.synced > state.size) state.synced = state.size;
+    if (!state.known) state.synced = state.size;  // existing bytes count as durable
+    state.known = true;
+    return std::unique_ptr<WritableFile>(new File(*this, path, std::move(file).value()));
+  }
+  Result<std::vector<uint8_t>> read_file(const std::filesystem::path& p) override {
+    return base().read_file(p);
+  }
+  Result<void> truncate(const std::filesystem::path& p, uint64_t size) override {
+    std::lock_guard lock(mutex_);
+    auto it = files_.find(p);
+    if (it != files_.end()) it->second.size = it->second.synced = size;
+    return base().truncate(p, size);
+  }
+  Result<void> rename(const std::filesystem::path& a, const std::filesystem::path& b) override {
+    return base().rename(a, b);
+  }
+  Result<void> remove(const std::filesystem::path& p) override {
+    std::lock_guard lock(mutex_);
+    files_.erase(p);
+    return base().remove(p);
+  }
+  Result<void> create_dirs(const std::filesystem::path& p) override {
+    return base().create_dirs(p);
+  }
+  Result<void> sync_dir(const std::filesystem::path& p) override { return base().sync_dir(p); }
+  Result<std::vector<std::string>> list(const std::filesystem::path& d) override {
+    return base().list(d);
+  }
+  bool exists(const std::filesystem::path& p) override { return base().exists(p); }
+
+  // The moment of the crash: later syncs (say, by destructors) no longer count.
+  void freeze() {
+    std::lock_guard lock(mutex_);
+    frozen_ = true;
+  }
+
+  // Simulates power loss: every file keeps its synced bytes and a random
+  // prefix of the rest. Open files must be closed (destroyed) first.
+  void crash(uint32_t seed) {
+    std::mt19937 random(seed);
+    std::lock_guard lock(mutex_);
+    frozen_ = false;
+    for (auto& [path, state] : files_) {
+      uint64_t unsynced = state.size - state.synced;
+      uint64_t keep = state.synced + (unsynced ? random() % (unsynced + 1) : 0);
+      (void)base().truncate(path, keep);
+      state.size = state.synced = keep;
+    }
+  }
+
+ private:
+  struct FileState {
+    uint64_t size = 0;
+    uint64_t synced = 0;
+    bool known = false;
+  };
+
+  class File final : public WritableFile {
+   public:
+    File(FaultInjectionEnv& env, std::filesystem::path path, std::unique_ptr<WritableFile> inner)
+        : env_(env), path_(std::move(path)), inner_(std::move(inner)) {}
+    Result<void> append(std::span<const uint8_t> data) override {
+      auto r = inner_->append(data);
+      std::lock_guard lock(env_.mutex_);
+      env_.files_[path_].size = inner_->size();
+      return r;
+    }
+    Result<void> sync() override {
+      auto r = inner_->sync();
+      std::lock_guard lock(env_.mutex_);
+      if (r && !env_.frozen_) env_.files_[path_].synced = inner_->size();
+      return r;
+    }
+    Result<void> close() override { return inner_->close(); }
+    uint64_t size() const override { return inner_->size(); }
+
+   private:
+    FaultInjectionEnv& env_;
+    std::filesystem::path path_;
+    std::unique_ptr<WritableFile> inner_;
+  };
+
+  static Env& base() { return Env::posix(); }
+
+  std::mutex mutex_;
+  std::map<std::filesystem::path, FileState> files_;
+  bool frozen_ = false;
+};
+
+}  // namespace interstice::storage::testing
