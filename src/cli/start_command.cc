@@ -22,6 +22,7 @@ struct StartOptions {
   uint64_t fuel = 1'000'000'000;
   uint64_t seed = 0;
   std::vector<std::string> grant;
+  std::string durability = "group";
 };
 
 std::string default_data_dir() {
@@ -46,6 +47,9 @@ int start(const StartOptions& options) {
   node_options.data_dir = options.data_dir;
   node_options.runtime.engine.fuel_per_call = options.fuel;
   node_options.runtime.seed = options.seed;
+  node_options.log.durability = options.durability == "sync"   ? storage::Durability::Sync
+                                : options.durability == "none" ? storage::Durability::None
+                                                               : storage::Durability::Group;
   for (const std::string& name : options.grant) {
     static const std::pair<const char*, abi::Authority> kAuthorities[] = {
         {"gpu", abi::Authority::Gpu},
@@ -98,6 +102,11 @@ void add_start_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--fuel", options->fuel, "Fuel budget of each reducer call")
       ->capture_default_str();
   cmd->add_option("--seed", options->seed, "Seed of the transactions' random numbers")
+      ->capture_default_str();
+  cmd->add_option("--durability", options->durability,
+                  "When a call is acknowledged: sync (fsync each transaction), group (fsync "
+                  "batches within 2 ms), none (never fsync)")
+      ->check(CLI::IsMember({"sync", "group", "none"}))
       ->capture_default_str();
   cmd->add_option("--grant", options->grant,
                   "Authorities that modules may be granted (gpu, input, audio, file)")

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <set>
+
+#include "storage/tx_record.h"
 
 #include "node/json_codec.h"
 
@@ -13,8 +16,7 @@ namespace interstice::node {
 
 using json = nlohmann::ordered_json;
 
-Node::Node(NodeOptions options, std::unique_ptr<runtime::Runtime> runtime)
-    : options_(std::move(options)), runtime_(std::move(runtime)) {}
+Node::Node(NodeOptions options) : options_(std::move(options)) {}
 
 engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   std::error_code ec;
@@ -24,11 +26,79 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
         fmt::format("cannot create {}: {}", (options.data_dir / "modules").string(), ec.message()));
   if (options.runtime.engine.cache_dir.empty())
     options.runtime.engine.cache_dir = options.data_dir / "compiled";
-  auto runtime = runtime::Runtime::create(options.runtime);
+  std::unique_ptr<Node> node(new Node(std::move(options)));
+  std::vector<std::string> warnings;
+  auto log = storage::TransactionLog::open(storage::Env::posix(), node->options_.data_dir / "log",
+                                           node->options_.log, &warnings);
+  if (!log) return log.take_error();
+  for (const std::string& w : warnings) spdlog::warn("{}", w);
+  node->log_ = std::move(log).value();
+  runtime::RuntimeOptions runtime_options = node->options_.runtime;
+  runtime_options.on_commit = [raw = node.get()](const runtime::CommittedTransaction& tx) {
+    return raw->record(tx);
+  };
+  auto runtime = runtime::Runtime::create(std::move(runtime_options));
   if (!runtime) return runtime.take_error();
-  std::unique_ptr<Node> node(new Node(std::move(options), std::move(runtime).value()));
+  node->runtime_ = std::move(runtime).value();
   node->load_modules_directory();
+  if (auto r = node->recover(); !r) return r.take_error();
   return node;
+}
+
+engine::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
+  storage::TxRecord record{tx.module,
+                           tx.reducer,
+                           abi::Bytes{tx.args},
+                           tx.inputs.timestamp_us,
+                           tx.inputs.random_seed,
+                           tx.inputs.caller,
+                           tx.trigger,
+                           {}};
+  for (const runtime::TableEvent* e : tx.effects) {
+    const runtime::Bytes& row = e->kind == runtime::EventKind::Delete ? e->old_row : e->new_row;
+    record.effects.push_back(
+        storage::RowEffect{e->table, static_cast<storage::EffectKind>(e->kind), abi::Bytes{row}});
+  }
+  auto offset = log_->append(abi::to_bytes(record));
+  if (!offset) return offset.take_error();
+  last_logged_ = *offset;
+  return {};
+}
+
+// Re-applies the log, then runs init for modules that never ran it.
+engine::Result<void> Node::recover() {
+  std::set<std::string> initialized;
+  std::optional<engine::Error> failure;
+  auto read = storage::TransactionLog::read(
+      storage::Env::posix(), options_.data_dir / "log", 1,
+      [&](uint64_t offset, std::span<const uint8_t> payload) {
+        auto record = abi::from_bytes<storage::TxRecord>(payload);
+        if (!record) {
+          failure = engine::make_error(
+              fmt::format("log record {} is not a valid transaction record", offset));
+          return false;
+        }
+        if (record->trigger == "init") initialized.insert(record->module);
+        for (const storage::RowEffect& e : record->effects) {
+          auto applied = runtime_->apply(record->module, static_cast<runtime::EventKind>(e.kind),
+                                         e.table, e.row.data);
+          if (!applied) {
+            failure = engine::make_error(
+                fmt::format("log record {}: {}", offset, applied.error().message));
+            return false;
+          }
+        }
+        ++recovered_;
+        return true;
+      });
+  if (!read) return read.take_error();
+  if (failure) return *failure;
+  if (recovered_ > 0) spdlog::info("recovered {} transactions from the log", recovered_);
+  for (const std::string& name : runtime_->module_names()) {
+    if (initialized.count(name)) continue;
+    if (auto r = runtime_->run_init(name); !r) spdlog::error("{}", r.error().message);
+  }
+  return log_->sync();
 }
 
 void Node::load_modules_directory() {
@@ -47,7 +117,7 @@ void Node::load_modules_directory() {
     for (const auto& path : pending) {
       std::ifstream in(path, std::ios::binary);
       std::vector<uint8_t> wasm((std::istreambuf_iterator<char>(in)), {});
-      auto loaded = runtime_->load(wasm, path.filename().string());
+      auto loaded = runtime_->load(wasm, path.filename().string(), /*run_init=*/false);
       if (loaded) {
         reports_.push_back({path.filename().string(), ""});
         progress = true;
@@ -67,7 +137,7 @@ void Node::load_modules_directory() {
 std::optional<NodeError> Node::call(const std::string& module, const std::string& reducer,
                                     const json& args) {
   using Kind = NodeError::Kind;
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   const abi::ModuleSchema* schema = runtime_->schema(module);
   if (!schema) return NodeError{Kind::NotFound, fmt::format("no module '{}' is loaded", module)};
   const abi::ReducerDef* def = schema->find_reducer(reducer);
@@ -84,6 +154,10 @@ std::optional<NodeError> Node::call(const std::string& module, const std::string
                                  abi::to_string(params), bytes.error().message)};
   if (auto r = runtime_->call(module, reducer, *bytes); !r)
     return NodeError{Kind::Failed, r.error().message};
+  uint64_t offset = last_logged_;
+  lock.unlock();  // others may run while this call waits for its batch to be durable
+  if (auto r = log_->wait_durable(offset); !r)
+    return NodeError{Kind::Failed, "the transaction log failed: " + r.error().message};
   return std::nullopt;
 }
 

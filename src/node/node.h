@@ -1,10 +1,15 @@
 // Node: the runtime of one Interstice node, its data directory, and the local
 // HTTP/JSON interface that the CLI and tests drive it through.
 //
-// Data directory: DIR/modules/*.wasm are loaded at start, in file-name order
-// (a module whose dependencies are not loaded yet is retried after the
-// others). A module that fails to load is reported and skipped; the node
-// still starts. The storage issue adds the log and snapshots here.
+// Data directory (docs/storage.md):
+//   DIR/modules/*.wasm  loaded at start, in file-name order (a module whose
+//                       dependencies are not loaded yet is retried after the
+//                       others); one that fails to load is reported and skipped
+//   DIR/log/            the transaction log: every committed transaction, with
+//                       its inputs and effects. At start the node re-applies it,
+//                       then runs `init` only for modules that never ran it.
+//   DIR/compiled/       the compiled-module cache
+// A call returns once its transaction is durable (per LogOptions::durability).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -19,12 +24,14 @@
 
 #include "engine/result.h"
 #include "runtime/runtime.h"
+#include "storage/transaction_log.h"
 
 namespace interstice::node {
 
 struct NodeOptions {
   std::filesystem::path data_dir;
   runtime::RuntimeOptions runtime;
+  storage::LogOptions log;
 };
 
 // Why a call or query through the node failed.
@@ -45,6 +52,8 @@ class Node {
   [[nodiscard]] static engine::Result<std::unique_ptr<Node>> create(NodeOptions options);
 
   const std::vector<ModuleLoadReport>& load_reports() const { return reports_; }
+  // Transactions re-applied from the log at start.
+  uint64_t recovered_transactions() const { return recovered_; }
 
   // The operations of the local interface; each runs under the node's lock,
   // one at a time, so reducer calls are totally ordered.
@@ -58,13 +67,18 @@ class Node {
   nlohmann::ordered_json describe_modules();
 
  private:
-  explicit Node(NodeOptions options, std::unique_ptr<runtime::Runtime> runtime);
+  explicit Node(NodeOptions options);
   void load_modules_directory();
+  engine::Result<void> recover();
+  engine::Result<void> record(const runtime::CommittedTransaction& tx);
 
   NodeOptions options_;
+  std::unique_ptr<storage::TransactionLog> log_;
   std::unique_ptr<runtime::Runtime> runtime_;
+  uint64_t last_logged_ = 0;
   std::mutex mutex_;
   std::vector<ModuleLoadReport> reports_;
+  uint64_t recovered_ = 0;
 };
 
 }  // namespace interstice::node

@@ -35,6 +35,12 @@ struct LoadedModule {
   Bytes result;                                       // what result_read copies out
   std::vector<std::optional<Table::Cursor>> cursors;  // open iterators by id
 
+  Table* find_table(std::string_view table_name) const {
+    for (const auto& t : tables)
+      if (t->name() == table_name) return t.get();
+    return nullptr;
+  }
+
   void end_call() {
     tx = nullptr;
     current_reducer.clear();

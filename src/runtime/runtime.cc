@@ -240,19 +240,52 @@ Result<void> Runtime::load(ByteView wasm, std::string_view source_name, bool run
                              module->schema.version.to_string(), module->schema.tables.size(),
                              module->schema.reducers.size())});
   if (!run_init) return {};
+  return this->run_init(module->name);
+}
+
+Result<void> Runtime::run_init(std::string_view name) {
+  LoadedModule* module = find(name);
+  if (!module) return error(fmt::format("no module '{}' is loaded", name));
   for (const abi::SubscriptionDef& sub : module->schema.subscriptions) {
     if (sub.event != "init") continue;
     uint32_t id = static_cast<uint32_t>(module->schema.find_reducer(sub.reducer) -
                                         module->schema.reducers.data());
-    if (auto r = run(PendingCall{module, id, {}, ""}); !r) {
+    if (auto r = run(PendingCall{module, id, {}, "", "init"}); !r) {
       queue_.clear();
-      std::string name = module->name;
-      modules_.pop_back();
-      return error(
-          fmt::format("module '{}': init failed, module not loaded: {}", name, r.error().message));
+      std::string module_name = module->name;
+      (void)unload(module_name);
+      return error(fmt::format("module '{}': init failed, module not loaded: {}", module_name,
+                               r.error().message));
     }
   }
   drain_queue();
+  return {};
+}
+
+Result<void> Runtime::apply(std::string_view module, EventKind kind, std::string_view table_name,
+                            ByteView row) {
+  LoadedModule* m = find(module);
+  Table* table = m ? m->find_table(table_name) : nullptr;
+  if (!table)
+    return error(
+        fmt::format("the log refers to table {}.{}, which is not loaded", module, table_name));
+  std::vector<ByteView> columns;
+  if (std::string why = table->layout().split(row, &columns); !why.empty())
+    return error(
+        fmt::format("the log holds an invalid row for {}.{}: {}", module, table_name, why));
+  Bytes bytes(row.begin(), row.end());
+  std::string pk = table->primary_order_key(bytes);
+  switch (kind) {
+    case EventKind::Insert:
+    case EventKind::Update:
+      table->restore_remove(pk);
+      table->restore_insert(std::move(bytes));
+      table->note_auto_inc(columns);
+      break;
+    case EventKind::Delete:
+      table->restore_remove(pk);
+      break;
+  }
   return {};
 }
 
@@ -341,7 +374,7 @@ Result<void> Runtime::call(std::string_view module, std::string_view reducer, By
     return error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
                              abi::to_string(params_tuple(*def)), why));
   uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
-  Result<void> result = run(PendingCall{m, id, Bytes(args.begin(), args.end()), ""});
+  Result<void> result = run(PendingCall{m, id, Bytes(args.begin(), args.end()), "", ""});
   drain_queue();
   return result;
 }
@@ -382,8 +415,17 @@ Result<void> Runtime::run(const PendingCall& call) {
     return finish_failed(fmt::format("{} failed: {}", where,
                                      *status == 2 ? "the module could not decode its arguments"
                                                   : "status " + std::to_string(*status)));
+  std::vector<TableEvent> events = tx.take_events();
+  if (options_.on_commit) {
+    CommittedTransaction committed{m.name, reducer_name, call.args, tx.inputs(), call.trigger, {}};
+    for (const TableEvent& e : events)
+      if (m.find_table(e.table)->def().persistence != abi::Persistence::Ephemeral)
+        committed.effects.push_back(&e);
+    if (auto r = options_.on_commit(committed); !r)  // tx still holds its undo log
+      return finish_failed(fmt::format("{} was not committed: {}", where, r.error().message));
+  }
   enqueue_calls(m.name, tx.take_calls());
-  enqueue_subscribers(tx.take_events());
+  enqueue_subscribers(events);
   m.end_call();
   return {};
 }
@@ -405,7 +447,7 @@ void Runtime::enqueue_calls(const std::string& caller, std::vector<OutgoingCall>
     if (!m) continue;  // unloaded since: nothing to run
     const abi::ReducerDef* def = m->schema.find_reducer(c.reducer);
     uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
-    queue_.push_back(PendingCall{m, id, std::move(c.args), caller});
+    queue_.push_back(PendingCall{m, id, std::move(c.args), caller, ""});
   }
 }
 
@@ -420,7 +462,7 @@ void Runtime::enqueue_subscribers(const std::vector<TableEvent>& events) {
         Bytes args = event.kind == EventKind::Insert ? event.new_row : event.old_row;
         if (event.kind == EventKind::Update)
           args.insert(args.end(), event.new_row.begin(), event.new_row.end());
-        queue_.push_back(PendingCall{m.get(), id, std::move(args), ""});
+        queue_.push_back(PendingCall{m.get(), id, std::move(args), "", ""});
       }
     }
   }

@@ -40,6 +40,17 @@ struct LogRecord {
   std::string message;
 };
 
+// A transaction about to commit, as the storage layer records it. Effects
+// leave out ephemeral tables.
+struct CommittedTransaction {
+  const std::string& module;
+  const std::string& reducer;
+  const Bytes& args;
+  const TransactionInputs& inputs;
+  const std::string& trigger;  // "init" for init hooks, else empty
+  std::vector<const TableEvent*> effects;
+};
+
 struct RuntimeOptions {
   engine::EngineConfig engine;     // fuel_per_call is each reducer call's budget
   engine::InstanceLimits limits;   // per module instance
@@ -50,6 +61,9 @@ struct RuntimeOptions {
   // The operator's policy: authorities a module may be granted at load. At
   // most one loaded module holds each.
   std::vector<abi::Authority> grantable;
+  // Called for every transaction before it commits; an error rolls it back
+  // (the log could not record it, so it did not happen).
+  std::function<Result<void>(const CommittedTransaction&)> on_commit;
 };
 
 class Runtime {
@@ -60,6 +74,12 @@ class Runtime {
   // Validates, instantiates and registers a module, then runs its `init`
   // subscriptions (if `run_init`). Every refusal names the module and reason.
   Result<void> load(ByteView wasm, std::string_view source_name, bool run_init = true);
+  // Runs a loaded module's `init` subscriptions (for callers that loaded it
+  // with run_init = false). If init fails the module is unloaded.
+  Result<void> run_init(std::string_view module);
+  // Re-applies the committed effects of one logged transaction to `module`'s
+  // tables, without executing anything (recovery). Updates auto_inc counters.
+  Result<void> apply(std::string_view module, EventKind kind, std::string_view table, ByteView row);
   Result<void> unload(std::string_view module);
   // Replaces a loaded module with a new version of it (same name), keeping
   // the rows of every table whose definition is unchanged. Refused if a table
@@ -91,6 +111,7 @@ class Runtime {
     uint32_t reducer;
     Bytes args;
     std::string caller;
+    std::string trigger;
   };
 
   explicit Runtime(RuntimeOptions options, std::shared_ptr<engine::Engine> engine);

@@ -166,6 +166,15 @@ const Bytes* Table::find_by_order_key(const std::string& pk) const {
   return it == rows_.end() ? nullptr : &it->second;
 }
 
+void Table::note_auto_inc(const std::vector<ByteView>& columns) {
+  for (uint32_t column : def_.auto_inc) {
+    ByteView value = columns[column];
+    bool negative = is_signed(layout_.column_type(column).kind) && (value.back() & 0x80);
+    uint64_t v = load_integer(value);
+    if (!negative && v >= auto_inc_next_) auto_inc_next_ = v + 1;
+  }
+}
+
 void Table::restore_remove(const std::string& pk) {
   auto it = rows_.find(pk);
   if (it == rows_.end()) return;

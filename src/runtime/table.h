@@ -49,6 +49,10 @@ class Table {
   void restore_remove(const std::string& pk);
   void restore_insert(Bytes row);
 
+  // Moves the auto_inc counter past the values in `columns` (a split row), as
+  // recovery re-applies inserts.
+  void note_auto_inc(const std::vector<ByteView>& columns);
+
   uint64_t auto_inc_next() const { return auto_inc_next_; }
   void set_auto_inc_next(uint64_t next) { auto_inc_next_ = next; }
 

@@ -4,9 +4,11 @@
 #include <httplib.h>
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "support/node_process.h"
 
@@ -127,6 +129,113 @@ TEST(NodeEndToEnd, TwoFreshNodesEndWithIdenticalTables) {
   EXPECT_EQ(tables[0], tables[1]);
   EXPECT_EQ(tables[0], R"([{"id":2,"name":"b","score":5},{"id":3,"name":"c","score":9}])"
                        "\n");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(NodeDurability, RestartKeepsRowsAndCountersAndDoesNotRerunInit) {
+  interstice::testing::TempDir keep;
+  auto prepare = [&](const std::filesystem::path& dir) {
+    std::filesystem::copy_file(std::string(INTERSTICE_MODULE_DIR) + "/hello.wasm",
+                               dir / "modules" / "hello.wasm");
+  };
+  {
+    NodeProcess node(prepare, {});
+    ASSERT_NE(node.port(), 0) << node.output();
+    ASSERT_EQ(run_cli("call " + node.address() + " hello hello '[\"Alice\"]'").exit_code, 0);
+    ASSERT_EQ(run_cli("call " + node.address() + " hello hello '[\"Bob\"]'").exit_code, 0);
+    EXPECT_EQ(node.stop(), 0);
+    std::filesystem::copy(node.data_dir(), keep.path(), std::filesystem::copy_options::recursive);
+  }
+  NodeProcess restarted(
+      [&](const std::filesystem::path& dir) {
+        std::filesystem::remove_all(dir);
+        std::filesystem::copy(keep.path(), dir, std::filesystem::copy_options::recursive);
+      },
+      {});
+  ASSERT_NE(restarted.port(), 0) << restarted.output();
+  ASSERT_EQ(run_cli("call " + restarted.address() + " hello hello '[\"Carol\"]'").exit_code, 0);
+  Cli query = run_cli("query " + restarted.address() + " hello greetings");
+  EXPECT_EQ(query.output,
+            "{\"id\":1,\"greeting\":\"Hello, Alice!\",\"custom\":{\"val\":0}}\n"
+            "{\"id\":2,\"greeting\":\"Hello, Bob!\",\"custom\":{\"val\":0}}\n"
+            "{\"id\":3,\"greeting\":\"Hello, Carol!\",\"custom\":{\"val\":0}}\n");
+  std::string log = restarted.output();
+  EXPECT_NE(log.find("recovered 5 transactions from the log"), std::string::npos) << log;
+  EXPECT_EQ(count(log, "Hello world !"), 0u) << log;
+}
+
+TEST(NodeDurability, KillNineDuringAWriteStormLosesNoAcknowledgedCall) {
+  interstice::testing::TempDir keep;
+  uint64_t acknowledged = 0;
+  {
+    NodeProcess node({"testkit"}, {"--durability", "sync"});
+    ASSERT_NE(node.port(), 0) << node.output();
+    std::atomic<bool> stop{false};
+    std::thread storm([&] {
+      httplib::Client client("127.0.0.1", node.port());
+      for (uint64_t i = 1; !stop; ++i) {
+        auto res = client.Post("/call/testkit/add", "[\"item" + std::to_string(i) + "\", 0]",
+                               "application/json");
+        if (!res || res->status != 200) break;
+        acknowledged = i;
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    node.kill_hard();
+    stop = true;
+    storm.join();
+    std::filesystem::copy(node.data_dir(), keep.path(), std::filesystem::copy_options::recursive);
+  }
+  ASSERT_GT(acknowledged, 10u);
+  NodeProcess restarted(
+      [&](const std::filesystem::path& dir) {
+        std::filesystem::remove_all(dir);
+        std::filesystem::copy(keep.path(), dir, std::filesystem::copy_options::recursive);
+      },
+      {});
+  ASSERT_NE(restarted.port(), 0) << restarted.output();
+  Cli query = run_cli("query " + restarted.address() + " testkit items");
+  size_t rows = count(query.output, "\n");
+  EXPECT_GE(rows, acknowledged) << restarted.output();
+  EXPECT_LE(rows, acknowledged + 1);  // at most the one in flight when the node died
+  for (uint64_t i = 1; i <= acknowledged; ++i)
+    ASSERT_NE(query.output.find("\"name\":\"item" + std::to_string(i) + "\""), std::string::npos)
+        << i;
+}
+
+TEST(NodeDurability, ACorruptedLogStopsTheNodeWithAPreciseError) {
+  interstice::testing::TempDir keep;
+  {
+    NodeProcess node({"hello"});
+    ASSERT_NE(node.port(), 0);
+    for (const char* name : {"A", "B", "C"})
+      ASSERT_EQ(run_cli("call " + node.address() + " hello hello '[\"" + std::string(name) + "\"]'")
+                    .exit_code,
+                0);
+    node.stop();
+    std::filesystem::copy(node.data_dir(), keep.path(), std::filesystem::copy_options::recursive);
+  }
+  std::filesystem::path segment = keep.path() / "log" / "00000000000000000001.log";
+  std::fstream f(segment, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(40);  // inside the first record's payload
+  f.put('\xee');
+  f.close();
+  NodeProcess broken(
+      [&](const std::filesystem::path& dir) {
+        std::filesystem::remove_all(dir);
+        std::filesystem::copy(keep.path(), dir, std::filesystem::copy_options::recursive);
+      },
+      {});
+  EXPECT_EQ(broken.port(), 0);
+  EXPECT_EQ(broken.stop(), 1);
+  EXPECT_NE(
+      broken.output().find("is corrupted at segment 00000000000000000001.log, byte 16: checksum "
+                           "mismatch in the record at offset 1"),
+      std::string::npos)
+      << broken.output();
 }
 
 }  // namespace

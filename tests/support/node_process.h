@@ -49,6 +49,15 @@ class NodeProcess {
     drain(std::chrono::milliseconds(50));
     return output_;
   }
+  // kill -9: the node gets no chance to flush or sync anything.
+  void kill_hard() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
   // Sends SIGTERM and waits for the exit; returns the exit status (or -1).
   int stop() {
     if (pid_ <= 0) return exit_status_;
