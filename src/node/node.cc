@@ -102,36 +102,9 @@ engine::Result<void> Node::recover() {
 }
 
 void Node::load_modules_directory() {
-  std::vector<std::filesystem::path> pending;
-  for (const auto& entry : std::filesystem::directory_iterator(options_.data_dir / "modules"))
-    if (entry.is_regular_file() && entry.path().extension() == ".wasm")
-      pending.push_back(entry.path());
-  std::sort(pending.begin(), pending.end());
-  // Retry until a round loads nothing new: dependencies may come later in name order.
-  std::vector<std::pair<std::filesystem::path, std::string>> failures;
-  bool progress = true;
-  while (progress && !pending.empty()) {
-    progress = false;
-    failures.clear();
-    std::vector<std::filesystem::path> still_pending;
-    for (const auto& path : pending) {
-      std::ifstream in(path, std::ios::binary);
-      std::vector<uint8_t> wasm((std::istreambuf_iterator<char>(in)), {});
-      auto loaded = runtime_->load(wasm, path.filename().string(), /*run_init=*/false);
-      if (loaded) {
-        reports_.push_back({path.filename().string(), ""});
-        progress = true;
-      } else {
-        failures.emplace_back(path, loaded.error().message);
-        still_pending.push_back(path);
-      }
-    }
-    pending = std::move(still_pending);
-  }
-  for (const auto& [path, why] : failures) {
-    spdlog::error("{}: not loaded: {}", path.filename().string(), why);
-    reports_.push_back({path.filename().string(), why});
-  }
+  reports_ = load_module_directory(*runtime_, options_.data_dir / "modules");
+  for (const ModuleLoadReport& r : reports_)
+    if (!r.error.empty()) spdlog::error("{}: not loaded: {}", r.file, r.error);
 }
 
 std::optional<NodeError> Node::call(const std::string& module, const std::string& reducer,

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "engine/result.h"
+#include "node/module_directory.h"
 #include "runtime/runtime.h"
 #include "storage/transaction_log.h"
 
@@ -39,12 +40,6 @@ struct NodeError {
   enum class Kind { NotFound, BadArguments, Failed };
   Kind kind;
   std::string message;
-};
-
-// What happened to one file of DIR/modules at start.
-struct ModuleLoadReport {
-  std::string file;
-  std::string error;  // empty when loaded
 };
 
 class Node {

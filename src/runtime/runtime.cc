@@ -262,6 +262,19 @@ Result<void> Runtime::run_init(std::string_view name) {
   return {};
 }
 
+Result<void> Runtime::replay_call(std::string_view module, std::string_view reducer, ByteView args,
+                                  const TransactionInputs& inputs,
+                                  std::vector<TableEvent>* effects) {
+  LoadedModule* m = find(module);
+  if (!m) return error(fmt::format("no module '{}' is loaded", module));
+  const abi::ReducerDef* def = m->schema.find_reducer(reducer);
+  if (!def) return error(fmt::format("module '{}' has no reducer '{}'", module, reducer));
+  uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
+  effects->clear();
+  return run(
+      PendingCall{m, id, Bytes(args.begin(), args.end()), inputs.caller, "", &inputs, effects});
+}
+
 Result<void> Runtime::apply(std::string_view module, EventKind kind, std::string_view table_name,
                             ByteView row) {
   LoadedModule* m = find(module);
@@ -382,7 +395,10 @@ Result<void> Runtime::call(std::string_view module, std::string_view reducer, By
 Result<void> Runtime::run(const PendingCall& call) {
   LoadedModule& m = *call.module;
   const std::string& reducer_name = m.schema.reducers[call.reducer].name;
-  Transaction tx({options_.clock(), transaction_seed(options_.seed, transactions_++), call.caller});
+  Transaction tx(call.recorded ? *call.recorded
+                               : TransactionInputs{options_.clock(),
+                                                   transaction_seed(options_.seed, transactions_++),
+                                                   call.caller});
   m.tx = &tx;
   m.current_reducer = reducer_name;
   m.failure.reset();
@@ -423,6 +439,11 @@ Result<void> Runtime::run(const PendingCall& call) {
         committed.effects.push_back(&e);
     if (auto r = options_.on_commit(committed); !r)  // tx still holds its undo log
       return finish_failed(fmt::format("{} was not committed: {}", where, r.error().message));
+  }
+  if (call.capture) {
+    *call.capture = std::move(events);
+    m.end_call();
+    return {};
   }
   enqueue_calls(m.name, tx.take_calls());
   enqueue_subscribers(events);

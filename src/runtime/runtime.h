@@ -77,6 +77,11 @@ class Runtime {
   // Runs a loaded module's `init` subscriptions (for callers that loaded it
   // with run_init = false). If init fails the module is unloaded.
   Result<void> run_init(std::string_view module);
+  // Re-executes one logged transaction with its recorded inputs, as replay
+  // --verify does: it commits like any call, but what it triggers is not run
+  // (the log holds those transactions too). `effects` receives its changes.
+  Result<void> replay_call(std::string_view module, std::string_view reducer, ByteView args,
+                           const TransactionInputs& inputs, std::vector<TableEvent>* effects);
   // Re-applies the committed effects of one logged transaction to `module`'s
   // tables, without executing anything (recovery). Updates auto_inc counters.
   Result<void> apply(std::string_view module, EventKind kind, std::string_view table, ByteView row);
@@ -112,6 +117,8 @@ class Runtime {
     Bytes args;
     std::string caller;
     std::string trigger;
+    const TransactionInputs* recorded = nullptr;  // replay: use these inputs
+    std::vector<TableEvent>* capture = nullptr;   // replay: keep the effects, run nothing after
   };
 
   explicit Runtime(RuntimeOptions options, std::shared_ptr<engine::Engine> engine);

@@ -1,0 +1,247 @@
+#include "node/log_tools.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "node/json_codec.h"
+#include "node/module_directory.h"
+#include "runtime/runtime.h"
+#include "storage/transaction_log.h"
+#include "storage/tx_record.h"
+
+namespace interstice::node {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+const char* kind_name(storage::EffectKind kind) {
+  switch (kind) {
+    case storage::EffectKind::Insert:
+      return "insert";
+    case storage::EffectKind::Update:
+      return "update";
+    case storage::EffectKind::Delete:
+      return "delete";
+  }
+  return "insert";
+}
+
+engine::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
+    const std::filesystem::path& data_dir) {
+  runtime::RuntimeOptions options;
+  options.engine.cache_dir = data_dir / "compiled";
+  options.log_sink = [](const runtime::LogRecord&) {};
+  options.grantable = {abi::Authority::Gpu, abi::Authority::Input, abi::Authority::Audio,
+                       abi::Authority::File};
+  auto rt = runtime::Runtime::create(options);
+  if (!rt) return rt.take_error();
+  for (const ModuleLoadReport& r : load_module_directory(**rt, data_dir / "modules"))
+    if (!r.error.empty())
+      return engine::make_error(
+          fmt::format("{}: cannot load it to read the log: {}", r.file, r.error));
+  return rt;
+}
+
+json row_json(const runtime::Runtime& rt, const std::string& module, const std::string& table,
+              std::span<const uint8_t> row) {
+  const runtime::Table* t = rt.table(module, table);
+  std::vector<runtime::ByteView> columns;
+  if (!t || !t->layout().split(row, &columns).empty()) {
+    std::string hex;
+    for (uint8_t b : row) hex += fmt::format("{:02x}", b);
+    return hex;
+  }
+  return bytes_to_json(row, abi::named(t->def().row_type), t->layout().resolver());
+}
+
+json args_json(const runtime::Runtime& rt, const storage::TxRecord& r) {
+  const abi::ModuleSchema* schema = rt.schema(r.module);
+  const abi::ReducerDef* def = schema ? schema->find_reducer(r.reducer) : nullptr;
+  if (!def) return nullptr;
+  abi::Type params = abi::unit();
+  for (const abi::Field& p : def->params) params.args.push_back(p.type);
+  abi::TypeResolver types(schema->types);
+  if (!abi::validate(r.args.data, params, types).empty()) return nullptr;
+  return bytes_to_json(r.args.data, params, types);
+}
+
+json record_json(const runtime::Runtime& rt, uint64_t offset, const storage::TxRecord& r) {
+  json effects = json::array();
+  for (const storage::RowEffect& e : r.effects)
+    effects.push_back({{"table", e.table},
+                       {"kind", kind_name(e.kind)},
+                       {"row", row_json(rt, r.module, e.table, e.row.data)}});
+  return {{"offset", offset},
+          {"module", r.module},
+          {"reducer", r.reducer},
+          {"args", args_json(rt, r)},
+          {"timestamp_us", r.timestamp_us},
+          {"caller", r.caller},
+          {"trigger", r.trigger},
+          {"effects", effects}};
+}
+
+std::string record_text(const json& j) {
+  std::string text = fmt::format("#{} {}.{}{} at {}us", j["offset"].get<uint64_t>(),
+                                 j["module"].get<std::string>(), j["reducer"].get<std::string>(),
+                                 j["args"].dump(), j["timestamp_us"].get<int64_t>());
+  if (!j["caller"].get<std::string>().empty()) text += " caller=" + j["caller"].get<std::string>();
+  if (!j["trigger"].get<std::string>().empty())
+    text += " (" + j["trigger"].get<std::string>() + ")";
+  for (const json& e : j["effects"])
+    text += fmt::format("\n    {} {} {}", e["kind"].get<std::string>(),
+                        e["table"].get<std::string>(), e["row"].dump());
+  return text;
+}
+
+}  // namespace
+
+engine::Result<void> inspect_log(const std::filesystem::path& data_dir,
+                                 const InspectOptions& options,
+                                 const std::function<void(const std::string&)>& out) {
+  auto rt = offline_runtime(data_dir);
+  if (!rt) return rt.take_error();
+  std::optional<engine::Error> failure;
+  auto read = storage::TransactionLog::read(
+      storage::Env::posix(), data_dir / "log", options.from,
+      [&](uint64_t offset, std::span<const uint8_t> payload) {
+        if (offset > options.to) return false;
+        auto record = abi::from_bytes<storage::TxRecord>(payload);
+        if (!record) {
+          failure = engine::make_error(
+              fmt::format("log record {} is not a valid transaction record", offset));
+          return false;
+        }
+        if (options.module && record->module != *options.module) return true;
+        if (options.table) {
+          bool touches = false;
+          for (const auto& e : record->effects) touches = touches || e.table == *options.table;
+          if (!touches) return true;
+        }
+        json j = record_json(**rt, offset, *record);
+        out(options.json ? j.dump() : record_text(j));
+        return true;
+      });
+  if (!read) return read.take_error();
+  if (failure) return *failure;
+  return {};
+}
+
+namespace {
+
+// The first difference between what the log recorded and what re-execution
+// produced, or nullopt.
+std::optional<std::string> compare_effects(const runtime::Runtime& rt, uint64_t offset,
+                                           const storage::TxRecord& record,
+                                           const std::vector<runtime::TableEvent>& actual_all) {
+  std::vector<const runtime::TableEvent*> actual;
+  for (const runtime::TableEvent& e : actual_all) {
+    const runtime::Table* t = rt.table(e.module, e.table);
+    if (t && t->def().persistence != abi::Persistence::Ephemeral) actual.push_back(&e);
+  }
+  std::string where = fmt::format("transaction {} ({}.{})", offset, record.module, record.reducer);
+  size_t n = std::max(actual.size(), record.effects.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (i >= record.effects.size()) {
+      const runtime::TableEvent& a = *actual[i];
+      const auto& row = a.kind == runtime::EventKind::Delete ? a.old_row : a.new_row;
+      return fmt::format("{}: re-execution made an extra change: {} {} {}", where,
+                         runtime::to_string(a.kind), a.table,
+                         row_json(rt, record.module, a.table, row).dump());
+    }
+    const storage::RowEffect& expected = record.effects[i];
+    json expected_row = row_json(rt, record.module, expected.table, expected.row.data);
+    if (i >= actual.size())
+      return fmt::format("{}: re-execution did not make the change {} {} {}", where,
+                         kind_name(expected.kind), expected.table, expected_row.dump());
+    const runtime::TableEvent& a = *actual[i];
+    const auto& row = a.kind == runtime::EventKind::Delete ? a.old_row : a.new_row;
+    if (a.table != expected.table ||
+        static_cast<uint32_t>(a.kind) != static_cast<uint32_t>(expected.kind) ||
+        row != expected.row.data)
+      return fmt::format("{}, table {}: expected {} {}, got {} {} {}", where, expected.table,
+                         kind_name(expected.kind), expected_row.dump(), runtime::to_string(a.kind),
+                         a.table, row_json(rt, record.module, a.table, row).dump());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+engine::Result<ReplayReport> replay_log(const std::filesystem::path& data_dir,
+                                        const ReplayOptions& options) {
+  auto rt = offline_runtime(data_dir);
+  if (!rt) return rt.take_error();
+  uint64_t total = 0;
+  (void)storage::TransactionLog::read(
+      storage::Env::posix(), data_dir / "log", 1,
+      [&](uint64_t, std::span<const uint8_t>) { return ++total, true; });
+  if (options.until) total = std::min(total, *options.until);
+
+  ReplayReport report;
+  auto start = std::chrono::steady_clock::now();
+  std::optional<engine::Error> failure;
+  std::vector<runtime::TableEvent> effects;
+  auto read = storage::TransactionLog::read(
+      storage::Env::posix(), data_dir / "log", 1,
+      [&](uint64_t offset, std::span<const uint8_t> payload) {
+        if (options.until && offset > *options.until) return false;
+        auto record = abi::from_bytes<storage::TxRecord>(payload);
+        if (!record) {
+          failure = engine::make_error(
+              fmt::format("log record {} is not a valid transaction record", offset));
+          return false;
+        }
+        if (options.verify) {
+          runtime::TransactionInputs inputs{record->timestamp_us, record->random_seed,
+                                            record->caller};
+          auto ran = (*rt)->replay_call(record->module, record->reducer, record->args.data, inputs,
+                                        &effects);
+          if (!ran) {
+            report.divergence =
+                fmt::format("transaction {} ({}.{}) failed on re-execution: {}", offset,
+                            record->module, record->reducer, ran.error().message);
+            return false;
+          }
+          report.divergence = compare_effects(**rt, offset, *record, effects);
+          if (report.divergence) return false;
+        } else {
+          for (const storage::RowEffect& e : record->effects)
+            if (auto r = (*rt)->apply(record->module, static_cast<runtime::EventKind>(e.kind),
+                                      e.table, e.row.data);
+                !r) {
+              failure =
+                  engine::make_error(fmt::format("log record {}: {}", offset, r.error().message));
+              return false;
+            }
+        }
+        ++report.transactions;
+        if (options.progress && report.transactions % 10000 == 0)
+          options.progress(report.transactions, total);
+        return true;
+      });
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!read) return read.take_error();
+  if (failure) return *failure;
+  if (options.progress) options.progress(report.transactions, total);
+  if (!options.export_to.empty()) {
+    json tables = json::object();
+    for (const std::string& module : (*rt)->module_names())
+      for (const abi::TableDef& def : (*rt)->schema(module)->tables) {
+        json rows = json::array();
+        (*rt)->table(module, def.name)->for_each([&](const runtime::Bytes& row) {
+          rows.push_back(row_json(**rt, module, def.name, row));
+        });
+        tables[module][def.name] = rows;
+      }
+    std::ofstream out(options.export_to);
+    out << tables.dump(2) << "\n";
+    if (!out) return engine::make_error("cannot write " + options.export_to.string());
+  }
+  return report;
+}
+
+}  // namespace interstice::node
