@@ -42,7 +42,58 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   node->runtime_ = std::move(runtime).value();
   node->load_modules_directory();
   if (auto r = node->recover(); !r) return r.take_error();
+  node->ack_thread_ = std::thread([raw = node.get()] { raw->acknowledge_loop(); });
   return node;
+}
+
+Node::~Node() {
+  {
+    std::lock_guard lock(acks_mutex_);
+    stopping_ = true;
+  }
+  acks_changed_.notify_all();
+  if (ack_thread_.joinable()) ack_thread_.join();
+}
+
+void Node::acknowledge_loop() {
+  std::unique_lock lock(acks_mutex_);
+  for (;;) {
+    acks_changed_.wait(lock, [&] { return stopping_ || !acks_.empty(); });
+    if (acks_.empty()) return;  // stopping, nothing left
+    uint64_t newest = acks_.back().offset;
+    lock.unlock();
+    auto durable = log_->wait_durable(newest);
+    uint64_t covered = durable ? log_->durable_offset() : UINT64_MAX;
+    std::vector<PendingAck> ready;
+    lock.lock();
+    while (!acks_.empty() && acks_.front().offset <= covered) {
+      ready.push_back(std::move(acks_.front()));
+      acks_.pop_front();
+    }
+    lock.unlock();
+    for (PendingAck& ack : ready)
+      ack.done(durable ? std::nullopt
+                       : std::optional<NodeError>(
+                             NodeError{NodeError::Kind::Failed,
+                                       "the transaction log failed: " + durable.error().message}));
+    lock.lock();
+  }
+}
+
+void Node::submit(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
+                  std::function<void(std::optional<NodeError>)> done) {
+  uint64_t offset;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto r = runtime_->call(module, reducer, args); !r)
+      return done(NodeError{NodeError::Kind::Failed, r.error().message});
+    offset = last_logged_;
+  }
+  {
+    std::lock_guard lock(acks_mutex_);
+    acks_.push_back(PendingAck{offset, std::move(done)});
+  }
+  acks_changed_.notify_one();
 }
 
 engine::Result<void> Node::record(const runtime::CommittedTransaction& tx) {

@@ -14,12 +14,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/result.h"
@@ -45,6 +49,7 @@ struct NodeError {
 class Node {
  public:
   [[nodiscard]] static engine::Result<std::unique_ptr<Node>> create(NodeOptions options);
+  ~Node();
 
   const std::vector<ModuleLoadReport>& load_reports() const { return reports_; }
   // Transactions re-applied from the log at start.
@@ -56,6 +61,11 @@ class Node {
   // Returns nullopt on success.
   std::optional<NodeError> call(const std::string& module, const std::string& reducer,
                                 const nlohmann::ordered_json& args);
+  // The asynchronous form, for pipelined clients: runs the call now (args
+  // encoded as a tuple) and calls `done` from the acknowledging thread once
+  // its transactions are durable, or at once if it failed.
+  void submit(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
+              std::function<void(std::optional<NodeError>)> done);
   // Every row of the table, as JSON objects, in primary-key order.
   std::optional<NodeError> query(const std::string& module, const std::string& table,
                                  nlohmann::ordered_json* rows);
@@ -71,6 +81,18 @@ class Node {
   std::unique_ptr<storage::TransactionLog> log_;
   std::unique_ptr<runtime::Runtime> runtime_;
   uint64_t last_logged_ = 0;
+
+  // Acknowledgements waiting for durability, in offset order.
+  struct PendingAck {
+    uint64_t offset;
+    std::function<void(std::optional<NodeError>)> done;
+  };
+  void acknowledge_loop();
+  std::mutex acks_mutex_;
+  std::condition_variable acks_changed_;
+  std::deque<PendingAck> acks_;
+  bool stopping_ = false;
+  std::thread ack_thread_;
   std::mutex mutex_;
   std::vector<ModuleLoadReport> reports_;
   uint64_t recovered_ = 0;

@@ -147,6 +147,8 @@ TransactionLog::~TransactionLog() {
   work_.notify_all();
   if (group_thread_.joinable()) group_thread_.join();
   if (segment_) {
+    std::unique_lock lock(mutex_);
+    (void)write_pending(lock);
     (void)segment_->sync();
     (void)segment_->close();
   }
@@ -206,34 +208,50 @@ Result<void> TransactionLog::open_segment(uint64_t first_offset) {
   return {};
 }
 
+Result<void> TransactionLog::write_pending(std::unique_lock<std::mutex>& lock) {
+  durable_changed_.wait(lock, [&] { return !flushing_; });
+  if (pending_.empty()) return {};
+  if (auto r = segment_->append(pending_); !r) {
+    failure_ = r.error().message;
+    return r;
+  }
+  pending_.clear();
+  return {};
+}
+
 Result<uint64_t> TransactionLog::append(std::span<const uint8_t> payload) {
   std::unique_lock lock(mutex_);
   if (failure_) return engine::make_error(*failure_);
   if (payload.size() > kMaxRecord)
     return engine::make_error(fmt::format("a log record of {} bytes is too large", payload.size()));
-  if (segment_->size() > options_.segment_bytes)
+  if (segment_->size() + pending_.size() > options_.segment_bytes) {
+    if (auto r = write_pending(lock); !r) return r.take_error();
     if (auto r = open_segment(next_offset_); !r) return r.take_error();
-  uint64_t offset = next_offset_;
-  std::vector<uint8_t> record;
-  record.reserve(kRecordHeader + payload.size());
-  put32(record, static_cast<uint32_t>(payload.size()));
-  put32(record, record_crc(offset, payload));
-  put64(record, offset);
-  record.insert(record.end(), payload.begin(), payload.end());
-  if (auto r = segment_->append(record); !r) {
-    failure_ = r.error().message;
-    return r.take_error();
   }
+  uint64_t offset = next_offset_;
+  put32(pending_, static_cast<uint32_t>(payload.size()));
+  put32(pending_, record_crc(offset, payload));
+  put64(pending_, offset);
+  pending_.insert(pending_.end(), payload.begin(), payload.end());
+  pending_last_ = offset;
   ++next_offset_;
-  bytes_written_ += record.size();
-  if (options_.durability == Durability::Sync) {
-    if (auto r = segment_->sync(); !r) {
-      failure_ = r.error().message;
-      return r.take_error();
-    }
-    durable_offset_ = offset;
-  } else if (options_.durability == Durability::Group) {
-    work_.notify_one();
+  bytes_written_ += kRecordHeader + payload.size();
+  switch (options_.durability) {
+    case Durability::Sync:
+      if (auto r = write_pending(lock); !r) return r.take_error();
+      if (auto r = segment_->sync(); !r) {
+        failure_ = r.error().message;
+        return r.take_error();
+      }
+      durable_offset_ = offset;
+      break;
+    case Durability::Group:
+      work_.notify_one();
+      break;
+    case Durability::None:
+      if (pending_.size() >= (1u << 20))
+        if (auto r = write_pending(lock); !r) return r.take_error();
+      break;
   }
   return offset;
 }
@@ -241,15 +259,27 @@ Result<uint64_t> TransactionLog::append(std::span<const uint8_t> payload) {
 void TransactionLog::group_loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    work_.wait(lock, [&] { return stopping_ || durable_offset_ + 1 < next_offset_; });
+    work_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
     if (stopping_) break;
-    // Let the batch fill for at most group_delay, then make it durable.
+    if (options_.group_delay.count() > 0) {
+      lock.unlock();
+      std::this_thread::sleep_for(options_.group_delay);
+      lock.lock();
+    }
+    // Take the batch, then write and fsync it without holding the lock, so
+    // appends go on filling the next batch meanwhile.
+    std::vector<uint8_t> batch;
+    batch.swap(pending_);
+    uint64_t covered = pending_last_;
+    WritableFile* segment = segment_.get();
+    flushing_ = true;
     lock.unlock();
-    std::this_thread::sleep_for(options_.group_delay);
+    Result<void> written = segment->append(batch);
+    if (written) written = segment->sync();
     lock.lock();
-    uint64_t covered = next_offset_ - 1;
-    if (auto r = segment_->sync(); !r)
-      failure_ = r.error().message;
+    flushing_ = false;
+    if (!written)
+      failure_ = written.error().message;
     else
       durable_offset_ = std::max(durable_offset_, covered);
     durable_changed_.notify_all();
@@ -266,7 +296,8 @@ Result<void> TransactionLog::wait_durable(uint64_t offset) {
 }
 
 Result<void> TransactionLog::sync() {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  if (auto r = write_pending(lock); !r) return r;
   if (auto r = segment_->sync(); !r) return r;
   durable_offset_ = next_offset_ - 1;
   durable_changed_.notify_all();

@@ -10,10 +10,13 @@
 //
 // Durability: `append` hands a record to the log; `wait_durable(offset)`
 // returns once it is on disk, according to the mode:
-//   Sync   every append is fsync'd before it returns;
-//   Group  a background thread fsyncs at most every `group_delay`, covering
-//          every record appended so far (group commit);
-//   None   never fsync'd by the log (the OS writes it back eventually).
+//   Sync   every append is written and fsync'd before it returns;
+//   Group  appends collect in memory; a background thread writes and fsyncs
+//          each batch as soon as the previous one is durable (after at most
+//          `group_delay` more waiting), so one fsync covers many records
+//          (group commit);
+//   None   records are written in 1 MiB batches and never fsync'd by the log
+//          (lost on a crash until the OS writes them back).
 // Thread-safe: appends and waits may come from different threads.
 #pragma once
 
@@ -38,7 +41,7 @@ enum class Durability { Sync, Group, None };
 
 struct LogOptions {
   Durability durability = Durability::Group;
-  std::chrono::microseconds group_delay{2000};
+  std::chrono::microseconds group_delay{200};
   uint64_t segment_bytes = 64ull << 20;  // a new segment starts past this size
 };
 
@@ -83,6 +86,9 @@ class TransactionLog {
  private:
   TransactionLog(Env& env, std::filesystem::path dir, LogOptions options);
   Result<void> open_segment(uint64_t first_offset);
+  // Writes the pending batch to the current segment, after any batch the
+  // group thread is writing (caller holds `lock` on mutex_).
+  Result<void> write_pending(std::unique_lock<std::mutex>& lock);
   void group_loop();
 
   Env& env_;
@@ -92,6 +98,9 @@ class TransactionLog {
   std::condition_variable durable_changed_;
   std::condition_variable work_;
   std::unique_ptr<WritableFile> segment_;
+  std::vector<uint8_t> pending_;  // encoded records not yet written
+  uint64_t pending_last_ = 0;     // the offset of the last record in pending_
+  bool flushing_ = false;         // the group thread is writing a batch unlocked
   uint64_t next_offset_ = 1;
   uint64_t durable_offset_ = 0;
   uint64_t bytes_written_ = 0;
