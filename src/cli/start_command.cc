@@ -23,6 +23,8 @@ struct StartOptions {
   uint64_t seed = 0;
   std::vector<std::string> grant;
   std::string durability = "group";
+  uint64_t snapshot_every = 100'000;
+  std::string retention = "keep";
 };
 
 std::string default_data_dir() {
@@ -50,6 +52,10 @@ int start(const StartOptions& options) {
   node_options.log.durability = options.durability == "sync"   ? storage::Durability::Sync
                                 : options.durability == "none" ? storage::Durability::None
                                                                : storage::Durability::Group;
+  node_options.snapshot_every = options.snapshot_every;
+  node_options.retention = options.retention == "archive" ? storage::Retention::Archive
+                           : options.retention == "prune" ? storage::Retention::Prune
+                                                          : storage::Retention::Keep;
   for (const std::string& name : options.grant) {
     static const std::pair<const char*, abi::Authority> kAuthorities[] = {
         {"gpu", abi::Authority::Gpu},
@@ -107,6 +113,14 @@ void add_start_command(CLI::App& app, int& exit_code) {
                   "When a call is acknowledged: sync (fsync each transaction), group (fsync "
                   "batches within 2 ms), none (never fsync)")
       ->check(CLI::IsMember({"sync", "group", "none"}))
+      ->capture_default_str();
+  cmd->add_option("--snapshot-every", options->snapshot_every,
+                  "Take a snapshot after this many transactions (0: only at shutdown)")
+      ->capture_default_str();
+  cmd->add_option(
+         "--log-retention", options->retention,
+         "Log segments covered by a snapshot: keep, archive (zstd, in log/archive) or prune")
+      ->check(CLI::IsMember({"keep", "archive", "prune"}))
       ->capture_default_str();
   cmd->add_option("--grant", options->grant,
                   "Authorities that modules may be granted (gpu, input, audio, file)")

@@ -53,6 +53,9 @@ Node::~Node() {
   }
   acks_changed_.notify_all();
   if (ack_thread_.joinable()) ack_thread_.join();
+  std::lock_guard lock(mutex_);
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  if (runtime_ && log_ && last_logged_ > snapshot_offset_) write_snapshot(capture_snapshot());
 }
 
 void Node::acknowledge_loop() {
@@ -88,6 +91,7 @@ void Node::submit(const std::string& module, const std::string& reducer, std::ve
     if (auto r = runtime_->call(module, reducer, args); !r)
       return done(NodeError{NodeError::Kind::Failed, r.error().message});
     offset = last_logged_;
+    maybe_snapshot();
   }
   {
     std::lock_guard lock(acks_mutex_);
@@ -116,13 +120,46 @@ engine::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
   return {};
 }
 
-// Re-applies the log, then runs init for modules that never ran it.
+// Restores the newest intact snapshot, if any; returns its offset (0: none).
+engine::Result<uint64_t> Node::restore_snapshot() {
+  std::vector<std::string> warnings;
+  auto snapshot = storage::read_newest_snapshot(storage::Env::posix(),
+                                                options_.data_dir / "snapshots", &warnings);
+  for (const std::string& w : warnings) spdlog::warn("{}", w);
+  if (!snapshot) return snapshot.take_error();
+  if (!*snapshot) return uint64_t{0};
+  for (storage::TableImage& image : (*snapshot)->tables) {
+    runtime::Runtime::TableImage table{image.module, image.table, image.auto_inc_next, {}};
+    for (abi::Bytes& row : image.rows) table.rows.push_back(std::move(row.data));
+    if (auto r = runtime_->import_table(table); !r) return r.take_error();
+  }
+  initialized_.insert((*snapshot)->initialized.begin(), (*snapshot)->initialized.end());
+  spdlog::info("restored the snapshot at offset {}", (*snapshot)->offset);
+  return (*snapshot)->offset;
+}
+
+// Restores the newest snapshot, re-applies the log after it, then runs init
+// for modules that never ran it.
 engine::Result<void> Node::recover() {
-  std::set<std::string> initialized;
+  auto restored = restore_snapshot();
+  if (!restored) return restored.take_error();
+  snapshot_offset_ = *restored;
+  uint64_t from = snapshot_offset_ + 1;
+  if (log_->last_offset() < snapshot_offset_)
+    return engine::make_error(fmt::format("the log ends at offset {}, before the snapshot at {}",
+                                          log_->last_offset(), snapshot_offset_));
+  std::set<std::string>& initialized = initialized_;
   std::optional<engine::Error> failure;
+  bool first = true;
   auto read = storage::TransactionLog::read(
-      storage::Env::posix(), options_.data_dir / "log", 1,
+      storage::Env::posix(), options_.data_dir / "log", from,
       [&](uint64_t offset, std::span<const uint8_t> payload) {
+        if (first && offset != from) {
+          failure = engine::make_error(fmt::format(
+              "the log resumes at offset {}, but the snapshot ends at {}", offset, from - 1));
+          return false;
+        }
+        first = false;
         auto record = abi::from_bytes<storage::TxRecord>(payload);
         if (!record) {
           failure = engine::make_error(
@@ -145,11 +182,59 @@ engine::Result<void> Node::recover() {
   if (!read) return read.take_error();
   if (failure) return *failure;
   if (recovered_ > 0) spdlog::info("recovered {} transactions from the log", recovered_);
+  last_logged_ = log_->last_offset();
   for (const std::string& name : runtime_->module_names()) {
     if (initialized.count(name)) continue;
-    if (auto r = runtime_->run_init(name); !r) spdlog::error("{}", r.error().message);
+    if (auto r = runtime_->run_init(name); !r)
+      spdlog::error("{}", r.error().message);
+    else
+      initialized.insert(name);
   }
   return log_->sync();
+}
+
+storage::SnapshotData Node::capture_snapshot() {
+  storage::SnapshotData data;
+  data.offset = last_logged_;
+  data.initialized.assign(initialized_.begin(), initialized_.end());
+  for (runtime::Runtime::TableImage& image : runtime_->export_tables()) {
+    storage::TableImage t{image.module, image.table, image.auto_inc_next, {}};
+    t.rows.reserve(image.rows.size());
+    for (runtime::Bytes& row : image.rows) t.rows.push_back(abi::Bytes{std::move(row)});
+    data.tables.push_back(std::move(t));
+  }
+  return data;
+}
+
+// Writes a snapshot once every transaction it includes is durable in the
+// log, then applies the retention policy to what it makes unnecessary.
+void Node::write_snapshot(storage::SnapshotData data) {
+  if (auto r = log_->wait_durable(data.offset); !r) {
+    spdlog::error("snapshot at offset {} not written: {}", data.offset, r.error().message);
+    return;
+  }
+  if (options_.log.durability == storage::Durability::None) (void)log_->sync();
+  auto written =
+      storage::write_snapshot(storage::Env::posix(), options_.data_dir / "snapshots", data);
+  if (!written) {
+    spdlog::error("snapshot at offset {} not written: {}", data.offset, written.error().message);
+    return;
+  }
+  if (auto r = storage::apply_retention(storage::Env::posix(), options_.data_dir / "log",
+                                        options_.data_dir / "snapshots", data.offset,
+                                        options_.retention);
+      !r)
+    spdlog::error("log retention after the snapshot at {} failed: {}", data.offset,
+                  r.error().message);
+}
+
+void Node::maybe_snapshot() {
+  if (options_.snapshot_every == 0 || last_logged_ < snapshot_offset_ + options_.snapshot_every)
+    return;
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();  // one at a time
+  snapshot_offset_ = last_logged_;
+  snapshot_thread_ =
+      std::thread([this, data = capture_snapshot()]() mutable { write_snapshot(std::move(data)); });
 }
 
 void Node::load_modules_directory() {
@@ -179,6 +264,7 @@ std::optional<NodeError> Node::call(const std::string& module, const std::string
   if (auto r = runtime_->call(module, reducer, *bytes); !r)
     return NodeError{Kind::Failed, r.error().message};
   uint64_t offset = last_logged_;
+  maybe_snapshot();
   lock.unlock();  // others may run while this call waits for its batch to be durable
   if (auto r = log_->wait_durable(offset); !r)
     return NodeError{Kind::Failed, "the transaction log failed: " + r.error().message};

@@ -8,6 +8,8 @@
 //   DIR/log/            the transaction log: every committed transaction, with
 //                       its inputs and effects. At start the node re-applies it,
 //                       then runs `init` only for modules that never ran it.
+//   DIR/snapshots/      zstd snapshots of the tables; recovery starts from the
+//                       newest intact one and re-applies the log after it
 //   DIR/compiled/       the compiled-module cache
 // A call returns once its transaction is durable (per LogOptions::durability).
 #pragma once
@@ -22,6 +24,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,6 +32,7 @@
 #include "engine/result.h"
 #include "node/module_directory.h"
 #include "runtime/runtime.h"
+#include "storage/snapshot.h"
 #include "storage/transaction_log.h"
 
 namespace interstice::node {
@@ -37,6 +41,10 @@ struct NodeOptions {
   std::filesystem::path data_dir;
   runtime::RuntimeOptions runtime;
   storage::LogOptions log;
+  // A snapshot is taken (off the hot path) after this many transactions, and
+  // at a clean shutdown; 0 disables periodic snapshots.
+  uint64_t snapshot_every = 100'000;
+  storage::Retention retention = storage::Retention::Keep;
 };
 
 // Why a call or query through the node failed.
@@ -75,12 +83,20 @@ class Node {
   explicit Node(NodeOptions options);
   void load_modules_directory();
   engine::Result<void> recover();
+  engine::Result<uint64_t> restore_snapshot();
+  // Starts a snapshot of the current tables if one is due (caller holds mutex_).
+  void maybe_snapshot();
+  storage::SnapshotData capture_snapshot();
+  void write_snapshot(storage::SnapshotData data);
   engine::Result<void> record(const runtime::CommittedTransaction& tx);
 
   NodeOptions options_;
   std::unique_ptr<storage::TransactionLog> log_;
   std::unique_ptr<runtime::Runtime> runtime_;
   uint64_t last_logged_ = 0;
+  uint64_t snapshot_offset_ = 0;       // the offset of the newest snapshot
+  std::set<std::string> initialized_;  // modules that ran init
+  std::thread snapshot_thread_;
 
   // Acknowledgements waiting for durability, in offset order.
   struct PendingAck {

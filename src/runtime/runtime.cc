@@ -262,6 +262,36 @@ Result<void> Runtime::run_init(std::string_view name) {
   return {};
 }
 
+std::vector<Runtime::TableImage> Runtime::export_tables() const {
+  std::vector<TableImage> images;
+  for (const auto& m : modules_)
+    for (const auto& t : m->tables) {
+      if (t->def().persistence == abi::Persistence::Ephemeral) continue;
+      TableImage image{m->name, t->name(), t->auto_inc_next(), {}};
+      image.rows.reserve(t->size());
+      t->for_each([&](const Bytes& row) { image.rows.push_back(row); });
+      images.push_back(std::move(image));
+    }
+  return images;
+}
+
+Result<void> Runtime::import_table(const TableImage& image) {
+  LoadedModule* m = find(image.module);
+  Table* table = m ? m->find_table(image.table) : nullptr;
+  if (!table)
+    return error(fmt::format("the snapshot holds table {}.{}, which is not loaded", image.module,
+                             image.table));
+  std::vector<ByteView> columns;
+  for (const Bytes& row : image.rows) {
+    if (std::string why = table->layout().split(row, &columns); !why.empty())
+      return error(fmt::format("the snapshot holds an invalid row for {}.{}: {}", image.module,
+                               image.table, why));
+    table->restore_insert(row);
+  }
+  table->set_auto_inc_next(std::max(table->auto_inc_next(), image.auto_inc_next));
+  return {};
+}
+
 Result<void> Runtime::replay_call(std::string_view module, std::string_view reducer, ByteView args,
                                   const TransactionInputs& inputs,
                                   std::vector<TableEvent>* effects) {
@@ -435,7 +465,7 @@ Result<void> Runtime::run(const PendingCall& call) {
   if (options_.on_commit) {
     CommittedTransaction committed{m.name, reducer_name, call.args, tx.inputs(), call.trigger, {}};
     for (const TableEvent& e : events)
-      if (m.find_table(e.table)->def().persistence != abi::Persistence::Ephemeral)
+      if (m.find_table(e.table)->def().persistence == abi::Persistence::Logged)
         committed.effects.push_back(&e);
     if (auto r = options_.on_commit(committed); !r)  // tx still holds its undo log
       return finish_failed(fmt::format("{} was not committed: {}", where, r.error().message));

@@ -99,6 +99,17 @@ class Runtime {
   // failures of triggered calls are logged.
   Result<void> call(std::string_view module, std::string_view reducer, ByteView args);
 
+  // The rows of every non-ephemeral table, for snapshots (copied, in
+  // primary-key order), and their restoration at recovery.
+  struct TableImage {
+    std::string module;
+    std::string table;
+    uint64_t auto_inc_next;
+    std::vector<Bytes> rows;
+  };
+  std::vector<TableImage> export_tables() const;
+  Result<void> import_table(const TableImage& image);
+
   std::vector<std::string> module_names() const;
   const abi::ModuleSchema* schema(std::string_view module) const;
   const Table* table(std::string_view module, std::string_view table) const;

@@ -3,12 +3,14 @@
 // reports a doctored log precisely; inspect filters and decodes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 
 #include "abi/serialize.h"
 #include "node/log_tools.h"
 #include "node/node.h"
+#include "storage/snapshot.h"
 #include "storage/transaction_log.h"
 #include "storage/tx_record.h"
 #include "support/temp_dir.h"
@@ -26,8 +28,7 @@ void copy_modules(const std::filesystem::path& data_dir, const std::vector<std::
                                data_dir / "modules" / (m + ".wasm"));
 }
 
-std::unique_ptr<Node> start_node(const std::filesystem::path& data_dir) {
-  NodeOptions options;
+std::unique_ptr<Node> start_node(const std::filesystem::path& data_dir, NodeOptions options = {}) {
   options.data_dir = data_dir;
   options.runtime.log_sink = [](const runtime::LogRecord&) {};
   options.log.durability = storage::Durability::None;
@@ -177,6 +178,66 @@ TEST(Inspect, FiltersAndDecodes) {
   EXPECT_TRUE(lines[1].starts_with("#2 hello.hello[\"Ann\"] at ")) << lines[1];
   EXPECT_NE(lines[1].find("insert greetings {\"id\":1,\"greeting\":\"Hello, Ann!\""),
             std::string::npos);
+}
+
+TEST(Snapshots, RecoveryStartsFromTheNewestAndPrunedLogsStillReplay) {
+  TempDir dir;
+  copy_modules(dir.path(), {"hello", "testkit"});
+  NodeOptions options;
+  options.snapshot_every = 50;
+  options.retention = storage::Retention::Prune;
+  options.log.segment_bytes = 2000;
+  json items;
+  {
+    auto node = start_node(dir.path(), options);
+    run_workload(*node, 11, 400);
+    ASSERT_FALSE(node->query("testkit", "items", &items));
+  }
+  // Old segments are gone, a snapshot remains.
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "log" / "00000000000000000001.log"));
+  EXPECT_FALSE(std::filesystem::is_empty(dir.path() / "snapshots"));
+  {
+    auto node = start_node(dir.path(), options);
+    json after;
+    ASSERT_FALSE(node->query("testkit", "items", &after));
+    EXPECT_EQ(after, items);
+    run_workload(*node, 12, 100);  // and it keeps going
+  }
+  ReplayOptions verify;
+  verify.verify = true;
+  auto report = replay_log(dir.path(), verify);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_FALSE(report->divergence.has_value()) << *report->divergence;
+}
+
+TEST(Snapshots, ADamagedNewestSnapshotFallsBackToAnOlderOne) {
+  TempDir dir;
+  copy_modules(dir.path(), {"testkit"});
+  NodeOptions options;
+  options.snapshot_every = 10;
+  json items;
+  {
+    auto node = start_node(dir.path(), options);
+    for (int i = 0; i < 35; ++i)
+      ASSERT_FALSE(node->call("testkit", "add", json::array({"i" + std::to_string(i), i})));
+    ASSERT_FALSE(node->query("testkit", "items", &items));
+  }
+  std::vector<std::filesystem::path> snapshots;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path() / "snapshots"))
+    snapshots.push_back(e.path());
+  std::sort(snapshots.begin(), snapshots.end());
+  ASSERT_GE(snapshots.size(), 3u);
+  std::filesystem::resize_file(snapshots.back(), std::filesystem::file_size(snapshots.back()) / 2);
+  std::vector<std::string> warnings;
+  auto newest_intact =
+      storage::read_newest_snapshot(storage::Env::posix(), dir.path() / "snapshots", &warnings);
+  ASSERT_TRUE(newest_intact.ok() && newest_intact->has_value());
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("is damaged"), std::string::npos);
+  auto node = start_node(dir.path(), options);
+  json after;
+  ASSERT_FALSE(node->query("testkit", "items", &after));
+  EXPECT_EQ(after, items);
 }
 
 }  // namespace

@@ -1,0 +1,132 @@
+#include "storage/snapshot.h"
+
+#include <fmt/format.h>
+#include <zstd.h>
+
+#include <cstring>
+
+#include "storage/crc32c.h"
+
+namespace interstice::storage {
+namespace {
+
+constexpr char kMagic[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '1'};
+constexpr size_t kHeader = 20;  // magic, u64 offset, u32 crc of the rest
+
+std::string snapshot_name(uint64_t offset) {
+  return fmt::format("{:020}.snapshot", offset);
+}
+
+bool is_snapshot(const std::string& name) {
+  return name.size() == 29 && name.ends_with(".snapshot");
+}
+
+Result<std::vector<uint8_t>> compress(std::span<const uint8_t> data) {
+  std::vector<uint8_t> out(ZSTD_compressBound(data.size()));
+  ZSTD_CCtx* ctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, 3);
+  ZSTD_CCtx_setParameter(ctx, ZSTD_c_checksumFlag, 1);
+  size_t n = ZSTD_compress2(ctx, out.data(), out.size(), data.data(), data.size());
+  ZSTD_freeCCtx(ctx);
+  if (ZSTD_isError(n)) return engine::make_error(std::string("zstd: ") + ZSTD_getErrorName(n));
+  out.resize(n);
+  return out;
+}
+
+Result<std::vector<uint8_t>> decompress(std::span<const uint8_t> data) {
+  unsigned long long size = ZSTD_getFrameContentSize(data.data(), data.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 36))
+    return engine::make_error("not a zstd frame with a known size");
+  std::vector<uint8_t> out(size);
+  size_t n = ZSTD_decompress(out.data(), out.size(), data.data(), data.size());
+  if (ZSTD_isError(n)) return engine::make_error(std::string("zstd: ") + ZSTD_getErrorName(n));
+  out.resize(n);
+  return out;
+}
+
+Result<SnapshotData> read_snapshot(Env& env, const std::filesystem::path& path) {
+  auto file = env.read_file(path);
+  if (!file) return file.take_error();
+  const std::vector<uint8_t>& d = *file;
+  if (d.size() < kHeader || std::memcmp(d.data(), kMagic, 8) != 0)
+    return engine::make_error("not a snapshot (bad header)");
+  uint32_t crc;
+  std::memcpy(&crc, d.data() + 16, 4);
+  std::span<const uint8_t> body(d.data() + kHeader, d.size() - kHeader);
+  if (crc32c_extend(crc32c(d.data() + 8, 8), body.data(), body.size()) != crc)
+    return engine::make_error("checksum mismatch");
+  auto raw = decompress(body);
+  if (!raw) return raw.take_error();
+  auto data = abi::from_bytes<SnapshotData>(*raw);
+  if (!data) return engine::make_error("its contents do not decode");
+  return std::move(*data);
+}
+
+}  // namespace
+
+Result<void> write_snapshot(Env& env, const std::filesystem::path& dir, const SnapshotData& data) {
+  if (auto r = env.create_dirs(dir); !r) return r;
+  auto compressed = compress(abi::to_bytes(data));
+  if (!compressed) return compressed.take_error();
+  std::vector<uint8_t> file(kMagic, kMagic + 8);
+  uint8_t offset[8];
+  std::memcpy(offset, &data.offset, 8);
+  file.insert(file.end(), offset, offset + 8);
+  uint32_t crc = crc32c_extend(crc32c(offset, 8), compressed->data(), compressed->size());
+  uint8_t crc_bytes[4];
+  std::memcpy(crc_bytes, &crc, 4);
+  file.insert(file.end(), crc_bytes, crc_bytes + 4);
+  file.insert(file.end(), compressed->begin(), compressed->end());
+  return env.write_atomically(dir / snapshot_name(data.offset), file);
+}
+
+Result<std::optional<SnapshotData>> read_newest_snapshot(Env& env, const std::filesystem::path& dir,
+                                                         std::vector<std::string>* warnings) {
+  if (!env.exists(dir)) return std::optional<SnapshotData>();
+  auto names = env.list(dir);
+  if (!names) return names.take_error();
+  for (auto it = names->rbegin(); it != names->rend(); ++it) {
+    if (!is_snapshot(*it)) continue;
+    auto data = read_snapshot(env, dir / *it);
+    if (data) return std::optional<SnapshotData>(std::move(data).value());
+    warnings->push_back(
+        fmt::format("snapshot {} is damaged ({}); trying an older one", *it, data.error().message));
+  }
+  return std::optional<SnapshotData>();
+}
+
+Result<void> apply_retention(Env& env, const std::filesystem::path& log_dir,
+                             const std::filesystem::path& snapshot_dir, uint64_t offset,
+                             Retention retention) {
+  if (retention == Retention::Keep) return {};
+  auto snapshots = env.list(snapshot_dir);
+  if (!snapshots) return snapshots.take_error();
+  for (const std::string& name : *snapshots)
+    if (is_snapshot(name) && name < snapshot_name(offset))
+      if (auto r = env.remove(snapshot_dir / name); !r) return r;
+  auto names = env.list(log_dir);
+  if (!names) return names.take_error();
+  std::vector<std::string> segments;
+  for (const std::string& n : *names)
+    if (n.size() == 24 && n.ends_with(".log")) segments.push_back(n);
+  // Segment i holds offsets [first_i, first_{i+1}); it is covered when
+  // first_{i+1} - 1 <= offset. The newest segment is always kept.
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    uint64_t next_first = std::stoull(segments[i + 1].substr(0, 20));
+    if (next_first - 1 > offset) break;
+    if (retention == Retention::Archive) {
+      auto data = env.read_file(log_dir / segments[i]);
+      if (!data) return data.take_error();
+      auto compressed = compress(*data);
+      if (!compressed) return compressed.take_error();
+      if (auto r = env.create_dirs(log_dir / "archive"); !r) return r;
+      if (auto r = env.write_atomically(log_dir / "archive" / (segments[i] + ".zst"), *compressed);
+          !r)
+        return r;
+    }
+    if (auto r = env.remove(log_dir / segments[i]); !r) return r;
+  }
+  return env.sync_dir(log_dir);
+}
+
+}  // namespace interstice::storage
