@@ -106,26 +106,34 @@ engine::Result<void> inspect_log(const std::filesystem::path& data_dir,
   auto rt = offline_runtime(data_dir);
   if (!rt) return rt.take_error();
   std::optional<engine::Error> failure;
-  auto read = storage::TransactionLog::read(
-      storage::Env::posix(), data_dir / "log", options.from,
-      [&](uint64_t offset, std::span<const uint8_t> payload) {
-        if (offset > options.to) return false;
-        auto record = abi::from_bytes<storage::TxRecord>(payload);
-        if (!record) {
-          failure = engine::make_error(
-              fmt::format("log record {} is not a valid transaction record", offset));
-          return false;
-        }
-        if (options.module && record->module != *options.module) return true;
-        if (options.table) {
-          bool touches = false;
-          for (const auto& e : record->effects) touches = touches || e.table == *options.table;
-          if (!touches) return true;
-        }
-        json j = record_json(**rt, offset, *record);
-        out(options.json ? j.dump() : record_text(j));
-        return true;
-      });
+  // With a filter, the segments' tags files let the read skip segments that
+  // hold nothing of the module or table.
+  std::string tag = options.module && options.table ? *options.module + "." + *options.table
+                    : options.module                ? *options.module
+                                                    : "";
+  auto visit = [&](uint64_t offset, std::span<const uint8_t> payload) {
+    if (offset > options.to) return false;
+    auto record = abi::from_bytes<storage::TxRecord>(payload);
+    if (!record) {
+      failure = engine::make_error(
+          fmt::format("log record {} is not a valid transaction record", offset));
+      return false;
+    }
+    if (options.module && record->module != *options.module) return true;
+    if (options.table) {
+      bool touches = false;
+      for (const auto& e : record->effects) touches = touches || e.table == *options.table;
+      if (!touches) return true;
+    }
+    json j = record_json(**rt, offset, *record);
+    out(options.json ? j.dump() : record_text(j));
+    return true;
+  };
+  std::filesystem::path log_dir = data_dir / "log";
+  auto read = tag.empty() ? storage::TransactionLog::read(storage::Env::posix(), log_dir,
+                                                          options.from, visit)
+                          : storage::TransactionLog::read_tagged(storage::Env::posix(), log_dir,
+                                                                 options.from, tag, visit);
   if (!read) return read.take_error();
   if (failure) return *failure;
   return {};

@@ -26,6 +26,15 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
         fmt::format("cannot create {}: {}", (options.data_dir / "modules").string(), ec.message()));
   if (options.runtime.engine.cache_dir.empty())
     options.runtime.engine.cache_dir = options.data_dir / "compiled";
+  options.log.tags = [](std::span<const uint8_t> payload) {
+    std::vector<std::string> tags;
+    auto record = abi::from_bytes<storage::TxRecord>(payload);
+    if (!record) return tags;
+    tags.push_back(record->module);
+    for (const storage::RowEffect& e : record->effects)
+      tags.push_back(record->module + "." + e.table);
+    return tags;
+  };
   std::unique_ptr<Node> node(new Node(std::move(options)));
   std::vector<std::string> warnings;
   auto log = storage::TransactionLog::open(storage::Env::posix(), node->options_.data_dir / "log",
@@ -114,7 +123,12 @@ engine::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
     record.effects.push_back(
         storage::RowEffect{e->table, static_cast<storage::EffectKind>(e->kind), abi::Bytes{row}});
   }
-  auto offset = log_->append(abi::to_bytes(record));
+  std::vector<std::string> tags{record.module};
+  for (const storage::RowEffect& e : record.effects) {
+    std::string tag = record.module + "." + e.table;
+    if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(std::move(tag));
+  }
+  auto offset = log_->append(abi::to_bytes(record), tags);
   if (!offset) return offset.take_error();
   last_logged_ = *offset;
   return {};

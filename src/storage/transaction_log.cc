@@ -4,7 +4,10 @@
 
 #include <cstring>
 
+#include "abi/serialize.h"
 #include "storage/crc32c.h"
+
+#include <algorithm>
 
 namespace interstice::storage {
 namespace {
@@ -185,6 +188,13 @@ Result<std::unique_ptr<TransactionLog>> TransactionLog::open(Env& env,
     auto file = env.open_appendable(dir / scanned->segments.back());
     if (!file) return file.take_error();
     log->segment_ = std::move(file).value();
+    log->segment_name_ = scanned->segments.back();
+    if (options.tags)  // the open segment's tags are rebuilt from its records
+      (void)scan(env, dir, [&](uint64_t offset, std::span<const uint8_t> payload) {
+        if (offset >= std::stoull(log->segment_name_.substr(0, 20)))
+          for (std::string& tag : options.tags(payload)) log->segment_tags_.insert(std::move(tag));
+        return true;
+      });
   }
   if (options.durability == Durability::Group)
     log->group_thread_ = std::thread([raw = log.get()] { raw->group_loop(); });
@@ -195,7 +205,14 @@ Result<void> TransactionLog::open_segment(uint64_t first_offset) {
   if (segment_) {
     if (auto r = segment_->sync(); !r) return r;
     if (auto r = segment_->close(); !r) return r;
+    if (!segment_tags_.empty() || options_.tags) {
+      std::vector<std::string> tags(segment_tags_.begin(), segment_tags_.end());
+      if (auto r = env_.write_atomically(dir_ / (segment_name_ + ".tags"), abi::to_bytes(tags)); !r)
+        return r;
+    }
   }
+  segment_tags_.clear();
+  segment_name_ = segment_name(first_offset);
   std::filesystem::path path = dir_ / segment_name(first_offset);
   auto file = env_.open_appendable(path);
   if (!file) return file.take_error();
@@ -219,7 +236,8 @@ Result<void> TransactionLog::write_pending(std::unique_lock<std::mutex>& lock) {
   return {};
 }
 
-Result<uint64_t> TransactionLog::append(std::span<const uint8_t> payload) {
+Result<uint64_t> TransactionLog::append(std::span<const uint8_t> payload,
+                                        const std::vector<std::string>& tags) {
   std::unique_lock lock(mutex_);
   if (failure_) return engine::make_error(*failure_);
   if (payload.size() > kMaxRecord)
@@ -229,6 +247,7 @@ Result<uint64_t> TransactionLog::append(std::span<const uint8_t> payload) {
     if (auto r = open_segment(next_offset_); !r) return r.take_error();
   }
   uint64_t offset = next_offset_;
+  segment_tags_.insert(tags.begin(), tags.end());
   put32(pending_, static_cast<uint32_t>(payload.size()));
   put32(pending_, record_crc(offset, payload));
   put64(pending_, offset);
@@ -325,6 +344,33 @@ Result<void> TransactionLog::read(
     return engine::make_error("the transaction log is corrupted at " +
                               scanned->corruption->describe());
   return {};
+}
+
+Result<void> TransactionLog::read_tagged(
+    Env& env, const std::filesystem::path& dir, uint64_t from, const std::string& tag,
+    const std::function<bool(uint64_t, std::span<const uint8_t>)>& visit) {
+  auto names = env.list(dir);
+  if (!names) return names.take_error();
+  std::vector<std::string> segments;
+  for (const std::string& name : *names)
+    if (is_segment(name)) segments.push_back(name);
+  // Offsets in segments whose tags file lacks `tag` are skipped.
+  std::vector<std::pair<uint64_t, uint64_t>> skipped;
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    std::filesystem::path tags_path = dir / (segments[i] + ".tags");
+    if (!env.exists(tags_path)) continue;
+    auto bytes = env.read_file(tags_path);
+    if (!bytes) continue;
+    auto tags = abi::from_bytes<std::vector<std::string>>(*bytes);
+    if (!tags || std::find(tags->begin(), tags->end(), tag) != tags->end()) continue;
+    skipped.emplace_back(std::stoull(segments[i].substr(0, 20)),
+                         std::stoull(segments[i + 1].substr(0, 20)));
+  }
+  return read(env, dir, from, [&](uint64_t offset, std::span<const uint8_t> payload) {
+    for (const auto& [first, next] : skipped)
+      if (offset >= first && offset < next) return true;
+    return visit(offset, payload);
+  });
 }
 
 Result<std::optional<Corruption>> TransactionLog::check(Env& env,

@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <thread>
@@ -43,6 +44,11 @@ struct LogOptions {
   Durability durability = Durability::Group;
   std::chrono::microseconds group_delay{200};
   uint64_t segment_bytes = 64ull << 20;  // a new segment starts past this size
+  // Optional: the tags of a record's payload (e.g. "module", "module.table"),
+  // used at open to rebuild the open segment's tags. Records are appended
+  // with their tags; when a segment is sealed, the union of its records' tags
+  // is written beside it (NAME.tags), so read_tagged() can skip segments.
+  std::function<std::vector<std::string>(std::span<const uint8_t> payload)> tags;
 };
 
 // Where the log was found damaged.
@@ -63,8 +69,10 @@ class TransactionLog {
       Env& env, const std::filesystem::path& dir, LogOptions options,
       std::vector<std::string>* warnings);
 
-  // Appends one record; returns its offset. In Sync mode it is durable on return.
-  Result<uint64_t> append(std::span<const uint8_t> payload);
+  // Appends one record with its tags; returns its offset. In Sync mode it is
+  // durable on return.
+  Result<uint64_t> append(std::span<const uint8_t> payload,
+                          const std::vector<std::string>& tags = {});
   // Blocks until `offset` is durable (Group), or returns at once (Sync, None).
   Result<void> wait_durable(uint64_t offset);
   // Forces everything appended so far to disk.
@@ -78,6 +86,12 @@ class TransactionLog {
   // `visit(offset, payload)`; stops early when visit returns false.
   static Result<void> read(Env& env, const std::filesystem::path& dir, uint64_t from,
                            const std::function<bool(uint64_t, std::span<const uint8_t>)>& visit);
+  // Like read(), but skips sealed segments whose tags file shows that none of
+  // their records carries `tag` (records are still passed to `visit`
+  // unfiltered: the caller decides per record).
+  static Result<void> read_tagged(
+      Env& env, const std::filesystem::path& dir, uint64_t from, const std::string& tag,
+      const std::function<bool(uint64_t, std::span<const uint8_t>)>& visit);
   // Scans the log without changing it; the first damage found, if any.
   static Result<std::optional<Corruption>> check(Env& env, const std::filesystem::path& dir);
   // Cuts the log at `at`: the segment is truncated there and later ones removed.
@@ -98,9 +112,11 @@ class TransactionLog {
   std::condition_variable durable_changed_;
   std::condition_variable work_;
   std::unique_ptr<WritableFile> segment_;
-  std::vector<uint8_t> pending_;  // encoded records not yet written
-  uint64_t pending_last_ = 0;     // the offset of the last record in pending_
-  bool flushing_ = false;         // the group thread is writing a batch unlocked
+  std::vector<uint8_t> pending_;        // encoded records not yet written
+  uint64_t pending_last_ = 0;           // the offset of the last record in pending_
+  bool flushing_ = false;               // the group thread is writing a batch unlocked
+  std::set<std::string> segment_tags_;  // tags of the current segment's records
+  std::string segment_name_;            // the current segment's file name
   uint64_t next_offset_ = 1;
   uint64_t durable_offset_ = 0;
   uint64_t bytes_written_ = 0;

@@ -3,6 +3,7 @@
 // acknowledged record lost when unsynced writes are dropped at random.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -144,6 +145,36 @@ TEST(TransactionLog, GroupCommitAcknowledgesAfterTheBatchIsDurable) {
     });
   for (auto& w : writers) w.join();
   EXPECT_EQ(log->last_offset(), 800u);
+}
+
+TEST(TransactionLog, TaggedReadsSkipSealedSegmentsWithoutTheTag) {
+  TempDir dir;
+  {
+    auto log =
+        open_log(Env::posix(), dir.path(), {.durability = Durability::None, .segment_bytes = 500});
+    for (uint64_t i = 1; i <= 300; ++i) {
+      // Records 100..119 are the only ones tagged "rare".
+      std::vector<std::string> tags{"common"};
+      if (i >= 100 && i < 120) tags.push_back("rare");
+      ASSERT_TRUE(log->append(payload(i), tags).ok());
+    }
+  }
+  std::vector<uint64_t> seen;
+  ASSERT_TRUE(
+      TransactionLog::read_tagged(Env::posix(), dir.path(), 1, "rare", [&](uint64_t offset, auto) {
+        seen.push_back(offset);
+        return true;
+      }).ok());
+  for (uint64_t i = 100; i < 120; ++i)
+    EXPECT_NE(std::find(seen.begin(), seen.end(), i), seen.end()) << i;
+  EXPECT_LT(seen.size(), 150u) << "most segments should have been skipped";
+  EXPECT_FALSE(std::count(seen.begin(), seen.end(), 1));  // the first segment has no "rare"
+  uint64_t all = 0;
+  ASSERT_TRUE(
+      TransactionLog::read_tagged(Env::posix(), dir.path(), 1, "common", [&](uint64_t, auto) {
+        return ++all, true;
+      }).ok());
+  EXPECT_EQ(all, 300u);
 }
 
 // Appends records, acknowledging each per the durability mode, then drops
