@@ -79,6 +79,24 @@ int query(const QueryOptions& o) {
 
 }  // namespace
 
+void add_node_command(CLI::App& app, int& exit_code) {
+  auto address = std::make_shared<std::string>();
+  CLI::App* node = app.add_subcommand("node", "Ask a running node about itself");
+  node->require_subcommand(1);
+  CLI::App* id = node->add_subcommand("id", "Print the node's id (its Ed25519 public key, hex)");
+  id->add_option("address", *address, "The node's local interface, HOST:PORT")->required();
+  id->callback([address, &exit_code] {
+    std::string response;
+    if (!send(*address, "GET", "/node", "", &response)) {
+      exit_code = kExitError;
+      return;
+    }
+    json node_info = json::parse(response, nullptr, false);
+    fmt::print("{}\n", node_info.value("id", ""));
+    exit_code = kExitOk;
+  });
+}
+
 void add_call_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<CallOptions>();
   CLI::App* cmd = app.add_subcommand("call", "Call a reducer on a running node");

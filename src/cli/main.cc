@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   add_start_command(app, exit_code);
   add_call_command(app, exit_code);
   add_query_command(app, exit_code);
+  add_node_command(app, exit_code);
   add_log_commands(app, exit_code);
   try {
     app.parse(argc, argv);

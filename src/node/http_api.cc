@@ -32,6 +32,9 @@ HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Se
   server_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok", "text/plain");
   });
+  server_->Get("/node", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(json{{"id", node_.identity().id()}}.dump(), "application/json");
+  });
   server_->Get("/modules", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(node_.describe_modules().dump(), "application/json");
   });

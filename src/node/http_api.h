@@ -1,6 +1,7 @@
 // The node's local interface: HTTP/1.1 with JSON bodies, on loopback by
 // default (docs/node.md lists the routes).
 //   GET  /health                      "ok"
+//   GET  /node                        {"id": node id}
 //   GET  /modules                     loaded modules, their tables and reducers
 //   POST /call/MODULE/REDUCER         body: JSON array of arguments
 //   GET  /tables/MODULE/TABLE         JSON array of rows

@@ -10,6 +10,7 @@
 //                       then runs `init` only for modules that never ran it.
 //   DIR/snapshots/      zstd snapshots of the tables; recovery starts from the
 //                       newest intact one and re-applies the log after it
+//   DIR/identity.key    the node's Ed25519 key pair (its id is the public key)
 //   DIR/compiled/       the compiled-module cache
 // A call returns once its transaction is durable (per LogOptions::durability).
 #pragma once
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "engine/result.h"
+#include "node/identity.h"
 #include "node/module_directory.h"
 #include "runtime/runtime.h"
 #include "storage/snapshot.h"
@@ -60,6 +62,7 @@ class Node {
   ~Node();
 
   const std::vector<ModuleLoadReport>& load_reports() const { return reports_; }
+  const Identity& identity() const { return identity_; }
   // Transactions re-applied from the log at start.
   uint64_t recovered_transactions() const { return recovered_; }
 
@@ -91,6 +94,7 @@ class Node {
   engine::Result<void> record(const runtime::CommittedTransaction& tx);
 
   NodeOptions options_;
+  Identity identity_;
   std::unique_ptr<storage::TransactionLog> log_;
   std::unique_ptr<runtime::Runtime> runtime_;
   uint64_t last_logged_ = 0;

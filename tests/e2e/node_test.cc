@@ -141,9 +141,12 @@ TEST(NodeDurability, RestartKeepsRowsAndCountersAndDoesNotRerunInit) {
     std::filesystem::copy_file(std::string(INTERSTICE_MODULE_DIR) + "/hello.wasm",
                                dir / "modules" / "hello.wasm");
   };
+  std::string id;
   {
     NodeProcess node(prepare, {});
     ASSERT_NE(node.port(), 0) << node.output();
+    id = run_cli("node id " + node.address()).output;
+    EXPECT_EQ(id.size(), 65u) << id;  // 64 hex digits and a newline
     ASSERT_EQ(run_cli("call " + node.address() + " hello hello '[\"Alice\"]'").exit_code, 0);
     ASSERT_EQ(run_cli("call " + node.address() + " hello hello '[\"Bob\"]'").exit_code, 0);
     EXPECT_EQ(node.stop(), 0);
@@ -156,6 +159,7 @@ TEST(NodeDurability, RestartKeepsRowsAndCountersAndDoesNotRerunInit) {
       },
       {});
   ASSERT_NE(restarted.port(), 0) << restarted.output();
+  EXPECT_EQ(run_cli("node id " + restarted.address()).output, id);  // same identity
   ASSERT_EQ(run_cli("call " + restarted.address() + " hello hello '[\"Carol\"]'").exit_code, 0);
   Cli query = run_cli("query " + restarted.address() + " hello greetings");
   EXPECT_EQ(query.output,
@@ -206,6 +210,15 @@ TEST(NodeDurability, KillNineDuringAWriteStormLosesNoAcknowledgedCall) {
   for (uint64_t i = 1; i <= acknowledged; ++i)
     ASSERT_NE(query.output.find("\"name\":\"item" + std::to_string(i) + "\""), std::string::npos)
         << i;
+}
+
+TEST(NodeDurability, ADamagedIdentityStopsTheNode) {
+  NodeProcess node(
+      [](const std::filesystem::path& dir) { std::ofstream(dir / "identity.key") << "garbage"; },
+      {});
+  EXPECT_EQ(node.port(), 0);
+  EXPECT_EQ(node.stop(), 1);
+  EXPECT_NE(node.output().find("identity.key is damaged"), std::string::npos) << node.output();
 }
 
 TEST(NodeDurability, ACorruptedLogStopsTheNodeWithAPreciseError) {

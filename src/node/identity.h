@@ -1,0 +1,25 @@
+// The node's identity: an Ed25519 key pair (libsodium), created on first
+// start and kept in DATA_DIR/identity.key (mode 0600). The node id is the
+// public key in lowercase hex.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "engine/result.h"
+
+namespace interstice::node {
+
+struct Identity {
+  std::array<uint8_t, 32> public_key{};
+  std::array<uint8_t, 64> secret_key{};
+  std::string id() const;  // hex of the public key
+};
+
+// Loads DATA_DIR/identity.key, or creates it when missing. A damaged file is
+// an error (never silently replaced: the id is what peers know the node by).
+engine::Result<Identity> load_or_create_identity(const std::filesystem::path& data_dir);
+
+}  // namespace interstice::node
