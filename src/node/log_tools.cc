@@ -8,6 +8,7 @@
 
 #include "node/json_codec.h"
 #include "node/module_directory.h"
+#include "node/module_store.h"
 #include "runtime/runtime.h"
 #include "storage/snapshot.h"
 #include "storage/transaction_log.h"
@@ -43,6 +44,17 @@ engine::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
     if (!r.error.empty())
       return engine::make_error(
           fmt::format("{}: cannot load it to read the log: {}", r.file, r.error));
+  // Installed modules whose files left DATA_DIR/modules come from the store.
+  ModuleStore store(data_dir);
+  auto installed = store.read_manifest();
+  if (!installed) return installed.take_error();
+  for (const InstalledModule& m : installed->modules) {
+    if ((*rt)->schema(m.name)) continue;
+    auto wasm = store.get(m.hash);
+    if (!wasm) return wasm.take_error();
+    if (auto r = (*rt)->load(*wasm, m.name + ".wasm", /*run_init=*/false); !r)
+      return r.take_error();
+  }
   return rt;
 }
 

@@ -26,7 +26,9 @@ std::vector<ModuleLoadReport> load_module_directory(runtime::Runtime& runtime,
       std::vector<uint8_t> wasm((std::istreambuf_iterator<char>(in)), {});
       auto loaded = runtime.load(wasm, path.filename().string(), /*run_init=*/false);
       if (loaded) {
-        reports.push_back({path.filename().string(), ""});
+        // Modules are appended in load order: the new one is the last.
+        reports.push_back(
+            {path.filename().string(), "", runtime.module_names().back(), std::move(wasm)});
         progress = true;
       } else {
         failures.emplace_back(path, loaded.error().message);
@@ -35,7 +37,8 @@ std::vector<ModuleLoadReport> load_module_directory(runtime::Runtime& runtime,
     }
     pending = std::move(still_pending);
   }
-  for (const auto& [path, why] : failures) reports.push_back({path.filename().string(), why});
+  for (const auto& [path, why] : failures)
+    reports.push_back({path.filename().string(), why, "", {}});
   return reports;
 }
 

@@ -13,7 +13,9 @@ namespace interstice::node {
 // What happened to one file of DIR/modules.
 struct ModuleLoadReport {
   std::string file;
-  std::string error;  // empty when loaded
+  std::string error;          // empty when loaded
+  std::string module;         // the loaded module's name
+  std::vector<uint8_t> wasm;  // the loaded module's bytes
 };
 
 // Loads every *.wasm in `modules_dir` in file-name order, retrying those

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 
 #include "storage/tx_record.h"
@@ -40,6 +41,13 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   if (!identity) return identity.take_error();
   node->identity_ = *identity;
   spdlog::info("node id {}", node->identity_.id());
+  ModuleStore store(node->options_.data_dir);
+  auto installed = store.read_manifest();
+  if (!installed) return installed.take_error();
+  for (abi::Authority granted : installed->grants)  // grants persist across restarts
+    if (std::find(node->options_.runtime.grantable.begin(), node->options_.runtime.grantable.end(),
+                  granted) == node->options_.runtime.grantable.end())
+      node->options_.runtime.grantable.push_back(granted);
   std::vector<std::string> warnings;
   auto log = storage::TransactionLog::open(storage::Env::posix(), node->options_.data_dir / "log",
                                            node->options_.log, &warnings);
@@ -53,7 +61,7 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   auto runtime = runtime::Runtime::create(std::move(runtime_options));
   if (!runtime) return runtime.take_error();
   node->runtime_ = std::move(runtime).value();
-  node->load_modules_directory();
+  if (auto r = node->load_modules(); !r) return r.take_error();
   if (auto r = node->recover(); !r) return r.take_error();
   node->ack_thread_ = std::thread([raw = node.get()] { raw->acknowledge_loop(); });
   return node;
@@ -255,10 +263,42 @@ void Node::maybe_snapshot() {
       std::thread([this, data = capture_snapshot()]() mutable { write_snapshot(std::move(data)); });
 }
 
-void Node::load_modules_directory() {
+// Loads DIR/modules, then the installed modules that are not there any
+// more from the store, and records the installed set.
+engine::Result<void> Node::load_modules() {
+  ModuleStore store(options_.data_dir);
+  auto installed = store.read_manifest();
+  if (!installed) return installed.take_error();
   reports_ = load_module_directory(*runtime_, options_.data_dir / "modules");
-  for (const ModuleLoadReport& r : reports_)
-    if (!r.error.empty()) spdlog::error("{}: not loaded: {}", r.file, r.error);
+  std::map<std::string, std::string> hashes;
+  for (ModuleLoadReport& r : reports_) {
+    if (!r.error.empty()) {
+      spdlog::error("{}: not loaded: {}", r.file, r.error);
+      continue;
+    }
+    auto hash = store.put(r.wasm);
+    if (!hash) return hash.take_error();
+    hashes[r.module] = *hash;
+    r.wasm.clear();
+  }
+  for (const InstalledModule& m : installed->modules) {
+    if (hashes.count(m.name)) continue;
+    auto wasm = store.get(m.hash);
+    if (!wasm)
+      return engine::make_error(
+          fmt::format("installed module '{}': {}", m.name, wasm.error().message));
+    if (auto r = runtime_->load(*wasm, m.name + ".wasm", /*run_init=*/false); !r)
+      return engine::make_error(
+          fmt::format("installed module '{}': {}", m.name, r.error().message));
+    spdlog::info("module '{}' is not in {} any more; loaded its installed copy", m.name,
+                 (options_.data_dir / "modules").string());
+    hashes[m.name] = m.hash;
+  }
+  Installed now;
+  now.grants = options_.runtime.grantable;
+  for (const std::string& name : runtime_->module_names())
+    now.modules.push_back(InstalledModule{name, hashes[name], *runtime_->schema(name)});
+  return store.write_manifest(now);
 }
 
 std::optional<NodeError> Node::call(const std::string& module, const std::string& reducer,

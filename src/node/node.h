@@ -11,6 +11,8 @@
 //   DIR/snapshots/      zstd snapshots of the tables; recovery starts from the
 //                       newest intact one and re-applies the log after it
 //   DIR/identity.key    the node's Ed25519 key pair (its id is the public key)
+//   DIR/store/, DIR/installed   the installed modules by content hash, with
+//                       their schemas, and the authority grants (module_store.h)
 //   DIR/compiled/       the compiled-module cache
 // A call returns once its transaction is durable (per LogOptions::durability).
 #pragma once
@@ -33,6 +35,7 @@
 #include "engine/result.h"
 #include "node/identity.h"
 #include "node/module_directory.h"
+#include "node/module_store.h"
 #include "runtime/runtime.h"
 #include "storage/snapshot.h"
 #include "storage/transaction_log.h"
@@ -84,7 +87,7 @@ class Node {
 
  private:
   explicit Node(NodeOptions options);
-  void load_modules_directory();
+  engine::Result<void> load_modules();
   engine::Result<void> recover();
   engine::Result<uint64_t> restore_snapshot();
   // Starts a snapshot of the current tables if one is due (caller holds mutex_).

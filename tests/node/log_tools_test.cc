@@ -180,6 +180,46 @@ TEST(Inspect, FiltersAndDecodes) {
             std::string::npos);
 }
 
+TEST(InstalledModules, SurviveTheirFilesAndKeepTheirGrants) {
+  TempDir dir;
+  copy_modules(dir.path(), {"hello", "wants_input"});
+  {
+    NodeOptions options;
+    options.runtime.grantable = {abi::Authority::Input};
+    auto node = start_node(dir.path(), options);
+    ASSERT_FALSE(node->call("hello", "hello", json::array({"Ann"})));
+  }
+  std::filesystem::remove(dir.path() / "modules" / "hello.wasm");
+  std::filesystem::remove(dir.path() / "modules" / "wants_input.wasm");
+  auto node = start_node(dir.path());  // no --grant this time: the grant was persisted
+  json rows;
+  ASSERT_FALSE(node->query("hello", "greetings", &rows));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["greeting"], "Hello, Ann!");
+  EXPECT_FALSE(node->call("wants_input", "ping", json::array()).has_value());
+  auto report = replay_log(dir.path(), ReplayOptions{.verify = true});
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_FALSE(report->divergence.has_value()) << *report->divergence;
+}
+
+TEST(InstalledModules, ADamagedStoredModuleIsReported) {
+  TempDir dir;
+  copy_modules(dir.path(), {"hello"});
+  {
+    auto node = start_node(dir.path());
+  }
+  std::filesystem::remove(dir.path() / "modules" / "hello.wasm");
+  for (const auto& e : std::filesystem::directory_iterator(dir.path() / "store"))
+    std::filesystem::resize_file(e.path(), 100);
+  NodeOptions options;
+  options.data_dir = dir.path();
+  auto node = Node::create(options);
+  ASSERT_FALSE(node.ok());
+  EXPECT_NE(node.error().message.find("installed module 'hello': stored module"), std::string::npos)
+      << node.error().message;
+  EXPECT_NE(node.error().message.find("is damaged"), std::string::npos);
+}
+
 TEST(Snapshots, RecoveryStartsFromTheNewestAndPrunedLogsStillReplay) {
   TempDir dir;
   copy_modules(dir.path(), {"hello", "testkit"});

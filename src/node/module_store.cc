@@ -1,0 +1,77 @@
+#include "node/module_store.h"
+
+#include <fmt/format.h>
+#include <sodium.h>
+
+#include <cstring>
+
+#include "storage/crc32c.h"
+#include "storage/env.h"
+
+namespace interstice::node {
+namespace {
+
+constexpr char kMagic[8] = {'I', 'S', 'T', 'I', 'N', 'S', 'T', '1'};
+
+std::string sha256_hex(std::span<const uint8_t> data) {
+  uint8_t digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, data.data(), data.size());
+  std::string hex;
+  for (uint8_t b : digest) hex += fmt::format("{:02x}", b);
+  return hex;
+}
+
+}  // namespace
+
+engine::Result<Installed> ModuleStore::read_manifest() const {
+  storage::Env& env = storage::Env::posix();
+  std::filesystem::path path = data_dir_ / "installed";
+  if (!env.exists(path)) return Installed{};
+  auto bytes = env.read_file(path);
+  if (!bytes) return bytes.take_error();
+  // [magic][u32 crc32c of body][body: encoded Installed]
+  if (bytes->size() < 12 || std::memcmp(bytes->data(), kMagic, 8) != 0)
+    return engine::make_error(fmt::format("{} is damaged (bad header)", path.string()));
+  uint32_t crc;
+  std::memcpy(&crc, bytes->data() + 8, 4);
+  std::span<const uint8_t> body(bytes->data() + 12, bytes->size() - 12);
+  if (storage::crc32c(body.data(), body.size()) != crc)
+    return engine::make_error(fmt::format("{} is damaged (checksum mismatch)", path.string()));
+  auto installed = abi::from_bytes<Installed>(body);
+  if (!installed)
+    return engine::make_error(fmt::format("{} is damaged (does not decode)", path.string()));
+  return std::move(*installed);
+}
+
+engine::Result<void> ModuleStore::write_manifest(const Installed& installed) const {
+  std::vector<uint8_t> body = abi::to_bytes(installed);
+  std::vector<uint8_t> file(kMagic, kMagic + 8);
+  uint32_t crc = storage::crc32c(body.data(), body.size());
+  uint8_t crc_bytes[4];
+  std::memcpy(crc_bytes, &crc, 4);
+  file.insert(file.end(), crc_bytes, crc_bytes + 4);
+  file.insert(file.end(), body.begin(), body.end());
+  return storage::Env::posix().write_atomically(data_dir_ / "installed", file);
+}
+
+engine::Result<std::string> ModuleStore::put(std::span<const uint8_t> wasm) const {
+  if (sodium_init() < 0) return engine::make_error("libsodium failed to initialize");
+  std::string hash = sha256_hex(wasm);
+  storage::Env& env = storage::Env::posix();
+  std::filesystem::path dir = data_dir_ / "store";
+  if (env.exists(dir / (hash + ".wasm"))) return hash;
+  if (auto r = env.create_dirs(dir); !r) return r.take_error();
+  if (auto r = env.write_atomically(dir / (hash + ".wasm"), wasm); !r) return r.take_error();
+  return hash;
+}
+
+engine::Result<std::vector<uint8_t>> ModuleStore::get(const std::string& hash) const {
+  auto wasm = storage::Env::posix().read_file(data_dir_ / "store" / (hash + ".wasm"));
+  if (!wasm) return wasm.take_error();
+  if (sha256_hex(*wasm) != hash)
+    return engine::make_error(
+        fmt::format("stored module {} is damaged (its hash does not match)", hash));
+  return wasm;
+}
+
+}  // namespace interstice::node

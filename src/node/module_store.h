@@ -1,0 +1,46 @@
+// The node's installed modules, persisted: each module's wasm is stored by
+// content hash (DATA_DIR/store/<sha256>.wasm) and DATA_DIR/installed lists
+// the installed modules (name, version, hash, schema) and the authorities the
+// operator has granted. A restart loads the installed set even if files in
+// DATA_DIR/modules/ went away.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "abi/schema.h"
+#include "engine/result.h"
+
+namespace interstice::node {
+
+struct InstalledModule {
+  std::string name;
+  std::string hash;  // sha256 of the wasm, hex
+  abi::ModuleSchema schema;
+  INTERSTICE_TYPE(InstalledModule, name, hash, schema)
+};
+
+struct Installed {
+  std::vector<InstalledModule> modules;  // in load order
+  std::vector<abi::Authority> grants;    // the operator's grant policy
+  INTERSTICE_TYPE(Installed, modules, grants)
+};
+
+class ModuleStore {
+ public:
+  explicit ModuleStore(std::filesystem::path data_dir) : data_dir_(std::move(data_dir)) {}
+
+  // The manifest, or an empty one on first start; a damaged manifest is an error.
+  engine::Result<Installed> read_manifest() const;
+  engine::Result<void> write_manifest(const Installed& installed) const;
+  // Stores `wasm` under its hash (if not there yet) and returns the hash.
+  engine::Result<std::string> put(std::span<const uint8_t> wasm) const;
+  engine::Result<std::vector<uint8_t>> get(const std::string& hash) const;
+
+ private:
+  std::filesystem::path data_dir_;
+};
+
+}  // namespace interstice::node
