@@ -513,7 +513,7 @@ void Runtime::enqueue_subscribers(const std::vector<TableEvent>& events) {
         Bytes args = event.kind == EventKind::Insert ? event.new_row : event.old_row;
         if (event.kind == EventKind::Update)
           args.insert(args.end(), event.new_row.begin(), event.new_row.end());
-        queue_.push_back(PendingCall{m.get(), id, std::move(args), "", ""});
+        queue_.push_back(PendingCall{m.get(), id, std::move(args), "", name});
       }
     }
   }

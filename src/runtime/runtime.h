@@ -47,7 +47,7 @@ struct CommittedTransaction {
   const std::string& reducer;
   const Bytes& args;
   const TransactionInputs& inputs;
-  const std::string& trigger;  // "init" for init hooks, else empty
+  const std::string& trigger;  // "init", the event ("hello.greetings.insert"), or empty
   std::vector<const TableEvent*> effects;
 };
 

@@ -28,7 +28,7 @@ struct TxRecord {
   int64_t timestamp_us = 0;
   uint64_t random_seed = 0;
   std::string caller;   // the calling module, or empty
-  std::string trigger;  // "init" for init hooks, else empty
+  std::string trigger;  // "init", the subscribed event, or empty for direct calls
   std::vector<RowEffect> effects;
   INTERSTICE_TYPE(TxRecord, module, reducer, args, timestamp_us, random_seed, caller, trigger,
                   effects)
