@@ -4,6 +4,7 @@
 //
 //   storage_bench [--seconds S] [--clients N]
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <stdlib.h>
 
 #include <atomic>
@@ -119,6 +120,7 @@ int main(int argc, char** argv) {
     else if (arg == "--clients")
       clients = std::atoi(argv[i + 1]);
   }
+  spdlog::set_level(spdlog::level::warn);  // no per-node start-up lines between the figures
   fmt::print("Interstice durable node: one node, {} client threads, {} s per figure\n\n", clients,
              seconds);
   fmt::print("| figure | measured | target |\n|---|---:|---:|\n");
