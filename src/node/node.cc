@@ -37,7 +37,7 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
     return tags;
   };
   std::unique_ptr<Node> node(new Node(std::move(options)));
-  auto identity = load_or_create_identity(node->options_.data_dir);
+  auto identity = net::load_or_create_identity(node->options_.data_dir);
   if (!identity) return identity.take_error();
   node->identity_ = *identity;
   spdlog::info("node id {}", node->identity_.id());

@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "engine/result.h"
-#include "node/identity.h"
+#include "net/identity.h"
 #include "node/module_directory.h"
 #include "node/module_store.h"
 #include "runtime/runtime.h"
@@ -65,7 +65,7 @@ class Node {
   ~Node();
 
   const std::vector<ModuleLoadReport>& load_reports() const { return reports_; }
-  const Identity& identity() const { return identity_; }
+  const net::Identity& identity() const { return identity_; }
   // Transactions re-applied from the log at start.
   uint64_t recovered_transactions() const { return recovered_; }
 
@@ -97,7 +97,7 @@ class Node {
   engine::Result<void> record(const runtime::CommittedTransaction& tx);
 
   NodeOptions options_;
-  Identity identity_;
+  net::Identity identity_;
   std::unique_ptr<storage::TransactionLog> log_;
   std::unique_ptr<runtime::Runtime> runtime_;
   uint64_t last_logged_ = 0;

@@ -1,4 +1,4 @@
-#include "node/identity.h"
+#include "net/identity.h"
 
 #include <fmt/format.h>
 #include <sodium.h>
@@ -8,7 +8,7 @@
 
 #include "storage/env.h"
 
-namespace interstice::node {
+namespace interstice::net {
 namespace {
 
 constexpr char kMagic[8] = {'I', 'S', 'T', 'K', 'E', 'Y', 0, 1};
@@ -46,4 +46,4 @@ engine::Result<Identity> load_or_create_identity(const std::filesystem::path& da
   return identity;
 }
 
-}  // namespace interstice::node
+}  // namespace interstice::net

@@ -10,7 +10,7 @@
 
 #include "engine/result.h"
 
-namespace interstice::node {
+namespace interstice::net {
 
 struct Identity {
   std::array<uint8_t, 32> public_key{};
@@ -22,4 +22,4 @@ struct Identity {
 // an error (never silently replaced: the id is what peers know the node by).
 engine::Result<Identity> load_or_create_identity(const std::filesystem::path& data_dir);
 
-}  // namespace interstice::node
+}  // namespace interstice::net

@@ -1,0 +1,38 @@
+// Known peers, trust on first use: the first key seen at an address is
+// remembered in a file; a different key there later is refused (a pinned
+// entry can only be changed by editing the file). File format: one
+// "ADDRESS HEX_KEY [pinned]" per line.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "engine/result.h"
+
+namespace interstice::net {
+
+class KnownPeers {
+ public:
+  explicit KnownPeers(std::filesystem::path file);
+
+  // Accepts `key` at `address` if it is the known one, or remembers it if the
+  // address is new; refuses a different key with a message naming both.
+  engine::Result<void> check(const std::string& address, const std::string& key);
+  // Pins `key` for `address` (replacing what was known).
+  engine::Result<void> pin(const std::string& address, const std::string& key);
+
+ private:
+  struct Entry {
+    std::string key;
+    bool pinned = false;
+  };
+  engine::Result<void> save();
+
+  std::filesystem::path file_;
+  std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+};
+
+}  // namespace interstice::net

@@ -1,0 +1,76 @@
+#include "net/peer_client.h"
+
+#include <fmt/format.h>
+#include <sys/socket.h>
+
+#include "net/handshake.h"
+
+namespace interstice::net {
+
+engine::Result<std::unique_ptr<PeerClient>> PeerClient::connect(const std::string& host,
+                                                                uint16_t port,
+                                                                const Identity& identity,
+                                                                KnownPeers* known) {
+  std::unique_ptr<PeerClient> client(new PeerClient());
+  asio::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return engine::make_error(fmt::format("'{}' is not an IP address", host));
+  client->socket_.connect(asio::ip::tcp::endpoint(address, port), ec);
+  if (ec)
+    return engine::make_error(fmt::format("cannot connect to {}:{}: {}", host, port, ec.message()));
+  timeval timeout{5, 0};
+  ::setsockopt(client->socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  Handshake handshake(identity);
+  if (auto r = client->send(Message{handshake.hello()}); !r) return r.take_error();
+  auto hello = client->receive();
+  if (!hello) return hello.take_error();
+  const Hello* peer_hello = std::get_if<Hello>(&hello->value);
+  if (!peer_hello) return engine::make_error("the peer did not start with Hello");
+  auto proof = handshake.on_hello(*peer_hello);
+  if (!proof) return proof.take_error();
+  if (auto r = client->send(Message{*proof}); !r) return r.take_error();
+  auto peer_proof = client->receive();
+  if (!peer_proof) return peer_proof.take_error();
+  const Proof* p = std::get_if<Proof>(&peer_proof->value);
+  if (!p) return engine::make_error("the peer did not send its Proof");
+  if (auto r = handshake.on_proof(*p); !r) return r.take_error();
+  if (known)
+    if (auto r = known->check(fmt::format("{}:{}", host, port), handshake.peer_id()); !r)
+      return r.take_error();
+  client->peer_id_ = handshake.peer_id();
+  return client;
+}
+
+engine::Result<void> PeerClient::send(const Message& message) {
+  asio::error_code ec;
+  asio::write(socket_, asio::buffer(encode_frame(message)), ec);
+  if (ec) return engine::make_error("sending to the peer failed: " + ec.message());
+  return {};
+}
+
+engine::Result<Message> PeerClient::receive() {
+  Message message;
+  std::string problem;
+  std::array<uint8_t, 4096> buffer;
+  for (;;) {
+    auto status = reader_.next(&message, &problem);
+    if (status == FrameReader::Status::Ready) return message;
+    if (status == FrameReader::Status::Error) return engine::make_error("the peer sent " + problem);
+    asio::error_code ec;
+    size_t n = socket_.read_some(asio::buffer(buffer), ec);
+    if (ec)
+      return engine::make_error("the peer closed the connection or timed out: " + ec.message());
+    reader_.feed(std::span<const uint8_t>(buffer.data(), n));
+  }
+}
+
+engine::Result<uint64_t> PeerClient::ping(uint64_t nonce) {
+  if (auto r = send(Message{Ping{nonce}}); !r) return r.take_error();
+  auto reply = receive();
+  if (!reply) return reply.take_error();
+  const Pong* pong = std::get_if<Pong>(&reply->value);
+  if (!pong) return engine::make_error("the peer did not answer with Pong");
+  return pong->nonce;
+}
+
+}  // namespace interstice::net

@@ -1,0 +1,39 @@
+// PeerClient: an outgoing, authenticated connection to a peer (blocking, with
+// 5 s timeouts). The peer's key is checked against the known peers (trust on
+// first use) before the connection is used.
+#pragma once
+
+#include <asio.hpp>
+
+#include <memory>
+#include <string>
+
+#include "engine/result.h"
+#include "net/frame.h"
+#include "net/identity.h"
+#include "net/known_peers.h"
+
+namespace interstice::net {
+
+class PeerClient {
+ public:
+  [[nodiscard]] static engine::Result<std::unique_ptr<PeerClient>> connect(const std::string& host,
+                                                                           uint16_t port,
+                                                                           const Identity& identity,
+                                                                           KnownPeers* known);
+  // Sends Ping(nonce) and returns the nonce of the Pong.
+  engine::Result<uint64_t> ping(uint64_t nonce);
+  const std::string& peer_id() const { return peer_id_; }
+
+ private:
+  PeerClient() = default;
+  engine::Result<void> send(const Message& message);
+  engine::Result<Message> receive();
+
+  asio::io_context io_;
+  asio::ip::tcp::socket socket_{io_};
+  FrameReader reader_;
+  std::string peer_id_;
+};
+
+}  // namespace interstice::net

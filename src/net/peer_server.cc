@@ -1,0 +1,180 @@
+#include "net/peer_server.h"
+
+#include <fmt/format.h>
+
+#include <deque>
+
+#include "net/frame.h"
+#include "net/handshake.h"
+
+namespace interstice::net {
+
+class PeerServer::Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(PeerServer& server, asio::ip::tcp::socket socket)
+      : server_(server),
+        socket_(std::move(socket)),
+        timer_(server.io_),
+        handshake_(server.identity_) {
+    asio::error_code ec;
+    auto endpoint = socket_.remote_endpoint(ec);
+    remote_ = ec ? "?" : fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+  }
+
+  void start() {
+    auto self = shared_from_this();
+    timer_.expires_after(std::chrono::seconds(10));
+    timer_.async_wait([self](const asio::error_code& ec) {
+      if (!ec && self->state_ != State::Authenticated)
+        self->close("the handshake did not finish within 10 s");
+    });
+    send(Message{handshake_.hello()});
+    read();
+  }
+
+ private:
+  enum class State { AwaitHello, AwaitProof, Authenticated, Closed };
+
+  void read() {
+    auto self = shared_from_this();
+    socket_.async_read_some(asio::buffer(buffer_), [self](const asio::error_code& ec, size_t n) {
+      if (ec) {
+        bool inside_frame = self->state_ != State::Closed && self->reader_.buffered() > 0;
+        self->close(inside_frame ? "the connection ended inside a frame (truncated frame)" : "");
+        return;
+      }
+      self->reader_.feed(std::span<const uint8_t>(self->buffer_.data(), n));
+      Message message;
+      std::string problem;
+      for (;;) {
+        auto status = self->reader_.next(&message, &problem);
+        if (status == FrameReader::Status::NeedMore) break;
+        if (status == FrameReader::Status::Error) {
+          self->close(problem);
+          return;
+        }
+        if (!self->handle(message)) return;
+      }
+      self->read();
+    });
+  }
+
+  // Returns false when the session was closed.
+  bool handle(const Message& message) {
+    switch (state_) {
+      case State::AwaitHello: {
+        const Hello* hello = std::get_if<Hello>(&message.value);
+        if (!hello) return close("expected Hello");
+        auto proof = handshake_.on_hello(*hello);
+        if (!proof) return close(proof.error().message);
+        send(Message{*proof});
+        state_ = State::AwaitProof;
+        return true;
+      }
+      case State::AwaitProof: {
+        const Proof* proof = std::get_if<Proof>(&message.value);
+        if (!proof) return close("expected Proof");
+        if (auto r = handshake_.on_proof(*proof); !r) return close(r.error().message);
+        state_ = State::Authenticated;
+        timer_.cancel();
+        ++server_.authenticated_;
+        server_.log_(fmt::format("peer {} connected from {} (protocol {})", handshake_.peer_id(),
+                                 remote_, handshake_.version()));
+        return true;
+      }
+      case State::Authenticated:
+        if (const Ping* ping = std::get_if<Ping>(&message.value)) {
+          send(Message{Pong{ping->nonce}});
+          return true;
+        }
+        return close("unexpected message after the handshake");
+      case State::Closed:
+        return false;
+    }
+    return false;
+  }
+
+  void send(Message message) {
+    bool idle = outbox_.empty();
+    outbox_.push_back(encode_frame(message));
+    if (idle) write();
+  }
+
+  void write() {
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(outbox_.front()),
+                      [self](const asio::error_code& ec, size_t) {
+                        if (ec) return (void)self->close("");
+                        self->outbox_.pop_front();
+                        if (!self->outbox_.empty()) self->write();
+                      });
+  }
+
+  bool close(const std::string& reason) {
+    if (state_ == State::Closed) return false;
+    if (state_ == State::Authenticated) --server_.authenticated_;
+    state_ = State::Closed;
+    if (!reason.empty())
+      server_.log_(fmt::format("closing the connection from {}: {}", remote_, reason));
+    asio::error_code ec;
+    timer_.cancel();
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    return false;
+  }
+
+  PeerServer& server_;
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer timer_;
+  Handshake handshake_;
+  FrameReader reader_;
+  std::array<uint8_t, 4096> buffer_{};
+  std::deque<std::vector<uint8_t>> outbox_;
+  State state_ = State::AwaitHello;
+  std::string remote_;
+};
+
+PeerServer::PeerServer(const Identity& identity, std::function<void(const std::string&)> log)
+    : identity_(identity), log_(std::move(log)) {}
+
+PeerServer::~PeerServer() {
+  stop();
+}
+
+engine::Result<uint16_t> PeerServer::start(const std::string& host, uint16_t port) {
+  asio::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) return engine::make_error(fmt::format("'{}' is not an IP address", host));
+  asio::ip::tcp::endpoint endpoint(address, port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return engine::make_error(
+        fmt::format("cannot listen for peers on {}:{}: {}", host, port, ec.message()));
+  uint16_t bound = acceptor_.local_endpoint().port();
+  accept();
+  thread_ = std::thread([this] { io_.run(); });
+  return bound;
+}
+
+void PeerServer::accept() {
+  acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
+    if (ec) return;  // stopped
+    std::make_shared<Session>(*this, std::move(socket))->start();
+    accept();
+  });
+}
+
+void PeerServer::stop() {
+  if (!thread_.joinable()) return;
+  asio::post(io_, [this] {
+    asio::error_code ec;
+    acceptor_.close(ec);
+  });
+  io_.stop();
+  thread_.join();
+}
+
+}  // namespace interstice::net
