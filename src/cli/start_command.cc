@@ -9,6 +9,7 @@
 
 #include "cli/exit_codes.h"
 #include "cli/node_commands.h"
+#include "net/peer_server.h"
 #include "node/http_api.h"
 #include "node/node.h"
 
@@ -25,6 +26,7 @@ struct StartOptions {
   std::string durability = "group";
   uint64_t snapshot_every = 100'000;
   std::string retention = "keep";
+  int peer_port = -1;  // -1: no peer server
 };
 
 std::string default_data_dir() {
@@ -70,6 +72,17 @@ int start(const StartOptions& options) {
   if (!node) {
     spdlog::error("{}", node.error().message);
     return kExitError;
+  }
+  std::unique_ptr<net::PeerServer> peers;
+  if (options.peer_port >= 0) {
+    peers = std::make_unique<net::PeerServer>(
+        (*node)->identity(), [](const std::string& line) { spdlog::info("{}", line); });
+    auto peer_port = peers->start(options.host, static_cast<uint16_t>(options.peer_port));
+    if (!peer_port) {
+      spdlog::error("{}", peer_port.error().message);
+      return kExitError;
+    }
+    spdlog::info("accepting peers on {}:{}", options.host, *peer_port);
   }
   node::HttpApi api(**node);
   auto port = api.bind(options.host, options.port);
@@ -122,6 +135,10 @@ void add_start_command(CLI::App& app, int& exit_code) {
          "Log segments covered by a snapshot: keep, archive (zstd, in log/archive) or prune")
       ->check(CLI::IsMember({"keep", "archive", "prune"}))
       ->capture_default_str();
+  cmd->add_option("--peer-port", options->peer_port,
+                  "Accept authenticated peer connections on this port (0: any free port); "
+                  "off unless given")
+      ->check(CLI::Range(0, 65535));
   cmd->add_option("--grant", options->grant,
                   "Authorities that modules may be granted (gpu, input, audio, file)")
       ->check(CLI::IsMember({"gpu", "input", "audio", "file"}))

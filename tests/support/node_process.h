@@ -41,6 +41,14 @@ class NodeProcess {
   ~NodeProcess() { stop(); }
 
   uint16_t port() const { return port_; }
+  // The peer port, when started with --peer-port (0 otherwise).
+  uint16_t peer_port() {
+    const std::string marker = "accepting peers on 127.0.0.1:";
+    size_t at = output().find(marker);
+    return at == std::string::npos
+               ? 0
+               : static_cast<uint16_t>(std::stoi(output_.substr(at + marker.size())));
+  }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   const std::filesystem::path& data_dir() const { return data_.path(); }
 
