@@ -75,8 +75,13 @@ int start(const StartOptions& options) {
   }
   std::unique_ptr<net::PeerServer> peers;
   if (options.peer_port >= 0) {
+    node::Node* raw = node->get();
     peers = std::make_unique<net::PeerServer>(
-        (*node)->identity(), [](const std::string& line) { spdlog::info("{}", line); });
+        (*node)->identity(), [](const std::string& line) { spdlog::info("{}", line); },
+        [raw](const std::string& peer, const net::CallRequest& call) {
+          auto error = raw->call_from_peer(peer, call.module, call.reducer, call.args.data);
+          return net::CallResult{call.call_id, !error, error ? error->message : ""};
+        });
     auto peer_port = peers->start(options.host, static_cast<uint16_t>(options.peer_port));
     if (!peer_port) {
       spdlog::error("{}", peer_port.error().message);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "abi/serialize.h"
 
@@ -39,6 +40,24 @@ struct Pong {
   INTERSTICE_TYPE(Pong, nonce)
 };
 
-INTERSTICE_VARIANT(Message, Hello, Proof, Ping, Pong)
+// A reducer call from a peer. `call_id` is unique per calling node: a
+// repeated id (say, resent after a reconnect) is answered from the first
+// outcome and not run again (at most once).
+struct CallRequest {
+  uint64_t call_id = 0;
+  std::string module;
+  std::string reducer;
+  abi::Bytes args;  // the parameters, encoded as a tuple
+  INTERSTICE_TYPE(CallRequest, call_id, module, reducer, args)
+};
+
+struct CallResult {
+  uint64_t call_id = 0;
+  bool ok = false;
+  std::string error;  // why, when not ok
+  INTERSTICE_TYPE(CallResult, call_id, ok, error)
+};
+
+INTERSTICE_VARIANT(Message, Hello, Proof, Ping, Pong, CallRequest, CallResult)
 
 }  // namespace interstice::net

@@ -64,6 +64,19 @@ engine::Result<Message> PeerClient::receive() {
   }
 }
 
+engine::Result<CallResult> PeerClient::call(uint64_t call_id, const std::string& module,
+                                            const std::string& reducer, std::vector<uint8_t> args) {
+  if (auto r = send(Message{CallRequest{call_id, module, reducer, abi::Bytes{std::move(args)}}});
+      !r)
+    return r.take_error();
+  auto reply = receive();
+  if (!reply) return reply.take_error();
+  const CallResult* result = std::get_if<CallResult>(&reply->value);
+  if (!result || result->call_id != call_id)
+    return engine::make_error("the peer did not answer the call");
+  return *result;
+}
+
 engine::Result<uint64_t> PeerClient::ping(uint64_t nonce) {
   if (auto r = send(Message{Ping{nonce}}); !r) return r.take_error();
   auto reply = receive();

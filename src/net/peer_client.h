@@ -21,6 +21,9 @@ class PeerClient {
                                                                            uint16_t port,
                                                                            const Identity& identity,
                                                                            KnownPeers* known);
+  // Calls `module.reducer(args)` on the peer and returns its outcome.
+  engine::Result<CallResult> call(uint64_t call_id, const std::string& module,
+                                  const std::string& reducer, std::vector<uint8_t> args);
   // Sends Ping(nonce) and returns the nonce of the Pong.
   engine::Result<uint64_t> ping(uint64_t nonce);
   const std::string& peer_id() const { return peer_id_; }

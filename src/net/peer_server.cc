@@ -87,6 +87,10 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
           send(Message{Pong{ping->nonce}});
           return true;
         }
+        if (const CallRequest* call = std::get_if<CallRequest>(&message.value)) {
+          send(Message{server_.run_once(handshake_.peer_id(), *call)});
+          return true;
+        }
         return close("unexpected message after the handshake");
       case State::Closed:
         return false;
@@ -134,8 +138,25 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
 };
 
-PeerServer::PeerServer(const Identity& identity, std::function<void(const std::string&)> log)
-    : identity_(identity), log_(std::move(log)) {}
+PeerServer::PeerServer(const Identity& identity, std::function<void(const std::string&)> log,
+                       CallHandler on_call)
+    : identity_(identity), log_(std::move(log)), on_call_(std::move(on_call)) {}
+
+CallResult PeerServer::run_once(const std::string& peer_id, const CallRequest& call) {
+  auto key = std::make_pair(peer_id, call.call_id);
+  if (auto it = outcomes_.find(key); it != outcomes_.end()) return it->second;
+  CallResult result = on_call_
+                          ? on_call_(peer_id, call)
+                          : CallResult{call.call_id, false, "this node runs no calls from peers"};
+  result.call_id = call.call_id;
+  outcomes_[key] = result;
+  outcome_order_.push_back(key);
+  if (outcome_order_.size() > 100'000) {
+    outcomes_.erase(outcome_order_.front());
+    outcome_order_.pop_front();
+  }
+  return result;
+}
 
 PeerServer::~PeerServer() {
   stop();

@@ -9,19 +9,27 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "engine/result.h"
 #include "net/identity.h"
+#include "net/messages.h"
 
 namespace interstice::net {
 
 class PeerServer {
  public:
-  PeerServer(const Identity& identity, std::function<void(const std::string&)> log);
+  // Runs a peer's reducer call (on the server's thread) and returns its outcome.
+  using CallHandler =
+      std::function<CallResult(const std::string& peer_id, const CallRequest& call)>;
+
+  PeerServer(const Identity& identity, std::function<void(const std::string&)> log,
+             CallHandler on_call = nullptr);
   ~PeerServer();
 
   // Listens on host:port (0: any free port) and serves on a background thread.
@@ -35,8 +43,15 @@ class PeerServer {
   class Session;
   void accept();
 
+  // The outcome of a call, run at most once per (peer, call id); the last
+  // 100,000 outcomes are remembered.
+  CallResult run_once(const std::string& peer_id, const CallRequest& call);
+
   const Identity& identity_;
   std::function<void(const std::string&)> log_;
+  CallHandler on_call_;
+  std::map<std::pair<std::string, uint64_t>, CallResult> outcomes_;
+  std::deque<std::pair<std::string, uint64_t>> outcome_order_;
   asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_{io_};
   std::thread thread_;

@@ -104,6 +104,26 @@ void Node::acknowledge_loop() {
   }
 }
 
+std::optional<NodeError> Node::call_from_peer(const std::string& peer_id, const std::string& module,
+                                              const std::string& reducer,
+                                              std::span<const uint8_t> args) {
+  using Kind = NodeError::Kind;
+  std::unique_lock lock(mutex_);
+  const abi::ModuleSchema* schema = runtime_->schema(module);
+  if (!schema) return NodeError{Kind::NotFound, fmt::format("no module '{}' is loaded", module)};
+  if (schema->visibility != abi::Visibility::Public)
+    return NodeError{Kind::NotFound,
+                     fmt::format("module '{}' is private: peers cannot call it", module)};
+  if (auto r = runtime_->call(module, reducer, args, peer_id); !r)
+    return NodeError{Kind::Failed, r.error().message};
+  uint64_t offset = last_logged_;
+  maybe_snapshot();
+  lock.unlock();
+  if (auto r = log_->wait_durable(offset); !r)
+    return NodeError{Kind::Failed, "the transaction log failed: " + r.error().message};
+  return std::nullopt;
+}
+
 void Node::submit(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
                   std::function<void(std::optional<NodeError>)> done) {
   uint64_t offset;

@@ -75,6 +75,11 @@ class Node {
   // Returns nullopt on success.
   std::optional<NodeError> call(const std::string& module, const std::string& reducer,
                                 const nlohmann::ordered_json& args);
+  // A call from an authenticated peer: only public modules may be called; the
+  // reducer sees the peer's node id as its caller. Returns once durable.
+  std::optional<NodeError> call_from_peer(const std::string& peer_id, const std::string& module,
+                                          const std::string& reducer,
+                                          std::span<const uint8_t> args);
   // The asynchronous form, for pipelined clients: runs the call now (args
   // encoded as a tuple) and calls `done` from the acknowledging thread once
   // its transactions are durable, or at once if it failed.

@@ -407,7 +407,8 @@ Result<void> Runtime::unload(std::string_view module) {
   return error(fmt::format("no module '{}' is loaded", module));
 }
 
-Result<void> Runtime::call(std::string_view module, std::string_view reducer, ByteView args) {
+Result<void> Runtime::call(std::string_view module, std::string_view reducer, ByteView args,
+                           std::string_view caller) {
   LoadedModule* m = find(module);
   if (!m) return error(fmt::format("no module '{}' is loaded", module));
   const abi::ReducerDef* def = m->schema.find_reducer(reducer);
@@ -417,7 +418,8 @@ Result<void> Runtime::call(std::string_view module, std::string_view reducer, By
     return error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
                              abi::to_string(params_tuple(*def)), why));
   uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
-  Result<void> result = run(PendingCall{m, id, Bytes(args.begin(), args.end()), "", ""});
+  Result<void> result =
+      run(PendingCall{m, id, Bytes(args.begin(), args.end()), std::string(caller), ""});
   drain_queue();
   return result;
 }

@@ -97,7 +97,8 @@ class Runtime {
   // Calls `module.reducer` with `args` (the parameters encoded as a tuple),
   // then runs everything it triggers. The result is the requested call's;
   // failures of triggered calls are logged.
-  Result<void> call(std::string_view module, std::string_view reducer, ByteView args);
+  Result<void> call(std::string_view module, std::string_view reducer, ByteView args,
+                    std::string_view caller = "");
 
   // The rows of every non-ephemeral table, for snapshots (copied, in
   // primary-key order), and their restoration at recovery.

@@ -2,9 +2,12 @@
 // logs the peer by id, and garbage on the peer port never takes it down.
 #include <gtest/gtest.h>
 
+#include <httplib.h>
+
 #include <asio.hpp>
 #include <random>
 
+#include "abi/serialize.h"
 #include "net/known_peers.h"
 #include "net/peer_client.h"
 #include "support/node_process.h"
@@ -42,6 +45,46 @@ TEST(Peers, ANodeAuthenticatesPeersAndSurvivesGarbage) {
       << log;
   EXPECT_NE(log.find("closing the connection from 127.0.0.1:"), std::string::npos) << log;
   EXPECT_EQ(node.stop(), 0);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Peers, RemoteCallsRunPublicReducersAtMostOnce) {
+  NodeProcess node({"hello", "wants_input"}, {"--peer-port", "0", "--grant", "input"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  TempDir client_dir;
+  auto identity = std::move(interstice::net::load_or_create_identity(client_dir.path())).value();
+  auto client =
+      interstice::net::PeerClient::connect("127.0.0.1", node.peer_port(), identity, nullptr);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+
+  std::vector<uint8_t> args = interstice::abi::to_bytes(std::make_tuple(std::string("Client !")));
+  auto first = (*client)->call(1, "hello", "hello", args);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(first->ok) << first->error;
+  auto repeated = (*client)->call(1, "hello", "hello", args);  // the same call id again
+  ASSERT_TRUE(repeated.ok());
+  EXPECT_TRUE(repeated->ok);
+
+  auto bad_args = (*client)->call(2, "hello", "hello", {1, 2, 3});
+  ASSERT_TRUE(bad_args.ok());
+  EXPECT_FALSE(bad_args->ok);
+  EXPECT_NE(bad_args->error.find("bad arguments for hello.hello"), std::string::npos)
+      << bad_args->error;
+
+  auto private_call =
+      (*client)->call(3, "wants_input", "ping", interstice::abi::to_bytes(std::tuple<>()));
+  ASSERT_TRUE(private_call.ok());
+  EXPECT_FALSE(private_call->ok);
+  EXPECT_EQ(private_call->error, "module 'wants_input' is private: peers cannot call it");
+
+  // One greeting: the repeated call id did not run twice.
+  httplib::Client http("127.0.0.1", node.port());
+  auto rows = http.Get("/tables/hello/greetings");
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(rows->body, R"([{"id":1,"greeting":"Hello, Client !!","custom":{"val":0}}])");
 }
 
 }  // namespace

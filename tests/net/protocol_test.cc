@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <asio.hpp>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <random>
@@ -183,6 +184,31 @@ TEST_F(ServerTest, GarbageFramesCloseOnlyThatConnection) {
   auto client = PeerClient::connect("127.0.0.1", port_, client_identity_, &known);
   ASSERT_TRUE(client.ok()) << client.error().message;  // the server still serves
   EXPECT_EQ(*(*client)->ping(1), 1u);
+}
+
+TEST(CallServer, ARepeatedCallIdRunsOnceAndGetsTheFirstOutcome) {
+  TempDir dir;
+  Identity server_identity = make_identity(dir, "server"),
+           client_identity = make_identity(dir, "client");
+  std::atomic<int> runs{0};
+  PeerServer server(
+      server_identity, [](const std::string&) {},
+      [&](const std::string& peer, const CallRequest& call) {
+        ++runs;
+        return CallResult{call.call_id, call.reducer == "good",
+                          peer == client_identity.id() ? "" : "?"};
+      });
+  uint16_t port = *server.start("127.0.0.1", 0);
+  auto client = PeerClient::connect("127.0.0.1", port, client_identity, nullptr);
+  ASSERT_TRUE(client.ok());
+  EXPECT_TRUE((*client)->call(10, "m", "good", {})->ok);
+  EXPECT_TRUE((*client)->call(10, "m", "bad", {})->ok);  // same id: the first outcome
+  EXPECT_FALSE((*client)->call(11, "m", "bad", {})->ok);
+  EXPECT_EQ(runs, 2);
+  // A reconnect does not reset it: ids are per calling node.
+  auto again = PeerClient::connect("127.0.0.1", port, client_identity, nullptr);
+  EXPECT_TRUE((*again)->call(10, "m", "bad", {})->ok);
+  EXPECT_EQ(runs, 2);
 }
 
 TEST_F(ServerTest, PingBeforeTheHandshakeIsRefused) {
