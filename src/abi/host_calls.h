@@ -43,6 +43,11 @@ inline constexpr const char* kCaller = "tx_caller";     // () -> i32 (result: th
 // (module_ptr, module_len, reducer_ptr, reducer_len, args_ptr, args_len) -> i32
 // status: queues a call of another reducer, run after this transaction commits.
 inline constexpr const char* kCall = "call_reducer";
+// (alias_ptr, alias_len, module_ptr, module_len, reducer_ptr, reducer_len, args_ptr,
+//  args_len, callback_ptr, callback_len) -> i64 call id, or -status: queues a call of
+// a reducer on the remote node `alias` (declared in the schema's nodes), sent after
+// this transaction commits; its outcome runs `callback(call_id, ok, error)`.
+inline constexpr const char* kCallNode = "call_node";
 }  // namespace host
 
 // Status codes returned (negated where the call returns a length or value).
@@ -59,6 +64,7 @@ enum class Status : int32_t {
   NoSuchModule = 9,      // call_reducer: no module of that name is loaded
   NoSuchReducer = 10,    // call_reducer: the module has no such reducer
   BadArguments = 11,     // call_reducer: the arguments do not match its parameters
+  NoSuchNode = 12,       // call_node: the alias is not among the schema's nodes
 };
 
 enum class LogLevel : int32_t { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4 };

@@ -26,7 +26,8 @@ struct StartOptions {
   std::string durability = "group";
   uint64_t snapshot_every = 100'000;
   std::string retention = "keep";
-  int peer_port = -1;  // -1: no peer server
+  int peer_port = -1;                       // -1: no peer server
+  std::vector<std::string> peer_addresses;  // ALIAS=HOST:PORT
 };
 
 std::string default_data_dir() {
@@ -55,6 +56,10 @@ int start(const StartOptions& options) {
                                 : options.durability == "none" ? storage::Durability::None
                                                                : storage::Durability::Group;
   node_options.snapshot_every = options.snapshot_every;
+  for (const std::string& mapping : options.peer_addresses) {
+    size_t eq = mapping.find('=');
+    node_options.peer_addresses[mapping.substr(0, eq)] = mapping.substr(eq + 1);
+  }
   node_options.retention = options.retention == "archive" ? storage::Retention::Archive
                            : options.retention == "prune" ? storage::Retention::Prune
                                                           : storage::Retention::Keep;
@@ -144,6 +149,14 @@ void add_start_command(CLI::App& app, int& exit_code) {
                   "Accept authenticated peer connections on this port (0: any free port); "
                   "off unless given")
       ->check(CLI::Range(0, 65535));
+  cmd->add_option("--peer-address", options->peer_addresses,
+                  "ALIAS=HOST:PORT: where the remote node a module calls ALIAS is (overrides "
+                  "the module's INTERSTICE_NODE address); repeatable")
+      ->check([](const std::string& v) {
+        return v.find('=') == std::string::npos || v.find(':') == std::string::npos
+                   ? std::string("expected ALIAS=HOST:PORT")
+                   : std::string();
+      });
   cmd->add_option("--grant", options->grant,
                   "Authorities that modules may be granted (gpu, input, audio, file)")
       ->check(CLI::IsMember({"gpu", "input", "audio", "file"}))

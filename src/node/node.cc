@@ -58,6 +58,16 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   runtime_options.on_commit = [raw = node.get()](const runtime::CommittedTransaction& tx) {
     return raw->record(tx);
   };
+  node->known_peers_ = std::make_unique<net::KnownPeers>(node->options_.data_dir / "peers");
+  node->outbox_ = std::make_unique<net::Outbox>(
+      node->identity_, node->known_peers_.get(),
+      [raw = node.get()](const std::string&, const std::string& peer, const net::CallResult& r) {
+        raw->on_remote_result(peer, r);
+      },
+      [](const std::string& line) { spdlog::info("{}", line); });
+  runtime_options.on_remote_calls = [raw = node.get()](std::vector<runtime::RemoteCall> calls) {
+    raw->send_remote(std::move(calls));  // runs inside a call: the node lock is held
+  };
   auto runtime = runtime::Runtime::create(std::move(runtime_options));
   if (!runtime) return runtime.take_error();
   node->runtime_ = std::move(runtime).value();
@@ -68,6 +78,7 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
 }
 
 Node::~Node() {
+  outbox_.reset();  // its threads may be waiting for the node lock
   {
     std::lock_guard lock(acks_mutex_);
     stopping_ = true;
@@ -122,6 +133,32 @@ std::optional<NodeError> Node::call_from_peer(const std::string& peer_id, const 
   if (auto r = log_->wait_durable(offset); !r)
     return NodeError{Kind::Failed, "the transaction log failed: " + r.error().message};
   return std::nullopt;
+}
+
+void Node::send_remote(std::vector<runtime::RemoteCall> calls) {
+  for (runtime::RemoteCall& call : calls) {
+    auto override_address = options_.peer_addresses.find(call.alias);
+    std::string address =
+        override_address != options_.peer_addresses.end() ? override_address->second : call.address;
+    pending_remote_[call.call_id] = {call.caller_module, call.callback};
+    outbox_->send(address, net::CallRequest{call.call_id, call.module, call.reducer,
+                                            abi::Bytes{std::move(call.args)}});
+  }
+}
+
+// The outcome of a remote call runs the caller's callback reducer as a new
+// transaction; the outcome is in its arguments, so the log records it.
+void Node::on_remote_result(const std::string& peer_id, const net::CallResult& result) {
+  std::lock_guard lock(mutex_);
+  auto it = pending_remote_.find(result.call_id);
+  if (it == pending_remote_.end()) return;
+  auto [module, callback] = it->second;
+  pending_remote_.erase(it);
+  std::vector<uint8_t> args =
+      abi::to_bytes(std::make_tuple(result.call_id, result.ok, result.error));
+  if (auto r = runtime_->call(module, callback, args, peer_id); !r)
+    spdlog::error("callback {}.{} of remote call {}: {}", module, callback, result.call_id,
+                  r.error().message);
 }
 
 void Node::submit(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,

@@ -34,6 +34,8 @@
 
 #include "engine/result.h"
 #include "net/identity.h"
+#include "net/known_peers.h"
+#include "net/outbox.h"
 #include "node/module_directory.h"
 #include "node/module_store.h"
 #include "runtime/runtime.h"
@@ -49,6 +51,9 @@ struct NodeOptions {
   // A snapshot is taken (off the hot path) after this many transactions, and
   // at a clean shutdown; 0 disables periodic snapshots.
   uint64_t snapshot_every = 100'000;
+  // Remote node addresses by alias, overriding what modules declare
+  // (INTERSTICE_NODE), e.g. for tests on free ports.
+  std::map<std::string, std::string> peer_addresses;
   storage::Retention retention = storage::Retention::Keep;
 };
 
@@ -103,6 +108,12 @@ class Node {
 
   NodeOptions options_;
   net::Identity identity_;
+  std::unique_ptr<net::KnownPeers> known_peers_;
+  std::unique_ptr<net::Outbox> outbox_;
+  // Remote calls awaiting their outcome: call id -> (module, callback reducer).
+  std::map<uint64_t, std::pair<std::string, std::string>> pending_remote_;
+  void send_remote(std::vector<runtime::RemoteCall> calls);
+  void on_remote_result(const std::string& peer_id, const net::CallResult& result);
   std::unique_ptr<storage::TransactionLog> log_;
   std::unique_ptr<runtime::Runtime> runtime_;
   uint64_t last_logged_ = 0;

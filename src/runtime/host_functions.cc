@@ -196,6 +196,24 @@ engine::Result<void> define_interstice_host(engine::Linker& linker) {
                       if (status == Status::Ok) m.tx->queue_call(std::move(call));
                       return static_cast<int32_t>(status);
                     }));
+  results.push_back(linker.define(
+      host, abi::host::kCallNode,
+      [](Caller& c, uint32_t alias_ptr, uint32_t alias_len, uint32_t module_ptr,
+         uint32_t module_len, uint32_t reducer_ptr, uint32_t reducer_len, uint32_t args_ptr,
+         uint32_t args_len, uint32_t callback_ptr, uint32_t callback_len) -> int64_t {
+        LoadedModule& m = module_of(c);
+        if (m.tx == nullptr) return negative(Status::NotInTransaction);
+        RemoteCall call{
+            read_string(c, alias_ptr, alias_len),       "",
+            read_string(c, module_ptr, module_len),     read_string(c, reducer_ptr, reducer_len),
+            read_bytes(c, args_ptr, args_len),          m.name,
+            read_string(c, callback_ptr, callback_len), 0};
+        for (const abi::NodeDef& node : m.schema.nodes)
+          if (node.alias == call.alias) call.address = node.address;
+        if (call.address.empty()) return negative(Status::NoSuchNode);
+        if (!m.schema.find_reducer(call.callback)) return negative(Status::NoSuchReducer);
+        return static_cast<int64_t>(m.tx->queue_remote(std::move(call)));
+      }));
   for (auto& r : results)
     if (!r) return r;
   return {};

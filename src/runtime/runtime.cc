@@ -479,6 +479,9 @@ Result<void> Runtime::run(const PendingCall& call) {
   }
   enqueue_calls(m.name, tx.take_calls());
   enqueue_subscribers(events);
+  if (std::vector<RemoteCall> remote = tx.take_remote_calls();
+      !remote.empty() && options_.on_remote_calls)
+    options_.on_remote_calls(std::move(remote));
   m.end_call();
   return {};
 }

@@ -64,6 +64,8 @@ struct RuntimeOptions {
   // Called for every transaction before it commits; an error rolls it back
   // (the log could not record it, so it did not happen).
   std::function<Result<void>(const CommittedTransaction&)> on_commit;
+  // Called with the remote calls of each committed transaction, to send them.
+  std::function<void(std::vector<RemoteCall>)> on_remote_calls;
 };
 
 class Runtime {

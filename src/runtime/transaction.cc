@@ -57,6 +57,15 @@ abi::Status Transaction::remove(const std::string& module, Table& table, ByteVie
   return status;
 }
 
+uint64_t Transaction::queue_remote(RemoteCall call) {
+  uint64_t z = inputs_.random_seed ^ (0xa0761d6478bd642full * (remote_.size() + 1));
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  call.call_id = ((z ^ (z >> 31)) >> 1) | 1;  // 63 bits (an i64 for the module), never 0
+  remote_.push_back(std::move(call));
+  return remote_.back().call_id;
+}
+
 void Transaction::rollback() {
   for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
     switch (it->kind) {
@@ -76,6 +85,7 @@ void Transaction::rollback() {
   undo_.clear();
   events_.clear();
   calls_.clear();
+  remote_.clear();
 }
 
 }  // namespace interstice::runtime

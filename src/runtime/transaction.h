@@ -38,6 +38,19 @@ struct OutgoingCall {
   Bytes args;
 };
 
+// A reducer call on a remote node, made by a reducer; sent after commit. Its
+// outcome runs `callback` of the calling module.
+struct RemoteCall {
+  std::string alias;
+  std::string address;  // from the calling module's schema
+  std::string module;
+  std::string reducer;
+  Bytes args;
+  std::string caller_module;
+  std::string callback;
+  uint64_t call_id = 0;
+};
+
 class Transaction {
  public:
   explicit Transaction(TransactionInputs inputs)
@@ -53,6 +66,10 @@ class Transaction {
   abi::Status remove(const std::string& module, Table& table, ByteView key, std::string* problem);
 
   void queue_call(OutgoingCall call) { calls_.push_back(std::move(call)); }
+  // Queues a remote call; its id is derived from the transaction's recorded
+  // seed and the call's position, so replays compute the same ids.
+  uint64_t queue_remote(RemoteCall call);
+  std::vector<RemoteCall> take_remote_calls() { return std::move(remote_); }
 
   // Undoes every write, newest first, and forgets the queued calls.
   void rollback();
@@ -75,6 +92,7 @@ class Transaction {
   std::vector<Undo> undo_;
   std::vector<TableEvent> events_;
   std::vector<OutgoingCall> calls_;
+  std::vector<RemoteCall> remote_;
 };
 
 }  // namespace interstice::runtime

@@ -6,6 +6,7 @@
 
 #include <asio.hpp>
 #include <random>
+#include <thread>
 
 #include "abi/serialize.h"
 #include "net/known_peers.h"
@@ -85,6 +86,34 @@ TEST(Peers, RemoteCallsRunPublicReducersAtMostOnce) {
   auto rows = http.Get("/tables/hello/greetings");
   ASSERT_TRUE(rows);
   EXPECT_EQ(rows->body, R"([{"id":1,"greeting":"Hello, Client !!","custom":{"val":0}}])");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Peers, TheCallerModuleCallsHelloOnAnotherNode) {
+  NodeProcess hello_node({"hello"}, {"--peer-port", "0"});
+  ASSERT_NE(hello_node.port(), 0) << hello_node.output();
+  uint16_t peer_port = hello_node.peer_port();
+  NodeProcess caller_node({"caller"},
+                          {"--peer-address", "MyNode=127.0.0.1:" + std::to_string(peer_port)});
+  ASSERT_NE(caller_node.port(), 0) << caller_node.output();
+  bool answered = false;
+  for (int i = 0; i < 100 && !answered; ++i) {
+    answered = caller_node.output().find("hello on MyNode answered: ok") != std::string::npos;
+    if (!answered) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(answered) << caller_node.output();
+  EXPECT_NE(caller_node.output().find("[caller::init] called hello on MyNode"), std::string::npos);
+  httplib::Client http("127.0.0.1", hello_node.port());
+  auto rows = http.Get("/tables/hello/greetings");
+  ASSERT_TRUE(rows);
+  EXPECT_EQ(rows->body, R"([{"id":1,"greeting":"Hello, Client !!","custom":{"val":0}}])");
+  std::string hello_log = hello_node.output();
+  EXPECT_NE(hello_log.find("Inserted greeting: {id: 1, greeting: \"Hello, Client !!\""),
+            std::string::npos)
+      << hello_log;
 }
 
 }  // namespace

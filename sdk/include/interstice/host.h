@@ -29,6 +29,11 @@ INTERSTICE_HOST_IMPORT("result_read") void ihost_result_read(void* dst);
 INTERSTICE_HOST_IMPORT("tx_timestamp") int64_t ihost_tx_timestamp();
 INTERSTICE_HOST_IMPORT("tx_random") int64_t ihost_tx_random();
 INTERSTICE_HOST_IMPORT("tx_caller") int32_t ihost_tx_caller();
+INTERSTICE_HOST_IMPORT("call_node")
+int64_t ihost_call_node(const void* alias, int32_t alias_len, const void* module,
+                        int32_t module_len, const void* reducer, int32_t reducer_len,
+                        const void* args, int32_t args_len, const void* callback,
+                        int32_t callback_len);
 INTERSTICE_HOST_IMPORT("call_reducer")
 int32_t ihost_call_reducer(const void* module, int32_t module_len, const void* reducer,
                            int32_t reducer_len, const void* args, int32_t args_len);

@@ -401,6 +401,22 @@ class ReducerContext {
         module.data(), static_cast<int32_t>(module.size()), reducer.data(),
         static_cast<int32_t>(reducer.size()), bytes.data(), static_cast<int32_t>(bytes.size())));
   }
+  // Queues a call of `module.reducer(args...)` on the remote node declared as
+  // `alias` (INTERSTICE_NODE), sent after this transaction commits. Its
+  // outcome later runs this module's reducer `callback(ReducerContext&,
+  // uint64_t call_id, bool ok, std::string error)`. Returns the call id, or 0
+  // when the alias or callback is unknown.
+  template <typename... Args>
+  uint64_t call_node(std::string_view alias, std::string_view module, std::string_view reducer,
+                     std::string_view callback, const Args&... args) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(std::make_tuple(args...));
+    int64_t id = sdk::host::ihost_call_node(alias.data(), static_cast<int32_t>(alias.size()),
+                                            module.data(), static_cast<int32_t>(module.size()),
+                                            reducer.data(), static_cast<int32_t>(reducer.size()),
+                                            bytes.data(), static_cast<int32_t>(bytes.size()),
+                                            callback.data(), static_cast<int32_t>(callback.size()));
+    return id < 0 ? 0 : static_cast<uint64_t>(id);
+  }
   // Fails the reducer: its writes are rolled back and `why` is reported.
   [[noreturn]] void fail(std::string_view why) const {
     sdk::host::ihost_fail(why.data(), static_cast<int32_t>(why.size()));
@@ -459,6 +475,11 @@ inline int32_t request_authority(abi::Authority authority) {
 
 inline int32_t add_dependency(const char* module, const char* requirement) {
   registry().schema.dependencies.push_back(abi::DependencyDef{module, requirement, ""});
+  return 0;
+}
+
+inline int32_t add_node(const char* alias, const char* address) {
+  registry().schema.nodes.push_back(abi::NodeDef{alias, address});
   return 0;
 }
 
@@ -558,6 +579,12 @@ inline int32_t run_reducer(int32_t id, uint8_t* args, int32_t length) {
 #define INTERSTICE_DEPENDENCY(module, requirement)                              \
   static const int32_t INTERSTICE_CONCAT(interstice_dependency_, __COUNTER__) = \
       ::interstice::sdk::detail::add_dependency(module, requirement);
+
+// Declares a remote node this module talks to, by alias and "host:port" (the
+// node's peer port). The node connects to it when the module loads.
+#define INTERSTICE_NODE(alias, address)                                   \
+  static const int32_t INTERSTICE_CONCAT(interstice_node_, __COUNTER__) = \
+      ::interstice::sdk::detail::add_node(alias, address);
 
 // Registers `fn(ReducerContext&)` to run once, on the module's first load ever.
 #define INTERSTICE_INIT(fn) INTERSTICE_SUBSCRIBE(fn, "init")
