@@ -123,6 +123,8 @@ class ServerTest : public ::testing::Test {
     });
     port_ = *server_->start("127.0.0.1", 0);
   }
+  // The server's thread logs into log_: stop it before the members go away.
+  void TearDown() override { server_.reset(); }
   bool logged(const std::string& text) {
     for (int i = 0; i < 100; ++i) {
       {
