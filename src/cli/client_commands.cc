@@ -97,6 +97,43 @@ void add_node_command(CLI::App& app, int& exit_code) {
   });
 }
 
+void add_module_command(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string address;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* module = app.add_subcommand("module", "Modules of a running node");
+  module->require_subcommand(1);
+  CLI::App* list = module->add_subcommand("list", "List the loaded modules");
+  list->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
+  list->add_flag("--json", o->json, "Print the node's JSON description");
+  list->callback([o, &exit_code] {
+    std::string response;
+    if (!send(o->address, "GET", "/modules", "", &response)) {
+      exit_code = kExitError;
+      return;
+    }
+    json modules = json::parse(response, nullptr, false);
+    if (o->json) {
+      fmt::print("{}\n", modules.dump());
+    } else {
+      for (const json& m : modules) {
+        std::string tables, reducers;
+        for (const json& t : m["tables"])
+          tables += fmt::format("{}{} ({} rows)", tables.empty() ? "" : ", ",
+                                t["name"].get<std::string>(), t["rows"].get<uint64_t>());
+        for (const json& r : m["reducers"])
+          reducers += (reducers.empty() ? "" : ", ") + r["name"].get<std::string>();
+        fmt::print("{} {} {}\n  tables: {}\n  reducers: {}\n", m["name"].get<std::string>(),
+                   m["version"].get<std::string>(), m["visibility"].get<std::string>(),
+                   tables.empty() ? "-" : tables, reducers.empty() ? "-" : reducers);
+      }
+    }
+    exit_code = kExitOk;
+  });
+}
+
 void add_call_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<CallOptions>();
   CLI::App* cmd = app.add_subcommand("call", "Call a reducer on a running node");

@@ -56,6 +56,10 @@ TEST(NodeEndToEnd, HelloGreetsAliceAndTheSubscriptionLogsIt) {
                   "Alice!\", custom: {val: 0}}"),
             1u)
       << log;
+  Cli modules = run_cli("module list " + node.address());
+  EXPECT_EQ(modules.output,
+            "hello 0.1.0 public\n  tables: greetings (1 rows)\n  reducers: init, hello, "
+            "on_greeting_insert\n");
   EXPECT_EQ(node.stop(), 0);
   EXPECT_NE(node.output().find("stopped"), std::string::npos);
 }
