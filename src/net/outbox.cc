@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <optional>
 
 #include "net/peer_client.h"
 
@@ -15,6 +16,7 @@ struct Outbox::Link {
   std::mutex mutex;
   std::condition_variable changed;
   std::deque<CallRequest> queue;
+  bool eager = false;  // connect even with nothing to send
   bool stopping = false;
   std::thread thread;
 };
@@ -35,8 +37,7 @@ Outbox::~Outbox() {
   for (auto& [address, link] : links_) link->thread.join();
 }
 
-void Outbox::send(const std::string& address, CallRequest call) {
-  std::lock_guard lock(mutex_);
+Outbox::Link& Outbox::link_for(const std::string& address) {
   auto& link = links_[address];
   if (!link) {
     link = std::make_unique<Link>();
@@ -48,11 +49,27 @@ void Outbox::send(const std::string& address, CallRequest call) {
                      : static_cast<uint16_t>(std::stoi(address.substr(colon + 1)));
     link->thread = std::thread([this, raw = link.get()] { run(*raw); });
   }
+  return *link;
+}
+
+void Outbox::send(const std::string& address, CallRequest call) {
+  std::lock_guard lock(mutex_);
+  Link& link = link_for(address);
   {
-    std::lock_guard link_lock(link->mutex);
-    link->queue.push_back(std::move(call));
+    std::lock_guard link_lock(link.mutex);
+    link.queue.push_back(std::move(call));
   }
-  link->changed.notify_all();
+  link.changed.notify_all();
+}
+
+void Outbox::connect(const std::string& address) {
+  std::lock_guard lock(mutex_);
+  Link& link = link_for(address);
+  {
+    std::lock_guard link_lock(link.mutex);
+    link.eager = true;
+  }
+  link.changed.notify_all();
 }
 
 void Outbox::run(Link& link) {
@@ -60,9 +77,11 @@ void Outbox::run(Link& link) {
   auto backoff = std::chrono::milliseconds(100);
   std::unique_lock lock(link.mutex);
   for (;;) {
-    link.changed.wait(lock, [&] { return link.stopping || !link.queue.empty(); });
+    link.changed.wait(
+        lock, [&] { return link.stopping || !link.queue.empty() || (link.eager && !client); });
     if (link.stopping) return;
-    CallRequest call = link.queue.front();
+    std::optional<CallRequest> next;
+    if (!link.queue.empty()) next = link.queue.front();
     lock.unlock();
     if (!client) {
       auto connected = PeerClient::connect(link.host, link.port, identity_, known_);
@@ -79,6 +98,11 @@ void Outbox::run(Link& link) {
         continue;
       }
     }
+    if (!next) {  // connected eagerly; nothing to send yet
+      lock.lock();
+      continue;
+    }
+    const CallRequest& call = *next;
     auto result = client->call(call.call_id, call.module, call.reducer, call.args.data);
     if (!result) {
       log_(fmt::format("lost the connection to peer {}: {}; will resend call {}", link.address,

@@ -31,9 +31,14 @@ class Outbox {
 
   // Queues `call` for the node at `address` ("host:port").
   void send(const std::string& address, CallRequest call);
+  // Connects to `address` now (and reconnects with backoff after failures),
+  // without waiting for a first call: the node does this when a module that
+  // declares the node loads.
+  void connect(const std::string& address);
 
  private:
   struct Link;
+  Link& link_for(const std::string& address);  // caller holds mutex_
   void run(Link& link);
 
   const Identity& identity_;

@@ -73,6 +73,14 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   node->runtime_ = std::move(runtime).value();
   if (auto r = node->load_modules(); !r) return r.take_error();
   if (auto r = node->recover(); !r) return r.take_error();
+  // Connect to the remote nodes that loaded modules declare.
+  for (const std::string& name : node->runtime_->module_names())
+    for (const abi::NodeDef& peer : node->runtime_->schema(name)->nodes) {
+      auto override_address = node->options_.peer_addresses.find(peer.alias);
+      node->outbox_->connect(override_address != node->options_.peer_addresses.end()
+                                 ? override_address->second
+                                 : peer.address);
+    }
   node->ack_thread_ = std::thread([raw = node.get()] { raw->acknowledge_loop(); });
   return node;
 }
