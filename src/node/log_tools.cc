@@ -9,6 +9,7 @@
 #include "node/json_codec.h"
 #include "node/module_directory.h"
 #include "node/module_store.h"
+#include "node/snapshot_restore.h"
 #include "runtime/runtime.h"
 #include "storage/snapshot.h"
 #include "storage/transaction_log.h"
@@ -213,11 +214,7 @@ engine::Result<ReplayReport> replay_log(const std::filesystem::path& data_dir,
     if (!*snapshot || (*snapshot)->offset + 1 < first)
       return engine::make_error(fmt::format(
           "the log starts at offset {} and no snapshot covers what came before", first));
-    for (storage::TableImage& image : (*snapshot)->tables) {
-      runtime::Runtime::TableImage table{image.module, image.table, image.auto_inc_next, {}};
-      for (abi::Bytes& row : image.rows) table.rows.push_back(std::move(row.data));
-      if (auto r = (*rt)->import_table(table); !r) return r.take_error();
-    }
+    if (auto r = restore_tables(**rt, **snapshot); !r) return r.take_error();
     from = (*snapshot)->offset + 1;
     total -= std::min(total, from - first);
   }

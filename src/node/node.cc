@@ -12,6 +12,7 @@
 #include "storage/tx_record.h"
 
 #include "node/json_codec.h"
+#include "node/snapshot_restore.h"
 
 namespace interstice::node {
 
@@ -219,11 +220,7 @@ engine::Result<uint64_t> Node::restore_snapshot() {
   for (const std::string& w : warnings) spdlog::warn("{}", w);
   if (!snapshot) return snapshot.take_error();
   if (!*snapshot) return uint64_t{0};
-  for (storage::TableImage& image : (*snapshot)->tables) {
-    runtime::Runtime::TableImage table{image.module, image.table, image.auto_inc_next, {}};
-    for (abi::Bytes& row : image.rows) table.rows.push_back(std::move(row.data));
-    if (auto r = runtime_->import_table(table); !r) return r.take_error();
-  }
+  if (auto r = restore_tables(*runtime_, **snapshot); !r) return r.take_error();
   initialized_.insert((*snapshot)->initialized.begin(), (*snapshot)->initialized.end());
   spdlog::info("restored the snapshot at offset {}", (*snapshot)->offset);
   return (*snapshot)->offset;

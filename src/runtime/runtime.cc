@@ -9,6 +9,7 @@
 
 #include "abi/schema_check.h"
 #include "runtime/host_functions.h"
+#include "runtime/splitmix.h"
 
 namespace interstice::runtime {
 
@@ -31,10 +32,7 @@ void spdlog_sink(const LogRecord& r) {
 // SplitMix64 of the node seed and the transaction number: every transaction
 // gets its own, reproducible, random stream.
 uint64_t transaction_seed(uint64_t node_seed, uint64_t number) {
-  uint64_t z = node_seed + 0x9e3779b97f4a7c15ull * (number + 1);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
+  return splitmix64(node_seed + kGoldenGamma * (number + 1));
 }
 
 abi::Type params_tuple(const abi::ReducerDef& reducer) {

@@ -1,5 +1,7 @@
 #include "runtime/transaction.h"
 
+#include "runtime/splitmix.h"
+
 namespace interstice::runtime {
 
 const char* to_string(EventKind kind) {
@@ -15,10 +17,7 @@ const char* to_string(EventKind kind) {
 }
 
 uint64_t Transaction::next_random() {
-  uint64_t z = (random_state_ += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
+  return splitmix64(random_state_ += kGoldenGamma);
 }
 
 abi::Status Transaction::insert(const std::string& module, Table& table, Bytes row,
@@ -58,10 +57,8 @@ abi::Status Transaction::remove(const std::string& module, Table& table, ByteVie
 }
 
 uint64_t Transaction::queue_remote(RemoteCall call) {
-  uint64_t z = inputs_.random_seed ^ (0xa0761d6478bd642full * (remote_.size() + 1));
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  call.call_id = ((z ^ (z >> 31)) >> 1) | 1;  // 63 bits (an i64 for the module), never 0
+  uint64_t z = splitmix64(inputs_.random_seed ^ (0xa0761d6478bd642full * (remote_.size() + 1)));
+  call.call_id = (z >> 1) | 1;  // 63 bits (an i64 for the module), never 0
   remote_.push_back(std::move(call));
   return remote_.back().call_id;
 }

@@ -8,30 +8,18 @@
 #include <fstream>
 #include <string>
 
+#include "support/command_runner.h"
 #include "support/temp_dir.h"
 
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using CliRun = interstice::testing::CommandResult;
 
 CliRun run_cli(const std::string& args) {
-  // Each run gets its own cache directory, so tests do not share state.
+  // Every run shares one temporary cache directory, so tests do not touch ~/.cache.
   static interstice::testing::TempDir cache;
-  std::string command =
-      "XDG_CACHE_HOME=" + cache.path().string() + " " INTERSTICE_CLI " " + args + " 2>&1";
-  CliRun run;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    run.output.append(buffer.data(), n);
-  int status = ::pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return interstice::testing::run_command("XDG_CACHE_HOME=" + cache.path().string() +
+                                          " " INTERSTICE_CLI " " + args);
 }
 
 const std::string kDemo = INTERSTICE_MODULE_DIR "/demo.wasm";

@@ -10,28 +10,17 @@
 #include <regex>
 #include <thread>
 
+#include "support/command_runner.h"
 #include "support/node_process.h"
 
 namespace {
 
 using interstice::testing::NodeProcess;
 
-struct Cli {
-  int exit_code;
-  std::string output;
-};
+using Cli = interstice::testing::CommandResult;
 
 Cli run_cli(const std::string& args) {
-  std::string command = std::string(INTERSTICE_CLI) + " " + args + " 2>&1";
-  Cli result{-1, ""};
-  FILE* pipe = ::popen(command.c_str(), "r");
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
-    result.output.append(buffer.data(), n);
-  int status = ::pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
+  return interstice::testing::run_command(std::string(INTERSTICE_CLI) + " " + args);
 }
 
 size_t count(const std::string& text, const std::string& needle) {
