@@ -133,8 +133,8 @@ void add_start_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--seed", options->seed, "Seed of the transactions' random numbers")
       ->capture_default_str();
   cmd->add_option("--durability", options->durability,
-                  "When a call is acknowledged: sync (fsync each transaction), group (fsync "
-                  "batches within 2 ms), none (never fsync)")
+                  "When a call is acknowledged: sync (fsync each transaction), group (one fsync per "
+                  "batch, group commit), none (never fsync)")
       ->check(CLI::IsMember({"sync", "group", "none"}))
       ->capture_default_str();
   cmd->add_option("--snapshot-every", options->snapshot_every,
