@@ -18,6 +18,7 @@ engine::Result<std::unique_ptr<PeerClient>> PeerClient::connect(const std::strin
   client->socket_.connect(asio::ip::tcp::endpoint(address, port), ec);
   if (ec)
     return engine::make_error(fmt::format("cannot connect to {}:{}: {}", host, port, ec.message()));
+  client->socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   timeval timeout{5, 0};
   ::setsockopt(client->socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   Handshake handshake(identity);
@@ -64,17 +65,26 @@ engine::Result<Message> PeerClient::receive() {
   }
 }
 
-engine::Result<CallResult> PeerClient::call(uint64_t call_id, const std::string& module,
-                                            const std::string& reducer, std::vector<uint8_t> args) {
-  if (auto r = send(Message{CallRequest{call_id, module, reducer, abi::Bytes{std::move(args)}}});
-      !r)
-    return r.take_error();
+engine::Result<void> PeerClient::send_call(uint64_t call_id, const std::string& module,
+                                           const std::string& reducer, std::vector<uint8_t> args) {
+  return send(Message{CallRequest{call_id, module, reducer, abi::Bytes{std::move(args)}}});
+}
+
+engine::Result<CallResult> PeerClient::receive_result() {
   auto reply = receive();
   if (!reply) return reply.take_error();
   const CallResult* result = std::get_if<CallResult>(&reply->value);
-  if (!result || result->call_id != call_id)
-    return engine::make_error("the peer did not answer the call");
+  if (!result) return engine::make_error("the peer did not answer the call");
   return *result;
+}
+
+engine::Result<CallResult> PeerClient::call(uint64_t call_id, const std::string& module,
+                                            const std::string& reducer, std::vector<uint8_t> args) {
+  if (auto r = send_call(call_id, module, reducer, std::move(args)); !r) return r.take_error();
+  auto result = receive_result();
+  if (result && result->call_id != call_id)
+    return engine::make_error("the peer answered another call");
+  return result;
 }
 
 engine::Result<uint64_t> PeerClient::ping(uint64_t nonce) {

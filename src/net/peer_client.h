@@ -24,6 +24,11 @@ class PeerClient {
   // Calls `module.reducer(args)` on the peer and returns its outcome.
   engine::Result<CallResult> call(uint64_t call_id, const std::string& module,
                                   const std::string& reducer, std::vector<uint8_t> args);
+  // Pipelining: send calls without waiting, then collect their results in
+  // order (the peer answers in the order it received them).
+  engine::Result<void> send_call(uint64_t call_id, const std::string& module,
+                                 const std::string& reducer, std::vector<uint8_t> args);
+  engine::Result<CallResult> receive_result();
   // Sends Ping(nonce) and returns the nonce of the Pong.
   engine::Result<uint64_t> ping(uint64_t nonce);
   const std::string& peer_id() const { return peer_id_; }

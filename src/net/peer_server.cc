@@ -17,6 +17,7 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
         timer_(server.io_),
         handshake_(server.identity_) {
     asio::error_code ec;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // small frames, request/response
     auto endpoint = socket_.remote_endpoint(ec);
     remote_ = ec ? "?" : fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
   }
@@ -98,19 +99,24 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
     return false;
   }
 
+  // Frames queue up while a write is in flight and go out together in the
+  // next one, so pipelined answers cost one write per batch, not per frame.
   void send(Message message) {
-    bool idle = outbox_.empty();
-    outbox_.push_back(encode_frame(message));
-    if (idle) write();
+    std::vector<uint8_t> frame = encode_frame(message);
+    pending_.insert(pending_.end(), frame.begin(), frame.end());
+    if (!writing_) write();
   }
 
   void write() {
+    writing_ = true;
+    in_flight_.swap(pending_);
+    pending_.clear();
     auto self = shared_from_this();
-    asio::async_write(socket_, asio::buffer(outbox_.front()),
+    asio::async_write(socket_, asio::buffer(in_flight_),
                       [self](const asio::error_code& ec, size_t) {
+                        self->writing_ = false;
                         if (ec) return (void)self->close("");
-                        self->outbox_.pop_front();
-                        if (!self->outbox_.empty()) self->write();
+                        if (!self->pending_.empty()) self->write();
                       });
   }
 
@@ -133,7 +139,9 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
   Handshake handshake_;
   FrameReader reader_;
   std::array<uint8_t, 4096> buffer_{};
-  std::deque<std::vector<uint8_t>> outbox_;
+  std::vector<uint8_t> pending_;    // frames waiting for the next write
+  std::vector<uint8_t> in_flight_;  // the bytes of the write in progress
+  bool writing_ = false;
   State state_ = State::AwaitHello;
   std::string remote_;
 };
