@@ -28,6 +28,7 @@ struct StartOptions {
   std::string retention = "keep";
   int peer_port = -1;                       // -1: no peer server
   std::vector<std::string> peer_addresses;  // ALIAS=HOST:PORT
+  std::vector<std::string> pins;            // HOST:PORT=KEY
 };
 
 std::string default_data_dir() {
@@ -56,6 +57,10 @@ int start(const StartOptions& options) {
                                 : options.durability == "none" ? storage::Durability::None
                                                                : storage::Durability::Group;
   node_options.snapshot_every = options.snapshot_every;
+  for (const std::string& pin : options.pins) {
+    size_t eq = pin.find('=');
+    node_options.pinned_peers[pin.substr(0, eq)] = pin.substr(eq + 1);
+  }
   for (const std::string& mapping : options.peer_addresses) {
     size_t eq = mapping.find('=');
     node_options.peer_addresses[mapping.substr(0, eq)] = mapping.substr(eq + 1);
@@ -132,9 +137,10 @@ void add_start_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--seed", options->seed, "Seed of the transactions' random numbers")
       ->capture_default_str();
-  cmd->add_option("--durability", options->durability,
-                  "When a call is acknowledged: sync (fsync each transaction), group (one fsync per "
-                  "batch, group commit), none (never fsync)")
+  cmd->add_option(
+         "--durability", options->durability,
+         "When a call is acknowledged: sync (fsync each transaction), group (one fsync per "
+         "batch, group commit), none (never fsync)")
       ->check(CLI::IsMember({"sync", "group", "none"}))
       ->capture_default_str();
   cmd->add_option("--snapshot-every", options->snapshot_every,
@@ -155,6 +161,15 @@ void add_start_command(CLI::App& app, int& exit_code) {
       ->check([](const std::string& v) {
         return v.find('=') == std::string::npos || v.find(':') == std::string::npos
                    ? std::string("expected ALIAS=HOST:PORT")
+                   : std::string();
+      });
+  cmd->add_option("--pin", options->pins,
+                  "HOST:PORT=NODE_ID: only accept the peer at HOST:PORT if it holds this key; "
+                  "repeatable")
+      ->check([](const std::string& v) {
+        size_t eq = v.find('=');
+        return eq == std::string::npos || v.size() - eq - 1 != 64
+                   ? std::string("expected HOST:PORT=<64 hex digits>")
                    : std::string();
       });
   cmd->add_option("--grant", options->grant,

@@ -60,6 +60,8 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
     return raw->record(tx);
   };
   node->known_peers_ = std::make_unique<net::KnownPeers>(node->options_.data_dir / "peers");
+  for (const auto& [address, key] : node->options_.pinned_peers)
+    if (auto r = node->known_peers_->pin(address, key); !r) return r.take_error();
   node->outbox_ = std::make_unique<net::Outbox>(
       node->identity_, node->known_peers_.get(),
       [raw = node.get()](const std::string&, const std::string& peer, const net::CallResult& r) {

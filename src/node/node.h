@@ -54,6 +54,9 @@ struct NodeOptions {
   // Remote node addresses by alias, overriding what modules declare
   // (INTERSTICE_NODE), e.g. for tests on free ports.
   std::map<std::string, std::string> peer_addresses;
+  // Peer keys to pin, by address ("host:port" -> hex node id): a peer there
+  // presenting any other key is refused (docs/protocol.md, "Known peers").
+  std::map<std::string, std::string> pinned_peers;
   storage::Retention retention = storage::Retention::Keep;
 };
 

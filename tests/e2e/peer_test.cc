@@ -117,3 +117,24 @@ TEST(Peers, TheCallerModuleCallsHelloOnAnotherNode) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Peers, APinnedKeyRefusesAnyOtherPeer) {
+  NodeProcess hello_node({"hello"}, {"--peer-port", "0"});
+  ASSERT_NE(hello_node.port(), 0) << hello_node.output();
+  std::string address = "127.0.0.1:" + std::to_string(hello_node.peer_port());
+  NodeProcess caller_node({"caller"}, {"--peer-address", "MyNode=" + address, "--pin",
+                                       address + "=" + std::string(64, 'a')});
+  ASSERT_NE(caller_node.port(), 0) << caller_node.output();
+  bool refused = false;
+  for (int i = 0; i < 100 && !refused; ++i) {
+    refused = caller_node.output().find("but the pinned key " + std::string(64, 'a')) !=
+              std::string::npos;
+    if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(refused) << caller_node.output();
+  EXPECT_EQ(caller_node.output().find("answered: ok"), std::string::npos);
+}
+
+}  // namespace
