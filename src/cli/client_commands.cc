@@ -79,6 +79,8 @@ int query(const QueryOptions& o) {
 
 }  // namespace
 
+void add_peers_command(CLI::App& node, int& exit_code);
+
 void add_node_command(CLI::App& app, int& exit_code) {
   auto address = std::make_shared<std::string>();
   CLI::App* node = app.add_subcommand("node", "Ask a running node about itself");
@@ -93,6 +95,24 @@ void add_node_command(CLI::App& app, int& exit_code) {
     }
     json node_info = json::parse(response, nullptr, false);
     fmt::print("{}\n", node_info.value("id", ""));
+    exit_code = kExitOk;
+  });
+  add_peers_command(*node, exit_code);
+}
+
+void add_peers_command(CLI::App& node, int& exit_code) {
+  auto address = std::make_shared<std::string>();
+  CLI::App* peers = node.add_subcommand("peers", "List the peers connected to a node's peer port");
+  peers->add_option("address", *address, "The node's local interface, HOST:PORT")->required();
+  peers->callback([address, &exit_code] {
+    std::string response;
+    if (!send(*address, "GET", "/peers", "", &response)) {
+      exit_code = kExitError;
+      return;
+    }
+    json list = json::parse(response, nullptr, false);
+    if (list.empty()) fmt::print("no peers connected\n");
+    for (const json& p : list) fmt::print("{} {}\n", p.value("id", ""), p.value("address", ""));
     exit_code = kExitOk;
   });
 }

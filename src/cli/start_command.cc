@@ -100,6 +100,13 @@ int start(const StartOptions& options) {
     spdlog::info("accepting peers on {}:{}", options.host, *peer_port);
   }
   node::HttpApi api(**node);
+  api.set_peers([&peers] {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    if (peers)
+      for (const auto& p : peers->connected_peers())
+        list.push_back({{"id", p.id}, {"address", p.address}});
+    return list;
+  });
   auto port = api.bind(options.host, options.port);
   if (!port) {
     spdlog::error("{}", port.error().message);

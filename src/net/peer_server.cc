@@ -79,6 +79,10 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
         state_ = State::Authenticated;
         timer_.cancel();
         ++server_.authenticated_;
+        {
+          std::lock_guard lock(server_.peers_mutex_);
+          server_.peers_[this] = ConnectedPeer{handshake_.peer_id(), remote_};
+        }
         server_.log_(fmt::format("peer {} connected from {} (protocol {})", handshake_.peer_id(),
                                  remote_, handshake_.version()));
         return true;
@@ -122,7 +126,11 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
 
   bool close(const std::string& reason) {
     if (state_ == State::Closed) return false;
-    if (state_ == State::Authenticated) --server_.authenticated_;
+    if (state_ == State::Authenticated) {
+      --server_.authenticated_;
+      std::lock_guard lock(server_.peers_mutex_);
+      server_.peers_.erase(this);
+    }
     state_ = State::Closed;
     if (!reason.empty())
       server_.log_(fmt::format("closing the connection from {}: {}", remote_, reason));
@@ -168,6 +176,13 @@ CallResult PeerServer::run_once(const std::string& peer_id, const CallRequest& c
 
 PeerServer::~PeerServer() {
   stop();
+}
+
+std::vector<PeerServer::ConnectedPeer> PeerServer::connected_peers() const {
+  std::lock_guard lock(peers_mutex_);
+  std::vector<ConnectedPeer> out;
+  for (const auto& [session, peer] : peers_) out.push_back(peer);
+  return out;
 }
 
 engine::Result<uint16_t> PeerServer::start(const std::string& host, uint16_t port) {

@@ -13,8 +13,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "engine/result.h"
 #include "net/identity.h"
@@ -38,6 +40,11 @@ class PeerServer {
 
   // Connections that completed the handshake and are still open.
   size_t authenticated_peers() const { return authenticated_; }
+  struct ConnectedPeer {
+    std::string id;       // node id (hex public key)
+    std::string address;  // where it connected from
+  };
+  std::vector<ConnectedPeer> connected_peers() const;
 
  private:
   class Session;
@@ -56,6 +63,8 @@ class PeerServer {
   asio::ip::tcp::acceptor acceptor_{io_};
   std::thread thread_;
   std::atomic<size_t> authenticated_{0};
+  mutable std::mutex peers_mutex_;
+  std::map<const void*, ConnectedPeer> peers_;  // by session
 };
 
 }  // namespace interstice::net

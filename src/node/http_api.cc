@@ -35,6 +35,9 @@ HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Se
   server_->Get("/node", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(json{{"id", node_.identity().id()}}.dump(), "application/json");
   });
+  server_->Get("/peers", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content((peers_ ? peers_() : json::array()).dump(), "application/json");
+  });
   server_->Get("/modules", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(node_.describe_modules().dump(), "application/json");
   });

@@ -2,6 +2,7 @@
 // default (docs/node.md lists the routes).
 //   GET  /health                      "ok"
 //   GET  /node                        {"id": node id}
+//   GET  /peers                       [{"id", "address"}]: authenticated peer connections
 //   GET  /modules                     loaded modules, their tables and reducers
 //   POST /call/MODULE/REDUCER         body: JSON array of arguments
 //   GET  /tables/MODULE/TABLE         JSON array of rows
@@ -10,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +29,9 @@ class HttpApi {
   explicit HttpApi(Node& node);
   ~HttpApi();
 
+  // What GET /peers reports (the peer server's connections); empty if unset.
+  void set_peers(std::function<nlohmann::ordered_json()> peers) { peers_ = std::move(peers); }
+
   // Binds host:port (port 0 picks a free one) and returns the bound port.
   engine::Result<uint16_t> bind(const std::string& host, uint16_t port);
   // Serves until stop() is called (from any thread).
@@ -36,6 +41,7 @@ class HttpApi {
  private:
   Node& node_;
   std::unique_ptr<httplib::Server> server_;
+  std::function<nlohmann::ordered_json()> peers_;
 };
 
 }  // namespace interstice::node

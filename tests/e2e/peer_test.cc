@@ -11,6 +11,7 @@
 #include "abi/serialize.h"
 #include "net/known_peers.h"
 #include "net/peer_client.h"
+#include "support/command_runner.h"
 #include "support/node_process.h"
 
 namespace {
@@ -41,6 +42,10 @@ TEST(Peers, ANodeAuthenticatesPeersAndSurvivesGarbage) {
   auto client = interstice::net::PeerClient::connect("127.0.0.1", peer_port, identity, &known);
   ASSERT_TRUE(client.ok()) << client.error().message << node.output();
   EXPECT_EQ(*(*client)->ping(99), 99u);
+  auto peers = interstice::testing::run_command(std::string(INTERSTICE_CLI) + " node peers " +
+                                                node.address());
+  EXPECT_EQ(peers.exit_code, 0);
+  EXPECT_TRUE(peers.output.starts_with(identity.id() + " 127.0.0.1:")) << peers.output;
   std::string log = node.output();
   EXPECT_NE(log.find("peer " + identity.id() + " connected from 127.0.0.1:"), std::string::npos)
       << log;
