@@ -99,6 +99,13 @@ struct ReducerDef {
   std::string name;
   std::vector<Field> params;
   INTERSTICE_TYPE(ReducerDef, name, params)
+
+  // The tuple of the parameter types: how a call's arguments are encoded.
+  Type params_type() const {
+    Type t = unit();
+    for (const Field& p : params) t.args.push_back(p.type);
+    return t;
+  }
 };
 
 // `event` is "init", "MODULE.TABLE.insert|update|delete", "NODE.MODULE.TABLE.insert|...",

@@ -75,8 +75,7 @@ json args_json(const runtime::Runtime& rt, const storage::TxRecord& r) {
   const abi::ModuleSchema* schema = rt.schema(r.module);
   const abi::ReducerDef* def = schema ? schema->find_reducer(r.reducer) : nullptr;
   if (!def) return nullptr;
-  abi::Type params = abi::unit();
-  for (const abi::Field& p : def->params) params.args.push_back(p.type);
+  abi::Type params = def->params_type();
   abi::TypeResolver types(schema->types);
   if (!abi::validate(r.args.data, params, types).empty()) return nullptr;
   return bytes_to_json(r.args.data, params, types);

@@ -78,12 +78,8 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   if (auto r = node->recover(); !r) return r.take_error();
   // Connect to the remote nodes that loaded modules declare.
   for (const std::string& name : node->runtime_->module_names())
-    for (const abi::NodeDef& peer : node->runtime_->schema(name)->nodes) {
-      auto override_address = node->options_.peer_addresses.find(peer.alias);
-      node->outbox_->connect(override_address != node->options_.peer_addresses.end()
-                                 ? override_address->second
-                                 : peer.address);
-    }
+    for (const abi::NodeDef& peer : node->runtime_->schema(name)->nodes)
+      node->outbox_->connect(node->peer_address(peer.alias, peer.address));
   node->ack_thread_ = std::thread([raw = node.get()] { raw->acknowledge_loop(); });
   return node;
 }
@@ -136,21 +132,14 @@ std::optional<NodeError> Node::call_from_peer(const std::string& peer_id, const 
   if (schema->visibility != abi::Visibility::Public)
     return NodeError{Kind::NotFound,
                      fmt::format("module '{}' is private: peers cannot call it", module)};
-  if (auto r = runtime_->call(module, reducer, args, peer_id); !r)
-    return NodeError{Kind::Failed, r.error().message};
-  uint64_t offset = last_logged_;
-  maybe_snapshot();
-  lock.unlock();
-  if (auto r = log_->wait_durable(offset); !r)
-    return NodeError{Kind::Failed, "the transaction log failed: " + r.error().message};
-  return std::nullopt;
+  auto offset = run_call(module, reducer, args, peer_id);
+  if (!offset) return NodeError{Kind::Failed, offset.error().message};
+  return await_durable(lock, *offset);
 }
 
 void Node::send_remote(std::vector<runtime::RemoteCall> calls) {
   for (runtime::RemoteCall& call : calls) {
-    auto override_address = options_.peer_addresses.find(call.alias);
-    std::string address =
-        override_address != options_.peer_addresses.end() ? override_address->second : call.address;
+    std::string address = peer_address(call.alias, call.address);
     pending_remote_[call.call_id] = {call.caller_module, call.callback};
     outbox_->send(address, net::CallRequest{call.call_id, call.module, call.reducer,
                                             abi::Bytes{std::move(call.args)}});
@@ -177,10 +166,9 @@ void Node::submit(const std::string& module, const std::string& reducer, std::ve
   uint64_t offset;
   {
     std::lock_guard lock(mutex_);
-    if (auto r = runtime_->call(module, reducer, args); !r)
-      return done(NodeError{NodeError::Kind::Failed, r.error().message});
-    offset = last_logged_;
-    maybe_snapshot();
+    auto logged = run_call(module, reducer, args);
+    if (!logged) return done(NodeError{NodeError::Kind::Failed, logged.error().message});
+    offset = *logged;
   }
   {
     std::lock_guard lock(acks_mutex_);
@@ -375,22 +363,35 @@ std::optional<NodeError> Node::call(const std::string& module, const std::string
   if (!def)
     return NodeError{Kind::NotFound,
                      fmt::format("module '{}' has no reducer '{}'", module, reducer)};
-  abi::Type params = abi::unit();
-  for (const abi::Field& p : def->params) params.args.push_back(p.type);
+  abi::Type params = def->params_type();
   abi::TypeResolver types(schema->types);
   auto bytes = json_to_bytes(args, params, types);
   if (!bytes)
     return NodeError{Kind::BadArguments,
                      fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
                                  abi::to_string(params), bytes.error().message)};
-  if (auto r = runtime_->call(module, reducer, *bytes); !r)
-    return NodeError{Kind::Failed, r.error().message};
-  uint64_t offset = last_logged_;
+  auto offset = run_call(module, reducer, *bytes);
+  if (!offset) return NodeError{Kind::Failed, offset.error().message};
+  return await_durable(lock, *offset);
+}
+
+engine::Result<uint64_t> Node::run_call(const std::string& module, const std::string& reducer,
+                                        std::span<const uint8_t> args, const std::string& caller) {
+  if (auto r = runtime_->call(module, reducer, args, caller); !r) return r.take_error();
   maybe_snapshot();
-  lock.unlock();  // others may run while this call waits for its batch to be durable
+  return last_logged_;
+}
+
+std::optional<NodeError> Node::await_durable(std::unique_lock<std::mutex>& lock, uint64_t offset) {
+  lock.unlock();
   if (auto r = log_->wait_durable(offset); !r)
-    return NodeError{Kind::Failed, "the transaction log failed: " + r.error().message};
+    return NodeError{NodeError::Kind::Failed, "the transaction log failed: " + r.error().message};
   return std::nullopt;
+}
+
+std::string Node::peer_address(const std::string& alias, const std::string& declared) const {
+  auto it = options_.peer_addresses.find(alias);
+  return it != options_.peer_addresses.end() ? it->second : declared;
 }
 
 std::optional<NodeError> Node::query(const std::string& module, const std::string& table,

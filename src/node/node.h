@@ -108,6 +108,15 @@ class Node {
   storage::SnapshotData capture_snapshot();
   void write_snapshot(storage::SnapshotData data);
   engine::Result<void> record(const runtime::CommittedTransaction& tx);
+  // Runs the call (caller holds mutex_) and returns the log offset that must
+  // be durable before it is acknowledged, or the failure.
+  engine::Result<uint64_t> run_call(const std::string& module, const std::string& reducer,
+                                    std::span<const uint8_t> args, const std::string& caller = "");
+  // Unlocks, so others run meanwhile, and waits until `offset` is durable.
+  std::optional<NodeError> await_durable(std::unique_lock<std::mutex>& lock, uint64_t offset);
+  // Where the remote node a module calls `alias` is: --peer-address, else
+  // the address the module declared.
+  std::string peer_address(const std::string& alias, const std::string& declared) const;
 
   NodeOptions options_;
   net::Identity identity_;

@@ -14,10 +14,6 @@ using engine::HostError;
 
 namespace {
 
-LoadedModule& module_of(Caller& caller) {
-  return *static_cast<LoadedModule*>(caller.instance().user_data());
-}
-
 // The bytes [ptr, ptr+len) of the caller's memory, copied; a bad pointer or
 // length traps the module.
 Bytes read_bytes(Caller& caller, uint32_t ptr, uint32_t len) {

@@ -49,4 +49,9 @@ struct LoadedModule {
   }
 };
 
+// The module a host function was called from (its instance's user data).
+inline LoadedModule& module_of(engine::Caller& caller) {
+  return *static_cast<LoadedModule*>(caller.instance().user_data());
+}
+
 }  // namespace interstice::runtime

@@ -35,12 +35,6 @@ uint64_t transaction_seed(uint64_t node_seed, uint64_t number) {
   return splitmix64(node_seed + kGoldenGamma * (number + 1));
 }
 
-abi::Type params_tuple(const abi::ReducerDef& reducer) {
-  abi::Type t = abi::unit();
-  for (const abi::Field& p : reducer.params) t.args.push_back(p.type);
-  return t;
-}
-
 engine::Error error(std::string message) {
   return engine::make_error(std::move(message));
 }
@@ -412,9 +406,9 @@ Result<void> Runtime::call(std::string_view module, std::string_view reducer, By
   const abi::ReducerDef* def = m->schema.find_reducer(reducer);
   if (!def) return error(fmt::format("module '{}' has no reducer '{}'", module, reducer));
   abi::TypeResolver types(m->schema.types);
-  if (std::string why = abi::validate(args, params_tuple(*def), types); !why.empty())
+  if (std::string why = abi::validate(args, def->params_type(), types); !why.empty())
     return error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
-                             abi::to_string(params_tuple(*def)), why));
+                             abi::to_string(def->params_type()), why));
   uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
   Result<void> result =
       run(PendingCall{m, id, Bytes(args.begin(), args.end()), std::string(caller), ""});
@@ -491,7 +485,7 @@ abi::Status Runtime::check_call(std::string_view module, std::string_view reduce
   const abi::ReducerDef* def = m->schema.find_reducer(reducer);
   if (!def) return abi::Status::NoSuchReducer;
   abi::TypeResolver types(m->schema.types);
-  if (!abi::validate(args, params_tuple(*def), types).empty()) return abi::Status::BadArguments;
+  if (!abi::validate(args, def->params_type(), types).empty()) return abi::Status::BadArguments;
   return abi::Status::Ok;
 }
 

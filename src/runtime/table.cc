@@ -89,10 +89,8 @@ Status Table::insert(Bytes row, int64_t* assigned, std::string* stored_pk, std::
     ByteView value = columns[column];
     if (!all_zero(value)) {
       // An explicit value moves the counter past it, so later assigned values
-      // never collide with it (negative values of signed columns do not count).
-      uint64_t explicit_value = load_integer(value);
-      bool negative = is_signed(layout_.column_type(column).kind) && (value.back() & 0x80);
-      if (!negative && explicit_value >= next_after) next_after = explicit_value + 1;
+      // never collide with it.
+      next_after = counter_past(column, value, next_after);
       continue;
     }
     uint64_t v = auto_inc_next_;
@@ -166,13 +164,15 @@ const Bytes* Table::find_by_order_key(const std::string& pk) const {
   return it == rows_.end() ? nullptr : &it->second;
 }
 
+uint64_t Table::counter_past(uint32_t column, ByteView value, uint64_t counter) const {
+  bool negative = is_signed(layout_.column_type(column).kind) && (value.back() & 0x80);
+  uint64_t v = load_integer(value);
+  return !negative && v >= counter ? v + 1 : counter;
+}
+
 void Table::note_auto_inc(const std::vector<ByteView>& columns) {
-  for (uint32_t column : def_.auto_inc) {
-    ByteView value = columns[column];
-    bool negative = is_signed(layout_.column_type(column).kind) && (value.back() & 0x80);
-    uint64_t v = load_integer(value);
-    if (!negative && v >= auto_inc_next_) auto_inc_next_ = v + 1;
-  }
+  for (uint32_t column : def_.auto_inc)
+    auto_inc_next_ = counter_past(column, columns[column], auto_inc_next_);
 }
 
 void Table::restore_remove(const std::string& pk) {

@@ -92,6 +92,9 @@ class Table {
   };
 
   std::string key_of(uint32_t column, const std::vector<ByteView>& columns) const;
+  // The auto_inc counter after seeing `value` in auto_inc column `column`:
+  // past it, unless it is lower (or negative in a signed column).
+  uint64_t counter_past(uint32_t column, ByteView value, uint64_t counter) const;
   abi::Status check_unique(const std::vector<ByteView>& columns, const std::string& pk,
                            std::string* problem) const;
   void add_to_indexes(const std::vector<ByteView>& columns, const std::string& pk);

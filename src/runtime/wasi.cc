@@ -19,10 +19,6 @@ constexpr int32_t kBadFd = 8;   // EBADF
 constexpr int32_t kFault = 21;  // EFAULT
 constexpr int32_t kNoSys = 52;  // ENOSYS
 
-LoadedModule& module_of(Caller& caller) {
-  return *static_cast<LoadedModule*>(caller.instance().user_data());
-}
-
 // Logs what a module writes to stdout (info) or stderr (warn), one record per
 // line, without the trailing newline.
 int32_t fd_write(Caller& c, int32_t fd, uint32_t iovs, uint32_t count, uint32_t written_ptr) {
