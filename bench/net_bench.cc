@@ -82,9 +82,10 @@ int main(int argc, char** argv) {
   net::Identity client_id = std::move(net::load_or_create_identity(dir / "client")).value();
   net::PeerServer server(
       server_id, [](const std::string&) {},
-      [](const std::string&, const net::CallRequest& call) {
-        return net::CallResult{call.call_id, true, ""};
-      });
+      net::PeerServer::Handlers{
+          .on_call = [](const std::string&, const net::CallRequest& call, auto reply) {
+            reply(net::CallResult{call.call_id, true, ""});
+          }});
   uint16_t port = *server.start("127.0.0.1", 0);
   auto client = std::move(net::PeerClient::connect("127.0.0.1", port, client_id, nullptr)).value();
 

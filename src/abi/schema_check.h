@@ -31,7 +31,9 @@ inline bool is_key_type(const Type& t) {
 }
 
 inline bool valid_event(const std::string& event, const ModuleSchema& schema) {
-  if (event == "init" || event == "input" || event == "render") return true;
+  if (event == "init" || event == "input" || event == "render" || event == "peer.connect" ||
+      event == "peer.disconnect")
+    return true;
   std::vector<std::string> parts;
   size_t start = 0;
   for (size_t dot; (dot = event.find('.', start)) != std::string::npos; start = dot + 1)

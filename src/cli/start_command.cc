@@ -77,34 +77,21 @@ int start(const StartOptions& options) {
     for (const auto& [text, authority] : kAuthorities)
       if (name == text) node_options.runtime.grantable.push_back(authority);
   }
+  node_options.peer_host = options.host;
+  node_options.peer_port = options.peer_port;
   spdlog::info("data directory {}", std::filesystem::absolute(options.data_dir).string());
   auto node = node::Node::create(node_options);
   if (!node) {
     spdlog::error("{}", node.error().message);
     return kExitError;
   }
-  std::unique_ptr<net::PeerServer> peers;
-  if (options.peer_port >= 0) {
-    node::Node* raw = node->get();
-    peers = std::make_unique<net::PeerServer>(
-        (*node)->identity(), [](const std::string& line) { spdlog::info("{}", line); },
-        [raw](const std::string& peer, const net::CallRequest& call) {
-          auto error = raw->call_from_peer(peer, call.module, call.reducer, call.args.data);
-          return net::CallResult{call.call_id, !error, error ? error->message : ""};
-        });
-    auto peer_port = peers->start(options.host, static_cast<uint16_t>(options.peer_port));
-    if (!peer_port) {
-      spdlog::error("{}", peer_port.error().message);
-      return kExitError;
-    }
-    spdlog::info("accepting peers on {}:{}", options.host, *peer_port);
-  }
+  if ((*node)->peer_port())
+    spdlog::info("accepting peers on {}:{}", options.host, (*node)->peer_port());
   node::HttpApi api(**node);
-  api.set_peers([&peers] {
+  api.set_peers([raw = node->get()] {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    if (peers)
-      for (const auto& p : peers->connected_peers())
-        list.push_back({{"id", p.id}, {"address", p.address}});
+    for (const auto& p : raw->connected_peers())
+      list.push_back({{"id", p.id}, {"address", p.address}});
     return list;
   });
   auto port = api.bind(options.host, options.port);

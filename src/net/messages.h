@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "abi/serialize.h"
+#include "abi/type.h"
 
 namespace interstice::net {
 
@@ -58,6 +60,40 @@ struct CallResult {
   INTERSTICE_TYPE(CallResult, call_id, ok, error)
 };
 
-INTERSTICE_VARIANT(Message, Hello, Proof, Ping, Pong, CallRequest, CallResult)
+// Asks the peer for the changes of one of its public tables, from now on,
+// in commit order, for as long as this connection lasts. `row_type` and
+// `types` say what the subscriber expects a row to be (its own schema's
+// definition); the peer refuses a subscription whose type does not match its
+// table's row type structurally.
+struct Subscribe {
+  uint64_t subscription_id = 0;  // chosen by the subscriber, echoed in every event
+  std::string module;
+  std::string table;
+  std::string row_type;
+  std::vector<abi::TypeDef> types;
+  INTERSTICE_TYPE(Subscribe, subscription_id, module, table, row_type, types)
+};
+
+struct SubscribeResult {
+  uint64_t subscription_id = 0;
+  bool ok = false;
+  std::string error;  // why, when refused
+  INTERSTICE_TYPE(SubscribeResult, subscription_id, ok, error)
+};
+
+// One committed change of a subscribed table, sent once the transaction is
+// durable on the publishing node. `kind`: 0 insert, 1 update, 2 delete.
+// `offset` is the transaction's offset in the publisher's log: increasing.
+struct TableEvent {
+  uint64_t subscription_id = 0;
+  uint64_t offset = 0;
+  uint32_t kind = 0;
+  abi::Bytes old_row;  // update and delete
+  abi::Bytes new_row;  // insert and update
+  INTERSTICE_TYPE(TableEvent, subscription_id, offset, kind, old_row, new_row)
+};
+
+INTERSTICE_VARIANT(Message, Hello, Proof, Ping, Pong, CallRequest, CallResult, Subscribe,
+                   SubscribeResult, TableEvent)
 
 }  // namespace interstice::net

@@ -1,11 +1,14 @@
-// Outbox: sends reducer calls to remote nodes. One link per address, each on
-// its own thread: it connects (and reconnects with backoff, 100 ms doubling to
-// 5 s), sends the queued calls one at a time, and resends a call whose answer
-// was lost with the same call id, so the remote node runs it at most once.
+// Outbox: the links from this node to the remote nodes its modules use. One
+// link per address, with a writer thread and, while connected, a reader
+// thread. A link connects (and reconnects with backoff, 100 ms doubling to
+// 5 s) while it has anything to do; sends queued calls without waiting for
+// their outcomes (pipelined); after a reconnect resends the calls whose
+// outcome was lost, with the same call ids, so the remote node runs each at
+// most once; and subscribes again to every table it subscribed to. A peer
+// silent for 15 s (it is pinged after 5 s) counts as disconnected.
 #pragma once
 
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -21,31 +24,46 @@ namespace interstice::net {
 
 class Outbox {
  public:
-  // `on_result(address, peer_id, result)` runs on the link's thread.
-  using ResultHandler = std::function<void(const std::string& address, const std::string& peer_id,
-                                           const CallResult&)>;
+  // Each runs on a link's thread, with no lock of the outbox held.
+  struct Handlers {
+    std::function<void(const std::string& address, const std::string& peer_id,
+                       const CallResult& result)>
+        on_result;
+    // A change of a subscribed table, in the peer's commit order.
+    std::function<void(const std::string& address, const std::string& peer_id,
+                       const TableEvent& event)>
+        on_event;
+    // The peer refused a subscription (it is not retried on this connection).
+    std::function<void(const std::string& address, const SubscribeResult& result)> on_refused;
+    // The link connected to the peer (true) or lost its connection (false).
+    std::function<void(const std::string& address, const std::string& peer_id, bool connected)>
+        on_link;
+  };
 
-  Outbox(const Identity& identity, KnownPeers* known, ResultHandler on_result,
+  Outbox(const Identity& identity, KnownPeers* known, Handlers handlers,
          std::function<void(const std::string&)> log);
   ~Outbox();
 
   // Queues `call` for the node at `address` ("host:port").
   void send(const std::string& address, CallRequest call);
-  // Connects to `address` now (and reconnects with backoff after failures),
-  // without waiting for a first call: the node does this when a module that
-  // declares the node loads.
+  // Connects to `address` now (and keeps reconnecting), without waiting for
+  // a first call: the node does this when a module that declares it loads.
   void connect(const std::string& address);
+  // Subscribes on the current and every later connection to `address`.
+  void subscribe(const std::string& address, Subscribe subscribe);
 
  private:
   struct Link;
-  Link& link_for(const std::string& address);  // caller holds mutex_
+  Link* link_for(const std::string& address);  // caller holds mutex_; null once stopping
   void run(Link& link);
+  void read(Link& link, std::shared_ptr<class PeerClient> client);
 
   const Identity& identity_;
   KnownPeers* known_;
-  ResultHandler on_result_;
+  Handlers handlers_;
   std::function<void(const std::string&)> log_;
   std::mutex mutex_;
+  bool stopping_ = false;
   std::map<std::string, std::unique_ptr<Link>> links_;
 };
 

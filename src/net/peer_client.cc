@@ -19,8 +19,7 @@ engine::Result<std::unique_ptr<PeerClient>> PeerClient::connect(const std::strin
   if (ec)
     return engine::make_error(fmt::format("cannot connect to {}:{}: {}", host, port, ec.message()));
   client->socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  timeval timeout{5, 0};
-  ::setsockopt(client->socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  client->set_receive_timeout(5);
   Handshake handshake(identity);
   if (auto r = client->send(Message{handshake.hello()}); !r) return r.take_error();
   auto hello = client->receive();
@@ -40,6 +39,15 @@ engine::Result<std::unique_ptr<PeerClient>> PeerClient::connect(const std::strin
       return r.take_error();
   client->peer_id_ = handshake.peer_id();
   return client;
+}
+
+void PeerClient::set_receive_timeout(int seconds) {
+  timeval timeout{seconds, 0};
+  ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+}
+
+void PeerClient::shutdown() {
+  ::shutdown(socket_.native_handle(), SHUT_RDWR);  // the descriptor stays valid
 }
 
 engine::Result<void> PeerClient::send(const Message& message) {

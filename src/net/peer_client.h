@@ -1,5 +1,5 @@
 // PeerClient: an outgoing, authenticated connection to a peer (blocking, with
-// 5 s timeouts). The peer's key is checked against the known peers (trust on
+// 5 s receive timeouts unless changed). The peer's key is checked against the known peers (trust on
 // first use) before the connection is used.
 #pragma once
 
@@ -33,10 +33,16 @@ class PeerClient {
   engine::Result<uint64_t> ping(uint64_t nonce);
   const std::string& peer_id() const { return peer_id_; }
 
- private:
-  PeerClient() = default;
+  // Raw messages. One thread may send while another receives (a link's
+  // writer and reader); `shutdown` from any thread ends a blocked receive.
   engine::Result<void> send(const Message& message);
   engine::Result<Message> receive();
+  // 0: a receive waits for as long as it takes (the default is 5 s).
+  void set_receive_timeout(int seconds);
+  void shutdown();
+
+ private:
+  PeerClient() = default;
 
   asio::io_context io_;
   asio::ip::tcp::socket socket_{io_};

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <deque>
 
 #include "net/frame.h"
@@ -34,6 +35,7 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  friend class PeerServer;
   enum class State { AwaitHello, AwaitProof, Authenticated, Closed };
 
   void read() {
@@ -85,6 +87,8 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
         }
         server_.log_(fmt::format("peer {} connected from {} (protocol {})", handshake_.peer_id(),
                                  remote_, handshake_.version()));
+        if (server_.handlers_.on_peer)
+          server_.handlers_.on_peer(handshake_.peer_id(), remote_, true);
         return true;
       }
       case State::Authenticated:
@@ -93,7 +97,13 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
           return true;
         }
         if (const CallRequest* call = std::get_if<CallRequest>(&message.value)) {
-          send(Message{server_.run_once(handshake_.peer_id(), *call)});
+          auto self = shared_from_this();
+          server_.run_once(handshake_.peer_id(), *call,
+                           [self](const CallResult& result) { self->send(Message{result}); });
+          return true;
+        }
+        if (const Subscribe* subscribe = std::get_if<Subscribe>(&message.value)) {
+          subscribe_to(*subscribe);
           return true;
         }
         return close("unexpected message after the handshake");
@@ -105,7 +115,8 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
 
   // Frames queue up while a write is in flight and go out together in the
   // next one, so pipelined answers cost one write per batch, not per frame.
-  void send(Message message) {
+  void send(const Message& message) {
+    if (state_ == State::Closed) return;
     std::vector<uint8_t> frame = encode_frame(message);
     pending_.insert(pending_.end(), frame.begin(), frame.end());
     if (!writing_) write();
@@ -124,16 +135,44 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  void subscribe_to(const Subscribe& subscribe) {
+    std::string refused = server_.handlers_.on_subscribe
+                              ? server_.handlers_.on_subscribe(handshake_.peer_id(), subscribe)
+                              : "this node accepts no subscriptions";
+    if (refused.empty()) {
+      std::lock_guard lock(server_.subscriptions_mutex_);
+      server_.subscriptions_[subscribe.module + "." + subscribe.table].push_back(
+          Subscriber{shared_from_this(), subscribe.subscription_id});
+      ++server_.subscription_count_;
+    }
+    server_.log_(refused.empty() ? fmt::format("peer {} subscribed to {}.{}", handshake_.peer_id(),
+                                               subscribe.module, subscribe.table)
+                                 : fmt::format("refused the subscription of peer {} to {}.{}: {}",
+                                               handshake_.peer_id(), subscribe.module,
+                                               subscribe.table, refused));
+    send(Message{SubscribeResult{subscribe.subscription_id, refused.empty(), refused}});
+  }
+
   bool close(const std::string& reason) {
     if (state_ == State::Closed) return false;
-    if (state_ == State::Authenticated) {
-      --server_.authenticated_;
-      std::lock_guard lock(server_.peers_mutex_);
-      server_.peers_.erase(this);
-    }
+    bool was_authenticated = state_ == State::Authenticated;
     state_ = State::Closed;
-    if (!reason.empty())
+    if (was_authenticated) {
+      --server_.authenticated_;
+      {
+        std::lock_guard lock(server_.peers_mutex_);
+        server_.peers_.erase(this);
+      }
+      size_t dropped = server_.drop_subscriptions(this);
+      server_.log_(fmt::format(
+          "peer {} disconnected{}{}", handshake_.peer_id(), reason.empty() ? "" : ": " + reason,
+          dropped ? fmt::format("; dropped its {} subscription{}", dropped, dropped == 1 ? "" : "s")
+                  : ""));
+      if (server_.handlers_.on_peer)
+        server_.handlers_.on_peer(handshake_.peer_id(), remote_, false);
+    } else if (!reason.empty()) {
       server_.log_(fmt::format("closing the connection from {}: {}", remote_, reason));
+    }
     asio::error_code ec;
     timer_.cancel();
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
@@ -155,23 +194,88 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
 };
 
 PeerServer::PeerServer(const Identity& identity, std::function<void(const std::string&)> log,
-                       CallHandler on_call)
-    : identity_(identity), log_(std::move(log)), on_call_(std::move(on_call)) {}
+                       Handlers handlers)
+    : identity_(identity), log_(std::move(log)), handlers_(std::move(handlers)) {}
 
-CallResult PeerServer::run_once(const std::string& peer_id, const CallRequest& call) {
+void PeerServer::run_once(const std::string& peer_id, const CallRequest& call,
+                          std::function<void(const CallResult&)> reply) {
   auto key = std::make_pair(peer_id, call.call_id);
-  if (auto it = outcomes_.find(key); it != outcomes_.end()) return it->second;
-  CallResult result = on_call_
-                          ? on_call_(peer_id, call)
-                          : CallResult{call.call_id, false, "this node runs no calls from peers"};
-  result.call_id = call.call_id;
-  outcomes_[key] = result;
+  auto [it, fresh] = outcomes_.try_emplace(key);
+  if (!fresh) {
+    if (it->second.result) return reply(*it->second.result);
+    it->second.waiting.push_back(std::move(reply));
+    return;
+  }
+  it->second.waiting.push_back(std::move(reply));
   outcome_order_.push_back(key);
-  if (outcome_order_.size() > 100'000) {
-    outcomes_.erase(outcome_order_.front());
+  if (!handlers_.on_call)
+    return finish_call(key, CallResult{call.call_id, false, "this node runs no calls from peers"});
+  handlers_.on_call(peer_id, call, [this, key](CallResult result) {
+    asio::post(io_, [this, key, result = std::move(result)]() mutable {
+      finish_call(key, std::move(result));
+    });
+  });
+}
+
+void PeerServer::finish_call(const std::pair<std::string, uint64_t>& key, CallResult result) {
+  auto it = outcomes_.find(key);
+  if (it == outcomes_.end()) return;
+  result.call_id = key.second;
+  it->second.result = result;
+  for (auto& reply : it->second.waiting) reply(result);
+  it->second.waiting.clear();
+  // Forget the oldest finished outcomes beyond 100,000.
+  while (outcome_order_.size() > 100'000) {
+    auto oldest = outcomes_.find(outcome_order_.front());
+    if (oldest != outcomes_.end() && !oldest->second.result) break;  // still running
+    if (oldest != outcomes_.end()) outcomes_.erase(oldest);
     outcome_order_.pop_front();
   }
-  return result;
+}
+
+size_t PeerServer::drop_subscriptions(const Session* session) {
+  std::lock_guard lock(subscriptions_mutex_);
+  size_t dropped = 0;  // this session's
+  size_t removed = 0;  // with those of sessions already gone
+  for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
+    auto& list = it->second;
+    auto end = std::remove_if(list.begin(), list.end(), [&](const Subscriber& s) {
+      auto held = s.session.lock();
+      if (held.get() == session) ++dropped;
+      return !held || held.get() == session;
+    });
+    removed += static_cast<size_t>(list.end() - end);
+    list.erase(end, list.end());
+    it = list.empty() ? subscriptions_.erase(it) : std::next(it);
+  }
+  subscription_count_ -= removed;
+  return dropped;
+}
+
+bool PeerServer::has_subscribers(const std::string& module, const std::string& table) const {
+  if (subscription_count_ == 0) return false;
+  std::lock_guard lock(subscriptions_mutex_);
+  return subscriptions_.count(module + "." + table) > 0;
+}
+
+void PeerServer::publish(const std::string& module, const std::string& table,
+                         const TableEvent& event) {
+  std::vector<std::pair<std::shared_ptr<Session>, uint64_t>> targets;
+  {
+    std::lock_guard lock(subscriptions_mutex_);
+    auto it = subscriptions_.find(module + "." + table);
+    if (it == subscriptions_.end()) return;
+    for (const Subscriber& s : it->second)
+      if (auto session = s.session.lock())
+        targets.emplace_back(std::move(session), s.subscription_id);
+  }
+  for (auto& [session, id] : targets) {
+    TableEvent copy = event;
+    copy.subscription_id = id;
+    asio::post(io_, [session = std::move(session), copy = std::move(copy)] {
+      session->send(Message{copy});
+    });
+  }
 }
 
 PeerServer::~PeerServer() {

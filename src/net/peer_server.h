@@ -2,7 +2,8 @@
 // with the handshake, then answers their messages. Anything malformed (a
 // garbage, oversized or truncated frame, a failed handshake, an unexpected
 // message, a handshake not finished within 10 s) closes that one connection
-// with a logged reason; the server carries on.
+// with a logged reason; the server carries on. A peer's subscriptions last as
+// long as its connection.
 #pragma once
 
 #include <asio.hpp>
@@ -14,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,12 +28,21 @@ namespace interstice::net {
 
 class PeerServer {
  public:
-  // Runs a peer's reducer call (on the server's thread) and returns its outcome.
-  using CallHandler =
-      std::function<CallResult(const std::string& peer_id, const CallRequest& call)>;
+  struct Handlers {
+    // Runs a peer's reducer call. `reply` must be called exactly once, from
+    // any thread, possibly later (say, once the transaction is durable).
+    std::function<void(const std::string& peer_id, const CallRequest& call,
+                       std::function<void(CallResult)> reply)>
+        on_call;
+    // Whether a peer may subscribe: empty to accept, else why not.
+    std::function<std::string(const std::string& peer_id, const Subscribe& subscribe)> on_subscribe;
+    // An authenticated peer connected (true) or its connection ended (false).
+    std::function<void(const std::string& peer_id, const std::string& address, bool connected)>
+        on_peer;
+  };
 
   PeerServer(const Identity& identity, std::function<void(const std::string&)> log,
-             CallHandler on_call = nullptr);
+             Handlers handlers = {});
   ~PeerServer();
 
   // Listens on host:port (0: any free port) and serves on a background thread.
@@ -46,18 +57,36 @@ class PeerServer {
   };
   std::vector<ConnectedPeer> connected_peers() const;
 
+  // Sends a committed change of module.table to every peer subscribed to it
+  // (`event.subscription_id` is set per subscriber). Thread-safe; one peer
+  // receives events in the order they were published.
+  void publish(const std::string& module, const std::string& table, const TableEvent& event);
+  // Whether any peer subscribes to anything (cheap), or to module.table.
+  bool has_subscribers() const { return subscription_count_ > 0; }
+  bool has_subscribers(const std::string& module, const std::string& table) const;
+
  private:
   class Session;
   void accept();
 
-  // The outcome of a call, run at most once per (peer, call id); the last
-  // 100,000 outcomes are remembered.
-  CallResult run_once(const std::string& peer_id, const CallRequest& call);
+  // Runs a call at most once per (peer, call id) and answers through
+  // `reply` (on the server's thread); a repeat waits for, or gets, the first
+  // outcome. The last 100,000 outcomes are remembered.
+  void run_once(const std::string& peer_id, const CallRequest& call,
+                std::function<void(const CallResult&)> reply);
+  void finish_call(const std::pair<std::string, uint64_t>& key, CallResult result);
+  // Forgets a closed session's subscriptions; returns how many there were.
+  size_t drop_subscriptions(const Session* session);
+
+  struct Outcome {
+    std::optional<CallResult> result;  // empty while the call runs
+    std::vector<std::function<void(const CallResult&)>> waiting;
+  };
 
   const Identity& identity_;
   std::function<void(const std::string&)> log_;
-  CallHandler on_call_;
-  std::map<std::pair<std::string, uint64_t>, CallResult> outcomes_;
+  Handlers handlers_;
+  std::map<std::pair<std::string, uint64_t>, Outcome> outcomes_;  // server thread only
   std::deque<std::pair<std::string, uint64_t>> outcome_order_;
   asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_{io_};
@@ -65,6 +94,13 @@ class PeerServer {
   std::atomic<size_t> authenticated_{0};
   mutable std::mutex peers_mutex_;
   std::map<const void*, ConnectedPeer> peers_;  // by session
+  struct Subscriber {
+    std::weak_ptr<Session> session;
+    uint64_t subscription_id;
+  };
+  mutable std::mutex subscriptions_mutex_;
+  std::map<std::string, std::vector<Subscriber>> subscriptions_;  // by "module.table"
+  std::atomic<size_t> subscription_count_{0};
 };
 
 }  // namespace interstice::net

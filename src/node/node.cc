@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "abi/type_match.h"
 #include "storage/tx_record.h"
 
 #include "node/json_codec.h"
@@ -62,12 +63,26 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   node->known_peers_ = std::make_unique<net::KnownPeers>(node->options_.data_dir / "peers");
   for (const auto& [address, key] : node->options_.pinned_peers)
     if (auto r = node->known_peers_->pin(address, key); !r) return r.take_error();
-  node->outbox_ = std::make_unique<net::Outbox>(
-      node->identity_, node->known_peers_.get(),
-      [raw = node.get()](const std::string&, const std::string& peer, const net::CallResult& r) {
-        raw->on_remote_result(peer, r);
-      },
-      [](const std::string& line) { spdlog::info("{}", line); });
+  Node* raw = node.get();
+  net::Outbox::Handlers links;
+  links.on_result = [raw](const std::string&, const std::string& peer, const net::CallResult& r) {
+    raw->on_remote_result(peer, r);
+  };
+  links.on_event = [raw](const std::string& address, const std::string& peer,
+                         const net::TableEvent& e) { raw->on_remote_event(address, peer, e); };
+  links.on_refused = [raw](const std::string& address, const net::SubscribeResult& r) {
+    std::lock_guard lock(raw->mutex_);
+    if (r.subscription_id == 0 || r.subscription_id > raw->remote_subscriptions_.size()) return;
+    const RemoteSubscription& sub = raw->remote_subscriptions_[r.subscription_id - 1];
+    spdlog::error("module '{}': the node {} at {} refused the subscription to {}.{}: {}",
+                  sub.module, sub.alias, address, sub.request.module, sub.request.table, r.error);
+  };
+  links.on_link = [raw](const std::string& address, const std::string& peer, bool connected) {
+    raw->on_peer_link(peer, address, connected);
+  };
+  node->outbox_ =
+      std::make_unique<net::Outbox>(node->identity_, node->known_peers_.get(), std::move(links),
+                                    [](const std::string& line) { spdlog::info("{}", line); });
   runtime_options.on_remote_calls = [raw = node.get()](std::vector<runtime::RemoteCall> calls) {
     raw->send_remote(std::move(calls));  // runs inside a call: the node lock is held
   };
@@ -76,22 +91,29 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   node->runtime_ = std::move(runtime).value();
   if (auto r = node->load_modules(); !r) return r.take_error();
   if (auto r = node->recover(); !r) return r.take_error();
-  // Connect to the remote nodes that loaded modules declare.
-  for (const std::string& name : node->runtime_->module_names())
-    for (const abi::NodeDef& peer : node->runtime_->schema(name)->nodes)
-      node->outbox_->connect(node->peer_address(peer.alias, peer.address));
-  node->ack_thread_ = std::thread([raw = node.get()] { raw->acknowledge_loop(); });
+  node->ack_thread_ = std::thread([raw] { raw->acknowledge_loop(); });
+  if (auto r = node->start_peer_server(); !r) return r.take_error();
+  // Connect to the remote nodes that loaded modules declare, and subscribe.
+  {
+    std::lock_guard lock(node->mutex_);
+    for (const std::string& name : node->runtime_->module_names())
+      for (const abi::NodeDef& peer : node->runtime_->schema(name)->nodes)
+        node->outbox_->connect(node->peer_address(peer.alias, peer.address));
+    node->subscribe_remote();
+  }
   return node;
 }
 
 Node::~Node() {
-  outbox_.reset();  // its threads may be waiting for the node lock
+  if (peer_server_) peer_server_->stop();  // no more calls from peers
+  outbox_.reset();                         // its threads may be waiting for the node lock
   {
     std::lock_guard lock(acks_mutex_);
     stopping_ = true;
   }
   acks_changed_.notify_all();
   if (ack_thread_.joinable()) ack_thread_.join();
+  peer_server_.reset();
   std::lock_guard lock(mutex_);
   if (snapshot_thread_.joinable()) snapshot_thread_.join();
   if (runtime_ && log_ && last_logged_ > snapshot_offset_) write_snapshot(capture_snapshot());
@@ -122,19 +144,151 @@ void Node::acknowledge_loop() {
   }
 }
 
-std::optional<NodeError> Node::call_from_peer(const std::string& peer_id, const std::string& module,
-                                              const std::string& reducer,
-                                              std::span<const uint8_t> args) {
-  using Kind = NodeError::Kind;
-  std::unique_lock lock(mutex_);
-  const abi::ModuleSchema* schema = runtime_->schema(module);
-  if (!schema) return NodeError{Kind::NotFound, fmt::format("no module '{}' is loaded", module)};
+engine::Result<void> Node::start_peer_server() {
+  if (options_.peer_port < 0) return {};
+  net::PeerServer::Handlers handlers;
+  handlers.on_call = [this](const std::string& peer, const net::CallRequest& call,
+                            std::function<void(net::CallResult)> reply) {
+    on_peer_call(peer, call, std::move(reply));
+  };
+  handlers.on_subscribe = [this](const std::string&, const net::Subscribe& subscribe) {
+    return check_peer_subscription(subscribe);
+  };
+  handlers.on_peer = [this](const std::string& peer, const std::string& address, bool connected) {
+    on_peer_link(peer, address, connected);
+  };
+  peer_server_ = std::make_unique<net::PeerServer>(
+      identity_, [](const std::string& line) { spdlog::info("{}", line); }, std::move(handlers));
+  auto port = peer_server_->start(options_.peer_host, static_cast<uint16_t>(options_.peer_port));
+  if (!port) return port.take_error();
+  peer_port_ = *port;
+  return {};
+}
+
+std::vector<net::PeerServer::ConnectedPeer> Node::connected_peers() const {
+  return peer_server_ ? peer_server_->connected_peers()
+                      : std::vector<net::PeerServer::ConnectedPeer>{};
+}
+
+void Node::on_peer_call(const std::string& peer_id, const net::CallRequest& call,
+                        std::function<void(net::CallResult)> reply) {
+  uint64_t id = call.call_id;
+  auto fail = [&](std::string why) { reply(net::CallResult{id, false, std::move(why)}); };
+  std::lock_guard lock(mutex_);
+  const abi::ModuleSchema* schema = runtime_->schema(call.module);
+  if (!schema) return fail(fmt::format("no module '{}' is loaded", call.module));
   if (schema->visibility != abi::Visibility::Public)
-    return NodeError{Kind::NotFound,
-                     fmt::format("module '{}' is private: peers cannot call it", module)};
-  auto offset = run_call(module, reducer, args, peer_id);
-  if (!offset) return NodeError{Kind::Failed, offset.error().message};
-  return await_durable(lock, *offset);
+    return fail(fmt::format("module '{}' is private: peers cannot call it", call.module));
+  auto offset = run_call(call.module, call.reducer, call.args.data, peer_id);
+  if (!offset) return fail(offset.error().message);
+  queue_ack(*offset, [id, reply = std::move(reply)](std::optional<NodeError> error) {
+    reply(net::CallResult{id, !error, error ? error->message : ""});
+  });
+}
+
+std::string Node::check_peer_subscription(const net::Subscribe& subscribe) {
+  std::lock_guard lock(mutex_);
+  const abi::ModuleSchema* schema = runtime_->schema(subscribe.module);
+  if (!schema) return fmt::format("no module '{}' is loaded", subscribe.module);
+  if (schema->visibility != abi::Visibility::Public)
+    return fmt::format("module '{}' is private: peers cannot subscribe to it", subscribe.module);
+  const abi::TableDef* table = schema->find_table(subscribe.table);
+  if (!table)
+    return fmt::format("module '{}' has no table '{}'", subscribe.module, subscribe.table);
+  if (table->visibility != abi::Visibility::Public)
+    return fmt::format("table '{}.{}' is private: peers cannot subscribe to it", subscribe.module,
+                       subscribe.table);
+  std::string mismatch =
+      abi::type_mismatch(abi::named(subscribe.row_type), abi::TypeResolver(subscribe.types),
+                         abi::named(table->row_type), abi::TypeResolver(schema->types));
+  if (!mismatch.empty())
+    return fmt::format("the subscriber's row type {} does not match {}.{}'s {}: {}",
+                       subscribe.row_type, subscribe.module, subscribe.table, table->row_type,
+                       mismatch);
+  return {};
+}
+
+void Node::on_peer_link(const std::string& peer_id, const std::string& address, bool connected) {
+  std::lock_guard lock(mutex_);
+  std::vector<uint8_t> args = abi::to_bytes(std::make_tuple(peer_id, address));
+  runtime_->fire("", connected ? "peer.connect" : "peer.disconnect", args, peer_id);
+  maybe_snapshot();
+}
+
+// Every "Node.module.table.op" subscription of the loaded modules becomes one
+// subscription per (module, node, table), renewed on every connection.
+void Node::subscribe_remote() {
+  for (const std::string& name : runtime_->module_names()) {
+    const abi::ModuleSchema& schema = *runtime_->schema(name);
+    for (const abi::SubscriptionDef& sub : schema.subscriptions) {
+      if (std::count(sub.event.begin(), sub.event.end(), '.') != 3) continue;
+      std::string alias = sub.event.substr(0, sub.event.find('.'));
+      std::string rest = sub.event.substr(alias.size() + 1);
+      std::string module = rest.substr(0, rest.find('.'));
+      std::string table = rest.substr(module.size() + 1, rest.rfind('.') - module.size() - 1);
+      bool known = std::any_of(remote_subscriptions_.begin(), remote_subscriptions_.end(),
+                               [&](const RemoteSubscription& r) {
+                                 return r.module == name && r.alias == alias &&
+                                        r.request.module == module && r.request.table == table;
+                               });
+      if (known) continue;
+      std::string declared;
+      for (const abi::NodeDef& n : schema.nodes)
+        if (n.alias == alias) declared = n.address;
+      const abi::ReducerDef* reducer = schema.find_reducer(sub.reducer);
+      net::Subscribe request{remote_subscriptions_.size() + 1, module, table,
+                             reducer->params.at(0).type.name, schema.types};
+      RemoteSubscription remote{name, alias, peer_address(alias, declared), request};
+      outbox_->subscribe(remote.address, std::move(request));
+      remote_subscriptions_.push_back(std::move(remote));
+    }
+  }
+}
+
+// A change of a subscribed remote table runs the subscriber's reducers as a
+// new transaction; the row is in its arguments, so the log records it.
+void Node::on_remote_event(const std::string& address, const std::string& peer_id,
+                           const net::TableEvent& event) {
+  std::lock_guard lock(mutex_);
+  if (event.subscription_id == 0 || event.subscription_id > remote_subscriptions_.size()) return;
+  const RemoteSubscription& sub = remote_subscriptions_[event.subscription_id - 1];
+  if (sub.address != address || event.kind > 2) return;
+  auto kind = static_cast<runtime::EventKind>(event.kind);
+  std::string name = fmt::format("{}.{}.{}.{}", sub.alias, sub.request.module, sub.request.table,
+                                 runtime::to_string(kind));
+  std::vector<uint8_t> args =
+      kind == runtime::EventKind::Insert ? event.new_row.data : event.old_row.data;
+  if (kind == runtime::EventKind::Update)
+    args.insert(args.end(), event.new_row.data.begin(), event.new_row.data.end());
+  runtime_->fire(sub.module, name, args, peer_id);
+  maybe_snapshot();
+}
+
+void Node::queue_ack(uint64_t offset, std::function<void(std::optional<NodeError>)> done) {
+  {
+    std::lock_guard lock(acks_mutex_);
+    acks_.push_back(PendingAck{offset, std::move(done)});
+  }
+  acks_changed_.notify_one();
+}
+
+void Node::publish_effects(const runtime::CommittedTransaction& tx, uint64_t offset) {
+  std::vector<std::pair<std::string, net::TableEvent>> events;
+  for (const runtime::TableEvent* e : tx.effects) {
+    if (!peer_server_->has_subscribers(tx.module, e->table)) continue;
+    net::TableEvent event;
+    event.offset = offset;
+    event.kind = static_cast<uint32_t>(e->kind);
+    if (e->kind != runtime::EventKind::Insert) event.old_row.data = e->old_row;
+    if (e->kind != runtime::EventKind::Delete) event.new_row.data = e->new_row;
+    events.emplace_back(e->table, std::move(event));
+  }
+  if (events.empty()) return;
+  queue_ack(offset, [server = peer_server_.get(), module = tx.module,
+                     events = std::move(events)](std::optional<NodeError> error) {
+    if (error) return;  // not durable: it did not happen for peers
+    for (const auto& [table, event] : events) server->publish(module, table, event);
+  });
 }
 
 void Node::send_remote(std::vector<runtime::RemoteCall> calls) {
@@ -163,18 +317,10 @@ void Node::on_remote_result(const std::string& peer_id, const net::CallResult& r
 
 void Node::submit(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
                   std::function<void(std::optional<NodeError>)> done) {
-  uint64_t offset;
-  {
-    std::lock_guard lock(mutex_);
-    auto logged = run_call(module, reducer, args);
-    if (!logged) return done(NodeError{NodeError::Kind::Failed, logged.error().message});
-    offset = *logged;
-  }
-  {
-    std::lock_guard lock(acks_mutex_);
-    acks_.push_back(PendingAck{offset, std::move(done)});
-  }
-  acks_changed_.notify_one();
+  std::lock_guard lock(mutex_);
+  auto offset = run_call(module, reducer, args);
+  if (!offset) return done(NodeError{NodeError::Kind::Failed, offset.error().message});
+  queue_ack(*offset, std::move(done));
 }
 
 engine::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
@@ -199,6 +345,7 @@ engine::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
   auto offset = log_->append(abi::to_bytes(record), tags);
   if (!offset) return offset.take_error();
   last_logged_ = *offset;
+  if (peer_server_ && peer_server_->has_subscribers()) publish_effects(tx, *offset);
   return {};
 }
 

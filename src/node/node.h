@@ -36,6 +36,7 @@
 #include "net/identity.h"
 #include "net/known_peers.h"
 #include "net/outbox.h"
+#include "net/peer_server.h"
 #include "node/module_directory.h"
 #include "node/module_store.h"
 #include "runtime/runtime.h"
@@ -58,6 +59,9 @@ struct NodeOptions {
   // presenting any other key is refused (docs/protocol.md, "Known peers").
   std::map<std::string, std::string> pinned_peers;
   storage::Retention retention = storage::Retention::Keep;
+  // The peer server (docs/protocol.md): -1 for none, 0 for any free port.
+  std::string peer_host = "127.0.0.1";
+  int peer_port = -1;
 };
 
 // Why a call or query through the node failed.
@@ -83,11 +87,6 @@ class Node {
   // Returns nullopt on success.
   std::optional<NodeError> call(const std::string& module, const std::string& reducer,
                                 const nlohmann::ordered_json& args);
-  // A call from an authenticated peer: only public modules may be called; the
-  // reducer sees the peer's node id as its caller. Returns once durable.
-  std::optional<NodeError> call_from_peer(const std::string& peer_id, const std::string& module,
-                                          const std::string& reducer,
-                                          std::span<const uint8_t> args);
   // The asynchronous form, for pipelined clients: runs the call now (args
   // encoded as a tuple) and calls `done` from the acknowledging thread once
   // its transactions are durable, or at once if it failed.
@@ -97,6 +96,9 @@ class Node {
   std::optional<NodeError> query(const std::string& module, const std::string& table,
                                  nlohmann::ordered_json* rows);
   nlohmann::ordered_json describe_modules();
+  // Where the peer server listens (0 if it does not), and who is connected.
+  uint16_t peer_port() const { return peer_port_; }
+  std::vector<net::PeerServer::ConnectedPeer> connected_peers() const;
 
  private:
   explicit Node(NodeOptions options);
@@ -122,10 +124,37 @@ class Node {
   net::Identity identity_;
   std::unique_ptr<net::KnownPeers> known_peers_;
   std::unique_ptr<net::Outbox> outbox_;
+  std::unique_ptr<net::PeerServer> peer_server_;
+  uint16_t peer_port_ = 0;
+  engine::Result<void> start_peer_server();
   // Remote calls awaiting their outcome: call id -> (module, callback reducer).
   std::map<uint64_t, std::pair<std::string, std::string>> pending_remote_;
   void send_remote(std::vector<runtime::RemoteCall> calls);
   void on_remote_result(const std::string& peer_id, const net::CallResult& result);
+  // A call from an authenticated peer: only public modules may be called; the
+  // reducer sees the peer's node id as its caller. Answered once durable.
+  void on_peer_call(const std::string& peer_id, const net::CallRequest& call,
+                    std::function<void(net::CallResult)> reply);
+  // Whether a peer may subscribe to a table: empty, or why not.
+  std::string check_peer_subscription(const net::Subscribe& subscribe);
+  // peer.connect / peer.disconnect for the modules that subscribe to them.
+  void on_peer_link(const std::string& peer_id, const std::string& address, bool connected);
+  // This node's subscriptions to remote tables: id = index + 1.
+  struct RemoteSubscription {
+    std::string module;  // the local subscriber
+    std::string alias;   // the remote node, as the module names it
+    std::string address;
+    net::Subscribe request;
+  };
+  std::vector<RemoteSubscription> remote_subscriptions_;
+  void subscribe_remote();
+  void on_remote_event(const std::string& address, const std::string& peer_id,
+                       const net::TableEvent& event);
+  // Queues `done` to run once `offset` is durable (caller holds mutex_, so
+  // the queue stays in offset order).
+  void queue_ack(uint64_t offset, std::function<void(std::optional<NodeError>)> done);
+  // Sends the committed changes of tables peers subscribe to, once durable.
+  void publish_effects(const runtime::CommittedTransaction& tx, uint64_t offset);
   std::unique_ptr<storage::TransactionLog> log_;
   std::unique_ptr<runtime::Runtime> runtime_;
   uint64_t last_logged_ = 0;

@@ -134,14 +134,58 @@ Result<std::unique_ptr<LoadedModule>> Runtime::instantiate(ByteView wasm,
   return m;
 }
 
+// "Node.module.table.op": the node must be declared (INTERSTICE_NODE) and
+// the reducer take the row (two for update) of one of the module's own
+// types; the remote node checks that type against its table's when the
+// subscription reaches it.
+Result<void> Runtime::check_remote_subscription(const LoadedModule& m,
+                                                const abi::SubscriptionDef& sub,
+                                                const abi::ReducerDef& reducer) const {
+  std::string alias = sub.event.substr(0, sub.event.find('.'));
+  std::string op = sub.event.substr(sub.event.rfind('.') + 1);
+  bool declared = std::any_of(m.schema.nodes.begin(), m.schema.nodes.end(),
+                              [&](const abi::NodeDef& n) { return n.alias == alias; });
+  if (!declared)
+    return error(
+        fmt::format("module '{}': subscription to '{}': node '{}' is not declared "
+                    "(INTERSTICE_NODE)",
+                    m.name, sub.event, alias));
+  if (op != "insert" && op != "update" && op != "delete")
+    return error(fmt::format(
+        "module '{}': subscription to '{}': the event must end in insert, update or delete", m.name,
+        sub.event));
+  size_t expected = op == "update" ? 2 : 1;
+  bool ok = reducer.params.size() == expected;
+  for (const abi::Field& p : reducer.params)
+    ok = ok && p.type.kind == abi::TypeKind::Named && p.type == reducer.params[0].type;
+  if (!ok)
+    return error(fmt::format("module '{}': subscription to '{}': reducer {} must take {}", m.name,
+                             sub.event, reducer.name,
+                             expected == 2 ? "the old and the new row" : "the row"));
+  return {};
+}
+
 Result<void> Runtime::check_subscriptions(const LoadedModule& m) const {
   for (const abi::SubscriptionDef& sub : m.schema.subscriptions) {
     const abi::ReducerDef& reducer = *m.schema.find_reducer(sub.reducer);
     if (sub.event == "init" && !reducer.params.empty())
       return error(fmt::format("module '{}': init reducer {} must take no parameters", m.name,
                                reducer.name));
+    if (sub.event == "peer.connect" || sub.event == "peer.disconnect") {
+      abi::Type text = abi::primitive(abi::TypeKind::String);
+      if (reducer.params.size() != 2 || reducer.params[0].type != text ||
+          reducer.params[1].type != text)
+        return error(
+            fmt::format("module '{}': {} reducer {} must take (string node_id, string address)",
+                        m.name, sub.event, reducer.name));
+      continue;
+    }
     size_t dots = std::count(sub.event.begin(), sub.event.end(), '.');
-    if (dots != 2) continue;  // init, input, render, remote nodes: checked by their issues
+    if (dots == 3) {
+      if (auto r = check_remote_subscription(m, sub, reducer); !r) return r;
+      continue;
+    }
+    if (dots != 2) continue;  // init, input, render: checked by their issues
     std::string module = sub.event.substr(0, sub.event.find('.'));
     std::string rest = sub.event.substr(module.size() + 1);
     std::string table = rest.substr(0, rest.find('.'));
@@ -414,6 +458,31 @@ Result<void> Runtime::call(std::string_view module, std::string_view reducer, By
       run(PendingCall{m, id, Bytes(args.begin(), args.end()), std::string(caller), ""});
   drain_queue();
   return result;
+}
+
+size_t Runtime::fire(std::string_view module, std::string_view event, ByteView args,
+                     std::string_view caller) {
+  size_t ran = 0;
+  for (const auto& m : modules_) {
+    if (!module.empty() && m->name != module) continue;
+    for (const abi::SubscriptionDef& sub : m->schema.subscriptions) {
+      if (sub.event != event) continue;
+      const abi::ReducerDef* def = m->schema.find_reducer(sub.reducer);
+      abi::TypeResolver types(m->schema.types);
+      if (std::string why = abi::validate(args, def->params_type(), types); !why.empty()) {
+        emit(LogRecord{abi::LogLevel::Error, m->name, def->name,
+                       fmt::format("event {} not delivered: its data is not {}: {}", event,
+                                   abi::to_string(def->params_type()), why)});
+        continue;
+      }
+      uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
+      queue_.push_back(PendingCall{m.get(), id, Bytes(args.begin(), args.end()),
+                                   std::string(caller), std::string(event)});
+      ++ran;
+    }
+  }
+  drain_queue();
+  return ran;
 }
 
 Result<void> Runtime::run(const PendingCall& call) {

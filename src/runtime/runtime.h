@@ -102,6 +102,16 @@ class Runtime {
   Result<void> call(std::string_view module, std::string_view reducer, ByteView args,
                     std::string_view caller = "");
 
+  // Runs the subscriptions to `event` of `module` (of every module, in load
+  // order, if empty) with `args` (the reducer's parameters, encoded as a
+  // tuple, checked against each reducer's parameter types), each as its own
+  // transaction, then everything they trigger. For events from outside the
+  // node: "peer.connect", "peer.disconnect", and a remote table's
+  // "Node.module.table.insert|update|delete". Failures are logged; returns
+  // how many subscriptions ran.
+  size_t fire(std::string_view module, std::string_view event, ByteView args,
+              std::string_view caller = "");
+
   // The rows of every non-ephemeral table, for snapshots (copied, in
   // primary-key order), and their restoration at recovery.
   struct TableImage {
@@ -138,6 +148,9 @@ class Runtime {
   explicit Runtime(RuntimeOptions options, std::shared_ptr<engine::Engine> engine);
   Result<std::unique_ptr<LoadedModule>> instantiate(ByteView wasm, std::string_view source_name);
   Result<void> check_subscriptions(const LoadedModule& module) const;
+  Result<void> check_remote_subscription(const LoadedModule& module,
+                                         const abi::SubscriptionDef& sub,
+                                         const abi::ReducerDef& reducer) const;
   // Schema, dependency, authority and subscription checks before a module
   // goes live; `replacing` is the module it will replace, if any.
   Result<void> admit(const LoadedModule& module, std::string_view source_name,

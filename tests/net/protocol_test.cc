@@ -195,11 +195,12 @@ TEST(CallServer, ARepeatedCallIdRunsOnceAndGetsTheFirstOutcome) {
   std::atomic<int> runs{0};
   PeerServer server(
       server_identity, [](const std::string&) {},
-      [&](const std::string& peer, const CallRequest& call) {
-        ++runs;
-        return CallResult{call.call_id, call.reducer == "good",
-                          peer == client_identity.id() ? "" : "?"};
-      });
+      PeerServer::Handlers{
+          .on_call = [&](const std::string& peer, const CallRequest& call, auto reply) {
+            ++runs;
+            reply(CallResult{call.call_id, call.reducer == "good",
+                             peer == client_identity.id() ? "" : "?"});
+          }});
   uint16_t port = *server.start("127.0.0.1", 0);
   auto client = PeerClient::connect("127.0.0.1", port, client_identity, nullptr);
   ASSERT_TRUE(client.ok());

@@ -38,7 +38,10 @@ class NodeProcess {
     prepare(data_.path());
     start(extra_args);
   }
-  ~NodeProcess() { stop(); }
+  ~NodeProcess() {
+    stop();
+    if (fd_ >= 0) ::close(fd_);
+  }
 
   uint16_t port() const { return port_; }
   // The peer port, when started with --peer-port (0 otherwise).
@@ -56,6 +59,25 @@ class NodeProcess {
   std::string output() {
     drain(std::chrono::milliseconds(50));
     return output_;
+  }
+  // Waits (at most `timeout`) until the output contains `text`.
+  bool wait_for_output(const std::string& text,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (output().find(text) == std::string::npos)
+      if (std::chrono::steady_clock::now() > deadline) return false;
+    return true;
+  }
+  // Starts the node again on the same data directory (stopping it first if
+  // it still runs); output() starts afresh.
+  void restart(const std::vector<std::string>& extra_args = {}) {
+    stop();
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    output_.clear();
+    port_ = 0;
+    exit_status_ = -1;
+    start(extra_args);
   }
   // kill -9: the node gets no chance to flush or sync anything.
   void kill_hard() {
@@ -80,6 +102,7 @@ class NodeProcess {
     }
     drain(std::chrono::milliseconds(0));
     ::close(fd_);
+    fd_ = -1;
     return exit_status_;
   }
 

@@ -1,0 +1,132 @@
+// Remote subscriptions between real node processes: the caller module on one
+// node receives every greeting inserted on the hello node, in commit order;
+// private tables and mismatched row types are refused with a clear reason;
+// a node killed mid-stream is noticed, its subscriptions dropped, and renewed
+// when it returns, with no call run twice.
+#include <gtest/gtest.h>
+
+#include <httplib.h>
+
+#include <string>
+
+#include "support/node_process.h"
+
+namespace {
+
+using interstice::testing::NodeProcess;
+
+// Inserts greetings "Hello, <prefix>i!" for i in [from, to) through the
+// node's local interface.
+void greet(NodeProcess& node, const std::string& prefix, int from, int to) {
+  httplib::Client http("127.0.0.1", node.port());
+  for (int i = from; i < to; ++i) {
+    auto reply = http.Post("/call/hello/hello", "[\"" + prefix + std::to_string(i) + "\"]",
+                           "application/json");
+    ASSERT_TRUE(reply && reply->status == 200) << (reply ? reply->body : "no reply");
+  }
+}
+
+std::string greeting_line(int id, const std::string& text) {
+  return "MyNode greeted: #" + std::to_string(id) + " \"" + text + "\"";
+}
+
+std::vector<std::string> caller_args(NodeProcess& hello_node) {
+  return {"--peer-address", "MyNode=127.0.0.1:" + std::to_string(hello_node.peer_port())};
+}
+
+TEST(RemoteSubscriptions, EveryInsertArrivesInCommitOrder) {
+  NodeProcess hello_node({"hello"}, {"--peer-port", "0"});
+  ASSERT_NE(hello_node.peer_port(), 0) << hello_node.output();
+  NodeProcess caller_node({"caller"}, caller_args(hello_node));
+  ASSERT_TRUE(caller_node.wait_for_output(greeting_line(1, "Hello, Client !!")))
+      << caller_node.output();
+  greet(hello_node, "n", 2, 102);
+  ASSERT_TRUE(caller_node.wait_for_output(greeting_line(101, "Hello, n101!")))
+      << caller_node.output();
+  std::string log = caller_node.output();
+  size_t previous = log.find(greeting_line(1, "Hello, Client !!"));
+  for (int id = 2; id <= 101; ++id) {
+    std::string line = greeting_line(id, "Hello, n" + std::to_string(id) + "!");
+    size_t at = log.find(line);
+    ASSERT_NE(at, std::string::npos) << line;
+    EXPECT_GT(at, previous) << line << " arrived out of order";
+    EXPECT_EQ(log.find(line, at + 1), std::string::npos) << line << " arrived twice";
+    previous = at;
+  }
+  EXPECT_NE(hello_node.output().find("subscribed to hello.greetings"), std::string::npos);
+}
+
+TEST(RemoteSubscriptions, PrivateTablesAndMismatchedRowTypesAreRefused) {
+  // testkit.items is private; remote_subscriber expects another Greetings.
+  NodeProcess server({"hello", "testkit"}, {"--peer-port", "0"});
+  ASSERT_NE(server.peer_port(), 0) << server.output();
+  NodeProcess subscriber(
+      {"remote_subscriber"},
+      {"--peer-address", "Server=127.0.0.1:" + std::to_string(server.peer_port())});
+  ASSERT_NE(subscriber.port(), 0) << subscriber.output();
+  EXPECT_TRUE(subscriber.wait_for_output(
+      "the node Server at 127.0.0.1:" + std::to_string(server.peer_port()) +
+      " refused the subscription to testkit.items: table 'testkit.items' is private: peers "
+      "cannot subscribe to it"))
+      << subscriber.output();
+  EXPECT_TRUE(subscriber.wait_for_output(
+      "refused the subscription to hello.greetings: the subscriber's row type WrongGreetings "
+      "does not match hello.greetings's Greetings: WrongGreetings.greeting: u32 against string"))
+      << subscriber.output();
+  EXPECT_TRUE(server.wait_for_output("refused the subscription of peer"));
+}
+
+TEST(RemoteSubscriptions, AKilledNodeIsDroppedAndResubscribedWithoutDuplicateCalls) {
+  NodeProcess hello_node({"hello"}, {"--peer-port", "0"});
+  uint16_t peer_port = hello_node.peer_port();
+  ASSERT_NE(peer_port, 0) << hello_node.output();
+  NodeProcess caller_node({"caller"}, caller_args(hello_node));
+  ASSERT_TRUE(caller_node.wait_for_output(greeting_line(1, "Hello, Client !!")))
+      << caller_node.output();
+  greet(hello_node, "a", 2, 12);
+  ASSERT_TRUE(caller_node.wait_for_output(greeting_line(11, "Hello, a11!")));
+
+  // The subscriber dies: the hello node logs it and drops its subscription.
+  caller_node.kill_hard();
+  ASSERT_TRUE(hello_node.wait_for_output("disconnected; dropped its 1 subscription"))
+      << hello_node.output();
+  greet(hello_node, "b", 12, 14);  // nobody is told about these
+  caller_node.restart(caller_args(hello_node));
+  ASSERT_NE(caller_node.port(), 0) << caller_node.output();
+  ASSERT_TRUE(caller_node.wait_for_output("connected to peer")) << caller_node.output();
+  // Subscribed again once the new connection is up (the second subscription).
+  for (int i = 0; i < 200; ++i) {
+    std::string log = hello_node.output();
+    size_t first = log.find("subscribed to hello.greetings");
+    if (first != std::string::npos &&
+        log.find("subscribed to hello.greetings", first + 1) != std::string::npos)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  greet(hello_node, "c", 14, 15);
+  ASSERT_TRUE(caller_node.wait_for_output(greeting_line(14, "Hello, c14!")))
+      << caller_node.output();
+  EXPECT_EQ(caller_node.output().find("Hello, b12!"), std::string::npos);
+
+  // The publisher dies: the caller logs the disconnect, reconnects with
+  // backoff when it returns on the same port, and subscribes again.
+  hello_node.kill_hard();
+  ASSERT_TRUE(caller_node.wait_for_output("lost the connection to peer")) << caller_node.output();
+  ASSERT_TRUE(caller_node.wait_for_output("disconnected (127.0.0.1:" + std::to_string(peer_port)));
+  hello_node.restart({"--peer-port", std::to_string(peer_port)});
+  ASSERT_EQ(hello_node.peer_port(), peer_port) << hello_node.output();
+  ASSERT_TRUE(hello_node.wait_for_output("subscribed to hello.greetings")) << hello_node.output();
+  greet(hello_node, "d", 15, 16);
+  ASSERT_TRUE(caller_node.wait_for_output(greeting_line(15, "Hello, d15!")))
+      << caller_node.output();
+
+  // init ran once, so hello ran "Client !" once: no call was duplicated.
+  httplib::Client http("127.0.0.1", hello_node.port());
+  auto rows = http.Get("/tables/hello/greetings");
+  ASSERT_TRUE(rows);
+  size_t first = rows->body.find("Hello, Client !!");
+  EXPECT_NE(first, std::string::npos);
+  EXPECT_EQ(rows->body.find("Hello, Client !!", first + 1), std::string::npos) << rows->body;
+}
+
+}  // namespace
