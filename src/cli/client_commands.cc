@@ -1,11 +1,11 @@
 #include <fmt/format.h>
-#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include <memory>
 #include <string>
 
 #include "cli/exit_codes.h"
+#include "cli/http_client.h"
 #include "cli/node_commands.h"
 
 namespace interstice::cli {
@@ -13,33 +13,9 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-// "host:port" or "http://host:port".
-std::string base_url(const std::string& address) {
-  return address.starts_with("http://") ? address : "http://" + address;
-}
-
-// Sends one request; prints the error and returns false on failure.
 bool send(const std::string& address, const std::string& method, const std::string& path,
           const std::string& body, std::string* response) {
-  httplib::Client client(base_url(address));
-  client.set_connection_timeout(5);
-  client.set_read_timeout(60);
-  auto res = method == "POST" ? client.Post(path, body, "application/json") : client.Get(path);
-  if (!res) {
-    fmt::print(stderr, "error: cannot reach a node at {} ({} error)\n", address,
-               httplib::to_string(res.error()));
-    return false;
-  }
-  if (res->status != 200) {
-    json error = json::parse(res->body, nullptr, false);
-    std::string message = error.is_object() && error.contains("error")
-                              ? error["error"].get<std::string>()
-                              : res->body;
-    fmt::print(stderr, "error: {}\n", message);
-    return false;
-  }
-  *response = res->body;
-  return true;
+  return send_to_node(address, NodeRequest{method, path, body}, response);
 }
 
 struct CallOptions {
@@ -152,6 +128,7 @@ void add_module_command(CLI::App& app, int& exit_code) {
     }
     exit_code = kExitOk;
   });
+  add_module_remove_command(*module, exit_code);
 }
 
 void add_call_command(CLI::App& app, int& exit_code) {

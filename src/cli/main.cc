@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   add_query_command(app, exit_code);
   add_node_command(app, exit_code);
   add_module_command(app, exit_code);
+  add_publish_command(app, exit_code);
   add_log_commands(app, exit_code);
   try {
     app.parse(argc, argv);

@@ -31,14 +31,6 @@ struct StartOptions {
   std::vector<std::string> pins;            // HOST:PORT=KEY
 };
 
-std::string default_data_dir() {
-  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
-    return (std::filesystem::path(xdg) / "interstice").string();
-  if (const char* home = std::getenv("HOME"); home && *home)
-    return (std::filesystem::path(home) / ".local" / "share" / "interstice").string();
-  return "interstice-data";
-}
-
 int start(const StartOptions& options) {
   // SIGINT/SIGTERM are taken by a thread that stops the server; block them
   // before any other thread exists so that every thread inherits the mask.
@@ -116,6 +108,14 @@ int start(const StartOptions& options) {
 }
 
 }  // namespace
+
+std::string default_data_dir() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+    return (std::filesystem::path(xdg) / "interstice").string();
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return (std::filesystem::path(home) / ".local" / "share" / "interstice").string();
+  return "interstice-data";
+}
 
 void add_start_command(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<StartOptions>();

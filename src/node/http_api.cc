@@ -29,6 +29,7 @@ int http_status(NodeError::Kind kind) {
 }  // namespace
 
 HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Server>()) {
+  server_->set_payload_max_length(64u << 20);  // a published module, at most 64 MiB
   server_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok", "text/plain");
   });
@@ -51,6 +52,37 @@ HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Se
           return reply_error(res, http_status(error->kind), error->message);
         res.set_content(json{{"ok", true}}.dump(), "application/json");
       });
+  // Operator actions: Authorization: Bearer <the operator key>.
+  auto is_operator = [this](const httplib::Request& req, httplib::Response& res) {
+    std::string header = req.get_header_value("Authorization");
+    const std::string bearer = "Bearer ";
+    std::string key = header.starts_with(bearer) ? header.substr(bearer.size()) : "";
+    if (node_.is_operator(key)) return true;
+    reply_error(res, 401,
+                key.empty() ? "this needs the node's operator key (DATA_DIR/operator.key)"
+                            : "the operator key is wrong");
+    return false;
+  };
+  server_->Post("/modules", [this, is_operator](const httplib::Request& req,
+                                                httplib::Response& res) {
+    if (!is_operator(req, res)) return;
+    Node::Published published;
+    auto wasm = std::span(reinterpret_cast<const uint8_t*>(req.body.data()), req.body.size());
+    if (auto error = node_.publish(wasm, &published))
+      return reply_error(res, http_status(error->kind), error->message);
+    json previous = published.previous_version.empty() ? json() : json(published.previous_version);
+    res.set_content(
+        json{{"module", published.module}, {"version", published.version}, {"replaced", previous}}
+            .dump(),
+        "application/json");
+  });
+  server_->Delete(R"(/modules/([^/]+))",
+                  [this, is_operator](const httplib::Request& req, httplib::Response& res) {
+                    if (!is_operator(req, res)) return;
+                    if (auto error = node_.remove_module(req.matches[1]))
+                      return reply_error(res, http_status(error->kind), error->message);
+                    res.set_content(json{{"ok", true}}.dump(), "application/json");
+                  });
   server_->Get(R"(/tables/([^/]+)/([^/]+))",
                [this](const httplib::Request& req, httplib::Response& res) {
                  json rows;

@@ -13,6 +13,7 @@
 #include "storage/tx_record.h"
 
 #include "node/json_codec.h"
+#include "node/operator_key.h"
 #include "node/snapshot_restore.h"
 
 namespace interstice::node {
@@ -41,6 +42,9 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   std::unique_ptr<Node> node(new Node(std::move(options)));
   auto identity = net::load_or_create_identity(node->options_.data_dir);
   if (!identity) return identity.take_error();
+  auto operator_key = load_or_create_operator_key(node->options_.data_dir);
+  if (!operator_key) return operator_key.take_error();
+  node->operator_key_ = *operator_key;
   node->identity_ = *identity;
   spdlog::info("node id {}", node->identity_.id());
   ModuleStore store(node->options_.data_dir);
@@ -478,6 +482,7 @@ engine::Result<void> Node::load_modules() {
     auto hash = store.put(r.wasm);
     if (!hash) return hash.take_error();
     hashes[r.module] = *hash;
+    module_files_[r.module] = r.file;
     r.wasm.clear();
   }
   for (const InstalledModule& m : installed->modules) {
@@ -493,11 +498,97 @@ engine::Result<void> Node::load_modules() {
                  (options_.data_dir / "modules").string());
     hashes[m.name] = m.hash;
   }
+  return write_manifest(std::move(hashes));
+}
+
+engine::Result<void> Node::write_manifest(std::map<std::string, std::string> hashes) {
   Installed now;
   now.grants = options_.runtime.grantable;
   for (const std::string& name : runtime_->module_names())
     now.modules.push_back(InstalledModule{name, hashes[name], *runtime_->schema(name)});
-  return store.write_manifest(now);
+  return ModuleStore(options_.data_dir).write_manifest(now);
+}
+
+bool Node::is_operator(const std::string& presented_key) const {
+  return operator_key_matches(operator_key_, presented_key);
+}
+
+// The installed hashes, from the manifest, of the modules still loaded.
+static engine::Result<std::map<std::string, std::string>> installed_hashes(
+    const ModuleStore& store) {
+  auto manifest = store.read_manifest();
+  if (!manifest) return manifest.take_error();
+  std::map<std::string, std::string> hashes;
+  for (const InstalledModule& m : manifest->modules) hashes[m.name] = m.hash;
+  return hashes;
+}
+
+std::optional<NodeError> Node::publish(std::span<const uint8_t> wasm, Published* published) {
+  using Kind = NodeError::Kind;
+  std::lock_guard lock(mutex_);
+  ModuleStore store(options_.data_dir);
+  auto hashes = installed_hashes(store);
+  if (!hashes) return NodeError{Kind::Failed, hashes.error().message};
+  auto hash = store.put(wasm);  // before anything changes: the bytes are safe first
+  if (!hash) return NodeError{Kind::Failed, hash.error().message};
+  std::map<std::string, std::string> versions;
+  for (const std::string& name : runtime_->module_names())
+    versions[name] = runtime_->schema(name)->version.to_string();
+  auto installed = runtime_->install(wasm, "the published module");
+  if (!installed) return NodeError{Kind::Failed, installed.error().message};
+  const std::string& name = installed->module;
+  if (!installed->replaced) initialized_.insert(name);  // install ran its init
+  *published = Published{name, runtime_->schema(name)->version.to_string(),
+                         installed->replaced ? versions[name] : ""};
+  (*hashes)[name] = *hash;
+  std::string file = module_files_.count(name) ? module_files_[name] : name + ".wasm";
+  module_files_[name] = file;
+  if (auto r = storage::Env::posix().write_atomically(options_.data_dir / "modules" / file, wasm);
+      !r)
+    return NodeError{Kind::Failed, r.error().message};
+  if (auto r = write_manifest(std::move(*hashes)); !r)
+    return NodeError{Kind::Failed, r.error().message};
+  for (const abi::NodeDef& peer : runtime_->schema(name)->nodes)
+    outbox_->connect(peer_address(peer.alias, peer.address));
+  subscribe_remote();
+  snapshot_now();
+  spdlog::info("published {} {}{}", name, published->version,
+               installed->replaced ? " (replacing " + published->previous_version + ")" : "");
+  return std::nullopt;
+}
+
+std::optional<NodeError> Node::remove_module(const std::string& module) {
+  using Kind = NodeError::Kind;
+  std::lock_guard lock(mutex_);
+  if (!runtime_->schema(module))
+    return NodeError{Kind::NotFound, fmt::format("no module '{}' is loaded", module)};
+  for (const std::string& other : runtime_->module_names())
+    for (const abi::DependencyDef& dep : runtime_->schema(other)->dependencies)
+      if (dep.module == module && dep.node.empty())
+        return NodeError{
+            Kind::Failed,
+            fmt::format("module '{}' is needed by '{}'; remove that first", module, other)};
+  ModuleStore store(options_.data_dir);
+  auto hashes = installed_hashes(store);
+  if (!hashes) return NodeError{Kind::Failed, hashes.error().message};
+  if (auto r = runtime_->unload(module); !r) return NodeError{Kind::Failed, r.error().message};
+  if (auto it = module_files_.find(module); it != module_files_.end()) {
+    std::error_code ec;
+    std::filesystem::remove(options_.data_dir / "modules" / it->second, ec);
+    module_files_.erase(it);
+  }
+  initialized_.erase(module);  // installed again later, it starts afresh
+  if (auto r = write_manifest(std::move(*hashes)); !r)
+    return NodeError{Kind::Failed, r.error().message};
+  snapshot_now();
+  spdlog::info("removed module {}", module);
+  return std::nullopt;
+}
+
+void Node::snapshot_now() {
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  snapshot_offset_ = last_logged_;
+  write_snapshot(capture_snapshot());
 }
 
 std::optional<NodeError> Node::call(const std::string& module, const std::string& reducer,

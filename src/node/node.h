@@ -11,6 +11,7 @@
 //   DIR/snapshots/      zstd snapshots of the tables; recovery starts from the
 //                       newest intact one and re-applies the log after it
 //   DIR/identity.key    the node's Ed25519 key pair (its id is the public key)
+//   DIR/operator.key    the secret that authorizes publishing (operator_key.h)
 //   DIR/store/, DIR/installed   the installed modules by content hash, with
 //                       their schemas, and the authority grants (module_store.h)
 //   DIR/compiled/       the compiled-module cache
@@ -96,6 +97,24 @@ class Node {
   std::optional<NodeError> query(const std::string& module, const std::string& table,
                                  nlohmann::ordered_json* rows);
   nlohmann::ordered_json describe_modules();
+  // Operator actions; the local interface lets only holders of the operator
+  // key (operator_key.h) reach them.
+  bool is_operator(const std::string& presented_key) const;
+  // Installs a module: loads it (running its init) or replaces the loaded
+  // module of the same name, keeping its data; refused, with the reason, if
+  // it does not validate or a table with rows changed its definition. The
+  // wasm goes to the store and to DATA_DIR/modules, and a snapshot is taken,
+  // so a restart comes back with it.
+  struct Published {
+    std::string module;
+    std::string version;
+    std::string previous_version;  // empty if it was not loaded before
+  };
+  std::optional<NodeError> publish(std::span<const uint8_t> wasm, Published* published);
+  // Unloads a module and forgets it (its rows go with it); refused while
+  // another loaded module depends on it.
+  std::optional<NodeError> remove_module(const std::string& module);
+
   // Where the peer server listens (0 if it does not), and who is connected.
   uint16_t peer_port() const { return peer_port_; }
   std::vector<net::PeerServer::ConnectedPeer> connected_peers() const;
@@ -125,6 +144,13 @@ class Node {
   std::unique_ptr<net::KnownPeers> known_peers_;
   std::unique_ptr<net::Outbox> outbox_;
   std::unique_ptr<net::PeerServer> peer_server_;
+  std::string operator_key_;
+  // The file of DATA_DIR/modules each module came from (by module name).
+  std::map<std::string, std::string> module_files_;
+  // Records the installed set in the manifest (caller holds mutex_).
+  engine::Result<void> write_manifest(std::map<std::string, std::string> hashes);
+  // Writes a snapshot now, so recovery starts after a change of modules.
+  void snapshot_now();
   uint16_t peer_port_ = 0;
   engine::Result<void> start_peer_server();
   // Remote calls awaiting their outcome: call id -> (module, callback reducer).

@@ -434,6 +434,16 @@ Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
   return {};
 }
 
+Result<Runtime::Installed> Runtime::install(ByteView wasm, std::string_view source_name) {
+  auto probe = instantiate(wasm, source_name);
+  if (!probe) return probe.take_error();
+  Installed installed{(*probe)->schema.name, find((*probe)->schema.name) != nullptr};
+  probe->reset();
+  auto done = installed.replaced ? replace(wasm, source_name) : load(wasm, source_name);
+  if (!done) return done.take_error();
+  return installed;
+}
+
 Result<void> Runtime::unload(std::string_view module) {
   for (auto it = modules_.begin(); it != modules_.end(); ++it) {
     if ((*it)->name != module) continue;

@@ -93,6 +93,14 @@ class Runtime {
   // that has rows changed its definition (no migrations yet). `init` does
   // not run again.
   Result<void> replace(ByteView wasm, std::string_view source_name);
+  // Loads `wasm` (running its init), or replaces the loaded module of the
+  // same name with it (see replace). Returns the module's name and whether
+  // it replaced one.
+  struct Installed {
+    std::string module;
+    bool replaced = false;
+  };
+  Result<Installed> install(ByteView wasm, std::string_view source_name);
   // The module holding `authority`, or empty.
   std::string authority_holder(abi::Authority authority) const;
 

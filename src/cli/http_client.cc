@@ -1,0 +1,36 @@
+#include "cli/http_client.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace interstice::cli {
+
+bool send_to_node(const std::string& address, const NodeRequest& request, std::string* response) {
+  httplib::Client client(address.starts_with("http://") ? address : "http://" + address);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(60);
+  client.set_write_timeout(60);
+  httplib::Headers headers(request.headers.begin(), request.headers.end());
+  httplib::Result res = request.method == "POST"
+                            ? client.Post(request.path, headers, request.body, request.content_type)
+                        : request.method == "DELETE" ? client.Delete(request.path, headers)
+                                                     : client.Get(request.path, headers);
+  if (!res) {
+    fmt::print(stderr, "error: cannot reach a node at {} ({} error)\n", address,
+               httplib::to_string(res.error()));
+    return false;
+  }
+  if (res->status != 200) {
+    auto error = nlohmann::json::parse(res->body, nullptr, false);
+    std::string message = error.is_object() && error.contains("error") && error["error"].is_string()
+                              ? error["error"].get<std::string>()
+                              : res->body;
+    fmt::print(stderr, "error: {}\n", message);
+    return false;
+  }
+  *response = res->body;
+  return true;
+}
+
+}  // namespace interstice::cli

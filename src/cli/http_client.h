@@ -1,0 +1,24 @@
+// Requests to a running node's local interface, for the CLI's commands.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace interstice::cli {
+
+struct NodeRequest {
+  std::string method = "GET";  // GET, POST or DELETE
+  std::string path;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// Sends `request` to the node at `address` ("host:port" or
+// "http://host:port"). On success stores the body and returns true; on
+// failure prints "error: …" (the node's message, or why it was unreachable)
+// to stderr and returns false.
+bool send_to_node(const std::string& address, const NodeRequest& request, std::string* response);
+
+}  // namespace interstice::cli

@@ -1,0 +1,120 @@
+// `interstice publish` and `interstice module remove`: operator actions on a
+// running node, authorized by the node's operator key (docs/cli.md).
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+
+#include "cli/exit_codes.h"
+#include "cli/http_client.h"
+#include "cli/node_commands.h"
+
+namespace interstice::cli {
+namespace {
+
+// The default is the operator key of the default data directory, so that
+// an operator on the node's machine needs no option.
+void add_operator_key_option(CLI::App& cmd, std::string& key_file) {
+  key_file = (std::filesystem::path(default_data_dir()) / "operator.key").string();
+  cmd.add_option("--operator-key", key_file, "The node's operator key file (DATA_DIR/operator.key)")
+      ->capture_default_str();
+}
+
+// Reads the key; prints why not and returns false if it cannot.
+bool read_operator_key(const std::string& file, std::string* key) {
+  std::ifstream in(file);
+  if (!in || !std::getline(in, *key) || key->empty()) {
+    fmt::print(stderr,
+               "error: cannot read the operator key from {}; pass --operator-key "
+               "DATA_DIR/operator.key of the node\n",
+               file);
+    return false;
+  }
+  return true;
+}
+
+struct PublishOptions {
+  std::string address = "127.0.0.1:8080";
+  std::string wasm;
+  std::string key_file;
+  bool json = false;
+};
+
+int publish(const PublishOptions& o) {
+  std::ifstream in(o.wasm, std::ios::binary);
+  if (!in) {
+    fmt::print(stderr, "error: cannot read {}\n", o.wasm);
+    return kExitError;
+  }
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string key;
+  if (!read_operator_key(o.key_file, &key)) return kExitError;
+  if (!o.json)
+    fmt::print(stderr, "publishing {} ({} bytes) to {}…\n", o.wasm, bytes.size(), o.address);
+  std::string response;
+  NodeRequest request{"POST",
+                      "/modules",
+                      std::move(bytes),
+                      "application/wasm",
+                      {{"Authorization", "Bearer " + key}}};
+  if (!send_to_node(o.address, request, &response)) return kExitError;
+  auto result = nlohmann::json::parse(response, nullptr, false);
+  if (o.json) {
+    fmt::print("{}\n", response);
+    return kExitOk;
+  }
+  std::string module = result.value("module", "?"), version = result.value("version", "?");
+  if (result["replaced"].is_string())
+    fmt::print("replaced {} {} with {} (its data kept)\n", module,
+               result["replaced"].get<std::string>(), version);
+  else
+    fmt::print("installed {} {}\n", module, version);
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_publish_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<PublishOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "publish", "Install a module on a running node, or replace it keeping its data");
+  cmd->add_option("--addr", o->address, "The node's local interface, HOST:PORT")
+      ->capture_default_str();
+  cmd->add_option("wasm", o->wasm, "The module's .wasm file")->required();
+  add_operator_key_option(*cmd, o->key_file);
+  cmd->add_flag("--json", o->json, "Print the node's JSON answer");
+  cmd->callback([o, &exit_code] { exit_code = publish(*o); });
+}
+
+void add_module_remove_command(CLI::App& module, int& exit_code) {
+  struct Options {
+    std::string address, name, key_file;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd =
+      module.add_subcommand("remove", "Unload a module and delete it and its rows from the node");
+  cmd->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
+  cmd->add_option("module", o->name, "The module's name")->required();
+  add_operator_key_option(*cmd, o->key_file);
+  cmd->callback([o, &exit_code] {
+    std::string key, response;
+    if (!read_operator_key(o->key_file, &key)) {
+      exit_code = kExitError;
+      return;
+    }
+    NodeRequest request{
+        "DELETE", "/modules/" + o->name, "", "", {{"Authorization", "Bearer " + key}}};
+    if (!send_to_node(o->address, request, &response)) {
+      exit_code = kExitError;
+      return;
+    }
+    fmt::print("removed {}\n", o->name);
+    exit_code = kExitOk;
+  });
+}
+
+}  // namespace interstice::cli

@@ -1,0 +1,19 @@
+// The operator key: a random secret created with the data directory
+// (DATA_DIR/operator.key, mode 0600, 64 hex characters and a newline).
+// Whoever presents it on the local interface may publish and remove modules;
+// `interstice publish` and `module remove` read it from --operator-key.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "engine/result.h"
+
+namespace interstice::node {
+
+engine::Result<std::string> load_or_create_operator_key(const std::filesystem::path& data_dir);
+
+// Constant-time comparison of a presented key with the node's.
+bool operator_key_matches(const std::string& expected, const std::string& presented);
+
+}  // namespace interstice::node

@@ -1,0 +1,120 @@
+// Publishing to a real node: only the holder of the operator key may install,
+// replace or remove modules; a replacement keeps the rows, a breaking one is
+// refused with the reason, and a restart comes back with what was published.
+#include <gtest/gtest.h>
+
+#include <httplib.h>
+
+#include <fstream>
+
+#include "support/command_runner.h"
+#include "support/node_process.h"
+
+namespace {
+
+using interstice::testing::CommandResult;
+using interstice::testing::NodeProcess;
+using interstice::testing::run_command;
+using interstice::testing::TempDir;
+
+std::string wasm(const std::string& module) {
+  return std::string(INTERSTICE_MODULE_DIR) + "/" + module + ".wasm";
+}
+
+std::string cli() {
+  return std::string(INTERSTICE_CLI);
+}
+
+CommandResult publish(NodeProcess& node, const std::string& module, const std::string& key) {
+  return run_command(cli() + " publish --addr " + node.address() + " --operator-key " + key + " " +
+                     wasm(module) + " 2>&1");
+}
+
+std::string key_of(NodeProcess& node) {
+  return (node.data_dir() / "operator.key").string();
+}
+
+TEST(Publishing, WithoutTheOperatorKeyNothingChanges) {
+  NodeProcess node({"hello"}, {"--peer-port", "0"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  TempDir elsewhere;
+  std::string wrong_key = (elsewhere.path() / "operator.key").string();
+  std::ofstream(wrong_key) << std::string(64, 'a') << "\n";
+
+  CommandResult wrong = publish(node, "hello_v2", wrong_key);
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.output.find("error: the operator key is wrong"), std::string::npos)
+      << wrong.output;
+  CommandResult missing = publish(node, "hello_v2", (elsewhere.path() / "none").string());
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.output.find("cannot read the operator key"), std::string::npos);
+
+  // A client that is not the CLI, with no credentials at all.
+  httplib::Client http("127.0.0.1", node.port());
+  auto anonymous = http.Post("/modules", "\0asm", "application/wasm");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  EXPECT_NE(anonymous->body.find("needs the node's operator key"), std::string::npos);
+  auto remove = http.Delete("/modules/hello");
+  ASSERT_TRUE(remove);
+  EXPECT_EQ(remove->status, 401);
+
+  auto modules = http.Get("/modules");
+  ASSERT_TRUE(modules);
+  EXPECT_NE(modules->body.find(R"("name":"hello","version":"0.1.0")"), std::string::npos)
+      << modules->body;
+}
+
+TEST(Publishing, ReplaceKeepsRowsRefusesBreakingChangesAndSurvivesRestart) {
+  NodeProcess node({"hello"}, {});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client http("127.0.0.1", node.port());
+  ASSERT_EQ(http.Post("/call/hello/hello", R"(["Ann"])", "application/json")->status, 200);
+  ASSERT_EQ(http.Post("/call/hello/hello", R"(["Bo"])", "application/json")->status, 200);
+  std::string rows = http.Get("/tables/hello/greetings")->body;
+
+  CommandResult replaced = publish(node, "hello_v2", key_of(node));
+  EXPECT_EQ(replaced.exit_code, 0) << replaced.output;
+  EXPECT_NE(replaced.output.find("replaced hello 0.1.0 with 0.2.0 (its data kept)"),
+            std::string::npos)
+      << replaced.output;
+  EXPECT_EQ(http.Get("/tables/hello/greetings")->body, rows);
+
+  CommandResult breaking = publish(node, "hello_v3", key_of(node));
+  EXPECT_EQ(breaking.exit_code, 1);
+  EXPECT_NE(breaking.output.find("table greetings has 2 rows and its definition changed"),
+            std::string::npos)
+      << breaking.output;
+
+  TempDir junk_dir;
+  std::string junk = (junk_dir.path() / "junk.wasm").string();
+  std::ofstream(junk) << "not wasm at all";
+  CommandResult malformed = run_command(cli() + " publish --addr " + node.address() +
+                                        " --operator-key " + key_of(node) + " " + junk + " 2>&1");
+  EXPECT_EQ(malformed.exit_code, 1);
+  EXPECT_NE(malformed.output.find("error: "), std::string::npos) << malformed.output;
+
+  CommandResult added = publish(node, "testkit", key_of(node));
+  EXPECT_EQ(added.exit_code, 0) << added.output;
+  EXPECT_NE(added.output.find("installed testkit 1.2.3"), std::string::npos) << added.output;
+
+  node.restart();
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client again("127.0.0.1", node.port());
+  std::string modules = again.Get("/modules")->body;
+  EXPECT_NE(modules.find(R"("name":"hello","version":"0.2.0")"), std::string::npos) << modules;
+  EXPECT_NE(modules.find(R"("name":"testkit","version":"1.2.3")"), std::string::npos);
+  EXPECT_EQ(again.Get("/tables/hello/greetings")->body, rows);
+
+  CommandResult removed = run_command(cli() + " module remove " + node.address() +
+                                      " testkit --operator-key " + key_of(node) + " 2>&1");
+  EXPECT_EQ(removed.exit_code, 0) << removed.output;
+  EXPECT_NE(removed.output.find("removed testkit"), std::string::npos);
+  node.restart();
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client third("127.0.0.1", node.port());
+  EXPECT_EQ(third.Get("/modules")->body.find("testkit"), std::string::npos);
+  EXPECT_EQ(third.Get("/tables/hello/greetings")->body, rows);
+}
+
+}  // namespace
