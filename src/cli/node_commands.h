@@ -15,6 +15,7 @@ void add_start_command(CLI::App& app, int& exit_code);
 // `publish` and `module remove`, which need the operator key.
 void add_publish_command(CLI::App& app, int& exit_code);
 void add_module_remove_command(CLI::App& module, int& exit_code);
+void add_bindings_command(CLI::App& app, int& exit_code);
 void add_call_command(CLI::App& app, int& exit_code);
 void add_query_command(CLI::App& app, int& exit_code);
 void add_node_command(CLI::App& app, int& exit_code);

@@ -83,6 +83,13 @@ HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Se
                       return reply_error(res, http_status(error->kind), error->message);
                     res.set_content(json{{"ok", true}}.dump(), "application/json");
                   });
+  server_->Get(R"(/modules/([^/]+)/wasm)",
+               [this](const httplib::Request& req, httplib::Response& res) {
+                 std::vector<uint8_t> wasm;
+                 if (auto error = node_.module_wasm(req.matches[1], &wasm))
+                   return reply_error(res, http_status(error->kind), error->message);
+                 res.set_content(std::string(wasm.begin(), wasm.end()), "application/wasm");
+               });
   server_->Get(R"(/tables/([^/]+)/([^/]+))",
                [this](const httplib::Request& req, httplib::Response& res) {
                  json rows;

@@ -585,6 +585,19 @@ std::optional<NodeError> Node::remove_module(const std::string& module) {
   return std::nullopt;
 }
 
+std::optional<NodeError> Node::module_wasm(const std::string& module, std::vector<uint8_t>* wasm) {
+  std::lock_guard lock(mutex_);
+  if (!runtime_->schema(module))
+    return NodeError{NodeError::Kind::NotFound, fmt::format("no module '{}' is loaded", module)};
+  ModuleStore store(options_.data_dir);
+  auto hashes = installed_hashes(store);
+  if (!hashes) return NodeError{NodeError::Kind::Failed, hashes.error().message};
+  auto bytes = store.get((*hashes)[module]);
+  if (!bytes) return NodeError{NodeError::Kind::Failed, bytes.error().message};
+  *wasm = std::move(*bytes);
+  return std::nullopt;
+}
+
 void Node::snapshot_now() {
   if (snapshot_thread_.joinable()) snapshot_thread_.join();
   snapshot_offset_ = last_logged_;

@@ -111,6 +111,8 @@ class Node {
     std::string previous_version;  // empty if it was not loaded before
   };
   std::optional<NodeError> publish(std::span<const uint8_t> wasm, Published* published);
+  // The installed wasm of a loaded module (for `interstice bindings`).
+  std::optional<NodeError> module_wasm(const std::string& module, std::vector<uint8_t>* wasm);
   // Unloads a module and forgets it (its rows go with it); refused while
   // another loaded module depends on it.
   std::optional<NodeError> remove_module(const std::string& module);

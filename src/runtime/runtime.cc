@@ -434,6 +434,15 @@ Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
   return {};
 }
 
+Result<abi::ModuleSchema> Runtime::read_schema(ByteView wasm, std::string_view source_name) {
+  auto probe = instantiate(wasm, source_name);
+  if (!probe) return probe.take_error();
+  std::vector<std::string> problems = abi::check_schema((*probe)->schema);
+  if (!problems.empty())
+    return error(fmt::format("{}: the schema is not valid: {}", source_name, problems.front()));
+  return std::move((*probe)->schema);
+}
+
 Result<Runtime::Installed> Runtime::install(ByteView wasm, std::string_view source_name) {
   auto probe = instantiate(wasm, source_name);
   if (!probe) return probe.take_error();

@@ -93,6 +93,9 @@ class Runtime {
   // that has rows changed its definition (no migrations yet). `init` does
   // not run again.
   Result<void> replace(ByteView wasm, std::string_view source_name);
+  // The schema a module declares (checked with check_schema), without
+  // loading it: for tools such as `interstice bindings`.
+  Result<abi::ModuleSchema> read_schema(ByteView wasm, std::string_view source_name);
   // Loads `wasm` (running its init), or replaces the loaded module of the
   // same name with it (see replace). Returns the module's name and whether
   // it replaced one.

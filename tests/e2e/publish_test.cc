@@ -118,3 +118,23 @@ TEST(Publishing, ReplaceKeepsRowsRefusesBreakingChangesAndSurvivesRestart) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Bindings, FromARunningNodeOrAWasmFile) {
+  NodeProcess node({"hello"}, {});
+  ASSERT_NE(node.port(), 0) << node.output();
+  CommandResult from_node = run_command(cli() + " bindings --addr " + node.address() + " hello");
+  EXPECT_EQ(from_node.exit_code, 0) << from_node.output;
+  EXPECT_NE(from_node.output.find("namespace hello_bindings {"), std::string::npos);
+  EXPECT_NE(from_node.output.find("uint64_t hello(const std::string& name) const {"),
+            std::string::npos)
+      << from_node.output;
+  CommandResult from_file = run_command(cli() + " bindings " + wasm("hello"));
+  EXPECT_EQ(from_file.output, from_node.output);
+  CommandResult unknown = run_command(cli() + " bindings --addr " + node.address() + " nope 2>&1");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.output.find("error: no module 'nope' is loaded"), std::string::npos);
+}
+
+}  // namespace

@@ -95,3 +95,20 @@ TEST_F(ModulesTest, ReplacingRefusesAChangedTableThatHasRows) {
 
 }  // namespace
 }  // namespace interstice::runtime
+
+namespace interstice::runtime {
+namespace {
+
+// bindings_user is compiled against the header `interstice bindings`
+// generated from hello.wasm (modules/CMakeLists.txt).
+TEST_F(ModulesTest, GeneratedBindingsCallAndSubscribeWithTypedRows) {
+  auto rt = make_runtime();
+  load(*rt, "hello");
+  load(*rt, "bindings_user");
+  EXPECT_EQ(messages("bindings_user"),
+            (std::vector<std::string>{"loaded bindings_user 0.1.0 (0 tables, 2 reducers)",
+                                      "called hello", "greeting #1: Hello, bindings!"}));
+}
+
+}  // namespace
+}  // namespace interstice::runtime
