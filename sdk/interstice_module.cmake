@@ -4,6 +4,14 @@
 # constructors run once, in `_initialize`). Output:
 # ${CMAKE_BINARY_DIR}/modules/NAME.wasm; target: wasm_NAME.
 # Compile and link are separate steps (see cmake/WasmModule.cmake).
+# Outside the Interstice tree (a project from `interstice init`) it finds
+# clang++-19 itself and writes to ${CMAKE_BINARY_DIR}/modules.
+if(NOT WASM_CLANGXX)
+  find_program(WASM_CLANGXX NAMES clang++-19 REQUIRED)
+endif()
+if(NOT INTERSTICE_WASM_DIR)
+  set(INTERSTICE_WASM_DIR "${CMAKE_BINARY_DIR}/modules")
+endif()
 set(INTERSTICE_SDK_INCLUDE "${CMAKE_CURRENT_LIST_DIR}/include")
 set(INTERSTICE_ABI_INCLUDE "${CMAKE_CURRENT_LIST_DIR}/../src")
 
