@@ -125,7 +125,7 @@ engine::Result<void> inspect_log(const std::filesystem::path& data_dir,
                                                     : "";
   auto visit = [&](uint64_t offset, std::span<const uint8_t> payload) {
     if (offset > options.to) return false;
-    auto record = abi::from_bytes<storage::TxRecord>(payload);
+    auto record = storage::decode_tx_record(payload);
     if (!record) {
       failure = engine::make_error(
           fmt::format("log record {} is not a valid transaction record", offset));
@@ -228,7 +228,7 @@ engine::Result<ReplayReport> replay_log(const std::filesystem::path& data_dir,
       storage::Env::posix(), data_dir / "log", from,
       [&](uint64_t offset, std::span<const uint8_t> payload) {
         if (options.until && offset > *options.until) return false;
-        auto record = abi::from_bytes<storage::TxRecord>(payload);
+        auto record = storage::decode_tx_record(payload);
         if (!record) {
           failure = engine::make_error(
               fmt::format("log record {} is not a valid transaction record", offset));

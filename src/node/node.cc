@@ -32,7 +32,7 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
     options.runtime.engine.cache_dir = options.data_dir / "compiled";
   options.log.tags = [](std::span<const uint8_t> payload) {
     std::vector<std::string> tags;
-    auto record = abi::from_bytes<storage::TxRecord>(payload);
+    auto record = storage::decode_tx_record(payload);
     if (!record) return tags;
     tags.push_back(record->module);
     for (const storage::RowEffect& e : record->effects)
@@ -104,6 +104,10 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
       for (const abi::NodeDef& peer : node->runtime_->schema(name)->nodes)
         node->outbox_->connect(node->peer_address(peer.alias, peer.address));
     node->subscribe_remote();
+    if (!node->pending_remote_.empty())
+      spdlog::info("sending again {} remote call{} that had no outcome before the restart",
+                   node->pending_remote_.size(), node->pending_remote_.size() == 1 ? "" : "s");
+    for (const auto& [id, call] : node->pending_remote_) node->send_pending(call);
   }
   return node;
 }
@@ -295,13 +299,22 @@ void Node::publish_effects(const runtime::CommittedTransaction& tx, uint64_t off
   });
 }
 
+static storage::RemoteCallRecord to_record(const runtime::RemoteCall& call) {
+  return storage::RemoteCallRecord{call.call_id,       call.alias,   call.address,
+                                   call.module,        call.reducer, abi::Bytes{call.args},
+                                   call.caller_module, call.callback};
+}
+
 void Node::send_remote(std::vector<runtime::RemoteCall> calls) {
-  for (runtime::RemoteCall& call : calls) {
-    std::string address = peer_address(call.alias, call.address);
-    pending_remote_[call.call_id] = {call.caller_module, call.callback};
-    outbox_->send(address, net::CallRequest{call.call_id, call.module, call.reducer,
-                                            abi::Bytes{std::move(call.args)}});
+  for (const runtime::RemoteCall& call : calls) {
+    storage::RemoteCallRecord& pending = pending_remote_[call.call_id] = to_record(call);
+    send_pending(pending);
   }
+}
+
+void Node::send_pending(const storage::RemoteCallRecord& call) {
+  outbox_->send(peer_address(call.alias, call.address),
+                net::CallRequest{call.call_id, call.module, call.reducer, call.args});
 }
 
 // The outcome of a remote call runs the caller's callback reducer as a new
@@ -310,11 +323,11 @@ void Node::on_remote_result(const std::string& peer_id, const net::CallResult& r
   std::lock_guard lock(mutex_);
   auto it = pending_remote_.find(result.call_id);
   if (it == pending_remote_.end()) return;
-  auto [module, callback] = it->second;
+  std::string module = it->second.caller_module, callback = it->second.callback;
   pending_remote_.erase(it);
   std::vector<uint8_t> args =
       abi::to_bytes(std::make_tuple(result.call_id, result.ok, result.error));
-  if (auto r = runtime_->call(module, callback, args, peer_id); !r)
+  if (auto r = runtime_->call(module, callback, args, peer_id, storage::kRemoteResultTrigger); !r)
     spdlog::error("callback {}.{} of remote call {}: {}", module, callback, result.call_id,
                   r.error().message);
 }
@@ -335,12 +348,15 @@ engine::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
                            tx.inputs.random_seed,
                            tx.inputs.caller,
                            tx.trigger,
+                           {},
                            {}};
   for (const runtime::TableEvent* e : tx.effects) {
     const runtime::Bytes& row = e->kind == runtime::EventKind::Delete ? e->old_row : e->new_row;
     record.effects.push_back(
         storage::RowEffect{e->table, static_cast<storage::EffectKind>(e->kind), abi::Bytes{row}});
   }
+  for (const runtime::RemoteCall& call : tx.remote_calls)
+    record.remote_calls.push_back(to_record(call));
   std::vector<std::string> tags{record.module};
   for (const storage::RowEffect& e : record.effects) {
     std::string tag = record.module + "." + e.table;
@@ -363,6 +379,8 @@ engine::Result<uint64_t> Node::restore_snapshot() {
   if (!*snapshot) return uint64_t{0};
   if (auto r = restore_tables(*runtime_, **snapshot); !r) return r.take_error();
   initialized_.insert((*snapshot)->initialized.begin(), (*snapshot)->initialized.end());
+  for (storage::RemoteCallRecord& call : (*snapshot)->pending_calls)
+    pending_remote_[call.call_id] = std::move(call);
   spdlog::info("restored the snapshot at offset {}", (*snapshot)->offset);
   return (*snapshot)->offset;
 }
@@ -389,13 +407,19 @@ engine::Result<void> Node::recover() {
           return false;
         }
         first = false;
-        auto record = abi::from_bytes<storage::TxRecord>(payload);
+        auto record = storage::decode_tx_record(payload);
         if (!record) {
           failure = engine::make_error(
               fmt::format("log record {} is not a valid transaction record", offset));
           return false;
         }
         if (record->trigger == "init") initialized.insert(record->module);
+        for (const storage::RemoteCallRecord& call : record->remote_calls)
+          pending_remote_[call.call_id] = call;
+        if (record->trigger == storage::kRemoteResultTrigger)
+          if (auto outcome =
+                  abi::from_bytes<std::tuple<uint64_t, bool, std::string>>(record->args.data))
+            pending_remote_.erase(std::get<0>(*outcome));
         for (const storage::RowEffect& e : record->effects) {
           auto applied = runtime_->apply(record->module, static_cast<runtime::EventKind>(e.kind),
                                          e.table, e.row.data);
@@ -426,6 +450,7 @@ storage::SnapshotData Node::capture_snapshot() {
   storage::SnapshotData data;
   data.offset = last_logged_;
   data.initialized.assign(initialized_.begin(), initialized_.end());
+  for (const auto& [id, call] : pending_remote_) data.pending_calls.push_back(call);
   for (runtime::Runtime::TableImage& image : runtime_->export_tables()) {
     storage::TableImage t{image.module, image.table, image.auto_inc_next, {}};
     t.rows.reserve(image.rows.size());

@@ -155,8 +155,10 @@ class Node {
   void snapshot_now();
   uint16_t peer_port_ = 0;
   engine::Result<void> start_peer_server();
-  // Remote calls awaiting their outcome: call id -> (module, callback reducer).
-  std::map<uint64_t, std::pair<std::string, std::string>> pending_remote_;
+  // Remote calls awaiting their outcome, by call id: rebuilt at recovery
+  // from the snapshot and the log, and sent again (docs/storage.md).
+  std::map<uint64_t, storage::RemoteCallRecord> pending_remote_;
+  void send_pending(const storage::RemoteCallRecord& call);
   void send_remote(std::vector<runtime::RemoteCall> calls);
   void on_remote_result(const std::string& peer_id, const net::CallResult& result);
   // A call from an authenticated peer: only public modules may be called; the

@@ -463,7 +463,7 @@ Result<void> Runtime::unload(std::string_view module) {
 }
 
 Result<void> Runtime::call(std::string_view module, std::string_view reducer, ByteView args,
-                           std::string_view caller) {
+                           std::string_view caller, std::string_view trigger) {
   LoadedModule* m = find(module);
   if (!m) return error(fmt::format("no module '{}' is loaded", module));
   const abi::ReducerDef* def = m->schema.find_reducer(reducer);
@@ -473,8 +473,8 @@ Result<void> Runtime::call(std::string_view module, std::string_view reducer, By
     return error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
                              abi::to_string(def->params_type()), why));
   uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
-  Result<void> result =
-      run(PendingCall{m, id, Bytes(args.begin(), args.end()), std::string(caller), ""});
+  Result<void> result = run(PendingCall{m, id, Bytes(args.begin(), args.end()), std::string(caller),
+                                        std::string(trigger)});
   drain_queue();
   return result;
 }
@@ -545,7 +545,8 @@ Result<void> Runtime::run(const PendingCall& call) {
                                                   : "status " + std::to_string(*status)));
   std::vector<TableEvent> events = tx.take_events();
   if (options_.on_commit) {
-    CommittedTransaction committed{m.name, reducer_name, call.args, tx.inputs(), call.trigger, {}};
+    CommittedTransaction committed{m.name,       reducer_name, call.args,        tx.inputs(),
+                                   call.trigger, {},           tx.remote_calls()};
     for (const TableEvent& e : events)
       if (m.find_table(e.table)->def().persistence == abi::Persistence::Logged)
         committed.effects.push_back(&e);

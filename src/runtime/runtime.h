@@ -49,6 +49,7 @@ struct CommittedTransaction {
   const TransactionInputs& inputs;
   const std::string& trigger;  // "init", the event ("hello.greetings.insert"), or empty
   std::vector<const TableEvent*> effects;
+  const std::vector<RemoteCall>& remote_calls;  // sent once it commits
 };
 
 struct RuntimeOptions {
@@ -110,8 +111,9 @@ class Runtime {
   // Calls `module.reducer` with `args` (the parameters encoded as a tuple),
   // then runs everything it triggers. The result is the requested call's;
   // failures of triggered calls are logged.
+  // `trigger` is recorded with the transaction (CommittedTransaction).
   Result<void> call(std::string_view module, std::string_view reducer, ByteView args,
-                    std::string_view caller = "");
+                    std::string_view caller = "", std::string_view trigger = "");
 
   // Runs the subscriptions to `event` of `module` (of every module, in load
   // order, if empty) with `args` (the reducer's parameters, encoded as a

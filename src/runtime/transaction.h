@@ -69,6 +69,7 @@ class Transaction {
   // Queues a remote call; its id is derived from the transaction's recorded
   // seed and the call's position, so replays compute the same ids.
   uint64_t queue_remote(RemoteCall call);
+  const std::vector<RemoteCall>& remote_calls() const { return remote_; }
   std::vector<RemoteCall> take_remote_calls() { return std::move(remote_); }
 
   // Undoes every write, newest first, and forgets the queued calls.

@@ -10,7 +10,16 @@
 namespace interstice::storage {
 namespace {
 
-constexpr char kMagic[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '1'};
+// Version 2 added pending_calls; version 1 snapshots still read.
+constexpr char kMagic[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '2'};
+constexpr char kMagicV1[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '1'};
+
+struct SnapshotDataV1 {
+  uint64_t offset = 0;
+  std::vector<std::string> initialized;
+  std::vector<TableImage> tables;
+  INTERSTICE_TYPE(SnapshotDataV1, offset, initialized, tables)
+};
 constexpr size_t kHeader = 20;  // magic, u64 offset, u32 crc of the rest
 
 std::string snapshot_name(uint64_t offset) {
@@ -48,7 +57,8 @@ Result<SnapshotData> read_snapshot(Env& env, const std::filesystem::path& path) 
   auto file = env.read_file(path);
   if (!file) return file.take_error();
   const std::vector<uint8_t>& d = *file;
-  if (d.size() < kHeader || std::memcmp(d.data(), kMagic, 8) != 0)
+  bool v1 = d.size() >= kHeader && std::memcmp(d.data(), kMagicV1, 8) == 0;
+  if (d.size() < kHeader || (!v1 && std::memcmp(d.data(), kMagic, 8) != 0))
     return engine::make_error("not a snapshot (bad header)");
   uint32_t crc;
   std::memcpy(&crc, d.data() + 16, 4);
@@ -57,6 +67,11 @@ Result<SnapshotData> read_snapshot(Env& env, const std::filesystem::path& path) 
     return engine::make_error("checksum mismatch");
   auto raw = decompress(body);
   if (!raw) return raw.take_error();
+  if (v1) {
+    auto old = abi::from_bytes<SnapshotDataV1>(*raw);
+    if (!old) return engine::make_error("its contents do not decode");
+    return SnapshotData{old->offset, std::move(old->initialized), std::move(old->tables), {}};
+  }
   auto data = abi::from_bytes<SnapshotData>(*raw);
   if (!data) return engine::make_error("its contents do not decode");
   return std::move(*data);

@@ -11,6 +11,7 @@
 
 #include "abi/serialize.h"
 #include "storage/env.h"
+#include "storage/tx_record.h"
 
 namespace interstice::storage {
 
@@ -26,7 +27,8 @@ struct SnapshotData {
   uint64_t offset = 0;                   // the last transaction it includes
   std::vector<std::string> initialized;  // modules that already ran init
   std::vector<TableImage> tables;
-  INTERSTICE_TYPE(SnapshotData, offset, initialized, tables)
+  std::vector<RemoteCallRecord> pending_calls;  // remote calls without an outcome yet
+  INTERSTICE_TYPE(SnapshotData, offset, initialized, tables, pending_calls)
 };
 
 // What to do with log segments that the newest snapshot makes unnecessary.

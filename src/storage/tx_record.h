@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,23 @@ struct RowEffect {
   INTERSTICE_TYPE(RowEffect, table, kind, row)
 };
 
+// A call of a reducer on another node that the transaction made: sent once
+// it commits, and again after a restart until its outcome is recorded (the
+// transaction whose trigger is "remote_result" and whose first argument is
+// the call id).
+struct RemoteCallRecord {
+  uint64_t call_id = 0;
+  std::string alias;    // the remote node, as the module names it
+  std::string address;  // the address the module declared
+  std::string module;
+  std::string reducer;
+  abi::Bytes args;
+  std::string caller_module;  // the module that made the call
+  std::string callback;       // its reducer that gets the outcome
+  INTERSTICE_TYPE(RemoteCallRecord, call_id, alias, address, module, reducer, args, caller_module,
+                  callback)
+};
+
 struct TxRecord {
   std::string module;
   std::string reducer;
@@ -30,8 +49,16 @@ struct TxRecord {
   std::string caller;   // the calling module, or empty
   std::string trigger;  // "init", the subscribed event, or empty for direct calls
   std::vector<RowEffect> effects;
+  std::vector<RemoteCallRecord> remote_calls;
   INTERSTICE_TYPE(TxRecord, module, reducer, args, timestamp_us, random_seed, caller, trigger,
-                  effects)
+                  effects, remote_calls)
 };
+
+// The trigger of the transaction that delivers a remote call's outcome.
+inline constexpr const char* kRemoteResultTrigger = "remote_result";
+
+// Decodes a log record: this format, or the first one (without
+// remote_calls), which logs written before it hold. nullopt if neither.
+std::optional<TxRecord> decode_tx_record(std::span<const uint8_t> payload);
 
 }  // namespace interstice::storage

@@ -143,3 +143,48 @@ TEST(Peers, APinnedKeyRefusesAnyOtherPeer) {
 }
 
 }  // namespace
+
+namespace {
+
+uint16_t free_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io,
+                                   asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return acceptor.local_endpoint().port();
+}
+
+// The caller's init call cannot reach MyNode. It stays pending across a
+// kill -9 (rebuilt from the log) and a clean restart (kept in the snapshot),
+// and is delivered once when MyNode finally runs: hello runs it once.
+TEST(Peers, AnUnansweredCallIsSentAgainAfterRestarts) {
+  uint16_t port = free_port();
+  std::vector<std::string> caller_args{"--peer-address",
+                                       "MyNode=127.0.0.1:" + std::to_string(port)};
+  NodeProcess caller_node({"caller"}, caller_args);
+  ASSERT_TRUE(caller_node.wait_for_output("cannot reach peer 127.0.0.1:" + std::to_string(port)))
+      << caller_node.output();
+  caller_node.kill_hard();
+  caller_node.restart(caller_args);
+  ASSERT_TRUE(caller_node.wait_for_output("sending again 1 remote call that had no outcome"))
+      << caller_node.output();
+  EXPECT_EQ(caller_node.output().find("called hello on MyNode"), std::string::npos)
+      << "init ran again";
+  caller_node.restart(caller_args);  // a clean stop: the snapshot keeps the call
+  ASSERT_TRUE(caller_node.wait_for_output("sending again 1 remote call that had no outcome"))
+      << caller_node.output();
+
+  NodeProcess hello_node({"hello"}, {"--peer-port", std::to_string(port)});
+  ASSERT_EQ(hello_node.peer_port(), port) << hello_node.output();
+  ASSERT_TRUE(caller_node.wait_for_output("hello on MyNode answered: ok")) << caller_node.output();
+  httplib::Client http("127.0.0.1", hello_node.port());
+  EXPECT_EQ(http.Get("/tables/hello/greetings")->body,
+            R"([{"id":1,"greeting":"Hello, Client !!","custom":{"val":0}}])");
+
+  // Answered: after another restart nothing is pending.
+  caller_node.restart(caller_args);
+  ASSERT_NE(caller_node.port(), 0);
+  EXPECT_TRUE(caller_node.wait_for_output("connected to peer")) << caller_node.output();
+  EXPECT_EQ(caller_node.output().find("sending again"), std::string::npos);
+}
+
+}  // namespace

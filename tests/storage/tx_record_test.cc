@@ -1,0 +1,46 @@
+// decode_tx_record reads this record format and the first one, which logs
+// written before remote calls were recorded hold.
+#include <gtest/gtest.h>
+
+#include "storage/tx_record.h"
+
+namespace interstice::storage {
+namespace {
+
+struct FirstFormat {  // TxRecord as it was: no remote_calls
+  std::string module, reducer;
+  abi::Bytes args;
+  int64_t timestamp_us = 0;
+  uint64_t random_seed = 0;
+  std::string caller, trigger;
+  std::vector<RowEffect> effects;
+  INTERSTICE_TYPE(FirstFormat, module, reducer, args, timestamp_us, random_seed, caller, trigger,
+                  effects)
+};
+
+TEST(TxRecords, BothFormatsDecode) {
+  TxRecord now{"caller", "init", {}, 7, 9, "", "init", {}, {}};
+  now.remote_calls.push_back(
+      RemoteCallRecord{42, "MyNode", "127.0.0.1:1", "hello", "hello", {}, "caller", "done"});
+  auto decoded = decode_tx_record(abi::to_bytes(now));
+  ASSERT_TRUE(decoded);
+  ASSERT_EQ(decoded->remote_calls.size(), 1u);
+  EXPECT_EQ(decoded->remote_calls[0].call_id, 42u);
+  EXPECT_EQ(decoded->remote_calls[0].callback, "done");
+
+  FirstFormat old{"hello", "hello", abi::Bytes{{1, 2}}, 5, 6, "", "", {}};
+  old.effects.push_back(RowEffect{"greetings", EffectKind::Insert, abi::Bytes{{3}}});
+  auto upgraded = decode_tx_record(abi::to_bytes(old));
+  ASSERT_TRUE(upgraded);
+  EXPECT_EQ(upgraded->module, "hello");
+  EXPECT_EQ(upgraded->timestamp_us, 5);
+  ASSERT_EQ(upgraded->effects.size(), 1u);
+  EXPECT_EQ(upgraded->effects[0].table, "greetings");
+  EXPECT_TRUE(upgraded->remote_calls.empty());
+
+  std::vector<uint8_t> garbage{1, 2, 3};
+  EXPECT_FALSE(decode_tx_record(garbage));
+}
+
+}  // namespace
+}  // namespace interstice::storage
