@@ -58,35 +58,53 @@ int query(const QueryOptions& o) {
 void add_peers_command(CLI::App& node, int& exit_code);
 
 void add_node_command(CLI::App& app, int& exit_code) {
-  auto address = std::make_shared<std::string>();
+  struct Options {
+    std::string address;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
   CLI::App* node = app.add_subcommand("node", "Ask a running node about itself");
   node->require_subcommand(1);
   CLI::App* id = node->add_subcommand("id", "Print the node's id (its Ed25519 public key, hex)");
-  id->add_option("address", *address, "The node's local interface, HOST:PORT")->required();
-  id->callback([address, &exit_code] {
+  id->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
+  id->add_flag("--json", o->json, "Print {\"id\": …}");
+  id->callback([o, &exit_code] {
     std::string response;
-    if (!send(*address, "GET", "/node", "", &response)) {
+    if (!send(o->address, "GET", "/node", "", &response)) {
       exit_code = kExitError;
       return;
     }
     json node_info = json::parse(response, nullptr, false);
-    fmt::print("{}\n", node_info.value("id", ""));
+    if (o->json)
+      fmt::print("{}\n", node_info.dump());
+    else
+      fmt::print("{}\n", node_info.value("id", ""));
     exit_code = kExitOk;
   });
   add_peers_command(*node, exit_code);
 }
 
 void add_peers_command(CLI::App& node, int& exit_code) {
-  auto address = std::make_shared<std::string>();
+  struct Options {
+    std::string address;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
   CLI::App* peers = node.add_subcommand("peers", "List the peers connected to a node's peer port");
-  peers->add_option("address", *address, "The node's local interface, HOST:PORT")->required();
-  peers->callback([address, &exit_code] {
+  peers->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
+  peers->add_flag("--json", o->json, "Print a JSON array of {id, address}");
+  peers->callback([o, &exit_code] {
     std::string response;
-    if (!send(*address, "GET", "/peers", "", &response)) {
+    if (!send(o->address, "GET", "/peers", "", &response)) {
       exit_code = kExitError;
       return;
     }
     json list = json::parse(response, nullptr, false);
+    if (o->json) {
+      fmt::print("{}\n", list.dump());
+      exit_code = kExitOk;
+      return;
+    }
     if (list.empty()) fmt::print("no peers connected\n");
     for (const json& p : list) fmt::print("{} {}\n", p.value("id", ""), p.value("address", ""));
     exit_code = kExitOk;

@@ -56,6 +56,29 @@ TEST(RemoteSubscriptions, EveryInsertArrivesInCommitOrder) {
   EXPECT_NE(hello_node.output().find("subscribed to hello.greetings"), std::string::npos);
 }
 
+// Three nodes: two callers subscribe to the same hello node; each receives
+// every greeting, its own init call's and the other's included.
+TEST(RemoteSubscriptions, TwoSubscribersOnTwoNodesEachReceiveEverything) {
+  NodeProcess hello_node({"hello"}, {"--peer-port", "0"});
+  ASSERT_NE(hello_node.peer_port(), 0) << hello_node.output();
+  NodeProcess first({"caller"}, caller_args(hello_node));
+  ASSERT_TRUE(first.wait_for_output(greeting_line(1, "Hello, Client !!"))) << first.output();
+  NodeProcess second({"caller"}, caller_args(hello_node));
+  ASSERT_TRUE(second.wait_for_output("hello on MyNode answered: ok")) << second.output();
+  // The second caller's init call made greeting #2; both saw it.
+  EXPECT_TRUE(first.wait_for_output(greeting_line(2, "Hello, Client !!"))) << first.output();
+  EXPECT_TRUE(second.wait_for_output(greeting_line(2, "Hello, Client !!"))) << second.output();
+  greet(hello_node, "t", 3, 13);
+  for (NodeProcess* node : {&first, &second})
+    EXPECT_TRUE(node->wait_for_output(greeting_line(12, "Hello, t12!"))) << node->output();
+  std::string peers = hello_node.output();
+  size_t subscribed = 0;
+  for (size_t at = 0; (at = peers.find("subscribed to hello.greetings", at)) != std::string::npos;
+       ++at)
+    ++subscribed;
+  EXPECT_EQ(subscribed, 2u) << peers;
+}
+
 TEST(RemoteSubscriptions, PrivateTablesAndMismatchedRowTypesAreRefused) {
   // testkit.items is private; remote_subscriber expects another Greetings.
   NodeProcess server({"hello", "testkit"}, {"--peer-port", "0"});
