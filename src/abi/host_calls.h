@@ -48,6 +48,16 @@ inline constexpr const char* kCall = "call_reducer";
 // a reducer on the remote node `alias` (declared in the schema's nodes), sent after
 // this transaction commits; its outcome runs `callback(call_id, ok, error)`.
 inline constexpr const char* kCallNode = "call_node";
+// The File authority (docs/abi.md, "Authorities"): paths are relative to the
+// module's own directory.
+// (path_ptr, path_len) -> i32 length (result: the bytes), or -status
+inline constexpr const char* kFileRead = "file_read";
+// (path_ptr, path_len, data_ptr, data_len) -> i32 status
+inline constexpr const char* kFileWrite = "file_write";
+// (path_ptr, path_len) -> i32 length (result: vector<string>, encoded), or -status
+inline constexpr const char* kFileList = "file_list";
+// (path_ptr, path_len) -> i32 status
+inline constexpr const char* kFileDelete = "file_delete";
 }  // namespace host
 
 // Status codes returned (negated where the call returns a length or value).
@@ -65,6 +75,10 @@ enum class Status : int32_t {
   NoSuchReducer = 10,    // call_reducer: the module has no such reducer
   BadArguments = 11,     // call_reducer: the arguments do not match its parameters
   NoSuchNode = 12,       // call_node: the alias is not among the schema's nodes
+  NotPermitted = 13,     // the module does not hold the authority this call needs
+  Unavailable = 14,      // the node has no back-end for this authority
+  PathRefused = 15,      // file: absolute, '..', or leaving the module's directory
+  IoError = 16,          // file: the host's file system failed
 };
 
 enum class LogLevel : int32_t { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4 };

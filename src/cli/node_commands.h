@@ -16,6 +16,8 @@ void add_start_command(CLI::App& app, int& exit_code);
 void add_publish_command(CLI::App& app, int& exit_code);
 void add_module_remove_command(CLI::App& module, int& exit_code);
 void add_bindings_command(CLI::App& app, int& exit_code);
+// `authority list|grant|revoke`; grant and revoke need the operator key.
+void add_authority_command(CLI::App& app, int& exit_code);
 // `init NAME` and `build [DIR]`: module projects.
 void add_project_commands(CLI::App& app, int& exit_code);
 void add_call_command(CLI::App& app, int& exit_code);

@@ -117,4 +117,59 @@ void add_module_remove_command(CLI::App& module, int& exit_code) {
   });
 }
 
+void add_authority_command(CLI::App& app, int& exit_code) {
+  struct Options {
+    std::string address, name, key_file;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("authority", "The authorities of a running node");
+  cmd->require_subcommand(1);
+  auto print = [](const std::string& response) {
+    auto list = nlohmann::json::parse(response, nullptr, false);
+    for (const auto& a : list)
+      fmt::print("{} {}{}\n", a.value("name", "?"), a.value("granted", false) ? "granted" : "-",
+                 a["holder"].is_string() ? ", held by " + a["holder"].get<std::string>() : "");
+  };
+  CLI::App* list = cmd->add_subcommand("list", "Each authority: granted or not, and its holder");
+  list->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
+  list->add_flag("--json", o->json, "Print the node's JSON answer");
+  list->callback([o, print, &exit_code] {
+    std::string response;
+    if (!send_to_node(o->address, NodeRequest{"GET", "/authorities"}, &response)) {
+      exit_code = kExitError;
+      return;
+    }
+    o->json ? fmt::print("{}\n", response) : print(response);
+    exit_code = kExitOk;
+  });
+  for (const char* action : {"grant", "revoke"}) {
+    CLI::App* sub = cmd->add_subcommand(
+        action, std::string(action) == "grant"
+                    ? "Allow an authority; a loaded module that requested it gets it"
+                    : "Take an authority away from its holder and refuse it from now on");
+    sub->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
+    sub->add_option("authority", o->name, "gpu, input, audio or file")->required();
+    add_operator_key_option(*sub, o->key_file);
+    sub->callback([o, print, action, &exit_code] {
+      std::string key, response;
+      if (!read_operator_key(o->key_file, &key)) {
+        exit_code = kExitError;
+        return;
+      }
+      NodeRequest request{"POST",
+                          "/authorities/" + o->name + "/" + action,
+                          "",
+                          "",
+                          {{"Authorization", "Bearer " + key}}};
+      if (!send_to_node(o->address, request, &response)) {
+        exit_code = kExitError;
+        return;
+      }
+      print(response);
+      exit_code = kExitOk;
+    });
+  }
+}
+
 }  // namespace interstice::cli

@@ -27,6 +27,7 @@ struct StartOptions {
   uint64_t snapshot_every = 100'000;
   std::string retention = "keep";
   int peer_port = -1;                       // -1: no peer server
+  std::string file_root;                    // empty: DATA_DIR/files
   std::vector<std::string> peer_addresses;  // ALIAS=HOST:PORT
   std::vector<std::string> pins;            // HOST:PORT=KEY
 };
@@ -71,6 +72,7 @@ int start(const StartOptions& options) {
   }
   node_options.peer_host = options.host;
   node_options.peer_port = options.peer_port;
+  node_options.file_root = options.file_root;
   spdlog::info("data directory {}", std::filesystem::absolute(options.data_dir).string());
   auto node = node::Node::create(node_options);
   if (!node) {
@@ -166,6 +168,8 @@ void add_start_command(CLI::App& app, int& exit_code) {
                    ? std::string("expected HOST:PORT=<64 hex digits>")
                    : std::string();
       });
+  cmd->add_option("--file-root", options->file_root,
+                  "Where the File authority's module directories go (default DATA_DIR/files)");
   cmd->add_option("--grant", options->grant,
                   "Authorities that modules may be granted (gpu, input, audio, file)")
       ->check(CLI::IsMember({"gpu", "input", "audio", "file"}))

@@ -83,6 +83,16 @@ HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Se
                       return reply_error(res, http_status(error->kind), error->message);
                     res.set_content(json{{"ok", true}}.dump(), "application/json");
                   });
+  server_->Get("/authorities", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(node_.describe_authorities().dump(), "application/json");
+  });
+  server_->Post(R"(/authorities/([^/]+)/(grant|revoke))",
+                [this, is_operator](const httplib::Request& req, httplib::Response& res) {
+                  if (!is_operator(req, res)) return;
+                  if (auto error = node_.set_authority(req.matches[1], req.matches[2] == "grant"))
+                    return reply_error(res, http_status(error->kind), error->message);
+                  res.set_content(node_.describe_authorities().dump(), "application/json");
+                });
   server_->Get(R"(/modules/([^/]+)/wasm)",
                [this](const httplib::Request& req, httplib::Response& res) {
                  std::vector<uint8_t> wasm;

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "abi/type_match.h"
+#include "authority/file_sandbox.h"
 #include "storage/tx_record.h"
 
 #include "node/json_codec.h"
@@ -61,6 +62,9 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   for (const std::string& w : warnings) spdlog::warn("{}", w);
   node->log_ = std::move(log).value();
   runtime::RuntimeOptions runtime_options = node->options_.runtime;
+  runtime_options.files = std::make_shared<authority::FileSandbox>(
+      node->options_.file_root.empty() ? node->options_.data_dir / "files"
+                                       : node->options_.file_root);
   runtime_options.on_commit = [raw = node.get()](const runtime::CommittedTransaction& tx) {
     return raw->record(tx);
   };
@@ -607,6 +611,48 @@ std::optional<NodeError> Node::remove_module(const std::string& module) {
     return NodeError{Kind::Failed, r.error().message};
   snapshot_now();
   spdlog::info("removed module {}", module);
+  return std::nullopt;
+}
+
+namespace {
+constexpr std::pair<const char*, abi::Authority> kAuthorities[] = {{"gpu", abi::Authority::Gpu},
+                                                                   {"input", abi::Authority::Input},
+                                                                   {"audio", abi::Authority::Audio},
+                                                                   {"file", abi::Authority::File}};
+}  // namespace
+
+json Node::describe_authorities() {
+  std::lock_guard lock(mutex_);
+  json out = json::array();
+  const auto& granted = runtime_->grantable();
+  for (const auto& [name, authority] : kAuthorities) {
+    std::string holder = runtime_->authority_holder(authority);
+    out.push_back(
+        {{"name", name},
+         {"granted", std::find(granted.begin(), granted.end(), authority) != granted.end()},
+         {"holder", holder.empty() ? json() : json(holder)}});
+  }
+  return out;
+}
+
+std::optional<NodeError> Node::set_authority(const std::string& name, bool granted) {
+  const auto* entry = std::find_if(std::begin(kAuthorities), std::end(kAuthorities),
+                                   [&](const auto& a) { return name == a.first; });
+  if (entry == std::end(kAuthorities))
+    return NodeError{NodeError::Kind::NotFound,
+                     fmt::format("no authority '{}' (gpu, input, audio or file)", name)};
+  std::lock_guard lock(mutex_);
+  if (granted)
+    runtime_->grant(entry->second);
+  else
+    runtime_->revoke(entry->second);
+  options_.runtime.grantable = runtime_->grantable();
+  ModuleStore store(options_.data_dir);
+  auto hashes = installed_hashes(store);
+  if (!hashes) return NodeError{NodeError::Kind::Failed, hashes.error().message};
+  if (auto r = write_manifest(std::move(*hashes)); !r)
+    return NodeError{NodeError::Kind::Failed, r.error().message};
+  spdlog::info("{} the {} authority", granted ? "granted" : "revoked", name);
   return std::nullopt;
 }
 

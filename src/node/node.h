@@ -15,6 +15,7 @@
 //   DIR/store/, DIR/installed   the installed modules by content hash, with
 //                       their schemas, and the authority grants (module_store.h)
 //   DIR/compiled/       the compiled-module cache
+//   DIR/files/<module>/ the File authority's sandbox of each module
 // A call returns once its transaction is durable (per LogOptions::durability).
 #pragma once
 
@@ -60,6 +61,9 @@ struct NodeOptions {
   // presenting any other key is refused (docs/protocol.md, "Known peers").
   std::map<std::string, std::string> pinned_peers;
   storage::Retention retention = storage::Retention::Keep;
+  // The File authority's root: each module's files are in FILE_ROOT/<module>/
+  // (default: DATA_DIR/files).
+  std::filesystem::path file_root;
   // The peer server (docs/protocol.md): -1 for none, 0 for any free port.
   std::string peer_host = "127.0.0.1";
   int peer_port = -1;
@@ -111,6 +115,11 @@ class Node {
     std::string previous_version;  // empty if it was not loaded before
   };
   std::optional<NodeError> publish(std::span<const uint8_t> wasm, Published* published);
+  // The authorities: [{"name": "file", "granted": bool, "holder": module or null}].
+  nlohmann::ordered_json describe_authorities();
+  // Grants or revokes an authority by name (gpu, input, audio, file), between
+  // transactions, and persists the policy (docs/cli.md, "authority").
+  std::optional<NodeError> set_authority(const std::string& name, bool granted);
   // The installed wasm of a loaded module (for `interstice bindings`).
   std::optional<NodeError> module_wasm(const std::string& module, std::vector<uint8_t>* wasm);
   // Unloads a module and forgets it (its rows go with it); refused while

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "abi/host_calls.h"
+#include "abi/serialize.h"
 #include "runtime/loaded_module.h"
 #include "runtime/runtime.h"
 
@@ -52,6 +53,85 @@ Table* table_for(LoadedModule& m, int32_t id, Status* status) {
 
 void report(LoadedModule& m, const std::string& problem) {
   if (!problem.empty()) m.runtime->log(m, abi::LogLevel::Debug, problem);
+}
+
+// The File back-end for a call from `m`, or null with the status to return:
+// NotPermitted unless `m` holds File, Unavailable if the node has none.
+FileBackend* files_for(LoadedModule& m, Status* status) {
+  *status = !m.runtime->holds(m, abi::Authority::File) ? Status::NotPermitted
+            : !m.runtime->files()                      ? Status::Unavailable
+                                                       : Status::Ok;
+  return *status == Status::Ok ? m.runtime->files() : nullptr;
+}
+
+// The status of a failed back-end call, its message logged at debug level.
+Status failed(LoadedModule& m, const AuthorityError& error) {
+  report(m, error.message);
+  return error.status;
+}
+
+// Results that go back through result_read must fit an i32 length.
+constexpr size_t kMaxResult = 64u << 20;
+
+engine::Result<void> define_file_calls(engine::Linker& linker) {
+  using namespace abi::host;
+  const char* host = abi::kHostModule;
+  std::vector<engine::Result<void>> results;
+  results.push_back(
+      linker.define(host, kFileRead, [](Caller& c, uint32_t ptr, uint32_t len) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        FileBackend* files = files_for(m, &status);
+        if (!files) return negative(status);
+        Bytes data;
+        AuthorityError error;
+        if (!files->read(m.name, read_string(c, ptr, len), &data, &error))
+          return negative(failed(m, error));
+        if (data.size() > kMaxResult) return negative(Status::IoError);
+        m.result = std::move(data);
+        return static_cast<int32_t>(m.result.size());
+      }));
+  results.push_back(linker.define(
+      host, kFileWrite,
+      [](Caller& c, uint32_t ptr, uint32_t len, uint32_t data_ptr, uint32_t data_len) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        FileBackend* files = files_for(m, &status);
+        if (!files) return static_cast<int32_t>(status);
+        AuthorityError error;
+        if (!files->write(m.name, read_string(c, ptr, len), read_bytes(c, data_ptr, data_len),
+                          &error))
+          return static_cast<int32_t>(failed(m, error));
+        return static_cast<int32_t>(Status::Ok);
+      }));
+  results.push_back(
+      linker.define(host, kFileList, [](Caller& c, uint32_t ptr, uint32_t len) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        FileBackend* files = files_for(m, &status);
+        if (!files) return negative(status);
+        std::vector<std::string> names;
+        AuthorityError error;
+        if (!files->list(m.name, read_string(c, ptr, len), &names, &error))
+          return negative(failed(m, error));
+        m.result = abi::to_bytes(names);
+        if (m.result.size() > kMaxResult) return negative(Status::IoError);
+        return static_cast<int32_t>(m.result.size());
+      }));
+  results.push_back(
+      linker.define(host, kFileDelete, [](Caller& c, uint32_t ptr, uint32_t len) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        FileBackend* files = files_for(m, &status);
+        if (!files) return static_cast<int32_t>(status);
+        AuthorityError error;
+        if (!files->remove(m.name, read_string(c, ptr, len), &error))
+          return static_cast<int32_t>(failed(m, error));
+        return static_cast<int32_t>(Status::Ok);
+      }));
+  for (auto& r : results)
+    if (!r) return r;
+  return {};
 }
 
 }  // namespace
@@ -212,7 +292,7 @@ engine::Result<void> define_interstice_host(engine::Linker& linker) {
       }));
   for (auto& r : results)
     if (!r) return r;
-  return {};
+  return define_file_calls(linker);
 }
 
 }  // namespace interstice::runtime

@@ -214,10 +214,44 @@ static const char* authority_name(abi::Authority a) {
 }
 
 std::string Runtime::authority_holder(abi::Authority authority) const {
+  auto it = holders_.find(authority);
+  return it == holders_.end() ? std::string() : it->second;
+}
+
+bool Runtime::holds(const LoadedModule& module, abi::Authority authority) const {
+  auto it = holders_.find(authority);
+  return it != holders_.end() && it->second == module.name;
+}
+
+void Runtime::take_authorities(const LoadedModule& module) {
+  std::erase_if(holders_, [&](const auto& entry) { return entry.second == module.name; });
+  for (abi::Authority a : module.schema.authorities) holders_[a] = module.name;
+}
+
+void Runtime::grant(abi::Authority authority) {
+  if (std::find(options_.grantable.begin(), options_.grantable.end(), authority) ==
+      options_.grantable.end())
+    options_.grantable.push_back(authority);
+  if (holders_.count(authority)) return;
   for (const auto& m : modules_)
-    for (abi::Authority held : m->schema.authorities)
-      if (held == authority) return m->name;
-  return {};
+    if (std::find(m->schema.authorities.begin(), m->schema.authorities.end(), authority) !=
+        m->schema.authorities.end()) {
+      holders_[authority] = m->name;
+      emit(LogRecord{abi::LogLevel::Info, m->name, "",
+                     fmt::format("granted the {} authority", authority_name(authority))});
+      return;
+    }
+}
+
+void Runtime::revoke(abi::Authority authority) {
+  std::erase(options_.grantable, authority);
+  auto it = holders_.find(authority);
+  if (it == holders_.end()) return;
+  LoadedModule* holder = find(it->second);
+  holders_.erase(it);
+  if (holder)
+    emit(LogRecord{abi::LogLevel::Info, holder->name, "",
+                   fmt::format("the {} authority was revoked", authority_name(authority))});
 }
 
 Result<void> Runtime::admit(const LoadedModule& m, std::string_view source_name,
@@ -270,6 +304,7 @@ Result<void> Runtime::load(ByteView wasm, std::string_view source_name, bool run
   std::unique_ptr<LoadedModule> m = std::move(prepared).value();
   if (find(m->name)) return error(fmt::format("module '{}' is already loaded", m->name));
   LoadedModule* module = m.get();
+  take_authorities(*m);
   modules_.push_back(std::move(m));
   emit(LogRecord{abi::LogLevel::Info, module->name, "",
                  fmt::format("loaded {} {} ({} tables, {} reducers)", module->name,
@@ -430,6 +465,7 @@ Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
   emit(LogRecord{abi::LogLevel::Info, name, "",
                  fmt::format("replaced {} {} with {}", name, old.schema.version.to_string(),
                              m->schema.version.to_string())});
+  take_authorities(*m);
   *slot = std::move(m);
   return {};
 }
@@ -456,6 +492,7 @@ Result<Runtime::Installed> Runtime::install(ByteView wasm, std::string_view sour
 Result<void> Runtime::unload(std::string_view module) {
   for (auto it = modules_.begin(); it != modules_.end(); ++it) {
     if ((*it)->name != module) continue;
+    std::erase_if(holders_, [&](const auto& entry) { return entry.second == module; });
     modules_.erase(it);
     return {};
   }

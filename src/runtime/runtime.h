@@ -26,6 +26,7 @@
 #include "abi/host_calls.h"
 #include "engine/engine.h"
 #include "engine/result.h"
+#include "runtime/authorities.h"
 #include "runtime/loaded_module.h"
 
 namespace interstice::runtime {
@@ -67,6 +68,8 @@ struct RuntimeOptions {
   std::function<Result<void>(const CommittedTransaction&)> on_commit;
   // Called with the remote calls of each committed transaction, to send them.
   std::function<void(std::vector<RemoteCall>)> on_remote_calls;
+  // Back-ends of the privileged host calls (authorities.h); null: Unavailable.
+  std::shared_ptr<FileBackend> files;
 };
 
 class Runtime {
@@ -107,6 +110,16 @@ class Runtime {
   Result<Installed> install(ByteView wasm, std::string_view source_name);
   // The module holding `authority`, or empty.
   std::string authority_holder(abi::Authority authority) const;
+  // Whether `module` holds `authority` now (privileged host calls check it).
+  bool holds(const LoadedModule& module, abi::Authority authority) const;
+  // The operator's policy, changed between transactions. grant allows the
+  // authority and hands it to a loaded module that requested it (the first
+  // in load order) if none holds it; revoke takes it away from its holder,
+  // whose privileged calls then get NotPermitted, and refuses it at load.
+  void grant(abi::Authority authority);
+  void revoke(abi::Authority authority);
+  const std::vector<abi::Authority>& grantable() const { return options_.grantable; }
+  FileBackend* files() const { return options_.files.get(); }
 
   // Calls `module.reducer` with `args` (the parameters encoded as a tuple),
   // then runs everything it triggers. The result is the requested call's;
@@ -172,6 +185,9 @@ class Runtime {
                                                 const LoadedModule* replacing);
   Result<void> run(const PendingCall& call);
   void enqueue_subscribers(const std::vector<TableEvent>& events);
+  // Makes `module` the holder of every authority it requests (admit checked
+  // that it may), dropping what an earlier version of it held.
+  void take_authorities(const LoadedModule& module);
   void enqueue_calls(const std::string& caller, std::vector<OutgoingCall> calls);
   void drain_queue();
   LoadedModule* find(std::string_view module) const;
@@ -180,6 +196,7 @@ class Runtime {
   RuntimeOptions options_;
   std::shared_ptr<engine::Engine> engine_;
   std::vector<std::unique_ptr<LoadedModule>> modules_;  // in load order
+  std::map<abi::Authority, std::string> holders_;       // authority -> module
   std::deque<PendingCall> queue_;
   uint64_t transactions_ = 0;
 };

@@ -372,6 +372,45 @@ class Table {
   }
 };
 
+// ---------------------------------------------------------- authorities --
+
+// The File authority: this module's own directory on the node. Every call
+// needs INTERSTICE_REQUEST_AUTHORITY(File) and the operator's grant; without
+// it the status is NotPermitted. Paths are relative and '/'-separated;
+// absolute paths, '.', '..' and symlinks get PathRefused.
+class Files {
+ public:
+  // The file's bytes, or nullopt (the reason in *status, if given).
+  std::optional<Bytes> read(std::string_view path, abi::Status* status = nullptr) const {
+    int32_t n = sdk::host::ihost_file_read(path.data(), static_cast<int32_t>(path.size()));
+    if (status) *status = n < 0 ? static_cast<abi::Status>(-n) : abi::Status::Ok;
+    if (n < 0) return std::nullopt;
+    return Bytes{sdk::detail::read_result(n)};
+  }
+  // Creates or replaces the file (and its directories) atomically.
+  abi::Status write(std::string_view path, std::span<const uint8_t> data) const {
+    return static_cast<abi::Status>(
+        sdk::host::ihost_file_write(path.data(), static_cast<int32_t>(path.size()), data.data(),
+                                    static_cast<int32_t>(data.size())));
+  }
+  abi::Status write(std::string_view path, std::string_view text) const {
+    return write(path, std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+  }
+  // The names in a directory ("" is the module's own), sorted.
+  std::optional<std::vector<std::string>> list(std::string_view path = "",
+                                               abi::Status* status = nullptr) const {
+    int32_t n = sdk::host::ihost_file_list(path.data(), static_cast<int32_t>(path.size()));
+    if (status) *status = n < 0 ? static_cast<abi::Status>(-n) : abi::Status::Ok;
+    if (n < 0) return std::nullopt;
+    return abi::from_bytes<std::vector<std::string>>(sdk::detail::read_result(n));
+  }
+  // Deletes a file, or an empty directory.
+  abi::Status remove(std::string_view path) const {
+    return static_cast<abi::Status>(
+        sdk::host::ihost_file_delete(path.data(), static_cast<int32_t>(path.size())));
+  }
+};
+
 // ------------------------------------------------------------- reducers --
 
 class ReducerContext {
@@ -426,6 +465,8 @@ class ReducerContext {
   Table<T> table() const {
     return Table<T>();
   }
+  // The File authority (see Files).
+  Files files() const { return Files(); }
 
  private:
   static std::string_view as_text(const std::vector<uint8_t>& bytes) {
