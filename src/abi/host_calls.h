@@ -58,6 +58,22 @@ inline constexpr const char* kFileWrite = "file_write";
 inline constexpr const char* kFileList = "file_list";
 // (path_ptr, path_len) -> i32 status
 inline constexpr const char* kFileDelete = "file_delete";
+// The Gpu authority (docs/abi.md, "Gpu"). Handles are i64 > 0; failures are -status.
+inline constexpr const char* kGpuSurfaceSize = "gpu_surface_size";  // () -> i64 (w << 32 | h)
+// (stage, src_ptr, src_len) -> i64 shader handle
+inline constexpr const char* kGpuCreateShader = "gpu_create_shader";
+// (size: i64, usage) -> i64 buffer handle
+inline constexpr const char* kGpuCreateBuffer = "gpu_create_buffer";
+// (buffer: i64, offset: i64, ptr, len) -> i32 status
+inline constexpr const char* kGpuWriteBuffer = "gpu_write_buffer";
+// (desc_ptr, desc_len: an encoded GpuPipelineDesc) -> i64 pipeline handle
+inline constexpr const char* kGpuCreatePipeline = "gpu_create_pipeline";
+// (r, g, b, a: f32) -> i32 status: begins a frame cleared to that colour
+inline constexpr const char* kGpuBeginFrame = "gpu_begin_frame";
+// (pipeline: i64, vertex_buffer: i64 or 0, uniforms_ptr, uniforms_len (encoded
+//  vector<u64>), vertex_count, instance_count) -> i32 status
+inline constexpr const char* kGpuDraw = "gpu_draw";
+inline constexpr const char* kGpuEndFrame = "gpu_end_frame";  // () -> i32 status
 }  // namespace host
 
 // Status codes returned (negated where the call returns a length or value).
@@ -79,6 +95,10 @@ enum class Status : int32_t {
   Unavailable = 14,      // the node has no back-end for this authority
   PathRefused = 15,      // file: absolute, '..', or leaving the module's directory
   IoError = 16,          // file: the host's file system failed
+  NoFrame = 17,          // gpu: a draw or end_frame without begin_frame (or a second begin)
+  InvalidHandle = 18,    // gpu: not a live handle of this module, or of the wrong kind
+  ShaderError = 19,      // gpu: the shader did not compile (the message is logged)
+  GpuError = 20,         // gpu: the device failed or refused (the message is logged)
 };
 
 enum class LogLevel : int32_t { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4 };

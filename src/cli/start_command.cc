@@ -26,8 +26,13 @@ struct StartOptions {
   std::string durability = "group";
   uint64_t snapshot_every = 100'000;
   std::string retention = "keep";
-  int peer_port = -1;                       // -1: no peer server
-  std::string file_root;                    // empty: DATA_DIR/files
+  int peer_port = -1;     // -1: no peer server
+  std::string file_root;  // empty: DATA_DIR/files
+  uint32_t width = 640, height = 480;
+  double fps = 60;
+  uint64_t frames = 0;
+  std::string frame_dump;
+  bool window = false;
   std::vector<std::string> peer_addresses;  // ALIAS=HOST:PORT
   std::vector<std::string> pins;            // HOST:PORT=KEY
 };
@@ -73,6 +78,12 @@ int start(const StartOptions& options) {
   node_options.peer_host = options.host;
   node_options.peer_port = options.peer_port;
   node_options.file_root = options.file_root;
+  node_options.surface_width = options.width;
+  node_options.surface_height = options.height;
+  node_options.fps = options.fps;
+  node_options.frames = options.frames;
+  node_options.frame_dump = options.frame_dump;
+  node_options.window = options.window;
   spdlog::info("data directory {}", std::filesystem::absolute(options.data_dir).string());
   auto node = node::Node::create(node_options);
   if (!node) {
@@ -168,6 +179,21 @@ void add_start_command(CLI::App& app, int& exit_code) {
                    ? std::string("expected HOST:PORT=<64 hex digits>")
                    : std::string();
       });
+  cmd->add_option("--width", options->width, "Width of the Gpu surface in pixels")
+      ->check(CLI::Range(1, 8192))
+      ->capture_default_str();
+  cmd->add_option("--height", options->height, "Height of the Gpu surface in pixels")
+      ->check(CLI::Range(1, 8192))
+      ->capture_default_str();
+  cmd->add_option("--fps", options->fps, "Frames per second sent to the Gpu holder (render)")
+      ->check(CLI::Range(0.1, 1000.0))
+      ->capture_default_str();
+  cmd->add_option("--frames", options->frames, "Stop rendering after N frames (0: never)")
+      ->capture_default_str();
+  cmd->add_option("--frame-dump", options->frame_dump,
+                  "Write every rendered frame to DIR/frame-NNNNNN.png");
+  cmd->add_flag("--window", options->window,
+                "Show the frames in a window (SDL2) that sends input events; needs a display");
   cmd->add_option("--file-root", options->file_root,
                   "Where the File authority's module directories go (default DATA_DIR/files)");
   cmd->add_option("--grant", options->grant,

@@ -62,6 +62,8 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   for (const std::string& w : warnings) spdlog::warn("{}", w);
   node->log_ = std::move(log).value();
   runtime::RuntimeOptions runtime_options = node->options_.runtime;
+  node->start_display();  // the Gpu back-end, if the policy grants Gpu
+  runtime_options.gpu = node->gpu_;
   runtime_options.files = std::make_shared<authority::FileSandbox>(
       node->options_.file_root.empty() ? node->options_.data_dir / "files"
                                        : node->options_.file_root);
@@ -101,6 +103,7 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   if (auto r = node->recover(); !r) return r.take_error();
   node->ack_thread_ = std::thread([raw] { raw->acknowledge_loop(); });
   if (auto r = node->start_peer_server(); !r) return r.take_error();
+  if (node->gpu_) node->frame_thread_ = std::thread([raw] { raw->frame_loop(); });
   // Connect to the remote nodes that loaded modules declare, and subscribe.
   {
     std::lock_guard lock(node->mutex_);
@@ -117,6 +120,7 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
 }
 
 Node::~Node() {
+  stop_display();
   if (peer_server_) peer_server_->stop();  // no more calls from peers
   outbox_.reset();                         // its threads may be waiting for the node lock
   {

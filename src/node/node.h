@@ -64,6 +64,16 @@ struct NodeOptions {
   // The File authority's root: each module's files are in FILE_ROOT/<module>/
   // (default: DATA_DIR/files).
   std::filesystem::path file_root;
+  // The display of the Gpu and Input authorities (docs/node.md, "Display").
+  // With Gpu in the grant policy the node renders: it sends `render` to the
+  // Gpu holder `fps` times a second, offscreen, or in a window (SDL2) that
+  // also sends `input` events to the Input holder.
+  uint32_t surface_width = 640;
+  uint32_t surface_height = 480;
+  double fps = 60;
+  uint64_t frames = 0;               // stop rendering after this many frames (0: never)
+  std::filesystem::path frame_dump;  // if set, every frame is written as frame-NNNNNN.png
+  bool window = false;
   // The peer server (docs/protocol.md): -1 for none, 0 for any free port.
   std::string peer_host = "127.0.0.1";
   int peer_port = -1;
@@ -155,6 +165,15 @@ class Node {
   std::unique_ptr<net::KnownPeers> known_peers_;
   std::unique_ptr<net::Outbox> outbox_;
   std::unique_ptr<net::PeerServer> peer_server_;
+  // The display (node_display.cc): the Gpu back-end and the frame loop.
+  std::shared_ptr<runtime::GpuBackend> gpu_;
+  std::thread frame_thread_;
+  std::mutex frames_mutex_;
+  std::condition_variable frames_changed_;
+  bool frames_stop_ = false;
+  void start_display();
+  void stop_display();
+  void frame_loop();
   std::string operator_key_;
   // The file of DATA_DIR/modules each module came from (by module name).
   std::map<std::string, std::string> module_files_;

@@ -8,7 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "abi/gpu.h"
 #include "abi/host_calls.h"
+#include "abi/serialize.h"
 #include "runtime/transaction.h"
 
 namespace interstice::runtime {
@@ -34,6 +36,43 @@ class FileBackend {
   virtual bool list(std::string_view module, std::string_view path, std::vector<std::string>* names,
                     AuthorityError* error) = 0;
   virtual bool remove(std::string_view module, std::string_view path, AuthorityError* error) = 0;
+};
+
+// The Gpu authority, a small handle-based API modelled on WebGPU (docs/abi.md,
+// "Gpu"). Handles are per module, positive, and never reused; every failure
+// is an AuthorityError for the module, never an abort of the node.
+using abi::GpuAttribute;
+using abi::GpuPipelineDesc;
+
+class GpuBackend {
+ public:
+  virtual ~GpuBackend() = default;
+  virtual uint32_t width() const = 0;
+  virtual uint32_t height() const = 0;
+  // stage: 0 vertex, 1 fragment; `source` is GLSL, or SPIR-V (by its magic).
+  virtual uint64_t create_shader(std::string_view module, uint32_t stage, ByteView source,
+                                 AuthorityError* error) = 0;
+  // usage: 1 vertex, 2 uniform (bits).
+  virtual uint64_t create_buffer(std::string_view module, uint64_t size, uint32_t usage,
+                                 AuthorityError* error) = 0;
+  virtual bool write_buffer(std::string_view module, uint64_t buffer, uint64_t offset,
+                            ByteView data, AuthorityError* error) = 0;
+  virtual uint64_t create_pipeline(std::string_view module, const GpuPipelineDesc& desc,
+                                   AuthorityError* error) = 0;
+  // A frame: begin (clearing to the colour), draws, end (submitted, and the
+  // pixels become the frame's image).
+  virtual bool begin_frame(std::string_view module, const float clear[4],
+                           AuthorityError* error) = 0;
+  // `uniforms`: one buffer per uniform binding of the pipeline, in order.
+  virtual bool draw(std::string_view module, uint64_t pipeline, uint64_t vertex_buffer,
+                    const std::vector<uint64_t>& uniforms, uint32_t vertex_count,
+                    uint32_t instance_count, AuthorityError* error) = 0;
+  virtual bool end_frame(std::string_view module, AuthorityError* error) = 0;
+  // Drops a frame left open (its reducer failed, or never ended it).
+  virtual void abandon_frame() = 0;
+  // The last finished frame: RGBA8, width * height * 4 bytes, top row first.
+  virtual const std::vector<uint8_t>& frame() const = 0;
+  virtual uint64_t frames() const = 0;
 };
 
 }  // namespace interstice::runtime

@@ -134,6 +134,123 @@ engine::Result<void> define_file_calls(engine::Linker& linker) {
   return {};
 }
 
+// The Gpu back-end for a call from `m`, or null with the status to return.
+GpuBackend* gpu_for(LoadedModule& m, Status* status) {
+  *status = !m.runtime->holds(m, abi::Authority::Gpu) ? Status::NotPermitted
+            : !m.runtime->gpu()                       ? Status::Unavailable
+                                                      : Status::Ok;
+  return *status == Status::Ok ? m.runtime->gpu() : nullptr;
+}
+
+// A handle, or -status after logging why.
+int64_t handle_or_status(LoadedModule& m, uint64_t handle, const AuthorityError& error) {
+  return handle ? static_cast<int64_t>(handle) : negative(failed(m, error));
+}
+
+int32_t status_of(LoadedModule& m, bool ok, const AuthorityError& error) {
+  return static_cast<int32_t>(ok ? Status::Ok : failed(m, error));
+}
+
+engine::Result<void> define_gpu_calls(engine::Linker& linker) {
+  using namespace abi::host;
+  const char* host = abi::kHostModule;
+  std::vector<engine::Result<void>> results;
+  results.push_back(linker.define(host, kGpuSurfaceSize, [](Caller& c) -> int64_t {
+    LoadedModule& m = module_of(c);
+    Status status;
+    GpuBackend* gpu = gpu_for(m, &status);
+    if (!gpu) return negative(status);
+    return (static_cast<int64_t>(gpu->width()) << 32) | gpu->height();
+  }));
+  results.push_back(linker.define(
+      host, kGpuCreateShader, [](Caller& c, int32_t stage, uint32_t ptr, uint32_t len) -> int64_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        GpuBackend* gpu = gpu_for(m, &status);
+        if (!gpu) return negative(status);
+        AuthorityError error;
+        uint64_t handle = gpu->create_shader(m.name, static_cast<uint32_t>(stage),
+                                             read_bytes(c, ptr, len), &error);
+        return handle_or_status(m, handle, error);
+      }));
+  results.push_back(
+      linker.define(host, kGpuCreateBuffer, [](Caller& c, int64_t size, int32_t usage) -> int64_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        GpuBackend* gpu = gpu_for(m, &status);
+        if (!gpu) return negative(status);
+        AuthorityError error;
+        uint64_t handle = gpu->create_buffer(m.name, size < 0 ? 0 : static_cast<uint64_t>(size),
+                                             static_cast<uint32_t>(usage), &error);
+        return handle_or_status(m, handle, error);
+      }));
+  results.push_back(linker.define(
+      host, kGpuWriteBuffer,
+      [](Caller& c, int64_t buffer, int64_t offset, uint32_t ptr, uint32_t len) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        GpuBackend* gpu = gpu_for(m, &status);
+        if (!gpu) return static_cast<int32_t>(status);
+        AuthorityError error;
+        bool ok = offset >= 0 &&
+                  gpu->write_buffer(m.name, static_cast<uint64_t>(buffer),
+                                    static_cast<uint64_t>(offset), read_bytes(c, ptr, len), &error);
+        if (offset < 0) error = AuthorityError{Status::GpuError, "negative buffer offset"};
+        return status_of(m, ok, error);
+      }));
+  results.push_back(
+      linker.define(host, kGpuCreatePipeline, [](Caller& c, uint32_t ptr, uint32_t len) -> int64_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        GpuBackend* gpu = gpu_for(m, &status);
+        if (!gpu) return negative(status);
+        auto desc = abi::from_bytes<GpuPipelineDesc>(read_bytes(c, ptr, len));
+        if (!desc) return negative(Status::BadArguments);
+        AuthorityError error;
+        return handle_or_status(m, gpu->create_pipeline(m.name, *desc, &error), error);
+      }));
+  results.push_back(linker.define(
+      host, kGpuBeginFrame, [](Caller& c, float r, float g, float b, float a) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        GpuBackend* gpu = gpu_for(m, &status);
+        if (!gpu) return static_cast<int32_t>(status);
+        const float clear[4] = {r, g, b, a};
+        AuthorityError error;
+        return status_of(m, gpu->begin_frame(m.name, clear, &error), error);
+      }));
+  results.push_back(linker.define(
+      host, kGpuDraw,
+      [](Caller& c, int64_t pipeline, int64_t vertex_buffer, uint32_t uniforms_ptr,
+         uint32_t uniforms_len, int32_t vertex_count, int32_t instance_count) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        GpuBackend* gpu = gpu_for(m, &status);
+        if (!gpu) return static_cast<int32_t>(status);
+        auto uniforms =
+            abi::from_bytes<std::vector<uint64_t>>(read_bytes(c, uniforms_ptr, uniforms_len));
+        if (!uniforms || vertex_count < 0 || instance_count < 0)
+          return static_cast<int32_t>(Status::BadArguments);
+        AuthorityError error;
+        bool ok =
+            gpu->draw(m.name, static_cast<uint64_t>(pipeline), static_cast<uint64_t>(vertex_buffer),
+                      *uniforms, static_cast<uint32_t>(vertex_count),
+                      static_cast<uint32_t>(instance_count), &error);
+        return status_of(m, ok, error);
+      }));
+  results.push_back(linker.define(host, kGpuEndFrame, [](Caller& c) -> int32_t {
+    LoadedModule& m = module_of(c);
+    Status status;
+    GpuBackend* gpu = gpu_for(m, &status);
+    if (!gpu) return static_cast<int32_t>(status);
+    AuthorityError error;
+    return status_of(m, gpu->end_frame(m.name, &error), error);
+  }));
+  for (auto& r : results)
+    if (!r) return r;
+  return {};
+}
+
 }  // namespace
 
 engine::Result<void> define_interstice_host(engine::Linker& linker) {
@@ -292,7 +409,8 @@ engine::Result<void> define_interstice_host(engine::Linker& linker) {
       }));
   for (auto& r : results)
     if (!r) return r;
-  return define_file_calls(linker);
+  if (auto r = define_file_calls(linker); !r) return r;
+  return define_gpu_calls(linker);
 }
 
 }  // namespace interstice::runtime

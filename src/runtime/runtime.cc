@@ -7,7 +7,9 @@
 #include <chrono>
 #include <functional>
 
+#include "abi/input_event.h"
 #include "abi/schema_check.h"
+#include "abi/type_match.h"
 #include "runtime/host_functions.h"
 #include "runtime/splitmix.h"
 
@@ -178,6 +180,27 @@ Result<void> Runtime::check_subscriptions(const LoadedModule& m) const {
         return error(
             fmt::format("module '{}': {} reducer {} must take (string node_id, string address)",
                         m.name, sub.event, reducer.name));
+      continue;
+    }
+    if (sub.event == "render") {
+      if (reducer.params.size() != 1 ||
+          reducer.params[0].type != abi::primitive(abi::TypeKind::U64))
+        return error(fmt::format("module '{}': render reducer {} must take (uint64_t frame)",
+                                 m.name, reducer.name));
+      continue;
+    }
+    if (sub.event == "input") {
+      abi::TypeRegistry host_types;
+      abi::Type expected = abi::type_of<abi::InputEvent>(host_types);
+      std::string mismatch =
+          reducer.params.size() != 1
+              ? "it takes " + std::to_string(reducer.params.size()) + " parameters"
+              : abi::type_mismatch(reducer.params[0].type, abi::TypeResolver(m.schema.types),
+                                   expected, abi::TypeResolver(host_types.defs));
+      if (!mismatch.empty())
+        return error(
+            fmt::format("module '{}': input reducer {} must take (interstice::InputEvent): {}",
+                        m.name, reducer.name, mismatch));
       continue;
     }
     size_t dots = std::count(sub.event.begin(), sub.event.end(), '.');

@@ -70,6 +70,7 @@ struct RuntimeOptions {
   std::function<void(std::vector<RemoteCall>)> on_remote_calls;
   // Back-ends of the privileged host calls (authorities.h); null: Unavailable.
   std::shared_ptr<FileBackend> files;
+  std::shared_ptr<GpuBackend> gpu;
 };
 
 class Runtime {
@@ -120,6 +121,7 @@ class Runtime {
   void revoke(abi::Authority authority);
   const std::vector<abi::Authority>& grantable() const { return options_.grantable; }
   FileBackend* files() const { return options_.files.get(); }
+  GpuBackend* gpu() const { return options_.gpu.get(); }
 
   // Calls `module.reducer` with `args` (the parameters encoded as a tuple),
   // then runs everything it triggers. The result is the requested call's;

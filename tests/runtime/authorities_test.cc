@@ -1,5 +1,5 @@
 // Authorities: the File sandbox through real modules (file_user holds File,
-// file_intruder does not), escapes refused, and grant / revoke between
+// intruder does not), escapes refused, and grant / revoke between
 // transactions.
 #include <gtest/gtest.h>
 
@@ -89,9 +89,10 @@ TEST_F(FileAuthorityTest, EscapesAreRefused) {
 TEST_F(FileAuthorityTest, OnlyTheHolderMayCallAndRevocationTakesItAway) {
   auto rt = runtime_with_files();
   load(*rt, "file_user");
-  load(*rt, "file_intruder");
-  EXPECT_EQ(run(*rt, "file_intruder", "peek", std::string("x")),
+  load(*rt, "intruder");
+  EXPECT_EQ(run(*rt, "intruder", "peek", std::string("x")),
             "status 13\nwrite: status 13");  // NotPermitted
+  EXPECT_EQ(run(*rt, "intruder", "draw"), "shader: -13\nbegin_frame: status 13");
   rt->revoke(abi::Authority::File);
   EXPECT_EQ(rt->authority_holder(abi::Authority::File), "");
   EXPECT_EQ(run(*rt, "file_user", "save", std::string("a"), std::string("x")),

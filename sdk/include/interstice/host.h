@@ -40,6 +40,21 @@ int32_t ihost_file_write(const void* path, int32_t path_len, const void* data, i
 INTERSTICE_HOST_IMPORT("file_list") int32_t ihost_file_list(const void* path, int32_t path_len);
 INTERSTICE_HOST_IMPORT("file_delete")
 int32_t ihost_file_delete(const void* path, int32_t path_len);
+INTERSTICE_HOST_IMPORT("gpu_surface_size") int64_t ihost_gpu_surface_size();
+INTERSTICE_HOST_IMPORT("gpu_create_shader")
+int64_t ihost_gpu_create_shader(int32_t stage, const void* src, int32_t src_len);
+INTERSTICE_HOST_IMPORT("gpu_create_buffer")
+int64_t ihost_gpu_create_buffer(int64_t size, int32_t usage);
+INTERSTICE_HOST_IMPORT("gpu_write_buffer")
+int32_t ihost_gpu_write_buffer(int64_t buffer, int64_t offset, const void* data, int32_t len);
+INTERSTICE_HOST_IMPORT("gpu_create_pipeline")
+int64_t ihost_gpu_create_pipeline(const void* desc, int32_t desc_len);
+INTERSTICE_HOST_IMPORT("gpu_begin_frame")
+int32_t ihost_gpu_begin_frame(float r, float g, float b, float a);
+INTERSTICE_HOST_IMPORT("gpu_draw")
+int32_t ihost_gpu_draw(int64_t pipeline, int64_t vertex_buffer, const void* uniforms,
+                       int32_t uniforms_len, int32_t vertex_count, int32_t instance_count);
+INTERSTICE_HOST_IMPORT("gpu_end_frame") int32_t ihost_gpu_end_frame();
 INTERSTICE_HOST_IMPORT("call_reducer")
 int32_t ihost_call_reducer(const void* module, int32_t module_len, const void* reducer,
                            int32_t reducer_len, const void* args, int32_t args_len);

@@ -35,13 +35,16 @@
 #include <utility>
 #include <vector>
 
+#include "abi/gpu.h"
 #include "abi/host_calls.h"
+#include "abi/input_event.h"
 #include "abi/schema.h"
 #include "interstice/host.h"
 
 namespace interstice {
 
 using abi::Bytes;
+using abi::InputEvent;
 using abi::Visibility;
 
 class ReducerContext;
@@ -411,6 +414,50 @@ class Files {
   }
 };
 
+// The Gpu authority (INTERSTICE_REQUEST_AUTHORITY(Gpu)): a small
+// WebGPU-like API. Creating functions return a handle > 0, or -status
+// (abi::Status: NotPermitted, ShaderError, InvalidHandle, GpuError, …);
+// the others return the status. A frame is begin_frame, draws, end_frame,
+// usually in the `render` subscription. docs/sdk.md, "Gpu".
+using abi::GpuAttribute;
+using abi::GpuPipelineDesc;
+
+class Gpu {
+ public:
+  enum Stage : int32_t { Vertex = 0, Fragment = 1 };
+  enum Usage : int32_t { VertexBuffer = 1, UniformBuffer = 2 };
+  // (width << 32 | height) of the surface, or -status.
+  int64_t surface_size() const { return sdk::host::ihost_gpu_surface_size(); }
+  int64_t shader(Stage stage, std::string_view glsl) const {
+    return sdk::host::ihost_gpu_create_shader(stage, glsl.data(),
+                                              static_cast<int32_t>(glsl.size()));
+  }
+  int64_t buffer(uint64_t size, int32_t usage) const {
+    return sdk::host::ihost_gpu_create_buffer(static_cast<int64_t>(size), usage);
+  }
+  abi::Status write(int64_t buffer, uint64_t offset, const void* data, size_t size) const {
+    return static_cast<abi::Status>(sdk::host::ihost_gpu_write_buffer(
+        buffer, static_cast<int64_t>(offset), data, static_cast<int32_t>(size)));
+  }
+  int64_t pipeline(const GpuPipelineDesc& desc) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(desc);
+    return sdk::host::ihost_gpu_create_pipeline(bytes.data(), static_cast<int32_t>(bytes.size()));
+  }
+  abi::Status begin_frame(float r, float g, float b, float a = 1.0f) const {
+    return static_cast<abi::Status>(sdk::host::ihost_gpu_begin_frame(r, g, b, a));
+  }
+  abi::Status draw(int64_t pipeline, int64_t vertex_buffer, const std::vector<uint64_t>& uniforms,
+                   uint32_t vertex_count, uint32_t instance_count = 1) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(uniforms);
+    return static_cast<abi::Status>(sdk::host::ihost_gpu_draw(
+        pipeline, vertex_buffer, bytes.data(), static_cast<int32_t>(bytes.size()),
+        static_cast<int32_t>(vertex_count), static_cast<int32_t>(instance_count)));
+  }
+  abi::Status end_frame() const {
+    return static_cast<abi::Status>(sdk::host::ihost_gpu_end_frame());
+  }
+};
+
 // ------------------------------------------------------------- reducers --
 
 class ReducerContext {
@@ -467,6 +514,8 @@ class ReducerContext {
   }
   // The File authority (see Files).
   Files files() const { return Files(); }
+  // The Gpu authority (see Gpu).
+  Gpu gpu() const { return Gpu(); }
 
  private:
   static std::string_view as_text(const std::vector<uint8_t>& bytes) {

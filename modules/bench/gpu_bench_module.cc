@@ -1,0 +1,37 @@
+// Benchmark module for bench/gpu_bench: `frame(n, v)` draws v vertices n times
+// in one frame through the Gpu host calls (the pipeline is built on first use).
+#include <interstice/sdk.h>
+
+INTERSTICE_MODULE(gpu_bench, "0.1.0", interstice::Visibility::Private)
+INTERSTICE_REQUEST_AUTHORITY(Gpu)
+
+namespace {
+int64_t pipeline = 0, color = 0;
+
+bool ready(interstice::ReducerContext& ctx) {
+  if (pipeline > 0) return true;
+  interstice::Gpu gpu = ctx.gpu();
+  interstice::GpuPipelineDesc desc;
+  desc.vertex_shader = static_cast<uint64_t>(gpu.shader(interstice::Gpu::Vertex, R"(#version 450
+vec2 p[3] = vec2[](vec2(0.0, -0.5), vec2(0.5, 0.5), vec2(-0.5, 0.5));
+void main() { gl_Position = vec4(p[gl_VertexIndex], 0.0, 1.0); })"));
+  desc.fragment_shader = static_cast<uint64_t>(gpu.shader(interstice::Gpu::Fragment, R"(#version 450
+layout(set = 0, binding = 0) uniform Color { vec4 color; };
+layout(location = 0) out vec4 out_color;
+void main() { out_color = color; })"));
+  desc.uniform_buffers = 1;
+  color = gpu.buffer(16, interstice::Gpu::UniformBuffer);
+  pipeline = gpu.pipeline(desc);
+  return pipeline > 0 && color > 0;
+}
+}  // namespace
+
+void frame(interstice::ReducerContext& ctx, uint32_t draws, uint32_t vertices) {
+  if (!ready(ctx)) ctx.fail("no pipeline");
+  interstice::Gpu gpu = ctx.gpu();
+  std::vector<uint64_t> uniforms{static_cast<uint64_t>(color)};
+  gpu.begin_frame(0, 0, 0);
+  for (uint32_t i = 0; i < draws; ++i) gpu.draw(pipeline, 0, uniforms, vertices);
+  if (gpu.end_frame() != interstice::abi::Status::Ok) ctx.fail("end_frame failed");
+}
+INTERSTICE_REDUCER(frame, "draws", "vertices")

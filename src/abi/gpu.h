@@ -1,0 +1,30 @@
+// The Gpu authority's descriptors, shared by the host and the SDK (encoded
+// in the canonical encoding across the host call; docs/abi.md, "Gpu").
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "abi/reflect.h"
+
+namespace interstice::abi {
+
+struct GpuAttribute {
+  uint32_t location = 0;
+  uint32_t format = 0;  // 0 float32, 1 float32x2, 2 float32x3, 3 float32x4
+  uint32_t offset = 0;
+  INTERSTICE_TYPE(GpuAttribute, location, format, offset)
+};
+
+// A render pipeline: triangle lists into the surface's RGBA8 target.
+struct GpuPipelineDesc {
+  uint64_t vertex_shader = 0;
+  uint64_t fragment_shader = 0;
+  uint32_t vertex_stride = 0;  // 0: no vertex buffer (positions from gl_VertexIndex)
+  std::vector<GpuAttribute> attributes;
+  uint32_t uniform_buffers = 0;  // bindings 0..n-1 of set 0, seen by both stages
+  INTERSTICE_TYPE(GpuPipelineDesc, vertex_shader, fragment_shader, vertex_stride, attributes,
+                  uniform_buffers)
+};
+
+}  // namespace interstice::abi

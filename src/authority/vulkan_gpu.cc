@@ -1,0 +1,608 @@
+#include "authority/vulkan_gpu.h"
+
+#include <fmt/format.h>
+#include <shaderc/shaderc.h>
+#include <vulkan/vulkan.h>
+
+#include <cstring>
+#include <map>
+#include <variant>
+
+namespace interstice::authority {
+namespace {
+
+using abi::Status;
+using runtime::AuthorityError;
+
+constexpr VkFormat kColorFormat = VK_FORMAT_R8G8B8A8_UNORM;
+constexpr uint32_t kSpirvMagic = 0x07230203;
+
+std::string vk_error(const char* what, VkResult r) {
+  return fmt::format("{} failed (VkResult {})", what, static_cast<int>(r));
+}
+
+struct Shader {
+  VkShaderModule module = VK_NULL_HANDLE;
+  uint32_t stage = 0;
+};
+struct Buffer {
+  VkBuffer buffer = VK_NULL_HANDLE;
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  void* mapped = nullptr;
+  uint64_t size = 0;
+  uint32_t usage = 0;
+};
+struct Pipeline {
+  VkPipeline pipeline = VK_NULL_HANDLE;
+  VkPipelineLayout layout = VK_NULL_HANDLE;
+  VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
+  uint32_t uniform_buffers = 0;
+  bool vertex_buffer = false;
+};
+using Object = std::variant<Shader, Buffer, Pipeline>;
+
+}  // namespace
+
+struct VulkanGpu::State {
+  uint32_t width = 0, height = 0;
+  VkInstance instance = VK_NULL_HANDLE;
+  VkPhysicalDevice physical = VK_NULL_HANDLE;
+  VkDevice device = VK_NULL_HANDLE;
+  VkQueue queue = VK_NULL_HANDLE;
+  uint32_t queue_family = 0;
+  VkCommandPool pool = VK_NULL_HANDLE;
+  VkCommandBuffer commands = VK_NULL_HANDLE;
+  VkFence fence = VK_NULL_HANDLE;
+  VkImage image = VK_NULL_HANDLE;
+  VkDeviceMemory image_memory = VK_NULL_HANDLE;
+  VkImageView view = VK_NULL_HANDLE;
+  VkRenderPass render_pass = VK_NULL_HANDLE;
+  VkFramebuffer framebuffer = VK_NULL_HANDLE;
+  Buffer readback;
+  VkDescriptorPool descriptors = VK_NULL_HANDLE;
+  shaderc_compiler_t compiler = nullptr;
+  std::string device_name;
+  // Objects by module, then by handle (1, 2, ...; never reused).
+  std::map<std::string, std::map<uint64_t, Object>, std::less<>> objects;
+  uint64_t next_handle = 1;
+  std::string frame_module;  // the module whose frame is open, or empty
+  std::vector<uint8_t> pixels;
+  uint64_t finished = 0;
+
+  ~State() {
+    if (device) {
+      vkDeviceWaitIdle(device);
+      for (auto& [module, list] : objects)
+        for (auto& [handle, object] : list) destroy(object);
+      destroy(Object{readback});
+      if (descriptors) vkDestroyDescriptorPool(device, descriptors, nullptr);
+      if (framebuffer) vkDestroyFramebuffer(device, framebuffer, nullptr);
+      if (render_pass) vkDestroyRenderPass(device, render_pass, nullptr);
+      if (view) vkDestroyImageView(device, view, nullptr);
+      if (image) vkDestroyImage(device, image, nullptr);
+      if (image_memory) vkFreeMemory(device, image_memory, nullptr);
+      if (fence) vkDestroyFence(device, fence, nullptr);
+      if (pool) vkDestroyCommandPool(device, pool, nullptr);
+      vkDestroyDevice(device, nullptr);
+    }
+    if (instance) vkDestroyInstance(instance, nullptr);
+    if (compiler) shaderc_compiler_release(compiler);
+  }
+
+  void destroy(const Object& object) {
+    if (const Shader* s = std::get_if<Shader>(&object)) {
+      vkDestroyShaderModule(device, s->module, nullptr);
+    } else if (const Buffer* b = std::get_if<Buffer>(&object)) {
+      if (b->buffer) vkDestroyBuffer(device, b->buffer, nullptr);
+      if (b->memory) vkFreeMemory(device, b->memory, nullptr);
+    } else if (const Pipeline* p = std::get_if<Pipeline>(&object)) {
+      vkDestroyPipeline(device, p->pipeline, nullptr);
+      vkDestroyPipelineLayout(device, p->layout, nullptr);
+      vkDestroyDescriptorSetLayout(device, p->set_layout, nullptr);
+    }
+  }
+
+  bool memory_type(uint32_t bits, VkMemoryPropertyFlags wanted, uint32_t* index) const {
+    VkPhysicalDeviceMemoryProperties props;
+    vkGetPhysicalDeviceMemoryProperties(physical, &props);
+    for (uint32_t i = 0; i < props.memoryTypeCount; ++i)
+      if ((bits & (1u << i)) && (props.memoryTypes[i].propertyFlags & wanted) == wanted) {
+        *index = i;
+        return true;
+      }
+    return false;
+  }
+
+  // A host-visible, coherent, mapped buffer.
+  bool make_buffer(uint64_t size, VkBufferUsageFlags usage, Buffer* out, std::string* why) {
+    VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+    info.size = size;
+    info.usage = usage;
+    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    if (VkResult r = vkCreateBuffer(device, &info, nullptr, &out->buffer); r != VK_SUCCESS)
+      return *why = vk_error("vkCreateBuffer", r), false;
+    VkMemoryRequirements req;
+    vkGetBufferMemoryRequirements(device, out->buffer, &req);
+    VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+    alloc.allocationSize = req.size;
+    if (!memory_type(req.memoryTypeBits,
+                     VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                     &alloc.memoryTypeIndex))
+      return *why = "no host-visible memory", false;
+    if (VkResult r = vkAllocateMemory(device, &alloc, nullptr, &out->memory); r != VK_SUCCESS)
+      return *why = vk_error("vkAllocateMemory", r), false;
+    vkBindBufferMemory(device, out->buffer, out->memory, 0);
+    if (VkResult r = vkMapMemory(device, out->memory, 0, size, 0, &out->mapped); r != VK_SUCCESS)
+      return *why = vk_error("vkMapMemory", r), false;
+    out->size = size;
+    return true;
+  }
+
+  engine::Result<void> init() {
+    VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
+    app.pApplicationName = "interstice";
+    app.apiVersion = VK_API_VERSION_1_1;
+    VkInstanceCreateInfo instance_info{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
+    instance_info.pApplicationInfo = &app;
+    if (VkResult r = vkCreateInstance(&instance_info, nullptr, &instance); r != VK_SUCCESS)
+      return engine::make_error(vk_error("vkCreateInstance", r) +
+                                ": is a Vulkan driver installed?");
+    uint32_t count = 0;
+    vkEnumeratePhysicalDevices(instance, &count, nullptr);
+    std::vector<VkPhysicalDevice> devices(count);
+    vkEnumeratePhysicalDevices(instance, &count, devices.data());
+    for (VkPhysicalDevice candidate : devices) {
+      uint32_t families = 0;
+      vkGetPhysicalDeviceQueueFamilyProperties(candidate, &families, nullptr);
+      std::vector<VkQueueFamilyProperties> props(families);
+      vkGetPhysicalDeviceQueueFamilyProperties(candidate, &families, props.data());
+      for (uint32_t i = 0; i < families; ++i)
+        if (props[i].queueFlags & VK_QUEUE_GRAPHICS_BIT) {
+          physical = candidate;
+          queue_family = i;
+          break;
+        }
+      if (physical) break;
+    }
+    if (!physical) return engine::make_error("no Vulkan device with a graphics queue");
+    VkPhysicalDeviceProperties props;
+    vkGetPhysicalDeviceProperties(physical, &props);
+    device_name = props.deviceName;
+    float priority = 1.0f;
+    VkDeviceQueueCreateInfo queue_info{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
+    queue_info.queueFamilyIndex = queue_family;
+    queue_info.queueCount = 1;
+    queue_info.pQueuePriorities = &priority;
+    VkDeviceCreateInfo device_info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+    device_info.queueCreateInfoCount = 1;
+    device_info.pQueueCreateInfos = &queue_info;
+    if (VkResult r = vkCreateDevice(physical, &device_info, nullptr, &device); r != VK_SUCCESS)
+      return engine::make_error(vk_error("vkCreateDevice", r));
+    vkGetDeviceQueue(device, queue_family, 0, &queue);
+    VkCommandPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    pool_info.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+    pool_info.queueFamilyIndex = queue_family;
+    if (VkResult r = vkCreateCommandPool(device, &pool_info, nullptr, &pool); r != VK_SUCCESS)
+      return engine::make_error(vk_error("vkCreateCommandPool", r));
+    VkCommandBufferAllocateInfo cmd_info{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    cmd_info.commandPool = pool;
+    cmd_info.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    cmd_info.commandBufferCount = 1;
+    vkAllocateCommandBuffers(device, &cmd_info, &commands);
+    VkFenceCreateInfo fence_info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    vkCreateFence(device, &fence_info, nullptr, &fence);
+    if (auto r = make_target(); !r) return r;
+    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 4096};
+    VkDescriptorPoolCreateInfo dp{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+    dp.flags = VK_DESCRIPTOR_POOL_CREATE_FREE_DESCRIPTOR_SET_BIT;
+    dp.maxSets = 1024;
+    dp.poolSizeCount = 1;
+    dp.pPoolSizes = &size;
+    if (VkResult r = vkCreateDescriptorPool(device, &dp, nullptr, &descriptors); r != VK_SUCCESS)
+      return engine::make_error(vk_error("vkCreateDescriptorPool", r));
+    compiler = shaderc_compiler_initialize();
+    if (!compiler) return engine::make_error("shaderc did not initialize");
+    pixels.assign(static_cast<size_t>(width) * height * 4, 0);
+    return {};
+  }
+
+  // The colour image, its render pass and framebuffer, and the readback buffer.
+  engine::Result<void> make_target() {
+    VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
+    info.imageType = VK_IMAGE_TYPE_2D;
+    info.format = kColorFormat;
+    info.extent = {width, height, 1};
+    info.mipLevels = 1;
+    info.arrayLayers = 1;
+    info.samples = VK_SAMPLE_COUNT_1_BIT;
+    info.tiling = VK_IMAGE_TILING_OPTIMAL;
+    info.usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
+    if (VkResult r = vkCreateImage(device, &info, nullptr, &image); r != VK_SUCCESS)
+      return engine::make_error(vk_error("vkCreateImage", r));
+    VkMemoryRequirements req;
+    vkGetImageMemoryRequirements(device, image, &req);
+    VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+    alloc.allocationSize = req.size;
+    if (!memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
+                     &alloc.memoryTypeIndex) &&
+        !memory_type(req.memoryTypeBits, 0, &alloc.memoryTypeIndex))
+      return engine::make_error("no memory for the colour image");
+    if (VkResult r = vkAllocateMemory(device, &alloc, nullptr, &image_memory); r != VK_SUCCESS)
+      return engine::make_error(vk_error("vkAllocateMemory", r));
+    vkBindImageMemory(device, image, image_memory, 0);
+    VkImageViewCreateInfo view_info{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
+    view_info.image = image;
+    view_info.viewType = VK_IMAGE_VIEW_TYPE_2D;
+    view_info.format = kColorFormat;
+    view_info.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+    if (VkResult r = vkCreateImageView(device, &view_info, nullptr, &view); r != VK_SUCCESS)
+      return engine::make_error(vk_error("vkCreateImageView", r));
+    VkAttachmentDescription color{};
+    color.format = kColorFormat;
+    color.samples = VK_SAMPLE_COUNT_1_BIT;
+    color.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR;
+    color.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
+    color.stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
+    color.stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE;
+    color.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+    color.finalLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
+    VkAttachmentReference ref{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
+    VkSubpassDescription subpass{};
+    subpass.pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS;
+    subpass.colorAttachmentCount = 1;
+    subpass.pColorAttachments = &ref;
+    VkRenderPassCreateInfo rp{VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO};
+    rp.attachmentCount = 1;
+    rp.pAttachments = &color;
+    rp.subpassCount = 1;
+    rp.pSubpasses = &subpass;
+    if (VkResult r = vkCreateRenderPass(device, &rp, nullptr, &render_pass); r != VK_SUCCESS)
+      return engine::make_error(vk_error("vkCreateRenderPass", r));
+    VkFramebufferCreateInfo fb{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO};
+    fb.renderPass = render_pass;
+    fb.attachmentCount = 1;
+    fb.pAttachments = &view;
+    fb.width = width;
+    fb.height = height;
+    fb.layers = 1;
+    if (VkResult r = vkCreateFramebuffer(device, &fb, nullptr, &framebuffer); r != VK_SUCCESS)
+      return engine::make_error(vk_error("vkCreateFramebuffer", r));
+    std::string why;
+    if (!make_buffer(static_cast<uint64_t>(width) * height * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                     &readback, &why))
+      return engine::make_error(why);
+    return {};
+  }
+
+  template <typename T>
+  T* find(std::string_view module, uint64_t handle) {
+    auto m = objects.find(module);
+    if (m == objects.end()) return nullptr;
+    auto it = m->second.find(handle);
+    return it == m->second.end() ? nullptr : std::get_if<T>(&it->second);
+  }
+
+  uint64_t add(std::string_view module, Object object) {
+    uint64_t handle = next_handle++;
+    auto m = objects.find(module);
+    if (m == objects.end())
+      m = objects.emplace(std::string(module), std::map<uint64_t, Object>{}).first;
+    m->second.emplace(handle, std::move(object));
+    return handle;
+  }
+};
+
+namespace {
+
+bool fail(AuthorityError* error, Status status, std::string message) {
+  *error = AuthorityError{status, std::move(message)};
+  return false;
+}
+uint64_t fail_handle(AuthorityError* error, Status status, std::string message) {
+  *error = AuthorityError{status, std::move(message)};
+  return 0;
+}
+
+}  // namespace
+
+engine::Result<std::unique_ptr<VulkanGpu>> VulkanGpu::create(uint32_t width, uint32_t height) {
+  if (width == 0 || height == 0 || width > 8192 || height > 8192)
+    return engine::make_error(fmt::format("a {}x{} surface is not supported", width, height));
+  auto state = std::make_unique<State>();
+  state->width = width;
+  state->height = height;
+  if (auto r = state->init(); !r) return r.take_error();
+  return std::unique_ptr<VulkanGpu>(new VulkanGpu(std::move(state)));
+}
+
+VulkanGpu::VulkanGpu(std::unique_ptr<State> state) : s_(std::move(state)) {}
+VulkanGpu::~VulkanGpu() = default;
+uint32_t VulkanGpu::width() const {
+  return s_->width;
+}
+uint32_t VulkanGpu::height() const {
+  return s_->height;
+}
+const std::vector<uint8_t>& VulkanGpu::frame() const {
+  return s_->pixels;
+}
+uint64_t VulkanGpu::frames() const {
+  return s_->finished;
+}
+std::string VulkanGpu::device_name() const {
+  return s_->device_name;
+}
+
+uint64_t VulkanGpu::create_shader(std::string_view module, uint32_t stage, runtime::ByteView source,
+                                  AuthorityError* error) {
+  if (stage > 1) return fail_handle(error, Status::ShaderError, "shader stage must be 0 or 1");
+  std::vector<uint32_t> spirv;
+  uint32_t first = 0;
+  if (source.size() >= 4) std::memcpy(&first, source.data(), 4);
+  if (first == kSpirvMagic && source.size() % 4 == 0) {
+    spirv.resize(source.size() / 4);
+    std::memcpy(spirv.data(), source.data(), source.size());
+  } else {
+    shaderc_compilation_result_t result = shaderc_compile_into_spv(
+        s_->compiler, reinterpret_cast<const char*>(source.data()), source.size(),
+        stage == 0 ? shaderc_vertex_shader : shaderc_fragment_shader, "module.glsl", "main",
+        nullptr);
+    bool ok = shaderc_result_get_compilation_status(result) == shaderc_compilation_status_success;
+    std::string messages = shaderc_result_get_error_message(result);
+    if (ok) {
+      spirv.resize(shaderc_result_get_length(result) / 4);
+      std::memcpy(spirv.data(), shaderc_result_get_bytes(result), spirv.size() * 4);
+    }
+    shaderc_result_release(result);
+    if (!ok) return fail_handle(error, Status::ShaderError, "shader: " + messages);
+  }
+  VkShaderModuleCreateInfo info{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
+  info.codeSize = spirv.size() * 4;
+  info.pCode = spirv.data();
+  Shader shader{VK_NULL_HANDLE, stage};
+  if (VkResult r = vkCreateShaderModule(s_->device, &info, nullptr, &shader.module);
+      r != VK_SUCCESS)
+    return fail_handle(error, Status::ShaderError, vk_error("vkCreateShaderModule", r));
+  return s_->add(module, shader);
+}
+
+uint64_t VulkanGpu::create_buffer(std::string_view module, uint64_t size, uint32_t usage,
+                                  AuthorityError* error) {
+  if (size == 0 || size > (64u << 20) || usage == 0 || usage > 3)
+    return fail_handle(error, Status::GpuError,
+                       fmt::format("buffer of {} bytes with usage {} refused", size, usage));
+  Buffer buffer;
+  buffer.usage = usage;
+  VkBufferUsageFlags flags = ((usage & 1) ? VK_BUFFER_USAGE_VERTEX_BUFFER_BIT : 0) |
+                             ((usage & 2) ? VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT : 0);
+  std::string why;
+  if (!s_->make_buffer(size, flags, &buffer, &why)) {
+    s_->destroy(Object{buffer});
+    return fail_handle(error, Status::GpuError, why);
+  }
+  std::memset(buffer.mapped, 0, size);
+  return s_->add(module, buffer);
+}
+
+bool VulkanGpu::write_buffer(std::string_view module, uint64_t handle, uint64_t offset,
+                             runtime::ByteView data, AuthorityError* error) {
+  Buffer* buffer = s_->find<Buffer>(module, handle);
+  if (!buffer) return fail(error, Status::InvalidHandle, fmt::format("no buffer {}", handle));
+  if (offset > buffer->size || data.size() > buffer->size - offset)
+    return fail(error, Status::GpuError,
+                fmt::format("writing {} bytes at {} overflows buffer {} ({} bytes)", data.size(),
+                            offset, handle, buffer->size));
+  std::memcpy(static_cast<uint8_t*>(buffer->mapped) + offset, data.data(), data.size());
+  return true;
+}
+
+uint64_t VulkanGpu::create_pipeline(std::string_view module, const runtime::GpuPipelineDesc& desc,
+                                    AuthorityError* error) {
+  Shader* vs = s_->find<Shader>(module, desc.vertex_shader);
+  Shader* fs = s_->find<Shader>(module, desc.fragment_shader);
+  if (!vs || vs->stage != 0 || !fs || fs->stage != 1)
+    return fail_handle(error, Status::InvalidHandle,
+                       "a pipeline needs a vertex shader and a fragment shader of this module");
+  if (desc.uniform_buffers > 8 || desc.attributes.size() > 16)
+    return fail_handle(error, Status::GpuError, "at most 8 uniform buffers and 16 attributes");
+  static constexpr VkFormat kFormats[] = {VK_FORMAT_R32_SFLOAT, VK_FORMAT_R32G32_SFLOAT,
+                                          VK_FORMAT_R32G32B32_SFLOAT,
+                                          VK_FORMAT_R32G32B32A32_SFLOAT};
+  std::vector<VkVertexInputAttributeDescription> attributes;
+  for (const runtime::GpuAttribute& a : desc.attributes) {
+    if (a.format > 3 || desc.vertex_stride == 0)
+      return fail_handle(error, Status::GpuError, "bad vertex attribute (format 0-3, stride > 0)");
+    attributes.push_back({a.location, 0, kFormats[a.format], a.offset});
+  }
+  Pipeline p;
+  p.uniform_buffers = desc.uniform_buffers;
+  p.vertex_buffer = desc.vertex_stride > 0;
+  std::vector<VkDescriptorSetLayoutBinding> bindings;
+  for (uint32_t i = 0; i < desc.uniform_buffers; ++i)
+    bindings.push_back({i, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1,
+                        VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, nullptr});
+  VkDescriptorSetLayoutCreateInfo set_info{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
+  set_info.bindingCount = static_cast<uint32_t>(bindings.size());
+  set_info.pBindings = bindings.data();
+  vkCreateDescriptorSetLayout(s_->device, &set_info, nullptr, &p.set_layout);
+  VkPipelineLayoutCreateInfo layout_info{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+  layout_info.setLayoutCount = 1;
+  layout_info.pSetLayouts = &p.set_layout;
+  vkCreatePipelineLayout(s_->device, &layout_info, nullptr, &p.layout);
+
+  VkPipelineShaderStageCreateInfo stages[2] = {
+      {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, nullptr, 0, VK_SHADER_STAGE_VERTEX_BIT,
+       vs->module, "main", nullptr},
+      {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, nullptr, 0,
+       VK_SHADER_STAGE_FRAGMENT_BIT, fs->module, "main", nullptr}};
+  VkVertexInputBindingDescription binding{0, desc.vertex_stride, VK_VERTEX_INPUT_RATE_VERTEX};
+  VkPipelineVertexInputStateCreateInfo vertex_input{
+      VK_STRUCTURE_TYPE_PIPELINE_VERTEX_INPUT_STATE_CREATE_INFO};
+  if (p.vertex_buffer) {
+    vertex_input.vertexBindingDescriptionCount = 1;
+    vertex_input.pVertexBindingDescriptions = &binding;
+    vertex_input.vertexAttributeDescriptionCount = static_cast<uint32_t>(attributes.size());
+    vertex_input.pVertexAttributeDescriptions = attributes.data();
+  }
+  VkPipelineInputAssemblyStateCreateInfo assembly{
+      VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO};
+  assembly.topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST;
+  VkPipelineViewportStateCreateInfo viewport{VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO};
+  viewport.viewportCount = 1;
+  viewport.scissorCount = 1;
+  VkPipelineRasterizationStateCreateInfo raster{
+      VK_STRUCTURE_TYPE_PIPELINE_RASTERIZATION_STATE_CREATE_INFO};
+  raster.polygonMode = VK_POLYGON_MODE_FILL;
+  raster.cullMode = VK_CULL_MODE_NONE;
+  raster.frontFace = VK_FRONT_FACE_COUNTER_CLOCKWISE;
+  raster.lineWidth = 1.0f;
+  VkPipelineMultisampleStateCreateInfo multisample{
+      VK_STRUCTURE_TYPE_PIPELINE_MULTISAMPLE_STATE_CREATE_INFO};
+  multisample.rasterizationSamples = VK_SAMPLE_COUNT_1_BIT;
+  VkPipelineColorBlendAttachmentState blend_attachment{};
+  blend_attachment.colorWriteMask = VK_COLOR_COMPONENT_R_BIT | VK_COLOR_COMPONENT_G_BIT |
+                                    VK_COLOR_COMPONENT_B_BIT | VK_COLOR_COMPONENT_A_BIT;
+  VkPipelineColorBlendStateCreateInfo blend{
+      VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO};
+  blend.attachmentCount = 1;
+  blend.pAttachments = &blend_attachment;
+  VkDynamicState dynamic_states[] = {VK_DYNAMIC_STATE_VIEWPORT, VK_DYNAMIC_STATE_SCISSOR};
+  VkPipelineDynamicStateCreateInfo dynamic{VK_STRUCTURE_TYPE_PIPELINE_DYNAMIC_STATE_CREATE_INFO};
+  dynamic.dynamicStateCount = 2;
+  dynamic.pDynamicStates = dynamic_states;
+  VkGraphicsPipelineCreateInfo info{VK_STRUCTURE_TYPE_GRAPHICS_PIPELINE_CREATE_INFO};
+  info.stageCount = 2;
+  info.pStages = stages;
+  info.pVertexInputState = &vertex_input;
+  info.pInputAssemblyState = &assembly;
+  info.pViewportState = &viewport;
+  info.pRasterizationState = &raster;
+  info.pMultisampleState = &multisample;
+  info.pColorBlendState = &blend;
+  info.pDynamicState = &dynamic;
+  info.layout = p.layout;
+  info.renderPass = s_->render_pass;
+  if (VkResult r =
+          vkCreateGraphicsPipelines(s_->device, VK_NULL_HANDLE, 1, &info, nullptr, &p.pipeline);
+      r != VK_SUCCESS) {
+    s_->destroy(Object{p});
+    return fail_handle(error, Status::GpuError, vk_error("vkCreateGraphicsPipelines", r));
+  }
+  return s_->add(module, p);
+}
+
+bool VulkanGpu::begin_frame(std::string_view module, const float clear[4], AuthorityError* error) {
+  if (!s_->frame_module.empty())
+    return fail(error, Status::NoFrame, "a frame is already open (end_frame first)");
+  vkResetCommandBuffer(s_->commands, 0);
+  VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  if (VkResult r = vkBeginCommandBuffer(s_->commands, &begin); r != VK_SUCCESS)
+    return fail(error, Status::GpuError, vk_error("vkBeginCommandBuffer", r));
+  VkClearValue clear_value{};
+  std::memcpy(clear_value.color.float32, clear, sizeof(float) * 4);
+  VkRenderPassBeginInfo pass{VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO};
+  pass.renderPass = s_->render_pass;
+  pass.framebuffer = s_->framebuffer;
+  pass.renderArea = {{0, 0}, {s_->width, s_->height}};
+  pass.clearValueCount = 1;
+  pass.pClearValues = &clear_value;
+  vkCmdBeginRenderPass(s_->commands, &pass, VK_SUBPASS_CONTENTS_INLINE);
+  VkViewport viewport{0, 0, static_cast<float>(s_->width), static_cast<float>(s_->height), 0, 1};
+  VkRect2D scissor{{0, 0}, {s_->width, s_->height}};
+  vkCmdSetViewport(s_->commands, 0, 1, &viewport);
+  vkCmdSetScissor(s_->commands, 0, 1, &scissor);
+  s_->frame_module = std::string(module);
+  return true;
+}
+
+bool VulkanGpu::draw(std::string_view module, uint64_t pipeline_handle, uint64_t vertex_buffer,
+                     const std::vector<uint64_t>& uniforms, uint32_t vertex_count,
+                     uint32_t instance_count, AuthorityError* error) {
+  if (s_->frame_module != module) return fail(error, Status::NoFrame, "draw outside a frame");
+  Pipeline* p = s_->find<Pipeline>(module, pipeline_handle);
+  if (!p) return fail(error, Status::InvalidHandle, fmt::format("no pipeline {}", pipeline_handle));
+  if (uniforms.size() != p->uniform_buffers)
+    return fail(error, Status::GpuError,
+                fmt::format("pipeline {} takes {} uniform buffers, not {}", pipeline_handle,
+                            p->uniform_buffers, uniforms.size()));
+  Buffer* vertices = nullptr;
+  if (p->vertex_buffer) {
+    vertices = s_->find<Buffer>(module, vertex_buffer);
+    if (!vertices || !(vertices->usage & 1))
+      return fail(error, Status::InvalidHandle, fmt::format("no vertex buffer {}", vertex_buffer));
+  }
+  std::vector<VkDescriptorBufferInfo> infos;
+  for (uint64_t u : uniforms) {
+    Buffer* b = s_->find<Buffer>(module, u);
+    if (!b || !(b->usage & 2))
+      return fail(error, Status::InvalidHandle, fmt::format("no uniform buffer {}", u));
+    infos.push_back({b->buffer, 0, b->size});
+  }
+  vkCmdBindPipeline(s_->commands, VK_PIPELINE_BIND_POINT_GRAPHICS, p->pipeline);
+  if (!infos.empty()) {
+    VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+    alloc.descriptorPool = s_->descriptors;
+    alloc.descriptorSetCount = 1;
+    alloc.pSetLayouts = &p->set_layout;
+    VkDescriptorSet set;
+    if (VkResult r = vkAllocateDescriptorSets(s_->device, &alloc, &set); r != VK_SUCCESS)
+      return fail(error, Status::GpuError, vk_error("vkAllocateDescriptorSets", r));
+    std::vector<VkWriteDescriptorSet> writes;
+    for (uint32_t i = 0; i < infos.size(); ++i) {
+      VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
+      w.dstSet = set;
+      w.dstBinding = i;
+      w.descriptorCount = 1;
+      w.descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER;
+      w.pBufferInfo = &infos[i];
+      writes.push_back(w);
+    }
+    vkUpdateDescriptorSets(s_->device, static_cast<uint32_t>(writes.size()), writes.data(), 0,
+                           nullptr);
+    vkCmdBindDescriptorSets(s_->commands, VK_PIPELINE_BIND_POINT_GRAPHICS, p->layout, 0, 1, &set, 0,
+                            nullptr);
+  }
+  if (vertices) {
+    VkDeviceSize offset = 0;
+    vkCmdBindVertexBuffers(s_->commands, 0, 1, &vertices->buffer, &offset);
+  }
+  vkCmdDraw(s_->commands, vertex_count, instance_count, 0, 0);
+  return true;
+}
+
+void VulkanGpu::abandon_frame() {
+  if (s_->frame_module.empty()) return;
+  s_->frame_module.clear();
+  vkCmdEndRenderPass(s_->commands);
+  vkEndCommandBuffer(s_->commands);
+  vkResetDescriptorPool(s_->device, s_->descriptors, 0);
+}
+
+bool VulkanGpu::end_frame(std::string_view module, AuthorityError* error) {
+  if (s_->frame_module != module) return fail(error, Status::NoFrame, "end_frame without a frame");
+  s_->frame_module.clear();
+  vkCmdEndRenderPass(s_->commands);
+  VkBufferImageCopy copy{};
+  copy.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
+  copy.imageExtent = {s_->width, s_->height, 1};
+  vkCmdCopyImageToBuffer(s_->commands, s_->image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                         s_->readback.buffer, 1, &copy);
+  if (VkResult r = vkEndCommandBuffer(s_->commands); r != VK_SUCCESS)
+    return fail(error, Status::GpuError, vk_error("vkEndCommandBuffer", r));
+  VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+  submit.commandBufferCount = 1;
+  submit.pCommandBuffers = &s_->commands;
+  vkResetFences(s_->device, 1, &s_->fence);
+  if (VkResult r = vkQueueSubmit(s_->queue, 1, &submit, s_->fence); r != VK_SUCCESS)
+    return fail(error, Status::GpuError, vk_error("vkQueueSubmit", r));
+  if (VkResult r = vkWaitForFences(s_->device, 1, &s_->fence, VK_TRUE, 10'000'000'000ull);
+      r != VK_SUCCESS)
+    return fail(error, Status::GpuError, vk_error("vkWaitForFences", r));
+  vkResetDescriptorPool(s_->device, s_->descriptors, 0);
+  std::memcpy(s_->pixels.data(), s_->readback.mapped, s_->pixels.size());
+  ++s_->finished;
+  return true;
+}
+
+}  // namespace interstice::authority

@@ -1,0 +1,52 @@
+// VulkanGpu: the Gpu authority on Vulkan. It renders offscreen into an RGBA8
+// image of a fixed size and reads every finished frame back to host memory
+// (frame()), from where the node writes PNG frames or shows them in a
+// window. On a machine without a GPU, Mesa's lavapipe renders on the CPU.
+// GLSL is compiled with shaderc. Every Vulkan failure becomes an error for
+// the calling module; nothing aborts the node.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/result.h"
+#include "runtime/authorities.h"
+
+namespace interstice::authority {
+
+class VulkanGpu : public runtime::GpuBackend {
+ public:
+  // Fails (with the reason) when Vulkan has no usable device.
+  [[nodiscard]] static engine::Result<std::unique_ptr<VulkanGpu>> create(uint32_t width,
+                                                                         uint32_t height);
+  ~VulkanGpu() override;
+
+  uint32_t width() const override;
+  uint32_t height() const override;
+  uint64_t create_shader(std::string_view module, uint32_t stage, runtime::ByteView source,
+                         runtime::AuthorityError* error) override;
+  uint64_t create_buffer(std::string_view module, uint64_t size, uint32_t usage,
+                         runtime::AuthorityError* error) override;
+  bool write_buffer(std::string_view module, uint64_t buffer, uint64_t offset,
+                    runtime::ByteView data, runtime::AuthorityError* error) override;
+  uint64_t create_pipeline(std::string_view module, const runtime::GpuPipelineDesc& desc,
+                           runtime::AuthorityError* error) override;
+  bool begin_frame(std::string_view module, const float clear[4],
+                   runtime::AuthorityError* error) override;
+  bool draw(std::string_view module, uint64_t pipeline, uint64_t vertex_buffer,
+            const std::vector<uint64_t>& uniforms, uint32_t vertex_count, uint32_t instance_count,
+            runtime::AuthorityError* error) override;
+  bool end_frame(std::string_view module, runtime::AuthorityError* error) override;
+  void abandon_frame() override;
+  const std::vector<uint8_t>& frame() const override;
+  uint64_t frames() const override;
+  // The device's name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".
+  std::string device_name() const;
+
+ private:
+  struct State;
+  explicit VulkanGpu(std::unique_ptr<State> state);
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace interstice::authority

@@ -1,0 +1,101 @@
+// The node's display: the Gpu back-end and the frame loop that drives the
+// `render` and `input` events (NodeOptions, "display").
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "authority/png_writer.h"
+#include "authority/sdl_window.h"
+#include "authority/vulkan_gpu.h"
+#include "node/node.h"
+
+namespace interstice::node {
+
+void Node::start_display() {
+  const auto& policy = options_.runtime.grantable;
+  if (std::find(policy.begin(), policy.end(), abi::Authority::Gpu) == policy.end()) return;
+  auto gpu = authority::VulkanGpu::create(options_.surface_width, options_.surface_height);
+  if (!gpu) {
+    spdlog::warn("the Gpu authority has no device, its calls will be Unavailable: {}",
+                 gpu.error().message);
+    return;
+  }
+  spdlog::info("Gpu: {} ({}x{}, {})", (*gpu)->device_name(), options_.surface_width,
+               options_.surface_height, options_.window ? "window" : "offscreen");
+  gpu_ = std::move(gpu).value();
+}
+
+void Node::stop_display() {
+  {
+    std::lock_guard lock(frames_mutex_);
+    frames_stop_ = true;
+  }
+  frames_changed_.notify_all();
+  if (frame_thread_.joinable()) frame_thread_.join();
+}
+
+void Node::frame_loop() {
+  std::unique_ptr<authority::SdlWindow> window;
+  if (options_.window) {
+    auto opened =
+        authority::SdlWindow::open("Interstice", options_.surface_width, options_.surface_height);
+    if (opened)
+      window = std::move(opened).value();
+    else
+      spdlog::warn("{}; rendering offscreen", opened.error().message);
+  }
+  using clock = std::chrono::steady_clock;
+  auto period = std::chrono::duration_cast<clock::duration>(
+      std::chrono::duration<double>(1.0 / std::max(options_.fps, 0.1)));
+  auto next = clock::now();
+  uint64_t fired = 0, rendered = 0, finished = gpu_->frames();
+  std::vector<uint8_t> pixels;
+  for (;;) {
+    {
+      std::unique_lock lock(frames_mutex_);
+      if (frames_changed_.wait_until(lock, next, [&] { return frames_stop_; })) return;
+    }
+    next = std::max(next + period, clock::now());
+    std::vector<abi::InputEvent> events;
+    if (window) events = window->poll();
+    bool done = options_.frames > 0 && rendered >= options_.frames;
+    bool have_frame = false;
+    uint64_t frame = fired;
+    {
+      std::lock_guard lock(mutex_);
+      std::string input = runtime_->authority_holder(abi::Authority::Input);
+      for (const abi::InputEvent& e : events)
+        if (!input.empty()) runtime_->fire(input, "input", abi::to_bytes(std::make_tuple(e)));
+      std::string holder = runtime_->authority_holder(abi::Authority::Gpu);
+      if (!done && !holder.empty()) {
+        runtime_->fire(holder, "render", abi::to_bytes(std::make_tuple(fired)));
+        ++fired;
+        gpu_->abandon_frame();
+        if (gpu_->frames() > finished) {
+          finished = gpu_->frames();
+          pixels = gpu_->frame();
+          have_frame = true;
+        }
+      }
+      if (!events.empty() || !done) maybe_snapshot();
+    }
+    if (!have_frame) continue;
+    ++rendered;
+    if (!options_.frame_dump.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(options_.frame_dump, ec);
+      auto path = options_.frame_dump / fmt::format("frame-{:06}.png", frame);
+      if (auto r =
+              authority::write_png(path, options_.surface_width, options_.surface_height, pixels);
+          !r)
+        spdlog::error("{}", r.error().message);
+    }
+    if (window) window->present(pixels);
+    if (options_.frames > 0 && rendered == options_.frames)
+      spdlog::info("rendered {} frame{}", rendered, rendered == 1 ? "" : "s");
+  }
+}
+
+}  // namespace interstice::node

@@ -1,0 +1,139 @@
+// The graphics example on a real node: rendered headless into PNG frames
+// (the triangle's colour inside it, the clear colour around it), and in a
+// real SDL2 window under Xvfb, where a key pressed with xdotool reaches the
+// module's input reducer and changes the colour of the next frames. Skipped,
+// with the reason, only where Vulkan (or Xvfb) is genuinely unavailable.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "authority/png_writer.h"
+#include "support/command_runner.h"
+#include "support/node_process.h"
+
+namespace {
+
+using interstice::testing::NodeProcess;
+using interstice::testing::TempDir;
+
+struct Rgb {
+  int r, g, b;
+};
+
+Rgb pixel(const std::vector<uint8_t>& rgba, uint32_t width, uint32_t x, uint32_t y) {
+  size_t at = (static_cast<size_t>(y) * width + x) * 4;
+  return {rgba[at], rgba[at + 1], rgba[at + 2]};
+}
+
+bool near(Rgb a, Rgb b) {
+  return std::abs(a.r - b.r) <= 3 && std::abs(a.g - b.g) <= 3 && std::abs(a.b - b.b) <= 3;
+}
+
+constexpr Rgb kClear{13, 13, 51};    // (0.05, 0.05, 0.2)
+constexpr Rgb kOrange{255, 128, 0};  // colour 0
+constexpr Rgb kGreen{0, 204, 51};    // colour 1
+
+// Checks a 128x128 frame: the triangle's colour at its centre, the clear
+// colour in the corners and beside the triangle's top.
+void expect_triangle(const std::filesystem::path& png, Rgb color) {
+  uint32_t w = 0, h = 0;
+  auto rgba = interstice::authority::read_png(png, &w, &h);
+  ASSERT_TRUE(rgba.ok()) << rgba.error().message;
+  ASSERT_EQ(w, 128u);
+  ASSERT_EQ(h, 128u);
+  for (auto [x, y] : {std::pair{64u, 70u}, {64u, 45u}, {45u, 90u}, {83u, 90u}})
+    EXPECT_TRUE(near(pixel(*rgba, w, x, y), color))
+        << png << " at " << x << "," << y << ": " << pixel(*rgba, w, x, y).r << " "
+        << pixel(*rgba, w, x, y).g << " " << pixel(*rgba, w, x, y).b;
+  for (auto [x, y] : {std::pair{2u, 2u}, {125u, 2u}, {2u, 125u}, {125u, 125u}, {40u, 40u}})
+    EXPECT_TRUE(near(pixel(*rgba, w, x, y), kClear)) << png << " at " << x << "," << y;
+}
+
+bool gpu_unavailable(NodeProcess& node, std::string* why) {
+  std::string log = node.output();
+  size_t at = log.find("the Gpu authority has no device");
+  if (at == std::string::npos) return false;
+  *why = log.substr(at, log.find('\n', at) - at);
+  return true;
+}
+
+TEST(Graphics, HeadlessFramesShowTheTriangle) {
+  TempDir frames;
+  NodeProcess node({"graphics"},
+                   {"--grant", "gpu", "--grant", "input", "--width", "128", "--height", "128",
+                    "--frames", "3", "--frame-dump", frames.path().string()});
+  ASSERT_NE(node.port(), 0) << node.output();
+  std::string why;
+  if (gpu_unavailable(node, &why)) GTEST_SKIP() << "Vulkan is unavailable: " << why;
+  ASSERT_TRUE(node.wait_for_output("rendered 3 frames")) << node.output();
+  EXPECT_NE(node.output().find("[graphics::on_render] pipeline ready"), std::string::npos);
+  for (int i = 0; i < 3; ++i)
+    expect_triangle(frames.path() / ("frame-00000" + std::to_string(i) + ".png"), kOrange);
+}
+
+// A free X display number: one whose socket and lock file do not exist.
+int free_display() {
+  for (int d = 90; d < 200; ++d)
+    if (!std::filesystem::exists("/tmp/.X11-unix/X" + std::to_string(d)) &&
+        !std::filesystem::exists("/tmp/.X" + std::to_string(d) + "-lock"))
+      return d;
+  return -1;
+}
+
+TEST(Graphics, AKeyInARealWindowChangesTheColour) {
+  if (std::system("command -v Xvfb >/dev/null && command -v xdotool >/dev/null") != 0)
+    GTEST_SKIP() << "Xvfb or xdotool is not installed (scripts/setup installs both)";
+  int display = free_display();
+  ASSERT_GT(display, 0);
+  std::string name = ":" + std::to_string(display);
+  pid_t xvfb = ::fork();
+  if (xvfb == 0) {
+    ::execlp("Xvfb", "Xvfb", name.c_str(), "-screen", "0", "320x240x24", "-nolisten", "tcp",
+             static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  struct StopXvfb {
+    pid_t pid;
+    ~StopXvfb() {
+      ::kill(pid, SIGTERM);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } stop_xvfb{xvfb};
+  for (int i = 0; i < 100 && !std::filesystem::exists("/tmp/.X11-unix/X" + std::to_string(display));
+       ++i)
+    ::usleep(50'000);
+  ::setenv("DISPLAY", name.c_str(), 1);  // inherited by the node and xdotool
+
+  TempDir frames;
+  NodeProcess node({"graphics"},
+                   {"--grant", "gpu", "--grant", "input", "--width", "128", "--height", "128",
+                    "--window", "--fps", "20", "--frame-dump", frames.path().string()});
+  ::unsetenv("DISPLAY");
+  ASSERT_NE(node.port(), 0) << node.output();
+  std::string why;
+  if (gpu_unavailable(node, &why)) GTEST_SKIP() << "Vulkan is unavailable: " << why;
+  ASSERT_EQ(node.output().find("rendering offscreen"), std::string::npos) << node.output();
+  ASSERT_TRUE(node.wait_for_output("pipeline ready")) << node.output();
+  for (int i = 0; i < 100 && !std::filesystem::exists(frames.path() / "frame-000001.png"); ++i)
+    ::usleep(50'000);
+  expect_triangle(frames.path() / "frame-000000.png", kOrange);
+
+  std::string xdotool =
+      "DISPLAY=" + name + " xdotool search --sync --name Interstice windowfocus --sync key space";
+  auto pressed = interstice::testing::run_command(xdotool + " 2>&1");
+  ASSERT_EQ(pressed.exit_code, 0) << pressed.output;
+  ASSERT_TRUE(node.wait_for_output("[graphics::on_input] key 32 down: colour 1")) << node.output();
+  // A frame rendered after the key has the new colour.
+  ::usleep(300'000);
+  std::filesystem::path newest;
+  for (const auto& entry : std::filesystem::directory_iterator(frames.path()))
+    if (entry.path() > newest) newest = entry.path();
+  expect_triangle(newest, kGreen);
+}
+
+}  // namespace
