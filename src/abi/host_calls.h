@@ -74,6 +74,12 @@ inline constexpr const char* kGpuBeginFrame = "gpu_begin_frame";
 //  vector<u64>), vertex_count, instance_count) -> i32 status
 inline constexpr const char* kGpuDraw = "gpu_draw";
 inline constexpr const char* kGpuEndFrame = "gpu_end_frame";  // () -> i32 status
+// The Audio authority: one output stream of f32 samples, interleaved.
+// (sample_rate, channels) -> i32 status (Unavailable: no audio device)
+inline constexpr const char* kAudioOpen = "audio_open";
+// (samples_ptr, byte_len) -> i32 status
+inline constexpr const char* kAudioPush = "audio_push";
+inline constexpr const char* kAudioClose = "audio_close";  // () -> i32 status
 }  // namespace host
 
 // Status codes returned (negated where the call returns a length or value).

@@ -11,6 +11,7 @@
 
 #include "abi/type_match.h"
 #include "authority/file_sandbox.h"
+#include "authority/sdl_audio.h"
 #include "storage/tx_record.h"
 
 #include "node/json_codec.h"
@@ -64,6 +65,7 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   runtime::RuntimeOptions runtime_options = node->options_.runtime;
   node->start_display();  // the Gpu back-end, if the policy grants Gpu
   runtime_options.gpu = node->gpu_;
+  runtime_options.audio = std::make_shared<authority::SdlAudio>();  // SDL starts on first open
   runtime_options.files = std::make_shared<authority::FileSandbox>(
       node->options_.file_root.empty() ? node->options_.data_dir / "files"
                                        : node->options_.file_root);

@@ -75,4 +75,18 @@ class GpuBackend {
   virtual uint64_t frames() const = 0;
 };
 
+// The Audio authority: one output stream of 32-bit float samples,
+// interleaved by channel. Having no audio device is a normal condition:
+// open reports it as Unavailable.
+class AudioBackend {
+ public:
+  virtual ~AudioBackend() = default;
+  virtual bool open(std::string_view module, uint32_t sample_rate, uint32_t channels,
+                    AuthorityError* error) = 0;
+  // Queues samples for playback (at most a few seconds ahead).
+  virtual bool push(std::string_view module, ByteView samples, AuthorityError* error) = 0;
+  // Plays what is queued, then closes the stream.
+  virtual bool close(std::string_view module, AuthorityError* error) = 0;
+};
+
 }  // namespace interstice::runtime

@@ -251,6 +251,52 @@ engine::Result<void> define_gpu_calls(engine::Linker& linker) {
   return {};
 }
 
+AudioBackend* audio_for(LoadedModule& m, Status* status) {
+  *status = !m.runtime->holds(m, abi::Authority::Audio) ? Status::NotPermitted
+            : !m.runtime->audio()                       ? Status::Unavailable
+                                                        : Status::Ok;
+  return *status == Status::Ok ? m.runtime->audio() : nullptr;
+}
+
+engine::Result<void> define_audio_calls(engine::Linker& linker) {
+  using namespace abi::host;
+  const char* host = abi::kHostModule;
+  std::vector<engine::Result<void>> results;
+  results.push_back(
+      linker.define(host, kAudioOpen, [](Caller& c, int32_t rate, int32_t channels) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        AudioBackend* audio = audio_for(m, &status);
+        if (!audio) return static_cast<int32_t>(status);
+        AuthorityError error;
+        bool ok = rate > 0 && channels > 0 &&
+                  audio->open(m.name, static_cast<uint32_t>(rate), static_cast<uint32_t>(channels),
+                              &error);
+        if (rate <= 0 || channels <= 0) error = {Status::BadArguments, "audio_open: bad format"};
+        return status_of(m, ok, error);
+      }));
+  results.push_back(
+      linker.define(host, kAudioPush, [](Caller& c, uint32_t ptr, uint32_t len) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        AudioBackend* audio = audio_for(m, &status);
+        if (!audio) return static_cast<int32_t>(status);
+        AuthorityError error;
+        return status_of(m, audio->push(m.name, read_bytes(c, ptr, len), &error), error);
+      }));
+  results.push_back(linker.define(host, kAudioClose, [](Caller& c) -> int32_t {
+    LoadedModule& m = module_of(c);
+    Status status;
+    AudioBackend* audio = audio_for(m, &status);
+    if (!audio) return static_cast<int32_t>(status);
+    AuthorityError error;
+    return status_of(m, audio->close(m.name, &error), error);
+  }));
+  for (auto& r : results)
+    if (!r) return r;
+  return {};
+}
+
 }  // namespace
 
 engine::Result<void> define_interstice_host(engine::Linker& linker) {
@@ -410,7 +456,8 @@ engine::Result<void> define_interstice_host(engine::Linker& linker) {
   for (auto& r : results)
     if (!r) return r;
   if (auto r = define_file_calls(linker); !r) return r;
-  return define_gpu_calls(linker);
+  if (auto r = define_gpu_calls(linker); !r) return r;
+  return define_audio_calls(linker);
 }
 
 }  // namespace interstice::runtime

@@ -71,6 +71,7 @@ struct RuntimeOptions {
   // Back-ends of the privileged host calls (authorities.h); null: Unavailable.
   std::shared_ptr<FileBackend> files;
   std::shared_ptr<GpuBackend> gpu;
+  std::shared_ptr<AudioBackend> audio;
 };
 
 class Runtime {
@@ -122,6 +123,7 @@ class Runtime {
   const std::vector<abi::Authority>& grantable() const { return options_.grantable; }
   FileBackend* files() const { return options_.files.get(); }
   GpuBackend* gpu() const { return options_.gpu.get(); }
+  AudioBackend* audio() const { return options_.audio.get(); }
 
   // Calls `module.reducer` with `args` (the parameters encoded as a tuple),
   // then runs everything it triggers. The result is the requested call's;

@@ -5,9 +5,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 
 #include "authority/file_sandbox.h"
+#include "authority/sdl_audio.h"
 #include "support/runtime_fixture.h"
 #include "support/temp_dir.h"
 
@@ -108,6 +111,66 @@ TEST_F(FileAuthorityTest, WithoutABackEndTheCallsAreUnavailable) {
   auto rt = make_runtime(options);
   load(*rt, "file_user");
   EXPECT_EQ(run(*rt, "file_user", "load", std::string("a")), "read a: status 14");
+}
+
+}  // namespace
+}  // namespace interstice::runtime
+
+namespace interstice::runtime {
+namespace {
+
+// SDL's disk audio driver writes what a module plays into a file, so the
+// samples can be checked; a missing driver is reported as Unavailable.
+class AudioAuthorityTest : public testing::RuntimeTest {
+ protected:
+  std::unique_ptr<Runtime> runtime_with(std::shared_ptr<authority::SdlAudio> audio) {
+    RuntimeOptions options;
+    options.grantable = {abi::Authority::Audio};
+    options.audio = std::move(audio);
+    auto rt = make_runtime(options);
+    load(*rt, "tone");
+    return rt;
+  }
+  std::vector<std::string> played(Runtime& rt, uint32_t count) {
+    size_t before = logs_.size();
+    EXPECT_TRUE(rt.call("tone", "play", args(count)).ok());
+    std::vector<std::string> out;
+    for (size_t i = before; i < logs_.size(); ++i)
+      if (logs_[i].level == abi::LogLevel::Info) out.push_back(logs_[i].message);
+    return out;
+  }
+  interstice::testing::TempDir dir_;
+};
+
+TEST_F(AudioAuthorityTest, TheDiskDriverReceivesTheSamplesInOrder) {
+  std::string file = (dir_.path() / "audio.raw").string();
+  ::setenv("SDL_AUDIODRIVER", "disk", 1);
+  ::setenv("SDL_DISKAUDIOFILE", file.c_str(), 1);
+  ::setenv("SDL_DISKAUDIODELAY", "0", 1);
+  auto audio = std::make_shared<authority::SdlAudio>();
+  auto rt = runtime_with(audio);
+  EXPECT_EQ(played(*rt, 4000), (std::vector<std::string>{"push: status 0", "close: status 0"}));
+  audio->drain();
+  ::unsetenv("SDL_AUDIODRIVER");
+  std::ifstream in(file, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<float> samples(bytes.size() / 4);
+  std::memcpy(samples.data(), bytes.data(), samples.size() * 4);
+  // The stream may start with silence; then comes the ramp, exactly.
+  auto first = std::find(samples.begin(), samples.end(), 1.0f / 4000);
+  ASSERT_NE(first, samples.end()) << samples.size() << " samples written";
+  ASSERT_GE(samples.end() - first, 3999);
+  for (uint32_t i = 1; i < 4000; ++i)
+    ASSERT_EQ(first[i - 1], static_cast<float>(i) / 4000) << "sample " << i;
+}
+
+TEST_F(AudioAuthorityTest, NoAudioDeviceIsReportedAsUnavailable) {
+  ::setenv("SDL_AUDIODRIVER", "no-such-driver", 1);
+  auto rt = runtime_with(std::make_shared<authority::SdlAudio>());
+  EXPECT_EQ(played(*rt, 10), (std::vector<std::string>{"open: status 14"}));
+  EXPECT_EQ(messages("tone", "play").front(),
+            "audio: no audio driver: Audio target 'no-such-driver' not available");
+  ::unsetenv("SDL_AUDIODRIVER");
 }
 
 }  // namespace

@@ -55,6 +55,9 @@ INTERSTICE_HOST_IMPORT("gpu_draw")
 int32_t ihost_gpu_draw(int64_t pipeline, int64_t vertex_buffer, const void* uniforms,
                        int32_t uniforms_len, int32_t vertex_count, int32_t instance_count);
 INTERSTICE_HOST_IMPORT("gpu_end_frame") int32_t ihost_gpu_end_frame();
+INTERSTICE_HOST_IMPORT("audio_open") int32_t ihost_audio_open(int32_t rate, int32_t channels);
+INTERSTICE_HOST_IMPORT("audio_push") int32_t ihost_audio_push(const void* samples, int32_t len);
+INTERSTICE_HOST_IMPORT("audio_close") int32_t ihost_audio_close();
 INTERSTICE_HOST_IMPORT("call_reducer")
 int32_t ihost_call_reducer(const void* module, int32_t module_len, const void* reducer,
                            int32_t reducer_len, const void* args, int32_t args_len);

@@ -458,6 +458,23 @@ class Gpu {
   }
 };
 
+// The Audio authority (INTERSTICE_REQUEST_AUTHORITY(Audio)): one output
+// stream of float samples, interleaved by channel. open returns Unavailable
+// where the node has no audio device: a normal condition to handle.
+class Audio {
+ public:
+  abi::Status open(uint32_t sample_rate, uint32_t channels) const {
+    return static_cast<abi::Status>(sdk::host::ihost_audio_open(static_cast<int32_t>(sample_rate),
+                                                                static_cast<int32_t>(channels)));
+  }
+  abi::Status push(std::span<const float> samples) const {
+    return static_cast<abi::Status>(sdk::host::ihost_audio_push(
+        samples.data(), static_cast<int32_t>(samples.size() * sizeof(float))));
+  }
+  // The queued samples still play; then the stream closes.
+  abi::Status close() const { return static_cast<abi::Status>(sdk::host::ihost_audio_close()); }
+};
+
 // ------------------------------------------------------------- reducers --
 
 class ReducerContext {
@@ -516,6 +533,8 @@ class ReducerContext {
   Files files() const { return Files(); }
   // The Gpu authority (see Gpu).
   Gpu gpu() const { return Gpu(); }
+  // The Audio authority (see Audio).
+  Audio audio() const { return Audio(); }
 
  private:
   static std::string_view as_text(const std::vector<uint8_t>& bytes) {
