@@ -105,6 +105,17 @@ TEST_F(FileAuthorityTest, OnlyTheHolderMayCallAndRevocationTakesItAway) {
   EXPECT_EQ(run(*rt, "file_user", "save", std::string("a"), std::string("x")), "write a: ok");
 }
 
+TEST_F(FileAuthorityTest, ASecondGpuRequesterIsRefusedAtLoad) {
+  RuntimeOptions options;
+  options.grantable = {abi::Authority::Gpu, abi::Authority::Input};
+  auto rt = make_runtime(options);
+  load(*rt, "graphics");
+  auto second = rt->load(testing::read_module("gpu_bench"), "gpu_bench.wasm");
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().message,
+            "module 'gpu_bench' requests the Gpu authority, which module 'graphics' holds");
+}
+
 TEST_F(FileAuthorityTest, WithoutABackEndTheCallsAreUnavailable) {
   RuntimeOptions options;
   options.grantable = {abi::Authority::File};
