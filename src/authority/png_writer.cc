@@ -17,8 +17,15 @@ engine::Result<void> write_png(const std::filesystem::path& path, uint32_t width
   image.width = width;
   image.height = height;
   image.format = PNG_FORMAT_RGBA;
-  if (!png_image_write_to_file(&image, path.c_str(), 0, rgba.data(), 0, nullptr))
+  // Written beside, then renamed: a reader never sees half a frame.
+  std::filesystem::path temp = path;
+  temp += ".writing";
+  if (!png_image_write_to_file(&image, temp.c_str(), 0, rgba.data(), 0, nullptr))
     return engine::make_error(fmt::format("cannot write {}: {}", path.string(), image.message));
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec)
+    return engine::make_error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
   return {};
 }
 

@@ -1,4 +1,5 @@
-// Writes RGBA8 pixels (top row first) as a PNG file (libpng).
+// Writes RGBA8 pixels (top row first) as a PNG file (libpng), atomically
+// (a temporary file renamed into place).
 #pragma once
 
 #include <cstdint>
