@@ -74,6 +74,12 @@ inline constexpr const char* kGpuBeginFrame = "gpu_begin_frame";
 //  vector<u64>), vertex_count, instance_count) -> i32 status
 inline constexpr const char* kGpuDraw = "gpu_draw";
 inline constexpr const char* kGpuEndFrame = "gpu_end_frame";  // () -> i32 status
+// (shader: i64, storage_buffers) -> i64 compute pipeline handle
+inline constexpr const char* kGpuCreateCompute = "gpu_create_compute_pipeline";
+// (pipeline: i64, buffers_ptr, buffers_len (encoded vector<u64>), x, y, z) -> i32 status
+inline constexpr const char* kGpuDispatch = "gpu_dispatch";
+// (buffer: i64, offset: i64, size) -> i32 length (result: the bytes), or -status
+inline constexpr const char* kGpuReadBuffer = "gpu_read_buffer";
 // The Audio authority: one output stream of f32 samples, interleaved.
 // (sample_rate, channels) -> i32 status (Unavailable: no audio device)
 inline constexpr const char* kAudioOpen = "audio_open";

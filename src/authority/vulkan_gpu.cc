@@ -39,7 +39,8 @@ struct Pipeline {
   uint32_t uniform_buffers = 0;
   bool vertex_buffer = false;
 };
-using Object = std::variant<Shader, Buffer, Pipeline>;
+struct ComputePipeline : Pipeline {};  // uniform_buffers counts its storage buffers
+using Object = std::variant<Shader, Buffer, Pipeline, ComputePipeline>;
 
 }  // namespace
 
@@ -52,6 +53,7 @@ struct VulkanGpu::State {
   uint32_t queue_family = 0;
   VkCommandPool pool = VK_NULL_HANDLE;
   VkCommandBuffer commands = VK_NULL_HANDLE;
+  VkCommandBuffer compute_commands = VK_NULL_HANDLE;  // dispatches, outside frames
   VkFence fence = VK_NULL_HANDLE;
   VkImage image = VK_NULL_HANDLE;
   VkDeviceMemory image_memory = VK_NULL_HANDLE;
@@ -95,10 +97,12 @@ struct VulkanGpu::State {
     } else if (const Buffer* b = std::get_if<Buffer>(&object)) {
       if (b->buffer) vkDestroyBuffer(device, b->buffer, nullptr);
       if (b->memory) vkFreeMemory(device, b->memory, nullptr);
-    } else if (const Pipeline* p = std::get_if<Pipeline>(&object)) {
-      vkDestroyPipeline(device, p->pipeline, nullptr);
-      vkDestroyPipelineLayout(device, p->layout, nullptr);
-      vkDestroyDescriptorSetLayout(device, p->set_layout, nullptr);
+    } else {
+      const Pipeline* p = std::get_if<Pipeline>(&object);
+      if (!p) p = std::get_if<ComputePipeline>(&object);
+      if (p->pipeline) vkDestroyPipeline(device, p->pipeline, nullptr);
+      if (p->layout) vkDestroyPipelineLayout(device, p->layout, nullptr);
+      if (p->set_layout) vkDestroyDescriptorSetLayout(device, p->set_layout, nullptr);
     }
   }
 
@@ -189,15 +193,17 @@ struct VulkanGpu::State {
     cmd_info.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
     cmd_info.commandBufferCount = 1;
     vkAllocateCommandBuffers(device, &cmd_info, &commands);
+    vkAllocateCommandBuffers(device, &cmd_info, &compute_commands);
     VkFenceCreateInfo fence_info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
     vkCreateFence(device, &fence_info, nullptr, &fence);
     if (auto r = make_target(); !r) return r;
-    VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 4096};
+    VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 4096},
+                                    {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096}};
     VkDescriptorPoolCreateInfo dp{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
     dp.flags = VK_DESCRIPTOR_POOL_CREATE_FREE_DESCRIPTOR_SET_BIT;
     dp.maxSets = 1024;
-    dp.poolSizeCount = 1;
-    dp.pPoolSizes = &size;
+    dp.poolSizeCount = 2;
+    dp.pPoolSizes = sizes;
     if (VkResult r = vkCreateDescriptorPool(device, &dp, nullptr, &descriptors); r != VK_SUCCESS)
       return engine::make_error(vk_error("vkCreateDescriptorPool", r));
     compiler = shaderc_compiler_initialize();
@@ -335,7 +341,7 @@ std::string VulkanGpu::device_name() const {
 
 uint64_t VulkanGpu::create_shader(std::string_view module, uint32_t stage, runtime::ByteView source,
                                   AuthorityError* error) {
-  if (stage > 1) return fail_handle(error, Status::ShaderError, "shader stage must be 0 or 1");
+  if (stage > 2) return fail_handle(error, Status::ShaderError, "shader stage must be 0, 1 or 2");
   std::vector<uint32_t> spirv;
   uint32_t first = 0;
   if (source.size() >= 4) std::memcpy(&first, source.data(), 4);
@@ -345,8 +351,10 @@ uint64_t VulkanGpu::create_shader(std::string_view module, uint32_t stage, runti
   } else {
     shaderc_compilation_result_t result = shaderc_compile_into_spv(
         s_->compiler, reinterpret_cast<const char*>(source.data()), source.size(),
-        stage == 0 ? shaderc_vertex_shader : shaderc_fragment_shader, "module.glsl", "main",
-        nullptr);
+        stage == 0   ? shaderc_vertex_shader
+        : stage == 1 ? shaderc_fragment_shader
+                     : shaderc_compute_shader,
+        "module.glsl", "main", nullptr);
     bool ok = shaderc_result_get_compilation_status(result) == shaderc_compilation_status_success;
     std::string messages = shaderc_result_get_error_message(result);
     if (ok) {
@@ -368,13 +376,14 @@ uint64_t VulkanGpu::create_shader(std::string_view module, uint32_t stage, runti
 
 uint64_t VulkanGpu::create_buffer(std::string_view module, uint64_t size, uint32_t usage,
                                   AuthorityError* error) {
-  if (size == 0 || size > (64u << 20) || usage == 0 || usage > 3)
+  if (size == 0 || size > (64u << 20) || usage == 0 || usage > 7)
     return fail_handle(error, Status::GpuError,
                        fmt::format("buffer of {} bytes with usage {} refused", size, usage));
   Buffer buffer;
   buffer.usage = usage;
   VkBufferUsageFlags flags = ((usage & 1) ? VK_BUFFER_USAGE_VERTEX_BUFFER_BIT : 0) |
-                             ((usage & 2) ? VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT : 0);
+                             ((usage & 2) ? VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT : 0) |
+                             ((usage & 4) ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT : 0);
   std::string why;
   if (!s_->make_buffer(size, flags, &buffer, &why)) {
     s_->destroy(Object{buffer});
@@ -577,6 +586,123 @@ void VulkanGpu::abandon_frame() {
   vkCmdEndRenderPass(s_->commands);
   vkEndCommandBuffer(s_->commands);
   vkResetDescriptorPool(s_->device, s_->descriptors, 0);
+}
+
+uint64_t VulkanGpu::create_compute_pipeline(std::string_view module, uint64_t shader,
+                                            uint32_t storage_buffers, AuthorityError* error) {
+  Shader* cs = s_->find<Shader>(module, shader);
+  if (!cs || cs->stage != 2)
+    return fail_handle(error, Status::InvalidHandle, "a compute pipeline needs a compute shader");
+  if (storage_buffers > 8) return fail_handle(error, Status::GpuError, "at most 8 storage buffers");
+  ComputePipeline p;
+  p.uniform_buffers = storage_buffers;
+  std::vector<VkDescriptorSetLayoutBinding> bindings;
+  for (uint32_t i = 0; i < storage_buffers; ++i)
+    bindings.push_back(
+        {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr});
+  VkDescriptorSetLayoutCreateInfo set_info{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
+  set_info.bindingCount = storage_buffers;
+  set_info.pBindings = bindings.data();
+  vkCreateDescriptorSetLayout(s_->device, &set_info, nullptr, &p.set_layout);
+  VkPipelineLayoutCreateInfo layout_info{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+  layout_info.setLayoutCount = 1;
+  layout_info.pSetLayouts = &p.set_layout;
+  vkCreatePipelineLayout(s_->device, &layout_info, nullptr, &p.layout);
+  VkComputePipelineCreateInfo info{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
+  info.stage = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                nullptr,
+                0,
+                VK_SHADER_STAGE_COMPUTE_BIT,
+                cs->module,
+                "main",
+                nullptr};
+  info.layout = p.layout;
+  if (VkResult r =
+          vkCreateComputePipelines(s_->device, VK_NULL_HANDLE, 1, &info, nullptr, &p.pipeline);
+      r != VK_SUCCESS) {
+    s_->destroy(Object{p});
+    return fail_handle(error, Status::GpuError, vk_error("vkCreateComputePipelines", r));
+  }
+  return s_->add(module, p);
+}
+
+bool VulkanGpu::dispatch(std::string_view module, uint64_t pipeline,
+                         const std::vector<uint64_t>& buffers, uint32_t x, uint32_t y, uint32_t z,
+                         AuthorityError* error) {
+  ComputePipeline* p = s_->find<ComputePipeline>(module, pipeline);
+  if (!p)
+    return fail(error, Status::InvalidHandle, fmt::format("no compute pipeline {}", pipeline));
+  if (buffers.size() != p->uniform_buffers)
+    return fail(error, Status::GpuError,
+                fmt::format("compute pipeline {} takes {} storage buffers, not {}", pipeline,
+                            p->uniform_buffers, buffers.size()));
+  if (x > 65535 || y > 65535 || z > 65535)
+    return fail(error, Status::GpuError, "at most 65535 workgroups per dimension");
+  std::vector<VkDescriptorBufferInfo> infos;
+  for (uint64_t b : buffers) {
+    Buffer* buffer = s_->find<Buffer>(module, b);
+    if (!buffer || !(buffer->usage & 4))
+      return fail(error, Status::InvalidHandle, fmt::format("no storage buffer {}", b));
+    infos.push_back({buffer->buffer, 0, buffer->size});
+  }
+  VkDescriptorSet set = VK_NULL_HANDLE;
+  if (!infos.empty()) {
+    VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+    alloc.descriptorPool = s_->descriptors;
+    alloc.descriptorSetCount = 1;
+    alloc.pSetLayouts = &p->set_layout;
+    if (VkResult r = vkAllocateDescriptorSets(s_->device, &alloc, &set); r != VK_SUCCESS)
+      return fail(error, Status::GpuError, vk_error("vkAllocateDescriptorSets", r));
+    std::vector<VkWriteDescriptorSet> writes;
+    for (uint32_t i = 0; i < infos.size(); ++i) {
+      VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
+      w.dstSet = set;
+      w.dstBinding = i;
+      w.descriptorCount = 1;
+      w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      w.pBufferInfo = &infos[i];
+      writes.push_back(w);
+    }
+    vkUpdateDescriptorSets(s_->device, static_cast<uint32_t>(writes.size()), writes.data(), 0,
+                           nullptr);
+  }
+  VkCommandBuffer cmd = s_->compute_commands;
+  vkResetCommandBuffer(cmd, 0);
+  VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  vkBeginCommandBuffer(cmd, &begin);
+  vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
+  if (set)
+    vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, nullptr);
+  vkCmdDispatch(cmd, x, y, z);
+  VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+  barrier.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
+                       &barrier, 0, nullptr, 0, nullptr);
+  vkEndCommandBuffer(cmd);
+  VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+  submit.commandBufferCount = 1;
+  submit.pCommandBuffers = &cmd;
+  vkResetFences(s_->device, 1, &s_->fence);
+  VkResult r = vkQueueSubmit(s_->queue, 1, &submit, s_->fence);
+  if (r == VK_SUCCESS) r = vkWaitForFences(s_->device, 1, &s_->fence, VK_TRUE, 10'000'000'000ull);
+  if (set) vkFreeDescriptorSets(s_->device, s_->descriptors, 1, &set);
+  if (r != VK_SUCCESS) return fail(error, Status::GpuError, vk_error("the dispatch", r));
+  return true;
+}
+
+bool VulkanGpu::read_buffer(std::string_view module, uint64_t handle, uint64_t offset,
+                            uint64_t size, runtime::Bytes* data, AuthorityError* error) {
+  Buffer* buffer = s_->find<Buffer>(module, handle);
+  if (!buffer) return fail(error, Status::InvalidHandle, fmt::format("no buffer {}", handle));
+  if (offset > buffer->size || size > buffer->size - offset)
+    return fail(error, Status::GpuError,
+                fmt::format("reading {} bytes at {} overflows buffer {} ({} bytes)", size, offset,
+                            handle, buffer->size));
+  const uint8_t* start = static_cast<const uint8_t*>(buffer->mapped) + offset;
+  data->assign(start, start + size);
+  return true;
 }
 
 bool VulkanGpu::end_frame(std::string_view module, AuthorityError* error) {

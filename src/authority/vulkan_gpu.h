@@ -38,6 +38,13 @@ class VulkanGpu : public runtime::GpuBackend {
             runtime::AuthorityError* error) override;
   bool end_frame(std::string_view module, runtime::AuthorityError* error) override;
   void abandon_frame() override;
+  uint64_t create_compute_pipeline(std::string_view module, uint64_t shader,
+                                   uint32_t storage_buffers,
+                                   runtime::AuthorityError* error) override;
+  bool dispatch(std::string_view module, uint64_t pipeline, const std::vector<uint64_t>& buffers,
+                uint32_t x, uint32_t y, uint32_t z, runtime::AuthorityError* error) override;
+  bool read_buffer(std::string_view module, uint64_t buffer, uint64_t offset, uint64_t size,
+                   runtime::Bytes* data, runtime::AuthorityError* error) override;
   const std::vector<uint8_t>& frame() const override;
   uint64_t frames() const override;
   // The device's name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".

@@ -49,16 +49,27 @@ class GpuBackend {
   virtual ~GpuBackend() = default;
   virtual uint32_t width() const = 0;
   virtual uint32_t height() const = 0;
-  // stage: 0 vertex, 1 fragment; `source` is GLSL, or SPIR-V (by its magic).
+  // stage: 0 vertex, 1 fragment, 2 compute; `source` is GLSL, or SPIR-V
+  // (by its magic).
   virtual uint64_t create_shader(std::string_view module, uint32_t stage, ByteView source,
                                  AuthorityError* error) = 0;
-  // usage: 1 vertex, 2 uniform (bits).
+  // usage: 1 vertex, 2 uniform, 4 storage (bits).
   virtual uint64_t create_buffer(std::string_view module, uint64_t size, uint32_t usage,
                                  AuthorityError* error) = 0;
   virtual bool write_buffer(std::string_view module, uint64_t buffer, uint64_t offset,
                             ByteView data, AuthorityError* error) = 0;
   virtual uint64_t create_pipeline(std::string_view module, const GpuPipelineDesc& desc,
                                    AuthorityError* error) = 0;
+  // Compute: a pipeline over `storage_buffers` storage buffers (set 0,
+  // bindings 0..n-1); a dispatch runs to completion before it returns.
+  virtual uint64_t create_compute_pipeline(std::string_view module, uint64_t shader,
+                                           uint32_t storage_buffers, AuthorityError* error) = 0;
+  virtual bool dispatch(std::string_view module, uint64_t pipeline,
+                        const std::vector<uint64_t>& buffers, uint32_t x, uint32_t y, uint32_t z,
+                        AuthorityError* error) = 0;
+  // Copies [offset, offset + size) of a buffer out (after a dispatch, say).
+  virtual bool read_buffer(std::string_view module, uint64_t buffer, uint64_t offset, uint64_t size,
+                           Bytes* data, AuthorityError* error) = 0;
   // A frame: begin (clearing to the colour), draws, end (submitted, and the
   // pixels become the frame's image).
   virtual bool begin_frame(std::string_view module, const float clear[4],

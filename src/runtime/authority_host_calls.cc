@@ -190,6 +190,50 @@ engine::Result<void> define_gpu_calls(engine::Linker& linker) {
                       static_cast<uint32_t>(instance_count), &error);
         return status_of(m, ok, error);
       }));
+  results.push_back(linker.define(
+      host, kGpuCreateCompute, [](Caller& c, int64_t shader, int32_t storage) -> int64_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        GpuBackend* gpu = authorized(m, abi::Authority::Gpu, m.runtime->gpu(), &status);
+        if (!gpu) return negative(status);
+        if (storage < 0) return negative(Status::BadArguments);
+        AuthorityError error;
+        uint64_t handle = gpu->create_compute_pipeline(m.name, static_cast<uint64_t>(shader),
+                                                       static_cast<uint32_t>(storage), &error);
+        return handle_or_status(m, handle, error);
+      }));
+  results.push_back(linker.define(
+      host, kGpuDispatch,
+      [](Caller& c, int64_t pipeline, uint32_t buffers_ptr, uint32_t buffers_len, int32_t x,
+         int32_t y, int32_t z) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        GpuBackend* gpu = authorized(m, abi::Authority::Gpu, m.runtime->gpu(), &status);
+        if (!gpu) return static_cast<int32_t>(status);
+        auto buffers =
+            abi::from_bytes<std::vector<uint64_t>>(read_bytes(c, buffers_ptr, buffers_len));
+        if (!buffers || x < 0 || y < 0 || z < 0) return static_cast<int32_t>(Status::BadArguments);
+        AuthorityError error;
+        bool ok = gpu->dispatch(m.name, static_cast<uint64_t>(pipeline), *buffers,
+                                static_cast<uint32_t>(x), static_cast<uint32_t>(y),
+                                static_cast<uint32_t>(z), &error);
+        return status_of(m, ok, error);
+      }));
+  results.push_back(linker.define(
+      host, kGpuReadBuffer, [](Caller& c, int64_t buffer, int64_t offset, int32_t size) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        GpuBackend* gpu = authorized(m, abi::Authority::Gpu, m.runtime->gpu(), &status);
+        if (!gpu) return negative(status);
+        if (offset < 0 || size < 0) return negative(Status::BadArguments);
+        Bytes data;
+        AuthorityError error;
+        if (!gpu->read_buffer(m.name, static_cast<uint64_t>(buffer), static_cast<uint64_t>(offset),
+                              static_cast<uint64_t>(size), &data, &error))
+          return negative(failed(m, error));
+        m.result = std::move(data);
+        return static_cast<int32_t>(m.result.size());
+      }));
   results.push_back(linker.define(host, kGpuEndFrame, [](Caller& c) -> int32_t {
     LoadedModule& m = module_of(c);
     Status status;

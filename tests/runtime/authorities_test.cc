@@ -11,6 +11,7 @@
 
 #include "authority/file_sandbox.h"
 #include "authority/sdl_audio.h"
+#include "authority/vulkan_gpu.h"
 #include "support/runtime_fixture.h"
 #include "support/temp_dir.h"
 
@@ -182,6 +183,25 @@ TEST_F(AudioAuthorityTest, NoAudioDeviceIsReportedAsUnavailable) {
   EXPECT_EQ(messages("tone", "play").front(),
             "audio: no audio driver: Audio target 'no-such-driver' not available");
   ::unsetenv("SDL_AUDIODRIVER");
+}
+
+}  // namespace
+}  // namespace interstice::runtime
+
+namespace interstice::runtime {
+namespace {
+
+// A compute shader through the Gpu host calls, on the real Vulkan back-end
+// (lavapipe where there is no GPU); skipped only without any Vulkan device.
+TEST_F(FileAuthorityTest, AComputeShaderDoublesNumbersOnTheGpu) {
+  auto gpu = authority::VulkanGpu::create(64, 64);
+  if (!gpu) GTEST_SKIP() << "Vulkan is unavailable: " << gpu.error().message;
+  RuntimeOptions options;
+  options.grantable = {abi::Authority::Gpu};
+  options.gpu = std::move(gpu).value();
+  auto rt = make_runtime(options);
+  load(*rt, "compute_user");
+  EXPECT_EQ(run(*rt, "compute_user", "double_all"), "sum 4032");
 }
 
 }  // namespace

@@ -55,6 +55,13 @@ INTERSTICE_HOST_IMPORT("gpu_draw")
 int32_t ihost_gpu_draw(int64_t pipeline, int64_t vertex_buffer, const void* uniforms,
                        int32_t uniforms_len, int32_t vertex_count, int32_t instance_count);
 INTERSTICE_HOST_IMPORT("gpu_end_frame") int32_t ihost_gpu_end_frame();
+INTERSTICE_HOST_IMPORT("gpu_create_compute_pipeline")
+int64_t ihost_gpu_create_compute_pipeline(int64_t shader, int32_t storage_buffers);
+INTERSTICE_HOST_IMPORT("gpu_dispatch")
+int32_t ihost_gpu_dispatch(int64_t pipeline, const void* buffers, int32_t buffers_len, int32_t x,
+                           int32_t y, int32_t z);
+INTERSTICE_HOST_IMPORT("gpu_read_buffer")
+int32_t ihost_gpu_read_buffer(int64_t buffer, int64_t offset, int32_t size);
 INTERSTICE_HOST_IMPORT("audio_open") int32_t ihost_audio_open(int32_t rate, int32_t channels);
 INTERSTICE_HOST_IMPORT("audio_push") int32_t ihost_audio_push(const void* samples, int32_t len);
 INTERSTICE_HOST_IMPORT("audio_close") int32_t ihost_audio_close();

@@ -424,8 +424,8 @@ using abi::GpuPipelineDesc;
 
 class Gpu {
  public:
-  enum Stage : int32_t { Vertex = 0, Fragment = 1 };
-  enum Usage : int32_t { VertexBuffer = 1, UniformBuffer = 2 };
+  enum Stage : int32_t { Vertex = 0, Fragment = 1, Compute = 2 };
+  enum Usage : int32_t { VertexBuffer = 1, UniformBuffer = 2, StorageBuffer = 4 };
   // (width << 32 | height) of the surface, or -status.
   int64_t surface_size() const { return sdk::host::ihost_gpu_surface_size(); }
   int64_t shader(Stage stage, std::string_view glsl) const {
@@ -455,6 +455,27 @@ class Gpu {
   }
   abi::Status end_frame() const {
     return static_cast<abi::Status>(sdk::host::ihost_gpu_end_frame());
+  }
+  // Compute: a pipeline over storage buffers (set 0, bindings 0..n-1); a
+  // dispatch runs to completion; read copies a buffer's bytes out.
+  int64_t compute_pipeline(int64_t shader, uint32_t storage_buffers) const {
+    return sdk::host::ihost_gpu_create_compute_pipeline(shader,
+                                                        static_cast<int32_t>(storage_buffers));
+  }
+  abi::Status dispatch(int64_t pipeline, const std::vector<uint64_t>& buffers, uint32_t x,
+                       uint32_t y = 1, uint32_t z = 1) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(buffers);
+    return static_cast<abi::Status>(sdk::host::ihost_gpu_dispatch(
+        pipeline, bytes.data(), static_cast<int32_t>(bytes.size()), static_cast<int32_t>(x),
+        static_cast<int32_t>(y), static_cast<int32_t>(z)));
+  }
+  std::optional<std::vector<uint8_t>> read(int64_t buffer, uint64_t offset, uint32_t size,
+                                           abi::Status* status = nullptr) const {
+    int32_t n = sdk::host::ihost_gpu_read_buffer(buffer, static_cast<int64_t>(offset),
+                                                 static_cast<int32_t>(size));
+    if (status) *status = n < 0 ? static_cast<abi::Status>(-n) : abi::Status::Ok;
+    if (n < 0) return std::nullopt;
+    return sdk::detail::read_result(n);
   }
 };
 
