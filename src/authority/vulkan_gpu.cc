@@ -280,6 +280,28 @@ struct VulkanGpu::State {
     return {};
   }
 
+  // A descriptor set of `layout` with infos[i] at binding i.
+  VkResult buffer_set(VkDescriptorSetLayout layout, VkDescriptorType type,
+                      const std::vector<VkDescriptorBufferInfo>& infos, VkDescriptorSet* set) {
+    VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+    alloc.descriptorPool = descriptors;
+    alloc.descriptorSetCount = 1;
+    alloc.pSetLayouts = &layout;
+    if (VkResult r = vkAllocateDescriptorSets(device, &alloc, set); r != VK_SUCCESS) return r;
+    std::vector<VkWriteDescriptorSet> writes;
+    for (uint32_t i = 0; i < infos.size(); ++i) {
+      VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
+      w.dstSet = *set;
+      w.dstBinding = i;
+      w.descriptorCount = 1;
+      w.descriptorType = type;
+      w.pBufferInfo = &infos[i];
+      writes.push_back(w);
+    }
+    vkUpdateDescriptorSets(device, static_cast<uint32_t>(writes.size()), writes.data(), 0, nullptr);
+    return VK_SUCCESS;
+  }
+
   template <typename T>
   T* find(std::string_view module, uint64_t handle) {
     auto m = objects.find(module);
@@ -550,25 +572,10 @@ bool VulkanGpu::draw(std::string_view module, uint64_t pipeline_handle, uint64_t
   }
   vkCmdBindPipeline(s_->commands, VK_PIPELINE_BIND_POINT_GRAPHICS, p->pipeline);
   if (!infos.empty()) {
-    VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
-    alloc.descriptorPool = s_->descriptors;
-    alloc.descriptorSetCount = 1;
-    alloc.pSetLayouts = &p->set_layout;
     VkDescriptorSet set;
-    if (VkResult r = vkAllocateDescriptorSets(s_->device, &alloc, &set); r != VK_SUCCESS)
+    if (VkResult r = s_->buffer_set(p->set_layout, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, infos, &set);
+        r != VK_SUCCESS)
       return fail(error, Status::GpuError, vk_error("vkAllocateDescriptorSets", r));
-    std::vector<VkWriteDescriptorSet> writes;
-    for (uint32_t i = 0; i < infos.size(); ++i) {
-      VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
-      w.dstSet = set;
-      w.dstBinding = i;
-      w.descriptorCount = 1;
-      w.descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER;
-      w.pBufferInfo = &infos[i];
-      writes.push_back(w);
-    }
-    vkUpdateDescriptorSets(s_->device, static_cast<uint32_t>(writes.size()), writes.data(), 0,
-                           nullptr);
     vkCmdBindDescriptorSets(s_->commands, VK_PIPELINE_BIND_POINT_GRAPHICS, p->layout, 0, 1, &set, 0,
                             nullptr);
   }
@@ -647,24 +654,9 @@ bool VulkanGpu::dispatch(std::string_view module, uint64_t pipeline,
   }
   VkDescriptorSet set = VK_NULL_HANDLE;
   if (!infos.empty()) {
-    VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
-    alloc.descriptorPool = s_->descriptors;
-    alloc.descriptorSetCount = 1;
-    alloc.pSetLayouts = &p->set_layout;
-    if (VkResult r = vkAllocateDescriptorSets(s_->device, &alloc, &set); r != VK_SUCCESS)
+    if (VkResult r = s_->buffer_set(p->set_layout, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, infos, &set);
+        r != VK_SUCCESS)
       return fail(error, Status::GpuError, vk_error("vkAllocateDescriptorSets", r));
-    std::vector<VkWriteDescriptorSet> writes;
-    for (uint32_t i = 0; i < infos.size(); ++i) {
-      VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
-      w.dstSet = set;
-      w.dstBinding = i;
-      w.descriptorCount = 1;
-      w.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-      w.pBufferInfo = &infos[i];
-      writes.push_back(w);
-    }
-    vkUpdateDescriptorSets(s_->device, static_cast<uint32_t>(writes.size()), writes.data(), 0,
-                           nullptr);
   }
   VkCommandBuffer cmd = s_->compute_commands;
   vkResetCommandBuffer(cmd, 0);
