@@ -23,8 +23,11 @@ struct GpuPipelineDesc {
   uint32_t vertex_stride = 0;  // 0: no vertex buffer (positions from gl_VertexIndex)
   std::vector<GpuAttribute> attributes;
   uint32_t uniform_buffers = 0;  // bindings 0..n-1 of set 0, seen by both stages
+  // Sampled textures (combined with a sampler) at the bindings after the
+  // uniform buffers, seen by the fragment stage.
+  uint32_t textures = 0;
   INTERSTICE_TYPE(GpuPipelineDesc, vertex_shader, fragment_shader, vertex_stride, attributes,
-                  uniform_buffers)
+                  uniform_buffers, textures)
 };
 
 }  // namespace interstice::abi

@@ -74,6 +74,12 @@ inline constexpr const char* kGpuBeginFrame = "gpu_begin_frame";
 //  vector<u64>), vertex_count, instance_count) -> i32 status
 inline constexpr const char* kGpuDraw = "gpu_draw";
 inline constexpr const char* kGpuEndFrame = "gpu_end_frame";  // () -> i32 status
+// (width, height) -> i64 texture handle (RGBA8, sampled)
+inline constexpr const char* kGpuCreateTexture = "gpu_create_texture";
+// (texture: i64, ptr, len: width * height * 4) -> i32 status
+inline constexpr const char* kGpuWriteTexture = "gpu_write_texture";
+// (filter: 0 nearest, 1 linear) -> i64 sampler handle
+inline constexpr const char* kGpuCreateSampler = "gpu_create_sampler";
 // (shader: i64, storage_buffers) -> i64 compute pipeline handle
 inline constexpr const char* kGpuCreateCompute = "gpu_create_compute_pipeline";
 // (pipeline: i64, buffers_ptr, buffers_len (encoded vector<u64>), x, y, z) -> i32 status

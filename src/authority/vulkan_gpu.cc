@@ -37,10 +37,20 @@ struct Pipeline {
   VkPipelineLayout layout = VK_NULL_HANDLE;
   VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
   uint32_t uniform_buffers = 0;
+  uint32_t textures = 0;
   bool vertex_buffer = false;
 };
 struct ComputePipeline : Pipeline {};  // uniform_buffers counts its storage buffers
-using Object = std::variant<Shader, Buffer, Pipeline, ComputePipeline>;
+struct Texture {
+  VkImage image = VK_NULL_HANDLE;
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  VkImageView view = VK_NULL_HANDLE;
+  uint32_t width = 0, height = 0;
+};
+struct Sampler {
+  VkSampler sampler = VK_NULL_HANDLE;
+};
+using Object = std::variant<Shader, Buffer, Pipeline, ComputePipeline, Texture, Sampler>;
 
 }  // namespace
 
@@ -97,6 +107,12 @@ struct VulkanGpu::State {
     } else if (const Buffer* b = std::get_if<Buffer>(&object)) {
       if (b->buffer) vkDestroyBuffer(device, b->buffer, nullptr);
       if (b->memory) vkFreeMemory(device, b->memory, nullptr);
+    } else if (const Texture* t = std::get_if<Texture>(&object)) {
+      if (t->view) vkDestroyImageView(device, t->view, nullptr);
+      if (t->image) vkDestroyImage(device, t->image, nullptr);
+      if (t->memory) vkFreeMemory(device, t->memory, nullptr);
+    } else if (const Sampler* sm = std::get_if<Sampler>(&object)) {
+      vkDestroySampler(device, sm->sampler, nullptr);
     } else {
       const Pipeline* p = std::get_if<Pipeline>(&object);
       if (!p) p = std::get_if<ComputePipeline>(&object);
@@ -198,11 +214,12 @@ struct VulkanGpu::State {
     vkCreateFence(device, &fence_info, nullptr, &fence);
     if (auto r = make_target(); !r) return r;
     VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 4096},
-                                    {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096}};
+                                    {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096},
+                                    {VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 4096}};
     VkDescriptorPoolCreateInfo dp{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
     dp.flags = VK_DESCRIPTOR_POOL_CREATE_FREE_DESCRIPTOR_SET_BIT;
     dp.maxSets = 1024;
-    dp.poolSizeCount = 2;
+    dp.poolSizeCount = 3;
     dp.pPoolSizes = sizes;
     if (VkResult r = vkCreateDescriptorPool(device, &dp, nullptr, &descriptors); r != VK_SUCCESS)
       return engine::make_error(vk_error("vkCreateDescriptorPool", r));
@@ -280,9 +297,11 @@ struct VulkanGpu::State {
     return {};
   }
 
-  // A descriptor set of `layout` with infos[i] at binding i.
+  // A descriptor set of `layout`: infos[i] at binding i, then images[j] at
+  // binding infos.size() + j.
   VkResult buffer_set(VkDescriptorSetLayout layout, VkDescriptorType type,
-                      const std::vector<VkDescriptorBufferInfo>& infos, VkDescriptorSet* set) {
+                      const std::vector<VkDescriptorBufferInfo>& infos, VkDescriptorSet* set,
+                      const std::vector<VkDescriptorImageInfo>& images = {}) {
     VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
     alloc.descriptorPool = descriptors;
     alloc.descriptorSetCount = 1;
@@ -298,8 +317,36 @@ struct VulkanGpu::State {
       w.pBufferInfo = &infos[i];
       writes.push_back(w);
     }
+    for (uint32_t j = 0; j < images.size(); ++j) {
+      VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
+      w.dstSet = *set;
+      w.dstBinding = static_cast<uint32_t>(infos.size()) + j;
+      w.descriptorCount = 1;
+      w.descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER;
+      w.pImageInfo = &images[j];
+      writes.push_back(w);
+    }
     vkUpdateDescriptorSets(device, static_cast<uint32_t>(writes.size()), writes.data(), 0, nullptr);
     return VK_SUCCESS;
+  }
+
+  // Records `record` into the one-off command buffer, submits it and waits.
+  template <typename Record>
+  VkResult run_once(Record record) {
+    VkCommandBuffer cmd = compute_commands;
+    vkResetCommandBuffer(cmd, 0);
+    VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+    vkBeginCommandBuffer(cmd, &begin);
+    record(cmd);
+    vkEndCommandBuffer(cmd);
+    VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    submit.commandBufferCount = 1;
+    submit.pCommandBuffers = &cmd;
+    vkResetFences(device, 1, &fence);
+    VkResult r = vkQueueSubmit(queue, 1, &submit, fence);
+    if (r == VK_SUCCESS) r = vkWaitForFences(device, 1, &fence, VK_TRUE, 10'000'000'000ull);
+    return r;
   }
 
   template <typename T>
@@ -446,12 +493,17 @@ uint64_t VulkanGpu::create_pipeline(std::string_view module, const runtime::GpuP
     attributes.push_back({a.location, 0, kFormats[a.format], a.offset});
   }
   Pipeline p;
+  if (desc.textures > 8) return fail_handle(error, Status::GpuError, "at most 8 textures");
   p.uniform_buffers = desc.uniform_buffers;
+  p.textures = desc.textures;
   p.vertex_buffer = desc.vertex_stride > 0;
   std::vector<VkDescriptorSetLayoutBinding> bindings;
   for (uint32_t i = 0; i < desc.uniform_buffers; ++i)
     bindings.push_back({i, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1,
                         VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, nullptr});
+  for (uint32_t i = 0; i < desc.textures; ++i)
+    bindings.push_back({desc.uniform_buffers + i, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1,
+                        VK_SHADER_STAGE_FRAGMENT_BIT, nullptr});
   VkDescriptorSetLayoutCreateInfo set_info{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
   set_info.bindingCount = static_cast<uint32_t>(bindings.size());
   set_info.pBindings = bindings.data();
@@ -548,15 +600,17 @@ bool VulkanGpu::begin_frame(std::string_view module, const float clear[4], Autho
 }
 
 bool VulkanGpu::draw(std::string_view module, uint64_t pipeline_handle, uint64_t vertex_buffer,
-                     const std::vector<uint64_t>& uniforms, uint32_t vertex_count,
+                     const std::vector<uint64_t>& bindings, uint32_t vertex_count,
                      uint32_t instance_count, AuthorityError* error) {
   if (s_->frame_module != module) return fail(error, Status::NoFrame, "draw outside a frame");
   Pipeline* p = s_->find<Pipeline>(module, pipeline_handle);
   if (!p) return fail(error, Status::InvalidHandle, fmt::format("no pipeline {}", pipeline_handle));
-  if (uniforms.size() != p->uniform_buffers)
+  if (bindings.size() != p->uniform_buffers + 2 * p->textures)
     return fail(error, Status::GpuError,
-                fmt::format("pipeline {} takes {} uniform buffers, not {}", pipeline_handle,
-                            p->uniform_buffers, uniforms.size()));
+                fmt::format("pipeline {} takes {} uniform buffers and {} (texture, sampler) "
+                            "pairs: {} handles, not {}",
+                            pipeline_handle, p->uniform_buffers, p->textures,
+                            p->uniform_buffers + 2 * p->textures, bindings.size()));
   Buffer* vertices = nullptr;
   if (p->vertex_buffer) {
     vertices = s_->find<Buffer>(module, vertex_buffer);
@@ -564,16 +618,27 @@ bool VulkanGpu::draw(std::string_view module, uint64_t pipeline_handle, uint64_t
       return fail(error, Status::InvalidHandle, fmt::format("no vertex buffer {}", vertex_buffer));
   }
   std::vector<VkDescriptorBufferInfo> infos;
-  for (uint64_t u : uniforms) {
-    Buffer* b = s_->find<Buffer>(module, u);
+  for (uint32_t i = 0; i < p->uniform_buffers; ++i) {
+    Buffer* b = s_->find<Buffer>(module, bindings[i]);
     if (!b || !(b->usage & 2))
-      return fail(error, Status::InvalidHandle, fmt::format("no uniform buffer {}", u));
+      return fail(error, Status::InvalidHandle, fmt::format("no uniform buffer {}", bindings[i]));
     infos.push_back({b->buffer, 0, b->size});
   }
+  std::vector<VkDescriptorImageInfo> images;
+  for (uint32_t j = 0; j < p->textures; ++j) {
+    uint64_t t = bindings[p->uniform_buffers + 2 * j];
+    uint64_t sm = bindings[p->uniform_buffers + 2 * j + 1];
+    Texture* texture = s_->find<Texture>(module, t);
+    Sampler* sampler = s_->find<Sampler>(module, sm);
+    if (!texture || !sampler)
+      return fail(error, Status::InvalidHandle, fmt::format("no texture {} or sampler {}", t, sm));
+    images.push_back({sampler->sampler, texture->view, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL});
+  }
   vkCmdBindPipeline(s_->commands, VK_PIPELINE_BIND_POINT_GRAPHICS, p->pipeline);
-  if (!infos.empty()) {
+  if (!infos.empty() || !images.empty()) {
     VkDescriptorSet set;
-    if (VkResult r = s_->buffer_set(p->set_layout, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, infos, &set);
+    if (VkResult r =
+            s_->buffer_set(p->set_layout, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, infos, &set, images);
         r != VK_SUCCESS)
       return fail(error, Status::GpuError, vk_error("vkAllocateDescriptorSets", r));
     vkCmdBindDescriptorSets(s_->commands, VK_PIPELINE_BIND_POINT_GRAPHICS, p->layout, 0, 1, &set, 0,
@@ -593,6 +658,116 @@ void VulkanGpu::abandon_frame() {
   vkCmdEndRenderPass(s_->commands);
   vkEndCommandBuffer(s_->commands);
   vkResetDescriptorPool(s_->device, s_->descriptors, 0);
+}
+
+uint64_t VulkanGpu::create_texture(std::string_view module, uint32_t width, uint32_t height,
+                                   AuthorityError* error) {
+  if (width == 0 || height == 0 || width > 4096 || height > 4096)
+    return fail_handle(
+        error, Status::GpuError,
+        fmt::format("a {}x{} texture is refused (at most 4096x4096)", width, height));
+  Texture t;
+  t.width = width;
+  t.height = height;
+  VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
+  info.imageType = VK_IMAGE_TYPE_2D;
+  info.format = kColorFormat;
+  info.extent = {width, height, 1};
+  info.mipLevels = 1;
+  info.arrayLayers = 1;
+  info.samples = VK_SAMPLE_COUNT_1_BIT;
+  info.tiling = VK_IMAGE_TILING_OPTIMAL;
+  info.usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
+  if (VkResult r = vkCreateImage(s_->device, &info, nullptr, &t.image); r != VK_SUCCESS)
+    return fail_handle(error, Status::GpuError, vk_error("vkCreateImage", r));
+  VkMemoryRequirements req;
+  vkGetImageMemoryRequirements(s_->device, t.image, &req);
+  VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+  alloc.allocationSize = req.size;
+  if ((!s_->memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
+                        &alloc.memoryTypeIndex) &&
+       !s_->memory_type(req.memoryTypeBits, 0, &alloc.memoryTypeIndex)) ||
+      vkAllocateMemory(s_->device, &alloc, nullptr, &t.memory) != VK_SUCCESS) {
+    s_->destroy(Object{t});
+    return fail_handle(error, Status::GpuError, "no memory for the texture");
+  }
+  vkBindImageMemory(s_->device, t.image, t.memory, 0);
+  VkImageViewCreateInfo view{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
+  view.image = t.image;
+  view.viewType = VK_IMAGE_VIEW_TYPE_2D;
+  view.format = kColorFormat;
+  view.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+  if (VkResult r = vkCreateImageView(s_->device, &view, nullptr, &t.view); r != VK_SUCCESS) {
+    s_->destroy(Object{t});
+    return fail_handle(error, Status::GpuError, vk_error("vkCreateImageView", r));
+  }
+  uint64_t handle = s_->add(module, t);
+  // A new texture is transparent black, ready to sample.
+  std::vector<uint8_t> zeros(static_cast<size_t>(width) * height * 4, 0);
+  if (!write_texture(module, handle, zeros, error)) return 0;
+  return handle;
+}
+
+bool VulkanGpu::write_texture(std::string_view module, uint64_t handle, runtime::ByteView rgba,
+                              AuthorityError* error) {
+  Texture* t = s_->find<Texture>(module, handle);
+  if (!t) return fail(error, Status::InvalidHandle, fmt::format("no texture {}", handle));
+  size_t expected = static_cast<size_t>(t->width) * t->height * 4;
+  if (rgba.size() != expected)
+    return fail(error, Status::GpuError,
+                fmt::format("texture {} is {}x{}: {} bytes, not {}", handle, t->width, t->height,
+                            expected, rgba.size()));
+  Buffer staging;
+  std::string why;
+  if (!s_->make_buffer(rgba.size(), VK_BUFFER_USAGE_TRANSFER_SRC_BIT, &staging, &why)) {
+    s_->destroy(Object{staging});
+    return fail(error, Status::GpuError, why);
+  }
+  std::memcpy(staging.mapped, rgba.data(), rgba.size());
+  VkImage image = t->image;
+  VkExtent3D extent{t->width, t->height, 1};
+  VkResult r = s_->run_once([&](VkCommandBuffer cmd) {
+    VkImageMemoryBarrier to_copy{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
+    to_copy.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+    to_copy.newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
+    to_copy.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+    to_copy.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+    to_copy.image = image;
+    to_copy.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+    to_copy.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0,
+                         0, nullptr, 0, nullptr, 1, &to_copy);
+    VkBufferImageCopy copy{};
+    copy.imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1};
+    copy.imageExtent = extent;
+    vkCmdCopyBufferToImage(cmd, staging.buffer, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1,
+                           &copy);
+    VkImageMemoryBarrier to_sample = to_copy;
+    to_sample.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
+    to_sample.newLayout = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
+    to_sample.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+    to_sample.dstAccessMask = VK_ACCESS_SHADER_READ_BIT;
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT,
+                         0, 0, nullptr, 0, nullptr, 1, &to_sample);
+  });
+  s_->destroy(Object{staging});
+  if (r != VK_SUCCESS) return fail(error, Status::GpuError, vk_error("the texture upload", r));
+  return true;
+}
+
+uint64_t VulkanGpu::create_sampler(std::string_view module, uint32_t filter,
+                                   AuthorityError* error) {
+  if (filter > 1) return fail_handle(error, Status::GpuError, "sampler filter must be 0 or 1");
+  VkSamplerCreateInfo info{VK_STRUCTURE_TYPE_SAMPLER_CREATE_INFO};
+  info.magFilter = filter ? VK_FILTER_LINEAR : VK_FILTER_NEAREST;
+  info.minFilter = info.magFilter;
+  info.addressModeU = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE;
+  info.addressModeV = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE;
+  info.addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE;
+  Sampler sampler;
+  if (VkResult r = vkCreateSampler(s_->device, &info, nullptr, &sampler.sampler); r != VK_SUCCESS)
+    return fail_handle(error, Status::GpuError, vk_error("vkCreateSampler", r));
+  return s_->add(module, sampler);
 }
 
 uint64_t VulkanGpu::create_compute_pipeline(std::string_view module, uint64_t shader,
@@ -658,27 +833,18 @@ bool VulkanGpu::dispatch(std::string_view module, uint64_t pipeline,
         r != VK_SUCCESS)
       return fail(error, Status::GpuError, vk_error("vkAllocateDescriptorSets", r));
   }
-  VkCommandBuffer cmd = s_->compute_commands;
-  vkResetCommandBuffer(cmd, 0);
-  VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-  begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-  vkBeginCommandBuffer(cmd, &begin);
-  vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
-  if (set)
-    vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0, nullptr);
-  vkCmdDispatch(cmd, x, y, z);
-  VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-  barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
-  barrier.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-  vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
-                       &barrier, 0, nullptr, 0, nullptr);
-  vkEndCommandBuffer(cmd);
-  VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
-  submit.commandBufferCount = 1;
-  submit.pCommandBuffers = &cmd;
-  vkResetFences(s_->device, 1, &s_->fence);
-  VkResult r = vkQueueSubmit(s_->queue, 1, &submit, s_->fence);
-  if (r == VK_SUCCESS) r = vkWaitForFences(s_->device, 1, &s_->fence, VK_TRUE, 10'000'000'000ull);
+  VkResult r = s_->run_once([&](VkCommandBuffer cmd) {
+    vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
+    if (set)
+      vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0,
+                              nullptr);
+    vkCmdDispatch(cmd, x, y, z);
+    VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+    barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
+    barrier.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0,
+                         1, &barrier, 0, nullptr, 0, nullptr);
+  });
   if (set) vkFreeDescriptorSets(s_->device, s_->descriptors, 1, &set);
   if (r != VK_SUCCESS) return fail(error, Status::GpuError, vk_error("the dispatch", r));
   return true;

@@ -33,8 +33,14 @@ class VulkanGpu : public runtime::GpuBackend {
                            runtime::AuthorityError* error) override;
   bool begin_frame(std::string_view module, const float clear[4],
                    runtime::AuthorityError* error) override;
+  uint64_t create_texture(std::string_view module, uint32_t width, uint32_t height,
+                          runtime::AuthorityError* error) override;
+  bool write_texture(std::string_view module, uint64_t texture, runtime::ByteView rgba,
+                     runtime::AuthorityError* error) override;
+  uint64_t create_sampler(std::string_view module, uint32_t filter,
+                          runtime::AuthorityError* error) override;
   bool draw(std::string_view module, uint64_t pipeline, uint64_t vertex_buffer,
-            const std::vector<uint64_t>& uniforms, uint32_t vertex_count, uint32_t instance_count,
+            const std::vector<uint64_t>& bindings, uint32_t vertex_count, uint32_t instance_count,
             runtime::AuthorityError* error) override;
   bool end_frame(std::string_view module, runtime::AuthorityError* error) override;
   void abandon_frame() override;

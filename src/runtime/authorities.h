@@ -74,9 +74,18 @@ class GpuBackend {
   // pixels become the frame's image).
   virtual bool begin_frame(std::string_view module, const float clear[4],
                            AuthorityError* error) = 0;
-  // `uniforms`: one buffer per uniform binding of the pipeline, in order.
+  // RGBA8 textures to sample, and samplers (filter: 0 nearest, 1 linear).
+  virtual uint64_t create_texture(std::string_view module, uint32_t width, uint32_t height,
+                                  AuthorityError* error) = 0;
+  // Replaces all of a texture's pixels (width * height * 4 bytes, top row first).
+  virtual bool write_texture(std::string_view module, uint64_t texture, ByteView rgba,
+                             AuthorityError* error) = 0;
+  virtual uint64_t create_sampler(std::string_view module, uint32_t filter,
+                                  AuthorityError* error) = 0;
+  // `bindings`: one buffer per uniform binding of the pipeline, in order, then
+  // a (texture, sampler) pair per texture binding.
   virtual bool draw(std::string_view module, uint64_t pipeline, uint64_t vertex_buffer,
-                    const std::vector<uint64_t>& uniforms, uint32_t vertex_count,
+                    const std::vector<uint64_t>& bindings, uint32_t vertex_count,
                     uint32_t instance_count, AuthorityError* error) = 0;
   virtual bool end_frame(std::string_view module, AuthorityError* error) = 0;
   // Drops a frame left open (its reducer failed, or never ended it).

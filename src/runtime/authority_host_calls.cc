@@ -191,6 +191,41 @@ engine::Result<void> define_gpu_calls(engine::Linker& linker) {
         return status_of(m, ok, error);
       }));
   results.push_back(linker.define(
+      host, kGpuCreateTexture, [](Caller& c, int32_t width, int32_t height) -> int64_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        GpuBackend* gpu = authorized(m, abi::Authority::Gpu, m.runtime->gpu(), &status);
+        if (!gpu) return negative(status);
+        if (width <= 0 || height <= 0) return negative(Status::BadArguments);
+        AuthorityError error;
+        uint64_t handle = gpu->create_texture(m.name, static_cast<uint32_t>(width),
+                                              static_cast<uint32_t>(height), &error);
+        return handle_or_status(m, handle, error);
+      }));
+  results.push_back(linker.define(
+      host, kGpuWriteTexture,
+      [](Caller& c, int64_t texture, uint32_t ptr, uint32_t len) -> int32_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        GpuBackend* gpu = authorized(m, abi::Authority::Gpu, m.runtime->gpu(), &status);
+        if (!gpu) return static_cast<int32_t>(status);
+        AuthorityError error;
+        return status_of(m,
+                         gpu->write_texture(m.name, static_cast<uint64_t>(texture),
+                                            read_bytes(c, ptr, len), &error),
+                         error);
+      }));
+  results.push_back(
+      linker.define(host, kGpuCreateSampler, [](Caller& c, int32_t filter) -> int64_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        GpuBackend* gpu = authorized(m, abi::Authority::Gpu, m.runtime->gpu(), &status);
+        if (!gpu) return negative(status);
+        AuthorityError error;
+        uint64_t handle = gpu->create_sampler(m.name, static_cast<uint32_t>(filter), &error);
+        return handle_or_status(m, handle, error);
+      }));
+  results.push_back(linker.define(
       host, kGpuCreateCompute, [](Caller& c, int64_t shader, int32_t storage) -> int64_t {
         LoadedModule& m = module_of(c);
         Status status;

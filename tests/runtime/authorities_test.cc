@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <fstream>
 
@@ -20,7 +21,7 @@ namespace {
 
 using testing::args;
 
-class FileAuthorityTest : public testing::RuntimeTest {
+class AuthoritiesTest : public testing::RuntimeTest {
  protected:
   std::unique_ptr<Runtime> runtime_with_files() {
     RuntimeOptions options;
@@ -45,7 +46,7 @@ class FileAuthorityTest : public testing::RuntimeTest {
   interstice::testing::TempDir root_;
 };
 
-TEST_F(FileAuthorityTest, ReadWriteListAndDeleteInsideTheModulesDirectory) {
+TEST_F(AuthoritiesTest, ReadWriteListAndDeleteInsideTheModulesDirectory) {
   auto rt = runtime_with_files();
   load(*rt, "file_user");
   EXPECT_EQ(run(*rt, "file_user", "save", std::string("notes/a.txt"), std::string("hello")),
@@ -63,7 +64,7 @@ TEST_F(FileAuthorityTest, ReadWriteListAndDeleteInsideTheModulesDirectory) {
             "read notes/a.txt: status 1");  // NotFound
 }
 
-TEST_F(FileAuthorityTest, EscapesAreRefused) {
+TEST_F(AuthoritiesTest, EscapesAreRefused) {
   auto rt = runtime_with_files();
   load(*rt, "file_user");
   interstice::testing::TempDir outside;
@@ -90,7 +91,7 @@ TEST_F(FileAuthorityTest, EscapesAreRefused) {
   EXPECT_FALSE(std::filesystem::exists(root_.path() / "x"));
 }
 
-TEST_F(FileAuthorityTest, OnlyTheHolderMayCallAndRevocationTakesItAway) {
+TEST_F(AuthoritiesTest, OnlyTheHolderMayCallAndRevocationTakesItAway) {
   auto rt = runtime_with_files();
   load(*rt, "file_user");
   load(*rt, "intruder");
@@ -106,7 +107,7 @@ TEST_F(FileAuthorityTest, OnlyTheHolderMayCallAndRevocationTakesItAway) {
   EXPECT_EQ(run(*rt, "file_user", "save", std::string("a"), std::string("x")), "write a: ok");
 }
 
-TEST_F(FileAuthorityTest, ASecondGpuRequesterIsRefusedAtLoad) {
+TEST_F(AuthoritiesTest, ASecondGpuRequesterIsRefusedAtLoad) {
   RuntimeOptions options;
   options.grantable = {abi::Authority::Gpu, abi::Authority::Input};
   auto rt = make_runtime(options);
@@ -117,7 +118,7 @@ TEST_F(FileAuthorityTest, ASecondGpuRequesterIsRefusedAtLoad) {
             "module 'gpu_bench' requests the Gpu authority, which module 'graphics' holds");
 }
 
-TEST_F(FileAuthorityTest, WithoutABackEndTheCallsAreUnavailable) {
+TEST_F(AuthoritiesTest, WithoutABackEndTheCallsAreUnavailable) {
   RuntimeOptions options;
   options.grantable = {abi::Authority::File};
   auto rt = make_runtime(options);
@@ -193,7 +194,7 @@ namespace {
 
 // A compute shader through the Gpu host calls, on the real Vulkan back-end
 // (lavapipe where there is no GPU); skipped only without any Vulkan device.
-TEST_F(FileAuthorityTest, AComputeShaderDoublesNumbersOnTheGpu) {
+TEST_F(AuthoritiesTest, AComputeShaderDoublesNumbersOnTheGpu) {
   auto gpu = authority::VulkanGpu::create(64, 64);
   if (!gpu) GTEST_SKIP() << "Vulkan is unavailable: " << gpu.error().message;
   RuntimeOptions options;
@@ -202,6 +203,28 @@ TEST_F(FileAuthorityTest, AComputeShaderDoublesNumbersOnTheGpu) {
   auto rt = make_runtime(options);
   load(*rt, "compute_user");
   EXPECT_EQ(run(*rt, "compute_user", "double_all"), "sum 4032");
+}
+
+// A sampled texture: each quarter of the 64x64 surface shows one texel.
+TEST_F(AuthoritiesTest, ATextureIsSampledOntoTheSurface) {
+  auto created = authority::VulkanGpu::create(64, 64);
+  if (!created) GTEST_SKIP() << "Vulkan is unavailable: " << created.error().message;
+  std::shared_ptr<authority::VulkanGpu> gpu = std::move(created).value();
+  RuntimeOptions options;
+  options.grantable = {abi::Authority::Gpu};
+  options.gpu = gpu;
+  auto rt = make_runtime(options);
+  load(*rt, "texture_user");
+  EXPECT_EQ(run(*rt, "texture_user", "paint"), "pipeline 1, texture 0, draw 0, end 0");
+  auto at = [&](int x, int y) {
+    const uint8_t* p = gpu->frame().data() + (y * 64 + x) * 4;
+    return std::array<int, 3>{p[0], p[1], p[2]};
+  };
+  // Vulkan's y points down: texel row 0 (red, green) is the top half.
+  EXPECT_EQ(at(16, 16), (std::array<int, 3>{255, 0, 0}));
+  EXPECT_EQ(at(48, 16), (std::array<int, 3>{0, 255, 0}));
+  EXPECT_EQ(at(16, 48), (std::array<int, 3>{0, 0, 255}));
+  EXPECT_EQ(at(48, 48), (std::array<int, 3>{255, 255, 255}));
 }
 
 }  // namespace

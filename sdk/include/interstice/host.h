@@ -55,6 +55,11 @@ INTERSTICE_HOST_IMPORT("gpu_draw")
 int32_t ihost_gpu_draw(int64_t pipeline, int64_t vertex_buffer, const void* uniforms,
                        int32_t uniforms_len, int32_t vertex_count, int32_t instance_count);
 INTERSTICE_HOST_IMPORT("gpu_end_frame") int32_t ihost_gpu_end_frame();
+INTERSTICE_HOST_IMPORT("gpu_create_texture")
+int64_t ihost_gpu_create_texture(int32_t width, int32_t height);
+INTERSTICE_HOST_IMPORT("gpu_write_texture")
+int32_t ihost_gpu_write_texture(int64_t texture, const void* rgba, int32_t len);
+INTERSTICE_HOST_IMPORT("gpu_create_sampler") int64_t ihost_gpu_create_sampler(int32_t filter);
 INTERSTICE_HOST_IMPORT("gpu_create_compute_pipeline")
 int64_t ihost_gpu_create_compute_pipeline(int64_t shader, int32_t storage_buffers);
 INTERSTICE_HOST_IMPORT("gpu_dispatch")

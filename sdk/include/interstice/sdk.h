@@ -446,9 +446,10 @@ class Gpu {
   abi::Status begin_frame(float r, float g, float b, float a = 1.0f) const {
     return static_cast<abi::Status>(sdk::host::ihost_gpu_begin_frame(r, g, b, a));
   }
-  abi::Status draw(int64_t pipeline, int64_t vertex_buffer, const std::vector<uint64_t>& uniforms,
+  // `bindings`: the uniform buffers, then a (texture, sampler) pair per texture.
+  abi::Status draw(int64_t pipeline, int64_t vertex_buffer, const std::vector<uint64_t>& bindings,
                    uint32_t vertex_count, uint32_t instance_count = 1) const {
-    std::vector<uint8_t> bytes = abi::to_bytes(uniforms);
+    std::vector<uint8_t> bytes = abi::to_bytes(bindings);
     return static_cast<abi::Status>(sdk::host::ihost_gpu_draw(
         pipeline, vertex_buffer, bytes.data(), static_cast<int32_t>(bytes.size()),
         static_cast<int32_t>(vertex_count), static_cast<int32_t>(instance_count)));
@@ -456,6 +457,18 @@ class Gpu {
   abi::Status end_frame() const {
     return static_cast<abi::Status>(sdk::host::ihost_gpu_end_frame());
   }
+  // Textures (RGBA8) and samplers; a draw binds (texture, sampler) pairs
+  // after the uniform buffers.
+  enum Filter : int32_t { Nearest = 0, Linear = 1 };
+  int64_t texture(uint32_t width, uint32_t height) const {
+    return sdk::host::ihost_gpu_create_texture(static_cast<int32_t>(width),
+                                               static_cast<int32_t>(height));
+  }
+  abi::Status write_texture(int64_t texture, const void* rgba, size_t size) const {
+    return static_cast<abi::Status>(
+        sdk::host::ihost_gpu_write_texture(texture, rgba, static_cast<int32_t>(size)));
+  }
+  int64_t sampler(Filter filter) const { return sdk::host::ihost_gpu_create_sampler(filter); }
   // Compute: a pipeline over storage buffers (set 0, bindings 0..n-1); a
   // dispatch runs to completion; read copies a buffer's bytes out.
   int64_t compute_pipeline(int64_t shader, uint32_t storage_buffers) const {
