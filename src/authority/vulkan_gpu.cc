@@ -230,36 +230,52 @@ struct VulkanGpu::State {
   }
 
   // The colour image, its render pass and framebuffer, and the readback buffer.
-  engine::Result<void> make_target() {
+  // An RGBA8 image of `usage` with its memory and view; empty, or why not.
+  std::string make_image(uint32_t w, uint32_t h, VkImageUsageFlags usage, Texture* out) {
+    out->width = w;
+    out->height = h;
     VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
     info.imageType = VK_IMAGE_TYPE_2D;
     info.format = kColorFormat;
-    info.extent = {width, height, 1};
+    info.extent = {w, h, 1};
     info.mipLevels = 1;
     info.arrayLayers = 1;
     info.samples = VK_SAMPLE_COUNT_1_BIT;
     info.tiling = VK_IMAGE_TILING_OPTIMAL;
-    info.usage = VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT;
-    if (VkResult r = vkCreateImage(device, &info, nullptr, &image); r != VK_SUCCESS)
-      return engine::make_error(vk_error("vkCreateImage", r));
+    info.usage = usage;
+    if (VkResult r = vkCreateImage(device, &info, nullptr, &out->image); r != VK_SUCCESS)
+      return vk_error("vkCreateImage", r);
     VkMemoryRequirements req;
-    vkGetImageMemoryRequirements(device, image, &req);
+    vkGetImageMemoryRequirements(device, out->image, &req);
     VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
     alloc.allocationSize = req.size;
     if (!memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
                      &alloc.memoryTypeIndex) &&
         !memory_type(req.memoryTypeBits, 0, &alloc.memoryTypeIndex))
-      return engine::make_error("no memory for the colour image");
-    if (VkResult r = vkAllocateMemory(device, &alloc, nullptr, &image_memory); r != VK_SUCCESS)
-      return engine::make_error(vk_error("vkAllocateMemory", r));
-    vkBindImageMemory(device, image, image_memory, 0);
+      return "no memory for an image";
+    if (VkResult r = vkAllocateMemory(device, &alloc, nullptr, &out->memory); r != VK_SUCCESS)
+      return vk_error("vkAllocateMemory", r);
+    vkBindImageMemory(device, out->image, out->memory, 0);
     VkImageViewCreateInfo view_info{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
-    view_info.image = image;
+    view_info.image = out->image;
     view_info.viewType = VK_IMAGE_VIEW_TYPE_2D;
     view_info.format = kColorFormat;
     view_info.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-    if (VkResult r = vkCreateImageView(device, &view_info, nullptr, &view); r != VK_SUCCESS)
-      return engine::make_error(vk_error("vkCreateImageView", r));
+    if (VkResult r = vkCreateImageView(device, &view_info, nullptr, &out->view); r != VK_SUCCESS)
+      return vk_error("vkCreateImageView", r);
+    return {};
+  }
+
+  // The colour image, its render pass and framebuffer, and the readback buffer.
+  engine::Result<void> make_target() {
+    Texture target;
+    std::string why =
+        make_image(width, height,
+                   VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT, &target);
+    image = target.image;
+    image_memory = target.memory;
+    view = target.view;
+    if (!why.empty()) return engine::make_error(why);
     VkAttachmentDescription color{};
     color.format = kColorFormat;
     color.samples = VK_SAMPLE_COUNT_1_BIT;
@@ -290,7 +306,6 @@ struct VulkanGpu::State {
     fb.layers = 1;
     if (VkResult r = vkCreateFramebuffer(device, &fb, nullptr, &framebuffer); r != VK_SUCCESS)
       return engine::make_error(vk_error("vkCreateFramebuffer", r));
-    std::string why;
     if (!make_buffer(static_cast<uint64_t>(width) * height * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                      &readback, &why))
       return engine::make_error(why);
@@ -667,39 +682,11 @@ uint64_t VulkanGpu::create_texture(std::string_view module, uint32_t width, uint
         error, Status::GpuError,
         fmt::format("a {}x{} texture is refused (at most 4096x4096)", width, height));
   Texture t;
-  t.width = width;
-  t.height = height;
-  VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
-  info.imageType = VK_IMAGE_TYPE_2D;
-  info.format = kColorFormat;
-  info.extent = {width, height, 1};
-  info.mipLevels = 1;
-  info.arrayLayers = 1;
-  info.samples = VK_SAMPLE_COUNT_1_BIT;
-  info.tiling = VK_IMAGE_TILING_OPTIMAL;
-  info.usage = VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT;
-  if (VkResult r = vkCreateImage(s_->device, &info, nullptr, &t.image); r != VK_SUCCESS)
-    return fail_handle(error, Status::GpuError, vk_error("vkCreateImage", r));
-  VkMemoryRequirements req;
-  vkGetImageMemoryRequirements(s_->device, t.image, &req);
-  VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
-  alloc.allocationSize = req.size;
-  if ((!s_->memory_type(req.memoryTypeBits, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT,
-                        &alloc.memoryTypeIndex) &&
-       !s_->memory_type(req.memoryTypeBits, 0, &alloc.memoryTypeIndex)) ||
-      vkAllocateMemory(s_->device, &alloc, nullptr, &t.memory) != VK_SUCCESS) {
+  if (std::string why = s_->make_image(
+          width, height, VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT, &t);
+      !why.empty()) {
     s_->destroy(Object{t});
-    return fail_handle(error, Status::GpuError, "no memory for the texture");
-  }
-  vkBindImageMemory(s_->device, t.image, t.memory, 0);
-  VkImageViewCreateInfo view{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
-  view.image = t.image;
-  view.viewType = VK_IMAGE_VIEW_TYPE_2D;
-  view.format = kColorFormat;
-  view.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
-  if (VkResult r = vkCreateImageView(s_->device, &view, nullptr, &t.view); r != VK_SUCCESS) {
-    s_->destroy(Object{t});
-    return fail_handle(error, Status::GpuError, vk_error("vkCreateImageView", r));
+    return fail_handle(error, Status::GpuError, why);
   }
   uint64_t handle = s_->add(module, t);
   // A new texture is transparent black, ready to sample.
