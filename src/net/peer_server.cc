@@ -233,6 +233,13 @@ void PeerServer::finish_call(const std::pair<std::string, uint64_t>& key, CallRe
   }
 }
 
+void PeerServer::remember(const std::string& peer, uint64_t call_id) {
+  auto key = std::make_pair(peer, call_id);
+  auto [it, fresh] = outcomes_.try_emplace(key);
+  it->second.result = CallResult{call_id, true, ""};
+  if (fresh) outcome_order_.push_back(key);
+}
+
 size_t PeerServer::drop_subscriptions(const Session* session) {
   std::lock_guard lock(subscriptions_mutex_);
   size_t dropped = 0;  // this session's

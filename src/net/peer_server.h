@@ -57,6 +57,10 @@ class PeerServer {
   };
   std::vector<ConnectedPeer> connected_peers() const;
 
+  // Remembers that `peer`'s call `call_id` ran (recovered from the log), so a
+  // repeat is answered ok without running. Call before start().
+  void remember(const std::string& peer, uint64_t call_id);
+
   // Sends a committed change of module.table to every peer subscribed to it
   // (`event.subscription_id` is set per subscriber). Thread-safe; one peer
   // receives events in the order they were published.

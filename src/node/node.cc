@@ -177,6 +177,8 @@ engine::Result<void> Node::start_peer_server() {
   };
   peer_server_ = std::make_unique<net::PeerServer>(
       identity_, [](const std::string& line) { spdlog::info("{}", line); }, std::move(handlers));
+  for (const storage::PeerCallRecord& call : peer_calls_)
+    peer_server_->remember(call.peer, call.call_id);
   auto port = peer_server_->start(options_.peer_host, static_cast<uint16_t>(options_.peer_port));
   if (!port) return port.take_error();
   peer_port_ = *port;
@@ -197,11 +199,18 @@ void Node::on_peer_call(const std::string& peer_id, const net::CallRequest& call
   if (!schema) return fail(fmt::format("no module '{}' is loaded", call.module));
   if (schema->visibility != abi::Visibility::Public)
     return fail(fmt::format("module '{}' is private: peers cannot call it", call.module));
-  auto offset = run_call(call.module, call.reducer, call.args.data, peer_id);
+  auto offset =
+      run_call(call.module, call.reducer, call.args.data, peer_id, storage::peer_call_trigger(id));
   if (!offset) return fail(offset.error().message);
+  remember_peer_call({peer_id, id});
   queue_ack(*offset, [id, reply = std::move(reply)](std::optional<NodeError> error) {
     reply(net::CallResult{id, !error, error ? error->message : ""});
   });
+}
+
+void Node::remember_peer_call(storage::PeerCallRecord call) {
+  peer_calls_.push_back(std::move(call));
+  if (peer_calls_.size() > 100'000) peer_calls_.pop_front();
 }
 
 std::string Node::check_peer_subscription(const net::Subscribe& subscribe) {
@@ -391,6 +400,7 @@ engine::Result<uint64_t> Node::restore_snapshot() {
   initialized_.insert((*snapshot)->initialized.begin(), (*snapshot)->initialized.end());
   for (storage::RemoteCallRecord& call : (*snapshot)->pending_calls)
     pending_remote_[call.call_id] = std::move(call);
+  for (storage::PeerCallRecord& call : (*snapshot)->peer_calls) remember_peer_call(std::move(call));
   spdlog::info("restored the snapshot at offset {}", (*snapshot)->offset);
   return (*snapshot)->offset;
 }
@@ -426,6 +436,8 @@ engine::Result<void> Node::recover() {
         if (record->trigger == "init") initialized.insert(record->module);
         for (const storage::RemoteCallRecord& call : record->remote_calls)
           pending_remote_[call.call_id] = call;
+        if (auto id = storage::peer_call_id(record->trigger))
+          remember_peer_call({record->caller, *id});
         if (record->trigger == storage::kRemoteResultTrigger)
           if (auto outcome =
                   abi::from_bytes<std::tuple<uint64_t, bool, std::string>>(record->args.data))
@@ -461,6 +473,7 @@ storage::SnapshotData Node::capture_snapshot() {
   data.offset = last_logged_;
   data.initialized.assign(initialized_.begin(), initialized_.end());
   for (const auto& [id, call] : pending_remote_) data.pending_calls.push_back(call);
+  data.peer_calls.assign(peer_calls_.begin(), peer_calls_.end());
   for (runtime::Runtime::TableImage& image : runtime_->export_tables()) {
     storage::TableImage t{image.module, image.table, image.auto_inc_next, {}};
     t.rows.reserve(image.rows.size());
@@ -704,8 +717,9 @@ std::optional<NodeError> Node::call(const std::string& module, const std::string
 }
 
 engine::Result<uint64_t> Node::run_call(const std::string& module, const std::string& reducer,
-                                        std::span<const uint8_t> args, const std::string& caller) {
-  if (auto r = runtime_->call(module, reducer, args, caller); !r) return r.take_error();
+                                        std::span<const uint8_t> args, const std::string& caller,
+                                        const std::string& trigger) {
+  if (auto r = runtime_->call(module, reducer, args, caller, trigger); !r) return r.take_error();
   maybe_snapshot();
   return last_logged_;
 }

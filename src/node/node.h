@@ -153,7 +153,12 @@ class Node {
   // Runs the call (caller holds mutex_) and returns the log offset that must
   // be durable before it is acknowledged, or the failure.
   engine::Result<uint64_t> run_call(const std::string& module, const std::string& reducer,
-                                    std::span<const uint8_t> args, const std::string& caller = "");
+                                    std::span<const uint8_t> args, const std::string& caller = "",
+                                    const std::string& trigger = "");
+  // The latest calls from peers that ran (at most 100,000), from the log
+  // and snapshots: the peer server answers their repeats without running.
+  std::deque<storage::PeerCallRecord> peer_calls_;
+  void remember_peer_call(storage::PeerCallRecord call);
   // Unlocks, so others run meanwhile, and waits until `offset` is durable.
   std::optional<NodeError> await_durable(std::unique_lock<std::mutex>& lock, uint64_t offset);
   // Where the remote node a module calls `alias` is: --peer-address, else

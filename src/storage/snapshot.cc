@@ -10,9 +10,18 @@
 namespace interstice::storage {
 namespace {
 
-// Version 2 added pending_calls; version 1 snapshots still read.
-constexpr char kMagic[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '2'};
+// Version 2 added pending_calls, version 3 peer_calls; older snapshots still read.
+constexpr char kMagic[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '3'};
 constexpr char kMagicV1[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '1'};
+constexpr char kMagicV2[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '2'};
+
+struct SnapshotDataV2 {
+  uint64_t offset = 0;
+  std::vector<std::string> initialized;
+  std::vector<TableImage> tables;
+  std::vector<RemoteCallRecord> pending_calls;
+  INTERSTICE_TYPE(SnapshotDataV2, offset, initialized, tables, pending_calls)
+};
 
 struct SnapshotDataV1 {
   uint64_t offset = 0;
@@ -58,7 +67,8 @@ Result<SnapshotData> read_snapshot(Env& env, const std::filesystem::path& path) 
   if (!file) return file.take_error();
   const std::vector<uint8_t>& d = *file;
   bool v1 = d.size() >= kHeader && std::memcmp(d.data(), kMagicV1, 8) == 0;
-  if (d.size() < kHeader || (!v1 && std::memcmp(d.data(), kMagic, 8) != 0))
+  bool v2 = d.size() >= kHeader && std::memcmp(d.data(), kMagicV2, 8) == 0;
+  if (d.size() < kHeader || (!v1 && !v2 && std::memcmp(d.data(), kMagic, 8) != 0))
     return engine::make_error("not a snapshot (bad header)");
   uint32_t crc;
   std::memcpy(&crc, d.data() + 16, 4);
@@ -70,7 +80,16 @@ Result<SnapshotData> read_snapshot(Env& env, const std::filesystem::path& path) 
   if (v1) {
     auto old = abi::from_bytes<SnapshotDataV1>(*raw);
     if (!old) return engine::make_error("its contents do not decode");
-    return SnapshotData{old->offset, std::move(old->initialized), std::move(old->tables), {}};
+    return SnapshotData{old->offset, std::move(old->initialized), std::move(old->tables), {}, {}};
+  }
+  if (v2) {
+    auto old = abi::from_bytes<SnapshotDataV2>(*raw);
+    if (!old) return engine::make_error("its contents do not decode");
+    return SnapshotData{old->offset,
+                        std::move(old->initialized),
+                        std::move(old->tables),
+                        std::move(old->pending_calls),
+                        {}};
   }
   auto data = abi::from_bytes<SnapshotData>(*raw);
   if (!data) return engine::make_error("its contents do not decode");

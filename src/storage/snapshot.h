@@ -28,7 +28,8 @@ struct SnapshotData {
   std::vector<std::string> initialized;  // modules that already ran init
   std::vector<TableImage> tables;
   std::vector<RemoteCallRecord> pending_calls;  // remote calls without an outcome yet
-  INTERSTICE_TYPE(SnapshotData, offset, initialized, tables, pending_calls)
+  std::vector<PeerCallRecord> peer_calls;       // the latest calls from peers that ran
+  INTERSTICE_TYPE(SnapshotData, offset, initialized, tables, pending_calls, peer_calls)
 };
 
 // What to do with log segments that the newest snapshot makes unnecessary.

@@ -19,6 +19,21 @@ struct TxRecordV1 {
 
 }  // namespace
 
+std::string peer_call_trigger(uint64_t call_id) {
+  return "peer_call " + std::to_string(call_id);
+}
+
+std::optional<uint64_t> peer_call_id(std::string_view trigger) {
+  constexpr std::string_view kPrefix = "peer_call ";
+  if (!trigger.starts_with(kPrefix) || trigger.size() == kPrefix.size()) return std::nullopt;
+  uint64_t id = 0;
+  for (char c : trigger.substr(kPrefix.size())) {
+    if (c < '0' || c > '9') return std::nullopt;
+    id = id * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return id;
+}
+
 std::optional<TxRecord> decode_tx_record(std::span<const uint8_t> payload) {
   if (auto record = abi::from_bytes<TxRecord>(payload)) return record;
   auto v1 = abi::from_bytes<TxRecordV1>(payload);

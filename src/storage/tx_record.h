@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "abi/serialize.h"
@@ -56,6 +57,19 @@ struct TxRecord {
 
 // The trigger of the transaction that delivers a remote call's outcome.
 inline constexpr const char* kRemoteResultTrigger = "remote_result";
+
+// The trigger of a call from a peer: "peer_call <call id>" (the caller is the
+// peer's node id), so that a restarted node still answers a repeated call id
+// from its first outcome.
+std::string peer_call_trigger(uint64_t call_id);
+std::optional<uint64_t> peer_call_id(std::string_view trigger);
+
+// A call from a peer that ran, remembered for deduplication.
+struct PeerCallRecord {
+  std::string peer;
+  uint64_t call_id = 0;
+  INTERSTICE_TYPE(PeerCallRecord, peer, call_id)
+};
 
 // Decodes a log record: this format, or the first one (without
 // remote_calls), which logs written before it hold. nullopt if neither.

@@ -188,3 +188,46 @@ TEST(Peers, AnUnansweredCallIsSentAgainAfterRestarts) {
 }
 
 }  // namespace
+
+namespace {
+
+// A call id that ran is remembered across restarts of the called node: from
+// the log after kill -9, and from the snapshot after a clean stop.
+TEST(Peers, ARepeatedCallIdDoesNotRunAgainAfterTheCalledNodeRestarts) {
+  NodeProcess node({"hello"}, {"--peer-port", "0"});
+  ASSERT_NE(node.peer_port(), 0) << node.output();
+  TempDir client_dir;
+  auto identity = std::move(interstice::net::load_or_create_identity(client_dir.path())).value();
+  std::vector<uint8_t> args = interstice::abi::to_bytes(std::make_tuple(std::string("once")));
+  auto call = [&](uint64_t id) {
+    auto client =
+        interstice::net::PeerClient::connect("127.0.0.1", node.peer_port(), identity, nullptr);
+    EXPECT_TRUE(client.ok()) << client.error().message << node.output();
+    if (!client.ok()) return false;
+    auto result = (*client)->call(id, "hello", "hello", args);
+    return result.ok() && result->ok;
+  };
+  auto greetings = [&] {
+    httplib::Client http("127.0.0.1", node.port());
+    auto rows = http.Get("/tables/hello/greetings");
+    return rows ? rows->body : std::string("no answer");
+  };
+  const std::string one = R"([{"id":1,"greeting":"Hello, once!","custom":{"val":0}}])";
+  ASSERT_TRUE(call(7));
+  EXPECT_EQ(greetings(), one);
+
+  node.kill_hard();
+  node.restart({"--peer-port", "0"});
+  ASSERT_NE(node.peer_port(), 0) << node.output();
+  EXPECT_TRUE(call(7));  // answered from the first outcome
+  EXPECT_EQ(greetings(), one);
+
+  node.restart({"--peer-port", "0"});  // a clean stop: the snapshot keeps it
+  ASSERT_NE(node.peer_port(), 0) << node.output();
+  EXPECT_TRUE(call(7));
+  EXPECT_EQ(greetings(), one);
+  EXPECT_TRUE(call(8));  // a new id runs
+  EXPECT_NE(greetings(), one);
+}
+
+}  // namespace
