@@ -33,6 +33,7 @@ struct StartOptions {
   uint64_t frames = 0;
   std::string frame_dump;
   bool window = false;
+  bool wait_for_authorities = false;
   std::vector<std::string> peer_addresses;  // ALIAS=HOST:PORT
   std::vector<std::string> pins;            // HOST:PORT=KEY
 };
@@ -84,6 +85,7 @@ int start(const StartOptions& options) {
   node_options.frames = options.frames;
   node_options.frame_dump = options.frame_dump;
   node_options.window = options.window;
+  node_options.runtime.wait_for_authorities = options.wait_for_authorities;
   spdlog::info("data directory {}", std::filesystem::absolute(options.data_dir).string());
   auto node = node::Node::create(node_options);
   if (!node) {
@@ -194,6 +196,9 @@ void add_start_command(CLI::App& app, int& exit_code) {
                   "Write every rendered frame to DIR/frame-NNNNNN.png");
   cmd->add_flag("--window", options->window,
                 "Show the frames in a window (SDL2) that sends input events; needs a display");
+  cmd->add_flag(
+      "--wait-for-authorities", options->wait_for_authorities,
+      "Load a module whose authority another module holds; it gets it when that one goes");
   cmd->add_option("--file-root", options->file_root,
                   "Where the File authority's module directories go (default DATA_DIR/files)");
   cmd->add_option("--grant", options->grant,

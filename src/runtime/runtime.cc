@@ -248,14 +248,19 @@ bool Runtime::holds(const LoadedModule& module, abi::Authority authority) const 
 
 void Runtime::take_authorities(const LoadedModule& module) {
   std::erase_if(holders_, [&](const auto& entry) { return entry.second == module.name; });
-  for (abi::Authority a : module.schema.authorities) holders_[a] = module.name;
+  for (abi::Authority a : module.schema.authorities) {
+    auto [it, free] = holders_.try_emplace(a, module.name);
+    if (!free)  // only with wait_for_authorities: it waits for the holder to go
+      emit(LogRecord{abi::LogLevel::Info, module.name, "",
+                     fmt::format("waits for the {} authority, which module '{}' holds",
+                                 authority_name(a), it->second)});
+  }
 }
 
-void Runtime::grant(abi::Authority authority) {
-  if (std::find(options_.grantable.begin(), options_.grantable.end(), authority) ==
-      options_.grantable.end())
-    options_.grantable.push_back(authority);
-  if (holders_.count(authority)) return;
+void Runtime::hand_on(abi::Authority authority) {
+  if (holders_.count(authority) || std::find(options_.grantable.begin(), options_.grantable.end(),
+                                             authority) == options_.grantable.end())
+    return;
   for (const auto& m : modules_)
     if (std::find(m->schema.authorities.begin(), m->schema.authorities.end(), authority) !=
         m->schema.authorities.end()) {
@@ -264,6 +269,13 @@ void Runtime::grant(abi::Authority authority) {
                      fmt::format("granted the {} authority", authority_name(authority))});
       return;
     }
+}
+
+void Runtime::grant(abi::Authority authority) {
+  if (std::find(options_.grantable.begin(), options_.grantable.end(), authority) ==
+      options_.grantable.end())
+    options_.grantable.push_back(authority);
+  hand_on(authority);
 }
 
 void Runtime::revoke(abi::Authority authority) {
@@ -302,7 +314,8 @@ Result<void> Runtime::admit(const LoadedModule& m, std::string_view source_name,
           fmt::format("module '{}' requests the {} authority, which this node does not grant",
                       m.schema.name, authority_name(a)));
     std::string holder = authority_holder(a);
-    if (!holder.empty() && (!replacing || holder != replacing->name))
+    if (!holder.empty() && (!replacing || holder != replacing->name) &&
+        !options_.wait_for_authorities)
       return error(fmt::format("module '{}' requests the {} authority, which module '{}' holds",
                                m.schema.name, authority_name(a), holder));
   }
@@ -515,8 +528,12 @@ Result<Runtime::Installed> Runtime::install(ByteView wasm, std::string_view sour
 Result<void> Runtime::unload(std::string_view module) {
   for (auto it = modules_.begin(); it != modules_.end(); ++it) {
     if ((*it)->name != module) continue;
-    std::erase_if(holders_, [&](const auto& entry) { return entry.second == module; });
+    std::vector<abi::Authority> freed;
+    for (const auto& [authority, holder] : holders_)
+      if (holder == module) freed.push_back(authority);
+    for (abi::Authority a : freed) holders_.erase(a);
     modules_.erase(it);
+    for (abi::Authority a : freed) hand_on(a);  // to a module waiting for it
     return {};
   }
   return error(fmt::format("no module '{}' is loaded", module));

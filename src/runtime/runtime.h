@@ -63,6 +63,10 @@ struct RuntimeOptions {
   // The operator's policy: authorities a module may be granted at load. At
   // most one loaded module holds each.
   std::vector<abi::Authority> grantable;
+  // A module requesting an authority that another holds: refused at load
+  // (false), or loaded to wait for it (true); it gets the authority when the
+  // holder is unloaded, in load order. Until then its calls get NotPermitted.
+  bool wait_for_authorities = false;
   // Called for every transaction before it commits; an error rolls it back
   // (the log could not record it, so it did not happen).
   std::function<Result<void>(const CommittedTransaction&)> on_commit;
@@ -192,6 +196,8 @@ class Runtime {
   // Makes `module` the holder of every authority it requests (admit checked
   // that it may), dropping what an earlier version of it held.
   void take_authorities(const LoadedModule& module);
+  // Gives a free, allowed authority to the first loaded module requesting it.
+  void hand_on(abi::Authority authority);
   void enqueue_calls(const std::string& caller, std::vector<OutgoingCall> calls);
   void drain_queue();
   LoadedModule* find(std::string_view module) const;

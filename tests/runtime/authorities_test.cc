@@ -118,6 +118,21 @@ TEST_F(AuthoritiesTest, ASecondGpuRequesterIsRefusedAtLoad) {
             "module 'gpu_bench' requests the Gpu authority, which module 'graphics' holds");
 }
 
+TEST_F(AuthoritiesTest, ASecondRequesterCanWaitForTheHolderToGo) {
+  RuntimeOptions options;
+  options.grantable = {abi::Authority::Gpu, abi::Authority::Input};
+  options.wait_for_authorities = true;
+  auto rt = make_runtime(options);
+  load(*rt, "graphics");
+  load(*rt, "gpu_bench");
+  EXPECT_EQ(rt->authority_holder(abi::Authority::Gpu), "graphics");
+  EXPECT_EQ(messages("gpu_bench").front(),
+            "waits for the Gpu authority, which module 'graphics' holds");
+  ASSERT_TRUE(rt->unload("graphics").ok());
+  EXPECT_EQ(rt->authority_holder(abi::Authority::Gpu), "gpu_bench");
+  EXPECT_EQ(messages("gpu_bench").back(), "granted the Gpu authority");
+}
+
 TEST_F(AuthoritiesTest, WithoutABackEndTheCallsAreUnavailable) {
   RuntimeOptions options;
   options.grantable = {abi::Authority::File};
