@@ -6,13 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <fstream>
 
 #include "authority/file_sandbox.h"
 #include "authority/sdl_audio.h"
-#include "authority/vulkan_gpu.h"
 #include "support/runtime_fixture.h"
 #include "support/temp_dir.h"
 
@@ -29,38 +27,26 @@ class AuthoritiesTest : public testing::RuntimeTest {
     options.files = std::make_shared<authority::FileSandbox>(root_.path());
     return make_runtime(options);
   }
-  // Calls file_user.reducer(arguments) and returns what it logged.
-  template <typename... A>
-  std::string run(Runtime& rt, const std::string& module, const std::string& reducer,
-                  const A&... arguments) {
-    size_t before = logs_.size();
-    auto r = rt.call(module, reducer, args(arguments...));
-    EXPECT_TRUE(r.ok()) << r.error().message;
-    std::string out;
-    for (size_t i = before; i < logs_.size(); ++i)
-      if (logs_[i].level == abi::LogLevel::Info)
-        out += (out.empty() ? "" : "\n") + logs_[i].message;
-    return out;
-  }
-
   interstice::testing::TempDir root_;
 };
 
 TEST_F(AuthoritiesTest, ReadWriteListAndDeleteInsideTheModulesDirectory) {
   auto rt = runtime_with_files();
   load(*rt, "file_user");
-  EXPECT_EQ(run(*rt, "file_user", "save", std::string("notes/a.txt"), std::string("hello")),
+  EXPECT_EQ(logged(*rt, "file_user", "save", std::string("notes/a.txt"), std::string("hello")),
             "write notes/a.txt: ok");
   std::ifstream on_disk(root_.path() / "file_user" / "notes" / "a.txt");
   std::string text((std::istreambuf_iterator<char>(on_disk)), std::istreambuf_iterator<char>());
   EXPECT_EQ(text, "hello");
-  EXPECT_EQ(run(*rt, "file_user", "save", std::string("notes/b.txt"), std::string("two")),
+  EXPECT_EQ(logged(*rt, "file_user", "save", std::string("notes/b.txt"), std::string("two")),
             "write notes/b.txt: ok");
-  EXPECT_EQ(run(*rt, "file_user", "load", std::string("notes/a.txt")), "read notes/a.txt: hello");
-  EXPECT_EQ(run(*rt, "file_user", "list", std::string("notes")), "list notes: [a.txt,b.txt]");
-  EXPECT_EQ(run(*rt, "file_user", "list", std::string("")), "list : [notes]");
-  EXPECT_EQ(run(*rt, "file_user", "erase", std::string("notes/a.txt")), "delete notes/a.txt: ok");
-  EXPECT_EQ(run(*rt, "file_user", "load", std::string("notes/a.txt")),
+  EXPECT_EQ(logged(*rt, "file_user", "load", std::string("notes/a.txt")),
+            "read notes/a.txt: hello");
+  EXPECT_EQ(logged(*rt, "file_user", "list", std::string("notes")), "list notes: [a.txt,b.txt]");
+  EXPECT_EQ(logged(*rt, "file_user", "list", std::string("")), "list : [notes]");
+  EXPECT_EQ(logged(*rt, "file_user", "erase", std::string("notes/a.txt")),
+            "delete notes/a.txt: ok");
+  EXPECT_EQ(logged(*rt, "file_user", "load", std::string("notes/a.txt")),
             "read notes/a.txt: status 1");  // NotFound
 }
 
@@ -74,17 +60,17 @@ TEST_F(AuthoritiesTest, EscapesAreRefused) {
   ::symlink((outside.path() / "secret").c_str(),
             (root_.path() / "file_user" / "secret_link").c_str());
   for (std::string path : {"../x", "/etc/passwd", "a/../../x", "./x", "a//b", ""})
-    EXPECT_EQ(run(*rt, "file_user", "save", path, std::string("x")),
+    EXPECT_EQ(logged(*rt, "file_user", "save", path, std::string("x")),
               "write " + path + ": status 15")  // PathRefused
         << path;
-  EXPECT_EQ(run(*rt, "file_user", "save", std::string("door/x"), std::string("x")),
+  EXPECT_EQ(logged(*rt, "file_user", "save", std::string("door/x"), std::string("x")),
             "write door/x: status 15");
-  EXPECT_EQ(run(*rt, "file_user", "load", std::string("secret_link")),
+  EXPECT_EQ(logged(*rt, "file_user", "load", std::string("secret_link")),
             "read secret_link: status 15");
-  EXPECT_EQ(run(*rt, "file_user", "load", std::string("door/secret")),
+  EXPECT_EQ(logged(*rt, "file_user", "load", std::string("door/secret")),
             "read door/secret: status 15");
-  EXPECT_EQ(run(*rt, "file_user", "list", std::string("door")), "list door: status 15");
-  EXPECT_EQ(run(*rt, "file_user", "erase", std::string("door/secret")),
+  EXPECT_EQ(logged(*rt, "file_user", "list", std::string("door")), "list door: status 15");
+  EXPECT_EQ(logged(*rt, "file_user", "erase", std::string("door/secret")),
             "delete door/secret: status 15");
   EXPECT_FALSE(std::filesystem::exists(outside.path() / "x"));
   EXPECT_TRUE(std::filesystem::exists(outside.path() / "secret"));
@@ -95,16 +81,16 @@ TEST_F(AuthoritiesTest, OnlyTheHolderMayCallAndRevocationTakesItAway) {
   auto rt = runtime_with_files();
   load(*rt, "file_user");
   load(*rt, "intruder");
-  EXPECT_EQ(run(*rt, "intruder", "peek", std::string("x")),
+  EXPECT_EQ(logged(*rt, "intruder", "peek", std::string("x")),
             "status 13\nwrite: status 13");  // NotPermitted
-  EXPECT_EQ(run(*rt, "intruder", "draw"), "shader: -13\nbegin_frame: status 13");
+  EXPECT_EQ(logged(*rt, "intruder", "draw"), "shader: -13\nbegin_frame: status 13");
   rt->revoke(abi::Authority::File);
   EXPECT_EQ(rt->authority_holder(abi::Authority::File), "");
-  EXPECT_EQ(run(*rt, "file_user", "save", std::string("a"), std::string("x")),
+  EXPECT_EQ(logged(*rt, "file_user", "save", std::string("a"), std::string("x")),
             "write a: status 13");
   rt->grant(abi::Authority::File);
   EXPECT_EQ(rt->authority_holder(abi::Authority::File), "file_user");
-  EXPECT_EQ(run(*rt, "file_user", "save", std::string("a"), std::string("x")), "write a: ok");
+  EXPECT_EQ(logged(*rt, "file_user", "save", std::string("a"), std::string("x")), "write a: ok");
 }
 
 TEST_F(AuthoritiesTest, ASecondGpuRequesterIsRefusedAtLoad) {
@@ -138,7 +124,7 @@ TEST_F(AuthoritiesTest, WithoutABackEndTheCallsAreUnavailable) {
   options.grantable = {abi::Authority::File};
   auto rt = make_runtime(options);
   load(*rt, "file_user");
-  EXPECT_EQ(run(*rt, "file_user", "load", std::string("a")), "read a: status 14");
+  EXPECT_EQ(logged(*rt, "file_user", "load", std::string("a")), "read a: status 14");
 }
 
 }  // namespace
@@ -199,47 +185,6 @@ TEST_F(AudioAuthorityTest, NoAudioDeviceIsReportedAsUnavailable) {
   EXPECT_EQ(messages("tone", "play").front(),
             "audio: no audio driver: Audio target 'no-such-driver' not available");
   ::unsetenv("SDL_AUDIODRIVER");
-}
-
-}  // namespace
-}  // namespace interstice::runtime
-
-namespace interstice::runtime {
-namespace {
-
-// A compute shader through the Gpu host calls, on the real Vulkan back-end
-// (lavapipe where there is no GPU); skipped only without any Vulkan device.
-TEST_F(AuthoritiesTest, AComputeShaderDoublesNumbersOnTheGpu) {
-  auto gpu = authority::VulkanGpu::create(64, 64);
-  if (!gpu) GTEST_SKIP() << "Vulkan is unavailable: " << gpu.error().message;
-  RuntimeOptions options;
-  options.grantable = {abi::Authority::Gpu};
-  options.gpu = std::move(gpu).value();
-  auto rt = make_runtime(options);
-  load(*rt, "compute_user");
-  EXPECT_EQ(run(*rt, "compute_user", "double_all"), "sum 4032");
-}
-
-// A sampled texture: each quarter of the 64x64 surface shows one texel.
-TEST_F(AuthoritiesTest, ATextureIsSampledOntoTheSurface) {
-  auto created = authority::VulkanGpu::create(64, 64);
-  if (!created) GTEST_SKIP() << "Vulkan is unavailable: " << created.error().message;
-  std::shared_ptr<authority::VulkanGpu> gpu = std::move(created).value();
-  RuntimeOptions options;
-  options.grantable = {abi::Authority::Gpu};
-  options.gpu = gpu;
-  auto rt = make_runtime(options);
-  load(*rt, "texture_user");
-  EXPECT_EQ(run(*rt, "texture_user", "paint"), "pipeline 1, texture 0, draw 0, end 0");
-  auto at = [&](int x, int y) {
-    const uint8_t* p = gpu->frame().data() + (y * 64 + x) * 4;
-    return std::array<int, 3>{p[0], p[1], p[2]};
-  };
-  // Vulkan's y points down: texel row 0 (red, green) is the top half.
-  EXPECT_EQ(at(16, 16), (std::array<int, 3>{255, 0, 0}));
-  EXPECT_EQ(at(48, 16), (std::array<int, 3>{0, 255, 0}));
-  EXPECT_EQ(at(16, 48), (std::array<int, 3>{0, 0, 255}));
-  EXPECT_EQ(at(48, 48), (std::array<int, 3>{255, 255, 255}));
 }
 
 }  // namespace

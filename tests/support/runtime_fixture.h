@@ -44,6 +44,20 @@ class RuntimeTest : public ::testing::Test {
     return out;
   }
 
+  // Calls module.reducer(arguments) and returns the info lines it logged.
+  template <typename... A>
+  std::string logged(Runtime& runtime, const std::string& module, const std::string& reducer,
+                     const A&... arguments) {
+    size_t before = logs_.size();
+    auto r = runtime.call(module, reducer, abi::to_bytes(std::make_tuple(arguments...)));
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    std::string out;
+    for (size_t i = before; i < logs_.size(); ++i)
+      if (logs_[i].level == abi::LogLevel::Info)
+        out += (out.empty() ? "" : "\n") + logs_[i].message;
+    return out;
+  }
+
   template <typename Row>
   std::vector<Row> rows(const Runtime& runtime, const std::string& module,
                         const std::string& table) {
