@@ -1,11 +1,12 @@
 // Test fixture: samples a 2x2 texture (red, green / blue, white) with a
-// nearest sampler over the whole surface, one frame per `paint` call.
+// nearest sampler over the whole surface, one frame per `paint` call; with
+// `grouped`, through a bind group instead of the resources themselves.
 #include <interstice/sdk.h>
 
 INTERSTICE_MODULE(texture_user, "0.1.0", interstice::Visibility::Private)
 INTERSTICE_REQUEST_AUTHORITY(Gpu)
 
-void paint(interstice::ReducerContext& ctx) {
+void paint(interstice::ReducerContext& ctx, bool grouped) {
   interstice::Gpu gpu = ctx.gpu();
   interstice::GpuPipelineDesc desc;
   desc.vertex_shader = static_cast<uint64_t>(gpu.shader(interstice::Gpu::Vertex, R"(#version 450
@@ -30,9 +31,9 @@ void main() { color = texture(image, uv); })"));
   interstice::abi::Status drawn =
       gpu.draw(pipeline, 0, {static_cast<uint64_t>(texture), static_cast<uint64_t>(sampler)}, 6);
   interstice::abi::Status ended = gpu.end_frame();
-  ctx.log("pipeline " + std::to_string(pipeline > 0) + ", texture " +
-          std::to_string(static_cast<int>(written)) + ", draw " +
-          std::to_string(static_cast<int>(drawn)) + ", end " +
+  ctx.log("format " + std::to_string(gpu.surface_format()) + ", pipeline " +
+          std::to_string(pipeline > 0) + ", texture " + std::to_string(static_cast<int>(written)) +
+          ", draw " + std::to_string(static_cast<int>(drawn)) + ", end " +
           std::to_string(static_cast<int>(ended)));
 }
-INTERSTICE_REDUCER(paint)
+INTERSTICE_REDUCER(paint, "grouped")

@@ -80,6 +80,10 @@ inline constexpr const char* kGpuCreateTexture = "gpu_create_texture";
 inline constexpr const char* kGpuWriteTexture = "gpu_write_texture";
 // (filter: 0 nearest, 1 linear) -> i64 sampler handle
 inline constexpr const char* kGpuCreateSampler = "gpu_create_sampler";
+// (pipeline: i64, bindings_ptr, bindings_len (encoded vector<u64>)) -> i64 bind group
+inline constexpr const char* kGpuCreateBindGroup = "gpu_create_bind_group";
+// () -> i32: the surface's pixel format (0: RGBA8 unorm, the only one)
+inline constexpr const char* kGpuSurfaceFormat = "gpu_surface_format";
 // (shader: i64, storage_buffers) -> i64 compute pipeline handle
 inline constexpr const char* kGpuCreateCompute = "gpu_create_compute_pipeline";
 // (pipeline: i64, buffers_ptr, buffers_len (encoded vector<u64>), x, y, z) -> i32 status

@@ -50,7 +50,12 @@ struct Texture {
 struct Sampler {
   VkSampler sampler = VK_NULL_HANDLE;
 };
-using Object = std::variant<Shader, Buffer, Pipeline, ComputePipeline, Texture, Sampler>;
+// A render pipeline's resources, bound once and reused by draws.
+struct BindGroup {
+  VkDescriptorSet set = VK_NULL_HANDLE;
+  uint64_t pipeline = 0;
+};
+using Object = std::variant<Shader, Buffer, Pipeline, ComputePipeline, Texture, Sampler, BindGroup>;
 
 }  // namespace
 
@@ -71,7 +76,8 @@ struct VulkanGpu::State {
   VkRenderPass render_pass = VK_NULL_HANDLE;
   VkFramebuffer framebuffer = VK_NULL_HANDLE;
   Buffer readback;
-  VkDescriptorPool descriptors = VK_NULL_HANDLE;
+  VkDescriptorPool descriptors = VK_NULL_HANDLE;  // per frame, reset by end_frame
+  VkDescriptorPool bind_groups = VK_NULL_HANDLE;  // for BindGroup objects
   shaderc_compiler_t compiler = nullptr;
   std::string device_name;
   // Objects by module, then by handle (1, 2, ...; never reused).
@@ -88,6 +94,7 @@ struct VulkanGpu::State {
         for (auto& [handle, object] : list) destroy(object);
       destroy(Object{readback});
       if (descriptors) vkDestroyDescriptorPool(device, descriptors, nullptr);
+      if (bind_groups) vkDestroyDescriptorPool(device, bind_groups, nullptr);
       if (framebuffer) vkDestroyFramebuffer(device, framebuffer, nullptr);
       if (render_pass) vkDestroyRenderPass(device, render_pass, nullptr);
       if (view) vkDestroyImageView(device, view, nullptr);
@@ -113,6 +120,8 @@ struct VulkanGpu::State {
       if (t->memory) vkFreeMemory(device, t->memory, nullptr);
     } else if (const Sampler* sm = std::get_if<Sampler>(&object)) {
       vkDestroySampler(device, sm->sampler, nullptr);
+    } else if (const BindGroup* g = std::get_if<BindGroup>(&object)) {
+      vkFreeDescriptorSets(device, bind_groups, 1, &g->set);
     } else {
       const Pipeline* p = std::get_if<Pipeline>(&object);
       if (!p) p = std::get_if<ComputePipeline>(&object);
@@ -223,6 +232,8 @@ struct VulkanGpu::State {
     dp.pPoolSizes = sizes;
     if (VkResult r = vkCreateDescriptorPool(device, &dp, nullptr, &descriptors); r != VK_SUCCESS)
       return engine::make_error(vk_error("vkCreateDescriptorPool", r));
+    if (VkResult r = vkCreateDescriptorPool(device, &dp, nullptr, &bind_groups); r != VK_SUCCESS)
+      return engine::make_error(vk_error("vkCreateDescriptorPool", r));
     compiler = shaderc_compiler_initialize();
     if (!compiler) return engine::make_error("shaderc did not initialize");
     pixels.assign(static_cast<size_t>(width) * height * 4, 0);
@@ -316,9 +327,10 @@ struct VulkanGpu::State {
   // binding infos.size() + j.
   VkResult buffer_set(VkDescriptorSetLayout layout, VkDescriptorType type,
                       const std::vector<VkDescriptorBufferInfo>& infos, VkDescriptorSet* set,
-                      const std::vector<VkDescriptorImageInfo>& images = {}) {
+                      const std::vector<VkDescriptorImageInfo>& images = {},
+                      VkDescriptorPool pool = VK_NULL_HANDLE) {
     VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
-    alloc.descriptorPool = descriptors;
+    alloc.descriptorPool = pool ? pool : descriptors;
     alloc.descriptorSetCount = 1;
     alloc.pSetLayouts = &layout;
     if (VkResult r = vkAllocateDescriptorSets(device, &alloc, set); r != VK_SUCCESS) return r;
@@ -614,51 +626,95 @@ bool VulkanGpu::begin_frame(std::string_view module, const float clear[4], Autho
   return true;
 }
 
+namespace {
+
+// The resources `bindings` names for pipeline `p`: its uniform buffers, then
+// a (texture, sampler) pair per texture; false (with the reason) otherwise.
+template <typename Find>
+bool resolve(Find find, uint64_t pipeline_handle, const Pipeline& p,
+             const std::vector<uint64_t>& bindings, std::vector<VkDescriptorBufferInfo>* infos,
+             std::vector<VkDescriptorImageInfo>* images, AuthorityError* error) {
+  if (bindings.size() != p.uniform_buffers + 2 * p.textures)
+    return fail(error, Status::GpuError,
+                fmt::format("pipeline {} takes {} uniform buffers and {} (texture, sampler) "
+                            "pairs: {} handles, not {}",
+                            pipeline_handle, p.uniform_buffers, p.textures,
+                            p.uniform_buffers + 2 * p.textures, bindings.size()));
+  for (uint32_t i = 0; i < p.uniform_buffers; ++i) {
+    Buffer* b = find.template operator()<Buffer>(bindings[i]);
+    if (!b || !(b->usage & 2))
+      return fail(error, Status::InvalidHandle, fmt::format("no uniform buffer {}", bindings[i]));
+    infos->push_back({b->buffer, 0, b->size});
+  }
+  for (uint32_t j = 0; j < p.textures; ++j) {
+    uint64_t t = bindings[p.uniform_buffers + 2 * j];
+    uint64_t sm = bindings[p.uniform_buffers + 2 * j + 1];
+    Texture* texture = find.template operator()<Texture>(t);
+    Sampler* sampler = find.template operator()<Sampler>(sm);
+    if (!texture || !sampler)
+      return fail(error, Status::InvalidHandle, fmt::format("no texture {} or sampler {}", t, sm));
+    images->push_back({sampler->sampler, texture->view, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL});
+  }
+  return true;
+}
+
+}  // namespace
+
+uint64_t VulkanGpu::create_bind_group(std::string_view module, uint64_t pipeline_handle,
+                                      const std::vector<uint64_t>& bindings,
+                                      AuthorityError* error) {
+  Pipeline* p = s_->find<Pipeline>(module, pipeline_handle);
+  if (!p)
+    return fail_handle(error, Status::InvalidHandle,
+                       fmt::format("no pipeline {}", pipeline_handle));
+  std::vector<VkDescriptorBufferInfo> infos;
+  std::vector<VkDescriptorImageInfo> images;
+  auto find = [&]<typename T>(uint64_t h) { return s_->find<T>(module, h); };
+  if (!resolve(find, pipeline_handle, *p, bindings, &infos, &images, error)) return 0;
+  BindGroup group{VK_NULL_HANDLE, pipeline_handle};
+  if (VkResult r = s_->buffer_set(p->set_layout, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, infos,
+                                  &group.set, images, s_->bind_groups);
+      r != VK_SUCCESS)
+    return fail_handle(error, Status::GpuError, vk_error("vkAllocateDescriptorSets", r));
+  return s_->add(module, group);
+}
+
 bool VulkanGpu::draw(std::string_view module, uint64_t pipeline_handle, uint64_t vertex_buffer,
                      const std::vector<uint64_t>& bindings, uint32_t vertex_count,
                      uint32_t instance_count, AuthorityError* error) {
   if (s_->frame_module != module) return fail(error, Status::NoFrame, "draw outside a frame");
   Pipeline* p = s_->find<Pipeline>(module, pipeline_handle);
   if (!p) return fail(error, Status::InvalidHandle, fmt::format("no pipeline {}", pipeline_handle));
-  if (bindings.size() != p->uniform_buffers + 2 * p->textures)
-    return fail(error, Status::GpuError,
-                fmt::format("pipeline {} takes {} uniform buffers and {} (texture, sampler) "
-                            "pairs: {} handles, not {}",
-                            pipeline_handle, p->uniform_buffers, p->textures,
-                            p->uniform_buffers + 2 * p->textures, bindings.size()));
   Buffer* vertices = nullptr;
   if (p->vertex_buffer) {
     vertices = s_->find<Buffer>(module, vertex_buffer);
     if (!vertices || !(vertices->usage & 1))
       return fail(error, Status::InvalidHandle, fmt::format("no vertex buffer {}", vertex_buffer));
   }
-  std::vector<VkDescriptorBufferInfo> infos;
-  for (uint32_t i = 0; i < p->uniform_buffers; ++i) {
-    Buffer* b = s_->find<Buffer>(module, bindings[i]);
-    if (!b || !(b->usage & 2))
-      return fail(error, Status::InvalidHandle, fmt::format("no uniform buffer {}", bindings[i]));
-    infos.push_back({b->buffer, 0, b->size});
-  }
-  std::vector<VkDescriptorImageInfo> images;
-  for (uint32_t j = 0; j < p->textures; ++j) {
-    uint64_t t = bindings[p->uniform_buffers + 2 * j];
-    uint64_t sm = bindings[p->uniform_buffers + 2 * j + 1];
-    Texture* texture = s_->find<Texture>(module, t);
-    Sampler* sampler = s_->find<Sampler>(module, sm);
-    if (!texture || !sampler)
-      return fail(error, Status::InvalidHandle, fmt::format("no texture {} or sampler {}", t, sm));
-    images.push_back({sampler->sampler, texture->view, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL});
+  // One bind group made for this pipeline, or the resources themselves.
+  VkDescriptorSet set = VK_NULL_HANDLE;
+  BindGroup* group = bindings.size() == 1 ? s_->find<BindGroup>(module, bindings[0]) : nullptr;
+  if (group && group->pipeline != pipeline_handle)
+    return fail(error, Status::InvalidHandle,
+                fmt::format("bind group {} was made for pipeline {}, not {}", bindings[0],
+                            group->pipeline, pipeline_handle));
+  if (group) {
+    set = group->set;
+  } else {
+    std::vector<VkDescriptorBufferInfo> infos;
+    std::vector<VkDescriptorImageInfo> images;
+    auto find = [&]<typename T>(uint64_t h) { return s_->find<T>(module, h); };
+    if (!resolve(find, pipeline_handle, *p, bindings, &infos, &images, error)) return false;
+    if (!infos.empty() || !images.empty())
+      if (VkResult r =
+              s_->buffer_set(p->set_layout, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, infos, &set, images);
+          r != VK_SUCCESS)
+        return fail(error, Status::GpuError, vk_error("vkAllocateDescriptorSets", r));
   }
   vkCmdBindPipeline(s_->commands, VK_PIPELINE_BIND_POINT_GRAPHICS, p->pipeline);
-  if (!infos.empty() || !images.empty()) {
-    VkDescriptorSet set;
-    if (VkResult r =
-            s_->buffer_set(p->set_layout, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, infos, &set, images);
-        r != VK_SUCCESS)
-      return fail(error, Status::GpuError, vk_error("vkAllocateDescriptorSets", r));
+  if (set)
     vkCmdBindDescriptorSets(s_->commands, VK_PIPELINE_BIND_POINT_GRAPHICS, p->layout, 0, 1, &set, 0,
                             nullptr);
-  }
   if (vertices) {
     VkDeviceSize offset = 0;
     vkCmdBindVertexBuffers(s_->commands, 0, 1, &vertices->buffer, &offset);

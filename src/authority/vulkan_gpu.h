@@ -39,6 +39,9 @@ class VulkanGpu : public runtime::GpuBackend {
                      runtime::AuthorityError* error) override;
   uint64_t create_sampler(std::string_view module, uint32_t filter,
                           runtime::AuthorityError* error) override;
+  uint64_t create_bind_group(std::string_view module, uint64_t pipeline,
+                             const std::vector<uint64_t>& bindings,
+                             runtime::AuthorityError* error) override;
   bool draw(std::string_view module, uint64_t pipeline, uint64_t vertex_buffer,
             const std::vector<uint64_t>& bindings, uint32_t vertex_count, uint32_t instance_count,
             runtime::AuthorityError* error) override;

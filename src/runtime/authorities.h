@@ -82,8 +82,13 @@ class GpuBackend {
                              AuthorityError* error) = 0;
   virtual uint64_t create_sampler(std::string_view module, uint32_t filter,
                                   AuthorityError* error) = 0;
+  // A bind group: a pipeline's resources (as `bindings` below), bound once.
+  virtual uint64_t create_bind_group(std::string_view module, uint64_t pipeline,
+                                     const std::vector<uint64_t>& bindings,
+                                     AuthorityError* error) = 0;
   // `bindings`: one buffer per uniform binding of the pipeline, in order, then
-  // a (texture, sampler) pair per texture binding.
+  // a (texture, sampler) pair per texture binding; or one bind group made for
+  // this pipeline.
   virtual bool draw(std::string_view module, uint64_t pipeline, uint64_t vertex_buffer,
                     const std::vector<uint64_t>& bindings, uint32_t vertex_count,
                     uint32_t instance_count, AuthorityError* error) = 0;

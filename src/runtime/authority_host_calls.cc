@@ -191,6 +191,26 @@ engine::Result<void> define_gpu_calls(engine::Linker& linker) {
         return status_of(m, ok, error);
       }));
   results.push_back(linker.define(
+      host, kGpuCreateBindGroup,
+      [](Caller& c, int64_t pipeline, uint32_t ptr, uint32_t len) -> int64_t {
+        LoadedModule& m = module_of(c);
+        Status status;
+        GpuBackend* gpu = authorized(m, abi::Authority::Gpu, m.runtime->gpu(), &status);
+        if (!gpu) return negative(status);
+        auto bindings = abi::from_bytes<std::vector<uint64_t>>(read_bytes(c, ptr, len));
+        if (!bindings) return negative(Status::BadArguments);
+        AuthorityError error;
+        uint64_t handle =
+            gpu->create_bind_group(m.name, static_cast<uint64_t>(pipeline), *bindings, &error);
+        return handle_or_status(m, handle, error);
+      }));
+  results.push_back(linker.define(host, kGpuSurfaceFormat, [](Caller& c) -> int32_t {
+    LoadedModule& m = module_of(c);
+    Status status;
+    if (!authorized(m, abi::Authority::Gpu, m.runtime->gpu(), &status)) return negative(status);
+    return 0;  // RGBA8 unorm
+  }));
+  results.push_back(linker.define(
       host, kGpuCreateTexture, [](Caller& c, int32_t width, int32_t height) -> int64_t {
         LoadedModule& m = module_of(c);
         Status status;

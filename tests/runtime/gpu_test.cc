@@ -45,16 +45,22 @@ TEST_F(GpuTest, ATextureIsSampledOntoTheSurface) {
   options.gpu = gpu;
   auto rt = make_runtime(options);
   load(*rt, "texture_user");
-  EXPECT_EQ(logged(*rt, "texture_user", "paint"), "pipeline 1, texture 0, draw 0, end 0");
-  auto at = [&](int x, int y) {
-    const uint8_t* p = gpu->frame().data() + (y * 64 + x) * 4;
-    return std::array<int, 3>{p[0], p[1], p[2]};
-  };
-  // Vulkan's y points down: texel row 0 (red, green) is the top half.
-  EXPECT_EQ(at(16, 16), (std::array<int, 3>{255, 0, 0}));
-  EXPECT_EQ(at(48, 16), (std::array<int, 3>{0, 255, 0}));
-  EXPECT_EQ(at(16, 48), (std::array<int, 3>{0, 0, 255}));
-  EXPECT_EQ(at(48, 48), (std::array<int, 3>{255, 255, 255}));
+  for (bool grouped : {false, true}) {
+    uint64_t frames = gpu->frames();
+    EXPECT_EQ(logged(*rt, "texture_user", "paint", grouped),
+              "format 0, pipeline 1, texture 0, draw 0, end 0")
+        << (grouped ? "with a bind group" : "with the resources");
+    ASSERT_EQ(gpu->frames(), frames + 1);  // the pixels below are this call's
+    auto at = [&](int x, int y) {
+      const uint8_t* p = gpu->frame().data() + (y * 64 + x) * 4;
+      return std::array<int, 3>{p[0], p[1], p[2]};
+    };
+    // Vulkan's y points down: texel row 0 (red, green) is the top half.
+    EXPECT_EQ(at(16, 16), (std::array<int, 3>{255, 0, 0}));
+    EXPECT_EQ(at(48, 16), (std::array<int, 3>{0, 255, 0}));
+    EXPECT_EQ(at(16, 48), (std::array<int, 3>{0, 0, 255}));
+    EXPECT_EQ(at(48, 48), (std::array<int, 3>{255, 255, 255}));
+  }
 }
 
 }  // namespace

@@ -55,6 +55,9 @@ INTERSTICE_HOST_IMPORT("gpu_draw")
 int32_t ihost_gpu_draw(int64_t pipeline, int64_t vertex_buffer, const void* uniforms,
                        int32_t uniforms_len, int32_t vertex_count, int32_t instance_count);
 INTERSTICE_HOST_IMPORT("gpu_end_frame") int32_t ihost_gpu_end_frame();
+INTERSTICE_HOST_IMPORT("gpu_create_bind_group")
+int64_t ihost_gpu_create_bind_group(int64_t pipeline, const void* bindings, int32_t len);
+INTERSTICE_HOST_IMPORT("gpu_surface_format") int32_t ihost_gpu_surface_format();
 INTERSTICE_HOST_IMPORT("gpu_create_texture")
 int64_t ihost_gpu_create_texture(int32_t width, int32_t height);
 INTERSTICE_HOST_IMPORT("gpu_write_texture")

@@ -457,6 +457,15 @@ class Gpu {
   abi::Status end_frame() const {
     return static_cast<abi::Status>(sdk::host::ihost_gpu_end_frame());
   }
+  // The surface's pixel format: 0 is RGBA8 unorm (the only one), or -status.
+  int32_t surface_format() const { return sdk::host::ihost_gpu_surface_format(); }
+  // A bind group: `pipeline`'s resources (as draw's `bindings`), bound once;
+  // draw(pipeline, vertex_buffer, {group}, …) then uses it.
+  int64_t bind_group(int64_t pipeline, const std::vector<uint64_t>& bindings) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(bindings);
+    return sdk::host::ihost_gpu_create_bind_group(pipeline, bytes.data(),
+                                                  static_cast<int32_t>(bytes.size()));
+  }
   // Textures (RGBA8) and samplers; a draw binds (texture, sampler) pairs
   // after the uniform buffers.
   enum Filter : int32_t { Nearest = 0, Linear = 1 };
