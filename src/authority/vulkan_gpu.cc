@@ -323,6 +323,20 @@ struct VulkanGpu::State {
     return {};
   }
 
+  // The descriptor set layout (set 0) and pipeline layout of a pipeline.
+  VkResult make_layout(const std::vector<VkDescriptorSetLayoutBinding>& bindings, Pipeline* p) {
+    VkDescriptorSetLayoutCreateInfo set_info{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
+    set_info.bindingCount = static_cast<uint32_t>(bindings.size());
+    set_info.pBindings = bindings.data();
+    if (VkResult r = vkCreateDescriptorSetLayout(device, &set_info, nullptr, &p->set_layout);
+        r != VK_SUCCESS)
+      return r;
+    VkPipelineLayoutCreateInfo layout_info{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+    layout_info.setLayoutCount = 1;
+    layout_info.pSetLayouts = &p->set_layout;
+    return vkCreatePipelineLayout(device, &layout_info, nullptr, &p->layout);
+  }
+
   // A descriptor set of `layout`: infos[i] at binding i, then images[j] at
   // binding infos.size() + j.
   VkResult buffer_set(VkDescriptorSetLayout layout, VkDescriptorType type,
@@ -531,14 +545,10 @@ uint64_t VulkanGpu::create_pipeline(std::string_view module, const runtime::GpuP
   for (uint32_t i = 0; i < desc.textures; ++i)
     bindings.push_back({desc.uniform_buffers + i, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1,
                         VK_SHADER_STAGE_FRAGMENT_BIT, nullptr});
-  VkDescriptorSetLayoutCreateInfo set_info{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
-  set_info.bindingCount = static_cast<uint32_t>(bindings.size());
-  set_info.pBindings = bindings.data();
-  vkCreateDescriptorSetLayout(s_->device, &set_info, nullptr, &p.set_layout);
-  VkPipelineLayoutCreateInfo layout_info{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
-  layout_info.setLayoutCount = 1;
-  layout_info.pSetLayouts = &p.set_layout;
-  vkCreatePipelineLayout(s_->device, &layout_info, nullptr, &p.layout);
+  if (VkResult r = s_->make_layout(bindings, &p); r != VK_SUCCESS) {
+    s_->destroy(Object{p});
+    return fail_handle(error, Status::GpuError, vk_error("the pipeline layout", r));
+  }
 
   VkPipelineShaderStageCreateInfo stages[2] = {
       {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, nullptr, 0, VK_SHADER_STAGE_VERTEX_BIT,
@@ -825,14 +835,10 @@ uint64_t VulkanGpu::create_compute_pipeline(std::string_view module, uint64_t sh
   for (uint32_t i = 0; i < storage_buffers; ++i)
     bindings.push_back(
         {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr});
-  VkDescriptorSetLayoutCreateInfo set_info{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
-  set_info.bindingCount = storage_buffers;
-  set_info.pBindings = bindings.data();
-  vkCreateDescriptorSetLayout(s_->device, &set_info, nullptr, &p.set_layout);
-  VkPipelineLayoutCreateInfo layout_info{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
-  layout_info.setLayoutCount = 1;
-  layout_info.pSetLayouts = &p.set_layout;
-  vkCreatePipelineLayout(s_->device, &layout_info, nullptr, &p.layout);
+  if (VkResult r = s_->make_layout(bindings, &p); r != VK_SUCCESS) {
+    s_->destroy(Object{p});
+    return fail_handle(error, Status::GpuError, vk_error("the pipeline layout", r));
+  }
   VkComputePipelineCreateInfo info{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
   info.stage = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
                 nullptr,
