@@ -33,6 +33,15 @@ Status failed(LoadedModule& m, const AuthorityError& error) {
 // Results that go back through result_read must fit an i32 length.
 constexpr size_t kMaxResult = 64u << 20;
 
+// A handle, or -status after logging why.
+int64_t handle_or_status(LoadedModule& m, uint64_t handle, const AuthorityError& error) {
+  return handle ? static_cast<int64_t>(handle) : negative(failed(m, error));
+}
+
+int32_t status_of(LoadedModule& m, bool ok, const AuthorityError& error) {
+  return static_cast<int32_t>(ok ? Status::Ok : failed(m, error));
+}
+
 engine::Result<void> define_file_calls(engine::Linker& linker) {
   using namespace abi::host;
   const char* host = abi::kHostModule;
@@ -59,10 +68,10 @@ engine::Result<void> define_file_calls(engine::Linker& linker) {
         FileBackend* files = authorized(m, abi::Authority::File, m.runtime->files(), &status);
         if (!files) return static_cast<int32_t>(status);
         AuthorityError error;
-        if (!files->write(m.name, read_string(c, ptr, len), read_bytes(c, data_ptr, data_len),
-                          &error))
-          return static_cast<int32_t>(failed(m, error));
-        return static_cast<int32_t>(Status::Ok);
+        return status_of(m,
+                         files->write(m.name, read_string(c, ptr, len),
+                                      read_bytes(c, data_ptr, data_len), &error),
+                         error);
       }));
   results.push_back(
       linker.define(host, kFileList, [](Caller& c, uint32_t ptr, uint32_t len) -> int32_t {
@@ -85,22 +94,11 @@ engine::Result<void> define_file_calls(engine::Linker& linker) {
         FileBackend* files = authorized(m, abi::Authority::File, m.runtime->files(), &status);
         if (!files) return static_cast<int32_t>(status);
         AuthorityError error;
-        if (!files->remove(m.name, read_string(c, ptr, len), &error))
-          return static_cast<int32_t>(failed(m, error));
-        return static_cast<int32_t>(Status::Ok);
+        return status_of(m, files->remove(m.name, read_string(c, ptr, len), &error), error);
       }));
   for (auto& r : results)
     if (!r) return r;
   return {};
-}
-
-// A handle, or -status after logging why.
-int64_t handle_or_status(LoadedModule& m, uint64_t handle, const AuthorityError& error) {
-  return handle ? static_cast<int64_t>(handle) : negative(failed(m, error));
-}
-
-int32_t status_of(LoadedModule& m, bool ok, const AuthorityError& error) {
-  return static_cast<int32_t>(ok ? Status::Ok : failed(m, error));
 }
 
 engine::Result<void> define_gpu_calls(engine::Linker& linker) {
