@@ -2,7 +2,10 @@
 // a triangle in the current colour on a dark blue background; a key press
 // cycles the colour (space, or any key) and every input event is logged.
 // The pipeline is built on the first frame after a (re)start: GPU handles
-// belong to the running node, so they live in an ephemeral table.
+// belong to the running node, so they live in an ephemeral table. It uses
+// the WebGPU-shaped path: an explicit bind group layout and pipeline layout,
+// a bind group, and per frame a command encoder with one render pass into
+// the surface's current texture, submitted and presented.
 #include <interstice/sdk.h>
 
 INTERSTICE_MODULE(graphics, "0.1.0", interstice::Visibility::Private)
@@ -13,7 +16,8 @@ struct Scene {
   uint32_t id = 0;
   int64_t pipeline = 0;
   int64_t color_buffer = 0;
-  INTERSTICE_TYPE(Scene, id, pipeline, color_buffer)
+  int64_t bind_group = 0;
+  INTERSTICE_TYPE(Scene, id, pipeline, color_buffer, bind_group)
 };
 INTERSTICE_TABLE(scene, Scene, primary_key(&Scene::id), ephemeral())
 
@@ -53,17 +57,26 @@ std::optional<Scene> build_scene(interstice::ReducerContext& ctx) {
             interstice::abi::LogLevel::Error);
     return std::nullopt;
   }
+  // One uniform buffer (the colour) at binding 0, seen by the fragment stage.
+  int64_t layout = gpu.bind_group_layout(
+      {{0, interstice::abi::GpuUniformBuffer, interstice::abi::GpuFragmentStage}});
+  int64_t pipeline_layout =
+      layout > 0 ? gpu.pipeline_layout({static_cast<uint64_t>(layout)}) : layout;
+  int64_t group = layout > 0
+                      ? gpu.bind_group_of_layout(layout, {{0, static_cast<uint64_t>(color), 0}})
+                      : layout;
   interstice::GpuPipelineDesc desc;
   desc.vertex_shader = static_cast<uint64_t>(vs);
   desc.fragment_shader = static_cast<uint64_t>(fs);
-  desc.uniform_buffers = 1;
-  int64_t pipeline = gpu.pipeline(desc);
+  desc.layout = static_cast<uint64_t>(pipeline_layout);
+  int64_t pipeline =
+      pipeline_layout > 0 && group > 0 ? gpu.pipeline(desc) : std::min(pipeline_layout, group);
   if (pipeline <= 0) {
     ctx.log("could not create the pipeline (status " + std::to_string(-pipeline) + ")",
             interstice::abi::LogLevel::Error);
     return std::nullopt;
   }
-  Scene built{0, pipeline, color};
+  Scene built{0, pipeline, color, group};
   ctx.table<scene>().insert(built);
   ctx.log("pipeline ready");
   return built;
@@ -83,15 +96,21 @@ void on_render(interstice::ReducerContext& ctx, uint64_t frame) {
   interstice::Gpu gpu = ctx.gpu();
   const float* color = kColors[current_color(ctx) % 3];
   gpu.write(s->color_buffer, 0, color, sizeof(float) * 4);
-  gpu.begin_frame(0.05f, 0.05f, 0.2f);
-  interstice::abi::Status drawn =
-      gpu.draw(s->pipeline, 0, {static_cast<uint64_t>(s->color_buffer)}, 3);
-  interstice::abi::Status ended = gpu.end_frame();
-  if (drawn != interstice::abi::Status::Ok || ended != interstice::abi::Status::Ok)
-    ctx.log("frame " + std::to_string(frame) + " failed: draw status " +
-                std::to_string(static_cast<int>(drawn)) + ", end status " +
-                std::to_string(static_cast<int>(ended)),
-            interstice::abi::LogLevel::Error);
+  int64_t encoder = gpu.command_encoder();
+  int64_t pass = gpu.begin_render_pass(encoder, gpu.current_texture(), 0.05f, 0.05f, 0.2f);
+  interstice::abi::Status steps[] = {gpu.set_pipeline(pass, s->pipeline),
+                                     gpu.set_bind_group(pass, 0, s->bind_group),
+                                     gpu.pass_draw(pass, 3),
+                                     gpu.end_pass(pass),
+                                     gpu.submit({static_cast<uint64_t>(gpu.finish(encoder))}),
+                                     gpu.present()};
+  for (interstice::abi::Status step : steps)
+    if (step != interstice::abi::Status::Ok) {
+      ctx.log("frame " + std::to_string(frame) + " failed: status " +
+                  std::to_string(static_cast<int>(step)),
+              interstice::abi::LogLevel::Error);
+      return;
+    }
 }
 INTERSTICE_SUBSCRIBE(on_render, "render", "frame")
 

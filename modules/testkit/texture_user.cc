@@ -27,9 +27,11 @@ void main() { color = texture(image, uv); })"));
   int64_t sampler = gpu.sampler(interstice::Gpu::Nearest);
   const uint8_t pixels[16] = {255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 255, 255, 255, 255, 255};
   interstice::abi::Status written = gpu.write_texture(texture, pixels, sizeof pixels);
+  std::vector<uint64_t> resources = {static_cast<uint64_t>(texture),
+                                     static_cast<uint64_t>(sampler)};
+  if (grouped) resources = {static_cast<uint64_t>(gpu.bind_group(pipeline, resources))};
   gpu.begin_frame(0, 0, 0);
-  interstice::abi::Status drawn =
-      gpu.draw(pipeline, 0, {static_cast<uint64_t>(texture), static_cast<uint64_t>(sampler)}, 6);
+  interstice::abi::Status drawn = gpu.draw(pipeline, 0, resources, 6);
   interstice::abi::Status ended = gpu.end_frame();
   ctx.log("format " + std::to_string(gpu.surface_format()) + ", pipeline " +
           std::to_string(pipeline > 0) + ", texture " + std::to_string(static_cast<int>(written)) +

@@ -26,8 +26,33 @@ struct GpuPipelineDesc {
   // Sampled textures (combined with a sampler) at the bindings after the
   // uniform buffers, seen by the fragment stage.
   uint32_t textures = 0;
+  // A pipeline layout's handle; 0 derives one from uniform_buffers and
+  // textures (which must then be the only resources).
+  uint64_t layout = 0;
   INTERSTICE_TYPE(GpuPipelineDesc, vertex_shader, fragment_shader, vertex_stride, attributes,
-                  uniform_buffers, textures)
+                  uniform_buffers, textures, layout)
+};
+
+// One binding of a bind group layout.
+enum GpuBindingKind : uint32_t {
+  GpuUniformBuffer = 0,
+  GpuStorageBuffer = 1,
+  GpuSampledTexture = 2,  // a texture and its sampler (a combined image sampler)
+};
+enum GpuStageBits : uint32_t { GpuVertexStage = 1, GpuFragmentStage = 2, GpuComputeStage = 4 };
+struct GpuLayoutEntry {
+  uint32_t binding = 0;
+  uint32_t kind = 0;        // GpuBindingKind
+  uint32_t visibility = 0;  // GpuStageBits
+  INTERSTICE_TYPE(GpuLayoutEntry, binding, kind, visibility)
+};
+
+// One resource of a bind group: a buffer, or a texture and its sampler.
+struct GpuBindGroupEntry {
+  uint32_t binding = 0;
+  uint64_t resource = 0;  // the buffer or texture handle
+  uint64_t sampler = 0;   // for a GpuSampledTexture binding
+  INTERSTICE_TYPE(GpuBindGroupEntry, binding, resource, sampler)
 };
 
 }  // namespace interstice::abi

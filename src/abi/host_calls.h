@@ -90,6 +90,44 @@ inline constexpr const char* kGpuCreateCompute = "gpu_create_compute_pipeline";
 inline constexpr const char* kGpuDispatch = "gpu_dispatch";
 // (buffer: i64, offset: i64, size) -> i32 length (result: the bytes), or -status
 inline constexpr const char* kGpuReadBuffer = "gpu_read_buffer";
+// Explicit layouts. (entries_ptr, len: encoded vector<GpuLayoutEntry>) -> i64
+inline constexpr const char* kGpuCreateBindGroupLayout = "gpu_create_bind_group_layout";
+// (layouts_ptr, len: encoded vector<u64> of bind group layouts) -> i64
+inline constexpr const char* kGpuCreatePipelineLayout = "gpu_create_pipeline_layout";
+// (pipeline: i64, index) -> i64 bind group layout
+inline constexpr const char* kGpuPipelineBindGroupLayout = "gpu_pipeline_bind_group_layout";
+// (layout: i64, entries_ptr, len: encoded vector<GpuBindGroupEntry>) -> i64
+inline constexpr const char* kGpuCreateBindGroupWithLayout = "gpu_create_bind_group_with_layout";
+// (shader: i64, layout: i64) -> i64 compute pipeline
+inline constexpr const char* kGpuCreateComputeWithLayout =
+    "gpu_create_compute_pipeline_with_layout";
+// Command encoders. () -> i64 encoder
+inline constexpr const char* kGpuCreateCommandEncoder = "gpu_create_command_encoder";
+// (encoder: i64, target: i64 texture, r, g, b, a: f32, load: i32) -> i64 pass
+inline constexpr const char* kGpuBeginRenderPass = "gpu_begin_render_pass";
+// (encoder: i64) -> i64 pass
+inline constexpr const char* kGpuBeginComputePass = "gpu_begin_compute_pass";
+// (pass: i64, pipeline: i64) -> i32 status
+inline constexpr const char* kGpuPassSetPipeline = "gpu_pass_set_pipeline";
+// (pass: i64, index, bind_group: i64) -> i32 status
+inline constexpr const char* kGpuPassSetBindGroup = "gpu_pass_set_bind_group";
+// (pass: i64, buffer: i64) -> i32 status
+inline constexpr const char* kGpuPassSetVertexBuffer = "gpu_pass_set_vertex_buffer";
+// (pass: i64, vertex_count, instance_count, first_vertex, first_instance) -> i32 status
+inline constexpr const char* kGpuPassDraw = "gpu_pass_draw";
+// (pass: i64, x, y, z) -> i32 status
+inline constexpr const char* kGpuPassDispatch = "gpu_pass_dispatch";
+inline constexpr const char* kGpuPassEnd = "gpu_pass_end";  // (pass: i64) -> i32 status
+// (encoder: i64, source: i64, source_offset: i64, destination: i64,
+//  destination_offset: i64, size: i64) -> i32 status
+inline constexpr const char* kGpuEncoderCopyBuffer = "gpu_encoder_copy_buffer";
+// (encoder: i64) -> i64 command buffer
+inline constexpr const char* kGpuEncoderFinish = "gpu_encoder_finish";
+// (buffers_ptr, len: encoded vector<u64> of command buffers) -> i32 status
+inline constexpr const char* kGpuQueueSubmit = "gpu_queue_submit";
+// () -> i64 the surface's texture for this frame
+inline constexpr const char* kGpuCurrentTexture = "gpu_get_current_texture";
+inline constexpr const char* kGpuPresent = "gpu_present";  // () -> i32 status
 // The Audio authority: one output stream of f32 samples, interleaved.
 // (sample_rate, channels) -> i32 status (Unavailable: no audio device)
 inline constexpr const char* kAudioOpen = "audio_open";
@@ -121,6 +159,7 @@ enum class Status : int32_t {
   InvalidHandle = 18,    // gpu: not a live handle of this module, or of the wrong kind
   ShaderError = 19,      // gpu: the shader did not compile (the message is logged)
   GpuError = 20,         // gpu: the device failed or refused (the message is logged)
+  SurfaceOutdated = 21,  // gpu: the surface texture was presented or resized; take the new one
 };
 
 enum class LogLevel : int32_t { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4 };

@@ -26,9 +26,9 @@ engine::Result<std::unique_ptr<SdlWindow>> SdlWindow::open(const std::string& ti
   auto state = std::make_unique<State>();
   state->width = width;
   state->height = height;
-  state->window =
-      SDL_CreateWindow(title.c_str(), SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
-                       static_cast<int>(width), static_cast<int>(height), SDL_WINDOW_SHOWN);
+  state->window = SDL_CreateWindow(title.c_str(), SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
+                                   static_cast<int>(width), static_cast<int>(height),
+                                   SDL_WINDOW_SHOWN | SDL_WINDOW_RESIZABLE);
   if (state->window) state->renderer = SDL_CreateRenderer(state->window, -1, SDL_RENDERER_SOFTWARE);
   if (state->renderer)
     state->texture =
@@ -42,10 +42,20 @@ engine::Result<std::unique_ptr<SdlWindow>> SdlWindow::open(const std::string& ti
 SdlWindow::SdlWindow(std::unique_ptr<State> state) : s_(std::move(state)) {}
 SdlWindow::~SdlWindow() = default;
 
-void SdlWindow::present(const std::vector<uint8_t>& rgba) {
-  if (rgba.size() != static_cast<size_t>(s_->width) * s_->height * 4) return;
+void SdlWindow::present(const std::vector<uint8_t>& rgba, uint32_t width, uint32_t height) {
+  if (rgba.size() != static_cast<size_t>(width) * height * 4) return;
+  if (width != s_->width || height != s_->height) {
+    SDL_Texture* texture =
+        SDL_CreateTexture(s_->renderer, SDL_PIXELFORMAT_ABGR8888, SDL_TEXTUREACCESS_STREAMING,
+                          static_cast<int>(width), static_cast<int>(height));
+    if (!texture) return;  // keeps showing the last frame
+    SDL_DestroyTexture(s_->texture);
+    s_->texture = texture;
+    s_->width = width;
+    s_->height = height;
+  }
   // ABGR8888 is R, G, B, A in memory order on little-endian machines.
-  SDL_UpdateTexture(s_->texture, nullptr, rgba.data(), static_cast<int>(s_->width * 4));
+  SDL_UpdateTexture(s_->texture, nullptr, rgba.data(), static_cast<int>(width * 4));
   SDL_RenderClear(s_->renderer);
   SDL_RenderCopy(s_->renderer, s_->texture, nullptr, nullptr);
   SDL_RenderPresent(s_->renderer);

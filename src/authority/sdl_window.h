@@ -21,8 +21,8 @@ class SdlWindow {
                                                                        uint32_t height);
   ~SdlWindow();
 
-  // Shows an RGBA8 frame of the window's size.
-  void present(const std::vector<uint8_t>& rgba);
+  // Shows an RGBA8 frame (scaled to the window, which the user may resize).
+  void present(const std::vector<uint8_t>& rgba, uint32_t width, uint32_t height);
   // The events since the last poll, in order.
   std::vector<abi::InputEvent> poll();
 

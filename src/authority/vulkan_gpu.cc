@@ -83,7 +83,8 @@ uint64_t VulkanGpu::create_buffer(std::string_view module, uint64_t size, uint32
   buffer.usage = usage;
   VkBufferUsageFlags flags = ((usage & 1) ? VK_BUFFER_USAGE_VERTEX_BUFFER_BIT : 0) |
                              ((usage & 2) ? VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT : 0) |
-                             ((usage & 4) ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT : 0);
+                             ((usage & 4) ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT : 0) |
+                             VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   std::string why;
   if (!s_->make_buffer(size, flags, &buffer, &why)) {
     s_->destroy(Object{buffer});
@@ -123,22 +124,21 @@ uint64_t VulkanGpu::create_pipeline(std::string_view module, const runtime::GpuP
       return fail_handle(error, Status::GpuError, "bad vertex attribute (format 0-3, stride > 0)");
     attributes.push_back({a.location, 0, kFormats[a.format], a.offset});
   }
-  Pipeline p;
   if (desc.textures > 8) return fail_handle(error, Status::GpuError, "at most 8 textures");
+  Pipeline p;
   p.uniform_buffers = desc.uniform_buffers;
   p.textures = desc.textures;
   p.vertex_buffer = desc.vertex_stride > 0;
-  std::vector<VkDescriptorSetLayoutBinding> bindings;
+  LayoutDesc derived;
   for (uint32_t i = 0; i < desc.uniform_buffers; ++i)
-    bindings.push_back({i, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1,
-                        VK_SHADER_STAGE_VERTEX_BIT | VK_SHADER_STAGE_FRAGMENT_BIT, nullptr});
+    derived.push_back({i, abi::GpuUniformBuffer, abi::GpuVertexStage | abi::GpuFragmentStage});
   for (uint32_t i = 0; i < desc.textures; ++i)
-    bindings.push_back({desc.uniform_buffers + i, VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, 1,
-                        VK_SHADER_STAGE_FRAGMENT_BIT, nullptr});
-  if (VkResult r = s_->make_layout(bindings, &p); r != VK_SUCCESS) {
-    s_->destroy(Object{p});
-    return fail_handle(error, Status::GpuError, vk_error("the pipeline layout", r));
-  }
+    derived.push_back({desc.uniform_buffers + i, abi::GpuSampledTexture, abi::GpuFragmentStage});
+  if (desc.layout != 0 && !derived.empty())
+    return fail_handle(error, Status::GpuError,
+                       "a pipeline with a layout takes its resources from the layout, not from "
+                       "uniform_buffers and textures");
+  if (!s_->attach_layout(module, desc.layout, derived, &p, error)) return 0;
 
   VkPipelineShaderStageCreateInfo stages[2] = {
       {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO, nullptr, 0, VK_SHADER_STAGE_VERTEX_BIT,
@@ -208,8 +208,11 @@ uint64_t VulkanGpu::create_texture(std::string_view module, uint32_t width, uint
         error, Status::GpuError,
         fmt::format("a {}x{} texture is refused (at most 4096x4096)", width, height));
   Texture t;
-  if (std::string why = s_->make_image(
-          width, height, VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT, &t);
+  if (std::string why =
+          s_->make_image(width, height,
+                         VK_IMAGE_USAGE_SAMPLED_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT |
+                             VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT,
+                         &t);
       !why.empty()) {
     s_->destroy(Object{t});
     return fail_handle(error, Status::GpuError, why);
@@ -285,20 +288,28 @@ uint64_t VulkanGpu::create_sampler(std::string_view module, uint32_t filter,
 
 uint64_t VulkanGpu::create_compute_pipeline(std::string_view module, uint64_t shader,
                                             uint32_t storage_buffers, AuthorityError* error) {
+  if (storage_buffers > 8) return fail_handle(error, Status::GpuError, "at most 8 storage buffers");
+  LayoutDesc derived;
+  for (uint32_t i = 0; i < storage_buffers; ++i)
+    derived.push_back({i, abi::GpuStorageBuffer, abi::GpuComputeStage});
+  return make_compute_pipeline(module, shader, 0, derived, error);
+}
+
+uint64_t VulkanGpu::create_compute_pipeline_with_layout(std::string_view module, uint64_t shader,
+                                                        uint64_t layout, AuthorityError* error) {
+  if (layout == 0) return fail_handle(error, Status::InvalidHandle, "no pipeline layout 0");
+  return make_compute_pipeline(module, shader, layout, {}, error);
+}
+
+uint64_t VulkanGpu::make_compute_pipeline(std::string_view module, uint64_t shader, uint64_t layout,
+                                          const std::vector<abi::GpuLayoutEntry>& derived,
+                                          AuthorityError* error) {
   Shader* cs = s_->find<Shader>(module, shader);
   if (!cs || cs->stage != 2)
     return fail_handle(error, Status::InvalidHandle, "a compute pipeline needs a compute shader");
-  if (storage_buffers > 8) return fail_handle(error, Status::GpuError, "at most 8 storage buffers");
   ComputePipeline p;
-  p.uniform_buffers = storage_buffers;
-  std::vector<VkDescriptorSetLayoutBinding> bindings;
-  for (uint32_t i = 0; i < storage_buffers; ++i)
-    bindings.push_back(
-        {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr});
-  if (VkResult r = s_->make_layout(bindings, &p); r != VK_SUCCESS) {
-    s_->destroy(Object{p});
-    return fail_handle(error, Status::GpuError, vk_error("the pipeline layout", r));
-  }
+  p.uniform_buffers = static_cast<uint32_t>(derived.size());
+  if (!s_->attach_layout(module, layout, derived, &p, error)) return 0;
   VkComputePipelineCreateInfo info{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
   info.stage = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
                 nullptr,

@@ -54,6 +54,48 @@ class VulkanGpu : public runtime::GpuBackend {
                 uint32_t x, uint32_t y, uint32_t z, runtime::AuthorityError* error) override;
   bool read_buffer(std::string_view module, uint64_t buffer, uint64_t offset, uint64_t size,
                    runtime::Bytes* data, runtime::AuthorityError* error) override;
+  uint64_t create_bind_group_layout(std::string_view module,
+                                    const std::vector<abi::GpuLayoutEntry>& entries,
+                                    runtime::AuthorityError* error) override;
+  uint64_t create_pipeline_layout(std::string_view module,
+                                  const std::vector<uint64_t>& bind_group_layouts,
+                                  runtime::AuthorityError* error) override;
+  uint64_t pipeline_bind_group_layout(std::string_view module, uint64_t pipeline, uint32_t index,
+                                      runtime::AuthorityError* error) override;
+  uint64_t create_bind_group_with_layout(std::string_view module, uint64_t layout,
+                                         const std::vector<abi::GpuBindGroupEntry>& entries,
+                                         runtime::AuthorityError* error) override;
+  uint64_t create_compute_pipeline_with_layout(std::string_view module, uint64_t shader,
+                                               uint64_t layout,
+                                               runtime::AuthorityError* error) override;
+  uint64_t create_command_encoder(std::string_view module, runtime::AuthorityError* error) override;
+  uint64_t begin_render_pass(std::string_view module, uint64_t encoder, uint64_t target,
+                             const float clear[4], bool load,
+                             runtime::AuthorityError* error) override;
+  uint64_t begin_compute_pass(std::string_view module, uint64_t encoder,
+                              runtime::AuthorityError* error) override;
+  bool set_pipeline(std::string_view module, uint64_t pass, uint64_t pipeline,
+                    runtime::AuthorityError* error) override;
+  bool set_bind_group(std::string_view module, uint64_t pass, uint32_t index, uint64_t group,
+                      runtime::AuthorityError* error) override;
+  bool set_vertex_buffer(std::string_view module, uint64_t pass, uint64_t buffer,
+                         runtime::AuthorityError* error) override;
+  bool pass_draw(std::string_view module, uint64_t pass, uint32_t vertex_count,
+                 uint32_t instance_count, uint32_t first_vertex, uint32_t first_instance,
+                 runtime::AuthorityError* error) override;
+  bool pass_dispatch(std::string_view module, uint64_t pass, uint32_t x, uint32_t y, uint32_t z,
+                     runtime::AuthorityError* error) override;
+  bool end_pass(std::string_view module, uint64_t pass, runtime::AuthorityError* error) override;
+  bool copy_buffer(std::string_view module, uint64_t encoder, uint64_t source,
+                   uint64_t source_offset, uint64_t destination, uint64_t destination_offset,
+                   uint64_t size, runtime::AuthorityError* error) override;
+  uint64_t finish_encoder(std::string_view module, uint64_t encoder,
+                          runtime::AuthorityError* error) override;
+  bool submit(std::string_view module, const std::vector<uint64_t>& command_buffers,
+              runtime::AuthorityError* error) override;
+  uint64_t current_texture(std::string_view module, runtime::AuthorityError* error) override;
+  bool present(std::string_view module, runtime::AuthorityError* error) override;
+  bool resize(uint32_t width, uint32_t height, std::string* why) override;
   const std::vector<uint8_t>& frame() const override;
   uint64_t frames() const override;
   // The device's name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".
@@ -62,6 +104,9 @@ class VulkanGpu : public runtime::GpuBackend {
  private:
   struct State;
   explicit VulkanGpu(std::unique_ptr<State> state);
+  uint64_t make_compute_pipeline(std::string_view module, uint64_t shader, uint64_t layout,
+                                 const std::vector<abi::GpuLayoutEntry>& derived,
+                                 runtime::AuthorityError* error);
   std::unique_ptr<State> s_;
 };
 

@@ -2,6 +2,8 @@
 // helpers every object uses.
 #include <fmt/format.h>
 
+#include <tuple>
+
 #include "authority/vulkan_gpu_state.h"
 
 namespace interstice::authority {
@@ -28,14 +30,11 @@ VulkanGpu::State::~State() {
     vkDeviceWaitIdle(device);
     for (auto& [module, list] : objects)
       for (auto& [handle, object] : list) destroy(object);
-    destroy(Object{readback});
+    destroy_target();
     if (descriptors) vkDestroyDescriptorPool(device, descriptors, nullptr);
     if (bind_groups) vkDestroyDescriptorPool(device, bind_groups, nullptr);
-    if (framebuffer) vkDestroyFramebuffer(device, framebuffer, nullptr);
-    if (render_pass) vkDestroyRenderPass(device, render_pass, nullptr);
-    if (view) vkDestroyImageView(device, view, nullptr);
-    if (image) vkDestroyImage(device, image, nullptr);
-    if (image_memory) vkFreeMemory(device, image_memory, nullptr);
+    for (VkRenderPass pass : {render_pass, surface_load, texture_clear, texture_load})
+      if (pass) vkDestroyRenderPass(device, pass, nullptr);
     if (fence) vkDestroyFence(device, fence, nullptr);
     if (pool) vkDestroyCommandPool(device, pool, nullptr);
     vkDestroyDevice(device, nullptr);
@@ -51,6 +50,7 @@ void VulkanGpu::State::destroy(const Object& object) {
     if (b->buffer) vkDestroyBuffer(device, b->buffer, nullptr);
     if (b->memory) vkFreeMemory(device, b->memory, nullptr);
   } else if (const Texture* t = std::get_if<Texture>(&object)) {
+    if (t->framebuffer) vkDestroyFramebuffer(device, t->framebuffer, nullptr);
     if (t->view) vkDestroyImageView(device, t->view, nullptr);
     if (t->image) vkDestroyImage(device, t->image, nullptr);
     if (t->memory) vkFreeMemory(device, t->memory, nullptr);
@@ -58,13 +58,15 @@ void VulkanGpu::State::destroy(const Object& object) {
     vkDestroySampler(device, sm->sampler, nullptr);
   } else if (const BindGroup* g = std::get_if<BindGroup>(&object)) {
     vkFreeDescriptorSets(device, bind_groups, 1, &g->set);
-  } else {
-    const Pipeline* p = std::get_if<Pipeline>(&object);
-    if (!p) p = std::get_if<ComputePipeline>(&object);
+  } else if (const BindGroupLayout* l = std::get_if<BindGroupLayout>(&object)) {
+    if (l->layout) vkDestroyDescriptorSetLayout(device, l->layout, nullptr);
+  } else if (const PipelineLayout* pl = std::get_if<PipelineLayout>(&object)) {
+    if (pl->layout) vkDestroyPipelineLayout(device, pl->layout, nullptr);
+  } else if (const Pipeline* p = std::get_if<Pipeline>(&object)) {
     if (p->pipeline) vkDestroyPipeline(device, p->pipeline, nullptr);
-    if (p->layout) vkDestroyPipelineLayout(device, p->layout, nullptr);
-    if (p->set_layout) vkDestroyDescriptorSetLayout(device, p->set_layout, nullptr);
-  }
+  } else if (const ComputePipeline* cp = std::get_if<ComputePipeline>(&object)) {
+    if (cp->pipeline) vkDestroyPipeline(device, cp->pipeline, nullptr);
+  }  // the rest (surface textures, encoders, passes, command buffers) own no Vulkan objects
 }
 
 bool VulkanGpu::State::memory_type(uint32_t bits, VkMemoryPropertyFlags wanted,
@@ -158,6 +160,13 @@ engine::Result<void> VulkanGpu::State::init() {
   vkAllocateCommandBuffers(device, &cmd_info, &compute_commands);
   VkFenceCreateInfo fence_info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
   vkCreateFence(device, &fence_info, nullptr, &fence);
+  const VkImageLayout kSampled = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
+  const VkImageLayout kCopied = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
+  for (auto [load, layout, out] :
+       {std::tuple{false, kCopied, &render_pass}, std::tuple{true, kCopied, &surface_load},
+        std::tuple{false, kSampled, &texture_clear}, std::tuple{true, kSampled, &texture_load}})
+    if (VkResult r = make_render_pass(load, layout, out); r != VK_SUCCESS)
+      return engine::make_error(vk_error("vkCreateRenderPass", r));
   if (auto r = make_target(); !r) return r;
   VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 4096},
                                   {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096},
@@ -173,7 +182,6 @@ engine::Result<void> VulkanGpu::State::init() {
     return engine::make_error(vk_error("vkCreateDescriptorPool", r));
   compiler = shaderc_compiler_initialize();
   if (!compiler) return engine::make_error("shaderc did not initialize");
-  pixels.assign(static_cast<size_t>(width) * height * 4, 0);
   return {};
 }
 
@@ -215,25 +223,18 @@ std::string VulkanGpu::State::make_image(uint32_t w, uint32_t h, VkImageUsageFla
   return {};
 }
 
-// The colour image, its render pass and framebuffer, and the readback buffer.
-engine::Result<void> VulkanGpu::State::make_target() {
-  Texture target;
-  std::string why =
-      make_image(width, height,
-                 VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT, &target);
-  image = target.image;
-  image_memory = target.memory;
-  view = target.view;
-  if (!why.empty()) return engine::make_error(why);
+VkResult VulkanGpu::State::make_render_pass(bool load, VkImageLayout final_layout,
+                                            VkRenderPass* out) {
   VkAttachmentDescription color{};
   color.format = kColorFormat;
   color.samples = VK_SAMPLE_COUNT_1_BIT;
-  color.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR;
+  color.loadOp = load ? VK_ATTACHMENT_LOAD_OP_LOAD : VK_ATTACHMENT_LOAD_OP_CLEAR;
   color.storeOp = VK_ATTACHMENT_STORE_OP_STORE;
   color.stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
   color.stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE;
-  color.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
-  color.finalLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
+  // A loading pass finds the image where every pass leaves it.
+  color.initialLayout = load ? final_layout : VK_IMAGE_LAYOUT_UNDEFINED;
+  color.finalLayout = final_layout;
   VkAttachmentReference ref{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
   VkSubpassDescription subpass{};
   subpass.pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS;
@@ -244,8 +245,18 @@ engine::Result<void> VulkanGpu::State::make_target() {
   rp.pAttachments = &color;
   rp.subpassCount = 1;
   rp.pSubpasses = &subpass;
-  if (VkResult r = vkCreateRenderPass(device, &rp, nullptr, &render_pass); r != VK_SUCCESS)
-    return engine::make_error(vk_error("vkCreateRenderPass", r));
+  return vkCreateRenderPass(device, &rp, nullptr, out);
+}
+
+engine::Result<void> VulkanGpu::State::make_target() {
+  Texture target;
+  std::string why =
+      make_image(width, height,
+                 VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_TRANSFER_SRC_BIT, &target);
+  image = target.image;
+  image_memory = target.memory;
+  view = target.view;
+  if (!why.empty()) return engine::make_error(why);
   VkFramebufferCreateInfo fb{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO};
   fb.renderPass = render_pass;
   fb.attachmentCount = 1;
@@ -258,57 +269,36 @@ engine::Result<void> VulkanGpu::State::make_target() {
   if (!make_buffer(static_cast<uint64_t>(width) * height * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                    &readback, &why))
     return engine::make_error(why);
+  pixels.assign(static_cast<size_t>(width) * height * 4, 0);
+  // Every pass leaves the surface ready to copy out; start it there too, so
+  // that a first pass may load it.
+  VkImage surface = image;
+  VkResult r = run_once([&](VkCommandBuffer cmd) {
+    VkImageMemoryBarrier barrier{VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER};
+    barrier.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+    barrier.newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
+    barrier.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+    barrier.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+    barrier.image = surface;
+    barrier.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+    vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0,
+                         0, nullptr, 0, nullptr, 1, &barrier);
+  });
+  if (r != VK_SUCCESS) return engine::make_error(vk_error("the surface's first transition", r));
   return {};
 }
 
-// The descriptor set layout (set 0) and pipeline layout of a pipeline.
-VkResult VulkanGpu::State::make_layout(const std::vector<VkDescriptorSetLayoutBinding>& bindings,
-                                       Pipeline* p) {
-  VkDescriptorSetLayoutCreateInfo set_info{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
-  set_info.bindingCount = static_cast<uint32_t>(bindings.size());
-  set_info.pBindings = bindings.data();
-  if (VkResult r = vkCreateDescriptorSetLayout(device, &set_info, nullptr, &p->set_layout);
-      r != VK_SUCCESS)
-    return r;
-  VkPipelineLayoutCreateInfo layout_info{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
-  layout_info.setLayoutCount = 1;
-  layout_info.pSetLayouts = &p->set_layout;
-  return vkCreatePipelineLayout(device, &layout_info, nullptr, &p->layout);
-}
-
-// A descriptor set of `layout`: infos[i] at binding i, then images[j] at
-// binding infos.size() + j.
-VkResult VulkanGpu::State::buffer_set(VkDescriptorSetLayout layout, VkDescriptorType type,
-                                      const std::vector<VkDescriptorBufferInfo>& infos,
-                                      VkDescriptorSet* set,
-                                      const std::vector<VkDescriptorImageInfo>& images,
-                                      VkDescriptorPool pool) {
-  VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
-  alloc.descriptorPool = pool ? pool : descriptors;
-  alloc.descriptorSetCount = 1;
-  alloc.pSetLayouts = &layout;
-  if (VkResult r = vkAllocateDescriptorSets(device, &alloc, set); r != VK_SUCCESS) return r;
-  std::vector<VkWriteDescriptorSet> writes;
-  for (uint32_t i = 0; i < infos.size(); ++i) {
-    VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
-    w.dstSet = *set;
-    w.dstBinding = i;
-    w.descriptorCount = 1;
-    w.descriptorType = type;
-    w.pBufferInfo = &infos[i];
-    writes.push_back(w);
-  }
-  for (uint32_t j = 0; j < images.size(); ++j) {
-    VkWriteDescriptorSet w{VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
-    w.dstSet = *set;
-    w.dstBinding = static_cast<uint32_t>(infos.size()) + j;
-    w.descriptorCount = 1;
-    w.descriptorType = VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER;
-    w.pImageInfo = &images[j];
-    writes.push_back(w);
-  }
-  vkUpdateDescriptorSets(device, static_cast<uint32_t>(writes.size()), writes.data(), 0, nullptr);
-  return VK_SUCCESS;
+void VulkanGpu::State::destroy_target() {
+  destroy(Object{readback});
+  readback = Buffer{};
+  if (framebuffer) vkDestroyFramebuffer(device, framebuffer, nullptr);
+  if (view) vkDestroyImageView(device, view, nullptr);
+  if (image) vkDestroyImage(device, image, nullptr);
+  if (image_memory) vkFreeMemory(device, image_memory, nullptr);
+  framebuffer = VK_NULL_HANDLE;
+  view = VK_NULL_HANDLE;
+  image = VK_NULL_HANDLE;
+  image_memory = VK_NULL_HANDLE;
 }
 
 }  // namespace interstice::authority

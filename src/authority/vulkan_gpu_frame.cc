@@ -1,6 +1,7 @@
 // VulkanGpu's immediate drawing: frames (begin, draw, end) and dispatches.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "authority/vulkan_gpu_state.h"
@@ -36,37 +37,58 @@ bool VulkanGpu::begin_frame(std::string_view module, const float clear[4], Autho
 
 namespace {
 
-// The resources `bindings` names for pipeline `p`: its uniform buffers, then
-// a (texture, sampler) pair per texture; false (with the reason) otherwise.
-template <typename Find>
-bool resolve(Find find, uint64_t pipeline_handle, const Pipeline& p,
-             const std::vector<uint64_t>& bindings, std::vector<VkDescriptorBufferInfo>* infos,
-             std::vector<VkDescriptorImageInfo>* images, AuthorityError* error) {
+// A derived pipeline's resources named directly (uniform buffers, then
+// (texture, sampler) pairs; or storage buffers) as bind group entries.
+bool derived_entries(uint64_t handle, const Pipeline& p, const std::vector<uint64_t>& bindings,
+                     std::vector<abi::GpuBindGroupEntry>* entries, AuthorityError* error) {
+  if (!p.derived)
+    return fail(error, Status::GpuError,
+                fmt::format("pipeline {} has an explicit layout: bind its bind groups", handle));
   if (bindings.size() != p.uniform_buffers + 2 * p.textures)
     return fail(error, Status::GpuError,
-                fmt::format("pipeline {} takes {} uniform buffers and {} (texture, sampler) "
-                            "pairs: {} handles, not {}",
-                            pipeline_handle, p.uniform_buffers, p.textures,
+                fmt::format("pipeline {} takes {} buffers and {} (texture, sampler) pairs: {} "
+                            "handles, not {}",
+                            handle, p.uniform_buffers, p.textures,
                             p.uniform_buffers + 2 * p.textures, bindings.size()));
-  for (uint32_t i = 0; i < p.uniform_buffers; ++i) {
-    Buffer* b = find.template operator()<Buffer>(bindings[i]);
-    if (!b || !(b->usage & 2))
-      return fail(error, Status::InvalidHandle, fmt::format("no uniform buffer {}", bindings[i]));
-    infos->push_back({b->buffer, 0, b->size});
-  }
-  for (uint32_t j = 0; j < p.textures; ++j) {
-    uint64_t t = bindings[p.uniform_buffers + 2 * j];
-    uint64_t sm = bindings[p.uniform_buffers + 2 * j + 1];
-    Texture* texture = find.template operator()<Texture>(t);
-    Sampler* sampler = find.template operator()<Sampler>(sm);
-    if (!texture || !sampler)
-      return fail(error, Status::InvalidHandle, fmt::format("no texture {} or sampler {}", t, sm));
-    images->push_back({sampler->sampler, texture->view, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL});
-  }
+  for (uint32_t i = 0; i < p.uniform_buffers; ++i) entries->push_back({i, bindings[i], 0});
+  for (uint32_t j = 0; j < p.textures; ++j)
+    entries->push_back({p.uniform_buffers + j, bindings[p.uniform_buffers + 2 * j],
+                        bindings[p.uniform_buffers + 2 * j + 1]});
   return true;
 }
 
 }  // namespace
+
+// The descriptor sets to bind for `p`: `bindings` is one bind group per set
+// of its layout, or (for a derived layout) the resources themselves, bound
+// through a set from the per-frame pool.
+bool VulkanGpu::State::sets_for(std::string_view module, uint64_t handle, const Pipeline& p,
+                                const std::vector<uint64_t>& bindings,
+                                std::vector<VkDescriptorSet>* sets, AuthorityError* error) {
+  bool groups = !bindings.empty() && bindings.size() == p.sets.size() &&
+                std::all_of(bindings.begin(), bindings.end(),
+                            [&](uint64_t b) { return find<BindGroup>(module, b) != nullptr; });
+  if (groups) {
+    for (size_t i = 0; i < bindings.size(); ++i) {
+      BindGroup* group = find<BindGroup>(module, bindings[i]);
+      if (!same_layout(group->layout, p.sets[i]))
+        return fail(error, Status::GpuError,
+                    fmt::format("bind group {} does not match set {} of pipeline {}'s layout",
+                                bindings[i], i, handle));
+      sets->push_back(group->set);
+    }
+    return true;
+  }
+  std::vector<abi::GpuBindGroupEntry> entries;
+  if (!derived_entries(handle, p, bindings, &entries, error)) return false;
+  if (p.sets.empty()) return true;
+  BindGroupLayout* layout = find<BindGroupLayout>(module, p.set_handles[0]);
+  BindGroup transient;
+  if (!write_set(module, layout->layout, p.sets[0], entries, descriptors, &transient, error))
+    return false;
+  sets->push_back(transient.set);
+  return true;
+}
 
 uint64_t VulkanGpu::create_bind_group(std::string_view module, uint64_t pipeline_handle,
                                       const std::vector<uint64_t>& bindings,
@@ -75,16 +97,12 @@ uint64_t VulkanGpu::create_bind_group(std::string_view module, uint64_t pipeline
   if (!p)
     return fail_handle(error, Status::InvalidHandle,
                        fmt::format("no pipeline {}", pipeline_handle));
-  std::vector<VkDescriptorBufferInfo> infos;
-  std::vector<VkDescriptorImageInfo> images;
-  auto find = [&]<typename T>(uint64_t h) { return s_->find<T>(module, h); };
-  if (!resolve(find, pipeline_handle, *p, bindings, &infos, &images, error)) return 0;
-  BindGroup group{VK_NULL_HANDLE, pipeline_handle};
-  if (VkResult r = s_->buffer_set(p->set_layout, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, infos,
-                                  &group.set, images, s_->bind_groups);
-      r != VK_SUCCESS)
-    return fail_handle(error, Status::GpuError, vk_error("vkAllocateDescriptorSets", r));
-  return s_->add(module, group);
+  std::vector<abi::GpuBindGroupEntry> entries;
+  if (!derived_entries(pipeline_handle, *p, bindings, &entries, error)) return 0;
+  if (p->sets.empty())
+    return fail_handle(error, Status::GpuError,
+                       fmt::format("pipeline {} binds no resources", pipeline_handle));
+  return s_->make_bind_group(module, p->set_handles[0], entries, error);
 }
 
 bool VulkanGpu::draw(std::string_view module, uint64_t pipeline_handle, uint64_t vertex_buffer,
@@ -99,30 +117,12 @@ bool VulkanGpu::draw(std::string_view module, uint64_t pipeline_handle, uint64_t
     if (!vertices || !(vertices->usage & 1))
       return fail(error, Status::InvalidHandle, fmt::format("no vertex buffer {}", vertex_buffer));
   }
-  // One bind group made for this pipeline, or the resources themselves.
-  VkDescriptorSet set = VK_NULL_HANDLE;
-  BindGroup* group = bindings.size() == 1 ? s_->find<BindGroup>(module, bindings[0]) : nullptr;
-  if (group && group->pipeline != pipeline_handle)
-    return fail(error, Status::InvalidHandle,
-                fmt::format("bind group {} was made for pipeline {}, not {}", bindings[0],
-                            group->pipeline, pipeline_handle));
-  if (group) {
-    set = group->set;
-  } else {
-    std::vector<VkDescriptorBufferInfo> infos;
-    std::vector<VkDescriptorImageInfo> images;
-    auto find = [&]<typename T>(uint64_t h) { return s_->find<T>(module, h); };
-    if (!resolve(find, pipeline_handle, *p, bindings, &infos, &images, error)) return false;
-    if (!infos.empty() || !images.empty())
-      if (VkResult r =
-              s_->buffer_set(p->set_layout, VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, infos, &set, images);
-          r != VK_SUCCESS)
-        return fail(error, Status::GpuError, vk_error("vkAllocateDescriptorSets", r));
-  }
+  std::vector<VkDescriptorSet> sets;
+  if (!s_->sets_for(module, pipeline_handle, *p, bindings, &sets, error)) return false;
   vkCmdBindPipeline(s_->commands, VK_PIPELINE_BIND_POINT_GRAPHICS, p->pipeline);
-  if (set)
-    vkCmdBindDescriptorSets(s_->commands, VK_PIPELINE_BIND_POINT_GRAPHICS, p->layout, 0, 1, &set, 0,
-                            nullptr);
+  if (!sets.empty())
+    vkCmdBindDescriptorSets(s_->commands, VK_PIPELINE_BIND_POINT_GRAPHICS, p->layout, 0,
+                            static_cast<uint32_t>(sets.size()), sets.data(), 0, nullptr);
   if (vertices) {
     VkDeviceSize offset = 0;
     vkCmdBindVertexBuffers(s_->commands, 0, 1, &vertices->buffer, &offset);
@@ -145,30 +145,17 @@ bool VulkanGpu::dispatch(std::string_view module, uint64_t pipeline,
   ComputePipeline* p = s_->find<ComputePipeline>(module, pipeline);
   if (!p)
     return fail(error, Status::InvalidHandle, fmt::format("no compute pipeline {}", pipeline));
-  if (buffers.size() != p->uniform_buffers)
-    return fail(error, Status::GpuError,
-                fmt::format("compute pipeline {} takes {} storage buffers, not {}", pipeline,
-                            p->uniform_buffers, buffers.size()));
   if (x > 65535 || y > 65535 || z > 65535)
     return fail(error, Status::GpuError, "at most 65535 workgroups per dimension");
-  std::vector<VkDescriptorBufferInfo> infos;
-  for (uint64_t b : buffers) {
-    Buffer* buffer = s_->find<Buffer>(module, b);
-    if (!buffer || !(buffer->usage & 4))
-      return fail(error, Status::InvalidHandle, fmt::format("no storage buffer {}", b));
-    infos.push_back({buffer->buffer, 0, buffer->size});
-  }
-  VkDescriptorSet set = VK_NULL_HANDLE;
-  if (!infos.empty()) {
-    if (VkResult r = s_->buffer_set(p->set_layout, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, infos, &set);
-        r != VK_SUCCESS)
-      return fail(error, Status::GpuError, vk_error("vkAllocateDescriptorSets", r));
-  }
+  // A frame's transient sets come from the same pool; dispatches inside a
+  // frame must not reset it.
+  std::vector<VkDescriptorSet> sets;
+  if (!s_->sets_for(module, pipeline, *p, buffers, &sets, error)) return false;
   VkResult r = s_->run_once([&](VkCommandBuffer cmd) {
     vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->pipeline);
-    if (set)
-      vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0, 1, &set, 0,
-                              nullptr);
+    if (!sets.empty())
+      vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, p->layout, 0,
+                              static_cast<uint32_t>(sets.size()), sets.data(), 0, nullptr);
     vkCmdDispatch(cmd, x, y, z);
     VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
     barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT;
@@ -176,7 +163,7 @@ bool VulkanGpu::dispatch(std::string_view module, uint64_t pipeline,
     vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0,
                          1, &barrier, 0, nullptr, 0, nullptr);
   });
-  if (set) vkFreeDescriptorSets(s_->device, s_->descriptors, 1, &set);
+  if (s_->frame_module.empty()) vkResetDescriptorPool(s_->device, s_->descriptors, 0);
   if (r != VK_SUCCESS) return fail(error, Status::GpuError, vk_error("the dispatch", r));
   return true;
 }

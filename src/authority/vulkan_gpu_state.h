@@ -36,10 +36,29 @@ struct Buffer {
   uint64_t size = 0;
   uint32_t usage = 0;
 };
+// A bind group layout's bindings, sorted by binding number. Bind groups and
+// pipelines are compatible when their descriptions are equal.
+using LayoutDesc = std::vector<abi::GpuLayoutEntry>;
+bool same_layout(const LayoutDesc& a, const LayoutDesc& b);
+
+struct BindGroupLayout {
+  VkDescriptorSetLayout layout = VK_NULL_HANDLE;
+  LayoutDesc entries;
+};
+struct PipelineLayout {
+  VkPipelineLayout layout = VK_NULL_HANDLE;
+  std::vector<uint64_t> set_handles;  // its bind group layouts, by set index
+  std::vector<LayoutDesc> sets;
+};
 struct Pipeline {
   VkPipeline pipeline = VK_NULL_HANDLE;
-  VkPipelineLayout layout = VK_NULL_HANDLE;
-  VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
+  VkPipelineLayout layout = VK_NULL_HANDLE;  // owned by the PipelineLayout object
+  uint64_t layout_handle = 0;
+  std::vector<uint64_t> set_handles;
+  std::vector<LayoutDesc> sets;
+  // A derived layout: one set of uniform buffers then textures (render), or
+  // of storage buffers (compute), that draw and dispatch may name directly.
+  bool derived = false;
   uint32_t uniform_buffers = 0;
   uint32_t textures = 0;
   bool vertex_buffer = false;
@@ -49,17 +68,67 @@ struct Texture {
   VkImage image = VK_NULL_HANDLE;
   VkDeviceMemory memory = VK_NULL_HANDLE;
   VkImageView view = VK_NULL_HANDLE;
+  VkFramebuffer framebuffer = VK_NULL_HANDLE;  // made when first rendered to
   uint32_t width = 0, height = 0;
 };
 struct Sampler {
   VkSampler sampler = VK_NULL_HANDLE;
 };
-// A render pipeline's resources, bound once and reused by draws.
+// Resources bound once (a descriptor set) and reused by draws and dispatches.
 struct BindGroup {
   VkDescriptorSet set = VK_NULL_HANDLE;
-  uint64_t pipeline = 0;
+  LayoutDesc layout;
+  std::vector<uint64_t> textures;  // sampled, so never a target in the same pass
 };
-using Object = std::variant<Shader, Buffer, Pipeline, ComputePipeline, Texture, Sampler, BindGroup>;
+// The surface's texture for one frame: stale once presented or resized.
+struct SurfaceTexture {
+  uint64_t generation = 0;
+};
+
+// A command of a pass, validated when recorded; the Vulkan objects it names
+// live as long as the back-end (objects are never destroyed before it).
+struct PassCommand {
+  enum Kind { SetPipeline, SetBindGroup, SetVertexBuffer, Draw, Dispatch } kind = Draw;
+  VkPipeline pipeline = VK_NULL_HANDLE;
+  VkPipelineLayout layout = VK_NULL_HANDLE;
+  VkDescriptorSet set = VK_NULL_HANDLE;
+  VkBuffer buffer = VK_NULL_HANDLE;
+  uint32_t index = 0;
+  uint32_t counts[4] = {0, 0, 0, 0};  // draw: vertices, instances, first vertex, first instance
+};
+// A render or compute pass, or a buffer copy, as an encoder recorded it.
+struct RecordedPass {
+  enum Kind { Render, Compute, Copy } kind = Render;
+  // Render: the target texture (0: the surface, at `generation`).
+  uint64_t target = 0;
+  uint64_t generation = 0;
+  bool load = false;  // keep the target's pixels instead of clearing them
+  float clear[4] = {0, 0, 0, 1};
+  std::vector<PassCommand> commands;
+  // Copy.
+  VkBuffer source = VK_NULL_HANDLE, destination = VK_NULL_HANDLE;
+  VkBufferCopy region{};
+};
+struct CommandEncoder {
+  std::vector<RecordedPass> passes;
+  uint64_t open_pass = 0;  // the pass being recorded, or 0
+};
+// What an open pass has bound so far, to validate its draws and dispatches.
+struct Pass {
+  uint64_t encoder = 0;
+  bool compute = false;
+  uint64_t target = 0;  // render: the target texture, or 0
+  uint64_t pipeline = 0;
+  std::map<uint32_t, LayoutDesc> bound;
+  bool vertex_buffer = false;
+};
+struct CommandBuffer {
+  std::vector<RecordedPass> passes;
+};
+
+using Object =
+    std::variant<Shader, Buffer, BindGroupLayout, PipelineLayout, Pipeline, ComputePipeline,
+                 Texture, Sampler, BindGroup, SurfaceTexture, CommandEncoder, Pass, CommandBuffer>;
 }  // namespace vk
 
 struct VulkanGpu::State {
@@ -67,6 +136,9 @@ struct VulkanGpu::State {
   using Buffer = vk::Buffer;
   using Texture = vk::Texture;
   using Pipeline = vk::Pipeline;
+  using BindGroup = vk::BindGroup;
+  using LayoutDesc = vk::LayoutDesc;
+  using AuthorityError = runtime::AuthorityError;
   uint32_t width = 0, height = 0;
   VkInstance instance = VK_NULL_HANDLE;
   VkPhysicalDevice physical = VK_NULL_HANDLE;
@@ -80,7 +152,12 @@ struct VulkanGpu::State {
   VkImage image = VK_NULL_HANDLE;
   VkDeviceMemory image_memory = VK_NULL_HANDLE;
   VkImageView view = VK_NULL_HANDLE;
+  // Render passes, all compatible: into the surface (left ready to copy
+  // out) or into a texture (left ready to sample), clearing or loading.
   VkRenderPass render_pass = VK_NULL_HANDLE;
+  VkRenderPass surface_load = VK_NULL_HANDLE;
+  VkRenderPass texture_clear = VK_NULL_HANDLE;
+  VkRenderPass texture_load = VK_NULL_HANDLE;
   VkFramebuffer framebuffer = VK_NULL_HANDLE;
   Buffer readback;
   VkDescriptorPool descriptors = VK_NULL_HANDLE;  // per frame, reset by end_frame
@@ -93,6 +170,9 @@ struct VulkanGpu::State {
   std::string frame_module;  // the module whose frame is open, or empty
   std::vector<uint8_t> pixels;
   uint64_t finished = 0;
+  uint64_t surface_generation = 1;  // bumped by present and resize
+  // Each module's surface texture of this frame (a SurfaceTexture handle).
+  std::map<std::string, uint64_t, std::less<>> surface_textures;
 
   ~State();
   void destroy(const Object& object);
@@ -100,19 +180,39 @@ struct VulkanGpu::State {
   // A host-visible, coherent, mapped buffer.
   bool make_buffer(uint64_t size, VkBufferUsageFlags usage, Buffer* out, std::string* why);
   engine::Result<void> init();
-  // The colour image, its render pass and framebuffer, and the readback buffer.
   // An RGBA8 image of `usage` with its memory and view; empty, or why not.
   std::string make_image(uint32_t w, uint32_t h, VkImageUsageFlags usage, Texture* out);
-  // The colour image, its render pass and framebuffer, and the readback buffer.
+  // A colour render pass: clearing or loading, ending in `final_layout`.
+  VkResult make_render_pass(bool load, VkImageLayout final_layout, VkRenderPass* out);
+  // The surface: its image (left ready to copy out), framebuffer and readback buffer.
   engine::Result<void> make_target();
-  // The descriptor set layout (set 0) and pipeline layout of a pipeline.
-  VkResult make_layout(const std::vector<VkDescriptorSetLayoutBinding>& bindings, Pipeline* p);
-  // A descriptor set of `layout`: infos[i] at binding i, then images[j] at
-  // binding infos.size() + j.
-  VkResult buffer_set(VkDescriptorSetLayout layout, VkDescriptorType type,
-                      const std::vector<VkDescriptorBufferInfo>& infos, VkDescriptorSet* set,
-                      const std::vector<VkDescriptorImageInfo>& images = {},
-                      VkDescriptorPool pool = VK_NULL_HANDLE);
+  void destroy_target();
+  // A bind group layout (sorted, validated) as an object of `module`.
+  uint64_t make_bind_group_layout(std::string_view module, LayoutDesc entries,
+                                  AuthorityError* error);
+  // A pipeline layout over bind group layouts (by handle), as an object.
+  uint64_t make_pipeline_layout(std::string_view module, const std::vector<uint64_t>& sets,
+                                AuthorityError* error);
+  // Points `p` at a pipeline layout: `layout`, or one derived from
+  // `derived` (a single set) when `layout` is 0.
+  bool attach_layout(std::string_view module, uint64_t layout, const LayoutDesc& derived,
+                     Pipeline* p, AuthorityError* error);
+  // Fills a descriptor set of `layout` (described by `desc`) from a pool with
+  // the module's resources; the set and what it samples go to `out`.
+  bool write_set(std::string_view module, VkDescriptorSetLayout layout, const LayoutDesc& desc,
+                 const std::vector<abi::GpuBindGroupEntry>& entries, VkDescriptorPool pool,
+                 BindGroup* out, AuthorityError* error);
+  // The descriptor sets an immediate draw or dispatch of `p` binds.
+  bool sets_for(std::string_view module, uint64_t handle, const Pipeline& p,
+                const std::vector<uint64_t>& bindings, std::vector<VkDescriptorSet>* sets,
+                AuthorityError* error);
+  // A bind group of `layout` from its entries, as an object.
+  uint64_t make_bind_group(std::string_view module, uint64_t layout,
+                           const std::vector<abi::GpuBindGroupEntry>& entries,
+                           AuthorityError* error);
+  // A render pass's framebuffer and size: the surface's, or a texture's.
+  bool target_of(std::string_view module, uint64_t target, VkFramebuffer* framebuffer, uint32_t* w,
+                 uint32_t* h, AuthorityError* error);
 
   // Records `record` into the one-off command buffer, submits it and waits.
   template <typename Record>

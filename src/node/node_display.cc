@@ -52,6 +52,7 @@ void Node::frame_loop() {
   auto next = clock::now();
   uint64_t fired = 0, rendered = 0, finished = gpu_->frames();
   std::vector<uint8_t> pixels;
+  uint32_t width = 0, height = 0;
   for (;;) {
     {
       std::unique_lock lock(frames_mutex_);
@@ -66,8 +67,14 @@ void Node::frame_loop() {
     {
       std::lock_guard lock(mutex_);
       std::string input = runtime_->authority_holder(abi::Authority::Input);
-      for (const abi::InputEvent& e : events)
+      for (const abi::InputEvent& e : events) {
+        // The surface follows the window, between transactions; a texture
+        // taken before is SurfaceOutdated from now on.
+        if (e.kind == abi::Resize)
+          if (std::string why; !gpu_->resize(e.width, e.height, &why))
+            spdlog::warn("the surface stays {}x{}: {}", gpu_->width(), gpu_->height(), why);
         if (!input.empty()) runtime_->fire(input, "input", abi::to_bytes(std::make_tuple(e)));
+      }
       std::string holder = runtime_->authority_holder(abi::Authority::Gpu);
       if (!done && !holder.empty()) {
         runtime_->fire(holder, "render", abi::to_bytes(std::make_tuple(fired)));
@@ -76,6 +83,8 @@ void Node::frame_loop() {
         if (gpu_->frames() > finished) {
           finished = gpu_->frames();
           pixels = gpu_->frame();
+          width = gpu_->width();
+          height = gpu_->height();
           have_frame = true;
         }
       }
@@ -87,12 +96,10 @@ void Node::frame_loop() {
       std::error_code ec;
       std::filesystem::create_directories(options_.frame_dump, ec);
       auto path = options_.frame_dump / fmt::format("frame-{:06}.png", frame);
-      if (auto r =
-              authority::write_png(path, options_.surface_width, options_.surface_height, pixels);
-          !r)
+      if (auto r = authority::write_png(path, width, height, pixels); !r)
         spdlog::error("{}", r.error().message);
     }
-    if (window) window->present(pixels);
+    if (window) window->present(pixels, width, height);
     if (options_.frames > 0 && rendered == options_.frames)
       spdlog::info("rendered {} frame{}", rendered, rendered == 1 ? "" : "s");
   }

@@ -93,6 +93,59 @@ class GpuBackend {
                     const std::vector<uint64_t>& bindings, uint32_t vertex_count,
                     uint32_t instance_count, AuthorityError* error) = 0;
   virtual bool end_frame(std::string_view module, AuthorityError* error) = 0;
+
+  // Explicit layouts: bind group layouts, pipeline layouts over them (set
+  // index = position), bind groups made for a layout, and the layouts of a
+  // pipeline (a derived one included).
+  virtual uint64_t create_bind_group_layout(std::string_view module,
+                                            const std::vector<abi::GpuLayoutEntry>& entries,
+                                            AuthorityError* error) = 0;
+  virtual uint64_t create_pipeline_layout(std::string_view module,
+                                          const std::vector<uint64_t>& bind_group_layouts,
+                                          AuthorityError* error) = 0;
+  virtual uint64_t pipeline_bind_group_layout(std::string_view module, uint64_t pipeline,
+                                              uint32_t index, AuthorityError* error) = 0;
+  virtual uint64_t create_bind_group_with_layout(std::string_view module, uint64_t layout,
+                                                 const std::vector<abi::GpuBindGroupEntry>& entries,
+                                                 AuthorityError* error) = 0;
+  virtual uint64_t create_compute_pipeline_with_layout(std::string_view module, uint64_t shader,
+                                                       uint64_t layout, AuthorityError* error) = 0;
+
+  // Command encoders (WebGPU's model). An encoder records passes one at a
+  // time (begin, commands, end) and buffer copies between them; finish makes
+  // a command buffer, and submit runs command buffers in order, to
+  // completion, each once. A render pass targets a texture or the surface's
+  // current texture, cleared to `clear` or (load) keeping its pixels.
+  virtual uint64_t create_command_encoder(std::string_view module, AuthorityError* error) = 0;
+  virtual uint64_t begin_render_pass(std::string_view module, uint64_t encoder, uint64_t target,
+                                     const float clear[4], bool load, AuthorityError* error) = 0;
+  virtual uint64_t begin_compute_pass(std::string_view module, uint64_t encoder,
+                                      AuthorityError* error) = 0;
+  virtual bool set_pipeline(std::string_view module, uint64_t pass, uint64_t pipeline,
+                            AuthorityError* error) = 0;
+  virtual bool set_bind_group(std::string_view module, uint64_t pass, uint32_t index,
+                              uint64_t group, AuthorityError* error) = 0;
+  virtual bool set_vertex_buffer(std::string_view module, uint64_t pass, uint64_t buffer,
+                                 AuthorityError* error) = 0;
+  virtual bool pass_draw(std::string_view module, uint64_t pass, uint32_t vertex_count,
+                         uint32_t instance_count, uint32_t first_vertex, uint32_t first_instance,
+                         AuthorityError* error) = 0;
+  virtual bool pass_dispatch(std::string_view module, uint64_t pass, uint32_t x, uint32_t y,
+                             uint32_t z, AuthorityError* error) = 0;
+  virtual bool end_pass(std::string_view module, uint64_t pass, AuthorityError* error) = 0;
+  virtual bool copy_buffer(std::string_view module, uint64_t encoder, uint64_t source,
+                           uint64_t source_offset, uint64_t destination,
+                           uint64_t destination_offset, uint64_t size, AuthorityError* error) = 0;
+  virtual uint64_t finish_encoder(std::string_view module, uint64_t encoder,
+                                  AuthorityError* error) = 0;
+  virtual bool submit(std::string_view module, const std::vector<uint64_t>& command_buffers,
+                      AuthorityError* error) = 0;
+  // The surface's texture for this frame (the same handle until present or
+  // a resize, after which using it is SurfaceOutdated); present shows it.
+  virtual uint64_t current_texture(std::string_view module, AuthorityError* error) = 0;
+  virtual bool present(std::string_view module, AuthorityError* error) = 0;
+  // The window changed size: the surface follows (between transactions).
+  virtual bool resize(uint32_t width, uint32_t height, std::string* why) = 0;
   // Drops a frame left open (its reducer failed, or never ended it).
   virtual void abandon_frame() = 0;
   // The last finished frame: RGBA8, width * height * 4 bytes, top row first.

@@ -7,6 +7,7 @@
 
 #include "abi/host_calls.h"
 #include "engine/host_function.h"
+#include "runtime/authorities.h"
 #include "runtime/loaded_module.h"
 #include "runtime/runtime.h"
 
@@ -41,6 +42,36 @@ inline int32_t negative(Status status) {
 // Logs a host call's problem at debug level, tagged with the module.
 inline void report(LoadedModule& m, const std::string& problem) {
   if (!problem.empty()) m.runtime->log(m, abi::LogLevel::Debug, problem);
+}
+
+// The back-end of a privileged call from `m`, or null with the status to
+// return: NotPermitted unless `m` holds `authority`, Unavailable if the node
+// has no back-end for it.
+template <typename Backend>
+inline Backend* authorized(LoadedModule& m, abi::Authority authority, Backend* backend,
+                           Status* status) {
+  *status = !m.runtime->holds(m, authority) ? Status::NotPermitted
+            : !backend                      ? Status::Unavailable
+                                            : Status::Ok;
+  return *status == Status::Ok ? backend : nullptr;
+}
+
+// The status of a failed back-end call, its message logged at debug level.
+inline Status failed(LoadedModule& m, const AuthorityError& error) {
+  report(m, error.message);
+  return error.status;
+}
+
+// Results that go back through result_read must fit an i32 length.
+constexpr size_t kMaxResult = 64u << 20;
+
+// A handle, or -status after logging why.
+inline int64_t handle_or_status(LoadedModule& m, uint64_t handle, const AuthorityError& error) {
+  return handle ? static_cast<int64_t>(handle) : negative(failed(m, error));
+}
+
+inline int32_t status_of(LoadedModule& m, bool ok, const AuthorityError& error) {
+  return static_cast<int32_t>(ok ? Status::Ok : failed(m, error));
 }
 
 }  // namespace interstice::runtime::host_support

@@ -12,6 +12,8 @@ namespace interstice::runtime {
 engine::Result<void> define_interstice_host(engine::Linker& linker);
 // The File, Gpu and Audio calls (authority_host_calls.cc); part of the above.
 engine::Result<void> define_authority_host(engine::Linker& linker);
+// The Gpu calls (gpu_host_calls.cc); part of define_authority_host.
+engine::Result<void> define_gpu_host(engine::Linker& linker);
 
 // wasi_snapshot_preview1: fd_write (stdout/stderr to the module's log),
 // clock_time_get (the transaction's timestamp), random_get (the transaction's

@@ -1,7 +1,8 @@
 // The graphics example on a real node: rendered headless into PNG frames
 // (the triangle's colour inside it, the clear colour around it), and in a
 // real SDL2 window under Xvfb, where a key pressed with xdotool reaches the
-// module's input reducer and changes the colour of the next frames. Skipped,
+// module's input reducer and changes the colour of the next frames, and a
+// resize of the window resizes the surface. Skipped,
 // with the reason, only where Vulkan (or Xvfb) is genuinely unavailable.
 #include <gtest/gtest.h>
 
@@ -38,20 +39,35 @@ constexpr Rgb kClear{13, 13, 51};    // (0.05, 0.05, 0.2)
 constexpr Rgb kOrange{255, 128, 0};  // colour 0
 constexpr Rgb kGreen{0, 204, 51};    // colour 1
 
-// Checks a 128x128 frame: the triangle's colour at its centre, the clear
-// colour in the corners and beside the triangle's top.
-void expect_triangle(const std::filesystem::path& png, Rgb color) {
+// Checks a frame of `width` x `height`: the triangle's colour inside it, the
+// clear colour in the corners and beside the triangle's top (positions are
+// fractions of the size, so a resized surface is checked the same way).
+void expect_triangle(const std::filesystem::path& png, Rgb color, uint32_t width = 128,
+                     uint32_t height = 128) {
   uint32_t w = 0, h = 0;
   auto rgba = interstice::authority::read_png(png, &w, &h);
   ASSERT_TRUE(rgba.ok()) << rgba.error().message;
-  ASSERT_EQ(w, 128u);
-  ASSERT_EQ(h, 128u);
-  for (auto [x, y] : {std::pair{64u, 70u}, {64u, 45u}, {45u, 90u}, {83u, 90u}})
-    EXPECT_TRUE(near(pixel(*rgba, w, x, y), color))
-        << png << " at " << x << "," << y << ": " << pixel(*rgba, w, x, y).r << " "
-        << pixel(*rgba, w, x, y).g << " " << pixel(*rgba, w, x, y).b;
-  for (auto [x, y] : {std::pair{2u, 2u}, {125u, 2u}, {2u, 125u}, {125u, 125u}, {40u, 40u}})
-    EXPECT_TRUE(near(pixel(*rgba, w, x, y), kClear)) << png << " at " << x << "," << y;
+  ASSERT_EQ(w, width);
+  ASSERT_EQ(h, height);
+  auto check = [&](double fx, double fy, Rgb expected) {
+    auto x = static_cast<uint32_t>(fx * w), y = static_cast<uint32_t>(fy * h);
+    Rgb got = pixel(*rgba, w, x, y);
+    EXPECT_TRUE(near(got, expected))
+        << png << " at " << x << "," << y << ": " << got.r << " " << got.g << " " << got.b;
+  };
+  for (auto [fx, fy] : {std::pair{0.5, 0.55}, {0.5, 0.35}, {0.35, 0.7}, {0.65, 0.7}})
+    check(fx, fy, color);
+  for (auto [fx, fy] :
+       {std::pair{0.02, 0.02}, {0.98, 0.02}, {0.02, 0.98}, {0.98, 0.98}, {0.31, 0.31}})
+    check(fx, fy, kClear);
+}
+
+// The newest PNG frame in `dir`.
+std::filesystem::path newest_frame(const std::filesystem::path& dir) {
+  std::filesystem::path newest;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    if (entry.path().extension() == ".png" && entry.path() > newest) newest = entry.path();
+  return newest;
 }
 
 bool gpu_unavailable(NodeProcess& node, std::string* why) {
@@ -130,10 +146,19 @@ TEST(Graphics, AKeyInARealWindowChangesTheColour) {
   ASSERT_TRUE(node.wait_for_output("[graphics::on_input] key 32 down: colour 1")) << node.output();
   // A frame rendered after the key has the new colour.
   ::usleep(300'000);
-  std::filesystem::path newest;
-  for (const auto& entry : std::filesystem::directory_iterator(frames.path()))
-    if (entry.path().extension() == ".png" && entry.path() > newest) newest = entry.path();
-  expect_triangle(newest, kGreen);
+  expect_triangle(newest_frame(frames.path()), kGreen);
+
+  // Resizing the window resizes the surface: the module hears of it, and the
+  // next frames have the new size (the triangle stretched with it).
+  std::string resize =
+      "DISPLAY=" + name + " xdotool search --sync --name Interstice windowsize --sync 200 100";
+  auto resized = interstice::testing::run_command(resize + " 2>&1");
+  ASSERT_EQ(resized.exit_code, 0) << resized.output;
+  ASSERT_TRUE(node.wait_for_output("[graphics::on_input] window resized to 200x100"))
+      << node.output();
+  ::usleep(300'000);
+  expect_triangle(newest_frame(frames.path()), kGreen, 200, 100);
+  EXPECT_EQ(node.output().find("failed: status"), std::string::npos) << node.output();
 }
 
 }  // namespace

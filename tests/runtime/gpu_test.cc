@@ -14,53 +14,113 @@
 namespace interstice::runtime {
 namespace {
 
-class GpuTest : public testing::RuntimeTest {};
+class GpuTest : public testing::RuntimeTest {
+ protected:
+  // A runtime granting Gpu on a real width x height VulkanGpu, with `module`
+  // loaded; skips the test (check IsSkipped()) where Vulkan is unavailable.
+  void start(uint32_t width, uint32_t height, const std::string& module) {
+    auto created = authority::VulkanGpu::create(width, height);
+    if (!created) GTEST_SKIP() << "Vulkan is unavailable: " << created.error().message;
+    gpu_ = std::move(created).value();
+    RuntimeOptions options;
+    options.grantable = {abi::Authority::Gpu};
+    options.gpu = gpu_;
+    rt_ = make_runtime(options);
+    load(*rt_, module);
+  }
+  // The surface pixel at (x, y) of the last frame, as RGB.
+  std::array<int, 3> at(uint32_t x, uint32_t y) const {
+    const uint8_t* p = gpu_->frame().data() + (y * gpu_->width() + x) * 4;
+    return {p[0], p[1], p[2]};
+  }
 
-}  // namespace
-}  // namespace interstice::runtime
-
-namespace interstice::runtime {
-namespace {
+  std::shared_ptr<authority::VulkanGpu> gpu_;
+  std::unique_ptr<Runtime> rt_;
+};
 
 // A compute shader through the Gpu host calls, on the real Vulkan back-end
 // (lavapipe where there is no GPU); skipped only without any Vulkan device.
 TEST_F(GpuTest, AComputeShaderDoublesNumbersOnTheGpu) {
-  auto gpu = authority::VulkanGpu::create(64, 64);
-  if (!gpu) GTEST_SKIP() << "Vulkan is unavailable: " << gpu.error().message;
-  RuntimeOptions options;
-  options.grantable = {abi::Authority::Gpu};
-  options.gpu = std::move(gpu).value();
-  auto rt = make_runtime(options);
-  load(*rt, "compute_user");
-  EXPECT_EQ(logged(*rt, "compute_user", "double_all"), "sum 4032");
+  start(64, 64, "compute_user");
+  if (IsSkipped()) return;
+  EXPECT_EQ(logged(*rt_, "compute_user", "double_all"), "sum 4032");
 }
 
 // A sampled texture: each quarter of the 64x64 surface shows one texel.
 TEST_F(GpuTest, ATextureIsSampledOntoTheSurface) {
-  auto created = authority::VulkanGpu::create(64, 64);
-  if (!created) GTEST_SKIP() << "Vulkan is unavailable: " << created.error().message;
-  std::shared_ptr<authority::VulkanGpu> gpu = std::move(created).value();
-  RuntimeOptions options;
-  options.grantable = {abi::Authority::Gpu};
-  options.gpu = gpu;
-  auto rt = make_runtime(options);
-  load(*rt, "texture_user");
+  start(64, 64, "texture_user");
+  if (IsSkipped()) return;
   for (bool grouped : {false, true}) {
-    uint64_t frames = gpu->frames();
-    EXPECT_EQ(logged(*rt, "texture_user", "paint", grouped),
+    uint64_t frames = gpu_->frames();
+    EXPECT_EQ(logged(*rt_, "texture_user", "paint", grouped),
               "format 0, pipeline 1, texture 0, draw 0, end 0")
         << (grouped ? "with a bind group" : "with the resources");
-    ASSERT_EQ(gpu->frames(), frames + 1);  // the pixels below are this call's
-    auto at = [&](int x, int y) {
-      const uint8_t* p = gpu->frame().data() + (y * 64 + x) * 4;
-      return std::array<int, 3>{p[0], p[1], p[2]};
-    };
+    ASSERT_EQ(gpu_->frames(), frames + 1);  // the pixels below are this call's
     // Vulkan's y points down: texel row 0 (red, green) is the top half.
     EXPECT_EQ(at(16, 16), (std::array<int, 3>{255, 0, 0}));
     EXPECT_EQ(at(48, 16), (std::array<int, 3>{0, 255, 0}));
     EXPECT_EQ(at(16, 48), (std::array<int, 3>{0, 0, 255}));
     EXPECT_EQ(at(48, 48), (std::array<int, 3>{255, 255, 255}));
   }
+}
+
+// Explicit layouts and a command encoder with two render passes: the first
+// clears a texture to blue, the second samples it onto the left half of the
+// surface (cleared red), and present shows the result.
+TEST_F(GpuTest, AnEncoderRendersIntoATextureThenSamplesItOntoTheSurface) {
+  start(64, 64, "encoder_user");
+  if (IsSkipped()) return;
+  uint64_t frames = gpu_->frames();
+  EXPECT_EQ(logged(*rt_, "encoder_user", "two_passes"),
+            "pipeline 1, group 1, passes 1, steps 0 0 0 0 0, submit 0, present 0");
+  ASSERT_EQ(gpu_->frames(), frames + 1);
+  EXPECT_EQ(at(8, 8), (std::array<int, 3>{0, 0, 255}));
+  EXPECT_EQ(at(24, 56), (std::array<int, 3>{0, 0, 255}));
+  EXPECT_EQ(at(40, 8), (std::array<int, 3>{255, 0, 0}));
+  EXPECT_EQ(at(60, 60), (std::array<int, 3>{255, 0, 0}));
+}
+
+// A compute pass over an explicit layout, then a buffer copy, in one submit.
+TEST_F(GpuTest, AComputePassAndABufferCopyRunInOneSubmit) {
+  start(16, 16, "encoder_user");
+  if (IsSkipped()) return;
+  EXPECT_EQ(logged(*rt_, "encoder_user", "compute_and_copy"),
+            "pipeline 1, dispatch 0, copy 0, submit 0, sum 4032");
+}
+
+// Every mistake gets its status (GpuError 20, InvalidHandle 18, NoFrame 17,
+// SurfaceOutdated 21) and none of them reaches Vulkan or harms the node.
+TEST_F(GpuTest, EncoderMistakesGetTheirStatuses) {
+  start(16, 16, "encoder_user");
+  if (IsSkipped()) return;
+  EXPECT_EQ(logged(*rt_, "encoder_user", "misuse"),
+            "no pipeline 20, no group 20, wrong layout 20, dispatch in render 20, nested pass 20, "
+            "finish while open 20, ended twice 18, sample own target 20, submit 0, resubmit 18, "
+            "bad layout 20, missing entry 20, present 0, present again 17, stale texture 21, "
+            "not a target 18");
+  // The node's Gpu still works afterwards.
+  EXPECT_EQ(logged(*rt_, "encoder_user", "two_passes"),
+            "pipeline 1, group 1, passes 1, steps 0 0 0 0 0, submit 0, present 0");
+}
+
+// A resize (the window changed size) makes the surface texture a module
+// holds outdated; the surface then has the new size.
+TEST_F(GpuTest, AResizeOutdatesTheSurfaceTexture) {
+  start(32, 32, "encoder_user");
+  if (IsSkipped()) return;
+  EXPECT_EQ(logged(*rt_, "encoder_user", "take_texture"), "texture 1");
+  EXPECT_EQ(logged(*rt_, "encoder_user", "use_texture"), "pass 0");
+  std::string why;
+  ASSERT_TRUE(gpu_->resize(48, 24, &why)) << why;
+  EXPECT_EQ(gpu_->width(), 48u);
+  EXPECT_EQ(gpu_->height(), 24u);
+  EXPECT_EQ(logged(*rt_, "encoder_user", "use_texture"), "pass 21");
+  EXPECT_FALSE(gpu_->resize(0, 24, &why));
+  EXPECT_NE(why.find("0x24"), std::string::npos) << why;
+  // Frames after the resize have the new size.
+  EXPECT_EQ(logged(*rt_, "encoder_user", "two_passes"),
+            "pipeline 1, group 1, passes 1, steps 0 0 0 0 0, submit 0, present 0");
+  EXPECT_EQ(gpu_->frame().size(), 48u * 24 * 4);
 }
 
 }  // namespace

@@ -70,6 +70,43 @@ int32_t ihost_gpu_dispatch(int64_t pipeline, const void* buffers, int32_t buffer
                            int32_t y, int32_t z);
 INTERSTICE_HOST_IMPORT("gpu_read_buffer")
 int32_t ihost_gpu_read_buffer(int64_t buffer, int64_t offset, int32_t size);
+INTERSTICE_HOST_IMPORT("gpu_create_bind_group_layout")
+int64_t ihost_gpu_create_bind_group_layout(const void* entries, int32_t len);
+INTERSTICE_HOST_IMPORT("gpu_create_pipeline_layout")
+int64_t ihost_gpu_create_pipeline_layout(const void* layouts, int32_t len);
+INTERSTICE_HOST_IMPORT("gpu_pipeline_bind_group_layout")
+int64_t ihost_gpu_pipeline_bind_group_layout(int64_t pipeline, int32_t index);
+INTERSTICE_HOST_IMPORT("gpu_create_bind_group_with_layout")
+int64_t ihost_gpu_create_bind_group_with_layout(int64_t layout, const void* entries, int32_t len);
+INTERSTICE_HOST_IMPORT("gpu_create_compute_pipeline_with_layout")
+int64_t ihost_gpu_create_compute_pipeline_with_layout(int64_t shader, int64_t layout);
+INTERSTICE_HOST_IMPORT("gpu_create_command_encoder") int64_t ihost_gpu_create_command_encoder();
+INTERSTICE_HOST_IMPORT("gpu_begin_render_pass")
+int64_t ihost_gpu_begin_render_pass(int64_t encoder, int64_t target, float r, float g, float b,
+                                    float a, int32_t load);
+INTERSTICE_HOST_IMPORT("gpu_begin_compute_pass")
+int64_t ihost_gpu_begin_compute_pass(int64_t encoder);
+INTERSTICE_HOST_IMPORT("gpu_pass_set_pipeline")
+int32_t ihost_gpu_pass_set_pipeline(int64_t pass, int64_t pipeline);
+INTERSTICE_HOST_IMPORT("gpu_pass_set_bind_group")
+int32_t ihost_gpu_pass_set_bind_group(int64_t pass, int32_t index, int64_t group);
+INTERSTICE_HOST_IMPORT("gpu_pass_set_vertex_buffer")
+int32_t ihost_gpu_pass_set_vertex_buffer(int64_t pass, int64_t buffer);
+INTERSTICE_HOST_IMPORT("gpu_pass_draw")
+int32_t ihost_gpu_pass_draw(int64_t pass, int32_t vertex_count, int32_t instance_count,
+                            int32_t first_vertex, int32_t first_instance);
+INTERSTICE_HOST_IMPORT("gpu_pass_dispatch")
+int32_t ihost_gpu_pass_dispatch(int64_t pass, int32_t x, int32_t y, int32_t z);
+INTERSTICE_HOST_IMPORT("gpu_pass_end") int32_t ihost_gpu_pass_end(int64_t pass);
+INTERSTICE_HOST_IMPORT("gpu_encoder_copy_buffer")
+int32_t ihost_gpu_encoder_copy_buffer(int64_t encoder, int64_t source, int64_t source_offset,
+                                      int64_t destination, int64_t destination_offset,
+                                      int64_t size);
+INTERSTICE_HOST_IMPORT("gpu_encoder_finish") int64_t ihost_gpu_encoder_finish(int64_t encoder);
+INTERSTICE_HOST_IMPORT("gpu_queue_submit")
+int32_t ihost_gpu_queue_submit(const void* buffers, int32_t len);
+INTERSTICE_HOST_IMPORT("gpu_get_current_texture") int64_t ihost_gpu_get_current_texture();
+INTERSTICE_HOST_IMPORT("gpu_present") int32_t ihost_gpu_present();
 INTERSTICE_HOST_IMPORT("audio_open") int32_t ihost_audio_open(int32_t rate, int32_t channels);
 INTERSTICE_HOST_IMPORT("audio_push") int32_t ihost_audio_push(const void* samples, int32_t len);
 INTERSTICE_HOST_IMPORT("audio_close") int32_t ihost_audio_close();

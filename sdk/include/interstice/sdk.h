@@ -417,9 +417,12 @@ class Files {
 // The Gpu authority (INTERSTICE_REQUEST_AUTHORITY(Gpu)): a small
 // WebGPU-like API. Creating functions return a handle > 0, or -status
 // (abi::Status: NotPermitted, ShaderError, InvalidHandle, GpuError, …);
-// the others return the status. A frame is begin_frame, draws, end_frame,
-// usually in the `render` subscription. docs/sdk.md, "Gpu".
+// the others return the status. A frame is either immediate (begin_frame,
+// draws, end_frame) or encoded (current_texture, an encoder's render pass,
+// submit, present), usually in the `render` subscription. docs/sdk.md, "Gpu".
 using abi::GpuAttribute;
+using abi::GpuBindGroupEntry;
+using abi::GpuLayoutEntry;
 using abi::GpuPipelineDesc;
 
 class Gpu {
@@ -499,6 +502,83 @@ class Gpu {
     if (n < 0) return std::nullopt;
     return sdk::detail::read_result(n);
   }
+
+  // Explicit layouts (WebGPU's createBindGroupLayout, createPipelineLayout,
+  // getBindGroupLayout and createBindGroup). A GpuPipelineDesc with a
+  // `layout` takes its resources from it; so does compute_pipeline_with_layout.
+  int64_t bind_group_layout(const std::vector<GpuLayoutEntry>& entries) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(entries);
+    return sdk::host::ihost_gpu_create_bind_group_layout(bytes.data(),
+                                                         static_cast<int32_t>(bytes.size()));
+  }
+  int64_t pipeline_layout(const std::vector<uint64_t>& bind_group_layouts) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(bind_group_layouts);
+    return sdk::host::ihost_gpu_create_pipeline_layout(bytes.data(),
+                                                       static_cast<int32_t>(bytes.size()));
+  }
+  int64_t pipeline_bind_group_layout(int64_t pipeline, uint32_t index) const {
+    return sdk::host::ihost_gpu_pipeline_bind_group_layout(pipeline, static_cast<int32_t>(index));
+  }
+  int64_t bind_group_of_layout(int64_t layout,
+                               const std::vector<GpuBindGroupEntry>& entries) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(entries);
+    return sdk::host::ihost_gpu_create_bind_group_with_layout(layout, bytes.data(),
+                                                              static_cast<int32_t>(bytes.size()));
+  }
+  int64_t compute_pipeline_with_layout(int64_t shader, int64_t layout) const {
+    return sdk::host::ihost_gpu_create_compute_pipeline_with_layout(shader, layout);
+  }
+
+  // Command encoders (WebGPU's model): record passes into an encoder, finish
+  // it into a command buffer, submit command buffers (each once; they run to
+  // completion, in order). A render pass targets a texture or
+  // current_texture(), the surface's texture of this frame, which present()
+  // shows; after a present or a window resize it is SurfaceOutdated.
+  int64_t command_encoder() const { return sdk::host::ihost_gpu_create_command_encoder(); }
+  int64_t begin_render_pass(int64_t encoder, int64_t target, float r, float g, float b,
+                            float a = 1.0f, bool load = false) const {
+    return sdk::host::ihost_gpu_begin_render_pass(encoder, target, r, g, b, a, load ? 1 : 0);
+  }
+  int64_t begin_compute_pass(int64_t encoder) const {
+    return sdk::host::ihost_gpu_begin_compute_pass(encoder);
+  }
+  abi::Status set_pipeline(int64_t pass, int64_t pipeline) const {
+    return static_cast<abi::Status>(sdk::host::ihost_gpu_pass_set_pipeline(pass, pipeline));
+  }
+  abi::Status set_bind_group(int64_t pass, uint32_t index, int64_t group) const {
+    return static_cast<abi::Status>(
+        sdk::host::ihost_gpu_pass_set_bind_group(pass, static_cast<int32_t>(index), group));
+  }
+  abi::Status set_vertex_buffer(int64_t pass, int64_t buffer) const {
+    return static_cast<abi::Status>(sdk::host::ihost_gpu_pass_set_vertex_buffer(pass, buffer));
+  }
+  abi::Status pass_draw(int64_t pass, uint32_t vertex_count, uint32_t instance_count = 1,
+                        uint32_t first_vertex = 0, uint32_t first_instance = 0) const {
+    return static_cast<abi::Status>(sdk::host::ihost_gpu_pass_draw(
+        pass, static_cast<int32_t>(vertex_count), static_cast<int32_t>(instance_count),
+        static_cast<int32_t>(first_vertex), static_cast<int32_t>(first_instance)));
+  }
+  abi::Status pass_dispatch(int64_t pass, uint32_t x, uint32_t y = 1, uint32_t z = 1) const {
+    return static_cast<abi::Status>(sdk::host::ihost_gpu_pass_dispatch(
+        pass, static_cast<int32_t>(x), static_cast<int32_t>(y), static_cast<int32_t>(z)));
+  }
+  abi::Status end_pass(int64_t pass) const {
+    return static_cast<abi::Status>(sdk::host::ihost_gpu_pass_end(pass));
+  }
+  abi::Status copy_buffer(int64_t encoder, int64_t source, uint64_t source_offset,
+                          int64_t destination, uint64_t destination_offset, uint64_t size) const {
+    return static_cast<abi::Status>(sdk::host::ihost_gpu_encoder_copy_buffer(
+        encoder, source, static_cast<int64_t>(source_offset), destination,
+        static_cast<int64_t>(destination_offset), static_cast<int64_t>(size)));
+  }
+  int64_t finish(int64_t encoder) const { return sdk::host::ihost_gpu_encoder_finish(encoder); }
+  abi::Status submit(const std::vector<uint64_t>& command_buffers) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(command_buffers);
+    return static_cast<abi::Status>(
+        sdk::host::ihost_gpu_queue_submit(bytes.data(), static_cast<int32_t>(bytes.size())));
+  }
+  int64_t current_texture() const { return sdk::host::ihost_gpu_get_current_texture(); }
+  abi::Status present() const { return static_cast<abi::Status>(sdk::host::ihost_gpu_present()); }
 };
 
 // The Audio authority (INTERSTICE_REQUEST_AUTHORITY(Audio)): one output

@@ -1,0 +1,171 @@
+// Test fixture: the Gpu's WebGPU-shaped path. `two_passes` renders into a
+// texture, then samples it onto the left half of the surface and presents;
+// `compute_and_copy` doubles numbers in a compute pass and copies them to a
+// second buffer; `misuse` logs the status of each mistake it makes;
+// `take_texture` / `use_texture` keep a surface texture across calls (so a
+// test can resize the surface in between).
+#include <interstice/sdk.h>
+
+#include <cstring>
+
+INTERSTICE_MODULE(encoder_user, "0.1.0", interstice::Visibility::Private)
+INTERSTICE_REQUEST_AUTHORITY(Gpu)
+
+namespace {
+
+using interstice::abi::Status;
+
+uint64_t u(int64_t handle) {
+  return static_cast<uint64_t>(handle);
+}
+int s(Status status) {
+  return static_cast<int>(status);
+}
+
+constexpr const char* kFullQuad = R"(#version 450
+layout(location = 0) out vec2 uv;
+vec2 corners[6] = vec2[](vec2(0, 0), vec2(1, 0), vec2(0, 1), vec2(1, 0), vec2(1, 1), vec2(0, 1));
+void main() {
+  uv = corners[gl_VertexIndex];
+  gl_Position = vec4(uv.x - 1.0, uv.y * 2.0 - 1.0, 0.0, 1.0);  // the left half
+})";
+constexpr const char* kSample = R"(#version 450
+layout(set = 0, binding = 3) uniform sampler2D image;
+layout(location = 0) in vec2 uv;
+layout(location = 0) out vec4 color;
+void main() { color = texture(image, uv); })";
+
+// A pipeline drawing kFullQuad sampled from a texture at set 0, binding 3,
+// through an explicit layout; *layout gets the bind group layout.
+int64_t sampling_pipeline(interstice::Gpu& gpu, int64_t* layout) {
+  *layout = gpu.bind_group_layout(
+      {{3, interstice::abi::GpuSampledTexture, interstice::abi::GpuFragmentStage}});
+  interstice::GpuPipelineDesc desc;
+  desc.vertex_shader = u(gpu.shader(interstice::Gpu::Vertex, kFullQuad));
+  desc.fragment_shader = u(gpu.shader(interstice::Gpu::Fragment, kSample));
+  desc.layout = u(gpu.pipeline_layout({u(*layout)}));
+  return gpu.pipeline(desc);
+}
+
+int64_t kept_texture = 0;
+
+}  // namespace
+
+void two_passes(interstice::ReducerContext& ctx) {
+  interstice::Gpu gpu = ctx.gpu();
+  int64_t layout = 0;
+  int64_t pipeline = sampling_pipeline(gpu, &layout);
+  int64_t target = gpu.texture(4, 4);
+  int64_t group =
+      gpu.bind_group_of_layout(layout, {{3, u(target), u(gpu.sampler(interstice::Gpu::Nearest))}});
+  int64_t encoder = gpu.command_encoder();
+  // Pass 1 clears the texture to blue; pass 2 clears the surface to red and
+  // draws the texture over its left half.
+  int64_t first = gpu.begin_render_pass(encoder, target, 0, 0, 1);
+  Status ended_first = gpu.end_pass(first);
+  int64_t second = gpu.begin_render_pass(encoder, gpu.current_texture(), 1, 0, 0);
+  Status steps[] = {gpu.set_bind_group(second, 0, group), gpu.set_pipeline(second, pipeline),
+                    gpu.pass_draw(second, 6), gpu.end_pass(second)};
+  int64_t commands = gpu.finish(encoder);
+  Status submitted = gpu.submit({u(commands)});
+  Status presented = gpu.present();
+  std::string log = "pipeline " + std::to_string(pipeline > 0) + ", group " +
+                    std::to_string(group > 0) + ", passes " +
+                    std::to_string(first > 0 && second > 0) + ", steps";
+  for (Status step : {ended_first, steps[0], steps[1], steps[2], steps[3]})
+    log += " " + std::to_string(s(step));
+  ctx.log(log + ", submit " + std::to_string(s(submitted)) + ", present " +
+          std::to_string(s(presented)));
+}
+INTERSTICE_REDUCER(two_passes)
+
+void compute_and_copy(interstice::ReducerContext& ctx) {
+  interstice::Gpu gpu = ctx.gpu();
+  int64_t layout = gpu.bind_group_layout(
+      {{0, interstice::abi::GpuStorageBuffer, interstice::abi::GpuComputeStage}});
+  int64_t shader = gpu.shader(interstice::Gpu::Compute, R"(#version 450
+layout(local_size_x = 64) in;
+layout(set = 0, binding = 0) buffer Numbers { uint values[]; };
+void main() { values[gl_GlobalInvocationID.x] *= 2u; })");
+  int64_t pipeline = gpu.compute_pipeline_with_layout(shader, gpu.pipeline_layout({u(layout)}));
+  int64_t numbers = gpu.buffer(64 * 4, interstice::Gpu::StorageBuffer);
+  int64_t copy = gpu.buffer(64 * 4, interstice::Gpu::StorageBuffer);
+  uint32_t values[64];
+  for (uint32_t i = 0; i < 64; ++i) values[i] = i;
+  gpu.write(numbers, 0, values, sizeof values);
+  int64_t group = gpu.bind_group_of_layout(layout, {{0, u(numbers), 0}});
+  int64_t encoder = gpu.command_encoder();
+  int64_t pass = gpu.begin_compute_pass(encoder);
+  gpu.set_pipeline(pass, pipeline);
+  gpu.set_bind_group(pass, 0, group);
+  Status dispatched = gpu.pass_dispatch(pass, 1);
+  gpu.end_pass(pass);
+  Status copied = gpu.copy_buffer(encoder, numbers, 0, copy, 0, sizeof values);
+  Status submitted = gpu.submit({u(gpu.finish(encoder))});
+  auto bytes = gpu.read(copy, 0, sizeof values);
+  uint32_t sum = 0;
+  if (bytes) {
+    std::memcpy(values, bytes->data(), sizeof values);
+    for (uint32_t v : values) sum += v;
+  }
+  ctx.log("pipeline " + std::to_string(pipeline > 0) + ", dispatch " +
+          std::to_string(s(dispatched)) + ", copy " + std::to_string(s(copied)) + ", submit " +
+          std::to_string(s(submitted)) + ", sum " + std::to_string(sum));
+}
+INTERSTICE_REDUCER(compute_and_copy)
+
+void misuse(interstice::ReducerContext& ctx) {
+  interstice::Gpu gpu = ctx.gpu();
+  int64_t layout = 0;
+  int64_t pipeline = sampling_pipeline(gpu, &layout);
+  int64_t target = gpu.texture(4, 4);
+  int64_t sampler = gpu.sampler(interstice::Gpu::Nearest);
+  int64_t group = gpu.bind_group_of_layout(layout, {{3, u(target), u(sampler)}});
+  int64_t other_layout = gpu.bind_group_layout(
+      {{0, interstice::abi::GpuSampledTexture, interstice::abi::GpuFragmentStage}});
+  int64_t other_group = gpu.bind_group_of_layout(other_layout, {{0, u(target), u(sampler)}});
+  std::string log;
+  auto note = [&](const char* what, int64_t status) {
+    log += std::string(log.empty() ? "" : ", ") + what + " " + std::to_string(status);
+  };
+  int64_t surface = gpu.current_texture();
+  int64_t encoder = gpu.command_encoder();
+  int64_t pass = gpu.begin_render_pass(encoder, surface, 0, 0, 0);
+  note("no pipeline", s(gpu.pass_draw(pass, 3)));
+  gpu.set_pipeline(pass, pipeline);
+  note("no group", s(gpu.pass_draw(pass, 3)));
+  gpu.set_bind_group(pass, 0, other_group);
+  note("wrong layout", s(gpu.pass_draw(pass, 3)));
+  note("dispatch in render", s(gpu.pass_dispatch(pass, 1)));
+  note("nested pass", -gpu.begin_compute_pass(encoder));
+  note("finish while open", -gpu.finish(encoder));
+  gpu.end_pass(pass);
+  note("ended twice", s(gpu.end_pass(pass)));
+  int64_t into_target = gpu.begin_render_pass(encoder, target, 0, 0, 0);
+  note("sample own target", s(gpu.set_bind_group(into_target, 0, group)));
+  gpu.end_pass(into_target);
+  int64_t commands = gpu.finish(encoder);
+  note("submit", s(gpu.submit({u(commands)})));
+  note("resubmit", s(gpu.submit({u(commands)})));
+  note("bad layout", -gpu.bind_group_layout({{0, 7, interstice::abi::GpuFragmentStage}}));
+  note("missing entry", -gpu.bind_group_of_layout(layout, {}));
+  note("present", s(gpu.present()));
+  note("present again", s(gpu.present()));
+  note("stale texture", -gpu.begin_render_pass(gpu.command_encoder(), surface, 0, 0, 0));
+  note("not a target", -gpu.begin_render_pass(gpu.command_encoder(), sampler, 0, 0, 0));
+  ctx.log(log);
+}
+INTERSTICE_REDUCER(misuse)
+
+void take_texture(interstice::ReducerContext& ctx) {
+  kept_texture = ctx.gpu().current_texture();
+  ctx.log("texture " + std::to_string(kept_texture > 0));
+}
+INTERSTICE_REDUCER(take_texture)
+
+void use_texture(interstice::ReducerContext& ctx) {
+  interstice::Gpu gpu = ctx.gpu();
+  int64_t pass = gpu.begin_render_pass(gpu.command_encoder(), kept_texture, 0, 1, 0);
+  ctx.log("pass " + std::to_string(pass > 0 ? 0 : -pass));
+}
+INTERSTICE_REDUCER(use_texture)
