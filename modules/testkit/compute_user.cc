@@ -7,6 +7,14 @@
 INTERSTICE_MODULE(compute_user, "0.1.0", interstice::Visibility::Private)
 INTERSTICE_REQUEST_AUTHORITY(Gpu)
 
+// Each run's sum, so that replay must reproduce what the Gpu computed.
+struct Sum {
+  uint64_t id = 0;
+  uint32_t sum = 0;
+  INTERSTICE_TYPE(Sum, id, sum)
+};
+INTERSTICE_TABLE(sums, Sum, primary_key(&Sum::id), auto_inc(&Sum::id))
+
 void double_all(interstice::ReducerContext& ctx) {
   interstice::Gpu gpu = ctx.gpu();
   int64_t shader = gpu.shader(interstice::Gpu::Compute, R"(#version 450
@@ -31,6 +39,7 @@ void main() { values[gl_GlobalInvocationID.x] *= 2u; })");
   std::memcpy(values, bytes->data(), sizeof values);
   uint32_t sum = 0;
   for (uint32_t v : values) sum += v;
+  ctx.table<sums>().insert(Sum{0, sum});
   ctx.log("sum " + std::to_string(sum));
 }
 INTERSTICE_REDUCER(double_all)

@@ -5,6 +5,15 @@
 INTERSTICE_MODULE(file_user, "0.1.0", interstice::Visibility::Private)
 INTERSTICE_REQUEST_AUTHORITY(File)
 
+// What `remember` read: replay must see the same bytes, whatever the file
+// holds by then.
+struct Memory {
+  std::string path;
+  std::string text;
+  INTERSTICE_TYPE(Memory, path, text)
+};
+INTERSTICE_TABLE(memory, Memory, primary_key(&Memory::path))
+
 namespace {
 std::string outcome(interstice::abi::Status status) {
   return status == interstice::abi::Status::Ok
@@ -40,3 +49,14 @@ void erase(interstice::ReducerContext& ctx, std::string path) {
   ctx.log("delete " + path + ": " + outcome(ctx.files().remove(path)));
 }
 INTERSTICE_REDUCER(erase, "path")
+
+void remember(interstice::ReducerContext& ctx, std::string path) {
+  interstice::abi::Status status;
+  auto data = ctx.files().read(path, &status);
+  std::string text = data ? std::string(data->data.begin(), data->data.end()) : outcome(status);
+  if (ctx.table<memory>().get(path))
+    ctx.table<memory>().update(Memory{path, text});
+  else
+    ctx.table<memory>().insert(Memory{path, text});
+}
+INTERSTICE_REDUCER(remember, "path")

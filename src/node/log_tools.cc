@@ -235,8 +235,10 @@ engine::Result<ReplayReport> replay_log(const std::filesystem::path& data_dir,
           return false;
         }
         if (options.verify) {
-          runtime::TransactionInputs inputs{record->timestamp_us, record->random_seed,
-                                            record->caller};
+          runtime::TransactionInputs inputs{
+              record->timestamp_us, record->random_seed, record->caller, {}};
+          for (storage::HostResultRecord& r : record->host_results)
+            inputs.host_results.push_back(runtime::HostResult{r.value, std::move(r.data.data)});
           auto ran = (*rt)->replay_call(record->module, record->reducer, record->args.data, inputs,
                                         &effects);
           if (!ran) {

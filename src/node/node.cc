@@ -368,7 +368,10 @@ engine::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
                            tx.inputs.caller,
                            tx.trigger,
                            {},
+                           {},
                            {}};
+  for (const runtime::HostResult& r : tx.inputs.host_results)
+    record.host_results.push_back(storage::HostResultRecord{r.value, abi::Bytes{r.data}});
   for (const runtime::TableEvent* e : tx.effects) {
     const runtime::Bytes& row = e->kind == runtime::EventKind::Delete ? e->old_row : e->new_row;
     record.effects.push_back(

@@ -16,56 +16,52 @@ namespace {
 engine::Result<void> define_file_calls(engine::Linker& linker) {
   using namespace abi::host;
   const char* host = abi::kHostModule;
+  constexpr abi::Authority kFile = abi::Authority::File;
   std::vector<engine::Result<void>> results;
   results.push_back(
       linker.define(host, kFileRead, [](Caller& c, uint32_t ptr, uint32_t len) -> int32_t {
-        LoadedModule& m = module_of(c);
-        Status status;
-        FileBackend* files = authorized(m, abi::Authority::File, m.runtime->files(), &status);
-        if (!files) return negative(status);
-        Bytes data;
-        AuthorityError error;
-        if (!files->read(m.name, read_string(c, ptr, len), &data, &error))
-          return negative(failed(m, error));
-        if (data.size() > kMaxResult) return negative(Status::IoError);
-        m.result = std::move(data);
-        return static_cast<int32_t>(m.result.size());
+        return privileged<int32_t>(
+            c, kFile, &Runtime::files, Answer::Bytes, [&](LoadedModule& m, FileBackend& files) {
+              Bytes data;
+              AuthorityError error;
+              if (!files.read(m.name, read_string(c, ptr, len), &data, &error))
+                return negative(failed(m, error));
+              if (data.size() > kMaxResult) return negative(Status::IoError);
+              m.result = std::move(data);
+              return static_cast<int32_t>(m.result.size());
+            });
       }));
   results.push_back(linker.define(
       host, kFileWrite,
       [](Caller& c, uint32_t ptr, uint32_t len, uint32_t data_ptr, uint32_t data_len) -> int32_t {
-        LoadedModule& m = module_of(c);
-        Status status;
-        FileBackend* files = authorized(m, abi::Authority::File, m.runtime->files(), &status);
-        if (!files) return static_cast<int32_t>(status);
-        AuthorityError error;
-        return status_of(m,
-                         files->write(m.name, read_string(c, ptr, len),
-                                      read_bytes(c, data_ptr, data_len), &error),
-                         error);
+        return privileged<int32_t>(
+            c, kFile, &Runtime::files, Answer::Status, [&](LoadedModule& m, FileBackend& files) {
+              AuthorityError error;
+              bool ok = files.write(m.name, read_string(c, ptr, len),
+                                    read_bytes(c, data_ptr, data_len), &error);
+              return status_of(m, ok, error);
+            });
       }));
   results.push_back(
       linker.define(host, kFileList, [](Caller& c, uint32_t ptr, uint32_t len) -> int32_t {
-        LoadedModule& m = module_of(c);
-        Status status;
-        FileBackend* files = authorized(m, abi::Authority::File, m.runtime->files(), &status);
-        if (!files) return negative(status);
-        std::vector<std::string> names;
-        AuthorityError error;
-        if (!files->list(m.name, read_string(c, ptr, len), &names, &error))
-          return negative(failed(m, error));
-        m.result = abi::to_bytes(names);
-        if (m.result.size() > kMaxResult) return negative(Status::IoError);
-        return static_cast<int32_t>(m.result.size());
+        return privileged<int32_t>(
+            c, kFile, &Runtime::files, Answer::Bytes, [&](LoadedModule& m, FileBackend& files) {
+              std::vector<std::string> names;
+              AuthorityError error;
+              if (!files.list(m.name, read_string(c, ptr, len), &names, &error))
+                return negative(failed(m, error));
+              m.result = abi::to_bytes(names);
+              if (m.result.size() > kMaxResult) return negative(Status::IoError);
+              return static_cast<int32_t>(m.result.size());
+            });
       }));
   results.push_back(
       linker.define(host, kFileDelete, [](Caller& c, uint32_t ptr, uint32_t len) -> int32_t {
-        LoadedModule& m = module_of(c);
-        Status status;
-        FileBackend* files = authorized(m, abi::Authority::File, m.runtime->files(), &status);
-        if (!files) return static_cast<int32_t>(status);
-        AuthorityError error;
-        return status_of(m, files->remove(m.name, read_string(c, ptr, len), &error), error);
+        return privileged<int32_t>(
+            c, kFile, &Runtime::files, Answer::Status, [&](LoadedModule& m, FileBackend& files) {
+              AuthorityError error;
+              return status_of(m, files.remove(m.name, read_string(c, ptr, len), &error), error);
+            });
       }));
   for (auto& r : results)
     if (!r) return r;
@@ -75,36 +71,33 @@ engine::Result<void> define_file_calls(engine::Linker& linker) {
 engine::Result<void> define_audio_calls(engine::Linker& linker) {
   using namespace abi::host;
   const char* host = abi::kHostModule;
+  constexpr abi::Authority kAudio = abi::Authority::Audio;
   std::vector<engine::Result<void>> results;
   results.push_back(
       linker.define(host, kAudioOpen, [](Caller& c, int32_t rate, int32_t channels) -> int32_t {
-        LoadedModule& m = module_of(c);
-        Status status;
-        AudioBackend* audio = authorized(m, abi::Authority::Audio, m.runtime->audio(), &status);
-        if (!audio) return static_cast<int32_t>(status);
-        AuthorityError error;
-        bool ok = rate > 0 && channels > 0 &&
-                  audio->open(m.name, static_cast<uint32_t>(rate), static_cast<uint32_t>(channels),
-                              &error);
-        if (rate <= 0 || channels <= 0) error = {Status::BadArguments, "audio_open: bad format"};
-        return status_of(m, ok, error);
+        return privileged<int32_t>(
+            c, kAudio, &Runtime::audio, Answer::Status, [&](LoadedModule& m, AudioBackend& audio) {
+              AuthorityError error{Status::BadArguments, "audio_open: bad format"};
+              bool ok = rate > 0 && channels > 0 &&
+                        audio.open(m.name, static_cast<uint32_t>(rate),
+                                   static_cast<uint32_t>(channels), &error);
+              return status_of(m, ok, error);
+            });
       }));
   results.push_back(
       linker.define(host, kAudioPush, [](Caller& c, uint32_t ptr, uint32_t len) -> int32_t {
-        LoadedModule& m = module_of(c);
-        Status status;
-        AudioBackend* audio = authorized(m, abi::Authority::Audio, m.runtime->audio(), &status);
-        if (!audio) return static_cast<int32_t>(status);
-        AuthorityError error;
-        return status_of(m, audio->push(m.name, read_bytes(c, ptr, len), &error), error);
+        return privileged<int32_t>(
+            c, kAudio, &Runtime::audio, Answer::Status, [&](LoadedModule& m, AudioBackend& audio) {
+              AuthorityError error;
+              return status_of(m, audio.push(m.name, read_bytes(c, ptr, len), &error), error);
+            });
       }));
   results.push_back(linker.define(host, kAudioClose, [](Caller& c) -> int32_t {
-    LoadedModule& m = module_of(c);
-    Status status;
-    AudioBackend* audio = authorized(m, abi::Authority::Audio, m.runtime->audio(), &status);
-    if (!audio) return static_cast<int32_t>(status);
-    AuthorityError error;
-    return status_of(m, audio->close(m.name, &error), error);
+    return privileged<int32_t>(c, kAudio, &Runtime::audio, Answer::Status,
+                               [&](LoadedModule& m, AudioBackend& audio) {
+                                 AuthorityError error;
+                                 return status_of(m, audio.close(m.name, &error), error);
+                               });
   }));
   for (auto& r : results)
     if (!r) return r;

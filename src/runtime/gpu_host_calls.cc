@@ -15,27 +15,25 @@ using namespace host_support;
 namespace {
 
 // Runs a Gpu call that makes a handle: `call(m, gpu, error)` returns it, or
-// 0 with the error set.
+// 0 with the error set. Recorded, like every privileged call.
 template <typename Call>
 int64_t gpu_handle(Caller& c, Call call) {
-  LoadedModule& m = module_of(c);
-  Status status;
-  GpuBackend* gpu = authorized(m, abi::Authority::Gpu, m.runtime->gpu(), &status);
-  if (!gpu) return negative(status);
-  AuthorityError error{Status::BadArguments, ""};
-  return handle_or_status(m, call(m, *gpu, error), error);
+  return privileged<int64_t>(c, abi::Authority::Gpu, &Runtime::gpu, Answer::Value,
+                             [&](LoadedModule& m, GpuBackend& gpu) {
+                               AuthorityError error{Status::BadArguments, ""};
+                               return handle_or_status(m, call(m, gpu, error), error);
+                             });
 }
 
 // Runs a Gpu call that returns a status: `call(m, gpu, error)` returns
 // whether it succeeded, setting the error when not.
 template <typename Call>
 int32_t gpu_status(Caller& c, Call call) {
-  LoadedModule& m = module_of(c);
-  Status status;
-  GpuBackend* gpu = authorized(m, abi::Authority::Gpu, m.runtime->gpu(), &status);
-  if (!gpu) return static_cast<int32_t>(status);
-  AuthorityError error{Status::BadArguments, ""};
-  return status_of(m, call(m, *gpu, error), error);
+  return privileged<int32_t>(c, abi::Authority::Gpu, &Runtime::gpu, Answer::Status,
+                             [&](LoadedModule& m, GpuBackend& gpu) {
+                               AuthorityError error{Status::BadArguments, ""};
+                               return status_of(m, call(m, gpu, error), error);
+                             });
 }
 
 // Decodes a canonical-encoded argument; on failure, BadArguments.
@@ -76,17 +74,14 @@ void define_object_calls(engine::Linker& linker, std::vector<engine::Result<void
   using namespace abi::host;
   const char* host = abi::kHostModule;
   results.push_back(linker.define(host, kGpuSurfaceSize, [](Caller& c) -> int64_t {
-    LoadedModule& m = module_of(c);
-    Status status;
-    GpuBackend* gpu = authorized(m, abi::Authority::Gpu, m.runtime->gpu(), &status);
-    if (!gpu) return negative(status);
-    return (static_cast<int64_t>(gpu->width()) << 32) | gpu->height();
+    return privileged<int64_t>(c, abi::Authority::Gpu, &Runtime::gpu, Answer::Value,
+                               [](LoadedModule&, GpuBackend& gpu) {
+                                 return (static_cast<int64_t>(gpu.width()) << 32) | gpu.height();
+                               });
   }));
   results.push_back(linker.define(host, kGpuSurfaceFormat, [](Caller& c) -> int32_t {
-    LoadedModule& m = module_of(c);
-    Status status;
-    if (!authorized(m, abi::Authority::Gpu, m.runtime->gpu(), &status)) return negative(status);
-    return 0;  // RGBA8 unorm
+    return privileged<int32_t>(c, abi::Authority::Gpu, &Runtime::gpu, Answer::Value,
+                               [](LoadedModule&, GpuBackend&) { return 0; });  // RGBA8 unorm
   }));
   results.push_back(linker.define(
       host, kGpuCreateShader, [](Caller& c, int32_t stage, uint32_t ptr, uint32_t len) -> int64_t {
@@ -235,18 +230,18 @@ void define_immediate_calls(engine::Linker& linker, std::vector<engine::Result<v
       }));
   results.push_back(linker.define(
       host, kGpuReadBuffer, [](Caller& c, int64_t buffer, int64_t offset, int32_t size) -> int32_t {
-        LoadedModule& m = module_of(c);
-        Status status;
-        GpuBackend* gpu = authorized(m, abi::Authority::Gpu, m.runtime->gpu(), &status);
-        if (!gpu) return negative(status);
-        if (offset < 0 || size < 0) return negative(Status::BadArguments);
-        Bytes data;
-        AuthorityError error;
-        if (!gpu->read_buffer(m.name, h(buffer), h(offset), static_cast<uint64_t>(size), &data,
-                              &error))
-          return negative(failed(m, error));
-        m.result = std::move(data);
-        return static_cast<int32_t>(m.result.size());
+        return privileged<int32_t>(
+            c, abi::Authority::Gpu, &Runtime::gpu, Answer::Bytes,
+            [&](LoadedModule& m, GpuBackend& gpu) {
+              if (offset < 0 || size < 0) return negative(Status::BadArguments);
+              Bytes data;
+              AuthorityError error;
+              if (!gpu.read_buffer(m.name, h(buffer), h(offset), static_cast<uint64_t>(size), &data,
+                                   &error))
+                return negative(failed(m, error));
+              m.result = std::move(data);
+              return static_cast<int32_t>(m.result.size());
+            });
       }));
 }
 

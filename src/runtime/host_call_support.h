@@ -10,6 +10,7 @@
 #include "runtime/authorities.h"
 #include "runtime/loaded_module.h"
 #include "runtime/runtime.h"
+#include "runtime/transaction.h"
 
 namespace interstice::runtime::host_support {
 
@@ -72,6 +73,49 @@ inline int64_t handle_or_status(LoadedModule& m, uint64_t handle, const Authorit
 
 inline int32_t status_of(LoadedModule& m, bool ok, const AuthorityError& error) {
   return static_cast<int32_t>(ok ? Status::Ok : failed(m, error));
+}
+
+// Runs a privileged call's `body`, recording its outcome (the value, and
+// m.result when `returns_bytes` and it succeeded) in the transaction. When
+// the transaction is a replay, `body` does not run: the recorded outcome is
+// returned, so replay observes exactly what the live call did and needs no
+// back-end. A reducer that makes more such calls than recorded traps.
+template <typename Body>
+auto recorded(LoadedModule& m, bool returns_bytes, Body body) -> decltype(body()) {
+  using R = decltype(body());
+  Transaction* tx = m.tx;
+  if (tx && tx->replaying()) {
+    const HostResult* r = tx->next_host_result();
+    if (!r) throw HostError("replay: more privileged host calls than the log recorded");
+    if (returns_bytes) m.result = r->data;
+    return static_cast<R>(r->value);
+  }
+  R value = body();
+  if (tx)
+    tx->record_host_result(
+        HostResult{static_cast<int64_t>(value), returns_bytes && value >= 0 ? m.result : Bytes{}});
+  return value;
+}
+
+// How a privileged call answers: a value or a length (refusals as -status),
+// or a status.
+enum class Answer { Value, Bytes, Status };
+
+// A privileged call of `authority`: refused (NotPermitted, Unavailable)
+// unless `m` holds it and the node has a back-end, else
+// `body(m, backend)`; recorded either way (see recorded()).
+template <typename R, typename Backend, typename Body>
+R privileged(Caller& c, abi::Authority authority, Backend* (Runtime::*backend)() const,
+             Answer answer, Body body) {
+  LoadedModule& m = module_of(c);
+  return recorded(m, answer == Answer::Bytes, [&]() -> R {
+    Status status;
+    Backend* b = authorized(m, authority, (m.runtime->*backend)(), &status);
+    if (!b)
+      return static_cast<R>(answer == Answer::Status ? static_cast<int32_t>(status)
+                                                     : negative(status));
+    return body(m, *b);
+  });
 }
 
 }  // namespace interstice::runtime::host_support

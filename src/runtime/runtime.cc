@@ -587,7 +587,9 @@ Result<void> Runtime::run(const PendingCall& call) {
   Transaction tx(call.recorded ? *call.recorded
                                : TransactionInputs{options_.clock(),
                                                    transaction_seed(options_.seed, transactions_++),
-                                                   call.caller});
+                                                   call.caller,
+                                                   {}},
+                 call.recorded != nullptr);
   m.tx = &tx;
   m.current_reducer = reducer_name;
   m.failure.reset();
@@ -620,6 +622,9 @@ Result<void> Runtime::run(const PendingCall& call) {
     return finish_failed(fmt::format("{} failed: {}", where,
                                      *status == 2 ? "the module could not decode its arguments"
                                                   : "status " + std::to_string(*status)));
+  if (tx.replaying() && tx.unreplayed_host_results() > 0)
+    return finish_failed(fmt::format("{} made {} fewer privileged host calls than recorded", where,
+                                     tx.unreplayed_host_results()));
   std::vector<TableEvent> events = tx.take_events();
   if (options_.on_commit) {
     CommittedTransaction committed{m.name,       reducer_name, call.args,        tx.inputs(),

@@ -24,11 +24,20 @@ struct TableEvent {
   Bytes new_row;  // insert, update
 };
 
+// The outcome of one privileged host call (File, Gpu, Audio): the value it
+// returned and, for calls that return bytes through result_read, those
+// bytes. The outside world answers these calls, so they are recorded.
+struct HostResult {
+  int64_t value = 0;
+  Bytes data;
+};
+
 // The recorded inputs of a transaction: what a reducer may observe.
 struct TransactionInputs {
   int64_t timestamp_us = 0;
   uint64_t random_seed = 0;
-  std::string caller;  // the calling module, or empty for the node itself
+  std::string caller;                    // the calling module, or empty for the node itself
+  std::vector<HostResult> host_results;  // in call order
 };
 
 // A reducer call made by a reducer, run after its transaction commits.
@@ -53,10 +62,21 @@ struct RemoteCall {
 
 class Transaction {
  public:
-  explicit Transaction(TransactionInputs inputs)
-      : inputs_(inputs), random_state_(inputs.random_seed) {}
+  // `replay`: the inputs were recorded, host results included; privileged
+  // host calls take theirs from there instead of reaching the back-ends.
+  explicit Transaction(TransactionInputs inputs, bool replay = false)
+      : inputs_(std::move(inputs)), random_state_(inputs_.random_seed), replay_(replay) {}
 
   const TransactionInputs& inputs() const { return inputs_; }
+  bool replaying() const { return replay_; }
+  // Live: records a privileged call's outcome. Replay: the next recorded
+  // outcome, or null when the reducer makes more calls than were recorded.
+  void record_host_result(HostResult result) { inputs_.host_results.push_back(std::move(result)); }
+  const HostResult* next_host_result() {
+    return replayed_ < inputs_.host_results.size() ? &inputs_.host_results[replayed_++] : nullptr;
+  }
+  // Replay: recorded outcomes the reducer did not ask for.
+  size_t unreplayed_host_results() const { return inputs_.host_results.size() - replayed_; }
   // The next value of the transaction's deterministic generator (SplitMix64).
   uint64_t next_random();
 
@@ -90,6 +110,8 @@ class Transaction {
 
   TransactionInputs inputs_;
   uint64_t random_state_;
+  bool replay_ = false;
+  size_t replayed_ = 0;
   std::vector<Undo> undo_;
   std::vector<TableEvent> events_;
   std::vector<OutgoingCall> calls_;

@@ -17,6 +17,21 @@ struct TxRecordV1 {
                   effects)
 };
 
+// The second record format: TxRecord without host_results.
+struct TxRecordV2 {
+  std::string module;
+  std::string reducer;
+  abi::Bytes args;
+  int64_t timestamp_us = 0;
+  uint64_t random_seed = 0;
+  std::string caller;
+  std::string trigger;
+  std::vector<RowEffect> effects;
+  std::vector<RemoteCallRecord> remote_calls;
+  INTERSTICE_TYPE(TxRecordV2, module, reducer, args, timestamp_us, random_seed, caller, trigger,
+                  effects, remote_calls)
+};
+
 }  // namespace
 
 std::string peer_call_trigger(uint64_t call_id) {
@@ -36,11 +51,29 @@ std::optional<uint64_t> peer_call_id(std::string_view trigger) {
 
 std::optional<TxRecord> decode_tx_record(std::span<const uint8_t> payload) {
   if (auto record = abi::from_bytes<TxRecord>(payload)) return record;
+  if (auto v2 = abi::from_bytes<TxRecordV2>(payload))
+    return TxRecord{std::move(v2->module),
+                    std::move(v2->reducer),
+                    std::move(v2->args),
+                    v2->timestamp_us,
+                    v2->random_seed,
+                    std::move(v2->caller),
+                    std::move(v2->trigger),
+                    std::move(v2->effects),
+                    std::move(v2->remote_calls),
+                    {}};
   auto v1 = abi::from_bytes<TxRecordV1>(payload);
   if (!v1) return std::nullopt;
-  return TxRecord{std::move(v1->module),  std::move(v1->reducer), std::move(v1->args),
-                  v1->timestamp_us,       v1->random_seed,        std::move(v1->caller),
-                  std::move(v1->trigger), std::move(v1->effects), {}};
+  return TxRecord{std::move(v1->module),
+                  std::move(v1->reducer),
+                  std::move(v1->args),
+                  v1->timestamp_us,
+                  v1->random_seed,
+                  std::move(v1->caller),
+                  std::move(v1->trigger),
+                  std::move(v1->effects),
+                  {},
+                  {}};
 }
 
 }  // namespace interstice::storage

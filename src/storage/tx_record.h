@@ -41,6 +41,14 @@ struct RemoteCallRecord {
                   callback)
 };
 
+// The outcome of a privileged host call (File, Gpu, Audio), which replay
+// hands back to the reducer instead of calling the back-end.
+struct HostResultRecord {
+  int64_t value = 0;
+  abi::Bytes data;
+  INTERSTICE_TYPE(HostResultRecord, value, data)
+};
+
 struct TxRecord {
   std::string module;
   std::string reducer;
@@ -51,8 +59,9 @@ struct TxRecord {
   std::string trigger;  // "init", the subscribed event, or empty for direct calls
   std::vector<RowEffect> effects;
   std::vector<RemoteCallRecord> remote_calls;
+  std::vector<HostResultRecord> host_results;  // recorded inputs, in call order
   INTERSTICE_TYPE(TxRecord, module, reducer, args, timestamp_us, random_seed, caller, trigger,
-                  effects, remote_calls)
+                  effects, remote_calls, host_results)
 };
 
 // The trigger of the transaction that delivers a remote call's outcome.
@@ -71,8 +80,9 @@ struct PeerCallRecord {
   INTERSTICE_TYPE(PeerCallRecord, peer, call_id)
 };
 
-// Decodes a log record: this format, or the first one (without
-// remote_calls), which logs written before it hold. nullopt if neither.
+// Decodes a log record: this format, the second (without host_results) or
+// the first (without remote_calls either), which older logs hold. nullopt
+// if none.
 std::optional<TxRecord> decode_tx_record(std::span<const uint8_t> payload);
 
 }  // namespace interstice::storage

@@ -202,6 +202,30 @@ TEST(InstalledModules, SurviveTheirFilesAndKeepTheirGrants) {
   EXPECT_FALSE(report->divergence.has_value()) << *report->divergence;
 }
 
+// What a File read returned is recorded with its transaction: replay
+// --verify re-executes the reducer with the recorded bytes (and needs no
+// File back-end), even after the file changed on disk.
+TEST(Replay, VerifyReplaysRecordedFileReadsAfterTheFileChanged) {
+  TempDir dir;
+  copy_modules(dir.path(), {"file_user"});
+  {
+    NodeOptions options;
+    options.runtime.grantable = {abi::Authority::File};
+    auto node = start_node(dir.path(), options);
+    ASSERT_FALSE(node->call("file_user", "save", json::array({"note", "first"})));
+    ASSERT_FALSE(node->call("file_user", "remember", json::array({"note"})));
+    json rows;
+    ASSERT_FALSE(node->query("file_user", "memory", &rows));
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0]["text"], "first");
+  }
+  std::ofstream(dir.path() / "files" / "file_user" / "note", std::ios::trunc) << "changed";
+  auto report = replay_log(dir.path(), ReplayOptions{.verify = true});
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->transactions, 2u);
+  EXPECT_FALSE(report->divergence.has_value()) << *report->divergence;
+}
+
 TEST(InstalledModules, ADamagedStoredModuleIsReported) {
   TempDir dir;
   copy_modules(dir.path(), {"hello"});

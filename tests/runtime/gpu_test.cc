@@ -123,5 +123,55 @@ TEST_F(GpuTest, AResizeOutdatesTheSurfaceTexture) {
   EXPECT_EQ(gpu_->frame().size(), 48u * 24 * 4);
 }
 
+// Every Gpu call's outcome is recorded with its transaction, so the
+// transaction replays on a runtime without any Gpu and writes the same rows.
+TEST_F(GpuTest, AGpuTransactionReplaysWithoutAGpu) {
+  auto created = authority::VulkanGpu::create(16, 16);
+  if (!created) GTEST_SKIP() << "Vulkan is unavailable: " << created.error().message;
+  struct Recorded {
+    TransactionInputs inputs;
+    Bytes args;
+    std::vector<Bytes> rows;
+  };
+  std::vector<Recorded> commits;
+  RuntimeOptions options;
+  options.grantable = {abi::Authority::Gpu};
+  options.gpu = std::move(created).value();
+  options.on_commit = [&](const CommittedTransaction& tx) -> Result<void> {
+    if (tx.reducer != "double_all") return {};
+    Recorded r{tx.inputs, tx.args, {}};
+    for (const TableEvent* e : tx.effects) r.rows.push_back(e->new_row);
+    commits.push_back(std::move(r));
+    return {};
+  };
+  auto live = make_runtime(options);
+  load(*live, "compute_user");
+  ASSERT_EQ(logged(*live, "compute_user", "double_all"), "sum 4032");
+  ASSERT_EQ(commits.size(), 1u);
+  EXPECT_GE(commits[0].inputs.host_results.size(), 6u);  // shader, buffer, pipeline, ...
+  ASSERT_EQ(commits[0].rows.size(), 1u);
+
+  RuntimeOptions offline;
+  offline.grantable = {abi::Authority::Gpu};  // but no back-end: live calls would be Unavailable
+  auto replay = make_runtime(offline);
+  load(*replay, "compute_user");
+  std::vector<TableEvent> effects;
+  auto ran = replay->replay_call("compute_user", "double_all", commits[0].args, commits[0].inputs,
+                                 &effects);
+  ASSERT_TRUE(ran.ok()) << ran.error().message;
+  ASSERT_EQ(effects.size(), 1u);
+  EXPECT_EQ(effects[0].new_row, commits[0].rows[0]);
+
+  // A record that lacks an outcome the reducer asks for fails the replay.
+  TransactionInputs truncated = commits[0].inputs;
+  truncated.host_results.pop_back();
+  auto short_replay =
+      replay->replay_call("compute_user", "double_all", commits[0].args, truncated, &effects);
+  ASSERT_FALSE(short_replay.ok());
+  EXPECT_NE(short_replay.error().message.find("more privileged host calls than the log recorded"),
+            std::string::npos)
+      << short_replay.error().message;
+}
+
 }  // namespace
 }  // namespace interstice::runtime

@@ -1,5 +1,6 @@
-// decode_tx_record reads this record format and the first one, which logs
-// written before remote calls were recorded hold.
+// decode_tx_record reads this record format and the two before it, which
+// logs written before remote calls (first) or privileged host calls' outcomes
+// (second) were recorded hold.
 #include <gtest/gtest.h>
 
 #include "storage/tx_record.h"
@@ -18,15 +19,41 @@ struct FirstFormat {  // TxRecord as it was: no remote_calls
                   effects)
 };
 
-TEST(TxRecords, BothFormatsDecode) {
-  TxRecord now{"caller", "init", {}, 7, 9, "", "init", {}, {}};
+struct SecondFormat {  // TxRecord before host_results
+  std::string module, reducer;
+  abi::Bytes args;
+  int64_t timestamp_us = 0;
+  uint64_t random_seed = 0;
+  std::string caller, trigger;
+  std::vector<RowEffect> effects;
+  std::vector<RemoteCallRecord> remote_calls;
+  INTERSTICE_TYPE(SecondFormat, module, reducer, args, timestamp_us, random_seed, caller, trigger,
+                  effects, remote_calls)
+};
+
+TEST(TxRecords, EveryFormatDecodes) {
+  TxRecord now{"caller", "init", {}, 7, 9, "", "init", {}, {}, {}};
   now.remote_calls.push_back(
       RemoteCallRecord{42, "MyNode", "127.0.0.1:1", "hello", "hello", {}, "caller", "done"});
+  now.host_results.push_back(HostResultRecord{-18, {}});
+  now.host_results.push_back(HostResultRecord{3, abi::Bytes{{'a', 'b', 'c'}}});
   auto decoded = decode_tx_record(abi::to_bytes(now));
   ASSERT_TRUE(decoded);
   ASSERT_EQ(decoded->remote_calls.size(), 1u);
   EXPECT_EQ(decoded->remote_calls[0].call_id, 42u);
   EXPECT_EQ(decoded->remote_calls[0].callback, "done");
+  ASSERT_EQ(decoded->host_results.size(), 2u);
+  EXPECT_EQ(decoded->host_results[0].value, -18);
+  EXPECT_EQ(decoded->host_results[1].data.data, (std::vector<uint8_t>{'a', 'b', 'c'}));
+
+  SecondFormat second{"caller", "init", {}, 7, 9, "", "init", {}, {}};
+  second.remote_calls.push_back(
+      RemoteCallRecord{43, "MyNode", "127.0.0.1:1", "hello", "hello", {}, "caller", "done"});
+  auto from_second = decode_tx_record(abi::to_bytes(second));
+  ASSERT_TRUE(from_second);
+  ASSERT_EQ(from_second->remote_calls.size(), 1u);
+  EXPECT_EQ(from_second->remote_calls[0].call_id, 43u);
+  EXPECT_TRUE(from_second->host_results.empty());
 
   FirstFormat old{"hello", "hello", abi::Bytes{{1, 2}}, 5, 6, "", "", {}};
   old.effects.push_back(RowEffect{"greetings", EffectKind::Insert, abi::Bytes{{3}}});
