@@ -134,6 +134,11 @@ inline constexpr const char* kAudioOpen = "audio_open";
 // (samples_ptr, byte_len) -> i32 status
 inline constexpr const char* kAudioPush = "audio_push";
 inline constexpr const char* kAudioClose = "audio_close";  // () -> i32 status
+// (sample_rate, channels) -> i32 status (Unavailable: no capture device)
+inline constexpr const char* kAudioCaptureOpen = "audio_capture_open";
+// (max_bytes) -> i32 length (result: f32 samples, oldest first), or -status
+inline constexpr const char* kAudioCaptureRead = "audio_capture_read";
+inline constexpr const char* kAudioCaptureClose = "audio_capture_close";  // () -> i32 status
 }  // namespace host
 
 // Status codes returned (negated where the call returns a length or value).

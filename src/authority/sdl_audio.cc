@@ -3,6 +3,7 @@
 #include <SDL2/SDL.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -19,6 +20,7 @@ bool fail(runtime::AuthorityError* error, abi::Status status, std::string messag
 SdlAudio::~SdlAudio() {
   drain();
   if (device_) SDL_CloseAudioDevice(device_);
+  if (capture_device_) SDL_CloseAudioDevice(capture_device_);
   if (initialized_) SDL_QuitSubSystem(SDL_INIT_AUDIO);
 }
 
@@ -28,12 +30,7 @@ bool SdlAudio::open(std::string_view module, uint32_t sample_rate, uint32_t chan
   drain();  // a closing stream finishes first
   if (sample_rate > 384'000 || channels > 8)
     return fail(error, abi::Status::BadArguments, "audio: at most 384 kHz and 8 channels");
-  if (!initialized_) {
-    if (SDL_InitSubSystem(SDL_INIT_AUDIO) != 0)
-      return fail(error, abi::Status::Unavailable,
-                  fmt::format("audio: no audio driver: {}", SDL_GetError()));
-    initialized_ = true;
-  }
+  if (!init(error)) return false;
   SDL_AudioSpec want{};
   want.freq = static_cast<int>(sample_rate);
   want.format = AUDIO_F32SYS;
@@ -79,6 +76,74 @@ bool SdlAudio::close(std::string_view module, runtime::AuthorityError* error) {
   });
   device_ = 0;
   owner_.clear();
+  return true;
+}
+
+bool SdlAudio::init(runtime::AuthorityError* error) {
+  if (initialized_) return true;
+  if (SDL_InitSubSystem(SDL_INIT_AUDIO) != 0)
+    return fail(error, abi::Status::Unavailable,
+                fmt::format("audio: no audio driver: {}", SDL_GetError()));
+  initialized_ = true;
+  return true;
+}
+
+bool SdlAudio::open_capture(std::string_view module, uint32_t sample_rate, uint32_t channels,
+                            runtime::AuthorityError* error) {
+  if (capture_device_)
+    return fail(error, abi::Status::IoError, "audio: the capture stream is already open");
+  if (sample_rate == 0 || channels == 0 || sample_rate > 384'000 || channels > 8)
+    return fail(error, abi::Status::BadArguments, "audio: 1 Hz to 384 kHz and 1 to 8 channels");
+  if (!init(error)) return false;
+  auto captured = std::make_unique<Captured>();
+  captured->limit = static_cast<size_t>(sample_rate) * channels * 4 * kMaxQueuedSeconds;
+  SDL_AudioSpec want{};
+  want.freq = static_cast<int>(sample_rate);
+  want.format = AUDIO_F32SYS;
+  want.channels = static_cast<uint8_t>(channels);
+  want.samples = 1024;
+  want.userdata = captured.get();
+  // Runs on SDL's capture thread: append, dropping the oldest beyond the limit.
+  want.callback = [](void* userdata, Uint8* stream, int length) {
+    auto* c = static_cast<Captured*>(userdata);
+    std::lock_guard lock(c->mutex);
+    c->bytes.insert(c->bytes.end(), stream, stream + length);
+    if (c->bytes.size() > c->limit)
+      c->bytes.erase(c->bytes.begin(),
+                     c->bytes.begin() + static_cast<std::ptrdiff_t>(c->bytes.size() - c->limit));
+  };
+  SDL_AudioSpec have{};
+  capture_device_ = SDL_OpenAudioDevice(nullptr, 1, &want, &have, 0);
+  if (!capture_device_)
+    return fail(error, abi::Status::Unavailable,
+                fmt::format("audio: no capture device: {}", SDL_GetError()));
+  captured_ = std::move(captured);
+  capture_owner_ = std::string(module);
+  capture_frame_ = channels * 4;
+  SDL_PauseAudioDevice(capture_device_, 0);
+  return true;
+}
+
+bool SdlAudio::read_capture(std::string_view module, uint32_t max_bytes, runtime::Bytes* samples,
+                            runtime::AuthorityError* error) {
+  if (!capture_device_ || capture_owner_ != module)
+    return fail(error, abi::Status::NotFound, "audio: no open capture stream");
+  std::lock_guard lock(captured_->mutex);
+  size_t take = std::min<size_t>(max_bytes, captured_->bytes.size());
+  take -= take % capture_frame_;
+  auto end = captured_->bytes.begin() + static_cast<std::ptrdiff_t>(take);
+  samples->assign(captured_->bytes.begin(), end);
+  captured_->bytes.erase(captured_->bytes.begin(), end);
+  return true;
+}
+
+bool SdlAudio::close_capture(std::string_view module, runtime::AuthorityError* error) {
+  if (!capture_device_ || capture_owner_ != module)
+    return fail(error, abi::Status::NotFound, "audio: no open capture stream");
+  SDL_CloseAudioDevice(capture_device_);  // stops the callback before returning
+  capture_device_ = 0;
+  capture_owner_.clear();
+  captured_.reset();
   return true;
 }
 

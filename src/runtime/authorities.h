@@ -165,6 +165,17 @@ class AudioBackend {
   virtual bool push(std::string_view module, ByteView samples, AuthorityError* error) = 0;
   // Plays what is queued, then closes the stream.
   virtual bool close(std::string_view module, AuthorityError* error) = 0;
+
+  // Capture: one input stream of 32-bit float samples, interleaved by
+  // channel (Unavailable where there is no capture device). What is captured
+  // waits for read_capture, at most a few seconds of it (older samples are
+  // dropped first).
+  virtual bool open_capture(std::string_view module, uint32_t sample_rate, uint32_t channels,
+                            AuthorityError* error) = 0;
+  // Takes up to `max_bytes` (whole frames) of what was captured, oldest first.
+  virtual bool read_capture(std::string_view module, uint32_t max_bytes, Bytes* samples,
+                            AuthorityError* error) = 0;
+  virtual bool close_capture(std::string_view module, AuthorityError* error) = 0;
 };
 
 }  // namespace interstice::runtime

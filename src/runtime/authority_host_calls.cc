@@ -1,6 +1,7 @@
 // The privileged host functions: File and Audio (Gpu: gpu_host_calls.cc) (docs/abi.md,
 // "Authorities"). Each checks that the caller holds the authority, then
 // hands the call to the node's back-end (runtime/authorities.h).
+#include <algorithm>
 #include <vector>
 
 #include "abi/serialize.h"
@@ -97,6 +98,40 @@ engine::Result<void> define_audio_calls(engine::Linker& linker) {
                                [&](LoadedModule& m, AudioBackend& audio) {
                                  AuthorityError error;
                                  return status_of(m, audio.close(m.name, &error), error);
+                               });
+  }));
+  results.push_back(linker.define(
+      host, kAudioCaptureOpen, [](Caller& c, int32_t rate, int32_t channels) -> int32_t {
+        return privileged<int32_t>(
+            c, kAudio, &Runtime::audio, Answer::Status, [&](LoadedModule& m, AudioBackend& audio) {
+              AuthorityError error{Status::BadArguments, "audio_capture_open: bad format"};
+              bool ok = rate > 0 && channels > 0 &&
+                        audio.open_capture(m.name, static_cast<uint32_t>(rate),
+                                           static_cast<uint32_t>(channels), &error);
+              return status_of(m, ok, error);
+            });
+      }));
+  results.push_back(
+      linker.define(host, kAudioCaptureRead, [](Caller& c, int32_t max_bytes) -> int32_t {
+        return privileged<int32_t>(
+            c, kAudio, &Runtime::audio, Answer::Bytes, [&](LoadedModule& m, AudioBackend& audio) {
+              if (max_bytes < 0) return negative(Status::BadArguments);
+              Bytes samples;
+              AuthorityError error;
+              if (!audio.read_capture(m.name,
+                                      static_cast<uint32_t>(std::min<size_t>(
+                                          static_cast<size_t>(max_bytes), kMaxResult)),
+                                      &samples, &error))
+                return negative(failed(m, error));
+              m.result = std::move(samples);
+              return static_cast<int32_t>(m.result.size());
+            });
+      }));
+  results.push_back(linker.define(host, kAudioCaptureClose, [](Caller& c) -> int32_t {
+    return privileged<int32_t>(c, kAudio, &Runtime::audio, Answer::Status,
+                               [&](LoadedModule& m, AudioBackend& audio) {
+                                 AuthorityError error;
+                                 return status_of(m, audio.close_capture(m.name, &error), error);
                                });
   }));
   for (auto& r : results)

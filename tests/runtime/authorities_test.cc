@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <map>
 
 #include "authority/file_sandbox.h"
 #include "authority/sdl_audio.h"
@@ -176,6 +177,54 @@ TEST_F(AudioAuthorityTest, TheDiskDriverReceivesTheSamplesInOrder) {
   ASSERT_GE(samples.end() - first, 3999);
   for (uint32_t i = 1; i < 4000; ++i)
     ASSERT_EQ(first[i - 1], static_cast<float>(i) / 4000) << "sample " << i;
+}
+
+// SDL's disk driver captures from SDL_DISKAUDIOFILEIN: a module reads the
+// samples back in order, chunk by chunk, as rows of its table.
+TEST_F(AudioAuthorityTest, CaptureReadsTheInputInOrder) {
+  std::string in_file = (dir_.path() / "in.raw").string();
+  {
+    std::vector<float> ramp(4000);
+    for (uint32_t i = 0; i < ramp.size(); ++i) ramp[i] = static_cast<float>(i + 1) / 4000;
+    std::ofstream out(in_file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(ramp.data()),
+              static_cast<std::streamsize>(ramp.size() * 4));
+  }
+  ::setenv("SDL_AUDIODRIVER", "disk", 1);
+  ::setenv("SDL_DISKAUDIOFILEIN", in_file.c_str(), 1);
+  ::setenv("SDL_DISKAUDIOFILE", (dir_.path() / "out.raw").c_str(), 1);
+  // 20 ms per buffer of 1024 samples: the silence after the file stays far
+  // below the 10 s the capture buffer keeps, so nothing is dropped.
+  ::setenv("SDL_DISKAUDIODELAY", "20", 1);
+  auto rt = runtime_with(std::make_shared<authority::SdlAudio>());
+  EXPECT_EQ(logged(*rt, "tone", "keep", 100u), "capture read: status 1");  // not open
+  EXPECT_EQ(logged(*rt, "tone", "listen"), "capture open: status 0");
+  EXPECT_EQ(logged(*rt, "tone", "listen"), "capture open: status 16");  // already open
+  std::vector<float> heard;
+  for (int i = 0; i < 400 && heard.size() < 4000; ++i) {
+    (void)logged(*rt, "tone", "keep", 700u);
+    // The rows in id order (the table's own order is its business).
+    std::map<uint64_t, std::vector<float>> chunks;
+    for (const Runtime::TableImage& t : rt->export_tables())
+      if (t.table == "heard")
+        for (const Bytes& row : t.rows) {
+          auto decoded = abi::from_bytes<std::tuple<uint64_t, std::vector<float>>>(row);
+          ASSERT_TRUE(decoded);
+          EXPECT_LE(std::get<1>(*decoded).size(), 700u);
+          chunks[std::get<0>(*decoded)] = std::get<1>(*decoded);
+        }
+    heard.clear();
+    for (const auto& [id, chunk] : chunks) heard.insert(heard.end(), chunk.begin(), chunk.end());
+    ::usleep(5'000);
+  }
+  EXPECT_EQ(logged(*rt, "tone", "stop_listening"), "capture close: status 0");
+  ::unsetenv("SDL_AUDIODRIVER");
+  ::unsetenv("SDL_DISKAUDIOFILEIN");
+  ASSERT_GE(heard.size(), 4000u);
+  for (uint32_t i = 0; i < 4000; ++i)
+    ASSERT_EQ(heard[i], static_cast<float>(i + 1) / 4000) << "sample " << i;
+  // After the file, the driver captures silence.
+  for (size_t i = 4000; i < heard.size(); ++i) ASSERT_EQ(heard[i], 0.0f) << "sample " << i;
 }
 
 TEST_F(AudioAuthorityTest, NoAudioDeviceIsReportedAsUnavailable) {

@@ -110,6 +110,10 @@ INTERSTICE_HOST_IMPORT("gpu_present") int32_t ihost_gpu_present();
 INTERSTICE_HOST_IMPORT("audio_open") int32_t ihost_audio_open(int32_t rate, int32_t channels);
 INTERSTICE_HOST_IMPORT("audio_push") int32_t ihost_audio_push(const void* samples, int32_t len);
 INTERSTICE_HOST_IMPORT("audio_close") int32_t ihost_audio_close();
+INTERSTICE_HOST_IMPORT("audio_capture_open")
+int32_t ihost_audio_capture_open(int32_t rate, int32_t channels);
+INTERSTICE_HOST_IMPORT("audio_capture_read") int32_t ihost_audio_capture_read(int32_t max_bytes);
+INTERSTICE_HOST_IMPORT("audio_capture_close") int32_t ihost_audio_capture_close();
 INTERSTICE_HOST_IMPORT("call_reducer")
 int32_t ihost_call_reducer(const void* module, int32_t module_len, const void* reducer,
                            int32_t reducer_len, const void* args, int32_t args_len);

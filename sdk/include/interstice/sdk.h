@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -596,6 +597,28 @@ class Audio {
   }
   // The queued samples still play; then the stream closes.
   abi::Status close() const { return static_cast<abi::Status>(sdk::host::ihost_audio_close()); }
+
+  // Capture: open_capture starts recording (Unavailable without a capture
+  // device); read_capture takes up to `max_samples` of what was captured
+  // since, oldest first (possibly none yet). What a reducer reads is
+  // recorded in the log, so replay hears the same samples.
+  abi::Status open_capture(uint32_t sample_rate, uint32_t channels) const {
+    return static_cast<abi::Status>(sdk::host::ihost_audio_capture_open(
+        static_cast<int32_t>(sample_rate), static_cast<int32_t>(channels)));
+  }
+  std::optional<std::vector<float>> read_capture(uint32_t max_samples,
+                                                 abi::Status* status = nullptr) const {
+    int32_t n = sdk::host::ihost_audio_capture_read(static_cast<int32_t>(max_samples * 4));
+    if (status) *status = n < 0 ? static_cast<abi::Status>(-n) : abi::Status::Ok;
+    if (n < 0) return std::nullopt;
+    std::vector<uint8_t> bytes = sdk::detail::read_result(n);
+    std::vector<float> samples(bytes.size() / sizeof(float));
+    std::memcpy(samples.data(), bytes.data(), samples.size() * sizeof(float));
+    return samples;
+  }
+  abi::Status close_capture() const {
+    return static_cast<abi::Status>(sdk::host::ihost_audio_capture_close());
+  }
 };
 
 // ------------------------------------------------------------- reducers --
