@@ -75,6 +75,18 @@ void main() { out_color = color; })";
       gpu->draw("direct", pipeline, 0, {color}, vertices, 1, &error);
     gpu->end_frame("direct", &error);
   };
+  uint64_t group = gpu->create_bind_group("direct", pipeline, {color}, &error);
+  auto direct_encoded = [&](uint32_t draws, uint32_t vertices) {
+    uint64_t encoder = gpu->create_command_encoder("direct", &error);
+    uint64_t pass = gpu->begin_render_pass(
+        "direct", encoder, gpu->current_texture("direct", &error), clear, false, &error);
+    gpu->set_pipeline("direct", pass, pipeline, &error);
+    gpu->set_bind_group("direct", pass, 0, group, &error);
+    for (uint32_t i = 0; i < draws; ++i) gpu->pass_draw("direct", pass, vertices, 1, 0, 0, &error);
+    gpu->end_pass("direct", pass, &error);
+    gpu->submit("direct", {gpu->finish_encoder("direct", encoder, &error)}, &error);
+    gpu->present("direct", &error);
+  };
 
   // Through a module: gpu_bench's frame(n) reducer.
   runtime::RuntimeOptions options;
@@ -88,12 +100,18 @@ void main() { out_color = color; })";
     fmt::print("gpu_bench: {}\n", r.error().message);
     return 1;
   }
-  auto module_frame = [&](uint32_t draws, uint32_t vertices) {
-    if (auto r = rt->call("gpu_bench", "frame", abi::to_bytes(std::make_tuple(draws, vertices)));
+  auto module_call = [&](const char* reducer, uint32_t draws, uint32_t vertices) {
+    if (auto r = rt->call("gpu_bench", reducer, abi::to_bytes(std::make_tuple(draws, vertices)));
         !r) {
       fmt::print("gpu_bench: {}\n", r.error().message);
       std::exit(1);
     }
+  };
+  auto module_frame = [&](uint32_t draws, uint32_t vertices) {
+    module_call("frame", draws, vertices);
+  };
+  auto module_encoded = [&](uint32_t draws, uint32_t vertices) {
+    module_call("encoded_frame", draws, vertices);
   };
 
   fmt::print("Gpu authority, headless {}x{} on {}\n\n", width, height, gpu->device_name());
@@ -109,5 +127,20 @@ void main() { out_color = color; })";
       "host-call overhead per draw call: {:.2f} us ({} empty draws per frame: {:.3f} ms from the "
       "module, {:.3f} ms on the back-end)\n",
       (module_many - direct_many) * 1e6 / n, n, module_many * 1e3, direct_many * 1e3);
+
+  // The WebGPU-shaped path: encoder, render pass, submit, present.
+  double encoded_direct = rate([&] { direct_encoded(1, 3); });
+  double encoded_module = rate([&] { module_encoded(1, 3); });
+  fmt::print(
+      "encoded triangle frames/s (encoder, render pass, submit, present): {:.0f} on the "
+      "back-end, {:.0f} from a module\n",
+      encoded_direct, encoded_module);
+  double encoded_direct_many = 1.0 / rate([&] { direct_encoded(n, 0); });
+  double encoded_module_many = 1.0 / rate([&] { module_encoded(n, 0); });
+  fmt::print(
+      "host-call overhead per pass_draw: {:.2f} us ({} empty draws per pass: {:.3f} ms from the "
+      "module, {:.3f} ms on the back-end)\n",
+      (encoded_module_many - encoded_direct_many) * 1e6 / n, n, encoded_module_many * 1e3,
+      encoded_direct_many * 1e3);
   return 0;
 }

@@ -1,12 +1,14 @@
 // Benchmark module for bench/gpu_bench: `frame(n, v)` draws v vertices n times
-// in one frame through the Gpu host calls (the pipeline is built on first use).
+// in one immediate frame through the Gpu host calls, and `encoded_frame(n, v)`
+// does the same through a command encoder's render pass, submit and present
+// (the pipeline and its bind group are built on first use).
 #include <interstice/sdk.h>
 
 INTERSTICE_MODULE(gpu_bench, "0.1.0", interstice::Visibility::Private)
 INTERSTICE_REQUEST_AUTHORITY(Gpu)
 
 namespace {
-int64_t pipeline = 0, color = 0;
+int64_t pipeline = 0, color = 0, group = 0;
 
 bool ready(interstice::ReducerContext& ctx) {
   if (pipeline > 0) return true;
@@ -22,7 +24,8 @@ void main() { out_color = color; })"));
   desc.uniform_buffers = 1;
   color = gpu.buffer(16, interstice::Gpu::UniformBuffer);
   pipeline = gpu.pipeline(desc);
-  return pipeline > 0 && color > 0;
+  group = gpu.bind_group(pipeline, {static_cast<uint64_t>(color)});
+  return pipeline > 0 && color > 0 && group > 0;
 }
 }  // namespace
 
@@ -35,3 +38,18 @@ void frame(interstice::ReducerContext& ctx, uint32_t draws, uint32_t vertices) {
   if (gpu.end_frame() != interstice::abi::Status::Ok) ctx.fail("end_frame failed");
 }
 INTERSTICE_REDUCER(frame, "draws", "vertices")
+
+void encoded_frame(interstice::ReducerContext& ctx, uint32_t draws, uint32_t vertices) {
+  if (!ready(ctx)) ctx.fail("no pipeline");
+  interstice::Gpu gpu = ctx.gpu();
+  int64_t encoder = gpu.command_encoder();
+  int64_t pass = gpu.begin_render_pass(encoder, gpu.current_texture(), 0, 0, 0);
+  gpu.set_pipeline(pass, pipeline);
+  gpu.set_bind_group(pass, 0, group);
+  for (uint32_t i = 0; i < draws; ++i) gpu.pass_draw(pass, vertices);
+  gpu.end_pass(pass);
+  if (gpu.submit({static_cast<uint64_t>(gpu.finish(encoder))}) != interstice::abi::Status::Ok ||
+      gpu.present() != interstice::abi::Status::Ok)
+    ctx.fail("submit or present failed");
+}
+INTERSTICE_REDUCER(encoded_frame, "draws", "vertices")
