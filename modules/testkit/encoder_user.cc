@@ -169,3 +169,39 @@ void use_texture(interstice::ReducerContext& ctx) {
   ctx.log("pass " + std::to_string(pass > 0 ? 0 : -pass));
 }
 INTERSTICE_REDUCER(use_texture)
+
+// gpu_release: each refusal and release in turn, with its status.
+void lifecycle(interstice::ReducerContext& ctx) {
+  interstice::Gpu gpu = ctx.gpu();
+  std::string log;
+  auto note = [&](const char* what, Status status) {
+    log += std::string(log.empty() ? "" : ", ") + what + " " + std::to_string(s(status));
+  };
+  int64_t uniforms = gpu.bind_group_layout(
+      {{0, interstice::abi::GpuUniformBuffer, interstice::abi::GpuFragmentStage}});
+  int64_t buffer = gpu.buffer(16, interstice::Gpu::UniformBuffer);
+  int64_t group = gpu.bind_group_of_layout(uniforms, {{0, u(buffer), 0}});
+  note("buffer in a group", gpu.release(buffer));
+  note("group", gpu.release(group));
+  note("buffer", gpu.release(buffer));
+  note("buffer again", gpu.release(buffer));
+  int64_t layout = gpu.pipeline_layout({u(uniforms)});
+  note("set layout in a layout", gpu.release(uniforms));
+  int64_t sampled = 0;
+  int64_t pipeline = sampling_pipeline(gpu, &sampled);
+  int64_t encoder = gpu.command_encoder();
+  int64_t pass = gpu.begin_render_pass(encoder, gpu.texture(4, 4), 0, 0, 0);
+  gpu.set_pipeline(pass, pipeline);
+  note("open pass", gpu.release(pass));
+  gpu.end_pass(pass);
+  note("recorded pipeline", gpu.release(pipeline));
+  note("encoder", gpu.release(encoder));
+  note("pipeline", gpu.release(pipeline));
+  note("layout", gpu.release(layout));
+  note("set layout", gpu.release(uniforms));
+  gpu.begin_frame(0, 0, 0);
+  note("in a frame", gpu.release(gpu.buffer(16, interstice::Gpu::UniformBuffer)));
+  gpu.end_frame();
+  ctx.log(log);
+}
+INTERSTICE_REDUCER(lifecycle)

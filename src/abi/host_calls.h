@@ -128,6 +128,8 @@ inline constexpr const char* kGpuQueueSubmit = "gpu_queue_submit";
 // () -> i64 the surface's texture for this frame
 inline constexpr const char* kGpuCurrentTexture = "gpu_get_current_texture";
 inline constexpr const char* kGpuPresent = "gpu_present";  // () -> i32 status
+// (handle: i64) -> i32 status: destroys one object of the module
+inline constexpr const char* kGpuRelease = "gpu_release";
 // The Audio authority: one output stream of f32 samples, interleaved.
 // (sample_rate, channels) -> i32 status (Unavailable: no audio device)
 inline constexpr const char* kAudioOpen = "audio_open";

@@ -96,6 +96,10 @@ class VulkanGpu : public runtime::GpuBackend {
   uint64_t current_texture(std::string_view module, runtime::AuthorityError* error) override;
   bool present(std::string_view module, runtime::AuthorityError* error) override;
   bool resize(uint32_t width, uint32_t height, std::string* why) override;
+  bool release(std::string_view module, uint64_t handle, runtime::AuthorityError* error) override;
+  void release_all(std::string_view module) override;
+  // How many objects `module` holds (tests).
+  size_t live_objects(std::string_view module) const;
   const std::vector<uint8_t>& frame() const override;
   uint64_t frames() const override;
   // The device's name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".

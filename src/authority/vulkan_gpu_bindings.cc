@@ -155,6 +155,7 @@ bool VulkanGpu::State::write_set(std::string_view module, VkDescriptorSetLayout 
       images.push_back({sampler->sampler, texture->view, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL});
       w.pImageInfo = &images.back();
       out->textures.push_back(e.resource);
+      out->resources.push_back(e.sampler);
     } else {
       uint32_t usage = slot->kind == abi::GpuUniformBuffer ? 2 : 4;
       Buffer* buffer = find<Buffer>(module, e.resource);
@@ -165,6 +166,7 @@ bool VulkanGpu::State::write_set(std::string_view module, VkDescriptorSetLayout 
       buffers.push_back({buffer->buffer, 0, buffer->size});
       w.pBufferInfo = &buffers.back();
     }
+    out->resources.push_back(e.resource);
     writes.push_back(w);
   }
   VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
@@ -187,6 +189,7 @@ uint64_t VulkanGpu::State::make_bind_group(std::string_view module, uint64_t lay
     return fail_handle(error, Status::InvalidHandle,
                        fmt::format("no bind group layout {}", layout));
   BindGroup group;
+  group.layout_handle = layout;
   if (!write_set(module, l->layout, l->entries, entries, bind_groups, &group, error)) return 0;
   return add(module, std::move(group));
 }

@@ -132,6 +132,7 @@ bool VulkanGpu::set_pipeline(std::string_view module, uint64_t pass_handle, uint
   pass->pipeline = pipeline;
   PassCommand command{PassCommand::SetPipeline, p->pipeline, p->layout};
   command.index = static_cast<uint32_t>(p->sets.size());
+  command.object = pipeline;
   enc->passes.back().commands.push_back(command);
   return true;
 }
@@ -152,6 +153,7 @@ bool VulkanGpu::set_bind_group(std::string_view module, uint64_t pass_handle, ui
   PassCommand command{PassCommand::SetBindGroup};
   command.set = g->set;
   command.index = index;
+  command.object = group;
   enc->passes.back().commands.push_back(command);
   return true;
 }
@@ -168,6 +170,7 @@ bool VulkanGpu::set_vertex_buffer(std::string_view module, uint64_t pass_handle,
   pass->vertex_buffer = true;
   PassCommand command{PassCommand::SetVertexBuffer};
   command.buffer = b->buffer;
+  command.object = buffer;
   enc->passes.back().commands.push_back(command);
   return true;
 }
@@ -241,6 +244,8 @@ bool VulkanGpu::copy_buffer(std::string_view module, uint64_t encoder, uint64_t 
   copy.source = from->buffer;
   copy.destination = to->buffer;
   copy.region = {source_offset, destination_offset, size};
+  copy.source_handle = source;
+  copy.destination_handle = destination;
   enc->passes.push_back(std::move(copy));
   return true;
 }

@@ -78,7 +78,9 @@ struct Sampler {
 struct BindGroup {
   VkDescriptorSet set = VK_NULL_HANDLE;
   LayoutDesc layout;
-  std::vector<uint64_t> textures;  // sampled, so never a target in the same pass
+  uint64_t layout_handle = 0;       // the bind group layout it was made from
+  std::vector<uint64_t> resources;  // buffers, textures and samplers it binds
+  std::vector<uint64_t> textures;   // sampled, so never a target in the same pass
 };
 // The surface's texture for one frame: stale once presented or resized.
 struct SurfaceTexture {
@@ -95,6 +97,7 @@ struct PassCommand {
   VkBuffer buffer = VK_NULL_HANDLE;
   uint32_t index = 0;
   uint32_t counts[4] = {0, 0, 0, 0};  // draw: vertices, instances, first vertex, first instance
+  uint64_t object = 0;                // the pipeline, bind group or buffer it names (a handle)
 };
 // A render or compute pass, or a buffer copy, as an encoder recorded it.
 struct RecordedPass {
@@ -108,6 +111,7 @@ struct RecordedPass {
   // Copy.
   VkBuffer source = VK_NULL_HANDLE, destination = VK_NULL_HANDLE;
   VkBufferCopy region{};
+  uint64_t source_handle = 0, destination_handle = 0;
 };
 struct CommandEncoder {
   std::vector<RecordedPass> passes;
@@ -210,6 +214,9 @@ struct VulkanGpu::State {
   uint64_t make_bind_group(std::string_view module, uint64_t layout,
                            const std::vector<abi::GpuBindGroupEntry>& entries,
                            AuthorityError* error);
+  // Why the module's object `handle` cannot be released yet (another live
+  // object or a recorded command uses it), or empty.
+  std::string in_use(std::string_view module, uint64_t handle);
   // A render pass's framebuffer and size: the surface's, or a texture's.
   bool target_of(std::string_view module, uint64_t target, VkFramebuffer* framebuffer, uint32_t* w,
                  uint32_t* h, AuthorityError* error);

@@ -144,6 +144,12 @@ class GpuBackend {
   // a resize, after which using it is SurfaceOutdated); present shows it.
   virtual uint64_t current_texture(std::string_view module, AuthorityError* error) = 0;
   virtual bool present(std::string_view module, AuthorityError* error) = 0;
+  // Destroys one object of the module: refused (GpuError) while another
+  // live object or a recorded command uses it, or (NoFrame) while the
+  // module's immediate frame is open. Dropping an encoder drops its passes.
+  virtual bool release(std::string_view module, uint64_t handle, AuthorityError* error) = 0;
+  // Destroys every object of the module (it was unloaded).
+  virtual void release_all(std::string_view module) = 0;
   // The window changed size: the surface follows (between transactions).
   virtual bool resize(uint32_t width, uint32_t height, std::string* why) = 0;
   // Drops a frame left open (its reducer failed, or never ended it).

@@ -340,6 +340,11 @@ void define_encoder_calls(engine::Linker& linker, std::vector<engine::Result<voi
       return gpu.current_texture(m.name, &e);
     });
   }));
+  results.push_back(linker.define(host, kGpuRelease, [](Caller& c, int64_t handle) -> int32_t {
+    return gpu_status(c, [&](LoadedModule& m, GpuBackend& gpu, AuthorityError& e) {
+      return gpu.release(m.name, h(handle), &e);
+    });
+  }));
   results.push_back(linker.define(host, kGpuPresent, [](Caller& c) -> int32_t {
     return gpu_status(c, [&](LoadedModule& m, GpuBackend& gpu, AuthorityError& e) {
       return gpu.present(m.name, &e);

@@ -532,6 +532,9 @@ Result<void> Runtime::unload(std::string_view module) {
     for (const auto& [authority, holder] : holders_)
       if (holder == module) freed.push_back(authority);
     for (abi::Authority a : freed) holders_.erase(a);
+    // Its Gpu objects go with it (a new version published in its place
+    // keeps them, as it keeps its rows: that path does not unload).
+    if (options_.gpu) options_.gpu->release_all(module);
     modules_.erase(it);
     for (abi::Authority a : freed) hand_on(a);  // to a module waiting for it
     return {};

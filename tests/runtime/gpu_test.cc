@@ -103,6 +103,22 @@ TEST_F(GpuTest, EncoderMistakesGetTheirStatuses) {
             "pipeline 1, group 1, passes 1, steps 0 0 0 0 0, submit 0, present 0");
 }
 
+// gpu_release destroys an object once nothing uses it; unloading a module
+// destroys all of its objects.
+TEST_F(GpuTest, ObjectsAreReleasedWhenUnusedAndAllGoWithTheirModule) {
+  start(16, 16, "encoder_user");
+  if (IsSkipped()) return;
+  EXPECT_EQ(logged(*rt_, "encoder_user", "lifecycle"),
+            "buffer in a group 20, group 0, buffer 0, buffer again 18, set layout in a layout 20, "
+            "open pass 20, recorded pipeline 20, encoder 0, pipeline 0, layout 0, set layout 0, "
+            "in a frame 17");
+  EXPECT_EQ(logged(*rt_, "encoder_user", "two_passes"),
+            "pipeline 1, group 1, passes 1, steps 0 0 0 0 0, submit 0, present 0");
+  EXPECT_GT(gpu_->live_objects("encoder_user"), 10u);
+  ASSERT_TRUE(rt_->unload("encoder_user").ok());
+  EXPECT_EQ(gpu_->live_objects("encoder_user"), 0u);
+}
+
 // A resize (the window changed size) makes the surface texture a module
 // holds outdated; the surface then has the new size.
 TEST_F(GpuTest, AResizeOutdatesTheSurfaceTexture) {

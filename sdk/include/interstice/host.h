@@ -107,6 +107,7 @@ INTERSTICE_HOST_IMPORT("gpu_queue_submit")
 int32_t ihost_gpu_queue_submit(const void* buffers, int32_t len);
 INTERSTICE_HOST_IMPORT("gpu_get_current_texture") int64_t ihost_gpu_get_current_texture();
 INTERSTICE_HOST_IMPORT("gpu_present") int32_t ihost_gpu_present();
+INTERSTICE_HOST_IMPORT("gpu_release") int32_t ihost_gpu_release(int64_t handle);
 INTERSTICE_HOST_IMPORT("audio_open") int32_t ihost_audio_open(int32_t rate, int32_t channels);
 INTERSTICE_HOST_IMPORT("audio_push") int32_t ihost_audio_push(const void* samples, int32_t len);
 INTERSTICE_HOST_IMPORT("audio_close") int32_t ihost_audio_close();

@@ -580,6 +580,12 @@ class Gpu {
   }
   int64_t current_texture() const { return sdk::host::ihost_gpu_get_current_texture(); }
   abi::Status present() const { return static_cast<abi::Status>(sdk::host::ihost_gpu_present()); }
+  // Destroys an object (WebGPU's destroy()): refused while another live
+  // object or a recorded command uses it; an encoder is simply dropped.
+  // Objects otherwise live until the module is removed.
+  abi::Status release(int64_t handle) const {
+    return static_cast<abi::Status>(sdk::host::ihost_gpu_release(handle));
+  }
 };
 
 // The Audio authority (INTERSTICE_REQUEST_AUTHORITY(Audio)): one output
