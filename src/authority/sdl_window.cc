@@ -1,7 +1,13 @@
 #include "authority/sdl_window.h"
 
+// Vulkan's own types first, so that SDL_vulkan.h uses them.
+#include <vulkan/vulkan.h>
+
 #include <SDL2/SDL.h>
+#include <SDL2/SDL_vulkan.h>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace interstice::authority {
 
@@ -9,7 +15,9 @@ struct SdlWindow::State {
   SDL_Window* window = nullptr;
   SDL_Renderer* renderer = nullptr;
   SDL_Texture* texture = nullptr;
-  uint32_t width = 0, height = 0;
+  uint32_t width = 0, height = 0;  // the texture's
+  bool vulkan = false;
+  std::string why_not_vulkan;
 
   ~State() {
     if (texture) SDL_DestroyTexture(texture);
@@ -19,22 +27,50 @@ struct SdlWindow::State {
   }
 };
 
+namespace {
+
+SDL_Window* make_window(const std::string& title, uint32_t width, uint32_t height, bool vulkan) {
+  return SDL_CreateWindow(
+      title.c_str(), SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, static_cast<int>(width),
+      static_cast<int>(height),
+      SDL_WINDOW_SHOWN | SDL_WINDOW_RESIZABLE | (vulkan ? SDL_WINDOW_VULKAN : 0));
+}
+
+}  // namespace
+
 engine::Result<std::unique_ptr<SdlWindow>> SdlWindow::open(const std::string& title, uint32_t width,
-                                                           uint32_t height) {
+                                                           uint32_t height, VulkanGpu* gpu) {
   if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0)
     return engine::make_error(fmt::format("no window: {}", SDL_GetError()));
   auto state = std::make_unique<State>();
-  state->width = width;
-  state->height = height;
-  state->window = SDL_CreateWindow(title.c_str(), SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
-                                   static_cast<int>(width), static_cast<int>(height),
-                                   SDL_WINDOW_SHOWN | SDL_WINDOW_RESIZABLE);
-  if (state->window) state->renderer = SDL_CreateRenderer(state->window, -1, SDL_RENDERER_SOFTWARE);
-  if (state->renderer)
-    state->texture =
-        SDL_CreateTexture(state->renderer, SDL_PIXELFORMAT_ABGR8888, SDL_TEXTUREACCESS_STREAMING,
-                          static_cast<int>(width), static_cast<int>(height));
-  if (!state->texture) return engine::make_error(fmt::format("no window: {}", SDL_GetError()));
+  if (gpu) {
+    state->window = make_window(title, width, height, true);
+    VkSurfaceKHR surface = VK_NULL_HANDLE;
+    if (!state->window) {
+      state->why_not_vulkan = fmt::format("no Vulkan window: {}", SDL_GetError());
+    } else if (!SDL_Vulkan_CreateSurface(
+                   state->window, reinterpret_cast<VkInstance>(gpu->instance_handle()), &surface)) {
+      state->why_not_vulkan = fmt::format("no Vulkan surface: {}", SDL_GetError());
+    } else if (auto attached =
+                   gpu->attach_surface(reinterpret_cast<uint64_t>(surface), width, height);
+               !attached) {
+      state->why_not_vulkan = attached.error().message;
+    } else {
+      state->vulkan = true;
+    }
+    if (!state->vulkan && state->window) {
+      SDL_DestroyWindow(state->window);
+      state->window = nullptr;
+    }
+  } else {
+    state->why_not_vulkan = "no Gpu";
+  }
+  if (!state->vulkan) {
+    state->window = make_window(title, width, height, false);
+    if (state->window)
+      state->renderer = SDL_CreateRenderer(state->window, -1, SDL_RENDERER_SOFTWARE);
+    if (!state->renderer) return engine::make_error(fmt::format("no window: {}", SDL_GetError()));
+  }
   SDL_StartTextInput();
   return std::unique_ptr<SdlWindow>(new SdlWindow(std::move(state)));
 }
@@ -42,14 +78,32 @@ engine::Result<std::unique_ptr<SdlWindow>> SdlWindow::open(const std::string& ti
 SdlWindow::SdlWindow(std::unique_ptr<State> state) : s_(std::move(state)) {}
 SdlWindow::~SdlWindow() = default;
 
+bool SdlWindow::vulkan() const {
+  return s_->vulkan;
+}
+
+const std::string& SdlWindow::why_not_vulkan() const {
+  return s_->why_not_vulkan;
+}
+
+void SdlWindow::size(uint32_t* width, uint32_t* height) const {
+  int w = 0, h = 0;
+  if (s_->vulkan)
+    SDL_Vulkan_GetDrawableSize(s_->window, &w, &h);
+  else
+    SDL_GetWindowSize(s_->window, &w, &h);
+  *width = static_cast<uint32_t>(std::max(w, 0));
+  *height = static_cast<uint32_t>(std::max(h, 0));
+}
+
 void SdlWindow::present(const std::vector<uint8_t>& rgba, uint32_t width, uint32_t height) {
-  if (rgba.size() != static_cast<size_t>(width) * height * 4) return;
-  if (width != s_->width || height != s_->height) {
+  if (!s_->renderer || rgba.size() != static_cast<size_t>(width) * height * 4) return;
+  if (!s_->texture || width != s_->width || height != s_->height) {
     SDL_Texture* texture =
         SDL_CreateTexture(s_->renderer, SDL_PIXELFORMAT_ABGR8888, SDL_TEXTUREACCESS_STREAMING,
                           static_cast<int>(width), static_cast<int>(height));
     if (!texture) return;  // keeps showing the last frame
-    SDL_DestroyTexture(s_->texture);
+    if (s_->texture) SDL_DestroyTexture(s_->texture);
     s_->texture = texture;
     s_->width = width;
     s_->height = height;

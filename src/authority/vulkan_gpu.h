@@ -1,7 +1,7 @@
 // VulkanGpu: the Gpu authority on Vulkan. It renders offscreen into an RGBA8
-// image of a fixed size and reads every finished frame back to host memory
-// (frame()), from where the node writes PNG frames or shows them in a
-// window. On a machine without a GPU, Mesa's lavapipe renders on the CPU.
+// surface image (resized with the window) and reads every finished frame
+// back to host memory (frame()), from where the node writes PNG frames; a
+// window shows the image through a swapchain (present_to_window). On a machine without a GPU, Mesa's lavapipe renders on the CPU.
 // GLSL is compiled with shaderc. Every Vulkan failure becomes an error for
 // the calling module; nothing aborts the node.
 #pragma once
@@ -16,9 +16,11 @@ namespace interstice::authority {
 
 class VulkanGpu : public runtime::GpuBackend {
  public:
-  // Fails (with the reason) when Vulkan has no usable device.
+  // Fails (with the reason) when Vulkan has no usable device. `for_window`
+  // enables the surface and swapchain extensions a window needs.
   [[nodiscard]] static engine::Result<std::unique_ptr<VulkanGpu>> create(uint32_t width,
-                                                                         uint32_t height);
+                                                                         uint32_t height,
+                                                                         bool for_window = false);
   ~VulkanGpu() override;
 
   uint32_t width() const override;
@@ -100,6 +102,19 @@ class VulkanGpu : public runtime::GpuBackend {
   void release_all(std::string_view module) override;
   // How many objects `module` holds (tests).
   size_t live_objects(std::string_view module) const;
+
+  // The window (src/authority/sdl_window): the VkInstance its surface is made
+  // with, as an integer; then the surface (a VkSurfaceKHR, which this takes
+  // over), checked and given a swapchain. Fails (with the reason) where the
+  // device cannot present to it; the window then shows frames another way.
+  uintptr_t instance_handle() const;
+  engine::Result<void> attach_surface(uint64_t surface, uint32_t width, uint32_t height);
+  // Shows the surface's current image in the window: acquire, blit (scaled
+  // to the window), present. An out-of-date swapchain is remade at
+  // `width` x `height` (the window's size) before the next frame.
+  engine::Result<void> present_to_window(uint32_t width, uint32_t height);
+  // The swapchain's description, for the log ("3 images, 640x480, FIFO").
+  std::string swapchain_description() const;
   const std::vector<uint8_t>& frame() const override;
   uint64_t frames() const override;
   // The device's name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".

@@ -2,6 +2,8 @@
 // helpers every object uses.
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <string_view>
 #include <tuple>
 
 #include "authority/vulkan_gpu_state.h"
@@ -30,6 +32,9 @@ VulkanGpu::State::~State() {
     vkDeviceWaitIdle(device);
     for (auto& [module, list] : objects)
       for (auto& [handle, object] : list) destroy(object);
+    destroy_swapchain();
+    for (VkSemaphore semaphore : {acquired, blitted})
+      if (semaphore) vkDestroySemaphore(device, semaphore, nullptr);
     destroy_target();
     if (descriptors) vkDestroyDescriptorPool(device, descriptors, nullptr);
     if (bind_groups) vkDestroyDescriptorPool(device, bind_groups, nullptr);
@@ -39,6 +44,7 @@ VulkanGpu::State::~State() {
     if (pool) vkDestroyCommandPool(device, pool, nullptr);
     vkDestroyDevice(device, nullptr);
   }
+  if (window_surface) vkDestroySurfaceKHR(instance, window_surface, nullptr);
   if (instance) vkDestroyInstance(instance, nullptr);
   if (compiler) shaderc_compiler_release(compiler);
 }
@@ -113,6 +119,26 @@ engine::Result<void> VulkanGpu::State::init() {
   app.apiVersion = VK_API_VERSION_1_1;
   VkInstanceCreateInfo instance_info{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
   instance_info.pApplicationInfo = &app;
+  // For a window: the surface extensions this loader has (SDL picks the one
+  // its video driver needs among them).
+  std::vector<const char*> extensions;
+  if (for_window) {
+    uint32_t available = 0;
+    vkEnumerateInstanceExtensionProperties(nullptr, &available, nullptr);
+    std::vector<VkExtensionProperties> names(available);
+    vkEnumerateInstanceExtensionProperties(nullptr, &available, names.data());
+    // Only the platforms whose display is set (a Wayland surface extension
+    // without a compositor complains on stderr).
+    std::vector<const char*> wanted{"VK_KHR_surface"};
+    if (std::getenv("DISPLAY"))
+      wanted.insert(wanted.end(), {"VK_KHR_xlib_surface", "VK_KHR_xcb_surface"});
+    if (std::getenv("WAYLAND_DISPLAY")) wanted.push_back("VK_KHR_wayland_surface");
+    for (const char* name : wanted)
+      for (const VkExtensionProperties& e : names)
+        if (std::string_view(e.extensionName) == name) extensions.push_back(name);
+  }
+  instance_info.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
+  instance_info.ppEnabledExtensionNames = extensions.data();
   if (VkResult r = vkCreateInstance(&instance_info, nullptr, &instance); r != VK_SUCCESS)
     return engine::make_error(vk_error("vkCreateInstance", r) + ": is a Vulkan driver installed?");
   uint32_t count = 0;
@@ -144,6 +170,19 @@ engine::Result<void> VulkanGpu::State::init() {
   VkDeviceCreateInfo device_info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
   device_info.queueCreateInfoCount = 1;
   device_info.pQueueCreateInfos = &queue_info;
+  const char* swapchain_extension = VK_KHR_SWAPCHAIN_EXTENSION_NAME;
+  if (for_window) {
+    uint32_t available = 0;
+    vkEnumerateDeviceExtensionProperties(physical, nullptr, &available, nullptr);
+    std::vector<VkExtensionProperties> names(available);
+    vkEnumerateDeviceExtensionProperties(physical, nullptr, &available, names.data());
+    for (const VkExtensionProperties& e : names)
+      if (std::string_view(e.extensionName) == swapchain_extension) can_present = true;
+    if (can_present) {
+      device_info.enabledExtensionCount = 1;
+      device_info.ppEnabledExtensionNames = &swapchain_extension;
+    }
+  }
   if (VkResult r = vkCreateDevice(physical, &device_info, nullptr, &device); r != VK_SUCCESS)
     return engine::make_error(vk_error("vkCreateDevice", r));
   vkGetDeviceQueue(device, queue_family, 0, &queue);

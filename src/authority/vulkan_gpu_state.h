@@ -175,6 +175,17 @@ struct VulkanGpu::State {
   std::vector<uint8_t> pixels;
   uint64_t finished = 0;
   uint64_t surface_generation = 1;  // bumped by present and resize
+  // The window's swapchain (vulkan_gpu_window.cc), when there is one.
+  bool for_window = false;   // surface extensions enabled on the instance
+  bool can_present = false;  // the device has VK_KHR_swapchain
+  VkSurfaceKHR window_surface = VK_NULL_HANDLE;
+  VkSwapchainKHR swapchain = VK_NULL_HANDLE;
+  std::vector<VkImage> swapchain_images;
+  VkExtent2D swapchain_extent{};
+  bool swapchain_stale = false;  // out of date or suboptimal: remade before the next present
+  std::string swapchain_description;
+  VkSemaphore acquired = VK_NULL_HANDLE, blitted = VK_NULL_HANDLE;
+  void destroy_swapchain();
   // Each module's surface texture of this frame (a SurfaceTexture handle).
   std::map<std::string, uint64_t, std::less<>> surface_textures;
 

@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "authority/vulkan_gpu.h"
 #include "engine/result.h"
 #include "net/identity.h"
 #include "net/known_peers.h"
@@ -171,7 +172,7 @@ class Node {
   std::unique_ptr<net::Outbox> outbox_;
   std::unique_ptr<net::PeerServer> peer_server_;
   // The display (node_display.cc): the Gpu back-end and the frame loop.
-  std::shared_ptr<runtime::GpuBackend> gpu_;
+  std::shared_ptr<authority::VulkanGpu> gpu_;
   std::thread frame_thread_;
   std::mutex frames_mutex_;
   std::condition_variable frames_changed_;

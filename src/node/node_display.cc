@@ -16,7 +16,8 @@ namespace interstice::node {
 void Node::start_display() {
   const auto& policy = options_.runtime.grantable;
   if (std::find(policy.begin(), policy.end(), abi::Authority::Gpu) == policy.end()) return;
-  auto gpu = authority::VulkanGpu::create(options_.surface_width, options_.surface_height);
+  auto gpu = authority::VulkanGpu::create(options_.surface_width, options_.surface_height,
+                                          options_.window);
   if (!gpu) {
     spdlog::warn("the Gpu authority has no device, its calls will be Unavailable: {}",
                  gpu.error().message);
@@ -39,12 +40,16 @@ void Node::stop_display() {
 void Node::frame_loop() {
   std::unique_ptr<authority::SdlWindow> window;
   if (options_.window) {
-    auto opened =
-        authority::SdlWindow::open("Interstice", options_.surface_width, options_.surface_height);
-    if (opened)
-      window = std::move(opened).value();
-    else
+    std::unique_lock lock(mutex_);  // the Gpu is shared with the reducers
+    auto opened = authority::SdlWindow::open("Interstice", options_.surface_width,
+                                             options_.surface_height, gpu_.get());
+    if (!opened)
       spdlog::warn("{}; rendering offscreen", opened.error().message);
+    else if ((*opened)->vulkan())
+      spdlog::info("window: Vulkan swapchain ({})", gpu_->swapchain_description());
+    else
+      spdlog::info("window: frames copied through SDL ({})", (*opened)->why_not_vulkan());
+    if (opened) window = std::move(opened).value();
   }
   using clock = std::chrono::steady_clock;
   auto period = std::chrono::duration_cast<clock::duration>(
@@ -88,6 +93,13 @@ void Node::frame_loop() {
           have_frame = true;
         }
       }
+      // The window shows the surface's image through its swapchain.
+      if (window && window->vulkan() && have_frame) {
+        uint32_t w = 0, h = 0;
+        window->size(&w, &h);
+        if (auto shown = gpu_->present_to_window(w, h); !shown)
+          spdlog::warn("window: {}", shown.error().message);
+      }
       if (!events.empty() || !done) maybe_snapshot();
     }
     if (!have_frame) continue;
@@ -99,7 +111,7 @@ void Node::frame_loop() {
       if (auto r = authority::write_png(path, width, height, pixels); !r)
         spdlog::error("{}", r.error().message);
     }
-    if (window) window->present(pixels, width, height);
+    if (window && !window->vulkan()) window->present(pixels, width, height);
     if (options_.frames > 0 && rendered == options_.frames)
       spdlog::info("rendered {} frame{}", rendered, rendered == 1 ? "" : "s");
   }

@@ -10,8 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
+
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 
 #include "authority/png_writer.h"
 #include "support/command_runner.h"
@@ -92,6 +96,53 @@ TEST(Graphics, HeadlessFramesShowTheTriangle) {
     expect_triangle(frames.path() / ("frame-00000" + std::to_string(i) + ".png"), kOrange);
 }
 
+// What an X window shows, read back from the server (Xvfb keeps every
+// pixel a client presented).
+class WindowPixels {
+ public:
+  WindowPixels(const std::string& display, const std::string& title) {
+    auto found = interstice::testing::run_command("DISPLAY=" + display +
+                                                  " xdotool search --sync --name " + title);
+    std::istringstream ids(found.output);
+    ids >> window_;
+    x_ = XOpenDisplay(display.c_str());
+  }
+  ~WindowPixels() {
+    if (x_) XCloseDisplay(x_);
+  }
+  bool ok() const { return x_ && window_; }
+  // The window's size, and its pixel at fractions (fx, fy) of it.
+  std::pair<int, int> size() {
+    XWindowAttributes attributes{};
+    XGetWindowAttributes(x_, window_, &attributes);
+    return {attributes.width, attributes.height};
+  }
+  Rgb at(double fx, double fy) {
+    auto [w, h] = size();
+    XImage* image = XGetImage(x_, window_, static_cast<int>(fx * w), static_cast<int>(fy * h), 1, 1,
+                              AllPlanes, ZPixmap);
+    if (!image) return {-1, -1, -1};
+    unsigned long p = XGetPixel(image, 0, 0);
+    Rgb rgb{static_cast<int>((p & image->red_mask) >> 16),
+            static_cast<int>((p & image->green_mask) >> 8), static_cast<int>(p & image->blue_mask)};
+    XDestroyImage(image);
+    return rgb;
+  }
+
+ private:
+  Display* x_ = nullptr;
+  unsigned long window_ = 0;
+};
+
+// The window shows the triangle in `color` on the clear colour.
+void expect_window_triangle(WindowPixels& window, Rgb color) {
+  for (auto [fx, fy] : {std::pair{0.5, 0.55}, {0.5, 0.35}})
+    EXPECT_TRUE(near(window.at(fx, fy), color))
+        << "window at " << fx << "," << fy << ": " << window.at(fx, fy).r << " "
+        << window.at(fx, fy).g << " " << window.at(fx, fy).b;
+  EXPECT_TRUE(near(window.at(0.03, 0.03), kClear)) << "window corner";
+}
+
 // A free X display number: one whose socket and lock file do not exist.
 int free_display() {
   for (int d = 90; d < 200; ++d)
@@ -135,9 +186,15 @@ TEST(Graphics, AKeyInARealWindowChangesTheColour) {
   if (gpu_unavailable(node, &why)) GTEST_SKIP() << "Vulkan is unavailable: " << why;
   ASSERT_EQ(node.output().find("rendering offscreen"), std::string::npos) << node.output();
   ASSERT_TRUE(node.wait_for_output("pipeline ready")) << node.output();
+  // The window presents through a Vulkan swapchain (lavapipe presents to X).
+  EXPECT_NE(node.output().find("window: Vulkan swapchain"), std::string::npos) << node.output();
   for (int i = 0; i < 100 && !std::filesystem::exists(frames.path() / "frame-000001.png"); ++i)
     ::usleep(50'000);
   expect_triangle(frames.path() / "frame-000000.png", kOrange);
+  WindowPixels window(name, "Interstice");
+  ASSERT_TRUE(window.ok());
+  ::usleep(200'000);
+  expect_window_triangle(window, kOrange);
 
   std::string xdotool =
       "DISPLAY=" + name + " xdotool search --sync --name Interstice windowfocus --sync key space";
@@ -147,6 +204,7 @@ TEST(Graphics, AKeyInARealWindowChangesTheColour) {
   // A frame rendered after the key has the new colour.
   ::usleep(300'000);
   expect_triangle(newest_frame(frames.path()), kGreen);
+  expect_window_triangle(window, kGreen);
 
   // Resizing the window resizes the surface: the module hears of it, and the
   // next frames have the new size (the triangle stretched with it).
@@ -158,6 +216,8 @@ TEST(Graphics, AKeyInARealWindowChangesTheColour) {
       << node.output();
   ::usleep(300'000);
   expect_triangle(newest_frame(frames.path()), kGreen, 200, 100);
+  EXPECT_EQ(window.size(), (std::pair{200, 100}));
+  expect_window_triangle(window, kGreen);
   EXPECT_EQ(node.output().find("failed: status"), std::string::npos) << node.output();
 }
 
