@@ -1,9 +1,10 @@
 // The graphics example on a real node: rendered headless into PNG frames
 // (the triangle's colour inside it, the clear colour around it), and in a
-// real SDL2 window under Xvfb, where a key pressed with xdotool reaches the
-// module's input reducer and changes the colour of the next frames, and a
-// resize of the window resizes the surface. Skipped,
-// with the reason, only where Vulkan (or Xvfb) is genuinely unavailable.
+// real SDL2 window under Xvfb (presenting through a Vulkan swapchain), where
+// a key pressed with xdotool reaches the module's input reducer and changes
+// the colour of the next frames, a mouse click arrives with its position,
+// and a resize of the window resizes the surface. Skipped, with the reason,
+// only where Vulkan (or Xvfb) is genuinely unavailable.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -201,6 +202,14 @@ TEST(Graphics, AKeyInARealWindowChangesTheColour) {
   auto pressed = interstice::testing::run_command(xdotool + " 2>&1");
   ASSERT_EQ(pressed.exit_code, 0) << pressed.output;
   ASSERT_TRUE(node.wait_for_output("[graphics::on_input] key 32 down: colour 1")) << node.output();
+  // A mouse click inside the window reaches the module too, with its position.
+  std::string click = "DISPLAY=" + name +
+                      " xdotool search --sync --name Interstice mousemove --window %1 20 30 "
+                      "click 1";
+  auto clicked = interstice::testing::run_command(click + " 2>&1");
+  ASSERT_EQ(clicked.exit_code, 0) << clicked.output;
+  ASSERT_TRUE(node.wait_for_output("[graphics::on_input] mouse button 1 at 20,30"))
+      << node.output();
   // A frame rendered after the key has the new colour.
   ::usleep(300'000);
   expect_triangle(newest_frame(frames.path()), kGreen);
