@@ -205,3 +205,42 @@ void lifecycle(interstice::ReducerContext& ctx) {
   ctx.log(log);
 }
 INTERSTICE_REDUCER(lifecycle)
+
+// An indexed quad over the right half (four corners, six u16 indices) in
+// green, on a surface cleared red.
+void indexed_quad(interstice::ReducerContext& ctx) {
+  interstice::Gpu gpu = ctx.gpu();
+  interstice::GpuPipelineDesc desc;
+  desc.vertex_shader = u(gpu.shader(interstice::Gpu::Vertex, R"(#version 450
+layout(location = 0) in vec2 position;
+void main() { gl_Position = vec4(position, 0.0, 1.0); })"));
+  desc.fragment_shader = u(gpu.shader(interstice::Gpu::Fragment, R"(#version 450
+layout(location = 0) out vec4 color;
+void main() { color = vec4(0.0, 1.0, 0.0, 1.0); })"));
+  desc.vertex_stride = 8;
+  desc.attributes = {{0, 1, 0}};  // location 0, float32x2, offset 0
+  int64_t pipeline = gpu.pipeline(desc);
+  const float corners[8] = {0, -1, 1, -1, 0, 1, 1, 1};
+  const uint16_t indices[6] = {0, 1, 2, 2, 1, 3};
+  int64_t vertices = gpu.buffer(sizeof corners, interstice::Gpu::VertexBuffer);
+  int64_t index_buffer = gpu.buffer(sizeof indices, interstice::Gpu::IndexBuffer);
+  gpu.write(vertices, 0, corners, sizeof corners);
+  gpu.write(index_buffer, 0, indices, sizeof indices);
+  int64_t encoder = gpu.command_encoder();
+  int64_t pass = gpu.begin_render_pass(encoder, gpu.current_texture(), 1, 0, 0);
+  gpu.set_pipeline(pass, pipeline);
+  gpu.set_vertex_buffer(pass, vertices);
+  Status without_indices = gpu.pass_draw_indexed(pass, 6);
+  Status bad_format = gpu.set_index_buffer(pass, index_buffer, interstice::Gpu::IndexFormat(2));
+  Status not_an_index_buffer = gpu.set_index_buffer(pass, vertices, interstice::Gpu::Uint16);
+  gpu.set_index_buffer(pass, index_buffer, interstice::Gpu::Uint16);
+  Status drawn = gpu.pass_draw_indexed(pass, 6);
+  gpu.end_pass(pass);
+  Status submitted = gpu.submit({u(gpu.finish(encoder))});
+  ctx.log("pipeline " + std::to_string(pipeline > 0) + ", without indices " +
+          std::to_string(s(without_indices)) + ", bad format " + std::to_string(s(bad_format)) +
+          ", not an index buffer " + std::to_string(s(not_an_index_buffer)) + ", drawn " +
+          std::to_string(s(drawn)) + ", submit " + std::to_string(s(submitted)) + ", present " +
+          std::to_string(s(gpu.present())));
+}
+INTERSTICE_REDUCER(indexed_quad)

@@ -113,6 +113,10 @@ inline constexpr const char* kGpuPassSetPipeline = "gpu_pass_set_pipeline";
 inline constexpr const char* kGpuPassSetBindGroup = "gpu_pass_set_bind_group";
 // (pass: i64, buffer: i64) -> i32 status
 inline constexpr const char* kGpuPassSetVertexBuffer = "gpu_pass_set_vertex_buffer";
+// (pass: i64, buffer: i64, format: 0 u16 / 1 u32) -> i32 status
+inline constexpr const char* kGpuPassSetIndexBuffer = "gpu_pass_set_index_buffer";
+// (pass: i64, index_count, instance_count, first_index, base_vertex, first_instance) -> i32
+inline constexpr const char* kGpuPassDrawIndexed = "gpu_pass_draw_indexed";
 // (pass: i64, vertex_count, instance_count, first_vertex, first_instance) -> i32 status
 inline constexpr const char* kGpuPassDraw = "gpu_pass_draw";
 // (pass: i64, x, y, z) -> i32 status

@@ -78,7 +78,7 @@ uint64_t VulkanGpu::create_shader(std::string_view module, uint32_t stage, runti
 
 uint64_t VulkanGpu::create_buffer(std::string_view module, uint64_t size, uint32_t usage,
                                   AuthorityError* error) {
-  if (size == 0 || size > (64u << 20) || usage == 0 || usage > 7)
+  if (size == 0 || size > (64u << 20) || usage == 0 || usage > 15)
     return fail_handle(error, Status::GpuError,
                        fmt::format("buffer of {} bytes with usage {} refused", size, usage));
   Buffer buffer;
@@ -86,6 +86,7 @@ uint64_t VulkanGpu::create_buffer(std::string_view module, uint64_t size, uint32
   VkBufferUsageFlags flags = ((usage & 1) ? VK_BUFFER_USAGE_VERTEX_BUFFER_BIT : 0) |
                              ((usage & 2) ? VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT : 0) |
                              ((usage & 4) ? VK_BUFFER_USAGE_STORAGE_BUFFER_BIT : 0) |
+                             ((usage & 8) ? VK_BUFFER_USAGE_INDEX_BUFFER_BIT : 0) |
                              VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
   std::string why;
   if (!s_->make_buffer(size, flags, &buffer, &why)) {

@@ -1,9 +1,9 @@
 // VulkanGpu: the Gpu authority on Vulkan. It renders offscreen into an RGBA8
 // surface image (resized with the window) and reads every finished frame
 // back to host memory (frame()), from where the node writes PNG frames; a
-// window shows the image through a swapchain (present_to_window). On a machine without a GPU, Mesa's lavapipe renders on the CPU.
-// GLSL is compiled with shaderc. Every Vulkan failure becomes an error for
-// the calling module; nothing aborts the node.
+// window shows the image through a swapchain (present_to_window). On a machine without a GPU,
+// Mesa's lavapipe renders on the CPU. GLSL is compiled with shaderc. Every Vulkan failure becomes
+// an error for the calling module; nothing aborts the node.
 #pragma once
 
 #include <memory>
@@ -82,6 +82,11 @@ class VulkanGpu : public runtime::GpuBackend {
                       runtime::AuthorityError* error) override;
   bool set_vertex_buffer(std::string_view module, uint64_t pass, uint64_t buffer,
                          runtime::AuthorityError* error) override;
+  bool set_index_buffer(std::string_view module, uint64_t pass, uint64_t buffer, uint32_t format,
+                        runtime::AuthorityError* error) override;
+  bool pass_draw_indexed(std::string_view module, uint64_t pass, uint32_t index_count,
+                         uint32_t instance_count, uint32_t first_index, int32_t base_vertex,
+                         uint32_t first_instance, runtime::AuthorityError* error) override;
   bool pass_draw(std::string_view module, uint64_t pass, uint32_t vertex_count,
                  uint32_t instance_count, uint32_t first_vertex, uint32_t first_instance,
                  runtime::AuthorityError* error) override;
@@ -123,6 +128,8 @@ class VulkanGpu : public runtime::GpuBackend {
  private:
   struct State;
   explicit VulkanGpu(std::unique_ptr<State> state);
+  bool bind_buffer(std::string_view module, uint64_t pass, uint64_t buffer, bool index,
+                   uint32_t format, runtime::AuthorityError* error);
   uint64_t make_compute_pipeline(std::string_view module, uint64_t shader, uint64_t layout,
                                  const std::vector<abi::GpuLayoutEntry>& derived,
                                  runtime::AuthorityError* error);

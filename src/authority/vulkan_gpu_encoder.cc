@@ -160,17 +160,53 @@ bool VulkanGpu::set_bind_group(std::string_view module, uint64_t pass_handle, ui
 
 bool VulkanGpu::set_vertex_buffer(std::string_view module, uint64_t pass_handle, uint64_t buffer,
                                   AuthorityError* error) {
+  return bind_buffer(module, pass_handle, buffer, false, 0, error);
+}
+
+bool VulkanGpu::set_index_buffer(std::string_view module, uint64_t pass_handle, uint64_t buffer,
+                                 uint32_t format, AuthorityError* error) {
+  if (format > 1) return fail(error, Status::GpuError, "index format must be 0 (u16) or 1 (u32)");
+  return bind_buffer(module, pass_handle, buffer, true, format, error);
+}
+
+bool VulkanGpu::bind_buffer(std::string_view module, uint64_t pass_handle, uint64_t buffer,
+                            bool index, uint32_t format, AuthorityError* error) {
   Pass* pass;
   CommandEncoder* enc;
   if (!open_pass(*s_, module, pass_handle, &pass, &enc, error)) return false;
   Buffer* b = s_->find<Buffer>(module, buffer);
-  if (pass->compute || !b || !(b->usage & 1))
-    return fail(error, Status::InvalidHandle,
-                fmt::format("no vertex buffer {} (or not a render pass)", buffer));
-  pass->vertex_buffer = true;
-  PassCommand command{PassCommand::SetVertexBuffer};
+  uint32_t usage = index ? 8 : 1;
+  if (pass->compute || !b || !(b->usage & usage))
+    return fail(
+        error, Status::InvalidHandle,
+        fmt::format("no {} buffer {} (or not a render pass)", index ? "index" : "vertex", buffer));
+  (index ? pass->index_buffer : pass->vertex_buffer) = true;
+  PassCommand command{index ? PassCommand::SetIndexBuffer : PassCommand::SetVertexBuffer};
   command.buffer = b->buffer;
   command.object = buffer;
+  command.index = format;
+  enc->passes.back().commands.push_back(command);
+  return true;
+}
+
+bool VulkanGpu::pass_draw_indexed(std::string_view module, uint64_t pass_handle,
+                                  uint32_t index_count, uint32_t instance_count,
+                                  uint32_t first_index, int32_t base_vertex,
+                                  uint32_t first_instance, AuthorityError* error) {
+  Pass* pass;
+  CommandEncoder* enc;
+  if (!open_pass(*s_, module, pass_handle, &pass, &enc, error)) return false;
+  if (pass->compute)
+    return fail(error, Status::GpuError, fmt::format("pass {} is a compute pass", pass_handle));
+  if (!pass->index_buffer)
+    return fail(error, Status::GpuError, fmt::format("pass {}: no index buffer set", pass_handle));
+  if (!ready_to_run(*s_, module, pass_handle, *pass, error)) return false;
+  PassCommand command{PassCommand::DrawIndexed};
+  command.counts[0] = index_count;
+  command.counts[1] = instance_count;
+  command.counts[2] = first_index;
+  command.counts[3] = first_instance;
+  command.base_vertex = base_vertex;
   enc->passes.back().commands.push_back(command);
   return true;
 }
@@ -320,13 +356,20 @@ void record_commands(VkCommandBuffer cmd, VkPipelineBindPoint point,
         vkCmdBindVertexBuffers(cmd, 0, 1, &c.buffer, &offset);
         break;
       }
+      case PassCommand::SetIndexBuffer:
+        vkCmdBindIndexBuffer(cmd, c.buffer, 0,
+                             c.index ? VK_INDEX_TYPE_UINT32 : VK_INDEX_TYPE_UINT16);
+        break;
       case PassCommand::Draw:
+      case PassCommand::DrawIndexed:
       case PassCommand::Dispatch:
         for (auto [index, set] : sets)
           if (index < set_count)
             vkCmdBindDescriptorSets(cmd, point, layout, index, 1, &set, 0, nullptr);
         if (c.kind == PassCommand::Draw)
           vkCmdDraw(cmd, c.counts[0], c.counts[1], c.counts[2], c.counts[3]);
+        else if (c.kind == PassCommand::DrawIndexed)
+          vkCmdDrawIndexed(cmd, c.counts[0], c.counts[1], c.counts[2], c.base_vertex, c.counts[3]);
         else
           vkCmdDispatch(cmd, c.counts[0], c.counts[1], c.counts[2]);
         break;

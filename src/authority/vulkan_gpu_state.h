@@ -90,7 +90,15 @@ struct SurfaceTexture {
 // A command of a pass, validated when recorded; the Vulkan objects it names
 // live as long as the back-end (objects are never destroyed before it).
 struct PassCommand {
-  enum Kind { SetPipeline, SetBindGroup, SetVertexBuffer, Draw, Dispatch } kind = Draw;
+  enum Kind {
+    SetPipeline,
+    SetBindGroup,
+    SetVertexBuffer,
+    SetIndexBuffer,  // index: 0 uint16, 1 uint32
+    Draw,
+    DrawIndexed,  // counts: indices, instances, first index, first instance
+    Dispatch
+  } kind = Draw;
   VkPipeline pipeline = VK_NULL_HANDLE;
   VkPipelineLayout layout = VK_NULL_HANDLE;
   VkDescriptorSet set = VK_NULL_HANDLE;
@@ -98,6 +106,7 @@ struct PassCommand {
   uint32_t index = 0;
   uint32_t counts[4] = {0, 0, 0, 0};  // draw: vertices, instances, first vertex, first instance
   uint64_t object = 0;                // the pipeline, bind group or buffer it names (a handle)
+  int32_t base_vertex = 0;            // DrawIndexed
 };
 // A render or compute pass, or a buffer copy, as an encoder recorded it.
 struct RecordedPass {
@@ -125,6 +134,7 @@ struct Pass {
   uint64_t pipeline = 0;
   std::map<uint32_t, LayoutDesc> bound;
   bool vertex_buffer = false;
+  bool index_buffer = false;
 };
 struct CommandBuffer {
   std::vector<RecordedPass> passes;

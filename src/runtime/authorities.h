@@ -53,7 +53,7 @@ class GpuBackend {
   // (by its magic).
   virtual uint64_t create_shader(std::string_view module, uint32_t stage, ByteView source,
                                  AuthorityError* error) = 0;
-  // usage: 1 vertex, 2 uniform, 4 storage (bits).
+  // usage: 1 vertex, 2 uniform, 4 storage, 8 index (bits).
   virtual uint64_t create_buffer(std::string_view module, uint64_t size, uint32_t usage,
                                  AuthorityError* error) = 0;
   virtual bool write_buffer(std::string_view module, uint64_t buffer, uint64_t offset,
@@ -127,6 +127,12 @@ class GpuBackend {
                               uint64_t group, AuthorityError* error) = 0;
   virtual bool set_vertex_buffer(std::string_view module, uint64_t pass, uint64_t buffer,
                                  AuthorityError* error) = 0;
+  // An index buffer (usage bit 8): format 0 uint16, 1 uint32.
+  virtual bool set_index_buffer(std::string_view module, uint64_t pass, uint64_t buffer,
+                                uint32_t format, AuthorityError* error) = 0;
+  virtual bool pass_draw_indexed(std::string_view module, uint64_t pass, uint32_t index_count,
+                                 uint32_t instance_count, uint32_t first_index, int32_t base_vertex,
+                                 uint32_t first_instance, AuthorityError* error) = 0;
   virtual bool pass_draw(std::string_view module, uint64_t pass, uint32_t vertex_count,
                          uint32_t instance_count, uint32_t first_vertex, uint32_t first_instance,
                          AuthorityError* error) = 0;

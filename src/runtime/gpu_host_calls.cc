@@ -300,6 +300,23 @@ void define_encoder_calls(engine::Linker& linker, std::vector<engine::Result<voi
         });
       }));
   results.push_back(linker.define(
+      host, kGpuPassSetIndexBuffer,
+      [](Caller& c, int64_t pass, int64_t buffer, int32_t format) -> int32_t {
+        return gpu_status(c, [&](LoadedModule& m, GpuBackend& gpu, AuthorityError& e) {
+          return gpu.set_index_buffer(m.name, h(pass), h(buffer), u(format), &e);
+        });
+      }));
+  results.push_back(linker.define(
+      host, kGpuPassDrawIndexed,
+      [](Caller& c, int64_t pass, int32_t indices, int32_t instances, int32_t first_index,
+         int32_t base_vertex, int32_t first_instance) -> int32_t {
+        return gpu_status(c, [&](LoadedModule& m, GpuBackend& gpu, AuthorityError& e) {
+          return non_negative({indices, instances, first_index, first_instance}, e) &&
+                 gpu.pass_draw_indexed(m.name, h(pass), u(indices), u(instances), u(first_index),
+                                       base_vertex, u(first_instance), &e);
+        });
+      }));
+  results.push_back(linker.define(
       host, kGpuPassDispatch,
       [](Caller& c, int64_t pass, int32_t x, int32_t y, int32_t z) -> int32_t {
         return gpu_status(c, [&](LoadedModule& m, GpuBackend& gpu, AuthorityError& e) {

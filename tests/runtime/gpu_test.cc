@@ -80,6 +80,19 @@ TEST_F(GpuTest, AnEncoderRendersIntoATextureThenSamplesItOntoTheSurface) {
   EXPECT_EQ(at(60, 60), (std::array<int, 3>{255, 0, 0}));
 }
 
+// An index buffer: a quad of four vertices drawn with six indices.
+TEST_F(GpuTest, AnIndexedDrawFillsTheQuad) {
+  start(32, 32, "encoder_user");
+  if (IsSkipped()) return;
+  EXPECT_EQ(logged(*rt_, "encoder_user", "indexed_quad"),
+            "pipeline 1, without indices 20, bad format 20, not an index buffer 18, drawn 0, "
+            "submit 0, present 0");
+  for (auto [x, y] : {std::pair{17u, 1u}, {30u, 30u}, {24u, 16u}})
+    EXPECT_EQ(at(x, y), (std::array<int, 3>{0, 255, 0})) << x << "," << y;
+  for (auto [x, y] : {std::pair{1u, 1u}, {14u, 30u}})
+    EXPECT_EQ(at(x, y), (std::array<int, 3>{255, 0, 0})) << x << "," << y;
+}
+
 // A compute pass over an explicit layout, then a buffer copy, in one submit.
 TEST_F(GpuTest, AComputePassAndABufferCopyRunInOneSubmit) {
   start(16, 16, "encoder_user");

@@ -92,6 +92,12 @@ INTERSTICE_HOST_IMPORT("gpu_pass_set_bind_group")
 int32_t ihost_gpu_pass_set_bind_group(int64_t pass, int32_t index, int64_t group);
 INTERSTICE_HOST_IMPORT("gpu_pass_set_vertex_buffer")
 int32_t ihost_gpu_pass_set_vertex_buffer(int64_t pass, int64_t buffer);
+INTERSTICE_HOST_IMPORT("gpu_pass_set_index_buffer")
+int32_t ihost_gpu_pass_set_index_buffer(int64_t pass, int64_t buffer, int32_t format);
+INTERSTICE_HOST_IMPORT("gpu_pass_draw_indexed")
+int32_t ihost_gpu_pass_draw_indexed(int64_t pass, int32_t index_count, int32_t instance_count,
+                                    int32_t first_index, int32_t base_vertex,
+                                    int32_t first_instance);
 INTERSTICE_HOST_IMPORT("gpu_pass_draw")
 int32_t ihost_gpu_pass_draw(int64_t pass, int32_t vertex_count, int32_t instance_count,
                             int32_t first_vertex, int32_t first_instance);

@@ -429,7 +429,7 @@ using abi::GpuPipelineDesc;
 class Gpu {
  public:
   enum Stage : int32_t { Vertex = 0, Fragment = 1, Compute = 2 };
-  enum Usage : int32_t { VertexBuffer = 1, UniformBuffer = 2, StorageBuffer = 4 };
+  enum Usage : int32_t { VertexBuffer = 1, UniformBuffer = 2, StorageBuffer = 4, IndexBuffer = 8 };
   // (width << 32 | height) of the surface, or -status.
   int64_t surface_size() const { return sdk::host::ihost_gpu_surface_size(); }
   int64_t shader(Stage stage, std::string_view glsl) const {
@@ -552,6 +552,18 @@ class Gpu {
   }
   abi::Status set_vertex_buffer(int64_t pass, int64_t buffer) const {
     return static_cast<abi::Status>(sdk::host::ihost_gpu_pass_set_vertex_buffer(pass, buffer));
+  }
+  enum IndexFormat : int32_t { Uint16 = 0, Uint32 = 1 };
+  abi::Status set_index_buffer(int64_t pass, int64_t buffer, IndexFormat format) const {
+    return static_cast<abi::Status>(
+        sdk::host::ihost_gpu_pass_set_index_buffer(pass, buffer, format));
+  }
+  abi::Status pass_draw_indexed(int64_t pass, uint32_t index_count, uint32_t instance_count = 1,
+                                uint32_t first_index = 0, int32_t base_vertex = 0,
+                                uint32_t first_instance = 0) const {
+    return static_cast<abi::Status>(sdk::host::ihost_gpu_pass_draw_indexed(
+        pass, static_cast<int32_t>(index_count), static_cast<int32_t>(instance_count),
+        static_cast<int32_t>(first_index), base_vertex, static_cast<int32_t>(first_instance)));
   }
   abi::Status pass_draw(int64_t pass, uint32_t vertex_count, uint32_t instance_count = 1,
                         uint32_t first_vertex = 0, uint32_t first_instance = 0) const {
