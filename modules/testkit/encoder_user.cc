@@ -244,3 +244,49 @@ void main() { color = vec4(0.0, 1.0, 0.0, 1.0); })"));
           std::to_string(s(gpu.present())));
 }
 INTERSTICE_REDUCER(indexed_quad)
+
+// Pipeline state: a full-surface triangle strip in half-transparent red,
+// alpha-blended over blue, then a green line list across row 16 (of 32).
+void blended_lines(interstice::ReducerContext& ctx) {
+  interstice::Gpu gpu = ctx.gpu();
+  auto pipeline = [&](const char* vertex, const char* fragment, uint32_t topology, uint32_t blend) {
+    interstice::GpuPipelineDesc desc;
+    desc.vertex_shader = u(gpu.shader(interstice::Gpu::Vertex, vertex));
+    desc.fragment_shader = u(gpu.shader(interstice::Gpu::Fragment, fragment));
+    desc.topology = topology;
+    desc.blend = blend;
+    return gpu.pipeline(desc);
+  };
+  int64_t quad = pipeline(R"(#version 450
+vec2 corners[4] = vec2[](vec2(-1, -1), vec2(1, -1), vec2(-1, 1), vec2(1, 1));
+void main() { gl_Position = vec4(corners[gl_VertexIndex], 0.0, 1.0); })",
+                          R"(#version 450
+layout(location = 0) out vec4 color;
+void main() { color = vec4(1.0, 0.0, 0.0, 0.5); })",
+                          interstice::abi::GpuTriangleStrip, interstice::abi::GpuBlendAlpha);
+  int64_t line = pipeline(R"(#version 450
+void main() { gl_Position = vec4(gl_VertexIndex == 0 ? -1.0 : 1.0, 0.03125, 0.0, 1.0); })",
+                          R"(#version 450
+layout(location = 0) out vec4 color;
+void main() { color = vec4(0.0, 1.0, 0.0, 1.0); })",
+                          interstice::abi::GpuLineList, interstice::abi::GpuBlendReplace);
+  interstice::GpuPipelineDesc unknown;
+  unknown.vertex_shader = u(gpu.shader(interstice::Gpu::Vertex, "#version 450\nvoid main() {}"));
+  unknown.fragment_shader =
+      u(gpu.shader(interstice::Gpu::Fragment, "#version 450\nvoid main() {}"));
+  unknown.topology = 9;
+  int64_t refused = gpu.pipeline(unknown);
+  int64_t encoder = gpu.command_encoder();
+  int64_t pass = gpu.begin_render_pass(encoder, gpu.current_texture(), 0, 0, 1);
+  gpu.set_pipeline(pass, quad);
+  Status quad_drawn = gpu.pass_draw(pass, 4);
+  gpu.set_pipeline(pass, line);
+  Status line_drawn = gpu.pass_draw(pass, 2);
+  gpu.end_pass(pass);
+  Status submitted = gpu.submit({u(gpu.finish(encoder))});
+  ctx.log("pipelines " + std::to_string(quad > 0 && line > 0) + ", unknown topology " +
+          std::to_string(-refused) + ", quad " + std::to_string(s(quad_drawn)) + ", line " +
+          std::to_string(s(line_drawn)) + ", submit " + std::to_string(s(submitted)) +
+          ", present " + std::to_string(s(gpu.present())));
+}
+INTERSTICE_REDUCER(blended_lines)

@@ -16,7 +16,7 @@ struct GpuAttribute {
   INTERSTICE_TYPE(GpuAttribute, location, format, offset)
 };
 
-// A render pipeline: triangle lists into the surface's RGBA8 target.
+// A render pipeline into RGBA8 targets.
 struct GpuPipelineDesc {
   uint64_t vertex_shader = 0;
   uint64_t fragment_shader = 0;
@@ -29,9 +29,22 @@ struct GpuPipelineDesc {
   // A pipeline layout's handle; 0 derives one from uniform_buffers and
   // textures (which must then be the only resources).
   uint64_t layout = 0;
+  uint32_t topology = 0;  // GpuTopology
+  uint32_t blend = 0;     // GpuBlend
   INTERSTICE_TYPE(GpuPipelineDesc, vertex_shader, fragment_shader, vertex_stride, attributes,
-                  uniform_buffers, textures, layout)
+                  uniform_buffers, textures, layout, topology, blend)
 };
+
+enum GpuTopology : uint32_t {
+  GpuTriangleList = 0,
+  GpuTriangleStrip = 1,
+  GpuLineList = 2,
+  GpuLineStrip = 3,
+  GpuPointList = 4,
+};
+// How a fragment's colour meets the target's: replaced, mixed by the
+// fragment's alpha (src * a + dst * (1 - a)), or added.
+enum GpuBlend : uint32_t { GpuBlendReplace = 0, GpuBlendAlpha = 1, GpuBlendAdd = 2 };
 
 // One binding of a bind group layout.
 enum GpuBindingKind : uint32_t {

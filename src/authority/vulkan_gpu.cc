@@ -116,6 +116,10 @@ uint64_t VulkanGpu::create_pipeline(std::string_view module, const runtime::GpuP
   if (!vs || vs->stage != 0 || !fs || fs->stage != 1)
     return fail_handle(error, Status::InvalidHandle,
                        "a pipeline needs a vertex shader and a fragment shader of this module");
+  if (desc.topology > abi::GpuPointList || desc.blend > abi::GpuBlendAdd)
+    return fail_handle(
+        error, Status::GpuError,
+        fmt::format("topology {} (0-4) or blend {} (0-2) is unknown", desc.topology, desc.blend));
   if (desc.uniform_buffers > 8 || desc.attributes.size() > 16)
     return fail_handle(error, Status::GpuError, "at most 8 uniform buffers and 16 attributes");
   static constexpr VkFormat kFormats[] = {VK_FORMAT_R32_SFLOAT, VK_FORMAT_R32G32_SFLOAT,
@@ -159,7 +163,11 @@ uint64_t VulkanGpu::create_pipeline(std::string_view module, const runtime::GpuP
   }
   VkPipelineInputAssemblyStateCreateInfo assembly{
       VK_STRUCTURE_TYPE_PIPELINE_INPUT_ASSEMBLY_STATE_CREATE_INFO};
-  assembly.topology = VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST;
+  static constexpr VkPrimitiveTopology kTopologies[] = {
+      VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST, VK_PRIMITIVE_TOPOLOGY_TRIANGLE_STRIP,
+      VK_PRIMITIVE_TOPOLOGY_LINE_LIST, VK_PRIMITIVE_TOPOLOGY_LINE_STRIP,
+      VK_PRIMITIVE_TOPOLOGY_POINT_LIST};
+  assembly.topology = kTopologies[desc.topology];
   VkPipelineViewportStateCreateInfo viewport{VK_STRUCTURE_TYPE_PIPELINE_VIEWPORT_STATE_CREATE_INFO};
   viewport.viewportCount = 1;
   viewport.scissorCount = 1;
@@ -175,6 +183,18 @@ uint64_t VulkanGpu::create_pipeline(std::string_view module, const runtime::GpuP
   VkPipelineColorBlendAttachmentState blend_attachment{};
   blend_attachment.colorWriteMask = VK_COLOR_COMPONENT_R_BIT | VK_COLOR_COMPONENT_G_BIT |
                                     VK_COLOR_COMPONENT_B_BIT | VK_COLOR_COMPONENT_A_BIT;
+  if (desc.blend != abi::GpuBlendReplace) {
+    bool alpha = desc.blend == abi::GpuBlendAlpha;
+    blend_attachment.blendEnable = VK_TRUE;
+    blend_attachment.srcColorBlendFactor = alpha ? VK_BLEND_FACTOR_SRC_ALPHA : VK_BLEND_FACTOR_ONE;
+    blend_attachment.dstColorBlendFactor =
+        alpha ? VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA : VK_BLEND_FACTOR_ONE;
+    blend_attachment.colorBlendOp = VK_BLEND_OP_ADD;
+    blend_attachment.srcAlphaBlendFactor = VK_BLEND_FACTOR_ONE;
+    blend_attachment.dstAlphaBlendFactor =
+        alpha ? VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA : VK_BLEND_FACTOR_ONE;
+    blend_attachment.alphaBlendOp = VK_BLEND_OP_ADD;
+  }
   VkPipelineColorBlendStateCreateInfo blend{
       VK_STRUCTURE_TYPE_PIPELINE_COLOR_BLEND_STATE_CREATE_INFO};
   blend.attachmentCount = 1;

@@ -93,6 +93,24 @@ TEST_F(GpuTest, AnIndexedDrawFillsTheQuad) {
     EXPECT_EQ(at(x, y), (std::array<int, 3>{255, 0, 0})) << x << "," << y;
 }
 
+// Pipeline state: a triangle strip alpha-blended over the clear colour, and
+// a line list; an unknown topology is refused.
+TEST_F(GpuTest, StripsLinesAndAlphaBlending) {
+  start(32, 32, "encoder_user");
+  if (IsSkipped()) return;
+  EXPECT_EQ(logged(*rt_, "encoder_user", "blended_lines"),
+            "pipelines 1, unknown topology 20, quad 0, line 0, submit 0, present 0");
+  auto near = [](std::array<int, 3> got, std::array<int, 3> want) {
+    for (int i = 0; i < 3; ++i)
+      if (std::abs(got[i] - want[i]) > 2) return false;
+    return true;
+  };
+  for (auto [x, y] : {std::pair{1u, 1u}, {30u, 30u}, {8u, 10u}})
+    EXPECT_TRUE(near(at(x, y), {128, 0, 128}))
+        << x << "," << y << ": " << at(x, y)[0] << " " << at(x, y)[1] << " " << at(x, y)[2];
+  for (uint32_t x : {1u, 16u, 30u}) EXPECT_EQ(at(x, 16), (std::array<int, 3>{0, 255, 0})) << x;
+}
+
 // A compute pass over an explicit layout, then a buffer copy, in one submit.
 TEST_F(GpuTest, AComputePassAndABufferCopyRunInOneSubmit) {
   start(16, 16, "encoder_user");
