@@ -79,7 +79,7 @@ void main() { out_color = color; })";
   auto direct_encoded = [&](uint32_t draws, uint32_t vertices) {
     uint64_t encoder = gpu->create_command_encoder("direct", &error);
     uint64_t pass = gpu->begin_render_pass(
-        "direct", encoder, gpu->current_texture("direct", &error), clear, false, &error);
+        "direct", encoder, gpu->current_texture("direct", &error), clear, false, 0, 1.0f, &error);
     gpu->set_pipeline("direct", pass, pipeline, &error);
     gpu->set_bind_group("direct", pass, 0, group, &error);
     for (uint32_t i = 0; i < draws; ++i) gpu->pass_draw("direct", pass, vertices, 1, 0, 0, &error);

@@ -290,3 +290,61 @@ void main() { color = vec4(0.0, 1.0, 0.0, 1.0); })",
           ", present " + std::to_string(s(gpu.present())));
 }
 INTERSTICE_REDUCER(blended_lines)
+
+// The depth test: a near red quad over the left two thirds, then a far
+// green quad over the right two thirds; where they overlap the nearer red
+// stays, though green was drawn later.
+void depth_quads(interstice::ReducerContext& ctx) {
+  interstice::Gpu gpu = ctx.gpu();
+  auto pipeline = [&](float x0, float x1, float z, const char* rgb, uint32_t depth) {
+    std::string vertex = "#version 450\nvec2 c[4] = vec2[](vec2(" + std::to_string(x0) +
+                         ", -1), vec2(" + std::to_string(x1) + ", -1), vec2(" + std::to_string(x0) +
+                         ", 1), vec2(" + std::to_string(x1) +
+                         ", 1));\nvoid main() { gl_Position = vec4(c[gl_VertexIndex], " +
+                         std::to_string(z) + ", 1.0); }";
+    std::string fragment =
+        std::string(
+            "#version 450\nlayout(location = 0) out vec4 color;\nvoid main() { color = "
+            "vec4(") +
+        rgb + ", 1.0); }";
+    interstice::GpuPipelineDesc desc;
+    desc.vertex_shader = u(gpu.shader(interstice::Gpu::Vertex, vertex));
+    desc.fragment_shader = u(gpu.shader(interstice::Gpu::Fragment, fragment));
+    desc.topology = interstice::abi::GpuTriangleStrip;
+    desc.depth = depth;
+    return gpu.pipeline(desc);
+  };
+  int64_t near_red = pipeline(-1.0f, 0.34f, 0.2f, "1, 0, 0", interstice::abi::GpuDepthLess);
+  int64_t far_green = pipeline(-0.34f, 1.0f, 0.8f, "0, 1, 0", interstice::abi::GpuDepthLess);
+  int64_t flat = pipeline(-1.0f, 1.0f, 0.5f, "0, 0, 1", interstice::abi::GpuDepthNone);
+  int64_t depth = gpu.depth_texture(32, 32);
+  int64_t small_depth = gpu.depth_texture(8, 8);
+  int64_t encoder = gpu.command_encoder();
+  int64_t pass = gpu.begin_render_pass(encoder, gpu.current_texture(), 0, 0, 0, 1, false, depth);
+  Status flat_in_depth_pass = gpu.set_pipeline(pass, flat);
+  gpu.set_pipeline(pass, near_red);
+  Status red = gpu.pass_draw(pass, 4);
+  gpu.set_pipeline(pass, far_green);
+  Status green = gpu.pass_draw(pass, 4);
+  gpu.end_pass(pass);
+  Status submitted = gpu.submit({u(gpu.finish(encoder))});
+  Status presented = gpu.present();
+  // Mistakes: a depth texture as the colour target, sampled, or of another size.
+  int64_t as_color = gpu.begin_render_pass(gpu.command_encoder(), depth, 0, 0, 0);
+  int64_t sampled = gpu.bind_group_of_layout(
+      gpu.bind_group_layout(
+          {{0, interstice::abi::GpuSampledTexture, interstice::abi::GpuFragmentStage}}),
+      {{0, u(depth), u(gpu.sampler(interstice::Gpu::Nearest))}});
+  int64_t other = gpu.command_encoder();
+  int64_t mismatched =
+      gpu.begin_render_pass(other, gpu.current_texture(), 0, 0, 0, 1, false, small_depth);
+  gpu.end_pass(mismatched);
+  Status mismatch = gpu.submit({u(gpu.finish(other))});
+  ctx.log("pipelines " + std::to_string(near_red > 0 && far_green > 0 && flat > 0) +
+          ", flat in a depth pass " + std::to_string(s(flat_in_depth_pass)) + ", red " +
+          std::to_string(s(red)) + ", green " + std::to_string(s(green)) + ", submit " +
+          std::to_string(s(submitted)) + ", present " + std::to_string(s(presented)) +
+          ", depth as colour " + std::to_string(-as_color) + ", depth sampled " +
+          std::to_string(-sampled) + ", other size " + std::to_string(s(mismatch)));
+}
+INTERSTICE_REDUCER(depth_quads)

@@ -31,9 +31,14 @@ struct GpuPipelineDesc {
   uint64_t layout = 0;
   uint32_t topology = 0;  // GpuTopology
   uint32_t blend = 0;     // GpuBlend
+  uint32_t depth = 0;     // GpuDepth: with a test, only in passes with a depth attachment
   INTERSTICE_TYPE(GpuPipelineDesc, vertex_shader, fragment_shader, vertex_stride, attributes,
-                  uniform_buffers, textures, layout, topology, blend)
+                  uniform_buffers, textures, layout, topology, blend, depth)
 };
+
+// The depth test (and write) of a pipeline: none, or keep fragments nearer
+// than (or as near as) what the depth attachment holds.
+enum GpuDepth : uint32_t { GpuDepthNone = 0, GpuDepthLess = 1, GpuDepthLessEqual = 2 };
 
 enum GpuTopology : uint32_t {
   GpuTriangleList = 0,

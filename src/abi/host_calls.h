@@ -105,6 +105,10 @@ inline constexpr const char* kGpuCreateComputeWithLayout =
 inline constexpr const char* kGpuCreateCommandEncoder = "gpu_create_command_encoder";
 // (encoder: i64, target: i64 texture, r, g, b, a: f32, load: i32) -> i64 pass
 inline constexpr const char* kGpuBeginRenderPass = "gpu_begin_render_pass";
+// (encoder: i64, target: i64, r, g, b, a: f32, load, depth: i64, depth_clear: f32) -> i64 pass
+inline constexpr const char* kGpuBeginRenderPassDepth = "gpu_begin_render_pass_depth";
+// (width, height) -> i64 depth texture
+inline constexpr const char* kGpuCreateDepthTexture = "gpu_create_depth_texture";
 // (encoder: i64) -> i64 pass
 inline constexpr const char* kGpuBeginComputePass = "gpu_begin_compute_pass";
 // (pass: i64, pipeline: i64) -> i32 status

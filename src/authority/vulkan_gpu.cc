@@ -116,6 +116,9 @@ uint64_t VulkanGpu::create_pipeline(std::string_view module, const runtime::GpuP
   if (!vs || vs->stage != 0 || !fs || fs->stage != 1)
     return fail_handle(error, Status::InvalidHandle,
                        "a pipeline needs a vertex shader and a fragment shader of this module");
+  if (desc.depth > abi::GpuDepthLessEqual)
+    return fail_handle(error, Status::GpuError,
+                       fmt::format("depth {} is unknown (0-2)", desc.depth));
   if (desc.topology > abi::GpuPointList || desc.blend > abi::GpuBlendAdd)
     return fail_handle(
         error, Status::GpuError,
@@ -213,8 +216,17 @@ uint64_t VulkanGpu::create_pipeline(std::string_view module, const runtime::GpuP
   info.pMultisampleState = &multisample;
   info.pColorBlendState = &blend;
   info.pDynamicState = &dynamic;
+  VkPipelineDepthStencilStateCreateInfo depth{
+      VK_STRUCTURE_TYPE_PIPELINE_DEPTH_STENCIL_STATE_CREATE_INFO};
+  depth.depthTestEnable = VK_TRUE;
+  depth.depthWriteEnable = VK_TRUE;
+  depth.depthCompareOp =
+      desc.depth == abi::GpuDepthLess ? VK_COMPARE_OP_LESS : VK_COMPARE_OP_LESS_OR_EQUAL;
+  p.depth = desc.depth != abi::GpuDepthNone;
+  if (p.depth) info.pDepthStencilState = &depth;
   info.layout = p.layout;
-  info.renderPass = s_->render_pass;
+  // Compatible with every render pass of its kind (with or without depth).
+  info.renderPass = p.depth ? s_->depth_passes[0] : s_->render_pass;
   if (VkResult r =
           vkCreateGraphicsPipelines(s_->device, VK_NULL_HANDLE, 1, &info, nullptr, &p.pipeline);
       r != VK_SUCCESS) {
@@ -247,10 +259,28 @@ uint64_t VulkanGpu::create_texture(std::string_view module, uint32_t width, uint
   return handle;
 }
 
+uint64_t VulkanGpu::create_depth_texture(std::string_view module, uint32_t width, uint32_t height,
+                                         AuthorityError* error) {
+  if (width == 0 || height == 0 || width > 4096 || height > 4096)
+    return fail_handle(
+        error, Status::GpuError,
+        fmt::format("a {}x{} depth texture is refused (at most 4096x4096)", width, height));
+  Texture t;
+  t.depth = true;
+  if (std::string why = s_->make_image(width, height, VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT,
+                                       &t, kDepthFormat);
+      !why.empty()) {
+    s_->destroy(Object{t});
+    return fail_handle(error, Status::GpuError, why);
+  }
+  return s_->add(module, t);
+}
+
 bool VulkanGpu::write_texture(std::string_view module, uint64_t handle, runtime::ByteView rgba,
                               AuthorityError* error) {
   Texture* t = s_->find<Texture>(module, handle);
-  if (!t) return fail(error, Status::InvalidHandle, fmt::format("no texture {}", handle));
+  if (!t || t->depth)
+    return fail(error, Status::InvalidHandle, fmt::format("no colour texture {}", handle));
   size_t expected = static_cast<size_t>(t->width) * t->height * 4;
   if (rgba.size() != expected)
     return fail(error, Status::GpuError,

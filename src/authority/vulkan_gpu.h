@@ -72,8 +72,10 @@ class VulkanGpu : public runtime::GpuBackend {
                                                runtime::AuthorityError* error) override;
   uint64_t create_command_encoder(std::string_view module, runtime::AuthorityError* error) override;
   uint64_t begin_render_pass(std::string_view module, uint64_t encoder, uint64_t target,
-                             const float clear[4], bool load,
+                             const float clear[4], bool load, uint64_t depth, float depth_clear,
                              runtime::AuthorityError* error) override;
+  uint64_t create_depth_texture(std::string_view module, uint32_t width, uint32_t height,
+                                runtime::AuthorityError* error) override;
   uint64_t begin_compute_pass(std::string_view module, uint64_t encoder,
                               runtime::AuthorityError* error) override;
   bool set_pipeline(std::string_view module, uint64_t pass, uint64_t pipeline,

@@ -148,7 +148,7 @@ bool VulkanGpu::State::write_set(std::string_view module, VkDescriptorSetLayout 
     if (slot->kind == abi::GpuSampledTexture) {
       Texture* texture = find<Texture>(module, e.resource);
       vk::Sampler* sampler = find<vk::Sampler>(module, e.sampler);
-      if (!texture || !sampler)
+      if (!texture || texture->depth || !sampler)
         return fail(error, Status::InvalidHandle,
                     fmt::format("binding {}: no texture {} or sampler {}", e.binding, e.resource,
                                 e.sampler));

@@ -4,7 +4,6 @@
 
 #include <cstdlib>
 #include <string_view>
-#include <tuple>
 
 #include "authority/vulkan_gpu_state.h"
 
@@ -38,7 +37,8 @@ VulkanGpu::State::~State() {
     destroy_target();
     if (descriptors) vkDestroyDescriptorPool(device, descriptors, nullptr);
     if (bind_groups) vkDestroyDescriptorPool(device, bind_groups, nullptr);
-    for (VkRenderPass pass : {render_pass, surface_load, texture_clear, texture_load})
+    for (VkRenderPass pass : {render_pass, surface_load, texture_clear, texture_load,
+                              depth_passes[0], depth_passes[1], depth_passes[2], depth_passes[3]})
       if (pass) vkDestroyRenderPass(device, pass, nullptr);
     if (fence) vkDestroyFence(device, fence, nullptr);
     if (pool) vkDestroyCommandPool(device, pool, nullptr);
@@ -201,11 +201,13 @@ engine::Result<void> VulkanGpu::State::init() {
   vkCreateFence(device, &fence_info, nullptr, &fence);
   const VkImageLayout kSampled = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
   const VkImageLayout kCopied = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
-  for (auto [load, layout, out] :
-       {std::tuple{false, kCopied, &render_pass}, std::tuple{true, kCopied, &surface_load},
-        std::tuple{false, kSampled, &texture_clear}, std::tuple{true, kSampled, &texture_load}})
-    if (VkResult r = make_render_pass(load, layout, out); r != VK_SUCCESS)
-      return engine::make_error(vk_error("vkCreateRenderPass", r));
+  VkRenderPass* plain[4] = {&render_pass, &surface_load, &texture_clear, &texture_load};
+  for (int i = 0; i < 4; ++i)
+    for (bool depth : {false, true})
+      if (VkResult r = make_render_pass(i % 2 == 1, i < 2 ? kCopied : kSampled, depth,
+                                        depth ? &depth_passes[i] : plain[i]);
+          r != VK_SUCCESS)
+        return engine::make_error(vk_error("vkCreateRenderPass", r));
   if (auto r = make_target(); !r) return r;
   VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 4096},
                                   {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096},
@@ -227,12 +229,12 @@ engine::Result<void> VulkanGpu::State::init() {
 // The colour image, its render pass and framebuffer, and the readback buffer.
 // An RGBA8 image of `usage` with its memory and view; empty, or why not.
 std::string VulkanGpu::State::make_image(uint32_t w, uint32_t h, VkImageUsageFlags usage,
-                                         Texture* out) {
+                                         Texture* out, VkFormat format) {
   out->width = w;
   out->height = h;
   VkImageCreateInfo info{VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO};
   info.imageType = VK_IMAGE_TYPE_2D;
-  info.format = kColorFormat;
+  info.format = format;
   info.extent = {w, h, 1};
   info.mipLevels = 1;
   info.arrayLayers = 1;
@@ -255,14 +257,15 @@ std::string VulkanGpu::State::make_image(uint32_t w, uint32_t h, VkImageUsageFla
   VkImageViewCreateInfo view_info{VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO};
   view_info.image = out->image;
   view_info.viewType = VK_IMAGE_VIEW_TYPE_2D;
-  view_info.format = kColorFormat;
-  view_info.subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+  view_info.format = format;
+  view_info.subresourceRange = {
+      format == kDepthFormat ? VK_IMAGE_ASPECT_DEPTH_BIT : VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
   if (VkResult r = vkCreateImageView(device, &view_info, nullptr, &out->view); r != VK_SUCCESS)
     return vk_error("vkCreateImageView", r);
   return {};
 }
 
-VkResult VulkanGpu::State::make_render_pass(bool load, VkImageLayout final_layout,
+VkResult VulkanGpu::State::make_render_pass(bool load, VkImageLayout final_layout, bool depth,
                                             VkRenderPass* out) {
   VkAttachmentDescription color{};
   color.format = kColorFormat;
@@ -274,14 +277,26 @@ VkResult VulkanGpu::State::make_render_pass(bool load, VkImageLayout final_layou
   // A loading pass finds the image where every pass leaves it.
   color.initialLayout = load ? final_layout : VK_IMAGE_LAYOUT_UNDEFINED;
   color.finalLayout = final_layout;
+  VkAttachmentDescription attachments[2] = {color, {}};
+  VkAttachmentDescription& depth_attachment = attachments[1];
+  depth_attachment.format = kDepthFormat;
+  depth_attachment.samples = VK_SAMPLE_COUNT_1_BIT;
+  depth_attachment.loadOp = VK_ATTACHMENT_LOAD_OP_CLEAR;
+  depth_attachment.storeOp = VK_ATTACHMENT_STORE_OP_DONT_CARE;
+  depth_attachment.stencilLoadOp = VK_ATTACHMENT_LOAD_OP_DONT_CARE;
+  depth_attachment.stencilStoreOp = VK_ATTACHMENT_STORE_OP_DONT_CARE;
+  depth_attachment.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED;
+  depth_attachment.finalLayout = VK_IMAGE_LAYOUT_DEPTH_STENCIL_ATTACHMENT_OPTIMAL;
   VkAttachmentReference ref{0, VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL};
+  VkAttachmentReference depth_ref{1, VK_IMAGE_LAYOUT_DEPTH_STENCIL_ATTACHMENT_OPTIMAL};
   VkSubpassDescription subpass{};
   subpass.pipelineBindPoint = VK_PIPELINE_BIND_POINT_GRAPHICS;
   subpass.colorAttachmentCount = 1;
   subpass.pColorAttachments = &ref;
+  if (depth) subpass.pDepthStencilAttachment = &depth_ref;
   VkRenderPassCreateInfo rp{VK_STRUCTURE_TYPE_RENDER_PASS_CREATE_INFO};
-  rp.attachmentCount = 1;
-  rp.pAttachments = &color;
+  rp.attachmentCount = depth ? 2 : 1;
+  rp.pAttachments = attachments;
   rp.subpassCount = 1;
   rp.pSubpasses = &subpass;
   return vkCreateRenderPass(device, &rp, nullptr, out);

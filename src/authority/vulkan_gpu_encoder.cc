@@ -85,7 +85,8 @@ uint64_t VulkanGpu::create_command_encoder(std::string_view module, AuthorityErr
 }
 
 uint64_t VulkanGpu::begin_render_pass(std::string_view module, uint64_t encoder, uint64_t target,
-                                      const float clear[4], bool load, AuthorityError* error) {
+                                      const float clear[4], bool load, uint64_t depth,
+                                      float depth_clear, AuthorityError* error) {
   CommandEncoder* enc = idle_encoder(*s_, module, encoder, error);
   if (!enc) return 0;
   RecordedPass pass;
@@ -97,14 +98,25 @@ uint64_t VulkanGpu::begin_render_pass(std::string_view module, uint64_t encoder,
       return fail_handle(error, Status::SurfaceOutdated,
                          "the surface texture was presented or resized: take the current one");
     pass.generation = surface->generation;
-  } else if (s_->find<Texture>(module, target)) {
+  } else if (Texture* t = s_->find<Texture>(module, target); t && !t->depth) {
     pass.target = target;
   } else {
     return fail_handle(error, Status::InvalidHandle,
-                       fmt::format("no texture {} to render to", target));
+                       fmt::format("no colour texture {} to render to", target));
+  }
+  if (depth) {
+    Texture* d = s_->find<Texture>(module, depth);
+    if (!d || !d->depth)
+      return fail_handle(error, Status::InvalidHandle, fmt::format("no depth texture {}", depth));
+    if (!(depth_clear >= 0.0f && depth_clear <= 1.0f))
+      return fail_handle(error, Status::GpuError, "the depth clear value must be in [0, 1]");
+    pass.depth_target = depth;
+    pass.depth_clear = depth_clear;
   }
   enc->passes.push_back(std::move(pass));
-  enc->open_pass = s_->add(module, Pass{encoder, false, enc->passes.back().target});
+  Pass open{encoder, false, enc->passes.back().target};
+  open.depth = depth != 0;
+  enc->open_pass = s_->add(module, std::move(open));
   return enc->open_pass;
 }
 
@@ -129,6 +141,11 @@ bool VulkanGpu::set_pipeline(std::string_view module, uint64_t pass_handle, uint
   if (!p)
     return fail(error, Status::InvalidHandle,
                 fmt::format("no {} pipeline {}", pass->compute ? "compute" : "render", pipeline));
+  if (!pass->compute && p->depth != pass->depth)
+    return fail(
+        error, Status::GpuError,
+        fmt::format("pipeline {} {} a depth test but pass {} {} a depth attachment", pipeline,
+                    p->depth ? "has" : "has no", pass_handle, pass->depth ? "has" : "has no"));
   pass->pipeline = pipeline;
   PassCommand command{PassCommand::SetPipeline, p->pipeline, p->layout};
   command.index = static_cast<uint32_t>(p->sets.size());
@@ -405,25 +422,65 @@ bool VulkanGpu::submit(std::string_view module, const std::vector<uint64_t>& com
       Target t;
       if (!s_->target_of(module, pass.target, &t.framebuffer, &t.width, &t.height, error))
         return false;
+      if (pass.depth_target) {
+        Texture* depth = s_->find<Texture>(module, pass.depth_target);
+        if (depth->width != t.width || depth->height != t.height)
+          return fail(error, Status::GpuError,
+                      fmt::format("depth texture {} is {}x{}, its target {}x{}", pass.depth_target,
+                                  depth->width, depth->height, t.width, t.height));
+        t.framebuffer = VK_NULL_HANDLE;  // made below, for this submit only
+      }
       targets.push_back(t);
     }
   if (s_->frame_module == module)
     return fail(error, Status::NoFrame, "a frame begun with begin_frame is open: end it first");
+  // Framebuffers of passes with a depth attachment (colour and depth views).
+  std::vector<VkFramebuffer> transient;
+  struct DropTransient {
+    VkDevice device;
+    std::vector<VkFramebuffer>& list;
+    ~DropTransient() {
+      for (VkFramebuffer f : list) vkDestroyFramebuffer(device, f, nullptr);
+    }
+  } drop{s_->device, transient};
+  size_t index = 0;
+  for (const CommandBuffer& cb : buffers)
+    for (const RecordedPass& pass : cb.passes) {
+      if (pass.kind != RecordedPass::Render) continue;
+      Target& t = targets[index++];
+      if (!pass.depth_target) continue;
+      VkImageView views[2] = {pass.target ? s_->find<Texture>(module, pass.target)->view : s_->view,
+                              s_->find<Texture>(module, pass.depth_target)->view};
+      VkFramebufferCreateInfo fb{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO};
+      fb.renderPass = s_->depth_passes[0];
+      fb.attachmentCount = 2;
+      fb.pAttachments = views;
+      fb.width = t.width;
+      fb.height = t.height;
+      fb.layers = 1;
+      if (VkResult r = vkCreateFramebuffer(s_->device, &fb, nullptr, &t.framebuffer);
+          r != VK_SUCCESS)
+        return fail(error, Status::GpuError, vk_error("vkCreateFramebuffer", r));
+      transient.push_back(t.framebuffer);
+    }
   VkResult r = s_->run_once([&](VkCommandBuffer cmd) {
     size_t next_target = 0;
     for (const CommandBuffer& cb : buffers)
       for (const RecordedPass& pass : cb.passes) {
         if (pass.kind == RecordedPass::Render) {
           const Target& t = targets[next_target++];
-          VkClearValue clear{};
-          std::memcpy(clear.color.float32, pass.clear, sizeof pass.clear);
+          VkClearValue clear[2]{};
+          std::memcpy(clear[0].color.float32, pass.clear, sizeof pass.clear);
+          clear[1].depthStencil = {pass.depth_clear, 0};
           VkRenderPassBeginInfo begin{VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO};
-          begin.renderPass = pass.target == 0 ? (pass.load ? s_->surface_load : s_->render_pass)
-                                              : (pass.load ? s_->texture_load : s_->texture_clear);
+          int variant = (pass.target == 0 ? 0 : 2) + (pass.load ? 1 : 0);
+          VkRenderPass plain[4] = {s_->render_pass, s_->surface_load, s_->texture_clear,
+                                   s_->texture_load};
+          begin.renderPass = pass.depth_target ? s_->depth_passes[variant] : plain[variant];
           begin.framebuffer = t.framebuffer;
           begin.renderArea = {{0, 0}, {t.width, t.height}};
-          begin.clearValueCount = 1;
-          begin.pClearValues = &clear;
+          begin.clearValueCount = pass.depth_target ? 2 : 1;
+          begin.pClearValues = clear;
           vkCmdBeginRenderPass(cmd, &begin, VK_SUBPASS_CONTENTS_INLINE);
           VkViewport viewport{0, 0, static_cast<float>(t.width), static_cast<float>(t.height),
                               0, 1};

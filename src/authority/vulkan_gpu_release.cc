@@ -14,7 +14,8 @@ using namespace vk;
 namespace {
 
 bool names(const RecordedPass& pass, uint64_t handle) {
-  if (pass.target == handle || pass.source_handle == handle || pass.destination_handle == handle)
+  if (pass.target == handle || pass.depth_target == handle || pass.source_handle == handle ||
+      pass.destination_handle == handle)
     return true;
   return std::any_of(pass.commands.begin(), pass.commands.end(),
                      [&](const PassCommand& c) { return c.object == handle; });

@@ -19,6 +19,7 @@ using abi::Status;
 using runtime::AuthorityError;
 
 constexpr VkFormat kColorFormat = VK_FORMAT_R8G8B8A8_UNORM;
+constexpr VkFormat kDepthFormat = VK_FORMAT_D32_SFLOAT;
 constexpr uint32_t kSpirvMagic = 0x07230203;
 
 std::string vk_error(const char* what, VkResult r);
@@ -62,6 +63,7 @@ struct Pipeline {
   uint32_t uniform_buffers = 0;
   uint32_t textures = 0;
   bool vertex_buffer = false;
+  bool depth = false;  // tests depth: runs only in passes with a depth attachment
 };
 struct ComputePipeline : Pipeline {};  // uniform_buffers counts its storage buffers
 struct Texture {
@@ -70,6 +72,7 @@ struct Texture {
   VkImageView view = VK_NULL_HANDLE;
   VkFramebuffer framebuffer = VK_NULL_HANDLE;  // made when first rendered to
   uint32_t width = 0, height = 0;
+  bool depth = false;  // a depth texture: only a render pass's depth attachment
 };
 struct Sampler {
   VkSampler sampler = VK_NULL_HANDLE;
@@ -116,6 +119,8 @@ struct RecordedPass {
   uint64_t generation = 0;
   bool load = false;  // keep the target's pixels instead of clearing them
   float clear[4] = {0, 0, 0, 1};
+  uint64_t depth_target = 0;  // a depth texture, cleared to depth_clear, or 0
+  float depth_clear = 1.0f;
   std::vector<PassCommand> commands;
   // Copy.
   VkBuffer source = VK_NULL_HANDLE, destination = VK_NULL_HANDLE;
@@ -131,6 +136,7 @@ struct Pass {
   uint64_t encoder = 0;
   bool compute = false;
   uint64_t target = 0;  // render: the target texture, or 0
+  bool depth = false;   // render: with a depth attachment
   uint64_t pipeline = 0;
   std::map<uint32_t, LayoutDesc> bound;
   bool vertex_buffer = false;
@@ -172,6 +178,8 @@ struct VulkanGpu::State {
   VkRenderPass surface_load = VK_NULL_HANDLE;
   VkRenderPass texture_clear = VK_NULL_HANDLE;
   VkRenderPass texture_load = VK_NULL_HANDLE;
+  // The same four with a depth attachment (cleared at the start of the pass).
+  VkRenderPass depth_passes[4] = {};  // surface clear, surface load, texture clear, texture load
   VkFramebuffer framebuffer = VK_NULL_HANDLE;
   Buffer readback;
   VkDescriptorPool descriptors = VK_NULL_HANDLE;  // per frame, reset by end_frame
@@ -206,9 +214,11 @@ struct VulkanGpu::State {
   bool make_buffer(uint64_t size, VkBufferUsageFlags usage, Buffer* out, std::string* why);
   engine::Result<void> init();
   // An RGBA8 image of `usage` with its memory and view; empty, or why not.
-  std::string make_image(uint32_t w, uint32_t h, VkImageUsageFlags usage, Texture* out);
-  // A colour render pass: clearing or loading, ending in `final_layout`.
-  VkResult make_render_pass(bool load, VkImageLayout final_layout, VkRenderPass* out);
+  std::string make_image(uint32_t w, uint32_t h, VkImageUsageFlags usage, Texture* out,
+                         VkFormat format = vk::kColorFormat);
+  // A colour render pass: clearing or loading, ending in `final_layout`; with
+  // `depth`, also a depth attachment, cleared.
+  VkResult make_render_pass(bool load, VkImageLayout final_layout, bool depth, VkRenderPass* out);
   // The surface: its image (left ready to copy out), framebuffer and readback buffer.
   engine::Result<void> make_target();
   void destroy_target();

@@ -115,10 +115,17 @@ class GpuBackend {
   // time (begin, commands, end) and buffer copies between them; finish makes
   // a command buffer, and submit runs command buffers in order, to
   // completion, each once. A render pass targets a texture or the surface's
-  // current texture, cleared to `clear` or (load) keeping its pixels.
+  // current texture, cleared to `clear` or (load) keeping its pixels, and
+  // optionally a depth texture (`depth` 0: none) of the same size.
   virtual uint64_t create_command_encoder(std::string_view module, AuthorityError* error) = 0;
   virtual uint64_t begin_render_pass(std::string_view module, uint64_t encoder, uint64_t target,
-                                     const float clear[4], bool load, AuthorityError* error) = 0;
+                                     const float clear[4], bool load, uint64_t depth,
+                                     float depth_clear, AuthorityError* error) = 0;
+  // A depth texture (32-bit float): only ever a render pass's depth
+  // attachment, which the pass clears to its depth_clear value; pipelines
+  // with a depth test run only in passes that have one.
+  virtual uint64_t create_depth_texture(std::string_view module, uint32_t width, uint32_t height,
+                                        AuthorityError* error) = 0;
   virtual uint64_t begin_compute_pass(std::string_view module, uint64_t encoder,
                                       AuthorityError* error) = 0;
   virtual bool set_pipeline(std::string_view module, uint64_t pass, uint64_t pipeline,

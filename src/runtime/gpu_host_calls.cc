@@ -254,13 +254,31 @@ void define_encoder_calls(engine::Linker& linker, std::vector<engine::Result<voi
       return gpu.create_command_encoder(m.name, &e);
     });
   }));
+  results.push_back(linker.define(host, kGpuBeginRenderPass,
+                                  [](Caller& c, int64_t encoder, int64_t target, float r, float g,
+                                     float b, float a, int32_t load) -> int64_t {
+                                    return gpu_handle(c, [&](LoadedModule& m, GpuBackend& gpu,
+                                                             AuthorityError& e) {
+                                      const float clear[4] = {r, g, b, a};
+                                      return gpu.begin_render_pass(m.name, h(encoder), h(target),
+                                                                   clear, load != 0, 0, 1.0f, &e);
+                                    });
+                                  }));
   results.push_back(linker.define(
-      host, kGpuBeginRenderPass,
+      host, kGpuBeginRenderPassDepth,
       [](Caller& c, int64_t encoder, int64_t target, float r, float g, float b, float a,
-         int32_t load) -> int64_t {
+         int32_t load, int64_t depth, float depth_clear) -> int64_t {
         return gpu_handle(c, [&](LoadedModule& m, GpuBackend& gpu, AuthorityError& e) {
           const float clear[4] = {r, g, b, a};
-          return gpu.begin_render_pass(m.name, h(encoder), h(target), clear, load != 0, &e);
+          return gpu.begin_render_pass(m.name, h(encoder), h(target), clear, load != 0, h(depth),
+                                       depth_clear, &e);
+        });
+      }));
+  results.push_back(linker.define(
+      host, kGpuCreateDepthTexture, [](Caller& c, int32_t width, int32_t height) -> int64_t {
+        return gpu_handle(c, [&](LoadedModule& m, GpuBackend& gpu, AuthorityError& e) {
+          return width > 0 && height > 0 ? gpu.create_depth_texture(m.name, u(width), u(height), &e)
+                                         : 0;
         });
       }));
   results.push_back(

@@ -111,6 +111,19 @@ TEST_F(GpuTest, StripsLinesAndAlphaBlending) {
   for (uint32_t x : {1u, 16u, 30u}) EXPECT_EQ(at(x, 16), (std::array<int, 3>{0, 255, 0})) << x;
 }
 
+// A depth attachment: the nearer quad wins where two overlap, whatever the
+// order they were drawn in; depth textures are only ever depth attachments.
+TEST_F(GpuTest, TheDepthTestKeepsTheNearerFragment) {
+  start(32, 32, "encoder_user");
+  if (IsSkipped()) return;
+  EXPECT_EQ(logged(*rt_, "encoder_user", "depth_quads"),
+            "pipelines 1, flat in a depth pass 20, red 0, green 0, submit 0, present 0, depth as "
+            "colour 18, depth sampled 18, other size 20");
+  EXPECT_EQ(at(4, 16), (std::array<int, 3>{255, 0, 0}));   // red only
+  EXPECT_EQ(at(16, 16), (std::array<int, 3>{255, 0, 0}));  // both: red is nearer
+  EXPECT_EQ(at(28, 16), (std::array<int, 3>{0, 255, 0}));  // green only
+}
+
 // A compute pass over an explicit layout, then a buffer copy, in one submit.
 TEST_F(GpuTest, AComputePassAndABufferCopyRunInOneSubmit) {
   start(16, 16, "encoder_user");

@@ -84,6 +84,12 @@ INTERSTICE_HOST_IMPORT("gpu_create_command_encoder") int64_t ihost_gpu_create_co
 INTERSTICE_HOST_IMPORT("gpu_begin_render_pass")
 int64_t ihost_gpu_begin_render_pass(int64_t encoder, int64_t target, float r, float g, float b,
                                     float a, int32_t load);
+INTERSTICE_HOST_IMPORT("gpu_begin_render_pass_depth")
+int64_t ihost_gpu_begin_render_pass_depth(int64_t encoder, int64_t target, float r, float g,
+                                          float b, float a, int32_t load, int64_t depth,
+                                          float depth_clear);
+INTERSTICE_HOST_IMPORT("gpu_create_depth_texture")
+int64_t ihost_gpu_create_depth_texture(int32_t width, int32_t height);
 INTERSTICE_HOST_IMPORT("gpu_begin_compute_pass")
 int64_t ihost_gpu_begin_compute_pass(int64_t encoder);
 INTERSTICE_HOST_IMPORT("gpu_pass_set_pipeline")

@@ -536,9 +536,20 @@ class Gpu {
   // current_texture(), the surface's texture of this frame, which present()
   // shows; after a present or a window resize it is SurfaceOutdated.
   int64_t command_encoder() const { return sdk::host::ihost_gpu_create_command_encoder(); }
+  // With a `depth` texture (depth_texture(w, h), the target's size), the pass
+  // has a depth attachment, cleared to `depth_clear`; pipelines with a
+  // GpuPipelineDesc::depth test run only in such passes.
   int64_t begin_render_pass(int64_t encoder, int64_t target, float r, float g, float b,
-                            float a = 1.0f, bool load = false) const {
-    return sdk::host::ihost_gpu_begin_render_pass(encoder, target, r, g, b, a, load ? 1 : 0);
+                            float a = 1.0f, bool load = false, int64_t depth = 0,
+                            float depth_clear = 1.0f) const {
+    if (depth == 0)
+      return sdk::host::ihost_gpu_begin_render_pass(encoder, target, r, g, b, a, load ? 1 : 0);
+    return sdk::host::ihost_gpu_begin_render_pass_depth(encoder, target, r, g, b, a, load ? 1 : 0,
+                                                        depth, depth_clear);
+  }
+  int64_t depth_texture(uint32_t width, uint32_t height) const {
+    return sdk::host::ihost_gpu_create_depth_texture(static_cast<int32_t>(width),
+                                                     static_cast<int32_t>(height));
   }
   int64_t begin_compute_pass(int64_t encoder) const {
     return sdk::host::ihost_gpu_begin_compute_pass(encoder);
