@@ -18,6 +18,16 @@ bool send(const std::string& address, const std::string& method, const std::stri
   return send_to_node(address, NodeRequest{method, path, body}, response);
 }
 
+// GETs `path` from the node and hands its JSON reply to `print`; returns
+// the exit code (send_to_node has reported a failure already).
+template <typename Print>
+int show(const std::string& address, const std::string& path, Print print) {
+  std::string response;
+  if (!send(address, "GET", path, "", &response)) return kExitError;
+  print(json::parse(response, nullptr, false));
+  return kExitOk;
+}
+
 struct CallOptions {
   std::string address, module, reducer, args = "[]";
 };
@@ -41,16 +51,12 @@ struct QueryOptions {
 };
 
 int query(const QueryOptions& o) {
-  std::string response;
-  if (!send(o.address, "GET", "/tables/" + o.module + "/" + o.table, "", &response))
-    return kExitError;
-  json rows = json::parse(response, nullptr, false);
-  if (o.as_array) {
-    fmt::print("{}\n", rows.dump());
-    return kExitOk;
-  }
-  for (const json& row : rows) fmt::print("{}\n", row.dump());
-  return kExitOk;
+  return show(o.address, "/tables/" + o.module + "/" + o.table, [&](const json& rows) {
+    if (o.as_array)
+      fmt::print("{}\n", rows.dump());
+    else
+      for (const json& row : rows) fmt::print("{}\n", row.dump());
+  });
 }
 
 }  // namespace
@@ -69,17 +75,9 @@ void add_node_command(CLI::App& app, int& exit_code) {
   id->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
   id->add_flag("--json", o->json, "Print {\"id\": …}");
   id->callback([o, &exit_code] {
-    std::string response;
-    if (!send(o->address, "GET", "/node", "", &response)) {
-      exit_code = kExitError;
-      return;
-    }
-    json node_info = json::parse(response, nullptr, false);
-    if (o->json)
-      fmt::print("{}\n", node_info.dump());
-    else
-      fmt::print("{}\n", node_info.value("id", ""));
-    exit_code = kExitOk;
+    exit_code = show(o->address, "/node", [&](const json& node_info) {
+      fmt::print("{}\n", o->json ? node_info.dump() : node_info.value("id", ""));
+    });
   });
   add_peers_command(*node, exit_code);
 }
@@ -94,20 +92,11 @@ void add_peers_command(CLI::App& node, int& exit_code) {
   peers->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
   peers->add_flag("--json", o->json, "Print a JSON array of {id, address}");
   peers->callback([o, &exit_code] {
-    std::string response;
-    if (!send(o->address, "GET", "/peers", "", &response)) {
-      exit_code = kExitError;
-      return;
-    }
-    json list = json::parse(response, nullptr, false);
-    if (o->json) {
-      fmt::print("{}\n", list.dump());
-      exit_code = kExitOk;
-      return;
-    }
-    if (list.empty()) fmt::print("no peers connected\n");
-    for (const json& p : list) fmt::print("{} {}\n", p.value("id", ""), p.value("address", ""));
-    exit_code = kExitOk;
+    exit_code = show(o->address, "/peers", [&](const json& list) {
+      if (o->json) return fmt::print("{}\n", list.dump());
+      if (list.empty()) fmt::print("no peers connected\n");
+      for (const json& p : list) fmt::print("{} {}\n", p.value("id", ""), p.value("address", ""));
+    });
   });
 }
 
@@ -123,15 +112,8 @@ void add_module_command(CLI::App& app, int& exit_code) {
   list->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
   list->add_flag("--json", o->json, "Print the node's JSON description");
   list->callback([o, &exit_code] {
-    std::string response;
-    if (!send(o->address, "GET", "/modules", "", &response)) {
-      exit_code = kExitError;
-      return;
-    }
-    json modules = json::parse(response, nullptr, false);
-    if (o->json) {
-      fmt::print("{}\n", modules.dump());
-    } else {
+    exit_code = show(o->address, "/modules", [&](const json& modules) {
+      if (o->json) return fmt::print("{}\n", modules.dump());
       for (const json& m : modules) {
         std::string tables, reducers;
         for (const json& t : m["tables"])
@@ -143,8 +125,7 @@ void add_module_command(CLI::App& app, int& exit_code) {
                    m["version"].get<std::string>(), m["visibility"].get<std::string>(),
                    tables.empty() ? "-" : tables, reducers.empty() ? "-" : reducers);
       }
-    }
-    exit_code = kExitOk;
+    });
   });
   add_module_remove_command(*module, exit_code);
 }
