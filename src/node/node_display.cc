@@ -58,6 +58,7 @@ void Node::frame_loop() {
   uint64_t fired = 0, rendered = 0, finished = gpu_->frames();
   std::vector<uint8_t> pixels;
   uint32_t width = 0, height = 0;
+  std::string window_problem;
   for (;;) {
     {
       std::unique_lock lock(frames_mutex_);
@@ -97,8 +98,14 @@ void Node::frame_loop() {
       if (window && window->vulkan() && have_frame) {
         uint32_t w = 0, h = 0;
         window->size(&w, &h);
-        if (auto shown = gpu_->present_to_window(w, h); !shown)
-          spdlog::warn("window: {}", shown.error().message);
+        // Each new problem is logged once, not at every frame.
+        if (auto shown = gpu_->present_to_window(w, h); !shown) {
+          if (shown.error().message != window_problem)
+            spdlog::warn("window: {}", shown.error().message);
+          window_problem = shown.error().message;
+        } else {
+          window_problem.clear();
+        }
       }
       if (!events.empty() || !done) maybe_snapshot();
     }
