@@ -53,3 +53,18 @@ void encoded_frame(interstice::ReducerContext& ctx, uint32_t draws, uint32_t ver
     ctx.fail("submit or present failed");
 }
 INTERSTICE_REDUCER(encoded_frame, "draws", "vertices")
+
+// Records `draws` empty draws into a render pass and drops the encoder: the
+// host-call cost of recording, without any GPU work.
+void record_only(interstice::ReducerContext& ctx, uint32_t draws, uint32_t vertices) {
+  if (!ready(ctx)) ctx.fail("no pipeline");
+  interstice::Gpu gpu = ctx.gpu();
+  int64_t encoder = gpu.command_encoder();
+  int64_t pass = gpu.begin_render_pass(encoder, gpu.current_texture(), 0, 0, 0);
+  gpu.set_pipeline(pass, pipeline);
+  gpu.set_bind_group(pass, 0, group);
+  for (uint32_t i = 0; i < draws; ++i) gpu.pass_draw(pass, vertices);
+  gpu.end_pass(pass);
+  if (gpu.release(encoder) != interstice::abi::Status::Ok) ctx.fail("release failed");
+}
+INTERSTICE_REDUCER(record_only, "draws", "vertices")
