@@ -348,3 +348,19 @@ void depth_quads(interstice::ReducerContext& ctx) {
           std::to_string(-sampled) + ", other size " + std::to_string(s(mismatch)));
 }
 INTERSTICE_REDUCER(depth_quads)
+
+// The Gpu memory budget: 256 KiB buffers until one is refused, then one
+// more after a release.
+void hoard(interstice::ReducerContext& ctx) {
+  interstice::Gpu gpu = ctx.gpu();
+  std::vector<int64_t> kept;
+  int64_t last = 0;
+  while (kept.size() < 100 && (last = gpu.buffer(256 << 10, interstice::Gpu::StorageBuffer)) > 0)
+    kept.push_back(last);
+  int64_t texture = gpu.texture(256, 256);  // 256 KiB too
+  gpu.release(kept.back());
+  int64_t again = gpu.buffer(256 << 10, interstice::Gpu::StorageBuffer);
+  ctx.log("kept " + std::to_string(kept.size()) + ", then " + std::to_string(-last) + ", texture " +
+          std::to_string(-texture) + ", after a release " + std::to_string(again > 0));
+}
+INTERSTICE_REDUCER(hoard)

@@ -73,7 +73,7 @@ uint64_t VulkanGpu::create_shader(std::string_view module, uint32_t stage, runti
   if (VkResult r = vkCreateShaderModule(s_->device, &info, nullptr, &shader.module);
       r != VK_SUCCESS)
     return fail_handle(error, Status::ShaderError, vk_error("vkCreateShaderModule", r));
-  return s_->add(module, shader);
+  return s_->add(module, shader, error);
 }
 
 uint64_t VulkanGpu::create_buffer(std::string_view module, uint64_t size, uint32_t usage,
@@ -81,6 +81,8 @@ uint64_t VulkanGpu::create_buffer(std::string_view module, uint64_t size, uint32
   if (size == 0 || size > (64u << 20) || usage == 0 || usage > 15)
     return fail_handle(error, Status::GpuError,
                        fmt::format("buffer of {} bytes with usage {} refused", size, usage));
+  if (std::string why = s_->fits(module, size); !why.empty())
+    return fail_handle(error, Status::GpuError, why);
   Buffer buffer;
   buffer.usage = usage;
   VkBufferUsageFlags flags = ((usage & 1) ? VK_BUFFER_USAGE_VERTEX_BUFFER_BIT : 0) |
@@ -94,7 +96,7 @@ uint64_t VulkanGpu::create_buffer(std::string_view module, uint64_t size, uint32
     return fail_handle(error, Status::GpuError, why);
   }
   std::memset(buffer.mapped, 0, size);
-  return s_->add(module, buffer);
+  return s_->add(module, buffer, error);
 }
 
 bool VulkanGpu::write_buffer(std::string_view module, uint64_t handle, uint64_t offset,
@@ -233,7 +235,7 @@ uint64_t VulkanGpu::create_pipeline(std::string_view module, const runtime::GpuP
     s_->destroy(Object{p});
     return fail_handle(error, Status::GpuError, vk_error("vkCreateGraphicsPipelines", r));
   }
-  return s_->add(module, p);
+  return s_->add(module, p, error);
 }
 
 uint64_t VulkanGpu::create_texture(std::string_view module, uint32_t width, uint32_t height,
@@ -242,6 +244,8 @@ uint64_t VulkanGpu::create_texture(std::string_view module, uint32_t width, uint
     return fail_handle(
         error, Status::GpuError,
         fmt::format("a {}x{} texture is refused (at most 4096x4096)", width, height));
+  if (std::string why = s_->fits(module, static_cast<uint64_t>(width) * height * 4); !why.empty())
+    return fail_handle(error, Status::GpuError, why);
   Texture t;
   if (std::string why =
           s_->make_image(width, height,
@@ -252,7 +256,7 @@ uint64_t VulkanGpu::create_texture(std::string_view module, uint32_t width, uint
     s_->destroy(Object{t});
     return fail_handle(error, Status::GpuError, why);
   }
-  uint64_t handle = s_->add(module, t);
+  uint64_t handle = s_->add(module, t, error);
   // A new texture is transparent black, ready to sample.
   std::vector<uint8_t> zeros(static_cast<size_t>(width) * height * 4, 0);
   if (!write_texture(module, handle, zeros, error)) return 0;
@@ -265,6 +269,8 @@ uint64_t VulkanGpu::create_depth_texture(std::string_view module, uint32_t width
     return fail_handle(
         error, Status::GpuError,
         fmt::format("a {}x{} depth texture is refused (at most 4096x4096)", width, height));
+  if (std::string why = s_->fits(module, static_cast<uint64_t>(width) * height * 4); !why.empty())
+    return fail_handle(error, Status::GpuError, why);
   Texture t;
   t.depth = true;
   if (std::string why = s_->make_image(width, height, VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT,
@@ -273,7 +279,7 @@ uint64_t VulkanGpu::create_depth_texture(std::string_view module, uint32_t width
     s_->destroy(Object{t});
     return fail_handle(error, Status::GpuError, why);
   }
-  return s_->add(module, t);
+  return s_->add(module, t, error);
 }
 
 bool VulkanGpu::write_texture(std::string_view module, uint64_t handle, runtime::ByteView rgba,
@@ -336,7 +342,7 @@ uint64_t VulkanGpu::create_sampler(std::string_view module, uint32_t filter,
   Sampler sampler;
   if (VkResult r = vkCreateSampler(s_->device, &info, nullptr, &sampler.sampler); r != VK_SUCCESS)
     return fail_handle(error, Status::GpuError, vk_error("vkCreateSampler", r));
-  return s_->add(module, sampler);
+  return s_->add(module, sampler, error);
 }
 
 uint64_t VulkanGpu::create_compute_pipeline(std::string_view module, uint64_t shader,
@@ -378,7 +384,7 @@ uint64_t VulkanGpu::make_compute_pipeline(std::string_view module, uint64_t shad
     s_->destroy(Object{p});
     return fail_handle(error, Status::GpuError, vk_error("vkCreateComputePipelines", r));
   }
-  return s_->add(module, p);
+  return s_->add(module, p, error);
 }
 
 bool VulkanGpu::read_buffer(std::string_view module, uint64_t handle, uint64_t offset,

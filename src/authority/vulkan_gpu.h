@@ -109,6 +109,10 @@ class VulkanGpu : public runtime::GpuBackend {
   void release_all(std::string_view module) override;
   // How many objects `module` holds (tests).
   size_t live_objects(std::string_view module) const;
+  // The bytes of buffers and textures each module may hold (default 512 MiB;
+  // beyond it creating one is a GpuError). A module holds at most 100,000
+  // objects of all kinds.
+  void set_memory_budget(uint64_t bytes);
 
   // The window (src/authority/sdl_window): the VkInstance its surface is made
   // with, as an integer; then the surface (a VkSurfaceKHR, which this takes

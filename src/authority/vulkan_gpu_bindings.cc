@@ -68,7 +68,7 @@ uint64_t VulkanGpu::State::make_bind_group_layout(std::string_view module, Layou
   if (VkResult r = vkCreateDescriptorSetLayout(device, &info, nullptr, &layout.layout);
       r != VK_SUCCESS)
     return fail_handle(error, Status::GpuError, vk_error("vkCreateDescriptorSetLayout", r));
-  return add(module, std::move(layout));
+  return add(module, std::move(layout), error);
 }
 
 uint64_t VulkanGpu::State::make_pipeline_layout(std::string_view module,
@@ -94,7 +94,7 @@ uint64_t VulkanGpu::State::make_pipeline_layout(std::string_view module,
   info.pSetLayouts = set_layouts.data();
   if (VkResult r = vkCreatePipelineLayout(device, &info, nullptr, &layout.layout); r != VK_SUCCESS)
     return fail_handle(error, Status::GpuError, vk_error("vkCreatePipelineLayout", r));
-  return add(module, std::move(layout));
+  return add(module, std::move(layout), error);
 }
 
 bool VulkanGpu::State::attach_layout(std::string_view module, uint64_t layout,
@@ -191,7 +191,7 @@ uint64_t VulkanGpu::State::make_bind_group(std::string_view module, uint64_t lay
   BindGroup group;
   group.layout_handle = layout;
   if (!write_set(module, l->layout, l->entries, entries, bind_groups, &group, error)) return 0;
-  return add(module, std::move(group));
+  return add(module, std::move(group), error);
 }
 
 uint64_t VulkanGpu::create_bind_group_layout(std::string_view module,

@@ -81,7 +81,7 @@ uint64_t VulkanGpu::create_command_encoder(std::string_view module, AuthorityErr
     return fail_handle(
         error, Status::GpuError,
         fmt::format("{} encoders and command buffers are unsubmitted already", live));
-  return s_->add(module, CommandEncoder{});
+  return s_->add(module, CommandEncoder{}, error);
 }
 
 uint64_t VulkanGpu::begin_render_pass(std::string_view module, uint64_t encoder, uint64_t target,
@@ -116,7 +116,7 @@ uint64_t VulkanGpu::begin_render_pass(std::string_view module, uint64_t encoder,
   enc->passes.push_back(std::move(pass));
   Pass open{encoder, false, enc->passes.back().target};
   open.depth = depth != 0;
-  enc->open_pass = s_->add(module, std::move(open));
+  enc->open_pass = s_->add(module, std::move(open), error);
   return enc->open_pass;
 }
 
@@ -127,7 +127,7 @@ uint64_t VulkanGpu::begin_compute_pass(std::string_view module, uint64_t encoder
   RecordedPass pass;
   pass.kind = RecordedPass::Compute;
   enc->passes.push_back(std::move(pass));
-  enc->open_pass = s_->add(module, Pass{encoder, true});
+  enc->open_pass = s_->add(module, Pass{encoder, true}, error);
   return enc->open_pass;
 }
 
@@ -309,7 +309,7 @@ uint64_t VulkanGpu::finish_encoder(std::string_view module, uint64_t encoder,
   if (!enc) return 0;
   CommandBuffer buffer{std::move(enc->passes)};
   s_->objects.find(module)->second.erase(encoder);
-  return s_->add(module, std::move(buffer));
+  return s_->add(module, std::move(buffer), error);
 }
 
 bool VulkanGpu::State::target_of(std::string_view module, uint64_t target,
@@ -503,14 +503,14 @@ bool VulkanGpu::submit(std::string_view module, const std::vector<uint64_t>& com
   return true;
 }
 
-uint64_t VulkanGpu::current_texture(std::string_view module, AuthorityError*) {
+uint64_t VulkanGpu::current_texture(std::string_view module, AuthorityError* error) {
   auto& list = s_->objects[std::string(module)];
   uint64_t& current = s_->surface_textures[std::string(module)];
   if (auto it = list.find(current); it != list.end()) {
     if (std::get<SurfaceTexture>(it->second).generation == s_->surface_generation) return current;
     list.erase(it);
   }
-  current = s_->add(module, SurfaceTexture{s_->surface_generation});
+  current = s_->add(module, SurfaceTexture{s_->surface_generation}, error);
   return current;
 }
 

@@ -67,6 +67,7 @@ bool VulkanGpu::release(std::string_view module, uint64_t handle, AuthorityError
       current != s_->surface_textures.end() && current->second == handle)
     s_->surface_textures.erase(current);
   // Submits wait for the device, so no work in flight still uses it.
+  s_->memory_used[std::string(module)] -= State::footprint(it->second);
   s_->destroy(it->second);
   m->second.erase(it);
   return true;
@@ -79,8 +80,13 @@ void VulkanGpu::release_all(std::string_view module) {
   vkDeviceWaitIdle(s_->device);
   for (const auto& [handle, object] : m->second) s_->destroy(object);
   s_->objects.erase(m);
+  s_->memory_used.erase(std::string(module));
   if (auto current = s_->surface_textures.find(module); current != s_->surface_textures.end())
     s_->surface_textures.erase(current);
+}
+
+void VulkanGpu::set_memory_budget(uint64_t bytes) {
+  s_->memory_budget = bytes;
 }
 
 size_t VulkanGpu::live_objects(std::string_view module) const {

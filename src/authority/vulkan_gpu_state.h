@@ -2,6 +2,7 @@
 // modules' handles and the device state. Not part of any interface.
 #pragma once
 
+#include <fmt/format.h>
 #include <shaderc/shaderc.h>
 #include <vulkan/vulkan.h>
 
@@ -20,6 +21,10 @@ using runtime::AuthorityError;
 
 constexpr VkFormat kColorFormat = VK_FORMAT_R8G8B8A8_UNORM;
 constexpr VkFormat kDepthFormat = VK_FORMAT_D32_SFLOAT;
+// What one module may hold: objects of any kind, and bytes of buffers and
+// textures (the device's memory is the node's: lavapipe's is host memory).
+constexpr size_t kMaxObjects = 100'000;
+constexpr uint64_t kDefaultMemoryBudget = 512ull << 20;
 constexpr uint32_t kSpirvMagic = 0x07230203;
 
 std::string vk_error(const char* what, VkResult r);
@@ -204,6 +209,9 @@ struct VulkanGpu::State {
   std::string swapchain_description;
   VkSemaphore acquired = VK_NULL_HANDLE, blitted = VK_NULL_HANDLE;
   void destroy_swapchain();
+  // Each module's Gpu memory (buffers and textures) and its budget.
+  std::map<std::string, uint64_t, std::less<>> memory_used;
+  uint64_t memory_budget = vk::kDefaultMemoryBudget;
   // Each module's surface texture of this frame (a SurfaceTexture handle).
   std::map<std::string, uint64_t, std::less<>> surface_textures;
 
@@ -279,13 +287,45 @@ struct VulkanGpu::State {
     return it == m->second.end() ? nullptr : std::get_if<T>(&it->second);
   }
 
-  uint64_t add(std::string_view module, Object object) {
-    uint64_t handle = next_handle++;
+  // The module's new object's handle; or 0 (the object destroyed, the error
+  // set) when the module already holds kMaxObjects objects or the object's
+  // memory would take it over its budget.
+  uint64_t add(std::string_view module, Object object, AuthorityError* error) {
     auto m = objects.find(module);
     if (m == objects.end())
       m = objects.emplace(std::string(module), std::map<uint64_t, Object>{}).first;
+    uint64_t bytes = footprint(object);
+    std::string why = m->second.size() >= vk::kMaxObjects
+                          ? fmt::format("module holds {} Gpu objects already", vk::kMaxObjects)
+                          : fits(module, bytes);
+    if (!why.empty()) {
+      destroy(object);
+      error->status = abi::Status::GpuError;
+      error->message = why;
+      return 0;
+    }
+    memory_used[std::string(module)] += bytes;
+    uint64_t handle = next_handle++;
     m->second.emplace(handle, std::move(object));
     return handle;
+  }
+  // Empty if `bytes` more of Gpu memory keep the module within its budget;
+  // else why not.
+  std::string fits(std::string_view module, uint64_t bytes) const {
+    auto used = memory_used.find(module);
+    uint64_t now = used == memory_used.end() ? 0 : used->second;
+    if (bytes <= memory_budget && now <= memory_budget - bytes) return {};
+    return fmt::format(
+        "{} bytes more would take the module's Gpu memory from {} past its budget "
+        "of {} bytes",
+        bytes, now, memory_budget);
+  }
+  // The Gpu memory an object holds (buffers and textures), for the budget.
+  static uint64_t footprint(const Object& object) {
+    if (const Buffer* b = std::get_if<Buffer>(&object)) return b->size;
+    if (const Texture* t = std::get_if<Texture>(&object))
+      return static_cast<uint64_t>(t->width) * t->height * 4;
+    return 0;
   }
 };
 

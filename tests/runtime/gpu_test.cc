@@ -163,6 +163,18 @@ TEST_F(GpuTest, ObjectsAreReleasedWhenUnusedAndAllGoWithTheirModule) {
   EXPECT_EQ(gpu_->live_objects("encoder_user"), 0u);
 }
 
+// Each module's buffers and textures stay within its Gpu memory budget.
+TEST_F(GpuTest, AModulesGpuMemoryHasABudget) {
+  start(16, 16, "encoder_user");
+  if (IsSkipped()) return;
+  gpu_->set_memory_budget(1 << 20);
+  EXPECT_EQ(logged(*rt_, "encoder_user", "hoard"),
+            "kept 4, then 20, texture 20, after a release 1");
+  EXPECT_NE(messages("encoder_user", "hoard").front().find("past its budget of 1048576 bytes"),
+            std::string::npos)
+      << messages("encoder_user", "hoard").front();
+}
+
 // A resize (the window changed size) makes the surface texture a module
 // holds outdated; the surface then has the new size.
 TEST_F(GpuTest, AResizeOutdatesTheSurfaceTexture) {
