@@ -237,8 +237,16 @@ engine::Result<ReplayReport> replay_log(const std::filesystem::path& data_dir,
         if (options.verify) {
           runtime::TransactionInputs inputs{
               record->timestamp_us, record->random_seed, record->caller, {}};
-          for (storage::HostResultRecord& r : record->host_results)
-            inputs.host_results.push_back(runtime::HostResult{r.value, std::move(r.data.data)});
+          // Calls without a stored outcome returned 0 (Ok) without bytes.
+          inputs.host_results.resize(record->host_calls);
+          for (storage::HostResultRecord& r : record->host_results) {
+            if (r.call >= record->host_calls) {
+              failure = engine::make_error(fmt::format("log record {}: host call {} of {}", offset,
+                                                       r.call, record->host_calls));
+              return false;
+            }
+            inputs.host_results[r.call] = runtime::HostResult{r.value, std::move(r.data.data)};
+          }
           auto ran = (*rt)->replay_call(record->module, record->reducer, record->args.data, inputs,
                                         &effects);
           if (!ran) {

@@ -369,9 +369,14 @@ engine::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
                            tx.trigger,
                            {},
                            {},
+                           0,
                            {}};
-  for (const runtime::HostResult& r : tx.inputs.host_results)
-    record.host_results.push_back(storage::HostResultRecord{r.value, abi::Bytes{r.data}});
+  record.host_calls = static_cast<uint32_t>(tx.inputs.host_results.size());
+  for (uint32_t i = 0; i < record.host_calls; ++i) {
+    const runtime::HostResult& r = tx.inputs.host_results[i];
+    if (r.value != 0 || !r.data.empty())
+      record.host_results.push_back(storage::HostResultRecord{i, r.value, abi::Bytes{r.data}});
+  }
   for (const runtime::TableEvent* e : tx.effects) {
     const runtime::Bytes& row = e->kind == runtime::EventKind::Delete ? e->old_row : e->new_row;
     record.effects.push_back(

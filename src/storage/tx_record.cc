@@ -61,6 +61,7 @@ std::optional<TxRecord> decode_tx_record(std::span<const uint8_t> payload) {
                     std::move(v2->trigger),
                     std::move(v2->effects),
                     std::move(v2->remote_calls),
+                    0,
                     {}};
   auto v1 = abi::from_bytes<TxRecordV1>(payload);
   if (!v1) return std::nullopt;
@@ -73,6 +74,7 @@ std::optional<TxRecord> decode_tx_record(std::span<const uint8_t> payload) {
                   std::move(v1->trigger),
                   std::move(v1->effects),
                   {},
+                  0,
                   {}};
 }
 

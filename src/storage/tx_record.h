@@ -41,12 +41,15 @@ struct RemoteCallRecord {
                   callback)
 };
 
-// The outcome of a privileged host call (File, Gpu, Audio), which replay
-// hands back to the reducer instead of calling the back-end.
+// The outcome of one privileged host call (File, Gpu, Audio), which replay
+// hands back to the reducer instead of calling the back-end: the `call`-th
+// privileged call of the transaction (from 0) returned `value` and, for
+// calls that return bytes, `data`.
 struct HostResultRecord {
+  uint32_t call = 0;
   int64_t value = 0;
   abi::Bytes data;
-  INTERSTICE_TYPE(HostResultRecord, value, data)
+  INTERSTICE_TYPE(HostResultRecord, call, value, data)
 };
 
 struct TxRecord {
@@ -59,9 +62,13 @@ struct TxRecord {
   std::string trigger;  // "init", the subscribed event, or empty for direct calls
   std::vector<RowEffect> effects;
   std::vector<RemoteCallRecord> remote_calls;
-  std::vector<HostResultRecord> host_results;  // recorded inputs, in call order
+  // Recorded inputs: how many privileged calls the transaction made, and the
+  // outcomes of those that did not simply return 0 (Ok) without bytes, in
+  // call order (a frame's many draws cost nothing in the log).
+  uint32_t host_calls = 0;
+  std::vector<HostResultRecord> host_results;
   INTERSTICE_TYPE(TxRecord, module, reducer, args, timestamp_us, random_seed, caller, trigger,
-                  effects, remote_calls, host_results)
+                  effects, remote_calls, host_calls, host_results)
 };
 
 // The trigger of the transaction that delivers a remote call's outcome.

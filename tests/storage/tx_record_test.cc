@@ -32,17 +32,19 @@ struct SecondFormat {  // TxRecord before host_results
 };
 
 TEST(TxRecords, EveryFormatDecodes) {
-  TxRecord now{"caller", "init", {}, 7, 9, "", "init", {}, {}, {}};
+  TxRecord now{"caller", "init", {}, 7, 9, "", "init", {}, {}, 5, {}};
   now.remote_calls.push_back(
       RemoteCallRecord{42, "MyNode", "127.0.0.1:1", "hello", "hello", {}, "caller", "done"});
-  now.host_results.push_back(HostResultRecord{-18, {}});
-  now.host_results.push_back(HostResultRecord{3, abi::Bytes{{'a', 'b', 'c'}}});
+  now.host_results.push_back(HostResultRecord{1, -18, {}});
+  now.host_results.push_back(HostResultRecord{4, 3, abi::Bytes{{'a', 'b', 'c'}}});
   auto decoded = decode_tx_record(abi::to_bytes(now));
   ASSERT_TRUE(decoded);
   ASSERT_EQ(decoded->remote_calls.size(), 1u);
   EXPECT_EQ(decoded->remote_calls[0].call_id, 42u);
   EXPECT_EQ(decoded->remote_calls[0].callback, "done");
+  EXPECT_EQ(decoded->host_calls, 5u);
   ASSERT_EQ(decoded->host_results.size(), 2u);
+  EXPECT_EQ(decoded->host_results[0].call, 1u);
   EXPECT_EQ(decoded->host_results[0].value, -18);
   EXPECT_EQ(decoded->host_results[1].data.data, (std::vector<uint8_t>{'a', 'b', 'c'}));
 
