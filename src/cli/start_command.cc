@@ -33,6 +33,7 @@ struct StartOptions {
   uint64_t frames = 0;
   std::string frame_dump;
   bool window = false;
+  uint32_t gpu_memory_mib = 512;
   bool wait_for_authorities = false;
   std::vector<std::string> peer_addresses;  // ALIAS=HOST:PORT
   std::vector<std::string> pins;            // HOST:PORT=KEY
@@ -85,6 +86,7 @@ int start(const StartOptions& options) {
   node_options.frames = options.frames;
   node_options.frame_dump = options.frame_dump;
   node_options.window = options.window;
+  node_options.gpu_memory = static_cast<uint64_t>(options.gpu_memory_mib) << 20;
   node_options.runtime.wait_for_authorities = options.wait_for_authorities;
   spdlog::info("data directory {}", std::filesystem::absolute(options.data_dir).string());
   auto node = node::Node::create(node_options);
@@ -194,6 +196,10 @@ void add_start_command(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--frame-dump", options->frame_dump,
                   "Write every rendered frame to DIR/frame-NNNNNN.png");
+  cmd->add_option("--gpu-memory", options->gpu_memory_mib,
+                  "MiB of Gpu buffers and textures each module may hold")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
   cmd->add_flag("--window", options->window,
                 "Show the frames in a window (SDL2) that sends input events; needs a display");
   cmd->add_flag(

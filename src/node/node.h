@@ -75,6 +75,7 @@ struct NodeOptions {
   uint64_t frames = 0;               // stop rendering after this many frames (0: never)
   std::filesystem::path frame_dump;  // if set, every frame is written as frame-NNNNNN.png
   bool window = false;
+  uint64_t gpu_memory = 512ull << 20;  // bytes of buffers and textures per module
   // The peer server (docs/protocol.md): -1 for none, 0 for any free port.
   std::string peer_host = "127.0.0.1";
   int peer_port = -1;

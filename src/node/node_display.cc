@@ -26,6 +26,7 @@ void Node::start_display() {
   spdlog::info("Gpu: {} ({}x{}, {})", (*gpu)->device_name(), options_.surface_width,
                options_.surface_height, options_.window ? "window" : "offscreen");
   gpu_ = std::move(gpu).value();
+  gpu_->set_memory_budget(options_.gpu_memory);
 }
 
 void Node::stop_display() {

@@ -144,6 +144,24 @@ void expect_window_triangle(WindowPixels& window, Rgb color) {
   EXPECT_TRUE(near(window.at(0.03, 0.03), kClear)) << "window corner";
 }
 
+// `start --gpu-memory` sets each module's Gpu budget; a bad value is a usage
+// error.
+TEST(Graphics, TheGpuMemoryBudgetIsTheOperators) {
+  auto bad =
+      interstice::testing::run_command(std::string(INTERSTICE_CLI) + " start --gpu-memory 0 2>&1");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("--gpu-memory"), std::string::npos) << bad.output;
+  NodeProcess node({"encoder_user"}, {"--grant", "gpu", "--gpu-memory", "1"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  std::string why;
+  if (gpu_unavailable(node, &why)) GTEST_SKIP() << "Vulkan is unavailable: " << why;
+  auto hoarded = interstice::testing::run_command(std::string(INTERSTICE_CLI) + " call " +
+                                                  node.address() + " encoder_user hoard 2>&1");
+  ASSERT_EQ(hoarded.exit_code, 0) << hoarded.output;
+  EXPECT_TRUE(node.wait_for_output("kept 4, then 20, texture 20, after a release 1"))
+      << node.output();
+}
+
 // A free X display number: one whose socket and lock file do not exist.
 int free_display() {
   for (int d = 90; d < 200; ++d)
