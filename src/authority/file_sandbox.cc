@@ -131,6 +131,8 @@ bool FileSandbox::write(std::string_view module, std::string_view path, runtime:
   if (parts.empty()) return fail(error, Status::PathRefused, "file path is empty");
   Fd dir;
   if (!open_beneath(root_, module, parts, true, true, &dir, path, error)) return false;
+  if (std::string why = over_quota(module, parts, data.size()); !why.empty())
+    return fail(error, Status::QuotaExceeded, why);
   std::string temp = "." + parts.back() + ".writing";
   Fd file(::openat(dir.get(), temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
                    0600));
@@ -152,6 +154,32 @@ bool FileSandbox::write(std::string_view module, std::string_view path, runtime:
   }
   ::fsync(dir.get());
   return true;
+}
+
+std::string FileSandbox::over_quota(std::string_view module, const std::vector<std::string>& parts,
+                                    uint64_t size) const {
+  // The directory was opened beneath the root without following symlinks,
+  // and the walk does not follow them either.
+  std::filesystem::path base = root_ / std::string(module);
+  std::filesystem::path replaced = base;
+  for (const std::string& p : parts) replaced /= p;
+  uint64_t bytes = size;
+  size_t entries = 1;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(base, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    ++entries;
+    if (it->is_regular_file(ec) && !it->is_symlink(ec) && it->path() != replaced)
+      bytes += it->file_size(ec);
+  }
+  if (bytes > quota_)
+    return fmt::format(
+        "writing {} bytes would take the module's files to {} bytes, past its "
+        "quota of {}",
+        size, bytes, quota_);
+  if (entries > kMaxEntries)
+    return fmt::format("the module's directory holds {} entries already", kMaxEntries);
+  return {};
 }
 
 bool FileSandbox::list(std::string_view module, std::string_view path,

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "runtime/authorities.h"
 
@@ -14,7 +16,11 @@ namespace interstice::authority {
 
 class FileSandbox : public runtime::FileBackend {
  public:
-  explicit FileSandbox(std::filesystem::path root) : root_(std::move(root)) {}
+  // Each module's directory holds at most `quota` bytes and kMaxEntries
+  // files and directories; a write beyond either is QuotaExceeded, so a
+  // module cannot fill the disk the node's log lives on.
+  explicit FileSandbox(std::filesystem::path root, uint64_t quota = kDefaultQuota)
+      : root_(std::move(root)), quota_(quota) {}
 
   bool read(std::string_view module, std::string_view path, runtime::Bytes* data,
             runtime::AuthorityError* error) override;
@@ -27,9 +33,17 @@ class FileSandbox : public runtime::FileBackend {
 
   // Files larger than this are not read (the module gets IoError).
   static constexpr size_t kMaxFile = 64u << 20;
+  static constexpr uint64_t kDefaultQuota = 1ull << 30;
+  static constexpr size_t kMaxEntries = 100'000;
 
  private:
+  // Empty if the module's directory, with the file at `parts` replaced by
+  // `size` bytes (or created), stays within the quota; else why not.
+  std::string over_quota(std::string_view module, const std::vector<std::string>& parts,
+                         uint64_t size) const;
+
   const std::filesystem::path root_;
+  const uint64_t quota_;
 };
 
 }  // namespace interstice::authority

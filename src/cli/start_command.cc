@@ -28,6 +28,7 @@ struct StartOptions {
   std::string retention = "keep";
   int peer_port = -1;     // -1: no peer server
   std::string file_root;  // empty: DATA_DIR/files
+  uint32_t file_quota_mib = 1024;
   uint32_t width = 640, height = 480;
   double fps = 60;
   uint64_t frames = 0;
@@ -80,6 +81,7 @@ int start(const StartOptions& options) {
   node_options.peer_host = options.host;
   node_options.peer_port = options.peer_port;
   node_options.file_root = options.file_root;
+  node_options.file_quota = static_cast<uint64_t>(options.file_quota_mib) << 20;
   node_options.surface_width = options.width;
   node_options.surface_height = options.height;
   node_options.fps = options.fps;
@@ -205,6 +207,10 @@ void add_start_command(CLI::App& app, int& exit_code) {
   cmd->add_flag(
       "--wait-for-authorities", options->wait_for_authorities,
       "Load a module whose authority another module holds; it gets it when that one goes");
+  cmd->add_option("--file-quota", options->file_quota_mib,
+                  "MiB of files each module holding File may keep")
+      ->check(CLI::Range(1, 1048576))
+      ->capture_default_str();
   cmd->add_option("--file-root", options->file_root,
                   "Where the File authority's module directories go (default DATA_DIR/files)");
   cmd->add_option("--grant", options->grant,

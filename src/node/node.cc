@@ -68,7 +68,8 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   runtime_options.audio = std::make_shared<authority::SdlAudio>();  // SDL starts on first open
   runtime_options.files = std::make_shared<authority::FileSandbox>(
       node->options_.file_root.empty() ? node->options_.data_dir / "files"
-                                       : node->options_.file_root);
+                                       : node->options_.file_root,
+      node->options_.file_quota);
   runtime_options.on_commit = [raw = node.get()](const runtime::CommittedTransaction& tx) {
     return raw->record(tx);
   };

@@ -65,6 +65,7 @@ struct NodeOptions {
   // The File authority's root: each module's files are in FILE_ROOT/<module>/
   // (default: DATA_DIR/files).
   std::filesystem::path file_root;
+  uint64_t file_quota = 1ull << 30;  // bytes of files per module (FileSandbox)
   // The display of the Gpu and Input authorities (docs/node.md, "Display").
   // With Gpu in the grant policy the node renders: it sends `render` to the
   // Gpu holder `fps` times a second, offscreen, or in a window (SDL2) that

@@ -16,6 +16,28 @@ using interstice::testing::CommandResult;
 using interstice::testing::NodeProcess;
 using interstice::testing::run_command;
 
+// `start --file-quota` bounds each module's files on a running node; a bad
+// value is a usage error.
+TEST(Authorities, TheFileQuotaIsTheOperators) {
+  CommandResult bad = run_command(std::string(INTERSTICE_CLI) + " start --file-quota 0 2>&1");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("--file-quota"), std::string::npos) << bad.output;
+  NodeProcess node({"file_user"}, {"--grant", "file", "--file-quota", "1"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client http("127.0.0.1", node.port());
+  std::string big = "[\"big\", \"" + std::string(600 << 10, 'x') + "\"]";
+  auto first = http.Post("/call/file_user/save", big, "application/json");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 200) << first->body;
+  auto second =
+      http.Post("/call/file_user/save", "[\"more\", \"" + std::string(600 << 10, 'y') + "\"]",
+                "application/json");
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(node.wait_for_output("write big: ok")) << node.output();
+  EXPECT_TRUE(node.wait_for_output("write more: status 22")) << node.output();
+  EXPECT_FALSE(std::filesystem::exists(node.data_dir() / "files" / "file_user" / "more"));
+}
+
 TEST(Authorities, GrantUseAndRevokeFileOnARunningNode) {
   NodeProcess node({}, {});
   ASSERT_NE(node.port(), 0) << node.output();

@@ -22,10 +22,11 @@ using testing::args;
 
 class AuthoritiesTest : public testing::RuntimeTest {
  protected:
-  std::unique_ptr<Runtime> runtime_with_files() {
+  std::unique_ptr<Runtime> runtime_with_files(
+      uint64_t quota = authority::FileSandbox::kDefaultQuota) {
     RuntimeOptions options;
     options.grantable = {abi::Authority::File};
-    options.files = std::make_shared<authority::FileSandbox>(root_.path());
+    options.files = std::make_shared<authority::FileSandbox>(root_.path(), quota);
     return make_runtime(options);
   }
   interstice::testing::TempDir root_;
@@ -49,6 +50,24 @@ TEST_F(AuthoritiesTest, ReadWriteListAndDeleteInsideTheModulesDirectory) {
             "delete notes/a.txt: ok");
   EXPECT_EQ(logged(*rt, "file_user", "load", std::string("notes/a.txt")),
             "read notes/a.txt: status 1");  // NotFound
+}
+
+// A module's directory has a quota: a write that would exceed it is
+// QuotaExceeded (22) and changes nothing; replacing a file counts its new
+// size only, and deleting makes room.
+TEST_F(AuthoritiesTest, TheModulesFilesHaveAQuota) {
+  auto rt = runtime_with_files(100);
+  load(*rt, "file_user");
+  std::string sixty(60, 'x');
+  EXPECT_EQ(logged(*rt, "file_user", "save", std::string("a"), sixty), "write a: ok");
+  EXPECT_EQ(logged(*rt, "file_user", "save", std::string("b"), sixty), "write b: status 22");
+  EXPECT_FALSE(std::filesystem::exists(root_.path() / "file_user" / "b"));
+  EXPECT_EQ(logged(*rt, "file_user", "save", std::string("a"), std::string(90, 'y')),
+            "write a: ok");
+  EXPECT_EQ(logged(*rt, "file_user", "erase", std::string("a")), "delete a: ok");
+  EXPECT_EQ(logged(*rt, "file_user", "save", std::string("b"), sixty), "write b: ok");
+  EXPECT_NE(messages("file_user", "save")[1].find("past its quota of 100"), std::string::npos)
+      << messages("file_user", "save")[1];
 }
 
 TEST_F(AuthoritiesTest, EscapesAreRefused) {
