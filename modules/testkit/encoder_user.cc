@@ -364,3 +364,27 @@ void hoard(interstice::ReducerContext& ctx) {
           std::to_string(-texture) + ", after a release " + std::to_string(again > 0));
 }
 INTERSTICE_REDUCER(hoard)
+
+// Bad input through the raw host calls: undecodable descriptors and
+// negative counts are BadArguments (11), never a crash.
+void garbage(interstice::ReducerContext& ctx) {
+  namespace host = interstice::sdk::host;
+  const uint8_t junk[5] = {0xff, 0xff, 0xff, 0xff, 0x01};
+  std::string log =
+      "layout " + std::to_string(-host::ihost_gpu_create_bind_group_layout(junk, 5)) +
+      ", pipeline layout " + std::to_string(-host::ihost_gpu_create_pipeline_layout(junk, 5)) +
+      ", bind group " + std::to_string(-host::ihost_gpu_create_bind_group_with_layout(1, junk, 5)) +
+      ", pipeline " + std::to_string(-host::ihost_gpu_create_pipeline(junk, 5)) + ", submit " +
+      std::to_string(host::ihost_gpu_queue_submit(junk, 5)) + ", draw " +
+      std::to_string(host::ihost_gpu_pass_draw(1, -1, 1, 0, 0)) + ", texture " +
+      std::to_string(-host::ihost_gpu_create_texture(-4, 4)) + ", capture " +
+      std::to_string(-host::ihost_audio_capture_read(-1));
+  ctx.log(log);
+}
+INTERSTICE_REDUCER(garbage)
+
+// A pointer outside linear memory traps the module (the call fails).
+void wild_pointer(interstice::ReducerContext&) {
+  interstice::sdk::host::ihost_gpu_queue_submit(reinterpret_cast<const void*>(0x7ffffff0), 64);
+}
+INTERSTICE_REDUCER(wild_pointer)

@@ -175,6 +175,22 @@ TEST_F(GpuTest, AModulesGpuMemoryHasABudget) {
       << messages("encoder_user", "hoard").front();
 }
 
+// Garbage through the raw Gpu host calls is BadArguments (11); a pointer
+// outside linear memory traps the module, and the node goes on.
+TEST_F(GpuTest, GarbageArgumentsAreRefusedAndWildPointersTrap) {
+  start(16, 16, "encoder_user");
+  if (IsSkipped()) return;
+  EXPECT_EQ(logged(*rt_, "encoder_user", "garbage"),
+            "layout 11, pipeline layout 11, bind group 11, pipeline 11, submit 11, draw 11, "
+            "texture 11, capture 13");
+  auto trapped = rt_->call("encoder_user", "wild_pointer", abi::to_bytes(std::make_tuple()));
+  ASSERT_FALSE(trapped.ok());
+  EXPECT_NE(trapped.error().message.find("pointer out of bounds"), std::string::npos)
+      << trapped.error().message;
+  EXPECT_EQ(logged(*rt_, "encoder_user", "two_passes"),
+            "pipeline 1, group 1, passes 1, steps 0 0 0 0 0, submit 0, present 0");
+}
+
 // A resize (the window changed size) makes the surface texture a module
 // holds outdated; the surface then has the new size.
 TEST_F(GpuTest, AResizeOutdatesTheSurfaceTexture) {
