@@ -311,14 +311,7 @@ engine::Result<void> VulkanGpu::State::make_target() {
   image_memory = target.memory;
   view = target.view;
   if (!why.empty()) return engine::make_error(why);
-  VkFramebufferCreateInfo fb{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO};
-  fb.renderPass = render_pass;
-  fb.attachmentCount = 1;
-  fb.pAttachments = &view;
-  fb.width = width;
-  fb.height = height;
-  fb.layers = 1;
-  if (VkResult r = vkCreateFramebuffer(device, &fb, nullptr, &framebuffer); r != VK_SUCCESS)
+  if (VkResult r = make_framebuffer({&view, 1}, width, height, &framebuffer); r != VK_SUCCESS)
     return engine::make_error(vk_error("vkCreateFramebuffer", r));
   if (!make_buffer(static_cast<uint64_t>(width) * height * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                    &readback, &why))
@@ -340,6 +333,20 @@ engine::Result<void> VulkanGpu::State::make_target() {
   });
   if (r != VK_SUCCESS) return engine::make_error(vk_error("the surface's first transition", r));
   return {};
+}
+
+VkResult VulkanGpu::State::make_framebuffer(std::span<const VkImageView> views, uint32_t w,
+                                            uint32_t h, VkFramebuffer* out) {
+  VkFramebufferCreateInfo fb{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO};
+  // Every colour render pass is compatible with the others, and every one
+  // with a depth attachment with the other such passes.
+  fb.renderPass = views.size() == 2 ? depth_passes[0] : render_pass;
+  fb.attachmentCount = static_cast<uint32_t>(views.size());
+  fb.pAttachments = views.data();
+  fb.width = w;
+  fb.height = h;
+  fb.layers = 1;
+  return vkCreateFramebuffer(device, &fb, nullptr, out);
 }
 
 void VulkanGpu::State::destroy_target() {

@@ -323,14 +323,8 @@ bool VulkanGpu::State::target_of(std::string_view module, uint64_t target,
   }
   Texture* t = find<Texture>(module, target);
   if (!t->framebuffer) {
-    VkFramebufferCreateInfo fb{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO};
-    fb.renderPass = texture_clear;
-    fb.attachmentCount = 1;
-    fb.pAttachments = &t->view;
-    fb.width = t->width;
-    fb.height = t->height;
-    fb.layers = 1;
-    if (VkResult r = vkCreateFramebuffer(device, &fb, nullptr, &t->framebuffer); r != VK_SUCCESS)
+    if (VkResult r = make_framebuffer({&t->view, 1}, t->width, t->height, &t->framebuffer);
+        r != VK_SUCCESS)
       return fail(error, Status::GpuError, vk_error("vkCreateFramebuffer", r));
   }
   *framebuffer_out = t->framebuffer;
@@ -412,6 +406,16 @@ bool VulkanGpu::submit(std::string_view module, const std::vector<uint64_t>& com
     VkFramebuffer framebuffer;
     uint32_t width, height;
   };
+  // Passes with a depth attachment get a framebuffer of their colour and
+  // depth views for this submit only.
+  std::vector<VkFramebuffer> transient;
+  struct DropTransient {
+    VkDevice device;
+    std::vector<VkFramebuffer>& list;
+    ~DropTransient() {
+      for (VkFramebuffer f : list) vkDestroyFramebuffer(device, f, nullptr);
+    }
+  } drop{s_->device, transient};
   std::vector<Target> targets;
   for (const CommandBuffer& cb : buffers)
     for (const RecordedPass& pass : cb.passes) {
@@ -428,41 +432,17 @@ bool VulkanGpu::submit(std::string_view module, const std::vector<uint64_t>& com
           return fail(error, Status::GpuError,
                       fmt::format("depth texture {} is {}x{}, its target {}x{}", pass.depth_target,
                                   depth->width, depth->height, t.width, t.height));
-        t.framebuffer = VK_NULL_HANDLE;  // made below, for this submit only
+        VkImageView views[2] = {
+            pass.target ? s_->find<Texture>(module, pass.target)->view : s_->view, depth->view};
+        if (VkResult r = s_->make_framebuffer(views, t.width, t.height, &t.framebuffer);
+            r != VK_SUCCESS)
+          return fail(error, Status::GpuError, vk_error("vkCreateFramebuffer", r));
+        transient.push_back(t.framebuffer);
       }
       targets.push_back(t);
     }
   if (s_->frame_module == module)
     return fail(error, Status::NoFrame, "a frame begun with begin_frame is open: end it first");
-  // Framebuffers of passes with a depth attachment (colour and depth views).
-  std::vector<VkFramebuffer> transient;
-  struct DropTransient {
-    VkDevice device;
-    std::vector<VkFramebuffer>& list;
-    ~DropTransient() {
-      for (VkFramebuffer f : list) vkDestroyFramebuffer(device, f, nullptr);
-    }
-  } drop{s_->device, transient};
-  size_t index = 0;
-  for (const CommandBuffer& cb : buffers)
-    for (const RecordedPass& pass : cb.passes) {
-      if (pass.kind != RecordedPass::Render) continue;
-      Target& t = targets[index++];
-      if (!pass.depth_target) continue;
-      VkImageView views[2] = {pass.target ? s_->find<Texture>(module, pass.target)->view : s_->view,
-                              s_->find<Texture>(module, pass.depth_target)->view};
-      VkFramebufferCreateInfo fb{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO};
-      fb.renderPass = s_->depth_passes[0];
-      fb.attachmentCount = 2;
-      fb.pAttachments = views;
-      fb.width = t.width;
-      fb.height = t.height;
-      fb.layers = 1;
-      if (VkResult r = vkCreateFramebuffer(s_->device, &fb, nullptr, &t.framebuffer);
-          r != VK_SUCCESS)
-        return fail(error, Status::GpuError, vk_error("vkCreateFramebuffer", r));
-      transient.push_back(t.framebuffer);
-    }
   VkResult r = s_->run_once([&](VkCommandBuffer cmd) {
     size_t next_target = 0;
     for (const CommandBuffer& cb : buffers)

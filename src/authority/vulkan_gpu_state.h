@@ -7,6 +7,7 @@
 #include <vulkan/vulkan.h>
 
 #include <map>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -227,6 +228,9 @@ struct VulkanGpu::State {
   // A colour render pass: clearing or loading, ending in `final_layout`; with
   // `depth`, also a depth attachment, cleared.
   VkResult make_render_pass(bool load, VkImageLayout final_layout, bool depth, VkRenderPass* out);
+  // A framebuffer of a colour view, or of a colour and a depth view.
+  VkResult make_framebuffer(std::span<const VkImageView> views, uint32_t w, uint32_t h,
+                            VkFramebuffer* out);
   // The surface: its image (left ready to copy out), framebuffer and readback buffer.
   engine::Result<void> make_target();
   void destroy_target();
