@@ -76,7 +76,8 @@ void main() { out_color = color; })";
     gpu->end_frame("direct", &error);
   };
   uint64_t group = gpu->create_bind_group("direct", pipeline, {color}, &error);
-  auto direct_encoded = [&](uint32_t draws, uint32_t vertices) {
+  // An encoder with one render pass into the surface, `draws` draws in it.
+  auto direct_pass = [&](uint32_t draws, uint32_t vertices) {
     uint64_t encoder = gpu->create_command_encoder("direct", &error);
     uint64_t pass = gpu->begin_render_pass(
         "direct", encoder, gpu->current_texture("direct", &error), clear, false, 0, 1.0f, &error);
@@ -84,6 +85,10 @@ void main() { out_color = color; })";
     gpu->set_bind_group("direct", pass, 0, group, &error);
     for (uint32_t i = 0; i < draws; ++i) gpu->pass_draw("direct", pass, vertices, 1, 0, 0, &error);
     gpu->end_pass("direct", pass, &error);
+    return encoder;
+  };
+  auto direct_encoded = [&](uint32_t draws, uint32_t vertices) {
+    uint64_t encoder = direct_pass(draws, vertices);
     gpu->submit("direct", {gpu->finish_encoder("direct", encoder, &error)}, &error);
     gpu->present("direct", &error);
   };
@@ -138,14 +143,7 @@ void main() { out_color = color; })";
   // Recording alone (the encoder is dropped, nothing is submitted), so the
   // GPU's time does not drown the host calls'.
   auto direct_record = [&](uint32_t draws) {
-    uint64_t encoder = gpu->create_command_encoder("direct", &error);
-    uint64_t pass = gpu->begin_render_pass(
-        "direct", encoder, gpu->current_texture("direct", &error), clear, false, 0, 1.0f, &error);
-    gpu->set_pipeline("direct", pass, pipeline, &error);
-    gpu->set_bind_group("direct", pass, 0, group, &error);
-    for (uint32_t i = 0; i < draws; ++i) gpu->pass_draw("direct", pass, 0, 1, 0, 0, &error);
-    gpu->end_pass("direct", pass, &error);
-    gpu->release("direct", encoder, &error);
+    gpu->release("direct", direct_pass(draws, 0), &error);
   };
   double record_direct = 1.0 / rate([&] { direct_record(n); });
   double record_module = 1.0 / rate([&] { module_call("record_only", n, 0); });

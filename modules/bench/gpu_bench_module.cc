@@ -39,15 +39,25 @@ void frame(interstice::ReducerContext& ctx, uint32_t draws, uint32_t vertices) {
 }
 INTERSTICE_REDUCER(frame, "draws", "vertices")
 
-void encoded_frame(interstice::ReducerContext& ctx, uint32_t draws, uint32_t vertices) {
-  if (!ready(ctx)) ctx.fail("no pipeline");
-  interstice::Gpu gpu = ctx.gpu();
+namespace {
+
+// An encoder with one render pass into the surface that draws `draws` times.
+int64_t record_pass(interstice::Gpu& gpu, uint32_t draws, uint32_t vertices) {
   int64_t encoder = gpu.command_encoder();
   int64_t pass = gpu.begin_render_pass(encoder, gpu.current_texture(), 0, 0, 0);
   gpu.set_pipeline(pass, pipeline);
   gpu.set_bind_group(pass, 0, group);
   for (uint32_t i = 0; i < draws; ++i) gpu.pass_draw(pass, vertices);
   gpu.end_pass(pass);
+  return encoder;
+}
+
+}  // namespace
+
+void encoded_frame(interstice::ReducerContext& ctx, uint32_t draws, uint32_t vertices) {
+  if (!ready(ctx)) ctx.fail("no pipeline");
+  interstice::Gpu gpu = ctx.gpu();
+  int64_t encoder = record_pass(gpu, draws, vertices);
   if (gpu.submit({static_cast<uint64_t>(gpu.finish(encoder))}) != interstice::abi::Status::Ok ||
       gpu.present() != interstice::abi::Status::Ok)
     ctx.fail("submit or present failed");
@@ -59,12 +69,7 @@ INTERSTICE_REDUCER(encoded_frame, "draws", "vertices")
 void record_only(interstice::ReducerContext& ctx, uint32_t draws, uint32_t vertices) {
   if (!ready(ctx)) ctx.fail("no pipeline");
   interstice::Gpu gpu = ctx.gpu();
-  int64_t encoder = gpu.command_encoder();
-  int64_t pass = gpu.begin_render_pass(encoder, gpu.current_texture(), 0, 0, 0);
-  gpu.set_pipeline(pass, pipeline);
-  gpu.set_bind_group(pass, 0, group);
-  for (uint32_t i = 0; i < draws; ++i) gpu.pass_draw(pass, vertices);
-  gpu.end_pass(pass);
-  if (gpu.release(encoder) != interstice::abi::Status::Ok) ctx.fail("release failed");
+  if (gpu.release(record_pass(gpu, draws, vertices)) != interstice::abi::Status::Ok)
+    ctx.fail("release failed");
 }
 INTERSTICE_REDUCER(record_only, "draws", "vertices")
