@@ -15,6 +15,19 @@ bool fail(runtime::AuthorityError* error, abi::Status status, std::string messag
   return false;
 }
 
+// The one sample format of both streams: f32, interleaved; or why not.
+bool spec_for(uint32_t sample_rate, uint32_t channels, SDL_AudioSpec* spec,
+              runtime::AuthorityError* error) {
+  if (sample_rate == 0 || channels == 0 || sample_rate > 384'000 || channels > 8)
+    return fail(error, abi::Status::BadArguments, "audio: 1 Hz to 384 kHz and 1 to 8 channels");
+  *spec = SDL_AudioSpec{};
+  spec->freq = static_cast<int>(sample_rate);
+  spec->format = AUDIO_F32SYS;
+  spec->channels = static_cast<uint8_t>(channels);
+  spec->samples = 1024;
+  return true;
+}
+
 }  // namespace
 
 SdlAudio::~SdlAudio() {
@@ -28,14 +41,8 @@ bool SdlAudio::open(std::string_view module, uint32_t sample_rate, uint32_t chan
                     runtime::AuthorityError* error) {
   if (device_) return fail(error, abi::Status::IoError, "audio: the stream is already open");
   drain();  // a closing stream finishes first
-  if (sample_rate > 384'000 || channels > 8)
-    return fail(error, abi::Status::BadArguments, "audio: at most 384 kHz and 8 channels");
-  if (!init(error)) return false;
-  SDL_AudioSpec want{};
-  want.freq = static_cast<int>(sample_rate);
-  want.format = AUDIO_F32SYS;
-  want.channels = static_cast<uint8_t>(channels);
-  want.samples = 1024;
+  SDL_AudioSpec want;
+  if (!spec_for(sample_rate, channels, &want, error) || !init(error)) return false;
   SDL_AudioSpec have{};
   device_ = SDL_OpenAudioDevice(nullptr, 0, &want, &have, 0);
   if (!device_)
@@ -92,16 +99,10 @@ bool SdlAudio::open_capture(std::string_view module, uint32_t sample_rate, uint3
                             runtime::AuthorityError* error) {
   if (capture_device_)
     return fail(error, abi::Status::IoError, "audio: the capture stream is already open");
-  if (sample_rate == 0 || channels == 0 || sample_rate > 384'000 || channels > 8)
-    return fail(error, abi::Status::BadArguments, "audio: 1 Hz to 384 kHz and 1 to 8 channels");
-  if (!init(error)) return false;
+  SDL_AudioSpec want;
+  if (!spec_for(sample_rate, channels, &want, error) || !init(error)) return false;
   auto captured = std::make_unique<Captured>();
   captured->limit = static_cast<size_t>(sample_rate) * channels * 4 * kMaxQueuedSeconds;
-  SDL_AudioSpec want{};
-  want.freq = static_cast<int>(sample_rate);
-  want.format = AUDIO_F32SYS;
-  want.channels = static_cast<uint8_t>(channels);
-  want.samples = 1024;
   want.userdata = captured.get();
   // Runs on SDL's capture thread: append, dropping the oldest beyond the limit.
   want.callback = [](void* userdata, Uint8* stream, int length) {
