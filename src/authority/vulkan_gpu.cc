@@ -228,7 +228,7 @@ uint64_t VulkanGpu::create_pipeline(std::string_view module, const runtime::GpuP
   if (p.depth) info.pDepthStencilState = &depth;
   info.layout = p.layout;
   // Compatible with every render pass of its kind (with or without depth).
-  info.renderPass = p.depth ? s_->depth_passes[0] : s_->render_pass;
+  info.renderPass = s_->pass_for(p.depth, false, false);
   if (VkResult r =
           vkCreateGraphicsPipelines(s_->device, VK_NULL_HANDLE, 1, &info, nullptr, &p.pipeline);
       r != VK_SUCCESS) {

@@ -37,9 +37,10 @@ VulkanGpu::State::~State() {
     destroy_target();
     if (descriptors) vkDestroyDescriptorPool(device, descriptors, nullptr);
     if (bind_groups) vkDestroyDescriptorPool(device, bind_groups, nullptr);
-    for (VkRenderPass pass : {render_pass, surface_load, texture_clear, texture_load,
-                              depth_passes[0], depth_passes[1], depth_passes[2], depth_passes[3]})
-      if (pass) vkDestroyRenderPass(device, pass, nullptr);
+    for (auto& by_target : passes)
+      for (auto& by_load : by_target)
+        for (VkRenderPass pass : by_load)
+          if (pass) vkDestroyRenderPass(device, pass, nullptr);
     if (fence) vkDestroyFence(device, fence, nullptr);
     if (pool) vkDestroyCommandPool(device, pool, nullptr);
     vkDestroyDevice(device, nullptr);
@@ -201,13 +202,13 @@ engine::Result<void> VulkanGpu::State::init() {
   vkCreateFence(device, &fence_info, nullptr, &fence);
   const VkImageLayout kSampled = VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL;
   const VkImageLayout kCopied = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL;
-  VkRenderPass* plain[4] = {&render_pass, &surface_load, &texture_clear, &texture_load};
-  for (int i = 0; i < 4; ++i)
-    for (bool depth : {false, true})
-      if (VkResult r = make_render_pass(i % 2 == 1, i < 2 ? kCopied : kSampled, depth,
-                                        depth ? &depth_passes[i] : plain[i]);
-          r != VK_SUCCESS)
-        return engine::make_error(vk_error("vkCreateRenderPass", r));
+  for (bool depth : {false, true})
+    for (bool texture : {false, true})
+      for (bool load : {false, true})
+        if (VkResult r = make_render_pass(load, texture ? kSampled : kCopied, depth,
+                                          &passes[depth][texture][load]);
+            r != VK_SUCCESS)
+          return engine::make_error(vk_error("vkCreateRenderPass", r));
   if (auto r = make_target(); !r) return r;
   VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 4096},
                                   {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096},
@@ -340,7 +341,7 @@ VkResult VulkanGpu::State::make_framebuffer(std::span<const VkImageView> views, 
   VkFramebufferCreateInfo fb{VK_STRUCTURE_TYPE_FRAMEBUFFER_CREATE_INFO};
   // Every colour render pass is compatible with the others, and every one
   // with a depth attachment with the other such passes.
-  fb.renderPass = views.size() == 2 ? depth_passes[0] : render_pass;
+  fb.renderPass = pass_for(views.size() == 2, false, false);
   fb.attachmentCount = static_cast<uint32_t>(views.size());
   fb.pAttachments = views.data();
   fb.width = w;

@@ -453,10 +453,7 @@ bool VulkanGpu::submit(std::string_view module, const std::vector<uint64_t>& com
           std::memcpy(clear[0].color.float32, pass.clear, sizeof pass.clear);
           clear[1].depthStencil = {pass.depth_clear, 0};
           VkRenderPassBeginInfo begin{VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO};
-          int variant = (pass.target == 0 ? 0 : 2) + (pass.load ? 1 : 0);
-          VkRenderPass plain[4] = {s_->render_pass, s_->surface_load, s_->texture_clear,
-                                   s_->texture_load};
-          begin.renderPass = pass.depth_target ? s_->depth_passes[variant] : plain[variant];
+          begin.renderPass = s_->pass_for(pass.depth_target != 0, pass.target != 0, pass.load);
           begin.framebuffer = t.framebuffer;
           begin.renderArea = {{0, 0}, {t.width, t.height}};
           begin.clearValueCount = pass.depth_target ? 2 : 1;

@@ -21,7 +21,7 @@ bool VulkanGpu::begin_frame(std::string_view module, const float clear[4], Autho
   VkClearValue clear_value{};
   std::memcpy(clear_value.color.float32, clear, sizeof(float) * 4);
   VkRenderPassBeginInfo pass{VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO};
-  pass.renderPass = s_->render_pass;
+  pass.renderPass = s_->pass_for(false, false, false);
   pass.framebuffer = s_->framebuffer;
   pass.renderArea = {{0, 0}, {s_->width, s_->height}};
   pass.clearValueCount = 1;

@@ -178,14 +178,14 @@ struct VulkanGpu::State {
   VkImage image = VK_NULL_HANDLE;
   VkDeviceMemory image_memory = VK_NULL_HANDLE;
   VkImageView view = VK_NULL_HANDLE;
-  // Render passes, all compatible: into the surface (left ready to copy
-  // out) or into a texture (left ready to sample), clearing or loading.
-  VkRenderPass render_pass = VK_NULL_HANDLE;
-  VkRenderPass surface_load = VK_NULL_HANDLE;
-  VkRenderPass texture_clear = VK_NULL_HANDLE;
-  VkRenderPass texture_load = VK_NULL_HANDLE;
-  // The same four with a depth attachment (cleared at the start of the pass).
-  VkRenderPass depth_passes[4] = {};  // surface clear, surface load, texture clear, texture load
+  // Render passes, by [with a depth attachment][into a texture][loading]:
+  // into the surface (left ready to copy out) or into a texture (left ready
+  // to sample), clearing or loading the colour; the depth attachment is
+  // always cleared. Those of each depth row are compatible with each other.
+  VkRenderPass passes[2][2][2] = {};
+  VkRenderPass pass_for(bool depth, bool texture, bool load) const {
+    return passes[depth][texture][load];
+  }
   VkFramebuffer framebuffer = VK_NULL_HANDLE;
   Buffer readback;
   VkDescriptorPool descriptors = VK_NULL_HANDLE;  // per frame, reset by end_frame
