@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "engine/fuel_metering.h"
 #include "engine/module_cache.h"
 #include "engine/wasmtime_support.h"
 
@@ -20,7 +21,7 @@ wasm_config_t* make_wasmtime_config(const EngineConfig& config) {
   wasmtime_config_strategy_set(c, WASMTIME_STRATEGY_CRANELIFT);
   wasmtime_config_cranelift_opt_level_set(c, WASMTIME_OPT_LEVEL_SPEED);
   wasmtime_config_parallel_compilation_set(c, true);
-  wasmtime_config_consume_fuel_set(c, config.consume_fuel);
+  wasmtime_config_consume_fuel_set(c, config.consume_fuel && config.wasmtime_fuel);
   wasmtime_config_epoch_interruption_set(c, config.epoch_interruption);
   wasmtime_config_cranelift_nan_canonicalization_set(c, config.nan_canonicalization);
   wasmtime_config_max_wasm_stack_set(c, config.max_wasm_stack);
@@ -29,6 +30,9 @@ wasm_config_t* make_wasmtime_config(const EngineConfig& config) {
   wasmtime_config_shared_memory_set(c, false);
   wasmtime_config_wasm_relaxed_simd_set(c, false);
   wasmtime_config_wasm_relaxed_simd_deterministic_set(c, true);
+  // A proposal whose instructions the fuel-metering rewriter does not know.
+  // (GC, function references and exceptions are compiled out with `gc`.)
+  wasmtime_config_wasm_wide_arithmetic_set(c, false);
   return c;
 }
 
@@ -70,6 +74,22 @@ Result<std::shared_ptr<Engine>> Engine::create(EngineConfig config) {
 }
 
 Result<Module> Engine::compile(std::span<const uint8_t> wasm, const std::string& name) {
+  if (config_.consume_fuel && !config_.wasmtime_fuel) {
+    // Validate first: the rewriter trusts its input. An invalid module falls
+    // through to wasmtime_module_new on the bytes as written, which fails
+    // with wasmtime's full message about them.
+    if (wasmtime_error_t* error = wasmtime_module_validate(engine_, wasm.data(), wasm.size())) {
+      wasmtime_error_delete(error);
+      return compile_as_is(wasm, name);
+    }
+    Result<std::vector<uint8_t>> rewritten = add_fuel_metering(wasm);
+    if (!rewritten) return make_error(fmt::format("{}: {}", name, rewritten.error().message));
+    return compile_as_is(*rewritten, name);
+  }
+  return compile_as_is(wasm, name);
+}
+
+Result<Module> Engine::compile_as_is(std::span<const uint8_t> wasm, const std::string& name) {
   wasmtime_module_t* module = nullptr;
   if (wasmtime_error_t* error = wasmtime_module_new(engine_, wasm.data(), wasm.size(), &module))
     return detail::take_error(error, name);

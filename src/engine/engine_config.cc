@@ -3,12 +3,17 @@
 #include <fmt/format.h>
 #include <wasmtime.h>
 
+#include "engine/fuel_metering.h"
+
 namespace interstice::engine {
 
 std::string EngineConfig::code_fingerprint() const {
   // Bump "layout" when Engine::create changes a setting not listed here.
-  return fmt::format("interstice-engine layout=1 wasmtime={} fuel={} epoch={} nan={} stack={}",
-                     WASMTIME_VERSION, consume_fuel, epoch_interruption, nan_canonicalization,
+  std::string fuel = !consume_fuel   ? "off"
+                     : wasmtime_fuel ? "wasmtime"
+                                     : fmt::format("metering-v{}", kFuelMeteringVersion);
+  return fmt::format("interstice-engine layout=2 wasmtime={} fuel={} epoch={} nan={} stack={}",
+                     WASMTIME_VERSION, fuel, epoch_interruption, nan_canonicalization,
                      max_wasm_stack);
 }
 

@@ -1,6 +1,7 @@
 // The settings of the one wasmtime engine a node runs. They are part of the
 // determinism contract: two nodes with the same settings and the same
 // wasmtime version run a module to the same results and the same fuel use.
+// (Fuel metering by instrumentation is versioned by kFuelMeteringVersion.)
 // docs/engine.md explains each setting and why it is set so.
 #pragma once
 
@@ -17,8 +18,12 @@ inline constexpr size_t kDefaultMaxWasmStack = 512 * 1024;
 struct EngineConfig {
   // Fuel metering: every call gets `fuel_per_call` units and traps with
   // "out of fuel" when it runs out. Turned off only for benchmarks.
+  // Metering is injected into each module (fuel_metering.h);
+  // `wasmtime_fuel` meters with wasmtime's own consume_fuel instead, which
+  // is slower and exists only so that benchmarks can compare the two.
   bool consume_fuel = true;
   uint64_t fuel_per_call = kDefaultFuelPerCall;
+  bool wasmtime_fuel = false;
   // Epoch interruption lets another thread stop a running call (operator
   // shutdown). It never decides an outcome that is recorded.
   bool epoch_interruption = true;

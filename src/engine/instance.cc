@@ -5,6 +5,7 @@
 #include <bit>
 
 #include "engine/engine.h"
+#include "engine/fuel_metering.h"
 #include "engine/linker.h"
 #include "engine/module.h"
 #include "engine/wasmtime_support.h"
@@ -16,6 +17,7 @@ static_assert(sizeof(FunctionHandle) == sizeof(wasmtime_func_t));
 struct Instance::Handles {
   wasmtime_instance_t instance{};
   std::optional<wasmtime_memory_t> memory;
+  std::optional<wasmtime_global_t> fuel;  // the injected fuel counter (fuel_metering.h)
 };
 
 namespace {
@@ -26,6 +28,17 @@ FunctionHandle handle_from(const wasmtime_func_t& func) {
 
 wasmtime_func_t func_from(const FunctionHandle& handle) {
   return std::bit_cast<wasmtime_func_t>(handle);
+}
+
+std::optional<wasmtime_extern_t> find_export(wasmtime_context_t* context,
+                                             const wasmtime_instance_t& instance,
+                                             std::string_view name, wasmtime_extern_kind_t kind) {
+  wasmtime_extern_t item;
+  if (!wasmtime_instance_export_get(context, &instance, name.data(), name.size(), &item))
+    return std::nullopt;
+  if (item.kind == kind) return item;
+  wasmtime_extern_delete(&item);
+  return std::nullopt;
 }
 
 bool is_number(ValueType type) {
@@ -60,40 +73,79 @@ Result<std::unique_ptr<Instance>> Instance::create(const Linker& linker, const M
                          static_cast<int64_t>(l.max_table_elements), l.max_instances, l.max_tables,
                          l.max_memories);
 
-  self->begin_call();  // the start function runs under the same budget as a call
+  // The start function runs under the same budget as a call: with wasmtime's
+  // fuel inside instantiation, with injected metering as the exported
+  // kStartExport right after it.
+  self->begin_call();
   wasm_trap_t* trap = nullptr;
   wasmtime_error_t* error = wasmtime_linker_instantiate(linker.raw(), self->context(), module.raw(),
                                                         &self->handles_->instance, &trap);
   self->end_call();
   std::string context = fmt::format("module '{}': instantiation failed", module.name());
-  if (trap || (error && self->host_error_)) {
-    Error failure = self->call_failure(error, trap);  // the start function trapped
+  auto start_failure = [&](Error failure) {
     failure.message = fmt::format("{}: {}", context, failure.trap->headline());
     return failure;
-  }
+  };
+  if (trap || (error && self->host_error_)) return start_failure(self->call_failure(error, trap));
   if (error) return detail::take_error(error, context);  // e.g. a missing import or a limit
 
-  wasmtime_extern_t item;
-  if (wasmtime_instance_export_get(self->context(), &self->handles_->instance, "memory", 6,
-                                   &item)) {
-    if (item.kind == WASMTIME_EXTERN_MEMORY) self->handles_->memory = item.of.memory;
-    wasmtime_extern_delete(&item);
+  if (auto memory = find_export(self->context(), self->handles_->instance, kMemoryExport,
+                                WASMTIME_EXTERN_MEMORY))
+    self->handles_->memory = memory->of.memory;
+  if (auto fuel = find_export(self->context(), self->handles_->instance, kFuelExport,
+                              WASMTIME_EXTERN_GLOBAL))
+    self->handles_->fuel = fuel->of.global;
+  if (auto start = find_export(self->context(), self->handles_->instance, kStartExport,
+                               WASMTIME_EXTERN_FUNC)) {
+    RawValue unused{};
+    Result<void> ran = self->call_raw(handle_from(start->of.func), &unused, 0);
+    if (!ran) return start_failure(ran.take_error());
   }
   return self;
 }
 
 void Instance::begin_call() {
   host_error_.reset();
+  counter_unread_ = false;
   const EngineConfig& config = engine_->config();
-  if (config.consume_fuel) wasmtime_context_set_fuel(context(), fuel_per_call_);
+  if (handles_->fuel) {
+    call_budget_ = std::min<uint64_t>(fuel_per_call_, INT64_MAX);
+    wasmtime_val_t budget;
+    budget.kind = WASMTIME_I64;
+    budget.of.i64 = static_cast<int64_t>(call_budget_);
+    wasmtime_error_t* error = wasmtime_global_set(context(), &*handles_->fuel, &budget);
+    if (error) wasmtime_error_delete(error);  // cannot happen: the global is a mutable i64
+  } else if (config.consume_fuel && config.wasmtime_fuel) {
+    wasmtime_context_set_fuel(context(), fuel_per_call_);
+  }
   if (config.epoch_interruption) wasmtime_context_set_epoch_deadline(context(), 1);
 }
 
+int64_t Instance::injected_fuel_left() const {
+  wasmtime_val_t left;
+  wasmtime_global_get(context(), &*handles_->fuel, &left);
+  return left.of.i64;
+}
+
 void Instance::end_call() {
-  if (!engine_->config().consume_fuel) return;
-  uint64_t remaining = 0;
-  wasmtime_context_get_fuel(context(), &remaining);
-  last_call_fuel_ = fuel_per_call_ - remaining;
+  const EngineConfig& config = engine_->config();
+  if (handles_->fuel) {
+    counter_unread_ = true;
+  } else if (config.consume_fuel && config.wasmtime_fuel) {
+    uint64_t remaining = 0;
+    wasmtime_context_get_fuel(context(), &remaining);
+    last_call_fuel_ = fuel_per_call_ - remaining;
+  }
+}
+
+uint64_t Instance::last_call_fuel() const {
+  if (counter_unread_) {
+    // Below zero means the call ran out: it used its whole budget.
+    last_call_fuel_ =
+        call_budget_ - static_cast<uint64_t>(std::max<int64_t>(injected_fuel_left(), 0));
+    counter_unread_ = false;
+  }
+  return last_call_fuel_;
 }
 
 Error Instance::call_failure(wasmtime_error_t* error, wasm_trap_t* trap) {
@@ -101,6 +153,12 @@ Error Instance::call_failure(wasmtime_error_t* error, wasm_trap_t* trap) {
   if (trap != nullptr) {
     if (error) wasmtime_error_delete(error);
     result = detail::take_trap(trap);
+    // The injected metering traps with `unreachable` after taking the
+    // counter below zero; nothing else can make it negative.
+    if (result.kind == TrapKind::Unreachable && handles_->fuel && injected_fuel_left() < 0) {
+      result.kind = TrapKind::OutOfFuel;
+      result.message = kOutOfFuelMessage;
+    }
   } else {
     result.backtrace = detail::take_error_trace(error);
     result.message = detail::take_error(error, "").message;
@@ -117,8 +175,8 @@ Error Instance::call_failure(wasmtime_error_t* error, wasm_trap_t* trap) {
 Result<FunctionHandle> Instance::find_function(std::string_view name,
                                                FunctionSignature* signature) {
   wasmtime_extern_t item;
-  if (!wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(),
-                                    &item))
+  if (is_engine_export(name) || !wasmtime_instance_export_get(context(), &handles_->instance,
+                                                              name.data(), name.size(), &item))
     return make_error(fmt::format("module '{}' has no export '{}'", module_name_, name));
   if (item.kind != WASMTIME_EXTERN_FUNC) {
     wasmtime_extern_delete(&item);
@@ -210,7 +268,8 @@ MemoryView Instance::memory() {
 
 Result<Value> Instance::global(std::string_view name) {
   wasmtime_extern_t item;
-  if (!wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(),
+  if (is_engine_export(name) ||
+      !wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(),
                                     &item) ||
       item.kind != WASMTIME_EXTERN_GLOBAL)
     return make_error(fmt::format("module '{}' has no exported global '{}'", module_name_, name));
@@ -226,7 +285,8 @@ Result<Value> Instance::global(std::string_view name) {
 
 Result<void> Instance::set_global(std::string_view name, const Value& value) {
   wasmtime_extern_t item;
-  if (!wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(),
+  if (is_engine_export(name) ||
+      !wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(),
                                     &item) ||
       item.kind != WASMTIME_EXTERN_GLOBAL)
     return make_error(fmt::format("module '{}' has no exported global '{}'", module_name_, name));

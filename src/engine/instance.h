@@ -82,7 +82,7 @@ class Instance {
   void set_fuel_per_call(uint64_t fuel) { fuel_per_call_ = fuel; }
   uint64_t fuel_per_call() const { return fuel_per_call_; }
   // Fuel used by the most recent call (including a trapped one).
-  uint64_t last_call_fuel() const { return last_call_fuel_; }
+  uint64_t last_call_fuel() const;
 
   // The raw call path behind TypedFunction: raw holds the arguments and
   // receives the results. The caller guarantees that the slots match the
@@ -98,6 +98,7 @@ class Instance {
   Result<FunctionHandle> find_typed(std::string_view name, const FunctionSignature& expected);
   void begin_call();
   void end_call();
+  int64_t injected_fuel_left() const;
   Error call_failure(wasmtime_error_t* error, wasm_trap_t* trap);
   wasmtime_context_t* context() const;
 
@@ -111,7 +112,11 @@ class Instance {
   struct Handles;  // wasmtime's instance and memory handles
   std::unique_ptr<Handles> handles_;
   uint64_t fuel_per_call_;
-  uint64_t last_call_fuel_ = 0;
+  // With injected metering the counter is read only when asked for: reading
+  // a global costs about as much as the rest of an empty call.
+  uint64_t call_budget_ = 0;
+  mutable uint64_t last_call_fuel_ = 0;
+  mutable bool counter_unread_ = false;
   std::optional<std::string> host_error_;
 };
 

@@ -1,5 +1,6 @@
 #include "engine/module.h"
 
+#include "engine/fuel_metering.h"
 #include "engine/wasmtime_support.h"
 
 namespace interstice::engine {
@@ -73,8 +74,9 @@ std::vector<ExportDesc> Module::exports() const {
   for (size_t i = 0; i < types.size; ++i) {
     const wasm_exporttype_t* t = types.data[i];
     const wasm_externtype_t* type = wasm_exporttype_type(t);
-    out.push_back(ExportDesc{detail::name_from(wasm_exporttype_name(t)), kind_from(type),
-                             signature_of(type)});
+    std::string name = detail::name_from(wasm_exporttype_name(t));
+    if (is_engine_export(name)) continue;
+    out.push_back(ExportDesc{std::move(name), kind_from(type), signature_of(type)});
   }
   wasm_exporttype_vec_delete(&types);
   return out;

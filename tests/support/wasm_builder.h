@@ -5,20 +5,18 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/wasm_bytes.h"
+
 namespace interstice::testing {
 
 inline void put_leb(std::vector<uint8_t>& out, uint64_t value) {
-  do {
-    uint8_t byte = value & 0x7f;
-    value >>= 7;
-    out.push_back(value ? (byte | 0x80) : byte);
-  } while (value);
+  engine::wasm_bytes::write_unsigned_leb(out, value);
 }
 
 inline void put_section(std::vector<uint8_t>& out, uint8_t id, const std::vector<uint8_t>& body) {
   out.push_back(id);
   put_leb(out, body.size());
-  out.insert(out.end(), body.begin(), body.end());
+  engine::wasm_bytes::write_bytes(out, body);
 }
 
 inline std::vector<uint8_t> wasm_header() {

@@ -1,0 +1,54 @@
+// Fuel metering by instrumentation: the engine rewrites every module before
+// compiling it so that the module counts its own fuel in a mutable i64
+// global, instead of using wasmtime's `consume_fuel`.
+//
+// Why: wasmtime 48 keeps its fuel counter in the store and saves and reloads
+// it around every call, and its out-of-fuel path is a call that clobbers
+// every register, so Cranelift spills loop values around it. The injected
+// counter costs a load, a subtract, a store and a never-taken branch to a
+// trap (docs/engine.md has the figures).
+//
+// The contract (docs/engine.md, "Fuel metering"):
+// - Each function entry charges the number of instructions of the function
+//   that are outside every loop; each loop iteration charges the number of
+//   instructions of that loop that are outside its inner loops. So the
+//   charge for a call never falls below the instructions it runs (calls
+//   and inner loops pay for themselves), and it depends only on the module
+//   and its input.
+// - The counter is exported as `kFuelExport`. The host sets it to the call's
+//   budget before a call; a charge that takes it below zero executes
+//   `unreachable`, which the instance reports as out of fuel.
+// - The start function is no longer run by instantiation: the section is
+//   removed and the function exported as `kStartExport`, so that the host
+//   runs it under the budget like any call.
+//
+// The input must already be valid (the engine validates it with wasmtime
+// first): the decoder checks bounds but not types.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "engine/result.h"
+
+namespace interstice::engine {
+
+inline constexpr std::string_view kFuelExport = "__interstice_fuel";
+inline constexpr std::string_view kStartExport = "__interstice_start";
+inline constexpr std::string_view kMemoryExport = "memory";
+// wasmtime's own message for running out of fuel, kept for both meterings.
+inline constexpr const char* kOutOfFuelMessage = "all fuel consumed by WebAssembly";
+// Bumped whenever the instrumentation or its charges change: it is part of
+// the compiled-module cache key and of the determinism contract.
+inline constexpr int kFuelMeteringVersion = 1;
+
+Result<std::vector<uint8_t>> add_fuel_metering(std::span<const uint8_t> wasm);
+
+// The exports the rewriter adds; the engine hides them from users.
+inline bool is_engine_export(std::string_view name) {
+  return name == kFuelExport || name == kStartExport;
+}
+
+}  // namespace interstice::engine
