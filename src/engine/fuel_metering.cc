@@ -6,17 +6,24 @@
 #include <optional>
 
 #include "engine/wasm_bytes.h"
+#include "engine/wasm_instructions.h"
 
 namespace interstice::engine {
 
+using wasm_bytes::Control;
 using wasm_bytes::Reader;
+using wasm_bytes::skip_instruction;
+using wasm_bytes::skip_limits;
+using wasm_bytes::skip_value_type;
 using wasm_bytes::WasmDecodeError;
 
 namespace {
 
 enum SectionId : uint8_t {
   kCustom = 0,
+  kType = 1,
   kImport = 2,
+  kFunction = 3,
   kGlobal = 6,
   kExport = 7,
   kStart = 8,
@@ -34,255 +41,218 @@ struct Section {
   std::span<const uint8_t> content;
 };
 
-// ---- Skipping the immediates of types and instructions ----
-
-void skip_heap_type(Reader& in) {
-  in.skip_signed_leb(33);
-}
-
-void skip_value_type(Reader& in) {
-  uint8_t type = in.byte();
-  if (type == 0x63 || type == 0x64) skip_heap_type(in);  // (ref null? ht)
-}
-
-void skip_limits(Reader& in) {
-  uint8_t flags = in.byte();
-  in.unsigned_leb(64);                    // min
-  if (flags & 0x01) in.unsigned_leb(64);  // max
-  if (flags & 0x08) in.u32();             // custom page size (log2)
-}
-
-// A block type is 0x40, a one-byte value type, a reference type with a heap
-// type, or a type index as a signed 33-bit LEB.
-void skip_block_type(Reader& in) {
-  uint8_t first = in.peek();
-  if (first == 0x63 || first == 0x64) {
-    skip_value_type(in);
-  } else if (first == 0x40 || (first >= 0x6f && first <= 0x7f)) {
-    in.byte();
-  } else {
-    in.skip_signed_leb(33);
-  }
-}
-
-void skip_memarg(Reader& in) {
-  uint32_t align = in.u32();
-  if (align & 0x40) in.u32();  // memory index (multi-memory)
-  in.unsigned_leb(64);         // offset (64 bits for memory64)
-}
-
-void skip_prefixed_fc(Reader& in) {
-  uint32_t op = in.u32();
-  switch (op) {
-    case 0:
-    case 1:
-    case 2:
-    case 3:
-    case 4:
-    case 5:
-    case 6:
-    case 7:  // trunc_sat
-      return;
-    case 8:   // memory.init data memory
-    case 10:  // memory.copy memory memory
-    case 12:  // table.init elem table
-    case 14:  // table.copy table table
-      in.u32();
-      in.u32();
-      return;
-    case 9:
-    case 11:
-    case 13:
-    case 15:
-    case 16:
-    case 17:  // one index
-      in.u32();
-      return;
-    default:
-      throw WasmDecodeError(fmt::format("unsupported instruction 0xfc {}", op));
-  }
-}
-
-void skip_prefixed_fd(Reader& in) {
-  uint32_t op = in.u32();
-  if (op <= 11 || op == 92 || op == 93) {  // loads, stores, load_zero
-    skip_memarg(in);
-  } else if (op == 12 || op == 13) {  // v128.const, i8x16.shuffle
-    in.skip(16);
-  } else if (op >= 21 && op <= 34) {  // extract_lane / replace_lane
-    in.byte();
-  } else if (op >= 84 && op <= 91) {  // load_lane / store_lane
-    skip_memarg(in);
-    in.byte();
-  } else if (op > 0x113) {  // beyond relaxed SIMD
-    throw WasmDecodeError(fmt::format("unsupported instruction 0xfd {}", op));
-  }
-}
-
-// What the walker needs to know about an instruction beyond its immediates.
-enum class Control { None, Block, Loop, End };
-
-// Skips one instruction (opcode already read) and says what it does to the
-// control stack. Throws on an opcode of a proposal the engine turns off.
-Control skip_instruction(uint8_t opcode, Reader& in) {
-  switch (opcode) {
-    case 0x02:  // block
-    case 0x04:  // if
-      skip_block_type(in);
-      return Control::Block;
-    case 0x03:  // loop
-      skip_block_type(in);
-      return Control::Loop;
-    case 0x0b:
-      return Control::End;
-    case 0x0c:
-    case 0x0d:  // br, br_if
-    case 0x10:
-    case 0x12:  // call, return_call
-    case 0x20:
-    case 0x21:
-    case 0x22:
-    case 0x23:
-    case 0x24:  // local/global get/set/tee
-    case 0x25:
-    case 0x26:  // table.get/set
-    case 0x3f:
-    case 0x40:  // memory.size/grow
-    case 0xd2:  // ref.func
-      in.u32();
-      return Control::None;
-    case 0x0e: {  // br_table
-      uint32_t count = in.u32();
-      for (uint64_t i = 0; i <= count; ++i) in.u32();
-      return Control::None;
-    }
-    case 0x11:
-    case 0x13:  // call_indirect, return_call_indirect: type, table
-      in.u32();
-      in.u32();
-      return Control::None;
-    case 0x1c: {  // select t*
-      uint32_t count = in.u32();
-      for (uint32_t i = 0; i < count; ++i) skip_value_type(in);
-      return Control::None;
-    }
-    case 0x41:
-      in.skip_signed_leb(32);
-      return Control::None;
-    case 0x42:
-      in.skip_signed_leb(64);
-      return Control::None;
-    case 0x43:
-      in.skip(4);
-      return Control::None;
-    case 0x44:
-      in.skip(8);
-      return Control::None;
-    case 0xd0:  // ref.null
-      skip_heap_type(in);
-      return Control::None;
-    case 0xfc:
-      skip_prefixed_fc(in);
-      return Control::None;
-    case 0xfd:
-      skip_prefixed_fd(in);
-      return Control::None;
-    default:
-      break;
-  }
-  if (opcode >= 0x28 && opcode <= 0x3e) {  // loads and stores
-    skip_memarg(in);
-    return Control::None;
-  }
-  // unreachable, nop, else, return, drop, select, numeric ops, ref.is_null
-  bool no_immediates = opcode <= 0x01 || opcode == 0x05 || opcode == 0x0f || opcode == 0x1a ||
-                       opcode == 0x1b || (opcode >= 0x45 && opcode <= 0xc4) || opcode == 0xd1;
-  if (!no_immediates)
-    throw WasmDecodeError(fmt::format("unsupported instruction 0x{:02x}", opcode));
-  return Control::None;
-}
-
 // ---- Instrumenting one function body ----
+//
+// A function without loops charges the counter global once, on entry. A
+// function with loops copies the counter into an extra local on entry, so
+// that loop iterations charge a register; it writes the local back to the
+// global before every call and every way out of the function (return, tail
+// call, a branch to the function's label, its end) and reloads it after
+// every call. The local is never negative at a write-back: every charge is
+// checked, and the out-of-fuel path writes the negative value back before
+// it traps, which is how the instance tells running out of fuel from other
+// traps.
 
-struct MeterPoint {
-  size_t offset;  // in the body, where the charge is inserted
-  uint64_t charge;
+enum class Edit : uint8_t {
+  Charge,  // at the function's start or a loop's start
+  Save,    // local -> global, before a call or an exit
+  Reload,  // global -> local, after a call
 };
 
-// global.get G; i64.const C; i64.sub; global.set G;
-// global.get G; i64.const 0; i64.lt_s; if unreachable end
-void write_charge(std::vector<uint8_t>& out, uint32_t global, uint64_t charge) {
-  out.push_back(0x23);
-  wasm_bytes::write_unsigned_leb(out, global);
-  out.push_back(0x42);
-  wasm_bytes::write_signed_leb(out, static_cast<int64_t>(charge));
-  out.push_back(0x7d);
-  out.push_back(0x24);
-  wasm_bytes::write_unsigned_leb(out, global);
-  out.push_back(0x23);
-  wasm_bytes::write_unsigned_leb(out, global);
-  out.insert(out.end(), {0x42, 0x00, 0x53, 0x04, 0x40, 0x00, 0x0b});
-}
+struct Insertion {
+  size_t offset;  // in the body: where the edit goes
+  Edit edit;
+  uint64_t charge = 0;
+};
 
-// Finds where charges go (after the locals, and at the top of every loop
-// body) and what each charges: the instructions of its region, where a
-// region is the function or a loop minus the loops nested in it.
-std::vector<MeterPoint> meter_points(std::span<const uint8_t> body) {
+struct BodyScan {
+  size_t groups_end = 0;  // after the count of local declaration groups
+  size_t code_start = 0;  // after the local declarations
+  uint32_t groups = 0;
+  uint64_t locals = 0;
+  bool has_loop = false;
+  std::vector<Insertion> insertions;  // by increasing offset
+};
+
+// Finds every place an edit may go and what each charge is: the number of
+// instructions of its region, where a region is the function or a loop
+// minus the loops nested in it.
+BodyScan scan_body(std::span<const uint8_t> body) {
   Reader in(body);
-  uint32_t groups = in.u32();
-  for (uint32_t i = 0; i < groups; ++i) {
-    in.u32();
+  BodyScan scan;
+  scan.groups = in.u32();
+  scan.groups_end = in.position();
+  for (uint32_t i = 0; i < scan.groups; ++i) {
+    scan.locals += in.u32();
     skip_value_type(in);
   }
-  std::vector<MeterPoint> points{{in.position(), 0}};
+  scan.code_start = in.position();
+  std::vector<Insertion>& edits = scan.insertions;
+  edits.push_back({scan.code_start, Edit::Charge});
+
   struct Frame {
-    bool loop;
     size_t region;  // the region the code after this frame's `end` belongs to
   };
   std::vector<Frame> frames;
-  size_t region = 0;
+  size_t region = 0;  // index of the region's charge in `edits`
   for (;;) {
+    size_t at = in.position();
     uint8_t opcode = in.byte();
-    points[region].charge++;
+    edits[region].charge++;
+    const uint64_t function_label = frames.size();  // a branch to it leaves the function
+    switch (opcode) {
+      case 0x0c:    // br
+      case 0x0d: {  // br_if
+        if (in.u32() == function_label) edits.push_back({at, Edit::Save});
+        continue;
+      }
+      case 0x0e: {  // br_table
+        uint32_t count = in.u32();
+        bool leaves = false;
+        for (uint64_t i = 0; i <= count; ++i) leaves |= in.u32() == function_label;
+        if (leaves) edits.push_back({at, Edit::Save});
+        continue;
+      }
+      case 0x0f:  // return
+      case 0x12:  // return_call
+      case 0x13:  // return_call_indirect
+        edits.push_back({at, Edit::Save});
+        break;
+      case 0x10:  // call
+      case 0x11:  // call_indirect
+        edits.push_back({at, Edit::Save});
+        skip_instruction(opcode, in);
+        edits.push_back({in.position(), Edit::Reload});
+        continue;
+      default:
+        break;
+    }
     Control control = skip_instruction(opcode, in);
     if (control == Control::Block) {
-      frames.push_back({false, region});
+      frames.push_back({region});
     } else if (control == Control::Loop) {
-      frames.push_back({true, region});
-      region = points.size();
-      points.push_back({in.position(), 0});
+      frames.push_back({region});
+      region = edits.size();
+      edits.push_back({in.position(), Edit::Charge});
+      scan.has_loop = true;
     } else if (control == Control::End) {
-      if (frames.empty()) break;  // the function's own end
+      if (frames.empty()) {  // the function's own end
+        edits.push_back({at, Edit::Save});
+        break;
+      }
       region = frames.back().region;
       frames.pop_back();
     }
   }
   if (!in.at_end()) throw WasmDecodeError("code after the end of a function body");
-  return points;
+  return scan;
 }
 
-std::vector<uint8_t> metered_body(std::span<const uint8_t> body, uint32_t fuel_global) {
-  std::vector<MeterPoint> points = meter_points(body);
+class BodyWriter {
+ public:
+  BodyWriter(std::vector<uint8_t>& out, uint32_t global, uint32_t local)
+      : out_(out), global_(global), local_(local) {}
+
+  // global.get G; i64.const C; i64.sub; global.set G;
+  // global.get G; i64.const 0; i64.lt_s; if unreachable end
+  void charge_global(uint64_t charge) {
+    op(0x23, global_);
+    subtract(charge);
+    op(0x24, global_);
+    op(0x23, global_);
+    out_.insert(out_.end(), {0x42, 0x00, 0x53, 0x04, 0x40, 0x00, 0x0b});
+  }
+
+  // (global.get G | local.get L); i64.const C; i64.sub; local.tee L;
+  // i64.const 0; i64.lt_s; if local.get L; global.set G; unreachable end
+  void charge_local(uint64_t charge, bool from_global) {
+    if (from_global)
+      op(0x23, global_);
+    else
+      op(0x20, local_);
+    subtract(charge);
+    op(0x22, local_);
+    out_.insert(out_.end(), {0x42, 0x00, 0x53, 0x04, 0x40});
+    save();
+    out_.insert(out_.end(), {0x00, 0x0b});
+  }
+
+  void save() {
+    op(0x20, local_);
+    op(0x24, global_);
+  }
+
+  void reload() {
+    op(0x23, global_);
+    op(0x21, local_);
+  }
+
+ private:
+  void op(uint8_t opcode, uint32_t index) {
+    out_.push_back(opcode);
+    wasm_bytes::write_unsigned_leb(out_, index);
+  }
+
+  void subtract(uint64_t charge) {
+    out_.push_back(0x42);
+    wasm_bytes::write_signed_leb(out_, static_cast<int64_t>(std::max<uint64_t>(charge, 1)));
+    out_.push_back(0x7d);
+  }
+
+  std::vector<uint8_t>& out_;
+  uint32_t global_;
+  uint32_t local_;
+};
+
+std::vector<uint8_t> metered_body(std::span<const uint8_t> body, uint32_t fuel_global,
+                                  uint32_t params) {
+  BodyScan scan = scan_body(body);
   std::vector<uint8_t> out;
-  out.reserve(body.size() + points.size() * 24);
-  size_t copied = 0;
-  for (const MeterPoint& point : points) {  // offsets are increasing
-    out.insert(out.end(), body.begin() + copied, body.begin() + point.offset);
-    copied = point.offset;
-    write_charge(out, fuel_global, std::max<uint64_t>(point.charge, 1));
+  out.reserve(body.size() + scan.insertions.size() * 8 + 16);
+  if (!scan.has_loop) {
+    out.insert(out.end(), body.begin(), body.begin() + scan.code_start);
+    BodyWriter(out, fuel_global, 0).charge_global(scan.insertions[0].charge);
+    out.insert(out.end(), body.begin() + scan.code_start, body.end());
+    return out;
+  }
+  uint64_t local = params + scan.locals;
+  if (local > UINT32_MAX) throw WasmDecodeError("too many locals");
+  // The declarations, plus one group holding the i64 counter.
+  wasm_bytes::write_unsigned_leb(out, uint64_t{scan.groups} + 1);
+  out.insert(out.end(), body.begin() + scan.groups_end, body.begin() + scan.code_start);
+  out.insert(out.end(), {0x01, 0x7e});
+  BodyWriter writer(out, fuel_global, static_cast<uint32_t>(local));
+  size_t copied = scan.code_start;
+  for (const Insertion& insertion : scan.insertions) {
+    out.insert(out.end(), body.begin() + copied, body.begin() + insertion.offset);
+    copied = insertion.offset;
+    switch (insertion.edit) {
+      case Edit::Charge:
+        writer.charge_local(insertion.charge, insertion.offset == scan.code_start);
+        break;
+      case Edit::Save:
+        writer.save();
+        break;
+      case Edit::Reload:
+        writer.reload();
+        break;
+    }
   }
   out.insert(out.end(), body.begin() + copied, body.end());
   return out;
 }
 
-std::vector<uint8_t> metered_code_section(std::span<const uint8_t> content, uint32_t fuel_global) {
+// `params[i]`: the number of parameters of the i-th function defined here.
+std::vector<uint8_t> metered_code_section(std::span<const uint8_t> content, uint32_t fuel_global,
+                                          const std::vector<uint32_t>& params) {
   Reader in(content);
   uint32_t count = in.u32();
+  if (count != params.size()) throw WasmDecodeError("function and code sections disagree");
   std::vector<uint8_t> out;
   wasm_bytes::write_unsigned_leb(out, count);
   for (uint32_t i = 0; i < count; ++i) {
     std::span<const uint8_t> body = in.take(in.u32());
-    std::vector<uint8_t> metered = metered_body(body, fuel_global);
+    std::vector<uint8_t> metered = metered_body(body, fuel_global, params[i]);
     wasm_bytes::write_unsigned_leb(out, metered.size());
     wasm_bytes::write_bytes(out, metered);
   }
@@ -291,6 +261,36 @@ std::vector<uint8_t> metered_code_section(std::span<const uint8_t> content, uint
 }
 
 // ---- The module ----
+
+// The number of parameters of each type in the type section.
+std::vector<uint32_t> type_params(std::span<const uint8_t> content) {
+  Reader in(content);
+  uint32_t count = in.u32();
+  std::vector<uint32_t> params;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (in.byte() != 0x60) throw WasmDecodeError("unsupported type (GC is off)");
+    uint32_t n = in.u32();
+    for (uint32_t j = 0; j < n; ++j) skip_value_type(in);
+    uint32_t results = in.u32();
+    for (uint32_t j = 0; j < results; ++j) skip_value_type(in);
+    params.push_back(n);
+  }
+  return params;
+}
+
+// The number of parameters of each function the function section defines.
+std::vector<uint32_t> function_params(std::span<const uint8_t> content,
+                                      const std::vector<uint32_t>& types) {
+  Reader in(content);
+  uint32_t count = in.u32();
+  std::vector<uint32_t> params;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint32_t type = in.u32();
+    if (type >= types.size()) throw WasmDecodeError("function type index out of range");
+    params.push_back(types[type]);
+  }
+  return params;
+}
 
 uint32_t imported_globals(std::span<const uint8_t> content) {
   Reader in(content);
@@ -369,6 +369,7 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm) {
   std::vector<Section> sections;
   std::optional<std::span<const uint8_t>> globals, exports;
   std::optional<uint32_t> start;
+  std::vector<uint32_t> types, params;
   uint32_t fuel_global = 0;
   while (!in.at_end()) {
     uint8_t id = in.byte();
@@ -378,6 +379,8 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm) {
     if (id == kGlobal) globals = content;
     if (id == kExport) exports = content;
     if (id == kStart) start = Reader(content).u32();
+    if (id == kType) types = type_params(content);
+    if (id == kFunction) params = function_params(content, types);
   }
   if (globals) fuel_global += Reader(*globals).u32();
   if (exports) check_export_names(*exports);
@@ -410,7 +413,7 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm) {
     if (section.id != kCustom) write_pending(section_rank(section.id));
     if (section.id == kGlobal || section.id == kExport || section.id == kStart) continue;
     if (section.id == kCode) {
-      write_section(out, kCode, metered_code_section(section.content, fuel_global));
+      write_section(out, kCode, metered_code_section(section.content, fuel_global, params));
     } else {
       write_section(out, section.id, section.content);
     }

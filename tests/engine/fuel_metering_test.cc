@@ -40,6 +40,47 @@ TEST(FuelMetering, ChargesTheInstructionsOfEachRegion) {
   }
 }
 
+// Functions with loops keep the counter in a local: calls and every way out
+// of the function must hand it back to the global, or these charges go missing.
+TEST(FuelMetering, LoopsPayForTheirCallsAndEarlyExits) {
+  auto engine = make_engine();
+  auto instance = instantiate_wat(engine, R"((module
+    (func $leaf (param i32) (result i32) local.get 0 i32.const 1 i32.add)
+    (func (export "calls") (param i32) (result i32) (local i32)
+      (block (loop
+        local.get 0 i32.eqz br_if 1
+        local.get 1 call $leaf local.set 1
+        local.get 0 i32.const 1 i32.sub local.set 0
+        br 0))
+      local.get 1)
+    (func (export "returns") (param i32) (result i32) (local i32)
+      (loop
+        local.get 1 i32.const 1 i32.add local.tee 1
+        local.get 0 i32.eq
+        if local.get 1 return end
+        br 0)
+      i32.const -1)
+    (func (export "branches") (param i32) (result i32) (local i32)
+      (loop
+        local.get 1 i32.const 1 i32.add local.set 1
+        local.get 1
+        local.get 1 local.get 0 i32.ge_u br_if 1
+        drop
+        br 0)
+      i32.const -1)))");
+  for (const char* name : {"calls", "returns", "branches"}) {
+    auto f = instance->typed<int32_t(int32_t)>(name);
+    ASSERT_TRUE(f.ok()) << name;
+    for (int32_t n : {1, 9}) {
+      ASSERT_EQ(*(*f)(n), n) << name;
+      uint64_t expected = std::string_view(name) == "calls"
+                              ? 5 + 12 * (n + 1) + 4 * n  // loop, then $leaf's 4 per call
+                              : 3 + 12 * n;               // 12 per iteration, 3 outside
+      EXPECT_EQ(instance->last_call_fuel(), expected) << name << " " << n;
+    }
+  }
+}
+
 TEST(FuelMetering, RecursionPaysOnEveryCall) {
   auto engine = make_engine();
   auto instance = instantiate_wat(engine, R"((module
