@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <iterator>
 
@@ -22,7 +24,8 @@ wasm_config_t* make_wasmtime_config(const EngineConfig& config) {
   wasmtime_config_cranelift_opt_level_set(c, WASMTIME_OPT_LEVEL_SPEED);
   wasmtime_config_parallel_compilation_set(c, true);
   wasmtime_config_consume_fuel_set(c, config.consume_fuel && config.wasmtime_fuel);
-  wasmtime_config_epoch_interruption_set(c, config.epoch_interruption);
+  wasmtime_config_epoch_interruption_set(c,
+                                         config.epoch_interruption && !config.injected_metering());
   wasmtime_config_cranelift_nan_canonicalization_set(c, config.nan_canonicalization);
   wasmtime_config_max_wasm_stack_set(c, config.max_wasm_stack);
   // Threads: the C API is built without the `threads` feature, so wasm
@@ -30,6 +33,8 @@ wasm_config_t* make_wasmtime_config(const EngineConfig& config) {
   wasmtime_config_shared_memory_set(c, false);
   wasmtime_config_wasm_relaxed_simd_set(c, false);
   wasmtime_config_wasm_relaxed_simd_deterministic_set(c, true);
+  // The injected metering adds a memory (the control word) to every module.
+  wasmtime_config_wasm_multi_memory_set(c, true);
   // A proposal whose instructions the fuel-metering rewriter does not know.
   // (GC, function references and exceptions are compiled out with `gc`.)
   wasmtime_config_wasm_wide_arithmetic_set(c, false);
@@ -74,7 +79,7 @@ Result<std::shared_ptr<Engine>> Engine::create(EngineConfig config) {
 }
 
 Result<Module> Engine::compile(std::span<const uint8_t> wasm, const std::string& name) {
-  if (config_.consume_fuel && !config_.wasmtime_fuel) {
+  if (config_.injected_metering()) {
     // Validate first: the rewriter trusts its input. An invalid module falls
     // through to wasmtime_module_new on the bytes as written, which fails
     // with wasmtime's full message about them.
@@ -82,7 +87,8 @@ Result<Module> Engine::compile(std::span<const uint8_t> wasm, const std::string&
       wasmtime_error_delete(error);
       return compile_as_is(wasm, name);
     }
-    Result<std::vector<uint8_t>> rewritten = add_fuel_metering(wasm);
+    Result<std::vector<uint8_t>> rewritten =
+        add_fuel_metering(wasm, {.interruptible = config_.epoch_interruption});
     if (!rewritten) return make_error(fmt::format("{}: {}", name, rewritten.error().message));
     return compile_as_is(*rewritten, name);
   }
@@ -143,6 +149,19 @@ Result<Module> Engine::load_file(const std::filesystem::path& file) {
 
 void Engine::interrupt() {
   wasmtime_engine_increment_epoch(engine_);
+  std::lock_guard lock(control_words_mutex_);
+  for (int64_t* word : control_words_)
+    std::atomic_ref<int64_t>(*word).store(INT64_MAX, std::memory_order_relaxed);
+}
+
+void Engine::register_control_word(int64_t* word) {
+  std::lock_guard lock(control_words_mutex_);
+  control_words_.push_back(word);
+}
+
+void Engine::unregister_control_word(int64_t* word) {
+  std::lock_guard lock(control_words_mutex_);
+  std::erase(control_words_, word);
 }
 
 Result<std::vector<uint8_t>> wat_to_wasm(std::string_view wat) {

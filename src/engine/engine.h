@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -44,6 +45,12 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   wasm_engine_t* raw() const { return engine_; }
 
+  // For Instance: the control words (fuel_metering.h, kControlExport) of the
+  // live instances, which interrupt() raises. An instance unregisters its
+  // word before its memory goes away.
+  void register_control_word(int64_t* word);
+  void unregister_control_word(int64_t* word);
+
  private:
   Engine(EngineConfig config, wasm_engine_t* engine);
   // Adds fuel metering (fuel_metering.h) when it is on, then compiles.
@@ -53,6 +60,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   EngineConfig config_;
   wasm_engine_t* engine_;
   std::unique_ptr<ModuleCache> cache_;
+  std::mutex control_words_mutex_;
+  std::vector<int64_t*> control_words_;
 };
 
 // Converts WebAssembly text to binary (wasmtime's `wat` feature).

@@ -24,8 +24,10 @@ struct EngineConfig {
   bool consume_fuel = true;
   uint64_t fuel_per_call = kDefaultFuelPerCall;
   bool wasmtime_fuel = false;
-  // Epoch interruption lets another thread stop a running call (operator
-  // shutdown). It never decides an outcome that is recorded.
+  // Interruption lets another thread stop a running call (operator
+  // shutdown): through the injected control word, or with fuel off or
+  // wasmtime's fuel, through wasmtime's epochs. It never decides an outcome
+  // that is recorded.
   bool epoch_interruption = true;
   // Canonical NaNs: every float operation that produces a NaN produces the
   // same bits on every machine.
@@ -34,6 +36,10 @@ struct EngineConfig {
   size_t max_wasm_stack = kDefaultMaxWasmStack;
   // Where compiled modules are cached; empty disables the disk cache.
   std::filesystem::path cache_dir;
+
+  // Fuel is counted by code injected into each module (fuel_metering.h),
+  // which then also does the interruption checks instead of wasmtime's epochs.
+  bool injected_metering() const { return consume_fuel && !wasmtime_fuel; }
 
   // The settings that change generated code, as text; part of the cache key.
   std::string code_fingerprint() const;

@@ -24,6 +24,7 @@ enum SectionId : uint8_t {
   kType = 1,
   kImport = 2,
   kFunction = 3,
+  kMemory = 5,
   kGlobal = 6,
   kExport = 7,
   kStart = 8,
@@ -148,23 +149,30 @@ BodyScan scan_body(std::span<const uint8_t> body) {
   return scan;
 }
 
+// Where the injected state lives in the rewritten module.
+struct Injected {
+  uint32_t fuel_global;
+  std::optional<uint32_t> control_memory;  // when interruptible
+};
+
 class BodyWriter {
  public:
-  BodyWriter(std::vector<uint8_t>& out, uint32_t global, uint32_t local)
-      : out_(out), global_(global), local_(local) {}
+  BodyWriter(std::vector<uint8_t>& out, const Injected& injected, uint32_t local)
+      : out_(out), global_(injected.fuel_global), memory_(injected.control_memory), local_(local) {}
 
   // global.get G; i64.const C; i64.sub; global.set G;
-  // global.get G; i64.const 0; i64.lt_s; if unreachable end
+  // global.get G; FLOOR; i64.lt_s; if unreachable end
   void charge_global(uint64_t charge) {
     op(0x23, global_);
     subtract(charge);
     op(0x24, global_);
     op(0x23, global_);
-    out_.insert(out_.end(), {0x42, 0x00, 0x53, 0x04, 0x40, 0x00, 0x0b});
+    floor(false);
+    out_.insert(out_.end(), {0x53, 0x04, 0x40, 0x00, 0x0b});
   }
 
   // (global.get G | local.get L); i64.const C; i64.sub; local.tee L;
-  // i64.const 0; i64.lt_s; if local.get L; global.set G; unreachable end
+  // FLOOR; i64.lt_s; if local.get L; global.set G; unreachable end
   void charge_local(uint64_t charge, bool from_global) {
     if (from_global)
       op(0x23, global_);
@@ -172,7 +180,8 @@ class BodyWriter {
       op(0x20, local_);
     subtract(charge);
     op(0x22, local_);
-    out_.insert(out_.end(), {0x42, 0x00, 0x53, 0x04, 0x40});
+    floor(!from_global);
+    out_.insert(out_.end(), {0x53, 0x04, 0x40});
     save();
     out_.insert(out_.end(), {0x00, 0x0b});
   }
@@ -193,6 +202,32 @@ class BodyWriter {
     wasm_bytes::write_unsigned_leb(out_, index);
   }
 
+  // The value the counter must not fall below: 0, or when interruptible the
+  // control word (an i64.load from the control memory), which the host
+  // raises to INT64_MAX to interrupt.
+  //
+  // In a loop the load's address is computed from the counter, as
+  // `i32.wrap_i64(L >> 63)`: 0 while the counter is not negative, and 1
+  // (bytes 1..8 of the page, still a positive floor or 0) when it is, so the
+  // outcome is the same. Without that, Cranelift sees a load from a fixed
+  // address in a loop that stores nothing there and reuses the first value,
+  // and the loop would never see an interrupt.
+  void floor(bool in_loop) {
+    if (!memory_) {
+      out_.insert(out_.end(), {0x42, 0x00});
+      return;
+    }
+    if (in_loop) {
+      op(0x20, local_);
+      out_.insert(out_.end(), {0x42, 0x3f, 0x88, 0xa7});  // i64.const 63; i64.shr_u; i32.wrap_i64
+    } else {
+      out_.insert(out_.end(), {0x41, 0x00});  // i32.const 0
+    }
+    out_.insert(out_.end(), {0x29, 0x43});  // i64.load align=8, memory index follows
+    wasm_bytes::write_unsigned_leb(out_, *memory_);
+    out_.push_back(0x00);  // offset
+  }
+
   void subtract(uint64_t charge) {
     out_.push_back(0x42);
     wasm_bytes::write_signed_leb(out_, static_cast<int64_t>(std::max<uint64_t>(charge, 1)));
@@ -201,17 +236,18 @@ class BodyWriter {
 
   std::vector<uint8_t>& out_;
   uint32_t global_;
+  std::optional<uint32_t> memory_;
   uint32_t local_;
 };
 
-std::vector<uint8_t> metered_body(std::span<const uint8_t> body, uint32_t fuel_global,
+std::vector<uint8_t> metered_body(std::span<const uint8_t> body, const Injected& injected,
                                   uint32_t params) {
   BodyScan scan = scan_body(body);
   std::vector<uint8_t> out;
   out.reserve(body.size() + scan.insertions.size() * 8 + 16);
   if (!scan.has_loop) {
     out.insert(out.end(), body.begin(), body.begin() + scan.code_start);
-    BodyWriter(out, fuel_global, 0).charge_global(scan.insertions[0].charge);
+    BodyWriter(out, injected, 0).charge_global(scan.insertions[0].charge);
     out.insert(out.end(), body.begin() + scan.code_start, body.end());
     return out;
   }
@@ -221,7 +257,7 @@ std::vector<uint8_t> metered_body(std::span<const uint8_t> body, uint32_t fuel_g
   wasm_bytes::write_unsigned_leb(out, uint64_t{scan.groups} + 1);
   out.insert(out.end(), body.begin() + scan.groups_end, body.begin() + scan.code_start);
   out.insert(out.end(), {0x01, 0x7e});
-  BodyWriter writer(out, fuel_global, static_cast<uint32_t>(local));
+  BodyWriter writer(out, injected, static_cast<uint32_t>(local));
   size_t copied = scan.code_start;
   for (const Insertion& insertion : scan.insertions) {
     out.insert(out.end(), body.begin() + copied, body.begin() + insertion.offset);
@@ -243,7 +279,8 @@ std::vector<uint8_t> metered_body(std::span<const uint8_t> body, uint32_t fuel_g
 }
 
 // `params[i]`: the number of parameters of the i-th function defined here.
-std::vector<uint8_t> metered_code_section(std::span<const uint8_t> content, uint32_t fuel_global,
+std::vector<uint8_t> metered_code_section(std::span<const uint8_t> content,
+                                          const Injected& injected,
                                           const std::vector<uint32_t>& params) {
   Reader in(content);
   uint32_t count = in.u32();
@@ -252,7 +289,7 @@ std::vector<uint8_t> metered_code_section(std::span<const uint8_t> content, uint
   wasm_bytes::write_unsigned_leb(out, count);
   for (uint32_t i = 0; i < count; ++i) {
     std::span<const uint8_t> body = in.take(in.u32());
-    std::vector<uint8_t> metered = metered_body(body, fuel_global, params[i]);
+    std::vector<uint8_t> metered = metered_body(body, injected, params[i]);
     wasm_bytes::write_unsigned_leb(out, metered.size());
     wasm_bytes::write_bytes(out, metered);
   }
@@ -292,9 +329,15 @@ std::vector<uint32_t> function_params(std::span<const uint8_t> content,
   return params;
 }
 
-uint32_t imported_globals(std::span<const uint8_t> content) {
+struct ImportCounts {
+  uint32_t globals = 0;
+  uint32_t memories = 0;
+};
+
+ImportCounts count_imports(std::span<const uint8_t> content) {
   Reader in(content);
-  uint32_t count = in.u32(), globals = 0;
+  uint32_t count = in.u32();
+  ImportCounts imported;
   for (uint32_t i = 0; i < count; ++i) {
     in.skip(in.u32());  // module name
     in.skip(in.u32());  // field name
@@ -308,11 +351,12 @@ uint32_t imported_globals(std::span<const uint8_t> content) {
         break;
       case 0x02:  // memory
         skip_limits(in);
+        ++imported.memories;
         break;
       case 0x03:  // global
         skip_value_type(in);
         in.byte();
-        ++globals;
+        ++imported.globals;
         break;
       case 0x04:  // tag
         in.byte();
@@ -322,7 +366,7 @@ uint32_t imported_globals(std::span<const uint8_t> content) {
         throw WasmDecodeError(fmt::format("unknown import kind {}", kind));
     }
   }
-  return globals;
+  return imported;
 }
 
 // The section's vector with `extra` entries appended.
@@ -348,7 +392,7 @@ void check_export_names(std::span<const uint8_t> content) {
   for (uint32_t i = 0; i < count; ++i) {
     std::span<const uint8_t> bytes = in.take(in.u32());
     std::string_view name(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    if (name == kFuelExport || name == kStartExport)
+    if (is_engine_export(name))
       throw WasmDecodeError(fmt::format("the export name '{}' is reserved for the engine", name));
     in.byte();
     in.u32();
@@ -361,59 +405,83 @@ void write_section(std::vector<uint8_t>& out, uint8_t id, std::span<const uint8_
   wasm_bytes::write_bytes(out, content);
 }
 
-std::vector<uint8_t> instrument(std::span<const uint8_t> wasm) {
+void write_export(std::vector<uint8_t>& out, std::string_view name, uint8_t kind, uint32_t index) {
+  wasm_bytes::write_name(out, name);
+  out.push_back(kind);
+  wasm_bytes::write_unsigned_leb(out, index);
+}
+
+std::vector<uint8_t> instrument(std::span<const uint8_t> wasm, const MeteringOptions& options) {
   static constexpr uint8_t kHeader[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
   if (wasm.size() < 8 || !std::equal(std::begin(kHeader), std::end(kHeader), wasm.begin()))
     throw WasmDecodeError("not a core WebAssembly module (version 1)");
   Reader in(wasm.subspan(8));
   std::vector<Section> sections;
-  std::optional<std::span<const uint8_t>> globals, exports;
+  std::optional<std::span<const uint8_t>> memories, globals, exports;
   std::optional<uint32_t> start;
   std::vector<uint32_t> types, params;
-  uint32_t fuel_global = 0;
+  ImportCounts imported;
   while (!in.at_end()) {
     uint8_t id = in.byte();
     std::span<const uint8_t> content = in.take(in.u32());
     sections.push_back({id, content});
-    if (id == kImport) fuel_global += imported_globals(content);
+    if (id == kImport) imported = count_imports(content);
+    if (id == kMemory) memories = content;
     if (id == kGlobal) globals = content;
     if (id == kExport) exports = content;
     if (id == kStart) start = Reader(content).u32();
     if (id == kType) types = type_params(content);
     if (id == kFunction) params = function_params(content, types);
   }
-  if (globals) fuel_global += Reader(*globals).u32();
   if (exports) check_export_names(*exports);
+  Injected injected{imported.globals + (globals ? Reader(*globals).u32() : 0)};
+  if (options.interruptible)
+    injected.control_memory = imported.memories + (memories ? Reader(*memories).u32() : 0);
 
-  // (global (mut i64) (i64.const 0)), exported with the start function.
+  // Appended entries: (memory 1 1) when interruptible, (global (mut i64)
+  // (i64.const 0)), and the exports of those and of the start function.
+  static constexpr uint8_t kControlMemory[] = {0x01, 0x01, 0x01};
   static constexpr uint8_t kFuelGlobal[] = {0x7e, 0x01, 0x42, 0x00, 0x0b};
   std::vector<uint8_t> new_exports;
-  wasm_bytes::write_name(new_exports, kFuelExport);
-  new_exports.push_back(0x03);
-  wasm_bytes::write_unsigned_leb(new_exports, fuel_global);
+  uint32_t new_export_count = 1;
+  write_export(new_exports, kFuelExport, 0x03, injected.fuel_global);
   if (start) {
-    wasm_bytes::write_name(new_exports, kStartExport);
-    new_exports.push_back(0x00);
-    wasm_bytes::write_unsigned_leb(new_exports, *start);
+    write_export(new_exports, kStartExport, 0x00, *start);
+    ++new_export_count;
   }
+  if (injected.control_memory) {
+    write_export(new_exports, kControlExport, 0x02, *injected.control_memory);
+    ++new_export_count;
+  }
+  struct Appended {
+    uint8_t id;
+    std::optional<std::span<const uint8_t>> original;
+    std::span<const uint8_t> extra;
+    uint32_t extra_count;
+    bool written = false;
+  };
+  std::vector<Appended> appended;
+  if (injected.control_memory) appended.push_back({kMemory, memories, kControlMemory, 1});
+  appended.push_back({kGlobal, globals, kFuelGlobal, 1});
+  appended.push_back({kExport, exports, new_exports, new_export_count});
 
   std::vector<uint8_t> out(std::begin(kHeader), std::end(kHeader));
-  bool globals_written = false, exports_written = false;
+  // Each extended section goes where the original was, or where it would be.
   auto write_pending = [&](int before_rank) {
-    if (!globals_written && before_rank > section_rank(kGlobal)) {
-      write_section(out, kGlobal, extended_vector(globals, kFuelGlobal, 1));
-      globals_written = true;
-    }
-    if (!exports_written && before_rank > section_rank(kExport)) {
-      write_section(out, kExport, extended_vector(exports, new_exports, start ? 2 : 1));
-      exports_written = true;
+    for (Appended& section : appended) {
+      if (section.written || before_rank <= section_rank(section.id)) continue;
+      write_section(out, section.id,
+                    extended_vector(section.original, section.extra, section.extra_count));
+      section.written = true;
     }
   };
   for (const Section& section : sections) {
     if (section.id != kCustom) write_pending(section_rank(section.id));
-    if (section.id == kGlobal || section.id == kExport || section.id == kStart) continue;
+    bool replaced = std::any_of(appended.begin(), appended.end(),
+                                [&](const Appended& a) { return a.id == section.id; });
+    if (replaced || section.id == kStart) continue;
     if (section.id == kCode) {
-      write_section(out, kCode, metered_code_section(section.content, fuel_global, params));
+      write_section(out, kCode, metered_code_section(section.content, injected, params));
     } else {
       write_section(out, section.id, section.content);
     }
@@ -424,9 +492,10 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm) {
 
 }  // namespace
 
-Result<std::vector<uint8_t>> add_fuel_metering(std::span<const uint8_t> wasm) {
+Result<std::vector<uint8_t>> add_fuel_metering(std::span<const uint8_t> wasm,
+                                               const MeteringOptions& options) {
   try {
-    return instrument(wasm);
+    return instrument(wasm, options);
   } catch (const WasmDecodeError& e) {
     return make_error(fmt::format("cannot add fuel metering: {}", e.what()));
   }

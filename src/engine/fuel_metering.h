@@ -21,6 +21,11 @@
 // - The start function is no longer run by instantiation: the section is
 //   removed and the function exported as `kStartExport`, so that the host
 //   runs it under the budget like any call.
+// - Interruption (options.interruptible): the rewriter adds a one-page
+//   memory, exported as `kControlExport`, whose first 8 bytes hold the
+//   floor the counter is compared with: 0, or INT64_MAX once another thread
+//   interrupts the call. This replaces wasmtime's epoch checks, whose
+//   out-of-line call makes Cranelift spill around every loop header.
 //
 // The input must already be valid (the engine validates it with wasmtime
 // first): the decoder checks bounds but not types.
@@ -37,18 +42,26 @@ namespace interstice::engine {
 
 inline constexpr std::string_view kFuelExport = "__interstice_fuel";
 inline constexpr std::string_view kStartExport = "__interstice_start";
+inline constexpr std::string_view kControlExport = "__interstice_control";
 inline constexpr std::string_view kMemoryExport = "memory";
 // wasmtime's own message for running out of fuel, kept for both meterings.
 inline constexpr const char* kOutOfFuelMessage = "all fuel consumed by WebAssembly";
 // Bumped whenever the instrumentation or its charges change: it is part of
 // the compiled-module cache key and of the determinism contract.
-inline constexpr int kFuelMeteringVersion = 1;
+inline constexpr int kFuelMeteringVersion = 2;
 
-Result<std::vector<uint8_t>> add_fuel_metering(std::span<const uint8_t> wasm);
+struct MeteringOptions {
+  // Adds the control memory (see kControlExport), so that another thread
+  // can interrupt a running call.
+  bool interruptible = true;
+};
+
+Result<std::vector<uint8_t>> add_fuel_metering(std::span<const uint8_t> wasm,
+                                               const MeteringOptions& options = {});
 
 // The exports the rewriter adds; the engine hides them from users.
 inline bool is_engine_export(std::string_view name) {
-  return name == kFuelExport || name == kStartExport;
+  return name == kFuelExport || name == kStartExport || name == kControlExport;
 }
 
 }  // namespace interstice::engine

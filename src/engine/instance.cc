@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <bit>
 
 #include "engine/engine.h"
@@ -18,6 +19,7 @@ struct Instance::Handles {
   wasmtime_instance_t instance{};
   std::optional<wasmtime_memory_t> memory;
   std::optional<wasmtime_global_t> fuel;  // the injected fuel counter (fuel_metering.h)
+  int64_t* control = nullptr;             // the injected control word, registered with the engine
 };
 
 namespace {
@@ -56,6 +58,7 @@ Instance::Instance(std::shared_ptr<Engine> engine, std::string module_name, void
       fuel_per_call_(engine_->config().fuel_per_call) {}
 
 Instance::~Instance() {
+  if (handles_->control) engine_->unregister_control_word(handles_->control);
   if (store_) wasmtime_store_delete(store_);
 }
 
@@ -69,9 +72,11 @@ Result<std::unique_ptr<Instance>> Instance::create(const Linker& linker, const M
       new Instance(linker.engine().shared_from_this(), module.name(), options.user_data));
   self->store_ = wasmtime_store_new(self->engine_->raw(), self.get(), nullptr);
   const InstanceLimits& l = options.limits;
+  const EngineConfig& config = self->engine_->config();
+  uint32_t control_memories = config.injected_metering() && config.epoch_interruption ? 1 : 0;
   wasmtime_store_limiter(self->store_, static_cast<int64_t>(l.max_memory_bytes),
                          static_cast<int64_t>(l.max_table_elements), l.max_instances, l.max_tables,
-                         l.max_memories);
+                         l.max_memories + control_memories);
 
   // The start function runs under the same budget as a call: with wasmtime's
   // fuel inside instantiation, with injected metering as the exported
@@ -95,6 +100,13 @@ Result<std::unique_ptr<Instance>> Instance::create(const Linker& linker, const M
   if (auto fuel = find_export(self->context(), self->handles_->instance, kFuelExport,
                               WASMTIME_EXTERN_GLOBAL))
     self->handles_->fuel = fuel->of.global;
+  if (auto control = find_export(self->context(), self->handles_->instance, kControlExport,
+                                 WASMTIME_EXTERN_MEMORY)) {
+    // One page that never grows: the pointer stays valid for the instance's life.
+    self->handles_->control =
+        reinterpret_cast<int64_t*>(wasmtime_memory_data(self->context(), &control->of.memory));
+    self->engine_->register_control_word(self->handles_->control);
+  }
   if (auto start = find_export(self->context(), self->handles_->instance, kStartExport,
                                WASMTIME_EXTERN_FUNC)) {
     RawValue unused{};
@@ -118,7 +130,10 @@ void Instance::begin_call() {
   } else if (config.consume_fuel && config.wasmtime_fuel) {
     wasmtime_context_set_fuel(context(), fuel_per_call_);
   }
-  if (config.epoch_interruption) wasmtime_context_set_epoch_deadline(context(), 1);
+  if (handles_->control)
+    std::atomic_ref<int64_t>(*handles_->control).store(0, std::memory_order_relaxed);
+  else if (config.epoch_interruption)
+    wasmtime_context_set_epoch_deadline(context(), 1);
 }
 
 int64_t Instance::injected_fuel_left() const {
@@ -153,9 +168,16 @@ Error Instance::call_failure(wasmtime_error_t* error, wasm_trap_t* trap) {
   if (trap != nullptr) {
     if (error) wasmtime_error_delete(error);
     result = detail::take_trap(trap);
-    // The injected metering traps with `unreachable` after taking the
-    // counter below zero; nothing else can make it negative.
-    if (result.kind == TrapKind::Unreachable && handles_->fuel && injected_fuel_left() < 0) {
+    // The injected checks trap with `unreachable` when the counter falls
+    // below the control word: raised, it is an interruption; otherwise the
+    // counter went below zero, which nothing else can make it do. (A trap of
+    // the module's own just as an interrupt arrives is reported as
+    // interrupted: interrupts are for shutdown, and decide nothing recorded.)
+    if (result.kind == TrapKind::Unreachable && handles_->control &&
+        std::atomic_ref<int64_t>(*handles_->control).load(std::memory_order_relaxed) != 0) {
+      result.kind = TrapKind::Interrupted;
+      result.message = "interrupted by the host";
+    } else if (result.kind == TrapKind::Unreachable && handles_->fuel && injected_fuel_left() < 0) {
       result.kind = TrapKind::OutOfFuel;
       result.message = kOutOfFuelMessage;
     }
