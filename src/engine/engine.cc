@@ -8,7 +8,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "engine/fuel_metering.h"
+#include "engine/instrumentation.h"
 #include "engine/module_cache.h"
 #include "engine/wasmtime_support.h"
 
@@ -26,7 +26,8 @@ wasm_config_t* make_wasmtime_config(const EngineConfig& config) {
   wasmtime_config_consume_fuel_set(c, config.consume_fuel && config.wasmtime_fuel);
   wasmtime_config_epoch_interruption_set(c,
                                          config.epoch_interruption && !config.injected_metering());
-  wasmtime_config_cranelift_nan_canonicalization_set(c, config.nan_canonicalization);
+  wasmtime_config_cranelift_nan_canonicalization_set(
+      c, config.nan_canonicalization && !config.injected_metering());
   wasmtime_config_max_wasm_stack_set(c, config.max_wasm_stack);
   // Threads: the C API is built without the `threads` feature, so wasm
   // threads and atomics-based waiting are compiled out altogether.
@@ -88,7 +89,8 @@ Result<Module> Engine::compile(std::span<const uint8_t> wasm, const std::string&
       return compile_as_is(wasm, name);
     }
     Result<std::vector<uint8_t>> rewritten =
-        add_fuel_metering(wasm, {.interruptible = config_.epoch_interruption});
+        instrument_module(wasm, {.interruptible = config_.epoch_interruption,
+                                 .canonicalize_nans = config_.nan_canonicalization});
     if (!rewritten) return make_error(fmt::format("{}: {}", name, rewritten.error().message));
     return compile_as_is(*rewritten, name);
   }

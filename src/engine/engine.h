@@ -45,7 +45,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   wasm_engine_t* raw() const { return engine_; }
 
-  // For Instance: the control words (fuel_metering.h, kControlExport) of the
+  // For Instance: the control words (instrumentation.h, kControlExport) of the
   // live instances, which interrupt() raises. An instance unregisters its
   // word before its memory goes away.
   void register_control_word(int64_t* word);
@@ -53,7 +53,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
  private:
   Engine(EngineConfig config, wasm_engine_t* engine);
-  // Adds fuel metering (fuel_metering.h) when it is on, then compiles.
+  // Adds fuel metering (instrumentation.h) when it is on, then compiles.
   Result<Module> compile(std::span<const uint8_t> wasm, const std::string& name);
   Result<Module> compile_as_is(std::span<const uint8_t> wasm, const std::string& name);
 

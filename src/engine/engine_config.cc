@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <wasmtime.h>
 
-#include "engine/fuel_metering.h"
+#include "engine/instrumentation.h"
 
 namespace interstice::engine {
 

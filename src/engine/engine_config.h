@@ -18,7 +18,7 @@ inline constexpr size_t kDefaultMaxWasmStack = 512 * 1024;
 struct EngineConfig {
   // Fuel metering: every call gets `fuel_per_call` units and traps with
   // "out of fuel" when it runs out. Turned off only for benchmarks.
-  // Metering is injected into each module (fuel_metering.h);
+  // Metering is injected into each module (instrumentation.h);
   // `wasmtime_fuel` meters with wasmtime's own consume_fuel instead, which
   // is slower and exists only so that benchmarks can compare the two.
   bool consume_fuel = true;
@@ -37,7 +37,7 @@ struct EngineConfig {
   // Where compiled modules are cached; empty disables the disk cache.
   std::filesystem::path cache_dir;
 
-  // Fuel is counted by code injected into each module (fuel_metering.h),
+  // Fuel is counted by code injected into each module (instrumentation.h),
   // which then also does the interruption checks instead of wasmtime's epochs.
   bool injected_metering() const { return consume_fuel && !wasmtime_fuel; }
 

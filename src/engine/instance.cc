@@ -6,7 +6,7 @@
 #include <bit>
 
 #include "engine/engine.h"
-#include "engine/fuel_metering.h"
+#include "engine/instrumentation.h"
 #include "engine/linker.h"
 #include "engine/module.h"
 #include "engine/wasmtime_support.h"
@@ -18,7 +18,7 @@ static_assert(sizeof(FunctionHandle) == sizeof(wasmtime_func_t));
 struct Instance::Handles {
   wasmtime_instance_t instance{};
   std::optional<wasmtime_memory_t> memory;
-  std::optional<wasmtime_global_t> fuel;  // the injected fuel counter (fuel_metering.h)
+  std::optional<wasmtime_global_t> fuel;  // the injected fuel counter (instrumentation.h)
   int64_t* control = nullptr;             // the injected control word, registered with the engine
 };
 

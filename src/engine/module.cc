@@ -1,6 +1,6 @@
 #include "engine/module.h"
 
-#include "engine/fuel_metering.h"
+#include "engine/instrumentation.h"
 #include "engine/wasmtime_support.h"
 
 namespace interstice::engine {

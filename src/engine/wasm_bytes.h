@@ -1,5 +1,5 @@
 // Reading and writing the WebAssembly binary format's primitives (bytes,
-// LEB128 integers, names) for the module rewriter in fuel_metering.cc.
+// LEB128 integers, names) for the module rewriter in instrumentation.cc.
 // Every read is bounds-checked; a malformed input throws WasmDecodeError,
 // which the rewriter turns into an Error.
 #pragma once

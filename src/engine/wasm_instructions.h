@@ -1,5 +1,5 @@
 // Stepping over WebAssembly types and instructions in the binary format,
-// for the module rewriter in fuel_metering.cc. The input is a module that
+// for the module rewriter in instrumentation.cc. The input is a module that
 // wasmtime has validated; reads are still bounds-checked and a malformed or
 // unknown encoding throws WasmDecodeError.
 #pragma once

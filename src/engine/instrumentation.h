@@ -1,12 +1,15 @@
-// Fuel metering by instrumentation: the engine rewrites every module before
-// compiling it so that the module counts its own fuel in a mutable i64
-// global, instead of using wasmtime's `consume_fuel`.
+// Module instrumentation: the engine rewrites every module before compiling
+// it, so that the module counts its own fuel in a mutable i64 global
+// (instead of wasmtime's `consume_fuel`), checks for interruption (instead
+// of wasmtime's epochs) and canonicalizes its NaNs (instead of Cranelift's
+// `enable_nan_canonicalization`; see nan_canonicalization.h).
 //
 // Why: wasmtime 48 keeps its fuel counter in the store and saves and reloads
-// it around every call, and its out-of-fuel path is a call that clobbers
-// every register, so Cranelift spills loop values around it. The injected
-// counter costs a load, a subtract, a store and a never-taken branch to a
-// trap (docs/engine.md has the figures).
+// it around every call, and its out-of-fuel and epoch checks are calls that
+// clobber every register, so Cranelift spills loop values around them; and
+// Cranelift canonicalizes every intermediate float result. The injected
+// checks branch to a trap that needs no registers saved, and a NaN is
+// canonicalized only where it can be observed (docs/engine.md has figures).
 //
 // The contract (docs/engine.md, "Fuel metering"):
 // - Each function entry charges the number of instructions of the function
@@ -48,16 +51,18 @@ inline constexpr std::string_view kMemoryExport = "memory";
 inline constexpr const char* kOutOfFuelMessage = "all fuel consumed by WebAssembly";
 // Bumped whenever the instrumentation or its charges change: it is part of
 // the compiled-module cache key and of the determinism contract.
-inline constexpr int kFuelMeteringVersion = 2;
+inline constexpr int kFuelMeteringVersion = 3;
 
-struct MeteringOptions {
+struct InstrumentationOptions {
   // Adds the control memory (see kControlExport), so that another thread
   // can interrupt a running call.
   bool interruptible = true;
+  // Canonicalizes NaNs (nan_canonicalization.h) instead of Cranelift.
+  bool canonicalize_nans = true;
 };
 
-Result<std::vector<uint8_t>> add_fuel_metering(std::span<const uint8_t> wasm,
-                                               const MeteringOptions& options = {});
+Result<std::vector<uint8_t>> instrument_module(std::span<const uint8_t> wasm,
+                                               const InstrumentationOptions& options = {});
 
 // The exports the rewriter adds; the engine hides them from users.
 inline bool is_engine_export(std::string_view name) {

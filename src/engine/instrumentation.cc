@@ -1,10 +1,11 @@
-#include "engine/fuel_metering.h"
+#include "engine/instrumentation.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <optional>
 
+#include "engine/nan_canonicalization.h"
 #include "engine/wasm_bytes.h"
 #include "engine/wasm_instructions.h"
 
@@ -16,6 +17,7 @@ using wasm_bytes::skip_instruction;
 using wasm_bytes::skip_limits;
 using wasm_bytes::skip_value_type;
 using wasm_bytes::WasmDecodeError;
+using Shape = nan_canonicalization::Shape;
 
 namespace {
 
@@ -55,15 +57,17 @@ struct Section {
 // traps.
 
 enum class Edit : uint8_t {
-  Charge,  // at the function's start or a loop's start
-  Save,    // local -> global, before a call or an exit
-  Reload,  // global -> local, after a call
+  Charge,        // at the function's start or a loop's start
+  Save,          // local -> global, before a call or an exit
+  Reload,        // global -> local, after a call
+  Canonicalize,  // after an arithmetic op (nan_canonicalization.h)
 };
 
 struct Insertion {
   size_t offset;  // in the body: where the edit goes
   Edit edit;
   uint64_t charge = 0;
+  Shape shape = Shape::F32;  // of the value to canonicalize
 };
 
 struct BodyScan {
@@ -73,12 +77,13 @@ struct BodyScan {
   uint64_t locals = 0;
   bool has_loop = false;
   std::vector<Insertion> insertions;  // by increasing offset
+  uint8_t shapes_canonicalized = 0;   // bit per Shape
 };
 
 // Finds every place an edit may go and what each charge is: the number of
 // instructions of its region, where a region is the function or a loop
 // minus the loops nested in it.
-BodyScan scan_body(std::span<const uint8_t> body) {
+BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans) {
   Reader in(body);
   BodyScan scan;
   scan.groups = in.u32();
@@ -128,7 +133,13 @@ BodyScan scan_body(std::span<const uint8_t> body) {
       default:
         break;
     }
+    std::optional<Shape> shape;
+    if (canonicalize_nans) shape = nan_canonicalization::canonicalizing_op(opcode, in);
     Control control = skip_instruction(opcode, in);
+    if (shape && !nan_canonicalization::consumer_absorbs(body, in.position(), *shape)) {
+      edits.push_back({in.position(), Edit::Canonicalize, 0, *shape});
+      scan.shapes_canonicalized |= 1 << static_cast<int>(*shape);
+    }
     if (control == Control::Block) {
       frames.push_back({region});
     } else if (control == Control::Loop) {
@@ -153,6 +164,7 @@ BodyScan scan_body(std::span<const uint8_t> body) {
 struct Injected {
   uint32_t fuel_global;
   std::optional<uint32_t> control_memory;  // when interruptible
+  bool canonicalize_nans = false;
 };
 
 class BodyWriter {
@@ -240,37 +252,67 @@ class BodyWriter {
   uint32_t local_;
 };
 
-std::vector<uint8_t> metered_body(std::span<const uint8_t> body, const Injected& injected,
-                                  uint32_t params) {
-  BodyScan scan = scan_body(body);
-  std::vector<uint8_t> out;
-  out.reserve(body.size() + scan.insertions.size() * 8 + 16);
-  if (!scan.has_loop) {
-    out.insert(out.end(), body.begin(), body.begin() + scan.code_start);
-    BodyWriter(out, injected, 0).charge_global(scan.insertions[0].charge);
-    out.insert(out.end(), body.begin() + scan.code_start, body.end());
-    return out;
+// The locals the rewritten body adds after its own: the counter (functions
+// with loops) and one temporary per type that canonicalization needs.
+struct ExtraLocals {
+  uint32_t counter = 0;
+  uint32_t temps[4] = {};  // by Shape
+  std::vector<uint8_t> types;
+};
+
+ExtraLocals extra_locals(const BodyScan& scan, uint64_t first) {
+  ExtraLocals extra;
+  auto add = [&](uint8_t type) {
+    uint64_t index = first + extra.types.size();
+    if (index > UINT32_MAX) throw WasmDecodeError("too many locals");
+    extra.types.push_back(type);
+    return static_cast<uint32_t>(index);
+  };
+  if (scan.has_loop) extra.counter = add(0x7e);
+  std::optional<uint32_t> v128;
+  for (Shape shape : {Shape::F32, Shape::F64, Shape::F32x4, Shape::F64x2}) {
+    if (!(scan.shapes_canonicalized & (1 << static_cast<int>(shape)))) continue;
+    uint8_t type = nan_canonicalization::temp_type(shape);
+    if (type == 0x7b && !v128) v128 = add(type);
+    extra.temps[static_cast<int>(shape)] = type == 0x7b ? *v128 : add(type);
   }
-  uint64_t local = params + scan.locals;
-  if (local > UINT32_MAX) throw WasmDecodeError("too many locals");
-  // The declarations, plus one group holding the i64 counter.
-  wasm_bytes::write_unsigned_leb(out, uint64_t{scan.groups} + 1);
-  out.insert(out.end(), body.begin() + scan.groups_end, body.begin() + scan.code_start);
-  out.insert(out.end(), {0x01, 0x7e});
-  BodyWriter writer(out, injected, static_cast<uint32_t>(local));
+  return extra;
+}
+
+std::vector<uint8_t> instrumented_body(std::span<const uint8_t> body, const Injected& injected,
+                                       uint32_t params) {
+  BodyScan scan = scan_body(body, injected.canonicalize_nans);
+  ExtraLocals extra = extra_locals(scan, params + scan.locals);
+  std::vector<uint8_t> out;
+  out.reserve(body.size() + scan.insertions.size() * 12 + 16);
+  if (extra.types.empty()) {
+    out.insert(out.end(), body.begin(), body.begin() + scan.code_start);
+  } else {  // the declarations, plus a group per added local
+    wasm_bytes::write_unsigned_leb(out, uint64_t{scan.groups} + extra.types.size());
+    out.insert(out.end(), body.begin() + scan.groups_end, body.begin() + scan.code_start);
+    for (uint8_t type : extra.types) out.insert(out.end(), {0x01, type});
+  }
+  BodyWriter writer(out, injected, extra.counter);
   size_t copied = scan.code_start;
   for (const Insertion& insertion : scan.insertions) {
     out.insert(out.end(), body.begin() + copied, body.begin() + insertion.offset);
     copied = insertion.offset;
     switch (insertion.edit) {
       case Edit::Charge:
-        writer.charge_local(insertion.charge, insertion.offset == scan.code_start);
+        if (!scan.has_loop)
+          writer.charge_global(insertion.charge);
+        else
+          writer.charge_local(insertion.charge, insertion.offset == scan.code_start);
         break;
       case Edit::Save:
-        writer.save();
+        if (scan.has_loop) writer.save();
         break;
       case Edit::Reload:
-        writer.reload();
+        if (scan.has_loop) writer.reload();
+        break;
+      case Edit::Canonicalize:
+        nan_canonicalization::write_canonicalize(out, insertion.shape,
+                                                 extra.temps[static_cast<int>(insertion.shape)]);
         break;
     }
   }
@@ -289,7 +331,7 @@ std::vector<uint8_t> metered_code_section(std::span<const uint8_t> content,
   wasm_bytes::write_unsigned_leb(out, count);
   for (uint32_t i = 0; i < count; ++i) {
     std::span<const uint8_t> body = in.take(in.u32());
-    std::vector<uint8_t> metered = metered_body(body, injected, params[i]);
+    std::vector<uint8_t> metered = instrumented_body(body, injected, params[i]);
     wasm_bytes::write_unsigned_leb(out, metered.size());
     wasm_bytes::write_bytes(out, metered);
   }
@@ -411,7 +453,8 @@ void write_export(std::vector<uint8_t>& out, std::string_view name, uint8_t kind
   wasm_bytes::write_unsigned_leb(out, index);
 }
 
-std::vector<uint8_t> instrument(std::span<const uint8_t> wasm, const MeteringOptions& options) {
+std::vector<uint8_t> instrument(std::span<const uint8_t> wasm,
+                                const InstrumentationOptions& options) {
   static constexpr uint8_t kHeader[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
   if (wasm.size() < 8 || !std::equal(std::begin(kHeader), std::end(kHeader), wasm.begin()))
     throw WasmDecodeError("not a core WebAssembly module (version 1)");
@@ -435,6 +478,7 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm, const MeteringOpt
   }
   if (exports) check_export_names(*exports);
   Injected injected{imported.globals + (globals ? Reader(*globals).u32() : 0)};
+  injected.canonicalize_nans = options.canonicalize_nans;
   if (options.interruptible)
     injected.control_memory = imported.memories + (memories ? Reader(*memories).u32() : 0);
 
@@ -492,12 +536,12 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm, const MeteringOpt
 
 }  // namespace
 
-Result<std::vector<uint8_t>> add_fuel_metering(std::span<const uint8_t> wasm,
-                                               const MeteringOptions& options) {
+Result<std::vector<uint8_t>> instrument_module(std::span<const uint8_t> wasm,
+                                               const InstrumentationOptions& options) {
   try {
     return instrument(wasm, options);
   } catch (const WasmDecodeError& e) {
-    return make_error(fmt::format("cannot add fuel metering: {}", e.what()));
+    return make_error(fmt::format("cannot instrument the module: {}", e.what()));
   }
 }
 

@@ -1,7 +1,7 @@
-// Fuel metering by instrumentation (fuel_metering.h): exact charges, the
+// Fuel metering by instrumentation (instrumentation.h): exact charges, the
 // start function under the budget, results identical to an unmetered
 // engine over every kind of instruction, and the engine's exports hidden.
-#include "engine/fuel_metering.h"
+#include "engine/instrumentation.h"
 
 #include <gtest/gtest.h>
 
@@ -143,7 +143,7 @@ TEST(FuelMetering, TheEnginesExportsAreHiddenAndReserved) {
       "clash.wasm");
   ASSERT_FALSE(clash.ok());
   EXPECT_EQ(clash.error().message,
-            "clash.wasm: cannot add fuel metering: the export name '__interstice_fuel' is "
+            "clash.wasm: cannot instrument the module: the export name '__interstice_fuel' is "
             "reserved for the engine");
 }
 
