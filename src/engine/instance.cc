@@ -18,10 +18,8 @@ static_assert(sizeof(FunctionHandle) == sizeof(wasmtime_func_t));
 struct Instance::Handles {
   wasmtime_instance_t instance{};
   std::optional<wasmtime_memory_t> memory;
-  // The injected control memory's words (instrumentation.h): [0] the
-  // interrupt flag, registered with the engine, [1] the fuel counter, [2]
-  // the fuel reserve.
-  int64_t* control = nullptr;
+  std::optional<wasmtime_global_t> fuel;  // the injected fuel counter (instrumentation.h)
+  int64_t* control = nullptr;             // the injected control word, registered with the engine
 };
 
 namespace {
@@ -75,7 +73,7 @@ Result<std::unique_ptr<Instance>> Instance::create(const Linker& linker, const M
   self->store_ = wasmtime_store_new(self->engine_->raw(), self.get(), nullptr);
   const InstanceLimits& l = options.limits;
   const EngineConfig& config = self->engine_->config();
-  uint32_t control_memories = config.injected_metering() ? 1 : 0;
+  uint32_t control_memories = config.injected_metering() && config.epoch_interruption ? 1 : 0;
   wasmtime_store_limiter(self->store_, static_cast<int64_t>(l.max_memory_bytes),
                          static_cast<int64_t>(l.max_table_elements), l.max_instances, l.max_tables,
                          l.max_memories + control_memories);
@@ -99,6 +97,9 @@ Result<std::unique_ptr<Instance>> Instance::create(const Linker& linker, const M
   if (auto memory = find_export(self->context(), self->handles_->instance, kMemoryExport,
                                 WASMTIME_EXTERN_MEMORY))
     self->handles_->memory = memory->of.memory;
+  if (auto fuel = find_export(self->context(), self->handles_->instance, kFuelExport,
+                              WASMTIME_EXTERN_GLOBAL))
+    self->handles_->fuel = fuel->of.global;
   if (auto control = find_export(self->context(), self->handles_->instance, kControlExport,
                                  WASMTIME_EXTERN_MEMORY)) {
     // One page that never grows: the pointer stays valid for the instance's life.
@@ -119,25 +120,31 @@ void Instance::begin_call() {
   host_error_.reset();
   counter_unread_ = false;
   const EngineConfig& config = engine_->config();
-  if (int64_t* control = handles_->control) {
+  if (handles_->fuel) {
     call_budget_ = std::min<uint64_t>(fuel_per_call_, INT64_MAX);
-    std::atomic_ref<int64_t>(control[0]).store(0, std::memory_order_relaxed);
-    control[1] = 0;  // the first charge moves a slice from the reserve
-    control[2] = static_cast<int64_t>(call_budget_);
-    return;
-  }
-  if (config.consume_fuel && config.wasmtime_fuel)
+    wasmtime_val_t budget;
+    budget.kind = WASMTIME_I64;
+    budget.of.i64 = static_cast<int64_t>(call_budget_);
+    wasmtime_error_t* error = wasmtime_global_set(context(), &*handles_->fuel, &budget);
+    if (error) wasmtime_error_delete(error);  // cannot happen: the global is a mutable i64
+  } else if (config.consume_fuel && config.wasmtime_fuel) {
     wasmtime_context_set_fuel(context(), fuel_per_call_);
-  if (config.epoch_interruption) wasmtime_context_set_epoch_deadline(context(), 1);
+  }
+  if (handles_->control)
+    std::atomic_ref<int64_t>(*handles_->control).store(0, std::memory_order_relaxed);
+  else if (config.epoch_interruption)
+    wasmtime_context_set_epoch_deadline(context(), 1);
 }
 
 int64_t Instance::injected_fuel_left() const {
-  return handles_->control[1] + handles_->control[2];
+  wasmtime_val_t left;
+  wasmtime_global_get(context(), &*handles_->fuel, &left);
+  return left.of.i64;
 }
 
 void Instance::end_call() {
   const EngineConfig& config = engine_->config();
-  if (handles_->control) {
+  if (handles_->fuel) {
     counter_unread_ = true;
   } else if (config.consume_fuel && config.wasmtime_fuel) {
     uint64_t remaining = 0;
@@ -161,17 +168,16 @@ Error Instance::call_failure(wasmtime_error_t* error, wasm_trap_t* trap) {
   if (trap != nullptr) {
     if (error) wasmtime_error_delete(error);
     result = detail::take_trap(trap);
-    // The injected slow path traps with `unreachable` when the interrupt
-    // flag is set, or when the fuel left (counter + reserve) is below zero,
-    // which nothing else can make it. (A trap of the module's own just as an
-    // interrupt arrives is reported as interrupted: interrupts are for
-    // shutdown, and decide nothing recorded.)
+    // The injected checks trap with `unreachable` when the counter falls
+    // below the control word: raised, it is an interruption; otherwise the
+    // counter went below zero, which nothing else can make it do. (A trap of
+    // the module's own just as an interrupt arrives is reported as
+    // interrupted: interrupts are for shutdown, and decide nothing recorded.)
     if (result.kind == TrapKind::Unreachable && handles_->control &&
-        std::atomic_ref<int64_t>(handles_->control[0]).load(std::memory_order_relaxed) != 0) {
+        std::atomic_ref<int64_t>(*handles_->control).load(std::memory_order_relaxed) != 0) {
       result.kind = TrapKind::Interrupted;
       result.message = "interrupted by the host";
-    } else if (result.kind == TrapKind::Unreachable && handles_->control &&
-               injected_fuel_left() < 0) {
+    } else if (result.kind == TrapKind::Unreachable && handles_->fuel && injected_fuel_left() < 0) {
       result.kind = TrapKind::OutOfFuel;
       result.message = kOutOfFuelMessage;
     }

@@ -27,6 +27,7 @@ enum SectionId : uint8_t {
   kImport = 2,
   kFunction = 3,
   kMemory = 5,
+  kGlobal = 6,
   kExport = 7,
   kStart = 8,
   kCode = 10,
@@ -161,145 +162,100 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans) {
 
 // Where the injected state lives in the rewritten module.
 struct Injected {
-  uint32_t control_memory = 0;
-  bool interruptible = true;
+  uint32_t fuel_global;
+  std::optional<uint32_t> control_memory;  // when interruptible
   bool canonicalize_nans = false;
 };
 
-// Writes the injected code. The fuel left in a call is the counter word
-// plus the reserve word of the control memory; code keeps the counter (at
-// most kFuelSlice) in local L and charges it, and only when it goes
-// negative does it run the slow path, which checks for an interrupt and
-// moves the next slice from the reserve into the counter. T is a scratch
-// local.
 class BodyWriter {
  public:
-  BodyWriter(std::vector<uint8_t>& out, const Injected& injected, uint32_t counter,
-             uint32_t scratch)
-      : out_(out), injected_(injected), counter_(counter), scratch_(scratch) {}
+  BodyWriter(std::vector<uint8_t>& out, const Injected& injected, uint32_t local)
+      : out_(out), global_(injected.fuel_global), memory_(injected.control_memory), local_(local) {}
 
-  // A function without loops works on the counter word directly:
-  // W1 = L = W1 - C; if L < 0 { SLOW }
-  void charge_word(uint64_t charge) {
-    address();  // for the store
-    address();
-    load(kControlCounter);
+  // global.get G; i64.const C; i64.sub; global.set G;
+  // global.get G; FLOOR; i64.lt_s; if unreachable end
+  void charge_global(uint64_t charge) {
+    op(0x23, global_);
     subtract(charge);
-    index_op(0x22, counter_);  // local.tee L
-    store(kControlCounter);
-    index_op(0x20, counter_);
-    check();
+    op(0x24, global_);
+    op(0x23, global_);
+    floor(false);
+    out_.insert(out_.end(), {0x53, 0x04, 0x40, 0x00, 0x0b});
   }
 
-  // A function with loops: L = (W1 | L) - C; if L < 0 { SLOW }
-  void charge_local(uint64_t charge, bool from_word) {
-    if (from_word) {
-      address();
-      load(kControlCounter);
-    } else {
-      index_op(0x20, counter_);
-    }
+  // (global.get G | local.get L); i64.const C; i64.sub; local.tee L;
+  // FLOOR; i64.lt_s; if local.get L; global.set G; unreachable end
+  void charge_local(uint64_t charge, bool from_global) {
+    if (from_global)
+      op(0x23, global_);
+    else
+      op(0x20, local_);
     subtract(charge);
-    index_op(0x22, counter_);
-    check();
+    op(0x22, local_);
+    floor(!from_global);
+    out_.insert(out_.end(), {0x53, 0x04, 0x40});
+    save();
+    out_.insert(out_.end(), {0x00, 0x0b});
   }
 
-  void save() {  // W1 = L
-    address();
-    index_op(0x20, counter_);
-    store(kControlCounter);
+  void save() {
+    op(0x20, local_);
+    op(0x24, global_);
   }
 
-  void reload() {  // L = W1
-    address();
-    load(kControlCounter);
-    index_op(0x21, counter_);
+  void reload() {
+    op(0x23, global_);
+    op(0x21, local_);
   }
 
  private:
-  // i64.const 0; i64.lt_s; if SLOW end
-  void check() {
-    out_.insert(out_.end(), {0x42, 0x00, 0x53, 0x04, 0x40});
-    slow_path();
-    out_.push_back(0x0b);
-  }
-
-  void slow_path() {
-    if (injected_.interruptible) {  // if W0 != 0 { W1 = L; unreachable }
-      address();
-      load(kControlInterrupt);
-      out_.insert(out_.end(), {0x42, 0x00, 0x52, 0x04, 0x40});  // i64.const 0; i64.ne; if
-      save();
-      out_.insert(out_.end(), {0x00, 0x0b});
-    }
-    // L = W2 + L: all the fuel left. Below zero: W1 = L; W2 = 0; unreachable.
-    address();
-    load(kControlReserve);
-    index_op(0x20, counter_);
-    out_.push_back(0x7c);  // i64.add
-    index_op(0x22, counter_);
-    out_.insert(out_.end(), {0x42, 0x00, 0x53, 0x04, 0x40});
-    save();
-    address();
-    out_.insert(out_.end(), {0x42, 0x00});
-    store(kControlReserve);
-    out_.insert(out_.end(), {0x00, 0x0b});
-    // T = max(L - slice, 0); L = L - T; W2 = T; W1 = L
-    index_op(0x20, counter_);
-    constant(kFuelSlice);
-    out_.push_back(0x7d);      // i64.sub
-    index_op(0x22, scratch_);  // local.tee T
-    out_.insert(out_.end(), {0x42, 0x00});
-    index_op(0x20, scratch_);
-    out_.insert(out_.end(), {0x42, 0x00, 0x55, 0x1b});  // i64.const 0; i64.gt_s; select
-    index_op(0x21, scratch_);
-    index_op(0x20, counter_);
-    index_op(0x20, scratch_);
-    out_.push_back(0x7d);
-    index_op(0x21, counter_);
-    address();
-    index_op(0x20, scratch_);
-    store(kControlReserve);
-    save();
-  }
-
-  void index_op(uint8_t opcode, uint32_t index) {
+  void op(uint8_t opcode, uint32_t index) {
     out_.push_back(opcode);
     wasm_bytes::write_unsigned_leb(out_, index);
   }
 
-  void address() { out_.insert(out_.end(), {0x41, 0x00}); }  // i32.const 0
-
-  // i64.load / i64.store, 8-byte aligned, in the control memory.
-  void load(uint32_t offset) { memory_op(0x29, offset); }
-  void store(uint32_t offset) { memory_op(0x37, offset); }
-  void memory_op(uint8_t opcode, uint32_t offset) {
-    out_.insert(out_.end(), {opcode, 0x43});  // align 2^3, memory index follows
-    wasm_bytes::write_unsigned_leb(out_, injected_.control_memory);
-    wasm_bytes::write_unsigned_leb(out_, offset);
-  }
-
-  void constant(int64_t value) {
-    out_.push_back(0x42);
-    wasm_bytes::write_signed_leb(out_, value);
+  // The value the counter must not fall below: 0, or when interruptible the
+  // control word (an i64.load from the control memory), which the host
+  // raises to INT64_MAX to interrupt.
+  //
+  // In a loop the load's address is computed from the counter, as
+  // `i32.wrap_i64(L >> 63)`: 0 while the counter is not negative, and 1
+  // (bytes 1..8 of the page, still a positive floor or 0) when it is, so the
+  // outcome is the same. Without that, Cranelift sees a load from a fixed
+  // address in a loop that stores nothing there and reuses the first value,
+  // and the loop would never see an interrupt.
+  void floor(bool in_loop) {
+    if (!memory_) {
+      out_.insert(out_.end(), {0x42, 0x00});
+      return;
+    }
+    if (in_loop) {
+      op(0x20, local_);
+      out_.insert(out_.end(), {0x42, 0x3f, 0x88, 0xa7});  // i64.const 63; i64.shr_u; i32.wrap_i64
+    } else {
+      out_.insert(out_.end(), {0x41, 0x00});  // i32.const 0
+    }
+    out_.insert(out_.end(), {0x29, 0x43});  // i64.load align=8, memory index follows
+    wasm_bytes::write_unsigned_leb(out_, *memory_);
+    out_.push_back(0x00);  // offset
   }
 
   void subtract(uint64_t charge) {
-    constant(static_cast<int64_t>(std::max<uint64_t>(charge, 1)));
+    out_.push_back(0x42);
+    wasm_bytes::write_signed_leb(out_, static_cast<int64_t>(std::max<uint64_t>(charge, 1)));
     out_.push_back(0x7d);
   }
 
   std::vector<uint8_t>& out_;
-  const Injected& injected_;
-  uint32_t counter_;
-  uint32_t scratch_;
+  uint32_t global_;
+  std::optional<uint32_t> memory_;
+  uint32_t local_;
 };
 
-// The locals the rewritten body adds after its own: the counter and a
-// scratch i64, and one temporary per type that canonicalization needs.
+// The locals the rewritten body adds after its own: the counter (functions
+// with loops) and one temporary per type that canonicalization needs.
 struct ExtraLocals {
   uint32_t counter = 0;
-  uint32_t scratch = 0;
   uint32_t temps[4] = {};  // by Shape
   std::vector<uint8_t> types;
 };
@@ -312,8 +268,7 @@ ExtraLocals extra_locals(const BodyScan& scan, uint64_t first) {
     extra.types.push_back(type);
     return static_cast<uint32_t>(index);
   };
-  extra.counter = add(0x7e);
-  extra.scratch = add(0x7e);
+  if (scan.has_loop) extra.counter = add(0x7e);
   std::optional<uint32_t> v128;
   for (Shape shape : {Shape::F32, Shape::F64, Shape::F32x4, Shape::F64x2}) {
     if (!(scan.shapes_canonicalized & (1 << static_cast<int>(shape)))) continue;
@@ -330,11 +285,14 @@ std::vector<uint8_t> instrumented_body(std::span<const uint8_t> body, const Inje
   ExtraLocals extra = extra_locals(scan, params + scan.locals);
   std::vector<uint8_t> out;
   out.reserve(body.size() + scan.insertions.size() * 12 + 16);
-  // The declarations, plus a group per added local.
-  wasm_bytes::write_unsigned_leb(out, uint64_t{scan.groups} + extra.types.size());
-  out.insert(out.end(), body.begin() + scan.groups_end, body.begin() + scan.code_start);
-  for (uint8_t type : extra.types) out.insert(out.end(), {0x01, type});
-  BodyWriter writer(out, injected, extra.counter, extra.scratch);
+  if (extra.types.empty()) {
+    out.insert(out.end(), body.begin(), body.begin() + scan.code_start);
+  } else {  // the declarations, plus a group per added local
+    wasm_bytes::write_unsigned_leb(out, uint64_t{scan.groups} + extra.types.size());
+    out.insert(out.end(), body.begin() + scan.groups_end, body.begin() + scan.code_start);
+    for (uint8_t type : extra.types) out.insert(out.end(), {0x01, type});
+  }
+  BodyWriter writer(out, injected, extra.counter);
   size_t copied = scan.code_start;
   for (const Insertion& insertion : scan.insertions) {
     out.insert(out.end(), body.begin() + copied, body.begin() + insertion.offset);
@@ -342,7 +300,7 @@ std::vector<uint8_t> instrumented_body(std::span<const uint8_t> body, const Inje
     switch (insertion.edit) {
       case Edit::Charge:
         if (!scan.has_loop)
-          writer.charge_word(insertion.charge);
+          writer.charge_global(insertion.charge);
         else
           writer.charge_local(insertion.charge, insertion.offset == scan.code_start);
         break;
@@ -414,6 +372,7 @@ std::vector<uint32_t> function_params(std::span<const uint8_t> content,
 }
 
 struct ImportCounts {
+  uint32_t globals = 0;
   uint32_t memories = 0;
 };
 
@@ -439,6 +398,7 @@ ImportCounts count_imports(std::span<const uint8_t> content) {
       case 0x03:  // global
         skip_value_type(in);
         in.byte();
+        ++imported.globals;
         break;
       case 0x04:  // tag
         in.byte();
@@ -500,7 +460,7 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm,
     throw WasmDecodeError("not a core WebAssembly module (version 1)");
   Reader in(wasm.subspan(8));
   std::vector<Section> sections;
-  std::optional<std::span<const uint8_t>> memories, exports;
+  std::optional<std::span<const uint8_t>> memories, globals, exports;
   std::optional<uint32_t> start;
   std::vector<uint32_t> types, params;
   ImportCounts imported;
@@ -510,24 +470,31 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm,
     sections.push_back({id, content});
     if (id == kImport) imported = count_imports(content);
     if (id == kMemory) memories = content;
+    if (id == kGlobal) globals = content;
     if (id == kExport) exports = content;
     if (id == kStart) start = Reader(content).u32();
     if (id == kType) types = type_params(content);
     if (id == kFunction) params = function_params(content, types);
   }
   if (exports) check_export_names(*exports);
-  Injected injected{.control_memory = imported.memories + (memories ? Reader(*memories).u32() : 0),
-                    .interruptible = options.interruptible,
-                    .canonicalize_nans = options.canonicalize_nans};
+  Injected injected{imported.globals + (globals ? Reader(*globals).u32() : 0)};
+  injected.canonicalize_nans = options.canonicalize_nans;
+  if (options.interruptible)
+    injected.control_memory = imported.memories + (memories ? Reader(*memories).u32() : 0);
 
-  // Appended: the control memory (memory 1 1), its export and the start
-  // function's.
+  // Appended entries: (memory 1 1) when interruptible, (global (mut i64)
+  // (i64.const 0)), and the exports of those and of the start function.
   static constexpr uint8_t kControlMemory[] = {0x01, 0x01, 0x01};
+  static constexpr uint8_t kFuelGlobal[] = {0x7e, 0x01, 0x42, 0x00, 0x0b};
   std::vector<uint8_t> new_exports;
   uint32_t new_export_count = 1;
-  write_export(new_exports, kControlExport, 0x02, injected.control_memory);
+  write_export(new_exports, kFuelExport, 0x03, injected.fuel_global);
   if (start) {
     write_export(new_exports, kStartExport, 0x00, *start);
+    ++new_export_count;
+  }
+  if (injected.control_memory) {
+    write_export(new_exports, kControlExport, 0x02, *injected.control_memory);
     ++new_export_count;
   }
   struct Appended {
@@ -538,7 +505,8 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm,
     bool written = false;
   };
   std::vector<Appended> appended;
-  appended.push_back({kMemory, memories, kControlMemory, 1});
+  if (injected.control_memory) appended.push_back({kMemory, memories, kControlMemory, 1});
+  appended.push_back({kGlobal, globals, kFuelGlobal, 1});
   appended.push_back({kExport, exports, new_exports, new_export_count});
 
   std::vector<uint8_t> out(std::begin(kHeader), std::end(kHeader));

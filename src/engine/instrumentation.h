@@ -1,6 +1,6 @@
 // Module instrumentation: the engine rewrites every module before compiling
-// it, so that the module counts its own fuel (instead of wasmtime's
-// `consume_fuel`), checks for interruption (instead
+// it, so that the module counts its own fuel in a mutable i64 global
+// (instead of wasmtime's `consume_fuel`), checks for interruption (instead
 // of wasmtime's epochs) and canonicalizes its NaNs (instead of Cranelift's
 // `enable_nan_canonicalization`; see nan_canonicalization.h).
 //
@@ -8,25 +8,27 @@
 // it around every call, and its out-of-fuel and epoch checks are calls that
 // clobber every register, so Cranelift spills loop values around them; and
 // Cranelift canonicalizes every intermediate float result. The injected
-// checks are a subtract and a branch, and a NaN is
+// checks branch to a trap that needs no registers saved, and a NaN is
 // canonicalized only where it can be observed (docs/engine.md has figures).
 //
-// What the rewriter adds (docs/engine.md, "Instrumentation"):
-// - A one-page memory, exported as `kControlExport`, holding three i64
-//   words: the interrupt flag (nonzero: stop), the fuel counter and the fuel
-//   reserve. The fuel left in a call is counter + reserve; the host sets
-//   them to 0 and the budget before each call.
-// - A charge at the start of every function and every loop body: the
-//   function's instructions outside its loops, or the loop's outside its
-//   inner loops. Code keeps the counter in a local and only when a charge
-//   takes it below zero runs a slow path, which traps if the interrupt flag
-//   is set, traps (leaving counter + reserve negative) if all the fuel is
-//   used, and otherwise moves up to kFuelSlice from the reserve into the
-//   counter. So the hot path of a check is a subtract and a branch, and an
-//   interrupt is seen within kFuelSlice units.
+// The contract (docs/engine.md, "Fuel metering"):
+// - Each function entry charges the number of instructions of the function
+//   that are outside every loop; each loop iteration charges the number of
+//   instructions of that loop that are outside its inner loops. So the
+//   charge for a call never falls below the instructions it runs (calls
+//   and inner loops pay for themselves), and it depends only on the module
+//   and its input.
+// - The counter is exported as `kFuelExport`. The host sets it to the call's
+//   budget before a call; a charge that takes it below zero executes
+//   `unreachable`, which the instance reports as out of fuel.
 // - The start function is no longer run by instantiation: the section is
 //   removed and the function exported as `kStartExport`, so that the host
 //   runs it under the budget like any call.
+// - Interruption (options.interruptible): the rewriter adds a one-page
+//   memory, exported as `kControlExport`, whose first 8 bytes hold the
+//   floor the counter is compared with: 0, or INT64_MAX once another thread
+//   interrupts the call. This replaces wasmtime's epoch checks, whose
+//   out-of-line call makes Cranelift spill around every loop header.
 //
 // The input must already be valid (the engine validates it with wasmtime
 // first): the decoder checks bounds but not types.
@@ -41,23 +43,19 @@
 
 namespace interstice::engine {
 
+inline constexpr std::string_view kFuelExport = "__interstice_fuel";
 inline constexpr std::string_view kStartExport = "__interstice_start";
 inline constexpr std::string_view kControlExport = "__interstice_control";
-// Byte offsets of the control memory's words.
-inline constexpr uint32_t kControlInterrupt = 0;
-inline constexpr uint32_t kControlCounter = 8;
-inline constexpr uint32_t kControlReserve = 16;
-inline constexpr int64_t kFuelSlice = 1 << 20;
 inline constexpr std::string_view kMemoryExport = "memory";
 // wasmtime's own message for running out of fuel, kept for both meterings.
 inline constexpr const char* kOutOfFuelMessage = "all fuel consumed by WebAssembly";
 // Bumped whenever the instrumentation or its charges change: it is part of
 // the compiled-module cache key and of the determinism contract.
-inline constexpr int kFuelMeteringVersion = 4;
+inline constexpr int kFuelMeteringVersion = 3;
 
 struct InstrumentationOptions {
-  // The slow path checks the interrupt flag, so that another thread can
-  // stop a running call.
+  // Adds the control memory (see kControlExport), so that another thread
+  // can interrupt a running call.
   bool interruptible = true;
   // Canonicalizes NaNs (nan_canonicalization.h) instead of Cranelift.
   bool canonicalize_nans = true;
@@ -68,7 +66,7 @@ Result<std::vector<uint8_t>> instrument_module(std::span<const uint8_t> wasm,
 
 // The exports the rewriter adds; the engine hides them from users.
 inline bool is_engine_export(std::string_view name) {
-  return name == kStartExport || name == kControlExport;
+  return name == kFuelExport || name == kStartExport || name == kControlExport;
 }
 
 }  // namespace interstice::engine
