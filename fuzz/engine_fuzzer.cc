@@ -3,9 +3,20 @@
 // function with zero-valued arguments under a small fuel budget and small
 // limits. Any crash, hang, leak or sanitizer report is a finding; errors and
 // traps are the expected outcome for most inputs.
+//
+// It is also a differential test of the module instrumentation
+// (instrumentation.h): the same bytes run on a second engine that uses
+// wasmtime's own fuel, epochs and Cranelift's NaN canonicalization. A module
+// that engine accepts must be accepted, and every call must give bit for bit
+// the same results, traps and memory, until one side runs out of fuel (the
+// two count fuel differently). A difference aborts: that is a finding.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "engine/engine.h"
@@ -16,13 +27,43 @@ using namespace interstice::engine;
 
 namespace {
 
-std::shared_ptr<Engine> fuzz_engine() {
-  static std::shared_ptr<Engine> engine = [] {
+std::shared_ptr<Engine> fuzz_engine(bool wasmtime_fuel) {
+  auto make = [](bool wasmtime_fuel) {
     EngineConfig config;
     config.fuel_per_call = 200'000;
+    config.wasmtime_fuel = wasmtime_fuel;
     return std::move(Engine::create(config)).value();
-  }();
-  return engine;
+  };
+  static std::shared_ptr<Engine> instrumented = make(false), reference = make(true);
+  return wasmtime_fuel ? reference : instrumented;
+}
+
+[[noreturn]] void finding(const char* what, const std::string& detail) {
+  std::fprintf(stderr, "instrumentation differs from wasmtime: %s: %s\n", what, detail.c_str());
+  std::abort();
+}
+
+// The instance of `module` on `engine`, or nullptr when it cannot be made.
+std::unique_ptr<Instance> instantiate(const std::shared_ptr<Engine>& engine, const Module& module,
+                                      std::string* error) {
+  Linker linker(engine);
+  if (!linker.define_unknown_imports_as_traps(module)) return nullptr;
+  InstanceOptions options;
+  options.limits.max_memory_bytes = 16 << 20;
+  options.limits.max_table_elements = 10'000;
+  Result<std::unique_ptr<Instance>> instance = Instance::create(linker, module, options);
+  if (!instance) {
+    *error = instance.error().message;
+    return nullptr;
+  }
+  return std::move(instance).value();
+}
+
+// Where the two engines may part without a bug: they count fuel differently,
+// and the instrumented code's frames are larger, so the fixed wasm stack
+// overflows at a different depth.
+bool may_differ(const Error& error) {
+  return error.is_trap(TrapKind::OutOfFuel) || error.is_trap(TrapKind::StackOverflow);
 }
 
 std::vector<Value> zero_arguments(const FunctionSignature& signature, bool* callable) {
@@ -51,21 +92,55 @@ std::vector<Value> zero_arguments(const FunctionSignature& signature, bool* call
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::shared_ptr<Engine> engine = fuzz_engine();
-  Result<Module> module = engine->load(std::span<const uint8_t>(data, size), "fuzz");
-  if (!module) return 0;
-  Linker linker(engine);
-  if (!linker.define_unknown_imports_as_traps(*module)) return 0;
-  InstanceOptions options;
-  options.limits.max_memory_bytes = 16 << 20;
-  options.limits.max_table_elements = 10'000;
-  Result<std::unique_ptr<Instance>> instance = Instance::create(linker, *module, options);
+  std::span<const uint8_t> bytes(data, size);
+  Result<Module> module = fuzz_engine(false)->load(bytes, "fuzz");
+  Result<Module> reference = fuzz_engine(true)->load(bytes, "fuzz");
+  if (!reference) return 0;
+  if (!module && module.error().message.find("is reserved for the engine") != std::string::npos)
+    return 0;  // a module may not export the names the instrumentation adds
+  if (!module) finding("a module wasmtime compiles was refused", module.error().message);
+
+  std::string error, reference_error;
+  std::unique_ptr<Instance> instance = instantiate(fuzz_engine(false), *module, &error);
+  std::unique_ptr<Instance> expected = instantiate(fuzz_engine(true), *reference, &reference_error);
+  bool comparable = true;
+  if (!instance || !expected) {
+    // Both fail, or the start function runs out of fuel on one side.
+    bool fuel = error.find("out of fuel") != std::string::npos ||
+                reference_error.find("out of fuel") != std::string::npos ||
+                error.find("stack overflow") != std::string::npos ||
+                reference_error.find("stack overflow") != std::string::npos;
+    if (!fuel && (instance != nullptr) != (expected != nullptr))
+      finding("instantiation", error + " | " + reference_error);
+    comparable = false;
+  }
   if (!instance) return 0;
   for (const ExportDesc& e : module->exports()) {
     if (e.kind != ExternKind::Function) continue;
     bool callable = true;
     std::vector<Value> args = zero_arguments(e.signature, &callable);
-    if (callable) (void)(*instance)->call(e.name, args);
+    if (!callable) continue;
+    Result<std::vector<Value>> got = instance->call(e.name, args);
+    if (!comparable) continue;
+    Result<std::vector<Value>> want = expected->call(e.name, args);
+    if ((!got && may_differ(got.error())) || (!want && may_differ(want.error()))) {
+      comparable = false;  // the two meter differently; their states part here
+      continue;
+    }
+    if (got.ok() != want.ok())
+      finding(e.name.c_str(), got.ok() ? want.error().message : got.error().message);
+    if (got.ok() && *got != *want) finding(e.name.c_str(), "results differ");
+    bool same_failure =
+        got.ok() || (got.error().is_trap() == want.error().is_trap() &&
+                     (!got.error().is_trap() || got.error().trap->kind == want.error().trap->kind));
+    if (!same_failure) finding(e.name.c_str(), got.error().message + " | " + want.error().message);
+  }
+  if (comparable) {
+    MemoryView a = instance->memory(), b = expected->memory();
+    if (a.size() != b.size() ||
+        (a.size() > 0 && !std::equal(a.bytes(0, a.size())->begin(), a.bytes(0, a.size())->end(),
+                                     b.bytes(0, b.size())->begin())))
+      finding("memory", "contents differ");
   }
   return 0;
 }
