@@ -108,9 +108,20 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans) {
     const uint64_t function_label = frames.size();  // a branch to it leaves the function
     switch (opcode) {
       case 0x0c:    // br
-      case 0x0d: {  // br_if
+      case 0x0d:    // br_if
+      case 0xd5:    // br_on_null
+      case 0xd6: {  // br_on_non_null
         if (in.u32() == function_label) edits.push_back({at, Edit::Save});
         continue;
+      }
+      case 0xfb: {  // br_on_cast, br_on_cast_fail: flags, then the label
+        Reader peek = in;
+        uint32_t op = peek.u32();
+        if (op == 0x18 || op == 0x19) {
+          peek.byte();
+          if (peek.u32() == function_label) edits.push_back({at, Edit::Save});
+        }
+        break;
       }
       case 0x0e: {  // br_table
         uint32_t count = in.u32();
@@ -122,10 +133,12 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans) {
       case 0x0f:  // return
       case 0x12:  // return_call
       case 0x13:  // return_call_indirect
+      case 0x15:  // return_call_ref
         edits.push_back({at, Edit::Save});
         break;
       case 0x10:  // call
       case 0x11:  // call_indirect
+      case 0x14:  // call_ref
         edits.push_back({at, Edit::Save});
         skip_instruction(opcode, in);
         edits.push_back({in.position(), Edit::Reload});

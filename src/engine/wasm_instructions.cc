@@ -45,6 +45,60 @@ void skip_memarg(Reader& in) {
   in.unsigned_leb(64);         // offset (64 bits for memory64)
 }
 
+// GC instructions: wasmtime validates the ones that need no GC types (and
+// any of them in unreachable code) even with GC compiled out.
+void skip_prefixed_fb(Reader& in) {
+  uint32_t op = in.u32();
+  switch (op) {
+    case 0x00:
+    case 0x01:
+    case 0x06:
+    case 0x07:
+    case 0x0b:
+    case 0x0c:
+    case 0x0d:
+    case 0x0e:
+    case 0x10:  // one type index
+      in.u32();
+      return;
+    case 0x02:
+    case 0x03:
+    case 0x04:
+    case 0x05:  // struct.get/set: type, field
+    case 0x08:
+    case 0x09:
+    case 0x0a:  // array.new_fixed/data/elem
+    case 0x11:
+    case 0x12:
+    case 0x13:  // array.copy/init_data/init_elem
+      in.u32();
+      in.u32();
+      return;
+    case 0x14:
+    case 0x15:
+    case 0x16:
+    case 0x17:  // ref.test, ref.cast
+      in.skip_signed_leb(33);
+      return;
+    case 0x18:
+    case 0x19:  // br_on_cast(_fail): flags, label, two heap types
+      in.byte();
+      in.u32();
+      in.skip_signed_leb(33);
+      in.skip_signed_leb(33);
+      return;
+    case 0x0f:
+    case 0x1a:
+    case 0x1b:
+    case 0x1c:
+    case 0x1d:
+    case 0x1e:
+      return;
+    default:
+      throw WasmDecodeError(fmt::format("unsupported instruction 0xfb {}", op));
+  }
+}
+
 void skip_prefixed_fc(Reader& in) {
   uint32_t op = in.u32();
   switch (op) {
@@ -120,6 +174,10 @@ Control skip_instruction(uint8_t opcode, Reader& in) {
     case 0x3f:
     case 0x40:  // memory.size/grow
     case 0xd2:  // ref.func
+    case 0xd5:  // br_on_null
+    case 0xd6:  // br_on_non_null
+    case 0x14:  // call_ref
+    case 0x15:  // return_call_ref
       in.u32();
       return Control::None;
     case 0x0e: {  // br_table
@@ -152,6 +210,9 @@ Control skip_instruction(uint8_t opcode, Reader& in) {
     case 0xd0:  // ref.null
       skip_heap_type(in);
       return Control::None;
+    case 0xfb:
+      skip_prefixed_fb(in);
+      return Control::None;
     case 0xfc:
       skip_prefixed_fc(in);
       return Control::None;
@@ -167,7 +228,8 @@ Control skip_instruction(uint8_t opcode, Reader& in) {
   }
   // unreachable, nop, else, return, drop, select, numeric ops, ref.is_null
   bool no_immediates = opcode <= 0x01 || opcode == 0x05 || opcode == 0x0f || opcode == 0x1a ||
-                       opcode == 0x1b || (opcode >= 0x45 && opcode <= 0xc4) || opcode == 0xd1;
+                       opcode == 0x1b || (opcode >= 0x45 && opcode <= 0xc4) || opcode == 0xd1 ||
+                       opcode == 0xd3 || opcode == 0xd4;  // ref.eq, ref.as_non_null
   if (!no_immediates)
     throw WasmDecodeError(fmt::format("unsupported instruction 0x{:02x}", opcode));
   return Control::None;

@@ -19,8 +19,9 @@ enum class Control { None, Block, Loop, End };
 // Steps over the immediates of the instruction whose opcode was just read.
 // Knows the instructions of the proposals the engine enables (MVP, sign
 // extension, saturating conversions, bulk memory, reference types,
-// multi-value, SIMD, relaxed SIMD, tail calls, multi-memory, memory64) and
-// throws on any other.
+// multi-value, SIMD, relaxed SIMD, tail calls, multi-memory, memory64,
+// function references, and the GC instructions wasmtime validates without
+// GC types) and throws on any other.
 Control skip_instruction(uint8_t opcode, Reader& in);
 
 }  // namespace interstice::engine::wasm_bytes

@@ -161,6 +161,35 @@ TEST(FuelMetering, TheCounterFollowsImportedAndDefinedGlobals) {
   EXPECT_TRUE(module.ok()) << module.error().message;
 }
 
+// Function references, and the GC instructions wasmtime accepts without GC
+// types (here in unreachable code), which real compilers rarely emit.
+TEST(FuelMetering, FunctionReferencesAndGcInstructionsAreInstrumented) {
+  constexpr std::string_view kRefs = R"((module
+    (type $u (func (param i32) (result i32)))
+    (elem declare func $inc)
+    (func $inc (type $u) local.get 0 i32.const 1 i32.add)
+    (func (export "run") (param $n i32) (result i32) (local $i i32) (local $acc i32)
+      (loop $l
+        (local.set $acc (call_ref $u (local.get $acc) (ref.as_non_null (ref.func $inc))))
+        (block $null (result i32)
+          (br_on_null $null (i32.const 7) (ref.func $inc))
+          drop drop (i32.const 0))
+        drop
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n))))
+      (if (i32.eqz (local.get $n)) (then unreachable ref.i31 i31.get_s drop unreachable))
+      local.get $acc)))";
+  for (EngineConfig config : {EngineConfig{}, EngineConfig{.consume_fuel = false}}) {
+    auto engine = make_engine(config);
+    auto instance = instantiate_wat(engine, kRefs);
+    auto run = instance->typed<int32_t(int32_t)>("run");
+    ASSERT_TRUE(run.ok()) << run.error().message;
+    auto result = (*run)(25);
+    ASSERT_TRUE(result.ok()) << result.error().message;
+    EXPECT_EQ(*result, 25);
+  }
+}
+
 // Every family of instruction immediates the rewriter must step over, inside
 // loops and blocks, with globals defined before the counter.
 constexpr std::string_view kEveryKind = R"((module
