@@ -37,7 +37,8 @@ wasm_config_t* make_wasmtime_config(const EngineConfig& config) {
   // The injected metering adds a memory (the control word) to every module.
   wasmtime_config_wasm_multi_memory_set(c, true);
   // A proposal whose instructions the fuel-metering rewriter does not know.
-  // (GC, function references and exceptions are compiled out with `gc`.)
+  // (GC types and exceptions are compiled out with `gc`; the rewriter knows
+  // function references and the GC instructions wasmtime still validates.)
   wasmtime_config_wasm_wide_arithmetic_set(c, false);
   return c;
 }

@@ -11,7 +11,7 @@
 // checks branch to a trap that needs no registers saved, and a NaN is
 // canonicalized only where it can be observed (docs/engine.md has figures).
 //
-// The contract (docs/engine.md, "Fuel metering"):
+// The contract (docs/engine.md, "Instrumentation"):
 // - Each function entry charges the number of instructions of the function
 //   that are outside every loop; each loop iteration charges the number of
 //   instructions of that loop that are outside its inner loops. So the
