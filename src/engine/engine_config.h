@@ -18,9 +18,10 @@ inline constexpr size_t kDefaultMaxWasmStack = 512 * 1024;
 struct EngineConfig {
   // Fuel metering: every call gets `fuel_per_call` units and traps with
   // "out of fuel" when it runs out. Turned off only for benchmarks.
-  // Metering is injected into each module (instrumentation.h);
-  // `wasmtime_fuel` meters with wasmtime's own consume_fuel instead, which
-  // is slower and exists only so that benchmarks can compare the two.
+  // Metering is injected into each module (instrumentation.h), with the
+  // interruption checks and NaN canonicalization. `wasmtime_fuel` uses
+  // wasmtime's own consume_fuel, epochs and Cranelift's canonicalization
+  // instead: slower, and there for the tests and benchmarks that compare.
   bool consume_fuel = true;
   uint64_t fuel_per_call = kDefaultFuelPerCall;
   bool wasmtime_fuel = false;
@@ -29,8 +30,8 @@ struct EngineConfig {
   // wasmtime's fuel, through wasmtime's epochs. It never decides an outcome
   // that is recorded.
   bool epoch_interruption = true;
-  // Canonical NaNs: every float operation that produces a NaN produces the
-  // same bits on every machine.
+  // Canonical NaNs: every NaN a float operation produces is seen as the
+  // same bits on every machine (injected, or with fuel off, by Cranelift).
   bool nan_canonicalization = true;
   // Fixed wasm stack, so stack overflow happens at the same depth everywhere.
   size_t max_wasm_stack = kDefaultMaxWasmStack;
@@ -38,7 +39,7 @@ struct EngineConfig {
   std::filesystem::path cache_dir;
 
   // Fuel is counted by code injected into each module (instrumentation.h),
-  // which then also does the interruption checks instead of wasmtime's epochs.
+  // which then also does the interruption checks and NaN canonicalization.
   bool injected_metering() const { return consume_fuel && !wasmtime_fuel; }
 
   // The settings that change generated code, as text; part of the cache key.
