@@ -63,34 +63,55 @@ std::optional<StackEffect> stack_effect(uint8_t opcode, uint32_t prefixed_op) {
   return std::nullopt;
 }
 
-bool absorbs_scalar(uint8_t opcode, uint32_t prefixed_op, Shape shape) {
-  if (shape == Shape::F32) {
-    bool arithmetic = opcode >= 0x8d && opcode <= 0x97;  // ceil .. max, not abs/neg/copysign
-    bool compare = opcode >= 0x5b && opcode <= 0x60;
-    bool truncate = opcode == 0xa8 || opcode == 0xa9 || opcode == 0xae || opcode == 0xaf;
-    bool saturate = opcode == 0xfc &&
-                    (prefixed_op == 0 || prefixed_op == 1 || prefixed_op == 4 || prefixed_op == 5);
-    return arithmetic || compare || truncate || saturate || opcode == 0xbb;  // f64.promote_f32
-  }
-  bool arithmetic = opcode >= 0x9b && opcode <= 0xa5;
-  bool compare = opcode >= 0x61 && opcode <= 0x66;
-  bool truncate = opcode == 0xaa || opcode == 0xab || opcode == 0xb0 || opcode == 0xb1;
-  bool saturate = opcode == 0xfc &&
-                  (prefixed_op == 2 || prefixed_op == 3 || prefixed_op == 6 || prefixed_op == 7);
-  return arithmetic || compare || truncate || saturate || opcode == 0xb6;  // f32.demote_f64
+// A canonicalizing op: the shape it reads and the shape it produces (they
+// differ only for demote and promote).
+struct Operands {
+  Shape in;
+  Shape out;
+};
+
+std::optional<Operands> canonicalizing(uint8_t opcode, uint32_t prefixed_op) {
+  if (opcode >= 0x8d && opcode <= 0x97) return Operands{Shape::F32, Shape::F32};  // ceil .. max
+  if (opcode >= 0x9b && opcode <= 0xa5) return Operands{Shape::F64, Shape::F64};
+  if (opcode == 0xb6) return Operands{Shape::F64, Shape::F32};  // f32.demote_f64
+  if (opcode == 0xbb) return Operands{Shape::F32, Shape::F64};  // f64.promote_f32
+  if (opcode != 0xfd) return std::nullopt;
+  uint32_t op = prefixed_op;
+  if ((op >= 103 && op <= 106) || (op >= 227 && op <= 233))
+    return Operands{Shape::F32x4, Shape::F32x4};
+  if (op == 116 || op == 117 || op == 122 || op == 148 || (op >= 239 && op <= 245))
+    return Operands{Shape::F64x2, Shape::F64x2};
+  if (op == 94) return Operands{Shape::F64x2, Shape::F32x4};  // f32x4.demote_f64x2_zero
+  if (op == 95) return Operands{Shape::F32x4, Shape::F64x2};  // f64x2.promote_low_f32x4
+  return std::nullopt;
 }
 
-bool absorbs_simd(uint32_t op, Shape shape) {
-  if (shape == Shape::F32x4)
-    return (op >= 103 && op <= 106) || (op >= 227 && op <= 233) || (op >= 65 && op <= 70) ||
-           op == 95 || op == 248 || op == 249;
-  return op == 116 || op == 117 || op == 122 || op == 148 || (op >= 239 && op <= 245) ||
-         (op >= 71 && op <= 76) || op == 94 || op == 252 || op == 253;
+// Comparisons and conversions to integers of `shape`: their results do not
+// depend on a NaN's bits.
+bool compares_or_truncates(uint8_t opcode, uint32_t prefixed_op, Shape shape) {
+  bool saturate = opcode == 0xfc;
+  bool simd = opcode == 0xfd;
+  uint32_t op = prefixed_op;
+  switch (shape) {
+    case Shape::F32:
+      return (opcode >= 0x5b && opcode <= 0x60) || opcode == 0xa8 || opcode == 0xa9 ||
+             opcode == 0xae || opcode == 0xaf || (saturate && (op <= 1 || op == 4 || op == 5));
+    case Shape::F64:
+      return (opcode >= 0x61 && opcode <= 0x66) || opcode == 0xaa || opcode == 0xab ||
+             opcode == 0xb0 || opcode == 0xb1 ||
+             (saturate && (op == 2 || op == 3 || op == 6 || op == 7));
+    case Shape::F32x4:
+      return simd && ((op >= 65 && op <= 70) || op == 248 || op == 249);
+    case Shape::F64x2:
+      return simd && ((op >= 71 && op <= 76) || op == 252 || op == 253);
+  }
+  return false;
 }
 
 bool absorbs(uint8_t opcode, uint32_t prefixed_op, Shape shape) {
-  if (shape == Shape::F32 || shape == Shape::F64) return absorbs_scalar(opcode, prefixed_op, shape);
-  return opcode == 0xfd && absorbs_simd(prefixed_op, shape);
+  if (std::optional<Operands> operands = canonicalizing(opcode, prefixed_op))
+    return operands->in == shape;
+  return compares_or_truncates(opcode, prefixed_op, shape);
 }
 
 void push_index(std::vector<uint8_t>& out, uint8_t opcode, uint32_t index) {
@@ -101,14 +122,9 @@ void push_index(std::vector<uint8_t>& out, uint8_t opcode, uint32_t index) {
 }  // namespace
 
 std::optional<Shape> canonicalizing_op(uint8_t opcode, Reader in) {
-  if ((opcode >= 0x8d && opcode <= 0x97) || opcode == 0xb6) return Shape::F32;
-  if ((opcode >= 0x9b && opcode <= 0xa5) || opcode == 0xbb) return Shape::F64;
-  if (opcode != 0xfd) return std::nullopt;
-  uint32_t op = in.u32();
-  if ((op >= 103 && op <= 106) || (op >= 227 && op <= 233) || op == 94) return Shape::F32x4;
-  if (op == 116 || op == 117 || op == 122 || op == 148 || (op >= 239 && op <= 245) || op == 95)
-    return Shape::F64x2;
-  return std::nullopt;
+  std::optional<Operands> operands = canonicalizing(opcode, opcode == 0xfd ? in.u32() : 0);
+  if (!operands) return std::nullopt;
+  return operands->out;
 }
 
 bool consumer_absorbs(std::span<const uint8_t> body, size_t position, Shape shape) {
