@@ -17,6 +17,7 @@ using wasm_bytes::skip_instruction;
 using wasm_bytes::skip_limits;
 using wasm_bytes::skip_value_type;
 using wasm_bytes::WasmDecodeError;
+using wasm_bytes::write_section;
 using Shape = nan_canonicalization::Shape;
 
 namespace {
@@ -334,9 +335,9 @@ std::vector<uint8_t> instrumented_body(std::span<const uint8_t> body, const Inje
 }
 
 // `params[i]`: the number of parameters of the i-th function defined here.
-std::vector<uint8_t> metered_code_section(std::span<const uint8_t> content,
-                                          const Injected& injected,
-                                          const std::vector<uint32_t>& params) {
+std::vector<uint8_t> instrumented_code_section(std::span<const uint8_t> content,
+                                               const Injected& injected,
+                                               const std::vector<uint32_t>& params) {
   Reader in(content);
   uint32_t count = in.u32();
   if (count != params.size()) throw WasmDecodeError("function and code sections disagree");
@@ -344,9 +345,9 @@ std::vector<uint8_t> metered_code_section(std::span<const uint8_t> content,
   wasm_bytes::write_unsigned_leb(out, count);
   for (uint32_t i = 0; i < count; ++i) {
     std::span<const uint8_t> body = in.take(in.u32());
-    std::vector<uint8_t> metered = instrumented_body(body, injected, params[i]);
-    wasm_bytes::write_unsigned_leb(out, metered.size());
-    wasm_bytes::write_bytes(out, metered);
+    std::vector<uint8_t> instrumented = instrumented_body(body, injected, params[i]);
+    wasm_bytes::write_unsigned_leb(out, instrumented.size());
+    wasm_bytes::write_bytes(out, instrumented);
   }
   if (!in.at_end()) throw WasmDecodeError("trailing bytes in the code section");
   return out;
@@ -454,12 +455,6 @@ void check_export_names(std::span<const uint8_t> content) {
   }
 }
 
-void write_section(std::vector<uint8_t>& out, uint8_t id, std::span<const uint8_t> content) {
-  out.push_back(id);
-  wasm_bytes::write_unsigned_leb(out, content.size());
-  wasm_bytes::write_bytes(out, content);
-}
-
 void write_export(std::vector<uint8_t>& out, std::string_view name, uint8_t kind, uint32_t index) {
   wasm_bytes::write_name(out, name);
   out.push_back(kind);
@@ -538,7 +533,7 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm,
                                 [&](const Appended& a) { return a.id == section.id; });
     if (replaced || section.id == kStart) continue;
     if (section.id == kCode) {
-      write_section(out, kCode, metered_code_section(section.content, injected, params));
+      write_section(out, kCode, instrumented_code_section(section.content, injected, params));
     } else {
       write_section(out, section.id, section.content);
     }

@@ -8,6 +8,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace interstice::engine::wasm_bytes {
@@ -92,6 +93,13 @@ inline void write_signed_leb(std::vector<uint8_t>& out, int64_t value) {
 
 inline void write_bytes(std::vector<uint8_t>& out, std::span<const uint8_t> bytes) {
   out.insert(out.end(), bytes.begin(), bytes.end());
+}
+
+// A section: its id, then its content prefixed by its size.
+inline void write_section(std::vector<uint8_t>& out, uint8_t id, std::span<const uint8_t> content) {
+  out.push_back(id);
+  write_unsigned_leb(out, content.size());
+  write_bytes(out, content);
 }
 
 inline void write_name(std::vector<uint8_t>& out, std::string_view name) {

@@ -14,9 +14,7 @@ inline void put_leb(std::vector<uint8_t>& out, uint64_t value) {
 }
 
 inline void put_section(std::vector<uint8_t>& out, uint8_t id, const std::vector<uint8_t>& body) {
-  out.push_back(id);
-  put_leb(out, body.size());
-  engine::wasm_bytes::write_bytes(out, body);
+  engine::wasm_bytes::write_section(out, id, body);
 }
 
 inline std::vector<uint8_t> wasm_header() {
