@@ -43,6 +43,14 @@ std::optional<wasmtime_extern_t> find_export(wasmtime_context_t* context,
   return std::nullopt;
 }
 
+// A global the module itself exports; the engine's exports are hidden.
+std::optional<wasmtime_extern_t> find_module_global(wasmtime_context_t* context,
+                                                    const wasmtime_instance_t& instance,
+                                                    std::string_view name) {
+  if (is_engine_export(name)) return std::nullopt;
+  return find_export(context, instance, name, WASMTIME_EXTERN_GLOBAL);
+}
+
 bool is_number(ValueType type) {
   return type == ValueType::I32 || type == ValueType::I64 || type == ValueType::F32 ||
          type == ValueType::F64;
@@ -289,14 +297,11 @@ MemoryView Instance::memory() {
 }
 
 Result<Value> Instance::global(std::string_view name) {
-  wasmtime_extern_t item;
-  if (is_engine_export(name) ||
-      !wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(),
-                                    &item) ||
-      item.kind != WASMTIME_EXTERN_GLOBAL)
+  std::optional<wasmtime_extern_t> item = find_module_global(context(), handles_->instance, name);
+  if (!item)
     return make_error(fmt::format("module '{}' has no exported global '{}'", module_name_, name));
   wasmtime_val_t val;
-  wasmtime_global_get(context(), &item.of.global, &val);
+  wasmtime_global_get(context(), &item->of.global, &val);
   std::optional<Value> value = detail::value_from(val);
   wasmtime_val_unroot(&val);
   if (!value)
@@ -306,14 +311,11 @@ Result<Value> Instance::global(std::string_view name) {
 }
 
 Result<void> Instance::set_global(std::string_view name, const Value& value) {
-  wasmtime_extern_t item;
-  if (is_engine_export(name) ||
-      !wasmtime_instance_export_get(context(), &handles_->instance, name.data(), name.size(),
-                                    &item) ||
-      item.kind != WASMTIME_EXTERN_GLOBAL)
+  std::optional<wasmtime_extern_t> item = find_module_global(context(), handles_->instance, name);
+  if (!item)
     return make_error(fmt::format("module '{}' has no exported global '{}'", module_name_, name));
   wasmtime_val_t val = detail::val_from(value);
-  if (wasmtime_error_t* error = wasmtime_global_set(context(), &item.of.global, &val))
+  if (wasmtime_error_t* error = wasmtime_global_set(context(), &item->of.global, &val))
     return detail::take_error(error, fmt::format("global '{}' of module '{}'", name, module_name_));
   return {};
 }
