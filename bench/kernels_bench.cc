@@ -2,14 +2,18 @@
 // (fuel metering on, then off), checks every checksum against native, and
 // prints kernel times, the ratio to native and the geomean.
 //
-//   engine_kernels_bench [--runs N]
+//   engine_kernels_bench [--runs N] [--explain] [--kernel NAME] [--wasm-dir DIR]
 //
-// --wasm-dir DIR runs the kernels found in DIR instead (to try build flags).
-// --explain adds engines with one determinism setting changed (wasmtime's
-// own fuel instead of the injected metering, no NaN canonicalization, no
-// epoch checks, neither fuel nor epoch), to show where the time goes. Kernel time is the median
-// over N runs of the `run(reps)` call alone (a fresh instance each run; compile and instantiate
-// excluded), as the native harness times bench_run() alone.
+// --wasm-dir DIR runs the kernels found in DIR instead (to try build flags);
+// --kernel NAME runs one kernel alone. --explain adds engines with one
+// determinism setting changed (wasmtime's own fuel instead of the injected
+// metering, no NaN canonicalization, no epoch checks, neither fuel nor
+// epoch), to show where the time goes. Kernel time is the median over N runs
+// of the `run(reps)` call alone (a fresh instance each run; compile and
+// instantiate excluded), as the native harness times bench_run() alone.
+// Each run times native and then every configuration in turn, so that they
+// share the machine's conditions; the geomean of the fastest runs is printed
+// too, as the figure least moved by other load.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,7 +21,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
+#include <optional>
 #include <regex>
 #include <string>
 #include <vector>
@@ -38,70 +42,84 @@ struct Kernel {
 constexpr Kernel kKernels[] = {
     {"fib", 5}, {"sieve", 5}, {"matmul", 10}, {"sha256", 2}, {"hostcall", 1}};
 
+// --kernel NAME: measure that kernel alone (empty: all of them).
+std::string only_kernel;
+
+bool selected(const Kernel& kernel) {
+  return only_kernel.empty() || only_kernel == kernel.name;
+}
+
+// The times of one kernel in one configuration (or natively), over the runs.
 struct Measurement {
-  double median_ms = 0;
+  std::vector<double> times_ms;
   uint32_t checksum = 0;
-  uint64_t fuel = 0;
-  bool ok = false;
+  bool ok = true;
+
+  void add(std::optional<uint32_t> result, double ms) {
+    if (!result || (!times_ms.empty() && *result != checksum)) ok = false;
+    if (result) checksum = *result;
+    times_ms.push_back(ms);
+  }
+  double median_ms() const {
+    std::vector<double> sorted = times_ms;
+    std::sort(sorted.begin(), sorted.end());
+    return sorted[sorted.size() / 2];
+  }
+  double min_ms() const { return *std::min_element(times_ms.begin(), times_ms.end()); }
 };
 
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
+// One native run of `kernel` (its own process); nullopt if it failed.
+std::optional<uint32_t> run_native_once(const Kernel& kernel, double* ms) {
+  static const std::regex result(R"(checksum=(\d+) ms=([0-9.]+))");
+  std::string cmd = fmt::format("{}/{} {}", INTERSTICE_BENCH_NATIVE_DIR, kernel.name, kernel.reps);
+  FILE* pipe = popen(cmd.c_str(), "r");
+  char line[512] = {};
+  std::string out;
+  while (pipe && fgets(line, sizeof line, pipe)) out += line;
+  if (pipe) pclose(pipe);
+  std::smatch match;
+  if (!std::regex_search(out, match, result)) return std::nullopt;
+  *ms = std::stod(match[2]);
+  return static_cast<uint32_t>(std::stoul(match[1]));
 }
 
-Measurement run_native(const Kernel& kernel, int runs) {
-  Measurement m;
-  std::vector<double> times;
-  std::regex result(R"(checksum=(\d+) ms=([0-9.]+))");
-  for (int i = 0; i < runs; ++i) {
-    std::string cmd =
-        fmt::format("{}/{} {}", INTERSTICE_BENCH_NATIVE_DIR, kernel.name, kernel.reps);
-    FILE* pipe = popen(cmd.c_str(), "r");
-    char line[512] = {};
-    std::string out;
-    while (pipe && fgets(line, sizeof line, pipe)) out += line;
-    if (pipe) pclose(pipe);
-    std::smatch match;
-    if (!std::regex_search(out, match, result)) return m;
-    m.checksum = static_cast<uint32_t>(std::stoul(match[1]));
-    times.push_back(std::stod(match[2]));
-  }
-  m.median_ms = median(times);
-  m.ok = true;
-  return m;
-}
+// A kernel compiled by one engine, ready to run.
+struct Loaded {
+  std::optional<Module> module;
+  std::unique_ptr<Linker> linker;
+};
 
-Measurement run_wasm(const std::shared_ptr<Engine>& engine, const std::string& dir,
-                     const Kernel& kernel, int runs) {
-  Measurement m;
+Loaded load_kernel(const std::shared_ptr<Engine>& engine, const std::string& dir,
+                   const Kernel& kernel) {
+  Loaded loaded;
   auto module = engine->load_file(fmt::format("{}/{}.wasm", dir, kernel.name));
   if (!module) {
     fmt::print(stderr, "{}\n", module.error().message);
-    return m;
+    return loaded;
   }
-  Linker linker(engine);
-  (void)linker.define("env", "host_add", [](Caller&, uint32_t a, uint32_t b) { return a + b; });
-  std::vector<double> times;
-  for (int i = 0; i < runs; ++i) {
-    auto instance = Instance::create(linker, *module);
-    if (!instance) return m;
-    auto run = (*instance)->typed<uint32_t(uint32_t)>("run");
-    if (!run) return m;
-    auto start = std::chrono::steady_clock::now();
-    auto checksum = (*run)(kernel.reps);
-    auto end = std::chrono::steady_clock::now();
-    if (!checksum) {
-      fmt::print(stderr, "{}\n", checksum.error().message);
-      return m;
-    }
-    m.checksum = *checksum;
-    m.fuel = (*instance)->last_call_fuel();
-    times.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+  loaded.module = std::move(*module);
+  loaded.linker = std::make_unique<Linker>(engine);
+  (void)loaded.linker->define("env", "host_add",
+                              [](Caller&, uint32_t a, uint32_t b) { return a + b; });
+  return loaded;
+}
+
+// One run of `run(reps)` in a fresh instance (instantiation is not timed).
+std::optional<uint32_t> run_wasm_once(const Loaded& loaded, const Kernel& kernel, double* ms) {
+  if (!loaded.module) return std::nullopt;
+  auto instance = Instance::create(*loaded.linker, *loaded.module);
+  if (!instance) return std::nullopt;
+  auto run = (*instance)->typed<uint32_t(uint32_t)>("run");
+  if (!run) return std::nullopt;
+  auto start = std::chrono::steady_clock::now();
+  auto checksum = (*run)(kernel.reps);
+  auto end = std::chrono::steady_clock::now();
+  if (!checksum) {
+    fmt::print(stderr, "{}\n", checksum.error().message);
+    return std::nullopt;
   }
-  m.median_ms = median(times);
-  m.ok = true;
-  return m;
+  *ms = std::chrono::duration<double, std::milli>(end - start).count();
+  return *checksum;
 }
 
 // One engine configuration to compare against native.
@@ -120,43 +138,73 @@ Setup make_setup(const char* label, Change change) {
   return Setup{label, std::move(Engine::create(config)).value()};
 }
 
-// Prints one table (one module flavour) and returns false on a checksum mismatch.
+// Prints one table (one module flavour) and returns false on a checksum
+// mismatch. Each run times the kernel natively and then in every
+// configuration, one after the other, so that all of them see the same
+// machine: on a shared machine whose speed drifts, measuring native first
+// and wasm minutes later skews the ratios by more than the differences
+// being measured.
 bool run_flavour(const char* title, const std::string& dir, const std::vector<Setup>& setups,
-                 const std::map<std::string, Measurement>& native, int runs) {
+                 int runs) {
   fmt::print("\n{}\n\n| kernel | native ms |", title);
   for (const Setup& s : setups) fmt::print(" {} ms | ratio |", s.label);
   fmt::print("\n|---|---:|");
   for (size_t i = 0; i < setups.size(); ++i) fmt::print("---:|---:|");
   fmt::print("\n");
   std::vector<double> log_sum(setups.size(), 0.0);
+  std::vector<double> log_sum_min(setups.size(), 0.0);
   std::vector<double> hostcall_ns(setups.size(), 0.0);
+  double native_hostcall_ns = 0;
   int geomean_count = 0;
   bool all_ok = true;
   for (const Kernel& kernel : kKernels) {
-    const Measurement& n = native.at(kernel.name);
-    fmt::print("| {} | {:.2f} |", kernel.name, n.median_ms);
+    if (!selected(kernel)) continue;
+    std::vector<Loaded> loaded;
+    for (const Setup& setup : setups) loaded.push_back(load_kernel(setup.engine, dir, kernel));
+    Measurement native;
+    std::vector<Measurement> wasm(setups.size());
+    for (int r = 0; r < runs; ++r) {
+      double ms = 0;
+      std::optional<uint32_t> result = run_native_once(kernel, &ms);
+      native.add(result, ms);
+      for (size_t i = 0; i < setups.size(); ++i) {
+        result = run_wasm_once(loaded[i], kernel, &ms);
+        wasm[i].add(result, ms);
+      }
+    }
+    fmt::print("| {} | {:.2f} |", kernel.name, native.median_ms());
     bool in_geomean = std::string(kernel.name) != "hostcall";
     for (size_t i = 0; i < setups.size(); ++i) {
-      Measurement w = run_wasm(setups[i].engine, dir, kernel, runs);
-      bool ok = n.ok && w.ok && w.checksum == n.checksum;
+      const Measurement& w = wasm[i];
+      bool ok = native.ok && w.ok && w.checksum == native.checksum;
       all_ok = all_ok && ok;
-      double ratio = w.median_ms / n.median_ms;
-      fmt::print(" {:.2f} | {:.2f}x{} |", w.median_ms, ratio, ok ? "" : " CHECKSUM MISMATCH");
-      if (in_geomean)
+      double ratio = w.median_ms() / native.median_ms();
+      fmt::print(" {:.2f} | {:.2f}x{} |", w.median_ms(), ratio, ok ? "" : " CHECKSUM MISMATCH");
+      if (in_geomean) {
         log_sum[i] += std::log(ratio);
-      else
-        hostcall_ns[i] = w.median_ms * 1e6 / 10e6;
+        log_sum_min[i] += std::log(w.min_ms() / native.min_ms());
+      } else {
+        hostcall_ns[i] = w.median_ms() * 1e6 / 10e6;
+      }
     }
     fmt::print("\n");
     if (in_geomean) ++geomean_count;
+    if (!in_geomean) native_hostcall_ns = native.median_ms() * 1e6 / 10e6;
   }
-  fmt::print("| **geomean** (fib, sieve, matmul, sha256) | |");
-  for (size_t i = 0; i < setups.size(); ++i)
-    fmt::print(" | **{:.2f}x** |", std::exp(log_sum[i] / geomean_count));
-  fmt::print("\n| wasm->host call, ns (hostcall / 10M) | {:.2f} |",
-             native.at("hostcall").median_ms * 1e6 / 10e6);
-  for (size_t i = 0; i < setups.size(); ++i) fmt::print(" {:.2f} | |", hostcall_ns[i]);
-  fmt::print("\n");
+  if (geomean_count > 0) {
+    fmt::print("| **geomean** (fib, sieve, matmul, sha256) | |");
+    for (size_t i = 0; i < setups.size(); ++i)
+      fmt::print(" | **{:.2f}x** |", std::exp(log_sum[i] / geomean_count));
+    fmt::print("\n| geomean of the fastest runs (min / min) | |");
+    for (size_t i = 0; i < setups.size(); ++i)
+      fmt::print(" | {:.2f}x |", std::exp(log_sum_min[i] / geomean_count));
+    fmt::print("\n");
+  }
+  if (native_hostcall_ns > 0) {
+    fmt::print("| wasm->host call, ns (hostcall / 10M) | {:.2f} |", native_hostcall_ns);
+    for (size_t i = 0; i < setups.size(); ++i) fmt::print(" {:.2f} | |", hostcall_ns[i]);
+    fmt::print("\n");
+  }
   return all_ok;
 }
 
@@ -172,10 +220,14 @@ int main(int argc, char** argv) {
       runs = std::max(1, std::atoi(argv[++i]));
     else if (arg == "--explain")
       explain = true;
+    else if (arg == "--kernel" && i + 1 < argc)
+      only_kernel = argv[++i];
     else if (arg == "--wasm-dir" && i + 1 < argc)
       wasm_dir = argv[++i];
     else {
-      fmt::print(stderr, "usage: engine_kernels_bench [--runs N] [--explain] [--wasm-dir DIR]\n");
+      fmt::print(
+          stderr,
+          "usage: engine_kernels_bench [--runs N] [--explain] [--kernel NAME] [--wasm-dir DIR]\n");
       return 2;
     }
   }
@@ -197,18 +249,15 @@ int main(int argc, char** argv) {
   }
   fmt::print("Interstice engine kernels: wasmtime {}, kernel time = median of {} runs\n",
              wasmtime_version(), runs);
-  std::map<std::string, Measurement> native;
-  for (const Kernel& kernel : kKernels) native[kernel.name] = run_native(kernel, runs);
   if (!wasm_dir.empty()) {
-    bool ok =
-        run_flavour(("Modules from " + wasm_dir + ":").c_str(), wasm_dir, setups, native, runs);
+    bool ok = run_flavour(("Modules from " + wasm_dir + ":").c_str(), wasm_dir, setups, runs);
     return ok ? 0 : 1;
   }
   bool ok =
       run_flavour("Modules built for wasm32 MVP (as the peer figures):", INTERSTICE_BENCH_WASM_DIR,
-                  setups, native, runs);
+                  setups, runs);
   ok = run_flavour("Modules built with -msimd128 (as the SDK builds modules):",
-                   INTERSTICE_BENCH_WASM_DIR "-simd", setups, native, runs) &&
+                   INTERSTICE_BENCH_WASM_DIR "-simd", setups, runs) &&
        ok;
   fmt::print("\ntargets: geomean <= 1.5x native with fuel on; wasm->host call <= 10 ns\n");
   return ok ? 0 : 1;

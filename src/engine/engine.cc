@@ -40,6 +40,9 @@ wasm_config_t* make_wasmtime_config(const EngineConfig& config) {
   // (GC types and exceptions are compiled out with `gc`; the rewriter knows
   // function references and the GC instructions wasmtime still validates.)
   wasmtime_config_wasm_wide_arithmetic_set(c, false);
+  // Branch hints place code, never change what it computes: the rewriter
+  // marks its slow paths unlikely so that Cranelift moves them out of line.
+  wasmtime_config_wasm_branch_hinting_set(c, config.injected_metering());
   return c;
 }
 

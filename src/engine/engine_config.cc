@@ -12,7 +12,7 @@ std::string EngineConfig::code_fingerprint() const {
   std::string fuel = !consume_fuel   ? "off"
                      : wasmtime_fuel ? "wasmtime"
                                      : fmt::format("metering-v{}", kFuelMeteringVersion);
-  return fmt::format("interstice-engine layout=2 wasmtime={} fuel={} epoch={} nan={} stack={}",
+  return fmt::format("interstice-engine layout=3 wasmtime={} fuel={} epoch={} nan={} stack={}",
                      WASMTIME_VERSION, fuel, epoch_interruption, nan_canonicalization,
                      max_wasm_stack);
 }

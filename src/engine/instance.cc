@@ -176,16 +176,19 @@ Error Instance::call_failure(wasmtime_error_t* error, wasm_trap_t* trap) {
   if (trap != nullptr) {
     if (error) wasmtime_error_delete(error);
     result = detail::take_trap(trap);
-    // The injected checks trap with `unreachable` when the counter falls
+    // The injected checks trap with `unreachable`, or in loops with an
+    // out-of-bounds load from the control memory, when the counter falls
     // below the control word: raised, it is an interruption; otherwise the
     // counter went below zero, which nothing else can make it do. (A trap of
     // the module's own just as an interrupt arrives is reported as
     // interrupted: interrupts are for shutdown, and decide nothing recorded.)
-    if (result.kind == TrapKind::Unreachable && handles_->control &&
+    bool injected_kind =
+        result.kind == TrapKind::Unreachable || result.kind == TrapKind::MemoryOutOfBounds;
+    if (injected_kind && handles_->control &&
         std::atomic_ref<int64_t>(*handles_->control).load(std::memory_order_relaxed) != 0) {
       result.kind = TrapKind::Interrupted;
       result.message = "interrupted by the host";
-    } else if (result.kind == TrapKind::Unreachable && handles_->fuel && injected_fuel_left() < 0) {
+    } else if (injected_kind && handles_->fuel && injected_fuel_left() < 0) {
       result.kind = TrapKind::OutOfFuel;
       result.message = kOutOfFuelMessage;
     }

@@ -45,17 +45,43 @@ struct Section {
   std::span<const uint8_t> content;
 };
 
+// The branch hinting proposal's custom section. The rewriter writes its own
+// (its injected checks are unlikely) and drops the module's, whose offsets
+// the rewriting moves.
+constexpr std::string_view kBranchHintSection = "metadata.code.branch_hint";
+
+bool is_branch_hint_section(const Section& section) {
+  if (section.id != kCustom) return false;
+  Reader in(section.content);
+  std::span<const uint8_t> name = in.take(in.u32());
+  return std::string_view(reinterpret_cast<const char*>(name.data()), name.size()) ==
+         kBranchHintSection;
+}
+
 // ---- Instrumenting one function body ----
 //
-// A function without loops charges the counter global once, on entry. A
-// function with loops copies the counter into an extra local on entry, so
-// that loop iterations charge a register; it writes the local back to the
-// global before every call and every way out of the function (return, tail
-// call, a branch to the function's label, its end) and reloads it after
-// every call. The local is never negative at a write-back: every charge is
-// checked, and the out-of-fuel path writes the negative value back before
-// it traps, which is how the instance tells running out of fuel from other
-// traps.
+// A function without loops charges the counter global once, on entry, and
+// compares it with the floor (the control word). A function with loops
+// keeps the counter in two extra locals, so that a loop iteration is a
+// subtract and a sign test on a register:
+// - `lent` counts down what is left of the current slice; the check at a
+//   loop's start is `lent < 0`;
+// - `base` holds the rest, a multiple of the slice, so that the counter is
+//   always `base + lent`.
+// When `lent` goes below zero, the slow path (inline, rarely taken) adds the
+// two, compares the sum with the floor exactly as the global check does
+// (trapping with the sum written back when it falls below), and splits it
+// again. So a loop still runs out of fuel at exactly the check where the
+// counter goes below zero, and sees an interruption within one slice of
+// fuel (kFuelSlice). The locals are written back to the global (`base +
+// lent`) before every call and every way out of the function (return, tail
+// call, a branch to the function's label, its end) and reloaded after every
+// call. The sum is never negative at a write-back: every charge is checked,
+// and the out-of-fuel path writes the negative value back before it traps,
+// which is how the instance tells running out of fuel from other traps.
+
+// The most fuel a loop runs through between two looks at the floor.
+constexpr int64_t kFuelSlice = int64_t{1} << 20;
 
 enum class Edit : uint8_t {
   Charge,        // at the function's start or a loop's start
@@ -68,7 +94,8 @@ struct Insertion {
   size_t offset;  // in the body: where the edit goes
   Edit edit;
   uint64_t charge = 0;
-  Shape shape = Shape::F32;  // of the value to canonicalize
+  Shape shape = Shape::F32;          // of the value to canonicalize
+  bool callee_checks_floor = false;  // Reload: after a call of a function defined here
 };
 
 struct BodyScan {
@@ -84,7 +111,8 @@ struct BodyScan {
 // Finds every place an edit may go and what each charge is: the number of
 // instructions of its region, where a region is the function or a loop
 // minus the loops nested in it.
-BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans) {
+BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
+                   uint32_t imported_functions) {
   Reader in(body);
   BodyScan scan;
   scan.groups = in.u32();
@@ -137,13 +165,16 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans) {
       case 0x15:  // return_call_ref
         edits.push_back({at, Edit::Save});
         break;
-      case 0x10:  // call
-      case 0x11:  // call_indirect
-      case 0x14:  // call_ref
+      case 0x10:    // call
+      case 0x11:    // call_indirect
+      case 0x14: {  // call_ref
         edits.push_back({at, Edit::Save});
+        bool defined_here = opcode == 0x10 && Reader(in).u32() >= imported_functions;
         skip_instruction(opcode, in);
         edits.push_back({in.position(), Edit::Reload});
+        edits.back().callee_checks_floor = defined_here;
         continue;
+      }
       default:
         break;
     }
@@ -177,49 +208,72 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans) {
 // Where the injected state lives in the rewritten module.
 struct Injected {
   uint32_t fuel_global;
+  uint32_t imported_functions = 0;
   std::optional<uint32_t> control_memory;  // when interruptible
   bool canonicalize_nans = false;
 };
 
 class BodyWriter {
  public:
-  BodyWriter(std::vector<uint8_t>& out, const Injected& injected, uint32_t local)
-      : out_(out), global_(injected.fuel_global), memory_(injected.control_memory), local_(local) {}
+  BodyWriter(std::vector<uint8_t>& out, std::vector<uint32_t>& unlikely, const Injected& injected,
+             uint32_t lent, uint32_t base)
+      : out_(out),
+        unlikely_(unlikely),
+        global_(injected.fuel_global),
+        memory_(injected.control_memory),
+        lent_(lent),
+        base_(base) {}
 
-  // global.get G; i64.const C; i64.sub; global.set G;
-  // global.get G; FLOOR; i64.lt_s; if unreachable end
+  // The entry of a function without loops:
+  // global.get G; i64.const C; i64.sub; global.set G; CHECK
   void charge_global(uint64_t charge) {
-    op(0x23, global_);
-    subtract(charge);
-    op(0x24, global_);
-    op(0x23, global_);
-    floor(false);
-    out_.insert(out_.end(), {0x53, 0x04, 0x40, 0x00, 0x0b});
+    subtract_from_global(charge);
+    check(false);
   }
 
-  // (global.get G | local.get L); i64.const C; i64.sub; local.tee L;
-  // FLOOR; i64.lt_s; if local.get L; global.set G; unreachable end
-  void charge_local(uint64_t charge, bool from_global) {
-    if (from_global)
-      op(0x23, global_);
-    else
-      op(0x20, local_);
-    subtract(charge);
-    op(0x22, local_);
-    floor(!from_global);
-    out_.insert(out_.end(), {0x53, 0x04, 0x40});
+  // The entry of a function with loops:
+  // global.get G; i64.const C; i64.sub; global.set G; SPLIT; CHECK
+  void charge_entry(uint64_t charge) {
+    subtract_from_global(charge);
+    split();
+    check(false);
+  }
+
+  // A loop's start:
+  // local.get lent; i64.const C; i64.sub; local.tee lent; i64.const 0; i64.lt_s;
+  // if SAVE; SPLIT; TRAP_BELOW_FLOOR end
+  // Saving first also writes the counter back should the check trap.
+  void charge_loop(uint64_t charge) {
+    op(0x20, lent_);
+    push_i64(static_cast<int64_t>(std::max<uint64_t>(charge, 1)));
+    out_.push_back(0x7d);
+    op(0x22, lent_);
+    out_.insert(out_.end(), {0x42, 0x00, 0x53});
+    unlikely_if();
     save();
-    out_.insert(out_.end(), {0x00, 0x0b});
+    split();
+    trap_below_floor();
+    out_.push_back(0x0b);
   }
 
+  // SAVE: local.get base; local.get lent; i64.add; global.set G
   void save() {
-    op(0x20, local_);
+    op(0x20, base_);
+    op(0x20, lent_);
+    out_.push_back(0x7c);
     op(0x24, global_);
   }
 
-  void reload() {
+  // After a call: SPLIT. When the callee is a function of the module, whose
+  // entry looks at the floor on every call, the whole counter goes to
+  // `lent` instead (base = 0): a loop that calls it sees an interruption
+  // through it, and needs no slow path of its own.
+  void reload(bool callee_checks_floor) {
+    if (!callee_checks_floor) return split();
     op(0x23, global_);
-    op(0x21, local_);
+    op(0x21, lent_);
+    push_i64(0);
+    op(0x21, base_);
   }
 
  private:
@@ -228,23 +282,81 @@ class BodyWriter {
     wasm_bytes::write_unsigned_leb(out_, index);
   }
 
-  // The value the counter must not fall below: 0, or when interruptible the
-  // control word (an i64.load from the control memory), which the host
-  // raises to INT64_MAX to interrupt.
+  void push_i64(int64_t value) {
+    out_.push_back(0x42);
+    wasm_bytes::write_signed_leb(out_, value);
+  }
+
+  // `if` with no result, hinted as not taken (kBranchHintSection), so that
+  // Cranelift moves its body out of the hot path.
+  void unlikely_if() {
+    unlikely_.push_back(static_cast<uint32_t>(out_.size()));
+    out_.insert(out_.end(), {0x04, 0x40});
+  }
+
+  void subtract_from_global(uint64_t charge) {
+    op(0x23, global_);
+    push_i64(static_cast<int64_t>(std::max<uint64_t>(charge, 1)));
+    out_.push_back(0x7d);
+    op(0x24, global_);
+  }
+
+  // SPLIT: base = G & ~(kFuelSlice - 1); lent = G & (kFuelSlice - 1)
+  void split() {
+    op(0x23, global_);
+    push_i64(~(kFuelSlice - 1));
+    out_.push_back(0x83);
+    op(0x21, base_);
+    op(0x23, global_);
+    push_i64(kFuelSlice - 1);
+    out_.push_back(0x83);
+    op(0x21, lent_);
+  }
+
+  // CHECK: global.get G; FLOOR; i64.lt_s; if unreachable end
+  void check(bool in_loop) {
+    op(0x23, global_);
+    floor(in_loop);
+    out_.push_back(0x53);
+    unlikely_if();
+    out_.insert(out_.end(), {0x00, 0x0b});
+  }
+
+  // TRAP_BELOW_FLOOR, CHECK without a branch: a load from the control
+  // memory at 65536 (out of bounds) when the counter is below the floor,
+  // at 0 otherwise. Without a branch, a loop's slow path is one block, which
+  // Cranelift moves out of line whole; with one, the code after it (the
+  // split's arithmetic, sunk there) stays in the hot path behind a jump.
+  // global.get G; FLOOR; i64.lt_s; i32.const 16; i32.shl; i64.load; drop
+  void trap_below_floor() {
+    if (!memory_) {  // no control memory: a branch to `unreachable` it is
+      check(true);
+      return;
+    }
+    op(0x23, global_);
+    floor(true);
+    out_.insert(out_.end(), {0x53, 0x41, 0x10, 0x74, 0x29, 0x43});
+    wasm_bytes::write_unsigned_leb(out_, *memory_);
+    out_.insert(out_.end(), {0x00, 0x1a});
+  }
+
+  // FLOOR: the value the counter must not fall below: 0, or when
+  // interruptible the control word (an i64.load from the control memory),
+  // which the host raises to INT64_MAX to interrupt.
   //
   // In a loop the load's address is computed from the counter, as
-  // `i32.wrap_i64(L >> 63)`: 0 while the counter is not negative, and 1
+  // `i32.wrap_i64(G >> 63)`: 0 while the counter is not negative, and 1
   // (bytes 1..8 of the page, still a positive floor or 0) when it is, so the
   // outcome is the same. Without that, Cranelift sees a load from a fixed
   // address in a loop that stores nothing there and reuses the first value,
   // and the loop would never see an interrupt.
   void floor(bool in_loop) {
     if (!memory_) {
-      out_.insert(out_.end(), {0x42, 0x00});
+      push_i64(0);
       return;
     }
     if (in_loop) {
-      op(0x20, local_);
+      op(0x23, global_);
       out_.insert(out_.end(), {0x42, 0x3f, 0x88, 0xa7});  // i64.const 63; i64.shr_u; i32.wrap_i64
     } else {
       out_.insert(out_.end(), {0x41, 0x00});  // i32.const 0
@@ -254,22 +366,20 @@ class BodyWriter {
     out_.push_back(0x00);  // offset
   }
 
-  void subtract(uint64_t charge) {
-    out_.push_back(0x42);
-    wasm_bytes::write_signed_leb(out_, static_cast<int64_t>(std::max<uint64_t>(charge, 1)));
-    out_.push_back(0x7d);
-  }
-
   std::vector<uint8_t>& out_;
+  std::vector<uint32_t>& unlikely_;
   uint32_t global_;
   std::optional<uint32_t> memory_;
-  uint32_t local_;
+  uint32_t lent_;
+  uint32_t base_;
 };
 
-// The locals the rewritten body adds after its own: the counter (functions
-// with loops) and one temporary per type that canonicalization needs.
+// The locals the rewritten body adds after its own: `lent` and `base`
+// (functions with loops) and one temporary per type that canonicalization
+// needs.
 struct ExtraLocals {
-  uint32_t counter = 0;
+  uint32_t lent = 0;
+  uint32_t base = 0;
   uint32_t temps[4] = {};  // by Shape
   std::vector<uint8_t> types;
 };
@@ -282,7 +392,10 @@ ExtraLocals extra_locals(const BodyScan& scan, uint64_t first) {
     extra.types.push_back(type);
     return static_cast<uint32_t>(index);
   };
-  if (scan.has_loop) extra.counter = add(0x7e);
+  if (scan.has_loop) {
+    extra.lent = add(0x7e);
+    extra.base = add(0x7e);
+  }
   std::optional<uint32_t> v128;
   for (Shape shape : {Shape::F32, Shape::F64, Shape::F32x4, Shape::F64x2}) {
     if (!(scan.shapes_canonicalized & (1 << static_cast<int>(shape)))) continue;
@@ -293,11 +406,13 @@ ExtraLocals extra_locals(const BodyScan& scan, uint64_t first) {
   return extra;
 }
 
-std::vector<uint8_t> instrumented_body(std::span<const uint8_t> body, const Injected& injected,
-                                       uint32_t params) {
-  BodyScan scan = scan_body(body, injected.canonicalize_nans);
+// Appends the rewritten body to `out` (whose start is the body's start) and
+// the offsets of its injected `if`s, which are all unlikely, to `unlikely`.
+void write_instrumented_body(std::span<const uint8_t> body, const Injected& injected,
+                             uint32_t params, std::vector<uint8_t>& out,
+                             std::vector<uint32_t>& unlikely) {
+  BodyScan scan = scan_body(body, injected.canonicalize_nans, injected.imported_functions);
   ExtraLocals extra = extra_locals(scan, params + scan.locals);
-  std::vector<uint8_t> out;
   out.reserve(body.size() + scan.insertions.size() * 12 + 16);
   if (extra.types.empty()) {
     out.insert(out.end(), body.begin(), body.begin() + scan.code_start);
@@ -306,7 +421,7 @@ std::vector<uint8_t> instrumented_body(std::span<const uint8_t> body, const Inje
     out.insert(out.end(), body.begin() + scan.groups_end, body.begin() + scan.code_start);
     for (uint8_t type : extra.types) out.insert(out.end(), {0x01, type});
   }
-  BodyWriter writer(out, injected, extra.counter);
+  BodyWriter writer(out, unlikely, injected, extra.lent, extra.base);
   size_t copied = scan.code_start;
   for (const Insertion& insertion : scan.insertions) {
     out.insert(out.end(), body.begin() + copied, body.begin() + insertion.offset);
@@ -315,14 +430,16 @@ std::vector<uint8_t> instrumented_body(std::span<const uint8_t> body, const Inje
       case Edit::Charge:
         if (!scan.has_loop)
           writer.charge_global(insertion.charge);
+        else if (insertion.offset == scan.code_start)
+          writer.charge_entry(insertion.charge);
         else
-          writer.charge_local(insertion.charge, insertion.offset == scan.code_start);
+          writer.charge_loop(insertion.charge);
         break;
       case Edit::Save:
         if (scan.has_loop) writer.save();
         break;
       case Edit::Reload:
-        if (scan.has_loop) writer.reload();
+        if (scan.has_loop) writer.reload(insertion.callee_checks_floor);
         break;
       case Edit::Canonicalize:
         nan_canonicalization::write_canonicalize(out, insertion.shape,
@@ -331,26 +448,51 @@ std::vector<uint8_t> instrumented_body(std::span<const uint8_t> body, const Inje
     }
   }
   out.insert(out.end(), body.begin() + copied, body.end());
-  return out;
 }
 
+// The rewritten code section, and the branch hints for the `if`s injected
+// into it: the content of a `metadata.code.branch_hint` custom section
+// (function index, then each hinted instruction's offset from the start of
+// the body, with a 1-byte hint of 0: not taken).
+struct InstrumentedCode {
+  std::vector<uint8_t> code;
+  std::vector<uint8_t> branch_hints;
+};
+
 // `params[i]`: the number of parameters of the i-th function defined here.
-std::vector<uint8_t> instrumented_code_section(std::span<const uint8_t> content,
-                                               const Injected& injected,
-                                               const std::vector<uint32_t>& params) {
+InstrumentedCode instrumented_code_section(std::span<const uint8_t> content,
+                                           const Injected& injected,
+                                           const std::vector<uint32_t>& params) {
   Reader in(content);
   uint32_t count = in.u32();
   if (count != params.size()) throw WasmDecodeError("function and code sections disagree");
-  std::vector<uint8_t> out;
-  wasm_bytes::write_unsigned_leb(out, count);
+  InstrumentedCode result;
+  wasm_bytes::write_unsigned_leb(result.code, count);
+  std::vector<uint8_t> hints;
+  uint32_t hinted_functions = 0;
+  std::vector<uint8_t> instrumented;
+  std::vector<uint32_t> unlikely;
   for (uint32_t i = 0; i < count; ++i) {
     std::span<const uint8_t> body = in.take(in.u32());
-    std::vector<uint8_t> instrumented = instrumented_body(body, injected, params[i]);
-    wasm_bytes::write_unsigned_leb(out, instrumented.size());
-    wasm_bytes::write_bytes(out, instrumented);
+    instrumented.clear();
+    unlikely.clear();
+    write_instrumented_body(body, injected, params[i], instrumented, unlikely);
+    wasm_bytes::write_unsigned_leb(result.code, instrumented.size());
+    wasm_bytes::write_bytes(result.code, instrumented);
+    if (unlikely.empty()) continue;
+    ++hinted_functions;
+    wasm_bytes::write_unsigned_leb(hints, uint64_t{injected.imported_functions} + i);
+    wasm_bytes::write_unsigned_leb(hints, unlikely.size());
+    for (uint32_t offset : unlikely) {
+      wasm_bytes::write_unsigned_leb(hints, offset);
+      hints.insert(hints.end(), {0x01, 0x00});
+    }
   }
   if (!in.at_end()) throw WasmDecodeError("trailing bytes in the code section");
-  return out;
+  wasm_bytes::write_name(result.branch_hints, kBranchHintSection);
+  wasm_bytes::write_unsigned_leb(result.branch_hints, hinted_functions);
+  wasm_bytes::write_bytes(result.branch_hints, hints);
+  return result;
 }
 
 // ---- The module ----
@@ -386,6 +528,7 @@ std::vector<uint32_t> function_params(std::span<const uint8_t> content,
 }
 
 struct ImportCounts {
+  uint32_t functions = 0;
   uint32_t globals = 0;
   uint32_t memories = 0;
 };
@@ -400,6 +543,7 @@ ImportCounts count_imports(std::span<const uint8_t> content) {
     switch (uint8_t kind = in.byte()) {
       case 0x00:  // function
         in.u32();
+        ++imported.functions;
         break;
       case 0x01:  // table
         skip_value_type(in);
@@ -486,6 +630,7 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm,
   }
   if (exports) check_export_names(*exports);
   Injected injected{imported.globals + (globals ? Reader(*globals).u32() : 0)};
+  injected.imported_functions = imported.functions;
   injected.canonicalize_nans = options.canonicalize_nans;
   if (options.interruptible)
     injected.control_memory = imported.memories + (memories ? Reader(*memories).u32() : 0);
@@ -531,9 +676,12 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm,
     if (section.id != kCustom) write_pending(section_rank(section.id));
     bool replaced = std::any_of(appended.begin(), appended.end(),
                                 [&](const Appended& a) { return a.id == section.id; });
-    if (replaced || section.id == kStart) continue;
+    if (replaced || section.id == kStart || is_branch_hint_section(section)) continue;
     if (section.id == kCode) {
-      write_section(out, kCode, instrumented_code_section(section.content, injected, params));
+      // Branch hints go before the code section they describe.
+      InstrumentedCode code = instrumented_code_section(section.content, injected, params);
+      write_section(out, kCustom, code.branch_hints);
+      write_section(out, kCode, code.code);
     } else {
       write_section(out, section.id, section.content);
     }
