@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 
+#include "engine/counted_loops.h"
 #include "engine/nan_canonicalization.h"
 #include "engine/wasm_bytes.h"
 #include "engine/wasm_instructions.h"
@@ -85,6 +87,7 @@ constexpr int64_t kFuelSlice = int64_t{1} << 20;
 
 enum class Edit : uint8_t {
   Charge,        // at the function's start or a loop's start
+  Precharge,     // before a counted loop: all its iterations at once
   Save,          // local -> global, before a call or an exit
   Reload,        // global -> local, after a call
   Canonicalize,  // after an arithmetic op (nan_canonicalization.h)
@@ -104,8 +107,9 @@ struct BodyScan {
   uint32_t groups = 0;
   uint64_t locals = 0;
   bool has_loop = false;
-  std::vector<Insertion> insertions;  // by increasing offset
-  uint8_t shapes_canonicalized = 0;   // bit per Shape
+  std::map<size_t, counted_loops::CountedLoop> counted;  // by the offset of `loop`
+  std::vector<Insertion> insertions;                     // by increasing offset
+  uint8_t shapes_canonicalized = 0;                      // bit per Shape
 };
 
 // Finds every place an edit may go and what each charge is: the number of
@@ -122,6 +126,7 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
     skip_value_type(in);
   }
   scan.code_start = in.position();
+  scan.counted = counted_loops::find(body, scan.code_start);
   std::vector<Insertion>& edits = scan.insertions;
   edits.push_back({scan.code_start, Edit::Charge});
 
@@ -190,7 +195,10 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
     } else if (control == Control::Loop) {
       frames.push_back({region});
       region = edits.size();
-      edits.push_back({in.position(), Edit::Charge});
+      if (scan.counted.count(at))
+        edits.push_back({at, Edit::Precharge});
+      else
+        edits.push_back({in.position(), Edit::Charge});
       scan.has_loop = true;
     } else if (control == Control::End) {
       if (frames.empty()) {  // the function's own end
@@ -246,6 +254,36 @@ class BodyWriter {
   void charge_loop(uint64_t charge) {
     op(0x20, lent_);
     push_i64(static_cast<int64_t>(std::max<uint64_t>(charge, 1)));
+    out_.push_back(0x7d);
+    op(0x22, lent_);
+    out_.insert(out_.end(), {0x42, 0x00, 0x53});
+    unlikely_if();
+    save();
+    split();
+    trap_below_floor();
+    out_.push_back(0x0b);
+  }
+
+  // Before a counted loop (counted_loops.h): its trip count T times its
+  // charge C, at most INT64_MAX, charged like a loop's start:
+  // TRIP_COUNT; local.set t; i64.const INT64_MAX; local.get t; i64.const C;
+  // i64.mul; local.get t; i64.const INT64_MAX / C; i64.gt_u; select;
+  // local.get lent; (that) i64.sub ... as in charge_loop
+  // The loop then runs without checks: it is paid for.
+  void precharge(const counted_loops::CountedLoop& loop, uint64_t charge, const uint32_t temps[3]) {
+    const int64_t c = static_cast<int64_t>(std::max<uint64_t>(charge, 1));
+    counted_loops::write_trip_count(out_, loop, temps);
+    op(0x21, temps[0]);
+    push_i64(INT64_MAX);
+    op(0x20, temps[0]);
+    push_i64(c);
+    out_.push_back(0x7e);  // i64.mul
+    op(0x20, temps[0]);
+    push_i64(INT64_MAX / c);
+    out_.insert(out_.end(), {0x56, 0x1b});  // i64.gt_u; select
+    op(0x21, temps[0]);
+    op(0x20, lent_);
+    op(0x20, temps[0]);
     out_.push_back(0x7d);
     op(0x22, lent_);
     out_.insert(out_.end(), {0x42, 0x00, 0x53});
@@ -380,7 +418,8 @@ class BodyWriter {
 struct ExtraLocals {
   uint32_t lent = 0;
   uint32_t base = 0;
-  uint32_t temps[4] = {};  // by Shape
+  uint32_t trip_temps[3] = {};  // counted loops' trip counts
+  uint32_t temps[4] = {};       // by Shape
   std::vector<uint8_t> types;
 };
 
@@ -396,6 +435,8 @@ ExtraLocals extra_locals(const BodyScan& scan, uint64_t first) {
     extra.lent = add(0x7e);
     extra.base = add(0x7e);
   }
+  if (!scan.counted.empty())
+    for (uint32_t& temp : extra.trip_temps) temp = add(0x7e);
   std::optional<uint32_t> v128;
   for (Shape shape : {Shape::F32, Shape::F64, Shape::F32x4, Shape::F64x2}) {
     if (!(scan.shapes_canonicalized & (1 << static_cast<int>(shape)))) continue;
@@ -434,6 +475,9 @@ void write_instrumented_body(std::span<const uint8_t> body, const Injected& inje
           writer.charge_entry(insertion.charge);
         else
           writer.charge_loop(insertion.charge);
+        break;
+      case Edit::Precharge:
+        writer.precharge(scan.counted.at(insertion.offset), insertion.charge, extra.trip_temps);
         break;
       case Edit::Save:
         if (scan.has_loop) writer.save();

@@ -54,7 +54,23 @@ class Reader {
     }
   }
 
-  // Signed LEB128 of at most `bits` bits; only skipped, never needed.
+  // Signed LEB128 of at most `bits` (<= 64) bits.
+  int64_t signed_leb(int bits) {
+    uint64_t value = 0;
+    int shift = 0;
+    for (int i = 0;; ++i) {
+      if (i >= (bits + 6) / 7) throw WasmDecodeError("integer representation too long");
+      uint8_t b = byte();
+      if (shift < 64) value |= static_cast<uint64_t>(b & 0x7f) << shift;
+      shift += 7;
+      if ((b & 0x80) == 0) {
+        if (shift < 64 && (b & 0x40)) value |= ~uint64_t{0} << shift;
+        return static_cast<int64_t>(value);
+      }
+    }
+  }
+
+  // Signed LEB128 of at most `bits` bits, skipped.
   void skip_signed_leb(int bits) {
     for (int i = 0;; ++i) {
       if (i >= (bits + 6) / 7) throw WasmDecodeError("integer representation too long");
