@@ -247,28 +247,18 @@ class BodyWriter {
     check(false);
   }
 
-  // A loop's start:
-  // local.get lent; i64.const C; i64.sub; local.tee lent; i64.const 0; i64.lt_s;
-  // if SAVE; SPLIT; TRAP_BELOW_FLOOR end
-  // Saving first also writes the counter back should the check trap.
+  // A loop's start: local.get lent; i64.const C; SUBTRACT_FROM_LENT
   void charge_loop(uint64_t charge) {
     op(0x20, lent_);
     push_i64(static_cast<int64_t>(std::max<uint64_t>(charge, 1)));
-    out_.push_back(0x7d);
-    op(0x22, lent_);
-    out_.insert(out_.end(), {0x42, 0x00, 0x53});
-    unlikely_if();
-    save();
-    split();
-    trap_below_floor();
-    out_.push_back(0x0b);
+    subtract_from_lent();
   }
 
   // Before a counted loop (counted_loops.h): its trip count T times its
   // charge C, at most INT64_MAX, charged like a loop's start:
   // TRIP_COUNT; local.set t; i64.const INT64_MAX; local.get t; i64.const C;
   // i64.mul; local.get t; i64.const INT64_MAX / C; i64.gt_u; select;
-  // local.get lent; (that) i64.sub ... as in charge_loop
+  // local.get lent; local.get t; SUBTRACT_FROM_LENT
   // The loop then runs without checks: it is paid for.
   void precharge(const counted_loops::CountedLoop& loop, uint64_t charge, const uint32_t temps[3]) {
     const int64_t c = static_cast<int64_t>(std::max<uint64_t>(charge, 1));
@@ -284,14 +274,7 @@ class BodyWriter {
     op(0x21, temps[0]);
     op(0x20, lent_);
     op(0x20, temps[0]);
-    out_.push_back(0x7d);
-    op(0x22, lent_);
-    out_.insert(out_.end(), {0x42, 0x00, 0x53});
-    unlikely_if();
-    save();
-    split();
-    trap_below_floor();
-    out_.push_back(0x0b);
+    subtract_from_lent();
   }
 
   // SAVE: local.get base; local.get lent; i64.add; global.set G
@@ -337,6 +320,21 @@ class BodyWriter {
     push_i64(static_cast<int64_t>(std::max<uint64_t>(charge, 1)));
     out_.push_back(0x7d);
     op(0x24, global_);
+  }
+
+  // SUBTRACT_FROM_LENT, with lent and the amount on the stack:
+  // i64.sub; local.tee lent; i64.const 0; i64.lt_s;
+  // if SAVE; SPLIT; TRAP_BELOW_FLOOR end
+  // Saving first also writes the counter back should the check trap.
+  void subtract_from_lent() {
+    out_.push_back(0x7d);
+    op(0x22, lent_);
+    out_.insert(out_.end(), {0x42, 0x00, 0x53});
+    unlikely_if();
+    save();
+    split();
+    trap_below_floor();
+    out_.push_back(0x0b);
   }
 
   // SPLIT: base = G & ~(kFuelSlice - 1); lent = G & (kFuelSlice - 1)
