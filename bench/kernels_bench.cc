@@ -253,10 +253,9 @@ int main(int argc, char** argv) {
     bool ok = run_flavour(("Modules from " + wasm_dir + ":").c_str(), wasm_dir, setups, runs);
     return ok ? 0 : 1;
   }
-  bool ok =
-      run_flavour("Modules built for wasm32 MVP (as the peer figures):", INTERSTICE_BENCH_WASM_DIR,
-                  setups, runs);
-  ok = run_flavour("Modules built with -msimd128 (as the SDK builds modules):",
+  bool ok = run_flavour("Modules built for wasm32 MVP, -O2 (as the peer figures):",
+                        INTERSTICE_BENCH_WASM_DIR, setups, runs);
+  ok = run_flavour("Modules built with -O3 -msimd128 (as the SDK builds modules):",
                    INTERSTICE_BENCH_WASM_DIR "-simd", setups, runs) &&
        ok;
   fmt::print("\ntargets: geomean <= 1.5x native with fuel on; wasm->host call <= 10 ns\n");

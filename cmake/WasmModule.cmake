@@ -1,5 +1,5 @@
 # interstice_add_wasm_module(NAME SOURCES src... [FLAGS flags...])
-# Builds a freestanding wasm32 module (no libc, no WASI; with -msimd128, which
+# Builds a freestanding wasm32 module (no libc, no WASI; -O3 as the SDK; with -msimd128, which
 # wasmtime compiles to SSE/AVX and which roughly halves float-heavy kernels)
 # with clang-19 into
 # ${CMAKE_BINARY_DIR}/modules/NAME.wasm and adds the target wasm_NAME.
@@ -22,7 +22,7 @@ function(interstice_add_wasm_module name)
       set(compiler "${WASM_CLANGXX}" -std=c++20 -fno-exceptions -fno-rtti)
     endif()
     add_custom_command(OUTPUT "${obj}"
-      COMMAND ${compiler} --target=wasm32 -O2 -msimd128 -nostdlib -fno-builtin ${ARG_FLAGS}
+      COMMAND ${compiler} --target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin ${ARG_FLAGS}
               -MD -MF "${obj}.d" -c "${abs}" -o "${obj}"
       DEPENDS "${abs}" DEPFILE "${obj}.d" VERBATIM)
     list(APPEND objects "${obj}")

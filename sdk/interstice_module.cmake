@@ -1,8 +1,10 @@
 # interstice_add_module(NAME SOURCES src... [FLAGS flags...])
 # Builds an Interstice module written with the C++ SDK: wasm32-wasi, libc++,
-# no exceptions, -O2 -msimd128, linked as a WASI reactor (its static
+# no exceptions, -O3 -msimd128, linked as a WASI reactor (its static
 # constructors run once, in `_initialize`). Output:
 # ${CMAKE_BINARY_DIR}/modules/NAME.wasm; target: wasm_NAME.
+# -O3 rather than -O2: LLVM's unrolling saves Cranelift loop overhead (the
+# engine's sha256 kernel: 1.27x -> 1.10x native; docs/engine.md).
 # Compile and link are separate steps (see cmake/WasmModule.cmake).
 # Outside the Interstice tree (a project from `interstice init`) it finds
 # clang++-19 itself and writes to ${CMAKE_BINARY_DIR}/modules.
@@ -23,7 +25,7 @@ function(interstice_add_module name)
     get_filename_component(base "${src}" NAME)
     set(obj "${CMAKE_CURRENT_BINARY_DIR}/${name}.${base}.o")
     add_custom_command(OUTPUT "${obj}"
-      COMMAND "${WASM_CLANGXX}" --target=wasm32-wasi -std=c++20 -O2 -msimd128 -fno-exceptions
+      COMMAND "${WASM_CLANGXX}" --target=wasm32-wasi -std=c++20 -O3 -msimd128 -fno-exceptions
               -I "${INTERSTICE_SDK_INCLUDE}" -I "${INTERSTICE_ABI_INCLUDE}" ${ARG_FLAGS}
               -MD -MF "${obj}.d" -c "${abs}" -o "${obj}"
       DEPENDS "${abs}" DEPFILE "${obj}.d" VERBATIM)
