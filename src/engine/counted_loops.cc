@@ -18,6 +18,8 @@ struct Step {
   uint8_t opcode = 0;
   uint32_t index = 0;    // local index, or branch depth
   int64_t constant = 0;  // i32.const / i64.const
+  size_t at = 0;         // offset in the body
+  size_t size = 0;       // in bytes
 };
 
 // A loop being walked.
@@ -25,6 +27,7 @@ struct OpenLoop {
   size_t at = 0;     // offset of the `loop` opcode
   size_t frame = 0;  // its index in the control stack
   bool qualifies = true;
+  bool has_inner_loop = false;
   int back_edges = 0;
   std::vector<uint32_t> written;  // locals written inside, with repeats
   std::vector<Step> tail;         // its top-level instructions, the last few
@@ -70,6 +73,10 @@ std::optional<CountedLoop> match_tail(const OpenLoop& loop) {
     std::optional<Operand> bound = operand(s[4], result.wide);
     if (!bound) return std::nullopt;
     result.bound = *bound;
+    if (!bound->is_local && !loop.has_inner_loop) {
+      result.bound_at = s[4].at;
+      result.bound_size = s[4].size;
+    }
     uint8_t cmp = s[5].opcode;
     if (cmp == (result.wide ? 0x52 : 0x47))
       result.compare = Compare::Ne;
@@ -135,6 +142,7 @@ std::map<size_t, CountedLoop> find(std::span<const uint8_t> body, size_t code_st
     size_t at = in.position();
     uint8_t opcode = in.byte();
     Step step{opcode};
+    step.at = at;
     Reader immediates = in;
     switch (opcode) {
       case 0x0c:  // br
@@ -181,6 +189,7 @@ std::map<size_t, CountedLoop> find(std::span<const uint8_t> body, size_t code_st
         break;
     }
     Control control = wasm_bytes::skip_instruction(opcode, in);
+    step.size = in.position() - at;
     if (control == Control::End) {
       if (frames == 0) break;  // the function's own end
       --frames;
@@ -200,6 +209,7 @@ std::map<size_t, CountedLoop> find(std::span<const uint8_t> body, size_t code_st
       // Only loops without parameters: block type empty (0x40) or one value.
       uint8_t block_type = body[at + 1];
       bool simple = block_type == 0x40 || block_type >= 0x6f;
+      for (OpenLoop& outer : loops) outer.has_inner_loop = true;
       loops.push_back({at, frames, simple});
       ++frames;
     }

@@ -49,6 +49,12 @@ struct CountedLoop {
   Operand step;
   Operand bound;
   Compare compare = Compare::Ne;
+  // Where a constant bound's instruction is in the body, and its size, for
+  // an innermost loop (the copy of the bound the rewriter makes takes a
+  // register, which an outer loop's code around its inner loops can less
+  // afford); 0 otherwise, and when the bound is a local or implicit.
+  size_t bound_at = 0;
+  size_t bound_size = 0;
 };
 
 // T for a loop that never ends: more than any budget (the rewriter turns any

@@ -85,9 +85,15 @@ bool is_branch_hint_section(const Section& section) {
 // The most fuel a loop runs through between two looks at the floor.
 constexpr int64_t kFuelSlice = int64_t{1} << 20;
 
+// memory.fill, memory.copy and memory.init pay one unit per 2^6 = 64 bytes
+// (a cache line) on top of their own instruction.
+constexpr int64_t kLengthUnitLog2 = 6;
+
 enum class Edit : uint8_t {
   Charge,        // at the function's start or a loop's start
   Precharge,     // before a counted loop: all its iterations at once
+  OpaqueBound,   // a counted loop's constant `ne` bound, replaced (BodyWriter::precharge)
+  ChargeLength,  // before memory.fill/copy/init: their length (BodyWriter::charge_length)
   Save,          // local -> global, before a call or an exit
   Reload,        // global -> local, after a call
   Canonicalize,  // after an arithmetic op (nan_canonicalization.h)
@@ -96,9 +102,10 @@ enum class Edit : uint8_t {
 struct Insertion {
   size_t offset;  // in the body: where the edit goes
   Edit edit;
-  uint64_t charge = 0;
+  uint64_t charge = 0;               // OpaqueBound: the loop's offset
   Shape shape = Shape::F32;          // of the value to canonicalize
   bool callee_checks_floor = false;  // Reload: after a call of a function defined here
+  bool wide_length = false;          // ChargeLength: the length is an i64 (memory64)
 };
 
 struct BodyScan {
@@ -107,6 +114,7 @@ struct BodyScan {
   uint32_t groups = 0;
   uint64_t locals = 0;
   bool has_loop = false;
+  uint8_t length_types = 0;  // ChargeLength: bit 0 an i32 length, bit 1 an i64 one
   std::map<size_t, counted_loops::CountedLoop> counted;  // by the offset of `loop`
   std::vector<Insertion> insertions;                     // by increasing offset
   uint8_t shapes_canonicalized = 0;                      // bit per Shape
@@ -116,7 +124,7 @@ struct BodyScan {
 // instructions of its region, where a region is the function or a loop
 // minus the loops nested in it.
 BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
-                   uint32_t imported_functions) {
+                   uint32_t imported_functions, const std::vector<bool>& memory64) {
   Reader in(body);
   BodyScan scan;
   scan.groups = in.u32();
@@ -135,8 +143,15 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
   };
   std::vector<Frame> frames;
   size_t region = 0;  // index of the region's charge in `edits`
+  // The constant bounds of counted `ne` loops, by offset, to the loop's offset.
+  std::map<size_t, size_t> opaque_bounds;
+  for (const auto& [loop_at, loop] : scan.counted)
+    if (loop.compare == counted_loops::Compare::Ne && loop.bound_size > 0)
+      opaque_bounds[loop.bound_at] = loop_at;
   for (;;) {
     size_t at = in.position();
+    if (auto bound = opaque_bounds.find(at); bound != opaque_bounds.end())
+      edits.push_back({at, Edit::OpaqueBound, bound->second});
     uint8_t opcode = in.byte();
     edits[region].charge++;
     const uint64_t function_label = frames.size();  // a branch to it leaves the function
@@ -163,6 +178,18 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
         for (uint64_t i = 0; i <= count; ++i) leaves |= in.u32() == function_label;
         if (leaves) edits.push_back({at, Edit::Save});
         continue;
+      }
+      case 0xfc: {  // memory.init (8), memory.copy (10), memory.fill (11)
+        Reader peek = in;
+        uint32_t op = peek.u32();
+        if (op != 8 && op != 10 && op != 11) break;
+        if (op == 8) peek.u32();  // data index
+        bool wide = memory64.at(peek.u32());
+        if (op == 10) wide = wide && memory64.at(peek.u32());  // i64 only between two 64-bit
+        edits.push_back({at, Edit::ChargeLength});
+        edits.back().wide_length = wide;
+        scan.length_types |= wide ? 2 : 1;
+        break;
       }
       case 0x0f:  // return
       case 0x12:  // return_call
@@ -216,6 +243,8 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
 // Where the injected state lives in the rewritten module.
 struct Injected {
   uint32_t fuel_global;
+  uint32_t opaque_zero = 0;    // a mutable i64 global that stays 0
+  std::vector<bool> memory64;  // by memory index: a 64-bit memory
   uint32_t imported_functions = 0;
   std::optional<uint32_t> control_memory;  // when interruptible
   bool canonicalize_nans = false;
@@ -228,6 +257,7 @@ class BodyWriter {
       : out_(out),
         unlikely_(unlikely),
         global_(injected.fuel_global),
+        opaque_zero_(injected.opaque_zero),
         memory_(injected.control_memory),
         lent_(lent),
         base_(base) {}
@@ -275,6 +305,45 @@ class BodyWriter {
     op(0x20, lent_);
     op(0x20, temps[0]);
     subtract_from_lent();
+  }
+
+  // Before a counted `ne` loop whose bound is a constant N: a copy of N
+  // that Cranelift cannot see through, for the loop's comparison. With the
+  // constant, Cranelift rewrites `i + S != N` into `i != N - S`, which keeps
+  // both i and i + S alive at the loop's end and turns its back edge into a
+  // move and a jump.
+  // global.get ZERO; [i32.wrap_i64]; CONST N; or; local.set copy
+  void copy_bound(const counted_loops::CountedLoop& loop, uint32_t copy) {
+    op(0x23, opaque_zero_);
+    if (!loop.wide) out_.push_back(0xa7);  // i32.wrap_i64
+    out_.push_back(loop.wide ? 0x42 : 0x41);
+    wasm_bytes::write_signed_leb(out_, loop.bound.constant);
+    out_.push_back(loop.wide ? 0x84 : 0x72);  // or
+    op(0x21, copy);
+  }
+
+  void get_local(uint32_t local) { op(0x20, local); }
+
+  // Before memory.fill, memory.copy and memory.init, whose length n is on
+  // top of the stack: one more unit per kLengthUnit bytes, so that fuel
+  // bounds the work they do too (each is one instruction, whatever n).
+  // local.tee t; (global.get G | local.get lent); local.get t;
+  // [i64.extend_i32_u]; i64.const log2(kLengthUnit); i64.shr_u;
+  // (i64.sub; global.set G; CHECK | SUBTRACT_FROM_LENT)
+  void charge_length(bool wide, bool in_function_with_loops, uint32_t temp) {
+    op(0x22, temp);
+    if (in_function_with_loops)
+      op(0x20, lent_);
+    else
+      op(0x23, global_);
+    op(0x20, temp);
+    if (!wide) out_.push_back(0xad);  // i64.extend_i32_u
+    push_i64(kLengthUnitLog2);
+    out_.push_back(0x88);  // i64.shr_u
+    if (in_function_with_loops) return subtract_from_lent();
+    out_.push_back(0x7d);
+    op(0x24, global_);
+    check(false);
   }
 
   // SAVE: local.get base; local.get lent; i64.add; global.set G
@@ -405,6 +474,7 @@ class BodyWriter {
   std::vector<uint8_t>& out_;
   std::vector<uint32_t>& unlikely_;
   uint32_t global_;
+  uint32_t opaque_zero_;
   std::optional<uint32_t> memory_;
   uint32_t lent_;
   uint32_t base_;
@@ -416,8 +486,10 @@ class BodyWriter {
 struct ExtraLocals {
   uint32_t lent = 0;
   uint32_t base = 0;
-  uint32_t trip_temps[3] = {};  // counted loops' trip counts
-  uint32_t temps[4] = {};       // by Shape
+  uint32_t trip_temps[3] = {};              // counted loops' trip counts
+  std::map<size_t, uint32_t> bound_copies;  // by counted loop: its opaque bound
+  uint32_t length_temps[2] = {};            // ChargeLength: an i32 and an i64
+  uint32_t temps[4] = {};                   // by Shape
   std::vector<uint8_t> types;
 };
 
@@ -435,6 +507,12 @@ ExtraLocals extra_locals(const BodyScan& scan, uint64_t first) {
   }
   if (!scan.counted.empty())
     for (uint32_t& temp : extra.trip_temps) temp = add(0x7e);
+  if (scan.length_types & 1) extra.length_temps[0] = add(0x7f);
+  if (scan.length_types & 2) extra.length_temps[1] = add(0x7e);
+  for (const Insertion& insertion : scan.insertions)
+    if (insertion.edit == Edit::OpaqueBound)
+      extra.bound_copies[insertion.charge] =
+          add(scan.counted.at(insertion.charge).wide ? 0x7e : 0x7f);
   std::optional<uint32_t> v128;
   for (Shape shape : {Shape::F32, Shape::F64, Shape::F32x4, Shape::F64x2}) {
     if (!(scan.shapes_canonicalized & (1 << static_cast<int>(shape)))) continue;
@@ -450,7 +528,8 @@ ExtraLocals extra_locals(const BodyScan& scan, uint64_t first) {
 void write_instrumented_body(std::span<const uint8_t> body, const Injected& injected,
                              uint32_t params, std::vector<uint8_t>& out,
                              std::vector<uint32_t>& unlikely) {
-  BodyScan scan = scan_body(body, injected.canonicalize_nans, injected.imported_functions);
+  BodyScan scan =
+      scan_body(body, injected.canonicalize_nans, injected.imported_functions, injected.memory64);
   ExtraLocals extra = extra_locals(scan, params + scan.locals);
   out.reserve(body.size() + scan.insertions.size() * 12 + 16);
   if (extra.types.empty()) {
@@ -474,9 +553,22 @@ void write_instrumented_body(std::span<const uint8_t> body, const Injected& inje
         else
           writer.charge_loop(insertion.charge);
         break;
-      case Edit::Precharge:
-        writer.precharge(scan.counted.at(insertion.offset), insertion.charge, extra.trip_temps);
+      case Edit::Precharge: {
+        const counted_loops::CountedLoop& loop = scan.counted.at(insertion.offset);
+        writer.precharge(loop, insertion.charge, extra.trip_temps);
+        if (auto copy = extra.bound_copies.find(insertion.offset); copy != extra.bound_copies.end())
+          writer.copy_bound(loop, copy->second);
         break;
+      }
+      case Edit::ChargeLength:
+        writer.charge_length(insertion.wide_length, scan.has_loop,
+                             extra.length_temps[insertion.wide_length ? 1 : 0]);
+        break;
+      case Edit::OpaqueBound: {
+        writer.get_local(extra.bound_copies.at(insertion.charge));
+        copied += scan.counted.at(insertion.charge).bound_size;  // the constant, replaced
+        break;
+      }
       case Edit::Save:
         if (scan.has_loop) writer.save();
         break;
@@ -570,6 +662,7 @@ std::vector<uint32_t> function_params(std::span<const uint8_t> content,
 }
 
 struct ImportCounts {
+  std::vector<bool> memory64;  // of the imported memories
   uint32_t functions = 0;
   uint32_t globals = 0;
   uint32_t memories = 0;
@@ -592,6 +685,7 @@ ImportCounts count_imports(std::span<const uint8_t> content) {
         skip_limits(in);
         break;
       case 0x02:  // memory
+        imported.memory64.push_back(in.peek() & 0x04);
         skip_limits(in);
         ++imported.memories;
         break;
@@ -672,15 +766,27 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm,
   }
   if (exports) check_export_names(*exports);
   Injected injected{imported.globals + (globals ? Reader(*globals).u32() : 0)};
+  injected.opaque_zero = injected.fuel_global + 1;
+  injected.memory64 = imported.memory64;
+  if (memories) {
+    Reader in(*memories);
+    for (uint32_t count = in.u32(), i = 0; i < count; ++i) {
+      injected.memory64.push_back(in.peek() & 0x04);
+      skip_limits(in);
+    }
+  }
   injected.imported_functions = imported.functions;
   injected.canonicalize_nans = options.canonicalize_nans;
   if (options.interruptible)
     injected.control_memory = imported.memories + (memories ? Reader(*memories).u32() : 0);
 
-  // Appended entries: (memory 1 1) when interruptible, (global (mut i64)
-  // (i64.const 0)), and the exports of those and of the start function.
+  // Appended entries: (memory 1 1) when interruptible, two globals (below),
+  // and the exports of the memory, the fuel counter and the start function.
   static constexpr uint8_t kControlMemory[] = {0x01, 0x01, 0x01};
-  static constexpr uint8_t kFuelGlobal[] = {0x7e, 0x01, 0x42, 0x00, 0x0b};
+  // (global (mut i64) (i64.const 0)) twice: the fuel counter, and a zero
+  // the code reads but never writes (BodyWriter::copy_bound).
+  static constexpr uint8_t kInjectedGlobals[] = {0x7e, 0x01, 0x42, 0x00, 0x0b,
+                                                 0x7e, 0x01, 0x42, 0x00, 0x0b};
   std::vector<uint8_t> new_exports;
   uint32_t new_export_count = 1;
   write_export(new_exports, kFuelExport, 0x03, injected.fuel_global);
@@ -701,7 +807,7 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm,
   };
   std::vector<Appended> appended;
   if (injected.control_memory) appended.push_back({kMemory, memories, kControlMemory, 1});
-  appended.push_back({kGlobal, globals, kFuelGlobal, 1});
+  appended.push_back({kGlobal, globals, kInjectedGlobals, 2});
   appended.push_back({kExport, exports, new_exports, new_export_count});
 
   std::vector<uint8_t> out(std::begin(kHeader), std::end(kHeader));

@@ -102,6 +102,50 @@ TEST(FuelMetering, RecursionPaysOnEveryCall) {
   EXPECT_EQ(instance->last_call_fuel(), 10 * one_call);
 }
 
+// memory.fill, memory.copy and memory.init are one instruction whatever
+// their length: they pay one more unit per 64 bytes, in functions with and
+// without loops and in 64-bit memories, so fuel bounds their work too.
+TEST(FuelMetering, BulkMemoryPaysForItsLength) {
+  auto engine = make_engine({.fuel_per_call = 1'000'000});
+  auto instance = instantiate_wat(engine, R"((module
+    (memory 512)
+    (data $bytes "0123456789")
+    (func (export "fill") (param $n i32)
+      i32.const 0 i32.const 7 local.get $n memory.fill)
+    (func (export "copy") (param $n i32)
+      i32.const 0 i32.const 100 local.get $n memory.copy)
+    (func (export "init") (param $n i32)
+      i32.const 0 i32.const 0 local.get $n memory.init $bytes)
+    (func (export "fill_in_loop") (param $n i32) (param $times i32)
+      (loop
+        i32.const 0 i32.const 7 local.get $n memory.fill
+        local.get $times i32.const 1 i32.sub local.tee $times
+        br_if 0)))
+)");
+  for (const char* name : {"fill", "copy"}) {
+    for (int32_t n : {0, 63, 64, 1000, 1 << 20}) {
+      auto result = instance->call(name, std::vector<Value>{Value::i32(n)});
+      ASSERT_TRUE(result.ok()) << name << " " << n << ": " << result.error().message;
+      EXPECT_EQ(instance->last_call_fuel(), 5u + n / 64) << name << " " << n;
+    }
+  }
+  ASSERT_TRUE(instance->call("init", std::vector<Value>{Value::i32(10)}).ok());
+  EXPECT_EQ(instance->last_call_fuel(), 5u);
+  auto wide = instantiate_wat(engine, R"((module (memory i64 1)
+    (func (export "fill64") (param $n i64) i64.const 0 i32.const 7 local.get $n memory.fill)))");
+  ASSERT_TRUE(wide->call("fill64", std::vector<Value>{Value::i64(4096)}).ok());
+  EXPECT_EQ(wide->last_call_fuel(), 5u + 4096 / 64);
+  // The loop's 10 instructions (with its end) each time, and 2 outside.
+  ASSERT_TRUE(
+      instance->call("fill_in_loop", std::vector<Value>{Value::i32(6400), Value::i32(3)}).ok());
+  EXPECT_EQ(instance->last_call_fuel(), 2u + 3 * (10 + 100));
+  // 32 MiB filled again and again: out of fuel after about 8 MiB x 64.
+  auto endless =
+      instance->call("fill_in_loop", std::vector<Value>{Value::i32(32 << 20), Value::i32(-1)});
+  ASSERT_FALSE(endless.ok());
+  EXPECT_TRUE(endless.error().is_trap(TrapKind::OutOfFuel)) << endless.error().message;
+}
+
 TEST(FuelMetering, TheStartFunctionRunsOnceUnderTheBudget) {
   auto engine = make_engine();
   auto instance = instantiate_wat(engine, R"((module
