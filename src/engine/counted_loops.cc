@@ -206,9 +206,10 @@ std::map<size_t, CountedLoop> find(std::span<const uint8_t> body, size_t code_st
     if (control == Control::Block) {
       ++frames;
     } else if (control == Control::Loop) {
-      // Only loops without parameters: block type empty (0x40) or one value.
+      // Only loops without parameters: block type empty (0x40) or one
+      // number or vector type (0x7b..0x7f) or abstract reference (0x6f, 0x70).
       uint8_t block_type = body[at + 1];
-      bool simple = block_type == 0x40 || block_type >= 0x6f;
+      bool simple = block_type == 0x40 || (block_type >= 0x6f && block_type <= 0x7f);
       for (OpenLoop& outer : loops) outer.has_inner_loop = true;
       loops.push_back({at, frames, simple});
       ++frames;
