@@ -17,10 +17,13 @@
 //   instructions of that loop that are outside its inner loops. So the
 //   charge for a call never falls below the instructions it runs (calls
 //   and inner loops pay for themselves), and it depends only on the module
-//   and its input.
+//   and its input. A counted loop (counted_loops.h) pays for all its
+//   iterations at once, before it starts: the same total. memory.fill,
+//   memory.copy and memory.init also pay one unit per 64 bytes.
 // - The counter is exported as `kFuelExport`. The host sets it to the call's
-//   budget before a call; a charge that takes it below zero executes
-//   `unreachable`, which the instance reports as out of fuel.
+//   budget before a call; a charge that takes it below zero traps (with
+//   `unreachable`, or in a loop with an out-of-bounds load from the control
+//   memory), which the instance reports as out of fuel.
 // - The start function is no longer run by instantiation: the section is
 //   removed and the function exported as `kStartExport`, so that the host
 //   runs it under the budget like any call.
