@@ -55,17 +55,22 @@ struct Measurement {
   uint32_t checksum = 0;
   bool ok = true;
 
+  // A failed run (nullopt) has no time and marks the measurement failed.
   void add(std::optional<uint32_t> result, double ms) {
     if (!result || (!times_ms.empty() && *result != checksum)) ok = false;
-    if (result) checksum = *result;
+    if (!result) return;
+    checksum = *result;
     times_ms.push_back(ms);
   }
   double median_ms() const {
+    if (times_ms.empty()) return NAN;
     std::vector<double> sorted = times_ms;
     std::sort(sorted.begin(), sorted.end());
     return sorted[sorted.size() / 2];
   }
-  double min_ms() const { return *std::min_element(times_ms.begin(), times_ms.end()); }
+  double min_ms() const {
+    return times_ms.empty() ? NAN : *std::min_element(times_ms.begin(), times_ms.end());
+  }
 };
 
 // One native run of `kernel` (its own process); nullopt if it failed.

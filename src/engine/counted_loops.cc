@@ -220,19 +220,12 @@ std::map<size_t, CountedLoop> find(std::span<const uint8_t> body, size_t code_st
 
 namespace {
 
-void op(std::vector<uint8_t>& out, uint8_t opcode, uint32_t index) {
-  out.push_back(opcode);
-  wasm_bytes::write_unsigned_leb(out, index);
-}
-
-void i64_const(std::vector<uint8_t>& out, int64_t value) {
-  out.push_back(0x42);
-  wasm_bytes::write_signed_leb(out, value);
-}
+using wasm_bytes::write_i64_const;
+using wasm_bytes::write_indexed;
 
 // Pushes the operand in the loop's width.
 void push(std::vector<uint8_t>& out, const Operand& operand, bool wide) {
-  if (operand.is_local) return op(out, 0x20, operand.local);
+  if (operand.is_local) return write_indexed(out, 0x20, operand.local);
   out.push_back(wide ? 0x42 : 0x41);
   wasm_bytes::write_signed_leb(out, operand.constant);
 }
@@ -244,8 +237,8 @@ void widen(std::vector<uint8_t>& out, bool wide) {
 
 // x | (x == 0), for a divisor: x, or 1 in place of 0. With x in `temp`.
 void nonzero(std::vector<uint8_t>& out, uint32_t temp) {
-  op(out, 0x20, temp);
-  op(out, 0x20, temp);
+  write_indexed(out, 0x20, temp);
+  write_indexed(out, 0x20, temp);
   out.insert(out.end(), {0x50, 0xad, 0x84});  // i64.eqz; i64.extend_i32_u; i64.or
 }
 
@@ -261,24 +254,24 @@ void write_ne(std::vector<uint8_t>& out, const CountedLoop& loop, const uint32_t
   const uint64_t full = width - m >= 63 ? kNeverEnds : uint64_t{1} << (width - m);
   if (s > 0) {
     push(out, loop.bound, wide);
-    op(out, 0x20, loop.counter);
+    write_indexed(out, 0x20, loop.counter);
   } else {
-    op(out, 0x20, loop.counter);
+    write_indexed(out, 0x20, loop.counter);
     push(out, loop.bound, wide);
   }
   out.push_back(wide ? 0x7d : 0x6b);  // sub
   widen(out, wide);
-  op(out, 0x21, t[0]);  // D
-  i64_const(out, static_cast<int64_t>(kNeverEnds));
-  i64_const(out, static_cast<int64_t>(full));
-  op(out, 0x20, t[0]);
-  i64_const(out, m);
-  out.push_back(0x88);  // i64.shr_u
-  op(out, 0x22, t[1]);  // D >> m
-  op(out, 0x20, t[1]);
+  write_indexed(out, 0x21, t[0]);  // D
+  write_i64_const(out, static_cast<int64_t>(kNeverEnds));
+  write_i64_const(out, static_cast<int64_t>(full));
+  write_indexed(out, 0x20, t[0]);
+  write_i64_const(out, m);
+  out.push_back(0x88);             // i64.shr_u
+  write_indexed(out, 0x22, t[1]);  // D >> m
+  write_indexed(out, 0x20, t[1]);
   out.insert(out.end(), {0x50, 0x1b});  // i64.eqz; select: full when D >> m is 0
-  op(out, 0x20, t[0]);
-  i64_const(out, static_cast<int64_t>(magnitude - 1));
+  write_indexed(out, 0x20, t[0]);
+  write_i64_const(out, static_cast<int64_t>(magnitude - 1));
   out.insert(out.end(), {0x83, 0x42, 0x00, 0x52, 0x1b});  // and; const 0; ne; select
 }
 
@@ -291,24 +284,24 @@ void write_lt_u(std::vector<uint8_t>& out, const CountedLoop& loop, const uint32
   const bool wide = loop.wide;
   const uint64_t mask = wide ? ~uint64_t{0} : 0xffffffffu;
   const int64_t n = static_cast<int64_t>(static_cast<uint64_t>(loop.bound.constant) & mask);
-  op(out, 0x20, loop.counter);
+  write_indexed(out, 0x20, loop.counter);
   push(out, loop.step, wide);
   out.push_back(wide ? 0x7c : 0x6a);  // add
   widen(out, wide);
-  op(out, 0x21, t[0]);  // d1
+  write_indexed(out, 0x21, t[0]);  // d1
   push(out, loop.step, wide);
   widen(out, wide);
-  op(out, 0x21, t[1]);  // S
+  write_indexed(out, 0x21, t[1]);  // S
 
-  i64_const(out, 1);
+  write_i64_const(out, 1);
   // Climbing: (N - d1 + S - 1) / S
   auto climbing = [&] {
-    i64_const(out, n);
-    op(out, 0x20, t[0]);
+    write_i64_const(out, n);
+    write_indexed(out, 0x20, t[0]);
     out.push_back(0x7d);  // sub
-    op(out, 0x20, t[1]);
+    write_indexed(out, 0x20, t[1]);
     out.push_back(0x7c);  // add
-    i64_const(out, 1);
+    write_i64_const(out, 1);
     out.push_back(0x7d);  // sub
     nonzero(out, t[1]);
     out.push_back(0x80);  // i64.div_u
@@ -316,31 +309,31 @@ void write_lt_u(std::vector<uint8_t>& out, const CountedLoop& loop, const uint32
   if (!loop.step.is_local) {
     climbing();  // a constant S is in [1, 2^16]
   } else {
-    i64_const(out, static_cast<int64_t>(kNeverEnds));
+    write_i64_const(out, static_cast<int64_t>(kNeverEnds));
     climbing();
     // Falling: d1 / (2^w - S) + 1
-    op(out, 0x20, t[0]);
+    write_indexed(out, 0x20, t[0]);
     if (wide)
-      i64_const(out, 0);
+      write_i64_const(out, 0);
     else
-      i64_const(out, int64_t{1} << 32);
-    op(out, 0x20, t[1]);
+      write_i64_const(out, int64_t{1} << 32);
+    write_indexed(out, 0x20, t[1]);
     out.push_back(0x7d);  // sub
-    op(out, 0x21, t[2]);
+    write_indexed(out, 0x21, t[2]);
     nonzero(out, t[2]);
     out.push_back(0x80);  // i64.div_u
-    i64_const(out, 1);
+    write_i64_const(out, 1);
     out.push_back(0x7c);  // add
-    op(out, 0x20, t[1]);
-    i64_const(out, static_cast<int64_t>(uint64_t{1} << (wide ? 63 : 31)));
+    write_indexed(out, 0x20, t[1]);
+    write_i64_const(out, static_cast<int64_t>(uint64_t{1} << (wide ? 63 : 31)));
     out.insert(out.end(), {0x58, 0x1b});  // i64.le_u; select: climbing when S <= 2^(w-1)
-    op(out, 0x20, t[1]);
+    write_indexed(out, 0x20, t[1]);
     out.insert(out.end(), {0x50, 0x1b});  // i64.eqz; select: never when S is 0
   }
   out.push_back(0x7c);  // 1 + ...
-  i64_const(out, 1);
-  op(out, 0x20, t[0]);
-  i64_const(out, n);
+  write_i64_const(out, 1);
+  write_indexed(out, 0x20, t[0]);
+  write_i64_const(out, n);
   out.insert(out.end(), {0x54, 0x1b});  // i64.lt_u; select: 1 when d1 >= N
 }
 

@@ -70,8 +70,8 @@ bool is_branch_hint_section(const Section& section) {
 //   loop's start is `lent < 0`;
 // - `base` holds the rest, a multiple of the slice, so that the counter is
 //   always `base + lent`.
-// When `lent` goes below zero, the slow path (inline, rarely taken) adds the
-// two, compares the sum with the floor exactly as the global check does
+// When `lent` goes below zero, the slow path (moved out of line by a branch
+// hint) adds the two, compares the sum with the floor exactly as the global check does
 // (trapping with the sum written back when it falls below), and splits it
 // again. So a loop still runs out of fuel at exactly the check where the
 // counter goes below zero, and sees an interruption within one slice of
@@ -102,10 +102,11 @@ enum class Edit : uint8_t {
 struct Insertion {
   size_t offset;  // in the body: where the edit goes
   Edit edit;
-  uint64_t charge = 0;               // OpaqueBound: the loop's offset
+  uint64_t charge = 0;
   Shape shape = Shape::F32;          // of the value to canonicalize
   bool callee_checks_floor = false;  // Reload: after a call of a function defined here
   bool wide_length = false;          // ChargeLength: the length is an i64 (memory64)
+  size_t loop_at = 0;                // OpaqueBound: the offset of its loop
 };
 
 struct BodyScan {
@@ -150,8 +151,10 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
       opaque_bounds[loop.bound_at] = loop_at;
   for (;;) {
     size_t at = in.position();
-    if (auto bound = opaque_bounds.find(at); bound != opaque_bounds.end())
-      edits.push_back({at, Edit::OpaqueBound, bound->second});
+    if (auto bound = opaque_bounds.find(at); bound != opaque_bounds.end()) {
+      edits.push_back({at, Edit::OpaqueBound});
+      edits.back().loop_at = bound->second;
+    }
     uint8_t opcode = in.byte();
     edits[region].charge++;
     const uint64_t function_label = frames.size();  // a branch to it leaves the function
@@ -280,7 +283,7 @@ class BodyWriter {
   // A loop's start: local.get lent; i64.const C; SUBTRACT_FROM_LENT
   void charge_loop(uint64_t charge) {
     op(0x20, lent_);
-    push_i64(static_cast<int64_t>(std::max<uint64_t>(charge, 1)));
+    push_i64(charge_constant(charge));
     subtract_from_lent();
   }
 
@@ -291,7 +294,7 @@ class BodyWriter {
   // local.get lent; local.get t; SUBTRACT_FROM_LENT
   // The loop then runs without checks: it is paid for.
   void precharge(const counted_loops::CountedLoop& loop, uint64_t charge, const uint32_t temps[3]) {
-    const int64_t c = static_cast<int64_t>(std::max<uint64_t>(charge, 1));
+    const int64_t c = charge_constant(charge);
     counted_loops::write_trip_count(out_, loop, temps);
     op(0x21, temps[0]);
     push_i64(INT64_MAX);
@@ -367,14 +370,12 @@ class BodyWriter {
   }
 
  private:
-  void op(uint8_t opcode, uint32_t index) {
-    out_.push_back(opcode);
-    wasm_bytes::write_unsigned_leb(out_, index);
-  }
+  void op(uint8_t opcode, uint32_t index) { wasm_bytes::write_indexed(out_, opcode, index); }
+  void push_i64(int64_t value) { wasm_bytes::write_i64_const(out_, value); }
 
-  void push_i64(int64_t value) {
-    out_.push_back(0x42);
-    wasm_bytes::write_signed_leb(out_, value);
+  // A region's charge as the constant the code subtracts: at least 1.
+  static int64_t charge_constant(uint64_t charge) {
+    return static_cast<int64_t>(std::max<uint64_t>(charge, 1));
   }
 
   // `if` with no result, hinted as not taken (kBranchHintSection), so that
@@ -386,7 +387,7 @@ class BodyWriter {
 
   void subtract_from_global(uint64_t charge) {
     op(0x23, global_);
-    push_i64(static_cast<int64_t>(std::max<uint64_t>(charge, 1)));
+    push_i64(charge_constant(charge));
     out_.push_back(0x7d);
     op(0x24, global_);
   }
@@ -511,8 +512,8 @@ ExtraLocals extra_locals(const BodyScan& scan, uint64_t first) {
   if (scan.length_types & 2) extra.length_temps[1] = add(0x7e);
   for (const Insertion& insertion : scan.insertions)
     if (insertion.edit == Edit::OpaqueBound)
-      extra.bound_copies[insertion.charge] =
-          add(scan.counted.at(insertion.charge).wide ? 0x7e : 0x7f);
+      extra.bound_copies[insertion.loop_at] =
+          add(scan.counted.at(insertion.loop_at).wide ? 0x7e : 0x7f);
   std::optional<uint32_t> v128;
   for (Shape shape : {Shape::F32, Shape::F64, Shape::F32x4, Shape::F64x2}) {
     if (!(scan.shapes_canonicalized & (1 << static_cast<int>(shape)))) continue;
@@ -565,8 +566,8 @@ void write_instrumented_body(std::span<const uint8_t> body, const Injected& inje
                              extra.length_temps[insertion.wide_length ? 1 : 0]);
         break;
       case Edit::OpaqueBound: {
-        writer.get_local(extra.bound_copies.at(insertion.charge));
-        copied += scan.counted.at(insertion.charge).bound_size;  // the constant, replaced
+        writer.get_local(extra.bound_copies.at(insertion.loop_at));
+        copied += scan.counted.at(insertion.loop_at).bound_size;  // the constant, replaced
         break;
       }
       case Edit::Save:
@@ -662,10 +663,9 @@ std::vector<uint32_t> function_params(std::span<const uint8_t> content,
 }
 
 struct ImportCounts {
-  std::vector<bool> memory64;  // of the imported memories
+  std::vector<bool> memory64;  // of the imported memories: is each 64-bit
   uint32_t functions = 0;
   uint32_t globals = 0;
-  uint32_t memories = 0;
 };
 
 ImportCounts count_imports(std::span<const uint8_t> content) {
@@ -687,7 +687,6 @@ ImportCounts count_imports(std::span<const uint8_t> content) {
       case 0x02:  // memory
         imported.memory64.push_back(in.peek() & 0x04);
         skip_limits(in);
-        ++imported.memories;
         break;
       case 0x03:  // global
         skip_value_type(in);
@@ -777,8 +776,8 @@ std::vector<uint8_t> instrument(std::span<const uint8_t> wasm,
   }
   injected.imported_functions = imported.functions;
   injected.canonicalize_nans = options.canonicalize_nans;
-  if (options.interruptible)
-    injected.control_memory = imported.memories + (memories ? Reader(*memories).u32() : 0);
+  if (options.interruptible)  // after the module's own memories
+    injected.control_memory = static_cast<uint32_t>(injected.memory64.size());
 
   // Appended entries: (memory 1 1) when interruptible, two globals (below),
   // and the exports of the memory, the fuel counter and the start function.

@@ -114,11 +114,6 @@ bool absorbs(uint8_t opcode, uint32_t prefixed_op, Shape shape) {
   return compares_or_truncates(opcode, prefixed_op, shape);
 }
 
-void push_index(std::vector<uint8_t>& out, uint8_t opcode, uint32_t index) {
-  out.push_back(opcode);
-  wasm_bytes::write_unsigned_leb(out, index);
-}
-
 }  // namespace
 
 std::optional<Shape> canonicalizing_op(uint8_t opcode, Reader in) {
@@ -157,7 +152,7 @@ uint8_t temp_type(Shape shape) {
 
 void write_canonicalize(std::vector<uint8_t>& out, Shape shape, uint32_t temp) {
   // local.set T; CANONICAL; local.get T; local.get T; local.get T; NE; SELECT
-  push_index(out, 0x21, temp);
+  wasm_bytes::write_indexed(out, 0x21, temp);
   switch (shape) {
     case Shape::F32:
       out.insert(out.end(), {0x43, 0x00, 0x00, 0xc0, 0x7f});
@@ -175,7 +170,7 @@ void write_canonicalize(std::vector<uint8_t>& out, Shape shape, uint32_t temp) {
         out.insert(out.end(), {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf8, 0x7f});
       break;
   }
-  for (int i = 0; i < 3; ++i) push_index(out, 0x20, temp);
+  for (int i = 0; i < 3; ++i) wasm_bytes::write_indexed(out, 0x20, temp);
   switch (shape) {
     case Shape::F32:
       out.insert(out.end(), {0x5c, 0x1b});  // f32.ne; select

@@ -107,6 +107,18 @@ inline void write_signed_leb(std::vector<uint8_t>& out, int64_t value) {
   }
 }
 
+// An instruction with one index immediate (local.get, global.set, ...).
+inline void write_indexed(std::vector<uint8_t>& out, uint8_t opcode, uint32_t index) {
+  out.push_back(opcode);
+  write_unsigned_leb(out, index);
+}
+
+// i64.const `value`.
+inline void write_i64_const(std::vector<uint8_t>& out, int64_t value) {
+  out.push_back(0x42);
+  write_signed_leb(out, value);
+}
+
 inline void write_bytes(std::vector<uint8_t>& out, std::span<const uint8_t> bytes) {
   out.insert(out.end(), bytes.begin(), bytes.end());
 }
