@@ -172,3 +172,23 @@ void call_whoami(ReducerContext& ctx) {
   ctx.call("testkit", "whoami");
 }
 INTERSTICE_REDUCER(call_whoami)
+
+// Recursion `depth` deep with a 1 KiB frame on the shadow stack: deep enough
+// overflows it (a memory fault) or wasm's own stack.
+static uint32_t descend(uint32_t depth) {
+  volatile char frame[1024];
+  frame[depth % sizeof(frame)] = static_cast<char>(depth);
+  return depth == 0 ? 0 : descend(depth - 1) + frame[depth % sizeof(frame)];
+}
+void recurse(ReducerContext& ctx, uint32_t depth) {
+  ctx.log("recursed " + std::to_string(descend(depth)));
+}
+INTERSTICE_REDUCER(recurse, "depth")
+
+// Allocates `bytes` on the heap and fails without freeing them (a trap never
+// runs destructors): a leak per call unless the instance is restored.
+void leak_then_fail(ReducerContext& ctx, uint32_t bytes) {
+  auto* block = new std::vector<char>(bytes, 'x');
+  ctx.fail("refused after allocating " + std::to_string(block->size()) + " bytes");
+}
+INTERSTICE_REDUCER(leak_then_fail, "bytes")

@@ -23,6 +23,7 @@ struct LoadedModule {
   abi::ModuleSchema schema;
   std::vector<std::unique_ptr<Table>> tables;  // in schema order: the host calls' table ids
   std::unique_ptr<engine::Linker> linker;
+  std::optional<engine::Module> compiled;  // kept to make a fresh instance after a trap
   std::unique_ptr<engine::Instance> instance;
   std::optional<engine::TypedFunction<int32_t(int32_t)>> alloc;
   std::optional<engine::TypedFunction<int32_t(int32_t, int32_t, int32_t)>> reducer;

@@ -100,32 +100,19 @@ Result<std::unique_ptr<LoadedModule>> Runtime::instantiate(ByteView wasm,
   m->linker = std::make_unique<engine::Linker>(engine_);
   if (auto r = define_interstice_host(*m->linker); !r) return r.take_error();
   if (auto r = define_wasi(*m->linker, *compiled); !r) return r.take_error();
-  engine::InstanceOptions instance_options{options_.limits, m.get()};
-  auto instance = engine::Instance::create(*m->linker, *compiled, instance_options);
+  m->compiled = std::move(*compiled);
+  auto instance = fresh_instance(*m, source_name);
   if (!instance) return instance.take_error();
-  m->instance = std::move(instance).value();
-  engine::Instance& inst = *m->instance;
+  m->instance = std::move(*instance);
   std::string where(source_name);
 
-  if (inst.signature(abi::exports::kInitialize).ok()) {
-    auto initialize = inst.typed<void()>(abi::exports::kInitialize);
-    if (!initialize) return initialize.take_error();
-    if (auto r = (*initialize)(); !r)
-      return error(where + ": static initialization failed: " + r.error().message);
-  }
-  auto schema_fn = inst.typed<int32_t()>(abi::exports::kSchema);
-  auto alloc = inst.typed<int32_t(int32_t)>(abi::exports::kAlloc);
-  auto reducer = inst.typed<int32_t(int32_t, int32_t, int32_t)>(abi::exports::kReducer);
-  if (!schema_fn || !alloc || !reducer)
+  auto schema_fn = m->instance->typed<int32_t()>(abi::exports::kSchema);
+  if (!schema_fn)
     return error(where + ": not an Interstice module (it must export " + abi::exports::kSchema +
-                 ", " + abi::exports::kAlloc + " and " + abi::exports::kReducer +
                  "; build it with the SDK)");
-  m->alloc = *alloc;
-  m->reducer = *reducer;
-
   auto address = (*schema_fn)();
   if (!address) return error(where + ": reading the schema failed: " + address.error().message);
-  engine::MemoryView memory = inst.memory();
+  engine::MemoryView memory = m->instance->memory();
   auto length = memory.load<uint32_t>(static_cast<uint32_t>(*address));
   auto bytes =
       length ? memory.bytes(static_cast<uint32_t>(*address) + 4ull, *length) : std::nullopt;
@@ -134,6 +121,46 @@ Result<std::unique_ptr<LoadedModule>> Runtime::instantiate(ByteView wasm,
   if (!schema) return error(where + ": the schema is not a valid encoded ModuleSchema");
   m->schema = std::move(*schema);
   return m;
+}
+
+Result<std::unique_ptr<engine::Instance>> Runtime::fresh_instance(LoadedModule& m,
+                                                                  std::string_view where) {
+  engine::InstanceOptions instance_options{options_.limits, &m};
+  auto created = engine::Instance::create(*m.linker, *m.compiled, instance_options);
+  if (!created) return created.take_error();
+  std::unique_ptr<engine::Instance> inst = std::move(*created);
+  if (inst->signature(abi::exports::kInitialize).ok()) {
+    auto initialize = inst->typed<void()>(abi::exports::kInitialize);
+    if (!initialize) return initialize.take_error();
+    if (auto r = (*initialize)(); !r)
+      return error(std::string(where) + ": static initialization failed: " + r.error().message);
+  }
+  auto alloc = inst->typed<int32_t(int32_t)>(abi::exports::kAlloc);
+  auto reducer = inst->typed<int32_t(int32_t, int32_t, int32_t)>(abi::exports::kReducer);
+  if (!alloc || !reducer)
+    return error(std::string(where) + ": not an Interstice module (it must export " +
+                 abi::exports::kSchema + ", " + abi::exports::kAlloc + " and " +
+                 abi::exports::kReducer + "; build it with the SDK)");
+  m.alloc = *alloc;
+  m.reducer = *reducer;
+  return inst;
+}
+
+void Runtime::restore_instance(LoadedModule& m) {
+  // The old instance must outlive the typed handles until they are replaced.
+  std::unique_ptr<engine::Instance> old = std::move(m.instance);
+  auto fresh = fresh_instance(m, m.name);
+  if (fresh) {
+    m.instance = std::move(*fresh);
+    return;
+  }
+  // Cannot happen for a module that instantiated once, short of the host
+  // running out of memory; keep the old instance rather than none.
+  m.instance = std::move(old);
+  m.alloc = *m.instance->typed<int32_t(int32_t)>(abi::exports::kAlloc);
+  m.reducer = *m.instance->typed<int32_t(int32_t, int32_t, int32_t)>(abi::exports::kReducer);
+  emit(LogRecord{abi::LogLevel::Error, m.name, "",
+                 "could not make a fresh instance after a trap: " + fresh.error().message});
 }
 
 // "Node.module.table.op": the node must be declared (INTERSTICE_NODE) and
@@ -598,8 +625,15 @@ Result<void> Runtime::run(const PendingCall& call) {
   m.failure.reset();
   std::string where = fmt::format("reducer {}.{}", m.name, reducer_name);
 
+  // A trap (ctx.fail traps too) can stop the module anywhere: inside its
+  // allocator, with its shadow stack pointer lowered, with heap blocks never
+  // freed. The next call gets a fresh instance, so a failed call leaves the
+  // module as usable as before (linear memory never survives a call by
+  // contract: docs/sdk.md).
+  bool trapped = false;
   auto finish_failed = [&](std::string message) -> Result<void> {
     tx.rollback();
+    if (trapped) restore_instance(m);
     emit(LogRecord{abi::LogLevel::Error, m.name, reducer_name, message});
     m.end_call();
     return error(std::move(message));
@@ -607,6 +641,7 @@ Result<void> Runtime::run(const PendingCall& call) {
 
   int32_t length = static_cast<int32_t>(call.args.size());
   auto ptr = (*m.alloc)(length);
+  trapped = !ptr;
   if (!ptr)
     return finish_failed(
         fmt::format("{}: allocating its arguments failed: {}", where, ptr.error().message));
@@ -615,6 +650,7 @@ Result<void> Runtime::run(const PendingCall& call) {
   std::copy(call.args.begin(), call.args.end(), target->begin());
 
   auto status = (*m.reducer)(static_cast<int32_t>(call.reducer), *ptr, length);
+  trapped = !status || m.failure;
   if (m.failure) return finish_failed(fmt::format("{} failed: {}", where, *m.failure));
   if (!status) {
     const engine::Error& e = status.error();

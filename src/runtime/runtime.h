@@ -181,6 +181,11 @@ class Runtime {
 
   explicit Runtime(RuntimeOptions options, std::shared_ptr<engine::Engine> engine);
   Result<std::unique_ptr<LoadedModule>> instantiate(ByteView wasm, std::string_view source_name);
+  // A new instance of m's compiled module, initialized (_initialize) and with
+  // m's alloc and reducer entry points pointed at it.
+  Result<std::unique_ptr<engine::Instance>> fresh_instance(LoadedModule& m, std::string_view where);
+  // Replaces m's instance after a trap (see run()).
+  void restore_instance(LoadedModule& m);
   Result<void> check_subscriptions(const LoadedModule& module) const;
   Result<void> check_remote_subscription(const LoadedModule& module,
                                          const abi::SubscriptionDef& sub,
