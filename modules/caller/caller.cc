@@ -21,7 +21,7 @@ void on_hello_result(interstice::ReducerContext& ctx, uint64_t call_id, bool ok,
   ctx.log(ok ? "hello on MyNode answered: ok (caller " + ctx.caller().substr(0, 8) + "…)"
              : "hello on MyNode failed: " + error);
 }
-INTERSTICE_REDUCER(on_hello_result, "call_id", "ok", "error")
+INTERSTICE_CALLBACK(on_hello_result, "call_id", "ok", "error")
 
 // The row type is hello's own (hello_types.h); the remote node checks that
 // the two match when it accepts the subscription.

@@ -192,3 +192,23 @@ void leak_then_fail(ReducerContext& ctx, uint32_t bytes) {
   ctx.fail("refused after allocating " + std::to_string(block->size()) + " bytes");
 }
 INTERSTICE_REDUCER(leak_then_fail, "bytes")
+
+// Who may call what: an internal reducer, and calls that try to reach what
+// only the node may call.
+void internal_add(ReducerContext& ctx, std::string name) {
+  auto inserted = ctx.table<items>().insert(Item{0, name, 0});
+  if (!inserted.ok()) ctx.fail("cannot add " + name);
+}
+INTERSTICE_INTERNAL_REDUCER(internal_add, "name")
+
+void call_internal(ReducerContext& ctx, std::string name) {
+  ctx.log("call internal_add status " +
+          std::to_string(int(ctx.call("testkit", "internal_add", name))));
+}
+INTERSTICE_REDUCER(call_internal, "name")
+
+void call_handler(ReducerContext& ctx) {
+  ctx.log("call on_delete status " +
+          std::to_string(int(ctx.call("testkit", "on_delete", Item{99, "forged", 0}))));
+}
+INTERSTICE_REDUCER(call_handler)

@@ -166,7 +166,7 @@ enum class Status : int32_t {
   NoSuchReducer = 10,    // call_reducer: the module has no such reducer
   BadArguments = 11,     // call_reducer: the arguments do not match its parameters
   NoSuchNode = 12,       // call_node: the alias is not among the schema's nodes
-  NotPermitted = 13,     // the module does not hold the authority this call needs
+  NotPermitted = 13,     // no authority for this call, or a reducer modules may not call
   Unavailable = 14,      // the node has no back-end for this authority
   PathRefused = 15,      // file: absolute, '..', or leaving the module's directory
   IoError = 16,          // file: the host's file system failed

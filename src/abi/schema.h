@@ -16,7 +16,7 @@
 namespace interstice::abi {
 
 // Bumped on any incompatible change to the schema, the encoding or the host calls.
-inline constexpr uint32_t kAbiVersion = 1;
+inline constexpr uint32_t kAbiVersion = 2;
 
 enum class Visibility : uint32_t { Public, Private };
 INTERSTICE_ENUM(Visibility, Public, Private)
@@ -95,10 +95,20 @@ struct TableDef {
   INTERSTICE_TYPE(TableDef, name, row_type, primary_key, auto_inc, indexes, visibility, persistence)
 };
 
+// Who may call a reducer (besides the node itself, which runs everything):
+// - Callable: HTTP clients, peers (if the module is public) and modules;
+// - Internal: only the modules of this node (ctx.call), never from outside;
+// - Callback: the outcome of a remote call (call_node); only the node calls it.
+// A reducer that a subscription names (`init` included) is called only by the
+// node, whatever its kind: its arguments are events, which nobody may forge.
+enum class ReducerKind : uint32_t { Callable, Internal, Callback };
+INTERSTICE_ENUM(ReducerKind, Callable, Internal, Callback)
+
 struct ReducerDef {
   std::string name;
   std::vector<Field> params;
-  INTERSTICE_TYPE(ReducerDef, name, params)
+  ReducerKind kind = ReducerKind::Callable;
+  INTERSTICE_TYPE(ReducerDef, name, params, kind)
 
   // The tuple of the parameter types: how a call's arguments are encoded.
   Type params_type() const {
@@ -159,6 +169,12 @@ struct ModuleSchema {
     for (const ReducerDef& r : reducers)
       if (r.name == reducer_name) return &r;
     return nullptr;
+  }
+  // Whether a subscription names `reducer_name` (see ReducerKind).
+  bool is_handler(std::string_view reducer_name) const {
+    for (const SubscriptionDef& s : subscriptions)
+      if (s.reducer == reducer_name) return true;
+    return false;
   }
 };
 

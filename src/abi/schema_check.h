@@ -97,6 +97,11 @@ inline std::vector<std::string> check_schema(const ModuleSchema& s) {
       if (!detail::type_resolves(p.type, s))
         problem("reducer " + r.name + ": parameter " + p.name + " has unknown type " +
                 to_string(p.type));
+  for (const ReducerDef& r : s.reducers)
+    if (r.kind == ReducerKind::Callback &&
+        !(r.params.size() == 3 && r.params[0].type.kind == TypeKind::U64 &&
+          r.params[1].type.kind == TypeKind::Bool && r.params[2].type.kind == TypeKind::String))
+      problem("callback " + r.name + " must take (u64 call_id, bool ok, string error)");
   for (const SubscriptionDef& sub : s.subscriptions) {
     if (!detail::valid_event(sub.event, s))
       problem("subscription to '" + sub.event + "': no such event or table");

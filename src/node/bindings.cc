@@ -145,6 +145,9 @@ engine::Result<std::string> generate_bindings(const abi::ModuleSchema& schema) {
   out += *types;
   std::string local, remote;
   for (const abi::ReducerDef& r : schema.reducers) {
+    // Handlers and callbacks are the node's to call (abi::ReducerKind), and
+    // an internal reducer is not callable from another node.
+    if (schema.is_handler(r.name) || r.kind == abi::ReducerKind::Callback) continue;
     std::string params, args;
     for (const abi::Field& p : r.params) {
       params += fmt::format("{}const {}& {}", params.empty() ? "" : ", ", cpp_type(p.type), p.name);
@@ -154,6 +157,7 @@ engine::Result<std::string> generate_bindings(const abi::ModuleSchema& schema) {
         "  interstice::abi::Status {r}({p}) const {{\n"
         "    return ctx.call(kModule, \"{r}\"{a});\n  }}\n",
         fmt::arg("r", r.name), fmt::arg("p", params), fmt::arg("a", args));
+    if (r.kind == abi::ReducerKind::Internal) continue;
     remote += fmt::format(
         "  uint64_t {r}({p}) const {{\n"
         "    return ctx.call_node(node, kModule, \"{r}\", callback{a});\n  }}\n",

@@ -22,6 +22,8 @@ int http_status(NodeError::Kind kind) {
       return 400;
     case NodeError::Kind::Failed:
       return 422;
+    case NodeError::Kind::Forbidden:
+      return 403;
   }
   return 500;
 }

@@ -200,8 +200,8 @@ void Node::on_peer_call(const std::string& peer_id, const net::CallRequest& call
   if (!schema) return fail(fmt::format("no module '{}' is loaded", call.module));
   if (schema->visibility != abi::Visibility::Public)
     return fail(fmt::format("module '{}' is private: peers cannot call it", call.module));
-  auto offset =
-      run_call(call.module, call.reducer, call.args.data, peer_id, storage::peer_call_trigger(id));
+  auto offset = run_call(call.module, call.reducer, call.args.data, peer_id,
+                         storage::peer_call_trigger(id), runtime::CallOrigin::Outside);
   if (!offset) return fail(offset.error().message);
   remember_peer_call({peer_id, id});
   queue_ack(*offset, [id, reply = std::move(reply)](std::optional<NodeError> error) {
@@ -713,6 +713,9 @@ std::optional<NodeError> Node::call(const std::string& module, const std::string
   if (!def)
     return NodeError{Kind::NotFound,
                      fmt::format("module '{}' has no reducer '{}'", module, reducer)};
+  if (std::string why; runtime::Runtime::check_access(*schema, *def, runtime::CallOrigin::Outside,
+                                                      &why) != abi::Status::Ok)
+    return NodeError{Kind::Forbidden, std::move(why)};
   abi::Type params = def->params_type();
   abi::TypeResolver types(schema->types);
   auto bytes = json_to_bytes(args, params, types);
@@ -720,15 +723,17 @@ std::optional<NodeError> Node::call(const std::string& module, const std::string
     return NodeError{Kind::BadArguments,
                      fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
                                  abi::to_string(params), bytes.error().message)};
-  auto offset = run_call(module, reducer, *bytes);
+  auto offset =
+      run_call(module, reducer, *bytes, kHttpClientCaller, "", runtime::CallOrigin::Outside);
   if (!offset) return NodeError{Kind::Failed, offset.error().message};
   return await_durable(lock, *offset);
 }
 
 engine::Result<uint64_t> Node::run_call(const std::string& module, const std::string& reducer,
                                         std::span<const uint8_t> args, const std::string& caller,
-                                        const std::string& trigger) {
-  if (auto r = runtime_->call(module, reducer, args, caller, trigger); !r) return r.take_error();
+                                        const std::string& trigger, runtime::CallOrigin origin) {
+  if (auto r = runtime_->call(module, reducer, args, caller, trigger, origin); !r)
+    return r.take_error();
   maybe_snapshot();
   return last_logged_;
 }

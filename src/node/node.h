@@ -82,9 +82,14 @@ struct NodeOptions {
   int peer_port = -1;
 };
 
+// What a reducer called through HTTP sees as ctx.caller(): never empty (the
+// node itself) and never a node id (64 hex digits), so a client cannot pass
+// for the node or a peer. Real client identities come with the client issue.
+inline constexpr const char* kHttpClientCaller = "client:anonymous";
+
 // Why a call or query through the node failed.
 struct NodeError {
-  enum class Kind { NotFound, BadArguments, Failed };
+  enum class Kind { NotFound, BadArguments, Failed, Forbidden };
   Kind kind;
   std::string message;
 };
@@ -157,7 +162,8 @@ class Node {
   // be durable before it is acknowledged, or the failure.
   engine::Result<uint64_t> run_call(const std::string& module, const std::string& reducer,
                                     std::span<const uint8_t> args, const std::string& caller = "",
-                                    const std::string& trigger = "");
+                                    const std::string& trigger = "",
+                                    runtime::CallOrigin origin = runtime::CallOrigin::Node);
   // The latest calls from peers that ran (at most 100,000), from the log
   // and snapshots: the peer server answers their repeats without running.
   std::deque<storage::PeerCallRecord> peer_calls_;

@@ -179,7 +179,9 @@ engine::Result<void> define_interstice_host(engine::Linker& linker) {
         for (const abi::NodeDef& node : m.schema.nodes)
           if (node.alias == call.alias) call.address = node.address;
         if (call.address.empty()) return negative(Status::NoSuchNode);
-        if (!m.schema.find_reducer(call.callback)) return negative(Status::NoSuchReducer);
+        const abi::ReducerDef* callback = m.schema.find_reducer(call.callback);
+        if (!callback) return negative(Status::NoSuchReducer);
+        if (callback->kind != abi::ReducerKind::Callback) return negative(Status::NotPermitted);
         return static_cast<int64_t>(m.tx->queue_remote(std::move(call)));
       }));
   for (auto& r : results)

@@ -117,6 +117,14 @@ Result<std::unique_ptr<LoadedModule>> Runtime::instantiate(ByteView wasm,
   auto bytes =
       length ? memory.bytes(static_cast<uint32_t>(*address) + 4ull, *length) : std::nullopt;
   if (!bytes) return error(where + ": the schema lies outside the module's memory");
+  // The version comes first in every ABI's encoding: say so before the rest
+  // fails to decode.
+  auto abi_version = bytes->size() >= 4 ? abi::from_bytes<uint32_t>(bytes->first(4)) : std::nullopt;
+  if (abi_version && *abi_version != abi::kAbiVersion)
+    return error(
+        fmt::format("{}: built for ABI version {}, this node speaks version {}: rebuild "
+                    "it with this node's SDK",
+                    where, *abi_version, abi::kAbiVersion));
   auto schema = abi::from_bytes<abi::ModuleSchema>(*bytes);
   if (!schema) return error(where + ": the schema is not a valid encoded ModuleSchema");
   m->schema = std::move(*schema);
@@ -569,12 +577,30 @@ Result<void> Runtime::unload(std::string_view module) {
   return error(fmt::format("no module '{}' is loaded", module));
 }
 
+abi::Status Runtime::check_access(const abi::ModuleSchema& schema, const abi::ReducerDef& reducer,
+                                  CallOrigin origin, std::string* why) {
+  if (origin == CallOrigin::Node) return abi::Status::Ok;
+  auto refuse = [&](std::string_view what) {
+    if (why) *why = fmt::format("{}.{} is {}", schema.name, reducer.name, what);
+    return abi::Status::NotPermitted;
+  };
+  if (schema.is_handler(reducer.name))
+    return refuse("a subscription handler: only the node calls it, with its events");
+  if (reducer.kind == abi::ReducerKind::Callback)
+    return refuse("a remote call's callback: only the node calls it, with the outcome");
+  if (reducer.kind == abi::ReducerKind::Internal && origin == CallOrigin::Outside)
+    return refuse("internal: only the modules of this node may call it");
+  return abi::Status::Ok;
+}
+
 Result<void> Runtime::call(std::string_view module, std::string_view reducer, ByteView args,
-                           std::string_view caller, std::string_view trigger) {
+                           std::string_view caller, std::string_view trigger, CallOrigin origin) {
   LoadedModule* m = find(module);
   if (!m) return error(fmt::format("no module '{}' is loaded", module));
   const abi::ReducerDef* def = m->schema.find_reducer(reducer);
   if (!def) return error(fmt::format("module '{}' has no reducer '{}'", module, reducer));
+  if (std::string why; check_access(m->schema, *def, origin, &why) != abi::Status::Ok)
+    return error(std::move(why));
   abi::TypeResolver types(m->schema.types);
   if (std::string why = abi::validate(args, def->params_type(), types); !why.empty())
     return error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
@@ -694,6 +720,9 @@ abi::Status Runtime::check_call(std::string_view module, std::string_view reduce
   if (!m) return abi::Status::NoSuchModule;
   const abi::ReducerDef* def = m->schema.find_reducer(reducer);
   if (!def) return abi::Status::NoSuchReducer;
+  if (abi::Status access = check_access(m->schema, *def, CallOrigin::Module);
+      access != abi::Status::Ok)
+    return access;
   abi::TypeResolver types(m->schema.types);
   if (!abi::validate(args, def->params_type(), types).empty()) return abi::Status::BadArguments;
   return abi::Status::Ok;

@@ -53,6 +53,13 @@ struct CommittedTransaction {
   const std::vector<RemoteCall>& remote_calls;  // sent once it commits
 };
 
+// Where a call comes from, for the access rules of abi::ReducerKind.
+enum class CallOrigin {
+  Node,     // the node itself: init, subscriptions, callbacks, replay, tools
+  Module,   // another reducer's ctx.call
+  Outside,  // an HTTP client or a peer
+};
+
 struct RuntimeOptions {
   engine::EngineConfig engine;     // fuel_per_call is each reducer call's budget
   engine::InstanceLimits limits;   // per module instance
@@ -133,8 +140,15 @@ class Runtime {
   // then runs everything it triggers. The result is the requested call's;
   // failures of triggered calls are logged.
   // `trigger` is recorded with the transaction (CommittedTransaction).
+  // A reducer that `origin` may not call (check_access) is refused with a
+  // message that says why, and runs nothing.
   Result<void> call(std::string_view module, std::string_view reducer, ByteView args,
-                    std::string_view caller = "", std::string_view trigger = "");
+                    std::string_view caller = "", std::string_view trigger = "",
+                    CallOrigin origin = CallOrigin::Node);
+  // Ok, or NotPermitted when `origin` may not call `reducer` of `schema`
+  // (see abi::ReducerKind); *why says so in words.
+  static abi::Status check_access(const abi::ModuleSchema& schema, const abi::ReducerDef& reducer,
+                                  CallOrigin origin, std::string* why = nullptr);
 
   // Runs the subscriptions to `event` of `module` (of every module, in load
   // order, if empty) with `args` (the reducer's parameters, encoded as a
@@ -165,7 +179,8 @@ class Runtime {
 
   // For host functions: a log record tagged with the module and reducer.
   void log(const LoadedModule& module, abi::LogLevel level, std::string message);
-  // For call_reducer: whether `module.reducer` exists and takes `args`.
+  // For call_reducer: whether `module.reducer` exists, may be called by a
+  // module, and takes `args`.
   abi::Status check_call(std::string_view module, std::string_view reducer, ByteView args) const;
 
  private:

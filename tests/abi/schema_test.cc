@@ -89,6 +89,20 @@ TEST(Schema, FindsEachKindOfMistake) {
   EXPECT_EQ(problems.size(), 9u);
 }
 
+TEST(Schema, ACallbackMustTakeTheOutcome) {
+  ModuleSchema s = hello_schema();
+  s.reducers.push_back(ReducerDef{
+      "on_result",
+      {Field{"call_id", primitive(TypeKind::U64)}, Field{"ok", primitive(TypeKind::Bool)},
+       Field{"error", primitive(TypeKind::String)}},
+      ReducerKind::Callback});
+  EXPECT_TRUE(check_schema(s).empty());
+  s.reducers.push_back(
+      ReducerDef{"on_other", {Field{"ok", primitive(TypeKind::Bool)}}, ReducerKind::Callback});
+  EXPECT_TRUE(mentions(check_schema(s),
+                       "callback on_other must take (u64 call_id, bool ok, string error)"));
+}
+
 TEST(SemVer, ParsesAndOrders) {
   EXPECT_EQ(SemVer::parse("1.2.3"), (SemVer{1, 2, 3}));
   EXPECT_FALSE(SemVer::parse("1.2").has_value());

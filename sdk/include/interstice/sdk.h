@@ -731,11 +731,12 @@ int32_t invoke_reducer(void (*fn)(ReducerContext&, Args...), ReducerContext& ctx
 
 template <typename... Args>
 int32_t register_reducer(const char* name, void (*fn)(ReducerContext&, Args...),
-                         std::initializer_list<const char*> param_names, const char* event) {
+                         std::initializer_list<const char*> param_names, const char* event,
+                         abi::ReducerKind kind = abi::ReducerKind::Callable) {
   static_assert((abi::Encodable<std::decay_t<Args>> && ...),
                 "every reducer parameter after the ReducerContext must be an encodable type");
   Registry& reg = registry();
-  abi::ReducerDef def{name, {}};
+  abi::ReducerDef def{name, {}, kind};
   std::vector<abi::Type> types{abi::type_of<std::decay_t<Args>>(reg.types)...};
   auto names = param_names.begin();
   for (size_t i = 0; i < types.size(); ++i) {
@@ -848,7 +849,23 @@ inline int32_t run_reducer(int32_t id, uint8_t* args, int32_t length) {
   static const int32_t INTERSTICE_CONCAT(interstice_reducer_, fn) = \
       ::interstice::sdk::detail::register_reducer(#fn, &fn, {__VA_ARGS__}, nullptr);
 
+// Registers `fn` as a reducer that only the modules of this node may call
+// (ctx.call); HTTP clients and peers get "internal".
+#define INTERSTICE_INTERNAL_REDUCER(fn, ...)                                        \
+  static const int32_t INTERSTICE_CONCAT(interstice_reducer_, fn) =                 \
+      ::interstice::sdk::detail::register_reducer(#fn, &fn, {__VA_ARGS__}, nullptr, \
+                                                  ::interstice::abi::ReducerKind::Internal);
+
+// Registers `fn(ReducerContext&, uint64_t call_id, bool ok, std::string error)`
+// as the callback of remote calls (ctx.call_node names it): only the node
+// calls it, with the outcome; nobody else can forge one.
+#define INTERSTICE_CALLBACK(fn, ...)                                                \
+  static const int32_t INTERSTICE_CONCAT(interstice_reducer_, fn) =                 \
+      ::interstice::sdk::detail::register_reducer(#fn, &fn, {__VA_ARGS__}, nullptr, \
+                                                  ::interstice::abi::ReducerKind::Callback);
+
 // Registers `fn` as a reducer that runs on `event` ("init", "module.table.insert", ...).
+// Only the node calls it (its arguments are events nobody may forge).
 #define INTERSTICE_SUBSCRIBE(fn, event, ...)                        \
   static const int32_t INTERSTICE_CONCAT(interstice_reducer_, fn) = \
       ::interstice::sdk::detail::register_reducer(#fn, &fn, {__VA_ARGS__}, event);
