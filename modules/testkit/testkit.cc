@@ -212,3 +212,33 @@ void call_handler(ReducerContext& ctx) {
           std::to_string(int(ctx.call("testkit", "on_delete", Item{99, "forged", 0}))));
 }
 INTERSTICE_REDUCER(call_handler)
+
+// Growth without end, for the node's bounds: rows, calls and log lines.
+void grow(ReducerContext& ctx, uint32_t rows, uint32_t bytes) {
+  for (uint32_t i = 0; i < rows; ++i) {
+    std::string name = std::to_string(ctx.random()) + std::string(bytes, 'g');
+    auto inserted = ctx.table<items>().insert(Item{0, name, 0});
+    if (!inserted.ok())
+      ctx.fail("insert " + std::to_string(i) + " refused: status " +
+               std::to_string(int(inserted.status)));
+  }
+}
+INTERSTICE_REDUCER(grow, "rows", "bytes")
+
+// Queues `width` calls of itself, each carrying `bytes` bytes.
+void fan_out(ReducerContext& ctx, uint32_t width, std::string payload) {
+  for (uint32_t i = 0; i < width; ++i) {
+    auto status = ctx.call("testkit", "fan_out", width, payload);
+    if (status != interstice::abi::Status::Ok) {
+      ctx.log("fan_out stopped at " + std::to_string(i) + ": status " +
+              std::to_string(int(status)));
+      return;
+    }
+  }
+}
+INTERSTICE_REDUCER(fan_out, "width", "payload")
+
+void shout(ReducerContext& ctx, uint32_t lines, uint32_t bytes) {
+  for (uint32_t i = 0; i < lines; ++i) ctx.log("shout " + std::string(bytes, 's'));
+}
+INTERSTICE_REDUCER(shout, "lines", "bytes")

@@ -175,7 +175,7 @@ enum class Status : int32_t {
   ShaderError = 19,      // gpu: the shader did not compile (the message is logged)
   GpuError = 20,         // gpu: the device failed or refused (the message is logged)
   SurfaceOutdated = 21,  // gpu: the surface texture was presented or resized; take the new one
-  QuotaExceeded = 22,    // file: the module's directory would exceed its quota
+  QuotaExceeded = 22,    // file: the directory's quota; tables: their memory limit; calls: too many
 };
 
 enum class LogLevel : int32_t { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4 };

@@ -38,7 +38,56 @@ struct StartOptions {
   bool wait_for_authorities = false;
   std::vector<std::string> peer_addresses;  // ALIAS=HOST:PORT
   std::vector<std::string> pins;            // HOST:PORT=KEY
+  // Module bounds (runtime::RuntimeOptions, docs/security.md).
+  uint64_t table_memory_mib = 1024;
+  uint64_t calls_per_transaction = 10'000;
+  uint64_t call_mib_per_transaction = 16;
+  uint64_t cascade_calls = 100'000;
+  uint64_t cascade_mib = 256;
+  uint64_t log_line_bytes = 4096;
+  uint32_t log_lines_per_second = 1000;
 };
+
+void set_module_bounds(const StartOptions& options, runtime::RuntimeOptions* runtime) {
+  runtime->max_table_memory = options.table_memory_mib << 20;
+  runtime->max_calls_per_transaction = options.calls_per_transaction;
+  runtime->max_call_bytes_per_transaction = options.call_mib_per_transaction << 20;
+  runtime->max_triggered_calls = options.cascade_calls;
+  runtime->max_cascade_bytes = options.cascade_mib << 20;
+  runtime->max_log_line_bytes = options.log_line_bytes;
+  runtime->max_log_lines_per_second = options.log_lines_per_second;
+}
+
+void add_module_bound_options(CLI::App* cmd, StartOptions* options) {
+  cmd->add_option("--table-memory", options->table_memory_mib,
+                  "MiB of rows, keys and indexes each module's tables may hold")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30))
+      ->capture_default_str();
+  cmd->add_option("--calls-per-transaction", options->calls_per_transaction,
+                  "Calls (ctx.call, call_node) one transaction may queue")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30))
+      ->capture_default_str();
+  cmd->add_option("--call-bytes-per-transaction", options->call_mib_per_transaction,
+                  "MiB of arguments one transaction's calls may hold")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))
+      ->capture_default_str();
+  cmd->add_option("--cascade-calls", options->cascade_calls,
+                  "Calls one requested call may trigger in all")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
+      ->capture_default_str();
+  cmd->add_option("--cascade-bytes", options->cascade_mib,
+                  "MiB of arguments queued at once by one requested call's cascade")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))
+      ->capture_default_str();
+  cmd->add_option("--log-line-bytes", options->log_line_bytes,
+                  "Bytes of a module's log line or failure message kept (the rest is cut)")
+      ->check(CLI::Range(uint64_t{64}, uint64_t{1} << 24))
+      ->capture_default_str();
+  cmd->add_option("--log-lines-per-second", options->log_lines_per_second,
+                  "Log lines each module may print a second (the rest are counted)")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 30))
+      ->capture_default_str();
+}
 
 int start(const StartOptions& options) {
   // SIGINT/SIGTERM are taken by a thread that stops the server; block them
@@ -54,6 +103,7 @@ int start(const StartOptions& options) {
   node_options.data_dir = options.data_dir;
   node_options.runtime.engine.fuel_per_call = options.fuel;
   node_options.runtime.seed = options.seed;
+  set_module_bounds(options, &node_options.runtime);
   node_options.log.durability = options.durability == "sync"   ? storage::Durability::Sync
                                 : options.durability == "none" ? storage::Durability::None
                                                                : storage::Durability::Group;
@@ -217,6 +267,7 @@ void add_start_command(CLI::App& app, int& exit_code) {
                   "Authorities that modules may be granted (gpu, input, audio, file)")
       ->check(CLI::IsMember({"gpu", "input", "audio", "file"}))
       ->delimiter(',');
+  add_module_bound_options(cmd, options.get());
   cmd->callback([options, &exit_code] { exit_code = start(*options); });
 }
 

@@ -39,7 +39,8 @@ engine::Result<void> define_interstice_host(engine::Linker& linker) {
         m.runtime->log(m, static_cast<abi::LogLevel>(clamped), read_string(c, ptr, len));
       }));
   results.push_back(linker.define(host, kFail, [](Caller& c, uint32_t ptr, uint32_t len) {
-    module_of(c).failure = read_string(c, ptr, len);
+    LoadedModule& m = module_of(c);
+    m.failure = m.runtime->bounded_text(read_string(c, ptr, len));
   }));
   results.push_back(linker.define(
       host, kInsert, [](Caller& c, int32_t id, uint32_t ptr, uint32_t len) -> int64_t {
@@ -160,7 +161,9 @@ engine::Result<void> define_interstice_host(engine::Linker& linker) {
                       OutgoingCall call{read_string(c, module_ptr, module_len),
                                         read_string(c, reducer_ptr, reducer_len),
                                         read_bytes(c, args_ptr, args_len)};
-                      Status status = m.runtime->check_call(call.module, call.reducer, call.args);
+                      Status status = m.runtime->check_call_quota(m, *m.tx, call.args.size());
+                      if (status == Status::Ok)
+                        status = m.runtime->check_call(call.module, call.reducer, call.args);
                       if (status == Status::Ok) m.tx->queue_call(std::move(call));
                       return static_cast<int32_t>(status);
                     }));
@@ -182,6 +185,9 @@ engine::Result<void> define_interstice_host(engine::Linker& linker) {
         const abi::ReducerDef* callback = m.schema.find_reducer(call.callback);
         if (!callback) return negative(Status::NoSuchReducer);
         if (callback->kind != abi::ReducerKind::Callback) return negative(Status::NotPermitted);
+        if (Status quota = m.runtime->check_call_quota(m, *m.tx, call.args.size());
+            quota != Status::Ok)
+          return negative(quota);
         return static_cast<int64_t>(m.tx->queue_remote(std::move(call)));
       }));
   for (auto& r : results)

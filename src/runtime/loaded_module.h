@@ -2,6 +2,7 @@
 // its tables, and the per-call state its host functions work on.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,9 +19,17 @@ namespace interstice::runtime {
 
 class Runtime;
 
+// A module's log lines in the current one-second window (Runtime::log).
+struct LogBudget {
+  std::chrono::steady_clock::time_point window_start;
+  uint32_t lines = 0;
+  uint64_t suppressed = 0;
+};
+
 struct LoadedModule {
   std::string name;
   abi::ModuleSchema schema;
+  TableMemory table_memory;                    // shared by `tables`, which point to it
   std::vector<std::unique_ptr<Table>> tables;  // in schema order: the host calls' table ids
   std::unique_ptr<engine::Linker> linker;
   std::optional<engine::Module> compiled;  // kept to make a fresh instance after a trap
@@ -28,6 +37,7 @@ struct LoadedModule {
   std::optional<engine::TypedFunction<int32_t(int32_t)>> alloc;
   std::optional<engine::TypedFunction<int32_t(int32_t, int32_t, int32_t)>> reducer;
   Runtime* runtime = nullptr;
+  mutable LogBudget log_budget;  // Runtime::log's rate limit
 
   // State of the reducer call in progress (reset after each call).
   Transaction* tx = nullptr;

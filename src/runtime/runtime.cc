@@ -62,7 +62,42 @@ void Runtime::emit(LogRecord record) {
 }
 
 void Runtime::log(const LoadedModule& module, abi::LogLevel level, std::string message) {
-  emit(LogRecord{level, module.name, module.current_reducer, std::move(message)});
+  auto now = std::chrono::steady_clock::now();
+  LogBudget& budget = module.log_budget;
+  if (now - budget.window_start >= std::chrono::seconds(1)) {
+    if (budget.suppressed > 0)
+      emit(LogRecord{abi::LogLevel::Warn, module.name, "",
+                     fmt::format("{} log lines suppressed (over {} a second)", budget.suppressed,
+                                 options_.max_log_lines_per_second)});
+    budget = LogBudget{now, 0, 0};
+  }
+  if (++budget.lines > options_.max_log_lines_per_second) {
+    ++budget.suppressed;
+    return;
+  }
+  emit(LogRecord{level, module.name, module.current_reducer, bounded_text(std::move(message))});
+}
+
+std::string Runtime::bounded_text(std::string text) const {
+  if (text.size() <= options_.max_log_line_bytes) return text;
+  size_t cut = text.size() - options_.max_log_line_bytes;
+  text.resize(options_.max_log_line_bytes);
+  return text + fmt::format("… ({} more bytes)", cut);
+}
+
+abi::Status Runtime::check_call_quota(const LoadedModule& module, const Transaction& tx,
+                                      size_t arg_bytes) {
+  bool too_many = tx.queued_calls() >= options_.max_calls_per_transaction;
+  if (!too_many && tx.queued_call_bytes() + arg_bytes <= options_.max_call_bytes_per_transaction)
+    return abi::Status::Ok;
+  log(module, abi::LogLevel::Warn,
+      too_many ? fmt::format("call refused: this transaction already queued {} calls (the limit)",
+                             options_.max_calls_per_transaction)
+               : fmt::format("call refused: this transaction's calls would hold {} bytes of "
+                             "arguments, over the limit of {}",
+                             tx.queued_call_bytes() + arg_bytes,
+                             options_.max_call_bytes_per_transaction));
+  return abi::Status::QuotaExceeded;
 }
 
 LoadedModule* Runtime::find(std::string_view module) const {
@@ -364,8 +399,9 @@ Result<std::unique_ptr<LoadedModule>> Runtime::prepare(ByteView wasm, std::strin
   std::unique_ptr<LoadedModule> m = std::move(loaded).value();
   if (auto r = admit(*m, source_name, replacing); !r) return r.take_error();
   m->name = m->schema.name;
+  m->table_memory.limit = options_.max_table_memory;
   for (const abi::TableDef& def : m->schema.tables)
-    m->tables.push_back(std::make_unique<Table>(def, m->schema));
+    m->tables.push_back(std::make_unique<Table>(def, m->schema, &m->table_memory));
   return m;
 }
 
@@ -393,7 +429,7 @@ Result<void> Runtime::run_init(std::string_view name) {
     uint32_t id = static_cast<uint32_t>(module->schema.find_reducer(sub.reducer) -
                                         module->schema.reducers.data());
     if (auto r = run(PendingCall{module, id, {}, "", "init"}); !r) {
-      queue_.clear();
+      clear_queue();
       std::string module_name = module->name;
       (void)unload(module_name);
       return error(fmt::format("module '{}': init failed, module not loaded: {}", module_name,
@@ -628,8 +664,8 @@ size_t Runtime::fire(std::string_view module, std::string_view event, ByteView a
         continue;
       }
       uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
-      queue_.push_back(PendingCall{m.get(), id, Bytes(args.begin(), args.end()),
-                                   std::string(caller), std::string(event)});
+      enqueue(PendingCall{m.get(), id, Bytes(args.begin(), args.end()), std::string(caller),
+                          std::string(event)});
       ++ran;
     }
   }
@@ -734,7 +770,7 @@ void Runtime::enqueue_calls(const std::string& caller, std::vector<OutgoingCall>
     if (!m) continue;  // unloaded since: nothing to run
     const abi::ReducerDef* def = m->schema.find_reducer(c.reducer);
     uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
-    queue_.push_back(PendingCall{m, id, std::move(c.args), caller, ""});
+    enqueue(PendingCall{m, id, std::move(c.args), caller, ""});
   }
 }
 
@@ -749,24 +785,40 @@ void Runtime::enqueue_subscribers(const std::vector<TableEvent>& events) {
         Bytes args = event.kind == EventKind::Insert ? event.new_row : event.old_row;
         if (event.kind == EventKind::Update)
           args.insert(args.end(), event.new_row.begin(), event.new_row.end());
-        queue_.push_back(PendingCall{m.get(), id, std::move(args), "", name});
+        enqueue(PendingCall{m.get(), id, std::move(args), "", name});
       }
     }
   }
 }
 
+void Runtime::enqueue(PendingCall call) {
+  queue_bytes_ += call.args.size();
+  queue_.push_back(std::move(call));
+}
+
+void Runtime::clear_queue() {
+  queue_.clear();
+  queue_bytes_ = 0;
+}
+
 void Runtime::drain_queue() {
   size_t ran = 0;
   while (!queue_.empty()) {
-    if (++ran > options_.max_triggered_calls) {
-      emit(LogRecord{abi::LogLevel::Error, queue_.front().module->name, "",
-                     fmt::format("more than {} triggered calls for one call; dropping {} more",
-                                 options_.max_triggered_calls, queue_.size())});
-      queue_.clear();
+    bool too_many = ++ran > options_.max_triggered_calls;
+    if (too_many || queue_bytes_ > options_.max_cascade_bytes) {
+      emit(LogRecord{
+          abi::LogLevel::Error, queue_.front().module->name, "",
+          too_many ? fmt::format("more than {} triggered calls for one call; dropping {} more",
+                                 options_.max_triggered_calls, queue_.size())
+                   : fmt::format("the calls queued for one call hold {} bytes of arguments, "
+                                 "over the limit of {}; dropping {} calls",
+                                 queue_bytes_, options_.max_cascade_bytes, queue_.size())});
+      clear_queue();
       return;
     }
     PendingCall call = std::move(queue_.front());
     queue_.pop_front();
+    queue_bytes_ -= call.args.size();
     (void)run(call);  // failures are logged by run()
   }
 }

@@ -66,7 +66,16 @@ struct RuntimeOptions {
   std::function<int64_t()> clock;  // microseconds since the epoch; default: system clock
   uint64_t seed = 0;               // node seed for transaction random numbers
   std::function<void(const LogRecord&)> log_sink;  // default: spdlog
-  size_t max_triggered_calls = 100'000;            // per requested call, to stop runaway cascades
+  // Bounds on what one module can make the node hold (docs/security.md).
+  // A cascade is a requested call and everything it triggers: past either
+  // bound the rest of its queue is dropped, with an error logged.
+  size_t max_triggered_calls = 100'000;       // calls run per cascade
+  size_t max_cascade_bytes = 256u << 20;      // argument bytes queued at once in a cascade
+  size_t max_calls_per_transaction = 10'000;  // ctx.call + call_node; more get QuotaExceeded
+  size_t max_call_bytes_per_transaction = 16u << 20;  // their argument bytes
+  size_t max_table_memory = 1ull << 30;               // per module: TableMemory::limit
+  size_t max_log_line_bytes = 4096;                   // longer lines (and fail messages) are cut
+  uint32_t max_log_lines_per_second = 1000;  // per module; the rest are counted, not printed
   // The operator's policy: authorities a module may be granted at load. At
   // most one loaded module holds each.
   std::vector<abi::Authority> grantable;
@@ -179,6 +188,12 @@ class Runtime {
 
   // For host functions: a log record tagged with the module and reducer.
   void log(const LoadedModule& module, abi::LogLevel level, std::string message);
+  // For call_reducer and call_node: Ok, or QuotaExceeded when `tx` cannot
+  // queue another call of `arg_bytes` (max_calls_per_transaction and
+  // max_call_bytes_per_transaction), with the reason logged once.
+  abi::Status check_call_quota(const LoadedModule& module, const Transaction& tx, size_t arg_bytes);
+  // A module's text as the node keeps it: cut to max_log_line_bytes.
+  std::string bounded_text(std::string text) const;
   // For call_reducer: whether `module.reducer` exists, may be called by a
   // module, and takes `args`.
   abi::Status check_call(std::string_view module, std::string_view reducer, ByteView args) const;
@@ -219,6 +234,8 @@ class Runtime {
   // Gives a free, allowed authority to the first loaded module requesting it.
   void hand_on(abi::Authority authority);
   void enqueue_calls(const std::string& caller, std::vector<OutgoingCall> calls);
+  void enqueue(PendingCall call);
+  void clear_queue();
   void drain_queue();
   LoadedModule* find(std::string_view module) const;
   void emit(LogRecord record);
@@ -228,6 +245,7 @@ class Runtime {
   std::vector<std::unique_ptr<LoadedModule>> modules_;  // in load order
   std::map<abi::Authority, std::string> holders_;       // authority -> module
   std::deque<PendingCall> queue_;
+  size_t queue_bytes_ = 0;  // argument bytes in queue_
   uint64_t transactions_ = 0;
 };
 

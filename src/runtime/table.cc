@@ -37,8 +37,8 @@ bool all_zero(ByteView bytes) {
 
 }  // namespace
 
-Table::Table(const abi::TableDef& def, const abi::ModuleSchema& schema)
-    : def_(def), layout_(row_type_of(def, schema), schema.types) {
+Table::Table(const abi::TableDef& def, const abi::ModuleSchema& schema, TableMemory* memory)
+    : def_(def), layout_(row_type_of(def, schema), schema.types), memory_(memory) {
   for (const abi::IndexDef& index : def.indexes) indexes_.push_back(Index{index, {}});
 }
 
@@ -69,12 +69,31 @@ Status Table::check_unique(const std::vector<ByteView>& columns, const std::stri
 
 void Table::add_to_indexes(const std::vector<ByteView>& columns, const std::string& pk) {
   for (Index& index : indexes_) index.entries.emplace(key_of(index.def.column, columns), pk);
+  if (memory_) memory_->used += footprint(columns, pk);
 }
 
 void Table::remove_from_indexes(const Bytes& row, const std::string& pk) {
   std::vector<ByteView> columns;
   layout_.split(row, &columns);
   for (Index& index : indexes_) index.entries.erase({key_of(index.def.column, columns), pk});
+  if (memory_) memory_->used -= std::min(memory_->used, footprint(columns, pk));
+}
+
+size_t Table::footprint(const std::vector<ByteView>& columns, const std::string& pk) const {
+  size_t row_bytes = 0;
+  for (ByteView column : columns) row_bytes += column.size();
+  size_t bytes = TableMemory::kEntryOverhead + row_bytes + pk.size();
+  for (const Index& index : indexes_)
+    bytes += TableMemory::kEntryOverhead + key_of(index.def.column, columns).size() + pk.size();
+  return bytes;
+}
+
+Status Table::check_memory(size_t more, std::string* problem) const {
+  if (!memory_ || memory_->used + more <= memory_->limit) return Status::Ok;
+  *problem = "table " + def_.name + ": the module's tables would hold " +
+             std::to_string(memory_->used + more) + " bytes, over their limit of " +
+             std::to_string(memory_->limit) + " (--table-memory)";
+  return Status::QuotaExceeded;
 }
 
 Status Table::insert(Bytes row, int64_t* assigned, std::string* stored_pk, std::string* problem) {
@@ -105,6 +124,7 @@ Status Table::insert(Bytes row, int64_t* assigned, std::string* stored_pk, std::
     return Status::DuplicateKey;
   }
   if (Status s = check_unique(columns, pk, problem); s != Status::Ok) return s;
+  if (Status s = check_memory(footprint(columns, pk), problem); s != Status::Ok) return s;
   add_to_indexes(columns, pk);
   auto_inc_next_ = next_after;
   *stored_pk = pk;
@@ -126,6 +146,13 @@ Status Table::update(Bytes row, Bytes* old_row, std::string* problem) {
     return Status::NotFound;
   }
   if (Status s = check_unique(columns, pk, problem); s != Status::Ok) return s;
+  if (memory_) {
+    std::vector<ByteView> old_columns;
+    layout_.split(it->second, &old_columns);
+    size_t before = footprint(old_columns, pk), after = footprint(columns, pk);
+    if (after > before)
+      if (Status s = check_memory(after - before, problem); s != Status::Ok) return s;
+  }
   remove_from_indexes(it->second, pk);
   add_to_indexes(columns, pk);
   *old_row = std::exchange(it->second, std::move(row));

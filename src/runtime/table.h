@@ -20,9 +20,21 @@
 
 namespace interstice::runtime {
 
+// The memory one module's tables hold, shared by its tables: each row counts
+// its bytes, its primary key and its index keys, plus a fixed overhead per
+// map entry. Inserts and updates by reducers that would take `used` past
+// `limit` are refused (QuotaExceeded); recovery and rollbacks never are.
+// Owned by the module; single-threaded like the runtime.
+struct TableMemory {
+  static constexpr size_t kEntryOverhead = 64;  // a std::map / std::set node, roughly
+  size_t used = 0;
+  size_t limit = SIZE_MAX;
+};
+
 class Table {
  public:
-  Table(const abi::TableDef& def, const abi::ModuleSchema& schema);
+  // `memory` (may be null: no accounting, no limit) outlives the table.
+  Table(const abi::TableDef& def, const abi::ModuleSchema& schema, TableMemory* memory = nullptr);
 
   const abi::TableDef& def() const { return def_; }
   const std::string& name() const { return def_.name; }
@@ -31,10 +43,12 @@ class Table {
 
   // Inserts a row. An auto_inc column holding 0 gets the next counter value
   // (returned in `assigned`, and written into the stored row). Refuses
-  // malformed rows (InvalidRow, with `problem`) and duplicate keys. On success
+  // malformed rows (InvalidRow, with `problem`), duplicate keys, and a row
+  // beyond the module's table memory (QuotaExceeded). On success
   // `stored_pk` receives the stored row's primary-key order key.
   abi::Status insert(Bytes row, int64_t* assigned, std::string* stored_pk, std::string* problem);
-  // Replaces the row with the same primary key; `old_row` receives it.
+  // Replaces the row with the same primary key; `old_row` receives it. A
+  // bigger row that does not fit the table memory is refused (QuotaExceeded).
   abi::Status update(Bytes row, Bytes* old_row, std::string* problem);
   // Deletes the row whose primary key has the encoding `key`.
   abi::Status remove(ByteView key, Bytes* old_row, std::string* problem);
@@ -97,13 +111,19 @@ class Table {
   uint64_t counter_past(uint32_t column, ByteView value, uint64_t counter) const;
   abi::Status check_unique(const std::vector<ByteView>& columns, const std::string& pk,
                            std::string* problem) const;
+  // The index entries of a row, and its share of the table memory.
   void add_to_indexes(const std::vector<ByteView>& columns, const std::string& pk);
   void remove_from_indexes(const Bytes& row, const std::string& pk);
+  // What a row costs the table memory (TableMemory).
+  size_t footprint(const std::vector<ByteView>& columns, const std::string& pk) const;
+  // QuotaExceeded (with `problem`) if `more` bytes do not fit the table memory.
+  abi::Status check_memory(size_t more, std::string* problem) const;
   abi::Status order_key_for(uint32_t column, ByteView value, std::string* key,
                             std::string* problem) const;
 
   const abi::TableDef& def_;
   RowLayout layout_;
+  TableMemory* memory_;
   std::map<std::string, Bytes> rows_;  // pk order key -> row
   std::vector<Index> indexes_;
   uint64_t auto_inc_next_ = 1;

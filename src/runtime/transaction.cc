@@ -59,6 +59,7 @@ abi::Status Transaction::remove(const std::string& module, Table& table, ByteVie
 uint64_t Transaction::queue_remote(RemoteCall call) {
   uint64_t z = splitmix64(inputs_.random_seed ^ (0xa0761d6478bd642full * (remote_.size() + 1)));
   call.call_id = (z >> 1) | 1;  // 63 bits (an i64 for the module), never 0
+  queued_bytes_ += call.args.size();
   remote_.push_back(std::move(call));
   return remote_.back().call_id;
 }
@@ -82,6 +83,7 @@ void Transaction::rollback() {
   undo_.clear();
   events_.clear();
   calls_.clear();
+  queued_bytes_ = 0;
   remote_.clear();
 }
 

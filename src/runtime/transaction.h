@@ -85,7 +85,13 @@ class Transaction {
   abi::Status update(const std::string& module, Table& table, Bytes row, std::string* problem);
   abi::Status remove(const std::string& module, Table& table, ByteView key, std::string* problem);
 
-  void queue_call(OutgoingCall call) { calls_.push_back(std::move(call)); }
+  void queue_call(OutgoingCall call) {
+    queued_bytes_ += call.args.size();
+    calls_.push_back(std::move(call));
+  }
+  // Calls queued so far (local and remote), and the bytes of their arguments.
+  size_t queued_calls() const { return calls_.size() + remote_.size(); }
+  size_t queued_call_bytes() const { return queued_bytes_; }
   // Queues a remote call; its id is derived from the transaction's recorded
   // seed and the call's position, so replays compute the same ids.
   uint64_t queue_remote(RemoteCall call);
@@ -116,6 +122,7 @@ class Transaction {
   std::vector<TableEvent> events_;
   std::vector<OutgoingCall> calls_;
   std::vector<RemoteCall> remote_;
+  size_t queued_bytes_ = 0;
 };
 
 }  // namespace interstice::runtime

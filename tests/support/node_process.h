@@ -9,8 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -38,26 +40,26 @@ class NodeProcess {
     prepare(data_.path());
     start(extra_args);
   }
-  ~NodeProcess() {
-    stop();
-    if (fd_ >= 0) ::close(fd_);
-  }
+  ~NodeProcess() { stop(); }
 
   uint16_t port() const { return port_; }
   // The peer port, when started with --peer-port (0 otherwise).
   uint16_t peer_port() {
     const std::string marker = "accepting peers on 127.0.0.1:";
-    size_t at = output().find(marker);
+    std::string text = output();
+    size_t at = text.find(marker);
     return at == std::string::npos
                ? 0
-               : static_cast<uint16_t>(std::stoi(output_.substr(at + marker.size())));
+               : static_cast<uint16_t>(std::stoi(text.substr(at + marker.size())));
   }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   const std::filesystem::path& data_dir() const { return data_.path(); }
 
-  // Everything the node printed so far.
+  // Everything the node printed so far. A thread keeps reading the node's
+  // output meanwhile, so a node that logs a lot never blocks on a full pipe.
   std::string output() {
-    drain(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::lock_guard lock(output_mutex_);
     return output_;
   }
   // Waits (at most `timeout`) until the output contains `text`.
@@ -90,18 +92,19 @@ class NodeProcess {
 
   // Sends SIGTERM and waits for the exit; returns the exit status (or -1).
   int stop() {
-    if (pid_ <= 0) return exit_status_;
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 100 && !reap(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      for (int i = 0; i < 100 && !reap(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     if (pid_ > 0) {
       ::kill(pid_, SIGKILL);
       int status;
       ::waitpid(pid_, &status, 0);
       pid_ = -1;
     }
-    drain(std::chrono::milliseconds(0));
-    ::close(fd_);
+    if (reader_.joinable()) reader_.join();  // it ends at the pipe's end of file
+    if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     return exit_status_;
   }
@@ -127,11 +130,13 @@ class NodeProcess {
     ::close(pipe_fds[1]);
     fd_ = pipe_fds[0];
     ::fcntl(fd_, F_SETFL, O_NONBLOCK);
+    reader_ = std::thread([this] { read_until_end(); });
     // Wait (at most 30 s) for "listening on http://127.0.0.1:PORT".
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     const std::string marker = "listening on http://127.0.0.1:";
     while (std::chrono::steady_clock::now() < deadline && port_ == 0) {
-      drain(std::chrono::milliseconds(100));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::lock_guard lock(output_mutex_);
       size_t at = output_.find(marker);
       if (at != std::string::npos && output_.find('\n', at) != std::string::npos)
         port_ = static_cast<uint16_t>(std::stoi(output_.substr(at + marker.size())));
@@ -139,14 +144,21 @@ class NodeProcess {
     }
   }
 
-  void drain(std::chrono::milliseconds wait) {
+  // The reader thread: appends what the node prints until the pipe closes
+  // (the node and every child holding it exited).
+  void read_until_end() {
+    char buffer[65536];
     pollfd p{fd_, POLLIN, 0};
-    char buffer[4096];
-    while (::poll(&p, 1, static_cast<int>(wait.count())) > 0) {
+    for (;;) {
+      if (::poll(&p, 1, -1) < 0 && errno != EINTR) return;
       ssize_t n = ::read(fd_, buffer, sizeof buffer);
-      if (n <= 0) break;
+      if (n == 0) return;
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) continue;
+        return;
+      }
+      std::lock_guard lock(output_mutex_);
       output_.append(buffer, static_cast<size_t>(n));
-      wait = std::chrono::milliseconds(0);
     }
   }
 
@@ -164,6 +176,8 @@ class NodeProcess {
   int fd_ = -1;
   uint16_t port_ = 0;
   int exit_status_ = -1;
+  std::thread reader_;       // read_until_end(), from start() until stop()
+  std::mutex output_mutex_;  // guards output_
   std::string output_;
 };
 
