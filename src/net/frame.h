@@ -1,9 +1,11 @@
-// Frames: [u32 payload length, little-endian][payload]. A frame longer than
-// kMaxFrame, or a payload that is not a valid Message, ends the connection.
+// Frames: [u32 payload length, little-endian][payload]. Before the handshake
+// ends a payload is a Message in the clear (only Hello and Proof), at most
+// kMaxHandshakeFrame bytes; after it, a payload is one encrypted message
+// (frame_cipher.h), at most kMaxFrame bytes. A longer frame ends the
+// connection as soon as its length is read, before anything is allocated.
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -12,26 +14,40 @@
 
 namespace interstice::net {
 
-inline constexpr uint32_t kMaxFrame = 16u << 20;
+// The largest message (its canonical encoding) after the handshake.
+inline constexpr uint32_t kMaxMessage = 16u << 20;
+// The largest frame payload after the handshake: a message and its 17-byte
+// authentication tag (crypto_secretstream_xchacha20poly1305_ABYTES).
+inline constexpr uint32_t kMaxFrame = kMaxMessage + 17;
+// The largest frame payload before the handshake ends (Hello, Proof).
+inline constexpr uint32_t kMaxHandshakeFrame = 4096;
 
+// [length][payload].
+std::vector<uint8_t> frame_of(std::span<const uint8_t> payload);
+// A frame carrying `message` in the clear: Hello and Proof (and tests).
 std::vector<uint8_t> encode_frame(const Message& message);
 
-// Accumulates bytes from a stream and cuts them into messages.
+// Accumulates bytes from a stream and cuts them into frame payloads.
+// Not thread-safe: one reader.
 class FrameReader {
  public:
-  void feed(std::span<const uint8_t> bytes) {
-    buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
-  }
+  explicit FrameReader(uint32_t max_payload = kMaxHandshakeFrame) : max_payload_(max_payload) {}
+  // Applies to the frames not yet returned by next().
+  void set_max_payload(uint32_t max_payload) { max_payload_ = max_payload; }
+
+  void feed(std::span<const uint8_t> bytes);
 
   enum class Status { NeedMore, Ready, Error };
-  // The next message, if a whole frame is buffered. On Error, `problem` says
-  // why (oversized frame, undecodable payload) and the stream is unusable.
-  Status next(Message* message, std::string* problem);
+  // The next frame's payload, if a whole frame is buffered. On Error,
+  // `problem` says why (an oversized frame) and the stream is unusable.
+  Status next(std::vector<uint8_t>* payload, std::string* problem);
 
-  size_t buffered() const { return buffer_.size(); }
+  size_t buffered() const { return buffer_.size() - start_; }
 
  private:
+  uint32_t max_payload_;
   std::vector<uint8_t> buffer_;
+  size_t start_ = 0;  // where the unread bytes begin in buffer_
 };
 
 }  // namespace interstice::net

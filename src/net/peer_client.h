@@ -1,15 +1,20 @@
-// PeerClient: an outgoing, authenticated connection to a peer (blocking, with
-// 5 s receive timeouts unless changed). The peer's key is checked against the known peers (trust on
-// first use) before the connection is used.
+// PeerClient: an outgoing, authenticated and encrypted connection to a peer
+// (blocking, with 5 s receive timeouts unless changed). During the handshake
+// only small Hello and Proof frames are accepted from the peer (the same
+// bound as the server's); after it every frame is encrypted (frame_cipher.h).
+// The peer's key is checked against the known peers (trust on first use)
+// before the connection is used.
 #pragma once
 
 #include <asio.hpp>
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "engine/result.h"
 #include "net/frame.h"
+#include "net/frame_cipher.h"
 #include "net/identity.h"
 #include "net/known_peers.h"
 
@@ -43,10 +48,15 @@ class PeerClient {
 
  private:
   PeerClient() = default;
+  // The next frame's payload (reader side).
+  engine::Result<std::vector<uint8_t>> receive_payload();
+  engine::Result<void> write(const std::vector<uint8_t>& frame);
 
   asio::io_context io_;
   asio::ip::tcp::socket socket_{io_};
-  FrameReader reader_;
+  FrameReader reader_{kMaxHandshakeFrame};  // reader side
+  std::unique_ptr<FrameCipher> cipher_;     // once authenticated
+  std::mutex send_mutex_;                   // one sender at a time (the sealing state)
   std::string peer_id_;
 };
 

@@ -80,6 +80,7 @@ struct NodeOptions {
   // The peer server (docs/protocol.md): -1 for none, 0 for any free port.
   std::string peer_host = "127.0.0.1";
   int peer_port = -1;
+  net::PeerLimits peer_limits;  // its bounds (docs/protocol.md, "Bounds")
 };
 
 // Why a call or query through the node failed.
