@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <sys/socket.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "net/handshake.h"
 
 namespace interstice::net {
@@ -75,11 +78,17 @@ engine::Result<std::vector<uint8_t>> PeerClient::receive_payload() {
     if (status == FrameReader::Status::Ready) return payload;
     if (status == FrameReader::Status::Error)
       return engine::make_error("the peer sent a " + problem);
-    asio::error_code ec;
-    size_t n = socket_.read_some(asio::buffer(buffer), ec);
-    if (ec)
-      return engine::make_error("the peer closed the connection or timed out: " + ec.message());
-    reader_.feed(std::span<const uint8_t>(buffer.data(), n));
+    // recv itself, not asio's read_some: asio waits again, without end, when
+    // SO_RCVTIMEO ends a receive, so the timeout would never apply.
+    ssize_t n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return engine::make_error("the peer sent nothing for too long (timed out)");
+    if (n < 0)
+      return engine::make_error(std::string("receiving from the peer failed: ") +
+                                std::strerror(errno));
+    if (n == 0) return engine::make_error("the peer closed the connection");
+    reader_.feed(std::span<const uint8_t>(buffer.data(), static_cast<size_t>(n)));
   }
 }
 

@@ -170,6 +170,27 @@ TEST(PreAuthentication, TheClientReadsOnlySmallHelloAndProofFrames) {
   }
 }
 
+// A remote node that accepts the connection and says nothing: the handshake
+// of an outgoing link ends after its 5 s receive timeout (asio's blocking
+// read used to wait again after the timeout, for ever).
+TEST(PreAuthentication, TheClientGivesUpOnASilentServer) {
+  TempDir dir;
+  Identity c = make_identity(dir, "c");
+  asio::io_context io;
+  asio::ip::tcp::acceptor listener(io, {asio::ip::make_address("127.0.0.1"), 0});
+  std::thread silent([&] {
+    asio::ip::tcp::socket socket = listener.accept();
+    std::this_thread::sleep_for(std::chrono::seconds(6));
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto client = PeerClient::connect("127.0.0.1", listener.local_endpoint().port(), c, nullptr);
+  auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(client.ok());
+  EXPECT_NE(client.error().message.find("timed out"), std::string::npos) << client.error().message;
+  EXPECT_LT(waited, std::chrono::seconds(6));
+  silent.join();
+}
+
 TEST(Bounds, RememberedOutcomesAreBoundedInBytesAndErrorsAreCut) {
   TempDir dir;
   Identity s = make_identity(dir, "s"), c = make_identity(dir, "c");

@@ -6,6 +6,8 @@
 
 #include <sys/socket.h>
 
+#include <cerrno>
+
 #include <asio.hpp>
 #include <chrono>
 #include <memory>
@@ -53,10 +55,9 @@ class RawPeer {
       auto status = reader_.next(&payload, &problem);
       if (status == net::FrameReader::Status::Ready) return payload;
       if (status == net::FrameReader::Status::Error) return std::nullopt;
-      asio::error_code ec;
-      size_t n = socket_.read_some(asio::buffer(buffer), ec);
-      if (ec) return std::nullopt;
-      reader_.feed(std::span<const uint8_t>(buffer, n));
+      ssize_t n = receive_some(buffer, sizeof buffer);
+      if (n <= 0) return std::nullopt;
+      reader_.feed(std::span<const uint8_t>(buffer, static_cast<size_t>(n)));
     }
   }
 
@@ -99,10 +100,9 @@ class RawPeer {
     set_timeout(timeout);
     uint8_t buffer[4096];
     for (;;) {
-      asio::error_code ec;
-      socket_.read_some(asio::buffer(buffer), ec);
-      if (ec == asio::error::eof || ec == asio::error::connection_reset) return true;
-      if (ec) return false;  // timed out
+      ssize_t n = receive_some(buffer, sizeof buffer);
+      if (n == 0 || (n < 0 && errno == ECONNRESET)) return true;
+      if (n < 0) return false;  // timed out
     }
   }
 
@@ -112,6 +112,15 @@ class RawPeer {
   }
 
  private:
+  // recv itself: asio's read_some waits again, without end, when SO_RCVTIMEO
+  // ends a receive.
+  ssize_t receive_some(uint8_t* buffer, size_t size) {
+    for (;;) {
+      ssize_t n = ::recv(socket_.native_handle(), buffer, size, 0);
+      if (n >= 0 || errno != EINTR) return n;
+    }
+  }
+
   asio::io_context io_;
   asio::ip::tcp::socket socket_{io_};
   asio::error_code error_;
