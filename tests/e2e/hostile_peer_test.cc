@@ -75,6 +75,27 @@ TEST(HostilePeers, ADeepFrameBeforeTheHandshakeDoesNotCrashTheNode) {
   EXPECT_EQ(node.stop(), 0);
 }
 
+// The remote node a module calls answers the outgoing link with the same
+// 2.4 MB frame (it used to crash the caller, at every restart): the caller
+// logs why, retries, and goes on.
+TEST(HostilePeers, ADeepFrameFromTheRemoteNodeDoesNotCrashTheCaller) {
+  asio::io_context io;
+  asio::ip::tcp::acceptor hostile(io, {asio::ip::make_address("127.0.0.1"), 0});
+  std::string address = "127.0.0.1:" + std::to_string(hostile.local_endpoint().port());
+  NodeProcess caller({"caller"}, {"--peer-address", "MyNode=" + address});
+  ASSERT_NE(caller.port(), 0) << caller.output();
+  for (int i = 0; i < 2; ++i) {  // the first connection, and the one after the backoff
+    asio::ip::tcp::socket socket = hostile.accept();
+    asio::error_code ec;
+    asio::write(socket, asio::buffer(interstice::testing::deep_subscribe_frame()), ec);
+  }
+  EXPECT_TRUE(
+      caller.wait_for_output("cannot reach peer " + address + ": the peer sent a frame of 2400"))
+      << caller.output();
+  EXPECT_TRUE(healthy(caller));
+  EXPECT_EQ(caller.stop(), 0);
+}
+
 TEST(HostilePeers, ARelayedHandshakeIsRefused) {
   NodeProcess node({"hello"}, {"--peer-port", "0"});
   ASSERT_NE(node.peer_port(), 0) << node.output();
