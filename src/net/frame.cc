@@ -1,5 +1,6 @@
 #include "net/frame.h"
 
+#include <fmt/format.h>
 #include <sodium.h>
 
 #include <cstring>
@@ -18,6 +19,33 @@ std::vector<uint8_t> frame_of(std::span<const uint8_t> payload) {
 
 std::vector<uint8_t> encode_frame(const Message& message) {
   return frame_of(abi::to_bytes(message));
+}
+
+void append_message(std::vector<uint8_t>& plaintext, const Message& message) {
+  size_t at = plaintext.size();
+  plaintext.resize(at + 4);
+  abi::Writer writer(plaintext);
+  abi::encode(writer, message);
+  uint32_t length = static_cast<uint32_t>(plaintext.size() - at - 4);
+  std::memcpy(plaintext.data() + at, &length, 4);
+}
+
+engine::Result<std::vector<Message>> split_messages(std::span<const uint8_t> plaintext) {
+  std::vector<Message> messages;
+  while (!plaintext.empty()) {
+    uint32_t length = 0;
+    if (plaintext.size() >= 4) std::memcpy(&length, plaintext.data(), 4);
+    if (plaintext.size() < 4 || plaintext.size() - 4 < length)
+      return engine::make_error("a message's length goes beyond its frame");
+    auto message = abi::from_bytes<Message>(plaintext.subspan(4, length));
+    if (!message)
+      return engine::make_error(
+          fmt::format("a message of {} bytes does not decode as a Message", length));
+    messages.push_back(std::move(*message));
+    plaintext = plaintext.subspan(4 + length);
+  }
+  if (messages.empty()) return engine::make_error("an encrypted frame holds no message");
+  return messages;
 }
 
 void FrameReader::feed(std::span<const uint8_t> bytes) {

@@ -1,7 +1,7 @@
 // Frames: [u32 payload length, little-endian][payload]. Before the handshake
 // ends a payload is a Message in the clear (only Hello and Proof), at most
-// kMaxHandshakeFrame bytes; after it, a payload is one encrypted message
-// (frame_cipher.h), at most kMaxFrame bytes. A longer frame ends the
+// kMaxHandshakeFrame bytes; after it, a payload is encrypted (frame_cipher.h)
+// and holds one or more messages, at most kMaxFrame bytes. A longer frame ends the
 // connection as soon as its length is read, before anything is allocated.
 #pragma once
 
@@ -10,11 +10,13 @@
 #include <string>
 #include <vector>
 
+#include "engine/result.h"
 #include "net/messages.h"
 
 namespace interstice::net {
 
-// The largest message (its canonical encoding) after the handshake.
+// The largest plaintext of an encrypted frame (its messages, each with its
+// length).
 inline constexpr uint32_t kMaxMessage = 16u << 20;
 // The largest frame payload after the handshake: a message and its 17-byte
 // authentication tag (crypto_secretstream_xchacha20poly1305_ABYTES).
@@ -26,6 +28,13 @@ inline constexpr uint32_t kMaxHandshakeFrame = 4096;
 std::vector<uint8_t> frame_of(std::span<const uint8_t> payload);
 // A frame carrying `message` in the clear: Hello and Proof (and tests).
 std::vector<uint8_t> encode_frame(const Message& message);
+
+// The plaintext of an encrypted frame is one or more messages, each
+// [u32 length][Message], so that a write of many answers costs one
+// encryption. `append_message` adds one; `split_messages` decodes them all,
+// or says why not (a length beyond the plaintext, a malformed message).
+void append_message(std::vector<uint8_t>& plaintext, const Message& message);
+engine::Result<std::vector<Message>> split_messages(std::span<const uint8_t> plaintext);
 
 // Accumulates bytes from a stream and cuts them into frame payloads.
 // Not thread-safe: one reader.

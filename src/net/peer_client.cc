@@ -65,8 +65,27 @@ engine::Result<void> PeerClient::write(const std::vector<uint8_t>& frame) {
 }
 
 engine::Result<void> PeerClient::send(const Message& message) {
+  return send(std::vector<Message>{message});
+}
+
+engine::Result<void> PeerClient::send(const std::vector<Message>& messages) {
   std::lock_guard lock(send_mutex_);
-  return write(cipher_->seal_frame(abi::to_bytes(message)));
+  std::vector<uint8_t> frames, plaintext;
+  for (const Message& message : messages) {
+    std::vector<uint8_t> one;
+    append_message(one, message);
+    if (!plaintext.empty() && plaintext.size() + one.size() > kMaxMessage) {
+      std::vector<uint8_t> frame = cipher_->seal_frame(plaintext);
+      frames.insert(frames.end(), frame.begin(), frame.end());
+      plaintext.clear();
+    }
+    plaintext.insert(plaintext.end(), one.begin(), one.end());
+  }
+  if (!plaintext.empty()) {
+    std::vector<uint8_t> frame = cipher_->seal_frame(plaintext);
+    frames.insert(frames.end(), frame.begin(), frame.end());
+  }
+  return write(frames);
 }
 
 engine::Result<std::vector<uint8_t>> PeerClient::receive_payload() {
@@ -93,15 +112,19 @@ engine::Result<std::vector<uint8_t>> PeerClient::receive_payload() {
 }
 
 engine::Result<Message> PeerClient::receive() {
-  auto payload = receive_payload();
-  if (!payload) return payload.take_error();
-  auto plaintext = cipher_->open(*payload);
-  if (!plaintext) return engine::make_error("the peer sent " + plaintext.error().message);
-  auto message = abi::from_bytes<Message>(*plaintext);
-  if (!message)
-    return engine::make_error(
-        fmt::format("the peer sent a message of {} bytes that does not decode", plaintext->size()));
-  return std::move(*message);
+  if (received_.empty()) {
+    auto payload = receive_payload();
+    if (!payload) return payload.take_error();
+    auto plaintext = cipher_->open(*payload);
+    if (!plaintext) return engine::make_error("the peer sent " + plaintext.error().message);
+    auto messages = split_messages(*plaintext);
+    if (!messages) return engine::make_error("the peer sent " + messages.error().message);
+    received_.assign(std::make_move_iterator(messages->begin()),
+                     std::make_move_iterator(messages->end()));
+  }
+  Message message = std::move(received_.front());
+  received_.pop_front();
+  return message;
 }
 
 engine::Result<void> PeerClient::send_call(uint64_t call_id, const std::string& module,

@@ -8,6 +8,7 @@
 
 #include <asio.hpp>
 
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,6 +42,8 @@ class PeerClient {
   // Raw messages. One thread may send while another receives (a link's
   // writer and reader); `shutdown` from any thread ends a blocked receive.
   engine::Result<void> send(const Message& message);
+  // Several messages in as few frames as fit (one write, one encryption).
+  engine::Result<void> send(const std::vector<Message>& messages);
   engine::Result<Message> receive();
   // 0: a receive waits for as long as it takes (the default is 5 s).
   void set_receive_timeout(int seconds);
@@ -56,6 +59,7 @@ class PeerClient {
   asio::ip::tcp::socket socket_{io_};
   FrameReader reader_{kMaxHandshakeFrame};  // reader side
   std::unique_ptr<FrameCipher> cipher_;     // once authenticated
+  std::deque<Message> received_;            // reader side: the rest of the last frame
   std::mutex send_mutex_;                   // one sender at a time (the sealing state)
   std::string peer_id_;
 };

@@ -101,11 +101,11 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
       case State::Authenticated: {
         auto plaintext = cipher_->open(payload);
         if (!plaintext) return close(plaintext.error().message);
-        auto message = abi::from_bytes<Message>(*plaintext);
-        if (!message)
-          return close(
-              fmt::format("a message of {} bytes does not decode as a Message", plaintext->size()));
-        return answer(*message);
+        auto messages = split_messages(*plaintext);
+        if (!messages) return close(messages.error().message);
+        for (const Message& message : *messages)
+          if (!answer(message)) return false;
+        return true;
       }
       case State::Closed:
         return false;
@@ -133,32 +133,48 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   // Before authentication: Hello and Proof, in the clear.
-  void send_clear(const Message& message) { queue(encode_frame(message)); }
-  // After it: encrypted.
-  void send(const Message& message) {
-    if (state_ != State::Authenticated) return;
-    queue(cipher_->seal_frame(abi::to_bytes(message)));
-  }
-
-  // Frames queue up while a write is in flight and go out together in the
-  // next one, so pipelined answers cost one write per batch, not per frame.
-  // A peer that lets more than send_queue_bytes pile up is disconnected (one
-  // frame may take the queue beyond the bound, so any frame can be sent).
-  void queue(const std::vector<uint8_t>& frame) {
-    if (state_ == State::Closed) return;
-    size_t queued = pending_.size() + in_flight_.size();
-    if (queued > 0 && queued + frame.size() > server_.limits_.send_queue_bytes) {
-      close(
-          fmt::format("it fell behind: {} bytes are waiting to be sent to it, the limit is {} "
-                      "(--peer-send-queue)",
-                      queued + frame.size(), server_.limits_.send_queue_bytes));
-      return;
-    }
+  void send_clear(const Message& message) {
+    std::vector<uint8_t> frame = encode_frame(message);
+    if (!fits(frame.size())) return;
     pending_.insert(pending_.end(), frame.begin(), frame.end());
     if (!writing_) write();
   }
+  // After it: the messages that pile up while a write is in flight go out
+  // together in the next one, in one encrypted frame (one per kMaxMessage
+  // bytes), so pipelined answers cost one write and one encryption per
+  // batch, not per message.
+  void send(const Message& message) {
+    if (state_ != State::Authenticated) return;
+    std::vector<uint8_t> one;
+    append_message(one, message);
+    if (!fits(one.size())) return;
+    if (!plain_.empty() && plain_.size() + one.size() > kMaxMessage) seal_plain();
+    plain_.insert(plain_.end(), one.begin(), one.end());
+    if (!writing_) write();
+  }
+
+  // Whether `bytes` more may wait to be sent; if not, the peer fell behind
+  // and is disconnected. One message may take the queue beyond the bound
+  // (so any message can be sent).
+  bool fits(size_t bytes) {
+    if (state_ == State::Closed) return false;
+    size_t queued = pending_.size() + plain_.size() + in_flight_.size();
+    if (queued == 0 || queued + bytes <= server_.limits_.send_queue_bytes) return true;
+    close(
+        fmt::format("it fell behind: {} bytes are waiting to be sent to it, the limit is {} "
+                    "(--peer-send-queue)",
+                    queued + bytes, server_.limits_.send_queue_bytes));
+    return false;
+  }
+
+  void seal_plain() {
+    std::vector<uint8_t> frame = cipher_->seal_frame(plain_);
+    pending_.insert(pending_.end(), frame.begin(), frame.end());
+    plain_.clear();
+  }
 
   void write() {
+    if (!plain_.empty()) seal_plain();
     writing_ = true;
     in_flight_.swap(pending_);
     pending_.clear();
@@ -168,7 +184,7 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
                         self->writing_ = false;
                         self->in_flight_.clear();
                         if (ec) return (void)self->close("");
-                        if (!self->pending_.empty()) self->write();
+                        if (!self->pending_.empty() || !self->plain_.empty()) self->write();
                       });
   }
 
@@ -217,6 +233,7 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
     socket_.close(ec);
     // What was waiting to be sent goes now, not when the last reference does.
     std::vector<uint8_t>().swap(pending_);
+    std::vector<uint8_t>().swap(plain_);
     return false;
   }
 
@@ -227,6 +244,7 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
   std::unique_ptr<FrameCipher> cipher_;  // once authenticated
   FrameReader reader_{kMaxHandshakeFrame};
   std::array<uint8_t, 4096> buffer_{};
+  std::vector<uint8_t> plain_;      // messages waiting to be sealed into the next frame
   std::vector<uint8_t> pending_;    // frames waiting for the next write
   std::vector<uint8_t> in_flight_;  // the bytes of the write in progress
   bool writing_ = false;

@@ -55,6 +55,24 @@ TEST(Frames, RoundTripAndRejectOversized) {
   EXPECT_EQ(authenticated.next(&payload, &problem), FrameReader::Status::NeedMore);
 }
 
+TEST(Frames, AnEncryptedFramesPlaintextHoldsMessagesEachWithItsLength) {
+  std::vector<uint8_t> plaintext;
+  append_message(plaintext, Message{Ping{1}});
+  append_message(plaintext, Message{Pong{2}});
+  auto messages = split_messages(plaintext);
+  ASSERT_TRUE(messages.ok()) << messages.error().message;
+  ASSERT_EQ(messages->size(), 2u);
+  EXPECT_EQ(std::get<Pong>((*messages)[1].value).nonce, 2u);
+  plaintext.push_back(9);  // a length cut short
+  EXPECT_EQ(split_messages(plaintext).error().message, "a message's length goes beyond its frame");
+  std::vector<uint8_t> long_length{200, 0, 0, 0, 2, 0, 0, 0};
+  EXPECT_FALSE(split_messages(long_length).ok());
+  std::vector<uint8_t> garbage{3, 0, 0, 0, 9, 9, 9};
+  EXPECT_EQ(split_messages(garbage).error().message,
+            "a message of 3 bytes does not decode as a Message");
+  EXPECT_FALSE(split_messages({}).ok());
+}
+
 TEST(Handshake, OnlyTheExpectedMessageIsDecodedBeforeAuthentication) {
   std::vector<uint8_t> ping = abi::to_bytes(Message{Ping{1}});
   auto refused = decode_hello(ping);

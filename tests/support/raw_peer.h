@@ -82,16 +82,21 @@ class RawPeer {
     return {};
   }
   net::FrameCipher& cipher() { return *cipher_; }
+  // A whole encrypted frame carrying `message`.
   std::vector<uint8_t> seal(const net::Message& message) {
-    return cipher_->seal_frame(abi::to_bytes(message));
+    std::vector<uint8_t> plaintext;
+    net::append_message(plaintext, message);
+    return cipher_->seal_frame(plaintext);
   }
-  // The next encrypted message, or nullopt.
+  // The first message of the next encrypted frame, or nullopt.
   std::optional<net::Message> receive() {
     auto payload = read_payload();
     if (!payload) return std::nullopt;
     auto plaintext = cipher_->open(*payload);
     if (!plaintext) return std::nullopt;
-    return abi::from_bytes<net::Message>(*plaintext);
+    auto messages = net::split_messages(*plaintext);
+    if (!messages) return std::nullopt;
+    return std::move(messages->front());
   }
 
   // Whether the other side closes the connection within `timeout` (what it
