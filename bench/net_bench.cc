@@ -85,7 +85,10 @@ int main(int argc, char** argv) {
       net::PeerServer::Handlers{
           .on_call = [](const std::string&, const net::CallRequest& call,
                         auto reply) { reply(net::CallResult{call.call_id, true, ""}); },
-          .on_subscribe = [](const std::string&, const net::Subscribe&) { return std::string(); }});
+          .on_subscribe = [](const std::string&, const net::Subscribe&) { return std::string(); }},
+      // The publisher below outruns the subscriber by design (it publishes
+      // 500,000 events at once): let the whole stream queue up.
+      net::PeerLimits{.send_queue_bytes = size_t{1} << 30});
   uint16_t port = *server.start("127.0.0.1", 0);
   auto client = std::move(net::PeerClient::connect("127.0.0.1", port, client_id, nullptr)).value();
 

@@ -46,6 +46,9 @@ struct StartOptions {
   uint64_t cascade_mib = 256;
   uint64_t log_line_bytes = 4096;
   uint32_t log_lines_per_second = 1000;
+  uint32_t peer_max_connections = 256;
+  uint32_t peer_outcome_memory_mib = 16;
+  uint32_t peer_send_queue_mib = 16;
 };
 
 void set_module_bounds(const StartOptions& options, runtime::RuntimeOptions* runtime) {
@@ -130,6 +133,11 @@ int start(const StartOptions& options) {
   }
   node_options.peer_host = options.host;
   node_options.peer_port = options.peer_port;
+  node_options.peer_limits.max_connections = options.peer_max_connections;
+  node_options.peer_limits.outcome_bytes = static_cast<size_t>(options.peer_outcome_memory_mib)
+                                           << 20;
+  node_options.peer_limits.send_queue_bytes = static_cast<size_t>(options.peer_send_queue_mib)
+                                              << 20;
   node_options.file_root = options.file_root;
   node_options.file_quota = static_cast<uint64_t>(options.file_quota_mib) << 20;
   node_options.surface_width = options.width;
@@ -218,6 +226,20 @@ void add_start_command(CLI::App& app, int& exit_code) {
                   "Accept authenticated peer connections on this port (0: any free port); "
                   "off unless given")
       ->check(CLI::Range(0, 65535));
+  cmd->add_option("--peer-max-connections", options->peer_max_connections,
+                  "Peer connections open at once, authenticated or not; more are closed")
+      ->check(CLI::Range(1, 1'000'000))
+      ->capture_default_str();
+  cmd->add_option("--peer-outcome-memory", options->peer_outcome_memory_mib,
+                  "MiB of remembered peer-call outcomes (answers to repeated call ids); the "
+                  "oldest are forgotten first")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  cmd->add_option("--peer-send-queue", options->peer_send_queue_mib,
+                  "MiB waiting to be sent to one peer; a peer that falls further behind (a "
+                  "subscriber that does not read) is disconnected")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
   cmd->add_option("--peer-address", options->peer_addresses,
                   "ALIAS=HOST:PORT: where the remote node a module calls ALIAS is (overrides "
                   "the module's INTERSTICE_NODE address); repeatable")

@@ -12,24 +12,33 @@
 namespace interstice::net {
 
 // Protocol versions this build speaks; peers agree on the highest common one.
-inline constexpr uint32_t kProtocolMin = 1;
-inline constexpr uint32_t kProtocolMax = 1;
+// Version 1 (a handshake that could be relayed, links in the clear) is no
+// longer spoken.
+inline constexpr uint32_t kProtocolMin = 2;
+inline constexpr uint32_t kProtocolMax = 2;
 
-// First message on a connection, from both sides.
+// First message on a connection, from both sides, in the clear. Its layout is
+// the same in every version, so that any two versions can tell that they
+// have no version in common.
 struct Hello {
   uint32_t min_version = kProtocolMin;
   uint32_t max_version = kProtocolMax;
   abi::Bytes public_key;  // 32 bytes: the sender's Ed25519 key (its node id)
-  abi::Bytes challenge;   // 32 random bytes the other side must sign
+  // 32 bytes: the sender's ephemeral X25519 public key, fresh for this
+  // connection. It is both the challenge the other side signs (within the
+  // transcript, handshake.h) and the sender's half of the key exchange.
+  abi::Bytes challenge;
   INTERSTICE_TYPE(Hello, min_version, max_version, public_key, challenge)
 };
 
-// Second message, from both sides: the agreed version and the signature of
-// the other side's challenge (see handshake.h for exactly what is signed).
+// Second message, from both sides, in the clear: the agreed version, the
+// signature of the handshake transcript (handshake.h) and the header of the
+// sender's encrypted stream. Every later frame is encrypted.
 struct Proof {
   uint32_t version = 0;
-  abi::Bytes signature;  // 64 bytes
-  INTERSTICE_TYPE(Proof, version, signature)
+  abi::Bytes signature;      // 64 bytes
+  abi::Bytes stream_header;  // 24 bytes: crypto_secretstream_xchacha20poly1305 header
+  INTERSTICE_TYPE(Proof, version, signature, stream_header)
 };
 
 struct Ping {

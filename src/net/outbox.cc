@@ -197,11 +197,8 @@ void Outbox::run(Link& link) {
       log_(fmt::format("peer {} at {} has been silent for 15 s", client->peer_id(), link.address));
       client->shutdown();  // the reader sees the connection end
     }
-    for (const Message& m : batch)
-      if (auto sent = client->send(m); !sent) {
-        client->shutdown();
-        break;
-      }
+    if (!batch.empty())
+      if (auto sent = client->send(batch); !sent) client->shutdown();
     lock.lock();
   }
   if (link.client) {

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <sys/socket.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "net/handshake.h"
 
 namespace interstice::net {
@@ -20,23 +23,27 @@ engine::Result<std::unique_ptr<PeerClient>> PeerClient::connect(const std::strin
     return engine::make_error(fmt::format("cannot connect to {}:{}: {}", host, port, ec.message()));
   client->socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   client->set_receive_timeout(5);
-  Handshake handshake(identity);
-  if (auto r = client->send(Message{handshake.hello()}); !r) return r.take_error();
-  auto hello = client->receive();
-  if (!hello) return hello.take_error();
-  const Hello* peer_hello = std::get_if<Hello>(&hello->value);
-  if (!peer_hello) return engine::make_error("the peer did not start with Hello");
+  Handshake handshake(identity, Role::Connecting);
+  if (auto r = client->write(encode_frame(Message{handshake.hello()})); !r) return r.take_error();
+  auto hello_bytes = client->receive_payload();
+  if (!hello_bytes) return hello_bytes.take_error();
+  auto peer_hello = decode_hello(*hello_bytes);
+  if (!peer_hello)
+    return engine::make_error("the peer did not start with Hello: " + peer_hello.error().message);
   auto proof = handshake.on_hello(*peer_hello);
   if (!proof) return proof.take_error();
-  if (auto r = client->send(Message{*proof}); !r) return r.take_error();
-  auto peer_proof = client->receive();
-  if (!peer_proof) return peer_proof.take_error();
-  const Proof* p = std::get_if<Proof>(&peer_proof->value);
-  if (!p) return engine::make_error("the peer did not send its Proof");
-  if (auto r = handshake.on_proof(*p); !r) return r.take_error();
+  if (auto r = client->write(encode_frame(Message{*proof})); !r) return r.take_error();
+  auto proof_bytes = client->receive_payload();
+  if (!proof_bytes) return proof_bytes.take_error();
+  auto peer_proof = decode_proof(*proof_bytes);
+  if (!peer_proof)
+    return engine::make_error("the peer did not send its Proof: " + peer_proof.error().message);
+  if (auto r = handshake.on_proof(*peer_proof); !r) return r.take_error();
   if (known)
     if (auto r = known->check(fmt::format("{}:{}", host, port), handshake.peer_id()); !r)
       return r.take_error();
+  client->cipher_ = handshake.take_cipher();
+  client->reader_.set_max_payload(kMaxFrame);
   client->peer_id_ = handshake.peer_id();
   return client;
 }
@@ -50,27 +57,74 @@ void PeerClient::shutdown() {
   ::shutdown(socket_.native_handle(), SHUT_RDWR);  // the descriptor stays valid
 }
 
-engine::Result<void> PeerClient::send(const Message& message) {
+engine::Result<void> PeerClient::write(const std::vector<uint8_t>& frame) {
   asio::error_code ec;
-  asio::write(socket_, asio::buffer(encode_frame(message)), ec);
+  asio::write(socket_, asio::buffer(frame), ec);
   if (ec) return engine::make_error("sending to the peer failed: " + ec.message());
   return {};
 }
 
-engine::Result<Message> PeerClient::receive() {
-  Message message;
+engine::Result<void> PeerClient::send(const Message& message) {
+  return send(std::vector<Message>{message});
+}
+
+engine::Result<void> PeerClient::send(const std::vector<Message>& messages) {
+  std::lock_guard lock(send_mutex_);
+  std::vector<uint8_t> frames, plaintext;
+  for (const Message& message : messages) {
+    std::vector<uint8_t> one;
+    append_message(one, message);
+    if (!plaintext.empty() && plaintext.size() + one.size() > kMaxMessage) {
+      std::vector<uint8_t> frame = cipher_->seal_frame(plaintext);
+      frames.insert(frames.end(), frame.begin(), frame.end());
+      plaintext.clear();
+    }
+    plaintext.insert(plaintext.end(), one.begin(), one.end());
+  }
+  if (!plaintext.empty()) {
+    std::vector<uint8_t> frame = cipher_->seal_frame(plaintext);
+    frames.insert(frames.end(), frame.begin(), frame.end());
+  }
+  return write(frames);
+}
+
+engine::Result<std::vector<uint8_t>> PeerClient::receive_payload() {
+  std::vector<uint8_t> payload;
   std::string problem;
   std::array<uint8_t, 4096> buffer;
   for (;;) {
-    auto status = reader_.next(&message, &problem);
-    if (status == FrameReader::Status::Ready) return message;
-    if (status == FrameReader::Status::Error) return engine::make_error("the peer sent " + problem);
-    asio::error_code ec;
-    size_t n = socket_.read_some(asio::buffer(buffer), ec);
-    if (ec)
-      return engine::make_error("the peer closed the connection or timed out: " + ec.message());
-    reader_.feed(std::span<const uint8_t>(buffer.data(), n));
+    auto status = reader_.next(&payload, &problem);
+    if (status == FrameReader::Status::Ready) return payload;
+    if (status == FrameReader::Status::Error)
+      return engine::make_error("the peer sent a " + problem);
+    // recv itself, not asio's read_some: asio waits again, without end, when
+    // SO_RCVTIMEO ends a receive, so the timeout would never apply.
+    ssize_t n = ::recv(socket_.native_handle(), buffer.data(), buffer.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return engine::make_error("the peer sent nothing for too long (timed out)");
+    if (n < 0)
+      return engine::make_error(std::string("receiving from the peer failed: ") +
+                                std::strerror(errno));
+    if (n == 0) return engine::make_error("the peer closed the connection");
+    reader_.feed(std::span<const uint8_t>(buffer.data(), static_cast<size_t>(n)));
   }
+}
+
+engine::Result<Message> PeerClient::receive() {
+  if (received_.empty()) {
+    auto payload = receive_payload();
+    if (!payload) return payload.take_error();
+    auto plaintext = cipher_->open(*payload);
+    if (!plaintext) return engine::make_error("the peer sent " + plaintext.error().message);
+    auto messages = split_messages(*plaintext);
+    if (!messages) return engine::make_error("the peer sent " + messages.error().message);
+    received_.assign(std::make_move_iterator(messages->begin()),
+                     std::make_move_iterator(messages->end()));
+  }
+  Message message = std::move(received_.front());
+  received_.pop_front();
+  return message;
 }
 
 engine::Result<void> PeerClient::send_call(uint64_t call_id, const std::string& module,

@@ -1,15 +1,21 @@
-// PeerClient: an outgoing, authenticated connection to a peer (blocking, with
-// 5 s receive timeouts unless changed). The peer's key is checked against the known peers (trust on
-// first use) before the connection is used.
+// PeerClient: an outgoing, authenticated and encrypted connection to a peer
+// (blocking, with 5 s receive timeouts unless changed). During the handshake
+// only small Hello and Proof frames are accepted from the peer (the same
+// bound as the server's); after it every frame is encrypted (frame_cipher.h).
+// The peer's key is checked against the known peers (trust on first use)
+// before the connection is used.
 #pragma once
 
 #include <asio.hpp>
 
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "engine/result.h"
 #include "net/frame.h"
+#include "net/frame_cipher.h"
 #include "net/identity.h"
 #include "net/known_peers.h"
 
@@ -36,6 +42,8 @@ class PeerClient {
   // Raw messages. One thread may send while another receives (a link's
   // writer and reader); `shutdown` from any thread ends a blocked receive.
   engine::Result<void> send(const Message& message);
+  // Several messages in as few frames as fit (one write, one encryption).
+  engine::Result<void> send(const std::vector<Message>& messages);
   engine::Result<Message> receive();
   // 0: a receive waits for as long as it takes (the default is 5 s).
   void set_receive_timeout(int seconds);
@@ -43,10 +51,16 @@ class PeerClient {
 
  private:
   PeerClient() = default;
+  // The next frame's payload (reader side).
+  engine::Result<std::vector<uint8_t>> receive_payload();
+  engine::Result<void> write(const std::vector<uint8_t>& frame);
 
   asio::io_context io_;
   asio::ip::tcp::socket socket_{io_};
-  FrameReader reader_;
+  FrameReader reader_{kMaxHandshakeFrame};  // reader side
+  std::unique_ptr<FrameCipher> cipher_;     // once authenticated
+  std::deque<Message> received_;            // reader side: the rest of the last frame
+  std::mutex send_mutex_;                   // one sender at a time (the sealing state)
   std::string peer_id_;
 };
 

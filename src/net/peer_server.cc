@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "net/frame.h"
+#include "net/frame_cipher.h"
 #include "net/handshake.h"
 
 namespace interstice::net {
@@ -16,21 +17,23 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
       : server_(server),
         socket_(std::move(socket)),
         timer_(server.io_),
-        handshake_(server.identity_) {
+        handshake_(server.identity_, Role::Accepting) {
     asio::error_code ec;
     socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // small frames, request/response
     auto endpoint = socket_.remote_endpoint(ec);
     remote_ = ec ? "?" : fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+    ++server_.connections_;
   }
 
   void start() {
     auto self = shared_from_this();
-    timer_.expires_after(std::chrono::seconds(10));
+    timer_.expires_after(server_.limits_.handshake_timeout);
     timer_.async_wait([self](const asio::error_code& ec) {
       if (!ec && self->state_ != State::Authenticated)
-        self->close("the handshake did not finish within 10 s");
+        self->close(fmt::format("the handshake did not finish within {} ms",
+                                self->server_.limits_.handshake_timeout.count()));
     });
-    send(Message{handshake_.hello()});
+    send_clear(Message{handshake_.hello()});
     read();
   }
 
@@ -47,37 +50,41 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
         return;
       }
       self->reader_.feed(std::span<const uint8_t>(self->buffer_.data(), n));
-      Message message;
+      std::vector<uint8_t> payload;
       std::string problem;
       for (;;) {
-        auto status = self->reader_.next(&message, &problem);
+        auto status = self->reader_.next(&payload, &problem);
         if (status == FrameReader::Status::NeedMore) break;
         if (status == FrameReader::Status::Error) {
           self->close(problem);
           return;
         }
-        if (!self->handle(message)) return;
+        if (!self->handle(payload)) return;
       }
       self->read();
     });
   }
 
-  // Returns false when the session was closed.
-  bool handle(const Message& message) {
+  // One frame's payload; what it may be depends on the state, which is
+  // checked before anything is decoded. Returns false when the session was
+  // closed.
+  bool handle(std::span<const uint8_t> payload) {
     switch (state_) {
       case State::AwaitHello: {
-        const Hello* hello = std::get_if<Hello>(&message.value);
-        if (!hello) return close("expected Hello");
+        auto hello = decode_hello(payload);
+        if (!hello) return close(hello.error().message);
         auto proof = handshake_.on_hello(*hello);
         if (!proof) return close(proof.error().message);
-        send(Message{*proof});
+        send_clear(Message{*proof});
         state_ = State::AwaitProof;
         return true;
       }
       case State::AwaitProof: {
-        const Proof* proof = std::get_if<Proof>(&message.value);
-        if (!proof) return close("expected Proof");
+        auto proof = decode_proof(payload);
+        if (!proof) return close(proof.error().message);
         if (auto r = handshake_.on_proof(*proof); !r) return close(r.error().message);
+        cipher_ = handshake_.take_cipher();
+        reader_.set_max_payload(kMaxFrame);
         state_ = State::Authenticated;
         timer_.cancel();
         ++server_.authenticated_;
@@ -91,38 +98,83 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
           server_.handlers_.on_peer(handshake_.peer_id(), remote_, true);
         return true;
       }
-      case State::Authenticated:
-        if (const Ping* ping = std::get_if<Ping>(&message.value)) {
-          send(Message{Pong{ping->nonce}});
-          return true;
-        }
-        if (const CallRequest* call = std::get_if<CallRequest>(&message.value)) {
-          auto self = shared_from_this();
-          server_.run_once(handshake_.peer_id(), *call,
-                           [self](const CallResult& result) { self->send(Message{result}); });
-          return true;
-        }
-        if (const Subscribe* subscribe = std::get_if<Subscribe>(&message.value)) {
-          subscribe_to(*subscribe);
-          return true;
-        }
-        return close("unexpected message after the handshake");
+      case State::Authenticated: {
+        auto plaintext = cipher_->open(payload);
+        if (!plaintext) return close(plaintext.error().message);
+        auto messages = split_messages(*plaintext);
+        if (!messages) return close(messages.error().message);
+        for (const Message& message : *messages)
+          if (!answer(message)) return false;
+        return true;
+      }
       case State::Closed:
         return false;
     }
     return false;
   }
 
-  // Frames queue up while a write is in flight and go out together in the
-  // next one, so pipelined answers cost one write per batch, not per frame.
-  void send(const Message& message) {
-    if (state_ == State::Closed) return;
+  // An authenticated peer's message.
+  bool answer(const Message& message) {
+    if (const Ping* ping = std::get_if<Ping>(&message.value)) {
+      send(Message{Pong{ping->nonce}});
+      return state_ != State::Closed;
+    }
+    if (const CallRequest* call = std::get_if<CallRequest>(&message.value)) {
+      auto self = shared_from_this();
+      server_.run_once(handshake_.peer_id(), *call,
+                       [self](const CallResult& result) { self->send(Message{result}); });
+      return state_ != State::Closed;
+    }
+    if (const Subscribe* subscribe = std::get_if<Subscribe>(&message.value)) {
+      subscribe_to(*subscribe);
+      return state_ != State::Closed;
+    }
+    return close("unexpected message after the handshake");
+  }
+
+  // Before authentication: Hello and Proof, in the clear.
+  void send_clear(const Message& message) {
     std::vector<uint8_t> frame = encode_frame(message);
+    if (!fits(frame.size())) return;
     pending_.insert(pending_.end(), frame.begin(), frame.end());
     if (!writing_) write();
   }
+  // After it: the messages that pile up while a write is in flight go out
+  // together in the next one, in one encrypted frame (one per kMaxMessage
+  // bytes), so pipelined answers cost one write and one encryption per
+  // batch, not per message.
+  void send(const Message& message) {
+    if (state_ != State::Authenticated) return;
+    std::vector<uint8_t> one;
+    append_message(one, message);
+    if (!fits(one.size())) return;
+    if (!plain_.empty() && plain_.size() + one.size() > kMaxMessage) seal_plain();
+    plain_.insert(plain_.end(), one.begin(), one.end());
+    if (!writing_) write();
+  }
+
+  // Whether `bytes` more may wait to be sent; if not, the peer fell behind
+  // and is disconnected. One message may take the queue beyond the bound
+  // (so any message can be sent).
+  bool fits(size_t bytes) {
+    if (state_ == State::Closed) return false;
+    size_t queued = pending_.size() + plain_.size() + in_flight_.size();
+    if (queued == 0 || queued + bytes <= server_.limits_.send_queue_bytes) return true;
+    close(
+        fmt::format("it fell behind: {} bytes are waiting to be sent to it, the limit is {} "
+                    "(--peer-send-queue)",
+                    queued + bytes, server_.limits_.send_queue_bytes));
+    return false;
+  }
+
+  void seal_plain() {
+    std::vector<uint8_t> frame = cipher_->seal_frame(plain_);
+    pending_.insert(pending_.end(), frame.begin(), frame.end());
+    plain_.clear();
+  }
 
   void write() {
+    if (!plain_.empty()) seal_plain();
     writing_ = true;
     in_flight_.swap(pending_);
     pending_.clear();
@@ -130,8 +182,9 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
     asio::async_write(socket_, asio::buffer(in_flight_),
                       [self](const asio::error_code& ec, size_t) {
                         self->writing_ = false;
+                        self->in_flight_.clear();
                         if (ec) return (void)self->close("");
-                        if (!self->pending_.empty()) self->write();
+                        if (!self->pending_.empty() || !self->plain_.empty()) self->write();
                       });
   }
 
@@ -157,6 +210,7 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
     if (state_ == State::Closed) return false;
     bool was_authenticated = state_ == State::Authenticated;
     state_ = State::Closed;
+    --server_.connections_;
     if (was_authenticated) {
       --server_.authenticated_;
       {
@@ -177,6 +231,9 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
     timer_.cancel();
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     socket_.close(ec);
+    // What was waiting to be sent goes now, not when the last reference does.
+    std::vector<uint8_t>().swap(pending_);
+    std::vector<uint8_t>().swap(plain_);
     return false;
   }
 
@@ -184,8 +241,10 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
   Handshake handshake_;
-  FrameReader reader_;
+  std::unique_ptr<FrameCipher> cipher_;  // once authenticated
+  FrameReader reader_{kMaxHandshakeFrame};
   std::array<uint8_t, 4096> buffer_{};
+  std::vector<uint8_t> plain_;      // messages waiting to be sealed into the next frame
   std::vector<uint8_t> pending_;    // frames waiting for the next write
   std::vector<uint8_t> in_flight_;  // the bytes of the write in progress
   bool writing_ = false;
@@ -194,8 +253,11 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
 };
 
 PeerServer::PeerServer(const Identity& identity, std::function<void(const std::string&)> log,
-                       Handlers handlers)
-    : identity_(identity), log_(std::move(log)), handlers_(std::move(handlers)) {}
+                       Handlers handlers, PeerLimits limits)
+    : identity_(identity),
+      log_(std::move(log)),
+      handlers_(std::move(handlers)),
+      limits_(std::move(limits)) {}
 
 void PeerServer::run_once(const std::string& peer_id, const CallRequest& call,
                           std::function<void(const CallResult&)> reply) {
@@ -217,18 +279,49 @@ void PeerServer::run_once(const std::string& peer_id, const CallRequest& call,
   });
 }
 
-void PeerServer::finish_call(const std::pair<std::string, uint64_t>& key, CallResult result) {
+namespace {
+
+// `text` cut to at most `limit` bytes on a UTF-8 character boundary (a
+// CallResult's error is a string: it must stay valid UTF-8).
+std::string cut_utf8(const std::string& text, size_t limit) {
+  if (text.size() <= limit) return text;
+  constexpr std::string_view kMore = " [cut]";
+  size_t end = limit - kMore.size();
+  while (end > 0 && (static_cast<uint8_t>(text[end]) & 0xc0) == 0x80) --end;
+  return text.substr(0, end) + std::string(kMore);
+}
+
+}  // namespace
+
+size_t PeerServer::outcome_cost(const OutcomeKey& key, const CallResult& result) {
+  // The map node and the key's copy in outcome_order_, with their strings.
+  constexpr size_t kOverhead = 160;
+  return kOverhead + 2 * key.first.size() + result.error.size();
+}
+
+void PeerServer::finish_call(const OutcomeKey& key, CallResult result) {
   auto it = outcomes_.find(key);
   if (it == outcomes_.end()) return;
   result.call_id = key.second;
-  it->second.result = result;
-  for (auto& reply : it->second.waiting) reply(result);
+  result.error = cut_utf8(result.error, kMaxOutcomeError);
+  it->second.result = std::move(result);
+  outcome_bytes_ += outcome_cost(key, *it->second.result);
+  for (auto& reply : it->second.waiting) reply(*it->second.result);
   it->second.waiting.clear();
-  // Forget the oldest finished outcomes beyond 100,000.
-  while (outcome_order_.size() > 100'000) {
+  it->second.waiting.shrink_to_fit();
+  forget_old_outcomes();
+}
+
+// Forgets the oldest finished outcomes beyond limits_.outcome_bytes; stops at
+// one that still runs (it is finished soon, once durable).
+void PeerServer::forget_old_outcomes() {
+  while (outcome_bytes_ > limits_.outcome_bytes && !outcome_order_.empty()) {
     auto oldest = outcomes_.find(outcome_order_.front());
-    if (oldest != outcomes_.end() && !oldest->second.result) break;  // still running
-    if (oldest != outcomes_.end()) outcomes_.erase(oldest);
+    if (oldest != outcomes_.end()) {
+      if (!oldest->second.result) break;  // still running
+      outcome_bytes_ -= outcome_cost(oldest->first, *oldest->second.result);
+      outcomes_.erase(oldest);
+    }
     outcome_order_.pop_front();
   }
 }
@@ -236,8 +329,11 @@ void PeerServer::finish_call(const std::pair<std::string, uint64_t>& key, CallRe
 void PeerServer::remember(const std::string& peer, uint64_t call_id) {
   auto key = std::make_pair(peer, call_id);
   auto [it, fresh] = outcomes_.try_emplace(key);
+  if (!fresh) return;
   it->second.result = CallResult{call_id, true, ""};
-  if (fresh) outcome_order_.push_back(key);
+  outcome_bytes_ += outcome_cost(key, *it->second.result);
+  outcome_order_.push_back(key);
+  forget_old_outcomes();
 }
 
 size_t PeerServer::drop_subscriptions(const Session* session) {
@@ -316,9 +412,38 @@ engine::Result<uint16_t> PeerServer::start(const std::string& host, uint16_t por
 
 void PeerServer::accept() {
   acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
-    if (ec) return;  // stopped
-    std::make_shared<Session>(*this, std::move(socket))->start();
+    if (!acceptor_.is_open() || ec == asio::error::operation_aborted) return;  // stopped
+    if (ec) return accept_later(ec);
+    if (accept_failing_) {
+      accept_failing_ = false;
+      log_("accepting peer connections again");
+    }
+    if (connections_ >= limits_.max_connections) {
+      if (!refusing_)
+        log_(
+            fmt::format("refusing peer connections: {} are open, the limit is {} "
+                        "(--peer-max-connections)",
+                        connections_, limits_.max_connections));
+      refusing_ = true;
+      asio::error_code ignored;
+      socket.close(ignored);
+    } else {
+      if (refusing_) log_("accepting peer connections again");
+      refusing_ = false;
+      std::make_shared<Session>(*this, std::move(socket))->start();
+    }
     accept();
+  });
+}
+
+void PeerServer::accept_later(const asio::error_code& ec) {
+  if (!accept_failing_)
+    log_(
+        fmt::format("cannot accept peer connections: {}; trying again every 100 ms", ec.message()));
+  accept_failing_ = true;
+  accept_timer_.expires_after(std::chrono::milliseconds(100));
+  accept_timer_.async_wait([this](const asio::error_code& waited) {
+    if (!waited && acceptor_.is_open()) accept();
   });
 }
 
@@ -327,6 +452,7 @@ void PeerServer::stop() {
   asio::post(io_, [this] {
     asio::error_code ec;
     acceptor_.close(ec);
+    accept_timer_.cancel();
   });
   io_.stop();
   thread_.join();

@@ -1,14 +1,18 @@
 // PeerServer: accepts peer connections over TCP (Asio), authenticates them
-// with the handshake, then answers their messages. Anything malformed (a
-// garbage, oversized or truncated frame, a failed handshake, an unexpected
-// message, a handshake not finished within 10 s) closes that one connection
-// with a logged reason; the server carries on. A peer's subscriptions last as
-// long as its connection.
+// with the handshake, then answers their encrypted messages. Anything
+// malformed (a garbage, oversized or truncated frame, a failed handshake, a
+// frame that does not authenticate, an unexpected message, a handshake not
+// finished in time, a peer that does not read what it is sent) closes that
+// one connection with a logged reason; the server carries on. Before a
+// connection is authenticated only small Hello and Proof frames are read.
+// Every resource a peer can grow is bounded (PeerLimits). A peer's
+// subscriptions last as long as its connection.
 #pragma once
 
 #include <asio.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -26,6 +30,23 @@
 
 namespace interstice::net {
 
+// The bounds of the peer server (docs/protocol.md, "Bounds"); the defaults
+// are documented there and set by `interstice start` options.
+struct PeerLimits {
+  // Open connections, authenticated or not; more are closed as they come.
+  size_t max_connections = 256;
+  // A connection that has not finished the handshake by then is closed.
+  std::chrono::milliseconds handshake_timeout{10'000};
+  // Bytes of remembered call outcomes (the oldest are forgotten first).
+  size_t outcome_bytes = 16u << 20;
+  // Bytes waiting to be sent to one peer; a peer that lets more pile up
+  // (a subscriber that does not read) is disconnected.
+  size_t send_queue_bytes = 16u << 20;
+};
+
+// A remembered (and answered) call error is cut to this many bytes.
+inline constexpr size_t kMaxOutcomeError = 1024;
+
 class PeerServer {
  public:
   struct Handlers {
@@ -42,7 +63,7 @@ class PeerServer {
   };
 
   PeerServer(const Identity& identity, std::function<void(const std::string&)> log,
-             Handlers handlers = {});
+             Handlers handlers = {}, PeerLimits limits = {});
   ~PeerServer();
 
   // Listens on host:port (0: any free port) and serves on a background thread.
@@ -72,10 +93,13 @@ class PeerServer {
  private:
   class Session;
   void accept();
+  // After a failed accept (say, EMFILE): logs once, tries again in 100 ms.
+  void accept_later(const asio::error_code& ec);
 
   // Runs a call at most once per (peer, call id) and answers through
   // `reply` (on the server's thread); a repeat waits for, or gets, the first
-  // outcome. The last 100,000 outcomes are remembered.
+  // outcome. The latest outcomes are remembered, up to
+  // PeerLimits::outcome_bytes.
   void run_once(const std::string& peer_id, const CallRequest& call,
                 std::function<void(const CallResult&)> reply);
   void finish_call(const std::pair<std::string, uint64_t>& key, CallResult result);
@@ -86,14 +110,26 @@ class PeerServer {
     std::optional<CallResult> result;  // empty while the call runs
     std::vector<std::function<void(const CallResult&)>> waiting;
   };
+  using OutcomeKey = std::pair<std::string, uint64_t>;
+  // What a finished outcome costs in memory, roughly: what outcome_bytes counts.
+  static size_t outcome_cost(const OutcomeKey& key, const CallResult& result);
+  void forget_old_outcomes();
 
   const Identity& identity_;
   std::function<void(const std::string&)> log_;
   Handlers handlers_;
-  std::map<std::pair<std::string, uint64_t>, Outcome> outcomes_;  // server thread only
-  std::deque<std::pair<std::string, uint64_t>> outcome_order_;
+  const PeerLimits limits_;
+  // Server thread only: outcomes_, outcome_order_, outcome_bytes_,
+  // connections_, refusing_, accept_failing_.
+  std::map<OutcomeKey, Outcome> outcomes_;
+  std::deque<OutcomeKey> outcome_order_;  // oldest first
+  size_t outcome_bytes_ = 0;              // outcome_cost of the finished outcomes
+  size_t connections_ = 0;                // open sessions, authenticated or not
+  bool refusing_ = false;                 // at max_connections (logged once)
+  bool accept_failing_ = false;           // accept failed (logged once)
   asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_{io_};
+  asio::steady_timer accept_timer_{io_};
   std::thread thread_;
   std::atomic<size_t> authenticated_{0};
   mutable std::mutex peers_mutex_;

@@ -146,7 +146,13 @@ void Node::acknowledge_loop() {
     uint64_t newest = acks_.back().offset;
     lock.unlock();
     auto durable = log_->wait_durable(newest);
-    uint64_t covered = durable ? log_->durable_offset() : UINT64_MAX;
+    // With durability none the log never syncs: wait_durable returns at once
+    // and durable_offset() stays where it was, so what was appended is as
+    // durable as it gets (waiting for more spun here and answered nothing).
+    uint64_t covered = !durable ? UINT64_MAX
+                       : options_.log.durability == storage::Durability::None
+                           ? newest
+                           : log_->durable_offset();
     std::vector<PendingAck> ready;
     lock.lock();
     while (!acks_.empty() && acks_.front().offset <= covered) {
@@ -177,7 +183,8 @@ engine::Result<void> Node::start_peer_server() {
     on_peer_link(peer, address, connected);
   };
   peer_server_ = std::make_unique<net::PeerServer>(
-      identity_, [](const std::string& line) { spdlog::info("{}", line); }, std::move(handlers));
+      identity_, [](const std::string& line) { spdlog::info("{}", line); }, std::move(handlers),
+      options_.peer_limits);
   for (const storage::PeerCallRecord& call : peer_calls_)
     peer_server_->remember(call.peer, call.call_id);
   auto port = peer_server_->start(options_.peer_host, static_cast<uint16_t>(options_.peer_port));

@@ -80,6 +80,7 @@ struct NodeOptions {
   // The peer server (docs/protocol.md): -1 for none, 0 for any free port.
   std::string peer_host = "127.0.0.1";
   int peer_port = -1;
+  net::PeerLimits peer_limits;  // its bounds (docs/protocol.md, "Bounds")
 };
 
 // What a reducer called through HTTP sees as ctx.caller(): never empty (the

@@ -27,34 +27,66 @@ Identity make_identity(const TempDir& dir, const std::string& name) {
   return std::move(load_or_create_identity(dir.path() / name)).value();
 }
 
-TEST(Frames, RoundTripAndRejectOversizedOrGarbage) {
+TEST(Frames, RoundTripAndRejectOversized) {
   FrameReader reader;
   std::vector<uint8_t> frame = encode_frame(Message{Ping{42}});
   reader.feed(std::span<const uint8_t>(frame.data(), 3));
-  Message m;
+  std::vector<uint8_t> payload;
   std::string problem;
-  EXPECT_EQ(reader.next(&m, &problem), FrameReader::Status::NeedMore);  // truncated so far
+  EXPECT_EQ(reader.next(&payload, &problem), FrameReader::Status::NeedMore);  // truncated so far
   reader.feed(std::span<const uint8_t>(frame.data() + 3, frame.size() - 3));
-  ASSERT_EQ(reader.next(&m, &problem), FrameReader::Status::Ready);
-  EXPECT_EQ(std::get<Ping>(m.value).nonce, 42u);
+  ASSERT_EQ(reader.next(&payload, &problem), FrameReader::Status::Ready);
+  EXPECT_EQ(std::get<Ping>(abi::from_bytes<Message>(payload)->value).nonce, 42u);
 
   FrameReader oversized;
   std::vector<uint8_t> huge{0xff, 0xff, 0xff, 0x7f};
   oversized.feed(huge);
-  EXPECT_EQ(oversized.next(&m, &problem), FrameReader::Status::Error);
+  EXPECT_EQ(oversized.next(&payload, &problem), FrameReader::Status::Error);
   EXPECT_NE(problem.find("exceeds the maximum"), std::string::npos) << problem;
 
-  FrameReader garbage;
-  std::vector<uint8_t> junk{3, 0, 0, 0, 9, 9, 9};
-  garbage.feed(junk);
-  EXPECT_EQ(garbage.next(&m, &problem), FrameReader::Status::Error);
-  EXPECT_EQ(problem, "frame of 3 bytes is not a valid message");
+  // Before the handshake the bound is 4 KiB; after it, 16 MiB and the tag.
+  FrameReader handshake_reader;
+  std::vector<uint8_t> five_kib{0, 20, 0, 0};
+  handshake_reader.feed(five_kib);
+  EXPECT_EQ(handshake_reader.next(&payload, &problem), FrameReader::Status::Error);
+  EXPECT_EQ(problem, "frame of 5120 bytes exceeds the maximum of 4096");
+  FrameReader authenticated(kMaxFrame);
+  authenticated.feed(five_kib);
+  EXPECT_EQ(authenticated.next(&payload, &problem), FrameReader::Status::NeedMore);
 }
 
-TEST(Handshake, BothSidesAuthenticateEachOther) {
+TEST(Frames, AnEncryptedFramesPlaintextHoldsMessagesEachWithItsLength) {
+  std::vector<uint8_t> plaintext;
+  append_message(plaintext, Message{Ping{1}});
+  append_message(plaintext, Message{Pong{2}});
+  auto messages = split_messages(plaintext);
+  ASSERT_TRUE(messages.ok()) << messages.error().message;
+  ASSERT_EQ(messages->size(), 2u);
+  EXPECT_EQ(std::get<Pong>((*messages)[1].value).nonce, 2u);
+  plaintext.push_back(9);  // a length cut short
+  EXPECT_EQ(split_messages(plaintext).error().message, "a message's length goes beyond its frame");
+  std::vector<uint8_t> long_length{200, 0, 0, 0, 2, 0, 0, 0};
+  EXPECT_FALSE(split_messages(long_length).ok());
+  std::vector<uint8_t> garbage{3, 0, 0, 0, 9, 9, 9};
+  EXPECT_EQ(split_messages(garbage).error().message,
+            "a message of 3 bytes does not decode as a Message");
+  EXPECT_FALSE(split_messages({}).ok());
+}
+
+TEST(Handshake, OnlyTheExpectedMessageIsDecodedBeforeAuthentication) {
+  std::vector<uint8_t> ping = abi::to_bytes(Message{Ping{1}});
+  auto refused = decode_hello(ping);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message,
+            "expected Hello (the connection is not authenticated yet), got a message of tag 2");
+  EXPECT_FALSE(decode_proof(std::vector<uint8_t>{1, 0, 0, 0, 9}).ok());  // Proof, malformed
+  EXPECT_FALSE(decode_hello(std::vector<uint8_t>{0, 0}).ok());
+}
+
+TEST(Handshake, BothSidesAuthenticateEachOtherAndShareTheLinkKeys) {
   TempDir dir;
   Identity a = make_identity(dir, "a"), b = make_identity(dir, "b");
-  Handshake ha(a), hb(b);
+  Handshake ha(a, Role::Connecting), hb(b, Role::Accepting);
   auto proof_a = ha.on_hello(hb.hello());
   auto proof_b = hb.on_hello(ha.hello());
   ASSERT_TRUE(proof_a.ok() && proof_b.ok());
@@ -62,14 +94,28 @@ TEST(Handshake, BothSidesAuthenticateEachOther) {
   EXPECT_TRUE(hb.on_proof(*proof_a).ok());
   EXPECT_EQ(ha.peer_id(), b.id());
   EXPECT_EQ(hb.peer_id(), a.id());
-  EXPECT_EQ(ha.version(), kProtocolMax);
+  EXPECT_EQ(ha.version(), 2u);
+  auto ca = ha.take_cipher(), cb = hb.take_cipher();
+  std::vector<uint8_t> frame = ca->seal_frame(abi::to_bytes(Message{Ping{5}}));
+  std::span<const uint8_t> payload(frame.data() + 4, frame.size() - 4);
+  auto opened = cb->open(payload);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  EXPECT_EQ(std::get<Ping>(abi::from_bytes<Message>(*opened)->value).nonce, 5u);
+  // The same frame again (a replay) does not open; nor does a changed one.
+  EXPECT_FALSE(cb->open(payload).ok());
+  std::vector<uint8_t> next = ca->seal_frame(abi::to_bytes(Message{Ping{6}}));
+  next[10] ^= 1;
+  EXPECT_FALSE(cb->open(std::span<const uint8_t>(next.data() + 4, next.size() - 4)).ok());
+  // And the other direction has its own key.
+  std::vector<uint8_t> back = cb->seal_frame(abi::to_bytes(Message{Pong{7}}));
+  EXPECT_TRUE(ca->open(std::span<const uint8_t>(back.data() + 4, back.size() - 4)).ok());
 }
 
 TEST(Handshake, ImpostorsAndIncompatibleVersionsAreRefused) {
   TempDir dir;
   Identity a = make_identity(dir, "a"), b = make_identity(dir, "b"), c = make_identity(dir, "c");
   // c claims to be b: it sends b's public key but can only sign with its own.
-  Handshake ha(a), hc(c);
+  Handshake ha(a, Role::Accepting), hc(c, Role::Connecting);
   Hello forged = hc.hello();
   forged.public_key.data.assign(b.public_key.begin(), b.public_key.end());
   ASSERT_TRUE(ha.on_hello(forged).ok());
@@ -78,17 +124,54 @@ TEST(Handshake, ImpostorsAndIncompatibleVersionsAreRefused) {
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message.find("does not verify"), std::string::npos);
 
-  Handshake h1(a);
-  Hello future = Handshake(b).hello();
+  Handshake h1(a, Role::Accepting);
+  Hello future = Handshake(b, Role::Connecting).hello();
   future.min_version = kProtocolMax + 1;
   future.max_version = kProtocolMax + 5;
   auto incompatible = h1.on_hello(future);
   ASSERT_FALSE(incompatible.ok());
   EXPECT_NE(incompatible.error().message.find("no common protocol version"), std::string::npos);
 
-  Hello short_key = Handshake(b).hello();
+  Hello short_key = Handshake(b, Role::Connecting).hello();
   short_key.public_key.data.resize(5);
-  EXPECT_FALSE(Handshake(a).on_hello(short_key).ok());
+  EXPECT_FALSE(Handshake(a, Role::Accepting).on_hello(short_key).ok());
+}
+
+// A node of protocol version 1 sends the same Hello layout with versions 1..1:
+// it is refused with a reason that says what to do.
+TEST(Handshake, ProtocolVersionOneIsRefusedClearly) {
+  TempDir dir;
+  Identity a = make_identity(dir, "a"), b = make_identity(dir, "b");
+  Hello old = Handshake(b, Role::Connecting).hello();
+  old.min_version = old.max_version = 1;
+  std::vector<uint8_t> payload = abi::to_bytes(Message{old});
+  auto decoded = decode_hello(payload);
+  ASSERT_TRUE(decoded.ok());
+  auto refused = Handshake(a, Role::Accepting).on_hello(*decoded);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message,
+            "no common protocol version (peer speaks 1..1, this node 2..2): the peer runs an "
+            "older Interstice whose handshake can be relayed and whose links are not "
+            "encrypted; upgrade it");
+}
+
+// M sits between C and S: C believes it talks to M, M talks to S as C. M
+// gives C the challenge S gave it and passes C's proof on. Under protocol 1
+// (C signed S's challenge and its own key only) S accepted it; now C's
+// signature names M as the verifier, and S refuses it.
+TEST(Handshake, AProofCannotBeRelayedToAnotherNode) {
+  TempDir dir;
+  Identity c = make_identity(dir, "c"), m = make_identity(dir, "m"), s = make_identity(dir, "s");
+  Handshake hs(s, Role::Accepting), hc(c, Role::Connecting);
+  Hello to_c = Handshake(m, Role::Accepting).hello();
+  to_c.challenge = hs.hello().challenge;  // S's challenge, M's key
+  auto proof_c = hc.on_hello(to_c);
+  ASSERT_TRUE(proof_c.ok());
+  ASSERT_TRUE(hs.on_hello(hc.hello()).ok());  // M forwards C's Hello to S...
+  auto relayed = hs.on_proof(*proof_c);       // ...and C's Proof
+  ASSERT_FALSE(relayed.ok());
+  EXPECT_NE(relayed.error().message.find("signed a handshake with another node"),
+            std::string::npos);
 }
 
 TEST(KnownPeers, TrustOnFirstUseAndPinning) {
@@ -179,8 +262,10 @@ TEST_F(ServerTest, GarbageFramesCloseOnlyThatConnection) {
     send_raw(junk);
   }
   send_raw({0xff, 0xff, 0xff, 0xff});  // oversized
+  send_raw({0x01, 0x10, 0x00, 0x00});  // 4097 bytes: oversized before the handshake
   send_raw({10, 0, 0, 0, 1, 2});       // truncated
   EXPECT_TRUE(logged("exceeds the maximum"));
+  EXPECT_TRUE(logged("frame of 4097 bytes exceeds the maximum of 4096"));
   EXPECT_TRUE(logged("truncated frame"));
   KnownPeers known(dir_.path() / "peers");
   auto client = PeerClient::connect("127.0.0.1", port_, client_identity_, &known);
@@ -216,7 +301,9 @@ TEST(CallServer, ARepeatedCallIdRunsOnceAndGetsTheFirstOutcome) {
 
 TEST_F(ServerTest, PingBeforeTheHandshakeIsRefused) {
   send_raw(encode_frame(Message{Ping{1}}));
-  EXPECT_TRUE(logged("expected Hello"));
+  EXPECT_TRUE(
+      logged("expected Hello (the connection is not authenticated yet), got a message of "
+             "tag 2"));
 }
 
 }  // namespace

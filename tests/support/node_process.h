@@ -43,6 +43,8 @@ class NodeProcess {
   ~NodeProcess() { stop(); }
 
   uint16_t port() const { return port_; }
+  // The node's process id (-1 once it stopped).
+  pid_t pid() const { return pid_; }
   // The peer port, when started with --peer-port (0 otherwise).
   uint16_t peer_port() {
     const std::string marker = "accepting peers on 127.0.0.1:";
