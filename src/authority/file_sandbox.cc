@@ -226,8 +226,11 @@ bool FileSandbox::write(std::string_view module, std::string_view path, runtime:
                 fmt::format("the module's directory would hold more than {} entries", kMaxEntries));
   // Within the quota: create what is missing, counting each as it is made.
   if (missing > dirs.size()) {
-    if (::mkdir(own.c_str(), 0700) != 0 && errno != EEXIST)
-      return fail_errno(error, "directory", own.string());
+    std::error_code ec;
+    std::filesystem::create_directories(own, ec);  // with the root, if it is new
+    if (ec)
+      return fail(error, Status::IoError,
+                  fmt::format("file directory {}: {}", own.string(), ec.message()));
     ::chmod(own.c_str(), 0700);
     Fd opened(::open(own.c_str(), O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (opened.get() < 0) return fail_errno(error, "directory", own.string());

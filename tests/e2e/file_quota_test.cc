@@ -92,6 +92,16 @@ TEST(FileQuota, ARefusedWriteCreatesNoDirectory) {
   EXPECT_FALSE(std::filesystem::exists(root.path() / "m" / "x" / "p"));
 }
 
+TEST(FileQuota, TheFirstWriteCreatesTheRootAndTheModuleDirectory) {
+  TempDir root;
+  FileSandbox sandbox(root.path() / "not" / "yet", 100);
+  AuthorityError error;
+  EXPECT_FALSE(sandbox.write("m", "big", bytes(200), &error));
+  EXPECT_FALSE(std::filesystem::exists(root.path() / "not" / "yet" / "m"));
+  ASSERT_TRUE(sandbox.write("m", "a/small", bytes(50), &error)) << error.message;
+  EXPECT_EQ(std::filesystem::file_size(root.path() / "not" / "yet" / "m" / "a" / "small"), 50u);
+}
+
 // Fills the descriptor table, leaving `free` descriptors (in a child only).
 void leave_free_descriptors(int free) {
   rlimit limit{64, 64};
