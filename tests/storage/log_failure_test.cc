@@ -114,6 +114,36 @@ TEST(LogFailure, GroupRefusesAppendsUntilResetThenGoesOnAfterTheLastGoodRecord) 
   EXPECT_EQ(offsets(dir.path()), range(1, 10));
 }
 
+TEST(LogFailure, NoneRefusesAppendsAfterAFailedBatchUntilReset) {
+  TempDir dir;
+  testing::FaultInjectionEnv env;
+  std::atomic<int> failures{0};
+  std::vector<uint8_t> large(700 << 10, 'x');  // two fill a 1 MiB batch
+  {
+    auto log = open_log(env, dir.path(),
+                        {.durability = Durability::None, .on_failure = [&] { ++failures; }});
+    ASSERT_TRUE(log->append(large).ok());
+    ASSERT_TRUE(log->append(large).ok());  // written: the good end
+    EXPECT_EQ(log->good_offset(), 2u);
+    env.fail_writes(true);
+    ASSERT_TRUE(log->append(large).ok());
+    EXPECT_FALSE(log->append(large).ok());  // its batch failed half-written
+    EXPECT_TRUE(log->failed());
+    EXPECT_EQ(failures.load(), 1);
+    EXPECT_FALSE(log->append(large).ok());
+    env.fail_writes(false);
+    auto reset = log->reset_after_failure();
+    ASSERT_TRUE(reset.ok()) << reset.error().message;
+    EXPECT_EQ(*reset, 2u);
+    EXPECT_EQ(*log->append(large), 3u);
+    ASSERT_TRUE(log->sync().ok());
+  }
+  std::vector<std::string> warnings;
+  auto log = open_log(Env::posix(), dir.path(), {.durability = Durability::None}, &warnings);
+  EXPECT_TRUE(warnings.empty()) << warnings[0];
+  EXPECT_EQ(log->last_offset(), 3u);
+}
+
 TEST(LogFailure, AFailedSegmentRolloverLeavesNoHalfMadeSegment) {
   TempDir dir;
   testing::FaultInjectionEnv env;
