@@ -49,6 +49,11 @@ TEST(Recovery, ACutTailBeforeTheSnapshotStartsFromTheSnapshotAndTheLogGoesOn) {
   ASSERT_EQ(node.stop(), 0);  // a clean stop snapshots the last transaction
   std::filesystem::path segment = last_segment(node.data_dir() / "log");
   std::filesystem::resize_file(segment, std::filesystem::file_size(segment) - 5);
+  auto repair = interstice::testing::run_command(std::string(INTERSTICE_CLI) + " log repair " +
+                                                 node.data_dir().string() + " --yes");
+  EXPECT_NE(repair.output.find("the next start continues the log after the snapshot"),
+            std::string::npos)
+      << repair.output;
 
   node.restart();
   ASSERT_NE(node.port(), 0) << node.output();
