@@ -71,11 +71,10 @@ bool split(std::string_view path, std::vector<std::string>* parts, AuthorityErro
 }  // namespace
 
 // Opens the module's directory, then walks `parts` (all but the last when
-// `leave_last`), each beneath the previous with O_NOFOLLOW; creates missing
-// directories when `create`.
+// `leave_last`), each beneath the previous with O_NOFOLLOW.
 static bool open_beneath(const std::filesystem::path& root, std::string_view module,
-                         const std::vector<std::string>& parts, bool leave_last, bool create,
-                         Fd* dir, std::string_view path, AuthorityError* error) {
+                         const std::vector<std::string>& parts, bool leave_last, Fd* dir,
+                         std::string_view path, AuthorityError* error) {
   if (module.empty() || module == "." || module == ".." ||
       module.find('/') != std::string_view::npos)
     return fail(error, Status::PathRefused, fmt::format("no file directory for '{}'", module));
@@ -87,7 +86,6 @@ static bool open_beneath(const std::filesystem::path& root, std::string_view mod
   if (current.get() < 0) return fail_errno(error, "directory", own.string());
   size_t walk = parts.size() - (leave_last && !parts.empty() ? 1 : 0);
   for (size_t i = 0; i < walk; ++i) {
-    if (create) ::mkdirat(current.get(), parts[i].c_str(), 0700);  // EEXIST is fine
     Fd next(::openat(current.get(), parts[i].c_str(), O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (next.get() < 0) return fail_errno(error, "path", path);
     current = std::move(next);
@@ -102,7 +100,7 @@ bool FileSandbox::read(std::string_view module, std::string_view path, runtime::
   if (!split(path, &parts, error)) return false;
   if (parts.empty()) return fail(error, Status::PathRefused, "file path is empty");
   Fd dir;
-  if (!open_beneath(root_, module, parts, true, false, &dir, path, error)) return false;
+  if (!open_beneath(root_, module, parts, true, &dir, path, error)) return false;
   Fd file(::openat(dir.get(), parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
   if (file.get() < 0) return fail_errno(error, "read", path);
   struct stat info;
@@ -124,15 +122,127 @@ bool FileSandbox::read(std::string_view module, std::string_view path, runtime::
   return true;
 }
 
+// Walks `dirs` beneath `from` without following symlinks or creating
+// anything, as far as they exist: `dir` receives the deepest one that
+// exists and `missing` how many are left to create (0: all exist).
+static bool open_existing(Fd from, const std::vector<std::string>& dirs, Fd* dir, size_t* missing,
+                          std::string_view path, AuthorityError* error) {
+  *missing = 0;
+  for (size_t i = 0; i < dirs.size(); ++i) {
+    Fd next(::openat(from.get(), dirs[i].c_str(), O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (next.get() < 0 && errno == ENOENT) {
+      *missing = dirs.size() - i;
+      break;
+    }
+    if (next.get() < 0) return fail_errno(error, "path", path);
+    from = std::move(next);
+  }
+  *dir = std::move(from);
+  return true;
+}
+
+FileSandbox::Usage* FileSandbox::usage_locked(std::string_view module, AuthorityError* error) {
+  if (auto it = usage_.find(module); it != usage_.end()) return &it->second;
+  // One walk, which must see everything: any error (EMFILE included) fails
+  // the measurement instead of leaving part of the directory uncounted.
+  Usage measured;
+  std::filesystem::path base = root_ / std::string(module);
+  std::error_code ec;
+  bool exists = std::filesystem::is_directory(std::filesystem::symlink_status(base, ec));
+  if (ec && ec != std::errc::no_such_file_or_directory) exists = true;  // let the walk report it
+  ec.clear();
+  if (exists) {
+    for (auto it = std::filesystem::recursive_directory_iterator(base, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      ++measured.entries;
+      auto status = it->symlink_status(ec);
+      if (ec) break;
+      if (std::filesystem::is_regular_file(status)) {
+        uint64_t size = std::filesystem::file_size(it->path(), ec);
+        if (ec) break;
+        measured.bytes += size;
+      }
+    }
+    if (ec) {
+      fail(error, Status::IoError,
+           fmt::format("cannot measure the files of module '{}' for its quota: {}", module,
+                       ec.message()));
+      return nullptr;
+    }
+  }
+  return &usage_.emplace(std::string(module), measured).first->second;
+}
+
+bool FileSandbox::usage(std::string_view module, Usage* usage, AuthorityError* error) {
+  std::lock_guard lock(mutex_);
+  Usage* kept = usage_locked(module, error);
+  if (!kept) return false;
+  *usage = *kept;
+  return true;
+}
+
 bool FileSandbox::write(std::string_view module, std::string_view path, runtime::ByteView data,
                         AuthorityError* error) {
   std::vector<std::string> parts;
   if (!split(path, &parts, error)) return false;
   if (parts.empty()) return fail(error, Status::PathRefused, "file path is empty");
+  if (module.empty() || module == "." || module == ".." ||
+      module.find('/') != std::string_view::npos)
+    return fail(error, Status::PathRefused, fmt::format("no file directory for '{}'", module));
+  std::lock_guard lock(mutex_);
+  // Nothing is created before the quota check: first see what exists.
+  std::filesystem::path own = root_ / std::string(module);
+  std::vector<std::string> dirs(parts.begin(), parts.end() - 1);
   Fd dir;
-  if (!open_beneath(root_, module, parts, true, true, &dir, path, error)) return false;
-  if (std::string why = over_quota(module, parts, data.size()); !why.empty())
-    return fail(error, Status::QuotaExceeded, why);
+  size_t missing = dirs.size() + 1;  // the module's own directory too
+  Fd module_dir(::open(own.c_str(), O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (module_dir.get() < 0 && errno != ENOENT) return fail_errno(error, "directory", own.string());
+  if (module_dir.get() >= 0 &&
+      !open_existing(std::move(module_dir), dirs, &dir, &missing, path, error))
+    return false;
+  Usage* usage = usage_locked(module, error);
+  if (!usage) return false;
+  uint64_t old_size = 0;
+  bool replaces = false;
+  if (missing == 0) {
+    struct stat info;
+    if (::fstatat(dir.get(), parts.back().c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0) {
+      replaces = true;
+      if (S_ISREG(info.st_mode)) old_size = static_cast<uint64_t>(info.st_size);
+    } else if (errno != ENOENT) {
+      return fail_errno(error, "write", path);  // never skip the check
+    }
+  }
+  uint64_t bytes = usage->bytes - std::min(old_size, usage->bytes) + data.size();
+  // The module's own directory is not one of its entries.
+  uint64_t entries = usage->entries + std::min(missing, dirs.size()) + (replaces ? 0 : 1);
+  if (bytes > quota_)
+    return fail(error, Status::QuotaExceeded,
+                fmt::format("writing {} bytes would take the module's files to {} bytes, past its "
+                            "quota of {}",
+                            data.size(), bytes, quota_));
+  if (entries > kMaxEntries)
+    return fail(error, Status::QuotaExceeded,
+                fmt::format("the module's directory would hold more than {} entries", kMaxEntries));
+  // Within the quota: create what is missing, counting each as it is made.
+  if (missing > dirs.size()) {
+    std::error_code ec;
+    std::filesystem::create_directories(own, ec);  // with the root, if it is new
+    if (ec)
+      return fail(error, Status::IoError,
+                  fmt::format("file directory {}: {}", own.string(), ec.message()));
+    ::chmod(own.c_str(), 0700);
+    Fd opened(::open(own.c_str(), O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (opened.get() < 0) return fail_errno(error, "directory", own.string());
+    dir = std::move(opened);
+    --missing;
+  }
+  for (size_t i = dirs.size() - missing; i < dirs.size(); ++i) {
+    if (::mkdirat(dir.get(), dirs[i].c_str(), 0700) == 0) ++usage->entries;
+    Fd next(::openat(dir.get(), dirs[i].c_str(), O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (next.get() < 0) return fail_errno(error, "path", path);
+    dir = std::move(next);
+  }
   std::string temp = "." + parts.back() + ".writing";
   Fd file(::openat(dir.get(), temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
                    0600));
@@ -153,33 +263,9 @@ bool FileSandbox::write(std::string_view module, std::string_view path, runtime:
     return fail_errno(error, "write", path);
   }
   ::fsync(dir.get());
+  usage->bytes = bytes;
+  if (!replaces) ++usage->entries;
   return true;
-}
-
-std::string FileSandbox::over_quota(std::string_view module, const std::vector<std::string>& parts,
-                                    uint64_t size) const {
-  // The directory was opened beneath the root without following symlinks,
-  // and the walk does not follow them either.
-  std::filesystem::path base = root_ / std::string(module);
-  std::filesystem::path replaced = base;
-  for (const std::string& p : parts) replaced /= p;
-  uint64_t bytes = size;
-  size_t entries = 1;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(base, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    ++entries;
-    if (it->is_regular_file(ec) && !it->is_symlink(ec) && it->path() != replaced)
-      bytes += it->file_size(ec);
-  }
-  if (bytes > quota_)
-    return fmt::format(
-        "writing {} bytes would take the module's files to {} bytes, past its "
-        "quota of {}",
-        size, bytes, quota_);
-  if (entries > kMaxEntries)
-    return fmt::format("the module's directory holds {} entries already", kMaxEntries);
-  return {};
 }
 
 bool FileSandbox::list(std::string_view module, std::string_view path,
@@ -187,7 +273,7 @@ bool FileSandbox::list(std::string_view module, std::string_view path,
   std::vector<std::string> parts;
   if (!path.empty() && !split(path, &parts, error)) return false;
   Fd dir;
-  if (!open_beneath(root_, module, parts, false, false, &dir, path, error)) return false;
+  if (!open_beneath(root_, module, parts, false, &dir, path, error)) return false;
   DIR* stream = ::fdopendir(dir.release());
   if (!stream) return fail_errno(error, "list", path);
   while (dirent* entry = ::readdir(stream)) {
@@ -205,11 +291,24 @@ bool FileSandbox::remove(std::string_view module, std::string_view path, Authori
   std::vector<std::string> parts;
   if (!split(path, &parts, error)) return false;
   if (parts.empty()) return fail(error, Status::PathRefused, "file path is empty");
+  std::lock_guard lock(mutex_);
   Fd dir;
-  if (!open_beneath(root_, module, parts, true, false, &dir, path, error)) return false;
+  if (!open_beneath(root_, module, parts, true, &dir, path, error)) return false;
+  struct stat info;
+  bool known = ::fstatat(dir.get(), parts.back().c_str(), &info, AT_SYMLINK_NOFOLLOW) == 0;
   if (::unlinkat(dir.get(), parts.back().c_str(), 0) != 0 &&
       (errno != EISDIR || ::unlinkat(dir.get(), parts.back().c_str(), AT_REMOVEDIR) != 0))
     return fail_errno(error, "delete", path);
+  if (auto it = usage_.find(module); it != usage_.end()) {
+    Usage& usage = it->second;
+    if (!known) {  // what went is unknown: measure again at the next write
+      usage_.erase(it);
+      return true;
+    }
+    if (S_ISREG(info.st_mode))
+      usage.bytes -= std::min(usage.bytes, static_cast<uint64_t>(info.st_size));
+    usage.entries -= std::min<uint64_t>(usage.entries, 1);
+  }
   return true;
 }
 

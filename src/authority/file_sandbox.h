@@ -7,6 +7,8 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,14 @@
 
 namespace interstice::authority {
 
+//
+// Quota: each module's usage (bytes of regular files, count of entries) is
+// measured by one walk of its directory at its first write, then kept up to
+// date by the size change of every write and delete (changes made to the
+// directory by others are not seen until the node restarts). A write is
+// checked before anything is created, so a refused write creates nothing, and
+// a failed measurement or stat (say, at the descriptor limit) refuses it.
+// Thread-safe (one mutex; the node calls it under its lock anyway).
 class FileSandbox : public runtime::FileBackend {
  public:
   // Each module's directory holds at most `quota` bytes and kMaxEntries
@@ -36,14 +46,23 @@ class FileSandbox : public runtime::FileBackend {
   static constexpr uint64_t kDefaultQuota = 1ull << 30;
   static constexpr size_t kMaxEntries = 100'000;
 
+  // What a module's directory holds, as the quota counts it.
+  struct Usage {
+    uint64_t bytes = 0;    // of regular files
+    uint64_t entries = 0;  // files, directories and anything else
+  };
+  // The module's usage as kept (measured first if it was not yet); false
+  // (with the reason) if it cannot be measured.
+  bool usage(std::string_view module, Usage* usage, runtime::AuthorityError* error);
+
  private:
-  // Empty if the module's directory, with the file at `parts` replaced by
-  // `size` bytes (or created), stays within the quota; else why not.
-  std::string over_quota(std::string_view module, const std::vector<std::string>& parts,
-                         uint64_t size) const;
+  // The cached usage of `module`, measured now if needed (caller holds mutex_).
+  Usage* usage_locked(std::string_view module, runtime::AuthorityError* error);
 
   const std::filesystem::path root_;
   const uint64_t quota_;
+  std::mutex mutex_;
+  std::map<std::string, Usage, std::less<>> usage_;  // by module, guarded by mutex_
 };
 
 }  // namespace interstice::authority

@@ -8,6 +8,7 @@
 #include "cli/exit_codes.h"
 #include "cli/node_commands.h"
 #include "node/log_tools.h"
+#include "storage/snapshot.h"
 #include "storage/transaction_log.h"
 
 namespace interstice::cli {
@@ -41,6 +42,23 @@ struct RepairArgs {
   bool yes = false;
 };
 
+// Says so when the log (as it is now) ends before the newest snapshot's
+// offset: the node starts from the snapshot and continues the log after it.
+void note_log_before_snapshot(const std::filesystem::path& data_dir) {
+  uint64_t last = 0;
+  (void)storage::TransactionLog::read(storage::Env::posix(), data_dir / "log", 1,
+                                      [&](uint64_t offset, auto) { return last = offset, true; });
+  std::vector<std::string> warnings;
+  auto snapshot =
+      storage::read_newest_snapshot(storage::Env::posix(), data_dir / "snapshots", &warnings);
+  if (!snapshot || !*snapshot || last >= (*snapshot)->offset) return;
+  fmt::print(
+      "the log ends at offset {}, before the snapshot at {}, which holds the transactions it "
+      "lost: the next start continues the log after the snapshot (its segments move to "
+      "log/archive/)\n",
+      last, (*snapshot)->offset);
+}
+
 int repair(const RepairArgs& a) {
   std::filesystem::path dir = std::filesystem::path(a.data_dir) / "log";
   auto found = storage::TransactionLog::check(storage::Env::posix(), dir);
@@ -50,6 +68,7 @@ int repair(const RepairArgs& a) {
   }
   if (!*found) {
     fmt::print("the log in {} is intact; nothing to repair\n", dir.string());
+    note_log_before_snapshot(a.data_dir);
     return kExitOk;
   }
   fmt::print(
@@ -69,6 +88,7 @@ int repair(const RepairArgs& a) {
     return kExitError;
   }
   fmt::print("repaired: the log now ends before {}\n", (*found)->describe());
+  note_log_before_snapshot(a.data_dir);
   return kExitOk;
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <map>
 #include <set>
@@ -42,6 +43,13 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
     return tags;
   };
   std::unique_ptr<Node> node(new Node(std::move(options)));
+  node->options_.log.on_failure = [raw = node.get()] {
+    {
+      std::lock_guard lock(raw->acks_mutex_);
+      raw->log_failed_ = true;
+    }
+    raw->acks_changed_.notify_all();
+  };
   auto identity = net::load_or_create_identity(node->options_.data_dir);
   if (!identity) return identity.take_error();
   auto operator_key = load_or_create_operator_key(node->options_.data_dir);
@@ -57,7 +65,7 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
                   granted) == node->options_.runtime.grantable.end())
       node->options_.runtime.grantable.push_back(granted);
   std::vector<std::string> warnings;
-  auto log = storage::TransactionLog::open(storage::Env::posix(), node->options_.data_dir / "log",
+  auto log = storage::TransactionLog::open(node->log_env(), node->options_.data_dir / "log",
                                            node->options_.log, &warnings);
   if (!log) return log.take_error();
   for (const std::string& w : warnings) spdlog::warn("{}", w);
@@ -136,12 +144,27 @@ Node::~Node() {
   std::lock_guard lock(mutex_);
   if (snapshot_thread_.joinable()) snapshot_thread_.join();
   if (runtime_ && log_ && last_logged_ > snapshot_offset_) write_snapshot(capture_snapshot());
+  log_.reset();  // its group thread may still call on_failure, which uses acks_mutex_
 }
 
 void Node::acknowledge_loop() {
   std::unique_lock lock(acks_mutex_);
   for (;;) {
-    acks_changed_.wait(lock, [&] { return stopping_ || !acks_.empty(); });
+    acks_changed_.wait(lock, [&] { return stopping_ || !acks_.empty() || log_failed_; });
+    if (log_failed_) {
+      lock.unlock();
+      bool recovered = recover_from_log_failure();
+      lock.lock();
+      if (!recovered && !stopping_)  // try again soon (acks after the failure have failed)
+        acks_changed_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_; });
+      if (!recovered && stopping_) {
+        for (PendingAck& ack : acks_)
+          ack.done(NodeError{NodeError::Kind::Failed, "the transaction log failed"});
+        acks_.clear();
+        return;
+      }
+      continue;
+    }
     if (acks_.empty()) return;  // stopping, nothing left
     uint64_t newest = acks_.back().offset;
     lock.unlock();
@@ -149,24 +172,80 @@ void Node::acknowledge_loop() {
     // With durability none the log never syncs: wait_durable returns at once
     // and durable_offset() stays where it was, so what was appended is as
     // durable as it gets (waiting for more spun here and answered nothing).
-    uint64_t covered = !durable ? UINT64_MAX
-                       : options_.log.durability == storage::Durability::None
+    // After a failure only what is durable is answered; the rest waits for
+    // recover_from_log_failure.
+    uint64_t covered = durable && options_.log.durability == storage::Durability::None
                            ? newest
                            : log_->durable_offset();
     std::vector<PendingAck> ready;
     lock.lock();
+    if (!durable) log_failed_ = true;  // the rest are answered by recover_from_log_failure
     while (!acks_.empty() && acks_.front().offset <= covered) {
       ready.push_back(std::move(acks_.front()));
       acks_.pop_front();
     }
     lock.unlock();
-    for (PendingAck& ack : ready)
-      ack.done(durable ? std::nullopt
-                       : std::optional<NodeError>(
-                             NodeError{NodeError::Kind::Failed,
-                                       "the transaction log failed: " + durable.error().message}));
+    for (PendingAck& ack : ready) ack.done(std::nullopt);
     lock.lock();
   }
+}
+
+bool Node::recover_from_log_failure() {
+  std::vector<PendingAck> answered;  // to run without the locks
+  bool recovered = false;
+  {
+    std::lock_guard node_lock(mutex_);  // no call runs meanwhile
+    // A snapshot being written waits for records the log lost: it gives up.
+    if (snapshot_thread_.joinable()) snapshot_thread_.join();
+    uint64_t good = log_->good_offset();
+    bool undone = last_logged_ <= good;
+    if (!undone) {
+      uint64_t lost = last_logged_ - good;
+      auto rebuilt = [&]() -> engine::Result<void> {
+        auto from = restore_snapshot(/*logged_only=*/true);
+        if (!from) return from.take_error();
+        if (*from < good)
+          if (auto applied = apply_log(*from + 1, good); !applied) return applied.take_error();
+        return {};
+      }();
+      if (rebuilt) {
+        spdlog::error(
+            "the transaction log failed to record transactions {} to {}; they are undone "
+            "(the logged tables are as of transaction {})",
+            good + 1, last_logged_, good);
+        last_logged_ = good;
+        snapshot_offset_ = std::min(snapshot_offset_, good);
+        undone = true;
+      } else {
+        spdlog::error(
+            "the transaction log failed to record {} transactions, and undoing them "
+            "failed: {}; retrying",
+            lost, rebuilt.error().message);
+      }
+    }
+    if (undone) {
+      if (auto reset = log_->reset_after_failure(); reset) {
+        recovered = true;
+        spdlog::info("the transaction log goes on after transaction {}", good);
+      } else {
+        spdlog::error("the transaction log cannot go on yet: {}; retrying", reset.error().message);
+      }
+    }
+    // Acknowledgements of records after the good one fail: those records
+    // are gone (or will be cut), whatever happens next.
+    std::lock_guard lock(acks_mutex_);
+    for (PendingAck& ack : acks_) answered.push_back(std::move(ack));
+    acks_.clear();
+    if (recovered) log_failed_ = false;
+    for (PendingAck& ack : answered)  // marks the failed ones
+      if (ack.offset > good) ack.offset = UINT64_MAX;
+  }
+  for (PendingAck& ack : answered)
+    ack.done(ack.offset == UINT64_MAX
+                 ? std::optional<NodeError>(NodeError{NodeError::Kind::Failed,
+                                                      "the transaction log failed to record it"})
+                 : std::nullopt);
+  return recovered;
 }
 
 engine::Result<void> Node::start_peer_server() {
@@ -404,52 +483,56 @@ engine::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
   return {};
 }
 
-// Restores the newest intact snapshot, if any; returns its offset (0: none).
-engine::Result<uint64_t> Node::restore_snapshot() {
+engine::Result<uint64_t> Node::restore_snapshot(bool logged_only) {
   std::vector<std::string> warnings;
   auto snapshot = storage::read_newest_snapshot(storage::Env::posix(),
                                                 options_.data_dir / "snapshots", &warnings);
   for (const std::string& w : warnings) spdlog::warn("{}", w);
   if (!snapshot) return snapshot.take_error();
+  if (logged_only) {  // rolling back: the logged tables start from scratch
+    for (const std::string& module : runtime_->module_names())
+      for (const abi::TableDef& t : runtime_->schema(module)->tables)
+        if (t.persistence == abi::Persistence::Logged)
+          if (auto r = runtime_->clear_table(module, t.name); !r) return r.take_error();
+    initialized_.clear();
+    pending_remote_.clear();
+    peer_calls_.clear();
+  }
   if (!*snapshot) return uint64_t{0};
+  if (logged_only)
+    std::erase_if((*snapshot)->tables, [&](const storage::TableImage& image) {
+      const runtime::Table* t = runtime_->table(image.module, image.table);
+      return t && t->def().persistence != abi::Persistence::Logged;
+    });
   if (auto r = restore_tables(*runtime_, **snapshot); !r) return r.take_error();
   initialized_.insert((*snapshot)->initialized.begin(), (*snapshot)->initialized.end());
   for (storage::RemoteCallRecord& call : (*snapshot)->pending_calls)
     pending_remote_[call.call_id] = std::move(call);
   for (storage::PeerCallRecord& call : (*snapshot)->peer_calls) remember_peer_call(std::move(call));
-  spdlog::info("restored the snapshot at offset {}", (*snapshot)->offset);
+  if (!logged_only) spdlog::info("restored the snapshot at offset {}", (*snapshot)->offset);
   return (*snapshot)->offset;
 }
 
-// Restores the newest snapshot, re-applies the log after it, then runs init
-// for modules that never ran it.
-engine::Result<void> Node::recover() {
-  auto restored = restore_snapshot();
-  if (!restored) return restored.take_error();
-  snapshot_offset_ = *restored;
-  uint64_t from = snapshot_offset_ + 1;
-  if (log_->last_offset() < snapshot_offset_)
-    return engine::make_error(fmt::format("the log ends at offset {}, before the snapshot at {}",
-                                          log_->last_offset(), snapshot_offset_));
-  std::set<std::string>& initialized = initialized_;
+engine::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
   std::optional<engine::Error> failure;
-  bool first = true;
+  uint64_t applied = 0;
+  bool reached = false;
   auto read = storage::TransactionLog::read(
-      storage::Env::posix(), options_.data_dir / "log", from,
+      log_env(), options_.data_dir / "log", from,
       [&](uint64_t offset, std::span<const uint8_t> payload) {
-        if (first && offset != from) {
+        if (offset > until) return false;
+        if (applied == 0 && offset != from) {
           failure = engine::make_error(fmt::format(
               "the log resumes at offset {}, but the snapshot ends at {}", offset, from - 1));
           return false;
         }
-        first = false;
         auto record = storage::decode_tx_record(payload);
         if (!record) {
           failure = engine::make_error(
               fmt::format("log record {} is not a valid transaction record", offset));
           return false;
         }
-        if (record->trigger == "init") initialized.insert(record->module);
+        if (record->trigger == "init") initialized_.insert(record->module);
         for (const storage::RemoteCallRecord& call : record->remote_calls)
           pending_remote_[call.call_id] = call;
         if (auto id = storage::peer_call_id(record->trigger))
@@ -459,27 +542,52 @@ engine::Result<void> Node::recover() {
                   abi::from_bytes<std::tuple<uint64_t, bool, std::string>>(record->args.data))
             pending_remote_.erase(std::get<0>(*outcome));
         for (const storage::RowEffect& e : record->effects) {
-          auto applied = runtime_->apply(record->module, static_cast<runtime::EventKind>(e.kind),
-                                         e.table, e.row.data);
-          if (!applied) {
-            failure = engine::make_error(
-                fmt::format("log record {}: {}", offset, applied.error().message));
+          auto done = runtime_->apply(record->module, static_cast<runtime::EventKind>(e.kind),
+                                      e.table, e.row.data);
+          if (!done) {
+            failure =
+                engine::make_error(fmt::format("log record {}: {}", offset, done.error().message));
             return false;
           }
         }
-        ++recovered_;
+        ++applied;
+        reached = offset == until;
         return true;
       });
-  if (!read) return read.take_error();
   if (failure) return *failure;
+  if (!read && !reached) return read.take_error();
+  if (until != UINT64_MAX && !reached)
+    return engine::make_error(fmt::format("the log ends before transaction {}", until));
+  return applied;
+}
+
+// Restores the newest snapshot, re-applies the log after it, then runs init
+// for modules that never ran it.
+engine::Result<void> Node::recover() {
+  auto restored = restore_snapshot();
+  if (!restored) return restored.take_error();
+  snapshot_offset_ = *restored;
+  // A log that lost its tail before the snapshot's offset (a cut segment):
+  // the snapshot holds those transactions, so the log continues after it.
+  if (uint64_t last = log_->last_offset(); last < snapshot_offset_) {
+    spdlog::warn(
+        "the log ends at offset {}, before the snapshot at {}, which holds the transactions it "
+        "lost; its segments move to {} and it continues at offset {}",
+        last, snapshot_offset_, (options_.data_dir / "log" / "archive").string(),
+        snapshot_offset_ + 1);
+    if (auto r = log_->continue_at(snapshot_offset_ + 1); !r) return r.take_error();
+  }
+  auto applied = apply_log(snapshot_offset_ + 1, UINT64_MAX);
+  if (!applied) return applied.take_error();
+  recovered_ = *applied;
   if (recovered_ > 0) spdlog::info("recovered {} transactions from the log", recovered_);
   last_logged_ = log_->last_offset();
   for (const std::string& name : runtime_->module_names()) {
-    if (initialized.count(name)) continue;
+    if (initialized_.count(name)) continue;
     if (auto r = runtime_->run_init(name); !r)
       spdlog::error("{}", r.error().message);
     else
-      initialized.insert(name);
+      initialized_.insert(name);
   }
   return log_->sync();
 }
@@ -506,7 +614,13 @@ void Node::write_snapshot(storage::SnapshotData data) {
     spdlog::error("snapshot at offset {} not written: {}", data.offset, r.error().message);
     return;
   }
-  if (options_.log.durability == storage::Durability::None) (void)log_->sync();
+  // None: what the snapshot holds must be in the log first (a failed write
+  // undoes transactions; a snapshot must never hold them).
+  if (options_.log.durability == storage::Durability::None)
+    if (auto r = log_->sync(); !r) {
+      spdlog::error("snapshot at offset {} not written: {}", data.offset, r.error().message);
+      return;
+    }
   auto written =
       storage::write_snapshot(storage::Env::posix(), options_.data_dir / "snapshots", data);
   if (!written) {
@@ -746,10 +860,15 @@ engine::Result<uint64_t> Node::run_call(const std::string& module, const std::st
 }
 
 std::optional<NodeError> Node::await_durable(std::unique_lock<std::mutex>& lock, uint64_t offset) {
+  // Sync: durable already; None: never waited for.
+  if (options_.log.durability != storage::Durability::Group) return std::nullopt;
+  // Through the acknowledging thread, which also answers for the calls a
+  // failed log write undoes (recover_from_log_failure).
+  std::promise<std::optional<NodeError>> outcome;
+  std::future<std::optional<NodeError>> answer = outcome.get_future();
+  queue_ack(offset, [&outcome](std::optional<NodeError> error) { outcome.set_value(error); });
   lock.unlock();
-  if (auto r = log_->wait_durable(offset); !r)
-    return NodeError{NodeError::Kind::Failed, "the transaction log failed: " + r.error().message};
-  return std::nullopt;
+  return answer.get();
 }
 
 std::string Node::peer_address(const std::string& alias, const std::string& declared) const {

@@ -62,6 +62,9 @@ struct NodeOptions {
   // presenting any other key is refused (docs/protocol.md, "Known peers").
   std::map<std::string, std::string> pinned_peers;
   storage::Retention retention = storage::Retention::Keep;
+  // The file system the log is written through (tests inject faults); null:
+  // the real one.
+  storage::Env* log_env = nullptr;
   // The File authority's root: each module's files are in FILE_ROOT/<module>/
   // (default: DATA_DIR/files).
   std::filesystem::path file_root;
@@ -153,7 +156,22 @@ class Node {
   explicit Node(NodeOptions options);
   engine::Result<void> load_modules();
   engine::Result<void> recover();
-  engine::Result<uint64_t> restore_snapshot();
+  // Restores the newest intact snapshot (only its logged tables if
+  // `logged_only`); returns its offset (0: none).
+  engine::Result<uint64_t> restore_snapshot(bool logged_only = false);
+  // Re-applies the log's records from `from` to `until` to the tables, with
+  // what they say of init, remote calls and peer calls; returns how many.
+  // Damage after `until` does not matter once `until` was reached.
+  engine::Result<uint64_t> apply_log(uint64_t from, uint64_t until);
+  // After the log failed to write (LogOptions::on_failure): undoes every
+  // transaction after its last good record, by rebuilding the logged tables
+  // from the newest snapshot and the log up to that record, fails the
+  // acknowledgements waiting for those transactions, and lets the log go on.
+  // Returns false if it must be tried again (the log stays failed).
+  bool recover_from_log_failure();
+  storage::Env& log_env() const {
+    return options_.log_env ? *options_.log_env : storage::Env::posix();
+  }
   // Starts a snapshot of the current tables if one is due (caller holds mutex_).
   void maybe_snapshot();
   storage::SnapshotData capture_snapshot();
@@ -245,6 +263,7 @@ class Node {
   std::condition_variable acks_changed_;
   std::deque<PendingAck> acks_;
   bool stopping_ = false;
+  bool log_failed_ = false;  // set by the log's on_failure; the ack thread recovers
   std::thread ack_thread_;
   std::mutex mutex_;
   std::vector<ModuleLoadReport> reports_;

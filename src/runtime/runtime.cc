@@ -470,6 +470,18 @@ Result<void> Runtime::import_table(const TableImage& image) {
   return {};
 }
 
+Result<void> Runtime::clear_table(std::string_view module, std::string_view table_name) {
+  LoadedModule* m = find(module);
+  Table* table = m ? m->find_table(table_name) : nullptr;
+  if (!table) return error(fmt::format("no table {}.{} is loaded", module, table_name));
+  std::vector<std::string> keys;
+  keys.reserve(table->size());
+  table->for_each([&](const Bytes& row) { keys.push_back(table->primary_order_key(row)); });
+  for (const std::string& pk : keys) table->restore_remove(pk);
+  table->set_auto_inc_next(1);
+  return {};
+}
+
 Result<void> Runtime::replay_call(std::string_view module, std::string_view reducer, ByteView args,
                                   const TransactionInputs& inputs,
                                   std::vector<TableEvent>* effects) {

@@ -179,6 +179,10 @@ class Runtime {
   };
   std::vector<TableImage> export_tables() const;
   Result<void> import_table(const TableImage& image);
+  // Empties a table and sets its auto_inc counter back to 1, so that
+  // import_table and apply rebuild it exactly as at recovery (the node
+  // undoes transactions its log failed to record this way).
+  Result<void> clear_table(std::string_view module, std::string_view table);
 
   std::vector<std::string> module_names() const;
   const abi::ModuleSchema* schema(std::string_view module) const;

@@ -151,8 +151,10 @@ TransactionLog::~TransactionLog() {
   if (group_thread_.joinable()) group_thread_.join();
   if (segment_) {
     std::unique_lock lock(mutex_);
-    (void)write_pending(lock);
-    (void)segment_->sync();
+    if (!failure_) {  // after a failure, what is pending follows a gap
+      (void)write_pending(lock);
+      (void)segment_->sync();
+    }
     (void)segment_->close();
   }
 }
@@ -182,6 +184,7 @@ Result<std::unique_ptr<TransactionLog>> TransactionLog::open(Env& env,
   std::unique_ptr<TransactionLog> log(new TransactionLog(env, dir, options));
   log->next_offset_ = scanned->next_offset;
   log->durable_offset_ = scanned->next_offset - 1;
+  log->good_offset_ = log->durable_offset_;
   if (scanned->segments.empty()) {
     if (auto r = log->open_segment(log->next_offset_); !r) return r.take_error();
   } else {
@@ -189,6 +192,7 @@ Result<std::unique_ptr<TransactionLog>> TransactionLog::open(Env& env,
     if (!file) return file.take_error();
     log->segment_ = std::move(file).value();
     log->segment_name_ = scanned->segments.back();
+    log->good_size_ = log->segment_->size();
     if (options.tags)  // the open segment's tags are rebuilt from its records
       (void)scan(env, dir, [&](uint64_t offset, std::span<const uint8_t> payload) {
         if (offset >= std::stoull(log->segment_name_.substr(0, 20)))
@@ -211,8 +215,6 @@ Result<void> TransactionLog::open_segment(uint64_t first_offset) {
         return r;
     }
   }
-  segment_tags_.clear();
-  segment_name_ = segment_name(first_offset);
   std::filesystem::path path = dir_ / segment_name(first_offset);
   auto file = env_.open_appendable(path);
   if (!file) return file.take_error();
@@ -221,30 +223,66 @@ Result<void> TransactionLog::open_segment(uint64_t first_offset) {
   if (auto r = (*file)->append(header); !r) return r;
   if (auto r = (*file)->sync(); !r) return r;
   if (auto r = env_.sync_dir(dir_); !r) return r;
+  // Only now is the new segment the current one: a failure above leaves the
+  // old one current, and reset_after_failure removes the half-made file.
+  segment_tags_.clear();
+  segment_name_ = segment_name(first_offset);
   segment_ = std::move(file).value();
+  good_size_ = kSegmentHeader;
+  good_offset_ = first_offset - 1;  // every earlier record was synced above
+  if (options_.durability != Durability::None) durable_offset_ = good_offset_;
+  durable_changed_.notify_all();
   return {};
+}
+
+bool TransactionLog::fail(std::unique_lock<std::mutex>& lock, const std::string& message) {
+  if (failure_) return false;  // told already
+  failure_ = message;
+  durable_changed_.notify_all();
+  // Sync: nothing but the failed record was pending, so it is cut off at once.
+  if (options_.durability == Durability::Sync && reset_locked(lock)) return false;
+  return true;
+}
+
+void TransactionLog::mark_good() {
+  good_size_ = segment_->size();
+  good_offset_ = pending_.empty() ? next_offset_ - 1 : good_offset_;
 }
 
 Result<void> TransactionLog::write_pending(std::unique_lock<std::mutex>& lock) {
   durable_changed_.wait(lock, [&] { return !flushing_; });
+  if (failure_) return engine::make_error(*failure_);
   if (pending_.empty()) return {};
-  if (auto r = segment_->append(pending_); !r) {
-    failure_ = r.error().message;
-    return r;
-  }
+  if (auto r = segment_->append(pending_); !r) return r;
   pending_.clear();
+  if (options_.durability == Durability::None) mark_good();  // written is all None promises
   return {};
 }
 
 Result<uint64_t> TransactionLog::append(std::span<const uint8_t> payload,
                                         const std::vector<std::string>& tags) {
+  bool failed_now = false;
+  auto offset = append_locked(payload, tags, &failed_now);
+  if (failed_now && options_.on_failure) options_.on_failure();
+  return offset;
+}
+
+Result<uint64_t> TransactionLog::append_locked(std::span<const uint8_t> payload,
+                                               const std::vector<std::string>& tags,
+                                               bool* failed_now) {
   std::unique_lock lock(mutex_);
   if (failure_) return engine::make_error(*failure_);
   if (payload.size() > kMaxRecord)
     return engine::make_error(fmt::format("a log record of {} bytes is too large", payload.size()));
+  // A write or fsync that fails: Sync cuts its one record off again and goes
+  // on; the other modes refuse appends until reset_after_failure.
+  auto failed = [&](engine::Error error) -> Result<uint64_t> {
+    *failed_now = fail(lock, error.message);
+    return error;
+  };
   if (segment_->size() + pending_.size() > options_.segment_bytes) {
-    if (auto r = write_pending(lock); !r) return r.take_error();
-    if (auto r = open_segment(next_offset_); !r) return r.take_error();
+    if (auto r = write_pending(lock); !r) return failed(r.take_error());
+    if (auto r = open_segment(next_offset_); !r) return failed(r.take_error());
   }
   uint64_t offset = next_offset_;
   segment_tags_.insert(tags.begin(), tags.end());
@@ -257,19 +295,17 @@ Result<uint64_t> TransactionLog::append(std::span<const uint8_t> payload,
   bytes_written_ += kRecordHeader + payload.size();
   switch (options_.durability) {
     case Durability::Sync:
-      if (auto r = write_pending(lock); !r) return r.take_error();
-      if (auto r = segment_->sync(); !r) {
-        failure_ = r.error().message;
-        return r.take_error();
-      }
+      if (auto r = write_pending(lock); !r) return failed(r.take_error());
+      if (auto r = segment_->sync(); !r) return failed(r.take_error());
       durable_offset_ = offset;
+      mark_good();
       break;
     case Durability::Group:
       work_.notify_one();
       break;
     case Durability::None:
       if (pending_.size() >= (1u << 20))
-        if (auto r = write_pending(lock); !r) return r.take_error();
+        if (auto r = write_pending(lock); !r) return failed(r.take_error());
       break;
   }
   return offset;
@@ -278,12 +314,14 @@ Result<uint64_t> TransactionLog::append(std::span<const uint8_t> payload,
 void TransactionLog::group_loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    work_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+    // After a failure, what is pending waits for reset_after_failure.
+    work_.wait(lock, [&] { return stopping_ || (!pending_.empty() && !failure_); });
     if (stopping_) break;
     if (options_.group_delay.count() > 0) {
       lock.unlock();
       std::this_thread::sleep_for(options_.group_delay);
       lock.lock();
+      if (failure_ || pending_.empty()) continue;
     }
     // Take the batch, then write and fsync it without holding the lock, so
     // appends go on filling the next batch meanwhile.
@@ -297,11 +335,20 @@ void TransactionLog::group_loop() {
     if (written) written = segment->sync();
     lock.lock();
     flushing_ = false;
-    if (!written)
-      failure_ = written.error().message;
-    else
+    bool failed_now = false;
+    if (!written) {
+      failed_now = fail(lock, written.error().message);
+    } else {
       durable_offset_ = std::max(durable_offset_, covered);
+      good_size_ = segment_->size();
+      good_offset_ = std::max(good_offset_, covered);
+    }
     durable_changed_.notify_all();
+    if (failed_now && options_.on_failure) {
+      lock.unlock();
+      options_.on_failure();
+      lock.lock();
+    }
   }
   durable_changed_.notify_all();
 }
@@ -310,17 +357,91 @@ Result<void> TransactionLog::wait_durable(uint64_t offset) {
   std::unique_lock lock(mutex_);
   if (options_.durability != Durability::Group) return {};
   durable_changed_.wait(lock, [&] { return durable_offset_ >= offset || failure_ || stopping_; });
-  if (failure_) return engine::make_error(*failure_);
+  if (durable_offset_ < offset && failure_) return engine::make_error(*failure_);
   return {};
 }
 
 Result<void> TransactionLog::sync() {
+  bool failed_now = false;
+  Result<void> synced = [&]() -> Result<void> {
+    std::unique_lock lock(mutex_);
+    if (failure_) return engine::make_error(*failure_);
+    Result<void> r = write_pending(lock);
+    if (r) r = segment_->sync();
+    if (!r) {
+      failed_now = fail(lock, r.error().message);
+      return r;
+    }
+    durable_offset_ = next_offset_ - 1;
+    mark_good();
+    durable_changed_.notify_all();
+    return {};
+  }();
+  if (failed_now && options_.on_failure) options_.on_failure();
+  return synced;
+}
+
+uint64_t TransactionLog::good_offset() const {
+  std::lock_guard lock(mutex_);
+  return good_offset_;
+}
+
+bool TransactionLog::failed() const {
+  std::lock_guard lock(mutex_);
+  return failure_.has_value();
+}
+
+Result<uint64_t> TransactionLog::reset_after_failure() {
   std::unique_lock lock(mutex_);
-  if (auto r = write_pending(lock); !r) return r;
-  if (auto r = segment_->sync(); !r) return r;
-  durable_offset_ = next_offset_ - 1;
+  if (!failure_) return good_offset_;
+  return reset_locked(lock);
+}
+
+Result<uint64_t> TransactionLog::reset_locked(std::unique_lock<std::mutex>& lock) {
+  durable_changed_.wait(lock, [&] { return !flushing_; });
+  pending_.clear();
+  if (segment_) (void)segment_->close();
+  segment_.reset();
+  // A segment named after the current one is a rollover that failed half-way.
+  auto names = env_.list(dir_);
+  if (!names) return names.take_error();
+  for (const std::string& name : *names)
+    if (is_segment(name) && name > segment_name_)
+      if (auto r = env_.remove(dir_ / name); !r) return r.take_error();
+  if (auto r = env_.truncate(dir_ / segment_name_, good_size_); !r) return r.take_error();
+  auto file = env_.open_appendable(dir_ / segment_name_);
+  if (!file) return file.take_error();
+  if ((*file)->size() != good_size_)
+    return engine::make_error(fmt::format("segment {} is {} bytes after cutting it to {}",
+                                          segment_name_, (*file)->size(), good_size_));
+  segment_ = std::move(file).value();
+  next_offset_ = good_offset_ + 1;
+  failure_.reset();
   durable_changed_.notify_all();
-  return {};
+  return good_offset_;
+}
+
+Result<void> TransactionLog::continue_at(uint64_t next) {
+  std::unique_lock lock(mutex_);
+  if (next <= next_offset_ || !pending_.empty() || failure_)
+    return engine::make_error(
+        fmt::format("the log cannot continue at offset {} (it is at {})", next, next_offset_));
+  if (auto r = segment_->close(); !r) return r;
+  segment_.reset();
+  auto names = env_.list(dir_);
+  if (!names) return names.take_error();
+  if (auto r = env_.create_dirs(dir_ / "archive"); !r) return r;
+  for (const std::string& name : *names) {
+    if (is_segment(name)) {
+      if (auto r = env_.rename(dir_ / name, dir_ / "archive" / name); !r) return r;
+    } else if (name.ends_with(".log.tags")) {  // an index of a segment that moved
+      if (auto r = env_.remove(dir_ / name); !r) return r;
+    }
+  }
+  if (auto r = env_.sync_dir(dir_ / "archive"); !r) return r;
+  next_offset_ = next;
+  durable_offset_ = good_offset_ = next - 1;
+  return open_segment(next);
 }
 
 uint64_t TransactionLog::last_offset() const {

@@ -18,6 +18,13 @@
 //   None   records are written in 1 MiB batches and never fsync'd by the log
 //          (lost on a crash until the OS writes them back).
 // Thread-safe: appends and waits may come from different threads.
+//
+// A failed write or fsync: in Sync mode the record is cut off again at once
+// and append returns the error (the log goes on). In Group and None modes
+// records appended before it may be lost with it, so the log refuses every
+// append (it is "failed") and tells LogOptions::on_failure; the owner undoes
+// what it did after the last good record (good_offset()) and calls
+// reset_after_failure(), which cuts the segment back to that record.
 #pragma once
 
 #include <chrono>
@@ -49,6 +56,10 @@ struct LogOptions {
   // with their tags; when a segment is sealed, the union of its records' tags
   // is written beside it (NAME.tags), so read_tagged() can skip segments.
   std::function<std::vector<std::string>(std::span<const uint8_t> payload)> tags;
+  // Optional: called once when a write or fsync fails and the log starts
+  // refusing appends (Group, None), from the thread that saw it (an
+  // appender or the group thread), without the log's lock.
+  std::function<void()> on_failure;
 };
 
 // Where the log was found damaged.
@@ -80,6 +91,22 @@ class TransactionLog {
 
   uint64_t last_offset() const;
   uint64_t durable_offset() const;
+  // The last record written in full (and fsync'd, except in None mode):
+  // what survives a failure.
+  uint64_t good_offset() const;
+  // Whether a failed write or fsync makes the log refuse appends.
+  bool failed() const;
+  // After a failure: cuts the current segment back to the end of the last
+  // good record (removing any segment started after it), clears the
+  // failure and lets appends go on at good_offset() + 1, which it returns.
+  // Records appended after good_offset() are gone: the caller must undo
+  // them. On error the log stays failed (try again later).
+  Result<uint64_t> reset_after_failure();
+  // For a log that ends before `next` - 1 because a snapshot holds the
+  // records it lost: every segment moves, unchanged, to DIR/archive/, and
+  // the log continues with a new segment at offset `next` (after the
+  // snapshot's), so offsets never go back. Only before the first append.
+  Result<void> continue_at(uint64_t next);
   uint64_t bytes_written() const { return bytes_written_; }
 
   // Reads every record with offset >= `from`, in order, calling
@@ -103,6 +130,15 @@ class TransactionLog {
   // Writes the pending batch to the current segment, after any batch the
   // group thread is writing (caller holds `lock` on mutex_).
   Result<void> write_pending(std::unique_lock<std::mutex>& lock);
+  Result<uint64_t> append_locked(std::span<const uint8_t> payload,
+                                 const std::vector<std::string>& tags, bool* failed_now);
+  // Records a failure (caller holds `lock`); in Sync mode cuts the failed
+  // record off at once. True if on_failure must be told (a new failure that
+  // the log did not get over by itself).
+  bool fail(std::unique_lock<std::mutex>& lock, const std::string& message);
+  Result<uint64_t> reset_locked(std::unique_lock<std::mutex>& lock);
+  // The good end moves to everything written so far (caller holds the lock).
+  void mark_good();
   void group_loop();
 
   Env& env_;
@@ -120,7 +156,11 @@ class TransactionLog {
   uint64_t next_offset_ = 1;
   uint64_t durable_offset_ = 0;
   uint64_t bytes_written_ = 0;
-  std::optional<std::string> failure_;  // a sync failure poisons the log
+  // The current segment's size and last offset at the end of the last good
+  // record (written, and fsync'd except in None mode).
+  uint64_t good_size_ = 0;
+  uint64_t good_offset_ = 0;
+  std::optional<std::string> failure_;  // set: appends are refused
   bool stopping_ = false;
   std::thread group_thread_;
 };

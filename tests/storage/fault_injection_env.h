@@ -53,6 +53,13 @@ class FaultInjectionEnv final : public Env {
   }
   bool exists(const std::filesystem::path& p) override { return base().exists(p); }
 
+  // While set, every append writes only the first half of its bytes and
+  // fails, and every fsync fails, as on a full or failing disk.
+  void fail_writes(bool failing) {
+    std::lock_guard lock(mutex_);
+    failing_ = failing;
+  }
+
   // The moment of the crash: later syncs (say, by destructors) no longer count.
   void freeze() {
     std::lock_guard lock(mutex_);
@@ -85,12 +92,20 @@ class FaultInjectionEnv final : public Env {
     File(FaultInjectionEnv& env, std::filesystem::path path, std::unique_ptr<WritableFile> inner)
         : env_(env), path_(std::move(path)), inner_(std::move(inner)) {}
     Result<void> append(std::span<const uint8_t> data) override {
+      if (env_.failing()) {
+        (void)inner_->append(data.first(data.size() / 2));
+        std::lock_guard lock(env_.mutex_);
+        env_.files_[path_].size = inner_->size();
+        return engine::make_error("cannot write " + path_.string() + ": injected fault");
+      }
       auto r = inner_->append(data);
       std::lock_guard lock(env_.mutex_);
       env_.files_[path_].size = inner_->size();
       return r;
     }
     Result<void> sync() override {
+      if (env_.failing())
+        return engine::make_error("cannot sync " + path_.string() + ": injected fault");
       auto r = inner_->sync();
       std::lock_guard lock(env_.mutex_);
       if (r && !env_.frozen_) env_.files_[path_].synced = inner_->size();
@@ -106,10 +121,15 @@ class FaultInjectionEnv final : public Env {
   };
 
   static Env& base() { return Env::posix(); }
+  bool failing() {
+    std::lock_guard lock(mutex_);
+    return failing_;
+  }
 
   std::mutex mutex_;
   std::map<std::filesystem::path, FileState> files_;
   bool frozen_ = false;
+  bool failing_ = false;
 };
 
 }  // namespace interstice::storage::testing
