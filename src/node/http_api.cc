@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <algorithm>
+#include <optional>
+
 namespace interstice::node {
 
 using json = nlohmann::ordered_json;
@@ -12,6 +15,52 @@ namespace {
 void reply_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_content(json{{"error", message}}.dump(), "application/json");
+}
+
+// Whether `body`'s arrays and objects nest deeper than `max_depth`: a scan
+// without allocation, so that a deeply nested body is refused before the
+// JSON parser builds it (a 1 MiB body of '[' would take tens of MB).
+bool nests_deeper_than(const std::string& body, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    char ch = body[i];
+    if (in_string) {
+      if (ch == '\\')
+        ++i;
+      else if (ch == '"')
+        in_string = false;
+    } else if (ch == '"') {
+      in_string = true;
+    } else if (ch == '[' || ch == '{') {
+      if (++depth > max_depth) return true;
+    } else if ((ch == ']' || ch == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+std::string to_hex(const std::string& bytes) {
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (unsigned char b : bytes) hex += fmt::format("{:02x}", b);
+  return hex;
+}
+
+std::optional<std::string> from_hex(const std::string& hex) {
+  if (hex.size() % 2 || hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+    return std::nullopt;
+  std::string bytes;
+  for (size_t i = 0; i < hex.size(); i += 2)
+    bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  return bytes;
+}
+
+std::string bearer_key(const httplib::Request& req) {
+  std::string header = req.get_header_value("Authorization");
+  const std::string bearer = "Bearer ";
+  return header.starts_with(bearer) ? header.substr(bearer.size()) : "";
 }
 
 int http_status(NodeError::Kind kind) {
@@ -28,8 +77,15 @@ int http_status(NodeError::Kind kind) {
 
 }  // namespace
 
-HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Server>()) {
-  server_->set_payload_max_length(64u << 20);  // a published module, at most 64 MiB
+HttpApi::HttpApi(Node& node, HttpApiOptions options)
+    : node_(node), options_(options), server_(std::make_unique<HttpServer>(options.limits)) {
+  // Only the operator may send a module's worth of bytes; the key is checked
+  // before any of the body is read.
+  server_->set_body_limit([this](const httplib::Request& req) {
+    bool publish = req.method == "POST" && req.path == "/modules";
+    return publish && node_.is_operator(bearer_key(req)) ? options_.limits.max_body
+                                                         : options_.limits.max_call_body;
+  });
   server_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok", "text/plain");
   });
@@ -44,6 +100,11 @@ HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Se
   });
   server_->Post(
       R"(/call/([^/]+)/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        if (nests_deeper_than(req.body, options_.max_json_depth))
+          return reply_error(res, 400,
+                             fmt::format("the request body nests deeper than {} levels "
+                                         "(--http-max-json-depth)",
+                                         options_.max_json_depth));
         json args = json::parse(req.body.empty() ? "[]" : req.body, nullptr, false);
         if (args.is_discarded()) return reply_error(res, 400, "the request body is not valid JSON");
         if (!args.is_array())
@@ -54,9 +115,7 @@ HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Se
       });
   // Operator actions: Authorization: Bearer <the operator key>.
   auto is_operator = [this](const httplib::Request& req, httplib::Response& res) {
-    std::string header = req.get_header_value("Authorization");
-    const std::string bearer = "Bearer ";
-    std::string key = header.starts_with(bearer) ? header.substr(bearer.size()) : "";
+    std::string key = bearer_key(req);
     if (node_.is_operator(key)) return true;
     reply_error(res, 401,
                 key.empty() ? "this needs the node's operator key (DATA_DIR/operator.key)"
@@ -100,30 +159,45 @@ HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Se
                    return reply_error(res, http_status(error->kind), error->message);
                  res.set_content(std::string(wasm.begin(), wasm.end()), "application/wasm");
                });
-  server_->Get(R"(/tables/([^/]+)/([^/]+))",
-               [this](const httplib::Request& req, httplib::Response& res) {
-                 json rows;
-                 if (auto error = node_.query(req.matches[1], req.matches[2], &rows))
-                   return reply_error(res, http_status(error->kind), error->message);
-                 res.set_content(rows.dump(), "application/json");
-               });
+  // One page of rows; the lock is held for this page only.
+  server_->Get(
+      R"(/tables/([^/]+)/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        std::optional<std::string> after;
+        if (req.has_param("after")) {
+          after = from_hex(req.get_param_value("after"));
+          if (!after) return reply_error(res, 400, "`after` must be a cursor from a Link header");
+        }
+        size_t limit = options_.page_rows;
+        if (req.has_param("limit")) {
+          std::string text = req.get_param_value("limit");
+          if (text.empty() || text.size() > 9 ||
+              text.find_first_not_of("0123456789") != std::string::npos || std::stoul(text) == 0)
+            return reply_error(res, 400, "`limit` must be a positive number of rows");
+          limit = std::min<size_t>(limit, std::stoul(text));
+        }
+        Node::TablePage page;
+        if (auto error = node_.query_page(req.matches[1], req.matches[2], after, limit,
+                                          options_.page_bytes, &page))
+          return reply_error(res, http_status(error->kind), error->message);
+        if (page.next)
+          res.set_header("Link", fmt::format("<{}?after={}&limit={}>; rel=\"next\"", req.path,
+                                             to_hex(*page.next), limit));
+        res.set_content(std::move(page.rows_json), "application/json");
+      });
 }
 
 HttpApi::~HttpApi() = default;
 
 engine::Result<uint16_t> HttpApi::bind(const std::string& host, uint16_t port) {
-  int bound =
-      port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
-  if (bound < 0) return engine::make_error(fmt::format("cannot listen on {}:{}", host, port));
-  return static_cast<uint16_t>(bound);
+  return server_->open(host, port);
 }
 
 void HttpApi::serve() {
-  server_->listen_after_bind();
+  server_->serve();
 }
 
 void HttpApi::stop() {
-  server_->stop();
+  server_->shut_down();
 }
 
 }  // namespace interstice::node

@@ -44,6 +44,7 @@ class NodeProcess {
   }
 
   uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
   // The peer port, when started with --peer-port (0 otherwise).
   uint16_t peer_port() {
     const std::string marker = "accepting peers on 127.0.0.1:";
