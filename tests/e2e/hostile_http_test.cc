@@ -178,6 +178,12 @@ TEST(HostileHttp, EndlessHeadersAreCutOff) {
 TEST(HostileHttp, SlowlorisAndIdleConnectionsDoNotStarveOthers) {
   NodeProcess node({"hello"});
   ASSERT_NE(node.port(), 0) << node.output();
+  // This process needs 2,000 descriptors (the node keeps the limit it started with).
+  rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  rlimit raised = files;
+  raised.rlim_cur = std::min<rlim_t>(files.rlim_max, 4096);
+  ::setrlimit(RLIMIT_NOFILE, &raised);
   std::vector<int> idle;
   for (int i = 0; i < 2000; ++i) {
     int fd = connect_to(node.port());
@@ -201,6 +207,7 @@ TEST(HostileHttp, SlowlorisAndIdleConnectionsDoNotStarveOthers) {
   stop = true;
   for (std::thread& t : slowloris) t.join();
   for (int fd : idle) ::close(fd);
+  ::setrlimit(RLIMIT_NOFILE, &files);
 }
 
 TEST(HostileHttp, ASlowRequestHeadIsClosedAtTheHeaderTimeout) {
