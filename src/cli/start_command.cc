@@ -45,6 +45,7 @@ struct StartOptions {
   uint32_t http_max_header_bytes_kib = 16;
   uint32_t http_max_headers = 64;
   uint32_t http_max_json_depth = 128;
+  uint32_t http_max_json_values = 65536;
   uint32_t http_max_connections = 1024;
   uint32_t http_threads = 16;
   double http_header_timeout = 10, http_idle_timeout = 30, http_request_timeout = 60;  // seconds
@@ -71,6 +72,7 @@ node::HttpApiOptions http_options(const StartOptions& o) {
   http.limits.idle_timeout = ms(o.http_idle_timeout);
   http.limits.request_timeout = ms(o.http_request_timeout);
   http.max_json_depth = o.http_max_json_depth;
+  http.max_json_values = o.http_max_json_values;
   http.page_rows = o.http_page_rows;
   http.page_bytes = static_cast<size_t>(o.http_page_kib) << 10;
   return http;
@@ -201,6 +203,11 @@ static void add_http_limit_options(CLI::App* cmd, StartOptions& o) {
   cmd->add_option("--http-max-json-depth", o.http_max_json_depth,
                   "Nesting of a call's JSON arguments (400 beyond)")
       ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--http-max-json-values", o.http_max_json_values,
+                  "Values (arrays, objects, strings, numbers, literals) of a call's JSON arguments "
+                  "(400 beyond)")
+      ->check(CLI::Range(1, 100000000))
       ->capture_default_str();
   cmd->add_option("--http-max-connections", o.http_max_connections,
                   "Open HTTP connections; at the limit the longest-waiting one is closed")

@@ -17,12 +17,20 @@ void reply_error(httplib::Response& res, int status, const std::string& message)
   res.set_content(json{{"error", message}}.dump(), "application/json");
 }
 
-// Whether `body`'s arrays and objects nest deeper than `max_depth`: a scan
-// without allocation, so that a deeply nested body is refused before the
-// JSON parser builds it (a 1 MiB body of '[' would take tens of MB).
-bool nests_deeper_than(const std::string& body, size_t max_depth) {
+// The nesting depth and the number of values (arrays, objects, strings with
+// object keys, numbers, literals) of a JSON body, from a scan without
+// allocation: a body is refused before the JSON parser builds it, when that
+// would cost far more than its size (1 MiB of `[` or of `{},` takes tens of
+// MB as a DOM).
+struct JsonShape {
+  size_t depth = 0;
+  size_t values = 0;
+};
+JsonShape scan_json(const std::string& body) {
+  JsonShape shape;
   size_t depth = 0;
   bool in_string = false;
+  char before = ',';  // the last significant character outside strings
   for (size_t i = 0; i < body.size(); ++i) {
     char ch = body[i];
     if (in_string) {
@@ -30,15 +38,23 @@ bool nests_deeper_than(const std::string& body, size_t max_depth) {
         ++i;
       else if (ch == '"')
         in_string = false;
-    } else if (ch == '"') {
+      continue;
+    }
+    if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') continue;
+    if (ch == '"') {
       in_string = true;
+      ++shape.values;
     } else if (ch == '[' || ch == '{') {
-      if (++depth > max_depth) return true;
+      shape.depth = std::max(shape.depth, ++depth);
+      ++shape.values;
     } else if ((ch == ']' || ch == '}') && depth > 0) {
       --depth;
+    } else if ((before == '[' || before == ',' || before == ':') && ch != ',' && ch != ']') {
+      ++shape.values;  // the first character of a number or literal
     }
+    before = ch;
   }
-  return false;
+  return shape;
 }
 
 std::string to_hex(const std::string& bytes) {
@@ -100,11 +116,17 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
   });
   server_->Post(
       R"(/call/([^/]+)/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-        if (nests_deeper_than(req.body, options_.max_json_depth))
+        JsonShape shape = scan_json(req.body);
+        if (shape.depth > options_.max_json_depth)
           return reply_error(res, 400,
                              fmt::format("the request body nests deeper than {} levels "
                                          "(--http-max-json-depth)",
                                          options_.max_json_depth));
+        if (shape.values > options_.max_json_values)
+          return reply_error(res, 400,
+                             fmt::format("the request body has more than {} JSON values "
+                                         "(--http-max-json-values)",
+                                         options_.max_json_values));
         json args = json::parse(req.body.empty() ? "[]" : req.body, nullptr, false);
         if (args.is_discarded()) return reply_error(res, 400, "the request body is not valid JSON");
         if (!args.is_array())
@@ -159,7 +181,7 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
                    return reply_error(res, http_status(error->kind), error->message);
                  res.set_content(std::string(wasm.begin(), wasm.end()), "application/wasm");
                });
-  // One page of rows; the lock is held for this page only.
+  // One page of rows; the node lock is held only while its rows are copied.
   server_->Get(
       R"(/tables/([^/]+)/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
         std::optional<std::string> after;

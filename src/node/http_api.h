@@ -26,9 +26,10 @@ namespace interstice::node {
 
 struct HttpApiOptions {
   HttpLimits limits;
-  size_t max_json_depth = 128;   // nesting of a /call body, checked before it is parsed
-  size_t page_rows = 1000;       // rows of a GET /tables page (default and most)
-  size_t page_bytes = 4u << 20;  // a page ends after the row that reaches this much row data
+  size_t max_json_depth = 128;     // nesting of a /call body, checked before it is parsed
+  size_t max_json_values = 65536;  // values (arrays, objects, strings, numbers...) of it, likewise
+  size_t page_rows = 1000;         // rows of a GET /tables page (default and most)
+  size_t page_bytes = 4u << 20;    // a page ends after the row that reaches this much row data
 };
 
 class HttpApi {

@@ -147,6 +147,14 @@ TEST(HostileHttp, DeeplyNestedJsonIsRefusedBeforeItIsParsed) {
   ASSERT_TRUE(deep);
   EXPECT_EQ(deep->status, 400);
   EXPECT_NE(deep->body.find("nests deeper than 128 levels"), std::string::npos) << deep->body;
+  // Flat but wide: 1 MiB of `{},` would take ~35 MB once parsed.
+  std::string wide = "[";
+  for (int i = 0; i < 300'000; ++i) wide += "{},";
+  wide += "{}]";
+  auto many = client.Post("/call/hello/hello", wide, "application/json");
+  ASSERT_TRUE(many);
+  EXPECT_EQ(many->status, 400);
+  EXPECT_NE(many->body.find("more than 65536 JSON values"), std::string::npos) << many->body;
   // Brackets inside strings are not nesting.
   auto fine =
       client.Post("/call/hello/hello", "[\"" + std::string(1000, '[') + "\"]", "application/json");
