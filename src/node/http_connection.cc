@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -31,6 +32,28 @@ HeadScan scan_head(const std::string& buffer, size_t* scanned, size_t max_bytes,
     scan.size = head;
   }
   return scan;
+}
+
+uint64_t content_length(std::string_view head) {
+  const std::string_view name = "content-length:";
+  size_t line = head.find('\n');
+  while (line != std::string_view::npos && line + 1 < head.size()) {
+    std::string_view rest = head.substr(line + 1);
+    bool match = rest.size() > name.size();
+    for (size_t i = 0; match && i < name.size(); ++i)
+      match = std::tolower(static_cast<unsigned char>(rest[i])) == name[i];
+    if (match) {
+      size_t at = name.size();
+      while (at < rest.size() && (rest[at] == ' ' || rest[at] == '\t')) ++at;
+      uint64_t value = 0;
+      size_t digits = 0;
+      for (; at < rest.size() && rest[at] >= '0' && rest[at] <= '9' && digits < 19; ++at, ++digits)
+        value = value * 10 + static_cast<uint64_t>(rest[at] - '0');
+      return digits ? value : 0;
+    }
+    line = head.find('\n', line + 1);
+  }
+  return 0;
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace interstice::node {
 
@@ -18,9 +19,11 @@ struct HttpConnection {
   uint64_t id = 0;
   int fd = -1;
   State state = State::Waiting;
-  std::string buffer;   // received, not yet consumed by a request
-  size_t scanned = 0;   // bytes of `buffer` searched for the end of the head
-  size_t requests = 0;  // served on this connection
+  std::string buffer;     // received, not yet consumed by a request
+  size_t scanned = 0;     // bytes of `buffer` searched for the end of the head
+  size_t head_size = 0;   // once the head is complete: its size
+  size_t early_body = 0;  // body bytes read before a worker takes the request
+  size_t requests = 0;    // served on this connection
   // Waiting or draining: closed when reached (idle, or header timeout).
   std::chrono::steady_clock::time_point deadline;
   // Waiting since (the longest-waiting connection is evicted first).
@@ -36,6 +39,10 @@ struct HeadScan {
 };
 HeadScan scan_head(const std::string& buffer, size_t* scanned, size_t max_bytes,
                    size_t max_headers);
+
+// The Content-Length of a request head (0 if it has none, or an invalid one:
+// the worker refuses those).
+uint64_t content_length(std::string_view head);
 
 // A complete HTTP/1.1 error response with a JSON body {"error": message},
 // closing the connection.

@@ -324,7 +324,7 @@ void HttpServer::on_readable(uint64_t id) {
       if (c.state == HttpConnection::State::Draining) continue;
       if (c.buffer.empty()) c.deadline = Clock::now() + limits_.header_timeout;
       c.buffer.append(chunk, static_cast<size_t>(n));
-      if (c.buffer.size() > limits_.max_header_bytes) break;
+      if (c.buffer.size() > limits_.max_header_bytes + limits_.early_body) break;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -336,25 +336,34 @@ void HttpServer::on_readable(uint64_t id) {
 
 void HttpServer::advance(HttpConnection& c) {
   if (c.state == HttpConnection::State::Draining) return rearm(c);
-  HeadScan scan = scan_head(c.buffer, &c.scanned, limits_.max_header_bytes, limits_.max_headers);
-  switch (scan.result) {
-    case HeadScan::Result::Complete:
-      c.state = HttpConnection::State::Busy;
-      work_.emplace_back(&c, scan.size);
-      work_ready_.notify_one();
-      return;
-    case HeadScan::Result::TooLarge:
-      return refuse(c, 431,
-                    fmt::format("the request line and headers are larger than {} bytes "
-                                "(--http-max-header-bytes)",
-                                limits_.max_header_bytes));
-    case HeadScan::Result::TooManyHeaders:
-      return refuse(c, 431,
-                    fmt::format("the request has more than {} headers (--http-max-headers)",
-                                limits_.max_headers));
-    case HeadScan::Result::Incomplete:
-      return rearm(c);
+  if (c.head_size == 0) {
+    HeadScan scan = scan_head(c.buffer, &c.scanned, limits_.max_header_bytes, limits_.max_headers);
+    switch (scan.result) {
+      case HeadScan::Result::Complete: {
+        c.head_size = scan.size;
+        uint64_t length = content_length(std::string_view(c.buffer).substr(0, scan.size));
+        c.early_body = length <= limits_.early_body ? length : 0;
+        break;
+      }
+      case HeadScan::Result::TooLarge:
+        return refuse(c, 431,
+                      fmt::format("the request line and headers are larger than {} bytes "
+                                  "(--http-max-header-bytes)",
+                                  limits_.max_header_bytes));
+      case HeadScan::Result::TooManyHeaders:
+        return refuse(c, 431,
+                      fmt::format("the request has more than {} headers (--http-max-headers)",
+                                  limits_.max_headers));
+      case HeadScan::Result::Incomplete:
+        return rearm(c);
+    }
   }
+  if (c.buffer.size() < c.head_size + c.early_body) return rearm(c);  // a small body, coming
+  c.state = HttpConnection::State::Busy;
+  work_.emplace_back(&c, c.head_size);
+  c.head_size = 0;
+  c.early_body = 0;
+  work_ready_.notify_one();
 }
 
 void HttpServer::refuse(HttpConnection& c, int status, const std::string& message) {
@@ -384,10 +393,11 @@ void HttpServer::sweep() {
   for (uint64_t id : expired) {
     HttpConnection& c = *connections_[id];
     if (c.state == HttpConnection::State::Waiting && !c.buffer.empty())
-      send_best_effort(c.fd, error_response(408, fmt::format("the request's headers did not "
-                                                             "arrive within {} ms "
-                                                             "(--http-header-timeout)",
-                                                             limits_.header_timeout.count())));
+      send_best_effort(c.fd,
+                       error_response(408, fmt::format("the request's headers (or small body) "
+                                                       "did not arrive within {} ms "
+                                                       "(--http-header-timeout)",
+                                                       limits_.header_timeout.count())));
     close_connection(id);
   }
 }

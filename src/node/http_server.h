@@ -9,7 +9,8 @@
 //     longest-waiting connection or backs off, and keeps accepting);
 //   - it reads each request's line and headers itself, without a thread,
 //     within HttpLimits::header_timeout and max_header_bytes/max_headers
-//     (431 otherwise), and closes connections idle for idle_timeout;
+//     (431 otherwise), and a body of up to early_body bytes with them; it
+//     closes connections idle for idle_timeout;
 //   - at max_connections it closes the longest-waiting connection to admit
 //     a new one.
 // Only a request whose headers are complete goes to one of `threads`
@@ -45,6 +46,9 @@ struct HttpLimits {
   size_t max_connections = 1024;        // open at once
   size_t threads = 16;                  // requests served at once
   size_t keep_alive_requests = 1000;    // requests on one connection, then it is closed
+  // A body up to this size (by Content-Length) is read with the head, within
+  // header_timeout, so a slow small body holds no worker either.
+  size_t early_body = 64u << 10;
   std::chrono::milliseconds header_timeout{10'000};   // first byte of a request to its last header
   std::chrono::milliseconds idle_timeout{30'000};     // a connection waiting for a request
   std::chrono::milliseconds request_timeout{60'000};  // reading the body and writing the response

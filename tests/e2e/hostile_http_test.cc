@@ -218,6 +218,26 @@ TEST(HostileHttp, SlowlorisAndIdleConnectionsDoNotStarveOthers) {
   ::setrlimit(RLIMIT_NOFILE, &files);
 }
 
+TEST(HostileHttp, SlowSmallBodiesHoldNoWorker) {
+  NodeProcess node({"hello"}, {"--http-threads", "2"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  std::atomic<bool> stop = false;
+  std::vector<std::thread> slow;
+  for (int i = 0; i < 6; ++i)
+    slow.emplace_back([&] {
+      int fd = connect_to(node.port());
+      const std::string head =
+          "POST /call/hello/hello HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n[";
+      if (fd < 0 || ::send(fd, head.data(), head.size(), MSG_NOSIGNAL) <= 0) return;
+      while (!stop && ::send(fd, " ", 1, MSG_NOSIGNAL) == 1) std::this_thread::sleep_for(50ms);
+      ::close(fd);
+    });
+  std::this_thread::sleep_for(300ms);
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(healthy(node.port())) << node.output();
+  stop = true;
+  for (std::thread& t : slow) t.join();
+}
+
 TEST(HostileHttp, ASlowRequestHeadIsClosedAtTheHeaderTimeout) {
   NodeProcess node({"hello"}, {"--http-header-timeout", "0.5"});
   ASSERT_NE(node.port(), 0) << node.output();
