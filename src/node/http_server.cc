@@ -96,12 +96,14 @@ HttpServer::~HttpServer() {
     if (fd >= 0) ::close(fd);
 }
 
-// The body limit of a request, checked against its Content-Length before any
-// of the body is read. Returns 0 if it may go on, else the refusal's status.
+// `Expect: 100-continue`: 100 if the body may come, else the refusal's status
+// (the same checks as before_body).
 int HttpServer::on_expect_continue(const httplib::Request& req, httplib::Response& res) {
   return before_body(req, res) == HandlerResponse::Handled ? res.status : 100;
 }
 
+// Runs once a request's headers are read, before any of its body: sets the
+// body limit on the stream and refuses a Content-Length beyond it (413).
 httplib::Server::HandlerResponse HttpServer::before_body(const httplib::Request& req,
                                                          httplib::Response& res) {
   ConnectionStream* stream = current_stream;
