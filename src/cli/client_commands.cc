@@ -50,13 +50,30 @@ struct QueryOptions {
   bool as_array = false;
 };
 
+// Follows the node's pages (GET /tables is paged), printing each as it comes.
 int query(const QueryOptions& o) {
-  return show(o.address, "/tables/" + o.module + "/" + o.table, [&](const json& rows) {
-    if (o.as_array)
-      fmt::print("{}\n", rows.dump());
-    else
-      for (const json& row : rows) fmt::print("{}\n", row.dump());
-  });
+  std::string path = "/tables/" + o.module + "/" + o.table;
+  bool first = true;
+  if (o.as_array) fmt::print("[");
+  while (!path.empty()) {
+    std::string response, next;
+    if (!send_to_node(o.address, NodeRequest{"GET", path, ""}, &response, &next)) return kExitError;
+    json rows = json::parse(response, nullptr, false);
+    if (!rows.is_array()) {
+      fmt::print(stderr, "error: the node's reply is not a JSON array of rows\n");
+      return kExitError;
+    }
+    for (const json& row : rows) {
+      if (o.as_array)
+        fmt::print("{}{}", first ? "" : ",", row.dump());
+      else
+        fmt::print("{}\n", row.dump());
+      first = false;
+    }
+    path = next;
+  }
+  if (o.as_array) fmt::print("]\n");
+  return kExitOk;
 }
 
 }  // namespace

@@ -7,6 +7,12 @@
 namespace interstice::cli {
 
 bool send_to_node(const std::string& address, const NodeRequest& request, std::string* response) {
+  std::string ignored;
+  return send_to_node(address, request, response, &ignored);
+}
+
+bool send_to_node(const std::string& address, const NodeRequest& request, std::string* response,
+                  std::string* next_page) {
   httplib::Client client(address.starts_with("http://") ? address : "http://" + address);
   client.set_connection_timeout(5);
   client.set_read_timeout(60);
@@ -30,6 +36,11 @@ bool send_to_node(const std::string& address, const NodeRequest& request, std::s
     return false;
   }
   *response = res->body;
+  std::string link = res->get_header_value("Link");
+  size_t open = link.find('<'), close = link.find('>');
+  bool next = link.find("rel=\"next\"") != std::string::npos && open != std::string::npos &&
+              close != std::string::npos && close > open;
+  *next_page = next ? link.substr(open + 1, close - open - 1) : "";
   return true;
 }
 

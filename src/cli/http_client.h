@@ -20,5 +20,9 @@ struct NodeRequest {
 // failure prints "error: …" (the node's message, or why it was unreachable)
 // to stderr and returns false.
 bool send_to_node(const std::string& address, const NodeRequest& request, std::string* response);
+// The same, and stores in `next_page` the path of the next page of a paged
+// reply (its `Link: <PATH>; rel="next"` header), or "" on the last page.
+bool send_to_node(const std::string& address, const NodeRequest& request, std::string* response,
+                  std::string* next_page);
 
 }  // namespace interstice::cli

@@ -7,6 +7,7 @@
 
 #include "cli/exit_codes.h"
 #include "cli/node_commands.h"
+#include "node/data_dir_lock.h"
 #include "node/log_tools.h"
 #include "storage/snapshot.h"
 #include "storage/transaction_log.h"
@@ -60,6 +61,12 @@ void note_log_before_snapshot(const std::filesystem::path& data_dir) {
 }
 
 int repair(const RepairArgs& a) {
+  // Never under a running node (data_dir_lock.h): it appends to this log.
+  auto lock = node::DataDirLock::acquire(a.data_dir, "log repair");
+  if (!lock) {
+    fmt::print(stderr, "error: {}\n", lock.error().message);
+    return kExitError;
+  }
   std::filesystem::path dir = std::filesystem::path(a.data_dir) / "log";
   auto found = storage::TransactionLog::check(storage::Env::posix(), dir);
   if (!found) {

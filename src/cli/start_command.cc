@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -90,6 +91,43 @@ void add_module_bound_options(CLI::App* cmd, StartOptions* options) {
                   "Log lines each module may print a second (the rest are counted)")
       ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 30))
       ->capture_default_str();
+  // The local interface's bounds (docs/node.md, "Limits").
+  uint32_t http_max_body_mib = 64;
+  uint32_t http_max_call_body_kib = 1024;
+  uint32_t http_max_header_bytes_kib = 16;
+  uint32_t http_max_headers = 64;
+  uint32_t http_max_json_depth = 128;
+  uint32_t http_max_json_values = 65536;
+  uint32_t http_max_connections = 1024;
+  uint32_t http_threads = 16;
+  double http_header_timeout = 10, http_idle_timeout = 30, http_request_timeout = 60;  // seconds
+  uint32_t http_page_rows = 1000;
+  uint32_t http_page_kib = 4096;
+};
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+node::HttpApiOptions http_options(const StartOptions& o) {
+  auto ms = [](double seconds) {
+    return std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  };
+  node::HttpApiOptions http;
+  http.limits.max_body = static_cast<size_t>(o.http_max_body_mib) << 20;
+  http.limits.max_call_body = static_cast<size_t>(o.http_max_call_body_kib) << 10;
+  http.limits.max_header_bytes = static_cast<size_t>(o.http_max_header_bytes_kib) << 10;
+  http.limits.max_headers = o.http_max_headers;
+  http.limits.max_connections = o.http_max_connections;
+  http.limits.threads = o.http_threads;
+  http.limits.header_timeout = ms(o.http_header_timeout);
+  http.limits.idle_timeout = ms(o.http_idle_timeout);
+  http.limits.request_timeout = ms(o.http_request_timeout);
+  http.max_json_depth = o.http_max_json_depth;
+  http.max_json_values = o.http_max_json_values;
+  http.page_rows = o.http_page_rows;
+  http.page_bytes = static_cast<size_t>(o.http_page_kib) << 10;
+  return http;
 }
 
 int start(const StartOptions& options) {
@@ -156,7 +194,7 @@ int start(const StartOptions& options) {
   }
   if ((*node)->peer_port())
     spdlog::info("accepting peers on {}:{}", options.host, (*node)->peer_port());
-  node::HttpApi api(**node);
+  node::HttpApi api(**node, http_options(options));
   api.set_peers([raw = node->get()] {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& p : raw->connected_peers())
@@ -167,6 +205,15 @@ int start(const StartOptions& options) {
   if (!port) {
     spdlog::error("{}", port.error().message);
     return kExitError;
+  }
+  if (!is_loopback(options.host)) {
+    spdlog::warn("**************************************************************************");
+    spdlog::warn("the local interface listens on {}, beyond this machine, and it has NO",
+                 options.host);
+    spdlog::warn("client authentication yet: anyone who can reach {}:{} can call reducers",
+                 options.host, *port);
+    spdlog::warn("and read tables. Use --host 127.0.0.1 unless a firewall or proxy guards it.");
+    spdlog::warn("**************************************************************************");
   }
   spdlog::info("listening on http://{}:{}", options.host, *port);
   std::fflush(stdout);
@@ -192,6 +239,61 @@ std::string default_data_dir() {
   if (const char* home = std::getenv("HOME"); home && *home)
     return (std::filesystem::path(home) / ".local" / "share" / "interstice").string();
   return "interstice-data";
+}
+
+static void add_http_limit_options(CLI::App* cmd, StartOptions& o) {
+  cmd->add_option("--http-max-body", o.http_max_body_mib,
+                  "MiB of an operator's POST /modules body (a module's wasm)")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cmd->add_option("--http-max-call-body", o.http_max_call_body_kib,
+                  "KiB of every other request body (e.g. a call's arguments)")
+      ->check(CLI::Range(1, 4 << 20))
+      ->capture_default_str();
+  cmd->add_option("--http-max-header-bytes", o.http_max_header_bytes_kib,
+                  "KiB of a request's line and headers (431 beyond)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--http-max-headers", o.http_max_headers,
+                  "Header lines of a request (431 beyond)")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  cmd->add_option("--http-max-json-depth", o.http_max_json_depth,
+                  "Nesting of a call's JSON arguments (400 beyond)")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  cmd->add_option("--http-max-json-values", o.http_max_json_values,
+                  "Values (arrays, objects, strings, numbers, literals) of a call's JSON arguments "
+                  "(400 beyond)")
+      ->check(CLI::Range(1, 100000000))
+      ->capture_default_str();
+  cmd->add_option("--http-max-connections", o.http_max_connections,
+                  "Open HTTP connections; at the limit the longest-waiting one is closed")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--http-threads", o.http_threads, "HTTP requests served at once")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--http-header-timeout", o.http_header_timeout,
+                  "Seconds for a request's line and headers to arrive (from its first byte, or "
+                  "from connecting)")
+      ->check(CLI::Range(0.05, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--http-idle-timeout", o.http_idle_timeout,
+                  "Seconds a kept-alive connection may wait for its next request")
+      ->check(CLI::Range(0.05, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--http-request-timeout", o.http_request_timeout,
+                  "Seconds to read a request's body and write its response")
+      ->check(CLI::Range(0.05, 3600.0))
+      ->capture_default_str();
+  cmd->add_option("--http-page-rows", o.http_page_rows, "Rows of a GET /tables page (at most)")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--http-page-size", o.http_page_kib,
+                  "KiB of row data after which a GET /tables page ends")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
 }
 
 void add_start_command(CLI::App& app, int& exit_code) {
@@ -290,6 +392,7 @@ void add_start_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"gpu", "input", "audio", "file"}))
       ->delimiter(',');
   add_module_bound_options(cmd, options.get());
+  add_http_limit_options(cmd, *options);
   cmd->callback([options, &exit_code] { exit_code = start(*options); });
 }
 

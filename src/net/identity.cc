@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 #include <sodium.h>
-#include <sys/stat.h>
 
 #include <cstring>
 
+#include "net/secret_file.h"
 #include "storage/env.h"
 
 namespace interstice::net {
@@ -41,8 +41,7 @@ engine::Result<Identity> load_or_create_identity(const std::filesystem::path& da
   crypto_sign_keypair(identity.public_key.data(), identity.secret_key.data());
   std::vector<uint8_t> file(kMagic, kMagic + 8);
   file.insert(file.end(), identity.secret_key.begin(), identity.secret_key.end());
-  if (auto r = env.write_atomically(path, file); !r) return r.take_error();
-  ::chmod(path.c_str(), 0600);
+  if (auto r = write_secret_file(path, file); !r) return r.take_error();  // 0600 from the start
   return identity;
 }
 

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <algorithm>
+#include <optional>
+
 namespace interstice::node {
 
 using json = nlohmann::ordered_json;
@@ -12,6 +15,68 @@ namespace {
 void reply_error(httplib::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_content(json{{"error", message}}.dump(), "application/json");
+}
+
+// The nesting depth and the number of values (arrays, objects, strings with
+// object keys, numbers, literals) of a JSON body, from a scan without
+// allocation: a body is refused before the JSON parser builds it, when that
+// would cost far more than its size (1 MiB of `[` or of `{},` takes tens of
+// MB as a DOM).
+struct JsonShape {
+  size_t depth = 0;
+  size_t values = 0;
+};
+JsonShape scan_json(const std::string& body) {
+  JsonShape shape;
+  size_t depth = 0;
+  bool in_string = false;
+  char before = ',';  // the last significant character outside strings
+  for (size_t i = 0; i < body.size(); ++i) {
+    char ch = body[i];
+    if (in_string) {
+      if (ch == '\\')
+        ++i;
+      else if (ch == '"')
+        in_string = false;
+      continue;
+    }
+    if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') continue;
+    if (ch == '"') {
+      in_string = true;
+      ++shape.values;
+    } else if (ch == '[' || ch == '{') {
+      shape.depth = std::max(shape.depth, ++depth);
+      ++shape.values;
+    } else if ((ch == ']' || ch == '}') && depth > 0) {
+      --depth;
+    } else if ((before == '[' || before == ',' || before == ':') && ch != ',' && ch != ']') {
+      ++shape.values;  // the first character of a number or literal
+    }
+    before = ch;
+  }
+  return shape;
+}
+
+std::string to_hex(const std::string& bytes) {
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (unsigned char b : bytes) hex += fmt::format("{:02x}", b);
+  return hex;
+}
+
+std::optional<std::string> from_hex(const std::string& hex) {
+  if (hex.size() % 2 || hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+    return std::nullopt;
+  std::string bytes;
+  for (size_t i = 0; i < hex.size(); i += 2)
+    bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  return bytes;
+}
+
+std::string bearer_key(const httplib::Request& req) {
+  std::string header = req.get_header_value("Authorization");
+  const std::string bearer = "Bearer ";
+  return header.starts_with(bearer) ? header.substr(bearer.size()) : "";
 }
 
 int http_status(NodeError::Kind kind) {
@@ -30,8 +95,15 @@ int http_status(NodeError::Kind kind) {
 
 }  // namespace
 
-HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Server>()) {
-  server_->set_payload_max_length(64u << 20);  // a published module, at most 64 MiB
+HttpApi::HttpApi(Node& node, HttpApiOptions options)
+    : node_(node), options_(options), server_(std::make_unique<HttpServer>(options.limits)) {
+  // Only the operator may send a module's worth of bytes; the key is checked
+  // before any of the body is read.
+  server_->set_body_limit([this](const httplib::Request& req) {
+    bool publish = req.method == "POST" && req.path == "/modules";
+    return publish && node_.is_operator(bearer_key(req)) ? options_.limits.max_body
+                                                         : options_.limits.max_call_body;
+  });
   server_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok", "text/plain");
   });
@@ -46,6 +118,17 @@ HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Se
   });
   server_->Post(
       R"(/call/([^/]+)/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        JsonShape shape = scan_json(req.body);
+        if (shape.depth > options_.max_json_depth)
+          return reply_error(res, 400,
+                             fmt::format("the request body nests deeper than {} levels "
+                                         "(--http-max-json-depth)",
+                                         options_.max_json_depth));
+        if (shape.values > options_.max_json_values)
+          return reply_error(res, 400,
+                             fmt::format("the request body has more than {} JSON values "
+                                         "(--http-max-json-values)",
+                                         options_.max_json_values));
         json args = json::parse(req.body.empty() ? "[]" : req.body, nullptr, false);
         if (args.is_discarded()) return reply_error(res, 400, "the request body is not valid JSON");
         if (!args.is_array())
@@ -56,9 +139,7 @@ HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Se
       });
   // Operator actions: Authorization: Bearer <the operator key>.
   auto is_operator = [this](const httplib::Request& req, httplib::Response& res) {
-    std::string header = req.get_header_value("Authorization");
-    const std::string bearer = "Bearer ";
-    std::string key = header.starts_with(bearer) ? header.substr(bearer.size()) : "";
+    std::string key = bearer_key(req);
     if (node_.is_operator(key)) return true;
     reply_error(res, 401,
                 key.empty() ? "this needs the node's operator key (DATA_DIR/operator.key)"
@@ -102,30 +183,45 @@ HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Se
                    return reply_error(res, http_status(error->kind), error->message);
                  res.set_content(std::string(wasm.begin(), wasm.end()), "application/wasm");
                });
-  server_->Get(R"(/tables/([^/]+)/([^/]+))",
-               [this](const httplib::Request& req, httplib::Response& res) {
-                 json rows;
-                 if (auto error = node_.query(req.matches[1], req.matches[2], &rows))
-                   return reply_error(res, http_status(error->kind), error->message);
-                 res.set_content(rows.dump(), "application/json");
-               });
+  // One page of rows; the node lock is held only while its rows are copied.
+  server_->Get(
+      R"(/tables/([^/]+)/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        std::optional<std::string> after;
+        if (req.has_param("after")) {
+          after = from_hex(req.get_param_value("after"));
+          if (!after) return reply_error(res, 400, "`after` must be a cursor from a Link header");
+        }
+        size_t limit = options_.page_rows;
+        if (req.has_param("limit")) {
+          std::string text = req.get_param_value("limit");
+          if (text.empty() || text.size() > 9 ||
+              text.find_first_not_of("0123456789") != std::string::npos || std::stoul(text) == 0)
+            return reply_error(res, 400, "`limit` must be a positive number of rows");
+          limit = std::min<size_t>(limit, std::stoul(text));
+        }
+        Node::TablePage page;
+        if (auto error = node_.query_page(req.matches[1], req.matches[2], after, limit,
+                                          options_.page_bytes, &page))
+          return reply_error(res, http_status(error->kind), error->message);
+        if (page.next)
+          res.set_header("Link", fmt::format("<{}?after={}&limit={}>; rel=\"next\"", req.path,
+                                             to_hex(*page.next), limit));
+        res.set_content(std::move(page.rows_json), "application/json");
+      });
 }
 
 HttpApi::~HttpApi() = default;
 
 engine::Result<uint16_t> HttpApi::bind(const std::string& host, uint16_t port) {
-  int bound =
-      port == 0 ? server_->bind_to_any_port(host) : (server_->bind_to_port(host, port) ? port : -1);
-  if (bound < 0) return engine::make_error(fmt::format("cannot listen on {}:{}", host, port));
-  return static_cast<uint16_t>(bound);
+  return server_->open(host, port);
 }
 
 void HttpApi::serve() {
-  server_->listen_after_bind();
+  server_->serve();
 }
 
 void HttpApi::stop() {
-  server_->stop();
+  server_->shut_down();
 }
 
 }  // namespace interstice::node

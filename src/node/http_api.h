@@ -5,9 +5,12 @@
 //   GET  /peers                       [{"id", "address"}]: authenticated peer connections
 //   GET  /modules                     loaded modules, their tables and reducers
 //   POST /call/MODULE/REDUCER         body: JSON array of arguments
-//   GET  /tables/MODULE/TABLE         JSON array of rows
+//   GET  /tables/MODULE/TABLE         JSON array of rows, one page of them:
+//        ?after=CURSOR&limit=N; a `Link: <URL>; rel="next"` header gives the
+//        next page's URL while more rows follow
 // Errors: 400 bad JSON or arguments, 404 unknown module/reducer/table,
-// 422 the reducer failed (its message), each as {"error": "..."}.
+// 413 a body over its limit, 422 the reducer failed (its message), each as
+// {"error": "..."}. The limits on clients are HttpServer's (http_server.h).
 #pragma once
 
 #include <cstdint>
@@ -16,17 +19,22 @@
 #include <string>
 
 #include "engine/result.h"
+#include "node/http_server.h"
 #include "node/node.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace interstice::node {
 
+struct HttpApiOptions {
+  HttpLimits limits;
+  size_t max_json_depth = 128;     // nesting of a /call body, checked before it is parsed
+  size_t max_json_values = 65536;  // values (arrays, objects, strings, numbers...) of it, likewise
+  size_t page_rows = 1000;         // rows of a GET /tables page (default and most)
+  size_t page_bytes = 4u << 20;    // a page ends after the row that reaches this much row data
+};
+
 class HttpApi {
  public:
-  explicit HttpApi(Node& node);
+  explicit HttpApi(Node& node, HttpApiOptions options = {});
   ~HttpApi();
 
   // What GET /peers reports (the peer server's connections); empty if unset.
@@ -40,7 +48,8 @@ class HttpApi {
 
  private:
   Node& node_;
-  std::unique_ptr<httplib::Server> server_;
+  const HttpApiOptions options_;
+  std::unique_ptr<HttpServer> server_;
   std::function<nlohmann::ordered_json()> peers_;
 };
 

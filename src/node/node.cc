@@ -3,7 +3,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <iterator>
@@ -15,6 +19,8 @@
 #include "authority/sdl_audio.h"
 #include "storage/tx_record.h"
 
+#include "net/secret_file.h"
+#include "node/data_dir_lock.h"
 #include "node/json_codec.h"
 #include "node/operator_key.h"
 #include "node/snapshot_restore.h"
@@ -25,7 +31,25 @@ using json = nlohmann::ordered_json;
 
 Node::Node(NodeOptions options) : options_(std::move(options)) {}
 
+// Creates the data directory with mode 0700 (its parents as usual), and warns
+// if an existing one, or a key in it, is open to other users.
+static engine::Result<void> prepare_data_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return engine::make_error(
+        fmt::format("cannot create {}: {}", dir.string(), std::strerror(errno)));
+  for (const std::filesystem::path& path : {dir, dir / "identity.key", dir / "operator.key"})
+    if (std::string warning = net::exposure_warning(path); !warning.empty())
+      spdlog::warn("{}", warning);
+  return {};
+}
+
 engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
+  if (auto r = prepare_data_dir(options.data_dir); !r) return r.take_error();
+  // One node per data directory, from before it reads anything to its end.
+  auto lock = DataDirLock::acquire(options.data_dir, "node");
+  if (!lock) return lock.take_error();
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir / "modules", ec);
   if (ec)
@@ -43,6 +67,7 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
     return tags;
   };
   std::unique_ptr<Node> node(new Node(std::move(options)));
+  node->data_dir_lock_ = std::move(lock).value();
   node->options_.log.on_failure = [raw = node.get()] {
     {
       std::lock_guard lock(raw->acks_mutex_);
@@ -888,6 +913,47 @@ std::optional<NodeError> Node::query(const std::string& module, const std::strin
   t->for_each([&](const runtime::Bytes& row) {
     rows->push_back(bytes_to_json(row, row_type, t->layout().resolver()));
   });
+  return std::nullopt;
+}
+
+std::optional<NodeError> Node::query_page(const std::string& module, const std::string& table,
+                                          const std::optional<std::string>& after, size_t max_rows,
+                                          size_t max_bytes, TablePage* page) {
+  // Under the lock only the page's rows (and the module's types) are copied;
+  // they become JSON after it is released.
+  std::vector<runtime::Bytes> rows;
+  std::vector<abi::TypeDef> types;
+  abi::Type row_type;
+  page->next.reset();
+  {
+    std::lock_guard lock(mutex_);
+    const runtime::Table* t = runtime_->table(module, table);
+    if (!t)
+      return NodeError{NodeError::Kind::NotFound,
+                       fmt::format("module '{}' has no table '{}'", module, table)};
+    types = runtime_->schema(module)->types;
+    row_type = abi::named(t->def().row_type);
+    size_t bytes = 0;
+    const std::string* last_key = nullptr;
+    t->for_each_after(after ? &*after : nullptr,
+                      [&](const std::string& key, const runtime::Bytes& row) {
+                        if (rows.size() >= std::max<size_t>(1, max_rows) || bytes >= max_bytes) {
+                          page->next = *last_key;  // this row starts the next page
+                          return false;
+                        }
+                        rows.push_back(row);
+                        bytes += row.size();
+                        last_key = &key;
+                        return true;
+                      });
+  }
+  abi::TypeResolver resolver(types);
+  page->rows_json = "[";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i) page->rows_json += ',';
+    page->rows_json += bytes_to_json(rows[i], row_type, resolver).dump();
+  }
+  page->rows_json += ']';
   return std::nullopt;
 }
 

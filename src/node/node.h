@@ -10,8 +10,10 @@
 //                       then runs `init` only for modules that never ran it.
 //   DIR/snapshots/      zstd snapshots of the tables; recovery starts from the
 //                       newest intact one and re-applies the log after it
+//   DIR/LOCK            flock'ed by the running node (data_dir_lock.h)
 //   DIR/identity.key    the node's Ed25519 key pair (its id is the public key)
 //   DIR/operator.key    the secret that authorizes publishing (operator_key.h)
+//   (DIR is created 0700 and the keys 0600; looser modes are warned about)
 //   DIR/store/, DIR/installed   the installed modules by content hash, with
 //                       their schemas, and the authority grants (module_store.h)
 //   DIR/compiled/       the compiled-module cache
@@ -40,6 +42,7 @@
 #include "net/known_peers.h"
 #include "net/outbox.h"
 #include "net/peer_server.h"
+#include "node/data_dir_lock.h"
 #include "node/module_directory.h"
 #include "node/module_store.h"
 #include "runtime/runtime.h"
@@ -122,6 +125,17 @@ class Node {
   // Every row of the table, as JSON objects, in primary-key order.
   std::optional<NodeError> query(const std::string& module, const std::string& table,
                                  nlohmann::ordered_json* rows);
+  // One page of a table's rows, for GET /tables: the rows after the one whose
+  // primary-key order key is `after` (from the first if null), at most
+  // `max_rows`, and no more once `max_bytes` of row data are reached (always
+  // at least one row). Holds the node's lock only to copy this page's rows.
+  struct TablePage {
+    std::string rows_json;            // a JSON array
+    std::optional<std::string> next;  // the last row's order key, if more rows follow
+  };
+  std::optional<NodeError> query_page(const std::string& module, const std::string& table,
+                                      const std::optional<std::string>& after, size_t max_rows,
+                                      size_t max_bytes, TablePage* page);
   nlohmann::ordered_json describe_modules();
   // Operator actions; the local interface lets only holders of the operator
   // key (operator_key.h) reach them.
@@ -193,6 +207,9 @@ class Node {
   // the address the module declared.
   std::string peer_address(const std::string& alias, const std::string& declared) const;
 
+  // Held from create() to the end of the destructor (declared first, so
+  // destroyed last): no other node or `log repair` opens the directory.
+  DataDirLock data_dir_lock_;
   NodeOptions options_;
   net::Identity identity_;
   std::unique_ptr<net::KnownPeers> known_peers_;

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 #include <sodium.h>
-#include <sys/stat.h>
 
 #include <array>
 
+#include "net/secret_file.h"
 #include "storage/env.h"
 
 namespace interstice::node {
@@ -31,11 +31,11 @@ engine::Result<std::string> load_or_create_operator_key(const std::filesystem::p
   std::string key;
   for (uint8_t b : secret) key += fmt::format("{:02x}", b);
   std::string line = key + "\n";
-  if (auto r = env.write_atomically(
+  // Mode 0600 from the first byte (never written readable, then chmod'ed).
+  if (auto r = net::write_secret_file(
           path, std::span(reinterpret_cast<const uint8_t*>(line.data()), line.size()));
       !r)
     return r.take_error();
-  ::chmod(path.c_str(), 0600);
   return key;
 }
 

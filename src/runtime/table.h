@@ -98,6 +98,13 @@ class Table {
   void for_each(F&& f) const {
     for (const auto& [pk, row] : rows_) f(row);
   }
+  // The rows whose primary-key order key is after `after` (all if null), in
+  // that order, while f(order_key, row) returns true (for paged reads).
+  template <typename F>
+  void for_each_after(const std::string* after, F&& f) const {
+    for (auto it = after ? rows_.upper_bound(*after) : rows_.begin(); it != rows_.end(); ++it)
+      if (!f(it->first, it->second)) return;
+  }
 
  private:
   struct Index {
