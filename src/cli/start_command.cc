@@ -50,6 +50,18 @@ struct StartOptions {
   uint32_t peer_max_connections = 256;
   uint32_t peer_outcome_memory_mib = 16;
   uint32_t peer_send_queue_mib = 16;
+  // The local interface's bounds (docs/node.md, "Limits").
+  uint32_t http_max_body_mib = 64;
+  uint32_t http_max_call_body_kib = 1024;
+  uint32_t http_max_header_bytes_kib = 16;
+  uint32_t http_max_headers = 64;
+  uint32_t http_max_json_depth = 128;
+  uint32_t http_max_json_values = 65536;
+  uint32_t http_max_connections = 1024;
+  uint32_t http_threads = 16;
+  double http_header_timeout = 10, http_idle_timeout = 30, http_request_timeout = 60;  // seconds
+  uint32_t http_page_rows = 1000;
+  uint32_t http_page_kib = 4096;
 };
 
 void set_module_bounds(const StartOptions& options, runtime::RuntimeOptions* runtime) {
@@ -91,19 +103,7 @@ void add_module_bound_options(CLI::App* cmd, StartOptions* options) {
                   "Log lines each module may print a second (the rest are counted)")
       ->check(CLI::Range(uint32_t{1}, uint32_t{1} << 30))
       ->capture_default_str();
-  // The local interface's bounds (docs/node.md, "Limits").
-  uint32_t http_max_body_mib = 64;
-  uint32_t http_max_call_body_kib = 1024;
-  uint32_t http_max_header_bytes_kib = 16;
-  uint32_t http_max_headers = 64;
-  uint32_t http_max_json_depth = 128;
-  uint32_t http_max_json_values = 65536;
-  uint32_t http_max_connections = 1024;
-  uint32_t http_threads = 16;
-  double http_header_timeout = 10, http_idle_timeout = 30, http_request_timeout = 60;  // seconds
-  uint32_t http_page_rows = 1000;
-  uint32_t http_page_kib = 4096;
-};
+}
 
 bool is_loopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host.starts_with("127.");
