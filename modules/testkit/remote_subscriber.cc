@@ -1,4 +1,4 @@
-// Test fixture: subscribes to a private table of another node (testkit.items)
+// Test fixture: subscribes to a private table of another node (testkit.secrets)
 // and to hello.greetings with a row type that does not match; the other node
 // refuses both.
 #include <interstice/sdk.h>
@@ -21,10 +21,10 @@ struct WrongGreetings {
   INTERSTICE_TYPE(WrongGreetings, id, greeting, custom)
 };
 
-void on_item(interstice::ReducerContext& ctx, Item item) {
-  ctx.log("item " + item.name);
+void on_secret(interstice::ReducerContext& ctx, Secret secret) {
+  ctx.log("secret " + secret.text);
 }
-INTERSTICE_SUBSCRIBE(on_item, "Server.testkit.items.insert", "item")
+INTERSTICE_SUBSCRIBE(on_secret, "Server.testkit.secrets.insert", "secret")
 
 void on_greeting(interstice::ReducerContext& ctx, WrongGreetings row) {
   ctx.log("greeting " + std::to_string(row.greeting));

@@ -11,7 +11,12 @@
 INTERSTICE_MODULE(testkit, "1.2.3", interstice::Visibility::Public)
 
 INTERSTICE_TABLE(items, Item, primary_key(&Item::id), auto_inc(&Item::id),
-                 unique_index(&Item::name, "by_name"), index(&Item::score, "by_score"))
+                 unique_index(&Item::name, "by_name"), index(&Item::score, "by_score"),
+                 public_table())
+
+// A private table: only the operator may read it through the node, and no
+// peer may subscribe to it.
+INTERSTICE_TABLE(secrets, Secret, primary_key(&Secret::id), auto_inc(&Secret::id))
 
 using interstice::ReducerContext;
 
@@ -242,3 +247,8 @@ void shout(ReducerContext& ctx, uint32_t lines, uint32_t bytes) {
   for (uint32_t i = 0; i < lines; ++i) ctx.log("shout " + std::string(bytes, 's'));
 }
 INTERSTICE_REDUCER(shout, "lines", "bytes")
+
+void keep_secret(ReducerContext& ctx, std::string text) {
+  ctx.table<secrets>().insert(Secret{0, text});
+}
+INTERSTICE_REDUCER(keep_secret, "text")

@@ -12,3 +12,9 @@ struct Item {
   int32_t score = 0;
   INTERSTICE_TYPE(Item, id, name, score)
 };
+
+struct Secret {
+  uint64_t id = 0;
+  std::string text;
+  INTERSTICE_TYPE(Secret, id, text)
+};

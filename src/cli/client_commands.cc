@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include <memory>
@@ -48,16 +49,28 @@ int call(const CallOptions& o) {
 struct QueryOptions {
   std::string address, module, table;
   bool as_array = false;
+  std::string key_file;  // the operator key, for private tables; empty: none sent
 };
 
 // Follows the node's pages (GET /tables is paged), printing each as it comes.
 int query(const QueryOptions& o) {
   std::string path = "/tables/" + o.module + "/" + o.table;
   bool first = true;
+  NodeRequest request{"GET", "", ""};
+  if (!o.key_file.empty()) {
+    std::ifstream in(o.key_file);
+    std::string key;
+    if (!in || !std::getline(in, key) || key.empty()) {
+      fmt::print(stderr, "error: cannot read the operator key from {}\n", o.key_file);
+      return kExitError;
+    }
+    request.headers.emplace_back("Authorization", "Bearer " + key);
+  }
   if (o.as_array) fmt::print("[");
   while (!path.empty()) {
     std::string response, next;
-    if (!send_to_node(o.address, NodeRequest{"GET", path, ""}, &response, &next)) return kExitError;
+    request.path = path;
+    if (!send_to_node(o.address, request, &response, &next)) return kExitError;
     json rows = json::parse(response, nullptr, false);
     if (!rows.is_array()) {
       fmt::print(stderr, "error: the node's reply is not a JSON array of rows\n");
@@ -164,6 +177,8 @@ void add_query_command(CLI::App& app, int& exit_code) {
   cmd->add_option("module", o->module, "Module name")->required();
   cmd->add_option("table", o->table, "Table name")->required();
   cmd->add_flag("--json", o->as_array, "Print one JSON array instead of one JSON row per line");
+  cmd->add_option("--operator-key", o->key_file,
+                  "The node's operator key file (DATA_DIR/operator.key): private tables need it");
   cmd->callback([o, &exit_code] { exit_code = query(*o); });
 }
 

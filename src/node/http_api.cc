@@ -200,8 +200,9 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
           limit = std::min<size_t>(limit, std::stoul(text));
         }
         Node::TablePage page;
-        if (auto error = node_.query_page(req.matches[1], req.matches[2], after, limit,
-                                          options_.page_bytes, &page))
+        if (auto error =
+                node_.query_page(req.matches[1], req.matches[2], after, limit, options_.page_bytes,
+                                 node_.is_operator(bearer_key(req)), &page))
           return reply_error(res, http_status(error->kind), error->message);
         if (page.next)
           res.set_header("Link", fmt::format("<{}?after={}&limit={}>; rel=\"next\"", req.path,

@@ -918,7 +918,7 @@ std::optional<NodeError> Node::query(const std::string& module, const std::strin
 
 std::optional<NodeError> Node::query_page(const std::string& module, const std::string& table,
                                           const std::optional<std::string>& after, size_t max_rows,
-                                          size_t max_bytes, TablePage* page) {
+                                          size_t max_bytes, bool as_operator, TablePage* page) {
   // Under the lock only the page's rows (and the module's types) are copied;
   // they become JSON after it is released.
   std::vector<runtime::Bytes> rows;
@@ -931,6 +931,12 @@ std::optional<NodeError> Node::query_page(const std::string& module, const std::
     if (!t)
       return NodeError{NodeError::Kind::NotFound,
                        fmt::format("module '{}' has no table '{}'", module, table)};
+    if (t->def().visibility != abi::Visibility::Public && !as_operator)
+      return NodeError{NodeError::Kind::Forbidden,
+                       fmt::format("table '{}.{}' is private: only the operator may read it (send "
+                                   "the operator key as Authorization: Bearer KEY; interstice "
+                                   "query --operator-key DATA_DIR/operator.key)",
+                                   module, table)};
     types = runtime_->schema(module)->types;
     row_type = abi::named(t->def().row_type);
     size_t bytes = 0;

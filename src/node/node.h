@@ -129,13 +129,15 @@ class Node {
   // primary-key order key is `after` (from the first if null), at most
   // `max_rows`, and no more once `max_bytes` of row data are reached (always
   // at least one row). Holds the node's lock only to copy this page's rows.
+  // A private table (abi::TableDef::visibility) is read by the operator only:
+  // Forbidden unless `as_operator`.
   struct TablePage {
     std::string rows_json;            // a JSON array
     std::optional<std::string> next;  // the last row's order key, if more rows follow
   };
   std::optional<NodeError> query_page(const std::string& module, const std::string& table,
                                       const std::optional<std::string>& after, size_t max_rows,
-                                      size_t max_bytes, TablePage* page);
+                                      size_t max_bytes, bool as_operator, TablePage* page);
   nlohmann::ordered_json describe_modules();
   // Operator actions; the local interface lets only holders of the operator
   // key (operator_key.h) reach them.

@@ -7,6 +7,7 @@
 #include "abi/serialize.h"
 #include "net/identity.h"
 #include "net/peer_client.h"
+#include "support/command_runner.h"
 #include "support/node_process.h"
 #include "support/temp_dir.h"
 
@@ -100,6 +101,39 @@ TEST(CallAccess, PeersCannotCallWhatOnlyTheNodeCalls) {
       << internal->error;
   EXPECT_EQ(node.output().find("Hello world !", node.output().find("Hello world !") + 1),
             std::string::npos);
+  EXPECT_EQ(node.stop(), 0);
+}
+
+TEST(CallAccess, PrivateTablesAreReadByTheOperatorOnly) {
+  NodeProcess node({"testkit"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client client("127.0.0.1", node.port());
+  auto kept =
+      client.Post("/call/testkit/keep_secret", R"(["the code is 1234"])", "application/json");
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->status, 200) << kept->body;
+  for (const char* key : {"", "Bearer nope"}) {
+    httplib::Headers headers;
+    if (*key) headers.emplace("Authorization", key);
+    auto refused = client.Get("/tables/testkit/secrets", headers);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 403) << refused->body;
+    EXPECT_NE(refused->body.find("table 'testkit.secrets' is private"), std::string::npos);
+    EXPECT_EQ(refused->body.find("1234"), std::string::npos) << refused->body;
+  }
+  std::string key_file = (node.data_dir() / "operator.key").string();
+  auto refused_cli = interstice::testing::run_command(std::string(INTERSTICE_CLI) + " query " +
+                                                      node.address() + " testkit secrets");
+  EXPECT_EQ(refused_cli.exit_code, 1) << refused_cli.output;
+  auto cli =
+      interstice::testing::run_command(std::string(INTERSTICE_CLI) + " query " + node.address() +
+                                       " testkit secrets --operator-key " + key_file);
+  EXPECT_EQ(cli.exit_code, 0) << cli.output;
+  EXPECT_EQ(cli.output, "{\"id\":1,\"text\":\"the code is 1234\"}\n");
+  // A public table needs no key.
+  auto items = client.Get("/tables/testkit/items");
+  ASSERT_TRUE(items);
+  EXPECT_EQ(items->status, 200) << items->body;
   EXPECT_EQ(node.stop(), 0);
 }
 

@@ -80,7 +80,7 @@ TEST(RemoteSubscriptions, TwoSubscribersOnTwoNodesEachReceiveEverything) {
 }
 
 TEST(RemoteSubscriptions, PrivateTablesAndMismatchedRowTypesAreRefused) {
-  // testkit.items is private; remote_subscriber expects another Greetings.
+  // testkit.secrets is private; remote_subscriber expects another Greetings.
   NodeProcess server({"hello", "testkit"}, {"--peer-port", "0"});
   ASSERT_NE(server.peer_port(), 0) << server.output();
   NodeProcess subscriber(
@@ -89,7 +89,7 @@ TEST(RemoteSubscriptions, PrivateTablesAndMismatchedRowTypesAreRefused) {
   ASSERT_NE(subscriber.port(), 0) << subscriber.output();
   EXPECT_TRUE(subscriber.wait_for_output(
       "the node Server at 127.0.0.1:" + std::to_string(server.peer_port()) +
-      " refused the subscription to testkit.items: table 'testkit.items' is private: peers "
+      " refused the subscription to testkit.secrets: table 'testkit.secrets' is private: peers "
       "cannot subscribe to it"))
       << subscriber.output();
   EXPECT_TRUE(subscriber.wait_for_output(
