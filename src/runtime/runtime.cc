@@ -803,8 +803,20 @@ void Runtime::enqueue_subscribers(const std::vector<TableEvent>& events) {
   }
 }
 
+// What a queued call holds: its arguments and its strings, plus the entry.
+static size_t queued_bytes(const Runtime::PendingCall& call) {
+  return sizeof(Runtime::PendingCall) + call.args.size() + call.caller.size() + call.trigger.size();
+}
+
+// A call queued where it can never run (the cascade would pass
+// max_triggered_calls before reaching it) is dropped at once, so the queue
+// never holds more entries than the cascade may still run.
 void Runtime::enqueue(PendingCall call) {
-  queue_bytes_ += call.args.size();
+  if (cascade_runs_ + queue_.size() >= options_.max_triggered_calls) {
+    if (cascade_dropped_++ == 0) cascade_dropper_ = call.module->name;
+    return;
+  }
+  queue_bytes_ += queued_bytes(call);
   queue_.push_back(std::move(call));
 }
 
@@ -814,25 +826,27 @@ void Runtime::clear_queue() {
 }
 
 void Runtime::drain_queue() {
-  size_t ran = 0;
   while (!queue_.empty()) {
-    bool too_many = ++ran > options_.max_triggered_calls;
-    if (too_many || queue_bytes_ > options_.max_cascade_bytes) {
-      emit(LogRecord{
-          abi::LogLevel::Error, queue_.front().module->name, "",
-          too_many ? fmt::format("more than {} triggered calls for one call; dropping {} more",
-                                 options_.max_triggered_calls, queue_.size())
-                   : fmt::format("the calls queued for one call hold {} bytes of arguments, "
-                                 "over the limit of {}; dropping {} calls",
+    if (queue_bytes_ > options_.max_cascade_bytes) {
+      emit(LogRecord{abi::LogLevel::Error, queue_.front().module->name, "",
+                     fmt::format("the calls queued for one call hold {} bytes, over the limit of "
+                                 "{}; dropping {} calls",
                                  queue_bytes_, options_.max_cascade_bytes, queue_.size())});
       clear_queue();
-      return;
+      break;
     }
     PendingCall call = std::move(queue_.front());
     queue_.pop_front();
-    queue_bytes_ -= call.args.size();
+    queue_bytes_ -= queued_bytes(call);
+    ++cascade_runs_;
     (void)run(call);  // failures are logged by run()
   }
+  if (cascade_dropped_ > 0)
+    emit(LogRecord{abi::LogLevel::Error, cascade_dropper_, "",
+                   fmt::format("more than {} triggered calls for one call; dropping {} more",
+                               options_.max_triggered_calls, cascade_dropped_)});
+  cascade_runs_ = 0;
+  cascade_dropped_ = 0;
 }
 
 }  // namespace interstice::runtime

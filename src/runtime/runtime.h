@@ -69,8 +69,8 @@ struct RuntimeOptions {
   // Bounds on what one module can make the node hold (docs/security.md).
   // A cascade is a requested call and everything it triggers: past either
   // bound the rest of its queue is dropped, with an error logged.
-  size_t max_triggered_calls = 100'000;       // calls run per cascade
-  size_t max_cascade_bytes = 256u << 20;      // argument bytes queued at once in a cascade
+  size_t max_triggered_calls = 100'000;   // calls run per cascade
+  size_t max_cascade_bytes = 256u << 20;  // bytes queued at once in a cascade (arguments, entries)
   size_t max_calls_per_transaction = 10'000;  // ctx.call + call_node; more get QuotaExceeded
   size_t max_call_bytes_per_transaction = 16u << 20;  // their argument bytes
   size_t max_table_memory = 1ull << 30;               // per module: TableMemory::limit
@@ -202,7 +202,8 @@ class Runtime {
   // module, and takes `args`.
   abi::Status check_call(std::string_view module, std::string_view reducer, ByteView args) const;
 
- private:
+ public:
+  // A call waiting in the queue (for drain_queue's accounting).
   struct PendingCall {
     LoadedModule* module;
     uint32_t reducer;
@@ -213,6 +214,7 @@ class Runtime {
     std::vector<TableEvent>* capture = nullptr;   // replay: keep the effects, run nothing after
   };
 
+ private:
   explicit Runtime(RuntimeOptions options, std::shared_ptr<engine::Engine> engine);
   Result<std::unique_ptr<LoadedModule>> instantiate(ByteView wasm, std::string_view source_name);
   // A new instance of m's compiled module, initialized (_initialize) and with
@@ -249,7 +251,10 @@ class Runtime {
   std::vector<std::unique_ptr<LoadedModule>> modules_;  // in load order
   std::map<abi::Authority, std::string> holders_;       // authority -> module
   std::deque<PendingCall> queue_;
-  size_t queue_bytes_ = 0;  // argument bytes in queue_
+  size_t queue_bytes_ = 0;       // what queue_'s calls hold (arguments, strings, entries)
+  size_t cascade_runs_ = 0;      // calls drain_queue ran in the current cascade
+  size_t cascade_dropped_ = 0;   // calls dropped in it: past max_triggered_calls
+  std::string cascade_dropper_;  // the module of the first one dropped
   uint64_t transactions_ = 0;
 };
 

@@ -128,7 +128,7 @@ TEST(HostileModule, ACascadeCannotQueueMoreBytesThanItsBound) {
   auto fan = post_call(client, "fan_out", "[40, \"" + payload + "\"]");  // 40 x 64 KiB queued
   ASSERT_TRUE(fan);
   EXPECT_EQ(fan->status, 200) << fan->body;
-  EXPECT_TRUE(node.wait_for_output("bytes of arguments, over the limit of 1048576; dropping"))
+  EXPECT_TRUE(node.wait_for_output("bytes, over the limit of 1048576; dropping"))
       << node.output();
   expect_module_usable(client, "after-big-fan-out");
   EXPECT_EQ(node.stop(), 0);
