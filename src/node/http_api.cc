@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include "node/json_codec.h"
+
 namespace interstice::node {
 
 using json = nlohmann::ordered_json;
@@ -44,8 +46,9 @@ HttpApi::HttpApi(Node& node) : node_(node), server_(std::make_unique<httplib::Se
   });
   server_->Post(
       R"(/call/([^/]+)/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-        json args = json::parse(req.body.empty() ? "[]" : req.body, nullptr, false);
-        if (args.is_discarded()) return reply_error(res, 400, "the request body is not valid JSON");
+        auto parsed = parse_client_json(req.body.empty() ? "[]" : req.body);
+        if (!parsed) return reply_error(res, 400, "the request body is " + parsed.error().message);
+        json args = std::move(parsed).value();
         if (!args.is_array())
           return reply_error(res, 400, "the request body must be a JSON array of arguments");
         if (auto error = node_.call(req.matches[1], req.matches[2], args))

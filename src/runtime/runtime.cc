@@ -130,8 +130,10 @@ Result<std::unique_ptr<LoadedModule>> Runtime::instantiate(ByteView wasm,
   auto bytes =
       length ? memory.bytes(static_cast<uint32_t>(*address) + 4ull, *length) : std::nullopt;
   if (!bytes) return error(where + ": the schema lies outside the module's memory");
-  auto schema = abi::from_bytes<abi::ModuleSchema>(*bytes);
-  if (!schema) return error(where + ": the schema is not a valid encoded ModuleSchema");
+  std::string why;
+  auto schema = abi::from_bytes<abi::ModuleSchema>(*bytes, &why);
+  if (!schema)
+    return error(where + ": the schema is not a valid encoded ModuleSchema (" + why + ")");
   m->schema = std::move(*schema);
   return m;
 }
