@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "storage/crc32c.h"
+#include "storage/transaction_log.h"
 
 namespace interstice::storage {
 namespace {
@@ -165,11 +166,11 @@ Result<void> apply_retention(Env& env, const std::filesystem::path& log_dir,
   if (!names) return names.take_error();
   std::vector<std::string> segments;
   for (const std::string& n : *names)
-    if (n.size() == 24 && n.ends_with(".log")) segments.push_back(n);
+    if (segment_first_offset(n)) segments.push_back(n);
   // Segment i holds offsets [first_i, first_{i+1}); it is covered when
   // first_{i+1} - 1 <= offset. The newest segment is always kept.
   for (size_t i = 0; i + 1 < segments.size(); ++i) {
-    uint64_t next_first = std::stoull(segments[i + 1].substr(0, 20));
+    uint64_t next_first = *segment_first_offset(segments[i + 1]);
     if (next_first - 1 > offset) break;
     if (retention == Retention::Archive) {
       auto data = env.read_file(log_dir / segments[i]);

@@ -1,13 +1,17 @@
-// A damaged snapshot cannot make the node allocate what it claims: the zstd
-// frame's declared size is a claim, checked against what really
-// decompresses, and memory grows only with the real data.
+// Bounds on reading the data directory: a damaged snapshot cannot make the
+// node allocate what it claims (the zstd frame's declared size is a claim,
+// checked against what really decompresses, and memory grows only with the
+// real data), and stray files in the log directory are not parsed as
+// segment numbers.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
 #include <cstring>
+#include <fstream>
 
 #include "storage/crc32c.h"
 #include "storage/snapshot.h"
+#include "storage/transaction_log.h"
 #include "support/temp_dir.h"
 
 namespace interstice::storage {
@@ -47,6 +51,32 @@ TEST(SnapshotBounds, ADeclaredSizeOf1GiBAllocatesNothingLikeIt) {
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("is damaged"), std::string::npos) << warnings[0];
   EXPECT_LT(peak_rss_kib() - before, 128 << 10) << "KiB of peak memory for a 1 GiB claim";
+}
+
+TEST(LogBounds, StrayFilesNamedLikeSegmentsAreNotParsedAsNumbers) {
+  testing::TempDir dir;
+  Env& env = Env::posix();
+  std::filesystem::path log_dir = dir.path() / "log", snapshots = dir.path() / "snapshots";
+  ASSERT_TRUE(env.create_dirs(snapshots));
+  std::vector<std::string> warnings;
+  {
+    auto log = TransactionLog::open(env, log_dir, LogOptions{}, &warnings);
+    ASSERT_TRUE(log);
+    ASSERT_TRUE((*log)->append(std::vector<uint8_t>{1, 2, 3}));
+    ASSERT_TRUE((*log)->sync());
+  }
+  // 20 digits beyond 2^64, and 20 letters: neither names a segment.
+  for (const char* stray : {"99999999999999999999.log", "abcdefghijklmnopqrst.log"})
+    std::ofstream(log_dir / stray).close();
+  EXPECT_TRUE(apply_retention(env, log_dir, snapshots, 1, Retention::Prune));
+  EXPECT_EQ(segment_first_offset("99999999999999999999.log"), std::nullopt);
+  EXPECT_EQ(segment_first_offset("abcdefghijklmnopqrst.log"), std::nullopt);
+  EXPECT_EQ(segment_first_offset("00000000000000000042.log"), 42u);
+  LogOptions options;
+  options.tags = [](std::span<const uint8_t>) { return std::vector<std::string>{"t"}; };
+  auto reopened = TransactionLog::open(env, log_dir, options, &warnings);
+  ASSERT_TRUE(reopened) << reopened.error().message;
+  EXPECT_EQ((*reopened)->last_offset(), 1u);
 }
 
 }  // namespace
