@@ -117,6 +117,19 @@ class Reader {
   }
   void leave_struct() { --struct_depth_; }
 
+  // One step of walking a value against its type (validate): an input
+  // allows 4096 + 64 steps per byte, so a type whose values encode as
+  // nothing (empty structs nested in structs with many fields) cannot make
+  // a walk take exponential time.
+  bool step() {
+    if (steps_left_ == 0) {
+      fail("a value too complex for its size");
+      return false;
+    }
+    --steps_left_;
+    return ok_;
+  }
+
   // A vector's element count. The counts of all vectors in one input add up
   // to at most its size in bytes: each element of a vector starts at a byte
   // of its own unless it encodes as nothing (an empty tuple or struct), so
@@ -186,6 +199,7 @@ class Reader {
   int type_depth_ = 0;
   int struct_depth_ = 0;
   size_t element_budget_ = in_.size();
+  size_t steps_left_ = 4096 + 64 * in_.size();
 };
 
 }  // namespace interstice::abi

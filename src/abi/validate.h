@@ -38,6 +38,10 @@ inline bool validate_value(Reader& r, const Type& type, const TypeResolver& type
     *where = "nesting deeper than 64";
     return false;
   }
+  if (!r.step()) {
+    if (where->empty()) *where = std::string(r.error());
+    return false;
+  }
   if (uint32_t size = fixed_size(type.kind)) {
     if (type.kind == TypeKind::Bool)
       r.boolean();

@@ -7,6 +7,7 @@
 
 #include "abi/schema_check.h"
 #include "abi/serialize.h"
+#include "abi/type_match.h"
 #include "abi/validate.h"
 #include "net/messages.h"
 
@@ -131,6 +132,33 @@ TEST(DecodeBounds, NestedVectorsOfNothingCannotMultiplyWork) {
   std::vector<TypeDef> none;
   EXPECT_EQ(validate(bytes, vector_of(vector_of(unit())), TypeResolver(none)),
             "a vector's length exceeds the size of its input");
+}
+
+// L0 is an empty struct; each Ln+1 holds two Ln. A value of L60 encodes as
+// nothing, and walking it visits 2^61 structs.
+std::vector<TypeDef> doubling_structs(int levels) {
+  std::vector<TypeDef> defs{TypeDef{"L0", TypeDefKind::Struct, {}}};
+  for (int i = 1; i <= levels; ++i) {
+    Type below = named("L" + std::to_string(i - 1));
+    defs.push_back(TypeDef{
+        "L" + std::to_string(i), TypeDefKind::Struct, {Field{"a", below}, Field{"b", below}}});
+  }
+  return defs;
+}
+
+TEST(DecodeBounds, ValidatingAValueOfNothingCannotTakeExponentialTime) {
+  std::vector<TypeDef> defs = doubling_structs(60);
+  EXPECT_EQ(validate({}, named("L60"), TypeResolver(defs)), "a value too complex for its size");
+  // Small ones are fine: L10 is 2047 structs.
+  EXPECT_EQ(validate({}, named("L10"), TypeResolver(defs)), "");
+}
+
+TEST(DecodeBounds, ComparingTypesCannotTakeExponentialTime) {
+  std::vector<TypeDef> defs = doubling_structs(60);
+  TypeResolver types(defs);
+  std::string why = type_mismatch(named("L60"), types, named("L60"), types);
+  EXPECT_TRUE(why.ends_with(": too complex to compare")) << why;
+  EXPECT_EQ(type_mismatch(named("L9"), types, named("L9"), types), "");  // 1023 structs
 }
 
 TEST(DecodeBounds, CheckSchemaReportsTypesNestedTooDeep) {
