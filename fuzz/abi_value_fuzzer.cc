@@ -38,13 +38,30 @@ const std::vector<abi::TypeDef>& fixed_defs() {
   return defs;
 }
 
+// Fixed types plus L0 (empty) .. L30, each Ln+1 two Ln: values of nothing
+// with 2^31 parts, which only the validation's work budget stops.
+std::vector<abi::TypeDef> all_fixed_defs() {
+  static const std::vector<abi::TypeDef> fixed = all_fixed_defs();
+  std::vector<abi::TypeDef> defs = fixed;
+  defs.push_back({"L0", abi::TypeDefKind::Struct, {}});
+  for (int i = 1; i <= 30; ++i) {
+    Type below = abi::named("L" + std::to_string(i - 1));
+    defs.push_back(
+        {"L" + std::to_string(i), abi::TypeDefKind::Struct, {{"a", below}, {"b", below}}});
+  }
+  return defs;
+}
+
 std::vector<Type> fixed_types() {
-  return {abi::named("Node"), abi::named("Shape"), abi::vector_of(abi::vector_of(abi::unit())),
+  return {abi::named("Node"),
+          abi::named("Shape"),
+          abi::vector_of(abi::vector_of(abi::unit())),
           abi::vector_of(abi::named("Empty")),
           Type{TypeKind::Tuple,
                {abi::primitive(TypeKind::String), abi::primitive(TypeKind::Bytes),
                 abi::primitive(TypeKind::Bool), abi::optional_of(abi::primitive(TypeKind::U64))},
-               {}}};
+               {}},
+          abi::vector_of(abi::named("L30"))};
 }
 
 }  // namespace
@@ -54,7 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::vector<Type> types = fixed_types();
   uint8_t pick = in.byte();
   Type type;
-  std::vector<abi::TypeDef> defs = fixed_defs();
+  static const std::vector<abi::TypeDef> fixed = all_fixed_defs();
+  std::vector<abi::TypeDef> defs = fixed;
   if (pick < types.size()) {
     type = types[pick];
   } else {
