@@ -127,7 +127,7 @@ class Reader {
       return false;
     }
     --steps_left_;
-    return ok_;
+    return true;
   }
 
   // A vector's element count. The counts of all vectors in one input add up
