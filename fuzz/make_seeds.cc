@@ -120,7 +120,7 @@ void message_seeds() {
 }
 
 void abi_value_seeds() {
-  // Fixed types 0..4 (abi_value_fuzzer.cc), then a type from the input.
+  // Fixed types 0..5 (abi_value_fuzzer.cc), then a type from the input.
   std::vector<uint8_t> node = cat(u32(1), std::vector<uint8_t>{1});  // value 1, next:
   node = cat(node, cat(u32(2), std::vector<uint8_t>{0}));            // value 2, no next
   node = cat(node, u32(0));                                          // no children (inner)
@@ -128,6 +128,7 @@ void abi_value_seeds() {
   write("abi_value", "node", cat({0}, node));
   write("abi_value", "shape_label", cat(cat({1}, u32(3)), abi::to_bytes(std::string("hi"))));
   write("abi_value", "vector_of_units", cat({2}, cat(u32(2), cat(u32(1), u32(0)))));
+  write("abi_value", "values_of_nothing", cat({5}, u32(3)));
   write("abi_value", "tuple",
         cat({4}, abi::to_bytes(std::tuple<std::string, abi::Bytes, bool, std::optional<uint64_t>>(
                      "x", abi::Bytes{{1}}, true, 7))));
