@@ -41,8 +41,7 @@ const std::vector<abi::TypeDef>& fixed_defs() {
 // Fixed types plus L0 (empty) .. L30, each Ln+1 two Ln: values of nothing
 // with 2^31 parts, which only the validation's work budget stops.
 std::vector<abi::TypeDef> all_fixed_defs() {
-  static const std::vector<abi::TypeDef> fixed = all_fixed_defs();
-  std::vector<abi::TypeDef> defs = fixed;
+  std::vector<abi::TypeDef> defs = fixed_defs();
   defs.push_back({"L0", abi::TypeDefKind::Struct, {}});
   for (int i = 1; i <= 30; ++i) {
     Type below = abi::named("L" + std::to_string(i - 1));
@@ -92,7 +91,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   abi::TypeResolver resolver(defs);
   if (std::string why = abi::type_mismatch(type, resolver, type, resolver);
       !why.empty() && why.find("deeper than") == std::string::npos &&
-      why.find("is not defined") == std::string::npos)
+      why.find("is not defined") == std::string::npos &&
+      why.find("too complex to compare") == std::string::npos)
     fuzz::finding("a type does not match itself", why);
   (void)abi::validate(in.rest(), type, resolver);
   return 0;
