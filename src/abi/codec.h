@@ -2,6 +2,10 @@
 // fixed-width numbers, u32 length prefixes. Writer appends to a byte vector;
 // Reader reads from a span and never reads past it: every read checks the
 // remaining length and a failed read leaves the Reader failed for good.
+//
+// Bounds (docs/abi.md, "Bounds"): whatever the bytes, decoding does work and
+// allocates memory in proportion to their size and recurses no deeper than
+// the nesting limits below; past a bound the Reader fails with a reason.
 #pragma once
 
 #include <bit>
@@ -50,6 +54,13 @@ constexpr bool valid_utf8(std::string_view s) {
   return true;
 }
 
+// A Type may nest at most this deep (vector<optional<(...)>> ...): the type
+// decoder refuses deeper ones, and values are validated to the same depth.
+inline constexpr int kMaxTypeDepth = 64;
+// Encoded structs may nest at most this deep while decoded (only Type is
+// recursive among the host's structs; this is the backstop).
+inline constexpr int kMaxStructNesting = 128;
+
 class Writer {
  public:
   explicit Writer(std::vector<uint8_t>& out) : out_(out) {}
@@ -86,7 +97,54 @@ class Reader {
   bool at_end() const { return pos_ == in_.size(); }
   size_t position() const { return pos_; }
   size_t remaining() const { return in_.size() - pos_; }
-  void fail() { ok_ = false; }
+  // Fails for good; the first reason given is kept for error().
+  void fail(const char* why = nullptr) {
+    if (why_ == nullptr && why != nullptr) why_ = why;
+    ok_ = false;
+  }
+  // Why reading failed: a bound's reason, or "truncated or malformed".
+  std::string_view error() const {
+    if (ok_) return {};
+    return why_ != nullptr ? why_ : "truncated or malformed";
+  }
+
+  // Nesting: every enter_*() that returns true is paired with a leave_*().
+  // Past the bound the Reader fails (and the caller stops descending).
+  bool enter_type() { return enter(type_depth_, kMaxTypeDepth, "a type nested deeper than 64"); }
+  void leave_type() { --type_depth_; }
+  bool enter_struct() {
+    return enter(struct_depth_, kMaxStructNesting, "structures nested deeper than 128");
+  }
+  void leave_struct() { --struct_depth_; }
+
+  // One step of walking a value against its type (validate): an input
+  // allows 4096 + 64 steps per byte, so a type whose values encode as
+  // nothing (empty structs nested in structs with many fields) cannot make
+  // a walk take exponential time.
+  bool step() {
+    if (steps_left_ == 0) {
+      fail("a value too complex for its size");
+      return false;
+    }
+    --steps_left_;
+    return true;
+  }
+
+  // A vector's element count. The counts of all vectors in one input add up
+  // to at most its size in bytes: each element of a vector starts at a byte
+  // of its own unless it encodes as nothing (an empty tuple or struct), so
+  // this refuses nothing else, and a 4-byte prefix can never make the
+  // decoder loop or reserve for billions of elements.
+  uint32_t count() {
+    uint32_t n = length();
+    if (!ok_) return 0;
+    if (n > element_budget_) {
+      fail("a vector's length exceeds the size of its input");
+      return 0;
+    }
+    element_budget_ -= n;
+    return n;
+  }
 
   template <typename T>
     requires std::is_arithmetic_v<T>
@@ -124,9 +182,24 @@ class Reader {
     return true;
   }
 
+  bool enter(int& depth, int limit, const char* why) {
+    if (!ok_) return false;
+    if (++depth > limit) {
+      --depth;
+      fail(why);
+      return false;
+    }
+    return true;
+  }
+
   std::span<const uint8_t> in_;
   size_t pos_ = 0;
   bool ok_ = true;
+  const char* why_ = nullptr;
+  int type_depth_ = 0;
+  int struct_depth_ = 0;
+  size_t element_budget_ = in_.size();
+  size_t steps_left_ = 4096 + 64 * in_.size();
 };
 
 }  // namespace interstice::abi

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "abi/schema.h"
@@ -11,11 +14,34 @@ namespace interstice::abi {
 
 namespace detail {
 
-inline bool type_resolves(const Type& type, const ModuleSchema& schema) {
-  if (type.kind == TypeKind::Named) return schema.find_type(type.name) != nullptr;
+// The schema's names, looked up in constant time, so that checking a schema
+// costs time proportional to its size (a module's schema is untrusted input).
+struct SchemaIndex {
+  std::unordered_map<std::string_view, const TypeDef*> types;
+  std::unordered_map<std::string_view, const TableDef*> tables;
+  std::unordered_set<std::string_view> reducers;
+
+  explicit SchemaIndex(const ModuleSchema& s) {
+    for (const TypeDef& t : s.types) types.emplace(t.name, &t);  // the first wins, as find_type
+    for (const TableDef& t : s.tables) tables.emplace(t.name, &t);
+    for (const ReducerDef& r : s.reducers) reducers.insert(r.name);
+  }
+  const TypeDef* type(std::string_view name) const {
+    auto it = types.find(name);
+    return it == types.end() ? nullptr : it->second;
+  }
+};
+
+// Empty when every named type in `type` is defined and it nests at most
+// kMaxTypeDepth deep (decoded types always do; this covers built ones);
+// otherwise what is wrong.
+inline std::string type_problem(const Type& type, const SchemaIndex& index, int depth = 1) {
+  if (depth > kMaxTypeDepth) return "nests deeper than 64";
+  if (type.kind == TypeKind::Named)
+    return index.type(type.name) ? std::string() : "has unknown type " + type.name;
   for (const Type& arg : type.args)
-    if (!type_resolves(arg, schema)) return false;
-  return true;
+    if (std::string why = type_problem(arg, index, depth + 1); !why.empty()) return why;
+  return {};
 }
 
 inline bool is_integer(TypeKind k) {
@@ -30,39 +56,46 @@ inline bool is_key_type(const Type& t) {
          t.kind == TypeKind::Bytes;
 }
 
-inline bool valid_event(const std::string& event, const ModuleSchema& schema) {
+inline bool valid_event(const std::string& event, const ModuleSchema& schema,
+                        const SchemaIndex& index) {
   if (event == "init" || event == "input" || event == "render" || event == "peer.connect" ||
       event == "peer.disconnect")
     return true;
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (size_t dot; (dot = event.find('.', start)) != std::string::npos; start = dot + 1)
-    parts.push_back(event.substr(start, dot - start));
-  parts.push_back(event.substr(start));
+  std::vector<std::string_view> parts;
+  std::string_view rest = event;
+  for (size_t dot; parts.size() < 5 && (dot = rest.find('.')) != std::string_view::npos;
+       rest.remove_prefix(dot + 1))
+    parts.push_back(rest.substr(0, dot));
+  parts.push_back(rest);
   if (parts.size() != 3 && parts.size() != 4) return false;
-  for (const std::string& p : parts)
+  for (std::string_view p : parts)
     if (p.empty()) return false;
-  const std::string& op = parts.back();
+  std::string_view op = parts.back();
   if (op != "insert" && op != "update" && op != "delete") return false;
-  if (parts.size() == 3 && parts[0] == schema.name) return schema.find_table(parts[1]) != nullptr;
+  if (parts.size() == 3 && parts[0] == schema.name) return index.tables.count(parts[1]) != 0;
   return true;  // another module's or node's table: checked when modules are linked
 }
 
 }  // namespace detail
 
+// Every problem of the schema; empty when it is sound. Takes time
+// proportional to the schema's size.
 inline std::vector<std::string> check_schema(const ModuleSchema& s) {
   std::vector<std::string> problems;
   auto problem = [&](std::string text) { problems.push_back(std::move(text)); };
+  const detail::SchemaIndex index(s);
   if (s.abi_version != kAbiVersion)
     problem("ABI version " + std::to_string(s.abi_version) +
             " is not supported (this node speaks " + std::to_string(kAbiVersion) + ")");
   if (s.name.empty()) problem("the module has no name");
   for (const TypeDef& t : s.types)
     for (const Field& f : t.fields)
-      if (!detail::type_resolves(f.type, s))
-        problem("type " + t.name + ": field " + f.name + " has unknown type " + to_string(f.type));
+      if (std::string why = detail::type_problem(f.type, index); !why.empty())
+        problem("type " + t.name + ": field " + f.name + " " + why);
+  std::unordered_set<std::string_view> table_names;
   for (const TableDef& t : s.tables) {
-    const TypeDef* row = s.find_type(t.row_type);
+    if (!table_names.insert(t.name).second) problem("table " + t.name + " is declared twice");
+    const TypeDef* row = index.type(t.row_type);
     if (row == nullptr || row->kind != TypeDefKind::Struct) {
       problem("table " + t.name + ": row type " + t.row_type + " is not a struct of this module");
       continue;
@@ -89,23 +122,20 @@ inline std::vector<std::string> check_schema(const ModuleSchema& s) {
       if (f == nullptr || !detail::is_key_type(f->type))
         problem("table " + t.name + ": index " + idx.name + " is not on a key-typed column");
     }
-    for (const TableDef& other : s.tables)
-      if (&other != &t && other.name == t.name) problem("table " + t.name + " is declared twice");
   }
   for (const ReducerDef& r : s.reducers)
     for (const Field& p : r.params)
-      if (!detail::type_resolves(p.type, s))
-        problem("reducer " + r.name + ": parameter " + p.name + " has unknown type " +
-                to_string(p.type));
+      if (std::string why = detail::type_problem(p.type, index); !why.empty())
+        problem("reducer " + r.name + ": parameter " + p.name + " " + why);
   for (const ReducerDef& r : s.reducers)
     if (r.kind == ReducerKind::Callback &&
         !(r.params.size() == 3 && r.params[0].type.kind == TypeKind::U64 &&
           r.params[1].type.kind == TypeKind::Bool && r.params[2].type.kind == TypeKind::String))
       problem("callback " + r.name + " must take (u64 call_id, bool ok, string error)");
   for (const SubscriptionDef& sub : s.subscriptions) {
-    if (!detail::valid_event(sub.event, s))
+    if (!detail::valid_event(sub.event, s, index))
       problem("subscription to '" + sub.event + "': no such event or table");
-    if (s.find_reducer(sub.reducer) == nullptr)
+    if (index.reducers.count(sub.reducer) == 0)
       problem("subscription to '" + sub.event + "': reducer " + sub.reducer + " does not exist");
   }
   return problems;

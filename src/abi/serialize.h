@@ -59,14 +59,18 @@ std::vector<uint8_t> to_bytes(const T& value) {
   return out;
 }
 
-// Decodes exactly one T from `bytes`; nullopt if malformed or with bytes left over.
+// Decodes exactly one T from `bytes`; nullopt if malformed or with bytes left
+// over, and then, if `error` is given, why ("a type nested deeper than 64",
+// "3 trailing bytes", ...).
 template <Encodable T>
-std::optional<T> from_bytes(std::span<const uint8_t> bytes) {
+std::optional<T> from_bytes(std::span<const uint8_t> bytes, std::string* error = nullptr) {
   Reader r(bytes);
   T value{};
   decode(r, value);
-  if (!r.ok() || !r.at_end()) return std::nullopt;
-  return value;
+  if (r.ok() && r.at_end()) return value;
+  if (error != nullptr)
+    *error = r.ok() ? std::to_string(r.remaining()) + " trailing bytes" : std::string(r.error());
+  return std::nullopt;
 }
 
 #define INTERSTICE_NUMBER_TRAITS(CppType, Kind) \
@@ -147,11 +151,12 @@ struct TypeTraits<std::vector<T>> {
     for (const T& e : v) abi::encode(w, e);
   }
   static void decode(Reader& r, std::vector<T>& v) {
-    uint32_t n = r.length();
+    uint32_t n = r.count();
     v.clear();
-    // Each element takes at least one byte (or none for empty tuples), so
-    // never reserve more than the input could hold.
-    if (n <= r.remaining()) v.reserve(n);
+    // Reserve only what the bytes left could plausibly hold (8 bytes of
+    // memory per input byte); beyond that the vector grows as elements
+    // actually decode, so memory stays proportional to the input.
+    if (size_t{n} * sizeof(T) <= 8 * r.remaining()) v.reserve(n);
     for (uint32_t i = 0; i < n && r.ok(); ++i) abi::decode(r, v.emplace_back());
   }
   template <typename D>
@@ -192,14 +197,19 @@ struct TypeTraits<std::tuple<Ts...>> {
   }
 };
 
+// Reflected structs: their fields in order.
 template <ReflectedStruct T>
-struct TypeTraits<T> {
+struct StructTraits {
   static constexpr bool kEncodable = true;
   static void encode(Writer& w, const T& v) {
     for_each_field<T>([&](auto field) { abi::encode(w, v.*(field.member)); });
   }
   static void decode(Reader& r, T& v) {
-    for_each_field<T>([&](auto field) { abi::decode(r, v.*(field.member)); });
+    if (!r.enter_struct()) return;
+    for_each_field<T>([&](auto field) {
+      if (r.ok()) abi::decode(r, v.*(field.member));
+    });
+    r.leave_struct();
   }
   template <typename D>
   static Type type(D& define) {
@@ -214,6 +224,29 @@ struct TypeTraits<T> {
       define.finish(std::move(def));
     }
     return named(std::move(name));
+  }
+};
+
+template <ReflectedStruct T>
+struct TypeTraits<T> : StructTraits<T> {};
+
+// Type is recursive: its decoder bounds the nesting (kMaxTypeDepth) and
+// accepts only well-formed types (vector and optional: one argument; named:
+// a name and no arguments; the others: no name), so that everything that
+// walks a decoded Type (to_string, validate, check_schema) is bounded too.
+template <>
+struct TypeTraits<Type> : StructTraits<Type> {
+  static void decode(Reader& r, Type& v) {
+    if (!r.enter_type()) return;
+    StructTraits<Type>::decode(r, v);
+    r.leave_type();
+    if (!r.ok()) return;
+    bool one_arg = v.kind == TypeKind::Vector || v.kind == TypeKind::Optional;
+    bool well_formed = v.kind == TypeKind::Named   ? v.args.empty() && !v.name.empty()
+                       : one_arg                   ? v.args.size() == 1 && v.name.empty()
+                       : v.kind == TypeKind::Tuple ? v.name.empty()
+                                                   : v.args.empty() && v.name.empty();
+    if (!well_formed) r.fail("an ill-formed type (wrong arguments or name for its kind)");
   }
 };
 

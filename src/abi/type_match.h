@@ -14,13 +14,21 @@ namespace interstice::abi {
 
 namespace detail {
 
+// At most this many comparisons: types whose named parts share parts
+// (a struct of two B, each of two C, ...) cannot make it exponential.
+inline constexpr size_t kMaxTypeComparisons = 10'000;
+
 inline std::string mismatch(const Type& a, const TypeResolver& ra, const Type& b,
-                            const TypeResolver& rb, const std::string& where, int depth) {
+                            const TypeResolver& rb, const std::string& where, int depth,
+                            size_t& budget) {
   if (depth > kMaxDepth) return where + ": nesting deeper than 64";
+  if (budget == 0) return where + ": too complex to compare";
+  --budget;
   if (a.kind != b.kind || a.args.size() != b.args.size())
     return where + ": " + to_string(a) + " against " + to_string(b);
   for (size_t i = 0; i < a.args.size(); ++i)
-    if (std::string why = mismatch(a.args[i], ra, b.args[i], rb, where, depth + 1); !why.empty())
+    if (std::string why = mismatch(a.args[i], ra, b.args[i], rb, where, depth + 1, budget);
+        !why.empty())
       return why;
   if (a.kind != TypeKind::Named) return {};
   const TypeDef* da = ra.find(a.name);
@@ -37,7 +45,8 @@ inline std::string mismatch(const Type& a, const TypeResolver& ra, const Type& b
     if (fa.name != fb.name)
       return where + ": field " + std::to_string(i) + " of " + a.name + " is '" + fa.name +
              "' against '" + fb.name + "'";
-    if (std::string why = mismatch(fa.type, ra, fb.type, rb, inner, depth + 1); !why.empty())
+    if (std::string why = mismatch(fa.type, ra, fb.type, rb, inner, depth + 1, budget);
+        !why.empty())
       return why;
   }
   return {};
@@ -50,7 +59,9 @@ inline std::string mismatch(const Type& a, const TypeResolver& ra, const Type& b
 // against u32".
 inline std::string type_mismatch(const Type& a, const TypeResolver& ra, const Type& b,
                                  const TypeResolver& rb) {
-  return detail::mismatch(a, ra, b, rb, a.kind == TypeKind::Named ? a.name : to_string(a), 0);
+  size_t budget = detail::kMaxTypeComparisons;
+  return detail::mismatch(a, ra, b, rb, a.kind == TypeKind::Named ? a.name : to_string(a), 0,
+                          budget);
 }
 
 }  // namespace interstice::abi

@@ -27,13 +27,19 @@ class TypeResolver {
 
 namespace detail {
 
-// Nesting limit, so hostile input cannot recurse the host's stack away.
-inline constexpr int kMaxDepth = 64;
+// Nesting limit, so hostile input cannot recurse the host's stack away: the
+// same as a Type's (a value nests as deep as its type, or, through named
+// types that refer to themselves, as deep as this allows).
+inline constexpr int kMaxDepth = kMaxTypeDepth;
 
 inline bool validate_value(Reader& r, const Type& type, const TypeResolver& types, int depth,
                            std::string* where) {
   if (depth > kMaxDepth) {
     *where = "nesting deeper than 64";
+    return false;
+  }
+  if (!r.step()) {
+    if (where->empty()) *where = std::string(r.error());
     return false;
   }
   if (uint32_t size = fixed_size(type.kind)) {
@@ -55,7 +61,11 @@ inline bool validate_value(Reader& r, const Type& type, const TypeResolver& type
       r.bytes(r.length());
       return r.ok();
     case TypeKind::Vector: {
-      uint32_t n = r.length();
+      uint32_t n = r.count();  // bounded by the input's size (codec.h)
+      if (!r.ok()) {
+        *where = std::string(r.error());
+        return false;
+      }
       for (uint32_t i = 0; i < n && r.ok(); ++i)
         if (!validate_value(r, type.args.at(0), types, depth + 1, where)) return false;
       return r.ok();

@@ -1,5 +1,7 @@
 #include "authority/file_sandbox.h"
 
+#include "authority/file_path.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -49,23 +51,11 @@ bool fail_errno(AuthorityError* error, std::string_view what, std::string_view p
   return fail(error, status, fmt::format("file {} '{}': {}", what, path, why));
 }
 
-// Splits a relative path into its components; false (with the reason) if
-// it is empty, absolute, or has an empty, '.' or '..' component.
+// Splits a relative path into its components (file_path.h for what is
+// refused); false with the reason as PathRefused.
 bool split(std::string_view path, std::vector<std::string>* parts, AuthorityError* error) {
-  if (path.size() > 4096) return fail(error, Status::PathRefused, "file path longer than 4096");
-  if (path.starts_with('/'))
-    return fail(error, Status::PathRefused, fmt::format("file path '{}' is absolute", path));
-  size_t start = 0;
-  while (start <= path.size() && !path.empty()) {
-    size_t slash = std::min(path.find('/', start), path.size());
-    std::string_view part = path.substr(start, slash - start);
-    if (part.empty() || part == "." || part == ".." || part.find('\0') != std::string_view::npos)
-      return fail(error, Status::PathRefused,
-                  fmt::format("file path '{}' has a '{}' component", path, part));
-    parts->emplace_back(part);
-    start = slash + 1;
-  }
-  return true;
+  std::string why = split_file_path(path, parts);
+  return why.empty() || fail(error, Status::PathRefused, std::move(why));
 }
 
 }  // namespace

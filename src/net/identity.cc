@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sodium.h>
 
+#include <array>
 #include <cstring>
 
 #include "net/secret_file.h"
@@ -21,22 +22,39 @@ std::string Identity::id() const {
   return hex;
 }
 
+engine::Result<Identity> parse_identity_key(std::span<const uint8_t> bytes) {
+  if (bytes.size() != kIdentityFileBytes || std::memcmp(bytes.data(), kMagic, 8) != 0)
+    return engine::make_error(
+        fmt::format("expected {} bytes starting with the identity magic", kIdentityFileBytes));
+  if (sodium_init() < 0) return engine::make_error("libsodium failed to initialize");
+  Identity identity;
+  std::memcpy(identity.secret_key.data(), bytes.data() + 8, 64);
+  std::array<uint8_t, 64> derived{};
+  crypto_sign_seed_keypair(identity.public_key.data(), derived.data(), identity.secret_key.data());
+  bool matches = sodium_memcmp(derived.data(), identity.secret_key.data(), 64) == 0;
+  sodium_memzero(derived.data(), derived.size());
+  if (!matches) return engine::make_error("its public key does not belong to its secret key");
+  return identity;
+}
+
 engine::Result<Identity> load_or_create_identity(const std::filesystem::path& data_dir) {
   if (sodium_init() < 0) return engine::make_error("libsodium failed to initialize");
   storage::Env& env = storage::Env::posix();
   std::filesystem::path path = data_dir / "identity.key";
   Identity identity;
   if (env.exists(path)) {
-    auto bytes = env.read_file(path);
+    // Never read more than a key's size (the file could be anything).
+    std::error_code ec;
+    uint64_t size = std::filesystem::file_size(path, ec);
+    auto bytes = ec || size != kIdentityFileBytes
+                     ? engine::Result<std::vector<uint8_t>>(std::vector<uint8_t>())
+                     : env.read_file(path);
     if (!bytes) return bytes.take_error();
-    if (bytes->size() != 8 + 64 || std::memcmp(bytes->data(), kMagic, 8) != 0)
-      return engine::make_error(
-          fmt::format("{} is damaged (expected {} bytes starting with the "
-                      "identity magic); restore it from a backup",
-                      path.string(), 8 + 64));
-    std::memcpy(identity.secret_key.data(), bytes->data() + 8, 64);
-    crypto_sign_ed25519_sk_to_pk(identity.public_key.data(), identity.secret_key.data());
-    return identity;
+    auto parsed = parse_identity_key(*bytes);
+    if (!parsed)
+      return engine::make_error(fmt::format("{} is damaged ({}); restore it from a backup",
+                                            path.string(), parsed.error().message));
+    return parsed;
   }
   crypto_sign_keypair(identity.public_key.data(), identity.secret_key.data());
   std::vector<uint8_t> file(kMagic, kMagic + 8);

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 
 #include "engine/result.h"
@@ -17,6 +18,12 @@ struct Identity {
   std::array<uint8_t, 64> secret_key{};
   std::string id() const;  // hex of the public key
 };
+
+// The identity file's bytes: the magic "ISTKEY\0\1" and the 64-byte Ed25519
+// secret key (seed, then public key). Anything else, or a public half that
+// does not belong to the seed, is an error (why, without the path).
+engine::Result<Identity> parse_identity_key(std::span<const uint8_t> bytes);
+inline constexpr size_t kIdentityFileBytes = 8 + 64;
 
 // Loads DATA_DIR/identity.key, or creates it when missing. A damaged file is
 // an error (never silently replaced: the id is what peers know the node by).

@@ -2,23 +2,48 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
-#include <sstream>
 
 #include "storage/env.h"
 
 namespace interstice::net {
 
-KnownPeers::KnownPeers(std::filesystem::path file) : file_(std::move(file)) {
-  std::ifstream in(file_);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream words(line);
-    std::string address, key, flag;
-    if (!(words >> address >> key)) continue;
-    words >> flag;
-    entries_[address] = Entry{key, flag == "pinned"};
+std::vector<KnownPeer> parse_known_peers(std::string_view text) {
+  std::vector<KnownPeer> peers;
+  auto is_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+  };
+  while (!text.empty()) {
+    size_t end = std::min(text.find('\n'), text.size());
+    std::string_view line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    std::vector<std::string_view> words;
+    while (words.size() < 3) {
+      while (!line.empty() && is_space(line.front())) line.remove_prefix(1);
+      if (line.empty()) break;
+      size_t n = 0;
+      while (n < line.size() && !is_space(line[n])) ++n;
+      words.push_back(line.substr(0, n));
+      line.remove_prefix(n);
+    }
+    if (words.size() < 2) continue;
+    peers.push_back(KnownPeer{std::string(words[0]), std::string(words[1]),
+                              words.size() == 3 && words[2] == "pinned"});
   }
+  return peers;
+}
+
+KnownPeers::KnownPeers(std::filesystem::path file) : file_(std::move(file)) {
+  std::error_code ec;
+  uint64_t size = std::filesystem::file_size(file_, ec);
+  if (ec) return;  // no file yet
+  std::ifstream in(file_, std::ios::binary);
+  std::string text(std::min(size, kMaxKnownPeersBytes), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  for (KnownPeer& peer : parse_known_peers(text))
+    entries_[peer.address] = Entry{std::move(peer.key), peer.pinned};
 }
 
 engine::Result<void> KnownPeers::save() {

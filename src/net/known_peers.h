@@ -8,10 +8,26 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "engine/result.h"
 
 namespace interstice::net {
+
+struct KnownPeer {
+  std::string address;
+  std::string key;
+  bool pinned = false;
+};
+
+// The file's text, line by line; lines that are not "ADDRESS KEY [pinned]"
+// are skipped. Work and memory are proportional to the text.
+std::vector<KnownPeer> parse_known_peers(std::string_view text);
+
+// Only the first kMaxKnownPeersBytes of the file are read (a damaged line
+// there fails safe: its key no longer matches, so the peer is refused).
+inline constexpr uint64_t kMaxKnownPeersBytes = 16u << 20;
 
 class KnownPeers {
  public:

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <set>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "abi/validate.h"
 
@@ -53,10 +57,42 @@ std::string cpp_type(const abi::Type& type) {
   return "void";
 }
 
+// Names go into the header as C++ code: anything but an identifier (of at
+// most 255 characters) could smuggle code into it, so it is refused.
+bool is_identifier(std::string_view name) {
+  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
+  if (name.empty() || name.size() > 255 || !alpha(name[0])) return false;
+  for (char c : name)
+    if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
+  return true;
+}
+
+// Every name the header would contain, or the first that is not an identifier.
+engine::Result<void> check_names(const abi::ModuleSchema& s) {
+  std::vector<std::pair<std::string_view, std::string_view>> names{{"module", s.name}};
+  for (const abi::TypeDef& t : s.types) {
+    names.emplace_back("type", t.name);
+    for (const abi::Field& f : t.fields) names.emplace_back("field", f.name);
+  }
+  for (const abi::ReducerDef& r : s.reducers) {
+    names.emplace_back("reducer", r.name);
+    for (const abi::Field& p : r.params) names.emplace_back("parameter", p.name);
+  }
+  for (const abi::TableDef& t : s.tables) names.emplace_back("table", t.name);
+  for (const auto& [what, name] : names)
+    if (!is_identifier(name))
+      return engine::make_error(fmt::format(
+          "the {} name '{}' is not a C++ identifier", what,
+          name.size() > 64 ? std::string(name.substr(0, 64)) + "..." : std::string(name)));
+  return {};
+}
+
 // Types are written dependencies first, so each compiles where it stands.
 class TypeWriter {
  public:
-  explicit TypeWriter(const abi::ModuleSchema& schema) : schema_(schema) {}
+  explicit TypeWriter(const abi::ModuleSchema& schema) : schema_(schema) {
+    for (const abi::TypeDef& def : schema.types) defs_.emplace(def.name, &def);
+  }
 
   engine::Result<std::string> write_all() {
     for (const abi::TypeDef& def : schema_.types)
@@ -75,8 +111,10 @@ class TypeWriter {
   engine::Result<void> write(const std::string& name, int depth) {
     if (written_.count(name)) return {};
     if (depth > 64) return engine::make_error("type " + name + " nests too deeply");
-    const abi::TypeDef* def = abi::TypeResolver(schema_.types).find(name);
-    if (!def) return engine::make_error("type " + name + " is not defined in the schema");
+    auto found = defs_.find(name);
+    if (found == defs_.end())
+      return engine::make_error("type " + name + " is not defined in the schema");
+    const abi::TypeDef* def = found->second;
     written_.insert(name);
     for (const abi::Field& f : def->fields)
       if (auto r = write_uses(f.type, depth); !r) return r;
@@ -113,6 +151,7 @@ class TypeWriter {
   }
 
   const abi::ModuleSchema& schema_;
+  std::map<std::string_view, const abi::TypeDef*> defs_;  // the first of a name, as find_type
   std::set<std::string> written_;
   std::string out_;
 };
@@ -125,6 +164,7 @@ std::string upper(std::string text) {
 }  // namespace
 
 engine::Result<std::string> generate_bindings(const abi::ModuleSchema& schema) {
+  if (auto names = check_names(schema); !names) return names.take_error();
   auto types = TypeWriter(schema).write_all();
   if (!types) return types.take_error();
   const std::string& m = schema.name;

@@ -12,7 +12,10 @@
 namespace interstice::node {
 
 // The header's text, or why the schema cannot be expressed in C++ (say, an
-// enum whose variants carry payloads that are not named types).
+// enum whose variants carry payloads that are not named types). The schema
+// is untrusted (it comes from a module's wasm): every name must be a C++
+// identifier, named types may nest at most 64 deep, and the work is
+// proportional to the schema's size.
 engine::Result<std::string> generate_bindings(const abi::ModuleSchema& schema);
 
 }  // namespace interstice::node

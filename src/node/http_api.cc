@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <optional>
+#include "node/json_codec.h"
 
 namespace interstice::node {
 
@@ -129,8 +130,9 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
                              fmt::format("the request body has more than {} JSON values "
                                          "(--http-max-json-values)",
                                          options_.max_json_values));
-        json args = json::parse(req.body.empty() ? "[]" : req.body, nullptr, false);
-        if (args.is_discarded()) return reply_error(res, 400, "the request body is not valid JSON");
+        auto parsed = parse_client_json(req.body.empty() ? "[]" : req.body);
+        if (!parsed) return reply_error(res, 400, "the request body is " + parsed.error().message);
+        json args = std::move(parsed).value();
         if (!args.is_array())
           return reply_error(res, 400, "the request body must be a JSON array of arguments");
         if (auto error = node_.call(req.matches[1], req.matches[2], args))

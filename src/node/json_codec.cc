@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -24,6 +25,13 @@ class Encoder {
   Encoder(std::vector<uint8_t>& out, const abi::TypeResolver& types) : w_(out), types_(types) {}
 
   void value(const json& j, const abi::Type& t, const std::string& path) {
+    if (++depth_ > abi::kMaxTypeDepth) throw EncodeError{path, "the value nests deeper than 64"};
+    convert(j, t, path);
+    --depth_;
+  }
+
+ private:
+  void convert(const json& j, const abi::Type& t, const std::string& path) {
     if (uint32_t size = abi::fixed_size(t.kind)) return scalar(j, t, size, path);
     switch (t.kind) {
       case TypeKind::String:
@@ -55,7 +63,6 @@ class Encoder {
     }
   }
 
- private:
   void scalar(const json& j, const abi::Type& t, uint32_t size, const std::string& path) {
     if (t.kind == TypeKind::Bool) {
       if (!j.is_boolean()) throw EncodeError{path, "expected true or false"};
@@ -150,6 +157,7 @@ class Encoder {
 
   abi::Writer w_;
   const abi::TypeResolver& types_;
+  int depth_ = 0;  // of value() calls, bounded by abi::kMaxTypeDepth
 };
 
 class Decoder {
@@ -157,7 +165,20 @@ class Decoder {
   Decoder(std::span<const uint8_t> bytes, const abi::TypeResolver& types)
       : r_(bytes), types_(types) {}
 
+  // Null past abi::kMaxTypeDepth (validated bytes never go that deep).
   json value(const abi::Type& t) {
+    if (depth_ >= abi::kMaxTypeDepth) {
+      r_.fail("a value nested deeper than 64");
+      return nullptr;
+    }
+    ++depth_;
+    json out = convert(t);
+    --depth_;
+    return out;
+  }
+
+ private:
+  json convert(const abi::Type& t) {
     switch (t.kind) {
       case TypeKind::Bool:
         return r_.boolean();
@@ -191,7 +212,7 @@ class Decoder {
       }
       case TypeKind::Vector: {
         json out = json::array();
-        uint32_t n = r_.length();
+        uint32_t n = r_.count();
         for (uint32_t i = 0; i < n && r_.ok(); ++i) out.push_back(value(t.args[0]));
         return out;
       }
@@ -208,7 +229,6 @@ class Decoder {
     return nullptr;
   }
 
- private:
   json named(const abi::Type& t) {
     const abi::TypeDef* def = types_.find(t.name);
     if (!def) return nullptr;
@@ -226,9 +246,44 @@ class Decoder {
 
   abi::Reader r_;
   const abi::TypeResolver& types_;
+  int depth_ = 0;  // of value() calls
 };
 
 }  // namespace
+
+size_t json_nesting_depth(std::string_view text, size_t limit) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+      if (deepest > limit) return deepest;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+engine::Result<json> parse_client_json(std::string_view text, size_t max_depth) {
+  if (json_nesting_depth(text, max_depth) > max_depth)
+    return engine::make_error(
+        fmt::format("JSON nested deeper than {} arrays and objects", max_depth));
+  json parsed = json::parse(text, nullptr, false);
+  if (parsed.is_discarded()) return engine::make_error("not valid JSON");
+  return parsed;
+}
 
 engine::Result<std::vector<uint8_t>> json_to_bytes(const json& j, const abi::Type& type,
                                                    const abi::TypeResolver& types) {

@@ -15,6 +15,7 @@
 
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "abi/type.h"
@@ -23,7 +24,24 @@
 
 namespace interstice::node {
 
+// JSON that clients send nests at most this deep (arrays and objects); a
+// value of a type nests no deeper than the type (abi::kMaxTypeDepth = 64).
+inline constexpr size_t kMaxJsonDepth = 128;
+
+// Parses a client's JSON text. Refuses text nested deeper than `max_depth`
+// before building anything (a linear pre-scan), so a deep body costs no more
+// memory than its own bytes. Errors: "not valid JSON", "JSON nested deeper
+// than N arrays and objects".
+engine::Result<nlohmann::ordered_json> parse_client_json(std::string_view text,
+                                                         size_t max_depth = kMaxJsonDepth);
+
+// The deepest nesting of arrays and objects in `text` (0 for a scalar),
+// ignoring brackets inside strings; stops counting past `limit` + 1.
+size_t json_nesting_depth(std::string_view text, size_t limit);
+
 // Encodes `json` as `type`; an error names the path ("$.custom.val") and why.
+// The conversion follows the type, at most abi::kMaxTypeDepth deep (a named
+// type that refers to itself is not followed deeper).
 engine::Result<std::vector<uint8_t>> json_to_bytes(const nlohmann::ordered_json& json,
                                                    const abi::Type& type,
                                                    const abi::TypeResolver& types);

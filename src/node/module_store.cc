@@ -23,27 +23,21 @@ std::string sha256_hex(std::span<const uint8_t> data) {
 
 }  // namespace
 
-engine::Result<Installed> ModuleStore::read_manifest() const {
-  storage::Env& env = storage::Env::posix();
-  std::filesystem::path path = data_dir_ / "installed";
-  if (!env.exists(path)) return Installed{};
-  auto bytes = env.read_file(path);
-  if (!bytes) return bytes.take_error();
-  // [magic][u32 crc32c of body][body: encoded Installed]
-  if (bytes->size() < 12 || std::memcmp(bytes->data(), kMagic, 8) != 0)
-    return engine::make_error(fmt::format("{} is damaged (bad header)", path.string()));
+engine::Result<Installed> decode_manifest(std::span<const uint8_t> bytes) {
+  if (bytes.size() < 12 || std::memcmp(bytes.data(), kMagic, 8) != 0)
+    return engine::make_error("bad header");
   uint32_t crc;
-  std::memcpy(&crc, bytes->data() + 8, 4);
-  std::span<const uint8_t> body(bytes->data() + 12, bytes->size() - 12);
+  std::memcpy(&crc, bytes.data() + 8, 4);
+  std::span<const uint8_t> body = bytes.subspan(12);
   if (storage::crc32c(body.data(), body.size()) != crc)
-    return engine::make_error(fmt::format("{} is damaged (checksum mismatch)", path.string()));
-  auto installed = abi::from_bytes<Installed>(body);
-  if (!installed)
-    return engine::make_error(fmt::format("{} is damaged (does not decode)", path.string()));
+    return engine::make_error("checksum mismatch");
+  std::string why;
+  auto installed = abi::from_bytes<Installed>(body, &why);
+  if (!installed) return engine::make_error("does not decode: " + why);
   return std::move(*installed);
 }
 
-engine::Result<void> ModuleStore::write_manifest(const Installed& installed) const {
+std::vector<uint8_t> encode_manifest(const Installed& installed) {
   std::vector<uint8_t> body = abi::to_bytes(installed);
   std::vector<uint8_t> file(kMagic, kMagic + 8);
   uint32_t crc = storage::crc32c(body.data(), body.size());
@@ -51,7 +45,29 @@ engine::Result<void> ModuleStore::write_manifest(const Installed& installed) con
   std::memcpy(crc_bytes, &crc, 4);
   file.insert(file.end(), crc_bytes, crc_bytes + 4);
   file.insert(file.end(), body.begin(), body.end());
-  return storage::Env::posix().write_atomically(data_dir_ / "installed", file);
+  return file;
+}
+
+engine::Result<Installed> ModuleStore::read_manifest() const {
+  storage::Env& env = storage::Env::posix();
+  std::filesystem::path path = data_dir_ / "installed";
+  if (!env.exists(path)) return Installed{};
+  std::error_code ec;
+  if (uint64_t size = std::filesystem::file_size(path, ec); !ec && size > kMaxManifestBytes)
+    return engine::make_error(
+        fmt::format("{} is damaged (larger than {} bytes)", path.string(), kMaxManifestBytes));
+  auto bytes = env.read_file(path);
+  if (!bytes) return bytes.take_error();
+  auto installed = decode_manifest(*bytes);
+  if (!installed)
+    return engine::make_error(
+        fmt::format("{} is damaged ({})", path.string(), installed.error().message));
+  return installed;
+}
+
+engine::Result<void> ModuleStore::write_manifest(const Installed& installed) const {
+  return storage::Env::posix().write_atomically(data_dir_ / "installed",
+                                                encode_manifest(installed));
 }
 
 engine::Result<std::string> ModuleStore::put(std::span<const uint8_t> wasm) const {

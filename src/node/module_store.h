@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,15 @@ struct Installed {
   std::vector<abi::Authority> grants;    // the operator's grant policy
   INTERSTICE_TYPE(Installed, modules, grants)
 };
+
+// The manifest file's bytes: [magic "ISTINST1"][u32 crc32c of body][body:
+// encoded Installed]. Decoding is bounded like every abi decoder; an error
+// says what is wrong (bad header, checksum mismatch, does not decode: why).
+engine::Result<Installed> decode_manifest(std::span<const uint8_t> bytes);
+std::vector<uint8_t> encode_manifest(const Installed& installed);
+
+// A manifest file larger than this is refused before it is read.
+inline constexpr uint64_t kMaxManifestBytes = 1ull << 30;
 
 class ModuleStore {
  public:

@@ -6,10 +6,17 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "engine/result.h"
 
 namespace interstice::node {
+
+// The operator key file's text: 64 lowercase hex characters, then optional
+// line ends. Returns the key, or why the text is not one.
+engine::Result<std::string> parse_operator_key(std::string_view text);
+// A larger operator.key is refused before it is read.
+inline constexpr uint64_t kMaxOperatorKeyFileBytes = 4096;
 
 engine::Result<std::string> load_or_create_operator_key(const std::filesystem::path& data_dir);
 

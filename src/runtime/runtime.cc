@@ -160,8 +160,10 @@ Result<std::unique_ptr<LoadedModule>> Runtime::instantiate(ByteView wasm,
         fmt::format("{}: built for ABI version {}, this node speaks version {}: rebuild "
                     "it with this node's SDK",
                     where, *abi_version, abi::kAbiVersion));
-  auto schema = abi::from_bytes<abi::ModuleSchema>(*bytes);
-  if (!schema) return error(where + ": the schema is not a valid encoded ModuleSchema");
+  std::string why;
+  auto schema = abi::from_bytes<abi::ModuleSchema>(*bytes, &why);
+  if (!schema)
+    return error(where + ": the schema is not a valid encoded ModuleSchema (" + why + ")");
   m->schema = std::move(*schema);
   return m;
 }

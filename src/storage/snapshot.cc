@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "storage/crc32c.h"
+#include "storage/transaction_log.h"
 
 namespace interstice::storage {
 namespace {
@@ -29,7 +32,8 @@ struct SnapshotDataV1 {
   std::vector<TableImage> tables;
   INTERSTICE_TYPE(SnapshotDataV1, offset, initialized, tables)
 };
-constexpr size_t kHeader = 20;  // magic, u64 offset, u32 crc of the rest
+constexpr size_t kHeader = 20;                 // magic, u64 offset, u32 crc of the rest
+constexpr uint64_t kMaxSnapshot = 1ull << 36;  // 64 GiB decompressed
 
 std::string snapshot_name(uint64_t offset) {
   return fmt::format("{:020}.snapshot", offset);
@@ -51,14 +55,33 @@ Result<std::vector<uint8_t>> compress(std::span<const uint8_t> data) {
   return out;
 }
 
+// The frame's declared content size is only a claim: memory is reserved for
+// at most kMaxUpfront bytes of it and otherwise grows as data actually
+// decompresses, so a few damaged bytes claiming 64 GiB allocate nothing
+// much; output beyond (or short of) the claim is an error.
 Result<std::vector<uint8_t>> decompress(std::span<const uint8_t> data) {
+  constexpr uint64_t kMaxUpfront = 16u << 20;
   unsigned long long size = ZSTD_getFrameContentSize(data.data(), data.size());
-  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (1ull << 36))
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > kMaxSnapshot)
     return engine::make_error("not a zstd frame with a known size");
-  std::vector<uint8_t> out(size);
-  size_t n = ZSTD_decompress(out.data(), out.size(), data.data(), data.size());
-  if (ZSTD_isError(n)) return engine::make_error(std::string("zstd: ") + ZSTD_getErrorName(n));
-  out.resize(n);
+  std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> ctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  if (!ctx) return engine::make_error("zstd: out of memory");
+  std::vector<uint8_t> out;
+  out.reserve(std::min<uint64_t>(size, kMaxUpfront));
+  ZSTD_inBuffer in{data.data(), data.size(), 0};
+  std::vector<uint8_t> chunk(ZSTD_DStreamOutSize());
+  for (;;) {
+    ZSTD_outBuffer o{chunk.data(), chunk.size(), 0};
+    size_t r = ZSTD_decompressStream(ctx.get(), &o, &in);
+    if (ZSTD_isError(r)) return engine::make_error(std::string("zstd: ") + ZSTD_getErrorName(r));
+    if (out.size() + o.pos > size)
+      return engine::make_error("the data decompresses to more than its declared size");
+    out.insert(out.end(), chunk.data(), chunk.data() + o.pos);
+    if (r == 0) break;  // the frame is complete
+    if (in.pos == in.size && o.pos < o.size) return engine::make_error("zstd: truncated frame");
+  }
+  if (in.pos != in.size) return engine::make_error("zstd: bytes after the frame");
+  if (out.size() != size) return engine::make_error("the data decompresses to less than declared");
   return out;
 }
 
@@ -77,22 +100,23 @@ Result<SnapshotData> read_snapshot(Env& env, const std::filesystem::path& path) 
     return engine::make_error("checksum mismatch");
   auto raw = decompress(body);
   if (!raw) return raw.take_error();
+  std::string why;
   if (v1) {
-    auto old = abi::from_bytes<SnapshotDataV1>(*raw);
-    if (!old) return engine::make_error("its contents do not decode");
+    auto old = abi::from_bytes<SnapshotDataV1>(*raw, &why);
+    if (!old) return engine::make_error("its contents do not decode: " + why);
     return SnapshotData{old->offset, std::move(old->initialized), std::move(old->tables), {}, {}};
   }
   if (v2) {
-    auto old = abi::from_bytes<SnapshotDataV2>(*raw);
-    if (!old) return engine::make_error("its contents do not decode");
+    auto old = abi::from_bytes<SnapshotDataV2>(*raw, &why);
+    if (!old) return engine::make_error("its contents do not decode: " + why);
     return SnapshotData{old->offset,
                         std::move(old->initialized),
                         std::move(old->tables),
                         std::move(old->pending_calls),
                         {}};
   }
-  auto data = abi::from_bytes<SnapshotData>(*raw);
-  if (!data) return engine::make_error("its contents do not decode");
+  auto data = abi::from_bytes<SnapshotData>(*raw, &why);
+  if (!data) return engine::make_error("its contents do not decode: " + why);
   return std::move(*data);
 }
 
@@ -142,11 +166,11 @@ Result<void> apply_retention(Env& env, const std::filesystem::path& log_dir,
   if (!names) return names.take_error();
   std::vector<std::string> segments;
   for (const std::string& n : *names)
-    if (n.size() == 24 && n.ends_with(".log")) segments.push_back(n);
+    if (segment_first_offset(n)) segments.push_back(n);
   // Segment i holds offsets [first_i, first_{i+1}); it is covered when
   // first_{i+1} - 1 <= offset. The newest segment is always kept.
   for (size_t i = 0; i + 1 < segments.size(); ++i) {
-    uint64_t next_first = std::stoull(segments[i + 1].substr(0, 20));
+    uint64_t next_first = *segment_first_offset(segments[i + 1]);
     if (next_first - 1 > offset) break;
     if (retention == Retention::Archive) {
       auto data = env.read_file(log_dir / segments[i]);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cstring>
 
 #include "abi/serialize.h"
@@ -50,7 +51,7 @@ std::string segment_name(uint64_t first_offset) {
 }
 
 bool is_segment(const std::string& name) {
-  return name.size() == 24 && name.ends_with(".log");
+  return segment_first_offset(name).has_value();
 }
 
 struct ScanResult {
@@ -135,6 +136,14 @@ Result<ScanResult> scan(Env& env, const std::filesystem::path& dir, const Visito
 
 }  // namespace
 
+std::optional<uint64_t> segment_first_offset(std::string_view name) {
+  if (name.size() != 24 || !name.ends_with(".log")) return std::nullopt;
+  uint64_t first = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + 20, first);
+  if (ec != std::errc() || end != name.data() + 20) return std::nullopt;  // not digits, or > 2^64
+  return first;
+}
+
 std::string Corruption::describe() const {
   return fmt::format("segment {}, byte {}: {}", segment, position, problem);
 }
@@ -195,7 +204,7 @@ Result<std::unique_ptr<TransactionLog>> TransactionLog::open(Env& env,
     log->good_size_ = log->segment_->size();
     if (options.tags)  // the open segment's tags are rebuilt from its records
       (void)scan(env, dir, [&](uint64_t offset, std::span<const uint8_t> payload) {
-        if (offset >= std::stoull(log->segment_name_.substr(0, 20)))
+        if (offset >= *segment_first_offset(log->segment_name_))
           for (std::string& tag : options.tags(payload)) log->segment_tags_.insert(std::move(tag));
         return true;
       });
@@ -484,8 +493,8 @@ Result<void> TransactionLog::read_tagged(
     if (!bytes) continue;
     auto tags = abi::from_bytes<std::vector<std::string>>(*bytes);
     if (!tags || std::find(tags->begin(), tags->end(), tag) != tags->end()) continue;
-    skipped.emplace_back(std::stoull(segments[i].substr(0, 20)),
-                         std::stoull(segments[i + 1].substr(0, 20)));
+    skipped.emplace_back(*segment_first_offset(segments[i]),
+                         *segment_first_offset(segments[i + 1]));
   }
   return read(env, dir, from, [&](uint64_t offset, std::span<const uint8_t> payload) {
     for (const auto& [first, next] : skipped)

@@ -38,6 +38,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -69,6 +70,10 @@ struct Corruption {
   std::string problem;
   std::string describe() const;
 };
+
+// The first offset of a segment file name ("<20 digits>.log"), or nullopt
+// for any other name (such files in the log directory are not segments).
+std::optional<uint64_t> segment_first_offset(std::string_view name);
 
 class TransactionLog {
  public:
