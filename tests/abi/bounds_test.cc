@@ -69,10 +69,12 @@ TEST(DecodeBounds, ASchemaWithADeepTypeIsRefused) {
   schema.name = "deep";
   schema.reducers.push_back(ReducerDef{"r", {Field{"x", primitive(TypeKind::U8)}}});
   std::vector<uint8_t> bytes = to_bytes(schema);
-  // Replace the parameter's type (the u8: its last 12 bytes before the
-  // empty subscriptions, authorities, dependencies and nodes) by a deep one.
-  std::vector<uint8_t> tail(bytes.end() - 16, bytes.end());
-  bytes.resize(bytes.size() - 16 - 12);
+  // Replace the parameter's type (the u8: its 12 bytes before the reducer's
+  // kind and the empty subscriptions, authorities, dependencies and nodes)
+  // by a deep one.
+  constexpr size_t kTail = 4 + 16;
+  std::vector<uint8_t> tail(bytes.end() - kTail, bytes.end());
+  bytes.resize(bytes.size() - kTail - 12);
   auto type = nested_type_bytes(100'000);
   bytes.insert(bytes.end(), type.begin(), type.end());
   bytes.insert(bytes.end(), tail.begin(), tail.end());
@@ -80,7 +82,7 @@ TEST(DecodeBounds, ASchemaWithADeepTypeIsRefused) {
   EXPECT_FALSE(from_bytes<ModuleSchema>(bytes, &why));
   EXPECT_EQ(why, "a type nested deeper than 64");
   // The splice itself is right: with a shallow type the schema decodes.
-  bytes.resize(bytes.size() - 16 - type.size());
+  bytes.resize(bytes.size() - kTail - type.size());
   auto shallow = nested_type_bytes(3);
   bytes.insert(bytes.end(), shallow.begin(), shallow.end());
   bytes.insert(bytes.end(), tail.begin(), tail.end());
