@@ -1,8 +1,10 @@
 // libFuzzer target: the peer protocol's frames and messages (net/frame.h,
 // net/messages.h), as a peer could send them before or after the handshake.
-// The bytes are decoded as one Message, then fed as a stream of frames in two
-// pieces. A decoded message must encode back to exactly its bytes (one value,
-// one encoding); anything else the decoder may refuse, never crash on.
+// The bytes are decoded as one Message and as the plaintext of an encrypted
+// frame (several messages), then fed as a stream of frames in two pieces,
+// each payload decoded as a plaintext. A decoded message must encode back to
+// exactly its bytes (one value, one encoding); anything else the decoder may
+// refuse, never crash on.
 #include "fuzz/fuzz_support.h"
 #include "net/frame.h"
 
@@ -17,15 +19,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else if (why.empty()) {
     fuzz::finding("a refused message has no reason");
   }
-  net::FrameReader reader;
+  (void)net::split_messages(bytes);
+  if (size == 0) return 0;
+  net::FrameReader reader(data[0] % 2 ? net::kMaxFrame : net::kMaxHandshakeFrame);
   size_t cut = size == 0 ? 0 : data[0] % (size + 1);
   for (auto piece : {bytes.first(cut), bytes.subspan(cut)}) {
     reader.feed(piece);
-    net::Message message;
+    std::vector<uint8_t> payload;
     std::string problem;
     net::FrameReader::Status status;
-    while ((status = reader.next(&message, &problem)) == net::FrameReader::Status::Ready) {
-    }
+    while ((status = reader.next(&payload, &problem)) == net::FrameReader::Status::Ready)
+      (void)net::split_messages(payload);
     if (status == net::FrameReader::Status::Error) break;
   }
   return 0;
