@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -273,14 +274,23 @@ TEST(HostileHttp, AtTheConnectionLimitTheLongestWaitingConnectionMakesRoom) {
 }
 
 TEST(HostileHttp, TheAcceptLoopSurvivesTheDescriptorLimit) {
-  rlimit original{};
-  ::getrlimit(RLIMIT_NOFILE, &original);
-  rlimit low = original;
-  low.rlim_cur = 64;  // the node inherits it
-  ::setrlimit(RLIMIT_NOFILE, &low);
+#ifdef INTERSTICE_SANITIZED
+  // UBSan's vptr check reads /proc when it meets an httplib::Stream; at the
+  // descriptor limit it cannot, and reports a false "invalid vptr". The
+  // normal build runs this test.
+  GTEST_SKIP() << "the sanitizers' runtime needs descriptors this test takes away";
+#endif
   NodeProcess node({"hello"});
-  ::setrlimit(RLIMIT_NOFILE, &original);
   ASSERT_NE(node.port(), 0) << node.output();
+  // Lowered once the node runs, so that starting it (and a sanitizer's
+  // runtime) is not what hits the limit.
+  size_t open = 0;
+  for ([[maybe_unused]] auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(node.pid()) + "/fd"))
+    ++open;
+  rlimit low{};
+  low.rlim_cur = low.rlim_max = open + 16;
+  ASSERT_EQ(::prlimit(node.pid(), RLIMIT_NOFILE, &low, nullptr), 0);
   std::vector<int> idle;
   for (int i = 0; i < 200; ++i) idle.push_back(connect_to(node.port()));
   EXPECT_TRUE(healthy(node.port())) << node.output();
