@@ -370,6 +370,10 @@ void HttpServer::advance(HttpConnection& c) {
 
 void HttpServer::refuse(HttpConnection& c, int status, const std::string& message) {
   send_best_effort(c.fd, error_response(status, message));
+  start_draining(c);
+}
+
+void HttpServer::start_draining(HttpConnection& c) {
   ::shutdown(c.fd, SHUT_WR);
   c.state = HttpConnection::State::Draining;
   c.buffer.clear();
@@ -433,13 +437,7 @@ void HttpServer::serve_connection(HttpConnection& c, size_t head_size) {
   if (closed || last || stream.must_close()) {
     // Let the client read the response: stop sending, discard what it
     // still sends, close when it does (or after kDrainTime).
-    ::shutdown(c.fd, SHUT_WR);
-    c.state = HttpConnection::State::Draining;
-    c.buffer.clear();
-    c.buffer.shrink_to_fit();
-    c.since = Clock::now();
-    c.deadline = c.since + kDrainTime;
-    return rearm(c);
+    return start_draining(c);
   }
   c.state = HttpConnection::State::Waiting;
   c.since = Clock::now();

@@ -90,6 +90,9 @@ class HttpServer : public httplib::Server {
   // Sends a short error response and closes (after draining what the client
   // still sends, so that it reads the response instead of a reset).
   void refuse(HttpConnection& c, int status, const std::string& message);
+  // Stops sending to `c`, discards what it still sends and closes it when it
+  // does (or after kDrainTime), so the client can read what was sent.
+  void start_draining(HttpConnection& c);
   void close_connection(uint64_t id);  // mutex_ held
   void rearm(const HttpConnection& c);
   void pause_accepting(Clock::duration for_how_long);
