@@ -243,6 +243,13 @@ void fan_out(ReducerContext& ctx, uint32_t width, std::string payload) {
 }
 INTERSTICE_REDUCER(fan_out, "width", "payload")
 
+// Queues `count` calls of spin, each of which burns its whole fuel budget.
+void spin_many(ReducerContext& ctx, uint32_t count) {
+  for (uint32_t i = 0; i < count; ++i)
+    if (ctx.call("testkit", "spin") != interstice::abi::Status::Ok) ctx.fail("call refused");
+}
+INTERSTICE_REDUCER(spin_many, "count")
+
 void shout(ReducerContext& ctx, uint32_t lines, uint32_t bytes) {
   for (uint32_t i = 0; i < lines; ++i) ctx.log("shout " + std::string(bytes, 's'));
 }

@@ -45,6 +45,7 @@ struct StartOptions {
   uint64_t call_mib_per_transaction = 16;
   uint64_t cascade_calls = 100'000;
   uint64_t cascade_mib = 256;
+  uint64_t cascade_fuel = runtime::kDefaultCascadeFuel;
   uint64_t log_line_bytes = 4096;
   uint32_t log_lines_per_second = 1000;
   uint32_t peer_max_connections = 256;
@@ -70,6 +71,7 @@ void set_module_bounds(const StartOptions& options, runtime::RuntimeOptions* run
   runtime->max_call_bytes_per_transaction = options.call_mib_per_transaction << 20;
   runtime->max_triggered_calls = options.cascade_calls;
   runtime->max_cascade_bytes = options.cascade_mib << 20;
+  runtime->max_cascade_fuel = options.cascade_fuel;
   runtime->max_log_line_bytes = options.log_line_bytes;
   runtime->max_log_lines_per_second = options.log_lines_per_second;
 }
@@ -94,6 +96,10 @@ void add_module_bound_options(CLI::App* cmd, StartOptions* options) {
   cmd->add_option("--cascade-bytes", options->cascade_mib,
                   "MiB of arguments queued at once by one requested call's cascade")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))
+      ->capture_default_str();
+  cmd->add_option("--cascade-fuel", options->cascade_fuel,
+                  "Fuel the calls one requested call triggers may use in all")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 62))
       ->capture_default_str();
   cmd->add_option("--log-line-bytes", options->log_line_bytes,
                   "Bytes of a module's log line or failure message kept (the rest is cut)")

@@ -14,6 +14,10 @@ namespace interstice::engine {
 
 inline constexpr uint64_t kDefaultFuelPerCall = 10'000'000'000;  // ~ a few seconds of compute
 inline constexpr size_t kDefaultMaxWasmStack = 512 * 1024;
+// What a host call costs the caller's fuel: about the time a host call takes
+// (0.1-1 us) in wasm instructions, so that a loop of host calls is bounded
+// by the fuel budget like any other loop.
+inline constexpr uint64_t kDefaultHostCallFuel = 1000;
 
 struct EngineConfig {
   // Fuel metering: every call gets `fuel_per_call` units and traps with
@@ -25,6 +29,9 @@ struct EngineConfig {
   bool consume_fuel = true;
   uint64_t fuel_per_call = kDefaultFuelPerCall;
   bool wasmtime_fuel = false;
+  // Charged to the call's fuel on entry to every host function, before it
+  // runs; a call whose fuel cannot pay traps out of fuel there.
+  uint64_t host_call_fuel = kDefaultHostCallFuel;
   // Interruption lets another thread stop a running call (operator
   // shutdown): through the injected control word, or with fuel off or
   // wasmtime's fuel, through wasmtime's epochs. It never decides an outcome

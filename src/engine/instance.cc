@@ -126,6 +126,8 @@ Result<std::unique_ptr<Instance>> Instance::create(const Linker& linker, const M
 
 void Instance::begin_call() {
   host_error_.reset();
+  host_out_of_fuel_ = false;
+  unsettled_host_calls_ = 0;
   counter_unread_ = false;
   const EngineConfig& config = engine_->config();
   if (handles_->fuel) {
@@ -150,6 +152,35 @@ int64_t Instance::injected_fuel_left() const {
   return left.of.i64;
 }
 
+bool Instance::settle_host_calls(wasmtime_context_t* caller_context) {
+  const EngineConfig& config = engine_->config();
+  uint64_t charge = uint64_t{unsettled_host_calls_} * config.host_call_fuel;
+  unsettled_host_calls_ = 0;
+  if (!config.consume_fuel || charge == 0) return true;
+  if (handles_->fuel) {
+    wasmtime_val_t left;
+    wasmtime_global_get(caller_context, &*handles_->fuel, &left);
+    // Below zero is out of fuel, as the injected checks read it.
+    left.of.i64 = left.of.i64 - static_cast<int64_t>(std::min<uint64_t>(charge, INT64_MAX / 2));
+    wasmtime_error_t* error = wasmtime_global_set(caller_context, &*handles_->fuel, &left);
+    if (error) wasmtime_error_delete(error);  // cannot happen: the global is a mutable i64
+    host_out_of_fuel_ = left.of.i64 < 0;
+  } else if (config.wasmtime_fuel) {
+    uint64_t remaining = 0;
+    wasmtime_context_get_fuel(caller_context, &remaining);
+    host_out_of_fuel_ = remaining < charge;
+    wasmtime_context_set_fuel(caller_context, host_out_of_fuel_ ? 0 : remaining - charge);
+  }
+  return !host_out_of_fuel_;
+}
+
+uint64_t Instance::with_unsettled_host_calls(uint64_t used) const {
+  const EngineConfig& config = engine_->config();
+  uint64_t budget = handles_->fuel ? call_budget_ : fuel_per_call_;
+  if (!config.consume_fuel) return used;
+  return std::min(budget, used + uint64_t{unsettled_host_calls_} * config.host_call_fuel);
+}
+
 void Instance::end_call() {
   const EngineConfig& config = engine_->config();
   if (handles_->fuel) {
@@ -157,15 +188,15 @@ void Instance::end_call() {
   } else if (config.consume_fuel && config.wasmtime_fuel) {
     uint64_t remaining = 0;
     wasmtime_context_get_fuel(context(), &remaining);
-    last_call_fuel_ = fuel_per_call_ - remaining;
+    last_call_fuel_ = with_unsettled_host_calls(fuel_per_call_ - remaining);
   }
 }
 
 uint64_t Instance::last_call_fuel() const {
   if (counter_unread_) {
     // Below zero means the call ran out: it used its whole budget.
-    last_call_fuel_ =
-        call_budget_ - static_cast<uint64_t>(std::max<int64_t>(injected_fuel_left(), 0));
+    last_call_fuel_ = with_unsettled_host_calls(
+        call_budget_ - static_cast<uint64_t>(std::max<int64_t>(injected_fuel_left(), 0)));
     counter_unread_ = false;
   }
   return last_call_fuel_;
@@ -179,7 +210,8 @@ Error Instance::call_failure(wasmtime_error_t* error, wasm_trap_t* trap) {
     // The injected checks trap with `unreachable`, or in loops with an
     // out-of-bounds load from the control memory, when the counter falls
     // below the control word: raised, it is an interruption; otherwise the
-    // counter went below zero, which nothing else can make it do. (A trap of
+    // counter went below zero, which nothing else can make it do (a host
+    // call's charge that does traps at once, as host_out_of_fuel_). (A trap of
     // the module's own just as an interrupt arrives is reported as
     // interrupted: interrupts are for shutdown, and decide nothing recorded.)
     bool injected_kind =
@@ -196,7 +228,11 @@ Error Instance::call_failure(wasmtime_error_t* error, wasm_trap_t* trap) {
     result.backtrace = detail::take_error_trace(error);
     result.message = detail::take_error(error, "").message;
   }
-  if (host_error_) {
+  if (host_out_of_fuel_) {
+    result.kind = TrapKind::OutOfFuel;
+    result.message = kOutOfFuelMessage;
+    host_error_.reset();
+  } else if (host_error_) {
     result.kind = TrapKind::Host;
     result.message = std::move(*host_error_);
     host_error_.reset();

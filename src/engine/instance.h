@@ -91,6 +91,16 @@ class Instance {
 
   // Engine internals, for host-function trampolines.
   void record_host_error(std::string message) { host_error_ = std::move(message); }
+  // Charges the config's host_call_fuel to the running call. Reading and
+  // writing the counter costs twice an empty host call, so charges are
+  // settled every kHostCallBatch calls (through the calling context) and at
+  // the end of the call: deterministic, like every charge. False if the call
+  // cannot pay at a settlement: it then traps out of fuel.
+  bool charge_host_call(wasmtime_context_t* caller_context) {
+    if (++unsettled_host_calls_ < kHostCallBatch) return true;
+    return settle_host_calls(caller_context);
+  }
+  static constexpr uint32_t kHostCallBatch = 16;
 
  private:
   Instance(std::shared_ptr<Engine> engine, std::string module_name, void* user_data);
@@ -99,6 +109,9 @@ class Instance {
   void begin_call();
   void end_call();
   int64_t injected_fuel_left() const;
+  bool settle_host_calls(wasmtime_context_t* caller_context);
+  // What the call's unsettled host calls cost, capped at the call's budget.
+  uint64_t with_unsettled_host_calls(uint64_t used) const;
   Error call_failure(wasmtime_error_t* error, wasm_trap_t* trap);
   wasmtime_context_t* context() const;
 
@@ -118,6 +131,8 @@ class Instance {
   mutable uint64_t last_call_fuel_ = 0;
   mutable bool counter_unread_ = false;
   std::optional<std::string> host_error_;
+  bool host_out_of_fuel_ = false;      // the running call could not pay for a host call
+  uint32_t unsettled_host_calls_ = 0;  // made by the running (or last) call, not yet charged
 };
 
 template <typename R, typename... Args>

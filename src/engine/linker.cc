@@ -4,6 +4,7 @@
 
 #include "engine/engine.h"
 #include "engine/instance.h"
+#include "engine/instrumentation.h"
 #include "engine/module.h"
 #include "engine/wasmtime_support.h"
 
@@ -26,6 +27,8 @@ wasm_trap_t* host_trampoline(void* env, wasmtime_caller_t* raw_caller, wasmtime_
                              size_t /*slots*/) {
   auto* function = static_cast<HostFunction*>(env);
   Caller caller(raw_caller);
+  if (!caller.instance().charge_host_call(wasmtime_caller_context(raw_caller)))
+    return host_trap(caller, kOutOfFuelMessage);
   try {
     function->invoke(function->callable.get(), caller, reinterpret_cast<RawValue*>(raw));
     return nullptr;

@@ -701,6 +701,16 @@ Result<void> Runtime::run(const PendingCall& call) {
   m.failure.reset();
   std::string where = fmt::format("reducer {}.{}", m.name, reducer_name);
 
+  // A triggered call runs on what is left of its cascade's fuel; the fuel is
+  // read before a trap replaces the instance.
+  engine::Instance* metered = m.instance.get();
+  if (call.fuel_budget > 0) metered->set_fuel_per_call(call.fuel_budget);
+  auto account_fuel = [&] {
+    if (call.fuel_used) *call.fuel_used += metered->last_call_fuel();
+  };
+  auto unmeter = [&] {
+    if (call.fuel_budget > 0) metered->set_fuel_per_call(options_.engine.fuel_per_call);
+  };
   // A trap (ctx.fail traps too) can stop the module anywhere: inside its
   // allocator, with its shadow stack pointer lowered, with heap blocks never
   // freed. The next call gets a fresh instance, so a failed call leaves the
@@ -708,6 +718,7 @@ Result<void> Runtime::run(const PendingCall& call) {
   // contract: docs/sdk.md).
   bool trapped = false;
   auto finish_failed = [&](std::string message) -> Result<void> {
+    unmeter();
     tx.rollback();
     if (trapped) restore_instance(m);
     emit(LogRecord{abi::LogLevel::Error, m.name, reducer_name, message});
@@ -717,6 +728,7 @@ Result<void> Runtime::run(const PendingCall& call) {
 
   int32_t length = static_cast<int32_t>(call.args.size());
   auto ptr = (*m.alloc)(length);
+  account_fuel();
   trapped = !ptr;
   if (!ptr)
     return finish_failed(
@@ -726,6 +738,8 @@ Result<void> Runtime::run(const PendingCall& call) {
   std::copy(call.args.begin(), call.args.end(), target->begin());
 
   auto status = (*m.reducer)(static_cast<int32_t>(call.reducer), *ptr, length);
+  account_fuel();
+  unmeter();
   trapped = !status || m.failure;
   if (m.failure) return finish_failed(fmt::format("{} failed: {}", where, *m.failure));
   if (!status) {
@@ -829,11 +843,16 @@ void Runtime::clear_queue() {
 
 void Runtime::drain_queue() {
   while (!queue_.empty()) {
-    if (queue_bytes_ > options_.max_cascade_bytes) {
+    std::string over;  // the cascade bound the queue is over, if any
+    if (queue_bytes_ > options_.max_cascade_bytes)
+      over = fmt::format("the calls queued for one call hold {} bytes, over the limit of {}",
+                         queue_bytes_, options_.max_cascade_bytes);
+    else if (cascade_fuel_ >= options_.max_cascade_fuel)
+      over = fmt::format("the calls triggered by one call used {} fuel, the limit is {}",
+                         cascade_fuel_, options_.max_cascade_fuel);
+    if (!over.empty()) {
       emit(LogRecord{abi::LogLevel::Error, queue_.front().module->name, "",
-                     fmt::format("the calls queued for one call hold {} bytes, over the limit of "
-                                 "{}; dropping {} calls",
-                                 queue_bytes_, options_.max_cascade_bytes, queue_.size())});
+                     fmt::format("{}; dropping {} calls", over, queue_.size())});
       clear_queue();
       break;
     }
@@ -841,6 +860,9 @@ void Runtime::drain_queue() {
     queue_.pop_front();
     queue_bytes_ -= queued_bytes(call);
     ++cascade_runs_;
+    call.fuel_budget =
+        std::min(options_.engine.fuel_per_call, options_.max_cascade_fuel - cascade_fuel_);
+    call.fuel_used = &cascade_fuel_;
     (void)run(call);  // failures are logged by run()
   }
   if (cascade_dropped_ > 0)
@@ -849,6 +871,7 @@ void Runtime::drain_queue() {
                                options_.max_triggered_calls, cascade_dropped_)});
   cascade_runs_ = 0;
   cascade_dropped_ = 0;
+  cascade_fuel_ = 0;
 }
 
 }  // namespace interstice::runtime

@@ -60,6 +60,9 @@ enum class CallOrigin {
   Outside,  // an HTTP client or a peer
 };
 
+// Ten calls' worth of the node's default --fuel (1e9 a call).
+inline constexpr uint64_t kDefaultCascadeFuel = 10'000'000'000;
+
 struct RuntimeOptions {
   engine::EngineConfig engine;     // fuel_per_call is each reducer call's budget
   engine::InstanceLimits limits;   // per module instance
@@ -71,6 +74,10 @@ struct RuntimeOptions {
   // bound the rest of its queue is dropped, with an error logged.
   size_t max_triggered_calls = 100'000;   // calls run per cascade
   size_t max_cascade_bytes = 256u << 20;  // bytes queued at once in a cascade (arguments, entries)
+  // Fuel the calls a cascade triggers may use in all (each still gets at most
+  // fuel_per_call): the call that reaches it traps out of fuel, and the rest
+  // of the queue is dropped. Bounds how long one request keeps the runtime.
+  uint64_t max_cascade_fuel = kDefaultCascadeFuel;
   size_t max_calls_per_transaction = 10'000;  // ctx.call + call_node; more get QuotaExceeded
   size_t max_call_bytes_per_transaction = 16u << 20;  // their argument bytes
   size_t max_table_memory = 1ull << 30;               // per module: TableMemory::limit
@@ -212,6 +219,10 @@ class Runtime {
     std::string trigger;
     const TransactionInputs* recorded = nullptr;  // replay: use these inputs
     std::vector<TableEvent>* capture = nullptr;   // replay: keep the effects, run nothing after
+    // A triggered call's budget: at most what is left of its cascade's fuel
+    // (0: the engine's fuel_per_call). What it used is added to *fuel_used.
+    uint64_t fuel_budget = 0;
+    uint64_t* fuel_used = nullptr;
   };
 
  private:
@@ -254,6 +265,7 @@ class Runtime {
   size_t queue_bytes_ = 0;       // what queue_'s calls hold (arguments, strings, entries)
   size_t cascade_runs_ = 0;      // calls drain_queue ran in the current cascade
   size_t cascade_dropped_ = 0;   // calls dropped in it: past max_triggered_calls
+  uint64_t cascade_fuel_ = 0;    // fuel the calls drain_queue ran in it used
   std::string cascade_dropper_;  // the module of the first one dropped
   uint64_t transactions_ = 0;
 };

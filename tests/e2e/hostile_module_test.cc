@@ -128,9 +128,30 @@ TEST(HostileModule, ACascadeCannotQueueMoreBytesThanItsBound) {
   auto fan = post_call(client, "fan_out", "[40, \"" + payload + "\"]");  // 40 x 64 KiB queued
   ASSERT_TRUE(fan);
   EXPECT_EQ(fan->status, 200) << fan->body;
-  EXPECT_TRUE(node.wait_for_output("bytes, over the limit of 1048576; dropping"))
-      << node.output();
+  EXPECT_TRUE(node.wait_for_output("bytes, over the limit of 1048576; dropping")) << node.output();
   expect_module_usable(client, "after-big-fan-out");
+  EXPECT_EQ(node.stop(), 0);
+}
+
+// Each spin burns its whole budget (10M fuel): the cascade's 35M pays for
+// three and a half, so the fourth traps out of fuel and the rest are dropped.
+// Again and again: each request gets a fresh cascade budget.
+TEST(HostileModule, ACascadeCannotBurnMoreFuelThanItsBound) {
+  NodeProcess node({"testkit"}, {"--fuel", "10000000", "--cascade-fuel", "35000000"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client client("127.0.0.1", node.port());
+  for (int i = 0; i < 3; ++i) {
+    auto spin = post_call(client, "spin_many", "[1000]");
+    ASSERT_TRUE(spin);
+    EXPECT_EQ(spin->status, 200) << spin->body;
+  }
+  // The fourth spin's allocation call is paid from the same remainder: the
+  // total may pass the bound by that much.
+  EXPECT_TRUE(node.wait_for_output("the calls triggered by one call used 350")) << node.output();
+  std::string log = node.output();
+  EXPECT_EQ(count(log, "fuel, the limit is 35000000; dropping 996 calls"), 3u) << log;
+  EXPECT_EQ(count(log, "reducer testkit.spin trapped: out of fuel"), 12u) << log;
+  expect_module_usable(client, "after-spinning");
   EXPECT_EQ(node.stop(), 0);
 }
 

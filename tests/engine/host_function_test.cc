@@ -191,3 +191,74 @@ TEST(ConstantHostFunction, ReturnsItsValuesForAnySignature) {
 
 }  // namespace
 }  // namespace interstice::engine
+
+namespace interstice::engine {
+namespace {
+
+// Calls the host `n` times in a loop.
+constexpr std::string_view kHostLoop = R"((module
+  (import "env" "tick" (func $tick))
+  (func (export "ticks") (param $n i32)
+    (block $done
+      (loop $next
+        local.get $n
+        i32.eqz
+        br_if $done
+        call $tick
+        local.get $n
+        i32.const 1
+        i32.sub
+        local.set $n
+        br $next)))))";
+
+Result<std::vector<Value>> ticks_call(Instance& instance, int32_t n) {
+  std::vector<Value> args{Value::i32(n)};
+  return instance.call("ticks", args);
+}
+
+// Host calls are charged to the call's fuel, with either kind of metering:
+// a loop of host calls is bounded by the budget like any loop, and the call
+// that cannot pay traps out of fuel (not a host error) before the host runs.
+// Charges not settled when the call ends still count in last_call_fuel.
+TEST(HostCallFuel, EachHostCallIsChargedAndTheBudgetBoundsThem) {
+  for (bool wasmtime_fuel : {false, true}) {
+    SCOPED_TRACE(wasmtime_fuel ? "wasmtime fuel" : "injected metering");
+    auto engine = testing::make_engine(
+        {.fuel_per_call = 100'000, .wasmtime_fuel = wasmtime_fuel, .host_call_fuel = 1000});
+    Linker linker(engine);
+    int ticks = 0;
+    ASSERT_TRUE(linker.define("env", "tick", [&ticks](Caller&) { ++ticks; }).ok());
+    auto instance = testing::instantiate_wat(engine, kHostLoop, &linker);
+    ASSERT_TRUE(ticks_call(*instance, 0).ok());
+    uint64_t no_ticks = instance->last_call_fuel();
+    ASSERT_TRUE(ticks_call(*instance, 10).ok());
+    uint64_t ten_ticks = instance->last_call_fuel();
+    EXPECT_GE(ten_ticks, no_ticks + 10 * 1000);
+    EXPECT_LT(ten_ticks, no_ticks + 10 * 1000 + 10 * 50);  // the loop's own instructions
+    EXPECT_EQ(ticks, 10);
+
+    ticks = 0;
+    auto endless = ticks_call(*instance, 1'000'000);
+    ASSERT_FALSE(endless.ok());
+    EXPECT_TRUE(endless.error().is_trap(TrapKind::OutOfFuel)) << endless.error().message;
+    // 100,000 fuel pays for fewer than 100 host calls; charges are settled
+    // every kHostCallBatch calls, so the one that cannot pay comes a little later.
+    EXPECT_LT(ticks, 100 + static_cast<int>(Instance::kHostCallBatch));
+    EXPECT_GT(ticks, 90);
+    EXPECT_EQ(instance->last_call_fuel(), 100'000u);
+    ASSERT_TRUE(ticks_call(*instance, 3).ok());  // the next call is paid anew
+  }
+}
+
+TEST(HostCallFuel, NothingIsChargedWithFuelOff) {
+  auto engine = testing::make_engine({.consume_fuel = false, .host_call_fuel = 1000});
+  Linker linker(engine);
+  int ticks = 0;
+  ASSERT_TRUE(linker.define("env", "tick", [&ticks](Caller&) { ++ticks; }).ok());
+  auto instance = testing::instantiate_wat(engine, kHostLoop, &linker);
+  ASSERT_TRUE(ticks_call(*instance, 100'000).ok());
+  EXPECT_EQ(ticks, 100'000);
+}
+
+}  // namespace
+}  // namespace interstice::engine
