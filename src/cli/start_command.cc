@@ -54,6 +54,7 @@ struct StartOptions {
   // The local interface's bounds (docs/node.md, "Limits").
   uint32_t http_max_body_mib = 64;
   uint32_t http_max_call_body_kib = 1024;
+  uint32_t http_max_buffered_mib = 256;
   uint32_t http_max_header_bytes_kib = 16;
   uint32_t http_max_headers = 64;
   uint32_t http_max_json_depth = 128;
@@ -122,6 +123,7 @@ node::HttpApiOptions http_options(const StartOptions& o) {
   node::HttpApiOptions http;
   http.limits.max_body = static_cast<size_t>(o.http_max_body_mib) << 20;
   http.limits.max_call_body = static_cast<size_t>(o.http_max_call_body_kib) << 10;
+  http.limits.max_buffered = static_cast<size_t>(o.http_max_buffered_mib) << 20;
   http.limits.max_header_bytes = static_cast<size_t>(o.http_max_header_bytes_kib) << 10;
   http.limits.max_headers = o.http_max_headers;
   http.limits.max_connections = o.http_max_connections;
@@ -255,6 +257,11 @@ static void add_http_limit_options(CLI::App* cmd, StartOptions& o) {
   cmd->add_option("--http-max-call-body", o.http_max_call_body_kib,
                   "KiB of every other request body (e.g. a call's arguments)")
       ->check(CLI::Range(1, 4 << 20))
+      ->capture_default_str();
+  cmd->add_option("--http-max-buffered", o.http_max_buffered_mib,
+                  "MiB that request bodies read ahead and responses not yet read by their "
+                  "clients hold in all (503, or the slow reader closed, beyond)")
+      ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
   cmd->add_option("--http-max-header-bytes", o.http_max_header_bytes_kib,
                   "KiB of a request's line and headers (431 beyond)")

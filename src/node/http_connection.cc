@@ -56,6 +56,13 @@ uint64_t content_length(std::string_view head) {
   return 0;
 }
 
+bool expects_continue(std::string_view head) {
+  std::string lower(head);
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  size_t at = lower.find("\nexpect:");
+  return at != std::string::npos && lower.find("100-continue", at) < lower.find('\n', at + 1);
+}
+
 namespace {
 
 const char* reason_phrase(int status) {
@@ -143,7 +150,20 @@ ssize_t ConnectionStream::read(char* ptr, size_t size) {
   }
 }
 
+// The response is collected and sent at once (one write, no Nagle or
+// delayed-ACK stall between its head and body) by send_output, here or, for
+// a slow reader, by serve()'s thread. Only `100 Continue` goes out at once:
+// the client waits for it before sending the body.
 ssize_t ConnectionStream::write(const char* ptr, size_t size) {
+  std::string_view bytes(ptr, size);
+  if (!bytes.starts_with("HTTP/1.1 100 ")) {
+    c_.output.append(bytes);
+    return static_cast<ssize_t>(size);
+  }
+  if (c_.continue_sent) {  // serve() sent it already, with the body it read early
+    c_.continue_sent = false;
+    return static_cast<ssize_t>(size);
+  }
   size_t sent = 0;
   while (sent < size) {
     ssize_t n = ::send(c_.fd, ptr + sent, size - sent, MSG_NOSIGNAL);
@@ -158,6 +178,26 @@ ssize_t ConnectionStream::write(const char* ptr, size_t size) {
     }
   }
   return static_cast<ssize_t>(size);
+}
+
+bool ConnectionStream::send_output() {
+  if (failed_) return true;
+  if (!send_connection_output(c_)) failed_ = true;
+  return failed_ || c_.output_sent == c_.output.size();
+}
+
+bool send_connection_output(HttpConnection& c) {
+  while (c.output_sent < c.output.size()) {
+    ssize_t n = ::send(c.fd, c.output.data() + c.output_sent, c.output.size() - c.output_sent,
+                       MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      c.output_sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+  return true;
 }
 
 namespace {

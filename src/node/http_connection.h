@@ -15,15 +15,23 @@
 namespace interstice::node {
 
 struct HttpConnection {
-  enum class State { Waiting, Busy, Draining };
+  // Waiting: serve()'s thread reads its next request. Busy: a worker serves
+  // it. Writing: serve()'s thread sends `output` as the client reads it.
+  // Draining: refused or done, read and discarded until the client closes.
+  enum class State { Waiting, Busy, Writing, Draining };
   uint64_t id = 0;
   int fd = -1;
   State state = State::Waiting;
-  std::string buffer;     // received, not yet consumed by a request
-  size_t scanned = 0;     // bytes of `buffer` searched for the end of the head
-  size_t head_size = 0;   // once the head is complete: its size
-  size_t early_body = 0;  // body bytes read before a worker takes the request
-  size_t requests = 0;    // served on this connection
+  std::string buffer;          // received, not yet consumed by a request
+  size_t scanned = 0;          // bytes of `buffer` searched for the end of the head
+  size_t head_size = 0;        // once the head is complete: its size
+  size_t early_body = 0;       // body bytes read before a worker takes the request
+  size_t held = 0;             // bytes counted in HttpServer's buffered budget (body or output)
+  bool continue_sent = false;  // serve() answered `Expect: 100-continue` itself
+  std::string output;          // the response, as the worker wrote it
+  size_t output_sent = 0;      // bytes of `output` sent
+  bool close_after_output = false;
+  size_t requests = 0;  // served on this connection
   // Waiting or draining: closed when reached (idle, or header timeout).
   std::chrono::steady_clock::time_point deadline;
   // Waiting since (the longest-waiting connection is evicted first).
@@ -43,6 +51,12 @@ HeadScan scan_head(const std::string& buffer, size_t* scanned, size_t max_bytes,
 // The Content-Length of a request head (0 if it has none, or an invalid one:
 // the worker refuses those).
 uint64_t content_length(std::string_view head);
+// Sends what it can of c.output without waiting (c.output_sent advances).
+// False if the connection failed.
+bool send_connection_output(HttpConnection& c);
+
+// Whether a request head asks `Expect: 100-continue`.
+bool expects_continue(std::string_view head);
 
 // A complete HTTP/1.1 error response with a JSON body {"error": message},
 // closing the connection.
@@ -69,6 +83,10 @@ class ConnectionStream final : public httplib::Stream {
   bool must_close() const { return close_ || exceeded_ || timed_out_ || failed_; }
   // Gives back the bytes buffered beyond what the request consumed.
   void keep_unread() { c_.buffer.erase(0, pos_); }
+
+  // Sends what it can of the connection's output without waiting; true if
+  // all of it went out. (A failed connection counts as done: must_close().)
+  bool send_output();
 
   bool is_readable() const override;
   bool is_writable() const override;

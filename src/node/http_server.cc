@@ -122,6 +122,12 @@ httplib::Server::HandlerResponse HttpServer::before_body(const httplib::Request&
   if (chunked && req.has_header("Content-Length"))
     return refuse_with(400, "a request cannot have both Content-Length and Transfer-Encoding");
   if (length > limit) return refuse_with(413, too_large(length, limit, req));
+  // A chunked body's size is unknown until its end, so it cannot be read
+  // ahead without a worker: only the operator (trusted) may send one.
+  if (chunked && limit <= limits_.max_call_body)
+    return refuse_with(411,
+                       "send the body with a Content-Length header (only an operator's "
+                       "POST /modules may be chunked)");
   if (stream) {
     // Without Content-Length or chunks, a request has no body.
     bool has_body = chunked || req.has_header("Content-Length");
@@ -303,6 +309,7 @@ bool HttpServer::evict_one() {
 void HttpServer::close_connection(uint64_t id) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
+  buffered_ -= it->second->held;
   ::close(it->second->fd);  // also leaves the epoll set
   connections_.erase(it);
 }
@@ -317,6 +324,7 @@ void HttpServer::on_readable(uint64_t id) {
   auto it = connections_.find(id);
   if (it == connections_.end() || it->second->state == HttpConnection::State::Busy) return;
   HttpConnection& c = *it->second;
+  if (c.state == HttpConnection::State::Writing) return on_writable(c);
   char chunk[16384];
   // At most 64 reads per wake-up, so a client sending without pause cannot
   // keep this thread.
@@ -326,7 +334,7 @@ void HttpServer::on_readable(uint64_t id) {
       if (c.state == HttpConnection::State::Draining) continue;
       if (c.buffer.empty()) c.deadline = Clock::now() + limits_.header_timeout;
       c.buffer.append(chunk, static_cast<size_t>(n));
-      if (c.buffer.size() > limits_.max_header_bytes + limits_.early_body) break;
+      if (c.buffer.size() > limits_.max_header_bytes + limits_.max_call_body) break;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -343,8 +351,22 @@ void HttpServer::advance(HttpConnection& c) {
     switch (scan.result) {
       case HeadScan::Result::Complete: {
         c.head_size = scan.size;
-        uint64_t length = content_length(std::string_view(c.buffer).substr(0, scan.size));
-        c.early_body = length <= limits_.early_body ? length : 0;
+        std::string_view head = std::string_view(c.buffer).substr(0, scan.size);
+        uint64_t length = content_length(head);
+        if (length == 0 || length > limits_.max_call_body) break;  // none, or the worker's
+        if (buffered_ + length > limits_.max_buffered)
+          return refuse(c, 503,
+                        fmt::format("the node holds as many request bodies and unread "
+                                    "responses as it may ({} bytes, --http-max-buffered); "
+                                    "try again",
+                                    limits_.max_buffered));
+        c.early_body = length;
+        c.held = length;
+        buffered_ += length;
+        if (expects_continue(head)) {
+          send_best_effort(c.fd, "HTTP/1.1 100 Continue\r\n\r\n");
+          c.continue_sent = true;
+        }
         break;
       }
       case HeadScan::Result::TooLarge:
@@ -362,6 +384,8 @@ void HttpServer::advance(HttpConnection& c) {
   }
   if (c.buffer.size() < c.head_size + c.early_body) return rearm(c);  // a small body, coming
   c.state = HttpConnection::State::Busy;
+  buffered_ -= c.held;  // what a worker holds is bounded by the number of workers
+  c.held = 0;
   work_.emplace_back(&c, c.head_size);
   c.head_size = 0;
   c.early_body = 0;
@@ -432,13 +456,51 @@ void HttpServer::serve_connection(HttpConnection& c, size_t head_size) {
   current_stream = nullptr;
   stream.keep_unread();
   c.scanned = 0;
+  bool sent = stream.send_output();
   std::lock_guard lock(mutex_);
-  if (stopping_ || !written || stream.timed_out()) return close_connection(c.id);
-  if (closed || last || stream.must_close()) {
-    // Let the client read the response: stop sending, discard what it
-    // still sends, close when it does (or after kDrainTime).
-    return start_draining(c);
+  c.continue_sent = false;
+  if (stopping_ || !written || stream.timed_out() || (stream.must_close() && !sent))
+    return close_connection(c.id);
+  bool close_after = closed || last || stream.must_close();
+  if (sent) return finish_response(c, close_after);
+  // A slow reader: serve()'s thread sends the rest as it reads.
+  size_t unsent = c.output.size() - c.output_sent;
+  if (buffered_ + unsent > limits_.max_buffered) {
+    spdlog::warn(
+        "HTTP: closing a connection that does not read its response: unread responses "
+        "and request bodies hold {} bytes (--http-max-buffered)",
+        buffered_);
+    return close_connection(c.id);
   }
+  c.held = unsent;
+  buffered_ += unsent;
+  c.close_after_output = close_after;
+  c.state = HttpConnection::State::Writing;
+  c.since = Clock::now();
+  c.deadline = c.since + limits_.request_timeout;
+  epoll_event event{EPOLLOUT | EPOLLONESHOT, {.u64 = c.id}};
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &event);
+}
+
+void HttpServer::on_writable(HttpConnection& c) {
+  if (!send_connection_output(c)) return close_connection(c.id);
+  if (c.output_sent < c.output.size()) {
+    epoll_event event{EPOLLOUT | EPOLLONESHOT, {.u64 = c.id}};
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, c.fd, &event);
+    return;
+  }
+  buffered_ -= c.held;
+  c.held = 0;
+  finish_response(c, c.close_after_output);
+}
+
+void HttpServer::finish_response(HttpConnection& c, bool close_after) {
+  c.output.clear();
+  c.output.shrink_to_fit();
+  c.output_sent = 0;
+  // Let the client read the response: stop sending, discard what it still
+  // sends, close when it does (or after kDrainTime).
+  if (close_after) return start_draining(c);
   c.state = HttpConnection::State::Waiting;
   c.since = Clock::now();
   c.deadline = c.since + (c.buffer.empty() ? limits_.idle_timeout : limits_.header_timeout);

@@ -9,14 +9,17 @@
 //     longest-waiting connection or backs off, and keeps accepting);
 //   - it reads each request's line and headers itself, without a thread,
 //     within HttpLimits::header_timeout and max_header_bytes/max_headers
-//     (431 otherwise), and a body of up to early_body bytes with them; it
-//     closes connections idle for idle_timeout;
+//     (431 otherwise), and a body of up to max_call_body bytes with them;
+//     it closes connections idle for idle_timeout;
+//   - it sends each response that the client does not read at once, as it
+//     reads (a request_timeout to read it all);
 //   - at max_connections it closes the longest-waiting connection to admit
 //     a new one.
-// Only a request whose headers are complete goes to one of `threads`
-// workers, which runs httplib's process_request on it: the body (at most
-// what body_limit allows, 413 otherwise) must arrive and the response be
-// written within request_timeout.
+// Only a request whose head (and small body) is complete goes to one of
+// `threads` workers, which runs httplib's process_request on it and writes
+// the response in one send; the rest of it goes back to serve(). A larger
+// body (only an operator's POST /modules may send one; 413 for others, 411
+// for others' chunked bodies) is read by the worker within request_timeout.
 #pragma once
 
 #include <httplib.h>
@@ -46,9 +49,12 @@ struct HttpLimits {
   size_t max_connections = 1024;        // open at once
   size_t threads = 16;                  // requests served at once
   size_t keep_alive_requests = 1000;    // requests on one connection, then it is closed
-  // A body up to this size (by Content-Length) is read with the head, within
-  // header_timeout, so a slow small body holds no worker either.
-  size_t early_body = 64u << 10;
+  // Bodies of up to max_call_body bytes (by Content-Length) are read with
+  // the head, within header_timeout, and responses are sent as the client
+  // reads them, both by serve()'s thread: so only an operator's large body
+  // keeps a worker waiting for a client. What those bodies and unsent
+  // responses hold in all is bounded by this (503 or a close beyond it).
+  size_t max_buffered = 256u << 20;
   std::chrono::milliseconds header_timeout{10'000};   // first byte of a request to its last header
   std::chrono::milliseconds idle_timeout{30'000};     // a connection waiting for a request
   std::chrono::milliseconds request_timeout{60'000};  // reading the body and writing the response
@@ -78,6 +84,12 @@ class HttpServer : public httplib::Server {
   using Clock = std::chrono::steady_clock;
   void accept_all();
   void on_readable(uint64_t id);
+  // Sends more of a Writing connection's response; when all is sent, the
+  // connection waits for its next request (or drains). (mutex_ held)
+  void on_writable(HttpConnection& c);
+  // After a worker: the connection waits for its next request, or drains
+  // and closes if `close_after`. (mutex_ held)
+  void finish_response(HttpConnection& c, bool close_after);
   // Scans a waiting connection's buffer: dispatches it to a worker if it
   // holds a whole request head, refuses it if too large, else re-arms it.
   // (mutex_ held)
@@ -122,6 +134,7 @@ class HttpServer : public httplib::Server {
   std::unordered_map<uint64_t, std::unique_ptr<HttpConnection>> connections_;
   std::deque<std::pair<HttpConnection*, size_t>> work_;  // busy connections, head size
   uint64_t next_id_ = 2;                                 // 0: the listener, 1: wake_fd_
+  size_t buffered_ = 0;  // sum of the connections' `held` (limits_.max_buffered)
   std::vector<std::thread> workers_;
 };
 

@@ -118,7 +118,8 @@ TEST(HostileHttp, AnOversizedBodyIsRefusedBeforeItIsRead) {
                            sixty_mb);
   EXPECT_TRUE(call.text.starts_with("HTTP/1.1 413")) << call.text.substr(0, 300);
   EXPECT_NE(call.text.find("--http-max-call-body"), std::string::npos) << call.text;
-  // The same as chunks: no Content-Length to refuse, cut at the limit.
+  // The same as chunks: a client may not send chunks at all (their size is
+  // unknown until their end, so they could not be read without a worker).
   std::string chunk = "10000\r\n" + std::string(0x10000, '[') + "\r\n";
   std::string chunks;
   for (int i = 0; i < 40; ++i) chunks += chunk;  // 2.5 MiB
@@ -126,7 +127,8 @@ TEST(HostileHttp, AnOversizedBodyIsRefusedBeforeItIsRead) {
       send_raw(node.port(),
                "POST /call/hello/hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
                chunks.size(), chunks);
-  EXPECT_TRUE(chunked.text.starts_with("HTTP/1.1 413")) << chunked.text.substr(0, 300);
+  EXPECT_TRUE(chunked.text.starts_with("HTTP/1.1 411")) << chunked.text.substr(0, 300);
+  EXPECT_NE(chunked.text.find("send the body with a Content-Length"), std::string::npos);
   // Publishing without the operator key gets the small limit too.
   httplib::Client client("127.0.0.1", node.port());
   auto publish = client.Post("/modules", std::string(2u << 20, '\0'), "application/wasm");
@@ -184,6 +186,24 @@ TEST(HostileHttp, EndlessHeadersAreCutOff) {
   EXPECT_TRUE(healthy(node.port()));
 }
 
+// Six connections that POST a `length`-byte body to `path`, a byte every
+// 50 ms, until `stop`.
+std::vector<std::thread> send_bodies_slowly(uint16_t port, const std::string& path, size_t length,
+                                            const std::atomic<bool>& stop) {
+  std::vector<std::thread> slow;
+  for (int i = 0; i < 6; ++i)
+    slow.emplace_back([port, path, length, &stop] {
+      int fd = connect_to(port);
+      const std::string head = "POST " + path +
+                               " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(length) +
+                               "\r\n\r\n[";
+      if (fd < 0 || ::send(fd, head.data(), head.size(), MSG_NOSIGNAL) <= 0) return;
+      while (!stop && ::send(fd, " ", 1, MSG_NOSIGNAL) == 1) std::this_thread::sleep_for(50ms);
+      ::close(fd);
+    });
+  return slow;
+}
+
 TEST(HostileHttp, SlowlorisAndIdleConnectionsDoNotStarveOthers) {
   NodeProcess node({"hello"});
   ASSERT_NE(node.port(), 0) << node.output();
@@ -223,20 +243,93 @@ TEST(HostileHttp, SlowSmallBodiesHoldNoWorker) {
   NodeProcess node({"hello"}, {"--http-threads", "2"});
   ASSERT_NE(node.port(), 0) << node.output();
   std::atomic<bool> stop = false;
-  std::vector<std::thread> slow;
-  for (int i = 0; i < 6; ++i)
-    slow.emplace_back([&] {
-      int fd = connect_to(node.port());
-      const std::string head =
-          "POST /call/hello/hello HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n[";
-      if (fd < 0 || ::send(fd, head.data(), head.size(), MSG_NOSIGNAL) <= 0) return;
-      while (!stop && ::send(fd, " ", 1, MSG_NOSIGNAL) == 1) std::this_thread::sleep_for(50ms);
-      ::close(fd);
-    });
+  std::vector<std::thread> slow = send_bodies_slowly(node.port(), "/call/hello/hello", 1000, stop);
   std::this_thread::sleep_for(300ms);
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(healthy(node.port())) << node.output();
   stop = true;
   for (std::thread& t : slow) t.join();
+}
+
+// Call bodies up to the call limit are read ahead by the serve thread, and
+// responses are sent as their clients read them: with two workers, six slow
+// senders of 500 KB bodies and six clients that never read a 16 MB page
+// leave /health answered at once.
+TEST(HostileHttp, SlowCallBodiesAndSlowReadersHoldNoWorker) {
+  NodeProcess node({"testkit"}, {"--http-threads", "2", "--http-page-size", "16384"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client client("127.0.0.1", node.port());
+  for (int i = 0; i < 4; ++i) {
+    auto grown = client.Post("/call/testkit/grow", "[40, 100000]", "application/json");
+    ASSERT_TRUE(grown);
+    ASSERT_EQ(grown->status, 200) << grown->body;
+  }
+  std::atomic<bool> stop = false;
+  std::vector<std::thread> slow =
+      send_bodies_slowly(node.port(), "/call/testkit/add", 500'000, stop);
+  std::vector<int> readers;
+  for (int i = 0; i < 6; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;  // before connecting: the window stays small
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(node.port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string get = "GET /tables/testkit/items HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(::send(fd, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
+    readers.push_back(fd);
+  }
+  std::this_thread::sleep_for(500ms);
+  for (int i = 0; i < 3; ++i) {
+    auto started = std::chrono::steady_clock::now();
+    EXPECT_TRUE(healthy(node.port())) << node.output();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  }
+  // A reader that comes back gets its whole page.
+  std::string page;
+  char buffer[65536];
+  while (page.find("\r\n\r\n") == std::string::npos ||
+         page.size() < page.find("\r\n\r\n") + 4 + 16'000'000) {
+    ssize_t n = ::recv(readers[0], buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    page.append(buffer, static_cast<size_t>(n));
+  }
+  EXPECT_TRUE(page.starts_with("HTTP/1.1 200")) << page.substr(0, 200);
+  EXPECT_GT(page.size(), 16'000'000u);
+  stop = true;
+  for (std::thread& t : slow) t.join();
+  for (int fd : readers) ::close(fd);
+  EXPECT_TRUE(healthy(node.port()));
+}
+
+// What bodies read ahead and unread responses hold is bounded in all.
+TEST(HostileHttp, BufferedBodiesAreBoundedInAll) {
+  NodeProcess node({"hello"}, {"--http-max-buffered", "1"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  int first = connect_to(node.port());
+  const std::string head =
+      "POST /call/hello/hello HTTP/1.1\r\nHost: x\r\nContent-Length: 700000\r\n\r\n[";
+  ASSERT_EQ(::send(first, head.data(), head.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(head.size()));
+  std::this_thread::sleep_for(200ms);
+  RawReply second = send_raw(node.port(), head, 0);
+  EXPECT_TRUE(second.text.starts_with("HTTP/1.1 503")) << second.text.substr(0, 300);
+  EXPECT_NE(second.text.find("--http-max-buffered"), std::string::npos) << second.text;
+  ::close(first);  // gives its share back
+  std::this_thread::sleep_for(200ms);
+  httplib::Client client("127.0.0.1", node.port());
+  auto call = client.Post("/call/hello/hello", R"(["after"])", "application/json");
+  ASSERT_TRUE(call);
+  EXPECT_EQ(call->status, 200) << call->body;
+  // A small body that asks to continue gets its 100 from the serve thread,
+  // and only one.
+  RawReply asks = send_raw(node.port(),
+                           "POST /call/hello/hello HTTP/1.1\r\nHost: x\r\nExpect: 100-continue"
+                           "\r\nConnection: close\r\nContent-Length: 9\r\n\r\n",
+                           9, R"(["later"])");
+  EXPECT_TRUE(asks.text.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200"))
+      << asks.text.substr(0, 300);
 }
 
 TEST(HostileHttp, ASlowRequestHeadIsClosedAtTheHeaderTimeout) {
