@@ -9,6 +9,7 @@
 
 #include "storage/crc32c.h"
 #include "storage/fault_injection_env.h"
+#include "storage/log_test_support.h"
 #include "storage/transaction_log.h"
 #include "support/temp_dir.h"
 
@@ -18,19 +19,9 @@ namespace {
 using interstice::testing::TempDir;
 
 std::vector<uint8_t> payload(uint64_t i) {
-  std::vector<uint8_t> p(1 + i % 50);
-  for (size_t k = 0; k < p.size(); ++k) p[k] = static_cast<uint8_t>(i * 31 + k);
-  return p;
+  return testing::log_payload(i, 1);
 }
-
-std::unique_ptr<TransactionLog> open_log(Env& env, const std::filesystem::path& dir,
-                                         LogOptions options,
-                                         std::vector<std::string>* warnings = nullptr) {
-  std::vector<std::string> ignored;
-  auto log = TransactionLog::open(env, dir, options, warnings ? warnings : &ignored);
-  EXPECT_TRUE(log.ok()) << log.error().message;
-  return log.ok() ? std::move(log).value() : nullptr;
-}
+using testing::open_log;
 
 // Every record in the log, checking each payload against payload(offset).
 uint64_t verify_all(Env& env, const std::filesystem::path& dir) {
