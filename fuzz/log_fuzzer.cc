@@ -13,7 +13,7 @@
 
 #include "fuzz/fuzz_support.h"
 #include "fuzz/memory_env.h"
-#include "storage/crc32c.h"
+#include "storage/log_format.h"
 #include "storage/transaction_log.h"
 #include "storage/tx_record.h"
 
@@ -23,20 +23,9 @@ namespace {
 
 const std::filesystem::path kDir = "log";
 
-void put32(std::vector<uint8_t>& out, uint32_t v) {
-  uint8_t b[4];
-  std::memcpy(b, &v, 4);
-  out.insert(out.end(), b, b + 4);
-}
-void put64(std::vector<uint8_t>& out, uint64_t v) {
-  uint8_t b[8];
-  std::memcpy(b, &v, 8);
-  out.insert(out.end(), b, b + 8);
-}
-
 std::vector<uint8_t> segment_header(uint64_t first) {
-  std::vector<uint8_t> out{'I', 'S', 'T', 'L', 'O', 'G', 0, 1};
-  put64(out, first);
+  std::vector<uint8_t> out;
+  storage::log_format::append_segment_header(out, first);
   return out;
 }
 
@@ -47,11 +36,7 @@ std::vector<uint8_t> segment_of_payloads(fuzz::Input& in) {
     auto prefix = in.take(2);
     if (prefix.size() < 2) break;
     auto payload = in.take(prefix[0] | (prefix[1] << 8));
-    put32(out, static_cast<uint32_t>(payload.size()));
-    uint32_t crc = storage::crc32c(&offset, 8);
-    put32(out, storage::crc32c_extend(crc, payload.data(), payload.size()));
-    put64(out, offset);
-    out.insert(out.end(), payload.begin(), payload.end());
+    storage::log_format::append_record(out, offset, payload);
   }
   return out;
 }

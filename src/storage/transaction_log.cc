@@ -6,16 +6,17 @@
 #include <cstring>
 
 #include "abi/serialize.h"
-#include "storage/crc32c.h"
+#include "storage/log_format.h"
 
 #include <algorithm>
 
 namespace interstice::storage {
 namespace {
 
-constexpr char kMagic[8] = {'I', 'S', 'T', 'L', 'O', 'G', 0, 1};
-constexpr size_t kSegmentHeader = 16;  // magic, first offset
-constexpr size_t kRecordHeader = 16;   // length, crc, offset
+using log_format::kMagic;
+using log_format::record_crc;
+constexpr size_t kSegmentHeader = log_format::kSegmentHeaderBytes;
+constexpr size_t kRecordHeader = log_format::kRecordHeaderBytes;
 constexpr uint32_t kMaxRecord = 256u << 20;
 
 uint32_t load32(const uint8_t* p) {
@@ -27,23 +28,6 @@ uint64_t load64(const uint8_t* p) {
   uint64_t v;
   std::memcpy(&v, p, 8);
   return v;
-}
-void put32(std::vector<uint8_t>& out, uint32_t v) {
-  uint8_t b[4];
-  std::memcpy(b, &v, 4);
-  out.insert(out.end(), b, b + 4);
-}
-void put64(std::vector<uint8_t>& out, uint64_t v) {
-  uint8_t b[8];
-  std::memcpy(b, &v, 8);
-  out.insert(out.end(), b, b + 8);
-}
-
-// The checksum covers the record's offset and payload, so a record copied to
-// the wrong place does not verify.
-uint32_t record_crc(uint64_t offset, std::span<const uint8_t> payload) {
-  uint32_t crc = crc32c(&offset, 8);
-  return crc32c_extend(crc, payload.data(), payload.size());
 }
 
 std::string segment_name(uint64_t first_offset) {
@@ -227,8 +211,8 @@ Result<void> TransactionLog::open_segment(uint64_t first_offset) {
   std::filesystem::path path = dir_ / segment_name(first_offset);
   auto file = env_.open_appendable(path);
   if (!file) return file.take_error();
-  std::vector<uint8_t> header(kMagic, kMagic + 8);
-  put64(header, first_offset);
+  std::vector<uint8_t> header;
+  log_format::append_segment_header(header, first_offset);
   if (auto r = (*file)->append(header); !r) return r;
   if (auto r = (*file)->sync(); !r) return r;
   if (auto r = env_.sync_dir(dir_); !r) return r;
@@ -295,10 +279,7 @@ Result<uint64_t> TransactionLog::append_locked(std::span<const uint8_t> payload,
   }
   uint64_t offset = next_offset_;
   segment_tags_.insert(tags.begin(), tags.end());
-  put32(pending_, static_cast<uint32_t>(payload.size()));
-  put32(pending_, record_crc(offset, payload));
-  put64(pending_, offset);
-  pending_.insert(pending_.end(), payload.begin(), payload.end());
+  log_format::append_record(pending_, offset, payload);
   pending_last_ = offset;
   ++next_offset_;
   bytes_written_ += kRecordHeader + payload.size();
