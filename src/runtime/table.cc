@@ -75,6 +75,10 @@ void Table::add_to_indexes(const std::vector<ByteView>& columns, const std::stri
 void Table::remove_from_indexes(const Bytes& row, const std::string& pk) {
   std::vector<ByteView> columns;
   layout_.split(row, &columns);
+  remove_from_indexes(columns, pk);
+}
+
+void Table::remove_from_indexes(const std::vector<ByteView>& columns, const std::string& pk) {
   for (Index& index : indexes_) index.entries.erase({key_of(index.def.column, columns), pk});
   if (memory_) memory_->used -= std::min(memory_->used, footprint(columns, pk));
 }
@@ -146,14 +150,14 @@ Status Table::update(Bytes row, Bytes* old_row, std::string* problem) {
     return Status::NotFound;
   }
   if (Status s = check_unique(columns, pk, problem); s != Status::Ok) return s;
+  std::vector<ByteView> old_columns;  // split once: for the memory check and the indexes
+  layout_.split(it->second, &old_columns);
   if (memory_) {
-    std::vector<ByteView> old_columns;
-    layout_.split(it->second, &old_columns);
     size_t before = footprint(old_columns, pk), after = footprint(columns, pk);
     if (after > before)
       if (Status s = check_memory(after - before, problem); s != Status::Ok) return s;
   }
-  remove_from_indexes(it->second, pk);
+  remove_from_indexes(old_columns, pk);
   add_to_indexes(columns, pk);
   *old_row = std::exchange(it->second, std::move(row));
   return Status::Ok;

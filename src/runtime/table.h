@@ -121,6 +121,7 @@ class Table {
   // The index entries of a row, and its share of the table memory.
   void add_to_indexes(const std::vector<ByteView>& columns, const std::string& pk);
   void remove_from_indexes(const Bytes& row, const std::string& pk);
+  void remove_from_indexes(const std::vector<ByteView>& columns, const std::string& pk);
   // What a row costs the table memory (TableMemory).
   size_t footprint(const std::vector<ByteView>& columns, const std::string& pk) const;
   // QuotaExceeded (with `problem`) if `more` bytes do not fit the table memory.
