@@ -280,7 +280,12 @@ TEST(HostileHttp, SlowCallBodiesAndSlowReadersHoldNoWorker) {
     ASSERT_EQ(::send(fd, get.data(), get.size(), MSG_NOSIGNAL), static_cast<ssize_t>(get.size()));
     readers.push_back(fd);
   }
-  std::this_thread::sleep_for(500ms);
+  // The workers make the pages first (seconds under the sanitizers); after
+  // that the readers that do not read hold none of them.
+  auto deadline = std::chrono::steady_clock::now() + 40s;
+  bool answered = false;
+  while (!answered && std::chrono::steady_clock::now() < deadline) answered = healthy(node.port());
+  ASSERT_TRUE(answered) << node.output();
   for (int i = 0; i < 3; ++i) {
     auto started = std::chrono::steady_clock::now();
     EXPECT_TRUE(healthy(node.port())) << node.output();
