@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "abi/event_name.h"
 #include "abi/schema.h"
 
 namespace interstice::abi {
@@ -58,21 +59,10 @@ inline bool is_key_type(const Type& t) {
 
 inline bool valid_event(const std::string& event, const ModuleSchema& schema,
                         const SchemaIndex& index) {
-  if (event == "init" || event == "input" || event == "render" || event == "peer.connect" ||
-      event == "peer.disconnect")
-    return true;
-  std::vector<std::string_view> parts;
-  std::string_view rest = event;
-  for (size_t dot; parts.size() < 5 && (dot = rest.find('.')) != std::string_view::npos;
-       rest.remove_prefix(dot + 1))
-    parts.push_back(rest.substr(0, dot));
-  parts.push_back(rest);
-  if (parts.size() != 3 && parts.size() != 4) return false;
-  for (std::string_view p : parts)
-    if (p.empty()) return false;
-  std::string_view op = parts.back();
-  if (op != "insert" && op != "update" && op != "delete") return false;
-  if (parts.size() == 3 && parts[0] == schema.name) return index.tables.count(parts[1]) != 0;
+  std::optional<EventName> parsed = EventName::parse(event);
+  if (!parsed) return false;
+  if (parsed->kind == EventName::Kind::LocalTable && parsed->module == schema.name)
+    return index.tables.count(parsed->table) != 0;
   return true;  // another module's or node's table: checked when modules are linked
 }
 

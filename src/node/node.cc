@@ -14,6 +14,7 @@
 #include <map>
 #include <set>
 
+#include "abi/event_name.h"
 #include "abi/type_match.h"
 #include "authority/file_sandbox.h"
 #include "authority/sdl_audio.h"
@@ -360,11 +361,11 @@ void Node::subscribe_remote() {
   for (const std::string& name : runtime_->module_names()) {
     const abi::ModuleSchema& schema = *runtime_->schema(name);
     for (const abi::SubscriptionDef& sub : schema.subscriptions) {
-      if (std::count(sub.event.begin(), sub.event.end(), '.') != 3) continue;
-      std::string alias = sub.event.substr(0, sub.event.find('.'));
-      std::string rest = sub.event.substr(alias.size() + 1);
-      std::string module = rest.substr(0, rest.find('.'));
-      std::string table = rest.substr(module.size() + 1, rest.rfind('.') - module.size() - 1);
+      std::optional<abi::EventName> event = abi::EventName::parse(sub.event);
+      if (!event || event->kind != abi::EventName::Kind::RemoteTable) continue;
+      const std::string& alias = event->node;
+      const std::string& module = event->module;
+      const std::string& table = event->table;
       bool known = std::any_of(remote_subscriptions_.begin(), remote_subscriptions_.end(),
                                [&](const RemoteSubscription& r) {
                                  return r.module == name && r.alias == alias &&
@@ -393,8 +394,10 @@ void Node::on_remote_event(const std::string& address, const std::string& peer_i
   const RemoteSubscription& sub = remote_subscriptions_[event.subscription_id - 1];
   if (sub.address != address || event.kind > 2) return;
   auto kind = static_cast<runtime::EventKind>(event.kind);
-  std::string name = fmt::format("{}.{}.{}.{}", sub.alias, sub.request.module, sub.request.table,
-                                 runtime::to_string(kind));
+  std::string name =
+      abi::EventName{abi::EventName::Kind::RemoteTable, sub.alias, sub.request.module,
+                     sub.request.table, static_cast<abi::TableOp>(event.kind)}
+          .to_string();
   std::vector<uint8_t> args =
       kind == runtime::EventKind::Insert ? event.new_row.data : event.old_row.data;
   if (kind == runtime::EventKind::Update)

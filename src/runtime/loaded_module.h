@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "abi/event_name.h"
 #include "abi/schema.h"
 #include "engine/instance.h"
 #include "engine/linker.h"
@@ -29,6 +30,7 @@ struct LogBudget {
 struct LoadedModule {
   std::string name;
   abi::ModuleSchema schema;
+  std::vector<abi::EventName> events;          // schema.subscriptions' events, parsed at admission
   TableMemory table_memory;                    // shared by `tables`, which point to it
   std::vector<std::unique_ptr<Table>> tables;  // in schema order: the host calls' table ids
   std::unique_ptr<engine::Linker> linker;

@@ -212,95 +212,111 @@ void Runtime::restore_instance(LoadedModule& m) {
 // the reducer take the row (two for update) of one of the module's own
 // types; the remote node checks that type against its table's when the
 // subscription reaches it.
-Result<void> Runtime::check_remote_subscription(const LoadedModule& m,
-                                                const abi::SubscriptionDef& sub,
+Result<void> Runtime::check_remote_subscription(const LoadedModule& m, const abi::EventName& event,
                                                 const abi::ReducerDef& reducer) const {
-  std::string alias = sub.event.substr(0, sub.event.find('.'));
-  std::string op = sub.event.substr(sub.event.rfind('.') + 1);
+  const std::string& alias = event.node;
+  std::string text = event.to_string();
   bool declared = std::any_of(m.schema.nodes.begin(), m.schema.nodes.end(),
                               [&](const abi::NodeDef& n) { return n.alias == alias; });
   if (!declared)
     return error(
         fmt::format("module '{}': subscription to '{}': node '{}' is not declared "
                     "(INTERSTICE_NODE)",
-                    m.name, sub.event, alias));
-  if (op != "insert" && op != "update" && op != "delete")
-    return error(fmt::format(
-        "module '{}': subscription to '{}': the event must end in insert, update or delete", m.name,
-        sub.event));
-  size_t expected = op == "update" ? 2 : 1;
+                    m.name, text, alias));
+  size_t expected = event.op == abi::TableOp::Update ? 2 : 1;
   bool ok = reducer.params.size() == expected;
   for (const abi::Field& p : reducer.params)
     ok = ok && p.type.kind == abi::TypeKind::Named && p.type == reducer.params[0].type;
   if (!ok)
     return error(fmt::format("module '{}': subscription to '{}': reducer {} must take {}", m.name,
-                             sub.event, reducer.name,
+                             text, reducer.name,
                              expected == 2 ? "the old and the new row" : "the row"));
   return {};
 }
 
 Result<void> Runtime::check_subscriptions(const LoadedModule& m) const {
-  for (const abi::SubscriptionDef& sub : m.schema.subscriptions) {
+  using Kind = abi::EventName::Kind;
+  for (size_t i = 0; i < m.schema.subscriptions.size(); ++i) {
+    const abi::SubscriptionDef& sub = m.schema.subscriptions[i];
+    const abi::EventName& event = m.events[i];
     const abi::ReducerDef& reducer = *m.schema.find_reducer(sub.reducer);
-    if (sub.event == "init" && !reducer.params.empty())
-      return error(fmt::format("module '{}': init reducer {} must take no parameters", m.name,
-                               reducer.name));
-    if (sub.event == "peer.connect" || sub.event == "peer.disconnect") {
-      abi::Type text = abi::primitive(abi::TypeKind::String);
-      if (reducer.params.size() != 2 || reducer.params[0].type != text ||
-          reducer.params[1].type != text)
-        return error(
-            fmt::format("module '{}': {} reducer {} must take (string node_id, string address)",
-                        m.name, sub.event, reducer.name));
-      continue;
+    switch (event.kind) {
+      case Kind::Init:
+        if (!reducer.params.empty())
+          return error(fmt::format("module '{}': init reducer {} must take no parameters", m.name,
+                                   reducer.name));
+        break;
+      case Kind::PeerConnect:
+      case Kind::PeerDisconnect: {
+        abi::Type text = abi::primitive(abi::TypeKind::String);
+        if (reducer.params.size() != 2 || reducer.params[0].type != text ||
+            reducer.params[1].type != text)
+          return error(
+              fmt::format("module '{}': {} reducer {} must take (string node_id, string address)",
+                          m.name, sub.event, reducer.name));
+        break;
+      }
+      case Kind::Render:
+        if (reducer.params.size() != 1 ||
+            reducer.params[0].type != abi::primitive(abi::TypeKind::U64))
+          return error(fmt::format("module '{}': render reducer {} must take (uint64_t frame)",
+                                   m.name, reducer.name));
+        break;
+      case Kind::Input: {
+        abi::TypeRegistry host_types;
+        abi::Type expected = abi::type_of<abi::InputEvent>(host_types);
+        std::string mismatch =
+            reducer.params.size() != 1
+                ? "it takes " + std::to_string(reducer.params.size()) + " parameters"
+                : abi::type_mismatch(reducer.params[0].type, abi::TypeResolver(m.schema.types),
+                                     expected, abi::TypeResolver(host_types.defs));
+        if (!mismatch.empty())
+          return error(
+              fmt::format("module '{}': input reducer {} must take (interstice::InputEvent): {}",
+                          m.name, reducer.name, mismatch));
+        break;
+      }
+      case Kind::RemoteTable:
+        if (auto r = check_remote_subscription(m, event, reducer); !r) return r;
+        break;
+      case Kind::LocalTable: {
+        const LoadedModule* owner = event.module == m.name ? &m : find(event.module);
+        if (!owner) break;  // the event fires once that module is loaded
+        const abi::TableDef* def = owner->schema.find_table(event.table);
+        if (!def)
+          return error(
+              fmt::format("module '{}': subscription to '{}': module '{}' has no table '{}'",
+                          m.name, sub.event, event.module, event.table));
+        size_t expected = event.op == abi::TableOp::Update ? 2 : 1;
+        bool ok = reducer.params.size() == expected;
+        for (const abi::Field& p : reducer.params)
+          ok = ok && p.type.kind == abi::TypeKind::Named && p.type.name == def->row_type;
+        if (!ok)
+          return error(fmt::format(
+              "module '{}': subscription to '{}': reducer {} must take {} ({})", m.name, sub.event,
+              reducer.name, expected == 2 ? "the old and the new row" : "the row", def->row_type));
+        break;
+      }
     }
-    if (sub.event == "render") {
-      if (reducer.params.size() != 1 ||
-          reducer.params[0].type != abi::primitive(abi::TypeKind::U64))
-        return error(fmt::format("module '{}': render reducer {} must take (uint64_t frame)",
-                                 m.name, reducer.name));
-      continue;
-    }
-    if (sub.event == "input") {
-      abi::TypeRegistry host_types;
-      abi::Type expected = abi::type_of<abi::InputEvent>(host_types);
-      std::string mismatch =
-          reducer.params.size() != 1
-              ? "it takes " + std::to_string(reducer.params.size()) + " parameters"
-              : abi::type_mismatch(reducer.params[0].type, abi::TypeResolver(m.schema.types),
-                                   expected, abi::TypeResolver(host_types.defs));
-      if (!mismatch.empty())
-        return error(
-            fmt::format("module '{}': input reducer {} must take (interstice::InputEvent): {}",
-                        m.name, reducer.name, mismatch));
-      continue;
-    }
-    size_t dots = std::count(sub.event.begin(), sub.event.end(), '.');
-    if (dots == 3) {
-      if (auto r = check_remote_subscription(m, sub, reducer); !r) return r;
-      continue;
-    }
-    if (dots != 2) continue;  // init, input, render: checked by their issues
-    std::string module = sub.event.substr(0, sub.event.find('.'));
-    std::string rest = sub.event.substr(module.size() + 1);
-    std::string table = rest.substr(0, rest.find('.'));
-    std::string op = rest.substr(table.size() + 1);
-    const LoadedModule* owner = module == m.name ? &m : find(module);
-    if (!owner) continue;  // the event fires once that module is loaded
-    const abi::TableDef* def = owner->schema.find_table(table);
-    if (!def)
-      return error(fmt::format("module '{}': subscription to '{}': module '{}' has no table '{}'",
-                               m.name, sub.event, module, table));
-    size_t expected = op == "update" ? 2 : 1;
-    bool ok = reducer.params.size() == expected;
-    for (const abi::Field& p : reducer.params)
-      ok = ok && p.type.kind == abi::TypeKind::Named && p.type.name == def->row_type;
-    if (!ok)
-      return error(fmt::format(
-          "module '{}': subscription to '{}': reducer {} must take {} ({})", m.name, sub.event,
-          reducer.name, expected == 2 ? "the old and the new row" : "the row", def->row_type));
   }
   return {};
+}
+
+void Runtime::index_subscriptions() {
+  table_subscribers_.clear();
+  other_subscribers_.clear();
+  for (const auto& m : modules_) {
+    for (size_t i = 0; i < m->schema.subscriptions.size(); ++i) {
+      const abi::EventName& event = m->events[i];
+      const abi::ReducerDef* def = m->schema.find_reducer(m->schema.subscriptions[i].reducer);
+      Subscriber subscriber{m.get(), static_cast<uint32_t>(def - m->schema.reducers.data())};
+      if (event.kind == abi::EventName::Kind::LocalTable)
+        table_subscribers_[event.module][event.table][static_cast<size_t>(event.op)].push_back(
+            subscriber);
+      else if (event.kind != abi::EventName::Kind::Init)
+        other_subscribers_[event.to_string()].push_back(subscriber);
+    }
+  }
 }
 
 static const char* authority_name(abi::Authority a) {
@@ -361,13 +377,21 @@ void Runtime::revoke(abi::Authority authority) {
                    fmt::format("the {} authority was revoked", authority_name(authority))});
 }
 
-Result<void> Runtime::admit(const LoadedModule& m, std::string_view source_name,
+Result<void> Runtime::admit(LoadedModule& m, std::string_view source_name,
                             const LoadedModule* replacing) const {
   std::vector<std::string> problems = abi::check_schema(m.schema);
   if (!problems.empty()) {
     std::string list;
     for (const std::string& p : problems) list += (list.empty() ? "" : "; ") + p;
     return error(fmt::format("module '{}' ({}) refused: {}", m.schema.name, source_name, list));
+  }
+  m.events.clear();
+  for (const abi::SubscriptionDef& sub : m.schema.subscriptions) {
+    auto event = abi::EventName::parse(sub.event);  // check_schema saw that it parses
+    if (!event)
+      return error(fmt::format("module '{}' ({}) refused: subscription to '{}': no such event",
+                               m.schema.name, source_name, sub.event));
+    m.events.push_back(std::move(*event));
   }
   for (const abi::DependencyDef& dep : m.schema.dependencies) {
     if (!dep.node.empty()) continue;  // remote: checked by the network layer
@@ -415,6 +439,7 @@ Result<void> Runtime::load(ByteView wasm, std::string_view source_name, bool run
   LoadedModule* module = m.get();
   take_authorities(*m);
   modules_.push_back(std::move(m));
+  index_subscriptions();
   emit(LogRecord{abi::LogLevel::Info, module->name, "",
                  fmt::format("loaded {} {} ({} tables, {} reducers)", module->name,
                              module->schema.version.to_string(), module->schema.tables.size(),
@@ -426,10 +451,11 @@ Result<void> Runtime::load(ByteView wasm, std::string_view source_name, bool run
 Result<void> Runtime::run_init(std::string_view name) {
   LoadedModule* module = find(name);
   if (!module) return error(fmt::format("no module '{}' is loaded", name));
-  for (const abi::SubscriptionDef& sub : module->schema.subscriptions) {
-    if (sub.event != "init") continue;
-    uint32_t id = static_cast<uint32_t>(module->schema.find_reducer(sub.reducer) -
-                                        module->schema.reducers.data());
+  for (size_t i = 0; i < module->schema.subscriptions.size(); ++i) {
+    if (module->events[i].kind != abi::EventName::Kind::Init) continue;
+    uint32_t id =
+        static_cast<uint32_t>(module->schema.find_reducer(module->schema.subscriptions[i].reducer) -
+                              module->schema.reducers.data());
     if (auto r = run(PendingCall{module, id, {}, "", "init"}); !r) {
       clear_queue();
       std::string module_name = module->name;
@@ -588,6 +614,7 @@ Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
                              m->schema.version.to_string())});
   take_authorities(*m);
   *slot = std::move(m);
+  index_subscriptions();
   return {};
 }
 
@@ -621,6 +648,7 @@ Result<void> Runtime::unload(std::string_view module) {
     // keeps them, as it keeps its rows: that path does not unload).
     if (options_.gpu) options_.gpu->release_all(module);
     modules_.erase(it);
+    index_subscriptions();
     for (abi::Authority a : freed) hand_on(a);  // to a module waiting for it
     return {};
   }
@@ -665,20 +693,19 @@ Result<void> Runtime::call(std::string_view module, std::string_view reducer, By
 size_t Runtime::fire(std::string_view module, std::string_view event, ByteView args,
                      std::string_view caller) {
   size_t ran = 0;
-  for (const auto& m : modules_) {
-    if (!module.empty() && m->name != module) continue;
-    for (const abi::SubscriptionDef& sub : m->schema.subscriptions) {
-      if (sub.event != event) continue;
-      const abi::ReducerDef* def = m->schema.find_reducer(sub.reducer);
-      abi::TypeResolver types(m->schema.types);
-      if (std::string why = abi::validate(args, def->params_type(), types); !why.empty()) {
-        emit(LogRecord{abi::LogLevel::Error, m->name, def->name,
+  auto subscribers = other_subscribers_.find(event);
+  if (subscribers != other_subscribers_.end()) {
+    for (const Subscriber& s : subscribers->second) {
+      if (!module.empty() && s.module->name != module) continue;
+      const abi::ReducerDef& def = s.module->schema.reducers[s.reducer];
+      abi::TypeResolver types(s.module->schema.types);
+      if (std::string why = abi::validate(args, def.params_type(), types); !why.empty()) {
+        emit(LogRecord{abi::LogLevel::Error, s.module->name, def.name,
                        fmt::format("event {} not delivered: its data is not {}: {}", event,
-                                   abi::to_string(def->params_type()), why)});
+                                   abi::to_string(def.params_type()), why)});
         continue;
       }
-      uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
-      enqueue(PendingCall{m.get(), id, Bytes(args.begin(), args.end()), std::string(caller),
+      enqueue(PendingCall{s.module, s.reducer, Bytes(args.begin(), args.end()), std::string(caller),
                           std::string(event)});
       ++ran;
     }
@@ -802,19 +829,24 @@ void Runtime::enqueue_calls(const std::string& caller, std::vector<OutgoingCall>
   }
 }
 
+static_assert(static_cast<int>(EventKind::Insert) == static_cast<int>(abi::TableOp::Insert) &&
+              static_cast<int>(EventKind::Update) == static_cast<int>(abi::TableOp::Update) &&
+              static_cast<int>(EventKind::Delete) == static_cast<int>(abi::TableOp::Delete));
+
 void Runtime::enqueue_subscribers(const std::vector<TableEvent>& events) {
   for (const TableEvent& event : events) {
+    auto module = table_subscribers_.find(event.module);
+    if (module == table_subscribers_.end()) continue;
+    auto table = module->second.find(event.table);
+    if (table == module->second.end()) continue;
+    const std::vector<Subscriber>& subscribers = table->second[static_cast<size_t>(event.kind)];
+    if (subscribers.empty()) continue;
     std::string name = fmt::format("{}.{}.{}", event.module, event.table, to_string(event.kind));
-    for (const auto& m : modules_) {
-      for (const abi::SubscriptionDef& sub : m->schema.subscriptions) {
-        if (sub.event != name) continue;
-        uint32_t id =
-            static_cast<uint32_t>(m->schema.find_reducer(sub.reducer) - m->schema.reducers.data());
-        Bytes args = event.kind == EventKind::Insert ? event.new_row : event.old_row;
-        if (event.kind == EventKind::Update)
-          args.insert(args.end(), event.new_row.begin(), event.new_row.end());
-        enqueue(PendingCall{m.get(), id, std::move(args), "", name});
-      }
+    for (const Subscriber& s : subscribers) {
+      Bytes args = event.kind == EventKind::Insert ? event.new_row : event.old_row;
+      if (event.kind == EventKind::Update)
+        args.insert(args.end(), event.new_row.begin(), event.new_row.end());
+      enqueue(PendingCall{s.module, s.reducer, std::move(args), "", name});
     }
   }
 }

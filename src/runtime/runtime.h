@@ -14,6 +14,7 @@
 // A failed call (error, trap, out of fuel) rolls back and triggers nothing.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -21,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "abi/host_calls.h"
@@ -234,13 +236,15 @@ class Runtime {
   // Replaces m's instance after a trap (see run()).
   void restore_instance(LoadedModule& m);
   Result<void> check_subscriptions(const LoadedModule& module) const;
-  Result<void> check_remote_subscription(const LoadedModule& module,
-                                         const abi::SubscriptionDef& sub,
+  Result<void> check_remote_subscription(const LoadedModule& module, const abi::EventName& event,
                                          const abi::ReducerDef& reducer) const;
   // Schema, dependency, authority and subscription checks before a module
-  // goes live; `replacing` is the module it will replace, if any.
-  Result<void> admit(const LoadedModule& module, std::string_view source_name,
+  // goes live; `replacing` is the module it will replace, if any. Parses the
+  // module's events into module.events.
+  Result<void> admit(LoadedModule& module, std::string_view source_name,
                      const LoadedModule* replacing) const;
+  // Rebuilds the subscription index from modules_ (after every change to it).
+  void index_subscriptions();
   Result<std::unique_ptr<LoadedModule>> prepare(ByteView wasm, std::string_view source_name,
                                                 const LoadedModule* replacing);
   Result<void> run(const PendingCall& call);
@@ -261,6 +265,23 @@ class Runtime {
   std::shared_ptr<engine::Engine> engine_;
   std::vector<std::unique_ptr<LoadedModule>> modules_;  // in load order
   std::map<abi::Authority, std::string> holders_;       // authority -> module
+  // The subscription index: who runs on an event, in load order and then
+  // declaration order (the order in which they are queued).
+  struct Subscriber {
+    LoadedModule* module;
+    uint32_t reducer;
+  };
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  template <typename T>
+  using StringMap = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+  using OpSubscribers = std::array<std::vector<Subscriber>, 3>;  // by abi::TableOp
+  // This node's table events: module -> table -> op -> subscribers.
+  StringMap<StringMap<OpSubscribers>> table_subscribers_;
+  // Every other event but init (which runs per module, at load), by its text.
+  StringMap<std::vector<Subscriber>> other_subscribers_;
   std::deque<PendingCall> queue_;
   size_t queue_bytes_ = 0;       // what queue_'s calls hold (arguments, strings, entries)
   size_t cascade_runs_ = 0;      // calls drain_queue ran in the current cascade

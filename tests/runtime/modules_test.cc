@@ -110,5 +110,35 @@ TEST_F(ModulesTest, GeneratedBindingsCallAndSubscribeWithTypedRows) {
                                       "called hello", "greeting #1: Hello, bindings!"}));
 }
 
+// The subscription index follows every change of the loaded modules: a
+// subscriber's events stop with it, and a table's subscribers are found
+// again when its module comes back.
+TEST_F(ModulesTest, SubscriptionsFollowModulesLoadedAndUnloaded) {
+  auto rt = make_runtime();
+  load(*rt, "hello");
+  load(*rt, "bindings_user");
+  auto greetings_seen = [&] {
+    std::vector<std::string> seen;
+    for (const std::string& m : messages("bindings_user"))
+      if (m.starts_with("greeting #")) seen.push_back(m);
+    return seen;
+  };
+  auto greet = [&](const std::string& name) {
+    ASSERT_TRUE(rt->call("hello", "hello", abi::to_bytes(std::make_tuple(name))));
+  };
+  greet("one");
+  ASSERT_TRUE(rt->unload("hello"));
+  load(*rt, "hello");  // its table starts empty again
+  greet("two");
+  ASSERT_TRUE(rt->unload("bindings_user"));
+  greet("three");              // no subscriber any more
+  load(*rt, "bindings_user");  // its init calls hello: #3
+  greet("four");
+  EXPECT_EQ(greetings_seen(),
+            (std::vector<std::string>{"greeting #1: Hello, bindings!", "greeting #2: Hello, one!",
+                                      "greeting #1: Hello, two!", "greeting #3: Hello, bindings!",
+                                      "greeting #4: Hello, four!"}));
+}
+
 }  // namespace
 }  // namespace interstice::runtime
