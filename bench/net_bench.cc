@@ -78,8 +78,12 @@ int main(int argc, char** argv) {
   std::filesystem::path dir = ::mkdtemp(pattern.data());
   std::filesystem::create_directories(dir / "server");
   std::filesystem::create_directories(dir / "client");
-  net::Identity server_id = std::move(net::load_or_create_identity(dir / "server")).value();
-  net::Identity client_id = std::move(net::load_or_create_identity(dir / "client")).value();
+  net::Identity server_id =
+      std::move(net::load_or_create_identity(interstice::storage::Env::posix(), dir / "server"))
+          .value();
+  net::Identity client_id =
+      std::move(net::load_or_create_identity(interstice::storage::Env::posix(), dir / "client"))
+          .value();
   net::PeerServer server(
       server_id, [](const std::string&) {},
       net::PeerServer::Handlers{

@@ -29,7 +29,7 @@ int inspect(const InspectArgs& a) {
   options.from = a.from;
   options.to = a.to;
   options.json = a.json;
-  auto r = node::inspect_log(a.data_dir, options,
+  auto r = node::inspect_log(storage::Env::posix(), a.data_dir, options,
                              [](const std::string& line) { fmt::print("{}\n", line); });
   if (!r) {
     fmt::print(stderr, "error: {}\n", r.error().message);
@@ -119,7 +119,7 @@ int replay(const ReplayArgs& a) {
                  std::string(width - filled, '.'), done, total);
       if (done == total) fmt::print(stderr, "\n");
     };
-  auto report = node::replay_log(a.data_dir, options);
+  auto report = node::replay_log(storage::Env::posix(), a.data_dir, options);
   if (!report) {
     fmt::print(stderr, "error: {}\n", report.error().message);
     return kExitError;

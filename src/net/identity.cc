@@ -37,9 +37,9 @@ engine::Result<Identity> parse_identity_key(std::span<const uint8_t> bytes) {
   return identity;
 }
 
-engine::Result<Identity> load_or_create_identity(const std::filesystem::path& data_dir) {
+engine::Result<Identity> load_or_create_identity(storage::Env& env,
+                                                 const std::filesystem::path& data_dir) {
   if (sodium_init() < 0) return engine::make_error("libsodium failed to initialize");
-  storage::Env& env = storage::Env::posix();
   std::filesystem::path path = data_dir / "identity.key";
   Identity identity;
   if (env.exists(path)) {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/result.h"
+#include "storage/env.h"
 
 namespace interstice::net {
 
@@ -27,6 +28,8 @@ inline constexpr size_t kIdentityFileBytes = 8 + 64;
 
 // Loads DATA_DIR/identity.key, or creates it when missing. A damaged file is
 // an error (never silently replaced: the id is what peers know the node by).
-engine::Result<Identity> load_or_create_identity(const std::filesystem::path& data_dir);
+// Files are read through `env` (the key is written 0600 directly: secret_file.h).
+engine::Result<Identity> load_or_create_identity(storage::Env& env,
+                                                 const std::filesystem::path& data_dir);
 
 }  // namespace interstice::net

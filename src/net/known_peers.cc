@@ -34,7 +34,8 @@ std::vector<KnownPeer> parse_known_peers(std::string_view text) {
   return peers;
 }
 
-KnownPeers::KnownPeers(std::filesystem::path file) : file_(std::move(file)) {
+KnownPeers::KnownPeers(storage::Env& env, std::filesystem::path file)
+    : env_(env), file_(std::move(file)) {
   std::error_code ec;
   uint64_t size = std::filesystem::file_size(file_, ec);
   if (ec) return;  // no file yet
@@ -50,7 +51,7 @@ engine::Result<void> KnownPeers::save() {
   std::string text;
   for (const auto& [address, e] : entries_)
     text += address + " " + e.key + (e.pinned ? " pinned" : "") + "\n";
-  return storage::Env::posix().write_atomically(
+  return env_.write_atomically(
       file_, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 

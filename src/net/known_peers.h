@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/result.h"
+#include "storage/env.h"
 
 namespace interstice::net {
 
@@ -31,7 +32,8 @@ inline constexpr uint64_t kMaxKnownPeersBytes = 16u << 20;
 
 class KnownPeers {
  public:
-  explicit KnownPeers(std::filesystem::path file);
+  // Reads `file` if it exists; saves it through `env`, which must outlive this.
+  KnownPeers(storage::Env& env, std::filesystem::path file);
 
   // Accepts `key` at `address` if it is the known one, or remembers it if the
   // address is new; refuses a different key with a message naming both.
@@ -46,6 +48,7 @@ class KnownPeers {
   };
   engine::Result<void> save();
 
+  storage::Env& env_;
   std::filesystem::path file_;
   std::mutex mutex_;
   std::map<std::string, Entry> entries_;

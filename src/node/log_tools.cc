@@ -33,7 +33,7 @@ const char* kind_name(storage::EffectKind kind) {
 }
 
 engine::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
-    const std::filesystem::path& data_dir) {
+    storage::Env& env, const std::filesystem::path& data_dir) {
   runtime::RuntimeOptions options;
   options.engine.cache_dir = data_dir / "compiled";
   options.log_sink = [](const runtime::LogRecord&) {};
@@ -46,7 +46,7 @@ engine::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
       return engine::make_error(
           fmt::format("{}: cannot load it to read the log: {}", r.file, r.error));
   // Installed modules whose files left DATA_DIR/modules come from the store.
-  ModuleStore store(data_dir);
+  ModuleStore store(env, data_dir);
   auto installed = store.read_manifest();
   if (!installed) return installed.take_error();
   for (const InstalledModule& m : installed->modules) {
@@ -112,10 +112,10 @@ std::string record_text(const json& j) {
 
 }  // namespace
 
-engine::Result<void> inspect_log(const std::filesystem::path& data_dir,
+engine::Result<void> inspect_log(storage::Env& env, const std::filesystem::path& data_dir,
                                  const InspectOptions& options,
                                  const std::function<void(const std::string&)>& out) {
-  auto rt = offline_runtime(data_dir);
+  auto rt = offline_runtime(env, data_dir);
   if (!rt) return rt.take_error();
   std::optional<engine::Error> failure;
   // With a filter, the segments' tags files let the read skip segments that
@@ -142,10 +142,9 @@ engine::Result<void> inspect_log(const std::filesystem::path& data_dir,
     return true;
   };
   std::filesystem::path log_dir = data_dir / "log";
-  auto read = tag.empty() ? storage::TransactionLog::read(storage::Env::posix(), log_dir,
-                                                          options.from, visit)
-                          : storage::TransactionLog::read_tagged(storage::Env::posix(), log_dir,
-                                                                 options.from, tag, visit);
+  auto read = tag.empty()
+                  ? storage::TransactionLog::read(env, log_dir, options.from, visit)
+                  : storage::TransactionLog::read_tagged(env, log_dir, options.from, tag, visit);
   if (!read) return read.take_error();
   if (failure) return *failure;
   return {};
@@ -192,14 +191,14 @@ std::optional<std::string> compare_effects(const runtime::Runtime& rt, uint64_t 
 
 }  // namespace
 
-engine::Result<ReplayReport> replay_log(const std::filesystem::path& data_dir,
+engine::Result<ReplayReport> replay_log(storage::Env& env, const std::filesystem::path& data_dir,
                                         const ReplayOptions& options) {
-  auto rt = offline_runtime(data_dir);
+  auto rt = offline_runtime(env, data_dir);
   if (!rt) return rt.take_error();
   // A log whose older segments were pruned or archived starts from the
   // newest snapshot instead of from empty.
   uint64_t first = 0, total = 0;
-  (void)storage::TransactionLog::read(storage::Env::posix(), data_dir / "log", 1,
+  (void)storage::TransactionLog::read(env, data_dir / "log", 1,
                                       [&](uint64_t offset, std::span<const uint8_t>) {
                                         if (!first) first = offset;
                                         return ++total, true;
@@ -207,8 +206,7 @@ engine::Result<ReplayReport> replay_log(const std::filesystem::path& data_dir,
   uint64_t from = 1;
   if (first > 1) {
     std::vector<std::string> warnings;
-    auto snapshot =
-        storage::read_newest_snapshot(storage::Env::posix(), data_dir / "snapshots", &warnings);
+    auto snapshot = storage::read_newest_snapshot(env, data_dir / "snapshots", &warnings);
     if (!snapshot) return snapshot.take_error();
     if (!*snapshot || (*snapshot)->offset + 1 < first)
       return engine::make_error(fmt::format(
@@ -225,8 +223,7 @@ engine::Result<ReplayReport> replay_log(const std::filesystem::path& data_dir,
   std::optional<engine::Error> failure;
   std::vector<runtime::TableEvent> effects;
   auto read = storage::TransactionLog::read(
-      storage::Env::posix(), data_dir / "log", from,
-      [&](uint64_t offset, std::span<const uint8_t> payload) {
+      env, data_dir / "log", from, [&](uint64_t offset, std::span<const uint8_t> payload) {
         if (options.until && offset > *options.until) return false;
         auto record = storage::decode_tx_record(payload);
         if (!record) {

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/result.h"
+#include "storage/env.h"
 
 namespace interstice::node {
 
@@ -22,7 +23,7 @@ struct InspectOptions {
 };
 
 // Prints the selected transactions, one line (or JSON object) each, to `out`.
-engine::Result<void> inspect_log(const std::filesystem::path& data_dir,
+engine::Result<void> inspect_log(storage::Env& env, const std::filesystem::path& data_dir,
                                  const InspectOptions& options,
                                  const std::function<void(const std::string&)>& out);
 
@@ -39,7 +40,7 @@ struct ReplayReport {
   std::optional<std::string> divergence;  // the first difference, with --verify
 };
 
-engine::Result<ReplayReport> replay_log(const std::filesystem::path& data_dir,
+engine::Result<ReplayReport> replay_log(storage::Env& env, const std::filesystem::path& data_dir,
                                         const ReplayOptions& options);
 
 }  // namespace interstice::node

@@ -49,7 +49,7 @@ std::vector<uint8_t> encode_manifest(const Installed& installed) {
 }
 
 engine::Result<Installed> ModuleStore::read_manifest() const {
-  storage::Env& env = storage::Env::posix();
+  storage::Env& env = env_;
   std::filesystem::path path = data_dir_ / "installed";
   if (!env.exists(path)) return Installed{};
   std::error_code ec;
@@ -66,14 +66,13 @@ engine::Result<Installed> ModuleStore::read_manifest() const {
 }
 
 engine::Result<void> ModuleStore::write_manifest(const Installed& installed) const {
-  return storage::Env::posix().write_atomically(data_dir_ / "installed",
-                                                encode_manifest(installed));
+  return env_.write_atomically(data_dir_ / "installed", encode_manifest(installed));
 }
 
 engine::Result<std::string> ModuleStore::put(std::span<const uint8_t> wasm) const {
   if (sodium_init() < 0) return engine::make_error("libsodium failed to initialize");
   std::string hash = sha256_hex(wasm);
-  storage::Env& env = storage::Env::posix();
+  storage::Env& env = env_;
   std::filesystem::path dir = data_dir_ / "store";
   if (env.exists(dir / (hash + ".wasm"))) return hash;
   if (auto r = env.create_dirs(dir); !r) return r.take_error();
@@ -82,7 +81,7 @@ engine::Result<std::string> ModuleStore::put(std::span<const uint8_t> wasm) cons
 }
 
 engine::Result<std::vector<uint8_t>> ModuleStore::get(const std::string& hash) const {
-  auto wasm = storage::Env::posix().read_file(data_dir_ / "store" / (hash + ".wasm"));
+  auto wasm = env_.read_file(data_dir_ / "store" / (hash + ".wasm"));
   if (!wasm) return wasm.take_error();
   if (sha256_hex(*wasm) != hash)
     return engine::make_error(

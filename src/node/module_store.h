@@ -13,6 +13,7 @@
 
 #include "abi/schema.h"
 #include "engine/result.h"
+#include "storage/env.h"
 
 namespace interstice::node {
 
@@ -40,7 +41,9 @@ inline constexpr uint64_t kMaxManifestBytes = 1ull << 30;
 
 class ModuleStore {
  public:
-  explicit ModuleStore(std::filesystem::path data_dir) : data_dir_(std::move(data_dir)) {}
+  // Reads and writes through `env`, which must outlive this.
+  ModuleStore(storage::Env& env, std::filesystem::path data_dir)
+      : env_(env), data_dir_(std::move(data_dir)) {}
 
   // The manifest, or an empty one on first start; a damaged manifest is an error.
   engine::Result<Installed> read_manifest() const;
@@ -50,6 +53,7 @@ class ModuleStore {
   engine::Result<std::vector<uint8_t>> get(const std::string& hash) const;
 
  private:
+  storage::Env& env_;
   std::filesystem::path data_dir_;
 };
 

@@ -30,7 +30,9 @@ namespace interstice::node {
 
 using json = nlohmann::ordered_json;
 
-Node::Node(NodeOptions options) : options_(std::move(options)) {}
+Node::Node(NodeOptions options)
+    : options_(std::move(options)),
+      env_(options_.env ? options_.env : &storage::Env::posix()) {}  // the node's one default
 
 // Creates the data directory with mode 0700 (its parents as usual), and warns
 // if an existing one, or a key in it, is open to other users.
@@ -76,14 +78,14 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
     }
     raw->acks_changed_.notify_all();
   };
-  auto identity = net::load_or_create_identity(node->options_.data_dir);
+  auto identity = net::load_or_create_identity(node->env(), node->options_.data_dir);
   if (!identity) return identity.take_error();
-  auto operator_key = load_or_create_operator_key(node->options_.data_dir);
+  auto operator_key = load_or_create_operator_key(node->env(), node->options_.data_dir);
   if (!operator_key) return operator_key.take_error();
   node->operator_key_ = *operator_key;
   node->identity_ = *identity;
   spdlog::info("node id {}", node->identity_.id());
-  ModuleStore store(node->options_.data_dir);
+  ModuleStore store(node->env(), node->options_.data_dir);
   auto installed = store.read_manifest();
   if (!installed) return installed.take_error();
   for (abi::Authority granted : installed->grants)  // grants persist across restarts
@@ -91,7 +93,7 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
                   granted) == node->options_.runtime.grantable.end())
       node->options_.runtime.grantable.push_back(granted);
   std::vector<std::string> warnings;
-  auto log = storage::TransactionLog::open(node->log_env(), node->options_.data_dir / "log",
+  auto log = storage::TransactionLog::open(node->env(), node->options_.data_dir / "log",
                                            node->options_.log, &warnings);
   if (!log) return log.take_error();
   for (const std::string& w : warnings) spdlog::warn("{}", w);
@@ -107,7 +109,8 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   runtime_options.on_commit = [raw = node.get()](const runtime::CommittedTransaction& tx) {
     return raw->record(tx);
   };
-  node->known_peers_ = std::make_unique<net::KnownPeers>(node->options_.data_dir / "peers");
+  node->known_peers_ =
+      std::make_unique<net::KnownPeers>(node->env(), node->options_.data_dir / "peers");
   for (const auto& [address, key] : node->options_.pinned_peers)
     if (auto r = node->known_peers_->pin(address, key); !r) return r.take_error();
   Node* raw = node.get();
@@ -513,8 +516,7 @@ engine::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
 
 engine::Result<uint64_t> Node::restore_snapshot(bool logged_only) {
   std::vector<std::string> warnings;
-  auto snapshot = storage::read_newest_snapshot(storage::Env::posix(),
-                                                options_.data_dir / "snapshots", &warnings);
+  auto snapshot = storage::read_newest_snapshot(env(), options_.data_dir / "snapshots", &warnings);
   for (const std::string& w : warnings) spdlog::warn("{}", w);
   if (!snapshot) return snapshot.take_error();
   if (logged_only) {  // rolling back: the logged tables start from scratch
@@ -546,7 +548,7 @@ engine::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
   uint64_t applied = 0;
   bool reached = false;
   auto read = storage::TransactionLog::read(
-      log_env(), options_.data_dir / "log", from,
+      env(), options_.data_dir / "log", from,
       [&](uint64_t offset, std::span<const uint8_t> payload) {
         if (offset > until) return false;
         if (applied == 0 && offset != from) {
@@ -649,13 +651,12 @@ void Node::write_snapshot(storage::SnapshotData data) {
       spdlog::error("snapshot at offset {} not written: {}", data.offset, r.error().message);
       return;
     }
-  auto written =
-      storage::write_snapshot(storage::Env::posix(), options_.data_dir / "snapshots", data);
+  auto written = storage::write_snapshot(env(), options_.data_dir / "snapshots", data);
   if (!written) {
     spdlog::error("snapshot at offset {} not written: {}", data.offset, written.error().message);
     return;
   }
-  if (auto r = storage::apply_retention(storage::Env::posix(), options_.data_dir / "log",
+  if (auto r = storage::apply_retention(env(), options_.data_dir / "log",
                                         options_.data_dir / "snapshots", data.offset,
                                         options_.retention);
       !r)
@@ -675,7 +676,7 @@ void Node::maybe_snapshot() {
 // Loads DIR/modules, then the installed modules that are not there any
 // more from the store, and records the installed set.
 engine::Result<void> Node::load_modules() {
-  ModuleStore store(options_.data_dir);
+  ModuleStore store(env(), options_.data_dir);
   auto installed = store.read_manifest();
   if (!installed) return installed.take_error();
   reports_ = load_module_directory(*runtime_, options_.data_dir / "modules");
@@ -712,7 +713,7 @@ engine::Result<void> Node::write_manifest(std::map<std::string, std::string> has
   now.grants = options_.runtime.grantable;
   for (const std::string& name : runtime_->module_names())
     now.modules.push_back(InstalledModule{name, hashes[name], *runtime_->schema(name)});
-  return ModuleStore(options_.data_dir).write_manifest(now);
+  return ModuleStore(env(), options_.data_dir).write_manifest(now);
 }
 
 bool Node::is_operator(const std::string& presented_key) const {
@@ -732,7 +733,7 @@ static engine::Result<std::map<std::string, std::string>> installed_hashes(
 std::optional<NodeError> Node::publish(std::span<const uint8_t> wasm, Published* published) {
   using Kind = NodeError::Kind;
   std::lock_guard lock(mutex_);
-  ModuleStore store(options_.data_dir);
+  ModuleStore store(env(), options_.data_dir);
   auto hashes = installed_hashes(store);
   if (!hashes) return NodeError{Kind::Failed, hashes.error().message};
   auto hash = store.put(wasm);  // before anything changes: the bytes are safe first
@@ -749,8 +750,7 @@ std::optional<NodeError> Node::publish(std::span<const uint8_t> wasm, Published*
   (*hashes)[name] = *hash;
   std::string file = module_files_.count(name) ? module_files_[name] : name + ".wasm";
   module_files_[name] = file;
-  if (auto r = storage::Env::posix().write_atomically(options_.data_dir / "modules" / file, wasm);
-      !r)
+  if (auto r = env().write_atomically(options_.data_dir / "modules" / file, wasm); !r)
     return NodeError{Kind::Failed, r.error().message};
   if (auto r = write_manifest(std::move(*hashes)); !r)
     return NodeError{Kind::Failed, r.error().message};
@@ -774,7 +774,7 @@ std::optional<NodeError> Node::remove_module(const std::string& module) {
         return NodeError{
             Kind::Failed,
             fmt::format("module '{}' is needed by '{}'; remove that first", module, other)};
-  ModuleStore store(options_.data_dir);
+  ModuleStore store(env(), options_.data_dir);
   auto hashes = installed_hashes(store);
   if (!hashes) return NodeError{Kind::Failed, hashes.error().message};
   if (auto r = runtime_->unload(module); !r) return NodeError{Kind::Failed, r.error().message};
@@ -824,7 +824,7 @@ std::optional<NodeError> Node::set_authority(const std::string& name, bool grant
   else
     runtime_->revoke(entry->second);
   options_.runtime.grantable = runtime_->grantable();
-  ModuleStore store(options_.data_dir);
+  ModuleStore store(env(), options_.data_dir);
   auto hashes = installed_hashes(store);
   if (!hashes) return NodeError{NodeError::Kind::Failed, hashes.error().message};
   if (auto r = write_manifest(std::move(*hashes)); !r)
@@ -837,7 +837,7 @@ std::optional<NodeError> Node::module_wasm(const std::string& module, std::vecto
   std::lock_guard lock(mutex_);
   if (!runtime_->schema(module))
     return NodeError{NodeError::Kind::NotFound, fmt::format("no module '{}' is loaded", module)};
-  ModuleStore store(options_.data_dir);
+  ModuleStore store(env(), options_.data_dir);
   auto hashes = installed_hashes(store);
   if (!hashes) return NodeError{NodeError::Kind::Failed, hashes.error().message};
   auto bytes = store.get((*hashes)[module]);

@@ -65,9 +65,11 @@ struct NodeOptions {
   // presenting any other key is refused (docs/protocol.md, "Known peers").
   std::map<std::string, std::string> pinned_peers;
   storage::Retention retention = storage::Retention::Keep;
-  // The file system the log is written through (tests inject faults); null:
-  // the real one.
-  storage::Env* log_env = nullptr;
+  // The file system that every file of the data directory is read and
+  // written through: the log, snapshots, the module store and manifest,
+  // installed wasm, known peers and keys (which are created 0600 directly).
+  // Tests inject faults and crashes here. Null: the real one.
+  storage::Env* env = nullptr;
   // The File authority's root: each module's files are in FILE_ROOT/<module>/
   // (default: DATA_DIR/files).
   std::filesystem::path file_root;
@@ -185,9 +187,7 @@ class Node {
   // acknowledgements waiting for those transactions, and lets the log go on.
   // Returns false if it must be tried again (the log stays failed).
   bool recover_from_log_failure();
-  storage::Env& log_env() const {
-    return options_.log_env ? *options_.log_env : storage::Env::posix();
-  }
+  storage::Env& env() const { return *env_; }
   // Starts a snapshot of the current tables if one is due (caller holds mutex_).
   void maybe_snapshot();
   storage::SnapshotData capture_snapshot();
@@ -213,6 +213,7 @@ class Node {
   // destroyed last): no other node or `log repair` opens the directory.
   DataDirLock data_dir_lock_;
   NodeOptions options_;
+  storage::Env* env_;  // options_.env, or the real file system (set at construction)
   net::Identity identity_;
   std::unique_ptr<net::KnownPeers> known_peers_;
   std::unique_ptr<net::Outbox> outbox_;

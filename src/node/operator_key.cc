@@ -17,9 +17,9 @@ engine::Result<std::string> parse_operator_key(std::string_view text) {
   return std::string(text);
 }
 
-engine::Result<std::string> load_or_create_operator_key(const std::filesystem::path& data_dir) {
+engine::Result<std::string> load_or_create_operator_key(storage::Env& env,
+                                                        const std::filesystem::path& data_dir) {
   if (sodium_init() < 0) return engine::make_error("libsodium failed to initialize");
-  storage::Env& env = storage::Env::posix();
   std::filesystem::path path = data_dir / "operator.key";
   if (env.exists(path)) {
     std::error_code ec;

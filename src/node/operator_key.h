@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "engine/result.h"
+#include "storage/env.h"
 
 namespace interstice::node {
 
@@ -18,7 +19,8 @@ engine::Result<std::string> parse_operator_key(std::string_view text);
 // A larger operator.key is refused before it is read.
 inline constexpr uint64_t kMaxOperatorKeyFileBytes = 4096;
 
-engine::Result<std::string> load_or_create_operator_key(const std::filesystem::path& data_dir);
+engine::Result<std::string> load_or_create_operator_key(storage::Env& env,
+                                                        const std::filesystem::path& data_dir);
 
 // Constant-time comparison of a presented key with the node's.
 bool operator_key_matches(const std::string& expected, const std::string& presented);

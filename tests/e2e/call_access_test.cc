@@ -84,7 +84,9 @@ TEST(CallAccess, PeersCannotCallWhatOnlyTheNodeCalls) {
   NodeProcess node({"hello", "testkit"}, {"--peer-port", "0"});
   ASSERT_NE(node.port(), 0) << node.output();
   TempDir client_dir;
-  auto identity = std::move(interstice::net::load_or_create_identity(client_dir.path())).value();
+  auto identity = std::move(interstice::net::load_or_create_identity(
+                                interstice::storage::Env::posix(), client_dir.path()))
+                      .value();
   auto client =
       interstice::net::PeerClient::connect("127.0.0.1", node.peer_port(), identity, nullptr);
   ASSERT_TRUE(client.ok()) << client.error().message;

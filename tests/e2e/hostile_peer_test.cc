@@ -32,7 +32,9 @@ using interstice::testing::TempDir;
 
 Identity make_identity(const TempDir& dir, const std::string& name) {
   std::filesystem::create_directories(dir.path() / name);
-  return std::move(interstice::net::load_or_create_identity(dir.path() / name)).value();
+  return std::move(interstice::net::load_or_create_identity(interstice::storage::Env::posix(),
+                                                            dir.path() / name))
+      .value();
 }
 
 std::vector<uint8_t> hello_args(const std::string& name) {

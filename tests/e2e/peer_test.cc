@@ -37,8 +37,10 @@ TEST(Peers, ANodeAuthenticatesPeersAndSurvivesGarbage) {
   }
 
   TempDir client_dir;
-  auto identity = std::move(interstice::net::load_or_create_identity(client_dir.path())).value();
-  interstice::net::KnownPeers known(client_dir.path() / "peers");
+  auto identity = std::move(interstice::net::load_or_create_identity(
+                                interstice::storage::Env::posix(), client_dir.path()))
+                      .value();
+  interstice::net::KnownPeers known(interstice::storage::Env::posix(), client_dir.path() / "peers");
   auto client = interstice::net::PeerClient::connect("127.0.0.1", peer_port, identity, &known);
   ASSERT_TRUE(client.ok()) << client.error().message << node.output();
   EXPECT_EQ(*(*client)->ping(99), 99u);
@@ -61,7 +63,9 @@ TEST(Peers, RemoteCallsRunPublicReducersAtMostOnce) {
   NodeProcess node({"hello", "wants_input"}, {"--peer-port", "0", "--grant", "input"});
   ASSERT_NE(node.port(), 0) << node.output();
   TempDir client_dir;
-  auto identity = std::move(interstice::net::load_or_create_identity(client_dir.path())).value();
+  auto identity = std::move(interstice::net::load_or_create_identity(
+                                interstice::storage::Env::posix(), client_dir.path()))
+                      .value();
   auto client =
       interstice::net::PeerClient::connect("127.0.0.1", node.peer_port(), identity, nullptr);
   ASSERT_TRUE(client.ok()) << client.error().message;
@@ -197,7 +201,9 @@ TEST(Peers, ARepeatedCallIdDoesNotRunAgainAfterTheCalledNodeRestarts) {
   NodeProcess node({"hello"}, {"--peer-port", "0"});
   ASSERT_NE(node.peer_port(), 0) << node.output();
   TempDir client_dir;
-  auto identity = std::move(interstice::net::load_or_create_identity(client_dir.path())).value();
+  auto identity = std::move(interstice::net::load_or_create_identity(
+                                interstice::storage::Env::posix(), client_dir.path()))
+                      .value();
   std::vector<uint8_t> args = interstice::abi::to_bytes(std::make_tuple(std::string("once")));
   auto call = [&](uint64_t id) {
     auto client =

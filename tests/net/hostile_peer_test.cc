@@ -27,7 +27,8 @@ using interstice::testing::TempDir;
 
 Identity make_identity(const TempDir& dir, const std::string& name) {
   std::filesystem::create_directories(dir.path() / name);
-  return std::move(load_or_create_identity(dir.path() / name)).value();
+  return std::move(load_or_create_identity(interstice::storage::Env::posix(), dir.path() / name))
+      .value();
 }
 
 // A PeerServer on loopback whose log lines a test can wait for.

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "node/node.h"
+#include "node/testkit_node.h"
 #include "storage/fault_injection_env.h"
 #include "support/temp_dir.h"
 
@@ -31,15 +32,8 @@ class LogFailureNode : public ::testing::TestWithParam<storage::Durability> {};
 
 TEST_P(LogFailureNode, FailedWritesAreUndoneAndTheNodeGoesOn) {
   TempDir dir;
-  std::filesystem::create_directories(dir.path() / "modules");
-  std::filesystem::copy_file(std::string(INTERSTICE_MODULE_DIR) + "/testkit.wasm",
-                             dir.path() / "modules" / "testkit.wasm");
   storage::testing::FaultInjectionEnv env;
-  NodeOptions options;
-  options.data_dir = dir.path();
-  options.runtime.log_sink = [](const runtime::LogRecord&) {};
-  options.log.durability = GetParam();
-  options.log_env = &env;
+  NodeOptions options = testing::testkit_node_options(dir.path(), env, GetParam());
   // Group: a long wait before each flush puts all the pipelined calls below
   // in the batch that fails, each having run on the effects of the previous.
   options.log.group_delay = std::chrono::milliseconds(50);

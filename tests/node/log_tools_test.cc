@@ -82,7 +82,7 @@ TEST(Replay, VerifyPassesOnALongRandomizedWorkload) {
   ReplayOptions options;
   options.verify = true;
   options.export_to = dir.path() / "export.json";
-  auto report = replay_log(dir.path(), options);
+  auto report = replay_log(storage::Env::posix(), dir.path(), options);
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_FALSE(report->divergence.has_value()) << *report->divergence;
   EXPECT_GT(report->transactions, 2000u);
@@ -101,7 +101,7 @@ TEST(Replay, UntilStopsAtAnOffset) {
   ReplayOptions options;
   options.until = 4;  // init, hello A, its subscriber, hello B
   options.export_to = dir.path() / "at4.json";
-  auto report = replay_log(dir.path(), options);
+  auto report = replay_log(storage::Env::posix(), dir.path(), options);
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->transactions, 4u);
   json exported = json::parse(std::ifstream(dir.path() / "at4.json"));
@@ -141,7 +141,7 @@ TEST(Replay, ADoctoredLogIsReportedAtTheFirstDifference) {
   }
   ReplayOptions options;
   options.verify = true;
-  auto report = replay_log(dir.path(), options);
+  auto report = replay_log(storage::Env::posix(), dir.path(), options);
   ASSERT_TRUE(report.ok()) << report.error().message;
   ASSERT_TRUE(report->divergence.has_value());
   EXPECT_EQ(*report->divergence,
@@ -162,8 +162,9 @@ TEST(Inspect, FiltersAndDecodes) {
   InspectOptions options;
   options.table = "items";
   options.json = true;
-  ASSERT_TRUE(
-      inspect_log(dir.path(), options, [&](const std::string& l) { lines.push_back(l); }).ok());
+  ASSERT_TRUE(inspect_log(storage::Env::posix(), dir.path(), options, [&](const std::string& l) {
+                lines.push_back(l);
+              }).ok());
   ASSERT_EQ(lines.size(), 1u);
   json j = json::parse(lines[0]);
   EXPECT_EQ(j["module"], "testkit");
@@ -172,8 +173,9 @@ TEST(Inspect, FiltersAndDecodes) {
   lines.clear();
   options = {};
   options.module = "hello";
-  ASSERT_TRUE(
-      inspect_log(dir.path(), options, [&](const std::string& l) { lines.push_back(l); }).ok());
+  ASSERT_TRUE(inspect_log(storage::Env::posix(), dir.path(), options, [&](const std::string& l) {
+                lines.push_back(l);
+              }).ok());
   ASSERT_EQ(lines.size(), 3u);  // init, hello, on_greeting_insert
   EXPECT_TRUE(lines[1].starts_with("#2 hello.hello[\"Ann\"] at ")) << lines[1];
   EXPECT_NE(lines[1].find("insert greetings {\"id\":1,\"greeting\":\"Hello, Ann!\""),
@@ -197,7 +199,7 @@ TEST(InstalledModules, SurviveTheirFilesAndKeepTheirGrants) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["greeting"], "Hello, Ann!");
   EXPECT_FALSE(node->call("wants_input", "ping", json::array()).has_value());
-  auto report = replay_log(dir.path(), ReplayOptions{.verify = true});
+  auto report = replay_log(storage::Env::posix(), dir.path(), ReplayOptions{.verify = true});
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_FALSE(report->divergence.has_value()) << *report->divergence;
 }
@@ -220,7 +222,7 @@ TEST(Replay, VerifyReplaysRecordedFileReadsAfterTheFileChanged) {
     EXPECT_EQ(rows[0]["text"], "first");
   }
   std::ofstream(dir.path() / "files" / "file_user" / "note", std::ios::trunc) << "changed";
-  auto report = replay_log(dir.path(), ReplayOptions{.verify = true});
+  auto report = replay_log(storage::Env::posix(), dir.path(), ReplayOptions{.verify = true});
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(report->transactions, 2u);
   EXPECT_FALSE(report->divergence.has_value()) << *report->divergence;
@@ -269,7 +271,7 @@ TEST(Snapshots, RecoveryStartsFromTheNewestAndPrunedLogsStillReplay) {
   }
   ReplayOptions verify;
   verify.verify = true;
-  auto report = replay_log(dir.path(), verify);
+  auto report = replay_log(storage::Env::posix(), dir.path(), verify);
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_FALSE(report->divergence.has_value()) << *report->divergence;
 }

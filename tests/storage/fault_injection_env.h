@@ -17,6 +17,7 @@ class FaultInjectionEnv final : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> open_appendable(
       const std::filesystem::path& path) override {
+    if (dead()) return gone(path);
     auto file = base().open_appendable(path);
     if (!file) return file.take_error();
     std::lock_guard lock(mutex_);
@@ -31,23 +32,38 @@ class FaultInjectionEnv final : public Env {
     return base().read_file(p);
   }
   Result<void> truncate(const std::filesystem::path& p, uint64_t size) override {
+    if (dead()) return gone(p);
     std::lock_guard lock(mutex_);
     auto it = files_.find(p);
     if (it != files_.end()) it->second.size = it->second.synced = size;
     return base().truncate(p, size);
   }
+  // The renamed file keeps what is known of its syncs: renaming a file
+  // whose bytes were not synced does not make them durable.
   Result<void> rename(const std::filesystem::path& a, const std::filesystem::path& b) override {
-    return base().rename(a, b);
+    if (dead()) return gone(a);
+    auto r = base().rename(a, b);
+    std::lock_guard lock(mutex_);
+    if (auto it = files_.find(a); r && it != files_.end()) {
+      files_[b] = it->second;
+      files_.erase(a);
+    }
+    return r;
   }
   Result<void> remove(const std::filesystem::path& p) override {
+    if (dead()) return gone(p);
     std::lock_guard lock(mutex_);
     files_.erase(p);
     return base().remove(p);
   }
   Result<void> create_dirs(const std::filesystem::path& p) override {
+    if (dead()) return gone(p);
     return base().create_dirs(p);
   }
-  Result<void> sync_dir(const std::filesystem::path& p) override { return base().sync_dir(p); }
+  Result<void> sync_dir(const std::filesystem::path& p) override {
+    if (dead()) return gone(p);
+    return base().sync_dir(p);
+  }
   Result<std::vector<std::string>> list(const std::filesystem::path& d) override {
     return base().list(d);
   }
@@ -66,12 +82,20 @@ class FaultInjectionEnv final : public Env {
     frozen_ = true;
   }
 
+  // The moment the process dies: from here on nothing reaches the files
+  // (every write, sync, rename, removal and creation fails), until crash().
+  void kill() {
+    std::lock_guard lock(mutex_);
+    dead_ = true;
+  }
+
   // Simulates power loss: every file keeps its synced bytes and a random
   // prefix of the rest. Open files must be closed (destroyed) first.
   void crash(uint32_t seed) {
     std::mt19937 random(seed);
     std::lock_guard lock(mutex_);
     frozen_ = false;
+    dead_ = false;
     for (auto& [path, state] : files_) {
       uint64_t unsynced = state.size - state.synced;
       uint64_t keep = state.synced + (unsynced ? random() % (unsynced + 1) : 0);
@@ -92,6 +116,7 @@ class FaultInjectionEnv final : public Env {
     File(FaultInjectionEnv& env, std::filesystem::path path, std::unique_ptr<WritableFile> inner)
         : env_(env), path_(std::move(path)), inner_(std::move(inner)) {}
     Result<void> append(std::span<const uint8_t> data) override {
+      if (env_.dead()) return env_.gone(path_);
       if (env_.failing()) {
         (void)inner_->append(data.first(data.size() / 2));
         std::lock_guard lock(env_.mutex_);
@@ -104,6 +129,7 @@ class FaultInjectionEnv final : public Env {
       return r;
     }
     Result<void> sync() override {
+      if (env_.dead()) return env_.gone(path_);
       if (env_.failing())
         return engine::make_error("cannot sync " + path_.string() + ": injected fault");
       auto r = inner_->sync();
@@ -121,6 +147,13 @@ class FaultInjectionEnv final : public Env {
   };
 
   static Env& base() { return Env::posix(); }
+  bool dead() {
+    std::lock_guard lock(mutex_);
+    return dead_;
+  }
+  static engine::Error gone(const std::filesystem::path& path) {
+    return engine::make_error("cannot touch " + path.string() + ": the process is gone (killed)");
+  }
   bool failing() {
     std::lock_guard lock(mutex_);
     return failing_;
@@ -130,6 +163,7 @@ class FaultInjectionEnv final : public Env {
   std::map<std::filesystem::path, FileState> files_;
   bool frozen_ = false;
   bool failing_ = false;
+  bool dead_ = false;
 };
 
 }  // namespace interstice::storage::testing
