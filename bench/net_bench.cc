@@ -79,10 +79,10 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir / "server");
   std::filesystem::create_directories(dir / "client");
   net::Identity server_id =
-      std::move(net::load_or_create_identity(interstice::storage::Env::posix(), dir / "server"))
+      std::move(net::load_or_create_identity(interstice::base::Env::posix(), dir / "server"))
           .value();
   net::Identity client_id =
-      std::move(net::load_or_create_identity(interstice::storage::Env::posix(), dir / "client"))
+      std::move(net::load_or_create_identity(interstice::base::Env::posix(), dir / "client"))
           .value();
   net::PeerServer server(
       server_id, [](const std::string&) {},

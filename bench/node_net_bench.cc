@@ -40,8 +40,7 @@ int main(int argc, char** argv) {
   options.runtime.log_sink = [](const runtime::LogRecord&) {};
   auto node = std::move(node::Node::create(options)).value();
   net::Identity peer =
-      std::move(net::load_or_create_identity(interstice::storage::Env::posix(), dir / "peer"))
-          .value();
+      std::move(net::load_or_create_identity(interstice::base::Env::posix(), dir / "peer")).value();
   auto caller =
       std::move(net::PeerClient::connect("127.0.0.1", node->peer_port(), peer, nullptr)).value();
   auto subscriber =

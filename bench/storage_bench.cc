@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
         group);
   }
   node::ReplayOptions apply;
-  auto recovered = node::replay_log(storage::Env::posix(), dir.path(), apply);
+  auto recovered = node::replay_log(base::Env::posix(), dir.path(), apply);
   if (!recovered) {
     fmt::print(stderr, "{}\n", recovered.error().message);
     return 1;
@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
              transactions, transactions / recovered->seconds);
   node::ReplayOptions verify;
   verify.verify = true;
-  auto verified = node::replay_log(storage::Env::posix(), dir.path(), verify);
+  auto verified = node::replay_log(base::Env::posix(), dir.path(), verify);
   if (!verified || verified->divergence) {
     fmt::print(stderr, "replay --verify failed\n");
     return 1;

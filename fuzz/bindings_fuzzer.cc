@@ -67,7 +67,7 @@ runtime::Runtime& shared_runtime() {
   return *runtime;
 }
 
-void check_header(const engine::Result<std::string>& header) {
+void check_header(const base::Result<std::string>& header) {
   if (header && header->find("namespace ") == std::string::npos)
     fuzz::finding("a header without its namespace");
 }

@@ -9,35 +9,34 @@
 #include <string>
 #include <vector>
 
-#include "storage/env.h"
+#include "base/env.h"
 
 namespace interstice::fuzz {
 
-class MemoryEnv final : public storage::Env {
+class MemoryEnv final : public base::Env {
  public:
   using Path = std::filesystem::path;
 
   void put(const Path& path, std::vector<uint8_t> data) { files_[path] = std::move(data); }
 
-  storage::Result<std::unique_ptr<storage::WritableFile>> open_appendable(
-      const Path& path) override {
+  storage::Result<std::unique_ptr<base::WritableFile>> open_appendable(const Path& path) override {
     files_[path];  // created if missing
-    return std::unique_ptr<storage::WritableFile>(new File(*this, path));
+    return std::unique_ptr<base::WritableFile>(new File(*this, path));
   }
   storage::Result<std::vector<uint8_t>> read_file(const Path& path) override {
     auto it = files_.find(path);
-    if (it == files_.end()) return engine::make_error("no file " + path.string());
+    if (it == files_.end()) return base::make_error("no file " + path.string());
     return it->second;
   }
   storage::Result<void> truncate(const Path& path, uint64_t size) override {
     auto it = files_.find(path);
-    if (it == files_.end()) return engine::make_error("no file " + path.string());
+    if (it == files_.end()) return base::make_error("no file " + path.string());
     if (size < it->second.size()) it->second.resize(size);
     return {};
   }
   storage::Result<void> rename(const Path& from, const Path& to) override {
     auto it = files_.find(from);
-    if (it == files_.end()) return engine::make_error("no file " + from.string());
+    if (it == files_.end()) return base::make_error("no file " + from.string());
     std::vector<uint8_t> data = std::move(it->second);
     files_.erase(it);
     files_[to] = std::move(data);
@@ -64,7 +63,7 @@ class MemoryEnv final : public storage::Env {
   }
 
  private:
-  class File final : public storage::WritableFile {
+  class File final : public base::WritableFile {
    public:
     File(MemoryEnv& env, Path path) : env_(env), path_(std::move(path)) {}
     storage::Result<void> append(std::span<const uint8_t> data) override {

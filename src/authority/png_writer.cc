@@ -7,10 +7,10 @@
 
 namespace interstice::authority {
 
-engine::Result<void> write_png(const std::filesystem::path& path, uint32_t width, uint32_t height,
-                               const std::vector<uint8_t>& rgba) {
+base::Result<void> write_png(const std::filesystem::path& path, uint32_t width, uint32_t height,
+                             const std::vector<uint8_t>& rgba) {
   if (rgba.size() != static_cast<size_t>(width) * height * 4)
-    return engine::make_error("write_png: the pixels do not match the size");
+    return base::make_error("write_png: the pixels do not match the size");
   png_image image;
   std::memset(&image, 0, sizeof image);
   image.version = PNG_IMAGE_VERSION;
@@ -21,25 +21,24 @@ engine::Result<void> write_png(const std::filesystem::path& path, uint32_t width
   std::filesystem::path temp = path;
   temp += ".writing";
   if (!png_image_write_to_file(&image, temp.c_str(), 0, rgba.data(), 0, nullptr))
-    return engine::make_error(fmt::format("cannot write {}: {}", path.string(), image.message));
+    return base::make_error(fmt::format("cannot write {}: {}", path.string(), image.message));
   std::error_code ec;
   std::filesystem::rename(temp, path, ec);
-  if (ec)
-    return engine::make_error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
+  if (ec) return base::make_error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
   return {};
 }
 
-engine::Result<std::vector<uint8_t>> read_png(const std::filesystem::path& path, uint32_t* width,
-                                              uint32_t* height) {
+base::Result<std::vector<uint8_t>> read_png(const std::filesystem::path& path, uint32_t* width,
+                                            uint32_t* height) {
   png_image image;
   std::memset(&image, 0, sizeof image);
   image.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_file(&image, path.c_str()))
-    return engine::make_error(fmt::format("cannot read {}: {}", path.string(), image.message));
+    return base::make_error(fmt::format("cannot read {}: {}", path.string(), image.message));
   image.format = PNG_FORMAT_RGBA;
   std::vector<uint8_t> pixels(PNG_IMAGE_SIZE(image));
   if (!png_image_finish_read(&image, nullptr, pixels.data(), 0, nullptr))
-    return engine::make_error(fmt::format("cannot read {}: {}", path.string(), image.message));
+    return base::make_error(fmt::format("cannot read {}: {}", path.string(), image.message));
   *width = image.width;
   *height = image.height;
   return pixels;

@@ -6,15 +6,15 @@
 #include <filesystem>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 
 namespace interstice::authority {
 
-engine::Result<void> write_png(const std::filesystem::path& path, uint32_t width, uint32_t height,
-                               const std::vector<uint8_t>& rgba);
+base::Result<void> write_png(const std::filesystem::path& path, uint32_t width, uint32_t height,
+                             const std::vector<uint8_t>& rgba);
 
 // Reads a PNG back as RGBA8 (for tests and tools).
-engine::Result<std::vector<uint8_t>> read_png(const std::filesystem::path& path, uint32_t* width,
-                                              uint32_t* height);
+base::Result<std::vector<uint8_t>> read_png(const std::filesystem::path& path, uint32_t* width,
+                                            uint32_t* height);
 
 }  // namespace interstice::authority

@@ -38,10 +38,10 @@ SDL_Window* make_window(const std::string& title, uint32_t width, uint32_t heigh
 
 }  // namespace
 
-engine::Result<std::unique_ptr<SdlWindow>> SdlWindow::open(const std::string& title, uint32_t width,
-                                                           uint32_t height, VulkanGpu* gpu) {
+base::Result<std::unique_ptr<SdlWindow>> SdlWindow::open(const std::string& title, uint32_t width,
+                                                         uint32_t height, VulkanGpu* gpu) {
   if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0)
-    return engine::make_error(fmt::format("no window: {}", SDL_GetError()));
+    return base::make_error(fmt::format("no window: {}", SDL_GetError()));
   auto state = std::make_unique<State>();
   if (gpu) {
     state->window = make_window(title, width, height, true);
@@ -69,7 +69,7 @@ engine::Result<std::unique_ptr<SdlWindow>> SdlWindow::open(const std::string& ti
     state->window = make_window(title, width, height, false);
     if (state->window)
       state->renderer = SDL_CreateRenderer(state->window, -1, SDL_RENDERER_SOFTWARE);
-    if (!state->renderer) return engine::make_error(fmt::format("no window: {}", SDL_GetError()));
+    if (!state->renderer) return base::make_error(fmt::format("no window: {}", SDL_GetError()));
   }
   SDL_StartTextInput();
   return std::unique_ptr<SdlWindow>(new SdlWindow(std::move(state)));

@@ -11,7 +11,7 @@
 
 #include "abi/input_event.h"
 #include "authority/vulkan_gpu.h"
-#include "engine/result.h"
+#include "base/result.h"
 
 namespace interstice::authority {
 
@@ -21,10 +21,10 @@ class SdlWindow {
   // window presents through a Vulkan swapchain on its surface when the
   // device can (vulkan() tells; why_not_vulkan() says why not); otherwise
   // frames are copied into an SDL texture.
-  [[nodiscard]] static engine::Result<std::unique_ptr<SdlWindow>> open(const std::string& title,
-                                                                       uint32_t width,
-                                                                       uint32_t height,
-                                                                       VulkanGpu* gpu = nullptr);
+  [[nodiscard]] static base::Result<std::unique_ptr<SdlWindow>> open(const std::string& title,
+                                                                     uint32_t width,
+                                                                     uint32_t height,
+                                                                     VulkanGpu* gpu = nullptr);
   ~SdlWindow();
 
   bool vulkan() const;

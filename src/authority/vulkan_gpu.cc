@@ -11,10 +11,10 @@ namespace interstice::authority {
 
 using namespace vk;
 
-engine::Result<std::unique_ptr<VulkanGpu>> VulkanGpu::create(uint32_t width, uint32_t height,
-                                                             bool for_window) {
+base::Result<std::unique_ptr<VulkanGpu>> VulkanGpu::create(uint32_t width, uint32_t height,
+                                                           bool for_window) {
   if (width == 0 || height == 0 || width > 8192 || height > 8192)
-    return engine::make_error(fmt::format("a {}x{} surface is not supported", width, height));
+    return base::make_error(fmt::format("a {}x{} surface is not supported", width, height));
   auto state = std::make_unique<State>();
   state->width = width;
   state->height = height;

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "runtime/authorities.h"
 
 namespace interstice::authority {
@@ -18,9 +18,9 @@ class VulkanGpu : public runtime::GpuBackend {
  public:
   // Fails (with the reason) when Vulkan has no usable device. `for_window`
   // enables the surface and swapchain extensions a window needs.
-  [[nodiscard]] static engine::Result<std::unique_ptr<VulkanGpu>> create(uint32_t width,
-                                                                         uint32_t height,
-                                                                         bool for_window = false);
+  [[nodiscard]] static base::Result<std::unique_ptr<VulkanGpu>> create(uint32_t width,
+                                                                       uint32_t height,
+                                                                       bool for_window = false);
   ~VulkanGpu() override;
 
   uint32_t width() const override;
@@ -119,11 +119,11 @@ class VulkanGpu : public runtime::GpuBackend {
   // over), checked and given a swapchain. Fails (with the reason) where the
   // device cannot present to it; the window then shows frames another way.
   uintptr_t instance_handle() const;
-  engine::Result<void> attach_surface(uint64_t surface, uint32_t width, uint32_t height);
+  base::Result<void> attach_surface(uint64_t surface, uint32_t width, uint32_t height);
   // Shows the surface's current image in the window: acquire, blit (scaled
   // to the window), present. An out-of-date swapchain is remade at
   // `width` x `height` (the window's size) before the next frame.
-  engine::Result<void> present_to_window(uint32_t width, uint32_t height);
+  base::Result<void> present_to_window(uint32_t width, uint32_t height);
   // The swapchain's description, for the log ("3 images, 640x480, FIFO").
   std::string swapchain_description() const;
   const std::vector<uint8_t>& frame() const override;

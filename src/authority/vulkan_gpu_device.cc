@@ -114,7 +114,7 @@ bool VulkanGpu::State::make_buffer(uint64_t size, VkBufferUsageFlags usage, Buff
   return true;
 }
 
-engine::Result<void> VulkanGpu::State::init() {
+base::Result<void> VulkanGpu::State::init() {
   VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
   app.pApplicationName = "interstice";
   app.apiVersion = VK_API_VERSION_1_1;
@@ -141,7 +141,7 @@ engine::Result<void> VulkanGpu::State::init() {
   instance_info.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
   instance_info.ppEnabledExtensionNames = extensions.data();
   if (VkResult r = vkCreateInstance(&instance_info, nullptr, &instance); r != VK_SUCCESS)
-    return engine::make_error(vk_error("vkCreateInstance", r) + ": is a Vulkan driver installed?");
+    return base::make_error(vk_error("vkCreateInstance", r) + ": is a Vulkan driver installed?");
   uint32_t count = 0;
   vkEnumeratePhysicalDevices(instance, &count, nullptr);
   std::vector<VkPhysicalDevice> devices(count);
@@ -159,7 +159,7 @@ engine::Result<void> VulkanGpu::State::init() {
       }
     if (physical) break;
   }
-  if (!physical) return engine::make_error("no Vulkan device with a graphics queue");
+  if (!physical) return base::make_error("no Vulkan device with a graphics queue");
   VkPhysicalDeviceProperties props;
   vkGetPhysicalDeviceProperties(physical, &props);
   device_name = props.deviceName;
@@ -185,13 +185,13 @@ engine::Result<void> VulkanGpu::State::init() {
     }
   }
   if (VkResult r = vkCreateDevice(physical, &device_info, nullptr, &device); r != VK_SUCCESS)
-    return engine::make_error(vk_error("vkCreateDevice", r));
+    return base::make_error(vk_error("vkCreateDevice", r));
   vkGetDeviceQueue(device, queue_family, 0, &queue);
   VkCommandPoolCreateInfo pool_info{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
   pool_info.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
   pool_info.queueFamilyIndex = queue_family;
   if (VkResult r = vkCreateCommandPool(device, &pool_info, nullptr, &pool); r != VK_SUCCESS)
-    return engine::make_error(vk_error("vkCreateCommandPool", r));
+    return base::make_error(vk_error("vkCreateCommandPool", r));
   VkCommandBufferAllocateInfo cmd_info{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
   cmd_info.commandPool = pool;
   cmd_info.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
@@ -208,7 +208,7 @@ engine::Result<void> VulkanGpu::State::init() {
         if (VkResult r = make_render_pass(load, texture ? kSampled : kCopied, depth,
                                           &passes[depth][texture][load]);
             r != VK_SUCCESS)
-          return engine::make_error(vk_error("vkCreateRenderPass", r));
+          return base::make_error(vk_error("vkCreateRenderPass", r));
   if (auto r = make_target(); !r) return r;
   VkDescriptorPoolSize sizes[] = {{VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 4096},
                                   {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 4096},
@@ -219,11 +219,11 @@ engine::Result<void> VulkanGpu::State::init() {
   dp.poolSizeCount = 3;
   dp.pPoolSizes = sizes;
   if (VkResult r = vkCreateDescriptorPool(device, &dp, nullptr, &descriptors); r != VK_SUCCESS)
-    return engine::make_error(vk_error("vkCreateDescriptorPool", r));
+    return base::make_error(vk_error("vkCreateDescriptorPool", r));
   if (VkResult r = vkCreateDescriptorPool(device, &dp, nullptr, &bind_groups); r != VK_SUCCESS)
-    return engine::make_error(vk_error("vkCreateDescriptorPool", r));
+    return base::make_error(vk_error("vkCreateDescriptorPool", r));
   compiler = shaderc_compiler_initialize();
-  if (!compiler) return engine::make_error("shaderc did not initialize");
+  if (!compiler) return base::make_error("shaderc did not initialize");
   return {};
 }
 
@@ -303,7 +303,7 @@ VkResult VulkanGpu::State::make_render_pass(bool load, VkImageLayout final_layou
   return vkCreateRenderPass(device, &rp, nullptr, out);
 }
 
-engine::Result<void> VulkanGpu::State::make_target() {
+base::Result<void> VulkanGpu::State::make_target() {
   Texture target;
   std::string why =
       make_image(width, height,
@@ -311,12 +311,12 @@ engine::Result<void> VulkanGpu::State::make_target() {
   image = target.image;
   image_memory = target.memory;
   view = target.view;
-  if (!why.empty()) return engine::make_error(why);
+  if (!why.empty()) return base::make_error(why);
   if (VkResult r = make_framebuffer({&view, 1}, width, height, &framebuffer); r != VK_SUCCESS)
-    return engine::make_error(vk_error("vkCreateFramebuffer", r));
+    return base::make_error(vk_error("vkCreateFramebuffer", r));
   if (!make_buffer(static_cast<uint64_t>(width) * height * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                    &readback, &why))
-    return engine::make_error(why);
+    return base::make_error(why);
   pixels.assign(static_cast<size_t>(width) * height * 4, 0);
   // Every pass leaves the surface ready to copy out; start it there too, so
   // that a first pass may load it.
@@ -332,7 +332,7 @@ engine::Result<void> VulkanGpu::State::make_target() {
     vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT, 0,
                          0, nullptr, 0, nullptr, 1, &barrier);
   });
-  if (r != VK_SUCCESS) return engine::make_error(vk_error("the surface's first transition", r));
+  if (r != VK_SUCCESS) return base::make_error(vk_error("the surface's first transition", r));
   return {};
 }
 

@@ -221,7 +221,7 @@ struct VulkanGpu::State {
   bool memory_type(uint32_t bits, VkMemoryPropertyFlags wanted, uint32_t* index) const;
   // A host-visible, coherent, mapped buffer.
   bool make_buffer(uint64_t size, VkBufferUsageFlags usage, Buffer* out, std::string* why);
-  engine::Result<void> init();
+  base::Result<void> init();
   // An RGBA8 image of `usage` with its memory and view; empty, or why not.
   std::string make_image(uint32_t w, uint32_t h, VkImageUsageFlags usage, Texture* out,
                          VkFormat format = vk::kColorFormat);
@@ -232,7 +232,7 @@ struct VulkanGpu::State {
   VkResult make_framebuffer(std::span<const VkImageView> views, uint32_t w, uint32_t h,
                             VkFramebuffer* out);
   // The surface: its image (left ready to copy out), framebuffer and readback buffer.
-  engine::Result<void> make_target();
+  base::Result<void> make_target();
   void destroy_target();
   // A bind group layout (sorted, validated) as an object of `module`.
   uint64_t make_bind_group_layout(std::string_view module, LayoutDesc entries,

@@ -44,28 +44,28 @@ uintptr_t VulkanGpu::instance_handle() const {
 namespace {
 
 // A swapchain for `surface` of about `width` x `height`, replacing `old`.
-engine::Result<void> make_swapchain(VkPhysicalDevice physical, VkDevice device,
-                                    VkSurfaceKHR surface, uint32_t width, uint32_t height,
-                                    VkSwapchainKHR* swapchain, std::vector<VkImage>* images,
-                                    VkExtent2D* extent, std::string* description) {
+base::Result<void> make_swapchain(VkPhysicalDevice physical, VkDevice device, VkSurfaceKHR surface,
+                                  uint32_t width, uint32_t height, VkSwapchainKHR* swapchain,
+                                  std::vector<VkImage>* images, VkExtent2D* extent,
+                                  std::string* description) {
   VkSurfaceCapabilitiesKHR caps;
   if (VkResult r = vkGetPhysicalDeviceSurfaceCapabilitiesKHR(physical, surface, &caps);
       r != VK_SUCCESS)
-    return engine::make_error(vk_error("vkGetPhysicalDeviceSurfaceCapabilitiesKHR", r));
+    return base::make_error(vk_error("vkGetPhysicalDeviceSurfaceCapabilitiesKHR", r));
   if (!(caps.supportedUsageFlags & VK_IMAGE_USAGE_TRANSFER_DST_BIT))
-    return engine::make_error("the window's images cannot be blitted to");
+    return base::make_error("the window's images cannot be blitted to");
   uint32_t count = 0;
   vkGetPhysicalDeviceSurfaceFormatsKHR(physical, surface, &count, nullptr);
   std::vector<VkSurfaceFormatKHR> formats(count);
   vkGetPhysicalDeviceSurfaceFormatsKHR(physical, surface, &count, formats.data());
-  if (formats.empty()) return engine::make_error("the window offers no image format");
+  if (formats.empty()) return base::make_error("the window offers no image format");
   VkSurfaceFormatKHR format = formats[0];
   for (const VkSurfaceFormatKHR& f : formats)
     if (f.format == VK_FORMAT_B8G8R8A8_UNORM || f.format == VK_FORMAT_R8G8B8A8_UNORM) format = f;
   VkFormatProperties props;
   vkGetPhysicalDeviceFormatProperties(physical, format.format, &props);
   if (!(props.optimalTilingFeatures & VK_FORMAT_FEATURE_BLIT_DST_BIT))
-    return engine::make_error("the window's image format cannot be blitted to");
+    return base::make_error("the window's image format cannot be blitted to");
   vkGetPhysicalDeviceSurfacePresentModesKHR(physical, surface, &count, nullptr);
   std::vector<VkPresentModeKHR> modes(count);
   vkGetPhysicalDeviceSurfacePresentModesKHR(physical, surface, &count, modes.data());
@@ -78,7 +78,7 @@ engine::Result<void> make_swapchain(VkPhysicalDevice physical, VkDevice device,
     *extent = {std::clamp(width, caps.minImageExtent.width, caps.maxImageExtent.width),
                std::clamp(height, caps.minImageExtent.height, caps.maxImageExtent.height)};
   if (extent->width == 0 || extent->height == 0)
-    return engine::make_error("the window has no area (minimized)");
+    return base::make_error("the window has no area (minimized)");
   VkSwapchainCreateInfoKHR info{VK_STRUCTURE_TYPE_SWAPCHAIN_CREATE_INFO_KHR};
   info.surface = surface;
   info.minImageCount = caps.maxImageCount ? std::min(caps.minImageCount + 1, caps.maxImageCount)
@@ -101,7 +101,7 @@ engine::Result<void> make_swapchain(VkPhysicalDevice physical, VkDevice device,
   VkResult r = vkCreateSwapchainKHR(device, &info, nullptr, &made);
   if (*swapchain) vkDestroySwapchainKHR(device, *swapchain, nullptr);
   *swapchain = made;
-  if (r != VK_SUCCESS) return engine::make_error(vk_error("vkCreateSwapchainKHR", r));
+  if (r != VK_SUCCESS) return base::make_error(vk_error("vkCreateSwapchainKHR", r));
   vkGetSwapchainImagesKHR(device, made, &count, nullptr);
   images->resize(count);
   vkGetSwapchainImagesKHR(device, made, &count, images->data());
@@ -112,24 +112,23 @@ engine::Result<void> make_swapchain(VkPhysicalDevice physical, VkDevice device,
 
 }  // namespace
 
-engine::Result<void> VulkanGpu::attach_surface(uint64_t surface, uint32_t width, uint32_t height) {
+base::Result<void> VulkanGpu::attach_surface(uint64_t surface, uint32_t width, uint32_t height) {
   if (s_->window_surface) vkDestroySurfaceKHR(s_->instance, s_->window_surface, nullptr);
   s_->window_surface = reinterpret_cast<VkSurfaceKHR>(surface);
-  if (!s_->can_present)
-    return engine::make_error("the device cannot present (no VK_KHR_swapchain)");
+  if (!s_->can_present) return base::make_error("the device cannot present (no VK_KHR_swapchain)");
   VkBool32 supported = VK_FALSE;
   vkGetPhysicalDeviceSurfaceSupportKHR(s_->physical, s_->queue_family, s_->window_surface,
                                        &supported);
-  if (!supported) return engine::make_error("the device's queue cannot present to the window");
+  if (!supported) return base::make_error("the device's queue cannot present to the window");
   VkFormatProperties props;
   vkGetPhysicalDeviceFormatProperties(s_->physical, kColorFormat, &props);
   if (!(props.optimalTilingFeatures & VK_FORMAT_FEATURE_BLIT_SRC_BIT))
-    return engine::make_error("the surface's format cannot be blitted from");
+    return base::make_error("the surface's format cannot be blitted from");
   VkSemaphoreCreateInfo semaphore{VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
   for (VkSemaphore* out : {&s_->acquired, &s_->blitted})
     if (!*out)
       if (VkResult r = vkCreateSemaphore(s_->device, &semaphore, nullptr, out); r != VK_SUCCESS)
-        return engine::make_error(vk_error("vkCreateSemaphore", r));
+        return base::make_error(vk_error("vkCreateSemaphore", r));
   std::string description;
   auto made =
       make_swapchain(s_->physical, s_->device, s_->window_surface, width, height, &s_->swapchain,
@@ -142,8 +141,8 @@ std::string VulkanGpu::swapchain_description() const {
   return s_->swapchain_description;
 }
 
-engine::Result<void> VulkanGpu::present_to_window(uint32_t width, uint32_t height) {
-  if (!s_->window_surface) return engine::make_error("no window surface");
+base::Result<void> VulkanGpu::present_to_window(uint32_t width, uint32_t height) {
+  if (!s_->window_surface) return base::make_error("no window surface");
   if (!s_->swapchain || s_->swapchain_stale || s_->swapchain_extent.width != width ||
       s_->swapchain_extent.height != height) {
     vkDeviceWaitIdle(s_->device);
@@ -164,7 +163,7 @@ engine::Result<void> VulkanGpu::present_to_window(uint32_t width, uint32_t heigh
     return {};
   }
   if (r != VK_SUCCESS && r != VK_SUBOPTIMAL_KHR)
-    return engine::make_error(vk_error("vkAcquireNextImageKHR", r));
+    return base::make_error(vk_error("vkAcquireNextImageKHR", r));
   if (r == VK_SUBOPTIMAL_KHR) s_->swapchain_stale = true;
   VkImage target = s_->swapchain_images[index];
   VkCommandBuffer cmd = s_->compute_commands;
@@ -208,7 +207,7 @@ engine::Result<void> VulkanGpu::present_to_window(uint32_t width, uint32_t heigh
   submit.pSignalSemaphores = &s_->blitted;
   vkResetFences(s_->device, 1, &s_->fence);
   if (VkResult q = vkQueueSubmit(s_->queue, 1, &submit, s_->fence); q != VK_SUCCESS)
-    return engine::make_error(vk_error("vkQueueSubmit (window)", q));
+    return base::make_error(vk_error("vkQueueSubmit (window)", q));
   VkPresentInfoKHR present{VK_STRUCTURE_TYPE_PRESENT_INFO_KHR};
   present.waitSemaphoreCount = 1;
   present.pWaitSemaphores = &s_->blitted;
@@ -221,7 +220,7 @@ engine::Result<void> VulkanGpu::present_to_window(uint32_t width, uint32_t heigh
     s_->swapchain_stale = true;
     return {};
   }
-  if (shown != VK_SUCCESS) return engine::make_error(vk_error("vkQueuePresentKHR", shown));
+  if (shown != VK_SUCCESS) return base::make_error(vk_error("vkQueuePresentKHR", shown));
   return {};
 }
 

@@ -11,8 +11,8 @@
 namespace interstice::cli {
 namespace {
 
-using engine::make_error;
-using engine::Result;
+using base::make_error;
+using base::Result;
 using engine::Value;
 using engine::ValueType;
 

@@ -4,13 +4,13 @@
 
 #include <string_view>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "engine/value.h"
 
 namespace interstice::cli {
 
 // i32 accepts -2147483648..4294967295 (unsigned values wrap, as in wasm);
 // i64 likewise for 64 bits; f32/f64 accept decimal, "nan", "inf", "-inf".
-engine::Result<engine::Value> parse_value(std::string_view text, engine::ValueType type);
+base::Result<engine::Value> parse_value(std::string_view text, engine::ValueType type);
 
 }  // namespace interstice::cli

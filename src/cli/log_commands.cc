@@ -29,7 +29,7 @@ int inspect(const InspectArgs& a) {
   options.from = a.from;
   options.to = a.to;
   options.json = a.json;
-  auto r = node::inspect_log(storage::Env::posix(), a.data_dir, options,
+  auto r = node::inspect_log(base::Env::posix(), a.data_dir, options,
                              [](const std::string& line) { fmt::print("{}\n", line); });
   if (!r) {
     fmt::print(stderr, "error: {}\n", r.error().message);
@@ -47,11 +47,11 @@ struct RepairArgs {
 // offset: the node starts from the snapshot and continues the log after it.
 void note_log_before_snapshot(const std::filesystem::path& data_dir) {
   uint64_t last = 0;
-  (void)storage::TransactionLog::read(storage::Env::posix(), data_dir / "log", 1,
+  (void)storage::TransactionLog::read(base::Env::posix(), data_dir / "log", 1,
                                       [&](uint64_t offset, auto) { return last = offset, true; });
   std::vector<std::string> warnings;
   auto snapshot =
-      storage::read_newest_snapshot(storage::Env::posix(), data_dir / "snapshots", &warnings);
+      storage::read_newest_snapshot(base::Env::posix(), data_dir / "snapshots", &warnings);
   if (!snapshot || !*snapshot || last >= (*snapshot)->offset) return;
   fmt::print(
       "the log ends at offset {}, before the snapshot at {}, which holds the transactions it "
@@ -68,7 +68,7 @@ int repair(const RepairArgs& a) {
     return kExitError;
   }
   std::filesystem::path dir = std::filesystem::path(a.data_dir) / "log";
-  auto found = storage::TransactionLog::check(storage::Env::posix(), dir);
+  auto found = storage::TransactionLog::check(base::Env::posix(), dir);
   if (!found) {
     fmt::print(stderr, "error: {}\n", found.error().message);
     return kExitError;
@@ -90,7 +90,7 @@ int repair(const RepairArgs& a) {
       return kExitError;
     }
   }
-  if (auto r = storage::TransactionLog::repair(storage::Env::posix(), dir, **found); !r) {
+  if (auto r = storage::TransactionLog::repair(base::Env::posix(), dir, **found); !r) {
     fmt::print(stderr, "error: {}\n", r.error().message);
     return kExitError;
   }
@@ -119,7 +119,7 @@ int replay(const ReplayArgs& a) {
                  std::string(width - filled, '.'), done, total);
       if (done == total) fmt::print(stderr, "\n");
     };
-  auto report = node::replay_log(storage::Env::posix(), a.data_dir, options);
+  auto report = node::replay_log(base::Env::posix(), a.data_dir, options);
   if (!report) {
     fmt::print(stderr, "error: {}\n", report.error().message);
     return kExitError;

@@ -54,7 +54,7 @@ int run(const WasmRunOptions& options) {
   auto instance = engine::Instance::create(linker, *module);
   if (!instance) {
     fmt::print(stderr, "error: {}\n", instance.error().message);
-    return instance.error().is_trap() ? kExitTrap : kExitError;
+    return engine::is_trap(instance.error()) ? kExitTrap : kExitError;
   }
 
   auto signature = (*instance)->signature(options.invoke);
@@ -71,10 +71,10 @@ int run(const WasmRunOptions& options) {
 
   auto results = (*instance)->call(options.invoke, args);
   if (!results) {
-    const engine::Error& error = results.error();
-    if (!error.trap) return fail(error.message);
+    const base::Error& error = results.error();
+    if (!engine::trap_of(error)) return fail(error.message);
     fmt::print(stderr, "error: module '{}' trapped in '{}': {}\nfuel used: {}\n", module->name(),
-               options.invoke, error.trap->describe(), (*instance)->last_call_fuel());
+               options.invoke, engine::trap_of(error)->describe(), (*instance)->last_call_fuel());
     return kExitTrap;
   }
   for (const engine::Value& value : *results) fmt::print("{}\n", value.to_string());

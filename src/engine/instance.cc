@@ -96,7 +96,7 @@ Result<std::unique_ptr<Instance>> Instance::create(const Linker& linker, const M
   self->end_call();
   std::string context = fmt::format("module '{}': instantiation failed", module.name());
   auto start_failure = [&](Error failure) {
-    failure.message = fmt::format("{}: {}", context, failure.trap->headline());
+    failure.message = fmt::format("{}: {}", context, trap_of(failure)->headline());
     return failure;
   };
   if (trap || (error && self->host_error_)) return start_failure(self->call_failure(error, trap));
@@ -238,7 +238,7 @@ Error Instance::call_failure(wasmtime_error_t* error, wasm_trap_t* trap) {
     host_error_.reset();
   }
   std::string message = fmt::format("module '{}': {}", module_name_, result.headline());
-  return Error{std::move(message), std::move(result)};
+  return trap_error(std::move(message), std::move(result));
 }
 
 Result<FunctionHandle> Instance::find_function(std::string_view name,

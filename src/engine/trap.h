@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
+
 namespace interstice::engine {
 
 enum class TrapKind {
@@ -33,7 +35,8 @@ struct Frame {
   uint64_t module_offset = 0;  // byte offset of the instruction in the wasm file
 };
 
-struct Trap {
+// The detail of an error of code base::ErrorCode::Trap (engine/result.h).
+struct Trap : base::ErrorDetail {
   TrapKind kind = TrapKind::Other;
   std::string message;
   std::vector<Frame> backtrace;

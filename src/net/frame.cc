@@ -30,21 +30,21 @@ void append_message(std::vector<uint8_t>& plaintext, const Message& message) {
   std::memcpy(plaintext.data() + at, &length, 4);
 }
 
-engine::Result<std::vector<Message>> split_messages(std::span<const uint8_t> plaintext) {
+base::Result<std::vector<Message>> split_messages(std::span<const uint8_t> plaintext) {
   std::vector<Message> messages;
   while (!plaintext.empty()) {
     uint32_t length = 0;
     if (plaintext.size() >= 4) std::memcpy(&length, plaintext.data(), 4);
     if (plaintext.size() < 4 || plaintext.size() - 4 < length)
-      return engine::make_error("a message's length goes beyond its frame");
+      return base::make_error("a message's length goes beyond its frame");
     auto message = abi::from_bytes<Message>(plaintext.subspan(4, length));
     if (!message)
-      return engine::make_error(
+      return base::make_error(
           fmt::format("a message of {} bytes does not decode as a Message", length));
     messages.push_back(std::move(*message));
     plaintext = plaintext.subspan(4 + length);
   }
-  if (messages.empty()) return engine::make_error("an encrypted frame holds no message");
+  if (messages.empty()) return base::make_error("an encrypted frame holds no message");
   return messages;
 }
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "net/messages.h"
 
 namespace interstice::net {
@@ -34,7 +34,7 @@ std::vector<uint8_t> encode_frame(const Message& message);
 // encryption. `append_message` adds one; `split_messages` decodes them all,
 // or says why not (a length beyond the plaintext, a malformed message).
 void append_message(std::vector<uint8_t>& plaintext, const Message& message);
-engine::Result<std::vector<Message>> split_messages(std::span<const uint8_t> plaintext);
+base::Result<std::vector<Message>> split_messages(std::span<const uint8_t> plaintext);
 
 // Accumulates bytes from a stream and cuts them into frame payloads.
 // Not thread-safe: one reader.

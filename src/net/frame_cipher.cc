@@ -15,11 +15,11 @@ FrameCipher::Header FrameCipher::start_sending(const Key& key) {
   return header;
 }
 
-engine::Result<void> FrameCipher::start_receiving(const Key& key, std::span<const uint8_t> header) {
+base::Result<void> FrameCipher::start_receiving(const Key& key, std::span<const uint8_t> header) {
   if (header.size() != crypto_secretstream_xchacha20poly1305_HEADERBYTES)
-    return engine::make_error("the peer's stream header has the wrong size");
+    return base::make_error("the peer's stream header has the wrong size");
   if (crypto_secretstream_xchacha20poly1305_init_pull(&receiving_, header.data(), key.data()) != 0)
-    return engine::make_error("the peer's stream header is invalid");
+    return base::make_error("the peer's stream header is invalid");
   return {};
 }
 
@@ -34,16 +34,16 @@ std::vector<uint8_t> FrameCipher::seal_frame(std::span<const uint8_t> plaintext)
   return frame;
 }
 
-engine::Result<std::vector<uint8_t>> FrameCipher::open(std::span<const uint8_t> ciphertext) {
+base::Result<std::vector<uint8_t>> FrameCipher::open(std::span<const uint8_t> ciphertext) {
   if (ciphertext.size() < crypto_secretstream_xchacha20poly1305_ABYTES)
-    return engine::make_error("an encrypted frame is shorter than its authentication tag");
+    return base::make_error("an encrypted frame is shorter than its authentication tag");
   std::vector<uint8_t> plaintext(ciphertext.size() - crypto_secretstream_xchacha20poly1305_ABYTES);
   unsigned char tag = 0;
   if (crypto_secretstream_xchacha20poly1305_pull(&receiving_, plaintext.data(), nullptr, &tag,
                                                  ciphertext.data(), ciphertext.size(), nullptr,
                                                  0) != 0 ||
       tag != crypto_secretstream_xchacha20poly1305_TAG_MESSAGE)
-    return engine::make_error(
+    return base::make_error(
         "an encrypted frame does not authenticate (changed, replayed, reordered or not "
         "encrypted for this link)");
   return plaintext;

@@ -16,7 +16,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 
 namespace interstice::net {
 
@@ -34,12 +34,12 @@ class FrameCipher {
   // needs to open it (it travels in Proof).
   Header start_sending(const Key& key);
   // Starts the receiving stream from the other side's header.
-  engine::Result<void> start_receiving(const Key& key, std::span<const uint8_t> header);
+  base::Result<void> start_receiving(const Key& key, std::span<const uint8_t> header);
 
   // A whole frame ([length][ciphertext]) carrying `plaintext`.
   std::vector<uint8_t> seal_frame(std::span<const uint8_t> plaintext);
   // The plaintext of a frame's payload, or why it does not open.
-  engine::Result<std::vector<uint8_t>> open(std::span<const uint8_t> ciphertext);
+  base::Result<std::vector<uint8_t>> open(std::span<const uint8_t> ciphertext);
 
  private:
   crypto_secretstream_xchacha20poly1305_state sending_{};

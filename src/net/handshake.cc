@@ -26,26 +26,26 @@ std::optional<uint32_t> tag_of(std::span<const uint8_t> payload) {
 }
 
 template <typename T>
-engine::Result<T> decode_only(std::span<const uint8_t> payload, const char* name) {
+base::Result<T> decode_only(std::span<const uint8_t> payload, const char* name) {
   constexpr uint32_t expected = std::is_same_v<T, Hello> ? 0 : 1;  // tags in Message
   auto tag = tag_of(payload);
   if (!tag || *tag != expected)
-    return engine::make_error(
+    return base::make_error(
         fmt::format("expected {} (the connection is not authenticated "
                     "yet), got a message of tag {}",
                     name, tag ? std::to_string(*tag) : "none"));
   auto decoded = abi::from_bytes<T>(payload.subspan(4));
-  if (!decoded) return engine::make_error(fmt::format("the peer's {} is malformed", name));
+  if (!decoded) return base::make_error(fmt::format("the peer's {} is malformed", name));
   return std::move(*decoded);
 }
 
 }  // namespace
 
-engine::Result<Hello> decode_hello(std::span<const uint8_t> payload) {
+base::Result<Hello> decode_hello(std::span<const uint8_t> payload) {
   return decode_only<Hello>(payload, "Hello");
 }
 
-engine::Result<Proof> decode_proof(std::span<const uint8_t> payload) {
+base::Result<Proof> decode_proof(std::span<const uint8_t> payload) {
   return decode_only<Proof>(payload, "Proof");
 }
 
@@ -80,12 +80,12 @@ std::vector<uint8_t> Handshake::transcript(Role signer) const {
   return m;
 }
 
-engine::Result<Proof> Handshake::on_hello(const Hello& peer) {
-  if (peer_) return engine::make_error("a second Hello");
+base::Result<Proof> Handshake::on_hello(const Hello& peer) {
+  if (peer_) return base::make_error("a second Hello");
   uint32_t high = std::min(peer.max_version, hello_.max_version);
   uint32_t low = std::max(peer.min_version, hello_.min_version);
   if (high < low)
-    return engine::make_error(fmt::format(
+    return base::make_error(fmt::format(
         "no common protocol version (peer speaks {}..{}, this node {}..{}){}", peer.min_version,
         peer.max_version, hello_.min_version, hello_.max_version,
         peer.max_version < hello_.min_version
@@ -93,11 +93,11 @@ engine::Result<Proof> Handshake::on_hello(const Hello& peer) {
               "links are not encrypted; upgrade it"
             : ""));
   if (peer.public_key.data.size() != crypto_sign_PUBLICKEYBYTES)
-    return engine::make_error("the peer's public key has the wrong size");
+    return base::make_error("the peer's public key has the wrong size");
   if (peer.challenge.data.size() != crypto_kx_PUBLICKEYBYTES)
-    return engine::make_error("the peer's challenge has the wrong size");
+    return base::make_error("the peer's challenge has the wrong size");
   if (peer.public_key.data == hello_.public_key.data)
-    return engine::make_error("the peer presented this node's own key");
+    return base::make_error("the peer presented this node's own key");
   FrameCipher::Key receive{}, send{};
   int derived =
       role_ == Role::Connecting
@@ -108,7 +108,7 @@ engine::Result<Proof> Handshake::on_hello(const Hello& peer) {
   sodium_memzero(ephemeral_secret_.data(), ephemeral_secret_.size());
   if (derived != 0) {
     sodium_memzero(receive.data(), receive.size());
-    return engine::make_error("the peer's challenge is not a usable X25519 key");
+    return base::make_error("the peer's challenge is not a usable X25519 key");
   }
   version_ = high;
   peer_ = peer;
@@ -125,19 +125,19 @@ engine::Result<Proof> Handshake::on_hello(const Hello& peer) {
   return proof;
 }
 
-engine::Result<void> Handshake::on_proof(const Proof& proof) {
-  if (!peer_) return engine::make_error("proof before hello");
-  if (proven_) return engine::make_error("a second Proof");
+base::Result<void> Handshake::on_proof(const Proof& proof) {
+  if (!peer_) return base::make_error("proof before hello");
+  if (proven_) return base::make_error("a second Proof");
   if (proof.version != version_)
-    return engine::make_error(
+    return base::make_error(
         fmt::format("the peer agreed on version {}, expected {}", proof.version, version_));
   if (proof.signature.data.size() != crypto_sign_BYTES)
-    return engine::make_error("the peer's signature has the wrong size");
+    return base::make_error("the peer's signature has the wrong size");
   Role peer_role = role_ == Role::Connecting ? Role::Accepting : Role::Connecting;
   std::vector<uint8_t> m = transcript(peer_role);
   if (crypto_sign_verify_detached(proof.signature.data.data(), m.data(), m.size(),
                                   peer_->public_key.data.data()) != 0)
-    return engine::make_error(
+    return base::make_error(
         "the peer's signature does not verify: it does not hold the key it presented, or it "
         "signed a handshake with another node (a relay)");
   auto started = cipher_->start_receiving(receive_key_, proof.stream_header.data);

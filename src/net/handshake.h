@@ -20,7 +20,7 @@
 #include <span>
 #include <string>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "net/frame_cipher.h"
 #include "net/identity.h"
 #include "net/messages.h"
@@ -41,10 +41,10 @@ class Handshake {
   const Hello& hello() const { return hello_; }
   // Checks the peer's Hello, agrees on a version, derives the session keys
   // and signs the transcript.
-  engine::Result<Proof> on_hello(const Hello& peer);
+  base::Result<Proof> on_hello(const Hello& peer);
   // Verifies the peer's Proof; on success the peer is authenticated and
   // take_cipher() hands over the link's encryption.
-  engine::Result<void> on_proof(const Proof& proof);
+  base::Result<void> on_proof(const Proof& proof);
   // Once, after a successful on_proof.
   std::unique_ptr<FrameCipher> take_cipher() { return std::move(cipher_); }
 
@@ -70,8 +70,8 @@ class Handshake {
 // The two messages a connection accepts before it is authenticated. Only the
 // expected one is decoded: anything else (another tag, a malformed payload)
 // is refused after reading the tag, with the reason.
-engine::Result<Hello> decode_hello(std::span<const uint8_t> payload);
-engine::Result<Proof> decode_proof(std::span<const uint8_t> payload);
+base::Result<Hello> decode_hello(std::span<const uint8_t> payload);
+base::Result<Proof> decode_proof(std::span<const uint8_t> payload);
 
 // Hex of a 32-byte key, as node ids are printed.
 std::string key_hex(std::span<const uint8_t> key);

@@ -9,8 +9,8 @@
 #include <span>
 #include <string>
 
-#include "engine/result.h"
-#include "storage/env.h"
+#include "base/env.h"
+#include "base/result.h"
 
 namespace interstice::net {
 
@@ -23,13 +23,13 @@ struct Identity {
 // The identity file's bytes: the magic "ISTKEY\0\1" and the 64-byte Ed25519
 // secret key (seed, then public key). Anything else, or a public half that
 // does not belong to the seed, is an error (why, without the path).
-engine::Result<Identity> parse_identity_key(std::span<const uint8_t> bytes);
+base::Result<Identity> parse_identity_key(std::span<const uint8_t> bytes);
 inline constexpr size_t kIdentityFileBytes = 8 + 64;
 
 // Loads DATA_DIR/identity.key, or creates it when missing. A damaged file is
 // an error (never silently replaced: the id is what peers know the node by).
 // Files are read through `env` (the key is written 0600 directly: secret_file.h).
-engine::Result<Identity> load_or_create_identity(storage::Env& env,
-                                                 const std::filesystem::path& data_dir);
+base::Result<Identity> load_or_create_identity(base::Env& env,
+                                               const std::filesystem::path& data_dir);
 
 }  // namespace interstice::net

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <fstream>
 
-#include "storage/env.h"
+#include "base/env.h"
 
 namespace interstice::net {
 
@@ -34,7 +34,7 @@ std::vector<KnownPeer> parse_known_peers(std::string_view text) {
   return peers;
 }
 
-KnownPeers::KnownPeers(storage::Env& env, std::filesystem::path file)
+KnownPeers::KnownPeers(base::Env& env, std::filesystem::path file)
     : env_(env), file_(std::move(file)) {
   std::error_code ec;
   uint64_t size = std::filesystem::file_size(file_, ec);
@@ -47,7 +47,7 @@ KnownPeers::KnownPeers(storage::Env& env, std::filesystem::path file)
     entries_[peer.address] = Entry{std::move(peer.key), peer.pinned};
 }
 
-engine::Result<void> KnownPeers::save() {
+base::Result<void> KnownPeers::save() {
   std::string text;
   for (const auto& [address, e] : entries_)
     text += address + " " + e.key + (e.pinned ? " pinned" : "") + "\n";
@@ -55,7 +55,7 @@ engine::Result<void> KnownPeers::save() {
       file_, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
-engine::Result<void> KnownPeers::check(const std::string& address, const std::string& key) {
+base::Result<void> KnownPeers::check(const std::string& address, const std::string& key) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(address);
   if (it == entries_.end()) {
@@ -63,7 +63,7 @@ engine::Result<void> KnownPeers::check(const std::string& address, const std::st
     return save();
   }
   if (it->second.key == key) return {};
-  return engine::make_error(
+  return base::make_error(
       fmt::format("the peer at {} presented key {}, but {} key {} is known there{}", address, key,
                   it->second.pinned ? "the pinned" : "the", it->second.key,
                   it->second.pinned ? ""
@@ -71,7 +71,7 @@ engine::Result<void> KnownPeers::check(const std::string& address, const std::st
                                           file_.string() + " to accept a new key)"));
 }
 
-engine::Result<void> KnownPeers::pin(const std::string& address, const std::string& key) {
+base::Result<void> KnownPeers::pin(const std::string& address, const std::string& key) {
   std::lock_guard lock(mutex_);
   entries_[address] = Entry{key, true};
   return save();

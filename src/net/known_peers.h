@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/result.h"
-#include "storage/env.h"
+#include "base/env.h"
+#include "base/result.h"
 
 namespace interstice::net {
 
@@ -33,22 +33,22 @@ inline constexpr uint64_t kMaxKnownPeersBytes = 16u << 20;
 class KnownPeers {
  public:
   // Reads `file` if it exists; saves it through `env`, which must outlive this.
-  KnownPeers(storage::Env& env, std::filesystem::path file);
+  KnownPeers(base::Env& env, std::filesystem::path file);
 
   // Accepts `key` at `address` if it is the known one, or remembers it if the
   // address is new; refuses a different key with a message naming both.
-  engine::Result<void> check(const std::string& address, const std::string& key);
+  base::Result<void> check(const std::string& address, const std::string& key);
   // Pins `key` for `address` (replacing what was known).
-  engine::Result<void> pin(const std::string& address, const std::string& key);
+  base::Result<void> pin(const std::string& address, const std::string& key);
 
  private:
   struct Entry {
     std::string key;
     bool pinned = false;
   };
-  engine::Result<void> save();
+  base::Result<void> save();
 
-  storage::Env& env_;
+  base::Env& env_;
   std::filesystem::path file_;
   std::mutex mutex_;
   std::map<std::string, Entry> entries_;

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <string>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "net/frame.h"
 #include "net/frame_cipher.h"
 #include "net/identity.h"
@@ -23,28 +23,28 @@ namespace interstice::net {
 
 class PeerClient {
  public:
-  [[nodiscard]] static engine::Result<std::unique_ptr<PeerClient>> connect(const std::string& host,
-                                                                           uint16_t port,
-                                                                           const Identity& identity,
-                                                                           KnownPeers* known);
+  [[nodiscard]] static base::Result<std::unique_ptr<PeerClient>> connect(const std::string& host,
+                                                                         uint16_t port,
+                                                                         const Identity& identity,
+                                                                         KnownPeers* known);
   // Calls `module.reducer(args)` on the peer and returns its outcome.
-  engine::Result<CallResult> call(uint64_t call_id, const std::string& module,
-                                  const std::string& reducer, std::vector<uint8_t> args);
+  base::Result<CallResult> call(uint64_t call_id, const std::string& module,
+                                const std::string& reducer, std::vector<uint8_t> args);
   // Pipelining: send calls without waiting, then collect their results in
   // order (the peer answers in the order it received them).
-  engine::Result<void> send_call(uint64_t call_id, const std::string& module,
-                                 const std::string& reducer, std::vector<uint8_t> args);
-  engine::Result<CallResult> receive_result();
+  base::Result<void> send_call(uint64_t call_id, const std::string& module,
+                               const std::string& reducer, std::vector<uint8_t> args);
+  base::Result<CallResult> receive_result();
   // Sends Ping(nonce) and returns the nonce of the Pong.
-  engine::Result<uint64_t> ping(uint64_t nonce);
+  base::Result<uint64_t> ping(uint64_t nonce);
   const std::string& peer_id() const { return peer_id_; }
 
   // Raw messages. One thread may send while another receives (a link's
   // writer and reader); `shutdown` from any thread ends a blocked receive.
-  engine::Result<void> send(const Message& message);
+  base::Result<void> send(const Message& message);
   // Several messages in as few frames as fit (one write, one encryption).
-  engine::Result<void> send(const std::vector<Message>& messages);
-  engine::Result<Message> receive();
+  base::Result<void> send(const std::vector<Message>& messages);
+  base::Result<Message> receive();
   // 0: a receive waits for as long as it takes (the default is 5 s).
   void set_receive_timeout(int seconds);
   void shutdown();
@@ -52,8 +52,8 @@ class PeerClient {
  private:
   PeerClient() = default;
   // The next frame's payload (reader side).
-  engine::Result<std::vector<uint8_t>> receive_payload();
-  engine::Result<void> write(const std::vector<uint8_t>& frame);
+  base::Result<std::vector<uint8_t>> receive_payload();
+  base::Result<void> write(const std::vector<uint8_t>& frame);
 
   asio::io_context io_;
   asio::ip::tcp::socket socket_{io_};

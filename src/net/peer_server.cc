@@ -392,17 +392,17 @@ std::vector<PeerServer::ConnectedPeer> PeerServer::connected_peers() const {
   return out;
 }
 
-engine::Result<uint16_t> PeerServer::start(const std::string& host, uint16_t port) {
+base::Result<uint16_t> PeerServer::start(const std::string& host, uint16_t port) {
   asio::error_code ec;
   auto address = asio::ip::make_address(host, ec);
-  if (ec) return engine::make_error(fmt::format("'{}' is not an IP address", host));
+  if (ec) return base::make_error(fmt::format("'{}' is not an IP address", host));
   asio::ip::tcp::endpoint endpoint(address, port);
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
-    return engine::make_error(
+    return base::make_error(
         fmt::format("cannot listen for peers on {}:{}: {}", host, port, ec.message()));
   uint16_t bound = acceptor_.local_endpoint().port();
   accept();

@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "net/identity.h"
 #include "net/messages.h"
 
@@ -67,7 +67,7 @@ class PeerServer {
   ~PeerServer();
 
   // Listens on host:port (0: any free port) and serves on a background thread.
-  engine::Result<uint16_t> start(const std::string& host, uint16_t port);
+  base::Result<uint16_t> start(const std::string& host, uint16_t port);
   void stop();
 
   // Connections that completed the handshake and are still open.

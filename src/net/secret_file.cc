@@ -10,12 +10,12 @@
 
 namespace interstice::net {
 
-engine::Result<void> write_secret_file(const std::filesystem::path& path,
-                                       std::span<const uint8_t> data) {
+base::Result<void> write_secret_file(const std::filesystem::path& path,
+                                     std::span<const uint8_t> data) {
   std::filesystem::path tmp = path;
   tmp += ".tmp";
   auto fail = [&](const std::string& what) {
-    return engine::make_error(
+    return base::make_error(
         fmt::format("cannot {} {}: {}", what, tmp.string(), std::strerror(errno)));
   };
   ::unlink(tmp.c_str());  // a leftover of an interrupted write

@@ -7,15 +7,15 @@
 #include <span>
 #include <string>
 
-#include "engine/result.h"
+#include "base/result.h"
 
 namespace interstice::net {
 
 // Writes `data` to `path` atomically, never readable by others: a new
 // temporary file created with mode 0600 (O_EXCL, so no one else's file or
 // link is reused), written, fsync'ed, renamed over `path`, directory fsync'ed.
-engine::Result<void> write_secret_file(const std::filesystem::path& path,
-                                       std::span<const uint8_t> data);
+base::Result<void> write_secret_file(const std::filesystem::path& path,
+                                     std::span<const uint8_t> data);
 
 // If `path` (a file, or the data directory) grants any access to group or
 // others: a warning saying so and how to fix it (chmod 600 / chmod 700).

@@ -68,7 +68,7 @@ bool is_identifier(std::string_view name) {
 }
 
 // Every name the header would contain, or the first that is not an identifier.
-engine::Result<void> check_names(const abi::ModuleSchema& s) {
+base::Result<void> check_names(const abi::ModuleSchema& s) {
   std::vector<std::pair<std::string_view, std::string_view>> names{{"module", s.name}};
   for (const abi::TypeDef& t : s.types) {
     names.emplace_back("type", t.name);
@@ -81,7 +81,7 @@ engine::Result<void> check_names(const abi::ModuleSchema& s) {
   for (const abi::TableDef& t : s.tables) names.emplace_back("table", t.name);
   for (const auto& [what, name] : names)
     if (!is_identifier(name))
-      return engine::make_error(fmt::format(
+      return base::make_error(fmt::format(
           "the {} name '{}' is not a C++ identifier", what,
           name.size() > 64 ? std::string(name.substr(0, 64)) + "..." : std::string(name)));
   return {};
@@ -94,26 +94,26 @@ class TypeWriter {
     for (const abi::TypeDef& def : schema.types) defs_.emplace(def.name, &def);
   }
 
-  engine::Result<std::string> write_all() {
+  base::Result<std::string> write_all() {
     for (const abi::TypeDef& def : schema_.types)
       if (auto r = write(def.name, 0); !r) return r.take_error();
     return out_;
   }
 
  private:
-  engine::Result<void> write_uses(const abi::Type& type, int depth) {
+  base::Result<void> write_uses(const abi::Type& type, int depth) {
     if (type.kind == abi::TypeKind::Named) return write(type.name, depth + 1);
     for (const abi::Type& arg : type.args)
       if (auto r = write_uses(arg, depth); !r) return r;
     return {};
   }
 
-  engine::Result<void> write(const std::string& name, int depth) {
+  base::Result<void> write(const std::string& name, int depth) {
     if (written_.count(name)) return {};
-    if (depth > 64) return engine::make_error("type " + name + " nests too deeply");
+    if (depth > 64) return base::make_error("type " + name + " nests too deeply");
     auto found = defs_.find(name);
     if (found == defs_.end())
-      return engine::make_error("type " + name + " is not defined in the schema");
+      return base::make_error("type " + name + " is not defined in the schema");
     const abi::TypeDef* def = found->second;
     written_.insert(name);
     for (const abi::Field& f : def->fields)
@@ -144,7 +144,7 @@ class TypeWriter {
       out_ += fmt::format("INTERSTICE_VARIANT({}, {})\n\n", name, names);
       return {};
     }
-    return engine::make_error(fmt::format(
+    return base::make_error(fmt::format(
         "enum {} mixes payloads that C++ bindings cannot express (each variant must carry "
         "nothing, or be a named type of its own name)",
         name));
@@ -163,7 +163,7 @@ std::string upper(std::string text) {
 
 }  // namespace
 
-engine::Result<std::string> generate_bindings(const abi::ModuleSchema& schema) {
+base::Result<std::string> generate_bindings(const abi::ModuleSchema& schema) {
   if (auto names = check_names(schema); !names) return names.take_error();
   auto types = TypeWriter(schema).write_all();
   if (!types) return types.take_error();

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "abi/schema.h"
-#include "engine/result.h"
+#include "base/result.h"
 
 namespace interstice::node {
 
@@ -16,6 +16,6 @@ namespace interstice::node {
 // is untrusted (it comes from a module's wasm): every name must be a C++
 // identifier, named types may nest at most 64 deep, and the work is
 // proportional to the schema's size.
-engine::Result<std::string> generate_bindings(const abi::ModuleSchema& schema);
+base::Result<std::string> generate_bindings(const abi::ModuleSchema& schema);
 
 }  // namespace interstice::node

@@ -11,27 +11,26 @@
 
 namespace interstice::node {
 
-engine::Result<DataDirLock> DataDirLock::acquire(const std::filesystem::path& data_dir,
-                                                 const std::string& holder) {
+base::Result<DataDirLock> DataDirLock::acquire(const std::filesystem::path& data_dir,
+                                               const std::string& holder) {
   std::filesystem::path path = data_dir / "LOCK";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
-    return engine::make_error(
-        fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
+    return base::make_error(fmt::format("cannot open {}: {}", path.string(), std::strerror(errno)));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int error = errno;
     char text[128] = {};
     ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
     ::close(fd);
     if (error != EWOULDBLOCK)
-      return engine::make_error(
+      return base::make_error(
           fmt::format("cannot lock {}: {}", path.string(), std::strerror(error)));
     std::string who(text, n > 0 ? static_cast<size_t>(n) : 0);
     while (!who.empty() && (who.back() == '\n' || who.back() == '\0')) who.pop_back();
     size_t space = who.find(' ');
     std::string pid = who.substr(0, space);
     std::string what = space == std::string::npos ? "a process" : who.substr(space + 1);
-    return engine::make_error(fmt::format(
+    return base::make_error(fmt::format(
         "the data directory {} is in use by another process ({}, pid {}): only one node (or "
         "log repair) may use it at a time; stop that one first",
         data_dir.string(), what, pid.empty() ? "unknown" : pid));

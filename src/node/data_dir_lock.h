@@ -8,15 +8,15 @@
 #include <filesystem>
 #include <string>
 
-#include "engine/result.h"
+#include "base/result.h"
 
 namespace interstice::node {
 
 class DataDirLock {
  public:
   // Fails, naming the holder's PID, if another process holds the lock.
-  [[nodiscard]] static engine::Result<DataDirLock> acquire(const std::filesystem::path& data_dir,
-                                                           const std::string& holder);
+  [[nodiscard]] static base::Result<DataDirLock> acquire(const std::filesystem::path& data_dir,
+                                                         const std::string& holder);
   DataDirLock() = default;
   DataDirLock(DataDirLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
   DataDirLock& operator=(DataDirLock&& other) noexcept;

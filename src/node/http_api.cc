@@ -215,7 +215,7 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
 
 HttpApi::~HttpApi() = default;
 
-engine::Result<uint16_t> HttpApi::bind(const std::string& host, uint16_t port) {
+base::Result<uint16_t> HttpApi::bind(const std::string& host, uint16_t port) {
   return server_->open(host, port);
 }
 

@@ -18,7 +18,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "node/http_server.h"
 #include "node/node.h"
 
@@ -41,7 +41,7 @@ class HttpApi {
   void set_peers(std::function<nlohmann::ordered_json()> peers) { peers_ = std::move(peers); }
 
   // Binds host:port (port 0 picks a free one) and returns the bound port.
-  engine::Result<uint16_t> bind(const std::string& host, uint16_t port);
+  base::Result<uint16_t> bind(const std::string& host, uint16_t port);
   // Serves until stop() is called (from any thread).
   void serve();
   void stop();

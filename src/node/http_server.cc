@@ -137,14 +137,14 @@ httplib::Server::HandlerResponse HttpServer::before_body(const httplib::Request&
   return HandlerResponse::Unhandled;
 }
 
-engine::Result<uint16_t> HttpServer::open(const std::string& host, uint16_t port) {
+base::Result<uint16_t> HttpServer::open(const std::string& host, uint16_t port) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   addrinfo* found = nullptr;
   if (int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found); rc != 0)
-    return engine::make_error(
+    return base::make_error(
         fmt::format("cannot listen on {}:{}: {}", host, port, ::gai_strerror(rc)));
   int error = 0;
   for (addrinfo* ai = found; ai && listen_fd_ < 0; ai = ai->ai_next) {
@@ -166,7 +166,7 @@ engine::Result<uint16_t> HttpServer::open(const std::string& host, uint16_t port
   }
   ::freeaddrinfo(found);
   if (listen_fd_ < 0)
-    return engine::make_error(fmt::format(
+    return base::make_error(fmt::format(
         "cannot listen on {}:{}: {}{}", host, port, std::strerror(error),
         error == EADDRINUSE ? " (another node or program is listening there: stop it, or "
                               "choose another --port)"
@@ -180,7 +180,7 @@ engine::Result<uint16_t> HttpServer::open(const std::string& host, uint16_t port
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epoll_fd_ < 0 || wake_fd_ < 0)
-    return engine::make_error(fmt::format("cannot serve HTTP: {}", std::strerror(errno)));
+    return base::make_error(fmt::format("cannot serve HTTP: {}", std::strerror(errno)));
   epoll_event listener{EPOLLIN, {.u64 = kListener}};
   epoll_event wake{EPOLLIN, {.u64 = kWake}};
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &listener);

@@ -37,7 +37,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 
 namespace interstice::node {
 
@@ -75,7 +75,7 @@ class HttpServer : public httplib::Server {
   }
 
   // Binds host:port (0: a free port) and returns the bound port.
-  engine::Result<uint16_t> open(const std::string& host, uint16_t port);
+  base::Result<uint16_t> open(const std::string& host, uint16_t port);
   // Serves until shut_down() is called (from any thread).
   void serve();
   void shut_down();

@@ -276,22 +276,22 @@ size_t json_nesting_depth(std::string_view text, size_t limit) {
   return deepest;
 }
 
-engine::Result<json> parse_client_json(std::string_view text, size_t max_depth) {
+base::Result<json> parse_client_json(std::string_view text, size_t max_depth) {
   if (json_nesting_depth(text, max_depth) > max_depth)
-    return engine::make_error(
+    return base::make_error(
         fmt::format("JSON nested deeper than {} arrays and objects", max_depth));
   json parsed = json::parse(text, nullptr, false);
-  if (parsed.is_discarded()) return engine::make_error("not valid JSON");
+  if (parsed.is_discarded()) return base::make_error("not valid JSON");
   return parsed;
 }
 
-engine::Result<std::vector<uint8_t>> json_to_bytes(const json& j, const abi::Type& type,
-                                                   const abi::TypeResolver& types) {
+base::Result<std::vector<uint8_t>> json_to_bytes(const json& j, const abi::Type& type,
+                                                 const abi::TypeResolver& types) {
   std::vector<uint8_t> out;
   try {
     Encoder(out, types).value(j, type, "$");
   } catch (const EncodeError& e) {
-    return engine::make_error(fmt::format("{}: {}", e.path, e.why));
+    return base::make_error(fmt::format("{}: {}", e.path, e.why));
   }
   return out;
 }

@@ -20,7 +20,7 @@
 
 #include "abi/type.h"
 #include "abi/validate.h"
-#include "engine/result.h"
+#include "base/result.h"
 
 namespace interstice::node {
 
@@ -32,8 +32,8 @@ inline constexpr size_t kMaxJsonDepth = 128;
 // before building anything (a linear pre-scan), so a deep body costs no more
 // memory than its own bytes. Errors: "not valid JSON", "JSON nested deeper
 // than N arrays and objects".
-engine::Result<nlohmann::ordered_json> parse_client_json(std::string_view text,
-                                                         size_t max_depth = kMaxJsonDepth);
+base::Result<nlohmann::ordered_json> parse_client_json(std::string_view text,
+                                                       size_t max_depth = kMaxJsonDepth);
 
 // The deepest nesting of arrays and objects in `text` (0 for a scalar),
 // ignoring brackets inside strings; stops counting past `limit` + 1.
@@ -42,9 +42,9 @@ size_t json_nesting_depth(std::string_view text, size_t limit);
 // Encodes `json` as `type`; an error names the path ("$.custom.val") and why.
 // The conversion follows the type, at most abi::kMaxTypeDepth deep (a named
 // type that refers to itself is not followed deeper).
-engine::Result<std::vector<uint8_t>> json_to_bytes(const nlohmann::ordered_json& json,
-                                                   const abi::Type& type,
-                                                   const abi::TypeResolver& types);
+base::Result<std::vector<uint8_t>> json_to_bytes(const nlohmann::ordered_json& json,
+                                                 const abi::Type& type,
+                                                 const abi::TypeResolver& types);
 
 // Decodes well-formed `bytes` of `type` (validate first) into JSON.
 nlohmann::ordered_json bytes_to_json(std::span<const uint8_t> bytes, const abi::Type& type,

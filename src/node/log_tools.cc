@@ -32,8 +32,8 @@ const char* kind_name(storage::EffectKind kind) {
   return "insert";
 }
 
-engine::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
-    storage::Env& env, const std::filesystem::path& data_dir) {
+base::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
+    base::Env& env, const std::filesystem::path& data_dir) {
   runtime::RuntimeOptions options;
   options.engine.cache_dir = data_dir / "compiled";
   options.log_sink = [](const runtime::LogRecord&) {};
@@ -43,7 +43,7 @@ engine::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
   if (!rt) return rt.take_error();
   for (const ModuleLoadReport& r : load_module_directory(**rt, data_dir / "modules"))
     if (!r.error.empty())
-      return engine::make_error(
+      return base::make_error(
           fmt::format("{}: cannot load it to read the log: {}", r.file, r.error));
   // Installed modules whose files left DATA_DIR/modules come from the store.
   ModuleStore store(env, data_dir);
@@ -112,12 +112,12 @@ std::string record_text(const json& j) {
 
 }  // namespace
 
-engine::Result<void> inspect_log(storage::Env& env, const std::filesystem::path& data_dir,
-                                 const InspectOptions& options,
-                                 const std::function<void(const std::string&)>& out) {
+base::Result<void> inspect_log(base::Env& env, const std::filesystem::path& data_dir,
+                               const InspectOptions& options,
+                               const std::function<void(const std::string&)>& out) {
   auto rt = offline_runtime(env, data_dir);
   if (!rt) return rt.take_error();
-  std::optional<engine::Error> failure;
+  std::optional<base::Error> failure;
   // With a filter, the segments' tags files let the read skip segments that
   // hold nothing of the module or table.
   std::string tag = options.module && options.table ? *options.module + "." + *options.table
@@ -127,8 +127,8 @@ engine::Result<void> inspect_log(storage::Env& env, const std::filesystem::path&
     if (offset > options.to) return false;
     auto record = storage::decode_tx_record(payload);
     if (!record) {
-      failure = engine::make_error(
-          fmt::format("log record {} is not a valid transaction record", offset));
+      failure =
+          base::make_error(fmt::format("log record {} is not a valid transaction record", offset));
       return false;
     }
     if (options.module && record->module != *options.module) return true;
@@ -191,8 +191,8 @@ std::optional<std::string> compare_effects(const runtime::Runtime& rt, uint64_t 
 
 }  // namespace
 
-engine::Result<ReplayReport> replay_log(storage::Env& env, const std::filesystem::path& data_dir,
-                                        const ReplayOptions& options) {
+base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::path& data_dir,
+                                      const ReplayOptions& options) {
   auto rt = offline_runtime(env, data_dir);
   if (!rt) return rt.take_error();
   // A log whose older segments were pruned or archived starts from the
@@ -209,7 +209,7 @@ engine::Result<ReplayReport> replay_log(storage::Env& env, const std::filesystem
     auto snapshot = storage::read_newest_snapshot(env, data_dir / "snapshots", &warnings);
     if (!snapshot) return snapshot.take_error();
     if (!*snapshot || (*snapshot)->offset + 1 < first)
-      return engine::make_error(fmt::format(
+      return base::make_error(fmt::format(
           "the log starts at offset {} and no snapshot covers what came before", first));
     if (auto r = restore_tables(**rt, **snapshot); !r) return r.take_error();
     from = (*snapshot)->offset + 1;
@@ -220,14 +220,14 @@ engine::Result<ReplayReport> replay_log(storage::Env& env, const std::filesystem
 
   ReplayReport report;
   auto start = std::chrono::steady_clock::now();
-  std::optional<engine::Error> failure;
+  std::optional<base::Error> failure;
   std::vector<runtime::TableEvent> effects;
   auto read = storage::TransactionLog::read(
       env, data_dir / "log", from, [&](uint64_t offset, std::span<const uint8_t> payload) {
         if (options.until && offset > *options.until) return false;
         auto record = storage::decode_tx_record(payload);
         if (!record) {
-          failure = engine::make_error(
+          failure = base::make_error(
               fmt::format("log record {} is not a valid transaction record", offset));
           return false;
         }
@@ -238,8 +238,8 @@ engine::Result<ReplayReport> replay_log(storage::Env& env, const std::filesystem
           inputs.host_results.resize(record->host_calls);
           for (storage::HostResultRecord& r : record->host_results) {
             if (r.call >= record->host_calls) {
-              failure = engine::make_error(fmt::format("log record {}: host call {} of {}", offset,
-                                                       r.call, record->host_calls));
+              failure = base::make_error(fmt::format("log record {}: host call {} of {}", offset,
+                                                     r.call, record->host_calls));
               return false;
             }
             inputs.host_results[r.call] = runtime::HostResult{r.value, std::move(r.data.data)};
@@ -260,7 +260,7 @@ engine::Result<ReplayReport> replay_log(storage::Env& env, const std::filesystem
                                       e.table, e.row.data);
                 !r) {
               failure =
-                  engine::make_error(fmt::format("log record {}: {}", offset, r.error().message));
+                  base::make_error(fmt::format("log record {}: {}", offset, r.error().message));
               return false;
             }
         }
@@ -285,7 +285,7 @@ engine::Result<ReplayReport> replay_log(storage::Env& env, const std::filesystem
       }
     std::ofstream out(options.export_to);
     out << tables.dump(2) << "\n";
-    if (!out) return engine::make_error("cannot write " + options.export_to.string());
+    if (!out) return base::make_error("cannot write " + options.export_to.string());
   }
   return report;
 }

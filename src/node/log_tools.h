@@ -9,8 +9,8 @@
 #include <optional>
 #include <string>
 
-#include "engine/result.h"
-#include "storage/env.h"
+#include "base/env.h"
+#include "base/result.h"
 
 namespace interstice::node {
 
@@ -23,9 +23,9 @@ struct InspectOptions {
 };
 
 // Prints the selected transactions, one line (or JSON object) each, to `out`.
-engine::Result<void> inspect_log(storage::Env& env, const std::filesystem::path& data_dir,
-                                 const InspectOptions& options,
-                                 const std::function<void(const std::string&)>& out);
+base::Result<void> inspect_log(base::Env& env, const std::filesystem::path& data_dir,
+                               const InspectOptions& options,
+                               const std::function<void(const std::string&)>& out);
 
 struct ReplayOptions {
   bool verify = false;              // re-execute and compare, instead of re-applying effects
@@ -40,7 +40,7 @@ struct ReplayReport {
   std::optional<std::string> divergence;  // the first difference, with --verify
 };
 
-engine::Result<ReplayReport> replay_log(storage::Env& env, const std::filesystem::path& data_dir,
-                                        const ReplayOptions& options);
+base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::path& data_dir,
+                                      const ReplayOptions& options);
 
 }  // namespace interstice::node

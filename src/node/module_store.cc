@@ -5,8 +5,8 @@
 
 #include <cstring>
 
+#include "base/env.h"
 #include "storage/crc32c.h"
-#include "storage/env.h"
 
 namespace interstice::node {
 namespace {
@@ -23,17 +23,17 @@ std::string sha256_hex(std::span<const uint8_t> data) {
 
 }  // namespace
 
-engine::Result<Installed> decode_manifest(std::span<const uint8_t> bytes) {
+base::Result<Installed> decode_manifest(std::span<const uint8_t> bytes) {
   if (bytes.size() < 12 || std::memcmp(bytes.data(), kMagic, 8) != 0)
-    return engine::make_error("bad header");
+    return base::make_error("bad header");
   uint32_t crc;
   std::memcpy(&crc, bytes.data() + 8, 4);
   std::span<const uint8_t> body = bytes.subspan(12);
   if (storage::crc32c(body.data(), body.size()) != crc)
-    return engine::make_error("checksum mismatch");
+    return base::make_error("checksum mismatch");
   std::string why;
   auto installed = abi::from_bytes<Installed>(body, &why);
-  if (!installed) return engine::make_error("does not decode: " + why);
+  if (!installed) return base::make_error("does not decode: " + why);
   return std::move(*installed);
 }
 
@@ -48,31 +48,31 @@ std::vector<uint8_t> encode_manifest(const Installed& installed) {
   return file;
 }
 
-engine::Result<Installed> ModuleStore::read_manifest() const {
-  storage::Env& env = env_;
+base::Result<Installed> ModuleStore::read_manifest() const {
+  base::Env& env = env_;
   std::filesystem::path path = data_dir_ / "installed";
   if (!env.exists(path)) return Installed{};
   std::error_code ec;
   if (uint64_t size = std::filesystem::file_size(path, ec); !ec && size > kMaxManifestBytes)
-    return engine::make_error(
+    return base::make_error(
         fmt::format("{} is damaged (larger than {} bytes)", path.string(), kMaxManifestBytes));
   auto bytes = env.read_file(path);
   if (!bytes) return bytes.take_error();
   auto installed = decode_manifest(*bytes);
   if (!installed)
-    return engine::make_error(
+    return base::make_error(
         fmt::format("{} is damaged ({})", path.string(), installed.error().message));
   return installed;
 }
 
-engine::Result<void> ModuleStore::write_manifest(const Installed& installed) const {
+base::Result<void> ModuleStore::write_manifest(const Installed& installed) const {
   return env_.write_atomically(data_dir_ / "installed", encode_manifest(installed));
 }
 
-engine::Result<std::string> ModuleStore::put(std::span<const uint8_t> wasm) const {
-  if (sodium_init() < 0) return engine::make_error("libsodium failed to initialize");
+base::Result<std::string> ModuleStore::put(std::span<const uint8_t> wasm) const {
+  if (sodium_init() < 0) return base::make_error("libsodium failed to initialize");
   std::string hash = sha256_hex(wasm);
-  storage::Env& env = env_;
+  base::Env& env = env_;
   std::filesystem::path dir = data_dir_ / "store";
   if (env.exists(dir / (hash + ".wasm"))) return hash;
   if (auto r = env.create_dirs(dir); !r) return r.take_error();
@@ -80,11 +80,11 @@ engine::Result<std::string> ModuleStore::put(std::span<const uint8_t> wasm) cons
   return hash;
 }
 
-engine::Result<std::vector<uint8_t>> ModuleStore::get(const std::string& hash) const {
+base::Result<std::vector<uint8_t>> ModuleStore::get(const std::string& hash) const {
   auto wasm = env_.read_file(data_dir_ / "store" / (hash + ".wasm"));
   if (!wasm) return wasm.take_error();
   if (sha256_hex(*wasm) != hash)
-    return engine::make_error(
+    return base::make_error(
         fmt::format("stored module {} is damaged (its hash does not match)", hash));
   return wasm;
 }

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "abi/schema.h"
-#include "engine/result.h"
-#include "storage/env.h"
+#include "base/env.h"
+#include "base/result.h"
 
 namespace interstice::node {
 
@@ -33,7 +33,7 @@ struct Installed {
 // The manifest file's bytes: [magic "ISTINST1"][u32 crc32c of body][body:
 // encoded Installed]. Decoding is bounded like every abi decoder; an error
 // says what is wrong (bad header, checksum mismatch, does not decode: why).
-engine::Result<Installed> decode_manifest(std::span<const uint8_t> bytes);
+base::Result<Installed> decode_manifest(std::span<const uint8_t> bytes);
 std::vector<uint8_t> encode_manifest(const Installed& installed);
 
 // A manifest file larger than this is refused before it is read.
@@ -42,18 +42,18 @@ inline constexpr uint64_t kMaxManifestBytes = 1ull << 30;
 class ModuleStore {
  public:
   // Reads and writes through `env`, which must outlive this.
-  ModuleStore(storage::Env& env, std::filesystem::path data_dir)
+  ModuleStore(base::Env& env, std::filesystem::path data_dir)
       : env_(env), data_dir_(std::move(data_dir)) {}
 
   // The manifest, or an empty one on first start; a damaged manifest is an error.
-  engine::Result<Installed> read_manifest() const;
-  engine::Result<void> write_manifest(const Installed& installed) const;
+  base::Result<Installed> read_manifest() const;
+  base::Result<void> write_manifest(const Installed& installed) const;
   // Stores `wasm` under its hash (if not there yet) and returns the hash.
-  engine::Result<std::string> put(std::span<const uint8_t> wasm) const;
-  engine::Result<std::vector<uint8_t>> get(const std::string& hash) const;
+  base::Result<std::string> put(std::span<const uint8_t> wasm) const;
+  base::Result<std::vector<uint8_t>> get(const std::string& hash) const;
 
  private:
-  storage::Env& env_;
+  base::Env& env_;
   std::filesystem::path data_dir_;
 };
 

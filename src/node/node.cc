@@ -32,15 +32,15 @@ using json = nlohmann::ordered_json;
 
 Node::Node(NodeOptions options)
     : options_(std::move(options)),
-      env_(options_.env ? options_.env : &storage::Env::posix()) {}  // the node's one default
+      env_(options_.env ? options_.env : &base::Env::posix()) {}  // the node's one default
 
 // Creates the data directory with mode 0700 (its parents as usual), and warns
 // if an existing one, or a key in it, is open to other users.
-static engine::Result<void> prepare_data_dir(const std::filesystem::path& dir) {
+static base::Result<void> prepare_data_dir(const std::filesystem::path& dir) {
   std::error_code ec;
   if (dir.has_parent_path()) std::filesystem::create_directories(dir.parent_path(), ec);
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-    return engine::make_error(
+    return base::make_error(
         fmt::format("cannot create {}: {}", dir.string(), std::strerror(errno)));
   for (const std::filesystem::path& path : {dir, dir / "identity.key", dir / "operator.key"})
     if (std::string warning = net::exposure_warning(path); !warning.empty())
@@ -48,7 +48,7 @@ static engine::Result<void> prepare_data_dir(const std::filesystem::path& dir) {
   return {};
 }
 
-engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
+base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   if (auto r = prepare_data_dir(options.data_dir); !r) return r.take_error();
   // One node per data directory, from before it reads anything to its end.
   auto lock = DataDirLock::acquire(options.data_dir, "node");
@@ -56,7 +56,7 @@ engine::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir / "modules", ec);
   if (ec)
-    return engine::make_error(
+    return base::make_error(
         fmt::format("cannot create {}: {}", (options.data_dir / "modules").string(), ec.message()));
   if (options.runtime.engine.cache_dir.empty())
     options.runtime.engine.cache_dir = options.data_dir / "compiled";
@@ -230,7 +230,7 @@ bool Node::recover_from_log_failure() {
     bool undone = last_logged_ <= good;
     if (!undone) {
       uint64_t lost = last_logged_ - good;
-      auto rebuilt = [&]() -> engine::Result<void> {
+      auto rebuilt = [&]() -> base::Result<void> {
         auto from = restore_snapshot(/*logged_only=*/true);
         if (!from) return from.take_error();
         if (*from < good)
@@ -277,7 +277,7 @@ bool Node::recover_from_log_failure() {
   return recovered;
 }
 
-engine::Result<void> Node::start_peer_server() {
+base::Result<void> Node::start_peer_server() {
   if (options_.peer_port < 0) return {};
   net::PeerServer::Handlers handlers;
   handlers.on_call = [this](const std::string& peer, const net::CallRequest& call,
@@ -477,7 +477,7 @@ void Node::submit(const std::string& module, const std::string& reducer, std::ve
   queue_ack(*offset, std::move(done));
 }
 
-engine::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
+base::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
   storage::TxRecord record{tx.module,
                            tx.reducer,
                            abi::Bytes{tx.args},
@@ -514,7 +514,7 @@ engine::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
   return {};
 }
 
-engine::Result<uint64_t> Node::restore_snapshot(bool logged_only) {
+base::Result<uint64_t> Node::restore_snapshot(bool logged_only) {
   std::vector<std::string> warnings;
   auto snapshot = storage::read_newest_snapshot(env(), options_.data_dir / "snapshots", &warnings);
   for (const std::string& w : warnings) spdlog::warn("{}", w);
@@ -543,8 +543,8 @@ engine::Result<uint64_t> Node::restore_snapshot(bool logged_only) {
   return (*snapshot)->offset;
 }
 
-engine::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
-  std::optional<engine::Error> failure;
+base::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
+  std::optional<base::Error> failure;
   uint64_t applied = 0;
   bool reached = false;
   auto read = storage::TransactionLog::read(
@@ -552,13 +552,13 @@ engine::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
       [&](uint64_t offset, std::span<const uint8_t> payload) {
         if (offset > until) return false;
         if (applied == 0 && offset != from) {
-          failure = engine::make_error(fmt::format(
+          failure = base::make_error(fmt::format(
               "the log resumes at offset {}, but the snapshot ends at {}", offset, from - 1));
           return false;
         }
         auto record = storage::decode_tx_record(payload);
         if (!record) {
-          failure = engine::make_error(
+          failure = base::make_error(
               fmt::format("log record {} is not a valid transaction record", offset));
           return false;
         }
@@ -576,7 +576,7 @@ engine::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
                                       e.table, e.row.data);
           if (!done) {
             failure =
-                engine::make_error(fmt::format("log record {}: {}", offset, done.error().message));
+                base::make_error(fmt::format("log record {}: {}", offset, done.error().message));
             return false;
           }
         }
@@ -587,13 +587,13 @@ engine::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
   if (failure) return *failure;
   if (!read && !reached) return read.take_error();
   if (until != UINT64_MAX && !reached)
-    return engine::make_error(fmt::format("the log ends before transaction {}", until));
+    return base::make_error(fmt::format("the log ends before transaction {}", until));
   return applied;
 }
 
 // Restores the newest snapshot, re-applies the log after it, then runs init
 // for modules that never ran it.
-engine::Result<void> Node::recover() {
+base::Result<void> Node::recover() {
   auto restored = restore_snapshot();
   if (!restored) return restored.take_error();
   snapshot_offset_ = *restored;
@@ -675,7 +675,7 @@ void Node::maybe_snapshot() {
 
 // Loads DIR/modules, then the installed modules that are not there any
 // more from the store, and records the installed set.
-engine::Result<void> Node::load_modules() {
+base::Result<void> Node::load_modules() {
   ModuleStore store(env(), options_.data_dir);
   auto installed = store.read_manifest();
   if (!installed) return installed.take_error();
@@ -696,11 +696,10 @@ engine::Result<void> Node::load_modules() {
     if (hashes.count(m.name)) continue;
     auto wasm = store.get(m.hash);
     if (!wasm)
-      return engine::make_error(
+      return base::make_error(
           fmt::format("installed module '{}': {}", m.name, wasm.error().message));
     if (auto r = runtime_->load(*wasm, m.name + ".wasm", /*run_init=*/false); !r)
-      return engine::make_error(
-          fmt::format("installed module '{}': {}", m.name, r.error().message));
+      return base::make_error(fmt::format("installed module '{}': {}", m.name, r.error().message));
     spdlog::info("module '{}' is not in {} any more; loaded its installed copy", m.name,
                  (options_.data_dir / "modules").string());
     hashes[m.name] = m.hash;
@@ -708,7 +707,7 @@ engine::Result<void> Node::load_modules() {
   return write_manifest(std::move(hashes));
 }
 
-engine::Result<void> Node::write_manifest(std::map<std::string, std::string> hashes) {
+base::Result<void> Node::write_manifest(std::map<std::string, std::string> hashes) {
   Installed now;
   now.grants = options_.runtime.grantable;
   for (const std::string& name : runtime_->module_names())
@@ -721,8 +720,7 @@ bool Node::is_operator(const std::string& presented_key) const {
 }
 
 // The installed hashes, from the manifest, of the modules still loaded.
-static engine::Result<std::map<std::string, std::string>> installed_hashes(
-    const ModuleStore& store) {
+static base::Result<std::map<std::string, std::string>> installed_hashes(const ModuleStore& store) {
   auto manifest = store.read_manifest();
   if (!manifest) return manifest.take_error();
   std::map<std::string, std::string> hashes;
@@ -878,9 +876,9 @@ std::optional<NodeError> Node::call(const std::string& module, const std::string
   return await_durable(lock, *offset);
 }
 
-engine::Result<uint64_t> Node::run_call(const std::string& module, const std::string& reducer,
-                                        std::span<const uint8_t> args, const std::string& caller,
-                                        const std::string& trigger, runtime::CallOrigin origin) {
+base::Result<uint64_t> Node::run_call(const std::string& module, const std::string& reducer,
+                                      std::span<const uint8_t> args, const std::string& caller,
+                                      const std::string& trigger, runtime::CallOrigin origin) {
   if (auto r = runtime_->call(module, reducer, args, caller, trigger, origin); !r)
     return r.take_error();
   maybe_snapshot();

@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "authority/vulkan_gpu.h"
-#include "engine/result.h"
+#include "base/result.h"
 #include "net/identity.h"
 #include "net/known_peers.h"
 #include "net/outbox.h"
@@ -69,7 +69,7 @@ struct NodeOptions {
   // written through: the log, snapshots, the module store and manifest,
   // installed wasm, known peers and keys (which are created 0600 directly).
   // Tests inject faults and crashes here. Null: the real one.
-  storage::Env* env = nullptr;
+  base::Env* env = nullptr;
   // The File authority's root: each module's files are in FILE_ROOT/<module>/
   // (default: DATA_DIR/files).
   std::filesystem::path file_root;
@@ -105,7 +105,7 @@ struct NodeError {
 
 class Node {
  public:
-  [[nodiscard]] static engine::Result<std::unique_ptr<Node>> create(NodeOptions options);
+  [[nodiscard]] static base::Result<std::unique_ptr<Node>> create(NodeOptions options);
   ~Node();
 
   const std::vector<ModuleLoadReport>& load_reports() const { return reports_; }
@@ -172,33 +172,33 @@ class Node {
 
  private:
   explicit Node(NodeOptions options);
-  engine::Result<void> load_modules();
-  engine::Result<void> recover();
+  base::Result<void> load_modules();
+  base::Result<void> recover();
   // Restores the newest intact snapshot (only its logged tables if
   // `logged_only`); returns its offset (0: none).
-  engine::Result<uint64_t> restore_snapshot(bool logged_only = false);
+  base::Result<uint64_t> restore_snapshot(bool logged_only = false);
   // Re-applies the log's records from `from` to `until` to the tables, with
   // what they say of init, remote calls and peer calls; returns how many.
   // Damage after `until` does not matter once `until` was reached.
-  engine::Result<uint64_t> apply_log(uint64_t from, uint64_t until);
+  base::Result<uint64_t> apply_log(uint64_t from, uint64_t until);
   // After the log failed to write (LogOptions::on_failure): undoes every
   // transaction after its last good record, by rebuilding the logged tables
   // from the newest snapshot and the log up to that record, fails the
   // acknowledgements waiting for those transactions, and lets the log go on.
   // Returns false if it must be tried again (the log stays failed).
   bool recover_from_log_failure();
-  storage::Env& env() const { return *env_; }
+  base::Env& env() const { return *env_; }
   // Starts a snapshot of the current tables if one is due (caller holds mutex_).
   void maybe_snapshot();
   storage::SnapshotData capture_snapshot();
   void write_snapshot(storage::SnapshotData data);
-  engine::Result<void> record(const runtime::CommittedTransaction& tx);
+  base::Result<void> record(const runtime::CommittedTransaction& tx);
   // Runs the call (caller holds mutex_) and returns the log offset that must
   // be durable before it is acknowledged, or the failure.
-  engine::Result<uint64_t> run_call(const std::string& module, const std::string& reducer,
-                                    std::span<const uint8_t> args, const std::string& caller = "",
-                                    const std::string& trigger = "",
-                                    runtime::CallOrigin origin = runtime::CallOrigin::Node);
+  base::Result<uint64_t> run_call(const std::string& module, const std::string& reducer,
+                                  std::span<const uint8_t> args, const std::string& caller = "",
+                                  const std::string& trigger = "",
+                                  runtime::CallOrigin origin = runtime::CallOrigin::Node);
   // The latest calls from peers that ran (at most 100,000), from the log
   // and snapshots: the peer server answers their repeats without running.
   std::deque<storage::PeerCallRecord> peer_calls_;
@@ -213,7 +213,7 @@ class Node {
   // destroyed last): no other node or `log repair` opens the directory.
   DataDirLock data_dir_lock_;
   NodeOptions options_;
-  storage::Env* env_;  // options_.env, or the real file system (set at construction)
+  base::Env* env_;  // options_.env, or the real file system (set at construction)
   net::Identity identity_;
   std::unique_ptr<net::KnownPeers> known_peers_;
   std::unique_ptr<net::Outbox> outbox_;
@@ -231,11 +231,11 @@ class Node {
   // The file of DATA_DIR/modules each module came from (by module name).
   std::map<std::string, std::string> module_files_;
   // Records the installed set in the manifest (caller holds mutex_).
-  engine::Result<void> write_manifest(std::map<std::string, std::string> hashes);
+  base::Result<void> write_manifest(std::map<std::string, std::string> hashes);
   // Writes a snapshot now, so recovery starts after a change of modules.
   void snapshot_now();
   uint16_t peer_port_ = 0;
-  engine::Result<void> start_peer_server();
+  base::Result<void> start_peer_server();
   // Remote calls awaiting their outcome, by call id: rebuilt at recovery
   // from the snapshot and the log, and sent again (docs/storage.md).
   std::map<uint64_t, storage::RemoteCallRecord> pending_remote_;

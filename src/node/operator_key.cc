@@ -5,34 +5,34 @@
 
 #include <array>
 
+#include "base/env.h"
 #include "net/secret_file.h"
-#include "storage/env.h"
 
 namespace interstice::node {
 
-engine::Result<std::string> parse_operator_key(std::string_view text) {
+base::Result<std::string> parse_operator_key(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
   bool hex = text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
-  if (!hex) return engine::make_error("expected 64 lowercase hex characters");
+  if (!hex) return base::make_error("expected 64 lowercase hex characters");
   return std::string(text);
 }
 
-engine::Result<std::string> load_or_create_operator_key(storage::Env& env,
-                                                        const std::filesystem::path& data_dir) {
-  if (sodium_init() < 0) return engine::make_error("libsodium failed to initialize");
+base::Result<std::string> load_or_create_operator_key(base::Env& env,
+                                                      const std::filesystem::path& data_dir) {
+  if (sodium_init() < 0) return base::make_error("libsodium failed to initialize");
   std::filesystem::path path = data_dir / "operator.key";
   if (env.exists(path)) {
     std::error_code ec;
     uint64_t size = std::filesystem::file_size(path, ec);
     auto bytes = ec || size > kMaxOperatorKeyFileBytes
-                     ? engine::Result<std::vector<uint8_t>>(std::vector<uint8_t>())
+                     ? base::Result<std::vector<uint8_t>>(std::vector<uint8_t>())
                      : env.read_file(path);
     if (!bytes) return bytes.take_error();
     auto key = parse_operator_key(
         std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
     if (!key)
-      return engine::make_error(fmt::format("{} is damaged ({}); delete it to make a new one",
-                                            path.string(), key.error().message));
+      return base::make_error(fmt::format("{} is damaged ({}); delete it to make a new one",
+                                          path.string(), key.error().message));
     return key;
   }
   std::array<uint8_t, 32> secret;

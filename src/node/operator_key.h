@@ -8,19 +8,19 @@
 #include <string>
 #include <string_view>
 
-#include "engine/result.h"
-#include "storage/env.h"
+#include "base/env.h"
+#include "base/result.h"
 
 namespace interstice::node {
 
 // The operator key file's text: 64 lowercase hex characters, then optional
 // line ends. Returns the key, or why the text is not one.
-engine::Result<std::string> parse_operator_key(std::string_view text);
+base::Result<std::string> parse_operator_key(std::string_view text);
 // A larger operator.key is refused before it is read.
 inline constexpr uint64_t kMaxOperatorKeyFileBytes = 4096;
 
-engine::Result<std::string> load_or_create_operator_key(storage::Env& env,
-                                                        const std::filesystem::path& data_dir);
+base::Result<std::string> load_or_create_operator_key(base::Env& env,
+                                                      const std::filesystem::path& data_dir);
 
 // Constant-time comparison of a presented key with the node's.
 bool operator_key_matches(const std::string& expected, const std::string& presented);

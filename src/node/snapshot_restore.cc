@@ -2,7 +2,7 @@
 
 namespace interstice::node {
 
-engine::Result<void> restore_tables(runtime::Runtime& runtime, storage::SnapshotData& snapshot) {
+base::Result<void> restore_tables(runtime::Runtime& runtime, storage::SnapshotData& snapshot) {
   for (storage::TableImage& image : snapshot.tables) {
     runtime::Runtime::TableImage table{image.module, image.table, image.auto_inc_next, {}};
     table.rows.reserve(image.rows.size());

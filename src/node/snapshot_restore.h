@@ -1,13 +1,13 @@
 // Restoring a snapshot's tables into a runtime (node recovery and replay).
 #pragma once
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "runtime/runtime.h"
 #include "storage/snapshot.h"
 
 namespace interstice::node {
 
 // Imports every table image of `snapshot` (its rows are moved out).
-engine::Result<void> restore_tables(runtime::Runtime& runtime, storage::SnapshotData& snapshot);
+base::Result<void> restore_tables(runtime::Runtime& runtime, storage::SnapshotData& snapshot);
 
 }  // namespace interstice::node

@@ -14,11 +14,11 @@ using namespace host_support;
 
 namespace {
 
-engine::Result<void> define_file_calls(engine::Linker& linker) {
+base::Result<void> define_file_calls(engine::Linker& linker) {
   using namespace abi::host;
   const char* host = abi::kHostModule;
   constexpr abi::Authority kFile = abi::Authority::File;
-  std::vector<engine::Result<void>> results;
+  std::vector<base::Result<void>> results;
   results.push_back(
       linker.define(host, kFileRead, [](Caller& c, uint32_t ptr, uint32_t len) -> int32_t {
         return privileged<int32_t>(
@@ -69,11 +69,11 @@ engine::Result<void> define_file_calls(engine::Linker& linker) {
   return {};
 }
 
-engine::Result<void> define_audio_calls(engine::Linker& linker) {
+base::Result<void> define_audio_calls(engine::Linker& linker) {
   using namespace abi::host;
   const char* host = abi::kHostModule;
   constexpr abi::Authority kAudio = abi::Authority::Audio;
-  std::vector<engine::Result<void>> results;
+  std::vector<base::Result<void>> results;
   results.push_back(
       linker.define(host, kAudioOpen, [](Caller& c, int32_t rate, int32_t channels) -> int32_t {
         return privileged<int32_t>(
@@ -141,7 +141,7 @@ engine::Result<void> define_audio_calls(engine::Linker& linker) {
 
 }  // namespace
 
-engine::Result<void> define_authority_host(engine::Linker& linker) {
+base::Result<void> define_authority_host(engine::Linker& linker) {
   if (auto r = define_file_calls(linker); !r) return r;
   if (auto r = define_gpu_host(linker); !r) return r;
   return define_audio_calls(linker);

@@ -70,7 +70,7 @@ using Handles = std::vector<uint64_t>;
 
 // The calls that make objects: shaders, buffers, textures, samplers,
 // layouts, pipelines and bind groups.
-void define_object_calls(engine::Linker& linker, std::vector<engine::Result<void>>& results) {
+void define_object_calls(engine::Linker& linker, std::vector<base::Result<void>>& results) {
   using namespace abi::host;
   const char* host = abi::kHostModule;
   results.push_back(linker.define(host, kGpuSurfaceSize, [](Caller& c) -> int64_t {
@@ -191,7 +191,7 @@ void define_object_calls(engine::Linker& linker, std::vector<engine::Result<void
 }
 
 // Immediate work: frames (begin, draw, end), dispatch and buffer reads.
-void define_immediate_calls(engine::Linker& linker, std::vector<engine::Result<void>>& results) {
+void define_immediate_calls(engine::Linker& linker, std::vector<base::Result<void>>& results) {
   using namespace abi::host;
   const char* host = abi::kHostModule;
   results.push_back(linker.define(
@@ -246,7 +246,7 @@ void define_immediate_calls(engine::Linker& linker, std::vector<engine::Result<v
 }
 
 // Command encoders, passes, submit and present.
-void define_encoder_calls(engine::Linker& linker, std::vector<engine::Result<void>>& results) {
+void define_encoder_calls(engine::Linker& linker, std::vector<base::Result<void>>& results) {
   using namespace abi::host;
   const char* host = abi::kHostModule;
   results.push_back(linker.define(host, kGpuCreateCommandEncoder, [](Caller& c) -> int64_t {
@@ -389,8 +389,8 @@ void define_encoder_calls(engine::Linker& linker, std::vector<engine::Result<voi
 
 }  // namespace
 
-engine::Result<void> define_gpu_host(engine::Linker& linker) {
-  std::vector<engine::Result<void>> results;
+base::Result<void> define_gpu_host(engine::Linker& linker) {
+  std::vector<base::Result<void>> results;
   define_object_calls(linker, results);
   define_immediate_calls(linker, results);
   define_encoder_calls(linker, results);

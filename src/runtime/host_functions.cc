@@ -28,10 +28,10 @@ Table* table_for(LoadedModule& m, int32_t id, Status* status) {
 
 }  // namespace
 
-engine::Result<void> define_interstice_host(engine::Linker& linker) {
+base::Result<void> define_interstice_host(engine::Linker& linker) {
   using namespace abi::host;
   const char* host = abi::kHostModule;
-  std::vector<engine::Result<void>> results;
+  std::vector<base::Result<void>> results;
   results.push_back(
       linker.define(host, kLog, [](Caller& c, int32_t level, uint32_t ptr, uint32_t len) {
         LoadedModule& m = module_of(c);

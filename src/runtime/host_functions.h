@@ -9,16 +9,16 @@
 
 namespace interstice::runtime {
 
-engine::Result<void> define_interstice_host(engine::Linker& linker);
+base::Result<void> define_interstice_host(engine::Linker& linker);
 // The File, Gpu and Audio calls (authority_host_calls.cc); part of the above.
-engine::Result<void> define_authority_host(engine::Linker& linker);
+base::Result<void> define_authority_host(engine::Linker& linker);
 // The Gpu calls (gpu_host_calls.cc); part of define_authority_host.
-engine::Result<void> define_gpu_host(engine::Linker& linker);
+base::Result<void> define_gpu_host(engine::Linker& linker);
 
 // wasi_snapshot_preview1: fd_write (stdout/stderr to the module's log),
 // clock_time_get (the transaction's timestamp), random_get (the transaction's
 // generator), empty args and environment, proc_exit (a trap), sched_yield;
 // every other function the module imports answers ENOSYS.
-engine::Result<void> define_wasi(engine::Linker& linker, const engine::Module& module);
+base::Result<void> define_wasi(engine::Linker& linker, const engine::Module& module);
 
 }  // namespace interstice::runtime

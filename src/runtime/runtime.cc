@@ -37,8 +37,8 @@ uint64_t transaction_seed(uint64_t node_seed, uint64_t number) {
   return splitmix64(node_seed + kGoldenGamma * (number + 1));
 }
 
-engine::Error error(std::string message) {
-  return engine::make_error(std::move(message));
+base::Error error(std::string message) {
+  return base::make_error(std::move(message));
 }
 
 }  // namespace
@@ -770,8 +770,9 @@ Result<void> Runtime::run(const PendingCall& call) {
   trapped = !status || m.failure;
   if (m.failure) return finish_failed(fmt::format("{} failed: {}", where, *m.failure));
   if (!status) {
-    const engine::Error& e = status.error();
-    std::string detail = e.trap ? e.trap->describe() : e.message;
+    const base::Error& e = status.error();
+    const engine::Trap* trap = engine::trap_of(e);
+    std::string detail = trap ? trap->describe() : e.message;
     return finish_failed(fmt::format("{} trapped: {}", where, detail));
   }
   if (*status != 0)

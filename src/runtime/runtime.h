@@ -33,8 +33,8 @@
 
 namespace interstice::runtime {
 
-using engine::Error;
-using engine::Result;
+using base::Error;
+using base::Result;
 
 struct LogRecord {
   abi::LogLevel level;

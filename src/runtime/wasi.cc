@@ -48,8 +48,8 @@ int32_t fd_write(Caller& c, int32_t fd, uint32_t iovs, uint32_t count, uint32_t 
 
 }  // namespace
 
-engine::Result<void> define_wasi(engine::Linker& linker, const engine::Module& module) {
-  std::vector<engine::Result<void>> results;
+base::Result<void> define_wasi(engine::Linker& linker, const engine::Module& module) {
+  std::vector<base::Result<void>> results;
   results.push_back(linker.define(kWasi, "fd_write", fd_write));
   results.push_back(linker.define(kWasi, "clock_time_get",
                                   [](Caller& c, int32_t, int64_t, uint32_t out) -> int32_t {

@@ -50,7 +50,7 @@ Result<std::vector<uint8_t>> compress(std::span<const uint8_t> data) {
   ZSTD_CCtx_setParameter(ctx, ZSTD_c_checksumFlag, 1);
   size_t n = ZSTD_compress2(ctx, out.data(), out.size(), data.data(), data.size());
   ZSTD_freeCCtx(ctx);
-  if (ZSTD_isError(n)) return engine::make_error(std::string("zstd: ") + ZSTD_getErrorName(n));
+  if (ZSTD_isError(n)) return base::make_error(std::string("zstd: ") + ZSTD_getErrorName(n));
   out.resize(n);
   return out;
 }
@@ -63,9 +63,9 @@ Result<std::vector<uint8_t>> decompress(std::span<const uint8_t> data) {
   constexpr uint64_t kMaxUpfront = 16u << 20;
   unsigned long long size = ZSTD_getFrameContentSize(data.data(), data.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > kMaxSnapshot)
-    return engine::make_error("not a zstd frame with a known size");
+    return base::make_error("not a zstd frame with a known size");
   std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> ctx(ZSTD_createDCtx(), ZSTD_freeDCtx);
-  if (!ctx) return engine::make_error("zstd: out of memory");
+  if (!ctx) return base::make_error("zstd: out of memory");
   std::vector<uint8_t> out;
   out.reserve(std::min<uint64_t>(size, kMaxUpfront));
   ZSTD_inBuffer in{data.data(), data.size(), 0};
@@ -73,15 +73,15 @@ Result<std::vector<uint8_t>> decompress(std::span<const uint8_t> data) {
   for (;;) {
     ZSTD_outBuffer o{chunk.data(), chunk.size(), 0};
     size_t r = ZSTD_decompressStream(ctx.get(), &o, &in);
-    if (ZSTD_isError(r)) return engine::make_error(std::string("zstd: ") + ZSTD_getErrorName(r));
+    if (ZSTD_isError(r)) return base::make_error(std::string("zstd: ") + ZSTD_getErrorName(r));
     if (out.size() + o.pos > size)
-      return engine::make_error("the data decompresses to more than its declared size");
+      return base::make_error("the data decompresses to more than its declared size");
     out.insert(out.end(), chunk.data(), chunk.data() + o.pos);
     if (r == 0) break;  // the frame is complete
-    if (in.pos == in.size && o.pos < o.size) return engine::make_error("zstd: truncated frame");
+    if (in.pos == in.size && o.pos < o.size) return base::make_error("zstd: truncated frame");
   }
-  if (in.pos != in.size) return engine::make_error("zstd: bytes after the frame");
-  if (out.size() != size) return engine::make_error("the data decompresses to less than declared");
+  if (in.pos != in.size) return base::make_error("zstd: bytes after the frame");
+  if (out.size() != size) return base::make_error("the data decompresses to less than declared");
   return out;
 }
 
@@ -92,23 +92,23 @@ Result<SnapshotData> read_snapshot(Env& env, const std::filesystem::path& path) 
   bool v1 = d.size() >= kHeader && std::memcmp(d.data(), kMagicV1, 8) == 0;
   bool v2 = d.size() >= kHeader && std::memcmp(d.data(), kMagicV2, 8) == 0;
   if (d.size() < kHeader || (!v1 && !v2 && std::memcmp(d.data(), kMagic, 8) != 0))
-    return engine::make_error("not a snapshot (bad header)");
+    return base::make_error("not a snapshot (bad header)");
   uint32_t crc;
   std::memcpy(&crc, d.data() + 16, 4);
   std::span<const uint8_t> body(d.data() + kHeader, d.size() - kHeader);
   if (crc32c_extend(crc32c(d.data() + 8, 8), body.data(), body.size()) != crc)
-    return engine::make_error("checksum mismatch");
+    return base::make_error("checksum mismatch");
   auto raw = decompress(body);
   if (!raw) return raw.take_error();
   std::string why;
   if (v1) {
     auto old = abi::from_bytes<SnapshotDataV1>(*raw, &why);
-    if (!old) return engine::make_error("its contents do not decode: " + why);
+    if (!old) return base::make_error("its contents do not decode: " + why);
     return SnapshotData{old->offset, std::move(old->initialized), std::move(old->tables), {}, {}};
   }
   if (v2) {
     auto old = abi::from_bytes<SnapshotDataV2>(*raw, &why);
-    if (!old) return engine::make_error("its contents do not decode: " + why);
+    if (!old) return base::make_error("its contents do not decode: " + why);
     return SnapshotData{old->offset,
                         std::move(old->initialized),
                         std::move(old->tables),
@@ -116,7 +116,7 @@ Result<SnapshotData> read_snapshot(Env& env, const std::filesystem::path& path) 
                         {}};
   }
   auto data = abi::from_bytes<SnapshotData>(*raw, &why);
-  if (!data) return engine::make_error("its contents do not decode: " + why);
+  if (!data) return base::make_error("its contents do not decode: " + why);
   return std::move(*data);
 }
 

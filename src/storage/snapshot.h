@@ -10,10 +10,16 @@
 #include <vector>
 
 #include "abi/serialize.h"
-#include "storage/env.h"
+#include "base/env.h"
 #include "storage/tx_record.h"
 
 namespace interstice::storage {
+
+// The storage layer reaches files through the base layer's Env.
+using base::Env;
+using base::Error;
+using base::Result;
+using base::WritableFile;
 
 struct TableImage {
   std::string module;

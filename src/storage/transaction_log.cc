@@ -160,7 +160,7 @@ Result<std::unique_ptr<TransactionLog>> TransactionLog::open(Env& env,
   auto scanned = scan(env, dir, nullptr);
   if (!scanned) return scanned.take_error();
   if (scanned->corruption)
-    return engine::make_error(
+    return base::make_error(
         fmt::format("the transaction log in {} is corrupted at {}; "
                     "`interstice log repair` can cut it there",
                     dir.string(), scanned->corruption->describe()));
@@ -244,7 +244,7 @@ void TransactionLog::mark_good() {
 
 Result<void> TransactionLog::write_pending(std::unique_lock<std::mutex>& lock) {
   durable_changed_.wait(lock, [&] { return !flushing_; });
-  if (failure_) return engine::make_error(*failure_);
+  if (failure_) return base::make_error(*failure_);
   if (pending_.empty()) return {};
   if (auto r = segment_->append(pending_); !r) return r;
   pending_.clear();
@@ -264,12 +264,12 @@ Result<uint64_t> TransactionLog::append_locked(std::span<const uint8_t> payload,
                                                const std::vector<std::string>& tags,
                                                bool* failed_now) {
   std::unique_lock lock(mutex_);
-  if (failure_) return engine::make_error(*failure_);
+  if (failure_) return base::make_error(*failure_);
   if (payload.size() > kMaxRecord)
-    return engine::make_error(fmt::format("a log record of {} bytes is too large", payload.size()));
+    return base::make_error(fmt::format("a log record of {} bytes is too large", payload.size()));
   // A write or fsync that fails: Sync cuts its one record off again and goes
   // on; the other modes refuse appends until reset_after_failure.
-  auto failed = [&](engine::Error error) -> Result<uint64_t> {
+  auto failed = [&](base::Error error) -> Result<uint64_t> {
     *failed_now = fail(lock, error.message);
     return error;
   };
@@ -347,7 +347,7 @@ Result<void> TransactionLog::wait_durable(uint64_t offset) {
   std::unique_lock lock(mutex_);
   if (options_.durability != Durability::Group) return {};
   durable_changed_.wait(lock, [&] { return durable_offset_ >= offset || failure_ || stopping_; });
-  if (durable_offset_ < offset && failure_) return engine::make_error(*failure_);
+  if (durable_offset_ < offset && failure_) return base::make_error(*failure_);
   return {};
 }
 
@@ -355,7 +355,7 @@ Result<void> TransactionLog::sync() {
   bool failed_now = false;
   Result<void> synced = [&]() -> Result<void> {
     std::unique_lock lock(mutex_);
-    if (failure_) return engine::make_error(*failure_);
+    if (failure_) return base::make_error(*failure_);
     Result<void> r = write_pending(lock);
     if (r) r = segment_->sync();
     if (!r) {
@@ -402,8 +402,8 @@ Result<uint64_t> TransactionLog::reset_locked(std::unique_lock<std::mutex>& lock
   auto file = env_.open_appendable(dir_ / segment_name_);
   if (!file) return file.take_error();
   if ((*file)->size() != good_size_)
-    return engine::make_error(fmt::format("segment {} is {} bytes after cutting it to {}",
-                                          segment_name_, (*file)->size(), good_size_));
+    return base::make_error(fmt::format("segment {} is {} bytes after cutting it to {}",
+                                        segment_name_, (*file)->size(), good_size_));
   segment_ = std::move(file).value();
   next_offset_ = good_offset_ + 1;
   failure_.reset();
@@ -414,7 +414,7 @@ Result<uint64_t> TransactionLog::reset_locked(std::unique_lock<std::mutex>& lock
 Result<void> TransactionLog::continue_at(uint64_t next) {
   std::unique_lock lock(mutex_);
   if (next <= next_offset_ || !pending_.empty() || failure_)
-    return engine::make_error(
+    return base::make_error(
         fmt::format("the log cannot continue at offset {} (it is at {})", next, next_offset_));
   if (auto r = segment_->close(); !r) return r;
   segment_.reset();
@@ -452,8 +452,8 @@ Result<void> TransactionLog::read(
   });
   if (!scanned) return scanned.take_error();
   if (scanned->corruption)
-    return engine::make_error("the transaction log is corrupted at " +
-                              scanned->corruption->describe());
+    return base::make_error("the transaction log is corrupted at " +
+                            scanned->corruption->describe());
   return {};
 }
 

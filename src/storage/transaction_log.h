@@ -42,9 +42,15 @@
 #include <thread>
 #include <vector>
 
-#include "storage/env.h"
+#include "base/env.h"
 
 namespace interstice::storage {
+
+// The storage layer reaches files through the base layer's Env.
+using base::Env;
+using base::Error;
+using base::Result;
+using base::WritableFile;
 
 enum class Durability { Sync, Group, None };
 

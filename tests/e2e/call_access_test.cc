@@ -84,8 +84,8 @@ TEST(CallAccess, PeersCannotCallWhatOnlyTheNodeCalls) {
   NodeProcess node({"hello", "testkit"}, {"--peer-port", "0"});
   ASSERT_NE(node.port(), 0) << node.output();
   TempDir client_dir;
-  auto identity = std::move(interstice::net::load_or_create_identity(
-                                interstice::storage::Env::posix(), client_dir.path()))
+  auto identity = std::move(interstice::net::load_or_create_identity(interstice::base::Env::posix(),
+                                                                     client_dir.path()))
                       .value();
   auto client =
       interstice::net::PeerClient::connect("127.0.0.1", node.peer_port(), identity, nullptr);

@@ -37,10 +37,10 @@ TEST(Peers, ANodeAuthenticatesPeersAndSurvivesGarbage) {
   }
 
   TempDir client_dir;
-  auto identity = std::move(interstice::net::load_or_create_identity(
-                                interstice::storage::Env::posix(), client_dir.path()))
+  auto identity = std::move(interstice::net::load_or_create_identity(interstice::base::Env::posix(),
+                                                                     client_dir.path()))
                       .value();
-  interstice::net::KnownPeers known(interstice::storage::Env::posix(), client_dir.path() / "peers");
+  interstice::net::KnownPeers known(interstice::base::Env::posix(), client_dir.path() / "peers");
   auto client = interstice::net::PeerClient::connect("127.0.0.1", peer_port, identity, &known);
   ASSERT_TRUE(client.ok()) << client.error().message << node.output();
   EXPECT_EQ(*(*client)->ping(99), 99u);
@@ -63,8 +63,8 @@ TEST(Peers, RemoteCallsRunPublicReducersAtMostOnce) {
   NodeProcess node({"hello", "wants_input"}, {"--peer-port", "0", "--grant", "input"});
   ASSERT_NE(node.port(), 0) << node.output();
   TempDir client_dir;
-  auto identity = std::move(interstice::net::load_or_create_identity(
-                                interstice::storage::Env::posix(), client_dir.path()))
+  auto identity = std::move(interstice::net::load_or_create_identity(interstice::base::Env::posix(),
+                                                                     client_dir.path()))
                       .value();
   auto client =
       interstice::net::PeerClient::connect("127.0.0.1", node.peer_port(), identity, nullptr);
@@ -201,8 +201,8 @@ TEST(Peers, ARepeatedCallIdDoesNotRunAgainAfterTheCalledNodeRestarts) {
   NodeProcess node({"hello"}, {"--peer-port", "0"});
   ASSERT_NE(node.peer_port(), 0) << node.output();
   TempDir client_dir;
-  auto identity = std::move(interstice::net::load_or_create_identity(
-                                interstice::storage::Env::posix(), client_dir.path()))
+  auto identity = std::move(interstice::net::load_or_create_identity(interstice::base::Env::posix(),
+                                                                     client_dir.path()))
                       .value();
   std::vector<uint8_t> args = interstice::abi::to_bytes(std::make_tuple(std::string("once")));
   auto call = [&](uint64_t id) {

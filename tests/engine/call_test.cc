@@ -83,7 +83,7 @@ TEST(Call, ReportsMissingExportAndBadArguments) {
   auto missing = instance->call("nope", {});
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message, "module 'test' has no export 'nope'");
-  EXPECT_FALSE(missing.error().is_trap());
+  EXPECT_FALSE(engine::is_trap(missing.error()));
 
   auto not_function = instance->call("memory", {});
   ASSERT_FALSE(not_function.ok());
@@ -135,7 +135,7 @@ TEST(Call, OutOfFuelFailsOnlyThatCall) {
   auto loop = instance->typed<int32_t(int32_t)>("loop");
   auto exhausted = (*loop)(1'000'000);
   ASSERT_FALSE(exhausted.ok());
-  EXPECT_TRUE(exhausted.error().is_trap(TrapKind::OutOfFuel)) << exhausted.error().message;
+  EXPECT_TRUE(engine::is_trap(exhausted.error(), TrapKind::OutOfFuel)) << exhausted.error().message;
   EXPECT_EQ(instance->last_call_fuel(), 1000u);
   auto small = (*loop)(3);  // the budget is per call: the next call runs normally
   ASSERT_TRUE(small.ok()) << small.error().message;

@@ -171,7 +171,7 @@ void check_loop(const std::shared_ptr<Engine>& engine, int bits, bool lt_u,
         auto result = instance->call("f", args);
         if (!expected) {
           ASSERT_FALSE(result.ok()) << what;
-          EXPECT_TRUE(result.error().is_trap(TrapKind::OutOfFuel)) << what;
+          EXPECT_TRUE(engine::is_trap(result.error(), TrapKind::OutOfFuel)) << what;
           continue;
         }
         ASSERT_TRUE(result.ok()) << what << ": " << result.error().message;

@@ -105,19 +105,20 @@ TEST_F(HostFunctionTest, ThrowingHostFunctionTrapsTheModule) {
   std::vector<Value> refuse{Value::i32(1)};
   auto refused = instance_->call("fail", refuse);
   ASSERT_FALSE(refused.ok());
-  ASSERT_TRUE(refused.error().is_trap(TrapKind::Host)) << refused.error().message;
-  EXPECT_EQ(refused.error().trap->message, "the host refused");
+  ASSERT_TRUE(engine::is_trap(refused.error(), TrapKind::Host)) << refused.error().message;
+  EXPECT_EQ(engine::trap_of(refused.error())->message, "the host refused");
   EXPECT_EQ(refused.error().message, "module 'test': host error: the host refused");
-  ASSERT_FALSE(refused.error().trap->backtrace.empty());
+  ASSERT_FALSE(engine::trap_of(refused.error())->backtrace.empty());
 
   std::vector<Value> odd{Value::i32(2)};
   auto odd_throw = instance_->call("fail", odd);
-  ASSERT_TRUE(odd_throw.error().is_trap(TrapKind::Host));
-  EXPECT_EQ(odd_throw.error().trap->message, "host function threw a non-standard exception");
+  ASSERT_TRUE(engine::is_trap(odd_throw.error(), TrapKind::Host));
+  EXPECT_EQ(engine::trap_of(odd_throw.error())->message,
+            "host function threw a non-standard exception");
 
   std::vector<Value> runtime{Value::i32(3)};
   auto runtime_error = instance_->call("fail", runtime);
-  EXPECT_EQ(runtime_error.error().trap->message, "plain runtime error");
+  EXPECT_EQ(engine::trap_of(runtime_error.error())->message, "plain runtime error");
 
   // The wasm code after the failing host call never runs, and the instance
   // still works for the next call.
@@ -135,7 +136,7 @@ TEST_F(HostFunctionTest, WrongImportSignatureFailsInstantiation) {
   EXPECT_NE(instance.error().message.find("module 'bad_import': instantiation failed"),
             std::string::npos)
       << instance.error().message;
-  EXPECT_FALSE(instance.error().is_trap());
+  EXPECT_FALSE(engine::is_trap(instance.error()));
 }
 
 TEST_F(HostFunctionTest, MissingImportFailsInstantiation) {
@@ -240,7 +241,7 @@ TEST(HostCallFuel, EachHostCallIsChargedAndTheBudgetBoundsThem) {
     ticks = 0;
     auto endless = ticks_call(*instance, 1'000'000);
     ASSERT_FALSE(endless.ok());
-    EXPECT_TRUE(endless.error().is_trap(TrapKind::OutOfFuel)) << endless.error().message;
+    EXPECT_TRUE(engine::is_trap(endless.error(), TrapKind::OutOfFuel)) << endless.error().message;
     // 100,000 fuel pays for fewer than 100 host calls; charges are settled
     // every kHostCallBatch calls, so the one that cannot pay comes a little later.
     EXPECT_LT(ticks, 100 + static_cast<int>(Instance::kHostCallBatch));

@@ -181,7 +181,8 @@ TEST(HostileModule, DataSegmentOutOfBoundsFailsInstantiation) {
   Linker linker(engine);
   auto instance = Instance::create(linker, module);
   ASSERT_FALSE(instance.ok());
-  EXPECT_TRUE(instance.error().is_trap(TrapKind::MemoryOutOfBounds)) << instance.error().message;
+  EXPECT_TRUE(engine::is_trap(instance.error(), TrapKind::MemoryOutOfBounds))
+      << instance.error().message;
 }
 
 TEST(HostileModule, EndlessLoopAndRecursionAreStopped) {
@@ -190,10 +191,10 @@ TEST(HostileModule, EndlessLoopAndRecursionAreStopped) {
     (func (export "loop") (loop br 0))
     (func $r (export "recurse") call $r)))");
   auto loop = instance->call("loop", {});
-  EXPECT_TRUE(loop.error().is_trap(TrapKind::OutOfFuel));
+  EXPECT_TRUE(engine::is_trap(loop.error(), TrapKind::OutOfFuel));
   auto recursion = instance->call("recurse", {});
-  EXPECT_TRUE(recursion.error().is_trap(TrapKind::StackOverflow) ||
-              recursion.error().is_trap(TrapKind::OutOfFuel))
+  EXPECT_TRUE(engine::is_trap(recursion.error(), TrapKind::StackOverflow) ||
+              engine::is_trap(recursion.error(), TrapKind::OutOfFuel))
       << recursion.error().message;
 }
 

@@ -98,7 +98,7 @@ TEST(FuelMetering, RecursionPaysOnEveryCall) {
   instance->set_fuel_per_call(10 * one_call);
   auto deep = (*down)(50);
   ASSERT_FALSE(deep.ok());
-  EXPECT_TRUE(deep.error().is_trap(TrapKind::OutOfFuel)) << deep.error().message;
+  EXPECT_TRUE(engine::is_trap(deep.error(), TrapKind::OutOfFuel)) << deep.error().message;
   EXPECT_EQ(instance->last_call_fuel(), 10 * one_call);
 }
 
@@ -143,7 +143,7 @@ TEST(FuelMetering, BulkMemoryPaysForItsLength) {
   auto endless =
       instance->call("fill_in_loop", std::vector<Value>{Value::i32(32 << 20), Value::i32(-1)});
   ASSERT_FALSE(endless.ok());
-  EXPECT_TRUE(endless.error().is_trap(TrapKind::OutOfFuel)) << endless.error().message;
+  EXPECT_TRUE(engine::is_trap(endless.error(), TrapKind::OutOfFuel)) << endless.error().message;
 }
 
 TEST(FuelMetering, TheStartFunctionRunsOnceUnderTheBudget) {
@@ -162,7 +162,7 @@ TEST(FuelMetering, TheStartFunctionRunsOnceUnderTheBudget) {
   Linker linker(engine);
   auto failed = Instance::create(linker, *forever);
   ASSERT_FALSE(failed.ok());
-  EXPECT_TRUE(failed.error().is_trap(TrapKind::OutOfFuel)) << failed.error().message;
+  EXPECT_TRUE(engine::is_trap(failed.error(), TrapKind::OutOfFuel)) << failed.error().message;
   EXPECT_NE(failed.error().message.find("module 'spinner': instantiation failed: out of fuel"),
             std::string::npos)
       << failed.error().message;

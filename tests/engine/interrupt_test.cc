@@ -30,7 +30,7 @@ TEST(Interrupt, StopsARunningCallFromAnotherThread) {
   done = true;
   stopper.join();
   ASSERT_FALSE(spin.ok());
-  EXPECT_TRUE(spin.error().is_trap(TrapKind::Interrupted)) << spin.error().message;
+  EXPECT_TRUE(engine::is_trap(spin.error(), TrapKind::Interrupted)) << spin.error().message;
   auto ok = instance->call("ok", {});
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_EQ(ok->at(0), Value::i32(5));
@@ -62,7 +62,7 @@ TEST(Interrupt, StopsLoopsThatCallTheHostOrTheModule) {
     done = true;
     stopper.join();
     ASSERT_FALSE(spin.ok()) << name;
-    EXPECT_TRUE(spin.error().is_trap(TrapKind::Interrupted))
+    EXPECT_TRUE(engine::is_trap(spin.error(), TrapKind::Interrupted))
         << name << ": " << spin.error().message;
   }
 }

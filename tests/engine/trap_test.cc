@@ -29,8 +29,8 @@ constexpr std::string_view kTraps = R"((module
 Trap expect_trap(Instance& instance, std::string_view name, std::span<const Value> args = {}) {
   auto result = instance.call(name, args);
   EXPECT_FALSE(result.ok()) << name << " should trap";
-  if (result.ok() || !result.error().trap) return {};
-  return *result.error().trap;
+  if (result.ok() || !engine::trap_of(result.error())) return {};
+  return *engine::trap_of(result.error());
 }
 
 TEST(Trap, KindsAreClassified) {
@@ -56,14 +56,14 @@ TEST(Trap, CarriesMessageAndBacktrace) {
   ASSERT_FALSE(result.ok());
   const Error& error = result.error();
   EXPECT_EQ(error.message, "module 'test': unreachable: wasm `unreachable` instruction executed");
-  ASSERT_TRUE(error.trap);
-  const std::vector<Frame>& frames = error.trap->backtrace;
+  ASSERT_TRUE(engine::trap_of(error));
+  const std::vector<Frame>& frames = engine::trap_of(error)->backtrace;
   ASSERT_EQ(frames.size(), 3u);
   EXPECT_EQ(frames[0].function_name, "inner");
   EXPECT_EQ(frames[1].function_name, "outer");
   EXPECT_EQ(frames[0].function_index, 0u);
   EXPECT_GT(frames[0].module_offset, 0u);
-  std::string text = error.trap->describe();
+  std::string text = engine::trap_of(error)->describe();
   EXPECT_NE(text.find("inner (func 0"), std::string::npos) << text;
 }
 
@@ -86,7 +86,7 @@ TEST(Trap, StartFunctionTrapFailsInstantiation) {
   Linker linker(engine);
   auto instance = Instance::create(linker, module);
   ASSERT_FALSE(instance.ok());
-  EXPECT_TRUE(instance.error().is_trap(TrapKind::Unreachable));
+  EXPECT_TRUE(engine::is_trap(instance.error(), TrapKind::Unreachable));
   EXPECT_NE(instance.error().message.find("instantiation failed"), std::string::npos);
 }
 
@@ -96,7 +96,7 @@ TEST(Trap, EndlessStartFunctionRunsOutOfFuel) {
   Linker linker(engine);
   auto instance = Instance::create(linker, module);
   ASSERT_FALSE(instance.ok());
-  EXPECT_TRUE(instance.error().is_trap(TrapKind::OutOfFuel)) << instance.error().message;
+  EXPECT_TRUE(engine::is_trap(instance.error(), TrapKind::OutOfFuel)) << instance.error().message;
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ using interstice::testing::TempDir;
 
 Identity make_identity(const TempDir& dir, const std::string& name) {
   std::filesystem::create_directories(dir.path() / name);
-  return std::move(load_or_create_identity(interstice::storage::Env::posix(), dir.path() / name))
+  return std::move(load_or_create_identity(interstice::base::Env::posix(), dir.path() / name))
       .value();
 }
 

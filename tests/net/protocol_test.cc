@@ -24,7 +24,7 @@ using interstice::testing::TempDir;
 
 Identity make_identity(const TempDir& dir, const std::string& name) {
   std::filesystem::create_directories(dir.path() / name);
-  return std::move(load_or_create_identity(interstice::storage::Env::posix(), dir.path() / name))
+  return std::move(load_or_create_identity(interstice::base::Env::posix(), dir.path() / name))
       .value();
 }
 
@@ -179,7 +179,7 @@ TEST(KnownPeers, TrustOnFirstUseAndPinning) {
   TempDir dir;
   std::filesystem::path file = dir.path() / "peers";
   {
-    KnownPeers peers(interstice::storage::Env::posix(), file);
+    KnownPeers peers(interstice::base::Env::posix(), file);
     EXPECT_TRUE(peers.check("127.0.0.1:8080", "aa").ok());
     EXPECT_TRUE(peers.check("127.0.0.1:8080", "aa").ok());
     auto changed = peers.check("127.0.0.1:8080", "bb");
@@ -189,7 +189,7 @@ TEST(KnownPeers, TrustOnFirstUseAndPinning) {
         << changed.error().message;
     ASSERT_TRUE(peers.pin("127.0.0.1:9000", "cc").ok());
   }
-  KnownPeers reloaded(interstice::storage::Env::posix(), file);  // remembered across restarts
+  KnownPeers reloaded(interstice::base::Env::posix(), file);  // remembered across restarts
   EXPECT_FALSE(reloaded.check("127.0.0.1:8080", "bb").ok());
   auto pinned = reloaded.check("127.0.0.1:9000", "dd");
   ASSERT_FALSE(pinned.ok());
@@ -238,7 +238,7 @@ class ServerTest : public ::testing::Test {
 };
 
 TEST_F(ServerTest, AuthenticatedPingPong) {
-  KnownPeers known(interstice::storage::Env::posix(), dir_.path() / "peers");
+  KnownPeers known(interstice::base::Env::posix(), dir_.path() / "peers");
   auto client = PeerClient::connect("127.0.0.1", port_, client_identity_, &known);
   ASSERT_TRUE(client.ok()) << client.error().message;
   EXPECT_EQ((*client)->peer_id(), server_identity_.id());
@@ -248,7 +248,7 @@ TEST_F(ServerTest, AuthenticatedPingPong) {
 }
 
 TEST_F(ServerTest, AChangedServerKeyIsRefusedByTheClient) {
-  KnownPeers known(interstice::storage::Env::posix(), dir_.path() / "peers");
+  KnownPeers known(interstice::base::Env::posix(), dir_.path() / "peers");
   ASSERT_TRUE(known.pin("127.0.0.1:" + std::to_string(port_), std::string(64, '0')).ok());
   auto client = PeerClient::connect("127.0.0.1", port_, client_identity_, &known);
   ASSERT_FALSE(client.ok());
@@ -268,7 +268,7 @@ TEST_F(ServerTest, GarbageFramesCloseOnlyThatConnection) {
   EXPECT_TRUE(logged("exceeds the maximum"));
   EXPECT_TRUE(logged("frame of 4097 bytes exceeds the maximum of 4096"));
   EXPECT_TRUE(logged("truncated frame"));
-  KnownPeers known(interstice::storage::Env::posix(), dir_.path() / "peers");
+  KnownPeers known(interstice::base::Env::posix(), dir_.path() / "peers");
   auto client = PeerClient::connect("127.0.0.1", port_, client_identity_, &known);
   ASSERT_TRUE(client.ok()) << client.error().message;  // the server still serves
   EXPECT_EQ(*(*client)->ping(1), 1u);

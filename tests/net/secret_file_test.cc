@@ -76,7 +76,7 @@ class SecretFiles : public ::testing::Test {
 
 TEST_F(SecretFiles, TheIdentityKeyIsPrivateWhenItAppears) {
   TempDir dir;
-  ASSERT_TRUE(load_or_create_identity(interstice::storage::Env::posix(), dir.path()));
+  ASSERT_TRUE(load_or_create_identity(interstice::base::Env::posix(), dir.path()));
   auto renames = renames_to("identity.key");
   ASSERT_EQ(renames.size(), 1u);
   EXPECT_EQ(renames[0].mode_of_source, 0600u);
@@ -85,7 +85,7 @@ TEST_F(SecretFiles, TheIdentityKeyIsPrivateWhenItAppears) {
 
 TEST_F(SecretFiles, TheOperatorKeyIsPrivateWhenItAppears) {
   TempDir dir;
-  ASSERT_TRUE(node::load_or_create_operator_key(interstice::storage::Env::posix(), dir.path()));
+  ASSERT_TRUE(node::load_or_create_operator_key(interstice::base::Env::posix(), dir.path()));
   auto renames = renames_to("operator.key");
   ASSERT_EQ(renames.size(), 1u);
   EXPECT_EQ(renames[0].mode_of_source, 0600u);
@@ -118,7 +118,7 @@ TEST_F(SecretFiles, ALeftoverTemporaryFileOrLinkIsNotReused) {
 TEST_F(SecretFiles, ExposedFilesAndDirectoriesAreReported) {
   TempDir dir;
   auto key = dir.path() / "identity.key";
-  ASSERT_TRUE(load_or_create_identity(interstice::storage::Env::posix(), dir.path()));
+  ASSERT_TRUE(load_or_create_identity(interstice::base::Env::posix(), dir.path()));
   EXPECT_EQ(exposure_warning(key), "");
   ::chmod(key.c_str(), 0644);
   EXPECT_NE(exposure_warning(key).find("chmod 600"), std::string::npos);

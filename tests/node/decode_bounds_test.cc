@@ -109,7 +109,7 @@ TEST(Manifest, ADeepTypeInTheManifestIsAnErrorNotACrash) {
   std::vector<uint8_t> file = manifest_with_deep_type();
   std::ofstream(dir.path() / "installed", std::ios::binary)
       .write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
-  auto manifest = ModuleStore(interstice::storage::Env::posix(), dir.path()).read_manifest();
+  auto manifest = ModuleStore(interstice::base::Env::posix(), dir.path()).read_manifest();
   ASSERT_FALSE(manifest);
   EXPECT_NE(manifest.error().message.find("is damaged (does not decode: a type nested deeper "
                                           "than 64)"),
@@ -141,7 +141,7 @@ TEST(KeyFiles, AHugeOperatorKeyFileIsRefusedWithoutReadingIt) {
   std::ofstream(path).close();
   std::filesystem::resize_file(path, 1ull << 30);
   long before = peak_rss_kib();
-  auto key = load_or_create_operator_key(interstice::storage::Env::posix(), dir.path());
+  auto key = load_or_create_operator_key(interstice::base::Env::posix(), dir.path());
   ASSERT_FALSE(key);
   EXPECT_NE(key.error().message.find("is damaged"), std::string::npos);
   EXPECT_LT(peak_rss_kib() - before, 64 << 10) << "KiB of peak memory";

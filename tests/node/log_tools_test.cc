@@ -82,7 +82,7 @@ TEST(Replay, VerifyPassesOnALongRandomizedWorkload) {
   ReplayOptions options;
   options.verify = true;
   options.export_to = dir.path() / "export.json";
-  auto report = replay_log(storage::Env::posix(), dir.path(), options);
+  auto report = replay_log(base::Env::posix(), dir.path(), options);
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_FALSE(report->divergence.has_value()) << *report->divergence;
   EXPECT_GT(report->transactions, 2000u);
@@ -101,7 +101,7 @@ TEST(Replay, UntilStopsAtAnOffset) {
   ReplayOptions options;
   options.until = 4;  // init, hello A, its subscriber, hello B
   options.export_to = dir.path() / "at4.json";
-  auto report = replay_log(storage::Env::posix(), dir.path(), options);
+  auto report = replay_log(base::Env::posix(), dir.path(), options);
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->transactions, 4u);
   json exported = json::parse(std::ifstream(dir.path() / "at4.json"));
@@ -118,7 +118,7 @@ TEST(Replay, ADoctoredLogIsReportedAtTheFirstDifference) {
   }
   // Rewrite the log with record 4 (hello("B")) claiming another greeting.
   std::vector<std::vector<uint8_t>> records;
-  ASSERT_TRUE(storage::TransactionLog::read(storage::Env::posix(), dir.path() / "log", 1,
+  ASSERT_TRUE(storage::TransactionLog::read(base::Env::posix(), dir.path() / "log", 1,
                                             [&](uint64_t, std::span<const uint8_t> p) {
                                               records.emplace_back(p.begin(), p.end());
                                               return true;
@@ -133,7 +133,7 @@ TEST(Replay, ADoctoredLogIsReportedAtTheFirstDifference) {
   std::filesystem::remove_all(dir.path() / "log");
   {
     std::vector<std::string> warnings;
-    auto log = std::move(storage::TransactionLog::open(storage::Env::posix(), dir.path() / "log",
+    auto log = std::move(storage::TransactionLog::open(base::Env::posix(), dir.path() / "log",
                                                        {.durability = storage::Durability::Sync},
                                                        &warnings))
                    .value();
@@ -141,7 +141,7 @@ TEST(Replay, ADoctoredLogIsReportedAtTheFirstDifference) {
   }
   ReplayOptions options;
   options.verify = true;
-  auto report = replay_log(storage::Env::posix(), dir.path(), options);
+  auto report = replay_log(base::Env::posix(), dir.path(), options);
   ASSERT_TRUE(report.ok()) << report.error().message;
   ASSERT_TRUE(report->divergence.has_value());
   EXPECT_EQ(*report->divergence,
@@ -162,7 +162,7 @@ TEST(Inspect, FiltersAndDecodes) {
   InspectOptions options;
   options.table = "items";
   options.json = true;
-  ASSERT_TRUE(inspect_log(storage::Env::posix(), dir.path(), options, [&](const std::string& l) {
+  ASSERT_TRUE(inspect_log(base::Env::posix(), dir.path(), options, [&](const std::string& l) {
                 lines.push_back(l);
               }).ok());
   ASSERT_EQ(lines.size(), 1u);
@@ -173,7 +173,7 @@ TEST(Inspect, FiltersAndDecodes) {
   lines.clear();
   options = {};
   options.module = "hello";
-  ASSERT_TRUE(inspect_log(storage::Env::posix(), dir.path(), options, [&](const std::string& l) {
+  ASSERT_TRUE(inspect_log(base::Env::posix(), dir.path(), options, [&](const std::string& l) {
                 lines.push_back(l);
               }).ok());
   ASSERT_EQ(lines.size(), 3u);  // init, hello, on_greeting_insert
@@ -199,7 +199,7 @@ TEST(InstalledModules, SurviveTheirFilesAndKeepTheirGrants) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["greeting"], "Hello, Ann!");
   EXPECT_FALSE(node->call("wants_input", "ping", json::array()).has_value());
-  auto report = replay_log(storage::Env::posix(), dir.path(), ReplayOptions{.verify = true});
+  auto report = replay_log(base::Env::posix(), dir.path(), ReplayOptions{.verify = true});
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_FALSE(report->divergence.has_value()) << *report->divergence;
 }
@@ -222,7 +222,7 @@ TEST(Replay, VerifyReplaysRecordedFileReadsAfterTheFileChanged) {
     EXPECT_EQ(rows[0]["text"], "first");
   }
   std::ofstream(dir.path() / "files" / "file_user" / "note", std::ios::trunc) << "changed";
-  auto report = replay_log(storage::Env::posix(), dir.path(), ReplayOptions{.verify = true});
+  auto report = replay_log(base::Env::posix(), dir.path(), ReplayOptions{.verify = true});
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(report->transactions, 2u);
   EXPECT_FALSE(report->divergence.has_value()) << *report->divergence;
@@ -271,7 +271,7 @@ TEST(Snapshots, RecoveryStartsFromTheNewestAndPrunedLogsStillReplay) {
   }
   ReplayOptions verify;
   verify.verify = true;
-  auto report = replay_log(storage::Env::posix(), dir.path(), verify);
+  auto report = replay_log(base::Env::posix(), dir.path(), verify);
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_FALSE(report->divergence.has_value()) << *report->divergence;
 }
@@ -296,7 +296,7 @@ TEST(Snapshots, ADamagedNewestSnapshotFallsBackToAnOlderOne) {
   std::filesystem::resize_file(snapshots.back(), std::filesystem::file_size(snapshots.back()) / 2);
   std::vector<std::string> warnings;
   auto newest_intact =
-      storage::read_newest_snapshot(storage::Env::posix(), dir.path() / "snapshots", &warnings);
+      storage::read_newest_snapshot(base::Env::posix(), dir.path() / "snapshots", &warnings);
   ASSERT_TRUE(newest_intact.ok() && newest_intact->has_value());
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("is damaged"), std::string::npos);

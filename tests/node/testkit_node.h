@@ -9,7 +9,7 @@
 
 namespace interstice::node::testing {
 
-inline NodeOptions testkit_node_options(const std::filesystem::path& data_dir, storage::Env& env,
+inline NodeOptions testkit_node_options(const std::filesystem::path& data_dir, base::Env& env,
                                         storage::Durability durability) {
   std::filesystem::create_directories(data_dir / "modules");
   std::filesystem::copy_file(std::string(INTERSTICE_MODULE_DIR) + "/testkit.wasm",

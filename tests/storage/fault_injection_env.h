@@ -9,9 +9,13 @@
 #include <mutex>
 #include <random>
 
-#include "storage/env.h"
+#include "base/env.h"
 
 namespace interstice::storage::testing {
+
+using base::Env;
+using base::Result;
+using base::WritableFile;
 
 class FaultInjectionEnv final : public Env {
  public:
@@ -121,7 +125,7 @@ class FaultInjectionEnv final : public Env {
         (void)inner_->append(data.first(data.size() / 2));
         std::lock_guard lock(env_.mutex_);
         env_.files_[path_].size = inner_->size();
-        return engine::make_error("cannot write " + path_.string() + ": injected fault");
+        return base::make_error("cannot write " + path_.string() + ": injected fault");
       }
       auto r = inner_->append(data);
       std::lock_guard lock(env_.mutex_);
@@ -131,7 +135,7 @@ class FaultInjectionEnv final : public Env {
     Result<void> sync() override {
       if (env_.dead()) return env_.gone(path_);
       if (env_.failing())
-        return engine::make_error("cannot sync " + path_.string() + ": injected fault");
+        return base::make_error("cannot sync " + path_.string() + ": injected fault");
       auto r = inner_->sync();
       std::lock_guard lock(env_.mutex_);
       if (r && !env_.frozen_) env_.files_[path_].synced = inner_->size();
@@ -151,8 +155,8 @@ class FaultInjectionEnv final : public Env {
     std::lock_guard lock(mutex_);
     return dead_;
   }
-  static engine::Error gone(const std::filesystem::path& path) {
-    return engine::make_error("cannot touch " + path.string() + ": the process is gone (killed)");
+  static base::Error gone(const std::filesystem::path& path) {
+    return base::make_error("cannot touch " + path.string() + ": the process is gone (killed)");
   }
   bool failing() {
     std::lock_guard lock(mutex_);

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 #include "net/frame.h"
 #include "net/frame_cipher.h"
 #include "net/handshake.h"
@@ -62,18 +62,18 @@ class RawPeer {
   }
 
   // The connecting side's handshake, as PeerClient does it.
-  engine::Result<void> handshake(const net::Identity& identity) {
+  base::Result<void> handshake(const net::Identity& identity) {
     net::Handshake handshake(identity, net::Role::Connecting);
     write(net::encode_frame(net::Message{handshake.hello()}));
     auto hello_bytes = read_payload();
-    if (!hello_bytes) return engine::make_error("no Hello");
+    if (!hello_bytes) return base::make_error("no Hello");
     auto hello = net::decode_hello(*hello_bytes);
     if (!hello) return hello.take_error();
     auto proof = handshake.on_hello(*hello);
     if (!proof) return proof.take_error();
     write(net::encode_frame(net::Message{*proof}));
     auto proof_bytes = read_payload();
-    if (!proof_bytes) return engine::make_error("no Proof");
+    if (!proof_bytes) return base::make_error("no Proof");
     auto peer_proof = net::decode_proof(*proof_bytes);
     if (!peer_proof) return peer_proof.take_error();
     if (auto r = handshake.on_proof(*peer_proof); !r) return r;

@@ -6,13 +6,13 @@
 #include <cerrno>
 #include <cstring>
 
-#include "storage/env.h"
+#include "base/env.h"
 
-namespace interstice::storage {
+namespace interstice::base {
 namespace {
 
-engine::Error io_error(const std::string& what, const std::filesystem::path& path) {
-  return engine::make_error(fmt::format("{} {}: {}", what, path.string(), std::strerror(errno)));
+Error io_error(const std::string& what, const std::filesystem::path& path) {
+  return make_error(fmt::format("{} {}: {}", what, path.string(), std::strerror(errno)));
 }
 
 class PosixWritableFile final : public WritableFile {
@@ -100,8 +100,7 @@ class PosixEnv final : public Env {
   Result<void> create_dirs(const std::filesystem::path& path) override {
     std::error_code ec;
     std::filesystem::create_directories(path, ec);
-    if (ec)
-      return engine::make_error(fmt::format("cannot create {}: {}", path.string(), ec.message()));
+    if (ec) return make_error(fmt::format("cannot create {}: {}", path.string(), ec.message()));
     return {};
   }
   Result<void> sync_dir(const std::filesystem::path& path) override {
@@ -117,8 +116,7 @@ class PosixEnv final : public Env {
     std::vector<std::string> names;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
       names.push_back(entry.path().filename().string());
-    if (ec)
-      return engine::make_error(fmt::format("cannot list {}: {}", dir.string(), ec.message()));
+    if (ec) return make_error(fmt::format("cannot list {}: {}", dir.string(), ec.message()));
     std::sort(names.begin(), names.end());
     return names;
   }
@@ -149,4 +147,4 @@ Result<void> Env::write_atomically(const std::filesystem::path& path,
   return sync_dir(path.parent_path());
 }
 
-}  // namespace interstice::storage
+}  // namespace interstice::base

@@ -1,4 +1,4 @@
-// Env: the file system as the storage layer sees it, behind an interface
+// Env: the file system as every layer sees it, behind an interface
 // (as LevelDB's Env), so tests can inject faults: lose unsynced writes,
 // simulate a crash at any point, flip bytes.
 //
@@ -13,11 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/result.h"
+#include "base/result.h"
 
-namespace interstice::storage {
-
-using engine::Result;
+namespace interstice::base {
 
 // An open file being appended to. Data is durable only after sync().
 class WritableFile {
@@ -55,4 +53,4 @@ class Env {
   static Env& posix();
 };
 
-}  // namespace interstice::storage
+}  // namespace interstice::base
