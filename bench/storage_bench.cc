@@ -61,8 +61,8 @@ double inserts_per_second(node::Node& node, int clients, double seconds) {
   for (int c = 0; c < clients; ++c)
     threads.emplace_back([&, c] {
       for (uint64_t i = 0; !stop; ++i) {
-        if (auto e = node.call("bench", "insert", json::array({i * 64 + c}))) {
-          fmt::print(stderr, "{}\n", e->message);
+        if (auto called = node.call("bench", "insert", json::array({i * 64 + c})); !called) {
+          fmt::print(stderr, "{}\n", called.error().message);
           std::exit(1);
         }
         ++done;
@@ -86,9 +86,9 @@ double pipelined_inserts_per_second(node::Node& node, uint64_t window, double se
     for (int i = 0; i < 1000; ++i) {
       while (submitted - acked.load() >= window) std::this_thread::yield();
       node.submit("bench", "insert", abi::to_bytes(std::make_tuple(submitted)),
-                  [&](std::optional<node::NodeError> e) {
-                    if (e) {
-                      fmt::print(stderr, "{}\n", e->message);
+                  [&](base::Result<void> durable) {
+                    if (!durable) {
+                      fmt::print(stderr, "{}\n", durable.error().message);
                       std::exit(1);
                     }
                     ++acked;

@@ -17,11 +17,13 @@
 namespace interstice::base {
 
 enum class ErrorCode {
-  Failed,    // anything not listed below
-  NotFound,  // a file, module, table or row that is not there
-  Corrupt,   // bytes that do not decode or do not verify
-  Io,        // the file system or network failed
-  Trap,      // a WebAssembly call trapped (detail: engine::Trap)
+  Failed,           // anything not listed below
+  NotFound,         // a file, module, table or row that is not there
+  InvalidArgument,  // a request that cannot be carried out as given (bad arguments)
+  Forbidden,        // a caller without the right (a private table, a node-only reducer)
+  Corrupt,          // bytes that do not decode or do not verify
+  Io,               // the file system or network failed
+  Trap,             // a WebAssembly call trapped (detail: engine::Trap)
 };
 
 // A layer's structured detail of an error (see engine::Trap).

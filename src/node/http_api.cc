@@ -80,18 +80,21 @@ std::string bearer_key(const httplib::Request& req) {
   return header.starts_with(bearer) ? header.substr(bearer.size()) : "";
 }
 
-int http_status(NodeError::Kind kind) {
-  switch (kind) {
-    case NodeError::Kind::NotFound:
+int http_status(base::ErrorCode code) {
+  switch (code) {
+    case base::ErrorCode::NotFound:
       return 404;
-    case NodeError::Kind::BadArguments:
+    case base::ErrorCode::InvalidArgument:
       return 400;
-    case NodeError::Kind::Failed:
-      return 422;
-    case NodeError::Kind::Forbidden:
+    case base::ErrorCode::Forbidden:
       return 403;
+    default:  // the reducer failed or trapped, or the node could not do it
+      return 422;
   }
-  return 500;
+}
+
+void reply_failure(httplib::Response& res, const base::Error& error) {
+  reply_error(res, http_status(error.code), error.message);
 }
 
 }  // namespace
@@ -135,8 +138,8 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
         json args = std::move(parsed).value();
         if (!args.is_array())
           return reply_error(res, 400, "the request body must be a JSON array of arguments");
-        if (auto error = node_.call(req.matches[1], req.matches[2], args))
-          return reply_error(res, http_status(error->kind), error->message);
+        if (auto called = node_.call(req.matches[1], req.matches[2], args); !called)
+          return reply_failure(res, called.error());
         res.set_content(json{{"ok", true}}.dump(), "application/json");
       });
   // Operator actions: Authorization: Bearer <the operator key>.
@@ -151,10 +154,10 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
   server_->Post("/modules", [this, is_operator](const httplib::Request& req,
                                                 httplib::Response& res) {
     if (!is_operator(req, res)) return;
-    Node::Published published;
     auto wasm = std::span(reinterpret_cast<const uint8_t*>(req.body.data()), req.body.size());
-    if (auto error = node_.publish(wasm, &published))
-      return reply_error(res, http_status(error->kind), error->message);
+    auto done = node_.publish(wasm);
+    if (!done) return reply_failure(res, done.error());
+    const Node::Published& published = *done;
     json previous = published.previous_version.empty() ? json() : json(published.previous_version);
     res.set_content(
         json{{"module", published.module}, {"version", published.version}, {"replaced", previous}}
@@ -164,8 +167,8 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
   server_->Delete(R"(/modules/([^/]+))",
                   [this, is_operator](const httplib::Request& req, httplib::Response& res) {
                     if (!is_operator(req, res)) return;
-                    if (auto error = node_.remove_module(req.matches[1]))
-                      return reply_error(res, http_status(error->kind), error->message);
+                    if (auto removed = node_.remove_module(req.matches[1]); !removed)
+                      return reply_failure(res, removed.error());
                     res.set_content(json{{"ok", true}}.dump(), "application/json");
                   });
   server_->Get("/authorities", [this](const httplib::Request&, httplib::Response& res) {
@@ -174,16 +177,16 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
   server_->Post(R"(/authorities/([^/]+)/(grant|revoke))",
                 [this, is_operator](const httplib::Request& req, httplib::Response& res) {
                   if (!is_operator(req, res)) return;
-                  if (auto error = node_.set_authority(req.matches[1], req.matches[2] == "grant"))
-                    return reply_error(res, http_status(error->kind), error->message);
+                  if (auto set = node_.set_authority(req.matches[1], req.matches[2] == "grant");
+                      !set)
+                    return reply_failure(res, set.error());
                   res.set_content(node_.describe_authorities().dump(), "application/json");
                 });
   server_->Get(R"(/modules/([^/]+)/wasm)",
                [this](const httplib::Request& req, httplib::Response& res) {
-                 std::vector<uint8_t> wasm;
-                 if (auto error = node_.module_wasm(req.matches[1], &wasm))
-                   return reply_error(res, http_status(error->kind), error->message);
-                 res.set_content(std::string(wasm.begin(), wasm.end()), "application/wasm");
+                 auto wasm = node_.module_wasm(req.matches[1]);
+                 if (!wasm) return reply_failure(res, wasm.error());
+                 res.set_content(std::string(wasm->begin(), wasm->end()), "application/wasm");
                });
   // One page of rows; the node lock is held only while its rows are copied.
   server_->Get(
@@ -201,11 +204,10 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
             return reply_error(res, 400, "`limit` must be a positive number of rows");
           limit = std::min<size_t>(limit, std::stoul(text));
         }
-        Node::TablePage page;
-        if (auto error =
-                node_.query_page(req.matches[1], req.matches[2], after, limit, options_.page_bytes,
-                                 node_.is_operator(bearer_key(req)), &page))
-          return reply_error(res, http_status(error->kind), error->message);
+        auto found = node_.query_page(req.matches[1], req.matches[2], after, limit,
+                                      options_.page_bytes, node_.is_operator(bearer_key(req)));
+        if (!found) return reply_failure(res, found.error());
+        Node::TablePage& page = *found;
         if (page.next)
           res.set_header("Link", fmt::format("<{}?after={}&limit={}>; rel=\"next\"", req.path,
                                              to_hex(*page.next), limit));

@@ -188,7 +188,7 @@ void Node::acknowledge_loop() {
         acks_changed_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_; });
       if (!recovered && stopping_) {
         for (PendingAck& ack : acks_)
-          ack.done(NodeError{NodeError::Kind::Failed, "the transaction log failed"});
+          ack.done(base::make_error("the transaction log failed", base::ErrorCode::Failed));
         acks_.clear();
         return;
       }
@@ -214,7 +214,7 @@ void Node::acknowledge_loop() {
       acks_.pop_front();
     }
     lock.unlock();
-    for (PendingAck& ack : ready) ack.done(std::nullopt);
+    for (PendingAck& ack : ready) ack.done(base::Result<void>());
     lock.lock();
   }
 }
@@ -271,9 +271,8 @@ bool Node::recover_from_log_failure() {
   }
   for (PendingAck& ack : answered)
     ack.done(ack.offset == UINT64_MAX
-                 ? std::optional<NodeError>(NodeError{NodeError::Kind::Failed,
-                                                      "the transaction log failed to record it"})
-                 : std::nullopt);
+                 ? base::Result<void>(base::make_error("the transaction log failed to record it"))
+                 : base::Result<void>());
   return recovered;
 }
 
@@ -319,8 +318,8 @@ void Node::on_peer_call(const std::string& peer_id, const net::CallRequest& call
                          storage::peer_call_trigger(id), runtime::CallOrigin::Outside);
   if (!offset) return fail(offset.error().message);
   remember_peer_call({peer_id, id});
-  queue_ack(*offset, [id, reply = std::move(reply)](std::optional<NodeError> error) {
-    reply(net::CallResult{id, !error, error ? error->message : ""});
+  queue_ack(*offset, [id, reply = std::move(reply)](base::Result<void> durable) {
+    reply(net::CallResult{id, durable.ok(), durable ? "" : durable.error().message});
   });
 }
 
@@ -409,7 +408,7 @@ void Node::on_remote_event(const std::string& address, const std::string& peer_i
   maybe_snapshot();
 }
 
-void Node::queue_ack(uint64_t offset, std::function<void(std::optional<NodeError>)> done) {
+void Node::queue_ack(uint64_t offset, std::function<void(base::Result<void>)> done) {
   {
     std::lock_guard lock(acks_mutex_);
     acks_.push_back(PendingAck{offset, std::move(done)});
@@ -430,8 +429,8 @@ void Node::publish_effects(const runtime::CommittedTransaction& tx, uint64_t off
   }
   if (events.empty()) return;
   queue_ack(offset, [server = peer_server_.get(), module = tx.module,
-                     events = std::move(events)](std::optional<NodeError> error) {
-    if (error) return;  // not durable: it did not happen for peers
+                     events = std::move(events)](base::Result<void> durable) {
+    if (!durable) return;  // not durable: it did not happen for peers
     for (const auto& [table, event] : events) server->publish(module, table, event);
   });
 }
@@ -470,10 +469,10 @@ void Node::on_remote_result(const std::string& peer_id, const net::CallResult& r
 }
 
 void Node::submit(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
-                  std::function<void(std::optional<NodeError>)> done) {
+                  std::function<void(base::Result<void>)> done) {
   std::lock_guard lock(mutex_);
   auto offset = run_call(module, reducer, args);
-  if (!offset) return done(NodeError{NodeError::Kind::Failed, offset.error().message});
+  if (!offset) return done(base::make_error(offset.error().message, base::ErrorCode::Failed));
   queue_ack(*offset, std::move(done));
 }
 
@@ -728,54 +727,54 @@ static base::Result<std::map<std::string, std::string>> installed_hashes(const M
   return hashes;
 }
 
-std::optional<NodeError> Node::publish(std::span<const uint8_t> wasm, Published* published) {
-  using Kind = NodeError::Kind;
+base::Result<Node::Published> Node::publish(std::span<const uint8_t> wasm) {
   std::lock_guard lock(mutex_);
   ModuleStore store(env(), options_.data_dir);
   auto hashes = installed_hashes(store);
-  if (!hashes) return NodeError{Kind::Failed, hashes.error().message};
+  if (!hashes) return base::make_error(hashes.error().message, base::ErrorCode::Failed);
   auto hash = store.put(wasm);  // before anything changes: the bytes are safe first
-  if (!hash) return NodeError{Kind::Failed, hash.error().message};
+  if (!hash) return base::make_error(hash.error().message, base::ErrorCode::Failed);
   std::map<std::string, std::string> versions;
   for (const std::string& name : runtime_->module_names())
     versions[name] = runtime_->schema(name)->version.to_string();
   auto installed = runtime_->install(wasm, "the published module");
-  if (!installed) return NodeError{Kind::Failed, installed.error().message};
+  if (!installed) return base::make_error(installed.error().message, base::ErrorCode::Failed);
   const std::string& name = installed->module;
   if (!installed->replaced) initialized_.insert(name);  // install ran its init
-  *published = Published{name, runtime_->schema(name)->version.to_string(),
-                         installed->replaced ? versions[name] : ""};
+  Published published{name, runtime_->schema(name)->version.to_string(),
+                      installed->replaced ? versions[name] : ""};
   (*hashes)[name] = *hash;
   std::string file = module_files_.count(name) ? module_files_[name] : name + ".wasm";
   module_files_[name] = file;
   if (auto r = env().write_atomically(options_.data_dir / "modules" / file, wasm); !r)
-    return NodeError{Kind::Failed, r.error().message};
+    return base::make_error(r.error().message, base::ErrorCode::Failed);
   if (auto r = write_manifest(std::move(*hashes)); !r)
-    return NodeError{Kind::Failed, r.error().message};
+    return base::make_error(r.error().message, base::ErrorCode::Failed);
   for (const abi::NodeDef& peer : runtime_->schema(name)->nodes)
     outbox_->connect(peer_address(peer.alias, peer.address));
   subscribe_remote();
   snapshot_now();
-  spdlog::info("published {} {}{}", name, published->version,
-               installed->replaced ? " (replacing " + published->previous_version + ")" : "");
-  return std::nullopt;
+  spdlog::info("published {} {}{}", name, published.version,
+               installed->replaced ? " (replacing " + published.previous_version + ")" : "");
+  return published;
 }
 
-std::optional<NodeError> Node::remove_module(const std::string& module) {
-  using Kind = NodeError::Kind;
+base::Result<void> Node::remove_module(const std::string& module) {
   std::lock_guard lock(mutex_);
   if (!runtime_->schema(module))
-    return NodeError{Kind::NotFound, fmt::format("no module '{}' is loaded", module)};
+    return base::make_error(fmt::format("no module '{}' is loaded", module),
+                            base::ErrorCode::NotFound);
   for (const std::string& other : runtime_->module_names())
     for (const abi::DependencyDef& dep : runtime_->schema(other)->dependencies)
       if (dep.module == module && dep.node.empty())
-        return NodeError{
-            Kind::Failed,
-            fmt::format("module '{}' is needed by '{}'; remove that first", module, other)};
+        return base::make_error(
+            fmt::format("module '{}' is needed by '{}'; remove that first", module, other),
+            base::ErrorCode::Failed);
   ModuleStore store(env(), options_.data_dir);
   auto hashes = installed_hashes(store);
-  if (!hashes) return NodeError{Kind::Failed, hashes.error().message};
-  if (auto r = runtime_->unload(module); !r) return NodeError{Kind::Failed, r.error().message};
+  if (!hashes) return base::make_error(hashes.error().message, base::ErrorCode::Failed);
+  if (auto r = runtime_->unload(module); !r)
+    return base::make_error(r.error().message, base::ErrorCode::Failed);
   if (auto it = module_files_.find(module); it != module_files_.end()) {
     std::error_code ec;
     std::filesystem::remove(options_.data_dir / "modules" / it->second, ec);
@@ -783,10 +782,10 @@ std::optional<NodeError> Node::remove_module(const std::string& module) {
   }
   initialized_.erase(module);  // installed again later, it starts afresh
   if (auto r = write_manifest(std::move(*hashes)); !r)
-    return NodeError{Kind::Failed, r.error().message};
+    return base::make_error(r.error().message, base::ErrorCode::Failed);
   snapshot_now();
   spdlog::info("removed module {}", module);
-  return std::nullopt;
+  return {};
 }
 
 namespace {
@@ -810,12 +809,12 @@ json Node::describe_authorities() {
   return out;
 }
 
-std::optional<NodeError> Node::set_authority(const std::string& name, bool granted) {
+base::Result<void> Node::set_authority(const std::string& name, bool granted) {
   const auto* entry = std::find_if(std::begin(kAuthorities), std::end(kAuthorities),
                                    [&](const auto& a) { return name == a.first; });
   if (entry == std::end(kAuthorities))
-    return NodeError{NodeError::Kind::NotFound,
-                     fmt::format("no authority '{}' (gpu, input, audio or file)", name)};
+    return base::make_error(fmt::format("no authority '{}' (gpu, input, audio or file)", name),
+                            base::ErrorCode::NotFound);
   std::lock_guard lock(mutex_);
   if (granted)
     runtime_->grant(entry->second);
@@ -824,24 +823,24 @@ std::optional<NodeError> Node::set_authority(const std::string& name, bool grant
   options_.runtime.grantable = runtime_->grantable();
   ModuleStore store(env(), options_.data_dir);
   auto hashes = installed_hashes(store);
-  if (!hashes) return NodeError{NodeError::Kind::Failed, hashes.error().message};
+  if (!hashes) return base::make_error(hashes.error().message, base::ErrorCode::Failed);
   if (auto r = write_manifest(std::move(*hashes)); !r)
-    return NodeError{NodeError::Kind::Failed, r.error().message};
+    return base::make_error(r.error().message, base::ErrorCode::Failed);
   spdlog::info("{} the {} authority", granted ? "granted" : "revoked", name);
-  return std::nullopt;
+  return {};
 }
 
-std::optional<NodeError> Node::module_wasm(const std::string& module, std::vector<uint8_t>* wasm) {
+base::Result<std::vector<uint8_t>> Node::module_wasm(const std::string& module) {
   std::lock_guard lock(mutex_);
   if (!runtime_->schema(module))
-    return NodeError{NodeError::Kind::NotFound, fmt::format("no module '{}' is loaded", module)};
+    return base::make_error(fmt::format("no module '{}' is loaded", module),
+                            base::ErrorCode::NotFound);
   ModuleStore store(env(), options_.data_dir);
   auto hashes = installed_hashes(store);
-  if (!hashes) return NodeError{NodeError::Kind::Failed, hashes.error().message};
+  if (!hashes) return base::make_error(hashes.error().message, base::ErrorCode::Failed);
   auto bytes = store.get((*hashes)[module]);
-  if (!bytes) return NodeError{NodeError::Kind::Failed, bytes.error().message};
-  *wasm = std::move(*bytes);
-  return std::nullopt;
+  if (!bytes) return base::make_error(bytes.error().message, base::ErrorCode::Failed);
+  return std::move(bytes).value();
 }
 
 void Node::snapshot_now() {
@@ -850,29 +849,30 @@ void Node::snapshot_now() {
   write_snapshot(capture_snapshot());
 }
 
-std::optional<NodeError> Node::call(const std::string& module, const std::string& reducer,
-                                    const json& args) {
-  using Kind = NodeError::Kind;
+base::Result<void> Node::call(const std::string& module, const std::string& reducer,
+                              const json& args) {
   std::unique_lock lock(mutex_);
   const abi::ModuleSchema* schema = runtime_->schema(module);
-  if (!schema) return NodeError{Kind::NotFound, fmt::format("no module '{}' is loaded", module)};
+  if (!schema)
+    return base::make_error(fmt::format("no module '{}' is loaded", module),
+                            base::ErrorCode::NotFound);
   const abi::ReducerDef* def = schema->find_reducer(reducer);
   if (!def)
-    return NodeError{Kind::NotFound,
-                     fmt::format("module '{}' has no reducer '{}'", module, reducer)};
+    return base::make_error(fmt::format("module '{}' has no reducer '{}'", module, reducer),
+                            base::ErrorCode::NotFound);
   if (std::string why; runtime::Runtime::check_access(*schema, *def, runtime::CallOrigin::Outside,
                                                       &why) != abi::Status::Ok)
-    return NodeError{Kind::Forbidden, std::move(why)};
+    return base::make_error(std::move(why), base::ErrorCode::Forbidden);
   abi::Type params = def->params_type();
   abi::TypeResolver types(schema->types);
   auto bytes = json_to_bytes(args, params, types);
   if (!bytes)
-    return NodeError{Kind::BadArguments,
-                     fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
-                                 abi::to_string(params), bytes.error().message)};
+    return base::make_error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
+                                        abi::to_string(params), bytes.error().message),
+                            base::ErrorCode::InvalidArgument);
   auto offset =
       run_call(module, reducer, *bytes, kHttpClientCaller, "", runtime::CallOrigin::Outside);
-  if (!offset) return NodeError{Kind::Failed, offset.error().message};
+  if (!offset) return base::make_error(offset.error().message, base::ErrorCode::Failed);
   return await_durable(lock, *offset);
 }
 
@@ -885,14 +885,14 @@ base::Result<uint64_t> Node::run_call(const std::string& module, const std::stri
   return last_logged_;
 }
 
-std::optional<NodeError> Node::await_durable(std::unique_lock<std::mutex>& lock, uint64_t offset) {
+base::Result<void> Node::await_durable(std::unique_lock<std::mutex>& lock, uint64_t offset) {
   // Sync: durable already; None: never waited for.
-  if (options_.log.durability != storage::Durability::Group) return std::nullopt;
+  if (options_.log.durability != storage::Durability::Group) return {};
   // Through the acknowledging thread, which also answers for the calls a
   // failed log write undoes (recover_from_log_failure).
-  std::promise<std::optional<NodeError>> outcome;
-  std::future<std::optional<NodeError>> answer = outcome.get_future();
-  queue_ack(offset, [&outcome](std::optional<NodeError> error) { outcome.set_value(error); });
+  std::promise<base::Result<void>> outcome;
+  std::future<base::Result<void>> answer = outcome.get_future();
+  queue_ack(offset, [&outcome](base::Result<void> error) { outcome.set_value(error); });
   lock.unlock();
   return answer.get();
 }
@@ -902,42 +902,43 @@ std::string Node::peer_address(const std::string& alias, const std::string& decl
   return it != options_.peer_addresses.end() ? it->second : declared;
 }
 
-std::optional<NodeError> Node::query(const std::string& module, const std::string& table,
-                                     json* rows) {
+base::Result<json> Node::query(const std::string& module, const std::string& table) {
   std::lock_guard lock(mutex_);
   const runtime::Table* t = runtime_->table(module, table);
   if (!t)
-    return NodeError{NodeError::Kind::NotFound,
-                     fmt::format("module '{}' has no table '{}'", module, table)};
-  *rows = json::array();
+    return base::make_error(fmt::format("module '{}' has no table '{}'", module, table),
+                            base::ErrorCode::NotFound);
+  json rows = json::array();
   abi::Type row_type = abi::named(t->def().row_type);
   t->for_each([&](const runtime::Bytes& row) {
-    rows->push_back(bytes_to_json(row, row_type, t->layout().resolver()));
+    rows.push_back(bytes_to_json(row, row_type, t->layout().resolver()));
   });
-  return std::nullopt;
+  return rows;
 }
 
-std::optional<NodeError> Node::query_page(const std::string& module, const std::string& table,
-                                          const std::optional<std::string>& after, size_t max_rows,
-                                          size_t max_bytes, bool as_operator, TablePage* page) {
+base::Result<Node::TablePage> Node::query_page(const std::string& module, const std::string& table,
+                                               const std::optional<std::string>& after,
+                                               size_t max_rows, size_t max_bytes,
+                                               bool as_operator) {
   // Under the lock only the page's rows (and the module's types) are copied;
   // they become JSON after it is released.
   std::vector<runtime::Bytes> rows;
   std::vector<abi::TypeDef> types;
   abi::Type row_type;
-  page->next.reset();
+  TablePage page;
   {
     std::lock_guard lock(mutex_);
     const runtime::Table* t = runtime_->table(module, table);
     if (!t)
-      return NodeError{NodeError::Kind::NotFound,
-                       fmt::format("module '{}' has no table '{}'", module, table)};
+      return base::make_error(fmt::format("module '{}' has no table '{}'", module, table),
+                              base::ErrorCode::NotFound);
     if (t->def().visibility != abi::Visibility::Public && !as_operator)
-      return NodeError{NodeError::Kind::Forbidden,
-                       fmt::format("table '{}.{}' is private: only the operator may read it (send "
-                                   "the operator key as Authorization: Bearer KEY; interstice "
-                                   "query --operator-key DATA_DIR/operator.key)",
-                                   module, table)};
+      return base::make_error(
+          fmt::format("table '{}.{}' is private: only the operator may read it (send "
+                      "the operator key as Authorization: Bearer KEY; interstice "
+                      "query --operator-key DATA_DIR/operator.key)",
+                      module, table),
+          base::ErrorCode::Forbidden);
     types = runtime_->schema(module)->types;
     row_type = abi::named(t->def().row_type);
     size_t bytes = 0;
@@ -945,7 +946,7 @@ std::optional<NodeError> Node::query_page(const std::string& module, const std::
     t->for_each_after(after ? &*after : nullptr,
                       [&](const std::string& key, const runtime::Bytes& row) {
                         if (rows.size() >= std::max<size_t>(1, max_rows) || bytes >= max_bytes) {
-                          page->next = *last_key;  // this row starts the next page
+                          page.next = *last_key;  // this row starts the next page
                           return false;
                         }
                         rows.push_back(row);
@@ -955,13 +956,13 @@ std::optional<NodeError> Node::query_page(const std::string& module, const std::
                       });
   }
   abi::TypeResolver resolver(types);
-  page->rows_json = "[";
+  page.rows_json = "[";
   for (size_t i = 0; i < rows.size(); ++i) {
-    if (i) page->rows_json += ',';
-    page->rows_json += bytes_to_json(rows[i], row_type, resolver).dump();
+    if (i) page.rows_json += ',';
+    page.rows_json += bytes_to_json(rows[i], row_type, resolver).dump();
   }
-  page->rows_json += ']';
-  return std::nullopt;
+  page.rows_json += ']';
+  return page;
 }
 
 json Node::describe_modules() {

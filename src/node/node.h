@@ -96,13 +96,6 @@ struct NodeOptions {
 // for the node or a peer. Real client identities come with the client issue.
 inline constexpr const char* kHttpClientCaller = "client:anonymous";
 
-// Why a call or query through the node failed.
-struct NodeError {
-  enum class Kind { NotFound, BadArguments, Failed, Forbidden };
-  Kind kind;
-  std::string message;
-};
-
 class Node {
  public:
   [[nodiscard]] static base::Result<std::unique_ptr<Node>> create(NodeOptions options);
@@ -116,17 +109,17 @@ class Node {
   // The operations of the local interface; each runs under the node's lock,
   // one at a time, so reducer calls are totally ordered.
   // `args` is a JSON array of the reducer's parameters.
-  // Returns nullopt on success.
-  std::optional<NodeError> call(const std::string& module, const std::string& reducer,
-                                const nlohmann::ordered_json& args);
+  // Each returns a Result: the value, or an Error whose code says why
+  // (NotFound, InvalidArgument, Forbidden, Failed; the HTTP status follows it).
+  base::Result<void> call(const std::string& module, const std::string& reducer,
+                          const nlohmann::ordered_json& args);
   // The asynchronous form, for pipelined clients: runs the call now (args
   // encoded as a tuple) and calls `done` from the acknowledging thread once
   // its transactions are durable, or at once if it failed.
   void submit(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
-              std::function<void(std::optional<NodeError>)> done);
+              std::function<void(base::Result<void>)> done);
   // Every row of the table, as JSON objects, in primary-key order.
-  std::optional<NodeError> query(const std::string& module, const std::string& table,
-                                 nlohmann::ordered_json* rows);
+  base::Result<nlohmann::ordered_json> query(const std::string& module, const std::string& table);
   // One page of a table's rows, for GET /tables: the rows after the one whose
   // primary-key order key is `after` (from the first if null), at most
   // `max_rows`, and no more once `max_bytes` of row data are reached (always
@@ -137,9 +130,9 @@ class Node {
     std::string rows_json;            // a JSON array
     std::optional<std::string> next;  // the last row's order key, if more rows follow
   };
-  std::optional<NodeError> query_page(const std::string& module, const std::string& table,
-                                      const std::optional<std::string>& after, size_t max_rows,
-                                      size_t max_bytes, bool as_operator, TablePage* page);
+  base::Result<TablePage> query_page(const std::string& module, const std::string& table,
+                                     const std::optional<std::string>& after, size_t max_rows,
+                                     size_t max_bytes, bool as_operator);
   nlohmann::ordered_json describe_modules();
   // Operator actions; the local interface lets only holders of the operator
   // key (operator_key.h) reach them.
@@ -154,17 +147,17 @@ class Node {
     std::string version;
     std::string previous_version;  // empty if it was not loaded before
   };
-  std::optional<NodeError> publish(std::span<const uint8_t> wasm, Published* published);
+  base::Result<Published> publish(std::span<const uint8_t> wasm);
   // The authorities: [{"name": "file", "granted": bool, "holder": module or null}].
   nlohmann::ordered_json describe_authorities();
   // Grants or revokes an authority by name (gpu, input, audio, file), between
   // transactions, and persists the policy (docs/cli.md, "authority").
-  std::optional<NodeError> set_authority(const std::string& name, bool granted);
+  base::Result<void> set_authority(const std::string& name, bool granted);
   // The installed wasm of a loaded module (for `interstice bindings`).
-  std::optional<NodeError> module_wasm(const std::string& module, std::vector<uint8_t>* wasm);
+  base::Result<std::vector<uint8_t>> module_wasm(const std::string& module);
   // Unloads a module and forgets it (its rows go with it); refused while
   // another loaded module depends on it.
-  std::optional<NodeError> remove_module(const std::string& module);
+  base::Result<void> remove_module(const std::string& module);
 
   // Where the peer server listens (0 if it does not), and who is connected.
   uint16_t peer_port() const { return peer_port_; }
@@ -204,7 +197,7 @@ class Node {
   std::deque<storage::PeerCallRecord> peer_calls_;
   void remember_peer_call(storage::PeerCallRecord call);
   // Unlocks, so others run meanwhile, and waits until `offset` is durable.
-  std::optional<NodeError> await_durable(std::unique_lock<std::mutex>& lock, uint64_t offset);
+  base::Result<void> await_durable(std::unique_lock<std::mutex>& lock, uint64_t offset);
   // Where the remote node a module calls `alias` is: --peer-address, else
   // the address the module declared.
   std::string peer_address(const std::string& alias, const std::string& declared) const;
@@ -263,7 +256,7 @@ class Node {
                        const net::TableEvent& event);
   // Queues `done` to run once `offset` is durable (caller holds mutex_, so
   // the queue stays in offset order).
-  void queue_ack(uint64_t offset, std::function<void(std::optional<NodeError>)> done);
+  void queue_ack(uint64_t offset, std::function<void(base::Result<void>)> done);
   // Sends the committed changes of tables peers subscribe to, once durable.
   void publish_effects(const runtime::CommittedTransaction& tx, uint64_t offset);
   std::unique_ptr<storage::TransactionLog> log_;
@@ -276,7 +269,7 @@ class Node {
   // Acknowledgements waiting for durability, in offset order.
   struct PendingAck {
     uint64_t offset;
-    std::function<void(std::optional<NodeError>)> done;
+    std::function<void(base::Result<void>)> done;
   };
   void acknowledge_loop();
   std::mutex acks_mutex_;

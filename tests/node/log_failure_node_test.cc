@@ -21,7 +21,9 @@ using interstice::testing::TempDir;
 
 std::string names(Node& node) {
   json rows;
-  EXPECT_FALSE(node.query("testkit", "items", &rows).has_value());
+  auto queried8 = node.query("testkit", "items");
+  EXPECT_TRUE(queried8.ok()) << queried8.error().message;
+  if (queried8) rows = *queried8;
   std::string out;
   for (const json& row : rows)
     out += std::to_string(row["id"].get<int64_t>()) + ":" + row["name"].get<std::string>() + " ";
@@ -41,20 +43,19 @@ TEST_P(LogFailureNode, FailedWritesAreUndoneAndTheNodeGoesOn) {
     auto created = Node::create(options);
     ASSERT_TRUE(created.ok()) << created.error().message;
     Node& node = **created;
-    ASSERT_FALSE(node.call("testkit", "add", json::array({"a", 1})).has_value());
+    ASSERT_TRUE(node.call("testkit", "add", json::array({"a", 1})).ok());
     env.fail_writes(true);
     // Pipelined calls land in one batch: all of them are undone.
     std::atomic<int> answered{0}, failed{0};
     for (int i = 0; i < 20; ++i)
       node.submit("testkit", "add",
                   abi::to_bytes(std::make_tuple("p" + std::to_string(i), int32_t{i})),
-                  [&](std::optional<NodeError> error) {
-                    if (error) ++failed;
+                  [&](base::Result<void> durable) {
+                    if (!durable) ++failed;
                     ++answered;
                   });
     for (int i = 0; i < 10; ++i)
-      EXPECT_TRUE(
-          node.call("testkit", "add", json::array({"lost" + std::to_string(i), i})).has_value())
+      EXPECT_FALSE(node.call("testkit", "add", json::array({"lost" + std::to_string(i), i})).ok())
           << i;
     for (int i = 0; i < 1000 && answered < 20; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -62,12 +63,12 @@ TEST_P(LogFailureNode, FailedWritesAreUndoneAndTheNodeGoesOn) {
     EXPECT_EQ(failed.load(), 20);
     EXPECT_EQ(names(node), "1:a ");
     env.fail_writes(false);
-    std::optional<NodeError> error = NodeError{};
-    for (int i = 0; i < 100 && error; ++i) {
-      error = node.call("testkit", "add", json::array({"b", 2}));
-      if (error) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    base::Result<void> added = base::make_error("not tried yet");
+    for (int i = 0; i < 100 && !added; ++i) {
+      added = node.call("testkit", "add", json::array({"b", 2}));
+      if (!added) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    ASSERT_FALSE(error.has_value()) << error->message;
+    ASSERT_TRUE(added.ok()) << added.error().message;
     EXPECT_EQ(names(node), "1:a 2:b ");  // the undone inserts gave their ids back
   }
   auto again = Node::create(options);  // the log holds exactly that

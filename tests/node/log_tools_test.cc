@@ -77,7 +77,9 @@ TEST(Replay, VerifyPassesOnALongRandomizedWorkload) {
   {
     auto node = start_node(dir.path());
     run_workload(*node, 7, 2000);
-    ASSERT_FALSE(node->query("testkit", "items", &tables_before).has_value());
+    auto queried1 = node->query("testkit", "items");
+    ASSERT_TRUE(queried1.ok()) << queried1.error().message;
+    tables_before = *queried1;
   }
   ReplayOptions options;
   options.verify = true;
@@ -96,7 +98,7 @@ TEST(Replay, UntilStopsAtAnOffset) {
   {
     auto node = start_node(dir.path());
     for (const char* n : {"A", "B", "C"})
-      ASSERT_FALSE(node->call("hello", "hello", json::array({n})));
+      ASSERT_TRUE(node->call("hello", "hello", json::array({n})).ok());
   }
   ReplayOptions options;
   options.until = 4;  // init, hello A, its subscriber, hello B
@@ -114,7 +116,7 @@ TEST(Replay, ADoctoredLogIsReportedAtTheFirstDifference) {
   {
     auto node = start_node(dir.path());
     for (const char* n : {"A", "B", "C"})
-      ASSERT_FALSE(node->call("hello", "hello", json::array({n})));
+      ASSERT_TRUE(node->call("hello", "hello", json::array({n})).ok());
   }
   // Rewrite the log with record 4 (hello("B")) claiming another greeting.
   std::vector<std::vector<uint8_t>> records;
@@ -155,8 +157,8 @@ TEST(Inspect, FiltersAndDecodes) {
   copy_modules(dir.path(), {"hello", "testkit"});
   {
     auto node = start_node(dir.path());
-    ASSERT_FALSE(node->call("hello", "hello", json::array({"Ann"})));
-    ASSERT_FALSE(node->call("testkit", "add", json::array({"x", 3})));
+    ASSERT_TRUE(node->call("hello", "hello", json::array({"Ann"})).ok());
+    ASSERT_TRUE(node->call("testkit", "add", json::array({"x", 3})).ok());
   }
   std::vector<std::string> lines;
   InspectOptions options;
@@ -189,16 +191,18 @@ TEST(InstalledModules, SurviveTheirFilesAndKeepTheirGrants) {
     NodeOptions options;
     options.runtime.grantable = {abi::Authority::Input};
     auto node = start_node(dir.path(), options);
-    ASSERT_FALSE(node->call("hello", "hello", json::array({"Ann"})));
+    ASSERT_TRUE(node->call("hello", "hello", json::array({"Ann"})).ok());
   }
   std::filesystem::remove(dir.path() / "modules" / "hello.wasm");
   std::filesystem::remove(dir.path() / "modules" / "wants_input.wasm");
   auto node = start_node(dir.path());  // no --grant this time: the grant was persisted
   json rows;
-  ASSERT_FALSE(node->query("hello", "greetings", &rows));
+  auto queried2 = node->query("hello", "greetings");
+  ASSERT_TRUE(queried2.ok()) << queried2.error().message;
+  rows = *queried2;
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["greeting"], "Hello, Ann!");
-  EXPECT_FALSE(node->call("wants_input", "ping", json::array()).has_value());
+  EXPECT_TRUE(node->call("wants_input", "ping", json::array()).ok());
   auto report = replay_log(base::Env::posix(), dir.path(), ReplayOptions{.verify = true});
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_FALSE(report->divergence.has_value()) << *report->divergence;
@@ -214,10 +218,12 @@ TEST(Replay, VerifyReplaysRecordedFileReadsAfterTheFileChanged) {
     NodeOptions options;
     options.runtime.grantable = {abi::Authority::File};
     auto node = start_node(dir.path(), options);
-    ASSERT_FALSE(node->call("file_user", "save", json::array({"note", "first"})));
-    ASSERT_FALSE(node->call("file_user", "remember", json::array({"note"})));
+    ASSERT_TRUE(node->call("file_user", "save", json::array({"note", "first"})).ok());
+    ASSERT_TRUE(node->call("file_user", "remember", json::array({"note"})).ok());
     json rows;
-    ASSERT_FALSE(node->query("file_user", "memory", &rows));
+    auto queried3 = node->query("file_user", "memory");
+    ASSERT_TRUE(queried3.ok()) << queried3.error().message;
+    rows = *queried3;
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0]["text"], "first");
   }
@@ -257,7 +263,9 @@ TEST(Snapshots, RecoveryStartsFromTheNewestAndPrunedLogsStillReplay) {
   {
     auto node = start_node(dir.path(), options);
     run_workload(*node, 11, 400);
-    ASSERT_FALSE(node->query("testkit", "items", &items));
+    auto queried4 = node->query("testkit", "items");
+    ASSERT_TRUE(queried4.ok()) << queried4.error().message;
+    items = *queried4;
   }
   // Old segments are gone, a snapshot remains.
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "log" / "00000000000000000001.log"));
@@ -265,7 +273,9 @@ TEST(Snapshots, RecoveryStartsFromTheNewestAndPrunedLogsStillReplay) {
   {
     auto node = start_node(dir.path(), options);
     json after;
-    ASSERT_FALSE(node->query("testkit", "items", &after));
+    auto queried5 = node->query("testkit", "items");
+    ASSERT_TRUE(queried5.ok()) << queried5.error().message;
+    after = *queried5;
     EXPECT_EQ(after, items);
     run_workload(*node, 12, 100);  // and it keeps going
   }
@@ -285,8 +295,10 @@ TEST(Snapshots, ADamagedNewestSnapshotFallsBackToAnOlderOne) {
   {
     auto node = start_node(dir.path(), options);
     for (int i = 0; i < 35; ++i)
-      ASSERT_FALSE(node->call("testkit", "add", json::array({"i" + std::to_string(i), i})));
-    ASSERT_FALSE(node->query("testkit", "items", &items));
+      ASSERT_TRUE(node->call("testkit", "add", json::array({"i" + std::to_string(i), i})).ok());
+    auto queried6 = node->query("testkit", "items");
+    ASSERT_TRUE(queried6.ok()) << queried6.error().message;
+    items = *queried6;
   }
   std::vector<std::filesystem::path> snapshots;
   for (const auto& e : std::filesystem::directory_iterator(dir.path() / "snapshots"))
@@ -302,7 +314,9 @@ TEST(Snapshots, ADamagedNewestSnapshotFallsBackToAnOlderOne) {
   EXPECT_NE(warnings[0].find("is damaged"), std::string::npos);
   auto node = start_node(dir.path(), options);
   json after;
-  ASSERT_FALSE(node->query("testkit", "items", &after));
+  auto queried7 = node->query("testkit", "items");
+  ASSERT_TRUE(queried7.ok()) << queried7.error().message;
+  after = *queried7;
   EXPECT_EQ(after, items);
 }
 
