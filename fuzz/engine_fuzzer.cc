@@ -63,8 +63,7 @@ std::unique_ptr<Instance> instantiate(const std::shared_ptr<Engine>& engine, con
 // and the instrumented code's frames are larger, so the fixed wasm stack
 // overflows at a different depth.
 bool may_differ(const Error& error) {
-  return engine::is_trap(error, TrapKind::OutOfFuel) ||
-         engine::is_trap(error, TrapKind::StackOverflow);
+  return is_trap(error, TrapKind::OutOfFuel) || is_trap(error, TrapKind::StackOverflow);
 }
 
 std::vector<Value> zero_arguments(const FunctionSignature& signature, bool* callable) {
@@ -132,9 +131,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       finding(e.name.c_str(), got.ok() ? want.error().message : got.error().message);
     if (got.ok() && *got != *want) finding(e.name.c_str(), "results differ");
     bool same_failure =
-        got.ok() || (engine::is_trap(got.error()) == engine::is_trap(want.error()) &&
-                     (!engine::is_trap(got.error()) ||
-                      engine::trap_of(got.error())->kind == engine::trap_of(want.error())->kind));
+        got.ok() ||
+        (is_trap(got.error()) == is_trap(want.error()) &&
+         (!is_trap(got.error()) || trap_of(got.error())->kind == trap_of(want.error())->kind));
     if (!same_failure) finding(e.name.c_str(), got.error().message + " | " + want.error().message);
   }
   if (comparable) {
