@@ -96,6 +96,11 @@ struct NodeOptions {
 // for the node or a peer. Real client identities come with the client issue.
 inline constexpr const char* kHttpClientCaller = "client:anonymous";
 
+// The node: wiring, the local operations and the commit pipeline (node.cc);
+// its other concerns are defined in their own files: the peer side
+// (node_peers.cc), recovery and snapshots (node_recovery.cc), modules and
+// the authority policy (node_modules.cc), the display (node_display.cc).
+// One mutex (mutex_) serializes reducers and the tables.
 class Node {
  public:
   [[nodiscard]] static base::Result<std::unique_ptr<Node>> create(NodeOptions options);

@@ -1,0 +1,258 @@
+// The node's recovery and snapshots: restoring the newest intact snapshot,
+// re-applying the log after it, undoing what a failed log write lost, and
+// taking snapshots (captured under mutex_, written on snapshot_thread_).
+#include "node/node.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <future>
+#include <iterator>
+#include <map>
+#include <set>
+
+#include "abi/event_name.h"
+#include "abi/type_match.h"
+#include "authority/file_sandbox.h"
+#include "authority/sdl_audio.h"
+#include "storage/tx_record.h"
+
+#include "net/secret_file.h"
+#include "node/data_dir_lock.h"
+#include "node/json_codec.h"
+#include "node/operator_key.h"
+#include "node/snapshot_restore.h"
+
+namespace interstice::node {
+
+using json = nlohmann::ordered_json;
+
+bool Node::recover_from_log_failure() {
+  std::vector<PendingAck> answered;  // to run without the locks
+  bool recovered = false;
+  {
+    std::lock_guard node_lock(mutex_);  // no call runs meanwhile
+    // A snapshot being written waits for records the log lost: it gives up.
+    if (snapshot_thread_.joinable()) snapshot_thread_.join();
+    uint64_t good = log_->good_offset();
+    bool undone = last_logged_ <= good;
+    if (!undone) {
+      uint64_t lost = last_logged_ - good;
+      auto rebuilt = [&]() -> base::Result<void> {
+        auto from = restore_snapshot(/*logged_only=*/true);
+        if (!from) return from.take_error();
+        if (*from < good)
+          if (auto applied = apply_log(*from + 1, good); !applied) return applied.take_error();
+        return {};
+      }();
+      if (rebuilt) {
+        spdlog::error(
+            "the transaction log failed to record transactions {} to {}; they are undone "
+            "(the logged tables are as of transaction {})",
+            good + 1, last_logged_, good);
+        last_logged_ = good;
+        snapshot_offset_ = std::min(snapshot_offset_, good);
+        undone = true;
+      } else {
+        spdlog::error(
+            "the transaction log failed to record {} transactions, and undoing them "
+            "failed: {}; retrying",
+            lost, rebuilt.error().message);
+      }
+    }
+    if (undone) {
+      if (auto reset = log_->reset_after_failure(); reset) {
+        recovered = true;
+        spdlog::info("the transaction log goes on after transaction {}", good);
+      } else {
+        spdlog::error("the transaction log cannot go on yet: {}; retrying", reset.error().message);
+      }
+    }
+    // Acknowledgements of records after the good one fail: those records
+    // are gone (or will be cut), whatever happens next.
+    std::lock_guard lock(acks_mutex_);
+    for (PendingAck& ack : acks_) answered.push_back(std::move(ack));
+    acks_.clear();
+    if (recovered) log_failed_ = false;
+    for (PendingAck& ack : answered)  // marks the failed ones
+      if (ack.offset > good) ack.offset = UINT64_MAX;
+  }
+  for (PendingAck& ack : answered)
+    ack.done(ack.offset == UINT64_MAX
+                 ? base::Result<void>(base::make_error("the transaction log failed to record it"))
+                 : base::Result<void>());
+  return recovered;
+}
+
+base::Result<uint64_t> Node::restore_snapshot(bool logged_only) {
+  std::vector<std::string> warnings;
+  auto snapshot = storage::read_newest_snapshot(env(), options_.data_dir / "snapshots", &warnings);
+  for (const std::string& w : warnings) spdlog::warn("{}", w);
+  if (!snapshot) return snapshot.take_error();
+  if (logged_only) {  // rolling back: the logged tables start from scratch
+    for (const std::string& module : runtime_->module_names())
+      for (const abi::TableDef& t : runtime_->schema(module)->tables)
+        if (t.persistence == abi::Persistence::Logged)
+          if (auto r = runtime_->clear_table(module, t.name); !r) return r.take_error();
+    initialized_.clear();
+    pending_remote_.clear();
+    peer_calls_.clear();
+  }
+  if (!*snapshot) return uint64_t{0};
+  if (logged_only)
+    std::erase_if((*snapshot)->tables, [&](const storage::TableImage& image) {
+      const runtime::Table* t = runtime_->table(image.module, image.table);
+      return t && t->def().persistence != abi::Persistence::Logged;
+    });
+  if (auto r = restore_tables(*runtime_, **snapshot); !r) return r.take_error();
+  initialized_.insert((*snapshot)->initialized.begin(), (*snapshot)->initialized.end());
+  for (storage::RemoteCallRecord& call : (*snapshot)->pending_calls)
+    pending_remote_[call.call_id] = std::move(call);
+  for (storage::PeerCallRecord& call : (*snapshot)->peer_calls) remember_peer_call(std::move(call));
+  if (!logged_only) spdlog::info("restored the snapshot at offset {}", (*snapshot)->offset);
+  return (*snapshot)->offset;
+}
+
+base::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
+  std::optional<base::Error> failure;
+  uint64_t applied = 0;
+  bool reached = false;
+  auto read = storage::TransactionLog::read(
+      env(), options_.data_dir / "log", from,
+      [&](uint64_t offset, std::span<const uint8_t> payload) {
+        if (offset > until) return false;
+        if (applied == 0 && offset != from) {
+          failure = base::make_error(fmt::format(
+              "the log resumes at offset {}, but the snapshot ends at {}", offset, from - 1));
+          return false;
+        }
+        auto record = storage::decode_tx_record(payload);
+        if (!record) {
+          failure = base::make_error(
+              fmt::format("log record {} is not a valid transaction record", offset));
+          return false;
+        }
+        if (record->trigger == "init") initialized_.insert(record->module);
+        for (const storage::RemoteCallRecord& call : record->remote_calls)
+          pending_remote_[call.call_id] = call;
+        if (auto id = storage::peer_call_id(record->trigger))
+          remember_peer_call({record->caller, *id});
+        if (record->trigger == storage::kRemoteResultTrigger)
+          if (auto outcome =
+                  abi::from_bytes<std::tuple<uint64_t, bool, std::string>>(record->args.data))
+            pending_remote_.erase(std::get<0>(*outcome));
+        for (const storage::RowEffect& e : record->effects) {
+          auto done = runtime_->apply(record->module, static_cast<runtime::EventKind>(e.kind),
+                                      e.table, e.row.data);
+          if (!done) {
+            failure =
+                base::make_error(fmt::format("log record {}: {}", offset, done.error().message));
+            return false;
+          }
+        }
+        ++applied;
+        reached = offset == until;
+        return true;
+      });
+  if (failure) return *failure;
+  if (!read && !reached) return read.take_error();
+  if (until != UINT64_MAX && !reached)
+    return base::make_error(fmt::format("the log ends before transaction {}", until));
+  return applied;
+}
+
+// Restores the newest snapshot, re-applies the log after it, then runs init
+// for modules that never ran it.
+base::Result<void> Node::recover() {
+  auto restored = restore_snapshot();
+  if (!restored) return restored.take_error();
+  snapshot_offset_ = *restored;
+  // A log that lost its tail before the snapshot's offset (a cut segment):
+  // the snapshot holds those transactions, so the log continues after it.
+  if (uint64_t last = log_->last_offset(); last < snapshot_offset_) {
+    spdlog::warn(
+        "the log ends at offset {}, before the snapshot at {}, which holds the transactions it "
+        "lost; its segments move to {} and it continues at offset {}",
+        last, snapshot_offset_, (options_.data_dir / "log" / "archive").string(),
+        snapshot_offset_ + 1);
+    if (auto r = log_->continue_at(snapshot_offset_ + 1); !r) return r.take_error();
+  }
+  auto applied = apply_log(snapshot_offset_ + 1, UINT64_MAX);
+  if (!applied) return applied.take_error();
+  recovered_ = *applied;
+  if (recovered_ > 0) spdlog::info("recovered {} transactions from the log", recovered_);
+  last_logged_ = log_->last_offset();
+  for (const std::string& name : runtime_->module_names()) {
+    if (initialized_.count(name)) continue;
+    if (auto r = runtime_->run_init(name); !r)
+      spdlog::error("{}", r.error().message);
+    else
+      initialized_.insert(name);
+  }
+  return log_->sync();
+}
+
+storage::SnapshotData Node::capture_snapshot() {
+  storage::SnapshotData data;
+  data.offset = last_logged_;
+  data.initialized.assign(initialized_.begin(), initialized_.end());
+  for (const auto& [id, call] : pending_remote_) data.pending_calls.push_back(call);
+  data.peer_calls.assign(peer_calls_.begin(), peer_calls_.end());
+  for (runtime::Runtime::TableImage& image : runtime_->export_tables()) {
+    storage::TableImage t{image.module, image.table, image.auto_inc_next, {}};
+    t.rows.reserve(image.rows.size());
+    for (runtime::Bytes& row : image.rows) t.rows.push_back(abi::Bytes{std::move(row)});
+    data.tables.push_back(std::move(t));
+  }
+  return data;
+}
+
+// Writes a snapshot once every transaction it includes is durable in the
+// log, then applies the retention policy to what it makes unnecessary.
+void Node::write_snapshot(storage::SnapshotData data) {
+  if (auto r = log_->wait_durable(data.offset); !r) {
+    spdlog::error("snapshot at offset {} not written: {}", data.offset, r.error().message);
+    return;
+  }
+  // None: what the snapshot holds must be in the log first (a failed write
+  // undoes transactions; a snapshot must never hold them).
+  if (options_.log.durability == storage::Durability::None)
+    if (auto r = log_->sync(); !r) {
+      spdlog::error("snapshot at offset {} not written: {}", data.offset, r.error().message);
+      return;
+    }
+  auto written = storage::write_snapshot(env(), options_.data_dir / "snapshots", data);
+  if (!written) {
+    spdlog::error("snapshot at offset {} not written: {}", data.offset, written.error().message);
+    return;
+  }
+  if (auto r = storage::apply_retention(env(), options_.data_dir / "log",
+                                        options_.data_dir / "snapshots", data.offset,
+                                        options_.retention);
+      !r)
+    spdlog::error("log retention after the snapshot at {} failed: {}", data.offset,
+                  r.error().message);
+}
+
+void Node::maybe_snapshot() {
+  if (options_.snapshot_every == 0 || last_logged_ < snapshot_offset_ + options_.snapshot_every)
+    return;
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();  // one at a time
+  snapshot_offset_ = last_logged_;
+  snapshot_thread_ =
+      std::thread([this, data = capture_snapshot()]() mutable { write_snapshot(std::move(data)); });
+}
+
+void Node::snapshot_now() {
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  snapshot_offset_ = last_logged_;
+  write_snapshot(capture_snapshot());
+}
+
+}  // namespace interstice::node
