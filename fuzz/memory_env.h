@@ -19,22 +19,22 @@ class MemoryEnv final : public base::Env {
 
   void put(const Path& path, std::vector<uint8_t> data) { files_[path] = std::move(data); }
 
-  storage::Result<std::unique_ptr<base::WritableFile>> open_appendable(const Path& path) override {
+  base::Result<std::unique_ptr<base::WritableFile>> open_appendable(const Path& path) override {
     files_[path];  // created if missing
     return std::unique_ptr<base::WritableFile>(new File(*this, path));
   }
-  storage::Result<std::vector<uint8_t>> read_file(const Path& path) override {
+  base::Result<std::vector<uint8_t>> read_file(const Path& path) override {
     auto it = files_.find(path);
     if (it == files_.end()) return base::make_error("no file " + path.string());
     return it->second;
   }
-  storage::Result<void> truncate(const Path& path, uint64_t size) override {
+  base::Result<void> truncate(const Path& path, uint64_t size) override {
     auto it = files_.find(path);
     if (it == files_.end()) return base::make_error("no file " + path.string());
     if (size < it->second.size()) it->second.resize(size);
     return {};
   }
-  storage::Result<void> rename(const Path& from, const Path& to) override {
+  base::Result<void> rename(const Path& from, const Path& to) override {
     auto it = files_.find(from);
     if (it == files_.end()) return base::make_error("no file " + from.string());
     std::vector<uint8_t> data = std::move(it->second);
@@ -42,13 +42,13 @@ class MemoryEnv final : public base::Env {
     files_[to] = std::move(data);
     return {};
   }
-  storage::Result<void> remove(const Path& path) override {
+  base::Result<void> remove(const Path& path) override {
     files_.erase(path);
     return {};
   }
-  storage::Result<void> create_dirs(const Path&) override { return {}; }
-  storage::Result<void> sync_dir(const Path&) override { return {}; }
-  storage::Result<std::vector<std::string>> list(const Path& dir) override {
+  base::Result<void> create_dirs(const Path&) override { return {}; }
+  base::Result<void> sync_dir(const Path&) override { return {}; }
+  base::Result<std::vector<std::string>> list(const Path& dir) override {
     std::vector<std::string> names;
     for (const auto& [path, data] : files_)
       if (path.parent_path() == dir) names.push_back(path.filename().string());
@@ -66,13 +66,13 @@ class MemoryEnv final : public base::Env {
   class File final : public base::WritableFile {
    public:
     File(MemoryEnv& env, Path path) : env_(env), path_(std::move(path)) {}
-    storage::Result<void> append(std::span<const uint8_t> data) override {
+    base::Result<void> append(std::span<const uint8_t> data) override {
       auto& file = env_.files_[path_];
       file.insert(file.end(), data.begin(), data.end());
       return {};
     }
-    storage::Result<void> sync() override { return {}; }
-    storage::Result<void> close() override { return {}; }
+    base::Result<void> sync() override { return {}; }
+    base::Result<void> close() override { return {}; }
     uint64_t size() const override { return env_.files_[path_].size(); }
 
    private:

@@ -70,6 +70,7 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
     return tags;
   };
   std::unique_ptr<Node> node(new Node(std::move(options)));
+  node->executor_ = std::make_unique<Executor>();
   node->data_dir_lock_ = std::move(lock).value();
   node->options_.log.on_failure = [raw = node.get()] {
     {
@@ -115,11 +116,14 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
     if (auto r = node->known_peers_->pin(address, key); !r) return r.take_error();
   Node* raw = node.get();
   net::Outbox::Handlers links;
+  // What peers send runs on the executor, never on the outbox's threads.
   links.on_result = [raw](const std::string&, const std::string& peer, const net::CallResult& r) {
-    raw->on_remote_result(peer, r);
+    raw->executor_->post([raw, peer, r] { raw->on_remote_result(peer, r); });
   };
   links.on_event = [raw](const std::string& address, const std::string& peer,
-                         const net::TableEvent& e) { raw->on_remote_event(address, peer, e); };
+                         const net::TableEvent& e) {
+    raw->executor_->post([raw, address, peer, e] { raw->on_remote_event(address, peer, e); });
+  };
   links.on_refused = [raw](const std::string& address, const net::SubscribeResult& r) {
     std::lock_guard lock(raw->mutex_);
     if (r.subscription_id == 0 || r.subscription_id > raw->remote_subscriptions_.size()) return;
@@ -128,7 +132,8 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
                   sub.module, sub.alias, address, sub.request.module, sub.request.table, r.error);
   };
   links.on_link = [raw](const std::string& address, const std::string& peer, bool connected) {
-    raw->on_peer_link(peer, address, connected);
+    raw->executor_->post(
+        [raw, address, peer, connected] { raw->on_peer_link(peer, address, connected); });
   };
   node->outbox_ =
       std::make_unique<net::Outbox>(node->identity_, node->known_peers_.get(), std::move(links),
@@ -163,6 +168,7 @@ Node::~Node() {
   stop_display();
   if (peer_server_) peer_server_->stop();  // no more calls from peers
   outbox_.reset();                         // its threads may be waiting for the node lock
+  executor_->stop();                       // runs what was posted; the acks still flow
   {
     std::lock_guard lock(acks_mutex_);
     stopping_ = true;
@@ -247,10 +253,13 @@ void Node::send_pending(const storage::RemoteCallRecord& call) {
 
 void Node::submit(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
                   std::function<void(base::Result<void>)> done) {
-  std::lock_guard lock(mutex_);
-  auto offset = run_call(module, reducer, args);
-  if (!offset) return done(base::make_error(offset.error().message, base::ErrorCode::Failed));
-  queue_ack(*offset, std::move(done));
+  auto task = [this, module, reducer, args = std::move(args), done]() {
+    std::lock_guard lock(mutex_);
+    auto offset = run_call(module, reducer, args);
+    if (!offset) return done(base::make_error(offset.error().message, base::ErrorCode::Failed));
+    queue_ack(*offset, done);
+  };
+  if (!executor_->post(std::move(task))) done(base::make_error("the node is stopping"));
 }
 
 base::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
@@ -294,9 +303,27 @@ bool Node::is_operator(const std::string& presented_key) const {
   return operator_key_matches(operator_key_, presented_key);
 }
 
+// On the executor: the reducer runs there, and the answer comes back here
+// once its transaction is durable (group) or at once (sync, none).
 base::Result<void> Node::call(const std::string& module, const std::string& reducer,
                               const json& args) {
-  std::unique_lock lock(mutex_);
+  std::promise<base::Result<void>> outcome;
+  std::future<base::Result<void>> answer = outcome.get_future();
+  bool posted = executor_->post([&] {
+    std::lock_guard lock(mutex_);
+    auto offset = run_client_call(module, reducer, args);
+    if (!offset) return outcome.set_value(offset.take_error());
+    if (options_.log.durability != storage::Durability::Group) return outcome.set_value({});
+    // Through the acknowledging thread, which also answers for the calls a
+    // failed log write undoes (recover_from_log_failure).
+    queue_ack(*offset, [&outcome](base::Result<void> durable) { outcome.set_value(durable); });
+  });
+  if (!posted) return base::make_error("the node is stopping");
+  return answer.get();
+}
+
+base::Result<uint64_t> Node::run_client_call(const std::string& module, const std::string& reducer,
+                                             const json& args) {
   const abi::ModuleSchema* schema = runtime_->schema(module);
   if (!schema)
     return base::make_error(fmt::format("no module '{}' is loaded", module),
@@ -318,7 +345,7 @@ base::Result<void> Node::call(const std::string& module, const std::string& redu
   auto offset =
       run_call(module, reducer, *bytes, kHttpClientCaller, "", runtime::CallOrigin::Outside);
   if (!offset) return base::make_error(offset.error().message, base::ErrorCode::Failed);
-  return await_durable(lock, *offset);
+  return *offset;
 }
 
 base::Result<uint64_t> Node::run_call(const std::string& module, const std::string& reducer,
@@ -328,18 +355,6 @@ base::Result<uint64_t> Node::run_call(const std::string& module, const std::stri
     return r.take_error();
   maybe_snapshot();
   return last_logged_;
-}
-
-base::Result<void> Node::await_durable(std::unique_lock<std::mutex>& lock, uint64_t offset) {
-  // Sync: durable already; None: never waited for.
-  if (options_.log.durability != storage::Durability::Group) return {};
-  // Through the acknowledging thread, which also answers for the calls a
-  // failed log write undoes (recover_from_log_failure).
-  std::promise<base::Result<void>> outcome;
-  std::future<base::Result<void>> answer = outcome.get_future();
-  queue_ack(offset, [&outcome](base::Result<void> error) { outcome.set_value(error); });
-  lock.unlock();
-  return answer.get();
 }
 
 base::Result<json> Node::query(const std::string& module, const std::string& table) {

@@ -43,6 +43,7 @@
 #include "net/outbox.h"
 #include "net/peer_server.h"
 #include "node/data_dir_lock.h"
+#include "node/executor.h"
 #include "node/module_directory.h"
 #include "node/module_store.h"
 #include "runtime/runtime.h"
@@ -197,12 +198,14 @@ class Node {
                                   std::span<const uint8_t> args, const std::string& caller = "",
                                   const std::string& trigger = "",
                                   runtime::CallOrigin origin = runtime::CallOrigin::Node);
+  // A client's call (JSON arguments, checked against the reducer's access
+  // rules and parameters), run as run_call does (caller holds mutex_).
+  base::Result<uint64_t> run_client_call(const std::string& module, const std::string& reducer,
+                                         const nlohmann::ordered_json& args);
   // The latest calls from peers that ran (at most 100,000), from the log
   // and snapshots: the peer server answers their repeats without running.
   std::deque<storage::PeerCallRecord> peer_calls_;
   void remember_peer_call(storage::PeerCallRecord call);
-  // Unlocks, so others run meanwhile, and waits until `offset` is durable.
-  base::Result<void> await_durable(std::unique_lock<std::mutex>& lock, uint64_t offset);
   // Where the remote node a module calls `alias` is: --peer-address, else
   // the address the module declared.
   std::string peer_address(const std::string& alias, const std::string& declared) const;
@@ -284,6 +287,9 @@ class Node {
   bool log_failed_ = false;  // set by the log's on_failure; the ack thread recovers
   std::thread ack_thread_;
   std::mutex mutex_;
+  // Runs the reducers of calls from clients and peers and of peer events
+  // (executor.h); created first, stopped once no input can post any more.
+  std::unique_ptr<Executor> executor_;
   std::vector<ModuleLoadReport> reports_;
   uint64_t recovered_ = 0;
 };

@@ -36,15 +36,16 @@ using json = nlohmann::ordered_json;
 base::Result<void> Node::start_peer_server() {
   if (options_.peer_port < 0) return {};
   net::PeerServer::Handlers handlers;
+  // Calls and link events run on the executor, never on the I/O thread.
   handlers.on_call = [this](const std::string& peer, const net::CallRequest& call,
                             std::function<void(net::CallResult)> reply) {
-    on_peer_call(peer, call, std::move(reply));
+    executor_->post([this, peer, call, reply] { on_peer_call(peer, call, reply); });
   };
   handlers.on_subscribe = [this](const std::string&, const net::Subscribe& subscribe) {
     return check_peer_subscription(subscribe);
   };
   handlers.on_peer = [this](const std::string& peer, const std::string& address, bool connected) {
-    on_peer_link(peer, address, connected);
+    executor_->post([this, peer, address, connected] { on_peer_link(peer, address, connected); });
   };
   peer_server_ = std::make_unique<net::PeerServer>(
       identity_, [](const std::string& line) { spdlog::info("{}", line); }, std::move(handlers),

@@ -133,6 +133,32 @@ TEST(HostilePeers, EveryDurabilityModeAnswersPeerCallsAndStopsCleanly) {
   }
 }
 
+// Reducers run on the node's executor, not on the peer server's I/O thread:
+// while a reducer spins for seconds, new peers still complete their
+// handshakes at once (before, the I/O thread waited for the node lock to
+// tell the modules that a peer connected, and every handshake behind it).
+TEST(HostilePeers, ARunawayReducerDoesNotStallPeerConnections) {
+  TempDir dir;
+  NodeProcess node({"testkit"}, {"--peer-port", "0", "--fuel", "60000000000"});
+  ASSERT_NE(node.peer_port(), 0) << node.output();
+  std::thread spinner([&] {
+    httplib::Client http("127.0.0.1", node.port());
+    http.set_read_timeout(60);
+    (void)http.Post("/call/testkit/spin", "[]", "application/json");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (const char* name : {"first", "second", "third"}) {
+    auto start = std::chrono::steady_clock::now();
+    auto client =
+        PeerClient::connect("127.0.0.1", node.peer_port(), make_identity(dir, name), nullptr);
+    ASSERT_TRUE(client.ok()) << name << ": " << client.error().message;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000)) << name;
+  }
+  EXPECT_TRUE(healthy(node));
+  spinner.join();
+  EXPECT_TRUE(node.wait_for_output("reducer testkit.spin trapped: out of fuel")) << node.output();
+}
+
 TEST(HostilePeers, ConnectionsBeyondTheLimitAreRefused) {
   NodeProcess node({"hello"}, {"--peer-port", "0", "--peer-max-connections", "2"});
   ASSERT_NE(node.peer_port(), 0) << node.output();
