@@ -290,6 +290,10 @@ class Node {
   // Runs the reducers of calls from clients and peers and of peer events
   // (executor.h); created first, stopped once no input can post any more.
   std::unique_ptr<Executor> executor_;
+  // The operator actions' bodies, run on the executor.
+  base::Result<Published> publish_now(std::span<const uint8_t> wasm);
+  base::Result<void> remove_module_now(const std::string& module);
+  base::Result<void> set_authority_now(const std::string& name, bool granted);
   std::vector<ModuleLoadReport> reports_;
   uint64_t recovered_ = 0;
 };

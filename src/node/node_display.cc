@@ -71,7 +71,9 @@ void Node::frame_loop() {
     bool done = options_.frames > 0 && rendered >= options_.frames;
     bool have_frame = false;
     uint64_t frame = fired;
-    {
+    // The frame's reducers (input, render) run on the executor, in order
+    // with every other call; this thread waits for them.
+    executor_->run([&] {
       std::lock_guard lock(mutex_);
       std::string input = runtime_->authority_holder(abi::Authority::Input);
       for (const abi::InputEvent& e : events) {
@@ -109,7 +111,7 @@ void Node::frame_loop() {
         }
       }
       if (!events.empty() || !done) maybe_snapshot();
-    }
+    });
     if (!have_frame) continue;
     ++rendered;
     if (!options_.frame_dump.empty()) {
