@@ -100,6 +100,8 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   for (const std::string& w : warnings) spdlog::warn("{}", w);
   node->log_ = std::move(log).value();
   runtime::RuntimeOptions runtime_options = node->options_.runtime;
+  if (base::Clock* clock = node->options_.clock)
+    runtime_options.clock = [clock] { return clock->now_micros(); };
   node->start_display();  // the Gpu back-end, if the policy grants Gpu
   runtime_options.gpu = node->gpu_;
   runtime_options.audio = std::make_shared<authority::SdlAudio>();  // SDL starts on first open

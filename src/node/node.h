@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "authority/vulkan_gpu.h"
+#include "base/clock.h"
 #include "base/result.h"
 #include "net/identity.h"
 #include "net/known_peers.h"
@@ -71,6 +72,10 @@ struct NodeOptions {
   // installed wasm, known peers and keys (which are created 0600 directly).
   // Tests inject faults and crashes here. Null: the real one.
   base::Env* env = nullptr;
+  // The wall clock that stamps each transaction (its recorded timestamp,
+  // which is all a reducer sees of time). Null: the system clock, or
+  // runtime.clock if that is set.
+  base::Clock* clock = nullptr;
   // The File authority's root: each module's files are in FILE_ROOT/<module>/
   // (default: DATA_DIR/files).
   std::filesystem::path file_root;

@@ -1,5 +1,7 @@
 #include "runtime/runtime.h"
 
+#include "base/clock.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -16,12 +18,6 @@
 namespace interstice::runtime {
 
 namespace {
-
-int64_t system_clock_us() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void spdlog_sink(const LogRecord& r) {
   static constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::trace,
@@ -45,7 +41,7 @@ base::Error error(std::string message) {
 
 Runtime::Runtime(RuntimeOptions options, std::shared_ptr<engine::Engine> engine)
     : options_(std::move(options)), engine_(std::move(engine)) {
-  if (!options_.clock) options_.clock = system_clock_us;
+  if (!options_.clock) options_.clock = [] { return base::Clock::system().now_micros(); };
   if (!options_.log_sink) options_.log_sink = spdlog_sink;
 }
 
