@@ -169,7 +169,7 @@ std::optional<std::string> compare_effects(const runtime::Runtime& rt, uint64_t 
       const runtime::TableEvent& a = *actual[i];
       const auto& row = a.kind == runtime::EventKind::Delete ? a.old_row : a.new_row;
       return fmt::format("{}: re-execution made an extra change: {} {} {}", where,
-                         runtime::to_string(a.kind), a.table,
+                         abi::to_string(a.kind), a.table,
                          row_json(rt, record.module, a.table, row).dump());
     }
     const storage::RowEffect& expected = record.effects[i];
@@ -183,7 +183,7 @@ std::optional<std::string> compare_effects(const runtime::Runtime& rt, uint64_t 
         static_cast<uint32_t>(a.kind) != static_cast<uint32_t>(expected.kind) ||
         row != expected.row.data)
       return fmt::format("{}, table {}: expected {} {}, got {} {} {}", where, expected.table,
-                         kind_name(expected.kind), expected_row.dump(), runtime::to_string(a.kind),
+                         kind_name(expected.kind), expected_row.dump(), abi::to_string(a.kind),
                          a.table, row_json(rt, record.module, a.table, row).dump());
   }
   return std::nullopt;

@@ -154,10 +154,9 @@ void Node::on_remote_event(const std::string& address, const std::string& peer_i
   const RemoteSubscription& sub = remote_subscriptions_[event.subscription_id - 1];
   if (sub.address != address || event.kind > 2) return;
   auto kind = static_cast<runtime::EventKind>(event.kind);
-  std::string name =
-      abi::EventName{abi::EventName::Kind::RemoteTable, sub.alias, sub.request.module,
-                     sub.request.table, static_cast<abi::TableOp>(event.kind)}
-          .to_string();
+  std::string name = abi::EventName{abi::EventName::Kind::RemoteTable, sub.alias,
+                                    sub.request.module, sub.request.table, kind}
+                         .to_string();
   std::vector<uint8_t> args =
       kind == runtime::EventKind::Insert ? event.new_row.data : event.old_row.data;
   if (kind == runtime::EventKind::Update)

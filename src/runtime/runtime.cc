@@ -826,10 +826,6 @@ void Runtime::enqueue_calls(const std::string& caller, std::vector<OutgoingCall>
   }
 }
 
-static_assert(static_cast<int>(EventKind::Insert) == static_cast<int>(abi::TableOp::Insert) &&
-              static_cast<int>(EventKind::Update) == static_cast<int>(abi::TableOp::Update) &&
-              static_cast<int>(EventKind::Delete) == static_cast<int>(abi::TableOp::Delete));
-
 void Runtime::enqueue_subscribers(const std::vector<TableEvent>& events) {
   for (const TableEvent& event : events) {
     auto module = table_subscribers_.find(event.module);
@@ -838,7 +834,8 @@ void Runtime::enqueue_subscribers(const std::vector<TableEvent>& events) {
     if (table == module->second.end()) continue;
     const std::vector<Subscriber>& subscribers = table->second[static_cast<size_t>(event.kind)];
     if (subscribers.empty()) continue;
-    std::string name = fmt::format("{}.{}.{}", event.module, event.table, to_string(event.kind));
+    std::string name =
+        fmt::format("{}.{}.{}", event.module, event.table, abi::to_string(event.kind));
     for (const Subscriber& s : subscribers) {
       Bytes args = event.kind == EventKind::Insert ? event.new_row : event.old_row;
       if (event.kind == EventKind::Update)

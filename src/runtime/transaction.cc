@@ -4,18 +4,6 @@
 
 namespace interstice::runtime {
 
-const char* to_string(EventKind kind) {
-  switch (kind) {
-    case EventKind::Insert:
-      return "insert";
-    case EventKind::Update:
-      return "update";
-    case EventKind::Delete:
-      return "delete";
-  }
-  return "insert";
-}
-
 uint64_t Transaction::next_random() {
   return splitmix64(random_state_ += kGoldenGamma);
 }

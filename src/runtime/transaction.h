@@ -7,13 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "abi/event_name.h"
 #include "runtime/table.h"
 
 namespace interstice::runtime {
 
-enum class EventKind { Insert, Update, Delete };
-
-const char* to_string(EventKind kind);
+// What a table event did: the operation a subscription names (abi::to_string
+// gives "insert", "update", "delete").
+using EventKind = abi::TableOp;
 
 // A committed change to one row, as subscribers see it.
 struct TableEvent {
