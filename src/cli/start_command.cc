@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -26,6 +27,8 @@ struct StartOptions {
   std::vector<std::string> grant;
   std::string durability = "group";
   uint64_t snapshot_every = 100'000;
+  // Executor threads: one per core, at most 8 (modules run in parallel on them).
+  uint32_t executors = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   std::string retention = "keep";
   int peer_port = -1;     // -1: no peer server
   std::string file_root;  // empty: DATA_DIR/files
@@ -157,6 +160,7 @@ int start(const StartOptions& options) {
                                 : options.durability == "none" ? storage::Durability::None
                                                                : storage::Durability::Group;
   node_options.snapshot_every = options.snapshot_every;
+  node_options.executors = options.executors;
   for (const std::string& pin : options.pins) {
     size_t eq = pin.find('=');
     node_options.pinned_peers[pin.substr(0, eq)] = pin.substr(eq + 1);
@@ -328,6 +332,11 @@ void add_start_command(CLI::App& app, int& exit_code) {
          "When a call is acknowledged: sync (fsync each transaction), group (one fsync per "
          "batch, group commit), none (never fsync)")
       ->check(CLI::IsMember({"sync", "group", "none"}))
+      ->capture_default_str();
+  cmd->add_option("--executors", options->executors,
+                  "Threads that run reducers; each module runs on one, so calls to different "
+                  "modules run in parallel (default: one per core, at most 8)")
+      ->check(CLI::Range(1u, 64u))
       ->capture_default_str();
   cmd->add_option("--snapshot-every", options->snapshot_every,
                   "Take a snapshot after this many transactions (0: only at shutdown)")

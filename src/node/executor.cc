@@ -9,15 +9,20 @@ thread_local const Executor* current_executor = nullptr;  // the executor runnin
 
 Executor::Executor() : thread_([this] { loop(); }) {}
 
+const Executor* Executor::current() {
+  return current_executor;
+}
+
 Executor::~Executor() {
   stop();
 }
 
 bool Executor::post(std::function<void()> task) {
   {
-    std::lock_guard lock(mutex_);
+    base::MutexLock lock(mutex_);
     if (stopping_) return false;
     tasks_.push_back(std::move(task));
+    if (!idle_) return true;  // busy: it takes the task when it looks again
   }
   ready_.notify_one();
   return true;
@@ -41,7 +46,7 @@ bool Executor::run(const std::function<void()>& task) {
 
 void Executor::stop() {
   {
-    std::lock_guard lock(mutex_);
+    base::MutexLock lock(mutex_);
     stopping_ = true;
   }
   ready_.notify_all();
@@ -50,14 +55,18 @@ void Executor::stop() {
 
 void Executor::loop() {
   current_executor = this;
-  std::unique_lock lock(mutex_);
+  base::MutexLock lock(mutex_);
   for (;;) {
-    ready_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
-    if (tasks_.empty()) return;  // stopping, and everything queued has run
-    std::function<void()> task = std::move(tasks_.front());
-    tasks_.pop_front();
+    while (!stopping_ && tasks_.empty()) {
+      idle_ = true;
+      ready_.wait(lock);
+      idle_ = false;
+    }
+    if (tasks_.empty()) return;               // stopping, and everything queued has run
+    std::deque<std::function<void()>> batch;  // all that is queued, in order
+    batch.swap(tasks_);
     lock.unlock();
-    task();
+    for (std::function<void()>& task : batch) task();
     lock.lock();
   }
 }

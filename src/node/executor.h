@@ -1,4 +1,5 @@
-// Executor: the one thread that runs the node's reducers. Input sources
+// Executor: one thread that runs reducers (the node has a pool of them:
+// executor_pool.h). Input sources
 // (HTTP workers, the peer server's and the outbox's I/O threads) post a task
 // and go on (peers) or wait for its outcome (HTTP); so no reducer runs on an
 // I/O thread, and a runaway reducer delays the executor only: network I/O,
@@ -11,11 +12,11 @@
 // refuses later posts, and joins the thread.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
+
+#include "base/mutex.h"
 
 namespace interstice::node {
 
@@ -33,15 +34,18 @@ class Executor {
   // executor stopped before it could run.
   bool run(const std::function<void()>& task);
   void stop();
+  // The executor whose thread calls this, or null.
+  static const Executor* current();
 
  private:
   void loop();
 
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<std::function<void()>> tasks_;  // guarded by mutex_
-  bool stopping_ = false;                    // guarded by mutex_
-  std::thread thread_;                       // runs loop(); last, so the rest exists first
+  base::Mutex mutex_;
+  base::CondVar ready_;
+  std::deque<std::function<void()>> tasks_ GUARDED_BY(mutex_);
+  bool stopping_ GUARDED_BY(mutex_) = false;
+  bool idle_ GUARDED_BY(mutex_) = false;  // loop() waits for a task: post() wakes it
+  std::thread thread_;                    // runs loop(); last, so the rest exists first
 };
 
 }  // namespace interstice::node

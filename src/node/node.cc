@@ -30,6 +30,11 @@ namespace interstice::node {
 
 using json = nlohmann::ordered_json;
 
+namespace {
+// The offset of the last record this thread appended: what a call waits for.
+thread_local uint64_t last_appended = 0;
+}  // namespace
+
 Node::Node(NodeOptions options)
     : options_(std::move(options)),
       env_(options_.env ? options_.env : &base::Env::posix()) {}  // the node's one default
@@ -70,11 +75,11 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
     return tags;
   };
   std::unique_ptr<Node> node(new Node(std::move(options)));
-  node->executor_ = std::make_unique<Executor>();
+  node->executors_ = std::make_unique<ExecutorPool>(node->options_.executors);
   node->data_dir_lock_ = std::move(lock).value();
   node->options_.log.on_failure = [raw = node.get()] {
     {
-      std::lock_guard lock(raw->acks_mutex_);
+      base::MutexLock lock(raw->acks_mutex_);
       raw->log_failed_ = true;
     }
     raw->acks_changed_.notify_all();
@@ -120,80 +125,115 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   net::Outbox::Handlers links;
   // What peers send runs on the executor, never on the outbox's threads.
   links.on_result = [raw](const std::string&, const std::string& peer, const net::CallResult& r) {
-    raw->executor_->post([raw, peer, r] { raw->on_remote_result(peer, r); });
+    std::string module;  // the caller, whose callback runs
+    {
+      base::MutexLock lock(raw->calls_mutex_);
+      auto it = raw->pending_remote_.find(r.call_id);
+      if (it == raw->pending_remote_.end()) return;
+      module = it->second.caller_module;
+    }
+    raw->post_for(module, [raw, peer, r] { raw->on_remote_result(peer, r); });
   };
   links.on_event = [raw](const std::string& address, const std::string& peer,
                          const net::TableEvent& e) {
-    raw->executor_->post([raw, address, peer, e] { raw->on_remote_event(address, peer, e); });
+    std::string module = raw->executors_->shared([&] {
+      size_t id = e.subscription_id;
+      bool known = id > 0 && id <= raw->remote_subscriptions_.size();
+      return known ? raw->remote_subscriptions_[id - 1].module : std::string();
+    });
+    raw->post_for(module, [raw, address, peer, e] { raw->on_remote_event(address, peer, e); });
   };
   links.on_refused = [raw](const std::string& address, const net::SubscribeResult& r) {
-    std::lock_guard lock(raw->mutex_);
-    if (r.subscription_id == 0 || r.subscription_id > raw->remote_subscriptions_.size()) return;
-    const RemoteSubscription& sub = raw->remote_subscriptions_[r.subscription_id - 1];
-    spdlog::error("module '{}': the node {} at {} refused the subscription to {}.{}: {}",
-                  sub.module, sub.alias, address, sub.request.module, sub.request.table, r.error);
+    raw->executors_->shared([&] {
+      if (r.subscription_id == 0 || r.subscription_id > raw->remote_subscriptions_.size()) return;
+      const RemoteSubscription& sub = raw->remote_subscriptions_[r.subscription_id - 1];
+      spdlog::error("module '{}': the node {} at {} refused the subscription to {}.{}: {}",
+                    sub.module, sub.alias, address, sub.request.module, sub.request.table, r.error);
+    });
   };
   links.on_link = [raw](const std::string& address, const std::string& peer, bool connected) {
-    raw->executor_->post(
-        [raw, address, peer, connected] { raw->on_peer_link(peer, address, connected); });
+    raw->executors_->post(
+        0, [raw, address, peer, connected] { raw->on_peer_link(peer, address, connected); });
   };
   node->outbox_ =
       std::make_unique<net::Outbox>(node->identity_, node->known_peers_.get(), std::move(links),
                                     [](const std::string& line) { spdlog::info("{}", line); });
   runtime_options.on_remote_calls = [raw = node.get()](std::vector<runtime::RemoteCall> calls) {
-    raw->send_remote(std::move(calls));  // runs inside a call: the node lock is held
+    raw->send_remote(std::move(calls));
+  };
+  runtime_options.executors = node->executors_->size();
+  runtime_options.forward = [raw = node.get()](uint32_t executor, runtime::ForwardedCall call) {
+    raw->executors_->post(executor, [raw, call = std::move(call)]() mutable {
+      raw->runtime_->run_forwarded(std::move(call));
+      raw->maybe_snapshot();
+    });
   };
   auto runtime = runtime::Runtime::create(std::move(runtime_options));
   if (!runtime) return runtime.take_error();
   node->runtime_ = std::move(runtime).value();
-  if (auto r = node->load_modules(); !r) return r.take_error();
-  if (auto r = node->recover(); !r) return r.take_error();
+  // Calls that init forwards to other executors run after this section.
+  if (auto r = node->executors_->exclusive([&] {
+        if (auto loaded = node->load_modules(); !loaded) return loaded;
+        return node->recover();
+      });
+      !r)
+    return r.take_error();
   node->ack_thread_ = std::thread([raw] { raw->acknowledge_loop(); });
   if (auto r = node->start_peer_server(); !r) return r.take_error();
   if (node->gpu_) node->frame_thread_ = std::thread([raw] { raw->frame_loop(); });
   // Connect to the remote nodes that loaded modules declare, and subscribe.
-  {
-    std::lock_guard lock(node->mutex_);
+  node->executors_->exclusive([&] {
     for (const std::string& name : node->runtime_->module_names())
       for (const abi::NodeDef& peer : node->runtime_->schema(name)->nodes)
         node->outbox_->connect(node->peer_address(peer.alias, peer.address));
     node->subscribe_remote();
+    base::MutexLock lock(node->calls_mutex_);
     if (!node->pending_remote_.empty())
       spdlog::info("sending again {} remote call{} that had no outcome before the restart",
                    node->pending_remote_.size(), node->pending_remote_.size() == 1 ? "" : "s");
     for (const auto& [id, call] : node->pending_remote_) node->send_pending(call);
-  }
+  });
   return node;
 }
 
 Node::~Node() {
   stop_display();
   if (peer_server_) peer_server_->stop();  // no more calls from peers
-  outbox_.reset();                         // its threads may be waiting for the node lock
-  executor_->stop();                       // runs what was posted; the acks still flow
+  outbox_.reset();                         // its threads may be waiting to post
+  executors_->stop();                      // runs what was posted; the acks still flow
   {
-    std::lock_guard lock(acks_mutex_);
+    base::MutexLock lock(acks_mutex_);
     stopping_ = true;
   }
   acks_changed_.notify_all();
   if (ack_thread_.joinable()) ack_thread_.join();
   peer_server_.reset();
-  std::lock_guard lock(mutex_);
-  if (snapshot_thread_.joinable()) snapshot_thread_.join();
-  if (runtime_ && log_ && last_logged_ > snapshot_offset_) write_snapshot(capture_snapshot());
+  join_snapshot_thread();  // no executor is left to start another
+  uint64_t newest_snapshot;
+  {
+    base::MutexLock lock(snapshot_mutex_);
+    newest_snapshot = snapshot_offset_;
+  }
+  if (runtime_ && log_ && last_logged_ > newest_snapshot) write_snapshot(capture_snapshot());
   log_.reset();  // its group thread may still call on_failure, which uses acks_mutex_
 }
 
 void Node::acknowledge_loop() {
-  std::unique_lock lock(acks_mutex_);
+  base::MutexLock lock(acks_mutex_);
   for (;;) {
-    acks_changed_.wait(lock, [&] { return stopping_ || !acks_.empty() || log_failed_; });
+    while (!stopping_ && acks_.empty() && !log_failed_) {
+      ack_idle_ = true;
+      acks_changed_.wait(lock);
+      ack_idle_ = false;
+    }
     if (log_failed_) {
       lock.unlock();
       bool recovered = recover_from_log_failure();
       lock.lock();
       if (!recovered && !stopping_)  // try again soon (acks after the failure have failed)
-        acks_changed_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stopping_; });
+        for (auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+             !stopping_ && acks_changed_.wait_until(lock, until);) {
+        }
       if (!recovered && stopping_) {
         for (PendingAck& ack : acks_)
           ack.done(base::make_error("the transaction log failed", base::ErrorCode::Failed));
@@ -229,8 +269,12 @@ void Node::acknowledge_loop() {
 
 void Node::queue_ack(uint64_t offset, std::function<void(base::Result<void>)> done) {
   {
-    std::lock_guard lock(acks_mutex_);
-    acks_.push_back(PendingAck{offset, std::move(done)});
+    base::MutexLock lock(acks_mutex_);
+    // Executors append in parallel, so an ack may come after a later offset's.
+    auto at = std::upper_bound(acks_.begin(), acks_.end(), offset,
+                               [](uint64_t o, const PendingAck& ack) { return o < ack.offset; });
+    acks_.insert(at, PendingAck{offset, std::move(done)});
+    if (!ack_idle_) return;  // busy: it looks at acks_ again before it waits
   }
   acks_changed_.notify_one();
 }
@@ -242,6 +286,7 @@ static storage::RemoteCallRecord to_record(const runtime::RemoteCall& call) {
 }
 
 void Node::send_remote(std::vector<runtime::RemoteCall> calls) {
+  base::MutexLock lock(calls_mutex_);
   for (const runtime::RemoteCall& call : calls) {
     storage::RemoteCallRecord& pending = pending_remote_[call.call_id] = to_record(call);
     send_pending(pending);
@@ -256,12 +301,11 @@ void Node::send_pending(const storage::RemoteCallRecord& call) {
 void Node::submit(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
                   std::function<void(base::Result<void>)> done) {
   auto task = [this, module, reducer, args = std::move(args), done]() {
-    std::lock_guard lock(mutex_);
     auto offset = run_call(module, reducer, args);
     if (!offset) return done(base::make_error(offset.error().message, base::ErrorCode::Failed));
     queue_ack(*offset, done);
   };
-  if (!executor_->post(std::move(task))) done(base::make_error("the node is stopping"));
+  if (!post_for(module, std::move(task))) done(base::make_error("the node is stopping"));
 }
 
 base::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
@@ -296,7 +340,10 @@ base::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
   }
   auto offset = log_->append(abi::to_bytes(record), tags);
   if (!offset) return offset.take_error();
-  last_logged_ = *offset;
+  last_appended = *offset;
+  uint64_t seen = last_logged_.load();
+  while (seen < *offset && !last_logged_.compare_exchange_weak(seen, *offset)) {
+  }
   if (peer_server_ && peer_server_->has_subscribers()) publish_effects(tx, *offset);
   return {};
 }
@@ -311,8 +358,7 @@ base::Result<void> Node::call(const std::string& module, const std::string& redu
                               const json& args) {
   std::promise<base::Result<void>> outcome;
   std::future<base::Result<void>> answer = outcome.get_future();
-  bool posted = executor_->post([&] {
-    std::lock_guard lock(mutex_);
+  bool posted = post_for(module, [&] {
     auto offset = run_client_call(module, reducer, args);
     if (!offset) return outcome.set_value(offset.take_error());
     if (options_.log.durability != storage::Durability::Group) return outcome.set_value({});
@@ -356,62 +402,95 @@ base::Result<uint64_t> Node::run_call(const std::string& module, const std::stri
   if (auto r = runtime_->call(module, reducer, args, caller, trigger, origin); !r)
     return r.take_error();
   maybe_snapshot();
-  return last_logged_;
+  return last_appended;
 }
 
-base::Result<json> Node::query(const std::string& module, const std::string& table) {
-  std::lock_guard lock(mutex_);
-  const runtime::Table* t = runtime_->table(module, table);
-  if (!t)
-    return base::make_error(fmt::format("module '{}' has no table '{}'", module, table),
-                            base::ErrorCode::NotFound);
-  json rows = json::array();
-  abi::Type row_type = abi::named(t->def().row_type);
-  t->for_each([&](const runtime::Bytes& row) {
-    rows.push_back(bytes_to_json(row, row_type, t->layout().resolver()));
+bool Node::post_for(const std::string& module, std::function<void()> task) {
+  uint32_t executor = executors_->shared([&] { return runtime_->executor_of(module).value_or(0); });
+  return executors_->post(executor, [this, executor, module, task = std::move(task)]() mutable {
+    // Removed and published again on another executor since: follow it
+    // (while stopping, when it cannot be posted, it runs here).
+    if (auto now = runtime_->executor_of(module); now && *now != executor)
+      if (post_for(module, task)) return;
+    task();
   });
-  return rows;
+}
+
+bool Node::run_for(const std::string& module, const std::function<void()>& task) {
+  std::promise<void> finished;
+  std::future<void> done = finished.get_future();
+  if (!post_for(module, [&] {
+        task();
+        finished.set_value();
+      }))
+    return false;
+  done.wait();
+  return true;
+}
+
+// On the module's executor: the table is not changing meanwhile.
+base::Result<json> Node::query(const std::string& module, const std::string& table) {
+  base::Result<json> result = base::make_error("the node is stopping");
+  run_for(module, [&] {
+    const runtime::Table* t = runtime_->table(module, table);
+    if (!t) {
+      result = base::make_error(fmt::format("module '{}' has no table '{}'", module, table),
+                                base::ErrorCode::NotFound);
+      return;
+    }
+    json rows = json::array();
+    abi::Type row_type = abi::named(t->def().row_type);
+    t->for_each([&](const runtime::Bytes& row) {
+      rows.push_back(bytes_to_json(row, row_type, t->layout().resolver()));
+    });
+    result = std::move(rows);
+  });
+  return result;
 }
 
 base::Result<Node::TablePage> Node::query_page(const std::string& module, const std::string& table,
                                                const std::optional<std::string>& after,
                                                size_t max_rows, size_t max_bytes,
                                                bool as_operator) {
-  // Under the lock only the page's rows (and the module's types) are copied;
-  // they become JSON after it is released.
+  // On the module's executor only the page's rows (and the module's types)
+  // are copied; they become JSON here.
   std::vector<runtime::Bytes> rows;
   std::vector<abi::TypeDef> types;
   abi::Type row_type;
   TablePage page;
-  {
-    std::lock_guard lock(mutex_);
-    const runtime::Table* t = runtime_->table(module, table);
-    if (!t)
-      return base::make_error(fmt::format("module '{}' has no table '{}'", module, table),
-                              base::ErrorCode::NotFound);
-    if (t->def().visibility != abi::Visibility::Public && !as_operator)
-      return base::make_error(
-          fmt::format("table '{}.{}' is private: only the operator may read it (send "
-                      "the operator key as Authorization: Bearer KEY; interstice "
-                      "query --operator-key DATA_DIR/operator.key)",
-                      module, table),
-          base::ErrorCode::Forbidden);
-    types = runtime_->schema(module)->types;
-    row_type = abi::named(t->def().row_type);
-    size_t bytes = 0;
-    const std::string* last_key = nullptr;
-    t->for_each_after(after ? &*after : nullptr,
-                      [&](const std::string& key, const runtime::Bytes& row) {
-                        if (rows.size() >= std::max<size_t>(1, max_rows) || bytes >= max_bytes) {
-                          page.next = *last_key;  // this row starts the next page
-                          return false;
-                        }
-                        rows.push_back(row);
-                        bytes += row.size();
-                        last_key = &key;
-                        return true;
-                      });
-  }
+  base::Result<void> copied = base::make_error("the node is stopping");
+  run_for(module, [&]() {
+    copied = [&]() -> base::Result<void> {
+      const runtime::Table* t = runtime_->table(module, table);
+      if (!t)
+        return base::make_error(fmt::format("module '{}' has no table '{}'", module, table),
+                                base::ErrorCode::NotFound);
+      if (t->def().visibility != abi::Visibility::Public && !as_operator)
+        return base::make_error(
+            fmt::format("table '{}.{}' is private: only the operator may read it (send "
+                        "the operator key as Authorization: Bearer KEY; interstice "
+                        "query --operator-key DATA_DIR/operator.key)",
+                        module, table),
+            base::ErrorCode::Forbidden);
+      types = runtime_->schema(module)->types;
+      row_type = abi::named(t->def().row_type);
+      size_t bytes = 0;
+      const std::string* last_key = nullptr;
+      t->for_each_after(after ? &*after : nullptr,
+                        [&](const std::string& key, const runtime::Bytes& row) {
+                          if (rows.size() >= std::max<size_t>(1, max_rows) || bytes >= max_bytes) {
+                            page.next = *last_key;  // this row starts the next page
+                            return false;
+                          }
+                          rows.push_back(row);
+                          bytes += row.size();
+                          last_key = &key;
+                          return true;
+                        });
+      return {};
+    }();
+  });
+  if (!copied) return copied.take_error();
   abi::TypeResolver resolver(types);
   page.rows_json = "[";
   for (size_t i = 0; i < rows.size(); ++i) {

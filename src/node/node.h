@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -38,13 +39,14 @@
 
 #include "authority/vulkan_gpu.h"
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/result.h"
 #include "net/identity.h"
 #include "net/known_peers.h"
 #include "net/outbox.h"
 #include "net/peer_server.h"
 #include "node/data_dir_lock.h"
-#include "node/executor.h"
+#include "node/executor_pool.h"
 #include "node/module_directory.h"
 #include "node/module_store.h"
 #include "runtime/runtime.h"
@@ -95,6 +97,10 @@ struct NodeOptions {
   std::string peer_host = "127.0.0.1";
   int peer_port = -1;
   net::PeerLimits peer_limits;  // its bounds (docs/protocol.md, "Bounds")
+  // Executor threads that run reducers (executor_pool.h): each module is
+  // placed on one, and calls to modules of different executors run in
+  // parallel (docs/node.md, "Order and determinism").
+  uint32_t executors = 1;
 };
 
 // What a reducer called through HTTP sees as ctx.caller(): never empty (the
@@ -106,7 +112,10 @@ inline constexpr const char* kHttpClientCaller = "client:anonymous";
 // its other concerns are defined in their own files: the peer side
 // (node_peers.cc), recovery and snapshots (node_recovery.cc), modules and
 // the authority policy (node_modules.cc), the display (node_display.cc).
-// One mutex (mutex_) serializes reducers and the tables.
+// Threading: reducers run on the executors (executors_), each module on its
+// own; I/O threads post to them. What the executors share is guarded as each
+// field says: "exclusive" fields change only inside executors_->exclusive
+// (no task running) and are read by tasks or inside executors_->shared.
 class Node {
  public:
   [[nodiscard]] static base::Result<std::unique_ptr<Node>> create(NodeOptions options);
@@ -117,8 +126,8 @@ class Node {
   // Transactions re-applied from the log at start.
   uint64_t recovered_transactions() const { return recovered_; }
 
-  // The operations of the local interface; each runs under the node's lock,
-  // one at a time, so reducer calls are totally ordered.
+  // The operations of the local interface. A call runs on its module's
+  // executor, after the calls posted there before it.
   // `args` is a JSON array of the reducer's parameters.
   // Each returns a Result: the value, or an Error whose code says why
   // (NotFound, InvalidArgument, Forbidden, Failed; the HTTP status follows it).
@@ -191,25 +200,28 @@ class Node {
   // acknowledgements waiting for those transactions, and lets the log go on.
   // Returns false if it must be tried again (the log stays failed).
   bool recover_from_log_failure();
+  bool recover_from_log_failure_now();  // its body, inside an exclusive section
   base::Env& env() const { return *env_; }
-  // Starts a snapshot of the current tables if one is due (caller holds mutex_).
+  // Starts a snapshot on snapshot_thread_ if one is due (from any thread
+  // but inside an exclusive section: the thread captures in one).
   void maybe_snapshot();
   storage::SnapshotData capture_snapshot();
   void write_snapshot(storage::SnapshotData data);
   base::Result<void> record(const runtime::CommittedTransaction& tx);
-  // Runs the call (caller holds mutex_) and returns the log offset that must
-  // be durable before it is acknowledged, or the failure.
+  // Runs the call (on its module's executor) and returns the log offset that
+  // must be durable before it is acknowledged, or the failure.
   base::Result<uint64_t> run_call(const std::string& module, const std::string& reducer,
                                   std::span<const uint8_t> args, const std::string& caller = "",
                                   const std::string& trigger = "",
                                   runtime::CallOrigin origin = runtime::CallOrigin::Node);
   // A client's call (JSON arguments, checked against the reducer's access
-  // rules and parameters), run as run_call does (caller holds mutex_).
+  // rules and parameters), run as run_call does.
   base::Result<uint64_t> run_client_call(const std::string& module, const std::string& reducer,
                                          const nlohmann::ordered_json& args);
   // The latest calls from peers that ran (at most 100,000), from the log
   // and snapshots: the peer server answers their repeats without running.
-  std::deque<storage::PeerCallRecord> peer_calls_;
+  base::Mutex calls_mutex_;  // guards peer_calls_ and pending_remote_
+  std::deque<storage::PeerCallRecord> peer_calls_ GUARDED_BY(calls_mutex_);
   void remember_peer_call(storage::PeerCallRecord call);
   // Where the remote node a module calls `alias` is: --peer-address, else
   // the address the module declared.
@@ -227,24 +239,28 @@ class Node {
   // The display (node_display.cc): the Gpu back-end and the frame loop.
   std::shared_ptr<authority::VulkanGpu> gpu_;
   std::thread frame_thread_;
-  std::mutex frames_mutex_;
-  std::condition_variable frames_changed_;
-  bool frames_stop_ = false;
+  base::Mutex frames_mutex_;
+  base::CondVar frames_changed_;
+  bool frames_stop_ GUARDED_BY(frames_mutex_) = false;
   void start_display();
   void stop_display();
   void frame_loop();
   std::string operator_key_;
   // The file of DATA_DIR/modules each module came from (by module name).
-  std::map<std::string, std::string> module_files_;
-  // Records the installed set in the manifest (caller holds mutex_).
+  std::map<std::string, std::string> module_files_;  // exclusive
+  // Records the installed set in the manifest (inside an exclusive section).
   base::Result<void> write_manifest(std::map<std::string, std::string> hashes);
-  // Writes a snapshot now, so recovery starts after a change of modules.
+  // Writes a snapshot now, so recovery starts after a change of modules
+  // (inside an exclusive section).
   void snapshot_now();
+  // Waits for snapshot_thread_, if it runs (not inside an exclusive section,
+  // which it may be waiting for).
+  void join_snapshot_thread();
   uint16_t peer_port_ = 0;
   base::Result<void> start_peer_server();
   // Remote calls awaiting their outcome, by call id: rebuilt at recovery
   // from the snapshot and the log, and sent again (docs/storage.md).
-  std::map<uint64_t, storage::RemoteCallRecord> pending_remote_;
+  std::map<uint64_t, storage::RemoteCallRecord> pending_remote_ GUARDED_BY(calls_mutex_);
   void send_pending(const storage::RemoteCallRecord& call);
   void send_remote(std::vector<runtime::RemoteCall> calls);
   void on_remote_result(const std::string& peer_id, const net::CallResult& result);
@@ -254,6 +270,7 @@ class Node {
                     std::function<void(net::CallResult)> reply);
   // Whether a peer may subscribe to a table: empty, or why not.
   std::string check_peer_subscription(const net::Subscribe& subscribe);
+  std::string check_peer_subscription_now(const net::Subscribe& subscribe);
   // peer.connect / peer.disconnect for the modules that subscribe to them.
   void on_peer_link(const std::string& peer_id, const std::string& address, bool connected);
   // This node's subscriptions to remote tables: id = index + 1.
@@ -263,21 +280,26 @@ class Node {
     std::string address;
     net::Subscribe request;
   };
-  std::vector<RemoteSubscription> remote_subscriptions_;
+  std::vector<RemoteSubscription> remote_subscriptions_;  // exclusive
   void subscribe_remote();
   void on_remote_event(const std::string& address, const std::string& peer_id,
                        const net::TableEvent& event);
-  // Queues `done` to run once `offset` is durable (caller holds mutex_, so
-  // the queue stays in offset order).
+  // Queues `done` to run once `offset` is durable (acks_ stays in offset
+  // order, whichever executor queues it).
   void queue_ack(uint64_t offset, std::function<void(base::Result<void>)> done);
   // Sends the committed changes of tables peers subscribe to, once durable.
   void publish_effects(const runtime::CommittedTransaction& tx, uint64_t offset);
   std::unique_ptr<storage::TransactionLog> log_;
   std::unique_ptr<runtime::Runtime> runtime_;
-  uint64_t last_logged_ = 0;
-  uint64_t snapshot_offset_ = 0;       // the offset of the newest snapshot
-  std::set<std::string> initialized_;  // modules that ran init
-  std::thread snapshot_thread_;
+  std::atomic<uint64_t> last_logged_{0};  // the highest offset appended
+  std::set<std::string> initialized_;     // modules that ran init; exclusive
+  base::Mutex snapshot_mutex_;
+  uint64_t snapshot_offset_ GUARDED_BY(snapshot_mutex_) = 0;  // the newest snapshot's offset
+  enum class SnapshotPhase { Idle, Capturing, Writing };      // of snapshot_thread_
+  SnapshotPhase snapshot_phase_ GUARDED_BY(snapshot_mutex_) = SnapshotPhase::Idle;
+  std::thread snapshot_thread_ GUARDED_BY(snapshot_mutex_);
+  base::Mutex snapshot_write_mutex_;                                 // one write_snapshot at a time
+  uint64_t snapshot_written_ GUARDED_BY(snapshot_write_mutex_) = 0;  // the newest offset written
 
   // Acknowledgements waiting for durability, in offset order.
   struct PendingAck {
@@ -285,20 +307,28 @@ class Node {
     std::function<void(base::Result<void>)> done;
   };
   void acknowledge_loop();
-  std::mutex acks_mutex_;
-  std::condition_variable acks_changed_;
-  std::deque<PendingAck> acks_;
-  bool stopping_ = false;
-  bool log_failed_ = false;  // set by the log's on_failure; the ack thread recovers
+  base::Mutex acks_mutex_;
+  base::CondVar acks_changed_;
+  std::deque<PendingAck> acks_ GUARDED_BY(acks_mutex_);
+  bool stopping_ GUARDED_BY(acks_mutex_) = false;
+  bool ack_idle_ GUARDED_BY(acks_mutex_) = false;  // acknowledge_loop waits for acks_
+  // Set by the log's on_failure; the ack thread recovers.
+  bool log_failed_ GUARDED_BY(acks_mutex_) = false;
   std::thread ack_thread_;
-  std::mutex mutex_;
-  // Runs the reducers of calls from clients and peers and of peer events
-  // (executor.h); created first, stopped once no input can post any more.
-  std::unique_ptr<Executor> executor_;
-  // The operator actions' bodies, run on the executor.
+  // Run the reducers of calls from clients and peers and of peer and display
+  // events (executor_pool.h); created first, stopped once no input can post.
+  std::unique_ptr<ExecutorPool> executors_;
+  // Posts `task` to the executor that runs `module` (executor 0 if none
+  // does: the task finds it missing and says so). False if stopping.
+  bool post_for(const std::string& module, std::function<void()> task);
+  // post_for, and waits for the task to finish (not from a task).
+  bool run_for(const std::string& module, const std::function<void()>& task);
+  // The operator actions' bodies, run inside an exclusive section.
   base::Result<Published> publish_now(std::span<const uint8_t> wasm);
   base::Result<void> remove_module_now(const std::string& module);
   base::Result<void> set_authority_now(const std::string& name, bool granted);
+  nlohmann::ordered_json describe_modules_now();
+  nlohmann::ordered_json describe_authorities_now();
   std::vector<ModuleLoadReport> reports_;
   uint64_t recovered_ = 0;
 };

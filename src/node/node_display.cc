@@ -31,7 +31,7 @@ void Node::start_display() {
 
 void Node::stop_display() {
   {
-    std::lock_guard lock(frames_mutex_);
+    base::MutexLock lock(frames_mutex_);
     frames_stop_ = true;
   }
   frames_changed_.notify_all();
@@ -41,16 +41,17 @@ void Node::stop_display() {
 void Node::frame_loop() {
   std::unique_ptr<authority::SdlWindow> window;
   if (options_.window) {
-    std::unique_lock lock(mutex_);  // the Gpu is shared with the reducers
-    auto opened = authority::SdlWindow::open("Interstice", options_.surface_width,
-                                             options_.surface_height, gpu_.get());
-    if (!opened)
-      spdlog::warn("{}; rendering offscreen", opened.error().message);
-    else if ((*opened)->vulkan())
-      spdlog::info("window: Vulkan swapchain ({})", gpu_->swapchain_description());
-    else
-      spdlog::info("window: frames copied through SDL ({})", (*opened)->why_not_vulkan());
-    if (opened) window = std::move(opened).value();
+    executors_->exclusive([&] {  // the Gpu is shared with the reducers
+      auto opened = authority::SdlWindow::open("Interstice", options_.surface_width,
+                                               options_.surface_height, gpu_.get());
+      if (!opened)
+        spdlog::warn("{}; rendering offscreen", opened.error().message);
+      else if ((*opened)->vulkan())
+        spdlog::info("window: Vulkan swapchain ({})", gpu_->swapchain_description());
+      else
+        spdlog::info("window: frames copied through SDL ({})", (*opened)->why_not_vulkan());
+      if (opened) window = std::move(opened).value();
+    });
   }
   using clock = std::chrono::steady_clock;
   auto period = std::chrono::duration_cast<clock::duration>(
@@ -62,8 +63,10 @@ void Node::frame_loop() {
   std::string window_problem;
   for (;;) {
     {
-      std::unique_lock lock(frames_mutex_);
-      if (frames_changed_.wait_until(lock, next, [&] { return frames_stop_; })) return;
+      base::MutexLock lock(frames_mutex_);
+      while (!frames_stop_ && frames_changed_.wait_until(lock, next)) {
+      }
+      if (frames_stop_) return;
     }
     next = std::max(next + period, clock::now());
     std::vector<abi::InputEvent> events;
@@ -71,10 +74,16 @@ void Node::frame_loop() {
     bool done = options_.frames > 0 && rendered >= options_.frames;
     bool have_frame = false;
     uint64_t frame = fired;
-    // The frame's reducers (input, render) run on the executor, in order
-    // with every other call; this thread waits for them.
-    executor_->run([&] {
-      std::lock_guard lock(mutex_);
+    // The frame runs on the executor of the Gpu's holder, whose reducers
+    // are the only others to use the Gpu, in order with its calls; input
+    // events go to the Input holder's executor from there (Runtime::fire
+    // forwards them). This thread waits for the frame.
+    std::string gpu_holder =
+        executors_->shared([&] { return runtime_->authority_holder(abi::Authority::Gpu); });
+    run_for(gpu_holder, [&] {
+      if (runtime_->authority_holder(abi::Authority::Gpu) != gpu_holder)
+        return;  // handed on meanwhile, maybe to another executor: next frame
+      std::optional<uint32_t> here = executors_->current();
       std::string input = runtime_->authority_holder(abi::Authority::Input);
       for (const abi::InputEvent& e : events) {
         // The surface follows the window, between transactions; a texture
@@ -82,11 +91,12 @@ void Node::frame_loop() {
         if (e.kind == abi::Resize)
           if (std::string why; !gpu_->resize(e.width, e.height, &why))
             spdlog::warn("the surface stays {}x{}: {}", gpu_->width(), gpu_->height(), why);
-        if (!input.empty()) runtime_->fire(input, "input", abi::to_bytes(std::make_tuple(e)));
+        if (!input.empty())
+          runtime_->fire(input, "input", abi::to_bytes(std::make_tuple(e)), "", here);
       }
       std::string holder = runtime_->authority_holder(abi::Authority::Gpu);
       if (!done && !holder.empty()) {
-        runtime_->fire(holder, "render", abi::to_bytes(std::make_tuple(fired)));
+        runtime_->fire(holder, "render", abi::to_bytes(std::make_tuple(fired)), "", here);
         ++fired;
         gpu_->abandon_frame();
         if (gpu_->frames() > finished) {

@@ -1,6 +1,7 @@
 // The node's peer side: the peer server and the calls and subscriptions that
 // peers make here (the gateway), and this node's links to its peers' tables
-// (remote subscriptions and their events). Every handler runs under mutex_.
+// (remote subscriptions and their events). Every handler that runs reducers
+// runs on an executor.
 #include "node/node.h"
 
 #include <fmt/format.h>
@@ -36,22 +37,27 @@ using json = nlohmann::ordered_json;
 base::Result<void> Node::start_peer_server() {
   if (options_.peer_port < 0) return {};
   net::PeerServer::Handlers handlers;
-  // Calls and link events run on the executor, never on the I/O thread.
+  // Calls and link events run on an executor, never on the I/O thread.
   handlers.on_call = [this](const std::string& peer, const net::CallRequest& call,
                             std::function<void(net::CallResult)> reply) {
-    executor_->post([this, peer, call, reply] { on_peer_call(peer, call, reply); });
+    if (!post_for(call.module, [this, peer, call, reply] { on_peer_call(peer, call, reply); }))
+      reply(net::CallResult{call.call_id, false, "the node is stopping"});
   };
   handlers.on_subscribe = [this](const std::string&, const net::Subscribe& subscribe) {
     return check_peer_subscription(subscribe);
   };
   handlers.on_peer = [this](const std::string& peer, const std::string& address, bool connected) {
-    executor_->post([this, peer, address, connected] { on_peer_link(peer, address, connected); });
+    executors_->post(0,
+                     [this, peer, address, connected] { on_peer_link(peer, address, connected); });
   };
   peer_server_ = std::make_unique<net::PeerServer>(
       identity_, [](const std::string& line) { spdlog::info("{}", line); }, std::move(handlers),
       options_.peer_limits);
-  for (const storage::PeerCallRecord& call : peer_calls_)
-    peer_server_->remember(call.peer, call.call_id);
+  {
+    base::MutexLock lock(calls_mutex_);
+    for (const storage::PeerCallRecord& call : peer_calls_)
+      peer_server_->remember(call.peer, call.call_id);
+  }
   auto port = peer_server_->start(options_.peer_host, static_cast<uint16_t>(options_.peer_port));
   if (!port) return port.take_error();
   peer_port_ = *port;
@@ -67,7 +73,6 @@ void Node::on_peer_call(const std::string& peer_id, const net::CallRequest& call
                         std::function<void(net::CallResult)> reply) {
   uint64_t id = call.call_id;
   auto fail = [&](std::string why) { reply(net::CallResult{id, false, std::move(why)}); };
-  std::lock_guard lock(mutex_);
   const abi::ModuleSchema* schema = runtime_->schema(call.module);
   if (!schema) return fail(fmt::format("no module '{}' is loaded", call.module));
   if (schema->visibility != abi::Visibility::Public)
@@ -82,12 +87,16 @@ void Node::on_peer_call(const std::string& peer_id, const net::CallRequest& call
 }
 
 void Node::remember_peer_call(storage::PeerCallRecord call) {
+  base::MutexLock lock(calls_mutex_);
   peer_calls_.push_back(std::move(call));
   if (peer_calls_.size() > 100'000) peer_calls_.pop_front();
 }
 
 std::string Node::check_peer_subscription(const net::Subscribe& subscribe) {
-  std::lock_guard lock(mutex_);
+  return executors_->shared([&] { return check_peer_subscription_now(subscribe); });
+}
+
+std::string Node::check_peer_subscription_now(const net::Subscribe& subscribe) {
   const abi::ModuleSchema* schema = runtime_->schema(subscribe.module);
   if (!schema) return fmt::format("no module '{}' is loaded", subscribe.module);
   if (schema->visibility != abi::Visibility::Public)
@@ -108,10 +117,12 @@ std::string Node::check_peer_subscription(const net::Subscribe& subscribe) {
   return {};
 }
 
+// On an executor: the subscribers of other executors' modules get it as a
+// message (Runtime::fire forwards it).
 void Node::on_peer_link(const std::string& peer_id, const std::string& address, bool connected) {
-  std::lock_guard lock(mutex_);
   std::vector<uint8_t> args = abi::to_bytes(std::make_tuple(peer_id, address));
-  runtime_->fire("", connected ? "peer.connect" : "peer.disconnect", args, peer_id);
+  runtime_->fire("", connected ? "peer.connect" : "peer.disconnect", args, peer_id,
+                 executors_->current());
   maybe_snapshot();
 }
 
@@ -149,7 +160,6 @@ void Node::subscribe_remote() {
 // new transaction; the row is in its arguments, so the log records it.
 void Node::on_remote_event(const std::string& address, const std::string& peer_id,
                            const net::TableEvent& event) {
-  std::lock_guard lock(mutex_);
   if (event.subscription_id == 0 || event.subscription_id > remote_subscriptions_.size()) return;
   const RemoteSubscription& sub = remote_subscriptions_[event.subscription_id - 1];
   if (sub.address != address || event.kind > 2) return;
@@ -161,7 +171,7 @@ void Node::on_remote_event(const std::string& address, const std::string& peer_i
       kind == runtime::EventKind::Insert ? event.new_row.data : event.old_row.data;
   if (kind == runtime::EventKind::Update)
     args.insert(args.end(), event.new_row.data.begin(), event.new_row.data.end());
-  runtime_->fire(sub.module, name, args, peer_id);
+  runtime_->fire(sub.module, name, args, peer_id, executors_->current());
   maybe_snapshot();
 }
 
@@ -187,11 +197,15 @@ void Node::publish_effects(const runtime::CommittedTransaction& tx, uint64_t off
 // The outcome of a remote call runs the caller's callback reducer as a new
 // transaction; the outcome is in its arguments, so the log records it.
 void Node::on_remote_result(const std::string& peer_id, const net::CallResult& result) {
-  std::lock_guard lock(mutex_);
-  auto it = pending_remote_.find(result.call_id);
-  if (it == pending_remote_.end()) return;
-  std::string module = it->second.caller_module, callback = it->second.callback;
-  pending_remote_.erase(it);
+  std::string module, callback;
+  {
+    base::MutexLock lock(calls_mutex_);
+    auto it = pending_remote_.find(result.call_id);
+    if (it == pending_remote_.end()) return;  // answered already
+    module = it->second.caller_module;
+    callback = it->second.callback;
+    pending_remote_.erase(it);
+  }
   std::vector<uint8_t> args =
       abi::to_bytes(std::make_tuple(result.call_id, result.ok, result.error));
   if (auto r = runtime_->call(module, callback, args, peer_id, storage::kRemoteResultTrigger); !r)

@@ -1,6 +1,7 @@
 // The node's recovery and snapshots: restoring the newest intact snapshot,
 // re-applying the log after it, undoing what a failed log write lost, and
-// taking snapshots (captured under mutex_, written on snapshot_thread_).
+// taking snapshots (captured inside an exclusive section, written on
+// snapshot_thread_ or by the exclusive operation that wants one).
 #include "node/node.h"
 
 #include <fmt/format.h>
@@ -34,12 +35,17 @@ namespace interstice::node {
 using json = nlohmann::ordered_json;
 
 bool Node::recover_from_log_failure() {
+  // A snapshot being written waits for records the log lost: it gives up.
+  // (No new one starts while the log is failed: maybe_snapshot.) Joined
+  // before the exclusive section, which the snapshot thread may wait for.
+  join_snapshot_thread();
+  return executors_->exclusive([&] { return recover_from_log_failure_now(); });
+}
+
+bool Node::recover_from_log_failure_now() {
   std::vector<PendingAck> answered;  // to run without the locks
   bool recovered = false;
   {
-    std::lock_guard node_lock(mutex_);  // no call runs meanwhile
-    // A snapshot being written waits for records the log lost: it gives up.
-    if (snapshot_thread_.joinable()) snapshot_thread_.join();
     uint64_t good = log_->good_offset();
     bool undone = last_logged_ <= good;
     if (!undone) {
@@ -57,7 +63,10 @@ bool Node::recover_from_log_failure() {
             "(the logged tables are as of transaction {})",
             good + 1, last_logged_, good);
         last_logged_ = good;
-        snapshot_offset_ = std::min(snapshot_offset_, good);
+        {
+          base::MutexLock lock(snapshot_mutex_);
+          snapshot_offset_ = std::min(snapshot_offset_, good);
+        }
         undone = true;
       } else {
         spdlog::error(
@@ -76,7 +85,7 @@ bool Node::recover_from_log_failure() {
     }
     // Acknowledgements of records after the good one fail: those records
     // are gone (or will be cut), whatever happens next.
-    std::lock_guard lock(acks_mutex_);
+    base::MutexLock lock(acks_mutex_);
     for (PendingAck& ack : acks_) answered.push_back(std::move(ack));
     acks_.clear();
     if (recovered) log_failed_ = false;
@@ -101,6 +110,7 @@ base::Result<uint64_t> Node::restore_snapshot(bool logged_only) {
         if (t.persistence == abi::Persistence::Logged)
           if (auto r = runtime_->clear_table(module, t.name); !r) return r.take_error();
     initialized_.clear();
+    base::MutexLock lock(calls_mutex_);
     pending_remote_.clear();
     peer_calls_.clear();
   }
@@ -112,8 +122,11 @@ base::Result<uint64_t> Node::restore_snapshot(bool logged_only) {
     });
   if (auto r = restore_tables(*runtime_, **snapshot); !r) return r.take_error();
   initialized_.insert((*snapshot)->initialized.begin(), (*snapshot)->initialized.end());
-  for (storage::RemoteCallRecord& call : (*snapshot)->pending_calls)
-    pending_remote_[call.call_id] = std::move(call);
+  {
+    base::MutexLock lock(calls_mutex_);
+    for (storage::RemoteCallRecord& call : (*snapshot)->pending_calls)
+      pending_remote_[call.call_id] = std::move(call);
+  }
   for (storage::PeerCallRecord& call : (*snapshot)->peer_calls) remember_peer_call(std::move(call));
   if (!logged_only) spdlog::info("restored the snapshot at offset {}", (*snapshot)->offset);
   return (*snapshot)->offset;
@@ -139,14 +152,17 @@ base::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
           return false;
         }
         if (record->trigger == "init") initialized_.insert(record->module);
-        for (const storage::RemoteCallRecord& call : record->remote_calls)
-          pending_remote_[call.call_id] = call;
         if (auto id = storage::peer_call_id(record->trigger))
           remember_peer_call({record->caller, *id});
-        if (record->trigger == storage::kRemoteResultTrigger)
-          if (auto outcome =
-                  abi::from_bytes<std::tuple<uint64_t, bool, std::string>>(record->args.data))
-            pending_remote_.erase(std::get<0>(*outcome));
+        {
+          base::MutexLock lock(calls_mutex_);
+          for (const storage::RemoteCallRecord& call : record->remote_calls)
+            pending_remote_[call.call_id] = call;
+          if (record->trigger == storage::kRemoteResultTrigger)
+            if (auto outcome =
+                    abi::from_bytes<std::tuple<uint64_t, bool, std::string>>(record->args.data))
+              pending_remote_.erase(std::get<0>(*outcome));
+        }
         for (const storage::RowEffect& e : record->effects) {
           auto done = runtime_->apply(record->module, static_cast<runtime::EventKind>(e.kind),
                                       e.table, e.row.data);
@@ -172,18 +188,22 @@ base::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
 base::Result<void> Node::recover() {
   auto restored = restore_snapshot();
   if (!restored) return restored.take_error();
-  snapshot_offset_ = *restored;
+  uint64_t snapshot_offset = *restored;
+  {
+    base::MutexLock lock(snapshot_mutex_);
+    snapshot_offset_ = snapshot_offset;
+  }
   // A log that lost its tail before the snapshot's offset (a cut segment):
   // the snapshot holds those transactions, so the log continues after it.
-  if (uint64_t last = log_->last_offset(); last < snapshot_offset_) {
+  if (uint64_t last = log_->last_offset(); last < snapshot_offset) {
     spdlog::warn(
         "the log ends at offset {}, before the snapshot at {}, which holds the transactions it "
         "lost; its segments move to {} and it continues at offset {}",
-        last, snapshot_offset_, (options_.data_dir / "log" / "archive").string(),
-        snapshot_offset_ + 1);
-    if (auto r = log_->continue_at(snapshot_offset_ + 1); !r) return r.take_error();
+        last, snapshot_offset, (options_.data_dir / "log" / "archive").string(),
+        snapshot_offset + 1);
+    if (auto r = log_->continue_at(snapshot_offset + 1); !r) return r.take_error();
   }
-  auto applied = apply_log(snapshot_offset_ + 1, UINT64_MAX);
+  auto applied = apply_log(snapshot_offset + 1, UINT64_MAX);
   if (!applied) return applied.take_error();
   recovered_ = *applied;
   if (recovered_ > 0) spdlog::info("recovered {} transactions from the log", recovered_);
@@ -202,8 +222,11 @@ storage::SnapshotData Node::capture_snapshot() {
   storage::SnapshotData data;
   data.offset = last_logged_;
   data.initialized.assign(initialized_.begin(), initialized_.end());
-  for (const auto& [id, call] : pending_remote_) data.pending_calls.push_back(call);
-  data.peer_calls.assign(peer_calls_.begin(), peer_calls_.end());
+  {
+    base::MutexLock lock(calls_mutex_);
+    for (const auto& [id, call] : pending_remote_) data.pending_calls.push_back(call);
+    data.peer_calls.assign(peer_calls_.begin(), peer_calls_.end());
+  }
   for (runtime::Runtime::TableImage& image : runtime_->export_tables()) {
     storage::TableImage t{image.module, image.table, image.auto_inc_next, {}};
     t.rows.reserve(image.rows.size());
@@ -216,6 +239,8 @@ storage::SnapshotData Node::capture_snapshot() {
 // Writes a snapshot once every transaction it includes is durable in the
 // log, then applies the retention policy to what it makes unnecessary.
 void Node::write_snapshot(storage::SnapshotData data) {
+  base::MutexLock lock(snapshot_write_mutex_);
+  if (data.offset <= snapshot_written_) return;  // a newer one was written meanwhile
   if (auto r = log_->wait_durable(data.offset); !r) {
     spdlog::error("snapshot at offset {} not written: {}", data.offset, r.error().message);
     return;
@@ -232,6 +257,7 @@ void Node::write_snapshot(storage::SnapshotData data) {
     spdlog::error("snapshot at offset {} not written: {}", data.offset, written.error().message);
     return;
   }
+  snapshot_written_ = data.offset;
   if (auto r = storage::apply_retention(env(), options_.data_dir / "log",
                                         options_.data_dir / "snapshots", data.offset,
                                         options_.retention);
@@ -240,18 +266,61 @@ void Node::write_snapshot(storage::SnapshotData data) {
                   r.error().message);
 }
 
+// One snapshot at a time, as before executors: a call that finds the last
+// one being written waits for it, then starts the next. One still waiting to
+// capture is left alone: it captures a newer state anyway, and waiting for
+// it here would wait for the exclusive section that this task holds off.
 void Node::maybe_snapshot() {
-  if (options_.snapshot_every == 0 || last_logged_ < snapshot_offset_ + options_.snapshot_every)
-    return;
-  if (snapshot_thread_.joinable()) snapshot_thread_.join();  // one at a time
-  snapshot_offset_ = last_logged_;
-  snapshot_thread_ =
-      std::thread([this, data = capture_snapshot()]() mutable { write_snapshot(std::move(data)); });
+  if (options_.snapshot_every == 0) return;
+  {
+    base::MutexLock lock(acks_mutex_);
+    if (log_failed_) return;  // recover_from_log_failure first
+  }
+  std::thread written;  // the previous snapshot's thread, to wait for
+  {
+    base::MutexLock lock(snapshot_mutex_);
+    uint64_t logged = last_logged_.load();
+    if (logged < snapshot_offset_ + options_.snapshot_every) return;
+    if (snapshot_phase_ == SnapshotPhase::Capturing) return;
+    if (snapshot_phase_ == SnapshotPhase::Writing) {
+      if (!snapshot_thread_.joinable()) return;  // another call is waiting for it
+      written = std::move(snapshot_thread_);
+    } else {
+      if (snapshot_thread_.joinable()) snapshot_thread_.join();  // it has ended
+      snapshot_phase_ = SnapshotPhase::Capturing;
+      snapshot_offset_ = logged;  // due again snapshot_every transactions from here
+      snapshot_thread_ = std::thread([this] {
+        storage::SnapshotData data = executors_->exclusive([&] { return capture_snapshot(); });
+        {
+          base::MutexLock captured(snapshot_mutex_);
+          snapshot_phase_ = SnapshotPhase::Writing;
+        }
+        write_snapshot(std::move(data));
+        base::MutexLock done(snapshot_mutex_);
+        snapshot_phase_ = SnapshotPhase::Idle;
+      });
+      return;
+    }
+  }
+  written.join();
+  maybe_snapshot();  // it was written: start the next
+}
+
+void Node::join_snapshot_thread() {
+  std::thread running;
+  {
+    base::MutexLock lock(snapshot_mutex_);
+    running = std::move(snapshot_thread_);
+  }
+  if (running.joinable()) running.join();  // it takes snapshot_mutex_ as it ends
 }
 
 void Node::snapshot_now() {
-  if (snapshot_thread_.joinable()) snapshot_thread_.join();
-  snapshot_offset_ = last_logged_;
+  uint64_t logged = last_logged_.load();
+  {
+    base::MutexLock lock(snapshot_mutex_);
+    snapshot_offset_ = std::max(snapshot_offset_, logged);
+  }
   write_snapshot(capture_snapshot());
 }
 

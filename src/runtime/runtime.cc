@@ -433,6 +433,7 @@ Result<void> Runtime::load(ByteView wasm, std::string_view source_name, bool run
   std::unique_ptr<LoadedModule> m = std::move(prepared).value();
   if (find(m->name)) return error(fmt::format("module '{}' is already loaded", m->name));
   LoadedModule* module = m.get();
+  m->executor = place(*m);
   take_authorities(*m);
   modules_.push_back(std::move(m));
   index_subscriptions();
@@ -447,20 +448,21 @@ Result<void> Runtime::load(ByteView wasm, std::string_view source_name, bool run
 Result<void> Runtime::run_init(std::string_view name) {
   LoadedModule* module = find(name);
   if (!module) return error(fmt::format("no module '{}' is loaded", name));
+  Cascade cascade{module->executor};
   for (size_t i = 0; i < module->schema.subscriptions.size(); ++i) {
     if (module->events[i].kind != abi::EventName::Kind::Init) continue;
     uint32_t id =
         static_cast<uint32_t>(module->schema.find_reducer(module->schema.subscriptions[i].reducer) -
                               module->schema.reducers.data());
-    if (auto r = run(PendingCall{module, id, {}, "", "init"}); !r) {
-      clear_queue();
+    if (auto r = run(PendingCall{module, id, {}, "", "init"}, &cascade); !r) {
+      clear_queue(cascade);
       std::string module_name = module->name;
       (void)unload(module_name);
       return error(fmt::format("module '{}': init failed, module not loaded: {}", module_name,
                                r.error().message));
     }
   }
-  drain_queue();
+  drain_queue(cascade);
   return {};
 }
 
@@ -516,7 +518,8 @@ Result<void> Runtime::replay_call(std::string_view module, std::string_view redu
   uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
   effects->clear();
   return run(
-      PendingCall{m, id, Bytes(args.begin(), args.end()), inputs.caller, "", &inputs, effects});
+      PendingCall{m, id, Bytes(args.begin(), args.end()), inputs.caller, "", &inputs, effects},
+      nullptr);
 }
 
 Result<void> Runtime::apply(std::string_view module, EventKind kind, std::string_view table_name,
@@ -609,6 +612,7 @@ Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
                  fmt::format("replaced {} {} with {}", name, old.schema.version.to_string(),
                              m->schema.version.to_string())});
   take_authorities(*m);
+  m->executor = old.executor;
   *slot = std::move(m);
   index_subscriptions();
   return {};
@@ -680,15 +684,22 @@ Result<void> Runtime::call(std::string_view module, std::string_view reducer, By
     return error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
                              abi::to_string(def->params_type()), why));
   uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
+  Cascade cascade{m->executor};
   Result<void> result = run(PendingCall{m, id, Bytes(args.begin(), args.end()), std::string(caller),
-                                        std::string(trigger)});
-  drain_queue();
+                                        std::string(trigger)},
+                            &cascade);
+  drain_queue(cascade);
   return result;
 }
 
 size_t Runtime::fire(std::string_view module, std::string_view event, ByteView args,
-                     std::string_view caller) {
+                     std::string_view caller, std::optional<uint32_t> executor) {
   size_t ran = 0;
+  Cascade cascade;
+  if (executor)
+    cascade.home = *executor;
+  else if (LoadedModule* m = module.empty() ? nullptr : find(module))
+    cascade.home = m->executor;
   auto subscribers = other_subscribers_.find(event);
   if (subscribers != other_subscribers_.end()) {
     for (const Subscriber& s : subscribers->second) {
@@ -701,24 +712,27 @@ size_t Runtime::fire(std::string_view module, std::string_view event, ByteView a
                                    abi::to_string(def.params_type()), why)});
         continue;
       }
-      enqueue(PendingCall{s.module, s.reducer, Bytes(args.begin(), args.end()), std::string(caller),
-                          std::string(event)});
+      enqueue(cascade, PendingCall{s.module, s.reducer, Bytes(args.begin(), args.end()),
+                                   std::string(caller), std::string(event)});
       ++ran;
     }
   }
-  drain_queue();
+  drain_queue(cascade);
   return ran;
 }
 
-Result<void> Runtime::run(const PendingCall& call) {
+Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
   LoadedModule& m = *call.module;
   const std::string& reducer_name = m.schema.reducers[call.reducer].name;
-  Transaction tx(call.recorded ? *call.recorded
-                               : TransactionInputs{options_.clock(),
-                                                   transaction_seed(options_.seed, transactions_++),
-                                                   call.caller,
-                                                   {}},
-                 call.recorded != nullptr);
+  Transaction tx(
+      call.recorded
+          ? *call.recorded
+          : TransactionInputs{options_.clock(),
+                              transaction_seed(options_.seed, transactions_.fetch_add(
+                                                                  1, std::memory_order_relaxed)),
+                              call.caller,
+                              {}},
+      call.recorded != nullptr);
   m.tx = &tx;
   m.current_reducer = reducer_name;
   m.failure.reset();
@@ -788,13 +802,13 @@ Result<void> Runtime::run(const PendingCall& call) {
     if (auto r = options_.on_commit(committed); !r)  // tx still holds its undo log
       return finish_failed(fmt::format("{} was not committed: {}", where, r.error().message));
   }
-  if (call.capture) {
-    *call.capture = std::move(events);
+  if (call.capture || !cascade) {
+    if (call.capture) *call.capture = std::move(events);
     m.end_call();
     return {};
   }
-  enqueue_calls(m.name, tx.take_calls());
-  enqueue_subscribers(events);
+  enqueue_calls(*cascade, m.name, tx.take_calls());
+  enqueue_subscribers(*cascade, events);
   if (std::vector<RemoteCall> remote = tx.take_remote_calls();
       !remote.empty() && options_.on_remote_calls)
     options_.on_remote_calls(std::move(remote));
@@ -816,17 +830,18 @@ abi::Status Runtime::check_call(std::string_view module, std::string_view reduce
   return abi::Status::Ok;
 }
 
-void Runtime::enqueue_calls(const std::string& caller, std::vector<OutgoingCall> calls) {
+void Runtime::enqueue_calls(Cascade& cascade, const std::string& caller,
+                            std::vector<OutgoingCall> calls) {
   for (OutgoingCall& c : calls) {
     LoadedModule* m = find(c.module);
     if (!m) continue;  // unloaded since: nothing to run
     const abi::ReducerDef* def = m->schema.find_reducer(c.reducer);
     uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
-    enqueue(PendingCall{m, id, std::move(c.args), caller, ""});
+    enqueue(cascade, PendingCall{m, id, std::move(c.args), caller, ""});
   }
 }
 
-void Runtime::enqueue_subscribers(const std::vector<TableEvent>& events) {
+void Runtime::enqueue_subscribers(Cascade& cascade, const std::vector<TableEvent>& events) {
   for (const TableEvent& event : events) {
     auto module = table_subscribers_.find(event.module);
     if (module == table_subscribers_.end()) continue;
@@ -840,7 +855,7 @@ void Runtime::enqueue_subscribers(const std::vector<TableEvent>& events) {
       Bytes args = event.kind == EventKind::Insert ? event.new_row : event.old_row;
       if (event.kind == EventKind::Update)
         args.insert(args.end(), event.new_row.begin(), event.new_row.end());
-      enqueue(PendingCall{s.module, s.reducer, std::move(args), "", name});
+      enqueue(cascade, PendingCall{s.module, s.reducer, std::move(args), "", name});
     }
   }
 }
@@ -851,53 +866,103 @@ static size_t queued_bytes(const Runtime::PendingCall& call) {
 }
 
 // A call queued where it can never run (the cascade would pass
-// max_triggered_calls before reaching it) is dropped at once, so the queue
-// never holds more entries than the cascade may still run.
-void Runtime::enqueue(PendingCall call) {
-  if (cascade_runs_ + queue_.size() >= options_.max_triggered_calls) {
-    if (cascade_dropped_++ == 0) cascade_dropper_ = call.module->name;
+// max_triggered_calls before reaching it) is dropped at once, so the queues
+// never hold more entries than the cascade may still run.
+void Runtime::enqueue(Cascade& cascade, PendingCall call) {
+  CascadeBudget& budget = *cascade.budget;
+  if (budget.admitted.fetch_add(1, std::memory_order_relaxed) >= options_.max_triggered_calls) {
+    budget.admitted.fetch_sub(1, std::memory_order_relaxed);
+    if (cascade.dropped++ == 0) cascade.dropper = call.module->name;
     return;
   }
-  queue_bytes_ += queued_bytes(call);
-  queue_.push_back(std::move(call));
+  budget.bytes.fetch_add(queued_bytes(call), std::memory_order_relaxed);
+  if (call.module->executor == cascade.home || !options_.forward) {
+    cascade.queue.push_back(std::move(call));
+    return;
+  }
+  // A message to the module's executor, in the order this one committed.
+  options_.forward(call.module->executor,
+                   ForwardedCall{call.module->name, call.module->schema.reducers[call.reducer].name,
+                                 std::move(call.args), std::move(call.caller),
+                                 std::move(call.trigger), cascade.budget});
 }
 
-void Runtime::clear_queue() {
-  queue_.clear();
-  queue_bytes_ = 0;
+void Runtime::clear_queue(Cascade& cascade) {
+  size_t bytes = 0;
+  for (const PendingCall& call : cascade.queue) bytes += queued_bytes(call);
+  cascade.budget->bytes.fetch_sub(bytes, std::memory_order_relaxed);
+  cascade.queue.clear();
 }
 
-void Runtime::drain_queue() {
-  while (!queue_.empty()) {
+void Runtime::run_forwarded(ForwardedCall forwarded) {
+  // It was admitted and counted where it was queued; it is taken out here.
+  PendingCall call{nullptr, 0, std::move(forwarded.args), std::move(forwarded.caller),
+                   std::move(forwarded.trigger)};
+  Cascade cascade{0, std::move(forwarded.budget)};
+  LoadedModule* m = find(forwarded.module);
+  const abi::ReducerDef* def = m ? m->schema.find_reducer(forwarded.reducer) : nullptr;
+  if (!def) {  // unloaded or replaced without it since: nothing to run
+    call.module = nullptr;
+    cascade.budget->bytes.fetch_sub(queued_bytes(call), std::memory_order_relaxed);
+    return;
+  }
+  call.module = m;
+  call.reducer = static_cast<uint32_t>(def - m->schema.reducers.data());
+  cascade.home = m->executor;
+  cascade.queue.push_back(std::move(call));
+  drain_queue(cascade);
+}
+
+std::optional<uint32_t> Runtime::executor_of(std::string_view module) const {
+  LoadedModule* m = find(module);
+  if (!m) return std::nullopt;
+  return m->executor;
+}
+
+uint32_t Runtime::place(const LoadedModule& module) const {
+  if (options_.executors <= 1) return 0;
+  for (const abi::DependencyDef& dep : module.schema.dependencies)
+    if (LoadedModule* other = dep.node.empty() ? find(dep.module) : nullptr) return other->executor;
+  for (const abi::EventName& event : module.events)
+    if (LoadedModule* other =
+            event.kind == abi::EventName::Kind::LocalTable ? find(event.module) : nullptr)
+      return other->executor;
+  std::vector<size_t> load(options_.executors, 0);
+  for (const auto& m : modules_) ++load[m->executor % options_.executors];
+  return static_cast<uint32_t>(std::min_element(load.begin(), load.end()) - load.begin());
+}
+
+void Runtime::drain_queue(Cascade& cascade) {
+  CascadeBudget& budget = *cascade.budget;
+  while (!cascade.queue.empty()) {
     std::string over;  // the cascade bound the queue is over, if any
-    if (queue_bytes_ > options_.max_cascade_bytes)
-      over = fmt::format("the calls queued for one call hold {} bytes, over the limit of {}",
-                         queue_bytes_, options_.max_cascade_bytes);
-    else if (cascade_fuel_ >= options_.max_cascade_fuel)
-      over = fmt::format("the calls triggered by one call used {} fuel, the limit is {}",
-                         cascade_fuel_, options_.max_cascade_fuel);
+    size_t bytes = budget.bytes.load(std::memory_order_relaxed);
+    uint64_t fuel = budget.fuel.load(std::memory_order_relaxed);
+    if (bytes > options_.max_cascade_bytes)
+      over = fmt::format("the calls queued for one call hold {} bytes, over the limit of {}", bytes,
+                         options_.max_cascade_bytes);
+    else if (fuel >= options_.max_cascade_fuel)
+      over = fmt::format("the calls triggered by one call used {} fuel, the limit is {}", fuel,
+                         options_.max_cascade_fuel);
     if (!over.empty()) {
-      emit(LogRecord{abi::LogLevel::Error, queue_.front().module->name, "",
-                     fmt::format("{}; dropping {} calls", over, queue_.size())});
-      clear_queue();
+      emit(LogRecord{abi::LogLevel::Error, cascade.queue.front().module->name, "",
+                     fmt::format("{}; dropping {} calls", over, cascade.queue.size())});
+      clear_queue(cascade);
       break;
     }
-    PendingCall call = std::move(queue_.front());
-    queue_.pop_front();
-    queue_bytes_ -= queued_bytes(call);
-    ++cascade_runs_;
-    call.fuel_budget =
-        std::min(options_.engine.fuel_per_call, options_.max_cascade_fuel - cascade_fuel_);
-    call.fuel_used = &cascade_fuel_;
-    (void)run(call);  // failures are logged by run()
+    PendingCall call = std::move(cascade.queue.front());
+    cascade.queue.pop_front();
+    budget.bytes.fetch_sub(queued_bytes(call), std::memory_order_relaxed);
+    uint64_t used = 0;
+    call.fuel_budget = std::min(options_.engine.fuel_per_call, options_.max_cascade_fuel - fuel);
+    call.fuel_used = &used;
+    (void)run(call, &cascade);  // failures are logged by run()
+    budget.fuel.fetch_add(used, std::memory_order_relaxed);
   }
-  if (cascade_dropped_ > 0)
-    emit(LogRecord{abi::LogLevel::Error, cascade_dropper_, "",
+  if (cascade.dropped > 0)
+    emit(LogRecord{abi::LogLevel::Error, cascade.dropper, "",
                    fmt::format("more than {} triggered calls for one call; dropping {} more",
-                               options_.max_triggered_calls, cascade_dropped_)});
-  cascade_runs_ = 0;
-  cascade_dropped_ = 0;
-  cascade_fuel_ = 0;
+                               options_.max_triggered_calls, cascade.dropped)});
 }
 
 }  // namespace interstice::runtime

@@ -15,11 +15,13 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -62,6 +64,26 @@ enum class CallOrigin {
   Outside,  // an HTTP client or a peer
 };
 
+// What every part of one cascade draws from, wherever it runs: a cascade
+// whose calls run on several executors is bounded as a whole.
+struct CascadeBudget {
+  std::atomic<size_t> admitted{0};  // calls run or waiting to run (max_triggered_calls)
+  std::atomic<uint64_t> fuel{0};    // fuel its triggered calls used (max_cascade_fuel)
+  std::atomic<size_t> bytes{0};     // bytes its waiting calls hold (max_cascade_bytes)
+};
+
+// A triggered call for a module that another executor runs: handed over as a
+// message (RuntimeOptions::forward) and run there by Runtime::run_forwarded.
+// By name, not pointer: the module may be replaced or unloaded meanwhile.
+struct ForwardedCall {
+  std::string module;
+  std::string reducer;
+  Bytes args;
+  std::string caller;
+  std::string trigger;
+  std::shared_ptr<CascadeBudget> budget;
+};
+
 // Ten calls' worth of the node's default --fuel (1e9 a call).
 inline constexpr uint64_t kDefaultCascadeFuel = 10'000'000'000;
 
@@ -97,12 +119,27 @@ struct RuntimeOptions {
   std::function<Result<void>(const CommittedTransaction&)> on_commit;
   // Called with the remote calls of each committed transaction, to send them.
   std::function<void(std::vector<RemoteCall>)> on_remote_calls;
+  // The executors (threads) modules run on: each module is placed on one
+  // (Runtime::executor_of), and only that executor may call into it. With
+  // one, a call and everything it triggers run on the calling thread. With
+  // more, a triggered call for a module of another executor is handed to
+  // `forward`, which must deliver it to that executor's Runtime::run_forwarded
+  // in the order handed over (docs/node.md, "Order and determinism").
+  uint32_t executors = 1;
+  std::function<void(uint32_t executor, ForwardedCall call)> forward;
   // Back-ends of the privileged host calls (authorities.h); null: Unavailable.
   std::shared_ptr<FileBackend> files;
   std::shared_ptr<GpuBackend> gpu;
   std::shared_ptr<AudioBackend> audio;
 };
 
+// Threading: calls into different modules may run at the same time on
+// different threads, one thread per executor (call, fire, run_forwarded,
+// table reads of that executor's modules). Everything that changes the set of
+// modules or the authority policy (load, replace, unload, install, run_init,
+// grant, revoke, apply, import_table, clear_table, export_tables) needs the
+// runtime to itself: no call may run meanwhile. The caller (the node's
+// executor pool) ensures both; the runtime takes no lock of its own.
 class Runtime {
  public:
   [[nodiscard]] static Result<std::unique_ptr<Runtime>> create(RuntimeOptions options);
@@ -175,8 +212,17 @@ class Runtime {
   // node: "peer.connect", "peer.disconnect", and a remote table's
   // "Node.module.table.insert|update|delete". Failures are logged; returns
   // how many subscriptions ran.
+  // `executor` is the executor whose thread this is (default: that of
+  // `module`, or 0): subscribers of other executors' modules are forwarded.
   size_t fire(std::string_view module, std::string_view event, ByteView args,
-              std::string_view caller = "");
+              std::string_view caller = "", std::optional<uint32_t> executor = std::nullopt);
+  // Runs a call another executor forwarded (RuntimeOptions::forward), then
+  // what it triggers; on the executor of the call's module. A call whose
+  // module or reducer is gone since is dropped.
+  void run_forwarded(ForwardedCall call);
+  // The executor that runs `module`, if it is loaded. A module keeps its
+  // executor when it is replaced.
+  std::optional<uint32_t> executor_of(std::string_view module) const;
 
   // The rows of every non-ephemeral table, for snapshots (copied, in
   // primary-key order), and their restoration at recovery.
@@ -196,7 +242,7 @@ class Runtime {
   std::vector<std::string> module_names() const;
   const abi::ModuleSchema* schema(std::string_view module) const;
   const Table* table(std::string_view module, std::string_view table) const;
-  uint64_t transaction_count() const { return transactions_; }
+  uint64_t transaction_count() const { return transactions_.load(std::memory_order_relaxed); }
   engine::Engine& engine() { return *engine_; }
 
   // For host functions: a log record tagged with the module and reducer.
@@ -247,17 +293,33 @@ class Runtime {
   void index_subscriptions();
   Result<std::unique_ptr<LoadedModule>> prepare(ByteView wasm, std::string_view source_name,
                                                 const LoadedModule* replacing);
-  Result<void> run(const PendingCall& call);
-  void enqueue_subscribers(const std::vector<TableEvent>& events);
+  // One executor's part of a cascade: its queue, and the budget the whole
+  // cascade shares. Lives on the stack of the call that runs it.
+  struct Cascade {
+    uint32_t home = 0;  // the executor running this part
+    std::shared_ptr<CascadeBudget> budget = std::make_shared<CascadeBudget>();
+    std::deque<PendingCall> queue;
+    size_t dropped = 0;   // calls dropped: past max_triggered_calls
+    std::string dropper;  // the module of the first one dropped
+  };
+  // Runs one call; what it triggers goes to `cascade` (none for a replay).
+  Result<void> run(const PendingCall& call, Cascade* cascade);
+  void enqueue_subscribers(Cascade& cascade, const std::vector<TableEvent>& events);
   // Makes `module` the holder of every authority it requests (admit checked
   // that it may), dropping what an earlier version of it held.
   void take_authorities(const LoadedModule& module);
   // Gives a free, allowed authority to the first loaded module requesting it.
   void hand_on(abi::Authority authority);
-  void enqueue_calls(const std::string& caller, std::vector<OutgoingCall> calls);
-  void enqueue(PendingCall call);
-  void clear_queue();
-  void drain_queue();
+  void enqueue_calls(Cascade& cascade, const std::string& caller, std::vector<OutgoingCall> calls);
+  // Queues `call` in `cascade`, or forwards it to its module's executor.
+  void enqueue(Cascade& cascade, PendingCall call);
+  void clear_queue(Cascade& cascade);
+  // Runs the cascade's queue until it is empty or over a bound.
+  void drain_queue(Cascade& cascade);
+  // The executor a new module runs on: that of a module of this node it
+  // depends on or subscribes to (so their cascades stay on one thread), else
+  // the one with the fewest modules.
+  uint32_t place(const LoadedModule& module) const;
   LoadedModule* find(std::string_view module) const;
   void emit(LogRecord record);
 
@@ -282,13 +344,7 @@ class Runtime {
   StringMap<StringMap<OpSubscribers>> table_subscribers_;
   // Every other event but init (which runs per module, at load), by its text.
   StringMap<std::vector<Subscriber>> other_subscribers_;
-  std::deque<PendingCall> queue_;
-  size_t queue_bytes_ = 0;       // what queue_'s calls hold (arguments, strings, entries)
-  size_t cascade_runs_ = 0;      // calls drain_queue ran in the current cascade
-  size_t cascade_dropped_ = 0;   // calls dropped in it: past max_triggered_calls
-  uint64_t cascade_fuel_ = 0;    // fuel the calls drain_queue ran in it used
-  std::string cascade_dropper_;  // the module of the first one dropped
-  uint64_t transactions_ = 0;
+  std::atomic<uint64_t> transactions_{0};  // counted by every executor
 };
 
 }  // namespace interstice::runtime
