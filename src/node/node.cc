@@ -30,11 +30,6 @@ namespace interstice::node {
 
 using json = nlohmann::ordered_json;
 
-namespace {
-// The offset of the last record this thread appended: what a call waits for.
-thread_local uint64_t last_appended = 0;
-}  // namespace
-
 Node::Node(NodeOptions options)
     : options_(std::move(options)),
       env_(options_.env ? options_.env : &base::Env::posix()) {}  // the node's one default
@@ -78,11 +73,7 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   node->executors_ = std::make_unique<ExecutorPool>(node->options_.executors);
   node->data_dir_lock_ = std::move(lock).value();
   node->options_.log.on_failure = [raw = node.get()] {
-    {
-      base::MutexLock lock(raw->acks_mutex_);
-      raw->log_failed_ = true;
-    }
-    raw->acks_changed_.notify_all();
+    if (raw->commits_) raw->commits_->note_log_failure();  // (not while the log opens)
   };
   auto identity = net::load_or_create_identity(node->env(), node->options_.data_dir);
   if (!identity) return identity.take_error();
@@ -103,7 +94,8 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
                                            node->options_.log, &warnings);
   if (!log) return log.take_error();
   for (const std::string& w : warnings) spdlog::warn("{}", w);
-  node->log_ = std::move(log).value();
+  node->commits_ =
+      std::make_unique<CommitPipeline>(std::move(log).value(), node->options_.log.durability);
   runtime::RuntimeOptions runtime_options = node->options_.runtime;
   if (base::Clock* clock = node->options_.clock)
     runtime_options.clock = [clock] { return clock->now_micros(); };
@@ -178,7 +170,7 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
       });
       !r)
     return r.take_error();
-  node->ack_thread_ = std::thread([raw] { raw->acknowledge_loop(); });
+  node->commits_->start([raw] { return raw->recover_from_log_failure(); });
   if (auto r = node->start_peer_server(); !r) return r.take_error();
   if (node->gpu_) node->frame_thread_ = std::thread([raw] { raw->frame_loop(); });
   // Connect to the remote nodes that loaded modules declare, and subscribe.
@@ -201,12 +193,7 @@ Node::~Node() {
   if (peer_server_) peer_server_->stop();  // no more calls from peers
   outbox_.reset();                         // its threads may be waiting to post
   executors_->stop();                      // runs what was posted; the acks still flow
-  {
-    base::MutexLock lock(acks_mutex_);
-    stopping_ = true;
-  }
-  acks_changed_.notify_all();
-  if (ack_thread_.joinable()) ack_thread_.join();
+  if (commits_) commits_->stop();          // the acknowledgements still waiting are answered
   peer_server_.reset();
   join_snapshot_thread();  // no executor is left to start another
   uint64_t newest_snapshot;
@@ -214,81 +201,15 @@ Node::~Node() {
     base::MutexLock lock(snapshot_mutex_);
     newest_snapshot = snapshot_offset_;
   }
-  if (runtime_ && log_ && last_logged_ > newest_snapshot) write_snapshot(capture_snapshot());
-  log_.reset();  // its group thread may still call on_failure, which uses acks_mutex_
-}
-
-void Node::acknowledge_loop() {
-  base::MutexLock lock(acks_mutex_);
-  for (;;) {
-    while (!stopping_ && acks_.empty() && !log_failed_) {
-      ack_idle_ = true;
-      acks_changed_.wait(lock);
-      ack_idle_ = false;
-    }
-    if (log_failed_) {
-      lock.unlock();
-      bool recovered = recover_from_log_failure();
-      lock.lock();
-      if (!recovered && !stopping_)  // try again soon (acks after the failure have failed)
-        for (auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
-             !stopping_ && acks_changed_.wait_until(lock, until);) {
-        }
-      if (!recovered && stopping_) {
-        for (PendingAck& ack : acks_)
-          ack.done(base::make_error("the transaction log failed", base::ErrorCode::Failed));
-        acks_.clear();
-        return;
-      }
-      continue;
-    }
-    if (acks_.empty()) return;  // stopping, nothing left
-    uint64_t newest = acks_.back().offset;
-    lock.unlock();
-    auto durable = log_->wait_durable(newest);
-    // With durability none the log never syncs: wait_durable returns at once
-    // and durable_offset() stays where it was, so what was appended is as
-    // durable as it gets (waiting for more spun here and answered nothing).
-    // After a failure only what is durable is answered; the rest waits for
-    // recover_from_log_failure.
-    uint64_t covered = durable && options_.log.durability == storage::Durability::None
-                           ? newest
-                           : log_->durable_offset();
-    std::vector<PendingAck> ready;
-    lock.lock();
-    if (!durable) log_failed_ = true;  // the rest are answered by recover_from_log_failure
-    while (!acks_.empty() && acks_.front().offset <= covered) {
-      ready.push_back(std::move(acks_.front()));
-      acks_.pop_front();
-    }
-    lock.unlock();
-    for (PendingAck& ack : ready) ack.done(base::Result<void>());
-    lock.lock();
-  }
-}
-
-void Node::queue_ack(uint64_t offset, std::function<void(base::Result<void>)> done) {
-  {
-    base::MutexLock lock(acks_mutex_);
-    // Executors append in parallel, so an ack may come after a later offset's.
-    auto at = std::upper_bound(acks_.begin(), acks_.end(), offset,
-                               [](uint64_t o, const PendingAck& ack) { return o < ack.offset; });
-    acks_.insert(at, PendingAck{offset, std::move(done)});
-    if (!ack_idle_) return;  // busy: it looks at acks_ again before it waits
-  }
-  acks_changed_.notify_one();
-}
-
-static storage::RemoteCallRecord to_record(const runtime::RemoteCall& call) {
-  return storage::RemoteCallRecord{call.call_id,       call.alias,   call.address,
-                                   call.module,        call.reducer, abi::Bytes{call.args},
-                                   call.caller_module, call.callback};
+  if (runtime_ && commits_ && commits_->last_logged() > newest_snapshot)
+    write_snapshot(capture_snapshot());
+  commits_.reset();
 }
 
 void Node::send_remote(std::vector<runtime::RemoteCall> calls) {
   base::MutexLock lock(calls_mutex_);
   for (const runtime::RemoteCall& call : calls) {
-    storage::RemoteCallRecord& pending = pending_remote_[call.call_id] = to_record(call);
+    storage::RemoteCallRecord& pending = pending_remote_[call.call_id] = remote_call_record(call);
     send_pending(pending);
   }
 }
@@ -303,47 +224,14 @@ void Node::submit(const std::string& module, const std::string& reducer, std::ve
   auto task = [this, module, reducer, args = std::move(args), done]() {
     auto offset = run_call(module, reducer, args);
     if (!offset) return done(base::make_error(offset.error().message, base::ErrorCode::Failed));
-    queue_ack(*offset, done);
+    commits_->when_durable(*offset, done);
   };
   if (!post_for(module, std::move(task))) done(base::make_error("the node is stopping"));
 }
 
 base::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
-  storage::TxRecord record{tx.module,
-                           tx.reducer,
-                           abi::Bytes{tx.args},
-                           tx.inputs.timestamp_us,
-                           tx.inputs.random_seed,
-                           tx.inputs.caller,
-                           tx.trigger,
-                           {},
-                           {},
-                           0,
-                           {}};
-  record.host_calls = static_cast<uint32_t>(tx.inputs.host_results.size());
-  for (uint32_t i = 0; i < record.host_calls; ++i) {
-    const runtime::HostResult& r = tx.inputs.host_results[i];
-    if (r.value != 0 || !r.data.empty())
-      record.host_results.push_back(storage::HostResultRecord{i, r.value, abi::Bytes{r.data}});
-  }
-  for (const runtime::TableEvent* e : tx.effects) {
-    const runtime::Bytes& row = e->kind == runtime::EventKind::Delete ? e->old_row : e->new_row;
-    record.effects.push_back(
-        storage::RowEffect{e->table, static_cast<storage::EffectKind>(e->kind), abi::Bytes{row}});
-  }
-  for (const runtime::RemoteCall& call : tx.remote_calls)
-    record.remote_calls.push_back(to_record(call));
-  std::vector<std::string> tags{record.module};
-  for (const storage::RowEffect& e : record.effects) {
-    std::string tag = record.module + "." + e.table;
-    if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(std::move(tag));
-  }
-  auto offset = log_->append(abi::to_bytes(record), tags);
+  auto offset = commits_->append(tx);
   if (!offset) return offset.take_error();
-  last_appended = *offset;
-  uint64_t seen = last_logged_.load();
-  while (seen < *offset && !last_logged_.compare_exchange_weak(seen, *offset)) {
-  }
   if (peer_server_ && peer_server_->has_subscribers()) publish_effects(tx, *offset);
   return {};
 }
@@ -364,7 +252,8 @@ base::Result<void> Node::call(const std::string& module, const std::string& redu
     if (options_.log.durability != storage::Durability::Group) return outcome.set_value({});
     // Through the acknowledging thread, which also answers for the calls a
     // failed log write undoes (recover_from_log_failure).
-    queue_ack(*offset, [&outcome](base::Result<void> durable) { outcome.set_value(durable); });
+    commits_->when_durable(*offset,
+                           [&outcome](base::Result<void> durable) { outcome.set_value(durable); });
   });
   if (!posted) return base::make_error("the node is stopping");
   return answer.get();
@@ -402,7 +291,7 @@ base::Result<uint64_t> Node::run_call(const std::string& module, const std::stri
   if (auto r = runtime_->call(module, reducer, args, caller, trigger, origin); !r)
     return r.take_error();
   maybe_snapshot();
-  return last_appended;
+  return CommitPipeline::last_appended_by_this_thread();
 }
 
 bool Node::post_for(const std::string& module, std::function<void()> task) {

@@ -45,6 +45,7 @@
 #include "net/known_peers.h"
 #include "net/outbox.h"
 #include "net/peer_server.h"
+#include "node/commit_pipeline.h"
 #include "node/data_dir_lock.h"
 #include "node/executor_pool.h"
 #include "node/module_directory.h"
@@ -284,15 +285,13 @@ class Node {
   void subscribe_remote();
   void on_remote_event(const std::string& address, const std::string& peer_id,
                        const net::TableEvent& event);
-  // Queues `done` to run once `offset` is durable (acks_ stays in offset
-  // order, whichever executor queues it).
-  void queue_ack(uint64_t offset, std::function<void(base::Result<void>)> done);
   // Sends the committed changes of tables peers subscribe to, once durable.
   void publish_effects(const runtime::CommittedTransaction& tx, uint64_t offset);
-  std::unique_ptr<storage::TransactionLog> log_;
+  // The log and the acknowledgements (commit_pipeline.h).
+  std::unique_ptr<CommitPipeline> commits_;
+  storage::TransactionLog& log() { return commits_->log(); }
   std::unique_ptr<runtime::Runtime> runtime_;
-  std::atomic<uint64_t> last_logged_{0};  // the highest offset appended
-  std::set<std::string> initialized_;     // modules that ran init; exclusive
+  std::set<std::string> initialized_;  // modules that ran init; exclusive
   base::Mutex snapshot_mutex_;
   uint64_t snapshot_offset_ GUARDED_BY(snapshot_mutex_) = 0;  // the newest snapshot's offset
   enum class SnapshotPhase { Idle, Capturing, Writing };      // of snapshot_thread_
@@ -301,20 +300,6 @@ class Node {
   base::Mutex snapshot_write_mutex_;                                 // one write_snapshot at a time
   uint64_t snapshot_written_ GUARDED_BY(snapshot_write_mutex_) = 0;  // the newest offset written
 
-  // Acknowledgements waiting for durability, in offset order.
-  struct PendingAck {
-    uint64_t offset;
-    std::function<void(base::Result<void>)> done;
-  };
-  void acknowledge_loop();
-  base::Mutex acks_mutex_;
-  base::CondVar acks_changed_;
-  std::deque<PendingAck> acks_ GUARDED_BY(acks_mutex_);
-  bool stopping_ GUARDED_BY(acks_mutex_) = false;
-  bool ack_idle_ GUARDED_BY(acks_mutex_) = false;  // acknowledge_loop waits for acks_
-  // Set by the log's on_failure; the ack thread recovers.
-  bool log_failed_ GUARDED_BY(acks_mutex_) = false;
-  std::thread ack_thread_;
   // Run the reducers of calls from clients and peers and of peer and display
   // events (executor_pool.h); created first, stopped once no input can post.
   std::unique_ptr<ExecutorPool> executors_;

@@ -81,7 +81,7 @@ void Node::on_peer_call(const std::string& peer_id, const net::CallRequest& call
                          storage::peer_call_trigger(id), runtime::CallOrigin::Outside);
   if (!offset) return fail(offset.error().message);
   remember_peer_call({peer_id, id});
-  queue_ack(*offset, [id, reply = std::move(reply)](base::Result<void> durable) {
+  commits_->when_durable(*offset, [id, reply = std::move(reply)](base::Result<void> durable) {
     reply(net::CallResult{id, durable.ok(), durable ? "" : durable.error().message});
   });
 }
@@ -187,8 +187,8 @@ void Node::publish_effects(const runtime::CommittedTransaction& tx, uint64_t off
     events.emplace_back(e->table, std::move(event));
   }
   if (events.empty()) return;
-  queue_ack(offset, [server = peer_server_.get(), module = tx.module,
-                     events = std::move(events)](base::Result<void> durable) {
+  commits_->when_durable(offset, [server = peer_server_.get(), module = tx.module,
+                                  events = std::move(events)](base::Result<void> durable) {
     if (!durable) return;  // not durable: it did not happen for peers
     for (const auto& [table, event] : events) server->publish(module, table, event);
   });

@@ -43,59 +43,49 @@ bool Node::recover_from_log_failure() {
 }
 
 bool Node::recover_from_log_failure_now() {
-  std::vector<PendingAck> answered;  // to run without the locks
   bool recovered = false;
-  {
-    uint64_t good = log_->good_offset();
-    bool undone = last_logged_ <= good;
-    if (!undone) {
-      uint64_t lost = last_logged_ - good;
-      auto rebuilt = [&]() -> base::Result<void> {
-        auto from = restore_snapshot(/*logged_only=*/true);
-        if (!from) return from.take_error();
-        if (*from < good)
-          if (auto applied = apply_log(*from + 1, good); !applied) return applied.take_error();
-        return {};
-      }();
-      if (rebuilt) {
-        spdlog::error(
-            "the transaction log failed to record transactions {} to {}; they are undone "
-            "(the logged tables are as of transaction {})",
-            good + 1, last_logged_, good);
-        last_logged_ = good;
-        {
-          base::MutexLock lock(snapshot_mutex_);
-          snapshot_offset_ = std::min(snapshot_offset_, good);
-        }
-        undone = true;
-      } else {
-        spdlog::error(
-            "the transaction log failed to record {} transactions, and undoing them "
-            "failed: {}; retrying",
-            lost, rebuilt.error().message);
+  uint64_t good = log().good_offset();
+  uint64_t last_logged = commits_->last_logged();
+  bool undone = last_logged <= good;
+  if (!undone) {
+    uint64_t lost = last_logged - good;
+    auto rebuilt = [&]() -> base::Result<void> {
+      auto from = restore_snapshot(/*logged_only=*/true);
+      if (!from) return from.take_error();
+      if (*from < good)
+        if (auto applied = apply_log(*from + 1, good); !applied) return applied.take_error();
+      return {};
+    }();
+    if (rebuilt) {
+      spdlog::error(
+          "the transaction log failed to record transactions {} to {}; they are undone "
+          "(the logged tables are as of transaction {})",
+          good + 1, last_logged, good);
+      commits_->set_last_logged(good);
+      {
+        base::MutexLock lock(snapshot_mutex_);
+        snapshot_offset_ = std::min(snapshot_offset_, good);
       }
+      undone = true;
+    } else {
+      spdlog::error(
+          "the transaction log failed to record {} transactions, and undoing them "
+          "failed: {}; retrying",
+          lost, rebuilt.error().message);
     }
-    if (undone) {
-      if (auto reset = log_->reset_after_failure(); reset) {
-        recovered = true;
-        spdlog::info("the transaction log goes on after transaction {}", good);
-      } else {
-        spdlog::error("the transaction log cannot go on yet: {}; retrying", reset.error().message);
-      }
-    }
-    // Acknowledgements of records after the good one fail: those records
-    // are gone (or will be cut), whatever happens next.
-    base::MutexLock lock(acks_mutex_);
-    for (PendingAck& ack : acks_) answered.push_back(std::move(ack));
-    acks_.clear();
-    if (recovered) log_failed_ = false;
-    for (PendingAck& ack : answered)  // marks the failed ones
-      if (ack.offset > good) ack.offset = UINT64_MAX;
   }
-  for (PendingAck& ack : answered)
-    ack.done(ack.offset == UINT64_MAX
-                 ? base::Result<void>(base::make_error("the transaction log failed to record it"))
-                 : base::Result<void>());
+  if (undone) {
+    if (auto reset = log().reset_after_failure(); reset) {
+      recovered = true;
+      spdlog::info("the transaction log goes on after transaction {}", good);
+    } else {
+      spdlog::error("the transaction log cannot go on yet: {}; retrying", reset.error().message);
+    }
+  }
+  // Acknowledgements of records after the good one fail: those records
+  // are gone (or will be cut), whatever happens next. Settled here, before
+  // any reducer runs again and appends after `good`.
+  commits_->settle_failure(good, recovered);
   return recovered;
 }
 
@@ -195,19 +185,19 @@ base::Result<void> Node::recover() {
   }
   // A log that lost its tail before the snapshot's offset (a cut segment):
   // the snapshot holds those transactions, so the log continues after it.
-  if (uint64_t last = log_->last_offset(); last < snapshot_offset) {
+  if (uint64_t last = log().last_offset(); last < snapshot_offset) {
     spdlog::warn(
         "the log ends at offset {}, before the snapshot at {}, which holds the transactions it "
         "lost; its segments move to {} and it continues at offset {}",
         last, snapshot_offset, (options_.data_dir / "log" / "archive").string(),
         snapshot_offset + 1);
-    if (auto r = log_->continue_at(snapshot_offset + 1); !r) return r.take_error();
+    if (auto r = log().continue_at(snapshot_offset + 1); !r) return r.take_error();
   }
   auto applied = apply_log(snapshot_offset + 1, UINT64_MAX);
   if (!applied) return applied.take_error();
   recovered_ = *applied;
   if (recovered_ > 0) spdlog::info("recovered {} transactions from the log", recovered_);
-  last_logged_ = log_->last_offset();
+  commits_->set_last_logged(log().last_offset());
   for (const std::string& name : runtime_->module_names()) {
     if (initialized_.count(name)) continue;
     if (auto r = runtime_->run_init(name); !r)
@@ -215,12 +205,12 @@ base::Result<void> Node::recover() {
     else
       initialized_.insert(name);
   }
-  return log_->sync();
+  return log().sync();
 }
 
 storage::SnapshotData Node::capture_snapshot() {
   storage::SnapshotData data;
-  data.offset = last_logged_;
+  data.offset = commits_->last_logged();
   data.initialized.assign(initialized_.begin(), initialized_.end());
   {
     base::MutexLock lock(calls_mutex_);
@@ -241,14 +231,14 @@ storage::SnapshotData Node::capture_snapshot() {
 void Node::write_snapshot(storage::SnapshotData data) {
   base::MutexLock lock(snapshot_write_mutex_);
   if (data.offset <= snapshot_written_) return;  // a newer one was written meanwhile
-  if (auto r = log_->wait_durable(data.offset); !r) {
+  if (auto r = log().wait_durable(data.offset); !r) {
     spdlog::error("snapshot at offset {} not written: {}", data.offset, r.error().message);
     return;
   }
   // None: what the snapshot holds must be in the log first (a failed write
   // undoes transactions; a snapshot must never hold them).
   if (options_.log.durability == storage::Durability::None)
-    if (auto r = log_->sync(); !r) {
+    if (auto r = log().sync(); !r) {
       spdlog::error("snapshot at offset {} not written: {}", data.offset, r.error().message);
       return;
     }
@@ -272,14 +262,11 @@ void Node::write_snapshot(storage::SnapshotData data) {
 // it here would wait for the exclusive section that this task holds off.
 void Node::maybe_snapshot() {
   if (options_.snapshot_every == 0) return;
-  {
-    base::MutexLock lock(acks_mutex_);
-    if (log_failed_) return;  // recover_from_log_failure first
-  }
-  std::thread written;  // the previous snapshot's thread, to wait for
+  if (commits_->log_failed()) return;  // recover_from_log_failure first
+  std::thread written;                 // the previous snapshot's thread, to wait for
   {
     base::MutexLock lock(snapshot_mutex_);
-    uint64_t logged = last_logged_.load();
+    uint64_t logged = commits_->last_logged();
     if (logged < snapshot_offset_ + options_.snapshot_every) return;
     if (snapshot_phase_ == SnapshotPhase::Capturing) return;
     if (snapshot_phase_ == SnapshotPhase::Writing) {
@@ -287,12 +274,19 @@ void Node::maybe_snapshot() {
       written = std::move(snapshot_thread_);
     } else {
       if (snapshot_thread_.joinable()) snapshot_thread_.join();  // it has ended
-      snapshot_phase_ = SnapshotPhase::Capturing;
       snapshot_offset_ = logged;  // due again snapshot_every transactions from here
-      snapshot_thread_ = std::thread([this] {
-        storage::SnapshotData data = executors_->exclusive([&] { return capture_snapshot(); });
+      // With one executor, this task is the only one that changes tables
+      // (other threads only read them, in shared sections): it captures
+      // now, at this very offset, as the node did before executors.
+      std::optional<storage::SnapshotData> captured;
+      if (executors_->size() == 1 && executors_->current()) captured = capture_snapshot();
+      snapshot_phase_ = captured ? SnapshotPhase::Writing : SnapshotPhase::Capturing;
+      snapshot_thread_ = std::thread([this, captured = std::move(captured)]() mutable {
+        storage::SnapshotData data =
+            captured ? std::move(*captured)
+                     : executors_->exclusive([&] { return capture_snapshot(); });
         {
-          base::MutexLock captured(snapshot_mutex_);
+          base::MutexLock lock(snapshot_mutex_);
           snapshot_phase_ = SnapshotPhase::Writing;
         }
         write_snapshot(std::move(data));
@@ -316,7 +310,7 @@ void Node::join_snapshot_thread() {
 }
 
 void Node::snapshot_now() {
-  uint64_t logged = last_logged_.load();
+  uint64_t logged = commits_->last_logged();
   {
     base::MutexLock lock(snapshot_mutex_);
     snapshot_offset_ = std::max(snapshot_offset_, logged);

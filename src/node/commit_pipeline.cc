@@ -1,0 +1,190 @@
+#include "node/commit_pipeline.h"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+
+#include "abi/serialize.h"
+
+namespace interstice::node {
+
+namespace {
+thread_local uint64_t last_appended = 0;  // CommitPipeline::last_appended_by_this_thread
+}  // namespace
+
+storage::RemoteCallRecord remote_call_record(const runtime::RemoteCall& call) {
+  return storage::RemoteCallRecord{call.call_id,       call.alias,   call.address,
+                                   call.module,        call.reducer, abi::Bytes{call.args},
+                                   call.caller_module, call.callback};
+}
+
+// The transaction as the log records it (storage/tx_record.h).
+static storage::TxRecord to_tx_record(const runtime::CommittedTransaction& tx) {
+  storage::TxRecord record{tx.module,
+                           tx.reducer,
+                           abi::Bytes{tx.args},
+                           tx.inputs.timestamp_us,
+                           tx.inputs.random_seed,
+                           tx.inputs.caller,
+                           tx.trigger,
+                           {},
+                           {},
+                           0,
+                           {}};
+  record.host_calls = static_cast<uint32_t>(tx.inputs.host_results.size());
+  for (uint32_t i = 0; i < record.host_calls; ++i) {
+    const runtime::HostResult& r = tx.inputs.host_results[i];
+    if (r.value != 0 || !r.data.empty())
+      record.host_results.push_back(storage::HostResultRecord{i, r.value, abi::Bytes{r.data}});
+  }
+  for (const runtime::TableEvent* e : tx.effects) {
+    const runtime::Bytes& row = e->kind == runtime::EventKind::Delete ? e->old_row : e->new_row;
+    record.effects.push_back(
+        storage::RowEffect{e->table, static_cast<storage::EffectKind>(e->kind), abi::Bytes{row}});
+  }
+  for (const runtime::RemoteCall& call : tx.remote_calls)
+    record.remote_calls.push_back(remote_call_record(call));
+  return record;
+}
+
+CommitPipeline::CommitPipeline(std::unique_ptr<storage::TransactionLog> log,
+                               storage::Durability durability)
+    : durability_(durability), log_(std::move(log)) {}
+
+CommitPipeline::~CommitPipeline() {
+  stop();
+}
+
+void CommitPipeline::start(Undo undo) {
+  undo_ = std::move(undo);
+  thread_ = std::thread([this] { acknowledge_loop(); });
+}
+
+void CommitPipeline::stop() {
+  {
+    base::MutexLock lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+uint64_t CommitPipeline::last_appended_by_this_thread() {
+  return last_appended;
+}
+
+base::Result<uint64_t> CommitPipeline::append(const runtime::CommittedTransaction& tx) {
+  storage::TxRecord record = to_tx_record(tx);
+  std::vector<std::string> tags{record.module};
+  for (const storage::RowEffect& e : record.effects) {
+    std::string tag = record.module + "." + e.table;
+    if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(std::move(tag));
+  }
+  auto offset = log_->append(abi::to_bytes(record), tags);
+  if (!offset) return offset.take_error();
+  last_appended = *offset;
+  uint64_t seen = last_logged_.load();
+  while (seen < *offset && !last_logged_.compare_exchange_weak(seen, *offset)) {
+  }
+  return *offset;
+}
+
+void CommitPipeline::when_durable(uint64_t offset, Done done) {
+  {
+    base::MutexLock lock(mutex_);
+    // Executors append in parallel, so an ack may come after a later offset's.
+    auto at = std::upper_bound(acks_.begin(), acks_.end(), offset,
+                               [](uint64_t o, const PendingAck& ack) { return o < ack.offset; });
+    acks_.insert(at, PendingAck{offset, std::move(done)});
+    if (!idle_) return;  // busy: it looks at acks_ again before it waits
+  }
+  changed_.notify_one();
+}
+
+void CommitPipeline::note_log_failure() {
+  {
+    base::MutexLock lock(mutex_);
+    log_failed_ = true;
+  }
+  changed_.notify_all();
+}
+
+bool CommitPipeline::log_failed() const {
+  base::MutexLock lock(mutex_);
+  return log_failed_;
+}
+
+void CommitPipeline::settle_failure(uint64_t good, bool recovered) {
+  base::MutexLock lock(mutex_);
+  for (PendingAck& ack : acks_) {
+    bool kept = ack.offset <= good;
+    settled_.emplace_back(std::move(ack), kept);
+  }
+  acks_.clear();
+  if (recovered) log_failed_ = false;
+}
+
+void CommitPipeline::answer_settled() {
+  std::vector<std::pair<PendingAck, bool>> settled;
+  {
+    base::MutexLock lock(mutex_);
+    settled.swap(settled_);
+  }
+  for (auto& [ack, kept] : settled)
+    ack.done(kept
+                 ? base::Result<void>()
+                 : base::Result<void>(base::make_error("the transaction log failed to record it")));
+}
+
+void CommitPipeline::acknowledge_loop() {
+  base::MutexLock lock(mutex_);
+  for (;;) {
+    while (!stopping_ && acks_.empty() && !log_failed_) {
+      idle_ = true;
+      changed_.wait(lock);
+      idle_ = false;
+    }
+    if (log_failed_) {
+      lock.unlock();
+      bool recovered = undo_ && undo_();
+      answer_settled();
+      lock.lock();
+      if (!recovered && !stopping_)  // try again soon (acks after the failure have failed)
+        for (auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+             !stopping_ && changed_.wait_until(lock, until);) {
+        }
+      if (!recovered && stopping_) {
+        std::deque<PendingAck> failed;
+        failed.swap(acks_);
+        lock.unlock();
+        for (PendingAck& ack : failed)
+          ack.done(base::make_error("the transaction log failed", base::ErrorCode::Failed));
+        return;
+      }
+      continue;
+    }
+    if (acks_.empty()) return;  // stopping, nothing left
+    uint64_t newest = acks_.back().offset;
+    lock.unlock();
+    auto durable = log_->wait_durable(newest);
+    // With durability none the log never syncs: wait_durable returns at once
+    // and durable_offset() stays where it was, so what was appended is as
+    // durable as it gets (waiting for more spun here and answered nothing).
+    // After a failure only what is durable is answered; the rest waits for
+    // `undo`.
+    uint64_t covered =
+        durable && durability_ == storage::Durability::None ? newest : log_->durable_offset();
+    std::vector<PendingAck> ready;
+    lock.lock();
+    if (!durable) log_failed_ = true;  // the rest are answered after `undo`
+    while (!acks_.empty() && acks_.front().offset <= covered) {
+      ready.push_back(std::move(acks_.front()));
+      acks_.pop_front();
+    }
+    lock.unlock();
+    for (PendingAck& ack : ready) ack.done(base::Result<void>());
+    lock.lock();
+  }
+}
+
+}  // namespace interstice::node
