@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "abi/serialize.h"
+#include "node/json_api.h"
 #include "node/log_tools.h"
 #include "node/node.h"
 
@@ -61,7 +62,7 @@ double inserts_per_second(node::Node& node, int clients, double seconds) {
   for (int c = 0; c < clients; ++c)
     threads.emplace_back([&, c] {
       for (uint64_t i = 0; !stop; ++i) {
-        if (auto called = node.call("bench", "insert", json::array({i * 64 + c})); !called) {
+        if (auto called = call_json(node, "bench", "insert", json::array({i * 64 + c})); !called) {
           fmt::print(stderr, "{}\n", called.error().message);
           std::exit(1);
         }

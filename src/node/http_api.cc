@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <optional>
+#include "node/json_api.h"
 #include "node/json_codec.h"
 
 namespace interstice::node {
@@ -118,7 +119,7 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
     res.set_content((peers_ ? peers_() : json::array()).dump(), "application/json");
   });
   server_->Get("/modules", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(node_.describe_modules().dump(), "application/json");
+    res.set_content(modules_to_json(node_.describe_modules()).dump(), "application/json");
   });
   server_->Post(
       R"(/call/([^/]+)/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
@@ -138,7 +139,7 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
         json args = std::move(parsed).value();
         if (!args.is_array())
           return reply_error(res, 400, "the request body must be a JSON array of arguments");
-        if (auto called = node_.call(req.matches[1], req.matches[2], args); !called)
+        if (auto called = call_json(node_, req.matches[1], req.matches[2], args); !called)
           return reply_failure(res, called.error());
         res.set_content(json{{"ok", true}}.dump(), "application/json");
       });
@@ -172,23 +173,23 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
                     res.set_content(json{{"ok", true}}.dump(), "application/json");
                   });
   server_->Get("/authorities", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(node_.describe_authorities().dump(), "application/json");
+    res.set_content(authorities_to_json(node_.describe_authorities()).dump(), "application/json");
   });
-  server_->Post(R"(/authorities/([^/]+)/(grant|revoke))",
-                [this, is_operator](const httplib::Request& req, httplib::Response& res) {
-                  if (!is_operator(req, res)) return;
-                  if (auto set = node_.set_authority(req.matches[1], req.matches[2] == "grant");
-                      !set)
-                    return reply_failure(res, set.error());
-                  res.set_content(node_.describe_authorities().dump(), "application/json");
-                });
+  server_->Post(R"(/authorities/([^/]+)/(grant|revoke))", [this, is_operator](
+                                                              const httplib::Request& req,
+                                                              httplib::Response& res) {
+    if (!is_operator(req, res)) return;
+    if (auto set = node_.set_authority(req.matches[1], req.matches[2] == "grant"); !set)
+      return reply_failure(res, set.error());
+    res.set_content(authorities_to_json(node_.describe_authorities()).dump(), "application/json");
+  });
   server_->Get(R"(/modules/([^/]+)/wasm)",
                [this](const httplib::Request& req, httplib::Response& res) {
                  auto wasm = node_.module_wasm(req.matches[1]);
                  if (!wasm) return reply_failure(res, wasm.error());
                  res.set_content(std::string(wasm->begin(), wasm->end()), "application/wasm");
                });
-  // One page of rows; the node lock is held only while its rows are copied.
+  // One page of rows; the module's executor only copies them, JSON is made here.
   server_->Get(
       R"(/tables/([^/]+)/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
         std::optional<std::string> after;
@@ -211,7 +212,7 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
         if (page.next)
           res.set_header("Link", fmt::format("<{}?after={}&limit={}>; rel=\"next\"", req.path,
                                              to_hex(*page.next), limit));
-        res.set_content(std::move(page.rows_json), "application/json");
+        res.set_content(rows_to_json_text(page.rows), "application/json");
       });
 }
 

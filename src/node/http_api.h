@@ -13,6 +13,8 @@
 // {"error": "..."}. The limits on clients are HttpServer's (http_server.h).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <memory>

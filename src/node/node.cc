@@ -22,13 +22,10 @@
 
 #include "net/secret_file.h"
 #include "node/data_dir_lock.h"
-#include "node/json_codec.h"
 #include "node/operator_key.h"
 #include "node/snapshot_restore.h"
 
 namespace interstice::node {
-
-using json = nlohmann::ordered_json;
 
 Node::Node(NodeOptions options)
     : options_(std::move(options)),
@@ -166,7 +163,9 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   // Calls that init forwards to other executors run after this section.
   if (auto r = node->executors_->exclusive([&] {
         if (auto loaded = node->load_modules(); !loaded) return loaded;
-        return node->recover();
+        auto recovered = node->recover();  // (an init that fails unloads its module)
+        node->refresh_schemas();
+        return recovered;
       });
       !r)
     return r.take_error();
@@ -243,7 +242,7 @@ bool Node::is_operator(const std::string& presented_key) const {
 // On the executor: the reducer runs there, and the answer comes back here
 // once its transaction is durable (group) or at once (sync, none).
 base::Result<void> Node::call(const std::string& module, const std::string& reducer,
-                              const json& args) {
+                              std::span<const uint8_t> args) {
   std::promise<base::Result<void>> outcome;
   std::future<base::Result<void>> answer = outcome.get_future();
   bool posted = post_for(module, [&] {
@@ -260,7 +259,7 @@ base::Result<void> Node::call(const std::string& module, const std::string& redu
 }
 
 base::Result<uint64_t> Node::run_client_call(const std::string& module, const std::string& reducer,
-                                             const json& args) {
+                                             std::span<const uint8_t> args) {
   const abi::ModuleSchema* schema = runtime_->schema(module);
   if (!schema)
     return base::make_error(fmt::format("no module '{}' is loaded", module),
@@ -273,14 +272,12 @@ base::Result<uint64_t> Node::run_client_call(const std::string& module, const st
                                                       &why) != abi::Status::Ok)
     return base::make_error(std::move(why), base::ErrorCode::Forbidden);
   abi::Type params = def->params_type();
-  abi::TypeResolver types(schema->types);
-  auto bytes = json_to_bytes(args, params, types);
-  if (!bytes)
-    return base::make_error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
-                                        abi::to_string(params), bytes.error().message),
-                            base::ErrorCode::InvalidArgument);
+  if (std::string why = abi::validate(args, params, abi::TypeResolver(schema->types)); !why.empty())
+    return base::make_error(
+        fmt::format("bad arguments for {}.{}{}: {}", module, reducer, abi::to_string(params), why),
+        base::ErrorCode::InvalidArgument);
   auto offset =
-      run_call(module, reducer, *bytes, kHttpClientCaller, "", runtime::CallOrigin::Outside);
+      run_call(module, reducer, args, kHttpClientCaller, "", runtime::CallOrigin::Outside);
   if (!offset) return base::make_error(offset.error().message, base::ErrorCode::Failed);
   return *offset;
 }
@@ -318,8 +315,8 @@ bool Node::run_for(const std::string& module, const std::function<void()>& task)
 }
 
 // On the module's executor: the table is not changing meanwhile.
-base::Result<json> Node::query(const std::string& module, const std::string& table) {
-  base::Result<json> result = base::make_error("the node is stopping");
+base::Result<Node::Rows> Node::query(const std::string& module, const std::string& table) {
+  base::Result<Rows> result = base::make_error("the node is stopping");
   run_for(module, [&] {
     const runtime::Table* t = runtime_->table(module, table);
     if (!t) {
@@ -327,11 +324,8 @@ base::Result<json> Node::query(const std::string& module, const std::string& tab
                                 base::ErrorCode::NotFound);
       return;
     }
-    json rows = json::array();
-    abi::Type row_type = abi::named(t->def().row_type);
-    t->for_each([&](const runtime::Bytes& row) {
-      rows.push_back(bytes_to_json(row, row_type, t->layout().resolver()));
-    });
+    Rows rows{{}, t->def().row_type, runtime_->schema(module)->types};
+    t->for_each([&](const runtime::Bytes& row) { rows.rows.push_back(row); });
     result = std::move(rows);
   });
   return result;
@@ -341,15 +335,9 @@ base::Result<Node::TablePage> Node::query_page(const std::string& module, const 
                                                const std::optional<std::string>& after,
                                                size_t max_rows, size_t max_bytes,
                                                bool as_operator) {
-  // On the module's executor only the page's rows (and the module's types)
-  // are copied; they become JSON here.
-  std::vector<runtime::Bytes> rows;
-  std::vector<abi::TypeDef> types;
-  abi::Type row_type;
-  TablePage page;
-  base::Result<void> copied = base::make_error("the node is stopping");
+  base::Result<TablePage> result = base::make_error("the node is stopping");
   run_for(module, [&]() {
-    copied = [&]() -> base::Result<void> {
+    result = [&]() -> base::Result<TablePage> {
       const runtime::Table* t = runtime_->table(module, table);
       if (!t)
         return base::make_error(fmt::format("module '{}' has no table '{}'", module, table),
@@ -361,8 +349,8 @@ base::Result<Node::TablePage> Node::query_page(const std::string& module, const 
                         "query --operator-key DATA_DIR/operator.key)",
                         module, table),
             base::ErrorCode::Forbidden);
-      types = runtime_->schema(module)->types;
-      row_type = abi::named(t->def().row_type);
+      TablePage page{Rows{{}, t->def().row_type, runtime_->schema(module)->types}, std::nullopt};
+      std::vector<runtime::Bytes>& rows = page.rows.rows;
       size_t bytes = 0;
       const std::string* last_key = nullptr;
       t->for_each_after(after ? &*after : nullptr,
@@ -376,18 +364,10 @@ base::Result<Node::TablePage> Node::query_page(const std::string& module, const 
                           last_key = &key;
                           return true;
                         });
-      return {};
+      return page;
     }();
   });
-  if (!copied) return copied.take_error();
-  abi::TypeResolver resolver(types);
-  page.rows_json = "[";
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (i) page.rows_json += ',';
-    page.rows_json += bytes_to_json(rows[i], row_type, resolver).dump();
-  }
-  page.rows_json += ']';
-  return page;
+  return result;
 }
 
 }  // namespace interstice::node

@@ -21,8 +21,6 @@
 // A call returns once its transaction is durable (per LogOptions::durability).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -127,34 +125,53 @@ class Node {
   // Transactions re-applied from the log at start.
   uint64_t recovered_transactions() const { return recovered_; }
 
-  // The operations of the local interface. A call runs on its module's
-  // executor, after the calls posted there before it.
-  // `args` is a JSON array of the reducer's parameters.
+  // The operations of the local interface, in the node's own types (the HTTP
+  // interface converts them to JSON: json_api.h). A call runs on its
+  // module's executor, after the calls posted there before it.
   // Each returns a Result: the value, or an Error whose code says why
   // (NotFound, InvalidArgument, Forbidden, Failed; the HTTP status follows it).
+  //
+  // A client's call: `args` are the reducer's parameters encoded as a tuple;
+  // the reducer sees kHttpClientCaller and the access rules of an outside
+  // call. Returns once its transaction is durable.
   base::Result<void> call(const std::string& module, const std::string& reducer,
-                          const nlohmann::ordered_json& args);
+                          std::span<const uint8_t> args);
   // The asynchronous form, for pipelined clients: runs the call now (args
   // encoded as a tuple) and calls `done` from the acknowledging thread once
   // its transactions are durable, or at once if it failed.
   void submit(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
               std::function<void(base::Result<void>)> done);
-  // Every row of the table, as JSON objects, in primary-key order.
-  base::Result<nlohmann::ordered_json> query(const std::string& module, const std::string& table);
+  // Rows of a table, with what it takes to read them (the module's types).
+  struct Rows {
+    std::vector<runtime::Bytes> rows;  // in primary-key order
+    std::string row_type;
+    std::vector<abi::TypeDef> types;
+  };
+  // Every row of the table (for tools and tests: GET /tables pages).
+  base::Result<Rows> query(const std::string& module, const std::string& table);
   // One page of a table's rows, for GET /tables: the rows after the one whose
   // primary-key order key is `after` (from the first if null), at most
   // `max_rows`, and no more once `max_bytes` of row data are reached (always
-  // at least one row). Holds the node's lock only to copy this page's rows.
+  // at least one row). The module's executor only copies this page's rows.
   // A private table (abi::TableDef::visibility) is read by the operator only:
   // Forbidden unless `as_operator`.
   struct TablePage {
-    std::string rows_json;            // a JSON array
+    Rows rows;
     std::optional<std::string> next;  // the last row's order key, if more rows follow
   };
   base::Result<TablePage> query_page(const std::string& module, const std::string& table,
                                      const std::optional<std::string>& after, size_t max_rows,
                                      size_t max_bytes, bool as_operator);
-  nlohmann::ordered_json describe_modules();
+  // The schema a loaded module declares (immutable; replaced, not changed,
+  // when the module is), or NotFound.
+  base::Result<std::shared_ptr<const abi::ModuleSchema>> schema(const std::string& module);
+  // What GET /modules shows of each loaded module, in load order.
+  struct ModuleInfo {
+    std::shared_ptr<const abi::ModuleSchema> schema;
+    uint32_t executor = 0;
+    std::vector<size_t> table_rows;  // by schema->tables' order
+  };
+  std::vector<ModuleInfo> describe_modules();
   // Operator actions; the local interface lets only holders of the operator
   // key (operator_key.h) reach them.
   bool is_operator(const std::string& presented_key) const;
@@ -169,8 +186,13 @@ class Node {
     std::string previous_version;  // empty if it was not loaded before
   };
   base::Result<Published> publish(std::span<const uint8_t> wasm);
-  // The authorities: [{"name": "file", "granted": bool, "holder": module or null}].
-  nlohmann::ordered_json describe_authorities();
+  // The authorities, by name (gpu, input, audio, file).
+  struct AuthorityInfo {
+    std::string name;
+    bool granted = false;
+    std::string holder;  // the module holding it, or empty
+  };
+  std::vector<AuthorityInfo> describe_authorities();
   // Grants or revokes an authority by name (gpu, input, audio, file), between
   // transactions, and persists the policy (docs/cli.md, "authority").
   base::Result<void> set_authority(const std::string& name, bool granted);
@@ -215,10 +237,10 @@ class Node {
                                   std::span<const uint8_t> args, const std::string& caller = "",
                                   const std::string& trigger = "",
                                   runtime::CallOrigin origin = runtime::CallOrigin::Node);
-  // A client's call (JSON arguments, checked against the reducer's access
-  // rules and parameters), run as run_call does.
+  // A client's call (checked against the reducer's access rules and
+  // parameters, each refusal with its code), run as run_call does.
   base::Result<uint64_t> run_client_call(const std::string& module, const std::string& reducer,
-                                         const nlohmann::ordered_json& args);
+                                         std::span<const uint8_t> args);
   // The latest calls from peers that ran (at most 100,000), from the log
   // and snapshots: the peer server answers their repeats without running.
   base::Mutex calls_mutex_;  // guards peer_calls_ and pending_remote_
@@ -312,8 +334,10 @@ class Node {
   base::Result<Published> publish_now(std::span<const uint8_t> wasm);
   base::Result<void> remove_module_now(const std::string& module);
   base::Result<void> set_authority_now(const std::string& name, bool granted);
-  nlohmann::ordered_json describe_modules_now();
-  nlohmann::ordered_json describe_authorities_now();
+  // The loaded modules' schemas, shared with readers (schema()); rebuilt
+  // after every change of modules. Exclusive.
+  std::map<std::string, std::shared_ptr<const abi::ModuleSchema>> schemas_;
+  void refresh_schemas();
   std::vector<ModuleLoadReport> reports_;
   uint64_t recovered_ = 0;
 };

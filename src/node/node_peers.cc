@@ -26,13 +26,10 @@
 
 #include "net/secret_file.h"
 #include "node/data_dir_lock.h"
-#include "node/json_codec.h"
 #include "node/operator_key.h"
 #include "node/snapshot_restore.h"
 
 namespace interstice::node {
-
-using json = nlohmann::ordered_json;
 
 base::Result<void> Node::start_peer_server() {
   if (options_.peer_port < 0) return {};

@@ -26,13 +26,10 @@
 
 #include "net/secret_file.h"
 #include "node/data_dir_lock.h"
-#include "node/json_codec.h"
 #include "node/operator_key.h"
 #include "node/snapshot_restore.h"
 
 namespace interstice::node {
-
-using json = nlohmann::ordered_json;
 
 bool Node::recover_from_log_failure() {
   // A snapshot being written waits for records the log lost: it gives up.

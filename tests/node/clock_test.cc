@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "node/json_api.h"
 #include "node/node.h"
 #include "node/testkit_node.h"
 #include "support/temp_dir.h"
@@ -36,7 +37,7 @@ TEST(NodeClock, TransactionsAreStampedWithTheInjectedClock) {
   auto node = Node::create(options);
   ASSERT_TRUE(node.ok()) << node.error().message;
   for (int i = 0; i < 3; ++i)
-    ASSERT_TRUE((*node)->call("testkit", "observe", nlohmann::ordered_json::array()).ok());
+    ASSERT_TRUE(call_json(**node, "testkit", "observe", nlohmann::ordered_json::array()).ok());
   std::lock_guard lock(lines_mutex);
   ASSERT_EQ(lines.size(), 3u);
   std::vector<int64_t> stamps;

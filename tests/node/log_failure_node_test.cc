@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "node/json_api.h"
 #include "node/node.h"
 #include "node/testkit_node.h"
 #include "storage/fault_injection_env.h"
@@ -21,7 +22,7 @@ using interstice::testing::TempDir;
 
 std::string names(Node& node) {
   json rows;
-  auto queried8 = node.query("testkit", "items");
+  auto queried8 = query_json(node, "testkit", "items");
   EXPECT_TRUE(queried8.ok()) << queried8.error().message;
   if (queried8) rows = *queried8;
   std::string out;
@@ -43,7 +44,7 @@ TEST_P(LogFailureNode, FailedWritesAreUndoneAndTheNodeGoesOn) {
     auto created = Node::create(options);
     ASSERT_TRUE(created.ok()) << created.error().message;
     Node& node = **created;
-    ASSERT_TRUE(node.call("testkit", "add", json::array({"a", 1})).ok());
+    ASSERT_TRUE(call_json(node, "testkit", "add", json::array({"a", 1})).ok());
     env.fail_writes(true);
     // Pipelined calls land in one batch: all of them are undone.
     std::atomic<int> answered{0}, failed{0};
@@ -55,7 +56,8 @@ TEST_P(LogFailureNode, FailedWritesAreUndoneAndTheNodeGoesOn) {
                     ++answered;
                   });
     for (int i = 0; i < 10; ++i)
-      EXPECT_FALSE(node.call("testkit", "add", json::array({"lost" + std::to_string(i), i})).ok())
+      EXPECT_FALSE(
+          call_json(node, "testkit", "add", json::array({"lost" + std::to_string(i), i})).ok())
           << i;
     for (int i = 0; i < 1000 && answered < 20; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -65,7 +67,7 @@ TEST_P(LogFailureNode, FailedWritesAreUndoneAndTheNodeGoesOn) {
     env.fail_writes(false);
     base::Result<void> added = base::make_error("not tried yet");
     for (int i = 0; i < 100 && !added; ++i) {
-      added = node.call("testkit", "add", json::array({"b", 2}));
+      added = call_json(node, "testkit", "add", json::array({"b", 2}));
       if (!added) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ASSERT_TRUE(added.ok()) << added.error().message;

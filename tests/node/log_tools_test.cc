@@ -8,6 +8,7 @@
 #include <random>
 
 #include "abi/serialize.h"
+#include "node/json_api.h"
 #include "node/log_tools.h"
 #include "node/node.h"
 #include "storage/snapshot.h"
@@ -45,26 +46,26 @@ void run_workload(Node& node, uint32_t seed, int calls) {
     std::string name = "n" + std::to_string(random() % 200);
     switch (random() % 7) {
       case 0:
-        (void)node.call("hello", "hello", json::array({name}));
+        (void)call_json(node, "hello", "hello", json::array({name}));
         break;
       case 1:
-        (void)node.call("testkit", "add", json::array({name, int(random() % 100) - 50}));
+        (void)call_json(node, "testkit", "add", json::array({name, int(random() % 100) - 50}));
         break;
       case 2:
-        (void)node.call("testkit", "set_score",
+        (void)call_json(node, "testkit", "set_score",
                         json::array({random() % 50 + 1, int(random() % 9)}));
         break;
       case 3:
-        (void)node.call("testkit", "remove_item", json::array({random() % 50 + 1}));
+        (void)call_json(node, "testkit", "remove_item", json::array({random() % 50 + 1}));
         break;
       case 4:
-        (void)node.call("testkit", "call_hello", json::array({name}));
+        (void)call_json(node, "testkit", "call_hello", json::array({name}));
         break;
       case 5:
-        (void)node.call("testkit", "observe", json::array());
+        (void)call_json(node, "testkit", "observe", json::array());
         break;
       default:
-        (void)node.call("testkit", "add_then_fail", json::array({name}));
+        (void)call_json(node, "testkit", "add_then_fail", json::array({name}));
         break;
     }
   }
@@ -77,7 +78,7 @@ TEST(Replay, VerifyPassesOnALongRandomizedWorkload) {
   {
     auto node = start_node(dir.path());
     run_workload(*node, 7, 2000);
-    auto queried1 = node->query("testkit", "items");
+    auto queried1 = query_json(*node, "testkit", "items");
     ASSERT_TRUE(queried1.ok()) << queried1.error().message;
     tables_before = *queried1;
   }
@@ -98,7 +99,7 @@ TEST(Replay, UntilStopsAtAnOffset) {
   {
     auto node = start_node(dir.path());
     for (const char* n : {"A", "B", "C"})
-      ASSERT_TRUE(node->call("hello", "hello", json::array({n})).ok());
+      ASSERT_TRUE(call_json(*node, "hello", "hello", json::array({n})).ok());
   }
   ReplayOptions options;
   options.until = 4;  // init, hello A, its subscriber, hello B
@@ -116,7 +117,7 @@ TEST(Replay, ADoctoredLogIsReportedAtTheFirstDifference) {
   {
     auto node = start_node(dir.path());
     for (const char* n : {"A", "B", "C"})
-      ASSERT_TRUE(node->call("hello", "hello", json::array({n})).ok());
+      ASSERT_TRUE(call_json(*node, "hello", "hello", json::array({n})).ok());
   }
   // Rewrite the log with record 4 (hello("B")) claiming another greeting.
   std::vector<std::vector<uint8_t>> records;
@@ -157,8 +158,8 @@ TEST(Inspect, FiltersAndDecodes) {
   copy_modules(dir.path(), {"hello", "testkit"});
   {
     auto node = start_node(dir.path());
-    ASSERT_TRUE(node->call("hello", "hello", json::array({"Ann"})).ok());
-    ASSERT_TRUE(node->call("testkit", "add", json::array({"x", 3})).ok());
+    ASSERT_TRUE(call_json(*node, "hello", "hello", json::array({"Ann"})).ok());
+    ASSERT_TRUE(call_json(*node, "testkit", "add", json::array({"x", 3})).ok());
   }
   std::vector<std::string> lines;
   InspectOptions options;
@@ -191,18 +192,18 @@ TEST(InstalledModules, SurviveTheirFilesAndKeepTheirGrants) {
     NodeOptions options;
     options.runtime.grantable = {abi::Authority::Input};
     auto node = start_node(dir.path(), options);
-    ASSERT_TRUE(node->call("hello", "hello", json::array({"Ann"})).ok());
+    ASSERT_TRUE(call_json(*node, "hello", "hello", json::array({"Ann"})).ok());
   }
   std::filesystem::remove(dir.path() / "modules" / "hello.wasm");
   std::filesystem::remove(dir.path() / "modules" / "wants_input.wasm");
   auto node = start_node(dir.path());  // no --grant this time: the grant was persisted
   json rows;
-  auto queried2 = node->query("hello", "greetings");
+  auto queried2 = query_json(*node, "hello", "greetings");
   ASSERT_TRUE(queried2.ok()) << queried2.error().message;
   rows = *queried2;
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0]["greeting"], "Hello, Ann!");
-  EXPECT_TRUE(node->call("wants_input", "ping", json::array()).ok());
+  EXPECT_TRUE(call_json(*node, "wants_input", "ping", json::array()).ok());
   auto report = replay_log(base::Env::posix(), dir.path(), ReplayOptions{.verify = true});
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_FALSE(report->divergence.has_value()) << *report->divergence;
@@ -218,10 +219,10 @@ TEST(Replay, VerifyReplaysRecordedFileReadsAfterTheFileChanged) {
     NodeOptions options;
     options.runtime.grantable = {abi::Authority::File};
     auto node = start_node(dir.path(), options);
-    ASSERT_TRUE(node->call("file_user", "save", json::array({"note", "first"})).ok());
-    ASSERT_TRUE(node->call("file_user", "remember", json::array({"note"})).ok());
+    ASSERT_TRUE(call_json(*node, "file_user", "save", json::array({"note", "first"})).ok());
+    ASSERT_TRUE(call_json(*node, "file_user", "remember", json::array({"note"})).ok());
     json rows;
-    auto queried3 = node->query("file_user", "memory");
+    auto queried3 = query_json(*node, "file_user", "memory");
     ASSERT_TRUE(queried3.ok()) << queried3.error().message;
     rows = *queried3;
     ASSERT_EQ(rows.size(), 1u);
@@ -263,7 +264,7 @@ TEST(Snapshots, RecoveryStartsFromTheNewestAndPrunedLogsStillReplay) {
   {
     auto node = start_node(dir.path(), options);
     run_workload(*node, 11, 400);
-    auto queried4 = node->query("testkit", "items");
+    auto queried4 = query_json(*node, "testkit", "items");
     ASSERT_TRUE(queried4.ok()) << queried4.error().message;
     items = *queried4;
   }
@@ -273,7 +274,7 @@ TEST(Snapshots, RecoveryStartsFromTheNewestAndPrunedLogsStillReplay) {
   {
     auto node = start_node(dir.path(), options);
     json after;
-    auto queried5 = node->query("testkit", "items");
+    auto queried5 = query_json(*node, "testkit", "items");
     ASSERT_TRUE(queried5.ok()) << queried5.error().message;
     after = *queried5;
     EXPECT_EQ(after, items);
@@ -295,8 +296,9 @@ TEST(Snapshots, ADamagedNewestSnapshotFallsBackToAnOlderOne) {
   {
     auto node = start_node(dir.path(), options);
     for (int i = 0; i < 35; ++i)
-      ASSERT_TRUE(node->call("testkit", "add", json::array({"i" + std::to_string(i), i})).ok());
-    auto queried6 = node->query("testkit", "items");
+      ASSERT_TRUE(
+          call_json(*node, "testkit", "add", json::array({"i" + std::to_string(i), i})).ok());
+    auto queried6 = query_json(*node, "testkit", "items");
     ASSERT_TRUE(queried6.ok()) << queried6.error().message;
     items = *queried6;
   }
@@ -314,7 +316,7 @@ TEST(Snapshots, ADamagedNewestSnapshotFallsBackToAnOlderOne) {
   EXPECT_NE(warnings[0].find("is damaged"), std::string::npos);
   auto node = start_node(dir.path(), options);
   json after;
-  auto queried7 = node->query("testkit", "items");
+  auto queried7 = query_json(*node, "testkit", "items");
   ASSERT_TRUE(queried7.ok()) << queried7.error().message;
   after = *queried7;
   EXPECT_EQ(after, items);

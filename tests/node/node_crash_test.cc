@@ -20,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "node/json_api.h"
 #include "node/node.h"
 #include "node/testkit_node.h"
 #include "storage/fault_injection_env.h"
@@ -38,7 +39,7 @@ int seeds() {
 
 std::set<std::string> stored_names(Node& node) {
   json rows;
-  auto queried9 = node.query("testkit", "items");
+  auto queried9 = query_json(node, "testkit", "items");
   EXPECT_TRUE(queried9.ok()) << queried9.error().message;
   if (queried9) rows = *queried9;
   std::set<std::string> names;
@@ -84,7 +85,7 @@ TEST_P(NodeCrash, AcknowledgedTransactionsSurviveACrashAtAnyPoint) {
           writers.emplace_back([&, w] {
             for (int i = 0; !stop; ++i) {
               std::string name = fmt::format("l{}w{}n{}", life, w, i);
-              if (!node.call("testkit", "add", json::array({name, i})).ok()) continue;
+              if (!call_json(node, "testkit", "add", json::array({name, i})).ok()) continue;
               std::lock_guard lock(acknowledged_mutex);
               if (!crashed) acknowledged.insert(name);
             }
@@ -110,7 +111,7 @@ TEST_P(NodeCrash, AcknowledgedTransactionsSurviveACrashAtAnyPoint) {
     for (const std::string& name : acknowledged) lost += present.count(name) == 0;
     EXPECT_EQ(lost, 0u) << "of " << acknowledged.size() << " acknowledged";
     EXPECT_GT(acknowledged.size(), 0u);
-    EXPECT_TRUE((*recovered)->call("testkit", "add", json::array({"after", 1})).ok());
+    EXPECT_TRUE(call_json(**recovered, "testkit", "add", json::array({"after", 1})).ok());
   }
 }
 

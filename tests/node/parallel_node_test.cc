@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "node/json_api.h"
 #include "node/log_tools.h"
 #include "node/node.h"
 #include "support/temp_dir.h"
@@ -43,7 +44,7 @@ std::unique_ptr<Node> start_node(const std::filesystem::path& data_dir, uint32_t
 
 std::map<std::string, uint32_t> executors_of(Node& node) {
   std::map<std::string, uint32_t> placed;
-  for (const json& m : node.describe_modules())
+  for (const json& m : modules_to_json(node.describe_modules()))
     placed[m["name"].get<std::string>()] = m["executor"].get<uint32_t>();
   return placed;
 }
@@ -59,7 +60,7 @@ std::string on_another_executor(Node& node, const std::string& module) {
 std::map<std::string, json> tables_of(Node& node) {
   std::map<std::string, json> tables;
   for (const std::string& m : kModules) {
-    auto rows = node.query(m, "entries");
+    auto rows = query_json(node, m, "entries");
     EXPECT_TRUE(rows.ok()) << rows.error().message;
     if (rows.ok()) tables[m] = *rows;
   }
@@ -96,11 +97,11 @@ TEST(ParallelModules, AParallelRunReplaysIdenticallyAndRecovers) {
         const std::string& module = kModules[i];
         const std::string& next = kModules[(i + 1) % kModules.size()];
         for (int n = 0; n < kInserts; ++n) {
-          auto inserted = node->call(module, "insert", json::array({uint64_t(n)}));
+          auto inserted = call_json(*node, module, "insert", json::array({uint64_t(n)}));
           if (!inserted.ok()) ADD_FAILURE() << inserted.error().message;
           if (n >= kCrossCalls) continue;
           auto called =
-              node->call(module, "insert_and_call", json::array({next, uint64_t(1000 + n)}));
+              call_json(*node, module, "insert_and_call", json::array({next, uint64_t(1000 + n)}));
           if (!called.ok()) ADD_FAILURE() << called.error().message;
         }
       });
@@ -138,13 +139,13 @@ TEST(ParallelModules, CallsBetweenExecutorsArriveInCommitOrder) {
   std::string from = "busy1", to = on_another_executor(*node, from);
   ASSERT_FALSE(to.empty());
   for (int n = 0; n < 50; ++n) {
-    auto called = node->call(from, "insert_and_call", json::array({to, uint64_t(n)}));
+    auto called = call_json(*node, from, "insert_and_call", json::array({to, uint64_t(n)}));
     ASSERT_TRUE(called.ok()) << called.error().message;
   }
   // The calls may still be on their way: a query runs on `to`'s executor
   // after what was posted there before it, and they were posted before the
   // last call above returned.
-  auto rows = node->query(to, "entries");
+  auto rows = query_json(*node, to, "entries");
   ASSERT_TRUE(rows.ok()) << rows.error().message;
   ASSERT_EQ(rows->size(), 50u);
   // auto_inc ids follow the order of arrival: values (n or n + 1, the insert
@@ -163,11 +164,11 @@ TEST(ParallelModules, ARunawayReducerDelaysOnlyItsExecutor) {
   ASSERT_FALSE(other.empty());
   for (int round = 0; round < 2; ++round) {
     std::future<base::Result<void>> spinning = std::async(std::launch::async, [&] {
-      return node->call(runaway, "spin", json::array({uint32_t(4'000'000'000u)}));
+      return call_json(*node, runaway, "spin", json::array({uint32_t(4'000'000'000u)}));
     });
     // Wait until the spin holds its executor: a query of its module waits.
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    auto inserted = node->call(other, "insert", json::array({uint64_t(round)}));
+    auto inserted = call_json(*node, other, "insert", json::array({uint64_t(round)}));
     ASSERT_TRUE(inserted.ok()) << inserted.error().message;
     EXPECT_EQ(spinning.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
         << "the spin ended before the other executor's call was answered";
@@ -190,7 +191,7 @@ TEST(ParallelModules, ACascadeAcrossExecutorsHasOneBudget) {
   auto rows = [&] { return tables_of(*node)[from].size() + tables_of(*node)[to].size(); };
   for (int round = 0; round < 3; ++round) {  // and again: the node goes on
     size_t before = rows();
-    auto called = node->call(from, "bounce", json::array({to, uint64_t(0)}));
+    auto called = call_json(*node, from, "bounce", json::array({to, uint64_t(0)}));
     ASSERT_TRUE(called.ok()) << called.error().message;
     for (int i = 0; i < 500 && rows() < before + kCascadeCalls + 1; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));

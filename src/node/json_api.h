@@ -1,0 +1,32 @@
+// The JSON forms of the node's operations: what the HTTP interface
+// (http_api.h) reads and writes (docs/node.md, "HTTP API"), and what
+// in-process tests and tools use to speak JSON to a Node. The node itself
+// works in encoded values (abi/serialize.h); conversion happens here.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "node/node.h"
+
+namespace interstice::node {
+
+// Calls `module.reducer` as an HTTP client does, with a JSON array of its
+// parameters: NotFound (module, reducer), Forbidden (access rules),
+// InvalidArgument (arguments that do not fit the parameters), else the
+// call's own outcome (Node::call).
+base::Result<void> call_json(Node& node, const std::string& module, const std::string& reducer,
+                             const nlohmann::ordered_json& args);
+// Every row of a table, as JSON objects in primary-key order.
+base::Result<nlohmann::ordered_json> query_json(Node& node, const std::string& module,
+                                                const std::string& table);
+// Rows as a JSON array text, one object per row (a GET /tables page).
+std::string rows_to_json_text(const Node::Rows& rows);
+// GET /modules and GET /authorities.
+nlohmann::ordered_json modules_to_json(const std::vector<Node::ModuleInfo>& modules);
+nlohmann::ordered_json authorities_to_json(const std::vector<Node::AuthorityInfo>& authorities);
+
+}  // namespace interstice::node
