@@ -91,7 +91,9 @@ storage::TxRecord record(int i) {
   r.args.data = abi::to_bytes(std::tuple<std::string, uint32_t>("tea", i));
   r.timestamp_us = 1'700'000'000'000'000 + i;
   r.random_seed = 42 + i;
-  r.trigger = i % 2 ? "" : storage::peer_call_trigger(i);
+  r.trigger =
+      i % 2 ? storage::Trigger{} : storage::Trigger{storage::TriggerKind::PeerCall, {}, {}, {}, {},
+                                                    static_cast<uint64_t>(i)};
   r.effects = {{"orders", storage::EffectKind::Insert, {{1, 2, 3}}}};
   if (i == 2)
     r.remote_calls = {{7, "Other", "127.0.0.1:7001", "hello", "hello", {}, "shop", "done"}};

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "abi/serialize.h"
 
 namespace interstice::node {
@@ -19,14 +21,18 @@ storage::RemoteCallRecord remote_call_record(const runtime::RemoteCall& call) {
 }
 
 // The transaction as the log records it (storage/tx_record.h).
-static storage::TxRecord to_tx_record(const runtime::CommittedTransaction& tx) {
+static base::Result<storage::TxRecord> to_tx_record(const runtime::CommittedTransaction& tx) {
+  auto trigger = storage::Trigger::parse(tx.trigger);
+  if (!trigger)
+    return base::make_error(fmt::format("{}.{}: the trigger '{}' is not one the log knows",
+                                        tx.module, tx.reducer, tx.trigger));
   storage::TxRecord record{tx.module,
                            tx.reducer,
                            abi::Bytes{tx.args},
                            tx.inputs.timestamp_us,
                            tx.inputs.random_seed,
                            tx.inputs.caller,
-                           tx.trigger,
+                           std::move(*trigger),
                            {},
                            {},
                            0,
@@ -74,7 +80,9 @@ uint64_t CommitPipeline::last_appended_by_this_thread() {
 }
 
 base::Result<uint64_t> CommitPipeline::append(const runtime::CommittedTransaction& tx) {
-  storage::TxRecord record = to_tx_record(tx);
+  auto made = to_tx_record(tx);
+  if (!made) return made.take_error();
+  storage::TxRecord& record = *made;
   std::vector<std::string> tags{record.module};
   for (const storage::RowEffect& e : record.effects) {
     std::string tag = record.module + "." + e.table;

@@ -93,7 +93,7 @@ json record_json(const runtime::Runtime& rt, uint64_t offset, const storage::TxR
           {"args", args_json(rt, r)},
           {"timestamp_us", r.timestamp_us},
           {"caller", r.caller},
-          {"trigger", r.trigger},
+          {"trigger", r.trigger.to_string()},
           {"effects", effects}};
 }
 

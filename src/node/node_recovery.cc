@@ -138,14 +138,15 @@ base::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
               fmt::format("log record {} is not a valid transaction record", offset));
           return false;
         }
-        if (record->trigger == "init") initialized_.insert(record->module);
-        if (auto id = storage::peer_call_id(record->trigger))
-          remember_peer_call({record->caller, *id});
+        const storage::Trigger& trigger = record->trigger;
+        if (trigger.kind == storage::TriggerKind::Init) initialized_.insert(record->module);
+        if (trigger.kind == storage::TriggerKind::PeerCall)
+          remember_peer_call({record->caller, trigger.call_id});
         {
           base::MutexLock lock(calls_mutex_);
           for (const storage::RemoteCallRecord& call : record->remote_calls)
             pending_remote_[call.call_id] = call;
-          if (record->trigger == storage::kRemoteResultTrigger)
+          if (trigger.kind == storage::TriggerKind::RemoteResult)
             if (auto outcome =
                     abi::from_bytes<std::tuple<uint64_t, bool, std::string>>(record->args.data))
               pending_remote_.erase(std::get<0>(*outcome));

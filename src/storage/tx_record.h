@@ -52,14 +52,48 @@ struct HostResultRecord {
   INTERSTICE_TYPE(HostResultRecord, call, value, data)
 };
 
+// What started a transaction. The runtime names it in text ("init", the
+// event, "remote_result", "peer_call N", or empty); the log records it typed,
+// parsed once, so readers never split strings.
+enum class TriggerKind : uint32_t {
+  Call,            // a call from a client, the node or another module
+  Init,            // the module's init hook
+  LocalTable,      // a change of a table of this node (module, table, op)
+  RemoteTable,     // a change of a table of a remote node (node, module, table, op)
+  PeerConnect,     // peer.connect
+  PeerDisconnect,  // peer.disconnect
+  Input,           // input
+  Render,          // render
+  PeerCall,        // a call from a peer (call_id; the caller is its node id)
+  RemoteResult,    // the outcome of a remote call, to its callback
+};
+INTERSTICE_ENUM(TriggerKind, Call, Init, LocalTable, RemoteTable, PeerConnect, PeerDisconnect,
+                Input, Render, PeerCall, RemoteResult)
+
+struct Trigger {
+  TriggerKind kind = TriggerKind::Call;
+  std::string node;                    // RemoteTable: the node, as the subscriber names it
+  std::string module;                  // LocalTable, RemoteTable: the table's module
+  std::string table;                   // LocalTable, RemoteTable
+  EffectKind op = EffectKind::Insert;  // LocalTable, RemoteTable
+  uint64_t call_id = 0;                // PeerCall
+  INTERSTICE_TYPE(Trigger, kind, node, module, table, op, call_id)
+
+  // From the runtime's text; nullopt if it is none of the forms above.
+  static std::optional<Trigger> parse(std::string_view text);
+  // Back to that text.
+  std::string to_string() const;
+  bool operator==(const Trigger&) const = default;
+};
+
 struct TxRecord {
   std::string module;
   std::string reducer;
   abi::Bytes args;  // the parameters, encoded as a tuple
   int64_t timestamp_us = 0;
   uint64_t random_seed = 0;
-  std::string caller;   // the calling module, or empty
-  std::string trigger;  // "init", the subscribed event, or empty for direct calls
+  std::string caller;  // the calling module, or empty
+  Trigger trigger;
   std::vector<RowEffect> effects;
   std::vector<RemoteCallRecord> remote_calls;
   // Recorded inputs: how many privileged calls the transaction made, and the
@@ -87,9 +121,9 @@ struct PeerCallRecord {
   INTERSTICE_TYPE(PeerCallRecord, peer, call_id)
 };
 
-// Decodes a log record: this format, the second (without host_results) or
-// the first (without remote_calls either), which older logs hold. nullopt
-// if none.
+// Decodes a log record: this format, the third (the trigger as text), the
+// second (without host_results either) or the first (without remote_calls
+// either), which older logs hold. nullopt if none.
 std::optional<TxRecord> decode_tx_record(std::span<const uint8_t> payload);
 
 }  // namespace interstice::storage

@@ -31,8 +31,40 @@ struct SecondFormat {  // TxRecord before host_results
                   effects, remote_calls)
 };
 
+// The third: the trigger as text.
+struct ThirdFormat {
+  std::string module, reducer;
+  abi::Bytes args;
+  int64_t timestamp_us = 0;
+  uint64_t random_seed = 0;
+  std::string caller, trigger;
+  std::vector<RowEffect> effects;
+  std::vector<RemoteCallRecord> remote_calls;
+  uint32_t host_calls = 0;
+  std::vector<HostResultRecord> host_results;
+  INTERSTICE_TYPE(ThirdFormat, module, reducer, args, timestamp_us, random_seed, caller, trigger,
+                  effects, remote_calls, host_calls, host_results)
+};
+
+TEST(TxRecords, TriggersParseAndPrintBack) {
+  for (const char* text : {"", "init", "input", "render", "peer.connect", "peer.disconnect",
+                           "hello.greetings.insert", "hello.greetings.update",
+                           "MyNode.hello.greetings.delete", "remote_result", "peer_call 42"}) {
+    auto trigger = Trigger::parse(text);
+    ASSERT_TRUE(trigger) << text;
+    EXPECT_EQ(trigger->to_string(), text);
+  }
+  EXPECT_EQ(Trigger::parse("MyNode.hello.greetings.delete")->kind, TriggerKind::RemoteTable);
+  EXPECT_EQ(Trigger::parse("MyNode.hello.greetings.delete")->node, "MyNode");
+  EXPECT_EQ(Trigger::parse("hello.greetings.update")->op, EffectKind::Update);
+  EXPECT_EQ(Trigger::parse("peer_call 42")->call_id, 42u);
+  for (const char* bad :
+       {"hello", "peer_call ", "peer_call x", "a.b.c.d.e", "hello.greetings.grow"})
+    EXPECT_FALSE(Trigger::parse(bad)) << bad;
+}
+
 TEST(TxRecords, EveryFormatDecodes) {
-  TxRecord now{"caller", "init", {}, 7, 9, "", "init", {}, {}, 5, {}};
+  TxRecord now{"caller", "init", {}, 7, 9, "", Trigger{TriggerKind::Init}, {}, {}, 5, {}};
   now.remote_calls.push_back(
       RemoteCallRecord{42, "MyNode", "127.0.0.1:1", "hello", "hello", {}, "caller", "done"});
   now.host_results.push_back(HostResultRecord{1, -18, {}});
@@ -47,6 +79,19 @@ TEST(TxRecords, EveryFormatDecodes) {
   EXPECT_EQ(decoded->host_results[0].call, 1u);
   EXPECT_EQ(decoded->host_results[0].value, -18);
   EXPECT_EQ(decoded->host_results[1].data.data, (std::vector<uint8_t>{'a', 'b', 'c'}));
+  EXPECT_EQ(decoded->trigger.kind, TriggerKind::Init);
+
+  ThirdFormat third{"hello", "on_insert", {}, 7, 9, "", "MyNode.hello.greetings.update",
+                    {},      {},          3,  {}};
+  third.host_results.push_back(HostResultRecord{2, 7, {}});
+  auto from_third = decode_tx_record(abi::to_bytes(third));
+  ASSERT_TRUE(from_third);
+  EXPECT_EQ(from_third->trigger, (Trigger{TriggerKind::RemoteTable, "MyNode", "hello", "greetings",
+                                          EffectKind::Update, 0}));
+  EXPECT_EQ(from_third->host_calls, 3u);
+  ASSERT_EQ(from_third->host_results.size(), 1u);
+  third.trigger = "no.such.trigger.kind.at.all";  // text no version wrote: not a record
+  EXPECT_FALSE(decode_tx_record(abi::to_bytes(third)));
 
   SecondFormat second{"caller", "init", {}, 7, 9, "", "init", {}, {}};
   second.remote_calls.push_back(
@@ -55,6 +100,7 @@ TEST(TxRecords, EveryFormatDecodes) {
   ASSERT_TRUE(from_second);
   ASSERT_EQ(from_second->remote_calls.size(), 1u);
   EXPECT_EQ(from_second->remote_calls[0].call_id, 43u);
+  EXPECT_EQ(from_second->trigger.kind, TriggerKind::Init);
   EXPECT_TRUE(from_second->host_results.empty());
 
   FirstFormat old{"hello", "hello", abi::Bytes{{1, 2}}, 5, 6, "", "", {}};
