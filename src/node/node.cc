@@ -93,6 +93,13 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   for (const std::string& w : warnings) spdlog::warn("{}", w);
   node->commits_ =
       std::make_unique<CommitPipeline>(std::move(log).value(), node->options_.log.durability);
+  node->snapshots_ = std::make_unique<SnapshotTaker>(
+      SnapshotTaker::Options{node->env_, node->options_.data_dir, node->options_.snapshot_every,
+                             node->options_.log.durability, node->options_.retention},
+      *node->commits_, [raw = node.get()] { return raw->capture_snapshot(); },
+      [raw = node.get()] {
+        return raw->executors_->exclusive([raw] { return raw->capture_snapshot(); });
+      });
   runtime::RuntimeOptions runtime_options = node->options_.runtime;
   if (base::Clock* clock = node->options_.clock)
     runtime_options.clock = [clock] { return clock->now_micros(); };
@@ -194,14 +201,12 @@ Node::~Node() {
   executors_->stop();                      // runs what was posted; the acks still flow
   if (commits_) commits_->stop();          // the acknowledgements still waiting are answered
   peer_server_.reset();
-  join_snapshot_thread();  // no executor is left to start another
-  uint64_t newest_snapshot;
-  {
-    base::MutexLock lock(snapshot_mutex_);
-    newest_snapshot = snapshot_offset_;
+  if (snapshots_) {
+    snapshots_->join();  // no executor is left to start another
+    if (runtime_ && commits_->last_logged() > snapshots_->newest())
+      snapshots_->write(capture_snapshot());
+    snapshots_.reset();
   }
-  if (runtime_ && commits_ && commits_->last_logged() > newest_snapshot)
-    write_snapshot(capture_snapshot());
   commits_.reset();
 }
 

@@ -48,6 +48,7 @@
 #include "node/executor_pool.h"
 #include "node/module_directory.h"
 #include "node/module_store.h"
+#include "node/snapshot_taker.h"
 #include "runtime/runtime.h"
 #include "storage/snapshot.h"
 #include "storage/transaction_log.h"
@@ -225,11 +226,12 @@ class Node {
   bool recover_from_log_failure();
   bool recover_from_log_failure_now();  // its body, inside an exclusive section
   base::Env& env() const { return *env_; }
-  // Starts a snapshot on snapshot_thread_ if one is due (from any thread
-  // but inside an exclusive section: the thread captures in one).
+  // After a call, on its executor: starts a snapshot if one is due
+  // (snapshot_taker.h).
   void maybe_snapshot();
+  // The node's state for a snapshot: tables, init, pending and remembered
+  // calls (with no reducer running).
   storage::SnapshotData capture_snapshot();
-  void write_snapshot(storage::SnapshotData data);
   base::Result<void> record(const runtime::CommittedTransaction& tx);
   // Runs the call (on its module's executor) and returns the log offset that
   // must be durable before it is acknowledged, or the failure.
@@ -273,12 +275,7 @@ class Node {
   std::map<std::string, std::string> module_files_;  // exclusive
   // Records the installed set in the manifest (inside an exclusive section).
   base::Result<void> write_manifest(std::map<std::string, std::string> hashes);
-  // Writes a snapshot now, so recovery starts after a change of modules
-  // (inside an exclusive section).
-  void snapshot_now();
-  // Waits for snapshot_thread_, if it runs (not inside an exclusive section,
-  // which it may be waiting for).
-  void join_snapshot_thread();
+  std::unique_ptr<SnapshotTaker> snapshots_;
   uint16_t peer_port_ = 0;
   base::Result<void> start_peer_server();
   // Remote calls awaiting their outcome, by call id: rebuilt at recovery
@@ -314,13 +311,6 @@ class Node {
   storage::TransactionLog& log() { return commits_->log(); }
   std::unique_ptr<runtime::Runtime> runtime_;
   std::set<std::string> initialized_;  // modules that ran init; exclusive
-  base::Mutex snapshot_mutex_;
-  uint64_t snapshot_offset_ GUARDED_BY(snapshot_mutex_) = 0;  // the newest snapshot's offset
-  enum class SnapshotPhase { Idle, Capturing, Writing };      // of snapshot_thread_
-  SnapshotPhase snapshot_phase_ GUARDED_BY(snapshot_mutex_) = SnapshotPhase::Idle;
-  std::thread snapshot_thread_ GUARDED_BY(snapshot_mutex_);
-  base::Mutex snapshot_write_mutex_;                                 // one write_snapshot at a time
-  uint64_t snapshot_written_ GUARDED_BY(snapshot_write_mutex_) = 0;  // the newest offset written
 
   // Run the reducers of calls from clients and peers and of peer and display
   // events (executor_pool.h); created first, stopped once no input can post.

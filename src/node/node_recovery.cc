@@ -1,7 +1,6 @@
 // The node's recovery and snapshots: restoring the newest intact snapshot,
 // re-applying the log after it, undoing what a failed log write lost, and
-// taking snapshots (captured inside an exclusive section, written on
-// snapshot_thread_ or by the exclusive operation that wants one).
+// capturing the node's state for a snapshot (snapshot_taker.h takes them).
 #include "node/node.h"
 
 #include <fmt/format.h>
@@ -35,7 +34,7 @@ bool Node::recover_from_log_failure() {
   // A snapshot being written waits for records the log lost: it gives up.
   // (No new one starts while the log is failed: maybe_snapshot.) Joined
   // before the exclusive section, which the snapshot thread may wait for.
-  join_snapshot_thread();
+  snapshots_->join();
   return executors_->exclusive([&] { return recover_from_log_failure_now(); });
 }
 
@@ -59,10 +58,7 @@ bool Node::recover_from_log_failure_now() {
           "(the logged tables are as of transaction {})",
           good + 1, last_logged, good);
       commits_->set_last_logged(good);
-      {
-        base::MutexLock lock(snapshot_mutex_);
-        snapshot_offset_ = std::min(snapshot_offset_, good);
-      }
+      snapshots_->lower_to(good);
       undone = true;
     } else {
       spdlog::error(
@@ -177,10 +173,7 @@ base::Result<void> Node::recover() {
   auto restored = restore_snapshot();
   if (!restored) return restored.take_error();
   uint64_t snapshot_offset = *restored;
-  {
-    base::MutexLock lock(snapshot_mutex_);
-    snapshot_offset_ = snapshot_offset;
-  }
+  snapshots_->set_newest(snapshot_offset);
   // A log that lost its tail before the snapshot's offset (a cut segment):
   // the snapshot holds those transactions, so the log continues after it.
   if (uint64_t last = log().last_offset(); last < snapshot_offset) {
@@ -224,96 +217,11 @@ storage::SnapshotData Node::capture_snapshot() {
   return data;
 }
 
-// Writes a snapshot once every transaction it includes is durable in the
-// log, then applies the retention policy to what it makes unnecessary.
-void Node::write_snapshot(storage::SnapshotData data) {
-  base::MutexLock lock(snapshot_write_mutex_);
-  if (data.offset <= snapshot_written_) return;  // a newer one was written meanwhile
-  if (auto r = log().wait_durable(data.offset); !r) {
-    spdlog::error("snapshot at offset {} not written: {}", data.offset, r.error().message);
-    return;
-  }
-  // None: what the snapshot holds must be in the log first (a failed write
-  // undoes transactions; a snapshot must never hold them).
-  if (options_.log.durability == storage::Durability::None)
-    if (auto r = log().sync(); !r) {
-      spdlog::error("snapshot at offset {} not written: {}", data.offset, r.error().message);
-      return;
-    }
-  auto written = storage::write_snapshot(env(), options_.data_dir / "snapshots", data);
-  if (!written) {
-    spdlog::error("snapshot at offset {} not written: {}", data.offset, written.error().message);
-    return;
-  }
-  snapshot_written_ = data.offset;
-  if (auto r = storage::apply_retention(env(), options_.data_dir / "log",
-                                        options_.data_dir / "snapshots", data.offset,
-                                        options_.retention);
-      !r)
-    spdlog::error("log retention after the snapshot at {} failed: {}", data.offset,
-                  r.error().message);
-}
-
-// One snapshot at a time, as before executors: a call that finds the last
-// one being written waits for it, then starts the next. One still waiting to
-// capture is left alone: it captures a newer state anyway, and waiting for
-// it here would wait for the exclusive section that this task holds off.
 void Node::maybe_snapshot() {
-  if (options_.snapshot_every == 0) return;
-  if (commits_->log_failed()) return;  // recover_from_log_failure first
-  std::thread written;                 // the previous snapshot's thread, to wait for
-  {
-    base::MutexLock lock(snapshot_mutex_);
-    uint64_t logged = commits_->last_logged();
-    if (logged < snapshot_offset_ + options_.snapshot_every) return;
-    if (snapshot_phase_ == SnapshotPhase::Capturing) return;
-    if (snapshot_phase_ == SnapshotPhase::Writing) {
-      if (!snapshot_thread_.joinable()) return;  // another call is waiting for it
-      written = std::move(snapshot_thread_);
-    } else {
-      if (snapshot_thread_.joinable()) snapshot_thread_.join();  // it has ended
-      snapshot_offset_ = logged;  // due again snapshot_every transactions from here
-      // With one executor, this task is the only one that changes tables
-      // (other threads only read them, in shared sections): it captures
-      // now, at this very offset, as the node did before executors.
-      std::optional<storage::SnapshotData> captured;
-      if (executors_->size() == 1 && executors_->current()) captured = capture_snapshot();
-      snapshot_phase_ = captured ? SnapshotPhase::Writing : SnapshotPhase::Capturing;
-      snapshot_thread_ = std::thread([this, captured = std::move(captured)]() mutable {
-        storage::SnapshotData data =
-            captured ? std::move(*captured)
-                     : executors_->exclusive([&] { return capture_snapshot(); });
-        {
-          base::MutexLock lock(snapshot_mutex_);
-          snapshot_phase_ = SnapshotPhase::Writing;
-        }
-        write_snapshot(std::move(data));
-        base::MutexLock done(snapshot_mutex_);
-        snapshot_phase_ = SnapshotPhase::Idle;
-      });
-      return;
-    }
-  }
-  written.join();
-  maybe_snapshot();  // it was written: start the next
-}
-
-void Node::join_snapshot_thread() {
-  std::thread running;
-  {
-    base::MutexLock lock(snapshot_mutex_);
-    running = std::move(snapshot_thread_);
-  }
-  if (running.joinable()) running.join();  // it takes snapshot_mutex_ as it ends
-}
-
-void Node::snapshot_now() {
-  uint64_t logged = commits_->last_logged();
-  {
-    base::MutexLock lock(snapshot_mutex_);
-    snapshot_offset_ = std::max(snapshot_offset_, logged);
-  }
-  write_snapshot(capture_snapshot());
+  // With one executor, this task is the only one that changes tables (other
+  // threads only read them, in shared sections): it captures in place, at
+  // this very offset, as the node did before executors.
+  snapshots_->maybe_take(executors_->size() == 1 && executors_->current().has_value());
 }
 
 }  // namespace interstice::node
