@@ -164,7 +164,7 @@ FileSandbox::Usage* FileSandbox::usage_locked(std::string_view module, Authority
 }
 
 bool FileSandbox::usage(std::string_view module, Usage* usage, AuthorityError* error) {
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   Usage* kept = usage_locked(module, error);
   if (!kept) return false;
   *usage = *kept;
@@ -179,7 +179,7 @@ bool FileSandbox::write(std::string_view module, std::string_view path, runtime:
   if (module.empty() || module == "." || module == ".." ||
       module.find('/') != std::string_view::npos)
     return fail(error, Status::PathRefused, fmt::format("no file directory for '{}'", module));
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   // Nothing is created before the quota check: first see what exists.
   std::filesystem::path own = root_ / std::string(module);
   std::vector<std::string> dirs(parts.begin(), parts.end() - 1);
@@ -281,7 +281,7 @@ bool FileSandbox::remove(std::string_view module, std::string_view path, Authori
   std::vector<std::string> parts;
   if (!split(path, &parts, error)) return false;
   if (parts.empty()) return fail(error, Status::PathRefused, "file path is empty");
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   Fd dir;
   if (!open_beneath(root_, module, parts, true, &dir, path, error)) return false;
   struct stat info;

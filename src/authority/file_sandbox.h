@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "runtime/authorities.h"
 
 namespace interstice::authority {
@@ -23,7 +24,7 @@ namespace interstice::authority {
 // directory by others are not seen until the node restarts). A write is
 // checked before anything is created, so a refused write creates nothing, and
 // a failed measurement or stat (say, at the descriptor limit) refuses it.
-// Thread-safe (one mutex; the node calls it under its lock anyway).
+// Thread-safe (one mutex): modules on different executors call it at once.
 class FileSandbox : public runtime::FileBackend {
  public:
   // Each module's directory holds at most `quota` bytes and kMaxEntries
@@ -56,13 +57,13 @@ class FileSandbox : public runtime::FileBackend {
   bool usage(std::string_view module, Usage* usage, runtime::AuthorityError* error);
 
  private:
-  // The cached usage of `module`, measured now if needed (caller holds mutex_).
-  Usage* usage_locked(std::string_view module, runtime::AuthorityError* error);
+  // The cached usage of `module`, measured now if needed.
+  Usage* usage_locked(std::string_view module, runtime::AuthorityError* error) REQUIRES(mutex_);
 
   const std::filesystem::path root_;
   const uint64_t quota_;
-  std::mutex mutex_;
-  std::map<std::string, Usage, std::less<>> usage_;  // by module, guarded by mutex_
+  base::Mutex mutex_;
+  std::map<std::string, Usage, std::less<>> usage_ GUARDED_BY(mutex_);  // by module
 };
 
 }  // namespace interstice::authority

@@ -89,7 +89,7 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
         timer_.cancel();
         ++server_.authenticated_;
         {
-          std::lock_guard lock(server_.peers_mutex_);
+          base::MutexLock lock(server_.peers_mutex_);
           server_.peers_[this] = ConnectedPeer{handshake_.peer_id(), remote_};
         }
         server_.log_(fmt::format("peer {} connected from {} (protocol {})", handshake_.peer_id(),
@@ -193,7 +193,7 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
                               ? server_.handlers_.on_subscribe(handshake_.peer_id(), subscribe)
                               : "this node accepts no subscriptions";
     if (refused.empty()) {
-      std::lock_guard lock(server_.subscriptions_mutex_);
+      base::MutexLock lock(server_.subscriptions_mutex_);
       server_.subscriptions_[subscribe.module + "." + subscribe.table].push_back(
           Subscriber{shared_from_this(), subscribe.subscription_id});
       ++server_.subscription_count_;
@@ -214,7 +214,7 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
     if (was_authenticated) {
       --server_.authenticated_;
       {
-        std::lock_guard lock(server_.peers_mutex_);
+        base::MutexLock lock(server_.peers_mutex_);
         server_.peers_.erase(this);
       }
       size_t dropped = server_.drop_subscriptions(this);
@@ -337,7 +337,7 @@ void PeerServer::remember(const std::string& peer, uint64_t call_id) {
 }
 
 size_t PeerServer::drop_subscriptions(const Session* session) {
-  std::lock_guard lock(subscriptions_mutex_);
+  base::MutexLock lock(subscriptions_mutex_);
   size_t dropped = 0;  // this session's
   size_t removed = 0;  // with those of sessions already gone
   for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
@@ -357,7 +357,7 @@ size_t PeerServer::drop_subscriptions(const Session* session) {
 
 bool PeerServer::has_subscribers(const std::string& module, const std::string& table) const {
   if (subscription_count_ == 0) return false;
-  std::lock_guard lock(subscriptions_mutex_);
+  base::MutexLock lock(subscriptions_mutex_);
   return subscriptions_.count(module + "." + table) > 0;
 }
 
@@ -365,7 +365,7 @@ void PeerServer::publish(const std::string& module, const std::string& table,
                          const TableEvent& event) {
   std::vector<std::pair<std::shared_ptr<Session>, uint64_t>> targets;
   {
-    std::lock_guard lock(subscriptions_mutex_);
+    base::MutexLock lock(subscriptions_mutex_);
     auto it = subscriptions_.find(module + "." + table);
     if (it == subscriptions_.end()) return;
     for (const Subscriber& s : it->second)
@@ -386,7 +386,7 @@ PeerServer::~PeerServer() {
 }
 
 std::vector<PeerServer::ConnectedPeer> PeerServer::connected_peers() const {
-  std::lock_guard lock(peers_mutex_);
+  base::MutexLock lock(peers_mutex_);
   std::vector<ConnectedPeer> out;
   for (const auto& [session, peer] : peers_) out.push_back(peer);
   return out;

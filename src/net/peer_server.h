@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/result.h"
 #include "net/identity.h"
 #include "net/messages.h"
@@ -132,14 +133,15 @@ class PeerServer {
   asio::steady_timer accept_timer_{io_};
   std::thread thread_;
   std::atomic<size_t> authenticated_{0};
-  mutable std::mutex peers_mutex_;
-  std::map<const void*, ConnectedPeer> peers_;  // by session
+  mutable base::Mutex peers_mutex_;
+  std::map<const void*, ConnectedPeer> peers_ GUARDED_BY(peers_mutex_);  // by session
   struct Subscriber {
     std::weak_ptr<Session> session;
     uint64_t subscription_id;
   };
-  mutable std::mutex subscriptions_mutex_;
-  std::map<std::string, std::vector<Subscriber>> subscriptions_;  // by "module.table"
+  mutable base::Mutex subscriptions_mutex_;
+  // By "module.table".
+  std::map<std::string, std::vector<Subscriber>> subscriptions_ GUARDED_BY(subscriptions_mutex_);
   std::atomic<size_t> subscription_count_{0};
 };
 
