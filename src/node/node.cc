@@ -251,7 +251,10 @@ base::Result<void> Node::call(const std::string& module, const std::string& redu
   std::promise<base::Result<void>> outcome;
   std::future<base::Result<void>> answer = outcome.get_future();
   bool posted = post_for(module, [&] {
-    auto offset = run_client_call(module, reducer, args);
+    // Refusals come back with their codes (Runtime::call): NotFound,
+    // Forbidden, InvalidArgument; a call that ran and failed is Failed.
+    auto offset =
+        run_call(module, reducer, args, kHttpClientCaller, "", runtime::CallOrigin::Outside);
     if (!offset) return outcome.set_value(offset.take_error());
     if (options_.log.durability != storage::Durability::Group) return outcome.set_value({});
     // Through the acknowledging thread, which also answers for the calls a
@@ -261,30 +264,6 @@ base::Result<void> Node::call(const std::string& module, const std::string& redu
   });
   if (!posted) return base::make_error("the node is stopping");
   return answer.get();
-}
-
-base::Result<uint64_t> Node::run_client_call(const std::string& module, const std::string& reducer,
-                                             std::span<const uint8_t> args) {
-  const abi::ModuleSchema* schema = runtime_->schema(module);
-  if (!schema)
-    return base::make_error(fmt::format("no module '{}' is loaded", module),
-                            base::ErrorCode::NotFound);
-  const abi::ReducerDef* def = schema->find_reducer(reducer);
-  if (!def)
-    return base::make_error(fmt::format("module '{}' has no reducer '{}'", module, reducer),
-                            base::ErrorCode::NotFound);
-  if (std::string why; runtime::Runtime::check_access(*schema, *def, runtime::CallOrigin::Outside,
-                                                      &why) != abi::Status::Ok)
-    return base::make_error(std::move(why), base::ErrorCode::Forbidden);
-  abi::Type params = def->params_type();
-  if (std::string why = abi::validate(args, params, abi::TypeResolver(schema->types)); !why.empty())
-    return base::make_error(
-        fmt::format("bad arguments for {}.{}{}: {}", module, reducer, abi::to_string(params), why),
-        base::ErrorCode::InvalidArgument);
-  auto offset =
-      run_call(module, reducer, args, kHttpClientCaller, "", runtime::CallOrigin::Outside);
-  if (!offset) return base::make_error(offset.error().message, base::ErrorCode::Failed);
-  return *offset;
 }
 
 base::Result<uint64_t> Node::run_call(const std::string& module, const std::string& reducer,

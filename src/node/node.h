@@ -239,10 +239,6 @@ class Node {
                                   std::span<const uint8_t> args, const std::string& caller = "",
                                   const std::string& trigger = "",
                                   runtime::CallOrigin origin = runtime::CallOrigin::Node);
-  // A client's call (checked against the reducer's access rules and
-  // parameters, each refusal with its code), run as run_call does.
-  base::Result<uint64_t> run_client_call(const std::string& module, const std::string& reducer,
-                                         std::span<const uint8_t> args);
   // The latest calls from peers that ran (at most 100,000), from the log
   // and snapshots: the peer server answers their repeats without running.
   base::Mutex calls_mutex_;  // guards peer_calls_ and pending_remote_

@@ -674,15 +674,20 @@ abi::Status Runtime::check_access(const abi::ModuleSchema& schema, const abi::Re
 Result<void> Runtime::call(std::string_view module, std::string_view reducer, ByteView args,
                            std::string_view caller, std::string_view trigger, CallOrigin origin) {
   LoadedModule* m = find(module);
-  if (!m) return error(fmt::format("no module '{}' is loaded", module));
+  if (!m)
+    return base::make_error(fmt::format("no module '{}' is loaded", module),
+                            base::ErrorCode::NotFound);
   const abi::ReducerDef* def = m->schema.find_reducer(reducer);
-  if (!def) return error(fmt::format("module '{}' has no reducer '{}'", module, reducer));
+  if (!def)
+    return base::make_error(fmt::format("module '{}' has no reducer '{}'", module, reducer),
+                            base::ErrorCode::NotFound);
   if (std::string why; check_access(m->schema, *def, origin, &why) != abi::Status::Ok)
-    return error(std::move(why));
+    return base::make_error(std::move(why), base::ErrorCode::Forbidden);
   abi::TypeResolver types(m->schema.types);
   if (std::string why = abi::validate(args, def->params_type(), types); !why.empty())
-    return error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
-                             abi::to_string(def->params_type()), why));
+    return base::make_error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
+                                        abi::to_string(def->params_type()), why),
+                            base::ErrorCode::InvalidArgument);
   uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
   Cascade cascade{m->executor};
   Result<void> result = run(PendingCall{m, id, Bytes(args.begin(), args.end()), std::string(caller),

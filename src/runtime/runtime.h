@@ -196,7 +196,9 @@ class Runtime {
   // failures of triggered calls are logged.
   // `trigger` is recorded with the transaction (CommittedTransaction).
   // A reducer that `origin` may not call (check_access) is refused with a
-  // message that says why, and runs nothing.
+  // message that says why, and runs nothing. Refusals carry their code:
+  // NotFound (module, reducer), Forbidden (access), InvalidArgument (args);
+  // a call that ran and failed is Failed.
   Result<void> call(std::string_view module, std::string_view reducer, ByteView args,
                     std::string_view caller = "", std::string_view trigger = "",
                     CallOrigin origin = CallOrigin::Node);
