@@ -103,8 +103,13 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   runtime::RuntimeOptions runtime_options = node->options_.runtime;
   if (base::Clock* clock = node->options_.clock)
     runtime_options.clock = [clock] { return clock->now_micros(); };
-  node->start_display();  // the Gpu back-end, if the policy grants Gpu
-  runtime_options.gpu = node->gpu_;
+  const auto& policy = node->options_.runtime.grantable;
+  node->display_ = Display::open(
+      Display::Options{node->options_.surface_width, node->options_.surface_height,
+                       node->options_.fps, node->options_.frames, node->options_.frame_dump,
+                       node->options_.window, node->options_.gpu_memory},
+      std::find(policy.begin(), policy.end(), abi::Authority::Gpu) != policy.end());
+  runtime_options.gpu = node->display_->gpu();
   runtime_options.audio = std::make_shared<authority::SdlAudio>();  // SDL starts on first open
   runtime_options.files = std::make_shared<authority::FileSandbox>(
       node->options_.file_root.empty() ? node->options_.data_dir / "files"
@@ -178,7 +183,12 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
     return r.take_error();
   node->commits_->start([raw] { return raw->recover_from_log_failure(); });
   if (auto r = node->start_peer_server(); !r) return r.take_error();
-  if (node->gpu_) node->frame_thread_ = std::thread([raw] { raw->frame_loop(); });
+  node->display_->start(
+      *node->executors_, *node->runtime_,
+      [raw](const std::string& module, const std::function<void()>& task) {
+        return raw->run_for(module, task);
+      },
+      [raw] { raw->maybe_snapshot(); });
   // Connect to the remote nodes that loaded modules declare, and subscribe.
   node->executors_->exclusive([&] {
     for (const std::string& name : node->runtime_->module_names())
@@ -195,7 +205,7 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
 }
 
 Node::~Node() {
-  stop_display();
+  if (display_) display_->stop();
   if (peer_server_) peer_server_->stop();  // no more calls from peers
   outbox_.reset();                         // its threads may be waiting to post
   executors_->stop();                      // runs what was posted; the acks still flow

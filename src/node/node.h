@@ -35,7 +35,6 @@
 #include <thread>
 #include <vector>
 
-#include "authority/vulkan_gpu.h"
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "base/result.h"
@@ -45,6 +44,7 @@
 #include "net/peer_server.h"
 #include "node/commit_pipeline.h"
 #include "node/data_dir_lock.h"
+#include "node/display.h"
 #include "node/executor_pool.h"
 #include "node/module_directory.h"
 #include "node/module_store.h"
@@ -111,7 +111,7 @@ inline constexpr const char* kHttpClientCaller = "client:anonymous";
 // The node: wiring, the local operations and the commit pipeline (node.cc);
 // its other concerns are defined in their own files: the peer side
 // (node_peers.cc), recovery and snapshots (node_recovery.cc), modules and
-// the authority policy (node_modules.cc), the display (node_display.cc).
+// the authority policy (node_modules.cc); the display is a Display (display.h).
 // Threading: reducers run on the executors (executors_), each module on its
 // own; I/O threads post to them. What the executors share is guarded as each
 // field says: "exclusive" fields change only inside executors_->exclusive
@@ -257,15 +257,8 @@ class Node {
   std::unique_ptr<net::KnownPeers> known_peers_;
   std::unique_ptr<net::Outbox> outbox_;
   std::unique_ptr<net::PeerServer> peer_server_;
-  // The display (node_display.cc): the Gpu back-end and the frame loop.
-  std::shared_ptr<authority::VulkanGpu> gpu_;
-  std::thread frame_thread_;
-  base::Mutex frames_mutex_;
-  base::CondVar frames_changed_;
-  bool frames_stop_ GUARDED_BY(frames_mutex_) = false;
-  void start_display();
-  void stop_display();
-  void frame_loop();
+  // The Gpu back-end and the frame loop (display.h).
+  std::unique_ptr<Display> display_;
   std::string operator_key_;
   // The file of DATA_DIR/modules each module came from (by module name).
   std::map<std::string, std::string> module_files_;  // exclusive

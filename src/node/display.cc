@@ -1,5 +1,6 @@
-// The node's display: the Gpu back-end and the frame loop that drives the
-// `render` and `input` events (NodeOptions, "display").
+// The display (display.h): the Gpu device and the frame loop.
+#include "node/display.h"
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -8,42 +9,55 @@
 
 #include "authority/png_writer.h"
 #include "authority/sdl_window.h"
-#include "authority/vulkan_gpu.h"
-#include "node/node.h"
 
 namespace interstice::node {
 
-void Node::start_display() {
-  const auto& policy = options_.runtime.grantable;
-  if (std::find(policy.begin(), policy.end(), abi::Authority::Gpu) == policy.end()) return;
-  auto gpu = authority::VulkanGpu::create(options_.surface_width, options_.surface_height,
-                                          options_.window);
+std::unique_ptr<Display> Display::open(Options options, bool gpu_granted) {
+  std::unique_ptr<Display> display(new Display(std::move(options)));
+  if (!gpu_granted) return display;
+  const Options& o = display->options_;
+  auto gpu = authority::VulkanGpu::create(o.width, o.height, o.window);
   if (!gpu) {
     spdlog::warn("the Gpu authority has no device, its calls will be Unavailable: {}",
                  gpu.error().message);
-    return;
+    return display;
   }
-  spdlog::info("Gpu: {} ({}x{}, {})", (*gpu)->device_name(), options_.surface_width,
-               options_.surface_height, options_.window ? "window" : "offscreen");
-  gpu_ = std::move(gpu).value();
-  gpu_->set_memory_budget(options_.gpu_memory);
+  spdlog::info("Gpu: {} ({}x{}, {})", (*gpu)->device_name(), o.width, o.height,
+               o.window ? "window" : "offscreen");
+  display->gpu_ = std::move(gpu).value();
+  display->gpu_->set_memory_budget(o.gpu_memory);
+  return display;
 }
 
-void Node::stop_display() {
+Display::~Display() {
+  stop();
+}
+
+void Display::start(ExecutorPool& executors, runtime::Runtime& runtime, RunOnModule run_on_module,
+                    std::function<void()> after_frame) {
+  if (!gpu_ || frame_thread_.joinable()) return;
+  executors_ = &executors;
+  runtime_ = &runtime;
+  run_on_module_ = std::move(run_on_module);
+  after_frame_ = std::move(after_frame);
+  frame_thread_ = std::thread([this] { frame_loop(); });
+}
+
+void Display::stop() {
   {
-    base::MutexLock lock(frames_mutex_);
-    frames_stop_ = true;
+    base::MutexLock lock(mutex_);
+    stop_ = true;
   }
-  frames_changed_.notify_all();
+  changed_.notify_all();
   if (frame_thread_.joinable()) frame_thread_.join();
 }
 
-void Node::frame_loop() {
+void Display::frame_loop() {
   std::unique_ptr<authority::SdlWindow> window;
   if (options_.window) {
     executors_->exclusive([&] {  // the Gpu is shared with the reducers
-      auto opened = authority::SdlWindow::open("Interstice", options_.surface_width,
-                                               options_.surface_height, gpu_.get());
+      auto opened =
+          authority::SdlWindow::open("Interstice", options_.width, options_.height, gpu_.get());
       if (!opened)
         spdlog::warn("{}; rendering offscreen", opened.error().message);
       else if ((*opened)->vulkan())
@@ -63,10 +77,10 @@ void Node::frame_loop() {
   std::string window_problem;
   for (;;) {
     {
-      base::MutexLock lock(frames_mutex_);
-      while (!frames_stop_ && frames_changed_.wait_until(lock, next)) {
+      base::MutexLock lock(mutex_);
+      while (!stop_ && changed_.wait_until(lock, next)) {
       }
-      if (frames_stop_) return;
+      if (stop_) return;
     }
     next = std::max(next + period, clock::now());
     std::vector<abi::InputEvent> events;
@@ -80,7 +94,7 @@ void Node::frame_loop() {
     // forwards them). This thread waits for the frame.
     std::string gpu_holder =
         executors_->shared([&] { return runtime_->authority_holder(abi::Authority::Gpu); });
-    run_for(gpu_holder, [&] {
+    run_on_module_(gpu_holder, [&] {
       if (runtime_->authority_holder(abi::Authority::Gpu) != gpu_holder)
         return;  // handed on meanwhile, maybe to another executor: next frame
       std::optional<uint32_t> here = executors_->current();
@@ -120,7 +134,7 @@ void Node::frame_loop() {
           window_problem.clear();
         }
       }
-      if (!events.empty() || !done) maybe_snapshot();
+      if (!events.empty() || !done) after_frame_();
     });
     if (!have_frame) continue;
     ++rendered;
