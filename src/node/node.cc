@@ -123,44 +123,8 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   for (const auto& [address, key] : node->options_.pinned_peers)
     if (auto r = node->known_peers_->pin(address, key); !r) return r.take_error();
   Node* raw = node.get();
-  net::Outbox::Handlers links;
-  // What peers send runs on the executor, never on the outbox's threads.
-  links.on_result = [raw](const std::string&, const std::string& peer, const net::CallResult& r) {
-    std::string module;  // the caller, whose callback runs
-    {
-      base::MutexLock lock(raw->calls_mutex_);
-      auto it = raw->pending_remote_.find(r.call_id);
-      if (it == raw->pending_remote_.end()) return;
-      module = it->second.caller_module;
-    }
-    raw->post_for(module, [raw, peer, r] { raw->on_remote_result(peer, r); });
-  };
-  links.on_event = [raw](const std::string& address, const std::string& peer,
-                         const net::TableEvent& e) {
-    std::string module = raw->executors_->shared([&] {
-      size_t id = e.subscription_id;
-      bool known = id > 0 && id <= raw->remote_subscriptions_.size();
-      return known ? raw->remote_subscriptions_[id - 1].module : std::string();
-    });
-    raw->post_for(module, [raw, address, peer, e] { raw->on_remote_event(address, peer, e); });
-  };
-  links.on_refused = [raw](const std::string& address, const net::SubscribeResult& r) {
-    raw->executors_->shared([&] {
-      if (r.subscription_id == 0 || r.subscription_id > raw->remote_subscriptions_.size()) return;
-      const RemoteSubscription& sub = raw->remote_subscriptions_[r.subscription_id - 1];
-      spdlog::error("module '{}': the node {} at {} refused the subscription to {}.{}: {}",
-                    sub.module, sub.alias, address, sub.request.module, sub.request.table, r.error);
-    });
-  };
-  links.on_link = [raw](const std::string& address, const std::string& peer, bool connected) {
-    raw->executors_->post(
-        0, [raw, address, peer, connected] { raw->on_peer_link(peer, address, connected); });
-  };
-  node->outbox_ =
-      std::make_unique<net::Outbox>(node->identity_, node->known_peers_.get(), std::move(links),
-                                    [](const std::string& line) { spdlog::info("{}", line); });
-  runtime_options.on_remote_calls = [raw = node.get()](std::vector<runtime::RemoteCall> calls) {
-    raw->send_remote(std::move(calls));
+  runtime_options.on_remote_calls = [raw](std::vector<runtime::RemoteCall> calls) {
+    raw->links_->send(std::move(calls));
   };
   runtime_options.executors = node->executors_->size();
   runtime_options.forward = [raw = node.get()](uint32_t executor, runtime::ForwardedCall call) {
@@ -172,6 +136,15 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   auto runtime = runtime::Runtime::create(std::move(runtime_options));
   if (!runtime) return runtime.take_error();
   node->runtime_ = std::move(runtime).value();
+  node->links_ = std::make_unique<RemoteLinks>(
+      node->identity_, node->known_peers_.get(), node->options_.peer_addresses, *node->executors_,
+      *node->runtime_, node->ledger_,
+      RemoteLinks::Hooks{[raw](const std::string& module, std::function<void()> task) {
+                           return raw->post_for(module, std::move(task));
+                         },
+                         [raw](const std::string& peer, const std::string& address,
+                               bool connected) { raw->fire_peer_link(peer, address, connected); },
+                         [raw] { raw->maybe_snapshot(); }});
   // Calls that init forwards to other executors run after this section.
   if (auto r = node->executors_->exclusive([&] {
         if (auto loaded = node->load_modules(); !loaded) return loaded;
@@ -182,7 +155,28 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
       !r)
     return r.take_error();
   node->commits_->start([raw] { return raw->recover_from_log_failure(); });
-  if (auto r = node->start_peer_server(); !r) return r.take_error();
+  if (node->options_.peer_port >= 0) {
+    auto gateway = PeerGateway::start(
+        node->identity_,
+        PeerGateway::Options{node->options_.peer_host,
+                             static_cast<uint16_t>(node->options_.peer_port),
+                             node->options_.peer_limits},
+        *node->executors_, *node->runtime_, node->ledger_, *node->commits_,
+        PeerGateway::Hooks{
+            [raw](const std::string& module, std::function<void()> task) {
+              return raw->post_for(module, std::move(task));
+            },
+            [raw](const net::CallRequest& call, const std::string& peer) {
+              return raw->run_call(call.module, call.reducer, call.args.data, peer,
+                                   storage::peer_call_trigger(call.call_id),
+                                   runtime::CallOrigin::Outside);
+            },
+            [raw](const std::string& peer, const std::string& address, bool connected) {
+              raw->fire_peer_link(peer, address, connected);
+            }});
+    if (!gateway) return gateway.take_error();
+    node->gateway_ = std::move(gateway).value();
+  }
   node->display_->start(
       *node->executors_, *node->runtime_,
       [raw](const std::string& module, const std::function<void()>& task) {
@@ -191,26 +185,19 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
       [raw] { raw->maybe_snapshot(); });
   // Connect to the remote nodes that loaded modules declare, and subscribe.
   node->executors_->exclusive([&] {
-    for (const std::string& name : node->runtime_->module_names())
-      for (const abi::NodeDef& peer : node->runtime_->schema(name)->nodes)
-        node->outbox_->connect(node->peer_address(peer.alias, peer.address));
-    node->subscribe_remote();
-    base::MutexLock lock(node->calls_mutex_);
-    if (!node->pending_remote_.empty())
-      spdlog::info("sending again {} remote call{} that had no outcome before the restart",
-                   node->pending_remote_.size(), node->pending_remote_.size() == 1 ? "" : "s");
-    for (const auto& [id, call] : node->pending_remote_) node->send_pending(call);
+    node->links_->connect_declared();
+    node->links_->resend_pending();
   });
   return node;
 }
 
 Node::~Node() {
   if (display_) display_->stop();
-  if (peer_server_) peer_server_->stop();  // no more calls from peers
-  outbox_.reset();                         // its threads may be waiting to post
-  executors_->stop();                      // runs what was posted; the acks still flow
-  if (commits_) commits_->stop();          // the acknowledgements still waiting are answered
-  peer_server_.reset();
+  if (gateway_) gateway_->stop();  // no more calls from peers
+  links_.reset();                  // the outbox's threads may be waiting to post
+  executors_->stop();              // runs what was posted; the acks still flow
+  if (commits_) commits_->stop();  // the acknowledgements still waiting are answered
+  gateway_.reset();
   if (snapshots_) {
     snapshots_->join();  // no executor is left to start another
     if (runtime_ && commits_->last_logged() > snapshots_->newest())
@@ -218,19 +205,6 @@ Node::~Node() {
     snapshots_.reset();
   }
   commits_.reset();
-}
-
-void Node::send_remote(std::vector<runtime::RemoteCall> calls) {
-  base::MutexLock lock(calls_mutex_);
-  for (const runtime::RemoteCall& call : calls) {
-    storage::RemoteCallRecord& pending = pending_remote_[call.call_id] = remote_call_record(call);
-    send_pending(pending);
-  }
-}
-
-void Node::send_pending(const storage::RemoteCallRecord& call) {
-  outbox_->send(peer_address(call.alias, call.address),
-                net::CallRequest{call.call_id, call.module, call.reducer, call.args});
 }
 
 void Node::submit(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
@@ -246,8 +220,23 @@ void Node::submit(const std::string& module, const std::string& reducer, std::ve
 base::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
   auto offset = commits_->append(tx);
   if (!offset) return offset.take_error();
-  if (peer_server_ && peer_server_->has_subscribers()) publish_effects(tx, *offset);
+  if (gateway_) gateway_->publish_effects(tx, *offset);
   return {};
+}
+
+// On an executor: the subscribers of other executors' modules get it as a
+// message (Runtime::fire forwards it).
+void Node::fire_peer_link(const std::string& peer_id, const std::string& address, bool connected) {
+  executors_->post(0, [this, peer_id, address, connected] {
+    std::vector<uint8_t> args = abi::to_bytes(std::make_tuple(peer_id, address));
+    runtime_->fire("", connected ? "peer.connect" : "peer.disconnect", args, peer_id,
+                   executors_->current());
+    maybe_snapshot();
+  });
+}
+
+std::vector<net::PeerServer::ConnectedPeer> Node::connected_peers() const {
+  return gateway_ ? gateway_->connected_peers() : std::vector<net::PeerServer::ConnectedPeer>{};
 }
 
 bool Node::is_operator(const std::string& presented_key) const {

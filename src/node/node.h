@@ -40,14 +40,15 @@
 #include "base/result.h"
 #include "net/identity.h"
 #include "net/known_peers.h"
-#include "net/outbox.h"
-#include "net/peer_server.h"
+#include "node/call_ledger.h"
 #include "node/commit_pipeline.h"
 #include "node/data_dir_lock.h"
 #include "node/display.h"
 #include "node/executor_pool.h"
 #include "node/module_directory.h"
 #include "node/module_store.h"
+#include "node/peer_gateway.h"
+#include "node/remote_links.h"
 #include "node/snapshot_taker.h"
 #include "runtime/runtime.h"
 #include "storage/snapshot.h"
@@ -109,9 +110,9 @@ struct NodeOptions {
 inline constexpr const char* kHttpClientCaller = "client:anonymous";
 
 // The node: wiring, the local operations and the commit pipeline (node.cc);
-// its other concerns are defined in their own files: the peer side
-// (node_peers.cc), recovery and snapshots (node_recovery.cc), modules and
-// the authority policy (node_modules.cc); the display is a Display (display.h).
+// recovery (node_recovery.cc) and modules and the authority policy
+// (node_modules.cc) are defined in their own files; the other parts are
+// classes of their own (docs/node.md, "Threads and components").
 // Threading: reducers run on the executors (executors_), each module on its
 // own; I/O threads post to them. What the executors share is guarded as each
 // field says: "exclusive" fields change only inside executors_->exclusive
@@ -204,7 +205,7 @@ class Node {
   base::Result<void> remove_module(const std::string& module);
 
   // Where the peer server listens (0 if it does not), and who is connected.
-  uint16_t peer_port() const { return peer_port_; }
+  uint16_t peer_port() const { return gateway_ ? gateway_->port() : 0; }
   std::vector<net::PeerServer::ConnectedPeer> connected_peers() const;
 
  private:
@@ -233,20 +234,15 @@ class Node {
   // calls (with no reducer running).
   storage::SnapshotData capture_snapshot();
   base::Result<void> record(const runtime::CommittedTransaction& tx);
+  // Posts peer.connect / peer.disconnect (from I/O threads) to executor 0,
+  // which runs them for the modules that subscribe (forwarding to others).
+  void fire_peer_link(const std::string& peer_id, const std::string& address, bool connected);
   // Runs the call (on its module's executor) and returns the log offset that
   // must be durable before it is acknowledged, or the failure.
   base::Result<uint64_t> run_call(const std::string& module, const std::string& reducer,
                                   std::span<const uint8_t> args, const std::string& caller = "",
                                   const std::string& trigger = "",
                                   runtime::CallOrigin origin = runtime::CallOrigin::Node);
-  // The latest calls from peers that ran (at most 100,000), from the log
-  // and snapshots: the peer server answers their repeats without running.
-  base::Mutex calls_mutex_;  // guards peer_calls_ and pending_remote_
-  std::deque<storage::PeerCallRecord> peer_calls_ GUARDED_BY(calls_mutex_);
-  void remember_peer_call(storage::PeerCallRecord call);
-  // Where the remote node a module calls `alias` is: --peer-address, else
-  // the address the module declared.
-  std::string peer_address(const std::string& alias, const std::string& declared) const;
 
   // Held from create() to the end of the destructor (declared first, so
   // destroyed last): no other node or `log repair` opens the directory.
@@ -255,8 +251,13 @@ class Node {
   base::Env* env_;  // options_.env, or the real file system (set at construction)
   net::Identity identity_;
   std::unique_ptr<net::KnownPeers> known_peers_;
-  std::unique_ptr<net::Outbox> outbox_;
-  std::unique_ptr<net::PeerServer> peer_server_;
+  // The calls between nodes to remember across restarts (call_ledger.h).
+  CallLedger ledger_;
+  // This node's calls and subscriptions to peers (remote_links.h).
+  std::unique_ptr<RemoteLinks> links_;
+  // Peers' calls and subscriptions here, if the peer server runs
+  // (peer_gateway.h); reset after the acknowledgements that use it.
+  std::unique_ptr<PeerGateway> gateway_;
   // The Gpu back-end and the frame loop (display.h).
   std::unique_ptr<Display> display_;
   std::string operator_key_;
@@ -265,36 +266,6 @@ class Node {
   // Records the installed set in the manifest (inside an exclusive section).
   base::Result<void> write_manifest(std::map<std::string, std::string> hashes);
   std::unique_ptr<SnapshotTaker> snapshots_;
-  uint16_t peer_port_ = 0;
-  base::Result<void> start_peer_server();
-  // Remote calls awaiting their outcome, by call id: rebuilt at recovery
-  // from the snapshot and the log, and sent again (docs/storage.md).
-  std::map<uint64_t, storage::RemoteCallRecord> pending_remote_ GUARDED_BY(calls_mutex_);
-  void send_pending(const storage::RemoteCallRecord& call);
-  void send_remote(std::vector<runtime::RemoteCall> calls);
-  void on_remote_result(const std::string& peer_id, const net::CallResult& result);
-  // A call from an authenticated peer: only public modules may be called; the
-  // reducer sees the peer's node id as its caller. Answered once durable.
-  void on_peer_call(const std::string& peer_id, const net::CallRequest& call,
-                    std::function<void(net::CallResult)> reply);
-  // Whether a peer may subscribe to a table: empty, or why not.
-  std::string check_peer_subscription(const net::Subscribe& subscribe);
-  std::string check_peer_subscription_now(const net::Subscribe& subscribe);
-  // peer.connect / peer.disconnect for the modules that subscribe to them.
-  void on_peer_link(const std::string& peer_id, const std::string& address, bool connected);
-  // This node's subscriptions to remote tables: id = index + 1.
-  struct RemoteSubscription {
-    std::string module;  // the local subscriber
-    std::string alias;   // the remote node, as the module names it
-    std::string address;
-    net::Subscribe request;
-  };
-  std::vector<RemoteSubscription> remote_subscriptions_;  // exclusive
-  void subscribe_remote();
-  void on_remote_event(const std::string& address, const std::string& peer_id,
-                       const net::TableEvent& event);
-  // Sends the committed changes of tables peers subscribe to, once durable.
-  void publish_effects(const runtime::CommittedTransaction& tx, uint64_t offset);
   // The log and the acknowledgements (commit_pipeline.h).
   std::unique_ptr<CommitPipeline> commits_;
   storage::TransactionLog& log() { return commits_->log(); }

@@ -93,9 +93,7 @@ base::Result<uint64_t> Node::restore_snapshot(bool logged_only) {
         if (t.persistence == abi::Persistence::Logged)
           if (auto r = runtime_->clear_table(module, t.name); !r) return r.take_error();
     initialized_.clear();
-    base::MutexLock lock(calls_mutex_);
-    pending_remote_.clear();
-    peer_calls_.clear();
+    ledger_.clear();
   }
   if (!*snapshot) return uint64_t{0};
   if (logged_only)
@@ -105,12 +103,7 @@ base::Result<uint64_t> Node::restore_snapshot(bool logged_only) {
     });
   if (auto r = restore_tables(*runtime_, **snapshot); !r) return r.take_error();
   initialized_.insert((*snapshot)->initialized.begin(), (*snapshot)->initialized.end());
-  {
-    base::MutexLock lock(calls_mutex_);
-    for (storage::RemoteCallRecord& call : (*snapshot)->pending_calls)
-      pending_remote_[call.call_id] = std::move(call);
-  }
-  for (storage::PeerCallRecord& call : (*snapshot)->peer_calls) remember_peer_call(std::move(call));
+  ledger_.restore(**snapshot);
   if (!logged_only) spdlog::info("restored the snapshot at offset {}", (*snapshot)->offset);
   return (*snapshot)->offset;
 }
@@ -136,17 +129,7 @@ base::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
         }
         const storage::Trigger& trigger = record->trigger;
         if (trigger.kind == storage::TriggerKind::Init) initialized_.insert(record->module);
-        if (trigger.kind == storage::TriggerKind::PeerCall)
-          remember_peer_call({record->caller, trigger.call_id});
-        {
-          base::MutexLock lock(calls_mutex_);
-          for (const storage::RemoteCallRecord& call : record->remote_calls)
-            pending_remote_[call.call_id] = call;
-          if (trigger.kind == storage::TriggerKind::RemoteResult)
-            if (auto outcome =
-                    abi::from_bytes<std::tuple<uint64_t, bool, std::string>>(record->args.data))
-              pending_remote_.erase(std::get<0>(*outcome));
-        }
+        ledger_.apply(*record);
         for (const storage::RowEffect& e : record->effects) {
           auto done = runtime_->apply(record->module, static_cast<runtime::EventKind>(e.kind),
                                       e.table, e.row.data);
@@ -203,11 +186,8 @@ storage::SnapshotData Node::capture_snapshot() {
   storage::SnapshotData data;
   data.offset = commits_->last_logged();
   data.initialized.assign(initialized_.begin(), initialized_.end());
-  {
-    base::MutexLock lock(calls_mutex_);
-    for (const auto& [id, call] : pending_remote_) data.pending_calls.push_back(call);
-    data.peer_calls.assign(peer_calls_.begin(), peer_calls_.end());
-  }
+  data.pending_calls = ledger_.pending();
+  data.peer_calls = ledger_.peer_calls();
   for (runtime::Runtime::TableImage& image : runtime_->export_tables()) {
     storage::TableImage t{image.module, image.table, image.auto_inc_next, {}};
     t.rows.reserve(image.rows.size());

@@ -1,0 +1,77 @@
+#include "node/call_ledger.h"
+
+#include <tuple>
+
+#include "abi/serialize.h"
+
+namespace interstice::node {
+
+void CallLedger::add_pending(storage::RemoteCallRecord call) {
+  base::MutexLock lock(mutex_);
+  uint64_t id = call.call_id;
+  pending_[id] = std::move(call);
+}
+
+std::string CallLedger::caller_of(uint64_t call_id) {
+  base::MutexLock lock(mutex_);
+  auto it = pending_.find(call_id);
+  return it == pending_.end() ? std::string() : it->second.caller_module;
+}
+
+std::optional<storage::RemoteCallRecord> CallLedger::take_pending(uint64_t call_id) {
+  base::MutexLock lock(mutex_);
+  auto it = pending_.find(call_id);
+  if (it == pending_.end()) return std::nullopt;
+  storage::RemoteCallRecord call = std::move(it->second);
+  pending_.erase(it);
+  return call;
+}
+
+std::vector<storage::RemoteCallRecord> CallLedger::pending() {
+  base::MutexLock lock(mutex_);
+  std::vector<storage::RemoteCallRecord> out;
+  out.reserve(pending_.size());
+  for (const auto& [id, call] : pending_) out.push_back(call);
+  return out;
+}
+
+void CallLedger::remember_peer_call(storage::PeerCallRecord call) {
+  base::MutexLock lock(mutex_);
+  remember_locked(std::move(call));
+}
+
+void CallLedger::remember_locked(storage::PeerCallRecord call) {
+  peer_calls_.push_back(std::move(call));
+  if (peer_calls_.size() > kMaxPeerCalls) peer_calls_.pop_front();
+}
+
+std::vector<storage::PeerCallRecord> CallLedger::peer_calls() {
+  base::MutexLock lock(mutex_);
+  return {peer_calls_.begin(), peer_calls_.end()};
+}
+
+void CallLedger::apply(const storage::TxRecord& record) {
+  base::MutexLock lock(mutex_);
+  const storage::Trigger& trigger = record.trigger;
+  if (trigger.kind == storage::TriggerKind::PeerCall)
+    remember_locked({record.caller, trigger.call_id});
+  for (const storage::RemoteCallRecord& call : record.remote_calls) pending_[call.call_id] = call;
+  if (trigger.kind == storage::TriggerKind::RemoteResult)
+    if (auto outcome = abi::from_bytes<std::tuple<uint64_t, bool, std::string>>(record.args.data))
+      pending_.erase(std::get<0>(*outcome));
+}
+
+void CallLedger::restore(const storage::SnapshotData& snapshot) {
+  base::MutexLock lock(mutex_);
+  for (const storage::RemoteCallRecord& call : snapshot.pending_calls)
+    pending_[call.call_id] = call;
+  for (const storage::PeerCallRecord& call : snapshot.peer_calls) remember_locked(call);
+}
+
+void CallLedger::clear() {
+  base::MutexLock lock(mutex_);
+  pending_.clear();
+  peer_calls_.clear();
+}
+
+}  // namespace interstice::node

@@ -1,0 +1,87 @@
+// PeerGateway: what other nodes do here (docs/protocol.md): the peer server,
+// the calls peers make to this node's reducers, and their subscriptions to
+// its tables.
+//
+// Contract:
+// - A call from an authenticated peer reaches only a public module; the
+//   reducer sees the peer's node id as its caller and the access rules of an
+//   outside call. It runs on its module's executor (`run_call`) and is
+//   answered once its transaction is durable; it is remembered (CallLedger),
+//   so a repeat after a lost answer is answered without running again.
+// - A peer may subscribe to a public table of a public module, with a row
+//   type that matches the table's.
+// - publish_effects sends each committed change of a table that peers
+//   subscribe to once it is durable (a transaction the log lost did not
+//   happen for peers), in commit order.
+//
+// Threading: start and stop from the node's wiring thread; publish_effects
+// from the committing executor; the server's I/O thread only posts calls and
+// reads schemas in shared sections.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "net/identity.h"
+#include "net/peer_server.h"
+#include "node/call_ledger.h"
+#include "node/commit_pipeline.h"
+#include "node/executor_pool.h"
+#include "runtime/runtime.h"
+
+namespace interstice::node {
+
+class PeerGateway {
+ public:
+  struct Options {
+    std::string host = "127.0.0.1";
+    uint16_t port = 0;  // 0: any free port
+    net::PeerLimits limits;
+  };
+  struct Hooks {
+    // Posts `task` to the executor of `module` (false if the node is stopping).
+    std::function<bool(const std::string& module, std::function<void()> task)> post_for;
+    // Runs a peer's call on its module's executor (in the task): returns the
+    // log offset that must be durable before it is answered.
+    std::function<base::Result<uint64_t>(const net::CallRequest& call, const std::string& peer_id)>
+        run_call;
+    // A peer connected or disconnected (from the I/O thread).
+    std::function<void(const std::string& peer_id, const std::string& address, bool connected)>
+        on_link;
+  };
+  // Listens, after telling the server the calls already remembered.
+  static base::Result<std::unique_ptr<PeerGateway>> start(const net::Identity& identity,
+                                                          Options options, ExecutorPool& executors,
+                                                          runtime::Runtime& runtime,
+                                                          CallLedger& ledger,
+                                                          CommitPipeline& commits, Hooks hooks);
+  ~PeerGateway();
+
+  uint16_t port() const { return port_; }
+  std::vector<net::PeerServer::ConnectedPeer> connected_peers() const;
+  void publish_effects(const runtime::CommittedTransaction& tx, uint64_t offset);
+  // Stops taking calls and connections (the destructor also does).
+  void stop();
+
+ private:
+  PeerGateway(ExecutorPool& executors, runtime::Runtime& runtime, CallLedger& ledger,
+              CommitPipeline& commits, Hooks hooks);
+  void on_call(const std::string& peer_id, const net::CallRequest& call,
+               std::function<void(net::CallResult)> reply);
+  // Whether a peer may subscribe: empty, or why not (in a shared section).
+  std::string check_subscription(const net::Subscribe& subscribe);
+
+  ExecutorPool& executors_;
+  runtime::Runtime& runtime_;
+  CallLedger& ledger_;
+  CommitPipeline& commits_;
+  const Hooks hooks_;
+  std::unique_ptr<net::PeerServer> server_;  // set by start, then constant
+  uint16_t port_ = 0;                        // set by start, then constant
+};
+
+}  // namespace interstice::node

@@ -1,0 +1,154 @@
+#include "node/remote_links.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "abi/event_name.h"
+#include "abi/serialize.h"
+#include "node/commit_pipeline.h"
+
+namespace interstice::node {
+
+RemoteLinks::RemoteLinks(const net::Identity& identity, net::KnownPeers* known_peers,
+                         std::map<std::string, std::string> peer_addresses, ExecutorPool& executors,
+                         runtime::Runtime& runtime, CallLedger& ledger, Hooks hooks)
+    : peer_addresses_(std::move(peer_addresses)),
+      executors_(executors),
+      runtime_(runtime),
+      ledger_(ledger),
+      hooks_(std::move(hooks)) {
+  net::Outbox::Handlers handlers;
+  // What peers send runs on the executor, never on the outbox's threads.
+  handlers.on_result = [this](const std::string&, const std::string& peer,
+                              const net::CallResult& r) {
+    std::string caller = ledger_.caller_of(r.call_id);  // whose callback runs
+    if (caller.empty()) return;                         // answered already
+    hooks_.post_for(caller, [this, peer, r] { on_result(peer, r); });
+  };
+  handlers.on_event = [this](const std::string& address, const std::string& peer,
+                             const net::TableEvent& e) {
+    std::string module = subscriber_of(e.subscription_id);
+    hooks_.post_for(module, [this, address, peer, e] { on_event(address, peer, e); });
+  };
+  handlers.on_refused = [this](const std::string& address, const net::SubscribeResult& r) {
+    executors_.shared([&] {
+      if (r.subscription_id == 0 || r.subscription_id > remote_subscriptions_.size()) return;
+      const RemoteSubscription& sub = remote_subscriptions_[r.subscription_id - 1];
+      spdlog::error("module '{}': the node {} at {} refused the subscription to {}.{}: {}",
+                    sub.module, sub.alias, address, sub.request.module, sub.request.table, r.error);
+    });
+  };
+  handlers.on_link = [this](const std::string& address, const std::string& peer, bool connected) {
+    hooks_.on_link(peer, address, connected);
+  };
+  outbox_ =
+      std::make_unique<net::Outbox>(identity, known_peers, std::move(handlers),
+                                    [](const std::string& line) { spdlog::info("{}", line); });
+}
+
+RemoteLinks::~RemoteLinks() {
+  outbox_.reset();
+}
+
+void RemoteLinks::send(std::vector<runtime::RemoteCall> calls) {
+  for (const runtime::RemoteCall& call : calls) {
+    storage::RemoteCallRecord pending = remote_call_record(call);
+    ledger_.add_pending(pending);
+    send_pending(pending);
+  }
+}
+
+void RemoteLinks::resend_pending() {
+  std::vector<storage::RemoteCallRecord> pending = ledger_.pending();
+  if (!pending.empty())
+    spdlog::info("sending again {} remote call{} that had no outcome before the restart",
+                 pending.size(), pending.size() == 1 ? "" : "s");
+  for (const storage::RemoteCallRecord& call : pending) send_pending(call);
+}
+
+void RemoteLinks::send_pending(const storage::RemoteCallRecord& call) {
+  outbox_->send(address_of(call.alias, call.address),
+                net::CallRequest{call.call_id, call.module, call.reducer, call.args});
+}
+
+std::string RemoteLinks::address_of(const std::string& alias, const std::string& declared) const {
+  auto it = peer_addresses_.find(alias);
+  return it != peer_addresses_.end() ? it->second : declared;
+}
+
+std::string RemoteLinks::subscriber_of(uint64_t id) {
+  return executors_.shared([&] {
+    bool known = id > 0 && id <= remote_subscriptions_.size();
+    return known ? remote_subscriptions_[id - 1].module : std::string();
+  });
+}
+
+// Every "Node.module.table.op" subscription of the loaded modules becomes one
+// subscription per (module, node, table), renewed on every connection.
+void RemoteLinks::connect_declared() {
+  for (const std::string& name : runtime_.module_names()) {
+    const abi::ModuleSchema& schema = *runtime_.schema(name);
+    for (const abi::NodeDef& peer : schema.nodes)
+      outbox_->connect(address_of(peer.alias, peer.address));
+    for (const abi::SubscriptionDef& sub : schema.subscriptions) {
+      std::optional<abi::EventName> event = abi::EventName::parse(sub.event);
+      if (!event || event->kind != abi::EventName::Kind::RemoteTable) continue;
+      const std::string& alias = event->node;
+      const std::string& module = event->module;
+      const std::string& table = event->table;
+      bool known = std::any_of(remote_subscriptions_.begin(), remote_subscriptions_.end(),
+                               [&](const RemoteSubscription& r) {
+                                 return r.module == name && r.alias == alias &&
+                                        r.request.module == module && r.request.table == table;
+                               });
+      if (known) continue;
+      std::string declared;
+      for (const abi::NodeDef& n : schema.nodes)
+        if (n.alias == alias) declared = n.address;
+      const abi::ReducerDef* reducer = schema.find_reducer(sub.reducer);
+      net::Subscribe request{remote_subscriptions_.size() + 1, module, table,
+                             reducer->params.at(0).type.name, schema.types};
+      RemoteSubscription remote{name, alias, address_of(alias, declared), request};
+      outbox_->subscribe(remote.address, std::move(request));
+      remote_subscriptions_.push_back(std::move(remote));
+    }
+  }
+}
+
+// A change of a subscribed remote table runs the subscriber's reducers as a
+// new transaction; the row is in its arguments, so the log records it.
+void RemoteLinks::on_event(const std::string& address, const std::string& peer_id,
+                           const net::TableEvent& event) {
+  if (event.subscription_id == 0 || event.subscription_id > remote_subscriptions_.size()) return;
+  const RemoteSubscription& sub = remote_subscriptions_[event.subscription_id - 1];
+  if (sub.address != address || event.kind > 2) return;
+  auto kind = static_cast<runtime::EventKind>(event.kind);
+  std::string name = abi::EventName{abi::EventName::Kind::RemoteTable, sub.alias,
+                                    sub.request.module, sub.request.table, kind}
+                         .to_string();
+  std::vector<uint8_t> args =
+      kind == runtime::EventKind::Insert ? event.new_row.data : event.old_row.data;
+  if (kind == runtime::EventKind::Update)
+    args.insert(args.end(), event.new_row.data.begin(), event.new_row.data.end());
+  runtime_.fire(sub.module, name, args, peer_id, executors_.current());
+  hooks_.after_event();
+}
+
+// The outcome of a remote call runs the caller's callback reducer as a new
+// transaction; the outcome is in its arguments, so the log records it.
+void RemoteLinks::on_result(const std::string& peer_id, const net::CallResult& result) {
+  std::optional<storage::RemoteCallRecord> call = ledger_.take_pending(result.call_id);
+  if (!call) return;  // answered already
+  std::vector<uint8_t> args =
+      abi::to_bytes(std::make_tuple(result.call_id, result.ok, result.error));
+  if (auto r = runtime_.call(call->caller_module, call->callback, args, peer_id,
+                             storage::kRemoteResultTrigger);
+      !r)
+    spdlog::error("callback {}.{} of remote call {}: {}", call->caller_module, call->callback,
+                  result.call_id, r.error().message);
+  hooks_.after_event();
+}
+
+}  // namespace interstice::node
