@@ -96,9 +96,9 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   node->snapshots_ = std::make_unique<SnapshotTaker>(
       SnapshotTaker::Options{node->env_, node->options_.data_dir, node->options_.snapshot_every,
                              node->options_.log.durability, node->options_.retention},
-      *node->commits_, [raw = node.get()] { return raw->capture_snapshot(); },
+      *node->commits_, [raw = node.get()] { return raw->recovery_->capture(); },
       [raw = node.get()] {
-        return raw->executors_->exclusive([raw] { return raw->capture_snapshot(); });
+        return raw->executors_->exclusive([raw] { return raw->recovery_->capture(); });
       });
   runtime::RuntimeOptions runtime_options = node->options_.runtime;
   if (base::Clock* clock = node->options_.clock)
@@ -136,6 +136,9 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   auto runtime = runtime::Runtime::create(std::move(runtime_options));
   if (!runtime) return runtime.take_error();
   node->runtime_ = std::move(runtime).value();
+  node->recovery_ =
+      std::make_unique<Recovery>(node->env(), node->options_.data_dir, *node->runtime_,
+                                 node->ledger_, *node->commits_, *node->snapshots_);
   node->links_ = std::make_unique<RemoteLinks>(
       node->identity_, node->known_peers_.get(), node->options_.peer_addresses, *node->executors_,
       *node->runtime_, node->ledger_,
@@ -148,13 +151,19 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   // Calls that init forwards to other executors run after this section.
   if (auto r = node->executors_->exclusive([&] {
         if (auto loaded = node->load_modules(); !loaded) return loaded;
-        auto recovered = node->recover();  // (an init that fails unloads its module)
+        auto recovered = node->recovery_->recover();  // (an init that fails unloads its module)
         node->refresh_schemas();
         return recovered;
       });
       !r)
     return r.take_error();
-  node->commits_->start([raw] { return raw->recover_from_log_failure(); });
+  node->commits_->start([raw] {
+    // A snapshot being written waits for records the log lost: it gives up.
+    // (No new one starts while the log is failed: maybe_snapshot.) Joined
+    // before the exclusive section, which the snapshot thread may wait for.
+    raw->snapshots_->join();
+    return raw->executors_->exclusive([raw] { return raw->recovery_->undo_after_log_failure(); });
+  });
   if (node->options_.peer_port >= 0) {
     auto gateway = PeerGateway::start(
         node->identity_,
@@ -200,8 +209,8 @@ Node::~Node() {
   gateway_.reset();
   if (snapshots_) {
     snapshots_->join();  // no executor is left to start another
-    if (runtime_ && commits_->last_logged() > snapshots_->newest())
-      snapshots_->write(capture_snapshot());
+    if (recovery_ && commits_->last_logged() > snapshots_->newest())
+      snapshots_->write(recovery_->capture());
     snapshots_.reset();
   }
   commits_.reset();
@@ -239,6 +248,13 @@ std::vector<net::PeerServer::ConnectedPeer> Node::connected_peers() const {
   return gateway_ ? gateway_->connected_peers() : std::vector<net::PeerServer::ConnectedPeer>{};
 }
 
+void Node::maybe_snapshot() {
+  // With one executor, this task is the only one that changes tables (other
+  // threads only read them, in shared sections): it captures in place, at
+  // this very offset, as the node did before executors.
+  snapshots_->maybe_take(executors_->size() == 1 && executors_->current().has_value());
+}
+
 bool Node::is_operator(const std::string& presented_key) const {
   return operator_key_matches(operator_key_, presented_key);
 }
@@ -257,7 +273,7 @@ base::Result<void> Node::call(const std::string& module, const std::string& redu
     if (!offset) return outcome.set_value(offset.take_error());
     if (options_.log.durability != storage::Durability::Group) return outcome.set_value({});
     // Through the acknowledging thread, which also answers for the calls a
-    // failed log write undoes (recover_from_log_failure).
+    // failed log write undoes (Recovery::undo_after_log_failure).
     commits_->when_durable(*offset,
                            [&outcome](base::Result<void> durable) { outcome.set_value(durable); });
   });

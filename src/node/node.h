@@ -48,6 +48,7 @@
 #include "node/module_directory.h"
 #include "node/module_store.h"
 #include "node/peer_gateway.h"
+#include "node/recovery.h"
 #include "node/remote_links.h"
 #include "node/snapshot_taker.h"
 #include "runtime/runtime.h"
@@ -110,8 +111,8 @@ struct NodeOptions {
 inline constexpr const char* kHttpClientCaller = "client:anonymous";
 
 // The node: wiring, the local operations and the commit pipeline (node.cc);
-// recovery (node_recovery.cc) and modules and the authority policy
-// (node_modules.cc) are defined in their own files; the other parts are
+// modules and the authority policy (node_modules.cc) are defined in their
+// own file; the other parts are
 // classes of their own (docs/node.md, "Threads and components").
 // Threading: reducers run on the executors (executors_), each module on its
 // own; I/O threads post to them. What the executors share is guarded as each
@@ -125,7 +126,7 @@ class Node {
   const std::vector<ModuleLoadReport>& load_reports() const { return reports_; }
   const net::Identity& identity() const { return identity_; }
   // Transactions re-applied from the log at start.
-  uint64_t recovered_transactions() const { return recovered_; }
+  uint64_t recovered_transactions() const { return recovery_->recovered(); }
 
   // The operations of the local interface, in the node's own types (the HTTP
   // interface converts them to JSON: json_api.h). A call runs on its
@@ -211,28 +212,10 @@ class Node {
  private:
   explicit Node(NodeOptions options);
   base::Result<void> load_modules();
-  base::Result<void> recover();
-  // Restores the newest intact snapshot (only its logged tables if
-  // `logged_only`); returns its offset (0: none).
-  base::Result<uint64_t> restore_snapshot(bool logged_only = false);
-  // Re-applies the log's records from `from` to `until` to the tables, with
-  // what they say of init, remote calls and peer calls; returns how many.
-  // Damage after `until` does not matter once `until` was reached.
-  base::Result<uint64_t> apply_log(uint64_t from, uint64_t until);
-  // After the log failed to write (LogOptions::on_failure): undoes every
-  // transaction after its last good record, by rebuilding the logged tables
-  // from the newest snapshot and the log up to that record, fails the
-  // acknowledgements waiting for those transactions, and lets the log go on.
-  // Returns false if it must be tried again (the log stays failed).
-  bool recover_from_log_failure();
-  bool recover_from_log_failure_now();  // its body, inside an exclusive section
   base::Env& env() const { return *env_; }
   // After a call, on its executor: starts a snapshot if one is due
   // (snapshot_taker.h).
   void maybe_snapshot();
-  // The node's state for a snapshot: tables, init, pending and remembered
-  // calls (with no reducer running).
-  storage::SnapshotData capture_snapshot();
   base::Result<void> record(const runtime::CommittedTransaction& tx);
   // Posts peer.connect / peer.disconnect (from I/O threads) to executor 0,
   // which runs them for the modules that subscribe (forwarding to others).
@@ -268,9 +251,10 @@ class Node {
   std::unique_ptr<SnapshotTaker> snapshots_;
   // The log and the acknowledgements (commit_pipeline.h).
   std::unique_ptr<CommitPipeline> commits_;
-  storage::TransactionLog& log() { return commits_->log(); }
   std::unique_ptr<runtime::Runtime> runtime_;
-  std::set<std::string> initialized_;  // modules that ran init; exclusive
+  // The recoverable state: restoring it, undoing a failed write, capturing
+  // it for snapshots (recovery.h).
+  std::unique_ptr<Recovery> recovery_;
 
   // Run the reducers of calls from clients and peers and of peer and display
   // events (executor_pool.h); created first, stopped once no input can post.
@@ -289,7 +273,6 @@ class Node {
   std::map<std::string, std::shared_ptr<const abi::ModuleSchema>> schemas_;
   void refresh_schemas();
   std::vector<ModuleLoadReport> reports_;
-  uint64_t recovered_ = 0;
 };
 
 }  // namespace interstice::node

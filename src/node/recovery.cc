@@ -1,47 +1,27 @@
-// The node's recovery and snapshots: restoring the newest intact snapshot,
-// re-applying the log after it, undoing what a failed log write lost, and
-// capturing the node's state for a snapshot (snapshot_taker.h takes them).
-#include "node/node.h"
+#include "node/recovery.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <sys/stat.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <future>
-#include <iterator>
-#include <map>
-#include <set>
-
-#include "abi/event_name.h"
-#include "abi/type_match.h"
-#include "authority/file_sandbox.h"
-#include "authority/sdl_audio.h"
-#include "storage/tx_record.h"
-
-#include "net/secret_file.h"
-#include "node/data_dir_lock.h"
-#include "node/operator_key.h"
 #include "node/snapshot_restore.h"
+#include "storage/transaction_log.h"
+#include "storage/tx_record.h"
 
 namespace interstice::node {
 
-bool Node::recover_from_log_failure() {
-  // A snapshot being written waits for records the log lost: it gives up.
-  // (No new one starts while the log is failed: maybe_snapshot.) Joined
-  // before the exclusive section, which the snapshot thread may wait for.
-  snapshots_->join();
-  return executors_->exclusive([&] { return recover_from_log_failure_now(); });
-}
+Recovery::Recovery(base::Env& env, std::filesystem::path data_dir, runtime::Runtime& runtime,
+                   CallLedger& ledger, CommitPipeline& commits, SnapshotTaker& snapshots)
+    : env_(env),
+      data_dir_(std::move(data_dir)),
+      runtime_(runtime),
+      ledger_(ledger),
+      commits_(commits),
+      snapshots_(snapshots) {}
 
-bool Node::recover_from_log_failure_now() {
+bool Recovery::undo_after_log_failure() {
   bool recovered = false;
-  uint64_t good = log().good_offset();
-  uint64_t last_logged = commits_->last_logged();
+  uint64_t good = commits_.log().good_offset();
+  uint64_t last_logged = commits_.last_logged();
   bool undone = last_logged <= good;
   if (!undone) {
     uint64_t lost = last_logged - good;
@@ -57,8 +37,8 @@ bool Node::recover_from_log_failure_now() {
           "the transaction log failed to record transactions {} to {}; they are undone "
           "(the logged tables are as of transaction {})",
           good + 1, last_logged, good);
-      commits_->set_last_logged(good);
-      snapshots_->lower_to(good);
+      commits_.set_last_logged(good);
+      snapshots_.lower_to(good);
       undone = true;
     } else {
       spdlog::error(
@@ -68,7 +48,7 @@ bool Node::recover_from_log_failure_now() {
     }
   }
   if (undone) {
-    if (auto reset = log().reset_after_failure(); reset) {
+    if (auto reset = commits_.log().reset_after_failure(); reset) {
       recovered = true;
       spdlog::info("the transaction log goes on after transaction {}", good);
     } else {
@@ -78,43 +58,42 @@ bool Node::recover_from_log_failure_now() {
   // Acknowledgements of records after the good one fail: those records
   // are gone (or will be cut), whatever happens next. Settled here, before
   // any reducer runs again and appends after `good`.
-  commits_->settle_failure(good, recovered);
+  commits_.settle_failure(good, recovered);
   return recovered;
 }
 
-base::Result<uint64_t> Node::restore_snapshot(bool logged_only) {
+base::Result<uint64_t> Recovery::restore_snapshot(bool logged_only) {
   std::vector<std::string> warnings;
-  auto snapshot = storage::read_newest_snapshot(env(), options_.data_dir / "snapshots", &warnings);
+  auto snapshot = storage::read_newest_snapshot(env_, data_dir_ / "snapshots", &warnings);
   for (const std::string& w : warnings) spdlog::warn("{}", w);
   if (!snapshot) return snapshot.take_error();
   if (logged_only) {  // rolling back: the logged tables start from scratch
-    for (const std::string& module : runtime_->module_names())
-      for (const abi::TableDef& t : runtime_->schema(module)->tables)
+    for (const std::string& module : runtime_.module_names())
+      for (const abi::TableDef& t : runtime_.schema(module)->tables)
         if (t.persistence == abi::Persistence::Logged)
-          if (auto r = runtime_->clear_table(module, t.name); !r) return r.take_error();
+          if (auto r = runtime_.clear_table(module, t.name); !r) return r.take_error();
     initialized_.clear();
     ledger_.clear();
   }
   if (!*snapshot) return uint64_t{0};
   if (logged_only)
     std::erase_if((*snapshot)->tables, [&](const storage::TableImage& image) {
-      const runtime::Table* t = runtime_->table(image.module, image.table);
+      const runtime::Table* t = runtime_.table(image.module, image.table);
       return t && t->def().persistence != abi::Persistence::Logged;
     });
-  if (auto r = restore_tables(*runtime_, **snapshot); !r) return r.take_error();
+  if (auto r = restore_tables(runtime_, **snapshot); !r) return r.take_error();
   initialized_.insert((*snapshot)->initialized.begin(), (*snapshot)->initialized.end());
   ledger_.restore(**snapshot);
   if (!logged_only) spdlog::info("restored the snapshot at offset {}", (*snapshot)->offset);
   return (*snapshot)->offset;
 }
 
-base::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
+base::Result<uint64_t> Recovery::apply_log(uint64_t from, uint64_t until) {
   std::optional<base::Error> failure;
   uint64_t applied = 0;
   bool reached = false;
   auto read = storage::TransactionLog::read(
-      env(), options_.data_dir / "log", from,
-      [&](uint64_t offset, std::span<const uint8_t> payload) {
+      env_, data_dir_ / "log", from, [&](uint64_t offset, std::span<const uint8_t> payload) {
         if (offset > until) return false;
         if (applied == 0 && offset != from) {
           failure = base::make_error(fmt::format(
@@ -131,8 +110,8 @@ base::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
         if (trigger.kind == storage::TriggerKind::Init) initialized_.insert(record->module);
         ledger_.apply(*record);
         for (const storage::RowEffect& e : record->effects) {
-          auto done = runtime_->apply(record->module, static_cast<runtime::EventKind>(e.kind),
-                                      e.table, e.row.data);
+          auto done = runtime_.apply(record->module, static_cast<runtime::EventKind>(e.kind),
+                                     e.table, e.row.data);
           if (!done) {
             failure =
                 base::make_error(fmt::format("log record {}: {}", offset, done.error().message));
@@ -152,56 +131,48 @@ base::Result<uint64_t> Node::apply_log(uint64_t from, uint64_t until) {
 
 // Restores the newest snapshot, re-applies the log after it, then runs init
 // for modules that never ran it.
-base::Result<void> Node::recover() {
-  auto restored = restore_snapshot();
+base::Result<void> Recovery::recover() {
+  auto restored = restore_snapshot(/*logged_only=*/false);
   if (!restored) return restored.take_error();
   uint64_t snapshot_offset = *restored;
-  snapshots_->set_newest(snapshot_offset);
+  snapshots_.set_newest(snapshot_offset);
   // A log that lost its tail before the snapshot's offset (a cut segment):
   // the snapshot holds those transactions, so the log continues after it.
-  if (uint64_t last = log().last_offset(); last < snapshot_offset) {
+  if (uint64_t last = commits_.log().last_offset(); last < snapshot_offset) {
     spdlog::warn(
         "the log ends at offset {}, before the snapshot at {}, which holds the transactions it "
         "lost; its segments move to {} and it continues at offset {}",
-        last, snapshot_offset, (options_.data_dir / "log" / "archive").string(),
-        snapshot_offset + 1);
-    if (auto r = log().continue_at(snapshot_offset + 1); !r) return r.take_error();
+        last, snapshot_offset, (data_dir_ / "log" / "archive").string(), snapshot_offset + 1);
+    if (auto r = commits_.log().continue_at(snapshot_offset + 1); !r) return r.take_error();
   }
   auto applied = apply_log(snapshot_offset + 1, UINT64_MAX);
   if (!applied) return applied.take_error();
   recovered_ = *applied;
   if (recovered_ > 0) spdlog::info("recovered {} transactions from the log", recovered_);
-  commits_->set_last_logged(log().last_offset());
-  for (const std::string& name : runtime_->module_names()) {
+  commits_.set_last_logged(commits_.log().last_offset());
+  for (const std::string& name : runtime_.module_names()) {
     if (initialized_.count(name)) continue;
-    if (auto r = runtime_->run_init(name); !r)
+    if (auto r = runtime_.run_init(name); !r)
       spdlog::error("{}", r.error().message);
     else
       initialized_.insert(name);
   }
-  return log().sync();
+  return commits_.log().sync();
 }
 
-storage::SnapshotData Node::capture_snapshot() {
+storage::SnapshotData Recovery::capture() {
   storage::SnapshotData data;
-  data.offset = commits_->last_logged();
+  data.offset = commits_.last_logged();
   data.initialized.assign(initialized_.begin(), initialized_.end());
   data.pending_calls = ledger_.pending();
   data.peer_calls = ledger_.peer_calls();
-  for (runtime::Runtime::TableImage& image : runtime_->export_tables()) {
+  for (runtime::Runtime::TableImage& image : runtime_.export_tables()) {
     storage::TableImage t{image.module, image.table, image.auto_inc_next, {}};
     t.rows.reserve(image.rows.size());
     for (runtime::Bytes& row : image.rows) t.rows.push_back(abi::Bytes{std::move(row)});
     data.tables.push_back(std::move(t));
   }
   return data;
-}
-
-void Node::maybe_snapshot() {
-  // With one executor, this task is the only one that changes tables (other
-  // threads only read them, in shared sections): it captures in place, at
-  // this very offset, as the node did before executors.
-  snapshots_->maybe_take(executors_->size() == 1 && executors_->current().has_value());
 }
 
 }  // namespace interstice::node
