@@ -82,10 +82,8 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   ModuleStore store(node->env(), node->options_.data_dir);
   auto installed = store.read_manifest();
   if (!installed) return installed.take_error();
-  for (abi::Authority granted : installed->grants)  // grants persist across restarts
-    if (std::find(node->options_.runtime.grantable.begin(), node->options_.runtime.grantable.end(),
-                  granted) == node->options_.runtime.grantable.end())
-      node->options_.runtime.grantable.push_back(granted);
+  node->options_.runtime.grantable =  // grants persist across restarts
+      AuthorityPolicy::merged(node->options_.runtime.grantable, installed->grants);
   std::vector<std::string> warnings;
   auto log = storage::TransactionLog::open(node->env(), node->options_.data_dir / "log",
                                            node->options_.log, &warnings);
@@ -148,11 +146,21 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
                          [raw](const std::string& peer, const std::string& address,
                                bool connected) { raw->fire_peer_link(peer, address, connected); },
                          [raw] { raw->maybe_snapshot(); }});
+  node->modules_ = std::make_unique<ModuleManager>(
+      node->env(), node->options_.data_dir, *node->runtime_,
+      ModuleManager::Hooks{
+          [raw](const std::string& module) { raw->recovery_->mark_initialized(module); },
+          [raw](const std::string& module) { raw->recovery_->forget(module); },
+          [raw] {
+            raw->links_->connect_declared();
+            raw->snapshots_->take_now();
+          }});
+  node->policy_ = std::make_unique<AuthorityPolicy>(*node->runtime_, *node->modules_);
   // Calls that init forwards to other executors run after this section.
   if (auto r = node->executors_->exclusive([&] {
-        if (auto loaded = node->load_modules(); !loaded) return loaded;
+        if (auto loaded = node->modules_->load_all(); !loaded) return loaded;
         auto recovered = node->recovery_->recover();  // (an init that fails unloads its module)
-        node->refresh_schemas();
+        node->modules_->refresh();
         return recovered;
       });
       !r)
@@ -253,6 +261,45 @@ void Node::maybe_snapshot() {
   // threads only read them, in shared sections): it captures in place, at
   // this very offset, as the node did before executors.
   snapshots_->maybe_take(executors_->size() == 1 && executors_->current().has_value());
+}
+
+// The operator's actions and what they change run between calls: the tasks
+// running finish first, the others wait.
+base::Result<Node::Published> Node::publish(std::span<const uint8_t> wasm) {
+  return executors_->exclusive([&] { return modules_->publish(wasm); });
+}
+
+base::Result<void> Node::remove_module(const std::string& module) {
+  return executors_->exclusive([&] { return modules_->remove(module); });
+}
+
+base::Result<void> Node::set_authority(const std::string& name, bool granted) {
+  return executors_->exclusive([&] { return policy_->set(name, granted); });
+}
+
+std::vector<Node::AuthorityInfo> Node::describe_authorities() {
+  return executors_->shared([&] { return policy_->describe(); });
+}
+
+std::vector<Node::ModuleInfo> Node::describe_modules() {
+  return executors_->exclusive([&] { return modules_->describe(); });  // it reads table sizes
+}
+
+static base::Error not_loaded(const std::string& module) {
+  return base::make_error(fmt::format("no module '{}' is loaded", module),
+                          base::ErrorCode::NotFound);
+}
+
+base::Result<std::shared_ptr<const abi::ModuleSchema>> Node::schema(const std::string& module) {
+  auto found = executors_->shared([&] { return modules_->schema(module); });
+  if (!found) return not_loaded(module);
+  return found;
+}
+
+base::Result<std::vector<uint8_t>> Node::module_wasm(const std::string& module) {
+  std::string hash = executors_->shared([&] { return modules_->installed_hash(module); });
+  if (hash.empty()) return not_loaded(module);
+  return modules_->wasm(hash);
 }
 
 bool Node::is_operator(const std::string& presented_key) const {

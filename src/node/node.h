@@ -40,12 +40,14 @@
 #include "base/result.h"
 #include "net/identity.h"
 #include "net/known_peers.h"
+#include "node/authority_policy.h"
 #include "node/call_ledger.h"
 #include "node/commit_pipeline.h"
 #include "node/data_dir_lock.h"
 #include "node/display.h"
 #include "node/executor_pool.h"
 #include "node/module_directory.h"
+#include "node/module_manager.h"
 #include "node/module_store.h"
 #include "node/peer_gateway.h"
 #include "node/recovery.h"
@@ -110,9 +112,8 @@ struct NodeOptions {
 // for the node or a peer. Real client identities come with the client issue.
 inline constexpr const char* kHttpClientCaller = "client:anonymous";
 
-// The node: wiring, the local operations and the commit pipeline (node.cc);
-// modules and the authority policy (node_modules.cc) are defined in their
-// own file; the other parts are
+// The node: ownership, wiring and the local operations (node.cc); the other
+// parts are
 // classes of their own (docs/node.md, "Threads and components").
 // Threading: reducers run on the executors (executors_), each module on its
 // own; I/O threads post to them. What the executors share is guarded as each
@@ -123,7 +124,7 @@ class Node {
   [[nodiscard]] static base::Result<std::unique_ptr<Node>> create(NodeOptions options);
   ~Node();
 
-  const std::vector<ModuleLoadReport>& load_reports() const { return reports_; }
+  const std::vector<ModuleLoadReport>& load_reports() const { return modules_->reports(); }
   const net::Identity& identity() const { return identity_; }
   // Transactions re-applied from the log at start.
   uint64_t recovered_transactions() const { return recovery_->recovered(); }
@@ -169,11 +170,7 @@ class Node {
   // when the module is), or NotFound.
   base::Result<std::shared_ptr<const abi::ModuleSchema>> schema(const std::string& module);
   // What GET /modules shows of each loaded module, in load order.
-  struct ModuleInfo {
-    std::shared_ptr<const abi::ModuleSchema> schema;
-    uint32_t executor = 0;
-    std::vector<size_t> table_rows;  // by schema->tables' order
-  };
+  using ModuleInfo = ModuleManager::ModuleInfo;
   std::vector<ModuleInfo> describe_modules();
   // Operator actions; the local interface lets only holders of the operator
   // key (operator_key.h) reach them.
@@ -183,18 +180,10 @@ class Node {
   // it does not validate or a table with rows changed its definition. The
   // wasm goes to the store and to DATA_DIR/modules, and a snapshot is taken,
   // so a restart comes back with it.
-  struct Published {
-    std::string module;
-    std::string version;
-    std::string previous_version;  // empty if it was not loaded before
-  };
+  using Published = ModuleManager::Published;
   base::Result<Published> publish(std::span<const uint8_t> wasm);
   // The authorities, by name (gpu, input, audio, file).
-  struct AuthorityInfo {
-    std::string name;
-    bool granted = false;
-    std::string holder;  // the module holding it, or empty
-  };
+  using AuthorityInfo = AuthorityPolicy::AuthorityInfo;
   std::vector<AuthorityInfo> describe_authorities();
   // Grants or revokes an authority by name (gpu, input, audio, file), between
   // transactions, and persists the policy (docs/cli.md, "authority").
@@ -211,7 +200,6 @@ class Node {
 
  private:
   explicit Node(NodeOptions options);
-  base::Result<void> load_modules();
   base::Env& env() const { return *env_; }
   // After a call, on its executor: starts a snapshot if one is due
   // (snapshot_taker.h).
@@ -244,10 +232,6 @@ class Node {
   // The Gpu back-end and the frame loop (display.h).
   std::unique_ptr<Display> display_;
   std::string operator_key_;
-  // The file of DATA_DIR/modules each module came from (by module name).
-  std::map<std::string, std::string> module_files_;  // exclusive
-  // Records the installed set in the manifest (inside an exclusive section).
-  base::Result<void> write_manifest(std::map<std::string, std::string> hashes);
   std::unique_ptr<SnapshotTaker> snapshots_;
   // The log and the acknowledgements (commit_pipeline.h).
   std::unique_ptr<CommitPipeline> commits_;
@@ -264,15 +248,10 @@ class Node {
   bool post_for(const std::string& module, std::function<void()> task);
   // post_for, and waits for the task to finish (not from a task).
   bool run_for(const std::string& module, const std::function<void()>& task);
-  // The operator actions' bodies, run inside an exclusive section.
-  base::Result<Published> publish_now(std::span<const uint8_t> wasm);
-  base::Result<void> remove_module_now(const std::string& module);
-  base::Result<void> set_authority_now(const std::string& name, bool granted);
-  // The loaded modules' schemas, shared with readers (schema()); rebuilt
-  // after every change of modules. Exclusive.
-  std::map<std::string, std::shared_ptr<const abi::ModuleSchema>> schemas_;
-  void refresh_schemas();
-  std::vector<ModuleLoadReport> reports_;
+  // The set of modules and the manifest (module_manager.h), and the
+  // authority policy (authority_policy.h).
+  std::unique_ptr<ModuleManager> modules_;
+  std::unique_ptr<AuthorityPolicy> policy_;
 };
 
 }  // namespace interstice::node
