@@ -8,22 +8,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <future>
-#include <iterator>
-#include <map>
-#include <set>
 
-#include "abi/event_name.h"
-#include "abi/type_match.h"
 #include "authority/file_sandbox.h"
 #include "authority/sdl_audio.h"
-#include "storage/tx_record.h"
-
 #include "net/secret_file.h"
-#include "node/data_dir_lock.h"
 #include "node/operator_key.h"
-#include "node/snapshot_restore.h"
+#include "storage/tx_record.h"
 
 namespace interstice::node {
 
@@ -45,6 +36,17 @@ static base::Result<void> prepare_data_dir(const std::filesystem::path& dir) {
   return {};
 }
 
+// The tags of a log record, for `log` filters: its module and module.table.
+static std::vector<std::string> log_tags(std::span<const uint8_t> payload) {
+  std::vector<std::string> tags;
+  auto record = storage::decode_tx_record(payload);
+  if (!record) return tags;
+  tags.push_back(record->module);
+  for (const storage::RowEffect& e : record->effects)
+    tags.push_back(record->module + "." + e.table);
+  return tags;
+}
+
 base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
   if (auto r = prepare_data_dir(options.data_dir); !r) return r.take_error();
   // One node per data directory, from before it reads anything to its end.
@@ -57,155 +59,158 @@ base::Result<std::unique_ptr<Node>> Node::create(NodeOptions options) {
         fmt::format("cannot create {}: {}", (options.data_dir / "modules").string(), ec.message()));
   if (options.runtime.engine.cache_dir.empty())
     options.runtime.engine.cache_dir = options.data_dir / "compiled";
-  options.log.tags = [](std::span<const uint8_t> payload) {
-    std::vector<std::string> tags;
-    auto record = storage::decode_tx_record(payload);
-    if (!record) return tags;
-    tags.push_back(record->module);
-    for (const storage::RowEffect& e : record->effects)
-      tags.push_back(record->module + "." + e.table);
-    return tags;
-  };
+  options.log.tags = log_tags;
   std::unique_ptr<Node> node(new Node(std::move(options)));
-  node->executors_ = std::make_unique<ExecutorPool>(node->options_.executors);
   node->data_dir_lock_ = std::move(lock).value();
-  node->options_.log.on_failure = [raw = node.get()] {
-    if (raw->commits_) raw->commits_->note_log_failure();  // (not while the log opens)
+  node->executors_ = std::make_unique<ExecutorPool>(node->options_.executors);
+  if (auto r = node->open_storage(); !r) return r.take_error();
+  if (auto r = node->create_parts(); !r) return r.take_error();
+  if (auto r = node->start(); !r) return r.take_error();
+  return node;
+}
+
+// The keys, the log and the snapshots; the grant policy the manifest kept.
+base::Result<void> Node::open_storage() {
+  options_.log.on_failure = [this] {
+    if (commits_) commits_->note_log_failure();  // (not while the log opens)
   };
-  auto identity = net::load_or_create_identity(node->env(), node->options_.data_dir);
+  auto identity = net::load_or_create_identity(env(), options_.data_dir);
   if (!identity) return identity.take_error();
-  auto operator_key = load_or_create_operator_key(node->env(), node->options_.data_dir);
+  identity_ = *identity;
+  auto operator_key = load_or_create_operator_key(env(), options_.data_dir);
   if (!operator_key) return operator_key.take_error();
-  node->operator_key_ = *operator_key;
-  node->identity_ = *identity;
-  spdlog::info("node id {}", node->identity_.id());
-  ModuleStore store(node->env(), node->options_.data_dir);
-  auto installed = store.read_manifest();
+  operator_key_ = *operator_key;
+  spdlog::info("node id {}", identity_.id());
+  auto installed = ModuleStore(env(), options_.data_dir).read_manifest();
   if (!installed) return installed.take_error();
-  node->options_.runtime.grantable =  // grants persist across restarts
-      AuthorityPolicy::merged(node->options_.runtime.grantable, installed->grants);
+  options_.runtime.grantable =  // grants persist across restarts
+      AuthorityPolicy::merged(options_.runtime.grantable, installed->grants);
   std::vector<std::string> warnings;
-  auto log = storage::TransactionLog::open(node->env(), node->options_.data_dir / "log",
-                                           node->options_.log, &warnings);
+  auto log =
+      storage::TransactionLog::open(env(), options_.data_dir / "log", options_.log, &warnings);
   if (!log) return log.take_error();
   for (const std::string& w : warnings) spdlog::warn("{}", w);
-  node->commits_ =
-      std::make_unique<CommitPipeline>(std::move(log).value(), node->options_.log.durability);
-  node->snapshots_ = std::make_unique<SnapshotTaker>(
-      SnapshotTaker::Options{node->env_, node->options_.data_dir, node->options_.snapshot_every,
-                             node->options_.log.durability, node->options_.retention},
-      *node->commits_, [raw = node.get()] { return raw->recovery_->capture(); },
-      [raw = node.get()] {
-        return raw->executors_->exclusive([raw] { return raw->recovery_->capture(); });
-      });
-  runtime::RuntimeOptions runtime_options = node->options_.runtime;
-  if (base::Clock* clock = node->options_.clock)
-    runtime_options.clock = [clock] { return clock->now_micros(); };
-  const auto& policy = node->options_.runtime.grantable;
-  node->display_ = Display::open(
-      Display::Options{node->options_.surface_width, node->options_.surface_height,
-                       node->options_.fps, node->options_.frames, node->options_.frame_dump,
-                       node->options_.window, node->options_.gpu_memory},
+  commits_ = std::make_unique<CommitPipeline>(std::move(log).value(), options_.log.durability);
+  snapshots_ = std::make_unique<SnapshotTaker>(
+      SnapshotTaker::Options{env_, options_.data_dir, options_.snapshot_every,
+                             options_.log.durability, options_.retention},
+      *commits_, [this] { return recovery_->capture(); },
+      [this] { return executors_->exclusive([this] { return recovery_->capture(); }); });
+  known_peers_ = std::make_unique<net::KnownPeers>(env(), options_.data_dir / "peers");
+  for (const auto& [address, key] : options_.pinned_peers)
+    if (auto r = known_peers_->pin(address, key); !r) return r.take_error();
+  return {};
+}
+
+// The display, the runtime and the parts around it, wired to each other
+// through this node (each part's hooks).
+base::Result<void> Node::create_parts() {
+  const auto& policy = options_.runtime.grantable;
+  display_ = Display::open(
+      Display::Options{options_.surface_width, options_.surface_height, options_.fps,
+                       options_.frames, options_.frame_dump, options_.window, options_.gpu_memory},
       std::find(policy.begin(), policy.end(), abi::Authority::Gpu) != policy.end());
-  runtime_options.gpu = node->display_->gpu();
+  runtime::RuntimeOptions runtime_options = options_.runtime;
+  if (base::Clock* clock = options_.clock)
+    runtime_options.clock = [clock] { return clock->now_micros(); };
+  runtime_options.gpu = display_->gpu();
   runtime_options.audio = std::make_shared<authority::SdlAudio>();  // SDL starts on first open
   runtime_options.files = std::make_shared<authority::FileSandbox>(
-      node->options_.file_root.empty() ? node->options_.data_dir / "files"
-                                       : node->options_.file_root,
-      node->options_.file_quota);
-  runtime_options.on_commit = [raw = node.get()](const runtime::CommittedTransaction& tx) {
-    return raw->record(tx);
+      options_.file_root.empty() ? options_.data_dir / "files" : options_.file_root,
+      options_.file_quota);
+  runtime_options.on_commit = [this](const runtime::CommittedTransaction& tx) {
+    return record(tx);
   };
-  node->known_peers_ =
-      std::make_unique<net::KnownPeers>(node->env(), node->options_.data_dir / "peers");
-  for (const auto& [address, key] : node->options_.pinned_peers)
-    if (auto r = node->known_peers_->pin(address, key); !r) return r.take_error();
-  Node* raw = node.get();
-  runtime_options.on_remote_calls = [raw](std::vector<runtime::RemoteCall> calls) {
-    raw->links_->send(std::move(calls));
+  runtime_options.on_remote_calls = [this](std::vector<runtime::RemoteCall> calls) {
+    links_->send(std::move(calls));
   };
-  runtime_options.executors = node->executors_->size();
-  runtime_options.forward = [raw = node.get()](uint32_t executor, runtime::ForwardedCall call) {
-    raw->executors_->post(executor, [raw, call = std::move(call)]() mutable {
-      raw->runtime_->run_forwarded(std::move(call));
-      raw->maybe_snapshot();
+  runtime_options.executors = executors_->size();
+  runtime_options.forward = [this](uint32_t executor, runtime::ForwardedCall call) {
+    executors_->post(executor, [this, call = std::move(call)]() mutable {
+      runtime_->run_forwarded(std::move(call));
+      maybe_snapshot();
     });
   };
   auto runtime = runtime::Runtime::create(std::move(runtime_options));
   if (!runtime) return runtime.take_error();
-  node->runtime_ = std::move(runtime).value();
-  node->recovery_ =
-      std::make_unique<Recovery>(node->env(), node->options_.data_dir, *node->runtime_,
-                                 node->ledger_, *node->commits_, *node->snapshots_);
-  node->links_ = std::make_unique<RemoteLinks>(
-      node->identity_, node->known_peers_.get(), node->options_.peer_addresses, *node->executors_,
-      *node->runtime_, node->ledger_,
-      RemoteLinks::Hooks{[raw](const std::string& module, std::function<void()> task) {
-                           return raw->post_for(module, std::move(task));
-                         },
-                         [raw](const std::string& peer, const std::string& address,
-                               bool connected) { raw->fire_peer_link(peer, address, connected); },
-                         [raw] { raw->maybe_snapshot(); }});
-  node->modules_ = std::make_unique<ModuleManager>(
-      node->env(), node->options_.data_dir, *node->runtime_,
+  runtime_ = std::move(runtime).value();
+  recovery_ = std::make_unique<Recovery>(env(), options_.data_dir, *runtime_, ledger_, *commits_,
+                                         *snapshots_);
+  links_ = std::make_unique<RemoteLinks>(
+      identity_, known_peers_.get(), options_.peer_addresses, *executors_, *runtime_, ledger_,
+      RemoteLinks::Hooks{post_hook(), link_hook(), [this] { maybe_snapshot(); }});
+  modules_ = std::make_unique<ModuleManager>(
+      env(), options_.data_dir, *runtime_,
       ModuleManager::Hooks{
-          [raw](const std::string& module) { raw->recovery_->mark_initialized(module); },
-          [raw](const std::string& module) { raw->recovery_->forget(module); },
-          [raw] {
-            raw->links_->connect_declared();
-            raw->snapshots_->take_now();
+          [this](const std::string& module) { recovery_->mark_initialized(module); },
+          [this](const std::string& module) { recovery_->forget(module); },
+          [this] {
+            links_->connect_declared();
+            snapshots_->take_now();
           }});
-  node->policy_ = std::make_unique<AuthorityPolicy>(*node->runtime_, *node->modules_);
+  policy_ = std::make_unique<AuthorityPolicy>(*runtime_, *modules_);
+  return {};
+}
+
+// Loads and recovers, then lets inputs in: acknowledgements, peers, the
+// display, the links to remote nodes.
+base::Result<void> Node::start() {
   // Calls that init forwards to other executors run after this section.
-  if (auto r = node->executors_->exclusive([&] {
-        if (auto loaded = node->modules_->load_all(); !loaded) return loaded;
-        auto recovered = node->recovery_->recover();  // (an init that fails unloads its module)
-        node->modules_->refresh();
+  if (auto r = executors_->exclusive([&] {
+        if (auto loaded = modules_->load_all(); !loaded) return loaded;
+        auto recovered = recovery_->recover();  // (an init that fails unloads its module)
+        modules_->refresh();
         return recovered;
       });
       !r)
     return r.take_error();
-  node->commits_->start([raw] {
+  commits_->start([this] {
     // A snapshot being written waits for records the log lost: it gives up.
     // (No new one starts while the log is failed: maybe_snapshot.) Joined
     // before the exclusive section, which the snapshot thread may wait for.
-    raw->snapshots_->join();
-    return raw->executors_->exclusive([raw] { return raw->recovery_->undo_after_log_failure(); });
+    snapshots_->join();
+    return executors_->exclusive([this] { return recovery_->undo_after_log_failure(); });
   });
-  if (node->options_.peer_port >= 0) {
+  if (options_.peer_port >= 0) {
     auto gateway = PeerGateway::start(
-        node->identity_,
-        PeerGateway::Options{node->options_.peer_host,
-                             static_cast<uint16_t>(node->options_.peer_port),
-                             node->options_.peer_limits},
-        *node->executors_, *node->runtime_, node->ledger_, *node->commits_,
-        PeerGateway::Hooks{
-            [raw](const std::string& module, std::function<void()> task) {
-              return raw->post_for(module, std::move(task));
-            },
-            [raw](const net::CallRequest& call, const std::string& peer) {
-              return raw->run_call(call.module, call.reducer, call.args.data, peer,
-                                   storage::peer_call_trigger(call.call_id),
-                                   runtime::CallOrigin::Outside);
-            },
-            [raw](const std::string& peer, const std::string& address, bool connected) {
-              raw->fire_peer_link(peer, address, connected);
-            }});
+        identity_,
+        PeerGateway::Options{options_.peer_host, static_cast<uint16_t>(options_.peer_port),
+                             options_.peer_limits},
+        *executors_, *runtime_, ledger_, *commits_,
+        PeerGateway::Hooks{post_hook(),
+                           [this](const net::CallRequest& call, const std::string& peer) {
+                             return run_call(call.module, call.reducer, call.args.data, peer,
+                                             storage::peer_call_trigger(call.call_id),
+                                             runtime::CallOrigin::Outside);
+                           },
+                           link_hook()});
     if (!gateway) return gateway.take_error();
-    node->gateway_ = std::move(gateway).value();
+    gateway_ = std::move(gateway).value();
   }
-  node->display_->start(
-      *node->executors_, *node->runtime_,
-      [raw](const std::string& module, const std::function<void()>& task) {
-        return raw->run_for(module, task);
+  display_->start(
+      *executors_, *runtime_,
+      [this](const std::string& module, const std::function<void()>& task) {
+        return run_for(module, task);
       },
-      [raw] { raw->maybe_snapshot(); });
+      [this] { maybe_snapshot(); });
   // Connect to the remote nodes that loaded modules declare, and subscribe.
-  node->executors_->exclusive([&] {
-    node->links_->connect_declared();
-    node->links_->resend_pending();
+  executors_->exclusive([&] {
+    links_->connect_declared();
+    links_->resend_pending();
   });
-  return node;
+  return {};
+}
+
+std::function<bool(const std::string&, std::function<void()>)> Node::post_hook() {
+  return [this](const std::string& module, std::function<void()> task) {
+    return post_for(module, std::move(task));
+  };
+}
+
+std::function<void(const std::string&, const std::string&, bool)> Node::link_hook() {
+  return [this](const std::string& peer, const std::string& address, bool connected) {
+    fire_peer_link(peer, address, connected);
+  };
 }
 
 Node::~Node() {
@@ -363,17 +368,7 @@ bool Node::run_for(const std::string& module, const std::function<void()>& task)
 // On the module's executor: the table is not changing meanwhile.
 base::Result<Node::Rows> Node::query(const std::string& module, const std::string& table) {
   base::Result<Rows> result = base::make_error("the node is stopping");
-  run_for(module, [&] {
-    const runtime::Table* t = runtime_->table(module, table);
-    if (!t) {
-      result = base::make_error(fmt::format("module '{}' has no table '{}'", module, table),
-                                base::ErrorCode::NotFound);
-      return;
-    }
-    Rows rows{{}, t->def().row_type, runtime_->schema(module)->types};
-    t->for_each([&](const runtime::Bytes& row) { rows.rows.push_back(row); });
-    result = std::move(rows);
-  });
+  run_for(module, [&] { result = read_all_rows(*runtime_, module, table); });
   return result;
 }
 
@@ -382,36 +377,8 @@ base::Result<Node::TablePage> Node::query_page(const std::string& module, const 
                                                size_t max_rows, size_t max_bytes,
                                                bool as_operator) {
   base::Result<TablePage> result = base::make_error("the node is stopping");
-  run_for(module, [&]() {
-    result = [&]() -> base::Result<TablePage> {
-      const runtime::Table* t = runtime_->table(module, table);
-      if (!t)
-        return base::make_error(fmt::format("module '{}' has no table '{}'", module, table),
-                                base::ErrorCode::NotFound);
-      if (t->def().visibility != abi::Visibility::Public && !as_operator)
-        return base::make_error(
-            fmt::format("table '{}.{}' is private: only the operator may read it (send "
-                        "the operator key as Authorization: Bearer KEY; interstice "
-                        "query --operator-key DATA_DIR/operator.key)",
-                        module, table),
-            base::ErrorCode::Forbidden);
-      TablePage page{Rows{{}, t->def().row_type, runtime_->schema(module)->types}, std::nullopt};
-      std::vector<runtime::Bytes>& rows = page.rows.rows;
-      size_t bytes = 0;
-      const std::string* last_key = nullptr;
-      t->for_each_after(after ? &*after : nullptr,
-                        [&](const std::string& key, const runtime::Bytes& row) {
-                          if (rows.size() >= std::max<size_t>(1, max_rows) || bytes >= max_bytes) {
-                            page.next = *last_key;  // this row starts the next page
-                            return false;
-                          }
-                          rows.push_back(row);
-                          bytes += row.size();
-                          last_key = &key;
-                          return true;
-                        });
-      return page;
-    }();
+  run_for(module, [&] {
+    result = read_page(*runtime_, module, table, after, max_rows, max_bytes, as_operator);
   });
   return result;
 }

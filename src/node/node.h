@@ -53,6 +53,7 @@
 #include "node/recovery.h"
 #include "node/remote_links.h"
 #include "node/snapshot_taker.h"
+#include "node/table_reader.h"
 #include "runtime/runtime.h"
 #include "storage/snapshot.h"
 #include "storage/transaction_log.h"
@@ -145,24 +146,12 @@ class Node {
   // its transactions are durable, or at once if it failed.
   void submit(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
               std::function<void(base::Result<void>)> done);
-  // Rows of a table, with what it takes to read them (the module's types).
-  struct Rows {
-    std::vector<runtime::Bytes> rows;  // in primary-key order
-    std::string row_type;
-    std::vector<abi::TypeDef> types;
-  };
+  // Reading tables, on the module's executor (table_reader.h).
+  using Rows = node::Rows;
+  using TablePage = node::TablePage;
   // Every row of the table (for tools and tests: GET /tables pages).
   base::Result<Rows> query(const std::string& module, const std::string& table);
-  // One page of a table's rows, for GET /tables: the rows after the one whose
-  // primary-key order key is `after` (from the first if null), at most
-  // `max_rows`, and no more once `max_bytes` of row data are reached (always
-  // at least one row). The module's executor only copies this page's rows.
-  // A private table (abi::TableDef::visibility) is read by the operator only:
-  // Forbidden unless `as_operator`.
-  struct TablePage {
-    Rows rows;
-    std::optional<std::string> next;  // the last row's order key, if more rows follow
-  };
+  // One page of a table's rows, for GET /tables (read_page).
   base::Result<TablePage> query_page(const std::string& module, const std::string& table,
                                      const std::optional<std::string>& after, size_t max_rows,
                                      size_t max_bytes, bool as_operator);
@@ -200,6 +189,14 @@ class Node {
 
  private:
   explicit Node(NodeOptions options);
+  // The steps of create, in order.
+  base::Result<void> open_storage();
+  base::Result<void> create_parts();
+  base::Result<void> start();
+  // The hooks that parts get: post a task for a module (post_for), and a
+  // peer link event (fire_peer_link).
+  std::function<bool(const std::string&, std::function<void()>)> post_hook();
+  std::function<void(const std::string&, const std::string&, bool)> link_hook();
   base::Env& env() const { return *env_; }
   // After a call, on its executor: starts a snapshot if one is due
   // (snapshot_taker.h).

@@ -1,0 +1,52 @@
+#include "node/table_reader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace interstice::node {
+
+static base::Error no_table(const std::string& module, const std::string& table) {
+  return base::make_error(fmt::format("module '{}' has no table '{}'", module, table),
+                          base::ErrorCode::NotFound);
+}
+
+base::Result<Rows> read_all_rows(runtime::Runtime& runtime, const std::string& module,
+                                 const std::string& table) {
+  const runtime::Table* t = runtime.table(module, table);
+  if (!t) return no_table(module, table);
+  Rows rows{{}, t->def().row_type, runtime.schema(module)->types};
+  t->for_each([&](const runtime::Bytes& row) { rows.rows.push_back(row); });
+  return rows;
+}
+
+base::Result<TablePage> read_page(runtime::Runtime& runtime, const std::string& module,
+                                  const std::string& table, const std::optional<std::string>& after,
+                                  size_t max_rows, size_t max_bytes, bool as_operator) {
+  const runtime::Table* t = runtime.table(module, table);
+  if (!t) return no_table(module, table);
+  if (t->def().visibility != abi::Visibility::Public && !as_operator)
+    return base::make_error(fmt::format("table '{}.{}' is private: only the operator may read it "
+                                        "(send the operator key as Authorization: Bearer KEY; "
+                                        "interstice query --operator-key DATA_DIR/operator.key)",
+                                        module, table),
+                            base::ErrorCode::Forbidden);
+  TablePage page{Rows{{}, t->def().row_type, runtime.schema(module)->types}, std::nullopt};
+  std::vector<runtime::Bytes>& rows = page.rows.rows;
+  size_t bytes = 0;
+  const std::string* last_key = nullptr;
+  t->for_each_after(after ? &*after : nullptr,
+                    [&](const std::string& key, const runtime::Bytes& row) {
+                      if (rows.size() >= std::max<size_t>(1, max_rows) || bytes >= max_bytes) {
+                        page.next = *last_key;  // this row starts the next page
+                        return false;
+                      }
+                      rows.push_back(row);
+                      bytes += row.size();
+                      last_key = &key;
+                      return true;
+                    });
+  return page;
+}
+
+}  // namespace interstice::node
