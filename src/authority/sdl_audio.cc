@@ -107,7 +107,7 @@ bool SdlAudio::open_capture(std::string_view module, uint32_t sample_rate, uint3
   // Runs on SDL's capture thread: append, dropping the oldest beyond the limit.
   want.callback = [](void* userdata, Uint8* stream, int length) {
     auto* c = static_cast<Captured*>(userdata);
-    std::lock_guard lock(c->mutex);
+    base::MutexLock lock(c->mutex);
     c->bytes.insert(c->bytes.end(), stream, stream + length);
     if (c->bytes.size() > c->limit)
       c->bytes.erase(c->bytes.begin(),
@@ -129,7 +129,7 @@ bool SdlAudio::read_capture(std::string_view module, uint32_t max_bytes, runtime
                             runtime::AuthorityError* error) {
   if (!capture_device_ || capture_owner_ != module)
     return fail(error, abi::Status::NotFound, "audio: no open capture stream");
-  std::lock_guard lock(captured_->mutex);
+  base::MutexLock lock(captured_->mutex);
   size_t take = std::min<size_t>(max_bytes, captured_->bytes.size());
   take -= take % capture_frame_;
   auto end = captured_->bytes.begin() + static_cast<std::ptrdiff_t>(take);

@@ -9,10 +9,10 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "base/mutex.h"
 #include "runtime/authorities.h"
 
 namespace interstice::authority {
@@ -46,9 +46,9 @@ class SdlAudio : public runtime::AudioBackend {
 
   // What SDL's capture thread hands over, kept for read_capture.
   struct Captured {
-    std::mutex mutex;
-    std::deque<uint8_t> bytes;
-    size_t limit = 0;  // bytes; older ones are dropped beyond it
+    base::Mutex mutex;
+    std::deque<uint8_t> bytes GUARDED_BY(mutex);
+    size_t limit = 0;  // bytes; older ones are dropped beyond it (set before the stream opens)
   };
   uint32_t capture_device_ = 0;
   std::string capture_owner_;

@@ -155,18 +155,18 @@ Result<Module> Engine::load_file(const std::filesystem::path& file) {
 
 void Engine::interrupt() {
   wasmtime_engine_increment_epoch(engine_);
-  std::lock_guard lock(control_words_mutex_);
+  base::MutexLock lock(control_words_mutex_);
   for (int64_t* word : control_words_)
     std::atomic_ref<int64_t>(*word).store(INT64_MAX, std::memory_order_relaxed);
 }
 
 void Engine::register_control_word(int64_t* word) {
-  std::lock_guard lock(control_words_mutex_);
+  base::MutexLock lock(control_words_mutex_);
   control_words_.push_back(word);
 }
 
 void Engine::unregister_control_word(int64_t* word) {
-  std::lock_guard lock(control_words_mutex_);
+  base::MutexLock lock(control_words_mutex_);
   std::erase(control_words_, word);
 }
 

@@ -7,12 +7,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/mutex.h"
 #include "engine/engine_config.h"
 #include "engine/module.h"
 #include "engine/result.h"
@@ -60,8 +60,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
   EngineConfig config_;
   wasm_engine_t* engine_;
   std::unique_ptr<ModuleCache> cache_;
-  std::mutex control_words_mutex_;
-  std::vector<int64_t*> control_words_;
+  base::Mutex control_words_mutex_;
+  // The stores' control words that interrupt() trips (any thread).
+  std::vector<int64_t*> control_words_ GUARDED_BY(control_words_mutex_);
 };
 
 // Converts WebAssembly text to binary (wasmtime's `wat` feature).

@@ -43,6 +43,7 @@ KnownPeers::KnownPeers(base::Env& env, std::filesystem::path file)
   std::string text(std::min(size, kMaxKnownPeersBytes), '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<size_t>(in.gcount()));
+  base::MutexLock lock(mutex_);
   for (KnownPeer& peer : parse_known_peers(text))
     entries_[peer.address] = Entry{std::move(peer.key), peer.pinned};
 }
@@ -56,7 +57,7 @@ base::Result<void> KnownPeers::save() {
 }
 
 base::Result<void> KnownPeers::check(const std::string& address, const std::string& key) {
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   auto it = entries_.find(address);
   if (it == entries_.end()) {
     entries_[address] = Entry{key, false};
@@ -72,7 +73,7 @@ base::Result<void> KnownPeers::check(const std::string& address, const std::stri
 }
 
 base::Result<void> KnownPeers::pin(const std::string& address, const std::string& key) {
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   entries_[address] = Entry{key, true};
   return save();
 }

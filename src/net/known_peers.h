@@ -6,12 +6,12 @@
 
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/env.h"
+#include "base/mutex.h"
 #include "base/result.h"
 
 namespace interstice::net {
@@ -46,12 +46,12 @@ class KnownPeers {
     std::string key;
     bool pinned = false;
   };
-  base::Result<void> save();
+  base::Result<void> save() REQUIRES(mutex_);
 
   base::Env& env_;
   std::filesystem::path file_;
-  std::mutex mutex_;
-  std::map<std::string, Entry> entries_;
+  base::Mutex mutex_;
+  std::map<std::string, Entry> entries_ GUARDED_BY(mutex_);
 };
 
 }  // namespace interstice::net

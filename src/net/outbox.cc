@@ -18,27 +18,47 @@ constexpr auto kPingAfter = std::chrono::seconds(5);
 constexpr auto kSilentLimit = std::chrono::seconds(15);
 }  // namespace
 
+// One peer's link. Threading: `thread` (the writer, run) and `reader` (read,
+// one per connection) share what `mutex` guards; the node's threads queue
+// work under it. The address fields are constant; the threads are started
+// and joined by the writer (reader) and the destructor (thread).
 struct Outbox::Link {
   std::string address;
   std::string host;
   uint16_t port = 0;
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::deque<CallRequest> queue;              // not sent on the current connection
-  std::map<uint64_t, CallRequest> in_flight;  // sent, outcome not back yet
-  std::vector<Subscribe> subscriptions;       // renewed on every connection
-  std::vector<Subscribe> unsent;              // not sent on the current connection
-  bool eager = false;                         // connect even with nothing to send
-  bool stopping = false;
-  std::shared_ptr<PeerClient> client;  // while connected
-  bool lost = false;                   // the reader saw the connection end
-  std::string lost_reason;
-  Clock::time_point last_heard;
-  Clock::time_point last_ping;
+  base::Mutex mutex;
+  base::CondVar changed;                                        // any field below changed
+  std::deque<CallRequest> queue GUARDED_BY(mutex);              // not sent on this connection
+  std::map<uint64_t, CallRequest> in_flight GUARDED_BY(mutex);  // sent, outcome not back yet
+  std::vector<Subscribe> subscriptions GUARDED_BY(mutex);       // renewed on every connection
+  std::vector<Subscribe> unsent GUARDED_BY(mutex);  // not sent on the current connection
+  bool eager GUARDED_BY(mutex) = false;             // connect even with nothing to send
+  bool stopping GUARDED_BY(mutex) = false;
+  std::shared_ptr<PeerClient> client GUARDED_BY(mutex);  // while connected
+  bool lost GUARDED_BY(mutex) = false;                   // the reader saw the connection end
+  std::string lost_reason GUARDED_BY(mutex);
+  Clock::time_point last_heard GUARDED_BY(mutex);
+  Clock::time_point last_ping GUARDED_BY(mutex);
   std::thread thread;
   std::thread reader;
 
-  bool wants_connection() const {
+  // Ends the current connection (the reader saw it end): its calls without
+  // an outcome go out again first, oldest first. Returns the peer's id.
+  // (The reader is joined with `mutex` released: it takes it.)
+  std::string end_connection() REQUIRES(mutex) {
+    std::shared_ptr<PeerClient> ended = std::move(client);
+    ended->shutdown();
+    mutex.unlock();
+    reader.join();
+    mutex.lock();
+    for (auto it = in_flight.rbegin(); it != in_flight.rend(); ++it)
+      queue.push_front(std::move(it->second));
+    in_flight.clear();
+    lost = false;
+    return ended->peer_id();
+  }
+
+  bool wants_connection() const REQUIRES(mutex) {
     return eager || !queue.empty() || !in_flight.empty() || !subscriptions.empty();
   }
 };
@@ -50,7 +70,7 @@ Outbox::Outbox(const Identity& identity, KnownPeers* known, Handlers handlers,
 Outbox::~Outbox() {
   std::map<std::string, std::unique_ptr<Link>> links;
   {
-    std::lock_guard lock(mutex_);
+    base::MutexLock lock(mutex_);
     stopping_ = true;
     links.swap(links_);
   }
@@ -58,7 +78,7 @@ Outbox::~Outbox() {
   // that is about to queue a call.
   for (auto& [address, link] : links) {
     {
-      std::lock_guard link_lock(link->mutex);
+      base::MutexLock link_lock(link->mutex);
       link->stopping = true;
     }
     link->changed.notify_all();
@@ -86,33 +106,33 @@ Outbox::Link* Outbox::link_for(const std::string& address) {
 }
 
 void Outbox::send(const std::string& address, CallRequest call) {
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   Link* link = link_for(address);
   if (!link) return;
   {
-    std::lock_guard link_lock(link->mutex);
+    base::MutexLock link_lock(link->mutex);
     link->queue.push_back(std::move(call));
   }
   link->changed.notify_all();
 }
 
 void Outbox::connect(const std::string& address) {
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   Link* link = link_for(address);
   if (!link) return;
   {
-    std::lock_guard link_lock(link->mutex);
+    base::MutexLock link_lock(link->mutex);
     link->eager = true;
   }
   link->changed.notify_all();
 }
 
 void Outbox::subscribe(const std::string& address, Subscribe subscribe) {
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   Link* link = link_for(address);
   if (!link) return;
   {
-    std::lock_guard link_lock(link->mutex);
+    base::MutexLock link_lock(link->mutex);
     link->subscriptions.push_back(subscribe);
     if (link->client) link->unsent.push_back(std::move(subscribe));
   }
@@ -122,29 +142,16 @@ void Outbox::subscribe(const std::string& address, Subscribe subscribe) {
 // The writer: connects, sends, reconnects, keeps the connection alive.
 void Outbox::run(Link& link) {
   auto backoff = milliseconds(100);
-  std::unique_lock lock(link.mutex);
-  auto end_connection = [&] {  // caller holds the lock; returns with it held
-    std::shared_ptr<PeerClient> client = std::move(link.client);
-    client->shutdown();
-    lock.unlock();
-    link.reader.join();
-    lock.lock();
-    // Calls whose outcome never came go out again first, oldest first.
-    for (auto it = link.in_flight.rbegin(); it != link.in_flight.rend(); ++it)
-      link.queue.push_front(std::move(it->second));
-    link.in_flight.clear();
-    link.lost = false;
-    return client->peer_id();
-  };
+  base::MutexLock lock(link.mutex);
   for (;;) {
-    link.changed.wait_for(lock, std::chrono::seconds(1), [&] {
-      return link.stopping || link.lost || (!link.client && link.wants_connection()) ||
-             (link.client && (!link.queue.empty() || !link.unsent.empty()));
-    });
+    auto deadline = Clock::now() + std::chrono::seconds(1);
+    while (!link.stopping && !link.lost && !(!link.client && link.wants_connection()) &&
+           !(link.client && (!link.queue.empty() || !link.unsent.empty())))
+      if (!link.changed.wait_until(lock, deadline)) break;
     if (link.stopping) break;
     if (link.lost) {
       std::string reason = link.lost_reason;
-      std::string peer = end_connection();
+      std::string peer = link.end_connection();
       lock.unlock();
       log_(fmt::format("lost the connection to peer {} at {}: {}", peer, link.address, reason));
       if (handlers_.on_link) handlers_.on_link(link.address, peer, false);
@@ -159,7 +166,9 @@ void Outbox::run(Link& link) {
         log_(fmt::format("cannot reach peer {}: {}; retrying in {} ms", link.address,
                          connected.error().message, backoff.count()));
         lock.lock();
-        link.changed.wait_for(lock, backoff, [&] { return link.stopping; });
+        auto retry = Clock::now() + backoff;
+        while (!link.stopping)
+          if (!link.changed.wait_until(lock, retry)) break;
         backoff = std::min(backoff * 2, milliseconds(5000));
         continue;
       }
@@ -201,39 +210,40 @@ void Outbox::run(Link& link) {
       if (auto sent = client->send(batch); !sent) client->shutdown();
     lock.lock();
   }
-  if (link.client) {
-    link.client->shutdown();
-    lock.unlock();
+  std::shared_ptr<PeerClient> last = std::move(link.client);
+  lock.unlock();
+  if (last) {
+    last->shutdown();
     link.reader.join();
   }
 }
 
 // The reader of one connection: hands outcomes and events to the handlers
-// until the connection ends.
+// (without the lock) until the connection ends.
 void Outbox::read(Link& link, std::shared_ptr<PeerClient> client) {
   for (;;) {
     auto message = client->receive();
-    std::unique_lock lock(link.mutex);
-    if (!message) {
-      link.lost = true;
-      link.lost_reason = message.error().message;
-      link.changed.notify_all();
-      return;
+    bool expected = false;  // a result of a call in flight
+    {
+      base::MutexLock lock(link.mutex);
+      if (!message) {
+        link.lost = true;
+        link.lost_reason = message.error().message;
+        link.changed.notify_all();
+        return;
+      }
+      link.last_heard = Clock::now();
+      if (const CallResult* result = std::get_if<CallResult>(&message->value))
+        expected = link.in_flight.erase(result->call_id) > 0;
     }
-    link.last_heard = Clock::now();
     if (const CallResult* result = std::get_if<CallResult>(&message->value)) {
-      bool expected = link.in_flight.erase(result->call_id) > 0;
-      lock.unlock();
       if (expected && handlers_.on_result)
         handlers_.on_result(link.address, client->peer_id(), *result);
     } else if (const TableEvent* event = std::get_if<TableEvent>(&message->value)) {
-      lock.unlock();
       if (handlers_.on_event) handlers_.on_event(link.address, client->peer_id(), *event);
     } else if (const SubscribeResult* sub = std::get_if<SubscribeResult>(&message->value)) {
-      lock.unlock();
       if (!sub->ok && handlers_.on_refused) handlers_.on_refused(link.address, *sub);
     } else if (!std::holds_alternative<Pong>(message->value)) {
-      lock.unlock();
       log_(fmt::format("peer {} at {} sent an unexpected message; disconnecting", client->peer_id(),
                        link.address));
       client->shutdown();

@@ -12,10 +12,10 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
+#include "base/mutex.h"
 #include "net/identity.h"
 #include "net/known_peers.h"
 #include "net/messages.h"
@@ -54,7 +54,7 @@ class Outbox {
 
  private:
   struct Link;
-  Link* link_for(const std::string& address);  // caller holds mutex_; null once stopping
+  Link* link_for(const std::string& address) REQUIRES(mutex_);  // null once stopping
   void run(Link& link);
   void read(Link& link, std::shared_ptr<class PeerClient> client);
 
@@ -62,9 +62,9 @@ class Outbox {
   KnownPeers* known_;
   Handlers handlers_;
   std::function<void(const std::string&)> log_;
-  std::mutex mutex_;
-  bool stopping_ = false;
-  std::map<std::string, std::unique_ptr<Link>> links_;
+  base::Mutex mutex_;
+  bool stopping_ GUARDED_BY(mutex_) = false;
+  std::map<std::string, std::unique_ptr<Link>> links_ GUARDED_BY(mutex_);
 };
 
 }  // namespace interstice::net

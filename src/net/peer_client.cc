@@ -69,7 +69,7 @@ base::Result<void> PeerClient::send(const Message& message) {
 }
 
 base::Result<void> PeerClient::send(const std::vector<Message>& messages) {
-  std::lock_guard lock(send_mutex_);
+  base::MutexLock lock(send_mutex_);
   std::vector<uint8_t> frames, plaintext;
   for (const Message& message : messages) {
     std::vector<uint8_t> one;

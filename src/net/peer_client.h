@@ -10,9 +10,9 @@
 
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "base/mutex.h"
 #include "base/result.h"
 #include "net/frame.h"
 #include "net/frame_cipher.h"
@@ -60,7 +60,7 @@ class PeerClient {
   FrameReader reader_{kMaxHandshakeFrame};  // reader side
   std::unique_ptr<FrameCipher> cipher_;     // once authenticated
   std::deque<Message> received_;            // reader side: the rest of the last frame
-  std::mutex send_mutex_;                   // one sender at a time (the sealing state)
+  base::Mutex send_mutex_;                  // one sender at a time (cipher_'s sealing state)
   std::string peer_id_;
 };
 

@@ -190,7 +190,7 @@ base::Result<uint16_t> HttpServer::open(const std::string& host, uint16_t port) 
 
 void HttpServer::shut_down() {
   {
-    std::lock_guard lock(mutex_);
+    base::MutexLock lock(mutex_);
     stopping_ = true;
   }
   work_ready_.notify_all();
@@ -215,7 +215,7 @@ void HttpServer::serve() {
     sweep();
   }
   {
-    std::lock_guard lock(mutex_);
+    base::MutexLock lock(mutex_);
     for (auto it = connections_.begin(); it != connections_.end();) {
       if (it->second->state == HttpConnection::State::Busy) {
         ::shutdown(it->second->fd, SHUT_RDWR);  // its worker sees the end and closes it
@@ -232,7 +232,7 @@ void HttpServer::serve() {
 }
 
 void HttpServer::accept_all() {
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   for (;;) {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     auto now = Clock::now();
@@ -320,7 +320,7 @@ void HttpServer::rearm(const HttpConnection& c) {
 }
 
 void HttpServer::on_readable(uint64_t id) {
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   auto it = connections_.find(id);
   if (it == connections_.end() || it->second->state == HttpConnection::State::Busy) return;
   HttpConnection& c = *it->second;
@@ -411,7 +411,7 @@ void HttpServer::sweep() {
   auto now = Clock::now();
   if (now - last_sweep_ < std::chrono::milliseconds(50)) return;
   last_sweep_ = now;
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   if (accept_paused_ && now >= resume_accept_at_) {
     epoll_event listener{EPOLLIN, {.u64 = kListener}};
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &listener);
@@ -436,8 +436,8 @@ void HttpServer::worker_loop() {
   for (;;) {
     std::pair<HttpConnection*, size_t> job;
     {
-      std::unique_lock lock(mutex_);
-      work_ready_.wait(lock, [&] { return stopping_ || !work_.empty(); });
+      base::MutexLock lock(mutex_);
+      while (!stopping_ && work_.empty()) work_ready_.wait(lock);
       if (work_.empty()) return;
       job = work_.front();
       work_.pop_front();
@@ -457,7 +457,7 @@ void HttpServer::serve_connection(HttpConnection& c, size_t head_size) {
   stream.keep_unread();
   c.scanned = 0;
   bool sent = stream.send_output();
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   c.continue_sent = false;
   if (stopping_ || !written || stream.timed_out() || (stream.must_close() && !sent))
     return close_connection(c.id);

@@ -26,17 +26,16 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/result.h"
 
 namespace interstice::node {
@@ -86,17 +85,17 @@ class HttpServer : public httplib::Server {
   void on_readable(uint64_t id);
   // Sends more of a Writing connection's response; when all is sent, the
   // connection waits for its next request (or drains). (mutex_ held)
-  void on_writable(HttpConnection& c);
+  void on_writable(HttpConnection& c) REQUIRES(mutex_);
   // After a worker: the connection waits for its next request, or drains
   // and closes if `close_after`. (mutex_ held)
-  void finish_response(HttpConnection& c, bool close_after);
+  void finish_response(HttpConnection& c, bool close_after) REQUIRES(mutex_);
   // Scans a waiting connection's buffer: dispatches it to a worker if it
   // holds a whole request head, refuses it if too large, else re-arms it.
   // (mutex_ held)
-  void advance(HttpConnection& c);
+  void advance(HttpConnection& c) REQUIRES(mutex_);
   void sweep();
   // Closes the longest-waiting connection that no worker serves. (mutex_ held)
-  bool evict_one();
+  bool evict_one() REQUIRES(mutex_);
   void worker_loop();
   void serve_connection(HttpConnection& c, size_t head_size);
   // Sends a short error response and closes (after draining what the client
@@ -105,7 +104,7 @@ class HttpServer : public httplib::Server {
   // Stops sending to `c`, discards what it still sends and closes it when it
   // does (or after kDrainTime), so the client can read what was sent.
   void start_draining(HttpConnection& c);
-  void close_connection(uint64_t id);  // mutex_ held
+  void close_connection(uint64_t id) REQUIRES(mutex_);
   void rearm(const HttpConnection& c);
   void pause_accepting(Clock::duration for_how_long);
   // httplib hooks (the worker's current request).
@@ -129,12 +128,14 @@ class HttpServer : public httplib::Server {
   // Guards the connections and the worker queue. A connection is either
   // waiting (serve()'s thread reads it, epoll one-shot armed) or busy (one
   // worker owns its fd and buffer until it hands it back or closes it).
-  std::mutex mutex_;
-  std::condition_variable work_ready_;
-  std::unordered_map<uint64_t, std::unique_ptr<HttpConnection>> connections_;
-  std::deque<std::pair<HttpConnection*, size_t>> work_;  // busy connections, head size
-  uint64_t next_id_ = 2;                                 // 0: the listener, 1: wake_fd_
-  size_t buffered_ = 0;  // sum of the connections' `held` (limits_.max_buffered)
+  base::Mutex mutex_;
+  base::CondVar work_ready_;  // work_ or stopping_ changed
+  std::unordered_map<uint64_t, std::unique_ptr<HttpConnection>> connections_ GUARDED_BY(mutex_);
+  // Busy connections, with their head size.
+  std::deque<std::pair<HttpConnection*, size_t>> work_ GUARDED_BY(mutex_);
+  uint64_t next_id_ GUARDED_BY(mutex_) = 2;  // 0: the listener, 1: wake_fd_
+  // The sum of the connections' `held` (limits_.max_buffered).
+  size_t buffered_ GUARDED_BY(mutex_) = 0;
   std::vector<std::thread> workers_;
 };
 

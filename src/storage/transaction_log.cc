@@ -137,13 +137,13 @@ TransactionLog::TransactionLog(Env& env, std::filesystem::path dir, LogOptions o
 
 TransactionLog::~TransactionLog() {
   {
-    std::lock_guard lock(mutex_);
+    base::MutexLock lock(mutex_);
     stopping_ = true;
   }
   work_.notify_all();
   if (group_thread_.joinable()) group_thread_.join();
+  base::MutexLock lock(mutex_);
   if (segment_) {
-    std::unique_lock lock(mutex_);
     if (!failure_) {  // after a failure, what is pending follows a gap
       (void)write_pending(lock);
       (void)segment_->sync();
@@ -175,6 +175,7 @@ Result<std::unique_ptr<TransactionLog>> TransactionLog::open(Env& env,
     }
   }
   std::unique_ptr<TransactionLog> log(new TransactionLog(env, dir, options));
+  base::MutexLock lock(log->mutex_);  // (no other thread yet: for the analysis)
   log->next_offset_ = scanned->next_offset;
   log->durable_offset_ = scanned->next_offset - 1;
   log->good_offset_ = log->durable_offset_;
@@ -186,13 +187,18 @@ Result<std::unique_ptr<TransactionLog>> TransactionLog::open(Env& env,
     log->segment_ = std::move(file).value();
     log->segment_name_ = scanned->segments.back();
     log->good_size_ = log->segment_->size();
-    if (options.tags)  // the open segment's tags are rebuilt from its records
+    if (options.tags) {  // the open segment's tags are rebuilt from its records
+      uint64_t first = *segment_first_offset(log->segment_name_);
+      std::set<std::string> tags;
       (void)scan(env, dir, [&](uint64_t offset, std::span<const uint8_t> payload) {
-        if (offset >= *segment_first_offset(log->segment_name_))
-          for (std::string& tag : options.tags(payload)) log->segment_tags_.insert(std::move(tag));
+        if (offset >= first)
+          for (std::string& tag : options.tags(payload)) tags.insert(std::move(tag));
         return true;
       });
+      log->segment_tags_ = std::move(tags);
+    }
   }
+  lock.unlock();
   if (options.durability == Durability::Group)
     log->group_thread_ = std::thread([raw = log.get()] { raw->group_loop(); });
   return log;
@@ -228,7 +234,7 @@ Result<void> TransactionLog::open_segment(uint64_t first_offset) {
   return {};
 }
 
-bool TransactionLog::fail(std::unique_lock<std::mutex>& lock, const std::string& message) {
+bool TransactionLog::fail(base::MutexLock& lock, const std::string& message) {
   if (failure_) return false;  // told already
   failure_ = message;
   durable_changed_.notify_all();
@@ -242,8 +248,12 @@ void TransactionLog::mark_good() {
   good_offset_ = pending_.empty() ? next_offset_ - 1 : good_offset_;
 }
 
-Result<void> TransactionLog::write_pending(std::unique_lock<std::mutex>& lock) {
-  durable_changed_.wait(lock, [&] { return !flushing_; });
+void TransactionLog::wait_not_flushing(base::MutexLock& lock) {
+  while (flushing_) durable_changed_.wait(lock);
+}
+
+Result<void> TransactionLog::write_pending(base::MutexLock& lock) {
+  wait_not_flushing(lock);
   if (failure_) return base::make_error(*failure_);
   if (pending_.empty()) return {};
   if (auto r = segment_->append(pending_); !r) return r;
@@ -263,14 +273,14 @@ Result<uint64_t> TransactionLog::append(std::span<const uint8_t> payload,
 Result<uint64_t> TransactionLog::append_locked(std::span<const uint8_t> payload,
                                                const std::vector<std::string>& tags,
                                                bool* failed_now) {
-  std::unique_lock lock(mutex_);
+  base::MutexLock lock(mutex_);
   if (failure_) return base::make_error(*failure_);
   if (payload.size() > kMaxRecord)
     return base::make_error(fmt::format("a log record of {} bytes is too large", payload.size()));
   // A write or fsync that fails: Sync cuts its one record off again and goes
   // on; the other modes refuse appends until reset_after_failure.
-  auto failed = [&](base::Error error) -> Result<uint64_t> {
-    *failed_now = fail(lock, error.message);
+  auto failed = [&](base::Error error) NO_THREAD_SAFETY_ANALYSIS -> Result<uint64_t> {
+    *failed_now = fail(lock, error.message);  // (mutex_ is held: `lock`)
     return error;
   };
   if (segment_->size() + pending_.size() > options_.segment_bytes) {
@@ -302,10 +312,10 @@ Result<uint64_t> TransactionLog::append_locked(std::span<const uint8_t> payload,
 }
 
 void TransactionLog::group_loop() {
-  std::unique_lock lock(mutex_);
+  base::MutexLock lock(mutex_);
   while (!stopping_) {
     // After a failure, what is pending waits for reset_after_failure.
-    work_.wait(lock, [&] { return stopping_ || (!pending_.empty() && !failure_); });
+    while (!stopping_ && (pending_.empty() || failure_)) work_.wait(lock);
     if (stopping_) break;
     if (options_.group_delay.count() > 0) {
       lock.unlock();
@@ -344,9 +354,9 @@ void TransactionLog::group_loop() {
 }
 
 Result<void> TransactionLog::wait_durable(uint64_t offset) {
-  std::unique_lock lock(mutex_);
+  base::MutexLock lock(mutex_);
   if (options_.durability != Durability::Group) return {};
-  durable_changed_.wait(lock, [&] { return durable_offset_ >= offset || failure_ || stopping_; });
+  while (durable_offset_ < offset && !failure_ && !stopping_) durable_changed_.wait(lock);
   if (durable_offset_ < offset && failure_) return base::make_error(*failure_);
   return {};
 }
@@ -354,7 +364,7 @@ Result<void> TransactionLog::wait_durable(uint64_t offset) {
 Result<void> TransactionLog::sync() {
   bool failed_now = false;
   Result<void> synced = [&]() -> Result<void> {
-    std::unique_lock lock(mutex_);
+    base::MutexLock lock(mutex_);
     if (failure_) return base::make_error(*failure_);
     Result<void> r = write_pending(lock);
     if (r) r = segment_->sync();
@@ -372,23 +382,23 @@ Result<void> TransactionLog::sync() {
 }
 
 uint64_t TransactionLog::good_offset() const {
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   return good_offset_;
 }
 
 bool TransactionLog::failed() const {
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   return failure_.has_value();
 }
 
 Result<uint64_t> TransactionLog::reset_after_failure() {
-  std::unique_lock lock(mutex_);
+  base::MutexLock lock(mutex_);
   if (!failure_) return good_offset_;
   return reset_locked(lock);
 }
 
-Result<uint64_t> TransactionLog::reset_locked(std::unique_lock<std::mutex>& lock) {
-  durable_changed_.wait(lock, [&] { return !flushing_; });
+Result<uint64_t> TransactionLog::reset_locked(base::MutexLock& lock) {
+  wait_not_flushing(lock);
   pending_.clear();
   if (segment_) (void)segment_->close();
   segment_.reset();
@@ -412,7 +422,7 @@ Result<uint64_t> TransactionLog::reset_locked(std::unique_lock<std::mutex>& lock
 }
 
 Result<void> TransactionLog::continue_at(uint64_t next) {
-  std::unique_lock lock(mutex_);
+  base::MutexLock lock(mutex_);
   if (next <= next_offset_ || !pending_.empty() || failure_)
     return base::make_error(
         fmt::format("the log cannot continue at offset {} (it is at {})", next, next_offset_));
@@ -435,12 +445,17 @@ Result<void> TransactionLog::continue_at(uint64_t next) {
 }
 
 uint64_t TransactionLog::last_offset() const {
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   return next_offset_ - 1;
 }
 
+uint64_t TransactionLog::bytes_written() const {
+  base::MutexLock lock(mutex_);
+  return bytes_written_;
+}
+
 uint64_t TransactionLog::durable_offset() const {
-  std::lock_guard lock(mutex_);
+  base::MutexLock lock(mutex_);
   return durable_offset_;
 }
 

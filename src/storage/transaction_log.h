@@ -28,12 +28,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <span>
@@ -43,6 +41,7 @@
 #include <vector>
 
 #include "base/env.h"
+#include "base/mutex.h"
 
 namespace interstice::storage {
 
@@ -118,7 +117,7 @@ class TransactionLog {
   // the log continues with a new segment at offset `next` (after the
   // snapshot's), so offsets never go back. Only before the first append.
   Result<void> continue_at(uint64_t next);
-  uint64_t bytes_written() const { return bytes_written_; }
+  uint64_t bytes_written() const;
 
   // Reads every record with offset >= `from`, in order, calling
   // `visit(offset, payload)`; stops early when visit returns false.
@@ -137,43 +136,48 @@ class TransactionLog {
 
  private:
   TransactionLog(Env& env, std::filesystem::path dir, LogOptions options);
-  Result<void> open_segment(uint64_t first_offset);
+  Result<void> open_segment(uint64_t first_offset) REQUIRES(mutex_);
   // Writes the pending batch to the current segment, after any batch the
-  // group thread is writing (caller holds `lock` on mutex_).
-  Result<void> write_pending(std::unique_lock<std::mutex>& lock);
+  // group thread is writing (waiting on `lock`, which holds mutex_).
+  Result<void> write_pending(base::MutexLock& lock) REQUIRES(mutex_);
   Result<uint64_t> append_locked(std::span<const uint8_t> payload,
-                                 const std::vector<std::string>& tags, bool* failed_now);
-  // Records a failure (caller holds `lock`); in Sync mode cuts the failed
-  // record off at once. True if on_failure must be told (a new failure that
-  // the log did not get over by itself).
-  bool fail(std::unique_lock<std::mutex>& lock, const std::string& message);
-  Result<uint64_t> reset_locked(std::unique_lock<std::mutex>& lock);
-  // The good end moves to everything written so far (caller holds the lock).
-  void mark_good();
-  void group_loop();
+                                 const std::vector<std::string>& tags, bool* failed_now)
+      EXCLUDES(mutex_);
+  // Records a failure; in Sync mode cuts the failed record off at once. True
+  // if on_failure must be told (a new failure that the log did not get over
+  // by itself).
+  bool fail(base::MutexLock& lock, const std::string& message) REQUIRES(mutex_);
+  Result<uint64_t> reset_locked(base::MutexLock& lock) REQUIRES(mutex_);
+  // The good end moves to everything written so far.
+  void mark_good() REQUIRES(mutex_);
+  // Waits until the group thread is not writing a batch.
+  void wait_not_flushing(base::MutexLock& lock) REQUIRES(mutex_);
+  void group_loop() EXCLUDES(mutex_);
 
   Env& env_;
-  std::filesystem::path dir_;
-  LogOptions options_;
-  mutable std::mutex mutex_;
-  std::condition_variable durable_changed_;
-  std::condition_variable work_;
-  std::unique_ptr<WritableFile> segment_;
-  std::vector<uint8_t> pending_;        // encoded records not yet written
-  uint64_t pending_last_ = 0;           // the offset of the last record in pending_
-  bool flushing_ = false;               // the group thread is writing a batch unlocked
-  std::set<std::string> segment_tags_;  // tags of the current segment's records
-  std::string segment_name_;            // the current segment's file name
-  uint64_t next_offset_ = 1;
-  uint64_t durable_offset_ = 0;
-  uint64_t bytes_written_ = 0;
+  const std::filesystem::path dir_;
+  const LogOptions options_;
+  mutable base::Mutex mutex_;
+  base::CondVar durable_changed_;  // durable_offset_, failure_, flushing_ or the segment changed
+  base::CondVar work_;             // pending_ or stopping_ changed (the group thread waits)
+  // The current segment. Replaced under mutex_; written through under it, or
+  // by the group thread alone while flushing_ (without the lock).
+  std::unique_ptr<WritableFile> segment_ GUARDED_BY(mutex_);
+  std::vector<uint8_t> pending_ GUARDED_BY(mutex_);  // encoded records not yet written
+  uint64_t pending_last_ GUARDED_BY(mutex_) = 0;     // the offset of the last record in pending_
+  bool flushing_ GUARDED_BY(mutex_) = false;         // the group thread is writing a batch unlocked
+  std::set<std::string> segment_tags_ GUARDED_BY(mutex_);  // tags of the current segment's records
+  std::string segment_name_ GUARDED_BY(mutex_);            // the current segment's file name
+  uint64_t next_offset_ GUARDED_BY(mutex_) = 1;
+  uint64_t durable_offset_ GUARDED_BY(mutex_) = 0;
+  uint64_t bytes_written_ GUARDED_BY(mutex_) = 0;
   // The current segment's size and last offset at the end of the last good
   // record (written, and fsync'd except in None mode).
-  uint64_t good_size_ = 0;
-  uint64_t good_offset_ = 0;
-  std::optional<std::string> failure_;  // set: appends are refused
-  bool stopping_ = false;
-  std::thread group_thread_;
+  uint64_t good_size_ GUARDED_BY(mutex_) = 0;
+  uint64_t good_offset_ GUARDED_BY(mutex_) = 0;
+  std::optional<std::string> failure_ GUARDED_BY(mutex_);  // set: appends are refused
+  bool stopping_ GUARDED_BY(mutex_) = false;
+  std::thread group_thread_;  // started by open, joined by the destructor
 };
 
 }  // namespace interstice::storage
