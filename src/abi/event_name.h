@@ -7,14 +7,18 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "abi/reflect.h"
+
 namespace interstice::abi {
 
-enum class TableOp { Insert, Update, Delete };
+enum class TableOp : uint32_t { Insert, Update, Delete };
+INTERSTICE_ENUM(TableOp, Insert, Update, Delete)
 
 inline const char* to_string(TableOp op) {
   static constexpr const char* kNames[] = {"insert", "update", "delete"};

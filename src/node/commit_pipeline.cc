@@ -21,18 +21,14 @@ storage::RemoteCallRecord remote_call_record(const runtime::RemoteCall& call) {
 }
 
 // The transaction as the log records it (storage/tx_record.h).
-static base::Result<storage::TxRecord> to_tx_record(const runtime::CommittedTransaction& tx) {
-  auto trigger = storage::Trigger::parse(tx.trigger);
-  if (!trigger)
-    return base::make_error(fmt::format("{}.{}: the trigger '{}' is not one the log knows",
-                                        tx.module, tx.reducer, tx.trigger));
+static storage::TxRecord to_tx_record(const runtime::CommittedTransaction& tx) {
   storage::TxRecord record{tx.module,
                            tx.reducer,
                            abi::Bytes{tx.args},
                            tx.inputs.timestamp_us,
                            tx.inputs.random_seed,
                            tx.inputs.caller,
-                           std::move(*trigger),
+                           tx.trigger,
                            {},
                            {},
                            0,
@@ -45,8 +41,7 @@ static base::Result<storage::TxRecord> to_tx_record(const runtime::CommittedTran
   }
   for (const runtime::TableEvent* e : tx.effects) {
     const runtime::Bytes& row = e->kind == runtime::EventKind::Delete ? e->old_row : e->new_row;
-    record.effects.push_back(
-        storage::RowEffect{e->table, static_cast<storage::EffectKind>(e->kind), abi::Bytes{row}});
+    record.effects.push_back(storage::RowEffect{e->table, e->kind, abi::Bytes{row}});
   }
   for (const runtime::RemoteCall& call : tx.remote_calls)
     record.remote_calls.push_back(remote_call_record(call));
@@ -80,9 +75,7 @@ uint64_t CommitPipeline::last_appended_by_this_thread() {
 }
 
 base::Result<uint64_t> CommitPipeline::append(const runtime::CommittedTransaction& tx) {
-  auto made = to_tx_record(tx);
-  if (!made) return made.take_error();
-  storage::TxRecord& record = *made;
+  storage::TxRecord record = to_tx_record(tx);
   std::vector<std::string> tags{record.module};
   for (const storage::RowEffect& e : record.effects) {
     std::string tag = record.module + "." + e.table;

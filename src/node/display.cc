@@ -106,11 +106,13 @@ void Display::frame_loop() {
           if (std::string why; !gpu_->resize(e.width, e.height, &why))
             spdlog::warn("the surface stays {}x{}: {}", gpu_->width(), gpu_->height(), why);
         if (!input.empty())
-          runtime_->fire(input, "input", abi::to_bytes(std::make_tuple(e)), "", here);
+          runtime_->fire(input, abi::EventName{abi::EventName::Kind::Input},
+                         abi::to_bytes(std::make_tuple(e)), "", here);
       }
       std::string holder = runtime_->authority_holder(abi::Authority::Gpu);
       if (!done && !holder.empty()) {
-        runtime_->fire(holder, "render", abi::to_bytes(std::make_tuple(fired)), "", here);
+        runtime_->fire(holder, abi::EventName{abi::EventName::Kind::Render},
+                       abi::to_bytes(std::make_tuple(fired)), "", here);
         ++fired;
         gpu_->abandon_frame();
         if (gpu_->frames() > finished) {

@@ -180,7 +180,7 @@ base::Result<void> Node::start() {
         PeerGateway::Hooks{post_hook(),
                            [this](const net::CallRequest& call, const std::string& peer) {
                              return run_call(call.module, call.reducer, call.args.data, peer,
-                                             storage::peer_call_trigger(call.call_id),
+                                             abi::Trigger::peer_call(call.call_id),
                                              runtime::CallOrigin::Outside);
                            },
                            link_hook()});
@@ -251,8 +251,9 @@ base::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
 void Node::fire_peer_link(const std::string& peer_id, const std::string& address, bool connected) {
   executors_->post(0, [this, peer_id, address, connected] {
     std::vector<uint8_t> args = abi::to_bytes(std::make_tuple(peer_id, address));
-    runtime_->fire("", connected ? "peer.connect" : "peer.disconnect", args, peer_id,
-                   executors_->current());
+    using Kind = abi::EventName::Kind;
+    runtime_->fire("", abi::EventName{connected ? Kind::PeerConnect : Kind::PeerDisconnect}, args,
+                   peer_id, executors_->current());
     maybe_snapshot();
   });
 }
@@ -321,7 +322,7 @@ base::Result<void> Node::call(const std::string& module, const std::string& redu
     // Refusals come back with their codes (Runtime::call): NotFound,
     // Forbidden, InvalidArgument; a call that ran and failed is Failed.
     auto offset =
-        run_call(module, reducer, args, kHttpClientCaller, "", runtime::CallOrigin::Outside);
+        run_call(module, reducer, args, kHttpClientCaller, {}, runtime::CallOrigin::Outside);
     if (!offset) return outcome.set_value(offset.take_error());
     if (options_.log.durability != storage::Durability::Group) return outcome.set_value({});
     // Through the acknowledging thread, which also answers for the calls a
@@ -335,7 +336,7 @@ base::Result<void> Node::call(const std::string& module, const std::string& redu
 
 base::Result<uint64_t> Node::run_call(const std::string& module, const std::string& reducer,
                                       std::span<const uint8_t> args, const std::string& caller,
-                                      const std::string& trigger, runtime::CallOrigin origin) {
+                                      const abi::Trigger& trigger, runtime::CallOrigin origin) {
   if (auto r = runtime_->call(module, reducer, args, caller, trigger, origin); !r)
     return r.take_error();
   maybe_snapshot();

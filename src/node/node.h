@@ -209,7 +209,7 @@ class Node {
   // must be durable before it is acknowledged, or the failure.
   base::Result<uint64_t> run_call(const std::string& module, const std::string& reducer,
                                   std::span<const uint8_t> args, const std::string& caller = "",
-                                  const std::string& trigger = "",
+                                  const abi::Trigger& trigger = {},
                                   runtime::CallOrigin origin = runtime::CallOrigin::Node);
 
   // Held from create() to the end of the destructor (declared first, so

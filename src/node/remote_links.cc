@@ -125,9 +125,8 @@ void RemoteLinks::on_event(const std::string& address, const std::string& peer_i
   const RemoteSubscription& sub = remote_subscriptions_[event.subscription_id - 1];
   if (sub.address != address || event.kind > 2) return;
   auto kind = static_cast<runtime::EventKind>(event.kind);
-  std::string name = abi::EventName{abi::EventName::Kind::RemoteTable, sub.alias,
-                                    sub.request.module, sub.request.table, kind}
-                         .to_string();
+  abi::EventName name{abi::EventName::Kind::RemoteTable, sub.alias, sub.request.module,
+                      sub.request.table, kind};
   std::vector<uint8_t> args =
       kind == runtime::EventKind::Insert ? event.new_row.data : event.old_row.data;
   if (kind == runtime::EventKind::Update)
@@ -144,7 +143,7 @@ void RemoteLinks::on_result(const std::string& peer_id, const net::CallResult& r
   std::vector<uint8_t> args =
       abi::to_bytes(std::make_tuple(result.call_id, result.ok, result.error));
   if (auto r = runtime_.call(call->caller_module, call->callback, args, peer_id,
-                             storage::kRemoteResultTrigger);
+                             abi::Trigger::remote_result());
       !r)
     spdlog::error("callback {}.{} of remote call {}: {}", call->caller_module, call->callback,
                   result.call_id, r.error().message);

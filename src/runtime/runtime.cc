@@ -454,7 +454,9 @@ Result<void> Runtime::run_init(std::string_view name) {
     uint32_t id =
         static_cast<uint32_t>(module->schema.find_reducer(module->schema.subscriptions[i].reducer) -
                               module->schema.reducers.data());
-    if (auto r = run(PendingCall{module, id, {}, "", "init"}, &cascade); !r) {
+    if (auto r =
+            run(PendingCall{module, id, {}, "", abi::Trigger{abi::TriggerKind::Init}}, &cascade);
+        !r) {
       clear_queue(cascade);
       std::string module_name = module->name;
       (void)unload(module_name);
@@ -518,7 +520,7 @@ Result<void> Runtime::replay_call(std::string_view module, std::string_view redu
   uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
   effects->clear();
   return run(
-      PendingCall{m, id, Bytes(args.begin(), args.end()), inputs.caller, "", &inputs, effects},
+      PendingCall{m, id, Bytes(args.begin(), args.end()), inputs.caller, {}, &inputs, effects},
       nullptr);
 }
 
@@ -672,7 +674,8 @@ abi::Status Runtime::check_access(const abi::ModuleSchema& schema, const abi::Re
 }
 
 Result<void> Runtime::call(std::string_view module, std::string_view reducer, ByteView args,
-                           std::string_view caller, std::string_view trigger, CallOrigin origin) {
+                           std::string_view caller, const abi::Trigger& trigger,
+                           CallOrigin origin) {
   LoadedModule* m = find(module);
   if (!m)
     return base::make_error(fmt::format("no module '{}' is loaded", module),
@@ -690,14 +693,13 @@ Result<void> Runtime::call(std::string_view module, std::string_view reducer, By
                             base::ErrorCode::InvalidArgument);
   uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
   Cascade cascade{m->executor};
-  Result<void> result = run(PendingCall{m, id, Bytes(args.begin(), args.end()), std::string(caller),
-                                        std::string(trigger)},
-                            &cascade);
+  Result<void> result = run(
+      PendingCall{m, id, Bytes(args.begin(), args.end()), std::string(caller), trigger}, &cascade);
   drain_queue(cascade);
   return result;
 }
 
-size_t Runtime::fire(std::string_view module, std::string_view event, ByteView args,
+size_t Runtime::fire(std::string_view module, const abi::EventName& event, ByteView args,
                      std::string_view caller, std::optional<uint32_t> executor) {
   size_t ran = 0;
   Cascade cascade;
@@ -705,7 +707,8 @@ size_t Runtime::fire(std::string_view module, std::string_view event, ByteView a
     cascade.home = *executor;
   else if (LoadedModule* m = module.empty() ? nullptr : find(module))
     cascade.home = m->executor;
-  auto subscribers = other_subscribers_.find(event);
+  auto subscribers = other_subscribers_.find(event.to_string());
+  abi::Trigger trigger = abi::Trigger::of(event);
   if (subscribers != other_subscribers_.end()) {
     for (const Subscriber& s : subscribers->second) {
       if (!module.empty() && s.module->name != module) continue;
@@ -713,12 +716,12 @@ size_t Runtime::fire(std::string_view module, std::string_view event, ByteView a
       abi::TypeResolver types(s.module->schema.types);
       if (std::string why = abi::validate(args, def.params_type(), types); !why.empty()) {
         emit(LogRecord{abi::LogLevel::Error, s.module->name, def.name,
-                       fmt::format("event {} not delivered: its data is not {}: {}", event,
-                                   abi::to_string(def.params_type()), why)});
+                       fmt::format("event {} not delivered: its data is not {}: {}",
+                                   event.to_string(), abi::to_string(def.params_type()), why)});
         continue;
       }
       enqueue(cascade, PendingCall{s.module, s.reducer, Bytes(args.begin(), args.end()),
-                                   std::string(caller), std::string(event)});
+                                   std::string(caller), trigger});
       ++ran;
     }
   }
@@ -842,7 +845,7 @@ void Runtime::enqueue_calls(Cascade& cascade, const std::string& caller,
     if (!m) continue;  // unloaded since: nothing to run
     const abi::ReducerDef* def = m->schema.find_reducer(c.reducer);
     uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
-    enqueue(cascade, PendingCall{m, id, std::move(c.args), caller, ""});
+    enqueue(cascade, PendingCall{m, id, std::move(c.args), caller, {}});
   }
 }
 
@@ -854,20 +857,20 @@ void Runtime::enqueue_subscribers(Cascade& cascade, const std::vector<TableEvent
     if (table == module->second.end()) continue;
     const std::vector<Subscriber>& subscribers = table->second[static_cast<size_t>(event.kind)];
     if (subscribers.empty()) continue;
-    std::string name =
-        fmt::format("{}.{}.{}", event.module, event.table, abi::to_string(event.kind));
+    abi::Trigger trigger{abi::TriggerKind::LocalTable, {}, event.module, event.table, event.kind};
     for (const Subscriber& s : subscribers) {
       Bytes args = event.kind == EventKind::Insert ? event.new_row : event.old_row;
       if (event.kind == EventKind::Update)
         args.insert(args.end(), event.new_row.begin(), event.new_row.end());
-      enqueue(cascade, PendingCall{s.module, s.reducer, std::move(args), "", name});
+      enqueue(cascade, PendingCall{s.module, s.reducer, std::move(args), "", trigger});
     }
   }
 }
 
 // What a queued call holds: its arguments and its strings, plus the entry.
 static size_t queued_bytes(const Runtime::PendingCall& call) {
-  return sizeof(Runtime::PendingCall) + call.args.size() + call.caller.size() + call.trigger.size();
+  return sizeof(Runtime::PendingCall) + call.args.size() + call.caller.size() +
+         call.trigger.heap_bytes();
 }
 
 // A call queued where it can never run (the cascade would pass

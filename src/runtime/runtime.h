@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "abi/host_calls.h"
+#include "abi/trigger.h"
 #include "engine/engine.h"
 #include "engine/result.h"
 #include "runtime/authorities.h"
@@ -52,7 +53,7 @@ struct CommittedTransaction {
   const std::string& reducer;
   const Bytes& args;
   const TransactionInputs& inputs;
-  const std::string& trigger;  // "init", the event ("hello.greetings.insert"), or empty
+  const abi::Trigger& trigger;  // what started it
   std::vector<const TableEvent*> effects;
   const std::vector<RemoteCall>& remote_calls;  // sent once it commits
 };
@@ -80,7 +81,7 @@ struct ForwardedCall {
   std::string reducer;
   Bytes args;
   std::string caller;
-  std::string trigger;
+  abi::Trigger trigger;
   std::shared_ptr<CascadeBudget> budget;
 };
 
@@ -200,7 +201,7 @@ class Runtime {
   // NotFound (module, reducer), Forbidden (access), InvalidArgument (args);
   // a call that ran and failed is Failed.
   Result<void> call(std::string_view module, std::string_view reducer, ByteView args,
-                    std::string_view caller = "", std::string_view trigger = "",
+                    std::string_view caller = "", const abi::Trigger& trigger = {},
                     CallOrigin origin = CallOrigin::Node);
   // Ok, or NotPermitted when `origin` may not call `reducer` of `schema`
   // (see abi::ReducerKind); *why says so in words.
@@ -211,12 +212,12 @@ class Runtime {
   // order, if empty) with `args` (the reducer's parameters, encoded as a
   // tuple, checked against each reducer's parameter types), each as its own
   // transaction, then everything they trigger. For events from outside the
-  // node: "peer.connect", "peer.disconnect", and a remote table's
-  // "Node.module.table.insert|update|delete". Failures are logged; returns
-  // how many subscriptions ran.
+  // node: peer.connect, peer.disconnect, input, render, and a remote table's
+  // Node.module.table.insert|update|delete. Failures are logged; returns how
+  // many subscriptions ran.
   // `executor` is the executor whose thread this is (default: that of
   // `module`, or 0): subscribers of other executors' modules are forwarded.
-  size_t fire(std::string_view module, std::string_view event, ByteView args,
+  size_t fire(std::string_view module, const abi::EventName& event, ByteView args,
               std::string_view caller = "", std::optional<uint32_t> executor = std::nullopt);
   // Runs a call another executor forwarded (RuntimeOptions::forward), then
   // what it triggers; on the executor of the call's module. A call whose
@@ -266,7 +267,7 @@ class Runtime {
     uint32_t reducer;
     Bytes args;
     std::string caller;
-    std::string trigger;
+    abi::Trigger trigger;
     const TransactionInputs* recorded = nullptr;  // replay: use these inputs
     std::vector<TableEvent>* capture = nullptr;   // replay: keep the effects, run nothing after
     // A triggered call's budget: at most what is left of its cascade's fuel

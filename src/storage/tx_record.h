@@ -10,12 +10,14 @@
 #include <string_view>
 #include <vector>
 
+#include "abi/event_name.h"
 #include "abi/serialize.h"
+#include "abi/trigger.h"
 
 namespace interstice::storage {
 
-enum class EffectKind : uint32_t { Insert, Update, Delete };
-INTERSTICE_ENUM(EffectKind, Insert, Update, Delete)
+// The change a row effect makes (the runtime's table operation).
+using EffectKind = abi::TableOp;
 
 struct RowEffect {
   std::string table;
@@ -52,39 +54,9 @@ struct HostResultRecord {
   INTERSTICE_TYPE(HostResultRecord, call, value, data)
 };
 
-// What started a transaction. The runtime names it in text ("init", the
-// event, "remote_result", "peer_call N", or empty); the log records it typed,
-// parsed once, so readers never split strings.
-enum class TriggerKind : uint32_t {
-  Call,            // a call from a client, the node or another module
-  Init,            // the module's init hook
-  LocalTable,      // a change of a table of this node (module, table, op)
-  RemoteTable,     // a change of a table of a remote node (node, module, table, op)
-  PeerConnect,     // peer.connect
-  PeerDisconnect,  // peer.disconnect
-  Input,           // input
-  Render,          // render
-  PeerCall,        // a call from a peer (call_id; the caller is its node id)
-  RemoteResult,    // the outcome of a remote call, to its callback
-};
-INTERSTICE_ENUM(TriggerKind, Call, Init, LocalTable, RemoteTable, PeerConnect, PeerDisconnect,
-                Input, Render, PeerCall, RemoteResult)
-
-struct Trigger {
-  TriggerKind kind = TriggerKind::Call;
-  std::string node;                    // RemoteTable: the node, as the subscriber names it
-  std::string module;                  // LocalTable, RemoteTable: the table's module
-  std::string table;                   // LocalTable, RemoteTable
-  EffectKind op = EffectKind::Insert;  // LocalTable, RemoteTable
-  uint64_t call_id = 0;                // PeerCall
-  INTERSTICE_TYPE(Trigger, kind, node, module, table, op, call_id)
-
-  // From the runtime's text; nullopt if it is none of the forms above.
-  static std::optional<Trigger> parse(std::string_view text);
-  // Back to that text.
-  std::string to_string() const;
-  bool operator==(const Trigger&) const = default;
-};
+// What started a transaction (abi/trigger.h).
+using TriggerKind = abi::TriggerKind;
+using Trigger = abi::Trigger;
 
 struct TxRecord {
   std::string module;
@@ -104,15 +76,6 @@ struct TxRecord {
   INTERSTICE_TYPE(TxRecord, module, reducer, args, timestamp_us, random_seed, caller, trigger,
                   effects, remote_calls, host_calls, host_results)
 };
-
-// The trigger of the transaction that delivers a remote call's outcome.
-inline constexpr const char* kRemoteResultTrigger = "remote_result";
-
-// The trigger of a call from a peer: "peer_call <call id>" (the caller is the
-// peer's node id), so that a restarted node still answers a repeated call id
-// from its first outcome.
-std::string peer_call_trigger(uint64_t call_id);
-std::optional<uint64_t> peer_call_id(std::string_view trigger);
 
 // A call from a peer that ran, remembered for deduplication.
 struct PeerCallRecord {

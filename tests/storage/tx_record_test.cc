@@ -58,8 +58,8 @@ TEST(TxRecords, TriggersParseAndPrintBack) {
   EXPECT_EQ(Trigger::parse("MyNode.hello.greetings.delete")->node, "MyNode");
   EXPECT_EQ(Trigger::parse("hello.greetings.update")->op, EffectKind::Update);
   EXPECT_EQ(Trigger::parse("peer_call 42")->call_id, 42u);
-  for (const char* bad :
-       {"hello", "peer_call ", "peer_call x", "a.b.c.d.e", "hello.greetings.grow"})
+  for (const char* bad : {"hello", "peer_call ", "peer_call x", "peer_call 123456789012345678901",
+                          "a.b.c.d.e", "hello.greetings.grow"})
     EXPECT_FALSE(Trigger::parse(bad)) << bad;
 }
 

@@ -1,0 +1,123 @@
+// Trigger: what started a transaction, typed. The runtime carries it with
+// every call it queues, and the log records it (storage::TxRecord), so no
+// reader ever splits an event name again. Its text form (to_string, parse) is
+// the event name of docs/sdk.md, "remote_result", "peer_call N", or empty for
+// a plain call; older logs stored that text.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "abi/event_name.h"
+#include "abi/reflect.h"
+
+namespace interstice::abi {
+
+enum class TriggerKind : uint32_t {
+  Call,            // a call from a client, the node or another module
+  Init,            // the module's init hook
+  LocalTable,      // a change of a table of this node (module, table, op)
+  RemoteTable,     // a change of a table of a remote node (node, module, table, op)
+  PeerConnect,     // peer.connect
+  PeerDisconnect,  // peer.disconnect
+  Input,           // input
+  Render,          // render
+  PeerCall,        // a call from a peer (call_id; the caller is its node id)
+  RemoteResult,    // the outcome of a remote call, to its callback
+};
+INTERSTICE_ENUM(TriggerKind, Call, Init, LocalTable, RemoteTable, PeerConnect, PeerDisconnect,
+                Input, Render, PeerCall, RemoteResult)
+
+inline constexpr std::string_view kRemoteResultText = "remote_result";
+inline constexpr std::string_view kPeerCallPrefix = "peer_call ";
+
+struct Trigger {
+  TriggerKind kind = TriggerKind::Call;
+  std::string node;              // RemoteTable: the node, as the subscriber names it
+  std::string module;            // LocalTable, RemoteTable: the table's module
+  std::string table;             // LocalTable, RemoteTable
+  TableOp op = TableOp::Insert;  // LocalTable, RemoteTable
+  uint64_t call_id = 0;          // PeerCall
+  INTERSTICE_TYPE(Trigger, kind, node, module, table, op, call_id)
+
+  static Trigger peer_call(uint64_t id) {
+    return Trigger{TriggerKind::PeerCall, {}, {}, {}, {}, id};
+  }
+  static Trigger remote_result() { return Trigger{TriggerKind::RemoteResult}; }
+  // The delivery of an event to its subscriber.
+  static Trigger of(const EventName& event) {
+    switch (event.kind) {
+      case EventName::Kind::Init:
+        return Trigger{TriggerKind::Init};
+      case EventName::Kind::Input:
+        return Trigger{TriggerKind::Input};
+      case EventName::Kind::Render:
+        return Trigger{TriggerKind::Render};
+      case EventName::Kind::PeerConnect:
+        return Trigger{TriggerKind::PeerConnect};
+      case EventName::Kind::PeerDisconnect:
+        return Trigger{TriggerKind::PeerDisconnect};
+      case EventName::Kind::LocalTable:
+        return Trigger{TriggerKind::LocalTable, {}, event.module, event.table, event.op};
+      case EventName::Kind::RemoteTable:
+        return Trigger{TriggerKind::RemoteTable, event.node, event.module, event.table, event.op};
+    }
+    return Trigger{};
+  }
+
+  // From the text form; nullopt if it is none of its forms.
+  static std::optional<Trigger> parse(std::string_view text) {
+    if (text.empty()) return Trigger{};
+    if (text == kRemoteResultText) return remote_result();
+    if (text.starts_with(kPeerCallPrefix) && text.size() > kPeerCallPrefix.size()) {
+      if (text.size() - kPeerCallPrefix.size() > 19) return std::nullopt;  // fits in 64 bits
+      uint64_t id = 0;
+      for (char c : text.substr(kPeerCallPrefix.size())) {
+        if (c < '0' || c > '9') return std::nullopt;
+        id = id * 10 + static_cast<uint64_t>(c - '0');
+      }
+      return peer_call(id);
+    }
+    std::optional<EventName> event = EventName::parse(text);
+    if (!event) return std::nullopt;
+    return of(*event);
+  }
+
+  // The text form (for people: `log` listings, messages).
+  std::string to_string() const {
+    auto event = [&](EventName::Kind k) {
+      return EventName{k, node, module, table, op}.to_string();
+    };
+    switch (kind) {
+      case TriggerKind::Call:
+        return "";
+      case TriggerKind::Init:
+        return event(EventName::Kind::Init);
+      case TriggerKind::LocalTable:
+        return event(EventName::Kind::LocalTable);
+      case TriggerKind::RemoteTable:
+        return event(EventName::Kind::RemoteTable);
+      case TriggerKind::PeerConnect:
+        return event(EventName::Kind::PeerConnect);
+      case TriggerKind::PeerDisconnect:
+        return event(EventName::Kind::PeerDisconnect);
+      case TriggerKind::Input:
+        return event(EventName::Kind::Input);
+      case TriggerKind::Render:
+        return event(EventName::Kind::Render);
+      case TriggerKind::PeerCall:
+        return std::string(kPeerCallPrefix) + std::to_string(call_id);
+      case TriggerKind::RemoteResult:
+        return std::string(kRemoteResultText);
+    }
+    return "";
+  }
+
+  // The bytes it holds beyond itself (for queue accounting).
+  size_t heap_bytes() const { return node.size() + module.size() + table.size(); }
+  bool operator==(const Trigger&) const = default;
+};
+
+}  // namespace interstice::abi
