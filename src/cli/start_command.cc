@@ -288,7 +288,8 @@ static void add_http_limit_options(CLI::App* cmd, StartOptions& o) {
                   "Open HTTP connections; at the limit the longest-waiting one is closed")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
-  cmd->add_option("--http-threads", o.http_threads, "HTTP requests served at once")
+  cmd->add_option("--http-threads", o.http_threads,
+                  "worker threads for table pages, module and authority requests")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   cmd->add_option("--http-header-timeout", o.http_header_timeout,

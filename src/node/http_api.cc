@@ -1,7 +1,6 @@
 #include "node/http_api.h"
 
 #include <fmt/format.h>
-#include <httplib.h>
 
 #include <algorithm>
 #include <optional>
@@ -13,11 +12,6 @@ namespace interstice::node {
 using json = nlohmann::ordered_json;
 
 namespace {
-
-void reply_error(httplib::Response& res, int status, const std::string& message) {
-  res.status = status;
-  res.set_content(json{{"error", message}}.dump(), "application/json");
-}
 
 // The nesting depth and the number of values (arrays, objects, strings with
 // object keys, numbers, literals) of a JSON body, from a scan without
@@ -75,8 +69,8 @@ std::optional<std::string> from_hex(const std::string& hex) {
   return bytes;
 }
 
-std::string bearer_key(const httplib::Request& req) {
-  std::string header = req.get_header_value("Authorization");
+std::string bearer_key(const HttpRequest& req) {
+  std::string header = req.header("authorization");
   const std::string bearer = "Bearer ";
   return header.starts_with(bearer) ? header.substr(bearer.size()) : "";
 }
@@ -94,125 +88,136 @@ int http_status(base::ErrorCode code) {
   }
 }
 
-void reply_failure(httplib::Response& res, const base::Error& error) {
-  reply_error(res, http_status(error.code), error.message);
+HttpResponse failure(const base::Error& error) {
+  return HttpResponse::error(http_status(error.code), error.message);
+}
+
+HttpResponse ok() {
+  return HttpResponse::json(json{{"ok", true}}.dump());
 }
 
 }  // namespace
 
 HttpApi::HttpApi(Node& node, HttpApiOptions options)
     : node_(node), options_(options), server_(std::make_unique<HttpServer>(options.limits)) {
+  using Route = HttpServer::Route;
   // Only the operator may send a module's worth of bytes; the key is checked
   // before any of the body is read.
-  server_->set_body_limit([this](const httplib::Request& req) {
+  server_->set_body_limit([this](const HttpRequest& req) {
     bool publish = req.method == "POST" && req.path == "/modules";
     return publish && node_.is_operator(bearer_key(req)) ? options_.limits.max_body
                                                          : options_.limits.max_call_body;
   });
-  server_->Get("/health", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok", "text/plain");
+  server_->route("GET", "/health", Route::Inline, [](HttpRequest&, Respond respond) {
+    respond(HttpResponse{200, "text/plain", "ok", {}});
   });
-  server_->Get("/node", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(json{{"id", node_.identity().id()}}.dump(), "application/json");
+  server_->route("GET", "/node", Route::Inline, [this](HttpRequest&, Respond respond) {
+    respond(HttpResponse::json(json{{"id", node_.identity().id()}}.dump()));
   });
-  server_->Get("/peers", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content((peers_ ? peers_() : json::array()).dump(), "application/json");
+  server_->route("GET", "/peers", Route::Inline, [this](HttpRequest&, Respond respond) {
+    respond(HttpResponse::json((peers_ ? peers_() : json::array()).dump()));
   });
-  server_->Get("/modules", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(modules_to_json(node_.describe_modules()).dump(), "application/json");
+  server_->route("GET", "/modules", Route::Worker, [this](HttpRequest&, Respond respond) {
+    respond(HttpResponse::json(modules_to_json(node_.describe_modules()).dump()));
   });
-  server_->Post(
-      R"(/call/([^/]+)/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  // The call runs on its module's executor; the answer comes once it is durable.
+  server_->route(
+      "POST", "/call/([^/]+)/([^/]+)", Route::Inline, [this](HttpRequest& req, Respond respond) {
         JsonShape shape = scan_json(req.body);
         if (shape.depth > options_.max_json_depth)
-          return reply_error(res, 400,
-                             fmt::format("the request body nests deeper than {} levels "
-                                         "(--http-max-json-depth)",
-                                         options_.max_json_depth));
+          return respond(HttpResponse::error(
+              400,
+              fmt::format("the request body nests deeper than {} levels (--http-max-json-depth)",
+                          options_.max_json_depth)));
         if (shape.values > options_.max_json_values)
-          return reply_error(res, 400,
-                             fmt::format("the request body has more than {} JSON values "
-                                         "(--http-max-json-values)",
-                                         options_.max_json_values));
+          return respond(
+              HttpResponse::error(400, fmt::format("the request body has more than {} JSON values "
+                                                   "(--http-max-json-values)",
+                                                   options_.max_json_values)));
         auto parsed = parse_client_json(req.body.empty() ? "[]" : req.body);
-        if (!parsed) return reply_error(res, 400, "the request body is " + parsed.error().message);
-        json args = std::move(parsed).value();
+        if (!parsed)
+          return respond(HttpResponse::error(400, "the request body is " + parsed.error().message));
+        const json& args = *parsed;
         if (!args.is_array())
-          return reply_error(res, 400, "the request body must be a JSON array of arguments");
-        if (auto called = call_json(node_, req.matches[1], req.matches[2], args); !called)
-          return reply_failure(res, called.error());
-        res.set_content(json{{"ok", true}}.dump(), "application/json");
+          return respond(
+              HttpResponse::error(400, "the request body must be a JSON array of arguments"));
+        auto bytes = encode_call_json(node_, req.matches[0], req.matches[1], args);
+        if (!bytes) return respond(failure(bytes.error()));
+        node_.call_async(
+            req.matches[0], req.matches[1], std::move(bytes).value(),
+            [respond](base::Result<void> done) { respond(done ? ok() : failure(done.error())); });
       });
   // Operator actions: Authorization: Bearer <the operator key>.
-  auto is_operator = [this](const httplib::Request& req, httplib::Response& res) {
+  auto refused = [this](const HttpRequest& req) -> std::optional<HttpResponse> {
     std::string key = bearer_key(req);
-    if (node_.is_operator(key)) return true;
-    reply_error(res, 401,
-                key.empty() ? "this needs the node's operator key (DATA_DIR/operator.key)"
-                            : "the operator key is wrong");
-    return false;
+    if (node_.is_operator(key)) return std::nullopt;
+    return HttpResponse::error(
+        401, key.empty() ? "this needs the node's operator key (DATA_DIR/operator.key)"
+                         : "the operator key is wrong");
   };
-  server_->Post("/modules", [this, is_operator](const httplib::Request& req,
-                                                httplib::Response& res) {
-    if (!is_operator(req, res)) return;
-    auto wasm = std::span(reinterpret_cast<const uint8_t*>(req.body.data()), req.body.size());
-    auto done = node_.publish(wasm);
-    if (!done) return reply_failure(res, done.error());
-    const Node::Published& published = *done;
-    json previous = published.previous_version.empty() ? json() : json(published.previous_version);
-    res.set_content(
-        json{{"module", published.module}, {"version", published.version}, {"replaced", previous}}
-            .dump(),
-        "application/json");
+  server_->route(
+      "POST", "/modules", Route::Worker, [this, refused](HttpRequest& req, Respond respond) {
+        if (auto no = refused(req)) return respond(*no);
+        auto wasm = std::span(reinterpret_cast<const uint8_t*>(req.body.data()), req.body.size());
+        auto done = node_.publish(wasm);
+        if (!done) return respond(failure(done.error()));
+        const Node::Published& published = *done;
+        json previous =
+            published.previous_version.empty() ? json() : json(published.previous_version);
+        respond(HttpResponse::json(json{
+            {"module", published.module},
+            {"version", published.version},
+            {"replaced", previous}}.dump()));
+      });
+  server_->route("DELETE", "/modules/([^/]+)", Route::Worker,
+                 [this, refused](HttpRequest& req, Respond respond) {
+                   if (auto no = refused(req)) return respond(*no);
+                   auto removed = node_.remove_module(req.matches[0]);
+                   respond(removed ? ok() : failure(removed.error()));
+                 });
+  server_->route("GET", "/authorities", Route::Worker, [this](HttpRequest&, Respond respond) {
+    respond(HttpResponse::json(authorities_to_json(node_.describe_authorities()).dump()));
   });
-  server_->Delete(R"(/modules/([^/]+))",
-                  [this, is_operator](const httplib::Request& req, httplib::Response& res) {
-                    if (!is_operator(req, res)) return;
-                    if (auto removed = node_.remove_module(req.matches[1]); !removed)
-                      return reply_failure(res, removed.error());
-                    res.set_content(json{{"ok", true}}.dump(), "application/json");
-                  });
-  server_->Get("/authorities", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(authorities_to_json(node_.describe_authorities()).dump(), "application/json");
-  });
-  server_->Post(R"(/authorities/([^/]+)/(grant|revoke))", [this, is_operator](
-                                                              const httplib::Request& req,
-                                                              httplib::Response& res) {
-    if (!is_operator(req, res)) return;
-    if (auto set = node_.set_authority(req.matches[1], req.matches[2] == "grant"); !set)
-      return reply_failure(res, set.error());
-    res.set_content(authorities_to_json(node_.describe_authorities()).dump(), "application/json");
-  });
-  server_->Get(R"(/modules/([^/]+)/wasm)",
-               [this](const httplib::Request& req, httplib::Response& res) {
-                 auto wasm = node_.module_wasm(req.matches[1]);
-                 if (!wasm) return reply_failure(res, wasm.error());
-                 res.set_content(std::string(wasm->begin(), wasm->end()), "application/wasm");
-               });
+  server_->route(
+      "POST", "/authorities/([^/]+)/(grant|revoke)", Route::Worker,
+      [this, refused](HttpRequest& req, Respond respond) {
+        if (auto no = refused(req)) return respond(*no);
+        auto set = node_.set_authority(req.matches[0], req.matches[1] == "grant");
+        if (!set) return respond(failure(set.error()));
+        respond(HttpResponse::json(authorities_to_json(node_.describe_authorities()).dump()));
+      });
+  server_->route(
+      "GET", "/modules/([^/]+)/wasm", Route::Worker, [this](HttpRequest& req, Respond respond) {
+        auto wasm = node_.module_wasm(req.matches[0]);
+        if (!wasm) return respond(failure(wasm.error()));
+        respond(HttpResponse{200, "application/wasm", std::string(wasm->begin(), wasm->end()), {}});
+      });
   // One page of rows; the module's executor only copies them, JSON is made here.
-  server_->Get(
-      R"(/tables/([^/]+)/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+  server_->route(
+      "GET", "/tables/([^/]+)/([^/]+)", Route::Worker, [this](HttpRequest& req, Respond respond) {
         std::optional<std::string> after;
-        if (req.has_param("after")) {
-          after = from_hex(req.get_param_value("after"));
-          if (!after) return reply_error(res, 400, "`after` must be a cursor from a Link header");
+        if (req.params.contains("after")) {
+          after = from_hex(req.params["after"]);
+          if (!after)
+            return respond(HttpResponse::error(400, "`after` must be a cursor from a Link header"));
         }
         size_t limit = options_.page_rows;
-        if (req.has_param("limit")) {
-          std::string text = req.get_param_value("limit");
+        if (req.params.contains("limit")) {
+          const std::string& text = req.params["limit"];
           if (text.empty() || text.size() > 9 ||
               text.find_first_not_of("0123456789") != std::string::npos || std::stoul(text) == 0)
-            return reply_error(res, 400, "`limit` must be a positive number of rows");
+            return respond(HttpResponse::error(400, "`limit` must be a positive number of rows"));
           limit = std::min<size_t>(limit, std::stoul(text));
         }
-        auto found = node_.query_page(req.matches[1], req.matches[2], after, limit,
+        auto found = node_.query_page(req.matches[0], req.matches[1], after, limit,
                                       options_.page_bytes, node_.is_operator(bearer_key(req)));
-        if (!found) return reply_failure(res, found.error());
+        if (!found) return respond(failure(found.error()));
         Node::TablePage& page = *found;
+        HttpResponse response = HttpResponse::json(rows_to_json_text(page.rows));
         if (page.next)
-          res.set_header("Link", fmt::format("<{}?after={}&limit={}>; rel=\"next\"", req.path,
-                                             to_hex(*page.next), limit));
-        res.set_content(rows_to_json_text(page.rows), "application/json");
+          response.headers.emplace_back("Link", fmt::format("<{}?after={}&limit={}>; rel=\"next\"",
+                                                            req.path, to_hex(*page.next), limit));
+        respond(std::move(response));
       });
 }
 

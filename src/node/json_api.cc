@@ -9,8 +9,8 @@ namespace interstice::node {
 
 using json = nlohmann::ordered_json;
 
-base::Result<void> call_json(Node& node, const std::string& module, const std::string& reducer,
-                             const json& args) {
+base::Result<std::vector<uint8_t>> encode_call_json(Node& node, const std::string& module,
+                                                    const std::string& reducer, const json& args) {
   auto schema = node.schema(module);
   if (!schema) return schema.take_error();
   const abi::ReducerDef* def = (*schema)->find_reducer(reducer);
@@ -26,6 +26,13 @@ base::Result<void> call_json(Node& node, const std::string& module, const std::s
     return base::make_error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
                                         abi::to_string(params), bytes.error().message),
                             base::ErrorCode::InvalidArgument);
+  return std::move(bytes).value();
+}
+
+base::Result<void> call_json(Node& node, const std::string& module, const std::string& reducer,
+                             const json& args) {
+  auto bytes = encode_call_json(node, module, reducer, args);
+  if (!bytes) return bytes.take_error();
   return node.call(module, reducer, *bytes);
 }
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ namespace interstice::node {
 // call's own outcome (Node::call).
 base::Result<void> call_json(Node& node, const std::string& module, const std::string& reducer,
                              const nlohmann::ordered_json& args);
+// What call_json checks and encodes before it calls: the arguments as the
+// reducer's parameter tuple, or why the call is refused.
+base::Result<std::vector<uint8_t>> encode_call_json(Node& node, const std::string& module,
+                                                    const std::string& reducer,
+                                                    const nlohmann::ordered_json& args);
 // Every row of a table, as JSON objects in primary-key order.
 base::Result<nlohmann::ordered_json> query_json(Node& node, const std::string& module,
                                                 const std::string& table);

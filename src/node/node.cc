@@ -318,20 +318,25 @@ base::Result<void> Node::call(const std::string& module, const std::string& redu
                               std::span<const uint8_t> args) {
   std::promise<base::Result<void>> outcome;
   std::future<base::Result<void>> answer = outcome.get_future();
-  bool posted = post_for(module, [&] {
+  call_async(module, reducer, std::vector<uint8_t>(args.begin(), args.end()),
+             [&outcome](base::Result<void> result) { outcome.set_value(std::move(result)); });
+  return answer.get();
+}
+
+void Node::call_async(const std::string& module, const std::string& reducer,
+                      std::vector<uint8_t> args, std::function<void(base::Result<void>)> done) {
+  auto task = [this, module, reducer, args = std::move(args), done]() {
     // Refusals come back with their codes (Runtime::call): NotFound,
     // Forbidden, InvalidArgument; a call that ran and failed is Failed.
     auto offset =
         run_call(module, reducer, args, kHttpClientCaller, {}, runtime::CallOrigin::Outside);
-    if (!offset) return outcome.set_value(offset.take_error());
-    if (options_.log.durability != storage::Durability::Group) return outcome.set_value({});
+    if (!offset) return done(offset.take_error());
+    if (options_.log.durability != storage::Durability::Group) return done({});
     // Through the acknowledging thread, which also answers for the calls a
     // failed log write undoes (Recovery::undo_after_log_failure).
-    commits_->when_durable(*offset,
-                           [&outcome](base::Result<void> durable) { outcome.set_value(durable); });
-  });
-  if (!posted) return base::make_error("the node is stopping");
-  return answer.get();
+    commits_->when_durable(*offset, done);
+  };
+  if (!post_for(module, std::move(task))) done(base::make_error("the node is stopping"));
 }
 
 base::Result<uint64_t> Node::run_call(const std::string& module, const std::string& reducer,

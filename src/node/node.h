@@ -141,6 +141,13 @@ class Node {
   // call. Returns once its transaction is durable.
   base::Result<void> call(const std::string& module, const std::string& reducer,
                           std::span<const uint8_t> args);
+  // The same call, answered asynchronously (for the HTTP interface): returns
+  // at once, and `done` runs exactly once, with the outcome call() would
+  // return: on the acknowledging thread once the transaction is durable, on
+  // the module's executor if it was refused or failed, or on this thread if
+  // the node is stopping.
+  void call_async(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
+                  std::function<void(base::Result<void>)> done);
   // The asynchronous form, for pipelined clients: runs the call now (args
   // encoded as a tuple) and calls `done` from the acknowledging thread once
   // its transactions are durable, or at once if it failed.
