@@ -52,20 +52,37 @@ struct QueryOptions {
   std::string key_file;  // the operator key, for private tables; empty: none sent
 };
 
+// Sends the operator key read from `key_file` with `request` (nothing if
+// the file name is empty); false, with an error printed, if it is unreadable.
+bool add_operator_key(const std::string& key_file, NodeRequest* request) {
+  if (key_file.empty()) return true;
+  std::ifstream in(key_file);
+  std::string key;
+  if (!in || !std::getline(in, key) || key.empty()) {
+    fmt::print(stderr, "error: cannot read the operator key from {}\n", key_file);
+    return false;
+  }
+  request->headers.emplace_back("Authorization", "Bearer " + key);
+  return true;
+}
+
+// Prints rows: one JSON object per line, or one JSON array.
+void print_rows(const json& rows, bool as_array, bool* first) {
+  for (const json& row : rows) {
+    if (as_array)
+      fmt::print("{}{}", *first ? "" : ",", row.dump());
+    else
+      fmt::print("{}\n", row.dump());
+    *first = false;
+  }
+}
+
 // Follows the node's pages (GET /tables is paged), printing each as it comes.
 int query(const QueryOptions& o) {
   std::string path = "/tables/" + o.module + "/" + o.table;
   bool first = true;
   NodeRequest request{"GET", "", ""};
-  if (!o.key_file.empty()) {
-    std::ifstream in(o.key_file);
-    std::string key;
-    if (!in || !std::getline(in, key) || key.empty()) {
-      fmt::print(stderr, "error: cannot read the operator key from {}\n", o.key_file);
-      return kExitError;
-    }
-    request.headers.emplace_back("Authorization", "Bearer " + key);
-  }
+  if (!add_operator_key(o.key_file, &request)) return kExitError;
   if (o.as_array) fmt::print("[");
   while (!path.empty()) {
     std::string response, next;
@@ -76,20 +93,50 @@ int query(const QueryOptions& o) {
       fmt::print(stderr, "error: the node's reply is not a JSON array of rows\n");
       return kExitError;
     }
-    for (const json& row : rows) {
-      if (o.as_array)
-        fmt::print("{}{}", first ? "" : ",", row.dump());
-      else
-        fmt::print("{}\n", row.dump());
-      first = false;
-    }
+    print_rows(rows, o.as_array, &first);
     path = next;
   }
   if (o.as_array) fmt::print("]\n");
   return kExitOk;
 }
 
+struct SqlOptions {
+  std::string address, sql;
+  bool as_array = false;
+  std::string key_file;
+};
+
+int sql(const SqlOptions& o) {
+  NodeRequest request{"POST", "/v1/sql", o.sql, "text/plain", {}};
+  if (!add_operator_key(o.key_file, &request)) return kExitError;
+  std::string response;
+  if (!send_to_node(o.address, request, &response)) return kExitError;
+  json rows = json::parse(response, nullptr, false);
+  if (!rows.is_array()) {
+    fmt::print(stderr, "error: the node's reply is not a JSON array of rows\n");
+    return kExitError;
+  }
+  bool first = true;
+  if (o.as_array) fmt::print("[");
+  print_rows(rows, o.as_array, &first);
+  if (o.as_array) fmt::print("]\n");
+  return kExitOk;
+}
+
 }  // namespace
+
+void add_sql_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<SqlOptions>();
+  CLI::App* cmd =
+      app.add_subcommand("sql", "Run a SQL query (SELECT ... FROM [module.]table ...) on a node");
+  cmd->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
+  cmd->add_option("query", o->sql, "The query, e.g. \"SELECT * FROM hello.greetings WHERE id > 1\"")
+      ->required();
+  cmd->add_flag("--json", o->as_array, "Print one JSON array instead of one JSON row per line");
+  cmd->add_option("--operator-key", o->key_file,
+                  "The node's operator key file (DATA_DIR/operator.key): private tables need it");
+  cmd->callback([o, &exit_code] { exit_code = sql(*o); });
+}
 
 void add_peers_command(CLI::App& node, int& exit_code);
 

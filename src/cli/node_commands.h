@@ -22,6 +22,8 @@ void add_authority_command(CLI::App& app, int& exit_code);
 void add_project_commands(CLI::App& app, int& exit_code);
 void add_call_command(CLI::App& app, int& exit_code);
 void add_query_command(CLI::App& app, int& exit_code);
+// `interstice sql ADDR QUERY`: POST /v1/sql, rows printed as `query` does.
+void add_sql_command(CLI::App& app, int& exit_code);
 void add_node_command(CLI::App& app, int& exit_code);
 void add_module_command(CLI::App& app, int& exit_code);
 // `log inspect`, `log repair` and `replay`.

@@ -192,6 +192,12 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
         if (!wasm) return respond(failure(wasm.error()));
         respond(HttpResponse{200, "application/wasm", std::string(wasm->begin(), wasm->end()), {}});
       });
+  // SQL: the module's executor runs the plan; JSON is made here.
+  server_->route("POST", "/v1/sql", Route::Worker, [this](HttpRequest& req, Respond respond) {
+    auto answer = node_.sql(req.body, options_.sql_rows, node_.is_operator(bearer_key(req)));
+    if (!answer) return respond(failure(answer.error()));
+    respond(HttpResponse::json(sql_to_json_text(*answer)));
+  });
   // One page of rows; the module's executor only copies them, JSON is made here.
   server_->route(
       "GET", "/tables/([^/]+)/([^/]+)", Route::Worker, [this](HttpRequest& req, Respond respond) {

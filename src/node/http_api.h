@@ -5,6 +5,8 @@
 //   GET  /peers                       [{"id", "address"}]: authenticated peer connections
 //   GET  /modules                     loaded modules, their tables and reducers
 //   POST /call/MODULE/REDUCER         body: JSON array of arguments
+//   POST /v1/sql                      body: a SQL query (query/sql.h); the
+//                                     matching rows, a JSON array of objects
 //   GET  /tables/MODULE/TABLE         JSON array of rows, one page of them:
 //        ?after=CURSOR&limit=N; a `Link: <URL>; rel="next"` header gives the
 //        next page's URL while more rows follow
@@ -32,6 +34,7 @@ struct HttpApiOptions {
   size_t max_json_values = 65536;  // values (arrays, objects, strings, numbers...) of it, likewise
   size_t page_rows = 1000;         // rows of a GET /tables page (default and most)
   size_t page_bytes = 4u << 20;    // a page ends after the row that reaches this much row data
+  size_t sql_rows = 100'000;       // rows a SQL query may hold (more: 400, add a LIMIT)
 };
 
 class HttpApi {

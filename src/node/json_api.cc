@@ -58,6 +58,20 @@ std::string rows_to_json_text(const Node::Rows& rows) {
   return text + ']';
 }
 
+std::string sql_to_json_text(const Node::SqlAnswer& answer) {
+  abi::TypeResolver resolver(answer.rows.types);
+  abi::Type row_type = abi::named(answer.rows.row_type);
+  std::string text = "[";
+  for (size_t i = 0; i < answer.rows.rows.size(); ++i) {
+    json whole = bytes_to_json(answer.rows.rows[i], row_type, resolver);
+    json row = json::object();
+    for (const std::string& column : answer.columns) row[column] = std::move(whole[column]);
+    if (i) text += ',';
+    text += row.dump();
+  }
+  return text + ']';
+}
+
 json modules_to_json(const std::vector<Node::ModuleInfo>& modules) {
   json out = json::array();
   for (const Node::ModuleInfo& m : modules) {

@@ -31,6 +31,9 @@ base::Result<nlohmann::ordered_json> query_json(Node& node, const std::string& m
                                                 const std::string& table);
 // Rows as a JSON array text, one object per row (a GET /tables page).
 std::string rows_to_json_text(const Node::Rows& rows);
+// A SQL answer as a JSON array text: one object per row, with the columns
+// asked for, in their order.
+std::string sql_to_json_text(const Node::SqlAnswer& answer);
 // GET /modules and GET /authorities.
 nlohmann::ordered_json modules_to_json(const std::vector<Node::ModuleInfo>& modules);
 nlohmann::ordered_json authorities_to_json(const std::vector<Node::AuthorityInfo>& authorities);

@@ -114,6 +114,12 @@ std::shared_ptr<const abi::ModuleSchema> ModuleManager::schema(const std::string
   return it == schemas_.end() ? nullptr : it->second;
 }
 
+std::vector<std::shared_ptr<const abi::ModuleSchema>> ModuleManager::schemas() const {
+  std::vector<std::shared_ptr<const abi::ModuleSchema>> out;
+  for (const auto& [name, schema] : schemas_) out.push_back(schema);
+  return out;
+}
+
 std::string ModuleManager::installed_hash(const std::string& module) const {
   auto it = hashes_.find(module);
   return it == hashes_.end() ? std::string() : it->second;

@@ -70,6 +70,8 @@ class ModuleManager {
   // The schema a loaded module declares (immutable; replaced, not changed,
   // when the module is), or null.
   std::shared_ptr<const abi::ModuleSchema> schema(const std::string& module) const;
+  // Every loaded module's schema, by name.
+  std::vector<std::shared_ptr<const abi::ModuleSchema>> schemas() const;
   // The store's hash of a loaded module's wasm (empty if none).
   std::string installed_hash(const std::string& module) const;
   // The installed wasm of a hash (any thread: the store is content-addressed).

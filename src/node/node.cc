@@ -14,6 +14,7 @@
 #include "authority/sdl_audio.h"
 #include "net/secret_file.h"
 #include "node/operator_key.h"
+#include "query/sql.h"
 #include "storage/tx_record.h"
 
 namespace interstice::node {
@@ -386,6 +387,31 @@ base::Result<Node::TablePage> Node::query_page(const std::string& module, const 
   run_for(module, [&] {
     result = read_page(*runtime_, module, table, after, max_rows, max_bytes, as_operator);
   });
+  return result;
+}
+
+base::Result<Node::SqlAnswer> Node::sql(std::string_view text, size_t max_rows, bool as_operator) {
+  auto query = query::parse_sql(text);
+  if (!query) return query.take_error();
+  if (query->module.empty()) {
+    // The one loaded module with a table of that name.
+    std::vector<std::string> holders = executors_->shared([&] {
+      std::vector<std::string> found;
+      for (const auto& schema : modules_->schemas())
+        for (const abi::TableDef& t : schema->tables)
+          if (t.name == query->table) found.push_back(schema->name);
+      return found;
+    });
+    if (holders.size() != 1)
+      return base::make_error(
+          holders.empty() ? fmt::format("no loaded module has a table '{}'", query->table)
+                          : fmt::format("several modules have a table '{}': name one, as MODULE.{}",
+                                        query->table, query->table),
+          holders.empty() ? base::ErrorCode::NotFound : base::ErrorCode::InvalidArgument);
+    query->module = holders[0];
+  }
+  base::Result<SqlAnswer> result = base::make_error("the node is stopping");
+  run_for(query->module, [&] { result = run_sql(*runtime_, *query, max_rows, as_operator); });
   return result;
 }
 

@@ -162,6 +162,11 @@ class Node {
   base::Result<TablePage> query_page(const std::string& module, const std::string& table,
                                      const std::optional<std::string>& after, size_t max_rows,
                                      size_t max_bytes, bool as_operator);
+  // Runs a SQL query (query/sql.h) on its table's module executor (run_sql).
+  // The table is `module.table`, or `table` if one loaded module has a
+  // table of that name.
+  using SqlAnswer = node::SqlAnswer;
+  base::Result<SqlAnswer> sql(std::string_view text, size_t max_rows, bool as_operator);
   // The schema a loaded module declares (immutable; replaced, not changed,
   // when the module is), or NotFound.
   base::Result<std::shared_ptr<const abi::ModuleSchema>> schema(const std::string& module);

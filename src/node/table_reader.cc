@@ -4,7 +4,20 @@
 
 #include <algorithm>
 
+#include "query/plan.h"
+
 namespace interstice::node {
+
+// A private table (abi::TableDef::visibility) is read by the operator only.
+static base::Result<void> check_visible(const runtime::Table& t, const std::string& module,
+                                        bool as_operator) {
+  if (t.def().visibility == abi::Visibility::Public || as_operator) return {};
+  return base::make_error(fmt::format("table '{}.{}' is private: only the operator may read it "
+                                      "(send the operator key as Authorization: Bearer KEY; "
+                                      "interstice query --operator-key DATA_DIR/operator.key)",
+                                      module, t.name()),
+                          base::ErrorCode::Forbidden);
+}
 
 static base::Error no_table(const std::string& module, const std::string& table) {
   return base::make_error(fmt::format("module '{}' has no table '{}'", module, table),
@@ -25,12 +38,7 @@ base::Result<TablePage> read_page(runtime::Runtime& runtime, const std::string& 
                                   size_t max_rows, size_t max_bytes, bool as_operator) {
   const runtime::Table* t = runtime.table(module, table);
   if (!t) return no_table(module, table);
-  if (t->def().visibility != abi::Visibility::Public && !as_operator)
-    return base::make_error(fmt::format("table '{}.{}' is private: only the operator may read it "
-                                        "(send the operator key as Authorization: Bearer KEY; "
-                                        "interstice query --operator-key DATA_DIR/operator.key)",
-                                        module, table),
-                            base::ErrorCode::Forbidden);
+  if (auto hidden = check_visible(*t, module, as_operator); !hidden) return hidden.take_error();
   TablePage page{Rows{{}, t->def().row_type, runtime.schema(module)->types}, std::nullopt};
   std::vector<runtime::Bytes>& rows = page.rows.rows;
   size_t bytes = 0;
@@ -47,6 +55,22 @@ base::Result<TablePage> read_page(runtime::Runtime& runtime, const std::string& 
                       return true;
                     });
   return page;
+}
+
+base::Result<SqlAnswer> run_sql(runtime::Runtime& runtime, const query::SelectQuery& query,
+                                size_t max_rows, bool as_operator) {
+  const runtime::Table* t = runtime.table(query.module, query.table);
+  if (!t) return no_table(query.module, query.table);
+  if (auto hidden = check_visible(*t, query.module, as_operator); !hidden)
+    return hidden.take_error();
+  auto plan = query::QueryPlan::bind(query, *t);
+  if (!plan) return plan.take_error();
+  auto rows = plan->run(*t, max_rows);
+  if (!rows) return rows.take_error();
+  SqlAnswer answer{
+      Rows{std::move(rows).value(), t->def().row_type, runtime.schema(query.module)->types}, {}};
+  for (uint32_t column : plan->columns()) answer.columns.push_back(t->layout().column_name(column));
+  return answer;
 }
 
 }  // namespace interstice::node

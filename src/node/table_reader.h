@@ -10,6 +10,7 @@
 
 #include "abi/schema.h"
 #include "base/result.h"
+#include "query/sql.h"
 #include "runtime/runtime.h"
 
 namespace interstice::node {
@@ -37,5 +38,16 @@ struct TablePage {
 base::Result<TablePage> read_page(runtime::Runtime& runtime, const std::string& module,
                                   const std::string& table, const std::optional<std::string>& after,
                                   size_t max_rows, size_t max_bytes, bool as_operator);
+
+// The answer to a SQL query (query/plan.h): the matching rows, and the names
+// of the columns asked for, in the query's order. NotFound (no such table),
+// Forbidden (a private table, unless `as_operator`), InvalidArgument (the
+// query does not fit the table, or more than `max_rows` rows to hold).
+struct SqlAnswer {
+  Rows rows;
+  std::vector<std::string> columns;
+};
+base::Result<SqlAnswer> run_sql(runtime::Runtime& runtime, const query::SelectQuery& query,
+                                size_t max_rows, bool as_operator);
 
 }  // namespace interstice::node
