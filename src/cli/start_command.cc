@@ -67,6 +67,9 @@ struct StartOptions {
   double http_header_timeout = 10, http_idle_timeout = 30, http_request_timeout = 60;  // seconds
   uint32_t http_page_rows = 1000;
   uint32_t http_page_kib = 4096;
+  uint32_t client_max_queued_kib = 16384;
+  uint32_t client_max_calls = 4096;
+  uint32_t client_max_subscriptions = 256;
 };
 
 void set_module_bounds(const StartOptions& options, runtime::RuntimeOptions* runtime) {
@@ -138,6 +141,12 @@ node::HttpApiOptions http_options(const StartOptions& o) {
   http.max_json_values = o.http_max_json_values;
   http.page_rows = o.http_page_rows;
   http.page_bytes = static_cast<size_t>(o.http_page_kib) << 10;
+  http.clients.max_queued_bytes = static_cast<size_t>(o.client_max_queued_kib) << 10;
+  http.clients.max_calls_in_flight = o.client_max_calls;
+  http.clients.max_subscriptions = o.client_max_subscriptions;
+  http.clients.max_json_depth = o.http_max_json_depth;
+  http.clients.max_json_values = o.http_max_json_values;
+  http.clients.max_message_bytes = static_cast<size_t>(o.http_max_call_body_kib) << 10;
   return http;
 }
 
@@ -310,6 +319,19 @@ static void add_http_limit_options(CLI::App* cmd, StartOptions& o) {
       ->capture_default_str();
   cmd->add_option("--http-page-size", o.http_page_kib,
                   "KiB of row data after which a GET /tables page ends")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--client-max-queued", o.client_max_queued_kib,
+                  "KiB of messages a WebSocket client may leave unread before it is "
+                  "disconnected as too far behind")
+      ->check(CLI::Range(1, 1 << 22))
+      ->capture_default_str();
+  cmd->add_option("--client-max-calls", o.client_max_calls,
+                  "Calls a WebSocket client may have in flight (more are refused)")
+      ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--client-max-subscriptions", o.client_max_subscriptions,
+                  "Subscriptions a WebSocket client may hold")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
 }

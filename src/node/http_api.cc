@@ -13,46 +13,6 @@ using json = nlohmann::ordered_json;
 
 namespace {
 
-// The nesting depth and the number of values (arrays, objects, strings with
-// object keys, numbers, literals) of a JSON body, from a scan without
-// allocation: a body is refused before the JSON parser builds it, when that
-// would cost far more than its size (1 MiB of `[` or of `{},` takes tens of
-// MB as a DOM).
-struct JsonShape {
-  size_t depth = 0;
-  size_t values = 0;
-};
-JsonShape scan_json(const std::string& body) {
-  JsonShape shape;
-  size_t depth = 0;
-  bool in_string = false;
-  char before = ',';  // the last significant character outside strings
-  for (size_t i = 0; i < body.size(); ++i) {
-    char ch = body[i];
-    if (in_string) {
-      if (ch == '\\')
-        ++i;
-      else if (ch == '"')
-        in_string = false;
-      continue;
-    }
-    if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') continue;
-    if (ch == '"') {
-      in_string = true;
-      ++shape.values;
-    } else if (ch == '[' || ch == '{') {
-      shape.depth = std::max(shape.depth, ++depth);
-      ++shape.values;
-    } else if ((ch == ']' || ch == '}') && depth > 0) {
-      --depth;
-    } else if ((before == '[' || before == ',' || before == ':') && ch != ',' && ch != ']') {
-      ++shape.values;  // the first character of a number or literal
-    }
-    before = ch;
-  }
-  return shape;
-}
-
 std::string to_hex(const std::string& bytes) {
   std::string hex;
   hex.reserve(bytes.size() * 2);
@@ -192,6 +152,12 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
         if (!wasm) return respond(failure(wasm.error()));
         respond(HttpResponse{200, "application/wasm", std::string(wasm->begin(), wasm->end()), {}});
       });
+  // Clients' WebSockets: the operator key in the upgrade request shows
+  // private tables.
+  server_->upgrade("/v1/ws", [this](std::unique_ptr<UpgradedConnection> connection) {
+    bool as_operator = node_.is_operator(bearer_key(connection->parsed));
+    ClientSession::start(std::move(connection), node_, options_.clients, as_operator);
+  });
   // SQL: the module's executor runs the plan; JSON is made here.
   server_->route("POST", "/v1/sql", Route::Worker, [this](HttpRequest& req, Respond respond) {
     auto answer = node_.sql(req.body, options_.sql_rows, node_.is_operator(bearer_key(req)));

@@ -5,6 +5,8 @@
 //   GET  /peers                       [{"id", "address"}]: authenticated peer connections
 //   GET  /modules                     loaded modules, their tables and reducers
 //   POST /call/MODULE/REDUCER         body: JSON array of arguments
+//   GET  /v1/ws                       a WebSocket: the client protocol
+//                                     (docs/client-protocol.md)
 //   POST /v1/sql                      body: a SQL query (query/sql.h); the
 //                                     matching rows, a JSON array of objects
 //   GET  /tables/MODULE/TABLE         JSON array of rows, one page of them:
@@ -23,6 +25,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "node/client_session.h"
 #include "node/http_server.h"
 #include "node/node.h"
 
@@ -35,6 +38,7 @@ struct HttpApiOptions {
   size_t page_rows = 1000;         // rows of a GET /tables page (default and most)
   size_t page_bytes = 4u << 20;    // a page ends after the row that reaches this much row data
   size_t sql_rows = 100'000;       // rows a SQL query may hold (more: 400, add a LIMIT)
+  ClientLimits clients;            // WebSocket clients (GET /v1/ws)
 };
 
 class HttpApi {

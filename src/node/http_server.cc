@@ -85,7 +85,7 @@ void HttpServerState::accept() {
       });
       return;
     }
-    if (self->sessions.size() >= self->limits.max_connections) {
+    if (self->sessions.size() + self->upgraded.size() >= self->limits.max_connections) {
       if (warn_now(&self->warned_full, &self->last_full_warning))
         spdlog::warn(
             "HTTP: {} connections open (--http-max-connections); closing the longest-waiting "
@@ -120,6 +120,16 @@ void HttpServerState::close_all() {
   auto open = std::move(sessions);
   sessions.clear();
   for (auto& [id, session] : open) session->close();
+  auto others = std::move(upgraded);
+  upgraded.clear();
+  for (auto& [id, weak] : others)
+    if (auto session = weak.lock()) session->close();
+}
+
+uint64_t HttpServerState::adopt(std::weak_ptr<UpgradedSession> session) {
+  uint64_t id = next_id++;
+  upgraded.emplace(id, std::move(session));
+  return id;
 }
 
 void HttpServerState::dispatch(HttpRequest request, Respond respond) {
@@ -170,6 +180,10 @@ void HttpServer::set_body_limit(std::function<size_t(const HttpRequest&)> limit)
 void HttpServer::route(const std::string& method, const std::string& pattern, Route where,
                        Handler handler) {
   state_->routes.push_back(RouteEntry{method, std::regex(pattern), where, std::move(handler)});
+}
+
+void HttpServer::upgrade(const std::string& path, UpgradeHandler handler) {
+  state_->upgrades[path] = std::move(handler);
 }
 
 base::Result<uint16_t> HttpServer::open(const std::string& host, uint16_t port) {

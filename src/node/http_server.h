@@ -87,6 +87,10 @@ using Respond = std::function<void(HttpResponse)>;
 using Handler = std::function<void(HttpRequest&, Respond)>;
 
 struct HttpServerState;
+// A connection upgraded to a WebSocket: its socket and upgrade request
+// (http_server_state.h), handed to the upgrade handler on the I/O thread.
+struct UpgradedConnection;
+using UpgradeHandler = std::function<void(std::unique_ptr<UpgradedConnection>)>;
 
 class HttpServer {
  public:
@@ -106,6 +110,10 @@ class HttpServer {
   // go to `handler` (the first route that matches; 404 if none does, 405 if
   // only other methods match). Set routes before serve().
   void route(const std::string& method, const std::string& pattern, Route where, Handler handler);
+
+  // A WebSocket upgrade request (GET with `Upgrade: websocket`) for `path`
+  // goes to `handler`, which takes the connection over. Set before serve().
+  void upgrade(const std::string& path, UpgradeHandler handler);
 
   // Binds host:port (0: a free port) and returns the bound port.
   base::Result<uint16_t> open(const std::string& host, uint16_t port);

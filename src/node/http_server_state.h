@@ -7,6 +7,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include <chrono>
 #include <map>
@@ -21,6 +23,21 @@
 namespace interstice::node {
 
 class HttpSession;
+
+// A connection that left HTTP (a WebSocket); the server closes it when it
+// shuts down. Threading: the I/O thread.
+class UpgradedSession {
+ public:
+  virtual ~UpgradedSession() = default;
+  virtual void close() = 0;
+};
+
+struct UpgradedConnection {
+  std::shared_ptr<HttpServerState> server;
+  boost::asio::ip::tcp::socket socket;
+  boost::beast::http::request<boost::beast::http::string_body> request;
+  HttpRequest parsed;
+};
 
 struct RouteEntry {
   std::string method;
@@ -40,6 +57,7 @@ struct HttpServerState : std::enable_shared_from_this<HttpServerState> {
   const HttpLimits limits;
   std::function<size_t(const HttpRequest&)> body_limit;
   std::vector<RouteEntry> routes;
+  std::map<std::string, UpgradeHandler> upgrades;  // by path
 
   boost::asio::io_context io{1};
   boost::asio::ip::tcp::acceptor acceptor{io};
@@ -47,7 +65,9 @@ struct HttpServerState : std::enable_shared_from_this<HttpServerState> {
   std::optional<boost::asio::thread_pool> workers;  // during serve()
 
   // I/O thread only:
-  std::map<uint64_t, std::shared_ptr<HttpSession>> sessions;  // every open connection
+  std::map<uint64_t, std::shared_ptr<HttpSession>> sessions;  // every open HTTP connection
+  // Upgraded connections (count toward max_connections, never evicted).
+  std::map<uint64_t, std::weak_ptr<UpgradedSession>> upgraded;
   uint64_t next_id = 1;
   size_t buffered = 0;  // bytes held by bodies being read and responses being written
   bool stopping = false;
@@ -59,6 +79,9 @@ struct HttpServerState : std::enable_shared_from_this<HttpServerState> {
   // every connection is busy.
   bool evict_one();
   void close_all();
+  // Registers an upgraded session (closed at shutdown); its id, for forget().
+  uint64_t adopt(std::weak_ptr<UpgradedSession> session);
+  void forget(uint64_t id) { upgraded.erase(id); }
   // Runs the request's route (on this thread or a worker); `respond` answers it.
   void dispatch(HttpRequest request, Respond respond);
 };

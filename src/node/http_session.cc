@@ -6,6 +6,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -16,6 +17,7 @@ namespace interstice::node {
 
 namespace net = boost::asio;
 namespace http = boost::beast::http;
+namespace websocket = boost::beast::websocket;
 using boost::system::error_code;
 
 namespace {
@@ -166,6 +168,17 @@ void HttpSession::read_body(Clock::time_point deadline) {
 
 void HttpSession::finish_request() {
   release();
+  if (auto upgrade = server_.upgrades.find(request_.path);
+      upgrade != server_.upgrades.end() && websocket::is_upgrade(parser_->get())) {
+    // The connection leaves HTTP: the handler owns its socket now.
+    auto connection = std::make_unique<UpgradedConnection>(UpgradedConnection{
+        server_.shared_from_this(), std::move(socket_), parser_->release(), std::move(request_)});
+    state_ = State::Closed;
+    timer_.cancel();
+    auto keep = shared_from_this();
+    server_.sessions.erase(id_);
+    return upgrade->second(std::move(connection));
+  }
   ++requests_;
   state_ = State::Busy;
   since_ = Clock::now();

@@ -301,4 +301,35 @@ json bytes_to_json(std::span<const uint8_t> bytes, const abi::Type& type,
   return Decoder(bytes, types).value(type);
 }
 
+JsonShape scan_json(std::string_view body) {
+  JsonShape shape;
+  size_t depth = 0;
+  bool in_string = false;
+  char before = ',';  // the last significant character outside strings
+  for (size_t i = 0; i < body.size(); ++i) {
+    char ch = body[i];
+    if (in_string) {
+      if (ch == '\\')
+        ++i;
+      else if (ch == '"')
+        in_string = false;
+      continue;
+    }
+    if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') continue;
+    if (ch == '"') {
+      in_string = true;
+      ++shape.values;
+    } else if (ch == '[' || ch == '{') {
+      shape.depth = std::max(shape.depth, ++depth);
+      ++shape.values;
+    } else if ((ch == ']' || ch == '}') && depth > 0) {
+      --depth;
+    } else if ((before == '[' || before == ',' || before == ':') && ch != ',' && ch != ']') {
+      ++shape.values;  // the first character of a number or literal
+    }
+    before = ch;
+  }
+  return shape;
+}
+
 }  // namespace interstice::node

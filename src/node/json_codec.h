@@ -39,6 +39,17 @@ base::Result<nlohmann::ordered_json> parse_client_json(std::string_view text,
 // ignoring brackets inside strings; stops counting past `limit` + 1.
 size_t json_nesting_depth(std::string_view text, size_t limit);
 
+// The nesting depth and the number of values (arrays, objects, strings with
+// object keys, numbers, literals) of a JSON body, from a scan without
+// allocation: a body is refused before the JSON parser builds it, when that
+// would cost far more than its size (1 MiB of `[` or of `{},` takes tens of
+// MB as a DOM).
+struct JsonShape {
+  size_t depth = 0;
+  size_t values = 0;
+};
+JsonShape scan_json(std::string_view body);
+
 // Encodes `json` as `type`; an error names the path ("$.custom.val") and why.
 // The conversion follows the type, at most abi::kMaxTypeDepth deep (a named
 // type that refers to itself is not followed deeper).

@@ -147,9 +147,14 @@ base::Result<void> Node::create_parts() {
           [this](const std::string& module) { recovery_->forget(module); },
           [this] {
             links_->connect_declared();
+            clients_->modules_changed();
             snapshots_->take_now();
           }});
   policy_ = std::make_unique<AuthorityPolicy>(*runtime_, *modules_);
+  catch_up_thread_ = std::make_unique<Executor>();
+  clients_ = std::make_unique<ClientHub>(
+      *runtime_, *commits_, env(), options_.data_dir / "log",
+      [this](std::function<void()> task) { catch_up_thread_->post(std::move(task)); });
   return {};
 }
 
@@ -220,6 +225,7 @@ Node::~Node() {
   links_.reset();                  // the outbox's threads may be waiting to post
   executors_->stop();              // runs what was posted; the acks still flow
   if (commits_) commits_->stop();  // the acknowledgements still waiting are answered
+  if (catch_up_thread_) catch_up_thread_->stop();  // after the acks that post to it
   gateway_.reset();
   if (snapshots_) {
     snapshots_->join();  // no executor is left to start another
@@ -244,6 +250,7 @@ base::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
   auto offset = commits_->append(tx);
   if (!offset) return offset.take_error();
   if (gateway_) gateway_->publish_effects(tx, *offset);
+  clients_->publish(tx, *offset);
   return {};
 }
 
@@ -390,29 +397,48 @@ base::Result<Node::TablePage> Node::query_page(const std::string& module, const 
   return result;
 }
 
+base::Result<void> Node::resolve_module(query::SelectQuery* query) {
+  if (!query->module.empty()) return {};
+  std::vector<std::string> holders = executors_->shared([&] {
+    std::vector<std::string> found;
+    for (const auto& schema : modules_->schemas())
+      for (const abi::TableDef& t : schema->tables)
+        if (t.name == query->table) found.push_back(schema->name);
+    return found;
+  });
+  if (holders.empty())
+    return base::make_error(fmt::format("no loaded module has a table '{}'", query->table),
+                            base::ErrorCode::NotFound);
+  if (holders.size() > 1)
+    return base::make_error(fmt::format("several modules have a table '{}': name one, as MODULE.{}",
+                                        query->table, query->table),
+                            base::ErrorCode::InvalidArgument);
+  query->module = holders[0];
+  return {};
+}
+
 base::Result<Node::SqlAnswer> Node::sql(std::string_view text, size_t max_rows, bool as_operator) {
   auto query = query::parse_sql(text);
   if (!query) return query.take_error();
-  if (query->module.empty()) {
-    // The one loaded module with a table of that name.
-    std::vector<std::string> holders = executors_->shared([&] {
-      std::vector<std::string> found;
-      for (const auto& schema : modules_->schemas())
-        for (const abi::TableDef& t : schema->tables)
-          if (t.name == query->table) found.push_back(schema->name);
-      return found;
-    });
-    if (holders.size() != 1)
-      return base::make_error(
-          holders.empty() ? fmt::format("no loaded module has a table '{}'", query->table)
-                          : fmt::format("several modules have a table '{}': name one, as MODULE.{}",
-                                        query->table, query->table),
-          holders.empty() ? base::ErrorCode::NotFound : base::ErrorCode::InvalidArgument);
-    query->module = holders[0];
-  }
+  if (auto found = resolve_module(&*query); !found) return found.take_error();
   base::Result<SqlAnswer> result = base::make_error("the node is stopping");
   run_for(query->module, [&] { result = run_sql(*runtime_, *query, max_rows, as_operator); });
   return result;
+}
+
+void Node::subscribe(std::shared_ptr<ClientSink> sink, uint64_t id, std::string_view sql,
+                     std::optional<uint64_t> resume_after, size_t max_rows, bool as_operator,
+                     std::function<void(base::Error)> refused) {
+  auto query = query::parse_sql(sql);
+  if (!query) return refused(query.take_error());
+  if (auto found = resolve_module(&*query); !found) return refused(found.take_error());
+  std::string module = query->module;
+  bool posted = post_for(module, [this, sink, id, query = std::move(query).value(), resume_after,
+                                  max_rows, as_operator, refused] {
+    auto started = clients_->subscribe(sink, id, query, resume_after, max_rows, as_operator);
+    if (!started) refused(started.take_error());
+  });
+  if (!posted) refused(base::make_error("the node is stopping"));
 }
 
 }  // namespace interstice::node

@@ -42,9 +42,11 @@
 #include "net/known_peers.h"
 #include "node/authority_policy.h"
 #include "node/call_ledger.h"
+#include "node/client_hub.h"
 #include "node/commit_pipeline.h"
 #include "node/data_dir_lock.h"
 #include "node/display.h"
+#include "node/executor.h"
 #include "node/executor_pool.h"
 #include "node/module_directory.h"
 #include "node/module_manager.h"
@@ -167,6 +169,16 @@ class Node {
   // table of that name.
   using SqlAnswer = node::SqlAnswer;
   base::Result<SqlAnswer> sql(std::string_view text, size_t max_rows, bool as_operator);
+  // Clients' live subscriptions (client_hub.h): `sink` subscribes to the
+  // rows of `sql` as subscription `id` (after log offset `resume_after`, if
+  // given). Its answer (Subscribed) and updates come through the sink; a
+  // refusal comes to `refused` instead, at once or from the executor.
+  void subscribe(std::shared_ptr<ClientSink> sink, uint64_t id, std::string_view sql,
+                 std::optional<uint64_t> resume_after, size_t max_rows, bool as_operator,
+                 std::function<void(base::Error)> refused);
+  bool unsubscribe(const ClientSink* sink, uint64_t id) { return clients_->unsubscribe(sink, id); }
+  void drop_client(const ClientSink* sink) { clients_->drop(sink); }
+  size_t client_subscriptions() const { return clients_->size(); }
   // The schema a loaded module declares (immutable; replaced, not changed,
   // when the module is), or NotFound.
   base::Result<std::shared_ptr<const abi::ModuleSchema>> schema(const std::string& module);
@@ -261,6 +273,13 @@ class Node {
   // authority policy (authority_policy.h).
   std::unique_ptr<ModuleManager> modules_;
   std::unique_ptr<AuthorityPolicy> policy_;
+  // The table a query names: `module.table`, or the one loaded module with
+  // a table of that name (fills in query->module).
+  base::Result<void> resolve_module(query::SelectQuery* query);
+  // Clients' subscriptions (client_hub.h), and the thread that reads the log
+  // for their catch-ups.
+  std::unique_ptr<Executor> catch_up_thread_;
+  std::unique_ptr<ClientHub> clients_;
 };
 
 }  // namespace interstice::node

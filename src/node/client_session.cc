@@ -1,0 +1,260 @@
+#include "node/client_session.h"
+
+#include <fmt/format.h>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include "abi/serialize.h"
+#include "node/json_api.h"
+#include "node/json_codec.h"
+
+namespace interstice::node {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using boost::system::error_code;
+
+namespace {
+
+const char* code_name(base::ErrorCode code) {
+  switch (code) {
+    case base::ErrorCode::NotFound:
+      return "NotFound";
+    case base::ErrorCode::InvalidArgument:
+      return "InvalidArgument";
+    case base::ErrorCode::Forbidden:
+      return "Forbidden";
+    default:
+      return "Failed";
+  }
+}
+
+}  // namespace
+
+void ClientSession::start(std::unique_ptr<UpgradedConnection> connection, Node& node,
+                          ClientLimits limits, bool as_operator) {
+  // Kept until the handshake's answer is written.
+  auto request = std::make_shared<beast::http::request<beast::http::string_body>>(
+      std::move(connection->request));
+  auto session = std::make_shared<ClientSession>(std::move(connection), node, limits, as_operator);
+  session->server_id_ = session->server_->adopt(session);
+  session->ws_.read_message_max(limits.max_message_bytes);
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = std::chrono::seconds(10);
+  timeouts.idle_timeout = limits.idle_timeout;
+  timeouts.keep_alive_pings = true;
+  session->ws_.set_option(timeouts);
+  session->ws_.async_accept(*request, [session, request](error_code ec) {
+    if (ec) return session->close();
+    session->read();
+  });
+}
+
+ClientSession::ClientSession(std::unique_ptr<UpgradedConnection> connection, Node& node,
+                             ClientLimits limits, bool as_operator)
+    : server_(connection->server),
+      ws_(std::move(connection->socket)),
+      node_(node),
+      limits_(limits),
+      as_operator_(as_operator) {}
+
+void ClientSession::read() {
+  ws_.async_read(in_, [self = shared_from_this()](error_code ec, size_t) {
+    if (self->closed_) return;
+    if (ec == websocket::error::message_too_big)
+      return self->leave(
+          fmt::format("a message is larger than {} bytes", self->limits_.max_message_bytes));
+    if (ec) return self->close();
+    self->on_frame();
+    if (!self->leaving_ && !self->closed_) self->read();
+  });
+}
+
+void ClientSession::on_frame() {
+  Form form = ws_.got_text() ? Form::Json : Form::Binary;
+  Form expected = Form::Unknown;
+  if (!form_.compare_exchange_strong(expected, form) && expected != form)
+    return leave("a connection speaks one form: binary or JSON text frames, not both");
+  std::string bytes = beast::buffers_to_string(in_.data());
+  in_.consume(in_.size());
+  nlohmann::ordered_json call_args;
+  if (form == Form::Json) {
+    JsonShape shape = scan_json(bytes);
+    if (shape.depth > limits_.max_json_depth || shape.values > limits_.max_json_values)
+      return leave(fmt::format("a message nests deeper than {} or holds more than {} JSON values",
+                               limits_.max_json_depth, limits_.max_json_values));
+    auto message = client_message_from_json(bytes, &call_args);
+    if (!message) return leave("malformed message: " + message.error().message);
+    return handle(std::move(message).value(), std::move(call_args));
+  }
+  std::string problem;
+  auto message = abi::from_bytes<ClientMessage>(
+      std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), &problem);
+  if (!message) return leave("malformed message: " + problem);
+  handle(std::move(*message), {});
+}
+
+void ClientSession::handle(ClientMessage message, nlohmann::ordered_json call_args) {
+  if (auto* c = std::get_if<CallMessage>(&message.value))
+    return call(std::move(*c), std::move(call_args));
+  if (auto* s = std::get_if<SubscribeMessage>(&message.value)) return subscribe(std::move(*s));
+  if (auto* u = std::get_if<UnsubscribeMessage>(&message.value)) {
+    bool ok = node_.unsubscribe(this, u->subscription_id);
+    send(Unsubscribed{u->request_id, u->subscription_id, ok,
+                      ok ? "" : "there is no such subscription"});
+  }
+}
+
+void ClientSession::call(CallMessage call, nlohmann::ordered_json call_args) {
+  auto refuse = [&](const base::Error& error) {
+    send(CallResult{call.request_id, false, error.message, code_name(error.code)});
+  };
+  if (calls_in_flight_.load() >= limits_.max_calls_in_flight)
+    return refuse(base::make_error(
+        fmt::format("{} calls are in flight on this connection already; wait for their answers",
+                    limits_.max_calls_in_flight),
+        base::ErrorCode::InvalidArgument));
+  if (form_.load() == Form::Json) {
+    auto bytes = encode_call_json(node_, call.module, call.reducer, call_args);
+    if (!bytes) return refuse(bytes.error());
+    call.args = abi::Bytes{std::move(bytes).value()};
+  }
+  ++calls_in_flight_;
+  std::weak_ptr<ClientSession> weak = weak_from_this();
+  node_.call_async(call.module, call.reducer, std::move(call.args.data),
+                   [weak, id = call.request_id](base::Result<void> done) {
+                     auto self = weak.lock();
+                     if (!self) return;
+                     --self->calls_in_flight_;
+                     self->send(done ? CallResult{id, true, "", ""}
+                                     : CallResult{id, false, done.error().message,
+                                                  code_name(done.error().code)});
+                   });
+}
+
+void ClientSession::subscribe(SubscribeMessage subscribe) {
+  uint64_t id = subscribe.request_id;
+  auto refuse = [weak = weak_from_this(), id](const base::Error& error) {
+    if (auto self = weak.lock()) {
+      --self->pending_subscribes_;
+      self->send(Subscribed{id, false, error.message, code_name(error.code)});
+    }
+  };
+  size_t open;
+  bool in_use;
+  {
+    base::MutexLock lock(mutex_);
+    open = row_types_.size();
+    in_use = row_types_.contains(id);
+  }
+  ++pending_subscribes_;
+  if (in_use)
+    return refuse(base::make_error(fmt::format("subscription {} exists already", id),
+                                   base::ErrorCode::InvalidArgument));
+  if (open + pending_subscribes_.load() > limits_.max_subscriptions)
+    return refuse(base::make_error(
+        fmt::format("a connection may hold {} subscriptions", limits_.max_subscriptions),
+        base::ErrorCode::InvalidArgument));
+  node_.subscribe(shared_from_this(), id, subscribe.query, subscribe.resume_after,
+                  limits_.subscription_rows, as_operator_, refuse);
+}
+
+void ClientSession::describe(uint64_t id, const std::string& row_type,
+                             const std::vector<abi::TypeDef>& types) {
+  --pending_subscribes_;
+  base::MutexLock lock(mutex_);
+  row_types_[id] = RowType{row_type, types};
+}
+
+bool ClientSession::send(ServerMessage message) {
+  if (gone_.load()) return false;
+  std::string frame;
+  if (form_.load() == Form::Json) {
+    base::MutexLock lock(mutex_);
+    const std::map<uint64_t, RowType>* types = &row_types_;  // read under the lock, below
+    frame = server_message_to_json(message, [types](uint64_t id) -> const RowType* {
+      auto it = types->find(id);
+      return it == types->end() ? nullptr : &it->second;
+    });
+  } else {
+    std::vector<uint8_t> bytes = abi::to_bytes(message);
+    frame.assign(bytes.begin(), bytes.end());
+  }
+  // A subscription that ended (or never started) forgets its rows' type.
+  if (const auto* u = std::get_if<Unsubscribed>(&message.value)) {
+    base::MutexLock lock(mutex_);
+    row_types_.erase(u->subscription_id);
+  } else if (const auto* s = std::get_if<Subscribed>(&message.value); s && !s->ok) {
+    base::MutexLock lock(mutex_);
+    row_types_.erase(s->request_id);
+  }
+  size_t queued = queued_ += frame.size();
+  if (queued > limits_.max_queued_bytes) {
+    if (!gone_.exchange(true))
+      net::post(server_->io, [self = shared_from_this(), queued] {
+        self->out_.erase(self->out_.begin() + (self->writing_ ? 1 : 0), self->out_.end());
+        self->leave(fmt::format("too far behind: {} bytes of messages unread (the limit is {})",
+                                queued, self->limits_.max_queued_bytes));
+      });
+    return false;
+  }
+  net::post(server_->io, [self = shared_from_this(), frame = std::move(frame)]() mutable {
+    self->push(std::move(frame));
+  });
+  return true;
+}
+
+void ClientSession::push(std::string frame) {
+  if (closed_) return;
+  out_.push_back(std::move(frame));
+  write_next();
+}
+
+void ClientSession::write_next() {
+  if (writing_ || out_.empty() || closed_) return;
+  writing_ = true;
+  ws_.binary(form_.load() != Form::Json);
+  ws_.async_write(net::buffer(out_.front()), [self = shared_from_this()](error_code ec, size_t) {
+    self->writing_ = false;
+    if (self->closed_) return;
+    self->queued_ -= self->out_.front().size();
+    self->out_.pop_front();
+    if (ec) return self->close();
+    if (self->leaving_ && self->out_.empty())
+      return self->ws_.async_close(websocket::close_code::policy_error,
+                                   [self](error_code) { self->close(); });
+    self->write_next();
+  });
+}
+
+void ClientSession::leave(const std::string& reason) {
+  if (leaving_ || closed_) return;
+  std::string frame;
+  ServerMessage goodbye = Goodbye{reason};
+  if (form_.load() == Form::Json) {
+    frame = server_message_to_json(goodbye, [](uint64_t) -> const RowType* { return nullptr; });
+  } else {
+    std::vector<uint8_t> bytes = abi::to_bytes(goodbye);
+    frame.assign(bytes.begin(), bytes.end());
+  }
+  queued_ += frame.size();
+  out_.push_back(std::move(frame));
+  leaving_ = true;
+  gone_ = true;
+  node_.drop_client(this);
+  write_next();
+}
+
+void ClientSession::close() {
+  if (closed_) return;
+  closed_ = true;
+  gone_ = true;
+  node_.drop_client(this);
+  error_code ignored;
+  beast::get_lowest_layer(ws_).close(ignored);
+  server_->forget(server_id_);
+}
+
+}  // namespace interstice::node

@@ -1,0 +1,279 @@
+// The client protocol against real nodes (docs/client-protocol.md): a
+// WebSocket client (Boost.Beast) calls with many requests in flight,
+// subscribes with SQL, receives its rows and their changes with offsets,
+// reconnects and resumes from the last offset it saw, in both forms; a
+// client that does not read is disconnected; bad messages end only their
+// connection.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "node/client_messages.h"
+#include "support/node_process.h"
+
+namespace {
+
+using interstice::testing::NodeProcess;
+using json = nlohmann::json;
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+
+// A blocking WebSocket client of /v1/ws.
+class Client {
+ public:
+  explicit Client(uint16_t port, const std::string& operator_key = "") : ws_(io_) {
+    net::ip::tcp::resolver resolver(io_);
+    net::connect(ws_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
+    ws_.set_option(websocket::stream_base::decorator([operator_key](websocket::request_type& r) {
+      if (!operator_key.empty()) r.set(beast::http::field::authorization, "Bearer " + operator_key);
+    }));
+    ws_.handshake("127.0.0.1", "/v1/ws");
+  }
+  void send_json(const json& message) {
+    ws_.text(true);
+    ws_.write(net::buffer(message.dump()));
+  }
+  void send_binary(const interstice::node::ClientMessage& message) {
+    std::vector<uint8_t> bytes = interstice::abi::to_bytes(message);
+    ws_.binary(true);
+    ws_.write(net::buffer(bytes));
+  }
+  // The next frame's text; empty once the node closed the connection.
+  std::string read() {
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    ws_.read(buffer, ec);
+    if (ec) return "";
+    return beast::buffers_to_string(buffer.data());
+  }
+  json read_json() {
+    std::string text = read();
+    return text.empty() ? json() : json::parse(text);
+  }
+  // Reads until `done` says so (at most `limit` messages); returns them all.
+  std::vector<json> read_until(const std::function<bool(const json&)>& done, size_t limit = 10000) {
+    std::vector<json> seen;
+    while (seen.size() < limit) {
+      json m = read_json();
+      if (m.is_null()) break;
+      seen.push_back(m);
+      if (done(m)) break;
+    }
+    return seen;
+  }
+
+ private:
+  net::io_context io_;
+  websocket::stream<net::ip::tcp::socket> ws_;
+};
+
+json call(uint64_t id, const std::string& reducer, const json& args) {
+  return {
+      {"type", "call"}, {"id", id}, {"module", "testkit"}, {"reducer", reducer}, {"args", args}};
+}
+
+TEST(ClientProtocol, CallsAndASubscriptionInJson) {
+  NodeProcess node({"testkit"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client http("127.0.0.1", node.port());
+  ASSERT_EQ(http.Post("/call/testkit/add", R"(["before", 5])", "application/json")->status, 200);
+  Client client(node.port());
+  client.send_json(
+      {{"type", "subscribe"}, {"id", 1}, {"query", "SELECT * FROM items WHERE score > 0"}});
+  json subscribed = client.read_json();
+  ASSERT_EQ(subscribed["type"], "subscribed") << subscribed;
+  ASSERT_EQ(subscribed["ok"], true) << subscribed;
+  EXPECT_EQ(subscribed["table"], "items");
+  ASSERT_EQ(subscribed["rows"].size(), 1u);
+  EXPECT_EQ(subscribed["rows"][0]["name"], "before");
+  uint64_t offset = subscribed["offset"];
+  // 200 calls in flight at once: every answer comes, each once; only the
+  // matching rows (positive scores) are updates.
+  for (uint64_t i = 0; i < 200; ++i)
+    client.send_json(call(100 + i, "add", {fmt::format("n{}", i), i % 2 ? 1 : -1}));
+  std::set<uint64_t> answered;
+  std::vector<json> updates;
+  // 200 answers and 100 updates, in some interleaving.
+  for (json m : client.read_until([](const json&) { return false; }, 300)) {
+    if (m["type"] == "call_result") {
+      EXPECT_EQ(m["ok"], true) << m;
+      EXPECT_TRUE(answered.insert(m["id"].get<uint64_t>()).second) << m;
+    } else {
+      ASSERT_EQ(m["type"], "update") << m;
+      EXPECT_EQ(m["subscription"], 1);
+      EXPECT_GT(m["offset"].get<uint64_t>(), offset);
+      offset = m["offset"];
+      ASSERT_EQ(m["changes"].size(), 1u);
+      EXPECT_EQ(m["changes"][0]["op"], "insert");
+      EXPECT_EQ(m["changes"][0]["row"]["score"], 1);
+      updates.push_back(m);
+    }
+  }
+  EXPECT_EQ(answered.size(), 200u);
+  EXPECT_EQ(updates.size(), 100u);
+  // A row that stops matching is a delete; one that starts matching, an insert.
+  uint64_t id = updates[0]["changes"][0]["row"]["id"];
+  client.send_json(call(1000, "set_score", {id, -5}));
+  auto seen = client.read_until([](const json& m) { return m["type"] == "update"; });
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back()["changes"][0]["op"], "delete") << seen.back();
+  EXPECT_EQ(seen.back()["changes"][0]["row"]["id"], id);
+  // A refused call answers with its code; the connection goes on.
+  client.send_json(call(1001, "no_such_reducer", json::array()));
+  client.send_json({{"type", "call"},
+                    {"id", 1002},
+                    {"module", "testkit"},
+                    {"reducer", "add"},
+                    {"args", {"wrong"}}});
+  seen = client.read_until([](const json& m) { return m["id"] == 1002; });
+  ASSERT_GE(seen.size(), 2u);
+  EXPECT_EQ(seen[seen.size() - 2]["code"], "NotFound") << seen[seen.size() - 2];
+  EXPECT_EQ(seen.back()["code"], "InvalidArgument") << seen.back();
+  client.send_json({{"type", "unsubscribe"}, {"id", 7}, {"subscription", 1}});
+  json unsubscribed = client.read_json();
+  EXPECT_EQ(unsubscribed["type"], "unsubscribed");
+  EXPECT_EQ(unsubscribed["ok"], true);
+}
+
+TEST(ClientProtocol, AReconnectingClientResumesAfterItsLastOffset) {
+  NodeProcess node({"testkit"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client http("127.0.0.1", node.port());
+  uint64_t last = 0;
+  {
+    Client client(node.port());
+    client.send_json(
+        {{"type", "subscribe"}, {"id", 1}, {"query", "SELECT id, name FROM testkit.items"}});
+    ASSERT_EQ(client.read_json()["ok"], true);
+    ASSERT_EQ(http.Post("/call/testkit/add", R"(["seen", 1])", "application/json")->status, 200);
+    json update = client.read_json();
+    ASSERT_EQ(update["type"], "update") << update;
+    last = update["offset"];
+  }
+  // While it is away: three inserts, an update and a delete (by HTTP).
+  for (const char* name : {"a", "b", "c"})
+    ASSERT_EQ(http.Post("/call/testkit/add", fmt::format(R"(["{}", 2])", name), "application/json")
+                  ->status,
+              200);
+  ASSERT_EQ(http.Post("/call/testkit/rename", R"([3, "b2"])", "application/json")->status, 200);
+  ASSERT_EQ(http.Post("/call/testkit/remove_item", R"([4])", "application/json")->status, 200);
+  Client client(node.port());
+  client.send_json(
+      {{"type", "subscribe"}, {"id", 2}, {"query", "SELECT * FROM items"}, {"resume_after", last}});
+  json subscribed = client.read_json();
+  ASSERT_EQ(subscribed["ok"], true) << subscribed;
+  EXPECT_TRUE(subscribed["rows"].empty());
+  std::vector<std::string> missed;
+  for (const json& m : client.read_until([&](const json&) { return missed.size() == 5; }, 5)) {
+    ASSERT_EQ(m["type"], "update") << m;
+    EXPECT_GT(m["offset"].get<uint64_t>(), last);
+    last = m["offset"];
+    for (const json& c : m["changes"])
+      missed.push_back(c["op"].get<std::string>() + ":" + c["row"]["name"].get<std::string>());
+  }
+  EXPECT_EQ(missed, (std::vector<std::string>{"insert:a", "insert:b", "insert:c", "update:b2",
+                                              "delete:c"}));
+  // Then live.
+  ASSERT_EQ(http.Post("/call/testkit/add", R"(["live", 3])", "application/json")->status, 200);
+  json live = client.read_json();
+  EXPECT_EQ(live["changes"][0]["row"]["name"], "live") << live;
+  // A resume offset beyond the log is refused.
+  client.send_json({{"type", "subscribe"},
+                    {"id", 3},
+                    {"query", "SELECT * FROM items"},
+                    {"resume_after", 1u << 30}});
+  json refused = client.read_json();
+  EXPECT_EQ(refused["ok"], false);
+  EXPECT_NE(refused["error"].get<std::string>().find("cannot resume"), std::string::npos);
+}
+
+TEST(ClientProtocol, TheBinaryFormCarriesTheSameMessages) {
+  using namespace interstice::node;
+  NodeProcess node({"testkit"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  Client client(node.port());
+  client.send_binary(SubscribeMessage{1, "SELECT * FROM items", std::nullopt});
+  client.send_binary(
+      CallMessage{2,
+                  "testkit",
+                  "add",
+                  {interstice::abi::to_bytes(std::make_tuple(std::string("b"), int32_t{4}))}});
+  bool called = false, updated = false;
+  for (int i = 0; i < 3 && !(called && updated); ++i) {
+    std::string frame = client.read();
+    auto message = interstice::abi::from_bytes<ServerMessage>(
+        std::span(reinterpret_cast<const uint8_t*>(frame.data()), frame.size()));
+    ASSERT_TRUE(message);
+    if (auto* r = std::get_if<CallResult>(&message->value)) called = r->ok && r->request_id == 2;
+    if (auto* u = std::get_if<Update>(&message->value)) updated = u->changes.size() == 1;
+  }
+  EXPECT_TRUE(called);
+  EXPECT_TRUE(updated);
+  // Text after binary ends the connection, with a Goodbye.
+  client.send_json({{"type", "unsubscribe"}, {"id", 3}, {"subscription", 1}});
+  std::string frame = client.read();
+  auto goodbye = interstice::abi::from_bytes<ServerMessage>(
+      std::span(reinterpret_cast<const uint8_t*>(frame.data()), frame.size()));
+  ASSERT_TRUE(goodbye);
+  ASSERT_TRUE(std::get_if<Goodbye>(&goodbye->value));
+  EXPECT_EQ(client.read(), "");
+}
+
+TEST(ClientProtocol, BadMessagesEndOnlyTheirConnection) {
+  NodeProcess node({"testkit"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  for (int i = 0; i < 50; ++i) {
+    Client client(node.port());
+    client.send_json(i % 2 ? json{{"type", "dance"}, {"id", 1}} : json::array());
+    json goodbye = client.read_json();
+    EXPECT_EQ(goodbye["type"], "goodbye") << goodbye;
+    EXPECT_EQ(client.read(), "");
+  }
+  Client fine(node.port());
+  fine.send_json(call(1, "add", {"still", 1}));
+  EXPECT_EQ(fine.read_json()["ok"], true);
+  // A private table needs the operator key on the upgrade request.
+  fine.send_json({{"type", "subscribe"}, {"id", 2}, {"query", "SELECT * FROM secrets"}});
+  json refused = fine.read_json();
+  EXPECT_EQ(refused["code"], "Forbidden") << refused;
+  std::string key;
+  std::ifstream(node.data_dir() / "operator.key") >> key;
+  Client operator_client(node.port(), key);
+  operator_client.send_json({{"type", "subscribe"}, {"id", 2}, {"query", "SELECT * FROM secrets"}});
+  EXPECT_EQ(operator_client.read_json()["ok"], true);
+}
+
+TEST(ClientProtocol, AClientThatDoesNotReadIsDisconnected) {
+  NodeProcess node({"testkit"}, {"--client-max-queued", "64"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  Client slow(node.port());
+  slow.send_json({{"type", "subscribe"}, {"id", 1}, {"query", "SELECT * FROM items"}});
+  httplib::Client http("127.0.0.1", node.port());
+  // 40 MB of changes: far more than the socket buffers and the 64 KiB queue.
+  for (int i = 0; i < 10; ++i)
+    ASSERT_EQ(http.Post("/call/testkit/grow", "[40, 100000]", "application/json")->status, 200);
+  std::vector<json> seen = slow.read_until([](const json& m) { return m["type"] == "goodbye"; });
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back()["type"], "goodbye");
+  EXPECT_NE(seen.back()["reason"].get<std::string>().find("too far behind"), std::string::npos);
+  EXPECT_EQ(slow.read(), "");
+  // The node goes on, for others.
+  Client other(node.port());
+  other.send_json(call(1, "add", {"after", 1}));
+  EXPECT_EQ(other.read_json()["ok"], true);
+}
+
+}  // namespace
