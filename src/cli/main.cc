@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   add_call_command(app, exit_code);
   add_query_command(app, exit_code);
   add_sql_command(app, exit_code);
+  add_subscribe_command(app, exit_code);
   add_node_command(app, exit_code);
   add_module_command(app, exit_code);
   add_publish_command(app, exit_code);

@@ -24,6 +24,8 @@ void add_call_command(CLI::App& app, int& exit_code);
 void add_query_command(CLI::App& app, int& exit_code);
 // `interstice sql ADDR QUERY`: POST /v1/sql, rows printed as `query` does.
 void add_sql_command(CLI::App& app, int& exit_code);
+// `interstice subscribe ADDR QUERY`: the client protocol's subscription, as JSON lines.
+void add_subscribe_command(CLI::App& app, int& exit_code);
 void add_node_command(CLI::App& app, int& exit_code);
 void add_module_command(CLI::App& app, int& exit_code);
 // `log inspect`, `log repair` and `replay`.

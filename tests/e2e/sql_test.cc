@@ -5,7 +5,9 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include "support/command_runner.h"
 #include "support/node_process.h"
@@ -99,6 +101,45 @@ TEST_F(Sql, BadQueriesGetClearErrorsAndTheNodeGoesOn) {
   auto cli = run_cli("sql " + node_.address() + " \"SELECT nope FROM items\"");
   EXPECT_NE(cli.exit_code, 0);
   EXPECT_NE(cli.output.find("no column 'nope'"), std::string::npos) << cli.output;
+}
+
+// `interstice subscribe` prints the subscription's rows, then its updates,
+// one JSON line each (here until --count updates).
+TEST_F(Sql, SubscribeFollowsChangesAsJsonLines) {
+  std::atomic<bool> done = false;
+  interstice::testing::CommandResult result;
+  std::thread subscriber([&] {
+    result = run_cli("subscribe " + node_.address() +
+                     " \"SELECT * FROM items WHERE score > 100\" --count 2");
+    done = true;
+  });
+  // Until it has seen two updates: calls that match, and some that do not.
+  for (int i = 0; i < 400 && !done; ++i) {
+    client_.Post("/call/testkit/add", fmt::format(R"(["s{}", {}])", i, i % 2 ? 101 : 1),
+                 "application/json");
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  subscriber.join();
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  std::vector<json> lines;
+  size_t at = 0;
+  while (at < result.output.size()) {
+    size_t end = result.output.find('\n', at);
+    lines.push_back(json::parse(result.output.substr(at, end - at)));
+    at = end + 1;
+  }
+  ASSERT_EQ(lines.size(), 3u) << result.output;
+  EXPECT_EQ(lines[0]["type"], "subscribed");
+  // (Calls made before it subscribed are among its rows.)
+  for (const json& row : lines[0]["rows"]) EXPECT_GT(row["score"].get<int>(), 100);
+  for (int i = 1; i < 3; ++i) {
+    EXPECT_EQ(lines[i]["type"], "update");
+    EXPECT_GT(lines[i]["changes"][0]["row"]["score"].get<int>(), 100);
+  }
+  EXPECT_LT(lines[1]["offset"].get<uint64_t>(), lines[2]["offset"].get<uint64_t>());
+  auto refused = run_cli("subscribe " + node_.address() + " \"SELECT * FROM items LIMIT 1\"");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.output.find("ORDER BY and LIMIT"), std::string::npos) << refused.output;
 }
 
 }  // namespace
