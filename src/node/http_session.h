@@ -61,6 +61,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // Deadlines: when one passes, the pending read or write is cancelled and
   // timed_out_ is set.
   void arm(Clock::time_point deadline);
+  // Acknowledges what was read at once (TCP_QUICKACK).
+  void ack_now();
   void hold(size_t bytes);
   void release();
   bool closing() const { return state_ == State::Closed || server_.stopping; }
