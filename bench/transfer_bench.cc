@@ -21,12 +21,14 @@
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdlib>
+#include <fstream>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -37,6 +39,7 @@
 #include "node/client_messages.h"
 #include "support/command_runner.h"
 #include "support/node_process.h"
+#include "support/temp_dir.h"
 
 using namespace interstice;
 using Clock = std::chrono::steady_clock;
@@ -263,15 +266,75 @@ void run(const std::string& durability, double seconds) {
              verify.exit_code == 0 ? "passed" : "FAILED\n" + verify.output);
 }
 
+// PostgreSQL on the same workload: a throwaway cluster (as the postgres
+// user when this runs as root), accounts(id, balance) with the same rows, a
+// plpgsql transfer() that reads both rows and updates both or refuses, and
+// pgbench calling it from 4 and 64 clients, synchronous_commit off and on.
 void pgbench(double seconds) {
-  if (testing::run_command("command -v pgbench >/dev/null 2>&1").exit_code != 0) {
-    fmt::print("PostgreSQL: pgbench is not installed here; the comparison is skipped\n");
+  const std::string bin = "/usr/lib/postgresql/15/bin";
+  if (testing::run_command("command -v pgbench && test -x " + bin + "/initdb").exit_code != 0) {
+    fmt::print("PostgreSQL: not installed here; the comparison is skipped\n");
     return;
   }
-  fmt::print(
-      "PostgreSQL: pgbench is installed, but starting a server for it is not automated "
-      "yet; the comparison is skipped ({} s runs)\n",
-      seconds);
+  testing::TempDir dir;
+  std::string as_postgres = ::getuid() == 0 ? "runuser -u postgres -- " : "";
+  std::string data = (dir.path() / "pg").string();
+  auto sh = [&](const std::string& command) { return testing::run_command(command); };
+  sh("chmod 777 " + dir.path().string());
+  int port = 25000 + static_cast<int>(::getpid() % 5000);
+  std::string server = fmt::format("-h {} -p {} -U postgres", dir.path().string(), port);
+  auto init = sh(as_postgres + bin + "/initdb -A trust -U postgres -D " + data);
+  auto started = sh(as_postgres + bin + "/pg_ctl -w -D " + data + " -l " + data + ".log -o \"-p " +
+                    std::to_string(port) + " -k " + dir.path().string() +
+                    " -c listen_addresses='' -c max_connections=100\" start");
+  if (init.exit_code != 0 || started.exit_code != 0) {
+    fmt::print("PostgreSQL: could not start a cluster: {}{}\n", init.output, started.output);
+    return;
+  }
+  std::string schema = dir.path().string() + "/schema.sql";
+  std::ofstream(schema) << fmt::format(
+      "CREATE TABLE accounts (id bigint PRIMARY KEY, balance bigint NOT NULL);\n"
+      "INSERT INTO accounts SELECT g, {} FROM generate_series(0, {}) g;\n"
+      "CREATE FUNCTION transfer(a bigint, b bigint, amount bigint) RETURNS void AS $$\n"
+      "DECLARE from_balance bigint; to_balance bigint;\n"
+      "BEGIN\n"
+      "  IF a = b THEN RETURN; END IF;\n"
+      "  PERFORM 1 FROM accounts WHERE id IN (a, b) ORDER BY id FOR UPDATE;\n"  // no deadlocks
+      "  SELECT balance INTO from_balance FROM accounts WHERE id = a;\n"
+      "  SELECT balance INTO to_balance FROM accounts WHERE id = b;\n"
+      "  IF from_balance < amount THEN RETURN; END IF;\n"
+      "  UPDATE accounts SET balance = from_balance - amount WHERE id = a;\n"
+      "  UPDATE accounts SET balance = to_balance + amount WHERE id = b;\n"
+      "END $$ LANGUAGE plpgsql;\n",
+      kStartBalance, kAccounts - 1);
+  sh("psql -q " + server + " -f " + schema);
+  for (bool zipf : {false, true}) {
+    std::string script = dir.path().string() + (zipf ? "/zipf.sql" : "/uniform.sql");
+    std::string pick = zipf ? fmt::format("random_zipfian(0, {}, 1.5)", kAccounts - 1)
+                            : fmt::format("random(0, {})", kAccounts - 1);
+    std::ofstream(script) << "\\set a " << pick << "\n\\set b " << pick
+                          << "\n\\set amount random(1, 10)\nSELECT transfer(:a, :b, :amount);\n";
+    for (int clients : {4, 64}) {
+      for (const char* commit : {"off", "on"}) {
+        auto run = sh(
+            fmt::format("PGOPTIONS='-c synchronous_commit={}' pgbench -n {} -f {} -c {} "
+                        "-j 2 -T {} postgres",
+                        commit, server, script, clients, std::max(1, static_cast<int>(seconds))));
+        double tps = 0, latency = 0;
+        if (size_t at = run.output.find("tps = "); at != std::string::npos)
+          tps = std::atof(run.output.c_str() + at + 6);
+        if (size_t at = run.output.find("latency average = "); at != std::string::npos)
+          latency = std::atof(run.output.c_str() + at + 18);
+        fmt::print(
+            "{:<5} {:<8} {:>5} {:<7} {:>10.0f} {:>9} {:>9} (synchronous_commit={}, latency "
+            "average {:.2f} ms)\n",
+            "pg", zipf ? "zipf1.5" : "uniform", clients,
+            commit == std::string("on") ? "sync" : "async", tps, "", "", commit, latency);
+        std::fflush(stdout);
+      }
+    }
+  }
+  sh(as_postgres + bin + "/pg_ctl -w -D " + data + " -m fast stop");
 }
 
 }  // namespace
