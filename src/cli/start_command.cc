@@ -21,6 +21,7 @@ namespace {
 struct StartOptions {
   std::string data_dir;
   std::string host = "127.0.0.1";
+  std::string anonymous_clients = "auto";  // auto (loopback only), allow, deny
   uint16_t port = 8080;
   uint64_t fuel = 1'000'000'000;
   uint64_t seed = 0;
@@ -141,6 +142,8 @@ node::HttpApiOptions http_options(const StartOptions& o) {
   http.max_json_values = o.http_max_json_values;
   http.page_rows = o.http_page_rows;
   http.page_bytes = static_cast<size_t>(o.http_page_kib) << 10;
+  http.allow_anonymous =
+      o.anonymous_clients == "allow" || (o.anonymous_clients == "auto" && is_loopback(o.host));
   http.clients.max_queued_bytes = static_cast<size_t>(o.client_max_queued_kib) << 10;
   http.clients.max_calls_in_flight = o.client_max_calls;
   http.clients.max_subscriptions = o.client_max_subscriptions;
@@ -227,14 +230,19 @@ int start(const StartOptions& options) {
     spdlog::error("{}", port.error().message);
     return kExitError;
   }
-  if (!is_loopback(options.host)) {
+  if (!is_loopback(options.host) && http_options(options).allow_anonymous) {
     spdlog::warn("**************************************************************************");
-    spdlog::warn("the local interface listens on {}, beyond this machine, and it has NO",
+    spdlog::warn("the local interface listens on {}, beyond this machine, and serves anonymous",
                  options.host);
-    spdlog::warn("client authentication yet: anyone who can reach {}:{} can call reducers",
+    spdlog::warn("clients: NO client authentication: anyone who can reach {}:{} can call",
                  options.host, *port);
-    spdlog::warn("and read tables. Use --host 127.0.0.1 unless a firewall or proxy guards it.");
+    spdlog::warn("reducers and read public tables. Drop --anonymous-clients allow to serve");
+    spdlog::warn("identified clients only (docs/client-protocol.md, \"Identity\").");
     spdlog::warn("**************************************************************************");
+  } else if (!is_loopback(options.host)) {
+    spdlog::info(
+        "serving identified clients only beyond loopback (a token from POST "
+        "/v1/identity; --anonymous-clients allow to change it)");
   }
   spdlog::info("listening on http://{}:{}", options.host, *port);
   std::fflush(stdout);
@@ -320,6 +328,11 @@ static void add_http_limit_options(CLI::App* cmd, StartOptions& o) {
   cmd->add_option("--http-page-size", o.http_page_kib,
                   "KiB of row data after which a GET /tables page ends")
       ->check(CLI::Range(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--anonymous-clients", o.anonymous_clients,
+                  "Serve calls and WebSockets without a client token: auto (only when --host "
+                  "is loopback), allow or deny")
+      ->check(CLI::IsMember({"auto", "allow", "deny"}))
       ->capture_default_str();
   cmd->add_option("--client-max-queued", o.client_max_queued_kib,
                   "KiB of messages a WebSocket client may leave unread before it is "

@@ -34,11 +34,12 @@ const char* code_name(base::ErrorCode code) {
 }  // namespace
 
 void ClientSession::start(std::unique_ptr<UpgradedConnection> connection, Node& node,
-                          ClientLimits limits, bool as_operator) {
+                          ClientLimits limits, bool as_operator, std::string caller) {
   // Kept until the handshake's answer is written.
   auto request = std::make_shared<beast::http::request<beast::http::string_body>>(
       std::move(connection->request));
-  auto session = std::make_shared<ClientSession>(std::move(connection), node, limits, as_operator);
+  auto session = std::make_shared<ClientSession>(std::move(connection), node, limits, as_operator,
+                                                 std::move(caller));
   session->server_id_ = session->server_->adopt(session);
   session->ws_.read_message_max(limits.max_message_bytes);
   websocket::stream_base::timeout timeouts{};
@@ -53,12 +54,13 @@ void ClientSession::start(std::unique_ptr<UpgradedConnection> connection, Node& 
 }
 
 ClientSession::ClientSession(std::unique_ptr<UpgradedConnection> connection, Node& node,
-                             ClientLimits limits, bool as_operator)
+                             ClientLimits limits, bool as_operator, std::string caller)
     : server_(connection->server),
       ws_(std::move(connection->socket)),
       node_(node),
       limits_(limits),
-      as_operator_(as_operator) {}
+      as_operator_(as_operator),
+      caller_(std::move(caller)) {}
 
 void ClientSession::read() {
   ws_.async_read(in_, [self = shared_from_this()](error_code ec, size_t) {
@@ -123,15 +125,17 @@ void ClientSession::call(CallMessage call, nlohmann::ordered_json call_args) {
   }
   ++calls_in_flight_;
   std::weak_ptr<ClientSession> weak = weak_from_this();
-  node_.call_async(call.module, call.reducer, std::move(call.args.data),
-                   [weak, id = call.request_id](base::Result<void> done) {
-                     auto self = weak.lock();
-                     if (!self) return;
-                     --self->calls_in_flight_;
-                     self->send(done ? CallResult{id, true, "", ""}
-                                     : CallResult{id, false, done.error().message,
-                                                  code_name(done.error().code)});
-                   });
+  node_.call_async(
+      call.module, call.reducer, std::move(call.args.data),
+      [weak, id = call.request_id](base::Result<void> done) {
+        auto self = weak.lock();
+        if (!self) return;
+        --self->calls_in_flight_;
+        self->send(done
+                       ? CallResult{id, true, "", ""}
+                       : CallResult{id, false, done.error().message, code_name(done.error().code)});
+      },
+      caller_);
 }
 
 void ClientSession::subscribe(SubscribeMessage subscribe) {

@@ -53,10 +53,11 @@ class ClientSession final : public ClientSink,
  public:
   // Takes the upgraded connection over (on the I/O thread). `as_operator`:
   // the upgrade request carried the operator key (private tables).
+  // `caller`: who its calls run as (ctx.caller()).
   static void start(std::unique_ptr<UpgradedConnection> connection, Node& node, ClientLimits limits,
-                    bool as_operator);
+                    bool as_operator, std::string caller);
   ClientSession(std::unique_ptr<UpgradedConnection> connection, Node& node, ClientLimits limits,
-                bool as_operator);
+                bool as_operator, std::string caller);
 
   bool send(ServerMessage message) override;
   void describe(uint64_t id, const std::string& row_type,
@@ -84,6 +85,7 @@ class ClientSession final : public ClientSink,
   Node& node_;
   const ClientLimits limits_;
   const bool as_operator_;
+  const std::string caller_;
   uint64_t server_id_ = 0;  // in server_->upgraded
 
   // I/O thread only:

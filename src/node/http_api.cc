@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <boost/asio/write.hpp>
+
 #include <algorithm>
 #include <optional>
 #include "node/json_api.h"
@@ -101,11 +103,14 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
         if (!args.is_array())
           return respond(
               HttpResponse::error(400, "the request body must be a JSON array of arguments"));
+        auto caller = caller_of(req);
+        if (!caller) return respond(HttpResponse::error(401, caller.error().message));
         auto bytes = encode_call_json(node_, req.matches[0], req.matches[1], args);
         if (!bytes) return respond(failure(bytes.error()));
         node_.call_async(
             req.matches[0], req.matches[1], std::move(bytes).value(),
-            [respond](base::Result<void> done) { respond(done ? ok() : failure(done.error())); });
+            [respond](base::Result<void> done) { respond(done ? ok() : failure(done.error())); },
+            *caller);
       });
   // Operator actions: Authorization: Bearer <the operator key>.
   auto refused = [this](const HttpRequest& req) -> std::optional<HttpResponse> {
@@ -152,11 +157,45 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
         if (!wasm) return respond(failure(wasm.error()));
         respond(HttpResponse{200, "application/wasm", std::string(wasm->begin(), wasm->end()), {}});
       });
-  // Clients' WebSockets: the operator key in the upgrade request shows
-  // private tables.
+  // Clients' WebSockets: a token names the client; the operator key in the
+  // upgrade request shows private tables.
   server_->upgrade("/v1/ws", [this](std::unique_ptr<UpgradedConnection> connection) {
     bool as_operator = node_.is_operator(bearer_key(connection->parsed));
-    ClientSession::start(std::move(connection), node_, options_.clients, as_operator);
+    auto caller = caller_of(connection->parsed);
+    if (!caller && !as_operator) {
+      std::string refusal = fmt::format(
+          "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: "
+          "{}\r\nConnection: close\r\n\r\n{}",
+          json{{"error", caller.error().message}}.dump().size(),
+          json{{"error", caller.error().message}}.dump());
+      boost::system::error_code ignored;
+      boost::asio::write(connection->socket, boost::asio::buffer(refusal), ignored);
+      return;  // (the socket closes here)
+    }
+    ClientSession::start(std::move(connection), node_, options_.clients, as_operator,
+                         caller ? *caller : std::string(kHttpClientCaller));
+  });
+  // Identities: a challenge, then a token for a key that signed it.
+  server_->route(
+      "POST", "/v1/identity/challenge", Route::Inline, [this](HttpRequest&, Respond respond) {
+        respond(HttpResponse::json(json{{"challenge", node_.identities().challenge()}}.dump()));
+      });
+  server_->route("POST", "/v1/identity", Route::Inline, [this](HttpRequest& req, Respond respond) {
+    auto parsed = parse_client_json(req.body);
+    if (!parsed || !parsed->is_object())
+      return respond(HttpResponse::error(
+          400, "the body is a JSON object: {\"public_key\", \"challenge\", \"signature\"}"));
+    const json& body = *parsed;
+    auto field = [&](const char* name) {
+      return body.contains(name) && body[name].is_string() ? body[name].get<std::string>() : "";
+    };
+    auto token =
+        node_.identities().issue(field("public_key"), field("challenge"), field("signature"));
+    if (!token)
+      return respond(HttpResponse::error(
+          token.error().code == base::ErrorCode::Forbidden ? 401 : 400, token.error().message));
+    respond(HttpResponse::json(
+        json{{"identity", *node_.identities().caller_of(*token)}, {"token", *token}}.dump()));
   });
   // SQL: the module's executor runs the plan; JSON is made here.
   server_->route("POST", "/v1/sql", Route::Worker, [this](HttpRequest& req, Respond respond) {
@@ -194,6 +233,23 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
 }
 
 HttpApi::~HttpApi() = default;
+
+base::Result<std::string> HttpApi::caller_of(const HttpRequest& req) const {
+  std::string presented = bearer_key(req);
+  if (ClientIdentities::looks_like_token(presented)) {
+    auto caller = node_.identities().caller_of(presented);
+    if (!caller)
+      return base::make_error("the client token is not valid (get one: POST /v1/identity)",
+                              base::ErrorCode::Forbidden);
+    return *caller;
+  }
+  if (!options_.allow_anonymous)
+    return base::make_error(
+        "this node serves identified clients only: send a token as Authorization: Bearer TOKEN "
+        "(POST /v1/identity/challenge, then POST /v1/identity)",
+        base::ErrorCode::Forbidden);
+  return std::string(kHttpClientCaller);
+}
 
 base::Result<uint16_t> HttpApi::bind(const std::string& host, uint16_t port) {
   return server_->open(host, port);

@@ -7,6 +7,9 @@
 //   POST /call/MODULE/REDUCER         body: JSON array of arguments
 //   GET  /v1/ws                       a WebSocket: the client protocol
 //                                     (docs/client-protocol.md)
+//   POST /v1/identity/challenge       {"challenge": hex}
+//   POST /v1/identity                 {"public_key","challenge","signature"}:
+//                                     {"identity","token"} (client_identity.h)
 //   POST /v1/sql                      body: a SQL query (query/sql.h); the
 //                                     matching rows, a JSON array of objects
 //   GET  /tables/MODULE/TABLE         JSON array of rows, one page of them:
@@ -39,6 +42,9 @@ struct HttpApiOptions {
   size_t page_bytes = 4u << 20;    // a page ends after the row that reaches this much row data
   size_t sql_rows = 100'000;       // rows a SQL query may hold (more: 400, add a LIMIT)
   ClientLimits clients;            // WebSocket clients (GET /v1/ws)
+  // Whether calls and WebSockets without a client token are served (as
+  // client:anonymous); the CLI allows them on loopback only, by default.
+  bool allow_anonymous = true;
 };
 
 class HttpApi {
@@ -60,6 +66,10 @@ class HttpApi {
   const HttpApiOptions options_;
   std::unique_ptr<HttpServer> server_;
   std::function<nlohmann::ordered_json()> peers_;
+
+  // Who a request calls as: its token's identity, or client:anonymous if
+  // it has none and anonymous clients are allowed; else the 401 to answer.
+  base::Result<std::string> caller_of(const HttpRequest& req) const;
 };
 
 }  // namespace interstice::node

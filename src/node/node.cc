@@ -81,6 +81,7 @@ base::Result<void> Node::open_storage() {
   auto operator_key = load_or_create_operator_key(env(), options_.data_dir);
   if (!operator_key) return operator_key.take_error();
   operator_key_ = *operator_key;
+  identities_ = std::make_unique<ClientIdentities>(operator_key_);
   spdlog::info("node id {}", identity_.id());
   auto installed = ModuleStore(env(), options_.data_dir).read_manifest();
   if (!installed) return installed.take_error();
@@ -332,12 +333,12 @@ base::Result<void> Node::call(const std::string& module, const std::string& redu
 }
 
 void Node::call_async(const std::string& module, const std::string& reducer,
-                      std::vector<uint8_t> args, std::function<void(base::Result<void>)> done) {
-  auto task = [this, module, reducer, args = std::move(args), done]() {
+                      std::vector<uint8_t> args, std::function<void(base::Result<void>)> done,
+                      const std::string& caller) {
+  auto task = [this, module, reducer, args = std::move(args), done, caller]() {
     // Refusals come back with their codes (Runtime::call): NotFound,
     // Forbidden, InvalidArgument; a call that ran and failed is Failed.
-    auto offset =
-        run_call(module, reducer, args, kHttpClientCaller, {}, runtime::CallOrigin::Outside);
+    auto offset = run_call(module, reducer, args, caller, {}, runtime::CallOrigin::Outside);
     if (!offset) return done(offset.take_error());
     if (options_.log.durability != storage::Durability::Group) return done({});
     // Through the acknowledging thread, which also answers for the calls a

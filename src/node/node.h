@@ -43,6 +43,7 @@
 #include "node/authority_policy.h"
 #include "node/call_ledger.h"
 #include "node/client_hub.h"
+#include "node/client_identity.h"
 #include "node/commit_pipeline.h"
 #include "node/data_dir_lock.h"
 #include "node/display.h"
@@ -112,7 +113,8 @@ struct NodeOptions {
 
 // What a reducer called through HTTP sees as ctx.caller(): never empty (the
 // node itself) and never a node id (64 hex digits), so a client cannot pass
-// for the node or a peer. Real client identities come with the client issue.
+// for the node or a peer. An identified client calls as "client:<its public key hex>"
+// (client_identity.h).
 inline constexpr const char* kHttpClientCaller = "client:anonymous";
 
 // The node: ownership, wiring and the local operations (node.cc); the other
@@ -149,7 +151,10 @@ class Node {
   // the module's executor if it was refused or failed, or on this thread if
   // the node is stopping.
   void call_async(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
-                  std::function<void(base::Result<void>)> done);
+                  std::function<void(base::Result<void>)> done,
+                  const std::string& caller = kHttpClientCaller);
+  // Client identities and their tokens (client_identity.h).
+  ClientIdentities& identities() { return *identities_; }
   // The asynchronous form, for pipelined clients: runs the call now (args
   // encoded as a tuple) and calls `done` from the acknowledging thread once
   // its transactions are durable, or at once if it failed.
@@ -253,6 +258,7 @@ class Node {
   // The Gpu back-end and the frame loop (display.h).
   std::unique_ptr<Display> display_;
   std::string operator_key_;
+  std::unique_ptr<ClientIdentities> identities_;  // keyed by the operator key
   std::unique_ptr<SnapshotTaker> snapshots_;
   // The log and the acknowledgements (commit_pipeline.h).
   std::unique_ptr<CommitPipeline> commits_;

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <sodium.h>
+
 #include "node/client_messages.h"
 #include "support/node_process.h"
 
@@ -34,14 +36,18 @@ namespace websocket = beast::websocket;
 // A blocking WebSocket client of /v1/ws.
 class Client {
  public:
-  explicit Client(uint16_t port, const std::string& operator_key = "") : ws_(io_) {
+  // `bearer`: the operator key or a client token, sent on the upgrade.
+  explicit Client(uint16_t port, const std::string& bearer = "") : ws_(io_) {
     net::ip::tcp::resolver resolver(io_);
     net::connect(ws_.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)));
-    ws_.set_option(websocket::stream_base::decorator([operator_key](websocket::request_type& r) {
-      if (!operator_key.empty()) r.set(beast::http::field::authorization, "Bearer " + operator_key);
+    ws_.set_option(websocket::stream_base::decorator([bearer](websocket::request_type& r) {
+      if (!bearer.empty()) r.set(beast::http::field::authorization, "Bearer " + bearer);
     }));
-    ws_.handshake("127.0.0.1", "/v1/ws");
+    beast::error_code ec;
+    ws_.handshake("127.0.0.1", "/v1/ws", ec);
+    refused_ = ec.failed();
   }
+  bool refused() const { return refused_; }
   void send_json(const json& message) {
     ws_.text(true);
     ws_.write(net::buffer(message.dump()));
@@ -78,6 +84,7 @@ class Client {
  private:
   net::io_context io_;
   websocket::stream<net::ip::tcp::socket> ws_;
+  bool refused_ = false;
 };
 
 json call(uint64_t id, const std::string& reducer, const json& args) {
@@ -274,6 +281,84 @@ TEST(ClientProtocol, AClientThatDoesNotReadIsDisconnected) {
   Client other(node.port());
   other.send_json(call(1, "add", {"after", 1}));
   EXPECT_EQ(other.read_json()["ok"], true);
+}
+
+// A client key pair, and the token the node issues for it.
+struct Identity {
+  unsigned char public_key[crypto_sign_PUBLICKEYBYTES];
+  unsigned char secret_key[crypto_sign_SECRETKEYBYTES];
+  std::string hex() const {
+    char out[2 * sizeof public_key + 1];
+    sodium_bin2hex(out, sizeof out, public_key, sizeof public_key);
+    return out;
+  }
+  Identity() {
+    EXPECT_GE(sodium_init(), 0);
+    crypto_sign_keypair(public_key, secret_key);
+  }
+  std::string sign(const std::string& challenge) const {
+    std::string message = "interstice client identity\n" + challenge;
+    unsigned char signature[crypto_sign_BYTES];
+    crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(message.data()),
+                         message.size(), secret_key);
+    char out[2 * crypto_sign_BYTES + 1];
+    sodium_bin2hex(out, sizeof out, signature, sizeof signature);
+    return out;
+  }
+};
+
+std::string challenge(httplib::Client& http) {
+  auto res = http.Post("/v1/identity/challenge", "", "application/json");
+  return res && res->status == 200 ? json::parse(res->body)["challenge"].get<std::string>() : "";
+}
+
+TEST(ClientIdentity, AProvenKeyGetsATokenAndReducersSeeIt) {
+  NodeProcess node({"testkit"}, {"--anonymous-clients", "deny"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client http("127.0.0.1", node.port());
+  Identity me;
+  std::string c = challenge(http);
+  ASSERT_EQ(c.size(), 64u);
+  auto issued =
+      http.Post("/v1/identity",
+                json{{"public_key", me.hex()}, {"challenge", c}, {"signature", me.sign(c)}}.dump(),
+                "application/json");
+  ASSERT_EQ(issued->status, 200) << issued->body;
+  std::string token = json::parse(issued->body)["token"];
+  EXPECT_EQ(json::parse(issued->body)["identity"], "client:" + me.hex());
+  // A challenge is good once; a signature by another key is refused.
+  auto again =
+      http.Post("/v1/identity",
+                json{{"public_key", me.hex()}, {"challenge", c}, {"signature", me.sign(c)}}.dump(),
+                "application/json");
+  EXPECT_EQ(again->status, 401) << again->body;
+  Identity other;
+  std::string c2 = challenge(http);
+  auto forged = http.Post(
+      "/v1/identity",
+      json{{"public_key", me.hex()}, {"challenge", c2}, {"signature", other.sign(c2)}}.dump(),
+      "application/json");
+  EXPECT_EQ(forged->status, 401) << forged->body;
+  // Anonymous calls are refused here; the token's calls run as the client.
+  EXPECT_EQ(http.Post("/call/testkit/whoami", "[]", "application/json")->status, 401);
+  httplib::Headers with_token{{"Authorization", "Bearer " + token}};
+  auto called = http.Post("/call/testkit/whoami", with_token, "[]", "application/json");
+  ASSERT_EQ(called->status, 200) << called->body;
+  EXPECT_TRUE(node.wait_for_output("caller 'client:" + me.hex() + "'")) << node.output();
+  httplib::Headers forged_token{
+      {"Authorization", "Bearer c1." + me.hex() + "." + std::string(64, '0')}};
+  EXPECT_EQ(http.Post("/call/testkit/whoami", forged_token, "[]", "application/json")->status, 401);
+  // The WebSocket: refused without a token, served with it.
+  Client anonymous(node.port());
+  EXPECT_TRUE(anonymous.refused());
+  Client identified(node.port(), token);
+  ASSERT_FALSE(identified.refused());
+  identified.send_json(call(1, "add", {"mine", 1}));
+  EXPECT_EQ(identified.read_json()["ok"], true);
+  // The token outlives a restart (it is keyed by the operator key).
+  node.restart({"--anonymous-clients", "deny"});
+  httplib::Client after("127.0.0.1", node.port());
+  EXPECT_EQ(after.Post("/call/testkit/whoami", with_token, "[]", "application/json")->status, 200);
 }
 
 }  // namespace

@@ -455,17 +455,18 @@ TEST(HostileHttp, ASecondNodeCannotTakeTheSamePort) {
   EXPECT_TRUE(healthy(first.port()));
 }
 
-TEST(HostileHttp, ListeningBeyondLoopbackWarnsThatThereIsNoAuthentication) {
+TEST(HostileHttp, BeyondLoopbackAnonymousClientsAreRefusedUnlessAllowed) {
   interstice::testing::TempDir dir;
-  auto node = interstice::testing::run_command("timeout 2 " + std::string(INTERSTICE_CLI) +
-                                               " start --host 0.0.0.0 --port 0 --data-dir " +
-                                               (dir.path() / "data").string());
-  EXPECT_NE(node.output.find("NO"), std::string::npos) << node.output;
-  EXPECT_NE(node.output.find("client authentication"), std::string::npos) << node.output;
-  auto loopback = interstice::testing::run_command("timeout 2 " + std::string(INTERSTICE_CLI) +
-                                                   " start --port 0 --data-dir " +
-                                                   (dir.path() / "data").string());
+  std::string start = "timeout 2 " + std::string(INTERSTICE_CLI) + " start --port 0 --data-dir " +
+                      (dir.path() / "data").string();
+  auto identified = interstice::testing::run_command(start + " --host 0.0.0.0");
+  EXPECT_NE(identified.output.find("identified clients only"), std::string::npos)
+      << identified.output;
+  auto open = interstice::testing::run_command(start + " --host 0.0.0.0 --anonymous-clients allow");
+  EXPECT_NE(open.output.find("NO client authentication"), std::string::npos) << open.output;
+  auto loopback = interstice::testing::run_command(start);
   EXPECT_EQ(loopback.output.find("client authentication"), std::string::npos) << loopback.output;
+  EXPECT_EQ(loopback.output.find("identified clients only"), std::string::npos) << loopback.output;
 }
 
 }  // namespace
