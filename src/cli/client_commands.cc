@@ -31,6 +31,7 @@ int show(const std::string& address, const std::string& path, Print print) {
 
 struct CallOptions {
   std::string address, module, reducer, args = "[]";
+  std::string token;  // a client token (interstice identity): the call runs as that client
 };
 
 int call(const CallOptions& o) {
@@ -39,9 +40,10 @@ int call(const CallOptions& o) {
     fmt::print(stderr, "error: arguments must be a JSON array, e.g. '[\"Alice\"]'\n");
     return kExitUsage;
   }
+  NodeRequest request{"POST", "/call/" + o.module + "/" + o.reducer, args.dump()};
+  if (!o.token.empty()) request.headers.emplace_back("Authorization", "Bearer " + o.token);
   std::string response;
-  if (!send(o.address, "POST", "/call/" + o.module + "/" + o.reducer, args.dump(), &response))
-    return kExitError;
+  if (!send_to_node(o.address, request, &response)) return kExitError;
   fmt::print("ok\n");
   return kExitOk;
 }
@@ -214,6 +216,9 @@ void add_call_command(CLI::App& app, int& exit_code) {
   cmd->add_option("module", o->module, "Module name")->required();
   cmd->add_option("reducer", o->reducer, "Reducer name")->required();
   cmd->add_option("args", o->args, "Arguments as a JSON array")->capture_default_str();
+  cmd->add_option("--token", o->token,
+                  "A client token (`interstice identity`): the reducer sees that client as its "
+                  "caller");
   cmd->callback([o, &exit_code] { exit_code = call(*o); });
 }
 

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   add_query_command(app, exit_code);
   add_sql_command(app, exit_code);
   add_subscribe_command(app, exit_code);
+  add_identity_command(app, exit_code);
   add_node_command(app, exit_code);
   add_module_command(app, exit_code);
   add_publish_command(app, exit_code);

@@ -26,6 +26,8 @@ void add_query_command(CLI::App& app, int& exit_code);
 void add_sql_command(CLI::App& app, int& exit_code);
 // `interstice subscribe ADDR QUERY`: the client protocol's subscription, as JSON lines.
 void add_subscribe_command(CLI::App& app, int& exit_code);
+// `interstice identity ADDR --key-file FILE`: a client token for the key in FILE.
+void add_identity_command(CLI::App& app, int& exit_code);
 void add_node_command(CLI::App& app, int& exit_code);
 void add_module_command(CLI::App& app, int& exit_code);
 // `log inspect`, `log repair` and `replay`.

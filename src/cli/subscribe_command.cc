@@ -28,7 +28,7 @@ namespace websocket = beast::websocket;
 using json = nlohmann::ordered_json;
 
 struct SubscribeOptions {
-  std::string address, query, key_file;
+  std::string address, query, key_file, token;
   std::optional<uint64_t> resume_after;
   uint64_t count = 0;  // updates to print before exiting (0: until the node closes)
 };
@@ -40,7 +40,7 @@ int subscribe(const SubscribeOptions& o) {
     fmt::print(stderr, "error: the address is HOST:PORT, not {}\n", o.address);
     return kExitUsage;
   }
-  std::string key;
+  std::string key = o.token;  // sent as the bearer: a client token, or the operator key
   if (!o.key_file.empty() && !(std::ifstream(o.key_file) >> key)) {
     fmt::print(stderr, "error: cannot read the operator key from {}\n", o.key_file);
     return kExitError;
@@ -104,6 +104,7 @@ void add_subscribe_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--count", o->count,
                   "Exit after this many updates (default: follow until the "
                   "node closes the connection)");
+  cmd->add_option("--token", o->token, "A client token (`interstice identity`)");
   cmd->add_option("--operator-key", o->key_file,
                   "The node's operator key file (DATA_DIR/operator.key): private tables need it");
   cmd->callback([o, &exit_code] { exit_code = subscribe(*o); });

@@ -199,7 +199,10 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
   });
   // SQL: the module's executor runs the plan; JSON is made here.
   server_->route("POST", "/v1/sql", Route::Worker, [this](HttpRequest& req, Respond respond) {
-    auto answer = node_.sql(req.body, options_.sql_rows, node_.is_operator(bearer_key(req)));
+    bool as_operator = node_.is_operator(bearer_key(req));
+    if (auto caller = caller_of(req); !caller && !as_operator)
+      return respond(HttpResponse::error(401, caller.error().message));
+    auto answer = node_.sql(req.body, options_.sql_rows, as_operator);
     if (!answer) return respond(failure(answer.error()));
     respond(HttpResponse::json(sql_to_json_text(*answer)));
   });
@@ -220,8 +223,11 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
             return respond(HttpResponse::error(400, "`limit` must be a positive number of rows"));
           limit = std::min<size_t>(limit, std::stoul(text));
         }
+        bool as_operator = node_.is_operator(bearer_key(req));
+        if (auto caller = caller_of(req); !caller && !as_operator)
+          return respond(HttpResponse::error(401, caller.error().message));
         auto found = node_.query_page(req.matches[0], req.matches[1], after, limit,
-                                      options_.page_bytes, node_.is_operator(bearer_key(req)));
+                                      options_.page_bytes, as_operator);
         if (!found) return respond(failure(found.error()));
         Node::TablePage& page = *found;
         HttpResponse response = HttpResponse::json(rows_to_json_text(page.rows));

@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "node/client_messages.h"
+#include "support/command_runner.h"
 #include "support/node_process.h"
 
 namespace {
@@ -348,6 +349,27 @@ TEST(ClientIdentity, AProvenKeyGetsATokenAndReducersSeeIt) {
   httplib::Headers forged_token{
       {"Authorization", "Bearer c1." + me.hex() + "." + std::string(64, '0')}};
   EXPECT_EQ(http.Post("/call/testkit/whoami", forged_token, "[]", "application/json")->status, 401);
+  // Reads too need a token here (or the operator key).
+  EXPECT_EQ(http.Post("/v1/sql", "SELECT * FROM items", "text/plain")->status, 401);
+  EXPECT_EQ(http.Post("/v1/sql", with_token, "SELECT * FROM items", "text/plain")->status, 200);
+  EXPECT_EQ(http.Get("/tables/testkit/items")->status, 401);
+  // The CLI: a key file, a token, a call that runs as that client.
+  std::string key_file = (node.data_dir() / "client.key").string();
+  auto token_run =
+      interstice::testing::run_command(std::string(INTERSTICE_CLI) + " identity " + node.address() +
+                                       " --key-file " + key_file + " --json");
+  ASSERT_EQ(token_run.exit_code, 0) << token_run.output;
+  json cli_identity = json::parse(token_run.output);
+  auto cli_call = interstice::testing::run_command(std::string(INTERSTICE_CLI) + " call " +
+                                                   node.address() + " testkit whoami --token " +
+                                                   cli_identity["token"].get<std::string>());
+  EXPECT_EQ(cli_call.exit_code, 0) << cli_call.output;
+  EXPECT_TRUE(node.wait_for_output("caller '" + cli_identity["identity"].get<std::string>() + "'"))
+      << node.output();
+  auto again_run =
+      interstice::testing::run_command(std::string(INTERSTICE_CLI) + " identity " + node.address() +
+                                       " --key-file " + key_file + " --json");
+  EXPECT_EQ(json::parse(again_run.output)["identity"], cli_identity["identity"]);  // same key
   // The WebSocket: refused without a token, served with it.
   Client anonymous(node.port());
   EXPECT_TRUE(anonymous.refused());
