@@ -3,8 +3,8 @@
 // accounts, and transfer(from, to, amount) calls from
 //   - ordinary HTTP keep-alive clients (cpp-httplib, one call at a time per
 //     connection), and
-//   - WebSocket clients of the client protocol (binary form), each with 32
-//     calls in flight,
+//   - WebSocket clients of the client protocol (binary form), driven by one
+//     thread, with 256 calls in flight in all (spread over the connections),
 // with account ids uniform or Zipf-distributed (alpha 1.5), over 4 and 64
 // connections, under the durabilities none, group and sync. Each run prints
 // transactions per second and p50/p99 latency; after each run the balances
@@ -12,11 +12,16 @@
 // node is stopped and `replay --verify` must pass. PostgreSQL's pgbench runs
 // the same workload where it is installed.
 //
+// Each run also prints the log writer's fsyncs per second and the records per
+// fsync (its batch size), from GET /node.
+//
 //   transfer_bench [seconds per run, default 3] [durabilities, default "none,group,sync"]
+//                  [WebSocket calls in flight in all, default 256]
 #include <fmt/format.h>
 #include <httplib.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
@@ -26,8 +31,8 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -48,7 +53,6 @@ namespace {
 
 constexpr uint64_t kAccounts = 100'000;
 constexpr int64_t kStartBalance = 1'000'000;
-constexpr uint32_t kWindow = 32;  // calls in flight per WebSocket connection
 
 // Account ids: uniform, or Zipf with alpha 1.5 (a few accounts take most
 // of the transfers).
@@ -123,82 +127,129 @@ void http_client(uint16_t port, const Accounts& accounts, uint64_t seed,
   }
 }
 
-// One WebSocket connection with kWindow calls in flight: a writer keeps the
-// window full, a reader takes the answers.
-void ws_client(uint16_t port, const Accounts& accounts, uint64_t seed,
-               const std::atomic<bool>& stop, Figures* out) {
-  namespace net = boost::asio;
-  namespace websocket = boost::beast::websocket;
-  net::io_context io;
-  websocket::stream<net::ip::tcp::socket> ws(io);
-  net::ip::tcp::resolver resolver(io);
-  boost::system::error_code ec;
-  net::connect(ws.next_layer(), resolver.resolve("127.0.0.1", std::to_string(port)), ec);
-  if (!ec) ws.handshake("127.0.0.1", "/v1/ws", ec);
-  if (ec) {
-    ++out->failed;
-    return;
-  }
-  ws.next_layer().set_option(net::ip::tcp::no_delay(true));
-  ws.binary(true);
-  std::mutex mutex;
-  std::condition_variable room;
-  uint64_t sent = 0, answered = 0;
-  bool writer_done = false;
-  std::vector<Clock::time_point> started(kWindow);
-  std::thread writer([&] {
-    std::mt19937_64 random(seed);
-    for (;;) {
-      uint64_t id;
-      {
-        std::unique_lock lock(mutex);
-        room.wait(lock, [&] { return sent - answered < kWindow || stop; });
-        if (stop) break;
-        id = sent++;
-        started[id % kWindow] = Clock::now();
+// WebSocket clients, all driven by one thread (so the load generator takes
+// one core at most): each connection keeps `window` calls in flight, sending
+// a new one as each answer comes, until `stop`; then it drains and closes.
+class WsLoad {
+ public:
+  WsLoad(uint16_t port, int connections, uint32_t window, const Accounts& accounts)
+      : window_(window), accounts_(accounts) {
+    namespace net = boost::asio;
+    net::ip::tcp::resolver resolver(io_);
+    auto endpoints = resolver.resolve("127.0.0.1", std::to_string(port));
+    for (int c = 0; c < connections; ++c) {
+      auto conn = std::make_unique<Conn>(io_, 1000 + c, window);
+      boost::system::error_code ec;
+      net::connect(conn->ws.next_layer(), endpoints, ec);
+      if (!ec) conn->ws.handshake("127.0.0.1", "/v1/ws", ec);
+      if (ec) {
+        ++failed_connections_;
+        continue;
       }
-      Transfer t = next_transfer(accounts, random);
-      node::ClientMessage call = node::CallMessage{
-          id, "bank", "transfer", {abi::to_bytes(std::make_tuple(t.from, t.to, t.amount))}};
-      std::vector<uint8_t> bytes = abi::to_bytes(call);
-      boost::system::error_code write_error;
-      ws.write(net::buffer(bytes), write_error);
-      if (write_error) break;
+      conn->ws.next_layer().set_option(net::ip::tcp::no_delay(true));
+      conn->ws.binary(true);
+      conns_.push_back(std::move(conn));
     }
-    std::lock_guard lock(mutex);
-    writer_done = true;
-  });
-  boost::beast::flat_buffer buffer;
-  for (;;) {
-    {
-      std::lock_guard lock(mutex);
-      if (writer_done && answered == sent) break;
-      if (stop && answered == sent) break;
-    }
-    buffer.clear();
-    ws.read(buffer, ec);
-    if (ec) break;
-    auto message = abi::from_bytes<node::ServerMessage>(
-        std::span(static_cast<const uint8_t*>(buffer.data().data()), buffer.size()));
-    const auto* result = message ? std::get_if<node::CallResult>(&message->value) : nullptr;
-    if (!result) {
-      ++out->failed;
-      continue;
-    }
-    std::lock_guard lock(mutex);
-    out->latencies_ms.push_back(std::chrono::duration<double, std::milli>(
-                                    Clock::now() - started[result->request_id % kWindow])
-                                    .count());
-    (result->ok ? out->ok : result->code == "Failed" ? out->refused : out->failed)++;
-    ++answered;
-    room.notify_one();
   }
-  {
-    std::lock_guard lock(mutex);
-    room.notify_all();
+  // Runs for `seconds`; the figures of every connection.
+  Figures run(double seconds) {
+    for (auto& conn : conns_) {
+      for (uint32_t i = 0; i < window_; ++i) send_next(*conn);
+      read_next(*conn);
+    }
+    boost::asio::steady_timer timer(
+        io_, std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)));
+    timer.async_wait([this](boost::system::error_code) { stopping_ = true; });
+    io_.run();
+    Figures all;
+    all.failed += failed_connections_;
+    for (auto& conn : conns_) merge(all, conn->figures);
+    return all;
   }
-  writer.join();
-  ws.close(websocket::close_code::normal, ec);
+
+ private:
+  struct Conn {
+    Conn(boost::asio::io_context& io, uint64_t seed, uint32_t window)
+        : ws(io), random(seed), started(window) {}
+    boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws;
+    boost::beast::flat_buffer in;
+    std::deque<std::vector<uint8_t>> out;
+    bool writing = false;
+    uint64_t next_id = 0, in_flight = 0;
+    std::mt19937_64 random;
+    std::vector<Clock::time_point> started;  // by request id % window
+    Figures figures;
+  };
+
+  void send_next(Conn& c) {
+    Transfer t = next_transfer(accounts_, c.random);
+    uint64_t id = c.next_id++;
+    c.started[id % window_] = Clock::now();
+    ++c.in_flight;
+    node::ClientMessage call = node::CallMessage{
+        id, "bank", "transfer", {abi::to_bytes(std::make_tuple(t.from, t.to, t.amount))}};
+    c.out.push_back(abi::to_bytes(call));
+    write_next(c);
+  }
+  void write_next(Conn& c) {
+    if (c.writing || c.out.empty()) return;
+    c.writing = true;
+    c.ws.async_write(boost::asio::buffer(c.out.front()),
+                     [this, &c](boost::system::error_code ec, size_t) {
+                       c.writing = false;
+                       c.out.pop_front();
+                       if (!ec) write_next(c);
+                     });
+  }
+  void read_next(Conn& c) {
+    c.in.clear();
+    c.ws.async_read(c.in, [this, &c](boost::system::error_code ec, size_t) {
+      if (ec) {
+        c.figures.failed += c.in_flight;
+        return;
+      }
+      auto message = abi::from_bytes<node::ServerMessage>(
+          std::span(static_cast<const uint8_t*>(c.in.data().data()), c.in.size()));
+      const auto* result = message ? std::get_if<node::CallResult>(&message->value) : nullptr;
+      if (!result) {
+        ++c.figures.failed;
+      } else {
+        --c.in_flight;
+        c.figures.latencies_ms.push_back(std::chrono::duration<double, std::milli>(
+                                             Clock::now() - c.started[result->request_id % window_])
+                                             .count());
+        (result->ok                 ? c.figures.ok
+         : result->code == "Failed" ? c.figures.refused
+                                    : c.figures.failed)++;
+        if (!stopping_) send_next(c);
+      }
+      if (stopping_ && c.in_flight == 0) {
+        boost::system::error_code ignored;
+        c.ws.next_layer().close(ignored);
+        return;
+      }
+      read_next(c);
+    });
+  }
+
+  boost::asio::io_context io_;
+  const uint32_t window_;
+  const Accounts& accounts_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  uint64_t failed_connections_ = 0;
+  bool stopping_ = false;  // only the io_context's thread
+};
+
+// The log's writer: fsyncs and the records they covered (GET /node).
+struct LogWriter {
+  uint64_t fsyncs = 0, records = 0;
+};
+LogWriter log_writer(uint16_t port) {
+  httplib::Client client("127.0.0.1", port);
+  auto res = client.Get("/node");
+  if (!res || res->status != 200) return {};
+  auto log = nlohmann::json::parse(res->body).at("log");
+  return {log.at("fsyncs").get<uint64_t>(), log.at("fsynced_records").get<uint64_t>()};
 }
 
 int64_t total_balance(uint16_t port) {
@@ -211,7 +262,7 @@ int64_t total_balance(uint16_t port) {
   return sum;
 }
 
-void run(const std::string& durability, double seconds) {
+void run(const std::string& durability, double seconds, uint32_t ws_in_flight) {
   testing::NodeProcess node({"bank"}, {"--durability", durability});
   if (node.port() == 0) {
     fmt::print("node did not start: {}\n", node.output());
@@ -233,27 +284,34 @@ void run(const std::string& durability, double seconds) {
     for (bool zipf : {false, true}) {
       Accounts accounts(zipf);
       for (int connections : {4, 64}) {
-        std::atomic<bool> stop = false;
-        std::vector<Figures> per(connections);
-        std::vector<std::thread> threads;
-        for (int c = 0; c < connections; ++c)
-          threads.emplace_back([&, c] {
-            if (std::string(client) == "http")
-              http_client(node.port(), accounts, 1000 + c, stop, &per[c]);
-            else
-              ws_client(node.port(), accounts, 1000 + c, stop, &per[c]);
-          });
-        std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-        stop = true;
-        for (auto& t : threads) t.join();
+        LogWriter before = log_writer(node.port());
         Figures all;
-        for (auto& f : per) merge(all, f);
+        if (std::string(client) == "http") {
+          std::atomic<bool> stop = false;
+          std::vector<Figures> per(connections);
+          std::vector<std::thread> threads;
+          for (int c = 0; c < connections; ++c)
+            threads.emplace_back(
+                [&, c] { http_client(node.port(), accounts, 1000 + c, stop, &per[c]); });
+          std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+          stop = true;
+          for (auto& t : threads) t.join();
+          for (auto& f : per) merge(all, f);
+        } else {
+          uint32_t window = std::max<uint32_t>(1, ws_in_flight / connections);
+          all = WsLoad(node.port(), connections, window, accounts).run(seconds);
+        }
+        LogWriter after = log_writer(node.port());
+        uint64_t fsyncs = after.fsyncs - before.fsyncs;
+        double batch = fsyncs ? double(after.records - before.records) / fsyncs : 0;
         int64_t balance = total_balance(node.port());
-        fmt::print("{:<5} {:<8} {:>5} {:<7} {:>10.0f} {:>9.2f} {:>9.2f} {:>8} {:>6} {}\n", client,
-                   zipf ? "zipf1.5" : "uniform", connections, durability,
-                   (all.ok + all.refused) / seconds, percentile(all.latencies_ms, 0.5),
-                   percentile(all.latencies_ms, 0.99), all.refused, all.failed,
-                   balance == total ? "sum ok" : fmt::format("SUM WRONG: {}", balance));
+        fmt::print(
+            "{:<5} {:<8} {:>5} {:<7} {:>10.0f} {:>9.2f} {:>9.2f} {:>8} {:>6} {:>9.0f} {:>7.1f} "
+            "{}\n",
+            client, zipf ? "zipf1.5" : "uniform", connections, durability,
+            (all.ok + all.refused) / seconds, percentile(all.latencies_ms, 0.5),
+            percentile(all.latencies_ms, 0.99), all.refused, all.failed, fsyncs / seconds, batch,
+            balance == total ? "sum ok" : fmt::format("SUM WRONG: {}", balance));
         std::fflush(stdout);
       }
     }
@@ -342,11 +400,15 @@ void pgbench(double seconds) {
 int main(int argc, char** argv) {
   double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
   std::string modes = argc > 2 ? argv[2] : "none,group,sync";
-  fmt::print("transfer benchmark: {} accounts, {} s per run, WebSocket window {}, {} cores\n",
-             kAccounts, seconds, kWindow, std::thread::hardware_concurrency());
-  fmt::print("{:<5} {:<8} {:>5} {:<7} {:>10} {:>9} {:>9} {:>8} {:>6} {}\n", "client", "ids",
-             "conns", "durab.", "TPS", "p50 ms", "p99 ms", "refused", "failed", "balances");
+  uint32_t ws_in_flight = argc > 3 ? static_cast<uint32_t>(std::atoi(argv[3])) : 256;
+  fmt::print(
+      "transfer benchmark: {} accounts, {} s per run, {} WebSocket calls in flight in all, {} "
+      "cores\n",
+      kAccounts, seconds, ws_in_flight, std::thread::hardware_concurrency());
+  fmt::print("{:<5} {:<8} {:>5} {:<7} {:>10} {:>9} {:>9} {:>8} {:>6} {:>9} {:>7} {}\n", "client",
+             "ids", "conns", "durab.", "TPS", "p50 ms", "p99 ms", "refused", "failed", "fsyncs/s",
+             "batch", "balances");
   std::stringstream list(modes);
-  for (std::string mode; std::getline(list, mode, ',');) run(mode, seconds);
+  for (std::string mode; std::getline(list, mode, ',');) run(mode, seconds, ws_in_flight);
   pgbench(seconds);
 }

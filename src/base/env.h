@@ -24,7 +24,16 @@ class WritableFile {
   virtual Result<void> append(std::span<const uint8_t> data) = 0;
   virtual Result<void> sync() = 0;  // fdatasync
   virtual Result<void> close() = 0;
-  virtual uint64_t size() const = 0;
+  virtual uint64_t size() const = 0;  // the end of what was appended
+  // Zero-fills the file from its end on disk up to `end` bytes, so later
+  // appends overwrite blocks the file already has and the fsync after them
+  // need not also record a new file size (fdatasync then writes only data).
+  // size() does not change; the zeros become durable with the next sync().
+  // Files that cannot do it ignore it.
+  virtual Result<void> preallocate(uint64_t end) {
+    (void)end;
+    return {};
+  }
 };
 
 class Env {

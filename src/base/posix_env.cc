@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "base/env.h"
 
@@ -18,7 +19,7 @@ Error io_error(const std::string& what, const std::filesystem::path& path) {
 class PosixWritableFile final : public WritableFile {
  public:
   PosixWritableFile(int fd, std::filesystem::path path, uint64_t size)
-      : fd_(fd), path_(std::move(path)), size_(size) {}
+      : fd_(fd), path_(std::move(path)), size_(size), allocated_(size) {}
   ~PosixWritableFile() override {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -27,15 +28,29 @@ class PosixWritableFile final : public WritableFile {
     const uint8_t* p = data.data();
     size_t left = data.size();
     while (left > 0) {
-      ssize_t n = ::write(fd_, p, left);
+      ssize_t n = ::pwrite(fd_, p, left, static_cast<off_t>(size_));
       if (n < 0) {
         if (errno == EINTR) continue;
         return io_error("cannot write", path_);
       }
       p += n;
       left -= static_cast<size_t>(n);
+      size_ += static_cast<uint64_t>(n);
     }
-    size_ += data.size();
+    allocated_ = std::max(allocated_, size_);
+    return {};
+  }
+  Result<void> preallocate(uint64_t end) override {
+    static const std::vector<uint8_t> zeros(1 << 16, 0);
+    while (allocated_ < end) {
+      size_t chunk = static_cast<size_t>(std::min<uint64_t>(zeros.size(), end - allocated_));
+      ssize_t n = ::pwrite(fd_, zeros.data(), chunk, static_cast<off_t>(allocated_));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return io_error("cannot preallocate", path_);
+      }
+      allocated_ += static_cast<uint64_t>(n);
+    }
     return {};
   }
   Result<void> sync() override {
@@ -53,14 +68,15 @@ class PosixWritableFile final : public WritableFile {
  private:
   int fd_;
   std::filesystem::path path_;
-  uint64_t size_;
+  uint64_t size_;       // where the next append writes
+  uint64_t allocated_;  // the file's size on disk: >= size_ (preallocate's zeros)
 };
 
 class PosixEnv final : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> open_appendable(
       const std::filesystem::path& path) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return io_error("cannot open", path);
     off_t size = ::lseek(fd, 0, SEEK_END);
     return std::unique_ptr<WritableFile>(

@@ -28,6 +28,7 @@ struct StartOptions {
   std::vector<std::string> grant;
   std::string durability = "group";
   uint64_t snapshot_every = 100'000;
+  uint64_t log_preallocate_kib = 1024;
   // Executor threads: one per core, at most 8 (modules run in parallel on them).
   uint32_t executors = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   std::string retention = "keep";
@@ -171,6 +172,7 @@ int start(const StartOptions& options) {
   node_options.log.durability = options.durability == "sync"   ? storage::Durability::Sync
                                 : options.durability == "none" ? storage::Durability::None
                                                                : storage::Durability::Group;
+  node_options.log.preallocate_bytes = options.log_preallocate_kib << 10;
   node_options.snapshot_every = options.snapshot_every;
   node_options.executors = options.executors;
   for (const std::string& pin : options.pins) {
@@ -373,6 +375,11 @@ void add_start_command(CLI::App& app, int& exit_code) {
                   "Threads that run reducers; each module runs on one, so calls to different "
                   "modules run in parallel (default: one per core, at most 8)")
       ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
+  cmd->add_option("--log-preallocate", options->log_preallocate_kib,
+                  "KiB of zeros the log writes ahead of its end, so an fsync need not also grow "
+                  "the file (0: none)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 20))
       ->capture_default_str();
   cmd->add_option("--snapshot-every", options->snapshot_every,
                   "Take a snapshot after this many transactions (0: only at shutdown)")

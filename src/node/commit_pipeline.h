@@ -91,7 +91,7 @@ class CommitPipeline {
   bool idle_ GUARDED_BY(mutex_) = false;        // the thread waits: when_durable wakes it
   bool log_failed_ GUARDED_BY(mutex_) = false;  // set by note_log_failure
   std::thread thread_;
-  // Last, so destroyed first: its group thread may call note_log_failure.
+  // Last, so destroyed first: its writer thread may call note_log_failure.
   std::unique_ptr<storage::TransactionLog> log_;
 };
 

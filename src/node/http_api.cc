@@ -74,7 +74,12 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
     respond(HttpResponse{200, "text/plain", "ok", {}});
   });
   server_->route("GET", "/node", Route::Inline, [this](HttpRequest&, Respond respond) {
-    respond(HttpResponse::json(json{{"id", node_.identity().id()}}.dump()));
+    Node::LogState log = node_.log_state();
+    json log_json{{"last_offset", log.last_offset},
+                  {"durable_offset", log.durable_offset},
+                  {"fsyncs", log.writer.batches},
+                  {"fsynced_records", log.writer.records}};
+    respond(HttpResponse::json(json{{"id", node_.identity().id()}, {"log", log_json}}.dump()));
   });
   server_->route("GET", "/peers", Route::Inline, [this](HttpRequest&, Respond respond) {
     respond(HttpResponse::json((peers_ ? peers_() : json::array()).dump()));

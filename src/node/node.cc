@@ -332,6 +332,11 @@ base::Result<void> Node::call(const std::string& module, const std::string& redu
   return answer.get();
 }
 
+Node::LogState Node::log_state() const {
+  storage::TransactionLog& log = commits_->log();
+  return LogState{log.last_offset(), log.durable_offset(), log.stats()};
+}
+
 void Node::call_async(const std::string& module, const std::string& reducer,
                       std::vector<uint8_t> args, std::function<void(base::Result<void>)> done,
                       const std::string& caller) {
@@ -340,7 +345,7 @@ void Node::call_async(const std::string& module, const std::string& reducer,
     // Forbidden, InvalidArgument; a call that ran and failed is Failed.
     auto offset = run_call(module, reducer, args, caller, {}, runtime::CallOrigin::Outside);
     if (!offset) return done(offset.take_error());
-    if (options_.log.durability != storage::Durability::Group) return done({});
+    if (options_.log.durability == storage::Durability::None) return done({});
     // Through the acknowledging thread, which also answers for the calls a
     // failed log write undoes (Recovery::undo_after_log_failure).
     commits_->when_durable(*offset, done);

@@ -131,6 +131,13 @@ class Node {
 
   const std::vector<ModuleLoadReport>& load_reports() const { return modules_->reports(); }
   const net::Identity& identity() const { return identity_; }
+  // The log's state: its last and durable offsets, and its writer's fsyncs.
+  struct LogState {
+    uint64_t last_offset = 0;
+    uint64_t durable_offset = 0;
+    storage::LogStats writer;
+  };
+  LogState log_state() const;
   // Transactions re-applied from the log at start.
   uint64_t recovered_transactions() const { return recovery_->recovered(); }
 

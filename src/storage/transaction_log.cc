@@ -38,8 +38,15 @@ bool is_segment(const std::string& name) {
   return segment_first_offset(name).has_value();
 }
 
+// Whether d[from..] is all zeros: a preallocated segment's unwritten tail.
+bool zeros_from(const std::vector<uint8_t>& d, size_t from) {
+  return std::all_of(d.begin() + static_cast<std::ptrdiff_t>(std::min(from, d.size())), d.end(),
+                     [](uint8_t b) { return b == 0; });
+}
+
 struct ScanResult {
   uint64_t next_offset = 1;
+  uint64_t last_end = 0;                 // where the last segment's records end (its zeros start)
   std::optional<Corruption> torn;        // damage at the very end: truncatable
   std::optional<Corruption> corruption;  // damage before the end
   std::vector<std::string> segments;
@@ -82,6 +89,9 @@ Result<ScanResult> scan(Env& env, const std::filesystem::path& dir, const Visito
     size_t pos = kSegmentHeader;
     while (pos < d.size()) {
       size_t left = d.size() - pos;
+      // The last segment may end in preallocated zeros (no record is all
+      // zeros: its checksum covers its offset, which is never 0).
+      if (last && zeros_from(d, pos)) break;
       if (left < kRecordHeader) {
         damage(pos, "truncated record header", true);
         break;
@@ -95,7 +105,9 @@ Result<ScanResult> scan(Env& env, const std::filesystem::path& dir, const Visito
         break;
       }
       std::span<const uint8_t> payload(d.data() + pos + kRecordHeader, length);
-      bool ends_segment = pos + kRecordHeader + length == d.size();
+      // A torn record is the last one, or followed by preallocated zeros only.
+      bool ends_segment = pos + kRecordHeader + length == d.size() ||
+                          (last && zeros_from(d, pos + kRecordHeader + length));
       if (record_crc(offset, payload) != crc) {
         damage(pos, fmt::format("checksum mismatch in the record at offset {}", offset),
                ends_segment);
@@ -113,6 +125,7 @@ Result<ScanResult> scan(Env& env, const std::filesystem::path& dir, const Visito
       ++result.next_offset;
       pos += kRecordHeader + length;
     }
+    if (last) result.last_end = pos;
     if (result.torn || result.corruption) break;
   }
   return result;
@@ -141,12 +154,12 @@ TransactionLog::~TransactionLog() {
     stopping_ = true;
   }
   work_.notify_all();
-  if (group_thread_.joinable()) group_thread_.join();
+  if (writer_thread_.joinable()) writer_thread_.join();
   base::MutexLock lock(mutex_);
   if (segment_) {
     if (!failure_) {  // after a failure, what is pending follows a gap
       (void)write_pending(lock);
-      (void)segment_->sync();
+      (void)seal(lock);
     }
     (void)segment_->close();
   }
@@ -180,9 +193,13 @@ Result<std::unique_ptr<TransactionLog>> TransactionLog::open(Env& env,
   log->durable_offset_ = scanned->next_offset - 1;
   log->good_offset_ = log->durable_offset_;
   if (scanned->segments.empty()) {
-    if (auto r = log->open_segment(log->next_offset_); !r) return r.take_error();
+    if (auto r = log->open_segment(lock, log->next_offset_); !r) return r.take_error();
   } else {
-    auto file = env.open_appendable(dir / scanned->segments.back());
+    // A preallocated tail goes: appends continue where the records end.
+    std::filesystem::path last = dir / scanned->segments.back();
+    if (!scanned->torn && scanned->last_end > 0)
+      if (auto r = env.truncate(last, scanned->last_end); !r) return r.take_error();
+    auto file = env.open_appendable(last);
     if (!file) return file.take_error();
     log->segment_ = std::move(file).value();
     log->segment_name_ = scanned->segments.back();
@@ -199,14 +216,34 @@ Result<std::unique_ptr<TransactionLog>> TransactionLog::open(Env& env,
     }
   }
   lock.unlock();
-  if (options.durability == Durability::Group)
-    log->group_thread_ = std::thread([raw = log.get()] { raw->group_loop(); });
+  if (options.durability != Durability::None)
+    log->writer_thread_ = std::thread([raw = log.get()] { raw->writer_loop(); });
   return log;
 }
 
-Result<void> TransactionLog::open_segment(uint64_t first_offset) {
+Result<void> TransactionLog::seal(base::MutexLock& lock) {
+  (void)lock;
+  // Cut off the preallocated zeros: only the last segment may end in them.
+  if (auto r = env_.truncate(dir_ / segment_name_, segment_->size()); !r) return r;
+  return segment_->sync();
+}
+
+Result<void> TransactionLog::write_batch(WritableFile& segment, std::span<const uint8_t> batch) {
+  uint64_t end = segment.size() + batch.size();
+  if (options_.preallocate_bytes > 0 && end > preallocated_) {
+    // Zero-fill ahead by whole steps, so most batches overwrite blocks the
+    // file has and their fdatasync does not also change its size.
+    // Only an optimization: where it fails (say, a full disk), appends
+    // still get what room there is.
+    preallocated_ = end + options_.preallocate_bytes;
+    (void)segment.preallocate(preallocated_);
+  }
+  return segment.append(batch);
+}
+
+Result<void> TransactionLog::open_segment(base::MutexLock& lock, uint64_t first_offset) {
   if (segment_) {
-    if (auto r = segment_->sync(); !r) return r;
+    if (auto r = seal(lock); !r) return r;
     if (auto r = segment_->close(); !r) return r;
     if (!segment_tags_.empty() || options_.tags) {
       std::vector<std::string> tags(segment_tags_.begin(), segment_tags_.end());
@@ -227,6 +264,7 @@ Result<void> TransactionLog::open_segment(uint64_t first_offset) {
   segment_tags_.clear();
   segment_name_ = segment_name(first_offset);
   segment_ = std::move(file).value();
+  preallocated_ = 0;
   good_size_ = kSegmentHeader;
   good_offset_ = first_offset - 1;  // every earlier record was synced above
   if (options_.durability != Durability::None) durable_offset_ = good_offset_;
@@ -236,10 +274,9 @@ Result<void> TransactionLog::open_segment(uint64_t first_offset) {
 
 bool TransactionLog::fail(base::MutexLock& lock, const std::string& message) {
   if (failure_) return false;  // told already
+  (void)lock;
   failure_ = message;
   durable_changed_.notify_all();
-  // Sync: nothing but the failed record was pending, so it is cut off at once.
-  if (options_.durability == Durability::Sync && reset_locked(lock)) return false;
   return true;
 }
 
@@ -256,7 +293,7 @@ Result<void> TransactionLog::write_pending(base::MutexLock& lock) {
   wait_not_flushing(lock);
   if (failure_) return base::make_error(*failure_);
   if (pending_.empty()) return {};
-  if (auto r = segment_->append(pending_); !r) return r;
+  if (auto r = write_batch(*segment_, pending_); !r) return r;
   pending_.clear();
   if (options_.durability == Durability::None) mark_good();  // written is all None promises
   return {};
@@ -277,15 +314,14 @@ Result<uint64_t> TransactionLog::append_locked(std::span<const uint8_t> payload,
   if (failure_) return base::make_error(*failure_);
   if (payload.size() > kMaxRecord)
     return base::make_error(fmt::format("a log record of {} bytes is too large", payload.size()));
-  // A write or fsync that fails: Sync cuts its one record off again and goes
-  // on; the other modes refuse appends until reset_after_failure.
+  // A write or fsync that fails: appends are refused until reset_after_failure.
   auto failed = [&](base::Error error) NO_THREAD_SAFETY_ANALYSIS -> Result<uint64_t> {
     *failed_now = fail(lock, error.message);  // (mutex_ is held: `lock`)
     return error;
   };
   if (segment_->size() + pending_.size() > options_.segment_bytes) {
     if (auto r = write_pending(lock); !r) return failed(r.take_error());
-    if (auto r = open_segment(next_offset_); !r) return failed(r.take_error());
+    if (auto r = open_segment(lock, next_offset_); !r) return failed(r.take_error());
   }
   uint64_t offset = next_offset_;
   segment_tags_.insert(tags.begin(), tags.end());
@@ -295,13 +331,8 @@ Result<uint64_t> TransactionLog::append_locked(std::span<const uint8_t> payload,
   bytes_written_ += kRecordHeader + payload.size();
   switch (options_.durability) {
     case Durability::Sync:
-      if (auto r = write_pending(lock); !r) return failed(r.take_error());
-      if (auto r = segment_->sync(); !r) return failed(r.take_error());
-      durable_offset_ = offset;
-      mark_good();
-      break;
     case Durability::Group:
-      work_.notify_one();
+      if (!flushing_) work_.notify_one();  // else the writer looks again when it is done
       break;
     case Durability::None:
       if (pending_.size() >= (1u << 20))
@@ -311,13 +342,13 @@ Result<uint64_t> TransactionLog::append_locked(std::span<const uint8_t> payload,
   return offset;
 }
 
-void TransactionLog::group_loop() {
+void TransactionLog::writer_loop() {
   base::MutexLock lock(mutex_);
   while (!stopping_) {
     // After a failure, what is pending waits for reset_after_failure.
     while (!stopping_ && (pending_.empty() || failure_)) work_.wait(lock);
     if (stopping_) break;
-    if (options_.group_delay.count() > 0) {
+    if (options_.durability == Durability::Group && options_.group_delay.count() > 0) {
       lock.unlock();
       std::this_thread::sleep_for(options_.group_delay);
       lock.lock();
@@ -331,7 +362,7 @@ void TransactionLog::group_loop() {
     WritableFile* segment = segment_.get();
     flushing_ = true;
     lock.unlock();
-    Result<void> written = segment->append(batch);
+    Result<void> written = write_batch(*segment, batch);
     if (written) written = segment->sync();
     lock.lock();
     flushing_ = false;
@@ -339,6 +370,8 @@ void TransactionLog::group_loop() {
     if (!written) {
       failed_now = fail(lock, written.error().message);
     } else {
+      ++batches_;
+      batched_records_ += covered > durable_offset_ ? covered - durable_offset_ : 0;
       durable_offset_ = std::max(durable_offset_, covered);
       good_size_ = segment_->size();
       good_offset_ = std::max(good_offset_, covered);
@@ -355,7 +388,7 @@ void TransactionLog::group_loop() {
 
 Result<void> TransactionLog::wait_durable(uint64_t offset) {
   base::MutexLock lock(mutex_);
-  if (options_.durability != Durability::Group) return {};
+  if (options_.durability == Durability::None) return {};
   while (durable_offset_ < offset && !failure_ && !stopping_) durable_changed_.wait(lock);
   if (durable_offset_ < offset && failure_) return base::make_error(*failure_);
   return {};
@@ -415,6 +448,7 @@ Result<uint64_t> TransactionLog::reset_locked(base::MutexLock& lock) {
     return base::make_error(fmt::format("segment {} is {} bytes after cutting it to {}",
                                         segment_name_, (*file)->size(), good_size_));
   segment_ = std::move(file).value();
+  preallocated_ = 0;
   next_offset_ = good_offset_ + 1;
   failure_.reset();
   durable_changed_.notify_all();
@@ -441,12 +475,17 @@ Result<void> TransactionLog::continue_at(uint64_t next) {
   if (auto r = env_.sync_dir(dir_ / "archive"); !r) return r;
   next_offset_ = next;
   durable_offset_ = good_offset_ = next - 1;
-  return open_segment(next);
+  return open_segment(lock, next);
 }
 
 uint64_t TransactionLog::last_offset() const {
   base::MutexLock lock(mutex_);
   return next_offset_ - 1;
+}
+
+LogStats TransactionLog::stats() const {
+  base::MutexLock lock(mutex_);
+  return LogStats{batches_, batched_records_};
 }
 
 uint64_t TransactionLog::bytes_written() const {

@@ -8,23 +8,29 @@
 // fails with the segment, byte position and problem, and nothing is changed
 // (`repair` can cut the log there).
 //
-// Durability: `append` hands a record to the log; `wait_durable(offset)`
-// returns once it is on disk, according to the mode:
-//   Sync   every append is written and fsync'd before it returns;
-//   Group  appends collect in memory; a background thread writes and fsyncs
-//          each batch as soon as the previous one is durable (after at most
-//          `group_delay` more waiting), so one fsync covers many records
-//          (group commit);
+// Durability: `append` hands a record to the log and returns at once (no
+// appender ever waits for a disk); `wait_durable(offset)` returns once it is
+// on disk, according to the mode:
+//   Sync   the log's writer thread writes and fsyncs what is pending as soon
+//          as the previous fsync ends: everything appended during one fsync
+//          forms the next batch, so batches grow with the load and nobody
+//          waits to gather them;
+//   Group  the same, but the writer first waits `group_delay` for more
+//          records to join the batch (fewer, larger fsyncs);
 //   None   records are written in 1 MiB batches and never fsync'd by the log
 //          (lost on a crash until the OS writes them back).
 // Thread-safe: appends and waits may come from different threads.
 //
-// A failed write or fsync: in Sync mode the record is cut off again at once
-// and append returns the error (the log goes on). In Group and None modes
-// records appended before it may be lost with it, so the log refuses every
-// append (it is "failed") and tells LogOptions::on_failure; the owner undoes
-// what it did after the last good record (good_offset()) and calls
-// reset_after_failure(), which cuts the segment back to that record.
+// Segments are preallocated: the log zero-fills `preallocate_bytes` ahead of
+// its end, so an fdatasync writes data without also growing the file. Only
+// the last segment has such a zero tail; opening the log cuts it off, and a
+// segment is cut to its records when the next one starts.
+//
+// A failed write or fsync: records appended before it may be lost with it, so
+// the log refuses every append (it is "failed") and tells
+// LogOptions::on_failure; the owner undoes what it did after the last good
+// record (good_offset()) and calls reset_after_failure(), which cuts the
+// segment back to that record.
 #pragma once
 
 #include <chrono>
@@ -56,7 +62,8 @@ enum class Durability { Sync, Group, None };
 struct LogOptions {
   Durability durability = Durability::Group;
   std::chrono::microseconds group_delay{200};
-  uint64_t segment_bytes = 64ull << 20;  // a new segment starts past this size
+  uint64_t segment_bytes = 64ull << 20;     // a new segment starts past this size
+  uint64_t preallocate_bytes = 1ull << 20;  // zero-filled ahead of the end (0: none)
   // Optional: the tags of a record's payload (e.g. "module", "module.table"),
   // used at open to rebuild the open segment's tags. Records are appended
   // with their tags; when a segment is sealed, the union of its records' tags
@@ -64,8 +71,14 @@ struct LogOptions {
   std::function<std::vector<std::string>(std::span<const uint8_t> payload)> tags;
   // Optional: called once when a write or fsync fails and the log starts
   // refusing appends (Group, None), from the thread that saw it (an
-  // appender or the group thread), without the log's lock.
+  // appender or the writer thread), without the log's lock.
   std::function<void()> on_failure;
+};
+
+// What the writer thread did: fsyncs of batches and the records they held.
+struct LogStats {
+  uint64_t batches = 0;
+  uint64_t records = 0;
 };
 
 // Where the log was found damaged.
@@ -90,11 +103,11 @@ class TransactionLog {
       Env& env, const std::filesystem::path& dir, LogOptions options,
       std::vector<std::string>* warnings);
 
-  // Appends one record with its tags; returns its offset. In Sync mode it is
-  // durable on return.
+  // Appends one record with its tags; returns its offset (durable once
+  // wait_durable(offset) returns).
   Result<uint64_t> append(std::span<const uint8_t> payload,
                           const std::vector<std::string>& tags = {});
-  // Blocks until `offset` is durable (Group), or returns at once (Sync, None).
+  // Blocks until `offset` is durable (Sync, Group), or returns at once (None).
   Result<void> wait_durable(uint64_t offset);
   // Forces everything appended so far to disk.
   Result<void> sync();
@@ -118,6 +131,7 @@ class TransactionLog {
   // snapshot's), so offsets never go back. Only before the first append.
   Result<void> continue_at(uint64_t next);
   uint64_t bytes_written() const;
+  LogStats stats() const;
 
   // Reads every record with offset >= `from`, in order, calling
   // `visit(offset, payload)`; stops early when visit returns false.
@@ -136,48 +150,58 @@ class TransactionLog {
 
  private:
   TransactionLog(Env& env, std::filesystem::path dir, LogOptions options);
-  Result<void> open_segment(uint64_t first_offset) REQUIRES(mutex_);
+  // Seals the current segment (if any) and starts one at `first_offset`.
+  Result<void> open_segment(base::MutexLock& lock, uint64_t first_offset) REQUIRES(mutex_);
+  // Cuts the current segment's preallocated zeros off and fsyncs it.
+  Result<void> seal(base::MutexLock& lock) REQUIRES(mutex_);
+  // Appends `batch` to `segment`, preallocating ahead first. Called with
+  // mutex_ held, or by the writer thread alone while flushing_.
+  Result<void> write_batch(WritableFile& segment,
+                           std::span<const uint8_t> batch) NO_THREAD_SAFETY_ANALYSIS;
   // Writes the pending batch to the current segment, after any batch the
-  // group thread is writing (waiting on `lock`, which holds mutex_).
+  // writer thread is writing (waiting on `lock`, which holds mutex_).
   Result<void> write_pending(base::MutexLock& lock) REQUIRES(mutex_);
   Result<uint64_t> append_locked(std::span<const uint8_t> payload,
                                  const std::vector<std::string>& tags, bool* failed_now)
       EXCLUDES(mutex_);
-  // Records a failure; in Sync mode cuts the failed record off at once. True
-  // if on_failure must be told (a new failure that the log did not get over
-  // by itself).
+  // Records a failure. True if on_failure must be told (a new failure).
   bool fail(base::MutexLock& lock, const std::string& message) REQUIRES(mutex_);
   Result<uint64_t> reset_locked(base::MutexLock& lock) REQUIRES(mutex_);
   // The good end moves to everything written so far.
   void mark_good() REQUIRES(mutex_);
-  // Waits until the group thread is not writing a batch.
+  // Waits until the writer thread is not writing a batch.
   void wait_not_flushing(base::MutexLock& lock) REQUIRES(mutex_);
-  void group_loop() EXCLUDES(mutex_);
+  void writer_loop() EXCLUDES(mutex_);
 
   Env& env_;
   const std::filesystem::path dir_;
   const LogOptions options_;
   mutable base::Mutex mutex_;
   base::CondVar durable_changed_;  // durable_offset_, failure_, flushing_ or the segment changed
-  base::CondVar work_;             // pending_ or stopping_ changed (the group thread waits)
+  base::CondVar work_;             // pending_ or stopping_ changed (the writer thread waits)
   // The current segment. Replaced under mutex_; written through under it, or
-  // by the group thread alone while flushing_ (without the lock).
+  // by the writer thread alone while flushing_ (without the lock).
   std::unique_ptr<WritableFile> segment_ GUARDED_BY(mutex_);
   std::vector<uint8_t> pending_ GUARDED_BY(mutex_);  // encoded records not yet written
   uint64_t pending_last_ GUARDED_BY(mutex_) = 0;     // the offset of the last record in pending_
-  bool flushing_ GUARDED_BY(mutex_) = false;         // the group thread is writing a batch unlocked
+  bool flushing_ GUARDED_BY(mutex_) = false;  // the writer thread is writing a batch unlocked
   std::set<std::string> segment_tags_ GUARDED_BY(mutex_);  // tags of the current segment's records
   std::string segment_name_ GUARDED_BY(mutex_);            // the current segment's file name
   uint64_t next_offset_ GUARDED_BY(mutex_) = 1;
   uint64_t durable_offset_ GUARDED_BY(mutex_) = 0;
   uint64_t bytes_written_ GUARDED_BY(mutex_) = 0;
+  uint64_t batches_ GUARDED_BY(mutex_) = 0;          // LogStats
+  uint64_t batched_records_ GUARDED_BY(mutex_) = 0;  // LogStats
+  // How far the current segment is zero-filled: like segment_, changed under
+  // mutex_ or by the writer thread alone while flushing_.
+  uint64_t preallocated_ = 0;
   // The current segment's size and last offset at the end of the last good
   // record (written, and fsync'd except in None mode).
   uint64_t good_size_ GUARDED_BY(mutex_) = 0;
   uint64_t good_offset_ GUARDED_BY(mutex_) = 0;
   std::optional<std::string> failure_ GUARDED_BY(mutex_);  // set: appends are refused
   bool stopping_ GUARDED_BY(mutex_) = false;
-  std::thread group_thread_;  // started by open, joined by the destructor
+  std::thread writer_thread_;  // Sync, Group: started by open, joined by the destructor
 };
 
 }  // namespace interstice::storage

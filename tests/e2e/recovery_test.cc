@@ -115,7 +115,8 @@ TEST_P(FullDiskRecovery, FailedWritesAreUndoneAndTheNodeGoesOnOnceThereIsRoom) {
                                    dir / "modules" / "testkit.wasm");
         disk = std::make_unique<FullDisk>(dir / "log");
       },
-      {"--durability", GetParam()});
+      // A little preallocation: the disk fills up after a few records.
+      {"--durability", GetParam(), "--log-preallocate", "4"});
   struct Unmount {  // stops the node before the tmpfs goes
     NodeProcess& node;
     std::unique_ptr<FullDisk>& disk;
@@ -168,7 +169,7 @@ TEST_P(FullDiskRecovery, FailedWritesAreUndoneAndTheNodeGoesOnOnceThereIsRoom) {
   // The log holds exactly what the tables do: a restart after kill -9 (no
   // snapshot) comes back with the same rows.
   node.kill_hard();
-  node.restart({"--durability", GetParam()});
+  node.restart({"--durability", GetParam(), "--log-preallocate", "4"});
   ASSERT_NE(node.port(), 0) << node.output();
   EXPECT_EQ(items(node), rows);
   ASSERT_EQ(add(node, "restarted"), 200);

@@ -2,9 +2,11 @@
 // for every file written through it, how many bytes were fsync'd. crash()
 // then cuts each such file back to its synced size plus a random part of its
 // unsynced bytes, as power loss can leave it (as LevelDB's
-// fault_injection_test does).
+// fault_injection_test does); a file's preallocated zeros, once synced,
+// survive past that cut.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <random>
@@ -39,7 +41,11 @@ class FaultInjectionEnv final : public Env {
     if (dead()) return gone(p);
     std::lock_guard lock(mutex_);
     auto it = files_.find(p);
-    if (it != files_.end()) it->second.size = it->second.synced = size;
+    if (it != files_.end()) {
+      it->second.size = it->second.synced = size;
+      it->second.zeroed = std::min(it->second.zeroed, size);
+      it->second.zeroed_synced = std::min(it->second.zeroed_synced, size);
+    }
     return base().truncate(p, size);
   }
   // The renamed file keeps what is known of its syncs: renaming a file
@@ -104,7 +110,9 @@ class FaultInjectionEnv final : public Env {
       uint64_t unsynced = state.size - state.synced;
       uint64_t keep = state.synced + (unsynced ? random() % (unsynced + 1) : 0);
       (void)base().truncate(path, keep);
+      if (state.zeroed_synced > keep) (void)base().truncate(path, state.zeroed_synced);
       state.size = state.synced = keep;
+      state.zeroed = state.zeroed_synced = 0;
     }
   }
 
@@ -112,6 +120,8 @@ class FaultInjectionEnv final : public Env {
   struct FileState {
     uint64_t size = 0;
     uint64_t synced = 0;
+    uint64_t zeroed = 0;         // the file's preallocated end
+    uint64_t zeroed_synced = 0;  // ... as of its last sync
     bool known = false;
   };
 
@@ -138,7 +148,20 @@ class FaultInjectionEnv final : public Env {
         return base::make_error("cannot sync " + path_.string() + ": injected fault");
       auto r = inner_->sync();
       std::lock_guard lock(env_.mutex_);
-      if (r && !env_.frozen_) env_.files_[path_].synced = inner_->size();
+      if (r && !env_.frozen_) {
+        FileState& state = env_.files_[path_];
+        state.synced = inner_->size();
+        state.zeroed_synced = state.zeroed;
+      }
+      return r;
+    }
+    Result<void> preallocate(uint64_t end) override {
+      if (env_.dead()) return env_.gone(path_);
+      if (env_.failing())
+        return base::make_error("cannot preallocate " + path_.string() + ": injected fault");
+      auto r = inner_->preallocate(end);
+      std::lock_guard lock(env_.mutex_);
+      if (r) env_.files_[path_].zeroed = std::max(env_.files_[path_].zeroed, end);
       return r;
     }
     Result<void> close() override { return inner_->close(); }

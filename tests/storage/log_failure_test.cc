@@ -42,34 +42,16 @@ std::vector<uint64_t> range(uint64_t first, uint64_t last) {
   return out;
 }
 
-TEST(LogFailure, SyncCutsTheFailedRecordAndGoesOnOnceTheFaultIsGone) {
-  TempDir dir;
-  testing::FaultInjectionEnv env;
-  {
-    auto log = open_log(env, dir.path(), {.durability = Durability::Sync});
-    for (uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(*log->append(payload(i)), i);
-    env.fail_writes(true);
-    for (int attempt = 0; attempt < 10; ++attempt) {
-      EXPECT_FALSE(log->append(payload(6)).ok());
-      EXPECT_FALSE(log->failed());  // Sync recovers at once
-      EXPECT_EQ(log->last_offset(), 5u);
-    }
-    env.fail_writes(false);
-    for (uint64_t i = 6; i <= 10; ++i) ASSERT_EQ(*log->append(payload(i)), i);
-  }
-  std::vector<std::string> warnings;
-  auto log = open_log(Env::posix(), dir.path(), {.durability = Durability::Sync}, &warnings);
-  EXPECT_TRUE(warnings.empty()) << warnings[0];  // no half record was left behind
-  EXPECT_EQ(offsets(dir.path()), range(1, 10));
-}
+// Sync and Group both write and fsync on the log's writer thread.
+class WriterLogFailure : public ::testing::TestWithParam<Durability> {};
 
-TEST(LogFailure, GroupRefusesAppendsUntilResetThenGoesOnAfterTheLastGoodRecord) {
+TEST_P(WriterLogFailure, RefusesAppendsUntilResetThenGoesOnAfterTheLastGoodRecord) {
   TempDir dir;
   testing::FaultInjectionEnv env;
   std::atomic<int> failures{0};
   {
-    auto log = open_log(env, dir.path(),
-                        {.durability = Durability::Group, .on_failure = [&] { ++failures; }});
+    auto log =
+        open_log(env, dir.path(), {.durability = GetParam(), .on_failure = [&] { ++failures; }});
     for (uint64_t i = 1; i <= 5; ++i) ASSERT_EQ(*log->append(payload(i)), i);
     ASSERT_TRUE(log->wait_durable(5).ok());
     env.fail_writes(true);
@@ -87,7 +69,7 @@ TEST(LogFailure, GroupRefusesAppendsUntilResetThenGoesOnAfterTheLastGoodRecord) 
       EXPECT_FALSE(log->wait_durable(6).ok());
       EXPECT_TRUE(log->wait_durable(5).ok());  // what was durable stays so
       EXPECT_TRUE(log->failed());
-      // on_failure comes from the group thread, just after the waiters wake.
+      // on_failure comes from the writer thread, just after the waiters wake.
       for (int i = 0; i < 1000 && failures.load() < round; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
       EXPECT_EQ(failures.load(), round);
@@ -106,10 +88,13 @@ TEST(LogFailure, GroupRefusesAppendsUntilResetThenGoesOnAfterTheLastGoodRecord) 
     }
   }
   std::vector<std::string> warnings;
-  auto log = open_log(Env::posix(), dir.path(), {.durability = Durability::Group}, &warnings);
+  auto log = open_log(Env::posix(), dir.path(), {.durability = GetParam()}, &warnings);
   EXPECT_TRUE(warnings.empty()) << warnings[0];
   EXPECT_EQ(offsets(dir.path()), range(1, 10));
 }
+
+INSTANTIATE_TEST_SUITE_P(Durabilities, WriterLogFailure,
+                         ::testing::Values(Durability::Sync, Durability::Group));
 
 TEST(LogFailure, NoneRefusesAppendsAfterAFailedBatchUntilReset) {
   TempDir dir;
@@ -145,12 +130,19 @@ TEST(LogFailure, AFailedSegmentRolloverLeavesNoHalfMadeSegment) {
   TempDir dir;
   testing::FaultInjectionEnv env;
   {
-    auto log = open_log(env, dir.path(), {.durability = Durability::Sync, .segment_bytes = 200});
+    // Records 1-3 take 130 bytes with the segment header: 4 starts a segment.
+    auto log = open_log(env, dir.path(), {.durability = Durability::Sync, .segment_bytes = 100});
     for (uint64_t i = 1; i <= 3; ++i) ASSERT_EQ(*log->append(payload(i)), i);
+    ASSERT_TRUE(log->wait_durable(3).ok());
     env.fail_writes(true);
     for (int attempt = 0; attempt < 5; ++attempt) EXPECT_FALSE(log->append(payload(4)).ok());
+    EXPECT_TRUE(log->failed());
     env.fail_writes(false);
+    auto reset = log->reset_after_failure();
+    ASSERT_TRUE(reset.ok()) << reset.error().message;
+    EXPECT_EQ(*reset, 3u);
     for (uint64_t i = 4; i <= 20; ++i) ASSERT_EQ(*log->append(payload(i)), i);
+    ASSERT_TRUE(log->wait_durable(20).ok());
   }
   auto log = open_log(Env::posix(), dir.path(), {.durability = Durability::Sync});
   EXPECT_EQ(offsets(dir.path()), range(1, 20));
