@@ -1,15 +1,17 @@
-// libFuzzer target: `interstice bindings` on a hostile module. The first
-// byte picks the path: the rest is either an encoded schema, given to
-// generate_bindings directly (fast), or the same bytes placed in a minimal
-// wasm module that exports them as its schema, read back through
-// Runtime::read_schema as the bindings command does (the whole path from
-// wasm). A generated header may only contain names that are C++ identifiers.
+// libFuzzer target: `interstice generate` (C++ and TypeScript) on a hostile
+// module. The first byte picks the path: the rest is either an encoded
+// schema, given to generate_bindings and generate_ts_bindings directly
+// (fast), or the same bytes placed in a minimal wasm module that exports
+// them as its schema, read back through Runtime::read_schema as the command
+// does (the whole path from wasm). Generated code may only contain names
+// that are identifiers.
 #include <cstring>
 
 #include "abi/host_calls.h"
 #include "engine/wasm_bytes.h"
 #include "fuzz/fuzz_support.h"
 #include "node/bindings.h"
+#include "node/bindings_ts.h"
 #include "runtime/runtime.h"
 
 using namespace interstice;
@@ -72,6 +74,11 @@ void check_header(const base::Result<std::string>& header) {
     fuzz::finding("a header without its namespace");
 }
 
+void check_ts(const base::Result<std::string>& ts) {
+  if (ts && ts->find("export function bind(") == std::string::npos)
+    fuzz::finding("TypeScript bindings without bind()");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -80,11 +87,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::span<const uint8_t> schema_bytes = in.rest();
   if (!from_wasm) {
     auto schema = abi::from_bytes<abi::ModuleSchema>(schema_bytes);
-    if (schema) check_header(node::generate_bindings(*schema));
+    if (schema) {
+      check_header(node::generate_bindings(*schema));
+      check_ts(node::generate_ts_bindings(*schema));
+    }
     return 0;
   }
   std::vector<uint8_t> wasm = module_exporting(schema_bytes);
   auto schema = shared_runtime().read_schema(wasm, "fuzz.wasm");
-  if (schema) check_header(node::generate_bindings(*schema));
+  if (schema) {
+    check_header(node::generate_bindings(*schema));
+    check_ts(node::generate_ts_bindings(*schema));
+  }
   return 0;
 }

@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   add_node_command(app, exit_code);
   add_module_command(app, exit_code);
   add_publish_command(app, exit_code);
-  add_bindings_command(app, exit_code);
+  add_generate_commands(app, exit_code);
   add_authority_command(app, exit_code);
   add_project_commands(app, exit_code);
   add_log_commands(app, exit_code);

@@ -15,7 +15,8 @@ void add_start_command(CLI::App& app, int& exit_code);
 // `publish` and `module remove`, which need the operator key.
 void add_publish_command(CLI::App& app, int& exit_code);
 void add_module_remove_command(CLI::App& module, int& exit_code);
-void add_bindings_command(CLI::App& app, int& exit_code);
+// `generate --lang ts|cpp` and `bindings` (C++): typed bindings for a module.
+void add_generate_commands(CLI::App& app, int& exit_code);
 // `authority list|grant|revoke`; grant and revoke need the operator key.
 void add_authority_command(CLI::App& app, int& exit_code);
 // `init NAME` and `build [DIR]`: module projects.

@@ -135,6 +135,15 @@ TEST(Bindings, FromARunningNodeOrAWasmFile) {
   CommandResult unknown = run_command(cli() + " bindings --addr " + node.address() + " nope 2>&1");
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.output.find("error: no module 'nope' is loaded"), std::string::npos);
+  // `generate` is the general command: --lang cpp is the same header, --lang ts the
+  // TypeScript module (clients/typescript/test uses it against a node).
+  EXPECT_EQ(run_command(cli() + " generate --lang cpp " + wasm("hello")).output, from_file.output);
+  CommandResult ts = run_command(cli() + " generate --lang ts --addr " + node.address() + " hello");
+  EXPECT_EQ(ts.exit_code, 0) << ts.output;
+  EXPECT_NE(ts.output.find("  hello(name: string): Promise<void> {"), std::string::npos)
+      << ts.output;
+  EXPECT_EQ(run_command(cli() + " generate --lang ts " + wasm("hello")).output, ts.output);
+  EXPECT_EQ(run_command(cli() + " generate --lang rust " + wasm("hello")).exit_code, 2);
 }
 
 }  // namespace
