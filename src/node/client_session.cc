@@ -41,7 +41,8 @@ void ClientSession::start(std::unique_ptr<UpgradedConnection> connection, Node& 
   auto session = std::make_shared<ClientSession>(std::move(connection), node, limits, as_operator,
                                                  std::move(caller));
   session->server_id_ = session->server_->adopt(session);
-  session->ws_.read_message_max(limits.max_message_bytes);
+  // No limit in Beast: read() enforces max_message_bytes itself (see there).
+  session->ws_.read_message_max(0);
   websocket::stream_base::timeout timeouts{};
   timeouts.handshake_timeout = std::chrono::seconds(10);
   timeouts.idle_timeout = limits.idle_timeout;
@@ -62,13 +63,24 @@ ClientSession::ClientSession(std::unique_ptr<UpgradedConnection> connection, Nod
       as_operator_(as_operator),
       caller_(std::move(caller)) {}
 
+// A message is read piece by piece so that one over the limit is refused
+// here: close code 1009, then the close handshake drains what the client is
+// still sending. Beast's own limit tears the connection down after reading a
+// little more, and the kernel then resets it, so a client still sending never
+// sees the close frame that says why.
 void ClientSession::read() {
-  ws_.async_read(in_, [self = shared_from_this()](error_code ec, size_t) {
+  constexpr size_t kReadPiece = 64 << 10;
+  ws_.async_read_some(in_, kReadPiece, [self = shared_from_this()](error_code ec, size_t) {
     if (self->closed_) return;
-    if (ec == websocket::error::message_too_big)
-      return self->leave(
-          fmt::format("a message is larger than {} bytes", self->limits_.max_message_bytes));
     if (ec) return self->close();
+    if (self->in_.size() > self->limits_.max_message_bytes) {
+      self->in_.clear();
+      self->in_.shrink_to_fit();
+      return self->leave(
+          fmt::format("a message is larger than {} bytes", self->limits_.max_message_bytes),
+          websocket::close_code::too_big);
+    }
+    if (!self->ws_.is_message_done()) return self->read();
     self->on_frame();
     if (!self->leaving_ && !self->closed_) self->read();
   });
@@ -226,15 +238,30 @@ void ClientSession::write_next() {
     self->queued_ -= self->out_.front().size();
     self->out_.pop_front();
     if (ec) return self->close();
-    if (self->leaving_ && self->out_.empty())
-      return self->ws_.async_close(websocket::close_code::policy_error,
-                                   [self](error_code) { self->close(); });
+    if (self->leaving_ && self->out_.empty()) return self->close_handshake();
     self->write_next();
   });
 }
 
-void ClientSession::leave(const std::string& reason) {
+void ClientSession::close_handshake() {
+  if (closing_ || closed_) return;
+  closing_ = true;
+  ws_.async_close(close_reason_, [self = shared_from_this()](error_code) { self->close(); });
+}
+
+void ClientSession::leave(const std::string& reason, websocket::close_code code) {
   if (leaving_ || closed_) return;
+  // A close frame's reason holds at most 123 bytes.
+  close_reason_ = websocket::close_reason(code, reason.size() <= 123 ? reason : "");
+  if (code == websocket::close_code::too_big) {
+    // No Goodbye: the close code says it, in either form.
+    leaving_ = true;
+    gone_ = true;
+    node_.drop_client(this);
+    out_.erase(out_.begin() + (writing_ ? 1 : 0), out_.end());
+    if (!writing_) close_handshake();
+    return;
+  }
   std::string frame;
   ServerMessage goodbye = Goodbye{reason};
   if (form_.load() == Form::Json) {

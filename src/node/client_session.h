@@ -76,8 +76,12 @@ class ClientSession final : public ClientSink,
   // I/O thread: queues a frame, and writes.
   void push(std::string frame);
   void write_next();
-  // Sends a Goodbye after what is being written, then closes.
-  void leave(const std::string& reason);
+  // Sends a Goodbye after what is being written, then closes with `code`
+  // (too_big: no Goodbye, only the close frame).
+  void leave(const std::string& reason, boost::beast::websocket::close_code code =
+                                            boost::beast::websocket::close_code::policy_error);
+  // I/O thread: starts the close handshake once (it drains what the client sends).
+  void close_handshake();
 
   std::shared_ptr<HttpServerState> server_;
   boost::beast::websocket::stream<Socket> ws_;
@@ -92,6 +96,8 @@ class ClientSession final : public ClientSink,
   std::deque<std::string> out_;
   bool writing_ = false;
   bool leaving_ = false;  // a Goodbye is queued: close after it
+  bool closing_ = false;  // the close handshake has started
+  boost::beast::websocket::close_reason close_reason_;
   bool closed_ = false;
 
   // Any thread:

@@ -67,6 +67,15 @@ class Client {
     if (ec) return "";
     return beast::buffers_to_string(buffer.data());
   }
+  // The close frame's code, once read() returned "" (0: no close frame came).
+  uint16_t close_code() const { return ws_.reason().code; }
+  // Sends `bytes` as one frame, or in 4 KiB frames.
+  void send_text(const std::string& bytes, bool fragmented) {
+    ws_.auto_fragment(fragmented);
+    ws_.write_buffer_bytes(4096);
+    ws_.text(true);
+    ws_.write(net::buffer(bytes));
+  }
   json read_json() {
     std::string text = read();
     return text.empty() ? json() : json::parse(text);
@@ -269,6 +278,25 @@ TEST(ClientProtocol, BadMessagesEndOnlyTheirConnection) {
   Client operator_client(node.port(), key);
   operator_client.send_json({{"type", "subscribe"}, {"id", 2}, {"query", "SELECT * FROM secrets"}});
   EXPECT_EQ(operator_client.read_json()["ok"], true);
+}
+
+// A message over the limit ends its connection with close code 1009 (too
+// big), which the client reads even while it is still sending: the node
+// drains the rest instead of resetting the connection.
+TEST(ClientProtocol, MessagesOverTheLimitGetCloseCode1009) {
+  NodeProcess node({"testkit"}, {"--http-max-call-body", "64"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  std::string big = call(1, "add", {std::string(1 << 20, 'x'), 1}).dump();
+  for (int i = 0; i < 20; ++i) {
+    Client client(node.port());
+    client.send_text(big, i % 2 == 1);
+    EXPECT_EQ(client.read(), "") << i;
+    EXPECT_EQ(client.close_code(), 1009) << i;
+  }
+  // Just under the limit is fine.
+  Client fine(node.port());
+  fine.send_json(call(1, "add", {std::string(60 << 10, 'y'), 1}));
+  EXPECT_EQ(fine.read_json()["ok"], true);
 }
 
 TEST(ClientProtocol, AClientThatDoesNotReadIsDisconnected) {

@@ -188,7 +188,7 @@ test("a Goodbye ends the connection: pending work rejects, subscriptions end", a
   const other = await connect({ url: node.address });
   const tooBig = await rejection(other.call("testkit", "add", "x".repeat(2 << 20), 1));
   assert.ok(tooBig instanceof ClosedError);
-  assert.match(tooBig.reason, /larger than the node accepts \(1009\)/);
+  assert.match(tooBig.reason, /larger than the node accepts \(1009: a message is larger than 1048576 bytes\)/);
 });
 
 test("a node that goes away rejects the calls in flight", async (t) => {
