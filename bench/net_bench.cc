@@ -10,6 +10,7 @@
 #include <asio.hpp>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -84,12 +85,20 @@ int main(int argc, char** argv) {
   net::Identity client_id =
       std::move(net::load_or_create_identity(interstice::base::Env::posix(), dir / "client"))
           .value();
+  // The subscription's channel (the node's side of it).
+  std::mutex channel_mutex;
+  std::shared_ptr<net::PeerChannel> channel;
   net::PeerServer server(
       server_id, [](const std::string&) {},
       net::PeerServer::Handlers{
           .on_call = [](const std::string&, const net::CallRequest& call,
                         auto reply) { reply(net::CallResult{call.call_id, true, ""}); },
-          .on_subscribe = [](const std::string&, const net::Subscribe&) { return std::string(); }},
+          .on_subscribe =
+              [&](const net::Subscribe& sub, std::shared_ptr<net::PeerChannel> c) {
+                c->send(net::Message{net::SubscribeResult{sub.subscription_id, true, "", 0}});
+                std::lock_guard lock(channel_mutex);
+                channel = std::move(c);
+              }},
       // The publisher below outruns the subscriber by design (it publishes
       // 500,000 events at once): let the whole stream queue up.
       net::PeerLimits{.send_queue_bytes = size_t{1} << 30});
@@ -125,6 +134,11 @@ int main(int argc, char** argv) {
   // fast as it can; the subscriber receives every one.
   (void)client->send(net::Message{net::Subscribe{1, "m", "t", "Row", {}}});
   (void)client->receive();  // SubscribeResult
+  std::shared_ptr<net::PeerChannel> subscriber;
+  {
+    std::lock_guard lock(channel_mutex);
+    subscriber = channel;
+  }
   const int events = 500'000;
   net::TableEvent event;
   event.new_row.data.assign(40, 7);
@@ -132,7 +146,7 @@ int main(int argc, char** argv) {
   std::thread publisher([&] {
     for (int i = 0; i < events; ++i) {
       event.offset = static_cast<uint64_t>(i) + 1;
-      server.publish("m", "t", event);
+      subscriber->send(net::Message{event});
     }
   });
   int received = 0;

@@ -33,6 +33,20 @@ INTERSTICE_ENUM(TriggerKind, Call, Init, LocalTable, RemoteTable, PeerConnect, P
 inline constexpr std::string_view kRemoteResultText = "remote_result";
 inline constexpr std::string_view kPeerCallPrefix = "peer_call ";
 
+// Where a remote table's change stands in the publishing node's log: its
+// transaction's offset, and how many more changes of that transaction the
+// subscription receives after this one; `initial` for the rows a fresh
+// subscription starts with (all at the offset they were read at). A
+// subscriber resumes from the last one its log holds (node/remote_links.h).
+// offset 0: none.
+struct RemotePosition {
+  uint64_t offset = 0;
+  uint32_t rest = 0;
+  bool initial = false;
+  INTERSTICE_TYPE(RemotePosition, offset, rest, initial)
+  bool operator==(const RemotePosition&) const = default;
+};
+
 struct Trigger {
   TriggerKind kind = TriggerKind::Call;
   std::string node;              // RemoteTable: the node, as the subscriber names it
@@ -40,7 +54,8 @@ struct Trigger {
   std::string table;             // LocalTable, RemoteTable
   TableOp op = TableOp::Insert;  // LocalTable, RemoteTable
   uint64_t call_id = 0;          // PeerCall
-  INTERSTICE_TYPE(Trigger, kind, node, module, table, op, call_id)
+  RemotePosition remote;         // RemoteTable, where the publisher says
+  INTERSTICE_TYPE(Trigger, kind, node, module, table, op, call_id, remote)
 
   static Trigger peer_call(uint64_t id) {
     return Trigger{TriggerKind::PeerCall, {}, {}, {}, {}, id};

@@ -88,10 +88,11 @@ base::Result<Proof> Handshake::on_hello(const Hello& peer) {
     return base::make_error(fmt::format(
         "no common protocol version (peer speaks {}..{}, this node {}..{}){}", peer.min_version,
         peer.max_version, hello_.min_version, hello_.max_version,
-        peer.max_version < hello_.min_version
-            ? ": the peer runs an older Interstice whose handshake can be relayed and whose "
-              "links are not encrypted; upgrade it"
-            : ""));
+        peer.max_version < 2 ? ": the peer runs an older Interstice whose handshake can be "
+                               "relayed and whose links are not encrypted; upgrade it"
+        : peer.max_version < hello_.min_version
+            ? ": the peer runs an older Interstice whose subscriptions cannot resume; upgrade it"
+            : ": the peer runs a newer Interstice; upgrade this node"));
   if (peer.public_key.data.size() != crypto_sign_PUBLICKEYBYTES)
     return base::make_error("the peer's public key has the wrong size");
   if (peer.challenge.data.size() != crypto_kx_PUBLICKEYBYTES)

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,9 @@ namespace interstice::net {
 // Protocol versions this build speaks; peers agree on the highest common one.
 // Version 1 (a handshake that could be relayed, links in the clear) is no
 // longer spoken.
-inline constexpr uint32_t kProtocolMin = 2;
-inline constexpr uint32_t kProtocolMax = 2;
+// Version 3: subscriptions start with the table's rows and resume after an offset.
+inline constexpr uint32_t kProtocolMin = 3;
+inline constexpr uint32_t kProtocolMax = 3;
 
 // First message on a connection, from both sides, in the clear. Its layout is
 // the same in every version, so that any two versions can tell that they
@@ -69,8 +71,11 @@ struct CallResult {
   INTERSTICE_TYPE(CallResult, call_id, ok, error)
 };
 
-// Asks the peer for the changes of one of its public tables, from now on,
-// in commit order, for as long as this connection lasts. `row_type` and
+// Asks the peer for one of its public tables: without `resume_after`, its
+// rows (as inserts, all at the offset they were read at), then every change
+// in commit order, for as long as this connection lasts; with it, every
+// change of the transactions after that offset, read from the log, then the
+// live ones (docs/protocol.md, "Subscriptions"). `row_type` and
 // `types` say what the subscriber expects a row to be (its own schema's
 // definition); the peer refuses a subscription whose type does not match its
 // table's row type structurally.
@@ -80,26 +85,34 @@ struct Subscribe {
   std::string table;
   std::string row_type;
   std::vector<abi::TypeDef> types;
-  INTERSTICE_TYPE(Subscribe, subscription_id, module, table, row_type, types)
+  std::optional<uint64_t> resume_after;
+  INTERSTICE_TYPE(Subscribe, subscription_id, module, table, row_type, types, resume_after)
 };
 
 struct SubscribeResult {
   uint64_t subscription_id = 0;
   bool ok = false;
-  std::string error;  // why, when refused
-  INTERSTICE_TYPE(SubscribeResult, subscription_id, ok, error)
+  std::string error;    // why, when refused (or when an accepted one ended)
+  uint64_t offset = 0;  // accepted: the rows sent are as of this offset
+  // Refused or ended because the log does not hold the changes after
+  // resume_after (beyond its end, or compacted away): subscribe without it.
+  bool resume_lost = false;
+  INTERSTICE_TYPE(SubscribeResult, subscription_id, ok, error, offset, resume_lost)
 };
 
 // One committed change of a subscribed table, sent once the transaction is
 // durable on the publishing node. `kind`: 0 insert, 1 update, 2 delete.
-// `offset` is the transaction's offset in the publisher's log: increasing.
+// `offset` is the transaction's offset in the publisher's log: increasing;
+// `rest` is how many more events of that offset follow for this
+// subscription (0: the offset is complete).
 struct TableEvent {
   uint64_t subscription_id = 0;
   uint64_t offset = 0;
+  uint32_t rest = 0;
   uint32_t kind = 0;
   abi::Bytes old_row;  // update and delete
   abi::Bytes new_row;  // insert and update
-  INTERSTICE_TYPE(TableEvent, subscription_id, offset, kind, old_row, new_row)
+  INTERSTICE_TYPE(TableEvent, subscription_id, offset, rest, kind, old_row, new_row)
 };
 
 INTERSTICE_VARIANT(Message, Hello, Proof, Ping, Pong, CallRequest, CallResult, Subscribe,

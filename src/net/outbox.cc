@@ -139,6 +139,19 @@ void Outbox::subscribe(const std::string& address, Subscribe subscribe) {
   link->changed.notify_all();
 }
 
+void Outbox::renew(const std::string& address, uint64_t subscription_id) {
+  base::MutexLock lock(mutex_);
+  Link* link = link_for(address);
+  if (!link) return;
+  {
+    base::MutexLock link_lock(link->mutex);
+    if (!link->client) return;  // the next connection sends every subscription
+    for (const Subscribe& s : link->subscriptions)
+      if (s.subscription_id == subscription_id) link->unsent.push_back(s);
+  }
+  link->changed.notify_all();
+}
+
 // The writer: connects, sends, reconnects, keeps the connection alive.
 void Outbox::run(Link& link) {
   auto backoff = milliseconds(100);
@@ -206,6 +219,10 @@ void Outbox::run(Link& link) {
       log_(fmt::format("peer {} at {} has been silent for 15 s", client->peer_id(), link.address));
       client->shutdown();  // the reader sees the connection end
     }
+    if (handlers_.before_subscribe)
+      for (Message& m : batch)
+        if (Subscribe* s = std::get_if<Subscribe>(&m.value))
+          handlers_.before_subscribe(link.address, *s);
     if (!batch.empty())
       if (auto sent = client->send(batch); !sent) client->shutdown();
     lock.lock();
@@ -242,7 +259,7 @@ void Outbox::read(Link& link, std::shared_ptr<PeerClient> client) {
     } else if (const TableEvent* event = std::get_if<TableEvent>(&message->value)) {
       if (handlers_.on_event) handlers_.on_event(link.address, client->peer_id(), *event);
     } else if (const SubscribeResult* sub = std::get_if<SubscribeResult>(&message->value)) {
-      if (!sub->ok && handlers_.on_refused) handlers_.on_refused(link.address, *sub);
+      if (handlers_.on_subscribe_result) handlers_.on_subscribe_result(link.address, *sub);
     } else if (!std::holds_alternative<Pong>(message->value)) {
       log_(fmt::format("peer {} at {} sent an unexpected message; disconnecting", client->peer_id(),
                        link.address));

@@ -33,8 +33,13 @@ class Outbox {
     std::function<void(const std::string& address, const std::string& peer_id,
                        const TableEvent& event)>
         on_event;
-    // The peer refused a subscription (it is not retried on this connection).
-    std::function<void(const std::string& address, const SubscribeResult& result)> on_refused;
+    // The peer accepted a subscription, refused it, or ended it (a refused
+    // or ended one is not retried on this connection unless renewed).
+    std::function<void(const std::string& address, const SubscribeResult& result)>
+        on_subscribe_result;
+    // Just before a subscription is sent (on every connection): the owner
+    // sets where it resumes (Subscribe::resume_after).
+    std::function<void(const std::string& address, Subscribe& subscribe)> before_subscribe;
     // The link connected to the peer (true) or lost its connection (false).
     std::function<void(const std::string& address, const std::string& peer_id, bool connected)>
         on_link;
@@ -51,6 +56,9 @@ class Outbox {
   void connect(const std::string& address);
   // Subscribes on the current and every later connection to `address`.
   void subscribe(const std::string& address, Subscribe subscribe);
+  // Sends subscription `subscription_id` to `address` again on the current
+  // connection (after the peer ended it).
+  void renew(const std::string& address, uint64_t subscription_id);
 
  private:
   struct Link;

@@ -11,6 +11,23 @@
 
 namespace interstice::net {
 
+// A session as PeerChannel: sends are posted to the I/O thread, which owns
+// the session. Threading: send from any thread; close on the I/O thread.
+class PeerServer::SessionChannel final : public PeerChannel {
+ public:
+  SessionChannel(const std::shared_ptr<Session>& session, std::string peer_id, asio::io_context& io)
+      : session_(session), peer_id_(std::move(peer_id)), io_(io) {}
+  bool send(Message message) override;
+  const std::string& peer_id() const override { return peer_id_; }
+  void close() { closed_ = true; }
+
+ private:
+  std::weak_ptr<Session> session_;
+  const std::string peer_id_;
+  asio::io_context& io_;
+  std::atomic<bool> closed_{false};
+};
+
 class PeerServer::Session : public std::enable_shared_from_this<Session> {
  public:
   Session(PeerServer& server, asio::ip::tcp::socket socket)
@@ -39,6 +56,7 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
 
  private:
   friend class PeerServer;
+  friend class SessionChannel;
   enum class State { AwaitHello, AwaitProof, Authenticated, Closed };
 
   void read() {
@@ -189,21 +207,15 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
   }
 
   void subscribe_to(const Subscribe& subscribe) {
-    std::string refused = server_.handlers_.on_subscribe
-                              ? server_.handlers_.on_subscribe(handshake_.peer_id(), subscribe)
-                              : "this node accepts no subscriptions";
-    if (refused.empty()) {
-      base::MutexLock lock(server_.subscriptions_mutex_);
-      server_.subscriptions_[subscribe.module + "." + subscribe.table].push_back(
-          Subscriber{shared_from_this(), subscribe.subscription_id});
-      ++server_.subscription_count_;
+    if (!server_.handlers_.on_subscribe) {
+      send(Message{SubscribeResult{subscribe.subscription_id, false,
+                                   "this node accepts no subscriptions", 0}});
+      return;
     }
-    server_.log_(refused.empty() ? fmt::format("peer {} subscribed to {}.{}", handshake_.peer_id(),
-                                               subscribe.module, subscribe.table)
-                                 : fmt::format("refused the subscription of peer {} to {}.{}: {}",
-                                               handshake_.peer_id(), subscribe.module,
-                                               subscribe.table, refused));
-    send(Message{SubscribeResult{subscribe.subscription_id, refused.empty(), refused}});
+    if (!channel_)
+      channel_ =
+          std::make_shared<SessionChannel>(shared_from_this(), handshake_.peer_id(), server_.io_);
+    server_.handlers_.on_subscribe(subscribe, channel_);
   }
 
   bool close(const std::string& reason) {
@@ -217,7 +229,12 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
         base::MutexLock lock(server_.peers_mutex_);
         server_.peers_.erase(this);
       }
-      size_t dropped = server_.drop_subscriptions(this);
+      size_t dropped = 0;
+      if (channel_) {
+        channel_->close();
+        if (server_.handlers_.on_channel_closed)
+          dropped = server_.handlers_.on_channel_closed(channel_.get());
+      }
       server_.log_(fmt::format(
           "peer {} disconnected{}{}", handshake_.peer_id(), reason.empty() ? "" : ": " + reason,
           dropped ? fmt::format("; dropped its {} subscription{}", dropped, dropped == 1 ? "" : "s")
@@ -250,7 +267,16 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
   bool writing_ = false;
   State state_ = State::AwaitHello;
   std::string remote_;
+  std::shared_ptr<SessionChannel> channel_;  // once the peer subscribed
 };
+
+bool PeerServer::SessionChannel::send(Message message) {
+  if (closed_) return false;
+  asio::post(io_, [weak = session_, message = std::move(message)] {
+    if (auto session = weak.lock()) session->send(message);
+  });
+  return true;
+}
 
 PeerServer::PeerServer(const Identity& identity, std::function<void(const std::string&)> log,
                        Handlers handlers, PeerLimits limits)
@@ -334,51 +360,6 @@ void PeerServer::remember(const std::string& peer, uint64_t call_id) {
   outcome_bytes_ += outcome_cost(key, *it->second.result);
   outcome_order_.push_back(key);
   forget_old_outcomes();
-}
-
-size_t PeerServer::drop_subscriptions(const Session* session) {
-  base::MutexLock lock(subscriptions_mutex_);
-  size_t dropped = 0;  // this session's
-  size_t removed = 0;  // with those of sessions already gone
-  for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
-    auto& list = it->second;
-    auto end = std::remove_if(list.begin(), list.end(), [&](const Subscriber& s) {
-      auto held = s.session.lock();
-      if (held.get() == session) ++dropped;
-      return !held || held.get() == session;
-    });
-    removed += static_cast<size_t>(list.end() - end);
-    list.erase(end, list.end());
-    it = list.empty() ? subscriptions_.erase(it) : std::next(it);
-  }
-  subscription_count_ -= removed;
-  return dropped;
-}
-
-bool PeerServer::has_subscribers(const std::string& module, const std::string& table) const {
-  if (subscription_count_ == 0) return false;
-  base::MutexLock lock(subscriptions_mutex_);
-  return subscriptions_.count(module + "." + table) > 0;
-}
-
-void PeerServer::publish(const std::string& module, const std::string& table,
-                         const TableEvent& event) {
-  std::vector<std::pair<std::shared_ptr<Session>, uint64_t>> targets;
-  {
-    base::MutexLock lock(subscriptions_mutex_);
-    auto it = subscriptions_.find(module + "." + table);
-    if (it == subscriptions_.end()) return;
-    for (const Subscriber& s : it->second)
-      if (auto session = s.session.lock())
-        targets.emplace_back(std::move(session), s.subscription_id);
-  }
-  for (auto& [session, id] : targets) {
-    TableEvent copy = event;
-    copy.subscription_id = id;
-    asio::post(io_, [session = std::move(session), copy = std::move(copy)] {
-      session->send(Message{copy});
-    });
-  }
 }
 
 PeerServer::~PeerServer() {

@@ -6,7 +6,8 @@
 // one connection with a logged reason; the server carries on. Before a
 // connection is authenticated only small Hello and Proof frames are read.
 // Every resource a peer can grow is bounded (PeerLimits). A peer's
-// subscriptions last as long as its connection.
+// subscriptions are the node's (Handlers::on_subscribe); they last as long
+// as the connection.
 #pragma once
 
 #include <asio.hpp>
@@ -48,6 +49,18 @@ struct PeerLimits {
 // A remembered (and answered) call error is cut to this many bytes.
 inline constexpr size_t kMaxOutcomeError = 1024;
 
+// A subscribing peer's connection, as the node sees it: the subscriptions'
+// messages go through it, from any thread, in the order sent.
+class PeerChannel {
+ public:
+  virtual ~PeerChannel() = default;
+  // Queues `message` for the peer (never blocks); false once the connection
+  // has closed. A peer that lets too much pile up is disconnected
+  // (PeerLimits::send_queue_bytes).
+  virtual bool send(Message message) = 0;
+  virtual const std::string& peer_id() const = 0;
+};
+
 class PeerServer {
  public:
   struct Handlers {
@@ -56,8 +69,13 @@ class PeerServer {
     std::function<void(const std::string& peer_id, const CallRequest& call,
                        std::function<void(CallResult)> reply)>
         on_call;
-    // Whether a peer may subscribe: empty to accept, else why not.
-    std::function<std::string(const std::string& peer_id, const Subscribe& subscribe)> on_subscribe;
+    // A peer subscribes: the handler answers through `channel` (a
+    // SubscribeResult, then the events), now or later, from any thread.
+    std::function<void(const Subscribe& subscribe, std::shared_ptr<PeerChannel> channel)>
+        on_subscribe;
+    // The connection of a channel that on_subscribe was given has closed;
+    // returns how many subscriptions that ended (for the log).
+    std::function<size_t(const PeerChannel* channel)> on_channel_closed;
     // An authenticated peer connected (true) or its connection ended (false).
     std::function<void(const std::string& peer_id, const std::string& address, bool connected)>
         on_peer;
@@ -83,16 +101,9 @@ class PeerServer {
   // repeat is answered ok without running. Call before start().
   void remember(const std::string& peer, uint64_t call_id);
 
-  // Sends a committed change of module.table to every peer subscribed to it
-  // (`event.subscription_id` is set per subscriber). Thread-safe; one peer
-  // receives events in the order they were published.
-  void publish(const std::string& module, const std::string& table, const TableEvent& event);
-  // Whether any peer subscribes to anything (cheap), or to module.table.
-  bool has_subscribers() const { return subscription_count_ > 0; }
-  bool has_subscribers(const std::string& module, const std::string& table) const;
-
  private:
   class Session;
+  class SessionChannel;
   void accept();
   // After a failed accept (say, EMFILE): logs once, tries again in 100 ms.
   void accept_later(const asio::error_code& ec);
@@ -104,8 +115,6 @@ class PeerServer {
   void run_once(const std::string& peer_id, const CallRequest& call,
                 std::function<void(const CallResult&)> reply);
   void finish_call(const std::pair<std::string, uint64_t>& key, CallResult result);
-  // Forgets a closed session's subscriptions; returns how many there were.
-  size_t drop_subscriptions(const Session* session);
 
   struct Outcome {
     std::optional<CallResult> result;  // empty while the call runs
@@ -135,14 +144,6 @@ class PeerServer {
   std::atomic<size_t> authenticated_{0};
   mutable base::Mutex peers_mutex_;
   std::map<const void*, ConnectedPeer> peers_ GUARDED_BY(peers_mutex_);  // by session
-  struct Subscriber {
-    std::weak_ptr<Session> session;
-    uint64_t subscription_id;
-  };
-  mutable base::Mutex subscriptions_mutex_;
-  // By "module.table".
-  std::map<std::string, std::vector<Subscriber>> subscriptions_ GUARDED_BY(subscriptions_mutex_);
-  std::atomic<size_t> subscription_count_{0};
 };
 
 }  // namespace interstice::net

@@ -50,9 +50,37 @@ std::vector<storage::PeerCallRecord> CallLedger::peer_calls() {
   return {peer_calls_.begin(), peer_calls_.end()};
 }
 
+void CallLedger::note_remote_position(storage::RemotePositionRecord record) {
+  base::MutexLock lock(mutex_);
+  note_position_locked(std::move(record));
+}
+
+void CallLedger::note_position_locked(storage::RemotePositionRecord record) {
+  auto key = std::make_tuple(record.subscriber, record.node, record.module, record.table);
+  positions_[std::move(key)] = std::move(record);
+}
+
+abi::RemotePosition CallLedger::remote_position(const std::string& subscriber,
+                                                const std::string& node, const std::string& module,
+                                                const std::string& table) {
+  base::MutexLock lock(mutex_);
+  auto it = positions_.find(std::make_tuple(subscriber, node, module, table));
+  return it == positions_.end() ? abi::RemotePosition{} : it->second.position;
+}
+
+std::vector<storage::RemotePositionRecord> CallLedger::remote_positions() {
+  base::MutexLock lock(mutex_);
+  std::vector<storage::RemotePositionRecord> out;
+  for (const auto& [key, record] : positions_) out.push_back(record);
+  return out;
+}
+
 void CallLedger::apply(const storage::TxRecord& record) {
   base::MutexLock lock(mutex_);
   const storage::Trigger& trigger = record.trigger;
+  if (trigger.kind == storage::TriggerKind::RemoteTable && trigger.remote.offset > 0)
+    note_position_locked(
+        {record.module, trigger.node, trigger.module, trigger.table, trigger.remote});
   if (trigger.kind == storage::TriggerKind::PeerCall)
     remember_locked({record.caller, trigger.call_id});
   for (const storage::RemoteCallRecord& call : record.remote_calls) pending_[call.call_id] = call;
@@ -66,12 +94,15 @@ void CallLedger::restore(const storage::SnapshotData& snapshot) {
   for (const storage::RemoteCallRecord& call : snapshot.pending_calls)
     pending_[call.call_id] = call;
   for (const storage::PeerCallRecord& call : snapshot.peer_calls) remember_locked(call);
+  for (const storage::RemotePositionRecord& record : snapshot.remote_positions)
+    note_position_locked(record);
 }
 
 void CallLedger::clear() {
   base::MutexLock lock(mutex_);
   pending_.clear();
   peer_calls_.clear();
+  positions_.clear();
 }
 
 }  // namespace interstice::node

@@ -47,7 +47,7 @@ base::Result<void> ClientHub::subscribe(std::shared_ptr<ClientSink> sink, uint64
   uint64_t as_of = commits_.last_logged();
   if (resume_after && *resume_after > as_of)
     return invalid(
-        fmt::format("cannot resume after offset {}: the log ends at {}", *resume_after, as_of));
+        fmt::format("{} after offset {}: the log ends at {}", kCannotResume, *resume_after, as_of));
   Subscribed subscribed{id, true, "", "", query.module, query.table, as_of, {}};
   if (!resume_after) {
     auto rows = plan->run(*table, max_rows);
@@ -120,7 +120,8 @@ void ClientHub::catch_up(const std::shared_ptr<Subscription>& s, uint64_t after,
       problem = fmt::format("the log no longer holds offset {}", expected);
   }
   if (!problem.empty()) {
-    s->sink->send(Unsubscribed{0, s->id, false, "cannot resume: " + problem + "; subscribe again"});
+    s->sink->send(Unsubscribed{0, s->id, false,
+                               fmt::format("{}: {}; subscribe again", kCannotResume, problem)});
     return remove(s);
   }
   if (!alive) return remove(s);
@@ -243,6 +244,14 @@ size_t ClientHub::size() const {
   base::MutexLock lock(mutex_);
   size_t count = 0;
   for (const auto& [key, list] : by_table_) count += list.size();
+  return count;
+}
+
+size_t ClientHub::count(const ClientSink* sink) const {
+  base::MutexLock lock(mutex_);
+  size_t count = 0;
+  for (const auto& [key, list] : by_table_)
+    for (const auto& s : list) count += s->sink.get() == sink;
   return count;
 }
 

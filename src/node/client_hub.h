@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/env.h"
@@ -52,6 +53,10 @@ class ClientSink {
   virtual void describe(uint64_t id, const std::string& row_type,
                         const std::vector<abi::TypeDef>& types) = 0;
 };
+
+// Every refusal or end of a subscription because its resume point is not in
+// the log starts with this text (PeerGateway tells peers so in a flag).
+inline constexpr std::string_view kCannotResume = "cannot resume";
 
 class ClientHub {
  public:
@@ -78,8 +83,9 @@ class ClientHub {
   void modules_changed();
   // On the executor that committed `tx` at `offset`.
   void publish(const runtime::CommittedTransaction& tx, uint64_t offset);
-  // Subscriptions open.
+  // Subscriptions open, in all or of `sink`.
   size_t size() const;
+  size_t count(const ClientSink* sink) const;
 
  private:
   struct Subscription {

@@ -183,7 +183,7 @@ base::Result<void> Node::start() {
         identity_,
         PeerGateway::Options{options_.peer_host, static_cast<uint16_t>(options_.peer_port),
                              options_.peer_limits},
-        *executors_, *runtime_, ledger_, *commits_,
+        *executors_, *runtime_, ledger_, *commits_, *clients_,
         PeerGateway::Hooks{post_hook(),
                            [this](const net::CallRequest& call, const std::string& peer) {
                              return run_call(call.module, call.reducer, call.args.data, peer,
@@ -250,7 +250,6 @@ void Node::submit(const std::string& module, const std::string& reducer, std::ve
 base::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
   auto offset = commits_->append(tx);
   if (!offset) return offset.take_error();
-  if (gateway_) gateway_->publish_effects(tx, *offset);
   clients_->publish(tx, *offset);
   return {};
 }

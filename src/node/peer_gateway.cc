@@ -8,19 +8,82 @@
 
 namespace interstice::node {
 
+// A peer connection's subscriptions as the client hub's sink: the hub's
+// messages become the peer protocol's. Each change carries its
+// transaction's offset and how many more changes of it follow, so a
+// subscriber can tell where it stopped (abi::RemotePosition). Rows read
+// back from the log (a resume) have no old row: an update's old row is then
+// its new one.
+class PeerGateway::PeerSink final : public ClientSink {
+ public:
+  explicit PeerSink(std::shared_ptr<net::PeerChannel> channel) : channel_(std::move(channel)) {}
+
+  bool send(ServerMessage message) override {
+    if (auto* subscribed = std::get_if<Subscribed>(&message.value)) {
+      uint64_t id = subscribed->request_id;
+      if (!channel_->send(net::Message{net::SubscribeResult{id, subscribed->ok, subscribed->error,
+                                                            subscribed->offset,
+                                                            resume_lost(subscribed->error)}}))
+        return false;
+      size_t n = subscribed->rows.size();
+      for (size_t i = 0; i < n; ++i)
+        if (!send_event(id, subscribed->offset, n - 1 - i, abi::TableOp::Insert,
+                        std::move(subscribed->rows[i]), {}))
+          return false;
+      return true;
+    }
+    if (auto* update = std::get_if<Update>(&message.value)) {
+      size_t n = update->changes.size();
+      for (size_t i = 0; i < n; ++i) {
+        RowChange& c = update->changes[i];
+        abi::Bytes old_row = c.op == abi::TableOp::Delete ? c.row : c.old_row.value_or(c.row);
+        abi::Bytes new_row = c.op == abi::TableOp::Delete ? abi::Bytes{} : std::move(c.row);
+        if (!send_event(update->subscription_id, update->offset, n - 1 - i, c.op,
+                        std::move(new_row), std::move(old_row)))
+          return false;
+      }
+      return true;
+    }
+    if (auto* ended = std::get_if<Unsubscribed>(&message.value))  // the node ended it
+      return channel_->send(net::Message{net::SubscribeResult{
+          ended->subscription_id, false, ended->reason, 0, resume_lost(ended->reason)}});
+    return true;
+  }
+  void describe(uint64_t, const std::string&, const std::vector<abi::TypeDef>&) override {}
+  const std::string& peer_id() const { return channel_->peer_id(); }
+
+ private:
+  static bool resume_lost(const std::string& why) { return why.starts_with(kCannotResume); }
+  bool send_event(uint64_t id, uint64_t offset, size_t rest, abi::TableOp op, abi::Bytes new_row,
+                  abi::Bytes old_row) {
+    net::TableEvent event;
+    event.subscription_id = id;
+    event.offset = offset;
+    event.rest = static_cast<uint32_t>(std::min<size_t>(rest, UINT32_MAX));
+    event.kind = static_cast<uint32_t>(op);
+    if (op != abi::TableOp::Insert) event.old_row = std::move(old_row);
+    if (op != abi::TableOp::Delete) event.new_row = std::move(new_row);
+    return channel_->send(net::Message{std::move(event)});
+  }
+
+  const std::shared_ptr<net::PeerChannel> channel_;
+};
+
 PeerGateway::PeerGateway(ExecutorPool& executors, runtime::Runtime& runtime, CallLedger& ledger,
-                         CommitPipeline& commits, Hooks hooks)
+                         CommitPipeline& commits, ClientHub& subscriptions, Hooks hooks)
     : executors_(executors),
       runtime_(runtime),
       ledger_(ledger),
       commits_(commits),
+      subscriptions_(subscriptions),
       hooks_(std::move(hooks)) {}
 
 base::Result<std::unique_ptr<PeerGateway>> PeerGateway::start(
     const net::Identity& identity, Options options, ExecutorPool& executors,
-    runtime::Runtime& runtime, CallLedger& ledger, CommitPipeline& commits, Hooks hooks) {
+    runtime::Runtime& runtime, CallLedger& ledger, CommitPipeline& commits,
+    ClientHub& subscriptions, Hooks hooks) {
   std::unique_ptr<PeerGateway> gateway(
-      new PeerGateway(executors, runtime, ledger, commits, std::move(hooks)));
+      new PeerGateway(executors, runtime, ledger, commits, subscriptions, std::move(hooks)));
   PeerGateway* raw = gateway.get();
   net::PeerServer::Handlers handlers;
   // Calls run on an executor, never on the I/O thread.
@@ -30,8 +93,22 @@ base::Result<std::unique_ptr<PeerGateway>> PeerGateway::start(
                               [raw, peer, call, reply] { raw->on_call(peer, call, reply); }))
       reply(net::CallResult{call.call_id, false, "the node is stopping"});
   };
-  handlers.on_subscribe = [raw](const std::string&, const net::Subscribe& subscribe) {
-    return raw->executors_.shared([&] { return raw->check_subscription(subscribe); });
+  handlers.on_subscribe = [raw](const net::Subscribe& subscribe,
+                                std::shared_ptr<net::PeerChannel> channel) {
+    raw->on_subscribe(subscribe, std::move(channel));
+  };
+  handlers.on_channel_closed = [raw](const net::PeerChannel* channel) -> size_t {
+    std::shared_ptr<PeerSink> sink;
+    {
+      base::MutexLock lock(raw->sinks_mutex_);
+      auto it = raw->sinks_.find(channel);
+      if (it == raw->sinks_.end()) return 0;
+      sink = std::move(it->second);
+      raw->sinks_.erase(it);
+    }
+    size_t open = raw->subscriptions_.count(sink.get());
+    raw->subscriptions_.drop(sink.get());
+    return open;
   };
   handlers.on_peer = [raw](const std::string& peer, const std::string& address, bool connected) {
     raw->hooks_.on_link(peer, address, connected);
@@ -96,24 +173,44 @@ std::string PeerGateway::check_subscription(const net::Subscribe& subscribe) {
   return {};
 }
 
-void PeerGateway::publish_effects(const runtime::CommittedTransaction& tx, uint64_t offset) {
-  if (!server_->has_subscribers()) return;
-  std::vector<std::pair<std::string, net::TableEvent>> events;
-  for (const runtime::TableEvent* e : tx.effects) {
-    if (!server_->has_subscribers(tx.module, e->table)) continue;
-    net::TableEvent event;
-    event.offset = offset;
-    event.kind = static_cast<uint32_t>(e->kind);
-    if (e->kind != runtime::EventKind::Insert) event.old_row.data = e->old_row;
-    if (e->kind != runtime::EventKind::Delete) event.new_row.data = e->new_row;
-    events.emplace_back(e->table, std::move(event));
+// Checked in a shared section on the I/O thread, then started on the
+// table's module executor, as a client's subscription (ClientHub).
+void PeerGateway::on_subscribe(const net::Subscribe& subscribe,
+                               std::shared_ptr<net::PeerChannel> channel) {
+  uint64_t id = subscribe.subscription_id;
+  // Runs here or later on the module's executor: holds copies only.
+  auto refuse = [id, channel, module = subscribe.module,
+                 table = subscribe.table](const std::string& why) {
+    spdlog::info("refused the subscription of peer {} to {}.{}: {}", channel->peer_id(), module,
+                 table, why);
+    channel->send(
+        net::Message{net::SubscribeResult{id, false, why, 0, why.starts_with(kCannotResume)}});
+  };
+  std::string refused = executors_.shared([&] { return check_subscription(subscribe); });
+  if (!refused.empty()) return refuse(refused);
+  std::shared_ptr<PeerSink> sink;
+  {
+    base::MutexLock lock(sinks_mutex_);
+    auto& held = sinks_[channel.get()];
+    if (!held) held = std::make_shared<PeerSink>(channel);
+    sink = held;
   }
-  if (events.empty()) return;
-  commits_.when_durable(offset, [server = server_.get(), module = tx.module,
-                                 events = std::move(events)](base::Result<void> durable) {
-    if (!durable) return;  // not durable: it did not happen for peers
-    for (const auto& [table, event] : events) server->publish(module, table, event);
-  });
+  query::SelectQuery query;
+  query.module = subscribe.module;
+  query.table = subscribe.table;
+  std::optional<uint64_t> resume_after = subscribe.resume_after;
+  bool posted =
+      hooks_.post_for(subscribe.module, [this, sink, id, query, resume_after, channel, refuse] {
+        if (subscriptions_.count(sink.get()) >= kMaxSubscriptions)
+          return refuse(fmt::format("a peer connection may hold at most {} subscriptions",
+                                    kMaxSubscriptions));
+        auto started =
+            subscriptions_.subscribe(sink, id, query, resume_after, kMaxSubscriptionRows, false);
+        if (!started) return refuse(started.error().message);
+        spdlog::info("peer {} subscribed to {}.{}{}", channel->peer_id(), query.module, query.table,
+                     resume_after ? fmt::format(", resuming after offset {}", *resume_after) : "");
+      });
+  if (!posted) refuse("the node is stopping");
 }
 
 }  // namespace interstice::node

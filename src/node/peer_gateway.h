@@ -9,26 +9,30 @@
 //   answered once its transaction is durable; it is remembered (CallLedger),
 //   so a repeat after a lost answer is answered without running again.
 // - A peer may subscribe to a public table of a public module, with a row
-//   type that matches the table's.
-// - publish_effects sends each committed change of a table that peers
-//   subscribe to once it is durable (a transaction the log lost did not
-//   happen for peers), in commit order.
+//   type that matches the table's (at most kMaxSubscriptions per
+//   connection). Its subscription is one of the client hub's
+//   (client_hub.h): it starts with the table's rows, or resumes after the
+//   offset the peer asks for, and then gets every change once durable, in
+//   commit order (docs/protocol.md, "Subscriptions").
 //
-// Threading: start and stop from the node's wiring thread; publish_effects
-// from the committing executor; the server's I/O thread only posts calls and
-// reads schemas in shared sections.
+// Threading: start and stop from the node's wiring thread; the server's I/O
+// thread only posts calls and subscriptions and reads schemas in shared
+// sections; sinks_ under sinks_mutex_.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/result.h"
 #include "net/identity.h"
 #include "net/peer_server.h"
 #include "node/call_ledger.h"
+#include "node/client_hub.h"
 #include "node/commit_pipeline.h"
 #include "node/executor_pool.h"
 #include "runtime/runtime.h"
@@ -37,6 +41,8 @@ namespace interstice::node {
 
 class PeerGateway {
  public:
+  static constexpr size_t kMaxSubscriptions = 256;         // per peer connection
+  static constexpr size_t kMaxSubscriptionRows = 100'000;  // rows one may start with
   struct Options {
     std::string host = "127.0.0.1";
     uint16_t port = 0;  // 0: any free port
@@ -58,28 +64,34 @@ class PeerGateway {
                                                           Options options, ExecutorPool& executors,
                                                           runtime::Runtime& runtime,
                                                           CallLedger& ledger,
-                                                          CommitPipeline& commits, Hooks hooks);
+                                                          CommitPipeline& commits,
+                                                          ClientHub& subscriptions, Hooks hooks);
   ~PeerGateway();
 
   uint16_t port() const { return port_; }
   std::vector<net::PeerServer::ConnectedPeer> connected_peers() const;
-  void publish_effects(const runtime::CommittedTransaction& tx, uint64_t offset);
   // Stops taking calls and connections (the destructor also does).
   void stop();
 
  private:
+  class PeerSink;
   PeerGateway(ExecutorPool& executors, runtime::Runtime& runtime, CallLedger& ledger,
-              CommitPipeline& commits, Hooks hooks);
+              CommitPipeline& commits, ClientHub& subscriptions, Hooks hooks);
   void on_call(const std::string& peer_id, const net::CallRequest& call,
                std::function<void(net::CallResult)> reply);
   // Whether a peer may subscribe: empty, or why not (in a shared section).
   std::string check_subscription(const net::Subscribe& subscribe);
+  void on_subscribe(const net::Subscribe& subscribe, std::shared_ptr<net::PeerChannel> channel);
 
   ExecutorPool& executors_;
   runtime::Runtime& runtime_;
   CallLedger& ledger_;
   CommitPipeline& commits_;
+  ClientHub& subscriptions_;
   const Hooks hooks_;
+  base::Mutex sinks_mutex_;
+  // One sink per subscribing connection, until it closes.
+  std::map<const net::PeerChannel*, std::shared_ptr<PeerSink>> sinks_ GUARDED_BY(sinks_mutex_);
   std::unique_ptr<net::PeerServer> server_;  // set by start, then constant
   uint16_t port_ = 0;                        // set by start, then constant
 };

@@ -166,6 +166,7 @@ storage::SnapshotData Recovery::capture() {
   data.initialized.assign(initialized_.begin(), initialized_.end());
   data.pending_calls = ledger_.pending();
   data.peer_calls = ledger_.peer_calls();
+  data.remote_positions = ledger_.remote_positions();
   for (runtime::Runtime::TableImage& image : runtime_.export_tables()) {
     storage::TableImage t{image.module, image.table, image.auto_inc_next, {}};
     t.rows.reserve(image.rows.size());

@@ -32,13 +32,11 @@ RemoteLinks::RemoteLinks(const net::Identity& identity, net::KnownPeers* known_p
     std::string module = subscriber_of(e.subscription_id);
     hooks_.post_for(module, [this, address, peer, e] { on_event(address, peer, e); });
   };
-  handlers.on_refused = [this](const std::string& address, const net::SubscribeResult& r) {
-    executors_.shared([&] {
-      if (r.subscription_id == 0 || r.subscription_id > remote_subscriptions_.size()) return;
-      const RemoteSubscription& sub = remote_subscriptions_[r.subscription_id - 1];
-      spdlog::error("module '{}': the node {} at {} refused the subscription to {}.{}: {}",
-                    sub.module, sub.alias, address, sub.request.module, sub.request.table, r.error);
-    });
+  handlers.on_subscribe_result = [this](const std::string& address, const net::SubscribeResult& r) {
+    on_subscribe_result(address, r);
+  };
+  handlers.before_subscribe = [this](const std::string&, net::Subscribe& s) {
+    set_resume_point(s);
   };
   handlers.on_link = [this](const std::string& address, const std::string& peer, bool connected) {
     hooks_.on_link(peer, address, connected);
@@ -56,12 +54,23 @@ void RemoteLinks::send(std::vector<runtime::RemoteCall> calls) {
   for (const runtime::RemoteCall& call : calls) {
     storage::RemoteCallRecord pending = remote_call_record(call);
     ledger_.add_pending(pending);
+    {
+      base::MutexLock lock(sent_mutex_);
+      if (!resent_) sent_before_resend_.insert(pending.call_id);
+    }
     send_pending(pending);
   }
 }
 
 void RemoteLinks::resend_pending() {
-  std::vector<storage::RemoteCallRecord> pending = ledger_.pending();
+  std::vector<storage::RemoteCallRecord> pending;
+  {
+    base::MutexLock lock(sent_mutex_);
+    for (storage::RemoteCallRecord& call : ledger_.pending())
+      if (!sent_before_resend_.contains(call.call_id)) pending.push_back(std::move(call));
+    sent_before_resend_.clear();
+    resent_ = true;
+  }
   if (!pending.empty())
     spdlog::info("sending again {} remote call{} that had no outcome before the restart",
                  pending.size(), pending.size() == 1 ? "" : "s");
@@ -111,6 +120,11 @@ void RemoteLinks::connect_declared() {
       net::Subscribe request{remote_subscriptions_.size() + 1, module, table,
                              reducer->params.at(0).type.name, schema.types};
       RemoteSubscription remote{name, alias, address_of(alias, declared), request};
+      {
+        base::MutexLock lock(progress_mutex_);
+        progress_[request.subscription_id].seen =
+            ledger_.remote_position(name, alias, module, table);
+      }
       outbox_->subscribe(remote.address, std::move(request));
       remote_subscriptions_.push_back(std::move(remote));
     }
@@ -124,6 +138,19 @@ void RemoteLinks::on_event(const std::string& address, const std::string& peer_i
   if (event.subscription_id == 0 || event.subscription_id > remote_subscriptions_.size()) return;
   const RemoteSubscription& sub = remote_subscriptions_[event.subscription_id - 1];
   if (sub.address != address || event.kind > 2) return;
+  abi::RemotePosition position{event.offset, event.rest, false};
+  {
+    base::MutexLock lock(progress_mutex_);
+    Progress& p = progress_[event.subscription_id];
+    position.initial = !p.resumed && event.offset == p.start;
+    const abi::RemotePosition& seen = p.seen;
+    // Ran already: an earlier transaction, or an earlier change of this one
+    // (changes of one transaction come with `rest` counting down).
+    if (event.offset < seen.offset || (event.offset == seen.offset && event.rest >= seen.rest &&
+                                       position.initial == seen.initial))
+      return;
+    p.seen = position;
+  }
   auto kind = static_cast<runtime::EventKind>(event.kind);
   abi::EventName name{abi::EventName::Kind::RemoteTable, sub.alias, sub.request.module,
                       sub.request.table, kind};
@@ -131,8 +158,68 @@ void RemoteLinks::on_event(const std::string& address, const std::string& peer_i
       kind == runtime::EventKind::Insert ? event.new_row.data : event.old_row.data;
   if (kind == runtime::EventKind::Update)
     args.insert(args.end(), event.new_row.data.begin(), event.new_row.data.end());
-  runtime_.fire(sub.module, name, args, peer_id, executors_.current());
+  runtime_.fire(sub.module, name, args, peer_id, executors_.current(), position);
+  ledger_.note_remote_position(
+      {sub.module, sub.alias, sub.request.module, sub.request.table, position});
   hooks_.after_event();
+}
+
+// Where a subscription resumes: after the last change that ran here, or
+// (fresh) from the table's rows. A transaction whose changes stopped in the
+// middle is asked for again (its changes that ran are skipped); initial rows
+// that stopped in the middle start again.
+void RemoteLinks::set_resume_point(net::Subscribe& s) {
+  base::MutexLock lock(progress_mutex_);
+  Progress& p = progress_[s.subscription_id];
+  const abi::RemotePosition& seen = p.seen;
+  s.resume_after.reset();
+  if (seen.offset > 0 && !(seen.initial && seen.rest > 0))
+    s.resume_after = seen.rest == 0 ? seen.offset : seen.offset - 1;
+  p.resumed = s.resume_after.has_value();
+  p.accepted = false;
+}
+
+void RemoteLinks::on_subscribe_result(const std::string& address, const net::SubscribeResult& r) {
+  bool renew = false;
+  bool lost = false;
+  {
+    base::MutexLock lock(progress_mutex_);
+    auto it = progress_.find(r.subscription_id);
+    if (it == progress_.end()) return;
+    Progress& p = it->second;
+    if (r.ok) {
+      p.accepted = true;
+      p.start = r.offset;
+      return;
+    }
+    renew = p.accepted;  // it was accepted, and the peer ended it
+    p.accepted = false;
+    if (r.resume_lost && p.resumed) {
+      // The changes since the last one that ran here are gone from the
+      // peer's log: start afresh from its rows (set_resume_point).
+      p.seen = {};
+      renew = true;
+      lost = true;
+    }
+  }
+  executors_.shared([&] {
+    if (r.subscription_id == 0 || r.subscription_id > remote_subscriptions_.size()) return;
+    const RemoteSubscription& sub = remote_subscriptions_[r.subscription_id - 1];
+    if (lost)
+      spdlog::warn(
+          "module '{}': the node {} at {} cannot resume the subscription to {}.{} ({}); "
+          "the changes it missed are lost: subscribing afresh, its rows arrive again as inserts",
+          sub.module, sub.alias, address, sub.request.module, sub.request.table, r.error);
+    else if (renew)
+      spdlog::info(
+          "module '{}': the node {} at {} ended the subscription to {}.{} ({}); "
+          "subscribing again",
+          sub.module, sub.alias, address, sub.request.module, sub.request.table, r.error);
+    else
+      spdlog::error("module '{}': the node {} at {} refused the subscription to {}.{}: {}",
+                    sub.module, sub.alias, address, sub.request.module, sub.request.table, r.error);
+  });
+  if (renew) outbox_->renew(address, r.subscription_id);
 }
 
 // The outcome of a remote call runs the caller's callback reducer as a new

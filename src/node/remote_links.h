@@ -12,7 +12,16 @@
 //   subscribe to (`Node.module.table.op`). Subscriptions are renewed on
 //   every connection; a module's are kept for the node's life.
 // - A change of a subscribed remote table runs the subscriber's reducers as
-//   a new transaction (the rows are its arguments).
+//   a new transaction (the rows are its arguments); its trigger records where
+//   the change stands in the remote log (abi::RemotePosition), and so does
+//   the ledger. A subscription starts with the remote table's rows; on every
+//   later connection, and after a restart, it resumes after the last change
+//   that ran, so nothing that changed meanwhile is missed, and a change seen
+//   twice (a transaction's changes resent after a stop in their middle) is
+//   skipped. A subscription the peer ends (its module was replaced) is
+//   renewed, resuming likewise; one it refuses is logged and not retried on
+//   that connection. A stop in the middle of the initial rows starts them
+//   again: those may then run twice.
 // - An address is the node's override for the alias (NodeOptions::
 //   peer_addresses), else what the module declared.
 // Every reducer runs on its module's executor, through `post_for`; the
@@ -26,9 +35,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "net/identity.h"
 #include "net/known_peers.h"
 #include "net/outbox.h"
@@ -56,7 +67,8 @@ class RemoteLinks {
 
   void send(std::vector<runtime::RemoteCall> calls);
   void connect_declared();
-  // Sends again every pending call (after a restart).
+  // Sends again every pending call that this process did not send (those
+  // recovered from before a restart).
   void resend_pending();
   // The address of the node a module calls `alias`.
   std::string address_of(const std::string& alias, const std::string& declared) const;
@@ -75,6 +87,24 @@ class RemoteLinks {
                 const net::TableEvent& event);
   // The subscriber module of a subscription id (empty if unknown).
   std::string subscriber_of(uint64_t subscription_id);
+  // Sets where subscription `s` resumes (on a link's thread).
+  void set_resume_point(net::Subscribe& s);
+  void on_subscribe_result(const std::string& address, const net::SubscribeResult& r);
+
+  // How far a subscription got, and how it started on this connection.
+  struct Progress {
+    abi::RemotePosition seen;  // the last change that ran here
+    bool resumed = false;      // sent with resume_after
+    uint64_t start = 0;        // accepted: its initial rows are at this offset
+    bool accepted = false;     // on the current connection
+  };
+  base::Mutex progress_mutex_;
+  std::map<uint64_t, Progress> progress_ GUARDED_BY(progress_mutex_);  // by subscription id
+
+  // The calls send() sent before resend_pending ran (init's, at start).
+  base::Mutex sent_mutex_;
+  std::set<uint64_t> sent_before_resend_ GUARDED_BY(sent_mutex_);
+  bool resent_ GUARDED_BY(sent_mutex_) = false;
 
   const std::map<std::string, std::string> peer_addresses_;
   ExecutorPool& executors_;

@@ -700,7 +700,8 @@ Result<void> Runtime::call(std::string_view module, std::string_view reducer, By
 }
 
 size_t Runtime::fire(std::string_view module, const abi::EventName& event, ByteView args,
-                     std::string_view caller, std::optional<uint32_t> executor) {
+                     std::string_view caller, std::optional<uint32_t> executor,
+                     abi::RemotePosition remote) {
   size_t ran = 0;
   Cascade cascade;
   if (executor)
@@ -709,6 +710,7 @@ size_t Runtime::fire(std::string_view module, const abi::EventName& event, ByteV
     cascade.home = m->executor;
   auto subscribers = other_subscribers_.find(event.to_string());
   abi::Trigger trigger = abi::Trigger::of(event);
+  trigger.remote = remote;
   if (subscribers != other_subscribers_.end()) {
     for (const Subscriber& s : subscribers->second) {
       if (!module.empty() && s.module->name != module) continue;

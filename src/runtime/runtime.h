@@ -217,8 +217,11 @@ class Runtime {
   // many subscriptions ran.
   // `executor` is the executor whose thread this is (default: that of
   // `module`, or 0): subscribers of other executors' modules are forwarded.
+  // `remote` is where a remote table's change stands in its node's log
+  // (recorded in the trigger, so a subscriber knows where to resume).
   size_t fire(std::string_view module, const abi::EventName& event, ByteView args,
-              std::string_view caller = "", std::optional<uint32_t> executor = std::nullopt);
+              std::string_view caller = "", std::optional<uint32_t> executor = std::nullopt,
+              abi::RemotePosition remote = {});
   // Runs a call another executor forwarded (RuntimeOptions::forward), then
   // what it triggers; on the executor of the call's module. A call whose
   // module or reducer is gone since is dropped.

@@ -13,10 +13,21 @@
 namespace interstice::storage {
 namespace {
 
-// Version 2 added pending_calls, version 3 peer_calls; older snapshots still read.
-constexpr char kMagic[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '3'};
+// Version 2 added pending_calls, version 3 peer_calls, version 4 remote_positions;
+// older snapshots still read.
+constexpr char kMagic[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '4'};
+constexpr char kMagicV3[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '3'};
 constexpr char kMagicV1[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '1'};
 constexpr char kMagicV2[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '2'};
+
+struct SnapshotDataV3 {
+  uint64_t offset = 0;
+  std::vector<std::string> initialized;
+  std::vector<TableImage> tables;
+  std::vector<RemoteCallRecord> pending_calls;
+  std::vector<PeerCallRecord> peer_calls;
+  INTERSTICE_TYPE(SnapshotDataV3, offset, initialized, tables, pending_calls, peer_calls)
+};
 
 struct SnapshotDataV2 {
   uint64_t offset = 0;
@@ -91,7 +102,8 @@ Result<SnapshotData> read_snapshot(Env& env, const std::filesystem::path& path) 
   const std::vector<uint8_t>& d = *file;
   bool v1 = d.size() >= kHeader && std::memcmp(d.data(), kMagicV1, 8) == 0;
   bool v2 = d.size() >= kHeader && std::memcmp(d.data(), kMagicV2, 8) == 0;
-  if (d.size() < kHeader || (!v1 && !v2 && std::memcmp(d.data(), kMagic, 8) != 0))
+  bool v3 = d.size() >= kHeader && std::memcmp(d.data(), kMagicV3, 8) == 0;
+  if (d.size() < kHeader || (!v1 && !v2 && !v3 && std::memcmp(d.data(), kMagic, 8) != 0))
     return base::make_error("not a snapshot (bad header)");
   uint32_t crc;
   std::memcpy(&crc, d.data() + 16, 4);
@@ -104,7 +116,8 @@ Result<SnapshotData> read_snapshot(Env& env, const std::filesystem::path& path) 
   if (v1) {
     auto old = abi::from_bytes<SnapshotDataV1>(*raw, &why);
     if (!old) return base::make_error("its contents do not decode: " + why);
-    return SnapshotData{old->offset, std::move(old->initialized), std::move(old->tables), {}, {}};
+    return SnapshotData{old->offset, std::move(old->initialized), std::move(old->tables), {}, {},
+                        {}};
   }
   if (v2) {
     auto old = abi::from_bytes<SnapshotDataV2>(*raw, &why);
@@ -113,6 +126,17 @@ Result<SnapshotData> read_snapshot(Env& env, const std::filesystem::path& path) 
                         std::move(old->initialized),
                         std::move(old->tables),
                         std::move(old->pending_calls),
+                        {},
+                        {}};
+  }
+  if (v3) {
+    auto old = abi::from_bytes<SnapshotDataV3>(*raw, &why);
+    if (!old) return base::make_error("its contents do not decode: " + why);
+    return SnapshotData{old->offset,
+                        std::move(old->initialized),
+                        std::move(old->tables),
+                        std::move(old->pending_calls),
+                        std::move(old->peer_calls),
                         {}};
   }
   auto data = abi::from_bytes<SnapshotData>(*raw, &why);

@@ -29,13 +29,26 @@ struct TableImage {
   INTERSTICE_TYPE(TableImage, module, table, auto_inc_next, rows)
 };
 
+// Where a subscriber module got to in a remote table's changes (the last
+// change its log holds): it resumes there after a restart.
+struct RemotePositionRecord {
+  std::string subscriber;  // the local module
+  std::string node;        // the remote node, as the module names it
+  std::string module;      // the remote table's module
+  std::string table;
+  abi::RemotePosition position;
+  INTERSTICE_TYPE(RemotePositionRecord, subscriber, node, module, table, position)
+};
+
 struct SnapshotData {
   uint64_t offset = 0;                   // the last transaction it includes
   std::vector<std::string> initialized;  // modules that already ran init
   std::vector<TableImage> tables;
   std::vector<RemoteCallRecord> pending_calls;  // remote calls without an outcome yet
   std::vector<PeerCallRecord> peer_calls;       // the latest calls from peers that ran
-  INTERSTICE_TYPE(SnapshotData, offset, initialized, tables, pending_calls, peer_calls)
+  std::vector<RemotePositionRecord> remote_positions;
+  INTERSTICE_TYPE(SnapshotData, offset, initialized, tables, pending_calls, peer_calls,
+                  remote_positions)
 };
 
 // What to do with log segments that the newest snapshot makes unnecessary.

@@ -5,6 +5,30 @@
 namespace interstice::storage {
 namespace {
 
+// The fourth record format: the trigger without its remote position.
+struct TriggerV4 {
+  TriggerKind kind = TriggerKind::Call;
+  std::string node, module, table;
+  abi::TableOp op = abi::TableOp::Insert;
+  uint64_t call_id = 0;
+  INTERSTICE_TYPE(TriggerV4, kind, node, module, table, op, call_id)
+};
+struct TxRecordV4 {
+  std::string module;
+  std::string reducer;
+  abi::Bytes args;
+  int64_t timestamp_us = 0;
+  uint64_t random_seed = 0;
+  std::string caller;
+  TriggerV4 trigger;
+  std::vector<RowEffect> effects;
+  std::vector<RemoteCallRecord> remote_calls;
+  uint32_t host_calls = 0;
+  std::vector<HostResultRecord> host_results;
+  INTERSTICE_TYPE(TxRecordV4, module, reducer, args, timestamp_us, random_seed, caller, trigger,
+                  effects, remote_calls, host_calls, host_results)
+};
+
 // The third record format: TxRecord with the trigger as text.
 struct TxRecordV3 {
   std::string module;
@@ -73,6 +97,26 @@ std::optional<TxRecord> upgrade(Old& old, std::vector<RemoteCallRecord> remote_c
 
 std::optional<TxRecord> decode_tx_record(std::span<const uint8_t> payload) {
   if (auto record = abi::from_bytes<TxRecord>(payload)) return record;
+  if (auto v4 = abi::from_bytes<TxRecordV4>(payload)) {
+    TriggerV4& t = v4->trigger;
+    return TxRecord{std::move(v4->module),
+                    std::move(v4->reducer),
+                    std::move(v4->args),
+                    v4->timestamp_us,
+                    v4->random_seed,
+                    std::move(v4->caller),
+                    Trigger{t.kind,
+                            std::move(t.node),
+                            std::move(t.module),
+                            std::move(t.table),
+                            t.op,
+                            t.call_id,
+                            {}},
+                    std::move(v4->effects),
+                    std::move(v4->remote_calls),
+                    v4->host_calls,
+                    std::move(v4->host_results)};
+  }
   if (auto v3 = abi::from_bytes<TxRecordV3>(payload))
     return upgrade(*v3, std::move(v3->remote_calls), v3->host_calls, std::move(v3->host_results));
   if (auto v2 = abi::from_bytes<TxRecordV2>(payload))

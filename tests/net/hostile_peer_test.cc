@@ -127,7 +127,9 @@ TEST(EncryptedLink, ATamperedReplayedOrUnencryptedFrameClosesTheConnection) {
 TEST(PreAuthentication, TheServerReadsOnlySmallHelloAndProofFrames) {
   TempDir dir;
   Identity s = make_identity(dir, "s"), c = make_identity(dir, "c");
-  Server server(s, PeerServer::Handlers{.on_subscribe = [](auto&, auto&) { return ""; }});
+  Server server(s, PeerServer::Handlers{.on_subscribe = [](const Subscribe& sub, auto channel) {
+                  channel->send(Message{SubscribeResult{sub.subscription_id, true, "", 0}});
+                }});
   {
     RawPeer peer(server.port());
     peer.write(interstice::testing::deep_subscribe_frame());  // 2.4 MB
@@ -226,7 +228,24 @@ TEST(Bounds, RememberedOutcomesAreBoundedInBytesAndErrorsAreCut) {
 TEST(Bounds, ASubscriberThatDoesNotReadIsDisconnected) {
   TempDir dir;
   Identity s = make_identity(dir, "s"), c = make_identity(dir, "c");
-  Server server(s, PeerServer::Handlers{.on_subscribe = [](auto&, auto&) { return ""; }},
+  // The node's side of the subscription: its channel, and whether it closed.
+  std::shared_ptr<PeerChannel> held;
+  std::atomic<bool> closed{false};
+  std::mutex mutex;
+  Server server(s,
+                PeerServer::Handlers{
+                    .on_subscribe =
+                        [&](const Subscribe& sub, auto channel) {
+                          {
+                            std::lock_guard lock(mutex);
+                            held = channel;
+                          }
+                          channel->send(Message{SubscribeResult{sub.subscription_id, true, "", 0}});
+                        },
+                    .on_channel_closed = [&](const PeerChannel*) -> size_t {
+                      closed = true;
+                      return 1;
+                    }},
                 PeerLimits{.send_queue_bytes = 256 << 10});
   RawPeer peer(server.port(), 4096);
   ASSERT_TRUE(peer.handshake(c).ok());
@@ -235,14 +254,23 @@ TEST(Bounds, ASubscriberThatDoesNotReadIsDisconnected) {
   ASSERT_TRUE(accepted && std::get<SubscribeResult>(accepted->value).ok);
   TableEvent event;
   event.new_row.data.assign(64 << 10, 7);
+  std::shared_ptr<PeerChannel> channel;
+  {
+    std::lock_guard lock(mutex);
+    channel = held;
+  }
+  ASSERT_NE(channel, nullptr);
   for (int i = 0; i < 400 && !server.has_logged("fell behind"); ++i) {  // up to 25 MiB
     event.offset = i;
-    server->publish("m", "t", event);
+    channel->send(Message{event});
     if (i % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(server.logged("peer " + c.id() + " disconnected: it fell behind: ")) << server.log();
   EXPECT_TRUE(server.logged("the limit is 262144 (--peer-send-queue); dropped its 1 subscription"));
-  EXPECT_FALSE(server->has_subscribers("m", "t"));
+  for (int i = 0; i < 100 && !closed; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(closed);
+  EXPECT_FALSE(channel->send(Message{event}));  // the node learns it is gone
 }
 
 TEST(Bounds, ConnectionsBeyondTheLimitAreClosedAndTheHandshakeHasATimeLimit) {

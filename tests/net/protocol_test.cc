@@ -95,7 +95,7 @@ TEST(Handshake, BothSidesAuthenticateEachOtherAndShareTheLinkKeys) {
   EXPECT_TRUE(hb.on_proof(*proof_a).ok());
   EXPECT_EQ(ha.peer_id(), b.id());
   EXPECT_EQ(hb.peer_id(), a.id());
-  EXPECT_EQ(ha.version(), 2u);
+  EXPECT_EQ(ha.version(), kProtocolMax);
   auto ca = ha.take_cipher(), cb = hb.take_cipher();
   std::vector<uint8_t> frame = ca->seal_frame(abi::to_bytes(Message{Ping{5}}));
   std::span<const uint8_t> payload(frame.data() + 4, frame.size() - 4);
@@ -151,9 +151,30 @@ TEST(Handshake, ProtocolVersionOneIsRefusedClearly) {
   auto refused = Handshake(a, Role::Accepting).on_hello(*decoded);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().message,
-            "no common protocol version (peer speaks 1..1, this node 2..2): the peer runs an "
+            "no common protocol version (peer speaks 1..1, this node 3..3): the peer runs an "
             "older Interstice whose handshake can be relayed and whose links are not "
             "encrypted; upgrade it");
+}
+
+// A node of protocol version 2 (subscriptions without resume) is told so, and
+// a newer one is told to upgrade this node.
+TEST(Handshake, OtherVersionsAreRefusedWithWhatToUpgrade) {
+  TempDir dir;
+  Identity a = make_identity(dir, "a"), b = make_identity(dir, "b");
+  Hello older = Handshake(b, Role::Connecting).hello();
+  older.min_version = older.max_version = 2;
+  auto refused = Handshake(a, Role::Accepting).on_hello(older);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("(peer speaks 2..2, this node 3..3): the peer runs an "
+                                         "older Interstice whose subscriptions cannot resume"),
+            std::string::npos)
+      << refused.error().message;
+  Hello newer = Handshake(b, Role::Connecting).hello();
+  newer.min_version = newer.max_version = kProtocolMax + 1;
+  refused = Handshake(a, Role::Accepting).on_hello(newer);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("newer Interstice; upgrade this node"), std::string::npos)
+      << refused.error().message;
 }
 
 // M sits between C and S: C believes it talks to M, M talks to S as C. M
