@@ -13,7 +13,11 @@
 // the same workload where it is installed.
 //
 // Each run also prints the log writer's fsyncs per second and the records per
-// fsync (its batch size), from GET /node.
+// fsync (its batch size), from GET /node. During the WebSocket runs a probe
+// measures how soon a subscriber gets a committed change: one connection
+// subscribes to two accounts of their own, another moves money between them
+// one call at a time, and each update is timed against the call's answer
+// (sent once the transaction is durable) and against the call.
 //
 //   transfer_bench [seconds per run, default 3] [durabilities, default "none,group,sync"]
 //                  [WebSocket calls in flight in all, default 256]
@@ -53,6 +57,9 @@ namespace {
 
 constexpr uint64_t kAccounts = 100'000;
 constexpr int64_t kStartBalance = 1'000'000;
+// Two more accounts that only the subscriber-latency probe moves money
+// between (WsLoad::Probe).
+constexpr uint64_t kProbeAccount = kAccounts;
 
 // Account ids: uniform, or Zipf with alpha 1.5 (a few accounts take most
 // of the transfers).
@@ -89,6 +96,9 @@ Transfer next_transfer(const Accounts& accounts, std::mt19937_64& random) {
 struct Figures {
   uint64_t ok = 0, refused = 0, failed = 0;
   std::vector<double> latencies_ms;
+  // The probe's: from a call's answer (sent once its transaction is durable)
+  // to the subscriber's update of it, and from the call to that update.
+  std::vector<double> update_after_answer_ms, update_after_call_ms;
 };
 
 void merge(Figures& into, Figures& from) {
@@ -150,6 +160,7 @@ class WsLoad {
       conn->ws.binary(true);
       conns_.push_back(std::move(conn));
     }
+    probe_.ok = probe_.open(endpoints);
   }
   // Runs for `seconds`; the figures of every connection.
   Figures run(double seconds) {
@@ -157,13 +168,23 @@ class WsLoad {
       for (uint32_t i = 0; i < window_; ++i) send_next(*conn);
       read_next(*conn);
     }
+    if (probe_.ok) {
+      probe_read_answer();
+      probe_read_update();
+      probe_send();
+    }
     boost::asio::steady_timer timer(
         io_, std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)));
-    timer.async_wait([this](boost::system::error_code) { stopping_ = true; });
+    timer.async_wait([this](boost::system::error_code) {
+      stopping_ = true;
+      if (probe_.idle) probe_.close();
+    });
     io_.run();
     Figures all;
     all.failed += failed_connections_;
     for (auto& conn : conns_) merge(all, conn->figures);
+    all.update_after_answer_ms = std::move(probe_.after_answer_ms);
+    all.update_after_call_ms = std::move(probe_.after_call_ms);
     return all;
   }
 
@@ -232,7 +253,91 @@ class WsLoad {
     });
   }
 
+  // Subscriber latency under the load: one connection subscribes to the two
+  // probe accounts, another moves 1 between them, one call at a time, 1 ms
+  // apart; each call's update is timed against its answer and its start.
+  struct Probe {
+    using Socket = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
+    explicit Probe(boost::asio::io_context& io) : caller(io), subscriber(io), pause(io) {}
+    bool open(const boost::asio::ip::tcp::resolver::results_type& endpoints) {
+      boost::system::error_code ec;
+      for (Socket* ws : {&caller, &subscriber}) {
+        boost::asio::connect(ws->next_layer(), endpoints, ec);
+        if (!ec) ws->handshake("127.0.0.1", "/v1/ws", ec);
+        if (ec) return false;
+        ws->next_layer().set_option(boost::asio::ip::tcp::no_delay(true));
+        ws->binary(true);
+      }
+      node::ClientMessage subscribe = node::SubscribeMessage{
+          1, fmt::format("SELECT * FROM bank.accounts WHERE id >= {}", kProbeAccount), {}};
+      subscriber.write(boost::asio::buffer(abi::to_bytes(subscribe)), ec);
+      boost::beast::flat_buffer in;
+      if (!ec) subscriber.read(in, ec);
+      auto answer = abi::from_bytes<node::ServerMessage>(
+          std::span(static_cast<const uint8_t*>(in.data().data()), in.size()));
+      const auto* subscribed = answer ? std::get_if<node::Subscribed>(&answer->value) : nullptr;
+      return !ec && subscribed && subscribed->ok;
+    }
+    void close() {
+      boost::system::error_code ignored;
+      caller.next_layer().close(ignored);
+      subscriber.next_layer().close(ignored);
+    }
+    Socket caller, subscriber;
+    boost::beast::flat_buffer answer_in, update_in;
+    boost::asio::steady_timer pause;
+    std::vector<uint8_t> out;
+    bool ok = false, idle = true, answered = false, updated = false;
+    uint64_t next_id = 0;
+    Clock::time_point sent, answered_at, updated_at;
+    std::vector<double> after_answer_ms, after_call_ms;
+  };
+
+  void probe_send() {
+    if (stopping_) return probe_.close();
+    uint64_t id = probe_.next_id++;
+    uint64_t from = kProbeAccount + id % 2, to = kProbeAccount + 1 - id % 2;
+    node::ClientMessage call = node::CallMessage{
+        id, "bank", "transfer", {abi::to_bytes(std::make_tuple(from, to, int64_t{1}))}};
+    probe_.out = abi::to_bytes(call);
+    probe_.idle = probe_.answered = probe_.updated = false;
+    probe_.sent = Clock::now();
+    probe_.caller.async_write(boost::asio::buffer(probe_.out),
+                              [](boost::system::error_code, size_t) {});
+  }
+  void probe_done() {
+    if (!probe_.answered || !probe_.updated) return;
+    using Ms = std::chrono::duration<double, std::milli>;
+    probe_.after_answer_ms.push_back(Ms(probe_.updated_at - probe_.answered_at).count());
+    probe_.after_call_ms.push_back(Ms(probe_.updated_at - probe_.sent).count());
+    probe_.idle = true;
+    if (stopping_) return probe_.close();
+    probe_.pause.expires_after(std::chrono::milliseconds(1));
+    probe_.pause.async_wait([this](boost::system::error_code) { probe_send(); });
+  }
+  void probe_read_answer() {
+    probe_.answer_in.clear();
+    probe_.caller.async_read(probe_.answer_in, [this](boost::system::error_code ec, size_t) {
+      if (ec) return;
+      probe_.answered_at = Clock::now();
+      probe_.answered = true;
+      probe_done();
+      probe_read_answer();
+    });
+  }
+  void probe_read_update() {
+    probe_.update_in.clear();
+    probe_.subscriber.async_read(probe_.update_in, [this](boost::system::error_code ec, size_t) {
+      if (ec) return;
+      probe_.updated_at = Clock::now();
+      probe_.updated = true;
+      probe_done();
+      probe_read_update();
+    });
+  }
+
   boost::asio::io_context io_;
+  Probe probe_{io_};
   const uint32_t window_;
   const Accounts& accounts_;
   std::vector<std::unique_ptr<Conn>> conns_;
@@ -255,10 +360,16 @@ LogWriter log_writer(uint16_t port) {
 int64_t total_balance(uint16_t port) {
   httplib::Client client("127.0.0.1", port);
   client.set_read_timeout(60);
-  auto res = client.Post("/v1/sql", "SELECT balance FROM bank.accounts", "text/plain");
-  if (!res || res->status != 200) return -1;
   int64_t sum = 0;
-  for (const auto& row : nlohmann::json::parse(res->body)) sum += row["balance"].get<int64_t>();
+  // Two queries: a query returns at most 100,000 rows, and the probe's two
+  // accounts come after the load's.
+  for (const char* where : {"id < {}", "id >= {}"}) {
+    std::string query = "SELECT balance FROM bank.accounts WHERE " +
+                        fmt::format(fmt::runtime(where), kProbeAccount);
+    auto res = client.Post("/v1/sql", query, "text/plain");
+    if (!res || res->status != 200) return -1;
+    for (const auto& row : nlohmann::json::parse(res->body)) sum += row["balance"].get<int64_t>();
+  }
   return sum;
 }
 
@@ -279,7 +390,14 @@ void run(const std::string& durability, double seconds, uint32_t ws_in_flight) {
       std::exit(1);
     }
   }
-  const int64_t total = static_cast<int64_t>(kAccounts) * kStartBalance;
+  auto probe =
+      seeder.Post("/call/bank/open_accounts",
+                  fmt::format("[{},2,{}]", kProbeAccount, kStartBalance), "application/json");
+  if (!probe || probe->status != 200) {
+    fmt::print("opening the probe accounts failed\n");
+    std::exit(1);
+  }
+  const int64_t total = static_cast<int64_t>(kAccounts + 2) * kStartBalance;
   for (const char* client : {"http", "ws"}) {
     for (bool zipf : {false, true}) {
       Accounts accounts(zipf);
@@ -312,6 +430,14 @@ void run(const std::string& durability, double seconds, uint32_t ws_in_flight) {
             (all.ok + all.refused) / seconds, percentile(all.latencies_ms, 0.5),
             percentile(all.latencies_ms, 0.99), all.refused, all.failed, fsyncs / seconds, batch,
             balance == total ? "sum ok" : fmt::format("SUM WRONG: {}", balance));
+        if (!all.update_after_answer_ms.empty())
+          fmt::print(
+              "      subscriber: update after the answer p50 {:.3f} ms p99 {:.3f} ms; after the "
+              "call p50 {:.3f} ms p99 {:.3f} ms ({} changes)\n",
+              percentile(all.update_after_answer_ms, 0.5),
+              percentile(all.update_after_answer_ms, 0.99),
+              percentile(all.update_after_call_ms, 0.5), percentile(all.update_after_call_ms, 0.99),
+              all.update_after_answer_ms.size());
         std::fflush(stdout);
       }
     }

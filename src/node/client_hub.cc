@@ -68,7 +68,11 @@ base::Result<void> ClientHub::subscribe(std::shared_ptr<ClientSink> sink, uint64
   }
   {
     base::MutexLock lock(mutex_);
-    by_table_[{query.module, query.table}].push_back(s);
+    std::shared_ptr<const List>& list = by_table_[{query.module, query.table}];
+    auto grown = list ? std::make_shared<List>(*list) : std::make_shared<List>();
+    grown->push_back(s);
+    list = std::move(grown);
+    any_ = true;
   }
   uint64_t after = resume_after.value_or(0);
   bool resume = resume_after.has_value();
@@ -144,34 +148,43 @@ void ClientHub::deliver(Subscription& s, Update update) {
 }
 
 void ClientHub::publish(const runtime::CommittedTransaction& tx, uint64_t offset) {
-  std::vector<std::pair<std::shared_ptr<Subscription>, Update>> updates;
+  if (!any_.load()) return;
+  // The subscription lists of the tables the transaction changed (usually one).
+  std::vector<std::pair<const std::string*, std::shared_ptr<const List>>> lists;
+  auto list_of = [&](const std::string& table) -> const List* {
+    for (const auto& [name, list] : lists)
+      if (*name == table) return list.get();
+    return nullptr;
+  };
   {
     base::MutexLock lock(mutex_);
-    if (by_table_.empty()) return;
     for (const runtime::TableEvent* e : tx.effects) {
+      if (list_of(e->table)) continue;
       auto it = by_table_.find({tx.module, e->table});
-      if (it == by_table_.end()) continue;
-      for (const std::shared_ptr<Subscription>& s : it->second) {
-        bool old_matches = e->kind != runtime::EventKind::Insert && s->plan.matches(e->old_row);
-        bool new_matches = e->kind != runtime::EventKind::Delete && s->plan.matches(e->new_row);
-        std::optional<RowChange> change;
-        if (old_matches && new_matches)
-          change = RowChange{abi::TableOp::Update, abi::Bytes{e->new_row}, abi::Bytes{e->old_row}};
-        else if (old_matches)
-          change = RowChange{abi::TableOp::Delete, abi::Bytes{e->old_row}, std::nullopt};
-        else if (new_matches)
-          change = RowChange{abi::TableOp::Insert, abi::Bytes{e->new_row}, std::nullopt};
-        if (!change) continue;
-        auto at = std::find_if(updates.begin(), updates.end(),
-                               [&](const auto& u) { return u.first == s; });
-        if (at == updates.end()) {
-          updates.emplace_back(s, Update{s->id, offset, {}});
-          at = updates.end() - 1;
-        }
-        at->second.changes.push_back(std::move(*change));
-      }
+      if (it != by_table_.end()) lists.emplace_back(&e->table, it->second);
     }
   }
+  if (lists.empty()) return;
+  std::vector<std::pair<std::shared_ptr<Subscription>, Update>> updates;
+  for (const auto& [table, list] : lists)
+    for (const std::shared_ptr<Subscription>& s : *list) {
+      Update update{s->id, offset, {}};
+      for (const runtime::TableEvent* e : tx.effects) {
+        if (e->table != *table) continue;
+        bool old_matches = e->kind != runtime::EventKind::Insert && s->plan.matches(e->old_row);
+        bool new_matches = e->kind != runtime::EventKind::Delete && s->plan.matches(e->new_row);
+        if (old_matches && new_matches)
+          update.changes.push_back(
+              RowChange{abi::TableOp::Update, abi::Bytes{e->new_row}, abi::Bytes{e->old_row}});
+        else if (old_matches)
+          update.changes.push_back(
+              RowChange{abi::TableOp::Delete, abi::Bytes{e->old_row}, std::nullopt});
+        else if (new_matches)
+          update.changes.push_back(
+              RowChange{abi::TableOp::Insert, abi::Bytes{e->new_row}, std::nullopt});
+      }
+      if (!update.changes.empty()) updates.emplace_back(s, std::move(update));
+    }
   if (updates.empty()) return;
   commits_.when_durable(offset,
                         [this, updates = std::move(updates)](base::Result<void> durable) mutable {
@@ -193,7 +206,7 @@ bool ClientHub::unsubscribe(const ClientSink* sink, uint64_t id) {
   {
     base::MutexLock lock(mutex_);
     for (auto& [key, list] : by_table_)
-      for (const auto& s : list)
+      for (const auto& s : *list)
         if (s->sink.get() == sink && s->id == id) found = s;
   }
   if (!found) return false;
@@ -206,7 +219,7 @@ void ClientHub::drop(const ClientSink* sink) {
   {
     base::MutexLock lock(mutex_);
     for (auto& [key, list] : by_table_)
-      for (const auto& s : list)
+      for (const auto& s : *list)
         if (s->sink.get() == sink) gone.push_back(s);
   }
   for (const auto& s : gone) remove(s);
@@ -217,7 +230,7 @@ void ClientHub::modules_changed() {
   {
     base::MutexLock lock(mutex_);
     for (auto& [key, list] : by_table_)
-      for (const auto& s : list)
+      for (const auto& s : *list)
         if (runtime_.table(s->module, s->table) != s->source) gone.push_back(s);
   }
   for (const auto& s : gone) {
@@ -236,14 +249,19 @@ void ClientHub::remove(const std::shared_ptr<Subscription>& s) {
   base::MutexLock lock(mutex_);
   auto it = by_table_.find({s->module, s->table});
   if (it == by_table_.end()) return;
-  std::erase(it->second, s);
-  if (it->second.empty()) by_table_.erase(it);
+  auto shrunk = std::make_shared<List>(*it->second);
+  if (std::erase(*shrunk, s) == 0) return;
+  if (shrunk->empty())
+    by_table_.erase(it);
+  else
+    it->second = std::move(shrunk);
+  any_ = !by_table_.empty();
 }
 
 size_t ClientHub::size() const {
   base::MutexLock lock(mutex_);
   size_t count = 0;
-  for (const auto& [key, list] : by_table_) count += list.size();
+  for (const auto& [key, list] : by_table_) count += list->size();
   return count;
 }
 
@@ -251,7 +269,7 @@ size_t ClientHub::count(const ClientSink* sink) const {
   base::MutexLock lock(mutex_);
   size_t count = 0;
   for (const auto& [key, list] : by_table_)
-    for (const auto& s : list) count += s->sink.get() == sink;
+    for (const auto& s : *list) count += s->sink.get() == sink;
   return count;
 }
 

@@ -21,6 +21,7 @@
 // thread, the catch-up worker and the caller of subscribe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -101,6 +102,9 @@ class ClientHub {
     bool ended GUARDED_BY(mutex) = false;
   };
   using Key = std::pair<std::string, std::string>;  // module, table
+  // A table's subscriptions, copied on change: publish takes the current
+  // list under the mutex and matches rows without it.
+  using List = std::vector<std::shared_ptr<Subscription>>;
 
   void deliver(Subscription& s, Update update);
   // The catch-up of `s` from the log: (after, upto].
@@ -113,7 +117,8 @@ class ClientHub {
   const std::filesystem::path log_dir_;
   const RunInBackground background_;
   mutable base::Mutex mutex_;
-  std::map<Key, std::vector<std::shared_ptr<Subscription>>> by_table_ GUARDED_BY(mutex_);
+  std::map<Key, std::shared_ptr<const List>> by_table_ GUARDED_BY(mutex_);
+  std::atomic<bool> any_{false};  // by_table_ is not empty (publish skips the mutex)
 };
 
 }  // namespace interstice::node
