@@ -6,6 +6,7 @@
 #include <deque>
 #include <vector>
 
+#include "base/thread_name.h"
 #include "net/peer_client.h"
 
 namespace interstice::net {
@@ -154,6 +155,7 @@ void Outbox::renew(const std::string& address, uint64_t subscription_id) {
 
 // The writer: connects, sends, reconnects, keeps the connection alive.
 void Outbox::run(Link& link) {
+  base::name_this_thread("peer-link");
   auto backoff = milliseconds(100);
   base::MutexLock lock(link.mutex);
   for (;;) {
@@ -238,6 +240,7 @@ void Outbox::run(Link& link) {
 // The reader of one connection: hands outcomes and events to the handlers
 // (without the lock) until the connection ends.
 void Outbox::read(Link& link, std::shared_ptr<PeerClient> client) {
+  base::name_this_thread("peer-reader");
   for (;;) {
     auto message = client->receive();
     bool expected = false;  // a result of a call in flight

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <deque>
 
+#include "base/thread_name.h"
 #include "net/frame.h"
 #include "net/frame_cipher.h"
 #include "net/handshake.h"
@@ -387,7 +388,10 @@ base::Result<uint16_t> PeerServer::start(const std::string& host, uint16_t port)
         fmt::format("cannot listen for peers on {}:{}: {}", host, port, ec.message()));
   uint16_t bound = acceptor_.local_endpoint().port();
   accept();
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] {
+    base::name_this_thread("peer-server");
+    io_.run();
+  });
   return bound;
 }
 

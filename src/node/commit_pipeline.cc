@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "abi/serialize.h"
+#include "base/thread_name.h"
 
 namespace interstice::node {
 
@@ -138,6 +139,7 @@ void CommitPipeline::answer_settled() {
 }
 
 void CommitPipeline::acknowledge_loop() {
+  base::name_this_thread("acknowledger");
   base::MutexLock lock(mutex_);
   for (;;) {
     while (!stopping_ && acks_.empty() && !log_failed_) {

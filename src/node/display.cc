@@ -9,6 +9,7 @@
 
 #include "authority/png_writer.h"
 #include "authority/sdl_window.h"
+#include "base/thread_name.h"
 
 namespace interstice::node {
 
@@ -53,6 +54,7 @@ void Display::stop() {
 }
 
 void Display::frame_loop() {
+  base::name_this_thread("display");
   std::unique_ptr<authority::SdlWindow> window;
   if (options_.window) {
     executors_->exclusive([&] {  // the Gpu is shared with the reducers

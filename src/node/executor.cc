@@ -2,6 +2,8 @@
 
 #include <future>
 
+#include "base/thread_name.h"
+
 namespace interstice::node {
 namespace {
 thread_local const Executor* current_executor = nullptr;  // the executor running this thread
@@ -55,6 +57,7 @@ void Executor::stop() {
 
 void Executor::loop() {
   current_executor = this;
+  base::name_this_thread("executor");
   base::MutexLock lock(mutex_);
   for (;;) {
     while (!stopping_ && tasks_.empty()) {

@@ -11,6 +11,7 @@
 
 #include <sstream>
 
+#include "base/thread_name.h"
 #include "node/http_server_state.h"
 #include "node/http_session.h"
 
@@ -219,6 +220,8 @@ base::Result<uint16_t> HttpServer::open(const std::string& host, uint16_t port) 
 void HttpServer::serve() {
   if (!state_->acceptor.is_open()) return;
   state_->workers.emplace(std::max<size_t>(1, state_->limits.threads));
+  for (size_t i = 0; i < std::max<size_t>(1, state_->limits.threads); ++i)
+    net::post(*state_->workers, [] { base::name_this_thread("http-worker"); });
   state_->accept();
   state_->io.run();
   state_->workers->join();

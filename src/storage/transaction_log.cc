@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "abi/serialize.h"
+#include "base/thread_name.h"
 #include "storage/log_format.h"
 
 #include <algorithm>
@@ -343,6 +344,7 @@ Result<uint64_t> TransactionLog::append_locked(std::span<const uint8_t> payload,
 }
 
 void TransactionLog::writer_loop() {
+  base::name_this_thread("log-writer");
   base::MutexLock lock(mutex_);
   while (!stopping_) {
     // After a failure, what is pending waits for reset_after_failure.
