@@ -5,6 +5,10 @@
 //     connection), and
 //   - WebSocket clients of the client protocol (binary form), driven by one
 //     thread, with 256 calls in flight in all (spread over the connections),
+//     and
+//   - another node's peer link (net::PeerClient, the peer protocol with its
+//     handshake and encryption), one thread per connection, with the same
+//     calls in flight in all,
 // with account ids uniform or Zipf-distributed (alpha 1.5), over 4 and 64
 // connections, under the durabilities none, group and sync. Each run prints
 // transactions per second and p50/p99 latency; after each run the balances
@@ -45,6 +49,9 @@
 #include <vector>
 
 #include "abi/serialize.h"
+#include "base/env.h"
+#include "net/identity.h"
+#include "net/peer_client.h"
 #include "node/client_messages.h"
 #include "support/command_runner.h"
 #include "support/node_process.h"
@@ -134,6 +141,45 @@ void http_client(uint16_t port, const Accounts& accounts, uint64_t seed,
     }
     (res->status == 200 ? out->ok : res->status == 422 ? out->refused : out->failed)++;
     out->latencies_ms.push_back(ms);
+  }
+}
+
+// One peer connection, as another node calls: `window` calls in flight
+// (answers come in the order the node received the calls), until `stop`.
+// Call ids are unique per calling node: `seed` sets this connection's range.
+void peer_client(uint16_t peer_port, const net::Identity& identity, const Accounts& accounts,
+                 uint64_t seed, uint32_t window, const std::atomic<bool>& stop, Figures* out) {
+  auto client = net::PeerClient::connect("127.0.0.1", peer_port, identity, nullptr);
+  if (!client) {
+    fmt::print("a peer connection failed: {}\n", client.error().message);
+    ++out->failed;
+    return;
+  }
+  (*client)->set_receive_timeout(30);
+  std::mt19937_64 random(seed);
+  const uint64_t base = seed << 40;
+  std::vector<Clock::time_point> started(window);
+  uint64_t next = 0, in_flight = 0;
+  auto send = [&] {
+    Transfer t = next_transfer(accounts, random);
+    started[next % window] = Clock::now();
+    auto sent = (*client)->send_call(base + next++, "bank", "transfer",
+                                     abi::to_bytes(std::make_tuple(t.from, t.to, t.amount)));
+    sent ? (void)++in_flight : (void)++out->failed;
+  };
+  for (uint32_t i = 0; i < window; ++i) send();
+  while (in_flight > 0) {
+    auto result = (*client)->receive_result();
+    if (!result) {
+      out->failed += in_flight;
+      return;
+    }
+    --in_flight;
+    out->latencies_ms.push_back(std::chrono::duration<double, std::milli>(
+                                    Clock::now() - started[(result->call_id - base) % window])
+                                    .count());
+    (result->ok ? out->ok : out->refused)++;
+    if (!stop) send();
   }
 }
 
@@ -374,7 +420,13 @@ int64_t total_balance(uint16_t port) {
 }
 
 void run(const std::string& durability, double seconds, uint32_t ws_in_flight) {
-  testing::NodeProcess node({"bank"}, {"--durability", durability});
+  testing::NodeProcess node({"bank"}, {"--durability", durability, "--peer-port", "0"});
+  testing::TempDir peer_dir;
+  auto identity = net::load_or_create_identity(base::Env::posix(), peer_dir.path());
+  if (!identity) {
+    fmt::print("no peer identity: {}\n", identity.error().message);
+    std::exit(1);
+  }
   if (node.port() == 0) {
     fmt::print("node did not start: {}\n", node.output());
     std::exit(1);
@@ -398,7 +450,9 @@ void run(const std::string& durability, double seconds, uint32_t ws_in_flight) {
     std::exit(1);
   }
   const int64_t total = static_cast<int64_t>(kAccounts + 2) * kStartBalance;
-  for (const char* client : {"http", "ws"}) {
+  const uint16_t peer_port = node.peer_port();
+  uint64_t peer_runs = 0;
+  for (const char* client : {"http", "ws", "peer"}) {
     for (bool zipf : {false, true}) {
       Accounts accounts(zipf);
       for (int connections : {4, 64}) {
@@ -415,9 +469,25 @@ void run(const std::string& durability, double seconds, uint32_t ws_in_flight) {
           stop = true;
           for (auto& t : threads) t.join();
           for (auto& f : per) merge(all, f);
-        } else {
+        } else if (std::string(client) == "ws") {
           uint32_t window = std::max<uint32_t>(1, ws_in_flight / connections);
           all = WsLoad(node.port(), connections, window, accounts).run(seconds);
+        } else {
+          uint32_t window = std::max<uint32_t>(1, ws_in_flight / connections);
+          std::atomic<bool> stop = false;
+          std::vector<Figures> per(connections);
+          std::vector<std::thread> threads;
+          // A call id the node saw before would get its remembered outcome:
+          // every run and connection has its own range.
+          uint64_t first_seed = 1 + 1000 * peer_runs++;
+          for (int c = 0; c < connections; ++c)
+            threads.emplace_back([&, c] {
+              peer_client(peer_port, *identity, accounts, first_seed + c, window, stop, &per[c]);
+            });
+          std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+          stop = true;
+          for (auto& t : threads) t.join();
+          for (auto& f : per) merge(all, f);
         }
         LogWriter after = log_writer(node.port());
         uint64_t fsyncs = after.fsyncs - before.fsyncs;
