@@ -1,5 +1,6 @@
 #include "runtime/table.h"
 
+#include <cstdint>
 #include <cstring>
 
 namespace interstice::runtime {
@@ -117,6 +118,18 @@ Status Table::insert(Bytes row, int64_t* assigned, std::string* stored_pk, std::
       continue;
     }
     uint64_t v = auto_inc_next_;
+    // The value must fit the column, and the insert host call returns it as
+    // an i64 whose negative values are statuses.
+    uint64_t largest = value.size() >= 8 ? uint64_t(INT64_MAX)
+                       : is_signed(layout_.column_type(column).kind)
+                           ? (uint64_t(1) << (8 * value.size() - 1)) - 1
+                           : (uint64_t(1) << (8 * value.size())) - 1;
+    if (v > largest) {
+      *problem = "table " + def_.name + ": its auto_inc column " + layout_.column_name(column) +
+                 " has no values left (the next would be " + std::to_string(v) +
+                 ", past the largest it can assign, " + std::to_string(largest) + ")";
+      return Status::QuotaExceeded;
+    }
     store_integer(const_cast<uint8_t*>(value.data()), value.size(), v);  // points into `row`
     *assigned = static_cast<int64_t>(v);
     next_after = v + 1;

@@ -50,6 +50,22 @@ TEST_F(TablesTest, AutoIncAssignsIncreasingIdsAndSkipsExplicitOnes) {
   EXPECT_EQ(last_log("add"), "added 11:c:0");
 }
 
+// An explicit id past 2^63 - 1 leaves the counter nothing it can assign (an
+// insert returns the assigned value as an i64): later auto ids are refused
+// with QuotaExceeded (22), many times, and explicit ids still work.
+TEST_F(TablesTest, AnAutoIncCounterPastTheLargestValueRefusesClearly) {
+  ok("add", args(std::string("a"), int32_t(1)));
+  ok("add_with_id", args((uint64_t(1) << 63) + 5, std::string("far")));
+  for (int i = 0; i < 20; ++i) {
+    auto r = call("add", args(std::string("b") + std::to_string(i), int32_t(1)));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message,
+              "reducer testkit.add failed: cannot add b" + std::to_string(i) + ": status 22");
+  }
+  ok("add_with_id", args(uint64_t(7), std::string("near")));
+  EXPECT_EQ(items().size(), 3u);
+}
+
 TEST_F(TablesTest, DuplicatePrimaryKeyIsRefused) {
   ok("add_with_id", args(uint64_t(5), std::string("p")));
   auto r = call("add_with_id", args(uint64_t(5), std::string("q")));
