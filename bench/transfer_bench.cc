@@ -215,8 +215,8 @@ class WsLoad {
       read_next(*conn);
     }
     if (probe_.ok) {
-      probe_read_answer();
-      probe_read_update();
+      probe_read(probe_.caller, probe_.answer_in, probe_.answered_at, probe_.answered);
+      probe_read(probe_.subscriber, probe_.update_in, probe_.updated_at, probe_.updated);
       probe_send();
     }
     boost::asio::steady_timer timer(
@@ -361,24 +361,17 @@ class WsLoad {
     probe_.pause.expires_after(std::chrono::milliseconds(1));
     probe_.pause.async_wait([this](boost::system::error_code) { probe_send(); });
   }
-  void probe_read_answer() {
-    probe_.answer_in.clear();
-    probe_.caller.async_read(probe_.answer_in, [this](boost::system::error_code ec, size_t) {
+  // Reads `ws`'s messages (the caller's answers, or the subscriber's
+  // updates), noting when each came in `at` and `came`.
+  void probe_read(Probe::Socket& ws, boost::beast::flat_buffer& in, Clock::time_point& at,
+                  bool& came) {
+    in.clear();
+    ws.async_read(in, [this, &ws, &in, &at, &came](boost::system::error_code ec, size_t) {
       if (ec) return;
-      probe_.answered_at = Clock::now();
-      probe_.answered = true;
+      at = Clock::now();
+      came = true;
       probe_done();
-      probe_read_answer();
-    });
-  }
-  void probe_read_update() {
-    probe_.update_in.clear();
-    probe_.subscriber.async_read(probe_.update_in, [this](boost::system::error_code ec, size_t) {
-      if (ec) return;
-      probe_.updated_at = Clock::now();
-      probe_.updated = true;
-      probe_done();
-      probe_read_update();
+      probe_read(ws, in, at, came);
     });
   }
 
@@ -417,6 +410,22 @@ int64_t total_balance(uint16_t port) {
     for (const auto& row : nlohmann::json::parse(res->body)) sum += row["balance"].get<int64_t>();
   }
   return sum;
+}
+
+// Runs client(connection, stop, figures) on a thread per connection for
+// `seconds`, then sets `stop` and waits; all their figures.
+template <typename Client>
+Figures on_threads(int connections, double seconds, Client client) {
+  std::atomic<bool> stop = false;
+  std::vector<Figures> per(connections);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < connections; ++c) threads.emplace_back([&, c] { client(c, stop, &per[c]); });
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  Figures all;
+  for (auto& f : per) merge(all, f);
+  return all;
 }
 
 void run(const std::string& durability, double seconds, uint32_t ws_in_flight) {
@@ -458,36 +467,20 @@ void run(const std::string& durability, double seconds, uint32_t ws_in_flight) {
       for (int connections : {4, 64}) {
         LogWriter before = log_writer(node.port());
         Figures all;
+        uint32_t window = std::max<uint32_t>(1, ws_in_flight / connections);
         if (std::string(client) == "http") {
-          std::atomic<bool> stop = false;
-          std::vector<Figures> per(connections);
-          std::vector<std::thread> threads;
-          for (int c = 0; c < connections; ++c)
-            threads.emplace_back(
-                [&, c] { http_client(node.port(), accounts, 1000 + c, stop, &per[c]); });
-          std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-          stop = true;
-          for (auto& t : threads) t.join();
-          for (auto& f : per) merge(all, f);
+          all = on_threads(connections, seconds, [&](int c, const auto& stop, Figures* out) {
+            http_client(node.port(), accounts, 1000 + c, stop, out);
+          });
         } else if (std::string(client) == "ws") {
-          uint32_t window = std::max<uint32_t>(1, ws_in_flight / connections);
           all = WsLoad(node.port(), connections, window, accounts).run(seconds);
         } else {
-          uint32_t window = std::max<uint32_t>(1, ws_in_flight / connections);
-          std::atomic<bool> stop = false;
-          std::vector<Figures> per(connections);
-          std::vector<std::thread> threads;
           // A call id the node saw before would get its remembered outcome:
           // every run and connection has its own range.
           uint64_t first_seed = 1 + 1000 * peer_runs++;
-          for (int c = 0; c < connections; ++c)
-            threads.emplace_back([&, c] {
-              peer_client(peer_port, *identity, accounts, first_seed + c, window, stop, &per[c]);
-            });
-          std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-          stop = true;
-          for (auto& t : threads) t.join();
-          for (auto& f : per) merge(all, f);
+          all = on_threads(connections, seconds, [&](int c, const auto& stop, Figures* out) {
+            peer_client(peer_port, *identity, accounts, first_seed + c, window, stop, out);
+          });
         }
         LogWriter after = log_writer(node.port());
         uint64_t fsyncs = after.fsyncs - before.fsyncs;

@@ -75,22 +75,27 @@ struct TxRecordV2 {
                   effects, remote_calls)
 };
 
-}  // namespace
-
-namespace {
-
-// An older record with its trigger as text: nullopt if the text is not one.
+// An older record, with its trigger already in today's form.
 template <typename Old>
-std::optional<TxRecord> upgrade(Old& old, std::vector<RemoteCallRecord> remote_calls,
-                                uint32_t host_calls, std::vector<HostResultRecord> host_results) {
-  auto trigger = Trigger::parse(old.trigger);
-  if (!trigger) return std::nullopt;
+TxRecord upgrade(Old& old, Trigger trigger, std::vector<RemoteCallRecord> remote_calls,
+                 uint32_t host_calls, std::vector<HostResultRecord> host_results) {
   return TxRecord{std::move(old.module),   std::move(old.reducer),
                   std::move(old.args),     old.timestamp_us,
                   old.random_seed,         std::move(old.caller),
-                  std::move(*trigger),     std::move(old.effects),
+                  std::move(trigger),      std::move(old.effects),
                   std::move(remote_calls), host_calls,
                   std::move(host_results)};
+}
+
+// An older record with its trigger as text: nullopt if the text is not one.
+template <typename Old>
+std::optional<TxRecord> upgrade_text_trigger(Old& old, std::vector<RemoteCallRecord> remote_calls,
+                                             uint32_t host_calls,
+                                             std::vector<HostResultRecord> host_results) {
+  auto trigger = Trigger::parse(old.trigger);
+  if (!trigger) return std::nullopt;
+  return upgrade(old, std::move(*trigger), std::move(remote_calls), host_calls,
+                 std::move(host_results));
 }
 
 }  // namespace
@@ -99,31 +104,19 @@ std::optional<TxRecord> decode_tx_record(std::span<const uint8_t> payload) {
   if (auto record = abi::from_bytes<TxRecord>(payload)) return record;
   if (auto v4 = abi::from_bytes<TxRecordV4>(payload)) {
     TriggerV4& t = v4->trigger;
-    return TxRecord{std::move(v4->module),
-                    std::move(v4->reducer),
-                    std::move(v4->args),
-                    v4->timestamp_us,
-                    v4->random_seed,
-                    std::move(v4->caller),
-                    Trigger{t.kind,
-                            std::move(t.node),
-                            std::move(t.module),
-                            std::move(t.table),
-                            t.op,
-                            t.call_id,
-                            {}},
-                    std::move(v4->effects),
-                    std::move(v4->remote_calls),
-                    v4->host_calls,
-                    std::move(v4->host_results)};
+    Trigger trigger{
+        t.kind, std::move(t.node), std::move(t.module), std::move(t.table), t.op, t.call_id, {}};
+    return upgrade(*v4, std::move(trigger), std::move(v4->remote_calls), v4->host_calls,
+                   std::move(v4->host_results));
   }
   if (auto v3 = abi::from_bytes<TxRecordV3>(payload))
-    return upgrade(*v3, std::move(v3->remote_calls), v3->host_calls, std::move(v3->host_results));
+    return upgrade_text_trigger(*v3, std::move(v3->remote_calls), v3->host_calls,
+                                std::move(v3->host_results));
   if (auto v2 = abi::from_bytes<TxRecordV2>(payload))
-    return upgrade(*v2, std::move(v2->remote_calls), 0, {});
+    return upgrade_text_trigger(*v2, std::move(v2->remote_calls), 0, {});
   auto v1 = abi::from_bytes<TxRecordV1>(payload);
   if (!v1) return std::nullopt;
-  return upgrade(*v1, {}, 0, {});
+  return upgrade_text_trigger(*v1, {}, 0, {});
 }
 
 }  // namespace interstice::storage
