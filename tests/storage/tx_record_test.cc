@@ -46,6 +46,29 @@ struct ThirdFormat {
                   effects, remote_calls, host_calls, host_results)
 };
 
+// The fourth: the typed trigger without the remote position.
+struct FourthTrigger {
+  TriggerKind kind = TriggerKind::Call;
+  std::string node, module, table;
+  EffectKind op = EffectKind::Insert;
+  uint64_t call_id = 0;
+  INTERSTICE_TYPE(FourthTrigger, kind, node, module, table, op, call_id)
+};
+struct FourthFormat {
+  std::string module, reducer;
+  abi::Bytes args;
+  int64_t timestamp_us = 0;
+  uint64_t random_seed = 0;
+  std::string caller;
+  FourthTrigger trigger;
+  std::vector<RowEffect> effects;
+  std::vector<RemoteCallRecord> remote_calls;
+  uint32_t host_calls = 0;
+  std::vector<HostResultRecord> host_results;
+  INTERSTICE_TYPE(FourthFormat, module, reducer, args, timestamp_us, random_seed, caller, trigger,
+                  effects, remote_calls, host_calls, host_results)
+};
+
 TEST(TxRecords, TriggersParseAndPrintBack) {
   for (const char* text : {"", "init", "input", "render", "peer.connect", "peer.disconnect",
                            "hello.greetings.insert", "hello.greetings.update",
@@ -80,6 +103,27 @@ TEST(TxRecords, EveryFormatDecodes) {
   EXPECT_EQ(decoded->host_results[0].value, -18);
   EXPECT_EQ(decoded->host_results[1].data.data, (std::vector<uint8_t>{'a', 'b', 'c'}));
   EXPECT_EQ(decoded->trigger.kind, TriggerKind::Init);
+
+  // Today's remote position survives; a fourth-format record has none.
+  now.trigger = Trigger{
+      TriggerKind::RemoteTable,        "MyNode", "hello", "greetings", EffectKind::Update, 0,
+      abi::RemotePosition{12, 3, true}};
+  decoded = decode_tx_record(abi::to_bytes(now));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->trigger.remote, (abi::RemotePosition{12, 3, true}));
+  FourthFormat fourth{"hello", "on_update", {}, 7, 9, "", {}, {}, {}, 4, {}};
+  fourth.trigger = FourthTrigger{TriggerKind::RemoteTable, "MyNode", "hello", "greetings",
+                                 EffectKind::Delete,       0};
+  fourth.effects.push_back(RowEffect{"seen", EffectKind::Insert, abi::Bytes{{5}}});
+  auto from_fourth = decode_tx_record(abi::to_bytes(fourth));
+  ASSERT_TRUE(from_fourth);
+  EXPECT_EQ(
+      from_fourth->trigger,
+      (Trigger{
+          TriggerKind::RemoteTable, "MyNode", "hello", "greetings", EffectKind::Delete, 0, {}}));
+  EXPECT_EQ(from_fourth->host_calls, 4u);
+  ASSERT_EQ(from_fourth->effects.size(), 1u);
+  EXPECT_EQ(from_fourth->effects[0].table, "seen");
 
   ThirdFormat third{"hello", "on_insert", {}, 7, 9, "", "MyNode.hello.greetings.update",
                     {},      {},          3,  {}};
