@@ -25,6 +25,7 @@
 //
 //   transfer_bench [seconds per run, default 3] [durabilities, default "none,group,sync"]
 //                  [WebSocket calls in flight in all, default 256]
+//                  [clients, default "http,ws,peer"]
 #include <fmt/format.h>
 #include <httplib.h>
 #include <boost/asio/connect.hpp>
@@ -212,6 +213,7 @@ class WsLoad {
   Figures run(double seconds) {
     for (auto& conn : conns_) {
       for (uint32_t i = 0; i < window_; ++i) send_next(*conn);
+      flush(*conn);
       read_next(*conn);
     }
     if (probe_.ok) {
@@ -241,6 +243,7 @@ class WsLoad {
     boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws;
     boost::beast::flat_buffer in;
     std::deque<std::vector<uint8_t>> out;
+    std::vector<uint8_t> gathering;  // calls for the next frame
     bool writing = false;
     uint64_t next_id = 0, in_flight = 0;
     std::mt19937_64 random;
@@ -248,14 +251,23 @@ class WsLoad {
     Figures figures;
   };
 
+  // Queues a call in the frame being gathered (sent by flush()).
   void send_next(Conn& c) {
     Transfer t = next_transfer(accounts_, c.random);
     uint64_t id = c.next_id++;
     c.started[id % window_] = Clock::now();
     ++c.in_flight;
-    node::ClientMessage call = node::CallMessage{
-        id, "bank", "transfer", {abi::to_bytes(std::make_tuple(t.from, t.to, t.amount))}};
-    c.out.push_back(abi::to_bytes(call));
+    node::append_to_frame(
+        c.gathering,
+        node::ClientMessage{node::CallMessage{
+            id, "bank", "transfer", {abi::to_bytes(std::make_tuple(t.from, t.to, t.amount))}}});
+  }
+  // Sends the calls gathered so far as one frame (the client protocol packs
+  // several messages into a binary frame).
+  void flush(Conn& c) {
+    if (c.gathering.empty()) return;
+    c.out.push_back(std::move(c.gathering));
+    c.gathering.clear();
     write_next(c);
   }
   void write_next(Conn& c) {
@@ -275,21 +287,28 @@ class WsLoad {
         c.figures.failed += c.in_flight;
         return;
       }
-      auto message = abi::from_bytes<node::ServerMessage>(
-          std::span(static_cast<const uint8_t*>(c.in.data().data()), c.in.size()));
-      const auto* result = message ? std::get_if<node::CallResult>(&message->value) : nullptr;
-      if (!result) {
-        ++c.figures.failed;
-      } else {
-        --c.in_flight;
-        c.figures.latencies_ms.push_back(std::chrono::duration<double, std::milli>(
-                                             Clock::now() - c.started[result->request_id % window_])
-                                             .count());
-        (result->ok                 ? c.figures.ok
-         : result->code == "Failed" ? c.figures.refused
-                                    : c.figures.failed)++;
-        if (!stopping_) send_next(c);
-      }
+      std::string problem;
+      bool decoded = node::for_each_in_frame<node::ServerMessage>(
+          std::span(static_cast<const uint8_t*>(c.in.data().data()), c.in.size()), &problem,
+          [&](node::ServerMessage message) {
+            const auto* result = std::get_if<node::CallResult>(&message.value);
+            if (!result) {
+              ++c.figures.failed;
+              return true;
+            }
+            --c.in_flight;
+            c.figures.latencies_ms.push_back(
+                std::chrono::duration<double, std::milli>(Clock::now() -
+                                                          c.started[result->request_id % window_])
+                    .count());
+            (result->ok                 ? c.figures.ok
+             : result->code == "Failed" ? c.figures.refused
+                                        : c.figures.failed)++;
+            if (!stopping_) send_next(c);
+            return true;
+          });
+      if (!decoded) ++c.figures.failed;
+      flush(c);
       if (stopping_ && c.in_flight == 0) {
         boost::system::error_code ignored;
         c.ws.next_layer().close(ignored);
@@ -428,7 +447,8 @@ Figures on_threads(int connections, double seconds, Client client) {
   return all;
 }
 
-void run(const std::string& durability, double seconds, uint32_t ws_in_flight) {
+void run(const std::string& durability, double seconds, uint32_t ws_in_flight,
+         const std::vector<std::string>& clients) {
   testing::NodeProcess node({"bank"}, {"--durability", durability, "--peer-port", "0"});
   testing::TempDir peer_dir;
   auto identity = net::load_or_create_identity(base::Env::posix(), peer_dir.path());
@@ -461,18 +481,18 @@ void run(const std::string& durability, double seconds, uint32_t ws_in_flight) {
   const int64_t total = static_cast<int64_t>(kAccounts + 2) * kStartBalance;
   const uint16_t peer_port = node.peer_port();
   uint64_t peer_runs = 0;
-  for (const char* client : {"http", "ws", "peer"}) {
+  for (const std::string& client : clients) {
     for (bool zipf : {false, true}) {
       Accounts accounts(zipf);
       for (int connections : {4, 64}) {
         LogWriter before = log_writer(node.port());
         Figures all;
         uint32_t window = std::max<uint32_t>(1, ws_in_flight / connections);
-        if (std::string(client) == "http") {
+        if (client == "http") {
           all = on_threads(connections, seconds, [&](int c, const auto& stop, Figures* out) {
             http_client(node.port(), accounts, 1000 + c, stop, out);
           });
-        } else if (std::string(client) == "ws") {
+        } else if (client == "ws") {
           all = WsLoad(node.port(), connections, window, accounts).run(seconds);
         } else {
           // A call id the node saw before would get its remembered outcome:
@@ -590,6 +610,9 @@ int main(int argc, char** argv) {
   double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
   std::string modes = argc > 2 ? argv[2] : "none,group,sync";
   uint32_t ws_in_flight = argc > 3 ? static_cast<uint32_t>(std::atoi(argv[3])) : 256;
+  std::vector<std::string> clients;
+  std::stringstream client_list(argc > 4 ? argv[4] : "http,ws,peer");
+  for (std::string client; std::getline(client_list, client, ',');) clients.push_back(client);
   fmt::print(
       "transfer benchmark: {} accounts, {} s per run, {} WebSocket calls in flight in all, {} "
       "cores\n",
@@ -598,6 +621,6 @@ int main(int argc, char** argv) {
              "ids", "conns", "durab.", "TPS", "p50 ms", "p99 ms", "refused", "failed", "fsyncs/s",
              "batch", "balances");
   std::stringstream list(modes);
-  for (std::string mode; std::getline(list, mode, ',');) run(mode, seconds, ws_in_flight);
+  for (std::string mode; std::getline(list, mode, ',');) run(mode, seconds, ws_in_flight, clients);
   pgbench(seconds);
 }

@@ -1,12 +1,13 @@
 // The client protocol's messages (docs/client-protocol.md): what a client
 // sends over its WebSocket (/v1/ws) and what the node answers. A binary
-// frame holds one message in the canonical encoding (a tagged variant,
-// abi/serialize.h); a text frame holds the same message as JSON
-// (client_json.h).
+// frame holds one or more messages back to back, each in the canonical
+// encoding (a tagged variant, abi/serialize.h); a text frame holds one
+// message as JSON (client_json.h).
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -109,5 +110,37 @@ struct Goodbye {
 };
 
 INTERSTICE_VARIANT(ServerMessage, CallResult, Subscribed, Update, Unsubscribed, Goodbye)
+
+// Binary frames: one or more messages back to back.
+
+// Appends `message`'s encoding to `frame`.
+template <typename Message>
+void append_to_frame(std::vector<uint8_t>& frame, const Message& message) {
+  abi::Writer writer(frame);
+  abi::encode(writer, message);
+}
+
+// Calls `each(Message&&)` for the messages of a binary frame, in order, and
+// stops at the first one that does not decode: false then, with `problem`
+// saying why (an empty frame is malformed too). Messages before a malformed
+// one have been handed to `each` already; `each` returns false to stop early.
+template <typename Message, typename Each>
+bool for_each_in_frame(std::span<const uint8_t> frame, std::string* problem, Each&& each) {
+  abi::Reader reader(frame);
+  if (reader.at_end()) {
+    *problem = "an empty frame";
+    return false;
+  }
+  while (!reader.at_end()) {
+    Message message{};
+    abi::decode(reader, message);
+    if (!reader.ok()) {
+      *problem = std::string(reader.error());
+      return false;
+    }
+    if (!each(std::move(message))) return true;
+  }
+  return true;
+}
 
 }  // namespace interstice::node

@@ -91,23 +91,28 @@ void ClientSession::on_frame() {
   Form expected = Form::Unknown;
   if (!form_.compare_exchange_strong(expected, form) && expected != form)
     return leave("a connection speaks one form: binary or JSON text frames, not both");
-  std::string bytes = beast::buffers_to_string(in_.data());
-  in_.consume(in_.size());
-  nlohmann::ordered_json call_args;
   if (form == Form::Json) {
+    std::string bytes = beast::buffers_to_string(in_.data());
+    in_.consume(in_.size());
     JsonShape shape = scan_json(bytes);
     if (shape.depth > limits_.max_json_depth || shape.values > limits_.max_json_values)
       return leave(fmt::format("a message nests deeper than {} or holds more than {} JSON values",
                                limits_.max_json_depth, limits_.max_json_values));
+    nlohmann::ordered_json call_args;
     auto message = client_message_from_json(bytes, &call_args);
     if (!message) return leave("malformed message: " + message.error().message);
     return handle(std::move(message).value(), std::move(call_args));
   }
+  // One or more messages; those before a malformed one are handled.
   std::string problem;
-  auto message = abi::from_bytes<ClientMessage>(
-      std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()), &problem);
-  if (!message) return leave("malformed message: " + problem);
-  handle(std::move(*message), {});
+  bool ok = for_each_in_frame<ClientMessage>(
+      std::span(static_cast<const uint8_t*>(in_.data().data()), in_.size()), &problem,
+      [this](ClientMessage message) {
+        handle(std::move(message), {});
+        return !leaving_ && !closed_;
+      });
+  in_.consume(in_.size());
+  if (!ok) leave("malformed message: " + problem);
 }
 
 void ClientSession::handle(ClientMessage message, nlohmann::ordered_json call_args) {
@@ -210,35 +215,55 @@ bool ClientSession::send(ServerMessage message) {
   if (queued > limits_.max_queued_bytes) {
     if (!gone_.exchange(true))
       net::post(server_->io, [self = shared_from_this(), queued] {
-        self->out_.erase(self->out_.begin() + (self->writing_ ? 1 : 0), self->out_.end());
+        {
+          base::MutexLock lock(self->out_mutex_);
+          self->out_.clear();
+        }
         self->leave(fmt::format("too far behind: {} bytes of messages unread (the limit is {})",
                                 queued, self->limits_.max_queued_bytes));
       });
     return false;
   }
-  net::post(server_->io, [self = shared_from_this(), frame = std::move(frame)]() mutable {
-    self->push(std::move(frame));
-  });
+  bool post;
+  {
+    base::MutexLock lock(out_mutex_);
+    if (form_.load() == Form::Binary && !out_.empty() &&
+        out_.back().size() + frame.size() <= kPackBytes)
+      out_.back() += frame;
+    else
+      out_.push_back(std::move(frame));
+    post = !io_will_look_;
+    io_will_look_ = true;
+  }
+  if (post) net::post(server_->io, [self = shared_from_this()] { self->write_next(); });
   return true;
 }
 
-void ClientSession::push(std::string frame) {
-  if (closed_) return;
-  out_.push_back(std::move(frame));
-  write_next();
+bool ClientSession::nothing_to_write() {
+  base::MutexLock lock(out_mutex_);
+  return out_.empty();
 }
 
 void ClientSession::write_next() {
-  if (writing_ || out_.empty() || closed_) return;
+  if (writing_ || closed_) return;  // the write's end looks again
+  {
+    base::MutexLock lock(out_mutex_);
+    if (out_.empty()) {
+      io_will_look_ = false;
+      return;
+    }
+    writing_frame_ = std::move(out_.front());
+    out_.pop_front();
+    io_will_look_ = true;  // the write's end looks
+  }
   writing_ = true;
   ws_.binary(form_.load() != Form::Json);
-  ws_.async_write(net::buffer(out_.front()), [self = shared_from_this()](error_code ec, size_t) {
+  ws_.async_write(net::buffer(writing_frame_), [self = shared_from_this()](error_code ec, size_t) {
     self->writing_ = false;
     if (self->closed_) return;
-    self->queued_ -= self->out_.front().size();
-    self->out_.pop_front();
+    self->queued_ -= self->writing_frame_.size();
     if (ec) return self->close();
-    if (self->leaving_ && self->out_.empty()) return self->close_handshake();
+    if (self->leaving_ && self->nothing_to_write()) return self->close_handshake();
     self->write_next();
   });
 }
@@ -258,7 +283,10 @@ void ClientSession::leave(const std::string& reason, websocket::close_code code)
     leaving_ = true;
     gone_ = true;
     node_.drop_client(this);
-    out_.erase(out_.begin() + (writing_ ? 1 : 0), out_.end());
+    {
+      base::MutexLock lock(out_mutex_);
+      out_.clear();
+    }
     if (!writing_) close_handshake();
     return;
   }
@@ -271,7 +299,10 @@ void ClientSession::leave(const std::string& reason, websocket::close_code code)
     frame.assign(bytes.begin(), bytes.end());
   }
   queued_ += frame.size();
-  out_.push_back(std::move(frame));
+  {
+    base::MutexLock lock(out_mutex_);
+    out_.push_back(std::move(frame));  // a frame of its own
+  }
   leaving_ = true;
   gone_ = true;
   node_.drop_client(this);

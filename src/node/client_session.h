@@ -3,10 +3,13 @@
 // durable, in completion order, many in flight; subscriptions with their
 // rows and updates (client_hub.h).
 //
-// The connection's first frame fixes its form: binary frames (the canonical
-// encoding, client_messages.h) or text frames (JSON, client_json.h); the
-// node answers in that form, and a frame of the other form ends the
-// connection. A malformed message ends it too, with a Goodbye that says why.
+// The connection's first frame fixes its form: binary frames (one or more
+// messages each, in the canonical encoding, client_messages.h) or text
+// frames (one JSON message each, client_json.h); the node answers in that
+// form, and a frame of the other form ends the connection. A malformed
+// message ends it too, with a Goodbye that says why. In the binary form the
+// node packs the messages queued for a client into frames of up to
+// kPackBytes, so a busy connection costs one write per batch, not per answer.
 //
 // Bounds (ClientLimits): a message's size; calls in flight (more are
 // refused, each with its CallResult); subscriptions; and the bytes queued
@@ -15,7 +18,8 @@
 //
 // Threading: reading, writing and closing run on the HTTP server's I/O
 // thread. send() and describe() (ClientSink) are called from any thread:
-// they encode there and post the frame to the I/O thread.
+// they encode there and queue the message (out_); the I/O thread is posted
+// to only when it is not already going to look at the queue.
 #pragma once
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -66,6 +70,7 @@ class ClientSession final : public ClientSink,
 
  private:
   enum class Form : uint8_t { Unknown, Binary, Json };
+  static constexpr size_t kPackBytes = 64 << 10;  // binary messages packed into one frame
   using Socket = boost::asio::ip::tcp::socket;
 
   void read();
@@ -73,9 +78,9 @@ class ClientSession final : public ClientSink,
   void handle(ClientMessage message, nlohmann::ordered_json call_args);
   void call(CallMessage call, nlohmann::ordered_json call_args);
   void subscribe(SubscribeMessage subscribe);
-  // I/O thread: queues a frame, and writes.
-  void push(std::string frame);
+  // I/O thread: writes the next frame of out_, unless a write is running.
   void write_next();
+  bool nothing_to_write();
   // Sends a Goodbye after what is being written, then closes with `code`
   // (too_big: no Goodbye, only the close frame).
   void leave(const std::string& reason, boost::beast::websocket::close_code code =
@@ -93,7 +98,7 @@ class ClientSession final : public ClientSink,
   uint64_t server_id_ = 0;  // in server_->upgraded
 
   // I/O thread only:
-  std::deque<std::string> out_;
+  std::string writing_frame_;  // being written
   bool writing_ = false;
   bool leaving_ = false;  // a Goodbye is queued: close after it
   bool closing_ = false;  // the close handshake has started
@@ -108,6 +113,11 @@ class ClientSession final : public ClientSink,
   std::atomic<bool> gone_{false};              // no more sends: closed, or too far behind
   base::Mutex mutex_;
   std::map<uint64_t, RowType> row_types_ GUARDED_BY(mutex_);  // by subscription id
+  base::Mutex out_mutex_;
+  std::deque<std::string> out_ GUARDED_BY(out_mutex_);  // frames not yet written
+  // The I/O thread will look at out_ again (a write_next is posted, or a
+  // write runs and its end looks): send() need not post.
+  bool io_will_look_ GUARDED_BY(out_mutex_) = false;
 };
 
 }  // namespace interstice::node

@@ -746,7 +746,8 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
   m.tx = &tx;
   m.current_reducer = reducer_name;
   m.failure.reset();
-  std::string where = fmt::format("reducer {}.{}", m.name, reducer_name);
+  // "reducer M.R", for the messages of a failed call (formatted only then).
+  auto where = [&] { return fmt::format("reducer {}.{}", m.name, reducer_name); };
 
   // A triggered call runs on what is left of its cascade's fuel; the fuel is
   // read before a trap replaces the instance.
@@ -779,29 +780,29 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
   trapped = !ptr;
   if (!ptr)
     return finish_failed(
-        fmt::format("{}: allocating its arguments failed: {}", where, ptr.error().message));
+        fmt::format("{}: allocating its arguments failed: {}", where(), ptr.error().message));
   auto target = m.instance->memory().bytes(static_cast<uint32_t>(*ptr), call.args.size());
-  if (!target) return finish_failed(where + ": the module's allocator returned a bad pointer");
+  if (!target) return finish_failed(where() + ": the module's allocator returned a bad pointer");
   std::copy(call.args.begin(), call.args.end(), target->begin());
 
   auto status = (*m.reducer)(static_cast<int32_t>(call.reducer), *ptr, length);
   account_fuel();
   unmeter();
   trapped = !status || m.failure;
-  if (m.failure) return finish_failed(fmt::format("{} failed: {}", where, *m.failure));
+  if (m.failure) return finish_failed(fmt::format("{} failed: {}", where(), *m.failure));
   if (!status) {
     const base::Error& e = status.error();
     const engine::Trap* trap = engine::trap_of(e);
     std::string detail = trap ? trap->describe() : e.message;
-    return finish_failed(fmt::format("{} trapped: {}", where, detail));
+    return finish_failed(fmt::format("{} trapped: {}", where(), detail));
   }
   if (*status != 0)
-    return finish_failed(fmt::format("{} failed: {}", where,
+    return finish_failed(fmt::format("{} failed: {}", where(),
                                      *status == 2 ? "the module could not decode its arguments"
                                                   : "status " + std::to_string(*status)));
   if (tx.replaying() && tx.unreplayed_host_results() > 0)
-    return finish_failed(fmt::format("{} made {} fewer privileged host calls than recorded", where,
-                                     tx.unreplayed_host_results()));
+    return finish_failed(fmt::format("{} made {} fewer privileged host calls than recorded",
+                                     where(), tx.unreplayed_host_results()));
   std::vector<TableEvent> events = tx.take_events();
   if (options_.on_commit) {
     CommittedTransaction committed{m.name,       reducer_name, call.args,        tx.inputs(),
@@ -810,7 +811,7 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
       if (m.find_table(e.table)->def().persistence == abi::Persistence::Logged)
         committed.effects.push_back(&e);
     if (auto r = options_.on_commit(committed); !r)  // tx still holds its undo log
-      return finish_failed(fmt::format("{} was not committed: {}", where, r.error().message));
+      return finish_failed(fmt::format("{} was not committed: {}", where(), r.error().message));
   }
   if (call.capture || !cascade) {
     if (call.capture) *call.capture = std::move(events);

@@ -67,6 +67,32 @@ class Client {
     if (ec) return "";
     return beast::buffers_to_string(buffer.data());
   }
+  // The messages of the next binary frame (one or more); none once the node
+  // closed the connection or if one did not decode.
+  std::vector<interstice::node::ServerMessage> read_binary() {
+    std::string frame = read();
+    std::vector<interstice::node::ServerMessage> messages;
+    std::string problem;
+    bool ok = interstice::node::for_each_in_frame<interstice::node::ServerMessage>(
+        std::span(reinterpret_cast<const uint8_t*>(frame.data()), frame.size()), &problem,
+        [&](interstice::node::ServerMessage m) {
+          messages.push_back(std::move(m));
+          return true;
+        });
+    if (!ok) messages.clear();
+    return messages;
+  }
+  void send_raw_binary(const std::vector<uint8_t>& frame) {
+    ws_.binary(true);
+    ws_.write(net::buffer(frame));
+  }
+  // Sends `messages` packed into one binary frame.
+  void send_packed(const std::vector<interstice::node::ClientMessage>& messages) {
+    std::vector<uint8_t> frame;
+    for (const auto& m : messages) interstice::node::append_to_frame(frame, m);
+    ws_.binary(true);
+    ws_.write(net::buffer(frame));
+  }
   // The close frame's code, once read() returned "" (0: no close frame came).
   uint16_t close_code() const { return ws_.reason().code; }
   // Sends `bytes` as one frame, or in 4 KiB frames.
@@ -237,12 +263,12 @@ TEST(ClientProtocol, TheBinaryFormCarriesTheSameMessages) {
                   {interstice::abi::to_bytes(std::make_tuple(std::string("b"), int32_t{4}))}});
   bool called = false, updated = false;
   for (int i = 0; i < 3 && !(called && updated); ++i) {
-    std::string frame = client.read();
-    auto message = interstice::abi::from_bytes<ServerMessage>(
-        std::span(reinterpret_cast<const uint8_t*>(frame.data()), frame.size()));
-    ASSERT_TRUE(message);
-    if (auto* r = std::get_if<CallResult>(&message->value)) called = r->ok && r->request_id == 2;
-    if (auto* u = std::get_if<Update>(&message->value)) updated = u->changes.size() == 1;
+    std::vector<ServerMessage> messages = client.read_binary();
+    ASSERT_FALSE(messages.empty());
+    for (const ServerMessage& message : messages) {
+      if (auto* r = std::get_if<CallResult>(&message.value)) called = r->ok && r->request_id == 2;
+      if (auto* u = std::get_if<Update>(&message.value)) updated = u->changes.size() == 1;
+    }
   }
   EXPECT_TRUE(called);
   EXPECT_TRUE(updated);
@@ -254,6 +280,75 @@ TEST(ClientProtocol, TheBinaryFormCarriesTheSameMessages) {
   ASSERT_TRUE(goodbye);
   ASSERT_TRUE(std::get_if<Goodbye>(&goodbye->value));
   EXPECT_EQ(client.read(), "");
+}
+
+// A binary frame may carry many calls, and the node packs answers that are
+// ready together into one frame; a malformed message in a frame ends the
+// connection after the calls before it.
+TEST(ClientProtocol, ABinaryFrameCarriesManyMessagesEachWay) {
+  using namespace interstice::node;
+  NodeProcess node({"testkit"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  Client client(node.port());
+  constexpr uint64_t kCalls = 300;
+  std::vector<ClientMessage> calls;
+  for (uint64_t id = 1; id <= kCalls; ++id)
+    calls.push_back(CallMessage{
+        id,
+        "testkit",
+        "add",
+        {interstice::abi::to_bytes(std::make_tuple(fmt::format("packed{}", id), int32_t{1}))}});
+  calls.push_back(CallMessage{kCalls + 1, "testkit", "no_such_reducer", {}});
+  client.send_packed(calls);
+  std::set<uint64_t> answered;
+  size_t frames = 0, refused = 0;
+  while (answered.size() < kCalls + 1) {
+    std::vector<ServerMessage> messages = client.read_binary();
+    ASSERT_FALSE(messages.empty()) << "after " << answered.size() << " answers";
+    ++frames;
+    for (const ServerMessage& message : messages) {
+      const auto* result = std::get_if<CallResult>(&message.value);
+      ASSERT_NE(result, nullptr);
+      EXPECT_TRUE(answered.insert(result->request_id).second) << "answered twice";
+      if (!result->ok) {
+        ++refused;
+        EXPECT_EQ(result->request_id, kCalls + 1);
+        EXPECT_EQ(result->code, "NotFound");
+      }
+    }
+  }
+  EXPECT_EQ(refused, 1u);
+  EXPECT_LT(frames, kCalls) << "answers that were ready together came in one frame";
+  // Every call ran once.
+  httplib::Client http("127.0.0.1", node.port());
+  auto rows = json::parse(http.Get("/tables/testkit/items")->body);
+  size_t packed = 0;
+  for (const json& row : rows)
+    if (row["name"].get<std::string>().starts_with("packed")) ++packed;
+  EXPECT_EQ(packed, kCalls);
+
+  // A good call, then bytes that are no message: the call runs, then Goodbye.
+  std::vector<uint8_t> frame;
+  append_to_frame(
+      frame, ClientMessage{CallMessage{9000,
+                                       "testkit",
+                                       "add",
+                                       {interstice::abi::to_bytes(std::make_tuple(
+                                           std::string("before the bad bytes"), int32_t{1}))}}});
+  frame.insert(frame.end(), {7, 0, 0, 0, 1});
+  client.send_raw_binary(frame);
+  // (Its answer may come before the Goodbye or not at all: none comes after.)
+  bool goodbye = false;
+  for (std::vector<ServerMessage> messages; !(messages = client.read_binary()).empty();)
+    for (const ServerMessage& message : messages)
+      if (auto* g = std::get_if<Goodbye>(&message.value))
+        goodbye = g->reason.find("malformed") != std::string::npos;
+  EXPECT_TRUE(goodbye);
+  EXPECT_EQ(client.read(), "");
+  auto after = json::parse(http.Get("/tables/testkit/items")->body);
+  bool ran = false;
+  for (const json& row : after) ran |= row["name"] == "before the bad bytes";
+  EXPECT_TRUE(ran);
 }
 
 TEST(ClientProtocol, BadMessagesEndOnlyTheirConnection) {
