@@ -1,11 +1,23 @@
 #include "runtime/table.h"
 
+#include <absl/container/btree_map.h>
+#include <absl/container/btree_set.h>
+
 #include <cstdint>
 #include <cstring>
 
 namespace interstice::runtime {
 
 using abi::Status;
+
+struct Table::Store {
+  struct Index {
+    abi::IndexDef def;
+    absl::btree_set<std::pair<std::string, std::string>> entries;  // (index key, pk)
+  };
+  absl::btree_map<std::string, Bytes> rows;  // pk order key -> row
+  std::vector<Index> indexes;
+};
 
 namespace {
 
@@ -39,8 +51,29 @@ bool all_zero(ByteView bytes) {
 }  // namespace
 
 Table::Table(const abi::TableDef& def, const abi::ModuleSchema& schema, TableMemory* memory)
-    : def_(def), layout_(row_type_of(def, schema), schema.types), memory_(memory) {
-  for (const abi::IndexDef& index : def.indexes) indexes_.push_back(Index{index, {}});
+    : def_(def),
+      layout_(row_type_of(def, schema), schema.types),
+      memory_(memory),
+      store_(std::make_unique<Store>()) {
+  for (const abi::IndexDef& index : def.indexes) store_->indexes.push_back(Store::Index{index, {}});
+}
+
+Table::~Table() = default;
+
+size_t Table::size() const {
+  return store_->rows.size();
+}
+
+void Table::for_each(const std::function<void(const Bytes& row)>& f) const {
+  for (const auto& [pk, row] : store_->rows) f(row);
+}
+
+void Table::for_each_after(
+    const std::string* after,
+    const std::function<bool(const std::string& pk, const Bytes& row)>& f) const {
+  auto& rows = store_->rows;
+  for (auto it = after ? rows.upper_bound(*after) : rows.begin(); it != rows.end(); ++it)
+    if (!f(it->first, it->second)) return;
 }
 
 std::string Table::key_of(uint32_t column, const std::vector<ByteView>& columns) const {
@@ -55,7 +88,7 @@ std::string Table::primary_order_key(const Bytes& row) const {
 
 Status Table::check_unique(const std::vector<ByteView>& columns, const std::string& pk,
                            std::string* problem) const {
-  for (const Index& index : indexes_) {
+  for (const Store::Index& index : store_->indexes) {
     if (!index.def.unique) continue;
     std::string key = key_of(index.def.column, columns);
     auto it = index.entries.lower_bound({key, std::string()});
@@ -69,7 +102,8 @@ Status Table::check_unique(const std::vector<ByteView>& columns, const std::stri
 }
 
 void Table::add_to_indexes(const std::vector<ByteView>& columns, const std::string& pk) {
-  for (Index& index : indexes_) index.entries.emplace(key_of(index.def.column, columns), pk);
+  for (Store::Index& index : store_->indexes)
+    index.entries.emplace(key_of(index.def.column, columns), pk);
   if (memory_) memory_->used += footprint(columns, pk);
 }
 
@@ -80,7 +114,8 @@ void Table::remove_from_indexes(const Bytes& row, const std::string& pk) {
 }
 
 void Table::remove_from_indexes(const std::vector<ByteView>& columns, const std::string& pk) {
-  for (Index& index : indexes_) index.entries.erase({key_of(index.def.column, columns), pk});
+  for (Store::Index& index : store_->indexes)
+    index.entries.erase({key_of(index.def.column, columns), pk});
   if (memory_) memory_->used -= std::min(memory_->used, footprint(columns, pk));
 }
 
@@ -88,7 +123,7 @@ size_t Table::footprint(const std::vector<ByteView>& columns, const std::string&
   size_t row_bytes = 0;
   for (ByteView column : columns) row_bytes += column.size();
   size_t bytes = TableMemory::kEntryOverhead + row_bytes + pk.size();
-  for (const Index& index : indexes_)
+  for (const Store::Index& index : store_->indexes)
     bytes += TableMemory::kEntryOverhead + key_of(index.def.column, columns).size() + pk.size();
   return bytes;
 }
@@ -135,7 +170,7 @@ Status Table::insert(Bytes row, int64_t* assigned, std::string* stored_pk, std::
     next_after = v + 1;
   }
   std::string pk = key_of(def_.primary_key, columns);
-  if (rows_.count(pk)) {
+  if (store_->rows.count(pk)) {
     *problem = "table " + def_.name + " already has a row with this " +
                layout_.column_name(def_.primary_key);
     return Status::DuplicateKey;
@@ -145,7 +180,7 @@ Status Table::insert(Bytes row, int64_t* assigned, std::string* stored_pk, std::
   add_to_indexes(columns, pk);
   auto_inc_next_ = next_after;
   *stored_pk = pk;
-  rows_.emplace(std::move(pk), std::move(row));
+  store_->rows.emplace(std::move(pk), std::move(row));
   return Status::Ok;
 }
 
@@ -156,8 +191,8 @@ Status Table::update(Bytes row, Bytes* old_row, std::string* problem) {
     return Status::InvalidRow;
   }
   std::string pk = key_of(def_.primary_key, columns);
-  auto it = rows_.find(pk);
-  if (it == rows_.end()) {
+  auto it = store_->rows.find(pk);
+  if (it == store_->rows.end()) {
     *problem =
         "table " + def_.name + " has no row with this " + layout_.column_name(def_.primary_key);
     return Status::NotFound;
@@ -189,11 +224,11 @@ Status Table::order_key_for(uint32_t column, ByteView value, std::string* key,
 Status Table::remove(ByteView key, Bytes* old_row, std::string* problem) {
   std::string pk;
   if (Status s = order_key_for(def_.primary_key, key, &pk, problem); s != Status::Ok) return s;
-  auto it = rows_.find(pk);
-  if (it == rows_.end()) return Status::NotFound;
+  auto it = store_->rows.find(pk);
+  if (it == store_->rows.end()) return Status::NotFound;
   remove_from_indexes(it->second, pk);
   *old_row = std::move(it->second);
-  rows_.erase(it);
+  store_->rows.erase(it);
   return Status::Ok;
 }
 
@@ -204,8 +239,8 @@ const Bytes* Table::get(ByteView key, std::string* problem) const {
 }
 
 const Bytes* Table::find_by_order_key(const std::string& pk) const {
-  auto it = rows_.find(pk);
-  return it == rows_.end() ? nullptr : &it->second;
+  auto it = store_->rows.find(pk);
+  return it == store_->rows.end() ? nullptr : &it->second;
 }
 
 uint64_t Table::counter_past(uint32_t column, ByteView value, uint64_t counter) const {
@@ -220,10 +255,10 @@ void Table::note_auto_inc(const std::vector<ByteView>& columns) {
 }
 
 void Table::restore_remove(const std::string& pk) {
-  auto it = rows_.find(pk);
-  if (it == rows_.end()) return;
+  auto it = store_->rows.find(pk);
+  if (it == store_->rows.end()) return;
   remove_from_indexes(it->second, pk);
-  rows_.erase(it);
+  store_->rows.erase(it);
 }
 
 void Table::restore_insert(Bytes row) {
@@ -231,16 +266,16 @@ void Table::restore_insert(Bytes row) {
   layout_.split(row, &columns);
   std::string pk = key_of(def_.primary_key, columns);
   add_to_indexes(columns, pk);
-  rows_[std::move(pk)] = std::move(row);
+  store_->rows[std::move(pk)] = std::move(row);
 }
 
 Status Table::scan(int32_t index, std::optional<ByteView> lo, std::optional<ByteView> hi,
                    Cursor* cursor, std::string* problem) const {
-  if (index < -1 || index >= static_cast<int32_t>(indexes_.size())) {
+  if (index < -1 || index >= static_cast<int32_t>(store_->indexes.size())) {
     *problem = "table " + def_.name + " has no index " + std::to_string(index);
     return Status::NoSuchIndex;
   }
-  uint32_t column = index < 0 ? def_.primary_key : indexes_[index].def.column;
+  uint32_t column = index < 0 ? def_.primary_key : store_->indexes[index].def.column;
   *cursor = Cursor{};
   cursor->table_ = this;
   cursor->index_ = index;
@@ -254,12 +289,12 @@ Status Table::scan(int32_t index, std::optional<ByteView> lo, std::optional<Byte
     cursor->hi_ = key;
   }
   if (index < 0) {
-    if (rows_.empty())
+    if (store_->rows.empty())
       cursor->table_ = nullptr;
     else
-      cursor->end_ = {std::string(), rows_.rbegin()->first};
+      cursor->end_ = {std::string(), store_->rows.rbegin()->first};
   } else {
-    const auto& entries = indexes_[index].entries;
+    const auto& entries = store_->indexes[index].entries;
     if (entries.empty())
       cursor->table_ = nullptr;
     else
@@ -271,14 +306,14 @@ Status Table::scan(int32_t index, std::optional<ByteView> lo, std::optional<Byte
 const Bytes* Table::Cursor::next() {
   if (table_ == nullptr) return nullptr;
   if (index_ < 0) {
-    const auto& rows = table_->rows_;
+    const auto& rows = table_->store_->rows;
     auto it =
         last_ ? rows.upper_bound(last_->second) : (lo_ ? rows.lower_bound(*lo_) : rows.begin());
     if (it == rows.end() || (hi_ && it->first > *hi_) || it->first > end_.second) return nullptr;
     last_ = std::make_pair(std::string(), it->first);
     return &it->second;
   }
-  const auto& entries = table_->indexes_[index_].entries;
+  const auto& entries = table_->store_->indexes[index_].entries;
   auto it = last_ ? entries.upper_bound(*last_)
                   : entries.lower_bound({lo_ ? *lo_ : std::string(), std::string()});
   if (it == entries.end() || (hi_ && it->first > *hi_) || *it > end_) return nullptr;

@@ -1,16 +1,19 @@
 // Table: the rows of one table, in memory, with its primary-key index (a
-// B-tree: std::map ordered by order_key), its secondary indexes and its
-// auto_inc counter. Every row written is validated against the row type.
+// B-tree ordered by order_key: Abseil's btree_map, whose nodes hold many
+// keys, so a lookup among 100,000 rows touches a few cache lines, not ~17
+// tree nodes), its secondary indexes (B-tree sets) and its auto_inc counter.
+// Every row written is validated against the row type. A row's address
+// changes when other rows are inserted or removed: callers copy what they
+// read before the next write.
 //
 // Table knows nothing of transactions: the caller (Transaction) records what
 // each write replaced and undoes it with the restore_* operations.
 #pragma once
 
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,7 +29,7 @@ namespace interstice::runtime {
 // `limit` are refused (QuotaExceeded); recovery and rollbacks never are.
 // Owned by the module; single-threaded like the runtime.
 struct TableMemory {
-  static constexpr size_t kEntryOverhead = 64;  // a std::map / std::set node, roughly
+  static constexpr size_t kEntryOverhead = 64;  // a B-tree entry's share of its node, roughly
   size_t used = 0;
   size_t limit = SIZE_MAX;
 };
@@ -35,11 +38,12 @@ class Table {
  public:
   // `memory` (may be null: no accounting, no limit) outlives the table.
   Table(const abi::TableDef& def, const abi::ModuleSchema& schema, TableMemory* memory = nullptr);
+  ~Table();
 
   const abi::TableDef& def() const { return def_; }
   const std::string& name() const { return def_.name; }
   const RowLayout& layout() const { return layout_; }
-  size_t size() const { return rows_.size(); }
+  size_t size() const;
 
   // Inserts a row. An auto_inc column holding 0 gets the next counter value
   // (returned in `assigned`, and written into the stored row). Refuses
@@ -94,23 +98,17 @@ class Table {
                    Cursor* cursor, std::string* problem) const;
 
   // Every row in primary-key order (for queries and tests).
-  template <typename F>
-  void for_each(F&& f) const {
-    for (const auto& [pk, row] : rows_) f(row);
-  }
+  void for_each(const std::function<void(const Bytes& row)>& f) const;
   // The rows whose primary-key order key is after `after` (all if null), in
   // that order, while f(order_key, row) returns true (for paged reads).
-  template <typename F>
-  void for_each_after(const std::string* after, F&& f) const {
-    for (auto it = after ? rows_.upper_bound(*after) : rows_.begin(); it != rows_.end(); ++it)
-      if (!f(it->first, it->second)) return;
-  }
+  void for_each_after(const std::string* after,
+                      const std::function<bool(const std::string& pk, const Bytes& row)>& f) const;
 
  private:
-  struct Index {
-    abi::IndexDef def;
-    std::set<std::pair<std::string, std::string>> entries;  // (index key, pk)
-  };
+  // The B-trees (table.cc), kept out of this header: Abseil's headers
+  // declare a global `abi` namespace alias (cxxabi.h) that would make
+  // `abi::` ambiguous wherever `using namespace interstice` is in force.
+  struct Store;
 
   std::string key_of(uint32_t column, const std::vector<ByteView>& columns) const;
   // The auto_inc counter after seeing `value` in auto_inc column `column`:
@@ -132,8 +130,7 @@ class Table {
   const abi::TableDef& def_;
   RowLayout layout_;
   TableMemory* memory_;
-  std::map<std::string, Bytes> rows_;  // pk order key -> row
-  std::vector<Index> indexes_;
+  std::unique_ptr<Store> store_;  // rows by pk order key, and the secondary indexes
   uint64_t auto_inc_next_ = 1;
 };
 
