@@ -31,6 +31,22 @@ const char* code_name(base::ErrorCode code) {
   }
 }
 
+// The calls this I/O thread has read since it last handed them to the node:
+// the first one posts a handler that hands them all over, and it runs after
+// the reads that were ready with it, so the executor wakes once for the
+// calls of many frames and connections.
+struct GatheredCalls {
+  Node* node = nullptr;
+  std::vector<Node::OutsideCall> calls;
+};
+thread_local GatheredCalls gathered_calls;
+
+void hand_over_gathered_calls() {
+  std::vector<Node::OutsideCall> calls;
+  calls.swap(gathered_calls.calls);
+  if (!calls.empty()) gathered_calls.node->call_batch_async(std::move(calls));
+}
+
 }  // namespace
 
 void ClientSession::start(std::unique_ptr<UpgradedConnection> connection, Node& node,
@@ -142,8 +158,11 @@ void ClientSession::call(CallMessage call, nlohmann::ordered_json call_args) {
   }
   ++calls_in_flight_;
   std::weak_ptr<ClientSession> weak = weak_from_this();
-  node_.call_async(
-      call.module, call.reducer, std::move(call.args.data),
+  if (gathered_calls.node != &node_) hand_over_gathered_calls();  // (one node per I/O thread)
+  gathered_calls.node = &node_;
+  if (gathered_calls.calls.empty()) net::post(server_->io, hand_over_gathered_calls);
+  gathered_calls.calls.push_back(Node::OutsideCall{
+      std::move(call.module), std::move(call.reducer), std::move(call.args.data),
       [weak, id = call.request_id](base::Result<void> done) {
         auto self = weak.lock();
         if (!self) return;
@@ -152,7 +171,7 @@ void ClientSession::call(CallMessage call, nlohmann::ordered_json call_args) {
                        ? CallResult{id, true, "", ""}
                        : CallResult{id, false, done.error().message, code_name(done.error().code)});
       },
-      caller_);
+      caller_});
 }
 
 void ClientSession::subscribe(SubscribeMessage subscribe) {

@@ -339,17 +339,50 @@ Node::LogState Node::log_state() const {
 void Node::call_async(const std::string& module, const std::string& reducer,
                       std::vector<uint8_t> args, std::function<void(base::Result<void>)> done,
                       const std::string& caller) {
-  auto task = [this, module, reducer, args = std::move(args), done, caller]() {
-    // Refusals come back with their codes (Runtime::call): NotFound,
-    // Forbidden, InvalidArgument; a call that ran and failed is Failed.
-    auto offset = run_call(module, reducer, args, caller, {}, runtime::CallOrigin::Outside);
-    if (!offset) return done(offset.take_error());
-    if (options_.log.durability == storage::Durability::None) return done({});
-    // Through the acknowledging thread, which also answers for the calls a
-    // failed log write undoes (Recovery::undo_after_log_failure).
-    commits_->when_durable(*offset, done);
-  };
-  if (!post_for(module, std::move(task))) done(base::make_error("the node is stopping"));
+  auto call =
+      std::make_shared<OutsideCall>(OutsideCall{module, reducer, std::move(args), done, caller});
+  if (!post_for(module, [this, call] { run_outside_call(*call); }))
+    done(base::make_error("the node is stopping"));
+}
+
+void Node::run_outside_call(const OutsideCall& call) {
+  // Refusals come back with their codes (Runtime::call): NotFound,
+  // Forbidden, InvalidArgument; a call that ran and failed is Failed.
+  auto offset =
+      run_call(call.module, call.reducer, call.args, call.caller, {}, runtime::CallOrigin::Outside);
+  if (!offset) return call.done(offset.take_error());
+  if (options_.log.durability == storage::Durability::None) return call.done({});
+  // Through the acknowledging thread, which also answers for the calls a
+  // failed log write undoes (Recovery::undo_after_log_failure).
+  commits_->when_durable(*offset, call.done);
+}
+
+void Node::call_batch_async(std::vector<OutsideCall> calls) {
+  using Group = std::pair<uint32_t, std::shared_ptr<std::vector<OutsideCall>>>;
+  std::vector<Group> groups;  // calls in a row for one executor
+  executors_->shared([&] {
+    for (OutsideCall& call : calls) {
+      uint32_t executor = runtime_->executor_of(call.module).value_or(0);
+      if (groups.empty() || groups.back().first != executor)
+        groups.emplace_back(executor, std::make_shared<std::vector<OutsideCall>>());
+      groups.back().second->push_back(std::move(call));
+    }
+  });
+  for (auto& [executor, group] : groups) {
+    bool posted = executors_->post(executor, [this, executor, group] {
+      for (OutsideCall& call : *group) {
+        // Its module was removed and published again on another executor
+        // since: follow it (as post_for does).
+        if (auto now = runtime_->executor_of(call.module); now && *now != executor) {
+          call_async(call.module, call.reducer, std::move(call.args), call.done, call.caller);
+          continue;
+        }
+        run_outside_call(call);
+      }
+    });
+    if (!posted)
+      for (OutsideCall& call : *group) call.done(base::make_error("the node is stopping"));
+  }
 }
 
 base::Result<uint64_t> Node::run_call(const std::string& module, const std::string& reducer,

@@ -160,6 +160,18 @@ class Node {
   void call_async(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
                   std::function<void(base::Result<void>)> done,
                   const std::string& caller = kHttpClientCaller);
+  // One call_async, as data.
+  struct OutsideCall {
+    std::string module;
+    std::string reducer;
+    std::vector<uint8_t> args;
+    std::function<void(base::Result<void>)> done;
+    std::string caller;
+  };
+  // call_async for each call, in order, with one task per executor for the
+  // calls in a row that go to it (a client's I/O thread gathers what it
+  // read before it posts: the executor wakes once for many calls).
+  void call_batch_async(std::vector<OutsideCall> calls);
   // Client identities and their tokens (client_identity.h).
   ClientIdentities& identities() { return *identities_; }
   // The asynchronous form, for pipelined clients: runs the call now (args
@@ -243,6 +255,9 @@ class Node {
   void fire_peer_link(const std::string& peer_id, const std::string& address, bool connected);
   // Runs the call (on its module's executor) and returns the log offset that
   // must be durable before it is acknowledged, or the failure.
+  // On the module's executor: runs an outside call and answers it (`done`)
+  // once durable, or with its refusal or failure.
+  void run_outside_call(const OutsideCall& call);
   base::Result<uint64_t> run_call(const std::string& module, const std::string& reducer,
                                   std::span<const uint8_t> args, const std::string& caller = "",
                                   const abi::Trigger& trigger = {},
