@@ -1,7 +1,8 @@
 #include "runtime/table.h"
 
-#include <absl/container/btree_map.h>
 #include <absl/container/btree_set.h>
+#include <absl/container/node_hash_map.h>
+#include <absl/strings/string_view.h>
 
 #include <cstdint>
 #include <cstring>
@@ -15,8 +16,20 @@ struct Table::Store {
     abi::IndexDef def;
     absl::btree_set<std::pair<std::string, std::string>> entries;  // (index key, pk)
   };
-  absl::btree_map<std::string, Bytes> rows;  // pk order key -> row
+  // pk order key -> row: a lookup by key is one hash probe (a transaction's
+  // gets and updates); nodes never move, so `order` can point at the keys.
+  absl::node_hash_map<std::string, Bytes> rows;
+  absl::btree_set<std::string_view> order;  // the keys of `rows`, in order (scans)
   std::vector<Index> indexes;
+
+  // The row of a key in `order` (Debian's Abseil hashes its own string_view).
+  const std::pair<const std::string, Bytes>& row_of(std::string_view key) const {
+    return *rows.find(absl::string_view(key.data(), key.size()));
+  }
+  void erase(absl::node_hash_map<std::string, Bytes>::iterator it) {
+    order.erase(std::string_view(it->first));
+    rows.erase(it);
+  }
 };
 
 namespace {
@@ -65,15 +78,17 @@ size_t Table::size() const {
 }
 
 void Table::for_each(const std::function<void(const Bytes& row)>& f) const {
-  for (const auto& [pk, row] : store_->rows) f(row);
+  for (std::string_view pk : store_->order) f(store_->row_of(pk).second);
 }
 
 void Table::for_each_after(
     const std::string* after,
     const std::function<bool(const std::string& pk, const Bytes& row)>& f) const {
-  auto& rows = store_->rows;
-  for (auto it = after ? rows.upper_bound(*after) : rows.begin(); it != rows.end(); ++it)
-    if (!f(it->first, it->second)) return;
+  const auto& order = store_->order;
+  for (auto it = after ? order.upper_bound(*after) : order.begin(); it != order.end(); ++it) {
+    const auto& entry = store_->row_of(*it);
+    if (!f(entry.first, entry.second)) return;
+  }
 }
 
 std::string Table::key_of(uint32_t column, const std::vector<ByteView>& columns) const {
@@ -170,7 +185,7 @@ Status Table::insert(Bytes row, int64_t* assigned, std::string* stored_pk, std::
     next_after = v + 1;
   }
   std::string pk = key_of(def_.primary_key, columns);
-  if (store_->rows.count(pk)) {
+  if (store_->rows.contains(pk)) {
     *problem = "table " + def_.name + " already has a row with this " +
                layout_.column_name(def_.primary_key);
     return Status::DuplicateKey;
@@ -180,7 +195,8 @@ Status Table::insert(Bytes row, int64_t* assigned, std::string* stored_pk, std::
   add_to_indexes(columns, pk);
   auto_inc_next_ = next_after;
   *stored_pk = pk;
-  store_->rows.emplace(std::move(pk), std::move(row));
+  auto stored = store_->rows.emplace(std::move(pk), std::move(row)).first;
+  store_->order.insert(stored->first);
   return Status::Ok;
 }
 
@@ -228,7 +244,7 @@ Status Table::remove(ByteView key, Bytes* old_row, std::string* problem) {
   if (it == store_->rows.end()) return Status::NotFound;
   remove_from_indexes(it->second, pk);
   *old_row = std::move(it->second);
-  store_->rows.erase(it);
+  store_->erase(it);
   return Status::Ok;
 }
 
@@ -258,7 +274,7 @@ void Table::restore_remove(const std::string& pk) {
   auto it = store_->rows.find(pk);
   if (it == store_->rows.end()) return;
   remove_from_indexes(it->second, pk);
-  store_->rows.erase(it);
+  store_->erase(it);
 }
 
 void Table::restore_insert(Bytes row) {
@@ -266,7 +282,8 @@ void Table::restore_insert(Bytes row) {
   layout_.split(row, &columns);
   std::string pk = key_of(def_.primary_key, columns);
   add_to_indexes(columns, pk);
-  store_->rows[std::move(pk)] = std::move(row);
+  auto [stored, inserted] = store_->rows.insert_or_assign(std::move(pk), std::move(row));
+  if (inserted) store_->order.insert(stored->first);
 }
 
 Status Table::scan(int32_t index, std::optional<ByteView> lo, std::optional<ByteView> hi,
@@ -292,7 +309,7 @@ Status Table::scan(int32_t index, std::optional<ByteView> lo, std::optional<Byte
     if (store_->rows.empty())
       cursor->table_ = nullptr;
     else
-      cursor->end_ = {std::string(), store_->rows.rbegin()->first};
+      cursor->end_ = {std::string(), std::string(*store_->order.rbegin())};
   } else {
     const auto& entries = store_->indexes[index].entries;
     if (entries.empty())
@@ -306,12 +323,12 @@ Status Table::scan(int32_t index, std::optional<ByteView> lo, std::optional<Byte
 const Bytes* Table::Cursor::next() {
   if (table_ == nullptr) return nullptr;
   if (index_ < 0) {
-    const auto& rows = table_->store_->rows;
+    const auto& order = table_->store_->order;
     auto it =
-        last_ ? rows.upper_bound(last_->second) : (lo_ ? rows.lower_bound(*lo_) : rows.begin());
-    if (it == rows.end() || (hi_ && it->first > *hi_) || it->first > end_.second) return nullptr;
-    last_ = std::make_pair(std::string(), it->first);
-    return &it->second;
+        last_ ? order.upper_bound(last_->second) : (lo_ ? order.lower_bound(*lo_) : order.begin());
+    if (it == order.end() || (hi_ && *it > *hi_) || *it > end_.second) return nullptr;
+    last_ = std::make_pair(std::string(), std::string(*it));
+    return &table_->store_->row_of(*it).second;
   }
   const auto& entries = table_->store_->indexes[index_].entries;
   auto it = last_ ? entries.upper_bound(*last_)

@@ -1,10 +1,9 @@
-// Table: the rows of one table, in memory, with its primary-key index (a
-// B-tree ordered by order_key: Abseil's btree_map, whose nodes hold many
-// keys, so a lookup among 100,000 rows touches a few cache lines, not ~17
-// tree nodes), its secondary indexes (B-tree sets) and its auto_inc counter.
-// Every row written is validated against the row type. A row's address
-// changes when other rows are inserted or removed: callers copy what they
-// read before the next write.
+// Table: the rows of one table, in memory, with its primary key (a hash map
+// from order_key to row, Abseil's node_hash_map, so a transaction's gets and
+// updates are one probe each, beside a B-tree of the keys in order for
+// scans), its secondary indexes (B-tree sets) and its auto_inc counter.
+// Every row written is validated against the row type. A row's address is
+// stable until the row is removed.
 //
 // Table knows nothing of transactions: the caller (Transaction) records what
 // each write replaced and undoes it with the restore_* operations.
@@ -29,7 +28,8 @@ namespace interstice::runtime {
 // `limit` are refused (QuotaExceeded); recovery and rollbacks never are.
 // Owned by the module; single-threaded like the runtime.
 struct TableMemory {
-  static constexpr size_t kEntryOverhead = 64;  // a B-tree entry's share of its node, roughly
+  static constexpr size_t kEntryOverhead =
+      64;  // a row's hash node and B-tree slot, or an index entry, roughly
   size_t used = 0;
   size_t limit = SIZE_MAX;
 };
@@ -105,7 +105,7 @@ class Table {
                       const std::function<bool(const std::string& pk, const Bytes& row)>& f) const;
 
  private:
-  // The B-trees (table.cc), kept out of this header: Abseil's headers
+  // The containers (table.cc), kept out of this header: Abseil's headers
   // declare a global `abi` namespace alias (cxxabi.h) that would make
   // `abi::` ambiguous wherever `using namespace interstice` is in force.
   struct Store;
