@@ -246,6 +246,7 @@ bool ClientSession::send(ServerMessage message) {
   bool post;
   {
     base::MutexLock lock(out_mutex_);
+    if (gone_.load()) return false;  // a Goodbye is queued (leave): nothing after it
     if (form_.load() == Form::Binary && !out_.empty() &&
         out_.back().size() + frame.size() <= kPackBytes)
       out_.back() += frame;
@@ -320,10 +321,10 @@ void ClientSession::leave(const std::string& reason, websocket::close_code code)
   queued_ += frame.size();
   {
     base::MutexLock lock(out_mutex_);
+    gone_ = true;  // under out_mutex_: no send() queues a message after the Goodbye
     out_.push_back(std::move(frame));  // a frame of its own
   }
   leaving_ = true;
-  gone_ = true;
   node_.drop_client(this);
   write_next();
 }
