@@ -253,11 +253,11 @@ class Node {
   // Posts peer.connect / peer.disconnect (from I/O threads) to executor 0,
   // which runs them for the modules that subscribe (forwarding to others).
   void fire_peer_link(const std::string& peer_id, const std::string& address, bool connected);
-  // Runs the call (on its module's executor) and returns the log offset that
-  // must be durable before it is acknowledged, or the failure.
   // On the module's executor: runs an outside call and answers it (`done`)
   // once durable, or with its refusal or failure.
   void run_outside_call(const OutsideCall& call);
+  // Runs the call (on its module's executor) and returns the log offset that
+  // must be durable before it is acknowledged, or the failure.
   base::Result<uint64_t> run_call(const std::string& module, const std::string& reducer,
                                   std::span<const uint8_t> args, const std::string& caller = "",
                                   const abi::Trigger& trigger = {},

@@ -26,6 +26,11 @@ struct Table::Store {
   const std::pair<const std::string, Bytes>& row_of(std::string_view key) const {
     return *rows.find(absl::string_view(key.data(), key.size()));
   }
+  // Stores `row` under `pk` (replacing the row there), keeping `order` in step.
+  void put(std::string pk, Bytes row) {
+    auto [stored, inserted] = rows.insert_or_assign(std::move(pk), std::move(row));
+    if (inserted) order.insert(stored->first);
+  }
   void erase(absl::node_hash_map<std::string, Bytes>::iterator it) {
     order.erase(std::string_view(it->first));
     rows.erase(it);
@@ -195,8 +200,7 @@ Status Table::insert(Bytes row, int64_t* assigned, std::string* stored_pk, std::
   add_to_indexes(columns, pk);
   auto_inc_next_ = next_after;
   *stored_pk = pk;
-  auto stored = store_->rows.emplace(std::move(pk), std::move(row)).first;
-  store_->order.insert(stored->first);
+  store_->put(std::move(pk), std::move(row));
   return Status::Ok;
 }
 
@@ -282,8 +286,7 @@ void Table::restore_insert(Bytes row) {
   layout_.split(row, &columns);
   std::string pk = key_of(def_.primary_key, columns);
   add_to_indexes(columns, pk);
-  auto [stored, inserted] = store_->rows.insert_or_assign(std::move(pk), std::move(row));
-  if (inserted) store_->order.insert(stored->first);
+  store_->put(std::move(pk), std::move(row));
 }
 
 Status Table::scan(int32_t index, std::optional<ByteView> lo, std::optional<ByteView> hi,

@@ -28,8 +28,8 @@ namespace interstice::runtime {
 // `limit` are refused (QuotaExceeded); recovery and rollbacks never are.
 // Owned by the module; single-threaded like the runtime.
 struct TableMemory {
-  static constexpr size_t kEntryOverhead =
-      64;  // a row's hash node and B-tree slot, or an index entry, roughly
+  // A row's hash node and B-tree slot, or an index entry, roughly.
+  static constexpr size_t kEntryOverhead = 64;
   size_t used = 0;
   size_t limit = SIZE_MAX;
 };

@@ -55,9 +55,7 @@ class Client {
     ws_.write(net::buffer(message.dump()));
   }
   void send_binary(const interstice::node::ClientMessage& message) {
-    std::vector<uint8_t> bytes = interstice::abi::to_bytes(message);
-    ws_.binary(true);
-    ws_.write(net::buffer(bytes));
+    send_raw_binary(interstice::abi::to_bytes(message));
   }
   // The next frame's text; empty once the node closed the connection.
   std::string read() {
@@ -82,6 +80,7 @@ class Client {
     if (!ok) messages.clear();
     return messages;
   }
+  // Sends `frame`'s bytes as one binary frame, as they are.
   void send_raw_binary(const std::vector<uint8_t>& frame) {
     ws_.binary(true);
     ws_.write(net::buffer(frame));
@@ -90,8 +89,7 @@ class Client {
   void send_packed(const std::vector<interstice::node::ClientMessage>& messages) {
     std::vector<uint8_t> frame;
     for (const auto& m : messages) interstice::node::append_to_frame(frame, m);
-    ws_.binary(true);
-    ws_.write(net::buffer(frame));
+    send_raw_binary(frame);
   }
   // The close frame's code, once read() returned "" (0: no close frame came).
   uint16_t close_code() const { return ws_.reason().code; }
