@@ -4,7 +4,7 @@
 //   - ordinary HTTP keep-alive clients (cpp-httplib, one call at a time per
 //     connection), and
 //   - WebSocket clients of the client protocol (binary form), driven by one
-//     thread, with 256 calls in flight in all (spread over the connections),
+//     thread, with 384 calls in flight in all (spread over the connections),
 //     and
 //   - another node's peer link (net::PeerClient, the peer protocol with its
 //     handshake and encryption), one thread per connection, with the same
@@ -17,15 +17,16 @@
 // the same workload where it is installed.
 //
 // Each run also prints the log writer's fsyncs per second and the records per
-// fsync (its batch size), from GET /node. During the WebSocket runs a probe
+// fsync (its batch size), from GET /node, and the node process's CPU time
+// (user + system, all its threads) per transaction. During the WebSocket runs a probe
 // measures how soon a subscriber gets a committed change: one connection
 // subscribes to two accounts of their own, another moves money between them
 // one call at a time, and each update is timed against the call's answer
 // (sent once the transaction is durable) and against the call.
 //
 //   transfer_bench [seconds per run, default 3] [durabilities, default "none,group,sync"]
-//                  [WebSocket calls in flight in all, default 256]
-//                  [clients, default "http,ws,peer"]
+//                  [WebSocket calls in flight in all, default 384]
+//                  [clients, default "http,ws,peer,pg"] [connections, default "4,64"]
 #include <fmt/format.h>
 #include <httplib.h>
 #include <boost/asio/connect.hpp>
@@ -415,6 +416,24 @@ LogWriter log_writer(uint16_t port) {
   return {log.at("fsyncs").get<uint64_t>(), log.at("fsynced_records").get<uint64_t>()};
 }
 
+// The CPU time a process has used so far (user + system), in microseconds,
+// from /proc/PID/stat; 0 where that cannot be read.
+double cpu_micros(pid_t pid) {
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  size_t after_name = text.rfind(')');
+  if (after_name == std::string::npos) return 0;
+  std::istringstream fields(text.substr(after_name + 2));
+  std::string field;
+  double user = 0, system = 0;
+  // Fields 3.. follow the name; utime and stime are fields 14 and 15.
+  for (int index = 3; index <= 15 && fields >> field; ++index) {
+    if (index == 14) user = std::atof(field.c_str());
+    if (index == 15) system = std::atof(field.c_str());
+  }
+  return (user + system) * 1e6 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 int64_t total_balance(uint16_t port) {
   httplib::Client client("127.0.0.1", port);
   client.set_read_timeout(60);
@@ -448,7 +467,7 @@ Figures on_threads(int connections, double seconds, Client client) {
 }
 
 void run(const std::string& durability, double seconds, uint32_t ws_in_flight,
-         const std::vector<std::string>& clients) {
+         const std::vector<std::string>& clients, const std::vector<int>& connection_counts) {
   testing::NodeProcess node({"bank"}, {"--durability", durability, "--peer-port", "0"});
   testing::TempDir peer_dir;
   auto identity = net::load_or_create_identity(base::Env::posix(), peer_dir.path());
@@ -482,10 +501,12 @@ void run(const std::string& durability, double seconds, uint32_t ws_in_flight,
   const uint16_t peer_port = node.peer_port();
   uint64_t peer_runs = 0;
   for (const std::string& client : clients) {
+    if (client == "pg") continue;  // pgbench runs once, after every durability
     for (bool zipf : {false, true}) {
       Accounts accounts(zipf);
-      for (int connections : {4, 64}) {
+      for (int connections : connection_counts) {
         LogWriter before = log_writer(node.port());
+        double cpu_before = cpu_micros(node.pid());
         Figures all;
         uint32_t window = std::max<uint32_t>(1, ws_in_flight / connections);
         if (client == "http") {
@@ -503,15 +524,17 @@ void run(const std::string& durability, double seconds, uint32_t ws_in_flight,
           });
         }
         LogWriter after = log_writer(node.port());
+        double node_cpu = cpu_micros(node.pid()) - cpu_before;
         uint64_t fsyncs = after.fsyncs - before.fsyncs;
         double batch = fsyncs ? double(after.records - before.records) / fsyncs : 0;
         int64_t balance = total_balance(node.port());
         fmt::print(
             "{:<5} {:<8} {:>5} {:<7} {:>10.0f} {:>9.2f} {:>9.2f} {:>8} {:>6} {:>9.0f} {:>7.1f} "
-            "{}\n",
+            "{:>8.1f} {}\n",
             client, zipf ? "zipf1.5" : "uniform", connections, durability,
             (all.ok + all.refused) / seconds, percentile(all.latencies_ms, 0.5),
             percentile(all.latencies_ms, 0.99), all.refused, all.failed, fsyncs / seconds, batch,
+            all.ok + all.refused ? node_cpu / double(all.ok + all.refused) : 0.0,
             balance == total ? "sum ok" : fmt::format("SUM WRONG: {}", balance));
         if (!all.update_after_answer_ms.empty())
           fmt::print(
@@ -609,18 +632,23 @@ void pgbench(double seconds) {
 int main(int argc, char** argv) {
   double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
   std::string modes = argc > 2 ? argv[2] : "none,group,sync";
-  uint32_t ws_in_flight = argc > 3 ? static_cast<uint32_t>(std::atoi(argv[3])) : 256;
+  uint32_t ws_in_flight = argc > 3 ? static_cast<uint32_t>(std::atoi(argv[3])) : 384;
   std::vector<std::string> clients;
-  std::stringstream client_list(argc > 4 ? argv[4] : "http,ws,peer");
+  std::stringstream client_list(argc > 4 ? argv[4] : "http,ws,peer,pg");
   for (std::string client; std::getline(client_list, client, ',');) clients.push_back(client);
+  std::vector<int> connection_counts;
+  std::stringstream count_list(argc > 5 ? argv[5] : "4,64");
+  for (std::string count; std::getline(count_list, count, ',');)
+    connection_counts.push_back(std::max(1, std::atoi(count.c_str())));
   fmt::print(
       "transfer benchmark: {} accounts, {} s per run, {} WebSocket calls in flight in all, {} "
       "cores\n",
       kAccounts, seconds, ws_in_flight, std::thread::hardware_concurrency());
-  fmt::print("{:<5} {:<8} {:>5} {:<7} {:>10} {:>9} {:>9} {:>8} {:>6} {:>9} {:>7} {}\n", "client",
-             "ids", "conns", "durab.", "TPS", "p50 ms", "p99 ms", "refused", "failed", "fsyncs/s",
-             "batch", "balances");
+  fmt::print("{:<5} {:<8} {:>5} {:<7} {:>10} {:>9} {:>9} {:>8} {:>6} {:>9} {:>7} {:>8} {}\n",
+             "client", "ids", "conns", "durab.", "TPS", "p50 ms", "p99 ms", "refused", "failed",
+             "fsyncs/s", "batch", "µs CPU", "balances");
   std::stringstream list(modes);
-  for (std::string mode; std::getline(list, mode, ',');) run(mode, seconds, ws_in_flight, clients);
-  pgbench(seconds);
+  for (std::string mode; std::getline(list, mode, ',');)
+    run(mode, seconds, ws_in_flight, clients, connection_counts);
+  if (std::find(clients.begin(), clients.end(), "pg") != clients.end()) pgbench(seconds);
 }

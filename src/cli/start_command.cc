@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/exit_codes.h"
+#include "cli/memory_allocator.h"
 #include "cli/node_commands.h"
 #include "net/peer_server.h"
 #include "node/http_api.h"
@@ -212,7 +213,8 @@ int start(const StartOptions& options) {
   node_options.window = options.window;
   node_options.gpu_memory = static_cast<uint64_t>(options.gpu_memory_mib) << 20;
   node_options.runtime.wait_for_authorities = options.wait_for_authorities;
-  spdlog::info("data directory {}", std::filesystem::absolute(options.data_dir).string());
+  spdlog::info("data directory {}; memory allocator {}",
+               std::filesystem::absolute(options.data_dir).string(), memory_allocator());
   auto node = node::Node::create(node_options);
   if (!node) {
     spdlog::error("{}", node.error().message);

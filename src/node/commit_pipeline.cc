@@ -40,6 +40,7 @@ static storage::TxRecord to_tx_record(const runtime::CommittedTransaction& tx) {
     if (r.value != 0 || !r.data.empty())
       record.host_results.push_back(storage::HostResultRecord{i, r.value, abi::Bytes{r.data}});
   }
+  record.effects.reserve(tx.effects.size());
   for (const runtime::TableEvent* e : tx.effects) {
     const runtime::Bytes& row = e->kind == runtime::EventKind::Delete ? e->old_row : e->new_row;
     record.effects.push_back(storage::RowEffect{e->table, e->kind, abi::Bytes{row}});
@@ -47,6 +48,18 @@ static storage::TxRecord to_tx_record(const runtime::CommittedTransaction& tx) {
   for (const runtime::RemoteCall& call : tx.remote_calls)
     record.remote_calls.push_back(remote_call_record(call));
   return record;
+}
+
+// An upper bound of the record's encoded size for the common case (no remote
+// calls or recorded host results: those just make the buffer grow), so
+// encoding it allocates once.
+static size_t encoded_size_hint(const storage::TxRecord& record) {
+  size_t size = 128 + record.module.size() + record.reducer.size() + record.args.data.size() +
+                record.caller.size() + record.trigger.node.size() + record.trigger.module.size() +
+                record.trigger.table.size();
+  for (const storage::RowEffect& e : record.effects)
+    size += 16 + e.table.size() + e.row.data.size();
+  return size;
 }
 
 CommitPipeline::CommitPipeline(std::unique_ptr<storage::TransactionLog> log,
@@ -82,7 +95,11 @@ base::Result<uint64_t> CommitPipeline::append(const runtime::CommittedTransactio
     std::string tag = record.module + "." + e.table;
     if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(std::move(tag));
   }
-  auto offset = log_->append(abi::to_bytes(record), tags);
+  std::vector<uint8_t> bytes;
+  bytes.reserve(encoded_size_hint(record));
+  abi::Writer writer(bytes);
+  abi::encode(writer, record);
+  auto offset = log_->append(bytes, tags);
   if (!offset) return offset.take_error();
   last_appended = *offset;
   uint64_t seen = last_logged_.load();
