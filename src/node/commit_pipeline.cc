@@ -8,59 +8,13 @@
 
 #include "abi/serialize.h"
 #include "base/thread_name.h"
+#include "node/tx_record_encoder.h"
 
 namespace interstice::node {
 
 namespace {
 thread_local uint64_t last_appended = 0;  // CommitPipeline::last_appended_by_this_thread
 }  // namespace
-
-storage::RemoteCallRecord remote_call_record(const runtime::RemoteCall& call) {
-  return storage::RemoteCallRecord{call.call_id,       call.alias,   call.address,
-                                   call.module,        call.reducer, abi::Bytes{call.args},
-                                   call.caller_module, call.callback};
-}
-
-// The transaction as the log records it (storage/tx_record.h).
-static storage::TxRecord to_tx_record(const runtime::CommittedTransaction& tx) {
-  storage::TxRecord record{tx.module,
-                           tx.reducer,
-                           abi::Bytes{tx.args},
-                           tx.inputs.timestamp_us,
-                           tx.inputs.random_seed,
-                           tx.inputs.caller,
-                           tx.trigger,
-                           {},
-                           {},
-                           0,
-                           {}};
-  record.host_calls = static_cast<uint32_t>(tx.inputs.host_results.size());
-  for (uint32_t i = 0; i < record.host_calls; ++i) {
-    const runtime::HostResult& r = tx.inputs.host_results[i];
-    if (r.value != 0 || !r.data.empty())
-      record.host_results.push_back(storage::HostResultRecord{i, r.value, abi::Bytes{r.data}});
-  }
-  record.effects.reserve(tx.effects.size());
-  for (const runtime::TableEvent* e : tx.effects) {
-    const runtime::Bytes& row = e->kind == runtime::EventKind::Delete ? e->old_row : e->new_row;
-    record.effects.push_back(storage::RowEffect{e->table, e->kind, abi::Bytes{row}});
-  }
-  for (const runtime::RemoteCall& call : tx.remote_calls)
-    record.remote_calls.push_back(remote_call_record(call));
-  return record;
-}
-
-// An upper bound of the record's encoded size for the common case (no remote
-// calls or recorded host results: those just make the buffer grow), so
-// encoding it allocates once.
-static size_t encoded_size_hint(const storage::TxRecord& record) {
-  size_t size = 128 + record.module.size() + record.reducer.size() + record.args.data.size() +
-                record.caller.size() + record.trigger.node.size() + record.trigger.module.size() +
-                record.trigger.table.size();
-  for (const storage::RowEffect& e : record.effects)
-    size += 16 + e.table.size() + e.row.data.size();
-  return size;
-}
 
 CommitPipeline::CommitPipeline(std::unique_ptr<storage::TransactionLog> log,
                                storage::Durability durability)
@@ -89,16 +43,13 @@ uint64_t CommitPipeline::last_appended_by_this_thread() {
 }
 
 base::Result<uint64_t> CommitPipeline::append(const runtime::CommittedTransaction& tx) {
-  storage::TxRecord record = to_tx_record(tx);
-  std::vector<std::string> tags{record.module};
-  for (const storage::RowEffect& e : record.effects) {
-    std::string tag = record.module + "." + e.table;
+  std::vector<std::string> tags{tx.module};
+  for (const runtime::TableEvent* e : tx.effects) {
+    std::string tag = tx.module + "." + e->table;
     if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(std::move(tag));
   }
   std::vector<uint8_t> bytes;
-  bytes.reserve(encoded_size_hint(record));
-  abi::Writer writer(bytes);
-  abi::encode(writer, record);
+  encode_tx_record(tx, bytes);
   auto offset = log_->append(bytes, tags);
   if (!offset) return offset.take_error();
   last_appended = *offset;

@@ -95,7 +95,4 @@ class CommitPipeline {
   std::unique_ptr<storage::TransactionLog> log_;
 };
 
-// The log's form of a remote call.
-storage::RemoteCallRecord remote_call_record(const runtime::RemoteCall& call);
-
 }  // namespace interstice::node

@@ -8,6 +8,7 @@
 #include "abi/event_name.h"
 #include "abi/serialize.h"
 #include "node/commit_pipeline.h"
+#include "node/tx_record_encoder.h"
 
 namespace interstice::node {
 

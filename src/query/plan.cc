@@ -13,8 +13,8 @@
 namespace interstice::query {
 
 using abi::TypeKind;
-using runtime::ByteView;
 using runtime::Bytes;
+using runtime::ByteView;
 
 namespace {
 
@@ -246,9 +246,9 @@ base::Result<QueryPlan::Node> QueryPlan::bind_condition(const Condition& conditi
     if (!flag) return mismatch();
     leaf.encoded = abi::to_bytes(*flag);
   } else {
-    return refused(fmt::format(
-        "{}: only integer, float, string and bool columns can be compared (it is {})",
-        condition.column, abi::to_string(type)));
+    return refused(
+        fmt::format("{}: only integer, float, string and bool columns can be compared (it is {})",
+                    condition.column, abi::to_string(type)));
   }
   leaf.key = runtime::order_key(leaf.encoded, type);
   return node;
@@ -276,7 +276,9 @@ bool QueryPlan::evaluate(const Node& node, const std::vector<ByteView>& columns)
 
 bool QueryPlan::matches(ByteView row) const {
   if (!where_) return true;
-  std::vector<ByteView> columns;
+  // Reused by every match on this thread (a subscription filter runs once
+  // per change): split only clears it.
+  thread_local std::vector<ByteView> columns;
   if (!table_->layout().split(row, &columns).empty()) return false;
   return evaluate(*where_, columns);
 }

@@ -263,14 +263,43 @@ Result<void> TransactionLog::open_segment(base::MutexLock& lock, uint64_t first_
   // Only now is the new segment the current one: a failure above leaves the
   // old one current, and reset_after_failure removes the half-made file.
   segment_tags_.clear();
+  start_segment(lock, NextSegment{std::move(file).value()}, first_offset);
+  return {};
+}
+
+void TransactionLog::start_segment(base::MutexLock& lock, NextSegment next, uint64_t first_offset) {
+  (void)lock;
   segment_name_ = segment_name(first_offset);
-  segment_ = std::move(file).value();
+  segment_ = std::move(next.file);
   preallocated_ = 0;
   good_size_ = kSegmentHeader;
-  good_offset_ = first_offset - 1;  // every earlier record was synced above
+  good_offset_ = first_offset - 1;  // every earlier record was synced before
   if (options_.durability != Durability::None) durable_offset_ = good_offset_;
   durable_changed_.notify_all();
-  return {};
+}
+
+Result<TransactionLog::NextSegment> TransactionLog::roll_over(WritableFile& ending,
+                                                              const std::string& ending_name,
+                                                              const std::set<std::string>& tags,
+                                                              uint64_t first_offset) {
+  // As seal() and open_segment() do, on the writer thread alone (flushing_),
+  // so no appender waits for these fsyncs.
+  if (auto r = env_.truncate(dir_ / ending_name, ending.size()); !r) return r.take_error();
+  if (auto r = ending.sync(); !r) return r.take_error();
+  if (auto r = ending.close(); !r) return r.take_error();
+  if (!tags.empty() || options_.tags) {
+    std::vector<std::string> list(tags.begin(), tags.end());
+    if (auto r = env_.write_atomically(dir_ / (ending_name + ".tags"), abi::to_bytes(list)); !r)
+      return r.take_error();
+  }
+  auto file = env_.open_appendable(dir_ / segment_name(first_offset));
+  if (!file) return file.take_error();
+  std::vector<uint8_t> header;
+  log_format::append_segment_header(header, first_offset);
+  if (auto r = (*file)->append(header); !r) return r.take_error();
+  if (auto r = (*file)->sync(); !r) return r.take_error();
+  if (auto r = env_.sync_dir(dir_); !r) return r.take_error();
+  return NextSegment{std::move(file).value()};
 }
 
 bool TransactionLog::fail(base::MutexLock& lock, const std::string& message) {
@@ -320,7 +349,10 @@ Result<uint64_t> TransactionLog::append_locked(std::span<const uint8_t> payload,
     *failed_now = fail(lock, error.message);  // (mutex_ is held: `lock`)
     return error;
   };
-  if (segment_->size() + pending_.size() > options_.segment_bytes) {
+  // Without a writer thread (None), the appender starts the next segment;
+  // otherwise the writer does, outside the lock (writer_loop).
+  if (options_.durability == Durability::None &&
+      segment_->size() + pending_.size() > options_.segment_bytes) {
     if (auto r = write_pending(lock); !r) return failed(r.take_error());
     if (auto r = open_segment(lock, next_offset_); !r) return failed(r.take_error());
   }
@@ -362,16 +394,31 @@ void TransactionLog::writer_loop() {
     batch.swap(pending_);
     uint64_t covered = pending_last_;
     WritableFile* segment = segment_.get();
+    std::string name = segment_name_;
+    // A batch that takes the segment past its size ends it: the records
+    // appended from now on go to the next one, and so do their tags.
+    std::optional<std::set<std::string>> ending_tags;
+    if (segment->size() + batch.size() > options_.segment_bytes) {
+      ending_tags = std::move(segment_tags_);
+      segment_tags_.clear();
+    }
     flushing_ = true;
     lock.unlock();
     Result<void> written = write_batch(*segment, batch);
     if (written) written = segment->sync();
+    Result<NextSegment> next = NextSegment{};
+    if (written && ending_tags) next = roll_over(*segment, name, *ending_tags, covered + 1);
+    if (!next) written = next.take_error();
     lock.lock();
     flushing_ = false;
     bool failed_now = false;
     if (!written) {
+      // Appends go on into the old segment after reset_after_failure: it
+      // keeps every tag it may hold.
+      if (ending_tags) segment_tags_.insert(ending_tags->begin(), ending_tags->end());
       failed_now = fail(lock, written.error().message);
     } else {
+      if (ending_tags) start_segment(lock, std::move(*next), covered + 1);
       ++batches_;
       batched_records_ += covered > durable_offset_ ? covered - durable_offset_ : 0;
       durable_offset_ = std::max(durable_offset_, covered);

@@ -19,6 +19,10 @@
 //          records to join the batch (fewer, larger fsyncs);
 //   None   records are written in 1 MiB batches and never fsync'd by the log
 //          (lost on a crash until the OS writes them back).
+// In Sync and Group, the writer thread also starts the next segment once a
+// batch takes the current one past `segment_bytes` (that batch still goes to
+// the current one), so appenders never wait for a rollover's fsyncs; in None
+// the appender that passes the size starts it.
 // Thread-safe: appends and waits may come from different threads.
 //
 // Segments are preallocated: the log zero-fills `preallocate_bytes` ahead of
@@ -152,6 +156,20 @@ class TransactionLog {
   TransactionLog(Env& env, std::filesystem::path dir, LogOptions options);
   // Seals the current segment (if any) and starts one at `first_offset`.
   Result<void> open_segment(base::MutexLock& lock, uint64_t first_offset) REQUIRES(mutex_);
+  // A new segment, made and synced, not yet the current one.
+  struct NextSegment {
+    std::unique_ptr<WritableFile> file;
+  };
+  // Makes `next` the current segment, starting at `first_offset`, every
+  // earlier record synced.
+  void start_segment(base::MutexLock& lock, NextSegment next, uint64_t first_offset)
+      REQUIRES(mutex_);
+  // The writer thread, alone while flushing_ and without the lock: seals
+  // `ending` (its preallocated zeros cut off, fsync'd, closed, its tags
+  // written beside it) and makes the segment that starts at `first_offset`.
+  Result<NextSegment> roll_over(WritableFile& ending, const std::string& ending_name,
+                                const std::set<std::string>& tags, uint64_t first_offset)
+      EXCLUDES(mutex_);
   // Cuts the current segment's preallocated zeros off and fsyncs it.
   Result<void> seal(base::MutexLock& lock) REQUIRES(mutex_);
   // Appends `batch` to `segment`, preallocating ahead first. Called with

@@ -24,6 +24,8 @@ class FaultInjectionEnv final : public Env {
   Result<std::unique_ptr<WritableFile>> open_appendable(
       const std::filesystem::path& path) override {
     if (dead()) return gone(path);
+    if (refusing_new_files() && !base().exists(path))
+      return base::make_error("cannot create " + path.string() + ": no room for a new file");
     auto file = base().open_appendable(path);
     if (!file) return file.take_error();
     std::lock_guard lock(mutex_);
@@ -84,6 +86,13 @@ class FaultInjectionEnv final : public Env {
   void fail_writes(bool failing) {
     std::lock_guard lock(mutex_);
     failing_ = failing;
+  }
+
+  // While set, opening a file that does not exist yet fails (as when the
+  // directory's inodes run out); existing files still take writes.
+  void fail_new_files(bool failing) {
+    std::lock_guard lock(mutex_);
+    refusing_new_files_ = failing;
   }
 
   // The moment of the crash: later syncs (say, by destructors) no longer count.
@@ -181,6 +190,10 @@ class FaultInjectionEnv final : public Env {
   static base::Error gone(const std::filesystem::path& path) {
     return base::make_error("cannot touch " + path.string() + ": the process is gone (killed)");
   }
+  bool refusing_new_files() {
+    std::lock_guard lock(mutex_);
+    return refusing_new_files_;
+  }
   bool failing() {
     std::lock_guard lock(mutex_);
     return failing_;
@@ -190,6 +203,7 @@ class FaultInjectionEnv final : public Env {
   std::map<std::filesystem::path, FileState> files_;
   bool frozen_ = false;
   bool failing_ = false;
+  bool refusing_new_files_ = false;
   bool dead_ = false;
 };
 

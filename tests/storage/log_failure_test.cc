@@ -36,6 +36,13 @@ std::vector<uint64_t> offsets(const std::filesystem::path& dir, uint64_t from = 
   return seen;
 }
 
+size_t segment_count(const std::filesystem::path& dir) {
+  size_t count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    count += entry.path().extension() == ".log";
+  return count;
+}
+
 std::vector<uint64_t> range(uint64_t first, uint64_t last) {
   std::vector<uint64_t> out;
   for (uint64_t i = first; i <= last; ++i) out.push_back(i);
@@ -130,20 +137,25 @@ TEST(LogFailure, AFailedSegmentRolloverLeavesNoHalfMadeSegment) {
   TempDir dir;
   testing::FaultInjectionEnv env;
   {
-    // Records 1-3 take 130 bytes with the segment header: 4 starts a segment.
+    // Records 1-3 take 130 bytes with the segment header: the batch that
+    // writes 3 takes the segment past 100 bytes, so the log's writer then
+    // starts the next segment (at 4).
     auto log = open_log(env, dir.path(), {.durability = Durability::Sync, .segment_bytes = 100});
-    for (uint64_t i = 1; i <= 3; ++i) ASSERT_EQ(*log->append(payload(i)), i);
-    ASSERT_TRUE(log->wait_durable(3).ok());
-    env.fail_writes(true);
-    for (int attempt = 0; attempt < 5; ++attempt) EXPECT_FALSE(log->append(payload(4)).ok());
+    for (uint64_t i = 1; i <= 2; ++i) ASSERT_EQ(*log->append(payload(i)), i);
+    ASSERT_TRUE(log->wait_durable(2).ok());
+    env.fail_new_files(true);
+    ASSERT_EQ(*log->append(payload(3)), 3u);
+    EXPECT_FALSE(log->wait_durable(3).ok());  // written, but the rollover failed
     EXPECT_TRUE(log->failed());
-    env.fail_writes(false);
+    for (int attempt = 0; attempt < 5; ++attempt) EXPECT_FALSE(log->append(payload(4)).ok());
+    env.fail_new_files(false);
     auto reset = log->reset_after_failure();
     ASSERT_TRUE(reset.ok()) << reset.error().message;
-    EXPECT_EQ(*reset, 3u);
-    for (uint64_t i = 4; i <= 20; ++i) ASSERT_EQ(*log->append(payload(i)), i);
+    EXPECT_EQ(*reset, 2u);  // 3 was never acknowledged: the owner undoes it
+    for (uint64_t i = 3; i <= 20; ++i) ASSERT_EQ(*log->append(payload(i)), i);
     ASSERT_TRUE(log->wait_durable(20).ok());
   }
+  EXPECT_GT(segment_count(dir.path()), 1u);
   auto log = open_log(Env::posix(), dir.path(), {.durability = Durability::Sync});
   EXPECT_EQ(offsets(dir.path()), range(1, 20));
 }
