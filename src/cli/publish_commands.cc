@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -76,6 +79,63 @@ int publish(const PublishOptions& o) {
   return kExitOk;
 }
 
+struct RemoveOptions {
+  std::string address, name, key_file;
+  bool yes = false;
+};
+
+// The module's tables and their rows, from GET /modules; false (having said
+// why) if the node cannot be asked or has no such module.
+bool count_rows(const RemoveOptions& o, uint64_t* rows, size_t* tables) {
+  std::string response;
+  if (!send_to_node(o.address, NodeRequest{"GET", "/modules"}, &response)) return false;
+  auto modules = nlohmann::json::parse(response, nullptr, false);
+  if (modules.is_array())
+    for (const auto& m : modules) {
+      if (m.value("name", "") != o.name || !m.contains("tables")) continue;
+      *rows = 0;
+      *tables = m["tables"].size();
+      for (const auto& t : m["tables"]) *rows += t.value("rows", uint64_t{0});
+      return true;
+    }
+  fmt::print(stderr, "error: no module '{}' is loaded on {}\n", o.name, o.address);
+  return false;
+}
+
+// Asks on the terminal (stderr, then a line of stdin) whether to go on: only
+// "y" or "yes" does; anything else, or no answer at all, does not.
+bool confirmed(const std::string& question) {
+  fmt::print(stderr, "{} [y/N] ", question);
+  std::fflush(stderr);
+  std::string answer;
+  if (!std::getline(std::cin, answer)) {
+    fmt::print(stderr, "\n");
+    return false;
+  }
+  for (char& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return answer == "y" || answer == "yes";
+}
+
+int remove_module(const RemoveOptions& o) {
+  std::string key, response;
+  if (!read_operator_key(o.key_file, &key)) return kExitError;
+  uint64_t rows = 0;
+  size_t tables = 0;
+  if (!count_rows(o, &rows, &tables)) return kExitError;
+  if (!o.yes && !confirmed(fmt::format("Remove module {} from {}, deleting its {} rows in {} "
+                                       "tables? This cannot be undone.",
+                                       o.name, o.address, rows, tables))) {
+    fmt::print(stderr, "nothing removed (--yes removes without asking)\n");
+    return kExitError;
+  }
+  NodeRequest request{"DELETE", "/modules/" + o.name, "", "", {{"Authorization", "Bearer " + key}}};
+  if (!send_to_node(o.address, request, &response)) return kExitError;
+  auto removed = nlohmann::json::parse(response, nullptr, false);
+  fmt::print("removed {} and its {} rows\n", o.name,
+             removed.is_object() ? removed.value("rows", rows) : rows);
+  return kExitOk;
+}
+
 }  // namespace
 
 void add_publish_command(CLI::App& app, int& exit_code) {
@@ -91,30 +151,14 @@ void add_publish_command(CLI::App& app, int& exit_code) {
 }
 
 void add_module_remove_command(CLI::App& module, int& exit_code) {
-  struct Options {
-    std::string address, name, key_file;
-  };
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<RemoveOptions>();
   CLI::App* cmd =
       module.add_subcommand("remove", "Unload a module and delete it and its rows from the node");
   cmd->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
   cmd->add_option("module", o->name, "The module's name")->required();
   add_operator_key_option(*cmd, o->key_file);
-  cmd->callback([o, &exit_code] {
-    std::string key, response;
-    if (!read_operator_key(o->key_file, &key)) {
-      exit_code = kExitError;
-      return;
-    }
-    NodeRequest request{
-        "DELETE", "/modules/" + o->name, "", "", {{"Authorization", "Bearer " + key}}};
-    if (!send_to_node(o->address, request, &response)) {
-      exit_code = kExitError;
-      return;
-    }
-    fmt::print("removed {}\n", o->name);
-    exit_code = kExitOk;
-  });
+  cmd->add_flag("--yes,-y", o->yes, "Do not ask first");
+  cmd->callback([o, &exit_code] { exit_code = remove_module(*o); });
 }
 
 void add_authority_command(CLI::App& app, int& exit_code) {

@@ -139,12 +139,14 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
             {"version", published.version},
             {"replaced", previous}}.dump()));
       });
-  server_->route("DELETE", "/modules/([^/]+)", Route::Worker,
-                 [this, refused](HttpRequest& req, Respond respond) {
-                   if (auto no = refused(req)) return respond(*no);
-                   auto removed = node_.remove_module(req.matches[0]);
-                   respond(removed ? ok() : failure(removed.error()));
-                 });
+  server_->route(
+      "DELETE", "/modules/([^/]+)", Route::Worker,
+      [this, refused](HttpRequest& req, Respond respond) {
+        if (auto no = refused(req)) return respond(*no);
+        auto removed = node_.remove_module(req.matches[0]);
+        if (!removed) return respond(failure(removed.error()));
+        respond(HttpResponse::json(json{{"removed", req.matches[0]}, {"rows", *removed}}.dump()));
+      });
   server_->route("GET", "/authorities", Route::Worker, [this](HttpRequest&, Respond respond) {
     respond(HttpResponse::json(authorities_to_json(node_.describe_authorities()).dump()));
   });

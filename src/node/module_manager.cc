@@ -85,7 +85,7 @@ base::Result<ModuleManager::Published> ModuleManager::publish(std::span<const ui
   return published;
 }
 
-base::Result<void> ModuleManager::remove(const std::string& module) {
+base::Result<uint64_t> ModuleManager::remove(const std::string& module) {
   if (!runtime_.schema(module))
     return base::make_error(fmt::format("no module '{}' is loaded", module),
                             base::ErrorCode::NotFound);
@@ -94,6 +94,9 @@ base::Result<void> ModuleManager::remove(const std::string& module) {
       if (dep.module == module && dep.node.empty())
         return base::make_error(
             fmt::format("module '{}' is needed by '{}'; remove that first", module, other));
+  uint64_t rows = 0;
+  for (const abi::TableDef& t : runtime_.schema(module)->tables)
+    rows += runtime_.table(module, t.name)->size();
   if (auto r = runtime_.unload(module); !r) return failed(r.error());
   hashes_.erase(module);
   refresh();
@@ -105,8 +108,8 @@ base::Result<void> ModuleManager::remove(const std::string& module) {
   hooks_.removed(module);
   if (auto r = save_manifest(); !r) return failed(r.error());
   hooks_.changed();
-  spdlog::info("removed module {}", module);
-  return {};
+  spdlog::info("removed module {} and its {} rows", module, rows);
+  return rows;
 }
 
 std::shared_ptr<const abi::ModuleSchema> ModuleManager::schema(const std::string& module) const {

@@ -12,7 +12,8 @@
 //   rows; refused if a table with rows changed its definition), writes it to
 //   DATA_DIR/modules and records the set. A refusal changes nothing.
 // - remove: refused while another loaded module of this node depends on it;
-//   unloads it (its rows go), deletes its file and records the set.
+//   unloads it (its rows go), deletes its file and records the set;
+//   returns how many rows went.
 // - Every change ends with Hooks::changed, and a module whose init ran is
 //   told through ran_init (removed: through removed).
 // - The manifest also holds the authority grants: save_manifest records the
@@ -61,7 +62,7 @@ class ModuleManager {
     std::string previous_version;  // empty if it was not loaded before
   };
   base::Result<Published> publish(std::span<const uint8_t> wasm);
-  base::Result<void> remove(const std::string& module);
+  base::Result<uint64_t> remove(const std::string& module);
   base::Result<void> save_manifest();
   // After modules were unloaded from outside (recovery unloads a module whose
   // init fails): forgets them.

@@ -283,7 +283,7 @@ base::Result<Node::Published> Node::publish(std::span<const uint8_t> wasm) {
   return executors_->exclusive([&] { return modules_->publish(wasm); });
 }
 
-base::Result<void> Node::remove_module(const std::string& module) {
+base::Result<uint64_t> Node::remove_module(const std::string& module) {
   return executors_->exclusive([&] { return modules_->remove(module); });
 }
 

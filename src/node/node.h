@@ -228,8 +228,8 @@ class Node {
   // The installed wasm of a loaded module (for `interstice bindings`).
   base::Result<std::vector<uint8_t>> module_wasm(const std::string& module);
   // Unloads a module and forgets it (its rows go with it); refused while
-  // another loaded module depends on it.
-  base::Result<void> remove_module(const std::string& module);
+  // another loaded module depends on it. Returns how many rows went.
+  base::Result<uint64_t> remove_module(const std::string& module);
 
   // Where the peer server listens (0 if it does not), and who is connected.
   uint16_t peer_port() const { return gateway_ ? gateway_->port() : 0; }

@@ -3,6 +3,7 @@
 // refused with the reason, and a restart comes back with what was published.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <httplib.h>
 
 #include <fstream>
@@ -106,7 +107,7 @@ TEST(Publishing, ReplaceKeepsRowsRefusesBreakingChangesAndSurvivesRestart) {
   EXPECT_NE(modules.find(R"("name":"testkit","version":"1.2.3")"), std::string::npos);
   EXPECT_EQ(again.Get("/tables/hello/greetings")->body, rows);
 
-  CommandResult removed = run_command(cli() + " module remove " + node.address() +
+  CommandResult removed = run_command("echo y | " + cli() + " module remove " + node.address() +
                                       " testkit --operator-key " + key_of(node) + " 2>&1");
   EXPECT_EQ(removed.exit_code, 0) << removed.output;
   EXPECT_NE(removed.output.find("removed testkit"), std::string::npos);
@@ -115,6 +116,45 @@ TEST(Publishing, ReplaceKeepsRowsRefusesBreakingChangesAndSurvivesRestart) {
   httplib::Client third("127.0.0.1", node.port());
   EXPECT_EQ(third.Get("/modules")->body.find("testkit"), std::string::npos);
   EXPECT_EQ(third.Get("/tables/hello/greetings")->body, rows);
+}
+
+// `module remove` says how many rows go and asks first: nothing goes
+// without a "y" (or --yes); no answer at all (no terminal) is a no.
+TEST(Publishing, ModuleRemoveAsksFirstAndSaysHowManyRowsGo) {
+  NodeProcess node({"hello"}, {});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client http("127.0.0.1", node.port());
+  for (const char* name : {"Ann", "Bo", "Cy"})
+    ASSERT_EQ(
+        http.Post("/call/hello/hello", fmt::format(R"(["{}"])", name), "application/json")->status,
+        200);
+  std::string rows = http.Get("/tables/hello/greetings")->body;
+  std::string remove =
+      cli() + " module remove " + node.address() + " hello --operator-key " + key_of(node);
+
+  for (const std::string& answer : {std::string("< /dev/null"), std::string("<<< n"),
+                                    std::string("<<< ''"), std::string("<<< nope")}) {
+    CommandResult declined = run_command("bash -c \"" + remove + " 2>&1 " + answer + "\"");
+    EXPECT_EQ(declined.exit_code, 1) << answer << ": " << declined.output;
+    EXPECT_NE(declined.output.find("Remove module hello from " + node.address() +
+                                   ", deleting its 3 rows in 1 "
+                                   "tables? This cannot be undone. [y/N]"),
+              std::string::npos)
+        << declined.output;
+    EXPECT_NE(declined.output.find("nothing removed"), std::string::npos) << declined.output;
+    EXPECT_EQ(http.Get("/tables/hello/greetings")->body, rows) << answer;
+  }
+
+  CommandResult unknown = run_command(cli() + " module remove " + node.address() +
+                                      " nope --yes --operator-key " + key_of(node) + " 2>&1");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.output.find("no module 'nope' is loaded"), std::string::npos) << unknown.output;
+
+  CommandResult removed = run_command(remove + " --yes 2>&1");
+  EXPECT_EQ(removed.exit_code, 0) << removed.output;
+  EXPECT_EQ(removed.output, "removed hello and its 3 rows\n");
+  EXPECT_EQ(http.Get("/modules")->body.find("hello"), std::string::npos);
+  EXPECT_EQ(http.Get("/tables/hello/greetings")->status, 404);
 }
 
 }  // namespace
