@@ -45,7 +45,38 @@ struct PublishOptions {
   std::string wasm;
   std::string key_file;
   bool json = false;
+  bool dry_run = false;
 };
+
+// Prints what a publish would do (POST /modules?dry_run=true); exit code 1
+// if the node would refuse it.
+int print_plan(const std::string& response, bool json) {
+  auto plan = nlohmann::json::parse(response, nullptr, false);
+  bool refused = plan.is_object() && plan["refused"].is_string();
+  if (json) {
+    fmt::print("{}\n", response);
+    return refused ? kExitError : kExitOk;
+  }
+  if (!plan.is_object()) {
+    fmt::print(stderr, "error: the node answered {}\n", response);
+    return kExitError;
+  }
+  std::string module = plan.value("module", "?"), version = plan.value("version", "?");
+  if (plan["replaces"].is_string())
+    fmt::print("would replace {} {} with {}\n", module, plan["replaces"].get<std::string>(),
+               version);
+  else
+    fmt::print("would install {} {} (its init runs)\n", module, version);
+  for (const auto& t : plan["tables"]) {
+    std::string change = t.value("change", "?");
+    uint64_t rows = t.value("rows", uint64_t{0});
+    fmt::print("  table {}: {}{}\n", t.value("name", "?"), change,
+               change == "new" ? "" : fmt::format(", {} rows", rows));
+  }
+  if (refused) fmt::print("refused: {}\n", plan["refused"].get<std::string>());
+  fmt::print("dry run: nothing changed\n");
+  return refused ? kExitError : kExitOk;
+}
 
 int publish(const PublishOptions& o) {
   std::ifstream in(o.wasm, std::ios::binary);
@@ -57,14 +88,16 @@ int publish(const PublishOptions& o) {
   std::string key;
   if (!read_operator_key(o.key_file, &key)) return kExitError;
   if (!o.json)
-    fmt::print(stderr, "publishing {} ({} bytes) to {}…\n", o.wasm, bytes.size(), o.address);
+    fmt::print(stderr, "{} {} ({} bytes) to {}…\n", o.dry_run ? "trying" : "publishing", o.wasm,
+               bytes.size(), o.address);
   std::string response;
   NodeRequest request{"POST",
-                      "/modules",
+                      o.dry_run ? "/modules?dry_run=true" : "/modules",
                       std::move(bytes),
                       "application/wasm",
                       {{"Authorization", "Bearer " + key}}};
   if (!send_to_node(o.address, request, &response)) return kExitError;
+  if (o.dry_run) return print_plan(response, o.json);
   auto result = nlohmann::json::parse(response, nullptr, false);
   if (o.json) {
     fmt::print("{}\n", response);
@@ -147,6 +180,8 @@ void add_publish_command(CLI::App& app, int& exit_code) {
   cmd->add_option("wasm", o->wasm, "The module's .wasm file")->required();
   add_operator_key_option(*cmd, o->key_file);
   cmd->add_flag("--json", o->json, "Print the node's JSON answer");
+  cmd->add_flag("--dry-run", o->dry_run,
+                "Say what publishing would do to the module's tables, changing nothing");
   cmd->callback([o, &exit_code] { exit_code = publish(*o); });
 }
 

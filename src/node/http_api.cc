@@ -129,6 +129,11 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
       "POST", "/modules", Route::Worker, [this, refused](HttpRequest& req, Respond respond) {
         if (auto no = refused(req)) return respond(*no);
         auto wasm = std::span(reinterpret_cast<const uint8_t*>(req.body.data()), req.body.size());
+        if (req.params.count("dry_run") && req.params["dry_run"] != "false") {
+          auto plan = node_.plan_publish(wasm);
+          if (!plan) return respond(failure(plan.error()));
+          return respond(HttpResponse::json(publish_plan_to_json(*plan).dump()));
+        }
         auto done = node_.publish(wasm);
         if (!done) return respond(failure(done.error()));
         const Node::Published& published = *done;

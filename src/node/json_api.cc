@@ -98,6 +98,17 @@ json modules_to_json(const std::vector<Node::ModuleInfo>& modules) {
   return out;
 }
 
+json publish_plan_to_json(const runtime::PublishPlan& plan) {
+  json tables = json::array();
+  for (const runtime::TablePlan& t : plan.tables)
+    tables.push_back({{"name", t.table}, {"change", to_string(t.change)}, {"rows", t.rows}});
+  return json{{"module", plan.module},
+              {"version", plan.version},
+              {"replaces", plan.previous_version.empty() ? json() : json(plan.previous_version)},
+              {"tables", tables},
+              {"refused", plan.refusal.empty() ? json() : json(plan.refusal)}};
+}
+
 json authorities_to_json(const std::vector<Node::AuthorityInfo>& authorities) {
   json out = json::array();
   for (const Node::AuthorityInfo& a : authorities)

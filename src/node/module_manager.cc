@@ -85,6 +85,10 @@ base::Result<ModuleManager::Published> ModuleManager::publish(std::span<const ui
   return published;
 }
 
+base::Result<runtime::PublishPlan> ModuleManager::plan_publish(std::span<const uint8_t> wasm) {
+  return runtime_.plan_publish(wasm, "the published module");
+}
+
 base::Result<uint64_t> ModuleManager::remove(const std::string& module) {
   if (!runtime_.schema(module))
     return base::make_error(fmt::format("no module '{}' is loaded", module),

@@ -62,6 +62,8 @@ class ModuleManager {
     std::string previous_version;  // empty if it was not loaded before
   };
   base::Result<Published> publish(std::span<const uint8_t> wasm);
+  // What publish would do, changing nothing (publish --dry-run).
+  base::Result<runtime::PublishPlan> plan_publish(std::span<const uint8_t> wasm);
   base::Result<uint64_t> remove(const std::string& module);
   base::Result<void> save_manifest();
   // After modules were unloaded from outside (recovery unloads a module whose

@@ -283,6 +283,10 @@ base::Result<Node::Published> Node::publish(std::span<const uint8_t> wasm) {
   return executors_->exclusive([&] { return modules_->publish(wasm); });
 }
 
+base::Result<runtime::PublishPlan> Node::plan_publish(std::span<const uint8_t> wasm) {
+  return executors_->exclusive([&] { return modules_->plan_publish(wasm); });  // reads table sizes
+}
+
 base::Result<uint64_t> Node::remove_module(const std::string& module) {
   return executors_->exclusive([&] { return modules_->remove(module); });
 }

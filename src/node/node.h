@@ -219,6 +219,9 @@ class Node {
   // so a restart comes back with it.
   using Published = ModuleManager::Published;
   base::Result<Published> publish(std::span<const uint8_t> wasm);
+  // What publish would do to the tables, changing nothing (its init, for a
+  // new module, does not run): runtime/publish_plan.h.
+  base::Result<runtime::PublishPlan> plan_publish(std::span<const uint8_t> wasm);
   // The authorities, by name (gpu, input, audio, file).
   using AuthorityInfo = AuthorityPolicy::AuthorityInfo;
   std::vector<AuthorityInfo> describe_authorities();

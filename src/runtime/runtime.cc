@@ -13,6 +13,7 @@
 #include "abi/schema_check.h"
 #include "abi/type_match.h"
 #include "runtime/host_functions.h"
+#include "runtime/publish_plan.h"
 #include "runtime/splitmix.h"
 
 namespace interstice::runtime {
@@ -551,34 +552,6 @@ Result<void> Runtime::apply(std::string_view module, EventKind kind, std::string
   return {};
 }
 
-namespace {
-
-// The encoded type definitions reachable from `type_name`, in a fixed order:
-// two tables are compatible when their definitions and these match.
-void collect_types(const abi::ModuleSchema& schema, const std::string& type_name,
-                   std::vector<std::string>* seen, Bytes* out) {
-  if (std::find(seen->begin(), seen->end(), type_name) != seen->end()) return;
-  seen->push_back(type_name);
-  const abi::TypeDef* def = schema.find_type(type_name);
-  if (!def) return;
-  Bytes encoded = abi::to_bytes(*def);
-  out->insert(out->end(), encoded.begin(), encoded.end());
-  std::function<void(const abi::Type&)> visit = [&](const abi::Type& t) {
-    if (t.kind == abi::TypeKind::Named) collect_types(schema, t.name, seen, out);
-    for (const abi::Type& arg : t.args) visit(arg);
-  };
-  for (const abi::Field& f : def->fields) visit(f.type);
-}
-
-Bytes table_signature(const abi::ModuleSchema& schema, const abi::TableDef& table) {
-  Bytes out = abi::to_bytes(table);
-  std::vector<std::string> seen;
-  collect_types(schema, table.row_type, &seen, &out);
-  return out;
-}
-
-}  // namespace
-
 Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
   auto prepared = instantiate(wasm, source_name);
   if (!prepared) return prepared.take_error();
@@ -591,18 +564,10 @@ Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
   auto replacement = prepare(wasm, source_name, &old);
   if (!replacement) return replacement.take_error();
   std::unique_ptr<LoadedModule> m = std::move(replacement).value();
-  for (const auto& old_table : old.tables) {
-    const Table* kept = nullptr;
-    for (const auto& t : m->tables)
-      if (t->name() == old_table->name()) kept = t.get();
-    bool same = kept && table_signature(old.schema, old_table->def()) ==
-                            table_signature(m->schema, kept->def());
-    if (!same && old_table->size() > 0)
-      return error(fmt::format(
-          "cannot replace module '{}' with {}: table {} has {} rows and its definition changed "
-          "(migrations are not supported yet)",
-          name, m->schema.version.to_string(), old_table->name(), old_table->size()));
-  }
+  std::map<std::string, uint64_t> old_rows;
+  for (const auto& old_table : old.tables) old_rows[old_table->name()] = old_table->size();
+  PublishPlan plan = runtime::plan_publish(&old.schema, old_rows, m->schema);
+  if (!plan.refusal.empty()) return error(plan.refusal);
   for (auto& t : m->tables) {
     for (const auto& old_table : old.tables) {
       if (old_table->name() != t->name()) continue;
@@ -618,6 +583,16 @@ Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
   *slot = std::move(m);
   index_subscriptions();
   return {};
+}
+
+Result<PublishPlan> Runtime::plan_publish(ByteView wasm, std::string_view source_name) {
+  auto schema = read_schema(wasm, source_name);
+  if (!schema) return schema.take_error();
+  const LoadedModule* old = find(schema->name);
+  std::map<std::string, uint64_t> old_rows;
+  if (old)
+    for (const auto& table : old->tables) old_rows[table->name()] = table->size();
+  return runtime::plan_publish(old ? &old->schema : nullptr, old_rows, *schema);
 }
 
 Result<abi::ModuleSchema> Runtime::read_schema(ByteView wasm, std::string_view source_name) {

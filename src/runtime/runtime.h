@@ -33,6 +33,7 @@
 #include "engine/result.h"
 #include "runtime/authorities.h"
 #include "runtime/loaded_module.h"
+#include "runtime/publish_plan.h"
 
 namespace interstice::runtime {
 
@@ -166,6 +167,11 @@ class Runtime {
   // that has rows changed its definition (no migrations yet). `init` does
   // not run again.
   Result<void> replace(ByteView wasm, std::string_view source_name);
+  // What publishing `wasm` would do to the loaded module of its name, or
+  // that it would be a new module (publish_plan.h), without changing
+  // anything: the wasm and its schema are checked as for loading it; its
+  // init, if it is new, does not run.
+  Result<PublishPlan> plan_publish(ByteView wasm, std::string_view source_name);
   // The schema a module declares (checked with check_schema), without
   // loading it: for tools such as `interstice bindings`.
   Result<abi::ModuleSchema> read_schema(ByteView wasm, std::string_view source_name);

@@ -31,6 +31,14 @@ CommandResult publish(NodeProcess& node, const std::string& module, const std::s
                      wasm(module) + " 2>&1");
 }
 
+// hello.hello(name) for each name: a row each in hello.greetings.
+void greet(httplib::Client& http, std::initializer_list<const char*> names) {
+  for (const char* name : names)
+    ASSERT_EQ(
+        http.Post("/call/hello/hello", fmt::format(R"(["{}"])", name), "application/json")->status,
+        200);
+}
+
 std::string key_of(NodeProcess& node) {
   return (node.data_dir() / "operator.key").string();
 }
@@ -70,8 +78,7 @@ TEST(Publishing, ReplaceKeepsRowsRefusesBreakingChangesAndSurvivesRestart) {
   NodeProcess node({"hello"}, {});
   ASSERT_NE(node.port(), 0) << node.output();
   httplib::Client http("127.0.0.1", node.port());
-  ASSERT_EQ(http.Post("/call/hello/hello", R"(["Ann"])", "application/json")->status, 200);
-  ASSERT_EQ(http.Post("/call/hello/hello", R"(["Bo"])", "application/json")->status, 200);
+  ASSERT_NO_FATAL_FAILURE(greet(http, {"Ann", "Bo"}));
   std::string rows = http.Get("/tables/hello/greetings")->body;
 
   CommandResult replaced = publish(node, "hello_v2", key_of(node));
@@ -118,16 +125,60 @@ TEST(Publishing, ReplaceKeepsRowsRefusesBreakingChangesAndSurvivesRestart) {
   EXPECT_EQ(third.Get("/tables/hello/greetings")->body, rows);
 }
 
+// `publish --dry-run` says what publishing would do to each table, and
+// whether the node would refuse it, and changes nothing.
+TEST(Publishing, DryRunSaysWhatWouldHappenAndChangesNothing) {
+  NodeProcess node({"hello"}, {});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client http("127.0.0.1", node.port());
+  ASSERT_NO_FATAL_FAILURE(greet(http, {"Ann", "Bo"}));
+  std::string modules = http.Get("/modules")->body;
+  auto dry_run = [&](const std::string& module, const std::string& key) {
+    return run_command("(" + cli() + " publish --dry-run --addr " + node.address() +
+                       " --operator-key " + key + " " + wasm(module) + " 2>/dev/null)");
+  };
+
+  CommandResult compatible = dry_run("hello_v2", key_of(node));
+  EXPECT_EQ(compatible.exit_code, 0) << compatible.output;
+  EXPECT_EQ(compatible.output,
+            "would replace hello 0.1.0 with 0.2.0\n"
+            "  table greetings: kept, 2 rows\n"
+            "dry run: nothing changed\n");
+
+  CommandResult breaking = dry_run("hello_v3", key_of(node));
+  EXPECT_EQ(breaking.exit_code, 1) << breaking.output;
+  EXPECT_NE(breaking.output.find("  table greetings: changed, 2 rows\n"), std::string::npos)
+      << breaking.output;
+  EXPECT_NE(breaking.output.find("refused: cannot replace module 'hello' with 0.3.0: table "
+                                 "greetings has 2 rows and its definition changed"),
+            std::string::npos)
+      << breaking.output;
+
+  CommandResult fresh = dry_run("testkit", key_of(node));
+  EXPECT_EQ(fresh.exit_code, 0) << fresh.output;
+  EXPECT_EQ(fresh.output.rfind("would install testkit 1.2.3 (its init runs)\n", 0), 0u)
+      << fresh.output;
+  EXPECT_NE(fresh.output.find(": new\n"), std::string::npos) << fresh.output;
+
+  TempDir elsewhere;
+  std::string wrong_key = (elsewhere.path() / "key").string();
+  std::ofstream(wrong_key) << "not the key\n";
+  EXPECT_EQ(dry_run("hello_v2", wrong_key).exit_code, 1);
+
+  // Nothing changed: the same modules, versions and rows.
+  EXPECT_EQ(http.Get("/modules")->body, modules);
+  CommandResult published = publish(node, "hello_v2", key_of(node));
+  EXPECT_EQ(published.exit_code, 0) << published.output;
+  EXPECT_NE(published.output.find("replaced hello 0.1.0 with 0.2.0"), std::string::npos);
+}
+
 // `module remove` says how many rows go and asks first: nothing goes
 // without a "y" (or --yes); no answer at all (no terminal) is a no.
 TEST(Publishing, ModuleRemoveAsksFirstAndSaysHowManyRowsGo) {
   NodeProcess node({"hello"}, {});
   ASSERT_NE(node.port(), 0) << node.output();
   httplib::Client http("127.0.0.1", node.port());
-  for (const char* name : {"Ann", "Bo", "Cy"})
-    ASSERT_EQ(
-        http.Post("/call/hello/hello", fmt::format(R"(["{}"])", name), "application/json")->status,
-        200);
+  ASSERT_NO_FATAL_FAILURE(greet(http, {"Ann", "Bo", "Cy"}));
   std::string rows = http.Get("/tables/hello/greetings")->body;
   std::string remove =
       cli() + " module remove " + node.address() + " hello --operator-key " + key_of(node);

@@ -81,7 +81,8 @@ TEST_F(ModulesTest, ReplacingRefusesAChangedTableThatHasRows) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().message,
             "cannot replace module 'hello' with 0.3.0: table greetings has 1 rows and its "
-            "definition changed (migrations are not supported yet)");
+            "definition changed (migrations are not supported yet; `interstice module remove` "
+            "deletes the module with its rows)");
   EXPECT_EQ(rt->schema("hello")->version.to_string(), "0.1.0");
   EXPECT_EQ(rows<Greetings>(*rt, "hello", "greetings").size(), 1u);
 
