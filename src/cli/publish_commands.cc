@@ -70,8 +70,15 @@ int print_plan(const std::string& response, bool json) {
   for (const auto& t : plan["tables"]) {
     std::string change = t.value("change", "?");
     uint64_t rows = t.value("rows", uint64_t{0});
-    fmt::print("  table {}: {}{}\n", t.value("name", "?"), change,
-               change == "new" ? "" : fmt::format(", {} rows", rows));
+    std::string indexes;
+    for (const char* which : {"added_indexes", "dropped_indexes"})
+      if (t.contains(which))
+        for (const auto& name : t[which])
+          indexes += fmt::format("{}{}{}", indexes.empty() ? " (" : ", ",
+                                 which[0] == 'a' ? "+" : "-", name.get<std::string>());
+    if (!indexes.empty()) indexes += ")";
+    fmt::print("  table {}: {}{}{}\n", t.value("name", "?"), change,
+               change == "new" ? "" : fmt::format(", {} rows", rows), indexes);
   }
   if (refused) fmt::print("refused: {}\n", plan["refused"].get<std::string>());
   fmt::print("dry run: nothing changed\n");

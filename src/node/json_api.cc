@@ -101,7 +101,11 @@ json modules_to_json(const std::vector<Node::ModuleInfo>& modules) {
 json publish_plan_to_json(const runtime::PublishPlan& plan) {
   json tables = json::array();
   for (const runtime::TablePlan& t : plan.tables)
-    tables.push_back({{"name", t.table}, {"change", to_string(t.change)}, {"rows", t.rows}});
+    tables.push_back({{"name", t.table},
+                      {"change", to_string(t.change)},
+                      {"rows", t.rows},
+                      {"added_indexes", t.added_indexes},
+                      {"dropped_indexes", t.dropped_indexes}});
   return json{{"module", plan.module},
               {"version", plan.version},
               {"replaces", plan.previous_version.empty() ? json() : json(plan.previous_version)},

@@ -38,7 +38,8 @@ std::string sql_to_json_text(const Node::SqlAnswer& answer);
 nlohmann::ordered_json modules_to_json(const std::vector<Node::ModuleInfo>& modules);
 // POST /modules?dry_run=true: {"module", "version", "replaces" (the loaded
 // version, or null for a new module), "tables": [{"name", "change" (new,
-// kept, changed, dropped), "rows"}], "refused" (why, or null)}.
+// kept, reindexed, changed, dropped), "rows", "added_indexes",
+// "dropped_indexes"}], "refused" (why, or null)}.
 nlohmann::ordered_json publish_plan_to_json(const runtime::PublishPlan& plan);
 nlohmann::ordered_json authorities_to_json(const std::vector<Node::AuthorityInfo>& authorities);
 

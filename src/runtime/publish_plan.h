@@ -11,14 +11,17 @@
 #include <vector>
 
 #include "abi/schema.h"
+#include "runtime/table.h"
 
 namespace interstice::runtime {
 
 enum class TableChange {
-  New,      // only the new version declares it: it starts empty
-  Kept,     // the same definition: its rows are kept
-  Changed,  // its definition changed: allowed only while it has no rows
-  Dropped,  // only the old version declares it: allowed only while it has no rows
+  New,        // only the new version declares it: it starts empty
+  Kept,       // the same definition: its rows are kept
+  Reindexed,  // the same rows, other secondary indexes: its rows are kept and indexed anew
+              // (refused if a new unique index finds rows that share a value)
+  Changed,    // its definition changed: allowed only while it has no rows
+  Dropped,    // only the old version declares it: allowed only while it has no rows
 };
 const char* to_string(TableChange change);
 
@@ -26,6 +29,7 @@ struct TablePlan {
   std::string table;
   TableChange change = TableChange::New;
   uint64_t rows = 0;  // what the old version's table holds now
+  std::vector<std::string> added_indexes, dropped_indexes;  // Reindexed
 };
 
 struct PublishPlan {
@@ -41,5 +45,13 @@ struct PublishPlan {
 PublishPlan plan_publish(const abi::ModuleSchema* old,
                          const std::map<std::string, uint64_t>& old_rows,
                          const abi::ModuleSchema& next);
+
+// The unique indexes of `next` that `old` does not have on the same column:
+// the rows must be checked against them.
+std::vector<abi::IndexDef> new_unique_indexes(const abi::TableDef& old, const abi::TableDef& next);
+
+// Why the rows of `table` cannot take the unique index `index` (rows that
+// share a value in its column, the first of them named), or empty.
+std::string unique_violation(const Table& table, const abi::IndexDef& index);
 
 }  // namespace interstice::runtime

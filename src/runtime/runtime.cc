@@ -552,6 +552,34 @@ Result<void> Runtime::apply(std::string_view module, EventKind kind, std::string
   return {};
 }
 
+namespace {
+
+// A replacement that re-indexes tables with rows is refused if a new unique
+// index finds rows that share a value (plan.refusal says which).
+void check_new_unique_indexes(const LoadedModule& old, const abi::ModuleSchema& next,
+                              PublishPlan* plan) {
+  if (!plan->refusal.empty()) return;
+  for (const TablePlan& t : plan->tables) {
+    if (t.change != TableChange::Reindexed || t.rows == 0) continue;
+    const Table* old_table = nullptr;
+    for (const auto& table : old.tables)
+      if (table->name() == t.table) old_table = table.get();
+    const abi::TableDef* next_def = nullptr;
+    for (const abi::TableDef& def : next.tables)
+      if (def.name == t.table) next_def = &def;
+    if (!old_table || !next_def) continue;
+    for (const abi::IndexDef& index : new_unique_indexes(old_table->def(), *next_def)) {
+      std::string why = unique_violation(*old_table, index);
+      if (why.empty()) continue;
+      plan->refusal =
+          fmt::format("cannot replace module '{}' with {}: {}", next.name, plan->version, why);
+      return;
+    }
+  }
+}
+
+}  // namespace
+
 Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
   auto prepared = instantiate(wasm, source_name);
   if (!prepared) return prepared.take_error();
@@ -567,6 +595,7 @@ Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
   std::map<std::string, uint64_t> old_rows;
   for (const auto& old_table : old.tables) old_rows[old_table->name()] = old_table->size();
   PublishPlan plan = runtime::plan_publish(&old.schema, old_rows, m->schema);
+  check_new_unique_indexes(old, m->schema, &plan);
   if (!plan.refusal.empty()) return error(plan.refusal);
   for (auto& t : m->tables) {
     for (const auto& old_table : old.tables) {
@@ -592,7 +621,9 @@ Result<PublishPlan> Runtime::plan_publish(ByteView wasm, std::string_view source
   std::map<std::string, uint64_t> old_rows;
   if (old)
     for (const auto& table : old->tables) old_rows[table->name()] = table->size();
-  return runtime::plan_publish(old ? &old->schema : nullptr, old_rows, *schema);
+  PublishPlan plan = runtime::plan_publish(old ? &old->schema : nullptr, old_rows, *schema);
+  if (old) check_new_unique_indexes(*old, *schema, &plan);
+  return plan;
 }
 
 Result<abi::ModuleSchema> Runtime::read_schema(ByteView wasm, std::string_view source_name) {
