@@ -172,6 +172,55 @@ TEST(Publishing, DryRunSaysWhatWouldHappenAndChangesNothing) {
   EXPECT_NE(published.output.find("replaced hello 0.1.0 with 0.2.0"), std::string::npos);
 }
 
+// A version whose only change is its indexes keeps the rows, indexed anew;
+// a new unique index that two rows violate refuses it, naming the value.
+TEST(Publishing, NewIndexesKeepTheRowsUnlessAUniqueOneIsViolated) {
+  NodeProcess node({"hello"}, {});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client http("127.0.0.1", node.port());
+  ASSERT_NO_FATAL_FAILURE(greet(http, {"Ann", "Bo", "Ann"}));
+  std::string rows = http.Get("/tables/hello/greetings")->body;
+
+  CommandResult plan =
+      run_command("(" + cli() + " publish --dry-run --addr " + node.address() + " --operator-key " +
+                  key_of(node) + " " + wasm("hello_v4") + " 2>/dev/null)");
+  EXPECT_EQ(plan.exit_code, 1) << plan.output;
+  EXPECT_NE(plan.output.find("  table greetings: reindexed, 3 rows (+unique_greeting, "
+                             "-by_greeting)\n"),
+            std::string::npos)
+      << plan.output;
+  std::string why =
+      "the new unique index unique_greeting of table greetings finds 2 rows with greeting = "
+      "\"Hello, Ann!\" (1 shared values in all)";
+  EXPECT_NE(plan.output.find(why), std::string::npos) << plan.output;
+  CommandResult refused = publish(node, "hello_v4", key_of(node));
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.output.find(why), std::string::npos) << refused.output;
+  EXPECT_NE(http.Get("/modules")->body.find(R"("version":"0.1.0")"), std::string::npos);
+  EXPECT_EQ(http.Get("/tables/hello/greetings")->body, rows);
+
+  NodeProcess clean({"hello"}, {});
+  ASSERT_NE(clean.port(), 0) << clean.output();
+  httplib::Client second("127.0.0.1", clean.port());
+  ASSERT_NO_FATAL_FAILURE(greet(second, {"Ann", "Bo"}));
+  std::string kept = second.Get("/tables/hello/greetings")->body;
+  CommandResult published = publish(clean, "hello_v4", key_of(clean));
+  EXPECT_EQ(published.exit_code, 0) << published.output;
+  EXPECT_EQ(second.Get("/tables/hello/greetings")->body, kept);
+  // The unique index holds: a second "Hello, Ann!" does not go in (the
+  // module's insert is refused), a new greeting does.
+  second.Post("/call/hello/hello", R"(["Ann"])", "application/json");
+  ASSERT_EQ(second.Post("/call/hello/hello", R"(["Cy"])", "application/json")->status, 200);
+  std::string after = second.Get("/tables/hello/greetings")->body;
+  auto count = [&](const std::string& text) {
+    size_t n = 0;
+    for (size_t at = after.find(text); at != std::string::npos; at = after.find(text, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("Hello, Ann!"), 1u) << after;
+  EXPECT_EQ(count("Hello, Cy!"), 1u) << after;
+}
+
 // `module remove` says how many rows go and asks first: nothing goes
 // without a "y" (or --yes); no answer at all (no terminal) is a no.
 TEST(Publishing, ModuleRemoveAsksFirstAndSaysHowManyRowsGo) {
