@@ -578,6 +578,17 @@ void check_new_unique_indexes(const LoadedModule& old, const abi::ModuleSchema& 
   }
 }
 
+// What publishing `next` does to `old`'s tables (null: a new module), the
+// unique indexes checked against the rows.
+PublishPlan plan_against(const LoadedModule* old, const abi::ModuleSchema& next) {
+  std::map<std::string, uint64_t> old_rows;
+  if (old)
+    for (const auto& table : old->tables) old_rows[table->name()] = table->size();
+  PublishPlan plan = plan_publish(old ? &old->schema : nullptr, old_rows, next);
+  if (old) check_new_unique_indexes(*old, next, &plan);
+  return plan;
+}
+
 }  // namespace
 
 Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
@@ -592,10 +603,7 @@ Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
   auto replacement = prepare(wasm, source_name, &old);
   if (!replacement) return replacement.take_error();
   std::unique_ptr<LoadedModule> m = std::move(replacement).value();
-  std::map<std::string, uint64_t> old_rows;
-  for (const auto& old_table : old.tables) old_rows[old_table->name()] = old_table->size();
-  PublishPlan plan = runtime::plan_publish(&old.schema, old_rows, m->schema);
-  check_new_unique_indexes(old, m->schema, &plan);
+  PublishPlan plan = plan_against(&old, m->schema);
   if (!plan.refusal.empty()) return error(plan.refusal);
   for (auto& t : m->tables) {
     for (const auto& old_table : old.tables) {
@@ -617,13 +625,7 @@ Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
 Result<PublishPlan> Runtime::plan_publish(ByteView wasm, std::string_view source_name) {
   auto schema = read_schema(wasm, source_name);
   if (!schema) return schema.take_error();
-  const LoadedModule* old = find(schema->name);
-  std::map<std::string, uint64_t> old_rows;
-  if (old)
-    for (const auto& table : old->tables) old_rows[table->name()] = table->size();
-  PublishPlan plan = runtime::plan_publish(old ? &old->schema : nullptr, old_rows, *schema);
-  if (old) check_new_unique_indexes(*old, *schema, &plan);
-  return plan;
+  return plan_against(find(schema->name), *schema);
 }
 
 Result<abi::ModuleSchema> Runtime::read_schema(ByteView wasm, std::string_view source_name) {

@@ -243,27 +243,12 @@ Result<void> TransactionLog::write_batch(WritableFile& segment, std::span<const 
 }
 
 Result<void> TransactionLog::open_segment(base::MutexLock& lock, uint64_t first_offset) {
-  if (segment_) {
-    if (auto r = seal(lock); !r) return r;
-    if (auto r = segment_->close(); !r) return r;
-    if (!segment_tags_.empty() || options_.tags) {
-      std::vector<std::string> tags(segment_tags_.begin(), segment_tags_.end());
-      if (auto r = env_.write_atomically(dir_ / (segment_name_ + ".tags"), abi::to_bytes(tags)); !r)
-        return r;
-    }
-  }
-  std::filesystem::path path = dir_ / segment_name(first_offset);
-  auto file = env_.open_appendable(path);
-  if (!file) return file.take_error();
-  std::vector<uint8_t> header;
-  log_format::append_segment_header(header, first_offset);
-  if (auto r = (*file)->append(header); !r) return r;
-  if (auto r = (*file)->sync(); !r) return r;
-  if (auto r = env_.sync_dir(dir_); !r) return r;
+  auto next = roll_over(segment_.get(), segment_name_, segment_tags_, first_offset);
+  if (!next) return next.take_error();
   // Only now is the new segment the current one: a failure above leaves the
   // old one current, and reset_after_failure removes the half-made file.
   segment_tags_.clear();
-  start_segment(lock, NextSegment{std::move(file).value()}, first_offset);
+  start_segment(lock, std::move(next).value(), first_offset);
   return {};
 }
 
@@ -278,19 +263,19 @@ void TransactionLog::start_segment(base::MutexLock& lock, NextSegment next, uint
   durable_changed_.notify_all();
 }
 
-Result<TransactionLog::NextSegment> TransactionLog::roll_over(WritableFile& ending,
+Result<TransactionLog::NextSegment> TransactionLog::roll_over(WritableFile* ending,
                                                               const std::string& ending_name,
                                                               const std::set<std::string>& tags,
                                                               uint64_t first_offset) {
-  // As seal() and open_segment() do, on the writer thread alone (flushing_),
-  // so no appender waits for these fsyncs.
-  if (auto r = env_.truncate(dir_ / ending_name, ending.size()); !r) return r.take_error();
-  if (auto r = ending.sync(); !r) return r.take_error();
-  if (auto r = ending.close(); !r) return r.take_error();
-  if (!tags.empty() || options_.tags) {
-    std::vector<std::string> list(tags.begin(), tags.end());
-    if (auto r = env_.write_atomically(dir_ / (ending_name + ".tags"), abi::to_bytes(list)); !r)
-      return r.take_error();
+  if (ending) {  // sealed as seal() does, then closed with its tags beside it
+    if (auto r = env_.truncate(dir_ / ending_name, ending->size()); !r) return r.take_error();
+    if (auto r = ending->sync(); !r) return r.take_error();
+    if (auto r = ending->close(); !r) return r.take_error();
+    if (!tags.empty() || options_.tags) {
+      std::vector<std::string> list(tags.begin(), tags.end());
+      if (auto r = env_.write_atomically(dir_ / (ending_name + ".tags"), abi::to_bytes(list)); !r)
+        return r.take_error();
+    }
   }
   auto file = env_.open_appendable(dir_ / segment_name(first_offset));
   if (!file) return file.take_error();
@@ -407,7 +392,7 @@ void TransactionLog::writer_loop() {
     Result<void> written = write_batch(*segment, batch);
     if (written) written = segment->sync();
     Result<NextSegment> next = NextSegment{};
-    if (written && ending_tags) next = roll_over(*segment, name, *ending_tags, covered + 1);
+    if (written && ending_tags) next = roll_over(segment, name, *ending_tags, covered + 1);
     if (!next) written = next.take_error();
     lock.lock();
     flushing_ = false;

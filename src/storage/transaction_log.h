@@ -164,12 +164,13 @@ class TransactionLog {
   // earlier record synced.
   void start_segment(base::MutexLock& lock, NextSegment next, uint64_t first_offset)
       REQUIRES(mutex_);
-  // The writer thread, alone while flushing_ and without the lock: seals
-  // `ending` (its preallocated zeros cut off, fsync'd, closed, its tags
-  // written beside it) and makes the segment that starts at `first_offset`.
-  Result<NextSegment> roll_over(WritableFile& ending, const std::string& ending_name,
-                                const std::set<std::string>& tags, uint64_t first_offset)
-      EXCLUDES(mutex_);
+  // Seals `ending`, if any (its preallocated zeros cut off, fsync'd,
+  // closed, its `tags` written beside it), and makes the segment that starts
+  // at `first_offset`. Touches no field: open_segment calls it under the
+  // lock, the writer thread alone while flushing_ without it, so no
+  // appender waits for a rollover's fsyncs.
+  Result<NextSegment> roll_over(WritableFile* ending, const std::string& ending_name,
+                                const std::set<std::string>& tags, uint64_t first_offset);
   // Cuts the current segment's preallocated zeros off and fsyncs it.
   Result<void> seal(base::MutexLock& lock) REQUIRES(mutex_);
   // Appends `batch` to `segment`, preallocating ahead first. Called with

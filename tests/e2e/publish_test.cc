@@ -43,6 +43,12 @@ std::string key_of(NodeProcess& node) {
   return (node.data_dir() / "operator.key").string();
 }
 
+// `publish --dry-run`: its standard output only.
+CommandResult dry_run(NodeProcess& node, const std::string& module, const std::string& key) {
+  return run_command("(" + cli() + " publish --dry-run --addr " + node.address() +
+                     " --operator-key " + key + " " + wasm(module) + " 2>/dev/null)");
+}
+
 TEST(Publishing, WithoutTheOperatorKeyNothingChanges) {
   NodeProcess node({"hello"}, {"--peer-port", "0"});
   ASSERT_NE(node.port(), 0) << node.output();
@@ -133,19 +139,15 @@ TEST(Publishing, DryRunSaysWhatWouldHappenAndChangesNothing) {
   httplib::Client http("127.0.0.1", node.port());
   ASSERT_NO_FATAL_FAILURE(greet(http, {"Ann", "Bo"}));
   std::string modules = http.Get("/modules")->body;
-  auto dry_run = [&](const std::string& module, const std::string& key) {
-    return run_command("(" + cli() + " publish --dry-run --addr " + node.address() +
-                       " --operator-key " + key + " " + wasm(module) + " 2>/dev/null)");
-  };
 
-  CommandResult compatible = dry_run("hello_v2", key_of(node));
+  CommandResult compatible = dry_run(node, "hello_v2", key_of(node));
   EXPECT_EQ(compatible.exit_code, 0) << compatible.output;
   EXPECT_EQ(compatible.output,
             "would replace hello 0.1.0 with 0.2.0\n"
             "  table greetings: kept, 2 rows\n"
             "dry run: nothing changed\n");
 
-  CommandResult breaking = dry_run("hello_v3", key_of(node));
+  CommandResult breaking = dry_run(node, "hello_v3", key_of(node));
   EXPECT_EQ(breaking.exit_code, 1) << breaking.output;
   EXPECT_NE(breaking.output.find("  table greetings: changed, 2 rows\n"), std::string::npos)
       << breaking.output;
@@ -154,7 +156,7 @@ TEST(Publishing, DryRunSaysWhatWouldHappenAndChangesNothing) {
             std::string::npos)
       << breaking.output;
 
-  CommandResult fresh = dry_run("testkit", key_of(node));
+  CommandResult fresh = dry_run(node, "testkit", key_of(node));
   EXPECT_EQ(fresh.exit_code, 0) << fresh.output;
   EXPECT_EQ(fresh.output.rfind("would install testkit 1.2.3 (its init runs)\n", 0), 0u)
       << fresh.output;
@@ -163,7 +165,7 @@ TEST(Publishing, DryRunSaysWhatWouldHappenAndChangesNothing) {
   TempDir elsewhere;
   std::string wrong_key = (elsewhere.path() / "key").string();
   std::ofstream(wrong_key) << "not the key\n";
-  EXPECT_EQ(dry_run("hello_v2", wrong_key).exit_code, 1);
+  EXPECT_EQ(dry_run(node, "hello_v2", wrong_key).exit_code, 1);
 
   // Nothing changed: the same modules, versions and rows.
   EXPECT_EQ(http.Get("/modules")->body, modules);
@@ -181,9 +183,7 @@ TEST(Publishing, NewIndexesKeepTheRowsUnlessAUniqueOneIsViolated) {
   ASSERT_NO_FATAL_FAILURE(greet(http, {"Ann", "Bo", "Ann"}));
   std::string rows = http.Get("/tables/hello/greetings")->body;
 
-  CommandResult plan =
-      run_command("(" + cli() + " publish --dry-run --addr " + node.address() + " --operator-key " +
-                  key_of(node) + " " + wasm("hello_v4") + " 2>/dev/null)");
+  CommandResult plan = dry_run(node, "hello_v4", key_of(node));
   EXPECT_EQ(plan.exit_code, 1) << plan.output;
   EXPECT_NE(plan.output.find("  table greetings: reindexed, 3 rows (+unique_greeting, "
                              "-by_greeting)\n"),
