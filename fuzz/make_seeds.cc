@@ -72,11 +72,14 @@ abi::ModuleSchema shop_schema() {
                {0},
                {{"by_item", 1, false}},
                abi::Visibility::Public,
-               abi::Persistence::Logged}};
+               abi::Persistence::Logged,
+               {{3, abi::to_bytes(std::optional<std::vector<std::string>>())}}}};
   s.reducers = {
       {"order",
        {{"item", abi::primitive(TypeKind::String)}, {"count", abi::primitive(TypeKind::U32)}}},
-      {"on_order", {{"row", abi::named("Order")}}}};
+      {"on_order", {{"row", abi::named("Order")}}},
+      {"migrate_orders", {{"old", abi::named("Order")}}}};
+  s.migrations = {{"orders", "<1.0.0", "migrate_orders"}};
   s.subscriptions = {{"shop.orders.insert", "on_order"}, {"init", "order"}};
   s.authorities = {abi::Authority::File};
   s.dependencies = {{"hello", "^0.1.0", ""}};
@@ -116,7 +119,7 @@ void message_seeds() {
       {"call_result", net::CallResult{1, false, "refused"}},
       {"subscribe", sub},
       {"subscribe_result", net::SubscribeResult{3, true, ""}},
-      {"table_event", net::TableEvent{3, 10, 1, {{1, 2}}, {{3, 4}}}},
+      {"table_event", net::TableEvent{3, 10, 0, 1, {{1, 2}}, {{3, 4}}}},
   };
   for (const auto& [name, message] : messages) write("message", name, abi::to_bytes(message));
 }

@@ -16,7 +16,7 @@
 namespace interstice::abi {
 
 // Bumped on any incompatible change to the schema, the encoding or the host calls.
-inline constexpr uint32_t kAbiVersion = 2;
+inline constexpr uint32_t kAbiVersion = 3;
 
 enum class Visibility : uint32_t { Public, Private };
 INTERSTICE_ENUM(Visibility, Public, Private)
@@ -57,19 +57,24 @@ struct SemVer {
 
 // Whether `version` meets `requirement`, in Cargo's spelling: "1.2.3" or
 // "^1.2.3" (compatible: same major, or same minor while major is 0), "~1.2.3"
-// (same major.minor), "=1.2.3", ">=1.2.3", or "*". Malformed requirements
+// (same major.minor), "=1.2.3", ">=1.2.3", "<1.2.3", or "*". Malformed requirements
 // match nothing.
+inline std::string_view requirement_operator(std::string_view requirement) {
+  for (std::string_view prefix : {">=", "^", "~", "=", "<"})
+    if (requirement.starts_with(prefix)) return prefix;
+  return {};
+}
+inline bool valid_requirement(std::string_view requirement) {
+  return requirement == "*" ||
+         SemVer::parse(requirement.substr(requirement_operator(requirement).size())).has_value();
+}
 inline bool satisfies(const SemVer& version, std::string_view requirement) {
   if (requirement == "*") return true;
-  std::string_view op;
-  for (std::string_view prefix : {">=", "^", "~", "="})
-    if (requirement.starts_with(prefix)) {
-      op = prefix;
-      break;
-    }
+  std::string_view op = requirement_operator(requirement);
   auto base = SemVer::parse(requirement.substr(op.size()));
   if (!base) return false;
   if (op == "=") return version == *base;
+  if (op == "<") return version < *base;
   if (version < *base) return false;
   if (op == ">=") return true;
   if (op == "~") return version.major == base->major && version.minor == base->minor;
@@ -84,6 +89,15 @@ struct IndexDef {
   INTERSTICE_TYPE(IndexDef, name, column, unique)
 };
 
+// The value a column takes in the rows a table already holds when a new
+// version of the module adds that column (docs/sdk.md, "Changing a published
+// module"): the canonical encoding of a value of the column's type.
+struct ColumnDefault {
+  uint32_t column = 0;  // index into the row type's fields
+  std::vector<uint8_t> value;
+  INTERSTICE_TYPE(ColumnDefault, column, value)
+};
+
 struct TableDef {
   std::string name;
   std::string row_type;            // a struct TypeDef of this schema
@@ -92,7 +106,28 @@ struct TableDef {
   std::vector<IndexDef> indexes;   // secondary indexes
   Visibility visibility = Visibility::Private;
   Persistence persistence = Persistence::Logged;
-  INTERSTICE_TYPE(TableDef, name, row_type, primary_key, auto_inc, indexes, visibility, persistence)
+  std::vector<ColumnDefault> defaults;  // at most one per column
+  INTERSTICE_TYPE(TableDef, name, row_type, primary_key, auto_inc, indexes, visibility, persistence,
+                  defaults)
+
+  const ColumnDefault* default_of(uint32_t column) const {
+    for (const ColumnDefault& d : defaults)
+      if (d.column == column) return &d;
+    return nullptr;
+  }
+};
+
+// A migration the module declares: when it replaces a version that matches
+// `from` (a requirement in satisfies()' spelling), `reducer` runs once for
+// each row of the old version's table `table`, in primary-key order, all in
+// one transaction, and writes what it wants into the new version's tables.
+// The reducer takes one parameter: the old row, as a struct of this module
+// whose shape matches the old row type.
+struct MigrationDef {
+  std::string table;
+  std::string from;
+  std::string reducer;
+  INTERSTICE_TYPE(MigrationDef, table, from, reducer)
 };
 
 // Who may call a reducer (besides the node itself, which runs everything):
@@ -152,8 +187,9 @@ struct ModuleSchema {
   std::vector<Authority> authorities;
   std::vector<DependencyDef> dependencies;
   std::vector<NodeDef> nodes;
+  std::vector<MigrationDef> migrations;
   INTERSTICE_TYPE(ModuleSchema, abi_version, name, version, visibility, types, tables, reducers,
-                  subscriptions, authorities, dependencies, nodes)
+                  subscriptions, authorities, dependencies, nodes, migrations)
 
   const TypeDef* find_type(std::string_view type_name) const {
     for (const TypeDef& t : types)
@@ -170,10 +206,13 @@ struct ModuleSchema {
       if (r.name == reducer_name) return &r;
     return nullptr;
   }
-  // Whether a subscription names `reducer_name` (see ReducerKind).
+  // Whether a subscription or a migration names `reducer_name`: only the
+  // node calls it (see ReducerKind).
   bool is_handler(std::string_view reducer_name) const {
     for (const SubscriptionDef& s : subscriptions)
       if (s.reducer == reducer_name) return true;
+    for (const MigrationDef& m : migrations)
+      if (m.reducer == reducer_name) return true;
     return false;
   }
 };

@@ -10,6 +10,7 @@
 
 #include "abi/event_name.h"
 #include "abi/schema.h"
+#include "abi/validate.h"
 
 namespace interstice::abi {
 
@@ -20,12 +21,12 @@ namespace detail {
 struct SchemaIndex {
   std::unordered_map<std::string_view, const TypeDef*> types;
   std::unordered_map<std::string_view, const TableDef*> tables;
-  std::unordered_set<std::string_view> reducers;
+  std::unordered_map<std::string_view, const ReducerDef*> reducers;
 
   explicit SchemaIndex(const ModuleSchema& s) {
     for (const TypeDef& t : s.types) types.emplace(t.name, &t);  // the first wins, as find_type
     for (const TableDef& t : s.tables) tables.emplace(t.name, &t);
-    for (const ReducerDef& r : s.reducers) reducers.insert(r.name);
+    for (const ReducerDef& r : s.reducers) reducers.emplace(r.name, &r);
   }
   const TypeDef* type(std::string_view name) const {
     auto it = types.find(name);
@@ -112,6 +113,20 @@ inline std::vector<std::string> check_schema(const ModuleSchema& s) {
       if (f == nullptr || !detail::is_key_type(f->type))
         problem("table " + t.name + ": index " + idx.name + " is not on a key-typed column");
     }
+    std::unordered_set<uint32_t> defaulted;
+    for (const ColumnDefault& d : t.defaults) {
+      const Field* f = column(d.column);
+      if (f == nullptr) {
+        problem("table " + t.name + ": a default for column " + std::to_string(d.column) +
+                ", which does not exist");
+        continue;
+      }
+      if (!defaulted.insert(d.column).second)
+        problem("table " + t.name + ": column " + f->name + " has two defaults");
+      else if (std::string why = validate(d.value, f->type, TypeResolver(s.types)); !why.empty())
+        problem("table " + t.name + ": the default of column " + f->name + " is not a " +
+                to_string(f->type) + ": " + why);
+    }
   }
   for (const ReducerDef& r : s.reducers)
     for (const Field& p : r.params)
@@ -122,6 +137,20 @@ inline std::vector<std::string> check_schema(const ModuleSchema& s) {
         !(r.params.size() == 3 && r.params[0].type.kind == TypeKind::U64 &&
           r.params[1].type.kind == TypeKind::Bool && r.params[2].type.kind == TypeKind::String))
       problem("callback " + r.name + " must take (u64 call_id, bool ok, string error)");
+  for (const MigrationDef& m : s.migrations) {
+    std::string where = "migration of table " + m.table + " from '" + m.from + "'";
+    if (!valid_requirement(m.from))
+      problem(where + ": '" + m.from + "' is not a version requirement");
+    auto found = index.reducers.find(m.reducer);
+    const ReducerDef* r = found == index.reducers.end() ? nullptr : found->second;
+    if (r == nullptr)
+      problem(where + ": reducer " + m.reducer + " does not exist");
+    else if (r->params.size() != 1 || r->params[0].type.kind != TypeKind::Named ||
+             index.type(r->params[0].type.name) == nullptr ||
+             index.type(r->params[0].type.name)->kind != TypeDefKind::Struct)
+      problem(where + ": reducer " + m.reducer +
+              " must take one parameter, the old row (a struct)");
+  }
   for (const SubscriptionDef& sub : s.subscriptions) {
     if (!detail::valid_event(sub.event, s, index))
       problem("subscription to '" + sub.event + "': no such event or table");

@@ -70,15 +70,20 @@ int print_plan(const std::string& response, bool json) {
   for (const auto& t : plan["tables"]) {
     std::string change = t.value("change", "?");
     uint64_t rows = t.value("rows", uint64_t{0});
-    std::string indexes;
-    for (const char* which : {"added_indexes", "dropped_indexes"})
+    std::string details;  // (+column level, +index by_level, -index by_name, by migrate_items)
+    auto add = [&](const std::string& text) {
+      details += fmt::format("{}{}", details.empty() ? " (" : ", ", text);
+    };
+    for (auto [which, prefix] :
+         {std::pair{"added_columns", "+column "}, std::pair{"added_indexes", "+index "},
+          std::pair{"dropped_indexes", "-index "}})
       if (t.contains(which))
-        for (const auto& name : t[which])
-          indexes += fmt::format("{}{}{}", indexes.empty() ? " (" : ", ",
-                                 which[0] == 'a' ? "+" : "-", name.get<std::string>());
-    if (!indexes.empty()) indexes += ")";
+        for (const auto& name : t[which]) add(prefix + name.get<std::string>());
+    if (t.contains("migration")) add("by " + t["migration"].get<std::string>());
+    if (t.contains("problem")) add(t["problem"].get<std::string>());
+    if (!details.empty()) details += ")";
     fmt::print("  table {}: {}{}{}\n", t.value("name", "?"), change,
-               change == "new" ? "" : fmt::format(", {} rows", rows), indexes);
+               change == "new" ? "" : fmt::format(", {} rows", rows), details);
   }
   if (refused) fmt::print("refused: {}\n", plan["refused"].get<std::string>());
   fmt::print("dry run: nothing changed\n");

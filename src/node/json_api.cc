@@ -100,12 +100,17 @@ json modules_to_json(const std::vector<Node::ModuleInfo>& modules) {
 
 json publish_plan_to_json(const runtime::PublishPlan& plan) {
   json tables = json::array();
-  for (const runtime::TablePlan& t : plan.tables)
-    tables.push_back({{"name", t.table},
-                      {"change", to_string(t.change)},
-                      {"rows", t.rows},
-                      {"added_indexes", t.added_indexes},
-                      {"dropped_indexes", t.dropped_indexes}});
+  for (const runtime::TablePlan& t : plan.tables) {
+    json table{{"name", t.table},
+               {"change", to_string(t.change)},
+               {"rows", t.rows},
+               {"added_indexes", t.added_indexes},
+               {"dropped_indexes", t.dropped_indexes},
+               {"added_columns", t.added_columns}};
+    if (!t.migration.empty()) table["migration"] = t.migration;
+    if (!t.problem.empty()) table["problem"] = t.problem;
+    tables.push_back(std::move(table));
+  }
   return json{{"module", plan.module},
               {"version", plan.version},
               {"replaces", plan.previous_version.empty() ? json() : json(plan.previous_version)},

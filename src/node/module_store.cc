@@ -33,8 +33,23 @@ base::Result<Installed> decode_manifest(std::span<const uint8_t> bytes) {
     return base::make_error("checksum mismatch");
   std::string why;
   auto installed = abi::from_bytes<Installed>(body, &why);
-  if (!installed) return base::make_error("does not decode: " + why);
-  return std::move(*installed);
+  if (installed) return std::move(*installed);
+  // Written by a node of another ABI version? The first module's schema says
+  // so: [u32 module count][string name][string hash][u32 abi_version].
+  abi::Reader r(body);
+  uint32_t count = r.length();
+  (void)r.string_view();
+  (void)r.string_view();
+  uint32_t abi_version = r.number<uint32_t>();
+  if (r.ok() && count > 0 && abi_version != abi::kAbiVersion)
+    return base::make_error(
+        fmt::format(
+            "lists modules built for ABI version {}, and this node speaks version {}: rebuild them "
+            "with this node's SDK and start with a new data directory (or move this one's "
+            "installed file away, and publish them again)",
+            abi_version, abi::kAbiVersion),
+        base::ErrorCode::InvalidArgument);
+  return base::make_error("does not decode: " + why, base::ErrorCode::Corrupt);
 }
 
 std::vector<uint8_t> encode_manifest(const Installed& installed) {
@@ -59,6 +74,8 @@ base::Result<Installed> ModuleStore::read_manifest() const {
   auto bytes = env.read_file(path);
   if (!bytes) return bytes.take_error();
   auto installed = decode_manifest(*bytes);
+  if (!installed && installed.error().code == base::ErrorCode::InvalidArgument)
+    return base::make_error(fmt::format("{} {}", path.string(), installed.error().message));
   if (!installed)
     return base::make_error(
         fmt::format("{} is damaged ({})", path.string(), installed.error().message));

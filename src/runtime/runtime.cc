@@ -554,22 +554,32 @@ Result<void> Runtime::apply(std::string_view module, EventKind kind, std::string
 
 namespace {
 
-// A replacement that re-indexes tables with rows is refused if a new unique
-// index finds rows that share a value (plan.refusal says which).
+// A replacement that re-indexes or extends tables with rows is refused if a
+// new unique index finds rows that share a value (plan.refusal says which):
+// the old rows are checked, the index's column found by name. A new unique
+// index on a column the new version adds finds the default in every row.
 void check_new_unique_indexes(const LoadedModule& old, const abi::ModuleSchema& next,
                               PublishPlan* plan) {
   if (!plan->refusal.empty()) return;
   for (const TablePlan& t : plan->tables) {
-    if (t.change != TableChange::Reindexed || t.rows == 0) continue;
-    const Table* old_table = nullptr;
-    for (const auto& table : old.tables)
-      if (table->name() == t.table) old_table = table.get();
-    const abi::TableDef* next_def = nullptr;
-    for (const abi::TableDef& def : next.tables)
-      if (def.name == t.table) next_def = &def;
-    if (!old_table || !next_def) continue;
-    for (const abi::IndexDef& index : new_unique_indexes(old_table->def(), *next_def)) {
-      std::string why = unique_violation(*old_table, index);
+    if ((t.change != TableChange::Reindexed && t.change != TableChange::Extended) || t.rows == 0)
+      continue;
+    const Table* old_table = old.find_table(t.table);
+    const abi::TableDef* next_def = next.find_table(t.table);
+    const abi::TypeDef* next_row = next_def ? next.find_type(next_def->row_type) : nullptr;
+    if (!old_table || !next_row) continue;
+    std::vector<std::optional<uint32_t>> sources =
+        column_sources(old.schema, old_table->def(), next, *next_def);
+    for (const abi::IndexDef& index :
+         new_unique_indexes(old.schema, old_table->def(), next, *next_def)) {
+      std::string why;
+      if (std::optional<uint32_t> source = sources[index.column])
+        why = unique_violation(*old_table, index, *source);
+      else if (t.rows > 1)
+        why = fmt::format(
+            "the new unique index {} of table {} is on the new column {}, whose default all {} "
+            "rows would share",
+            index.name, t.table, next_row->fields[index.column].name, t.rows);
       if (why.empty()) continue;
       plan->refusal =
           fmt::format("cannot replace module '{}' with {}: {}", next.name, plan->version, why);
@@ -605,13 +615,11 @@ Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
   std::unique_ptr<LoadedModule> m = std::move(replacement).value();
   PublishPlan plan = plan_against(&old, m->schema);
   if (!plan.refusal.empty()) return error(plan.refusal);
-  for (auto& t : m->tables) {
-    for (const auto& old_table : old.tables) {
-      if (old_table->name() != t->name()) continue;
-      old_table->for_each([&](const Bytes& row) { t->restore_insert(row); });
-      t->set_auto_inc_next(old_table->auto_inc_next());
-    }
-  }
+  if (auto r = carry_over(old, *m, plan); !r) return r;
+  for (const TablePlan& t : plan.tables)
+    if (t.change == TableChange::Migrated)
+      emit(LogRecord{abi::LogLevel::Info, name, t.migration,
+                     fmt::format("migrated the {} rows of table {}", t.rows, t.table)});
   emit(LogRecord{abi::LogLevel::Info, name, "",
                  fmt::format("replaced {} {} with {}", name, old.schema.version.to_string(),
                              m->schema.version.to_string())});
@@ -622,10 +630,89 @@ Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
   return {};
 }
 
+// Fills `next`'s tables from `old`'s as the plan says: kept and re-indexed
+// rows as they are, extended rows with the new columns' defaults, and then
+// the declared migrations, all of them one transaction. On failure `next`
+// is to be thrown away, and `old` is unchanged.
+Result<void> Runtime::carry_over(const LoadedModule& old, LoadedModule& next,
+                                 const PublishPlan& plan) {
+  std::vector<ByteView> columns;
+  for (const TablePlan& t : plan.tables) {
+    const Table* from = old.find_table(t.table);
+    Table* to = next.find_table(t.table);
+    if (!from || !to) continue;
+    to->set_auto_inc_next(from->auto_inc_next());
+    if (t.change == TableChange::Kept || t.change == TableChange::Reindexed) {
+      from->for_each([&](const Bytes& row) { to->restore_insert(row); });
+    } else if (t.change == TableChange::Extended) {
+      std::vector<std::optional<uint32_t>> sources =
+          column_sources(old.schema, from->def(), next.schema, to->def());
+      from->for_each([&](const Bytes& row) {
+        (void)from->layout().split(row, &columns);  // stored rows are well-formed
+        Bytes wide;
+        for (uint32_t c = 0; c < sources.size(); ++c) {
+          ByteView value =
+              sources[c] ? columns[*sources[c]] : ByteView(to->def().default_of(c)->value);
+          wide.insert(wide.end(), value.begin(), value.end());
+        }
+        to->restore_insert(std::move(wide));
+      });
+    }
+  }
+  Transaction tx(TransactionInputs{
+      options_.clock(),
+      transaction_seed(options_.seed, transactions_.fetch_add(1, std::memory_order_relaxed)),
+      "",
+      {}});
+  for (const TablePlan& t : plan.tables) {
+    if (t.change != TableChange::Migrated) continue;
+    if (auto r = migrate(*old.find_table(t.table), next, t.migration, tx); !r) return r;
+  }
+  (void)tx.take_events();  // the migrated rows are the new version's state, not events
+  return {};
+}
+
+Result<void> Runtime::migrate(const Table& from, LoadedModule& next, const std::string& reducer,
+                              Transaction& tx) {
+  const abi::ReducerDef* def = next.schema.find_reducer(reducer);
+  uint32_t id = static_cast<uint32_t>(def - next.schema.reducers.data());
+  std::string failed;
+  uint64_t rows = 0;
+  from.for_each([&](const Bytes& row) {
+    if (!failed.empty()) return;
+    next.tx = &tx;
+    next.current_reducer = reducer;
+    next.failure.reset();
+    bool trapped = false;
+    failed = invoke(next, id, row, &trapped, [] {});
+    if (failed.empty() && tx.queued_calls() > 0)
+      failed = fmt::format("reducer {}.{} called another reducer, which a migration may not do",
+                           next.name, reducer);
+    next.end_call();
+    ++rows;
+  });
+  if (!failed.empty())
+    return error(fmt::format(
+        "cannot replace module '{}' with {}: the migration of table {} failed at its row {} of "
+        "{}, so nothing changed: {}",
+        next.name, next.schema.version.to_string(), from.name(), rows, from.size(), failed));
+  return {};
+}
+
 Result<PublishPlan> Runtime::plan_publish(ByteView wasm, std::string_view source_name) {
   auto schema = read_schema(wasm, source_name);
   if (!schema) return schema.take_error();
-  return plan_against(find(schema->name), *schema);
+  LoadedModule* old = find(schema->name);
+  PublishPlan plan = plan_against(old, *schema);
+  bool migrates = std::any_of(plan.tables.begin(), plan.tables.end(),
+                              [](const TablePlan& t) { return t.change == TableChange::Migrated; });
+  if (!old || !plan.refusal.empty() || !migrates) return plan;
+  // The migrations run on a copy that is then thrown away: the plan says
+  // whether they would succeed.
+  auto trial = prepare(wasm, source_name, old);
+  if (!trial) return trial.take_error();
+  if (auto r = carry_over(*old, **trial, plan); !r) plan.refusal = r.error().message;
+  return plan;
 }
 
 Result<abi::ModuleSchema> Runtime::read_schema(ByteView wasm, std::string_view source_name) {
@@ -739,6 +826,37 @@ size_t Runtime::fire(std::string_view module, const abi::EventName& event, ByteV
   return ran;
 }
 
+std::string Runtime::invoke(LoadedModule& m, uint32_t reducer, ByteView args, bool* trapped,
+                            const std::function<void()>& after_wasm_call) {
+  auto where = [&] {
+    return fmt::format("reducer {}.{}", m.name, m.schema.reducers[reducer].name);
+  };
+  int32_t length = static_cast<int32_t>(args.size());
+  auto ptr = (*m.alloc)(length);
+  after_wasm_call();
+  *trapped = !ptr;
+  if (!ptr)
+    return fmt::format("{}: allocating its arguments failed: {}", where(), ptr.error().message);
+  auto target = m.instance->memory().bytes(static_cast<uint32_t>(*ptr), args.size());
+  if (!target) return where() + ": the module's allocator returned a bad pointer";
+  std::copy(args.begin(), args.end(), target->begin());
+
+  auto status = (*m.reducer)(static_cast<int32_t>(reducer), *ptr, length);
+  after_wasm_call();
+  *trapped = !status || m.failure;
+  if (m.failure) return fmt::format("{} failed: {}", where(), *m.failure);
+  if (!status) {
+    const base::Error& e = status.error();
+    const engine::Trap* trap = engine::trap_of(e);
+    return fmt::format("{} trapped: {}", where(), trap ? trap->describe() : e.message);
+  }
+  if (*status != 0)
+    return fmt::format("{} failed: {}", where(),
+                       *status == 2 ? "the module could not decode its arguments"
+                                    : "status " + std::to_string(*status));
+  return {};
+}
+
 Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
   LoadedModule& m = *call.module;
   const std::string& reducer_name = m.schema.reducers[call.reducer].name;
@@ -782,32 +900,9 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
     return error(std::move(message));
   };
 
-  int32_t length = static_cast<int32_t>(call.args.size());
-  auto ptr = (*m.alloc)(length);
-  account_fuel();
-  trapped = !ptr;
-  if (!ptr)
-    return finish_failed(
-        fmt::format("{}: allocating its arguments failed: {}", where(), ptr.error().message));
-  auto target = m.instance->memory().bytes(static_cast<uint32_t>(*ptr), call.args.size());
-  if (!target) return finish_failed(where() + ": the module's allocator returned a bad pointer");
-  std::copy(call.args.begin(), call.args.end(), target->begin());
-
-  auto status = (*m.reducer)(static_cast<int32_t>(call.reducer), *ptr, length);
-  account_fuel();
+  std::string failed = invoke(m, call.reducer, call.args, &trapped, account_fuel);
   unmeter();
-  trapped = !status || m.failure;
-  if (m.failure) return finish_failed(fmt::format("{} failed: {}", where(), *m.failure));
-  if (!status) {
-    const base::Error& e = status.error();
-    const engine::Trap* trap = engine::trap_of(e);
-    std::string detail = trap ? trap->describe() : e.message;
-    return finish_failed(fmt::format("{} trapped: {}", where(), detail));
-  }
-  if (*status != 0)
-    return finish_failed(fmt::format("{} failed: {}", where(),
-                                     *status == 2 ? "the module could not decode its arguments"
-                                                  : "status " + std::to_string(*status)));
+  if (!failed.empty()) return finish_failed(std::move(failed));
   if (tx.replaying() && tx.unreplayed_host_results() > 0)
     return finish_failed(fmt::format("{} made {} fewer privileged host calls than recorded",
                                      where(), tx.unreplayed_host_results()));

@@ -170,7 +170,8 @@ class Runtime {
   // What publishing `wasm` would do to the loaded module of its name, or
   // that it would be a new module (publish_plan.h), without changing
   // anything: the wasm and its schema are checked as for loading it; its
-  // init, if it is new, does not run.
+  // init, if it is new, does not run. Its migrations, if any, run on a copy
+  // that is thrown away, so a migration that would fail refuses the plan.
   Result<PublishPlan> plan_publish(ByteView wasm, std::string_view source_name);
   // The schema a module declares (checked with check_schema), without
   // loading it: for tools such as `interstice bindings`.
@@ -293,6 +294,16 @@ class Runtime {
   Result<std::unique_ptr<engine::Instance>> fresh_instance(LoadedModule& m, std::string_view where);
   // Replaces m's instance after a trap (see run()).
   void restore_instance(LoadedModule& m);
+  // Calls reducer `reducer` of `m` with `args` (its encoded parameters):
+  // empty on success, otherwise why it failed ("reducer M.R trapped: ...").
+  // *trapped says whether the instance must be replaced; `after_wasm_call`
+  // runs after each call into the module (fuel accounting).
+  std::string invoke(LoadedModule& m, uint32_t reducer, ByteView args, bool* trapped,
+                     const std::function<void()>& after_wasm_call);
+  Result<void> carry_over(const LoadedModule& old, LoadedModule& next, const PublishPlan& plan);
+  // Runs the migration `reducer` of `next` on every row of `from`, in `tx`.
+  Result<void> migrate(const Table& from, LoadedModule& next, const std::string& reducer,
+                       Transaction& tx);
   Result<void> check_subscriptions(const LoadedModule& module) const;
   Result<void> check_remote_subscription(const LoadedModule& module, const abi::EventName& event,
                                          const abi::ReducerDef& reducer) const;

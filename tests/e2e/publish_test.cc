@@ -149,7 +149,9 @@ TEST(Publishing, DryRunSaysWhatWouldHappenAndChangesNothing) {
 
   CommandResult breaking = dry_run(node, "hello_v3", key_of(node));
   EXPECT_EQ(breaking.exit_code, 1) << breaking.output;
-  EXPECT_NE(breaking.output.find("  table greetings: changed, 2 rows\n"), std::string::npos)
+  EXPECT_NE(breaking.output.find(
+                "  table greetings: changed, 2 rows (new column language has no default)\n"),
+            std::string::npos)
       << breaking.output;
   EXPECT_NE(breaking.output.find("refused: cannot replace module 'hello' with 0.3.0: table "
                                  "greetings has 2 rows and its definition changed"),
@@ -185,8 +187,8 @@ TEST(Publishing, NewIndexesKeepTheRowsUnlessAUniqueOneIsViolated) {
 
   CommandResult plan = dry_run(node, "hello_v4", key_of(node));
   EXPECT_EQ(plan.exit_code, 1) << plan.output;
-  EXPECT_NE(plan.output.find("  table greetings: reindexed, 3 rows (+unique_greeting, "
-                             "-by_greeting)\n"),
+  EXPECT_NE(plan.output.find("  table greetings: reindexed, 3 rows (+index unique_greeting, "
+                             "-index by_greeting)\n"),
             std::string::npos)
       << plan.output;
   std::string why =
@@ -287,3 +289,116 @@ TEST(Bindings, FromARunningNodeOrAWasmFile) {
 }
 
 }  // namespace
+
+// The rows of hello.greetings as the node serves them (JSON).
+std::string greetings(httplib::Client& http) {
+  auto response = http.Get("/tables/hello/greetings");
+  return response ? response->body : "(no answer)";
+}
+
+// A new column declared with a default: every row is kept, with the default.
+TEST(Publishing, AColumnWithADefaultIsAddedToEveryRow) {
+  NodeProcess node({"hello"}, {});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client http("127.0.0.1", node.port());
+  ASSERT_NO_FATAL_FAILURE(greet(http, {"Ann", "Bo"}));
+
+  CommandResult plan = dry_run(node, "hello_v5", key_of(node));
+  EXPECT_EQ(plan.exit_code, 0) << plan.output;
+  EXPECT_EQ(plan.output,
+            "would replace hello 0.1.0 with 0.5.0\n"
+            "  table greetings: extended, 2 rows (+column language, +index by_language)\n"
+            "dry run: nothing changed\n");
+  CommandResult published = publish(node, "hello_v5", key_of(node));
+  ASSERT_EQ(published.exit_code, 0) << published.output;
+  ASSERT_EQ(http.Post("/call/hello/bonjour", R"(["Cy"])", "application/json")->status, 200);
+  std::string expected =
+      R"([{"id":1,"greeting":"Hello, Ann!","custom":{"val":0},"language":"en"},)"
+      R"({"id":2,"greeting":"Hello, Bo!","custom":{"val":0},"language":"en"},)"
+      R"({"id":3,"greeting":"Bonjour, Cy !","custom":{"val":5},"language":"fr"}])";
+  EXPECT_EQ(greetings(http), expected);
+  node.restart();
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client again("127.0.0.1", node.port());
+  EXPECT_EQ(greetings(again), expected);
+}
+
+// A change no default can make needs the migration the new version
+// declares: it runs once per old row and writes the new ones.
+TEST(Publishing, ADeclaredMigrationTransformsTheRows) {
+  NodeProcess node({"hello"}, {});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client http("127.0.0.1", node.port());
+  ASSERT_NO_FATAL_FAILURE(greet(http, {"Ann", "Bo"}));
+
+  CommandResult plan = dry_run(node, "hello_v6", key_of(node));
+  EXPECT_EQ(plan.exit_code, 0) << plan.output;
+  EXPECT_EQ(plan.output,
+            "would replace hello 0.1.0 with 0.6.0\n"
+            "  table greetings: migrated, 2 rows (by migrate_greetings)\n"
+            "  table migrations: new\n"
+            "dry run: nothing changed\n");
+  CommandResult published = publish(node, "hello_v6", key_of(node));
+  ASSERT_EQ(published.exit_code, 0) << published.output;
+  ASSERT_NO_FATAL_FAILURE(greet(http, {"Cy"}));
+  std::string expected = R"([{"id":1,"salutation":"Hello","name":"Ann","language":"en"},)"
+                         R"({"id":2,"salutation":"Hello","name":"Bo","language":"en"},)"
+                         R"({"id":3,"salutation":"Hello","name":"Cy","language":"en"}])";
+  EXPECT_EQ(greetings(http), expected);
+  EXPECT_EQ(http.Get("/tables/hello/migrations")->body, R"([{"from":"0.1","rows":2}])");
+  node.restart();
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client again("127.0.0.1", node.port());
+  EXPECT_EQ(greetings(again), expected);
+
+  // From 0.5.0, whose rows have another shape, its other migration runs.
+  NodeProcess second({"hello"}, {});
+  ASSERT_NE(second.port(), 0) << second.output();
+  httplib::Client http2("127.0.0.1", second.port());
+  ASSERT_NO_FATAL_FAILURE(greet(http2, {"Ann"}));
+  ASSERT_EQ(publish(second, "hello_v5", key_of(second)).exit_code, 0);
+  ASSERT_EQ(http2.Post("/call/hello/bonjour", R"(["Cy"])", "application/json")->status, 200);
+  CommandResult from_v5 = publish(second, "hello_v6", key_of(second));
+  ASSERT_EQ(from_v5.exit_code, 0) << from_v5.output;
+  EXPECT_EQ(greetings(http2), R"([{"id":1,"salutation":"Hello","name":"Ann","language":"en"},)"
+                              R"({"id":2,"salutation":"Bonjour","name":"Cy","language":"fr"}])");
+  EXPECT_EQ(http2.Get("/tables/hello/migrations")->body, R"([{"from":"0.5","rows":2}])");
+}
+
+// A migration that fails changes nothing, however often it is tried: the
+// old version keeps serving its rows, and a restart brings it back.
+TEST(Publishing, AFailingMigrationLeavesTheOldVersionServing) {
+  NodeProcess node({"hello"}, {});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client http("127.0.0.1", node.port());
+  ASSERT_NO_FATAL_FAILURE(greet(http, {"Ann", "Mallory", "Bo"}));
+  std::string rows = greetings(http);
+  const std::string old_version = R"("name":"hello","version":"0.1.0")";
+
+  CommandResult plan = dry_run(node, "hello_v6", key_of(node));
+  EXPECT_EQ(plan.exit_code, 1) << plan.output;
+  EXPECT_NE(plan.output.find("refused: cannot replace module 'hello' with 0.6.0: the migration of "
+                             "table greetings failed at its row 2 of 3"),
+            std::string::npos)
+      << plan.output;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    CommandResult refused = publish(node, "hello_v6", key_of(node));
+    EXPECT_EQ(refused.exit_code, 1) << refused.output;
+    EXPECT_NE(refused.output.find(fmt::format(
+                  "cannot replace module 'hello' with 0.6.0: the migration of table greetings "
+                  "failed at its row 2 of {}, so nothing changed: reducer hello.migrate_greetings "
+                  "failed: greeting 2 is Mallory's",
+                  3 + attempt)),
+              std::string::npos)
+        << refused.output;
+    EXPECT_NE(http.Get("/modules")->body.find(old_version), std::string::npos);
+    ASSERT_NO_FATAL_FAILURE(greet(http, {"Dee"}));  // it goes on serving
+  }
+  std::string served = greetings(http);
+  EXPECT_EQ(served.rfind(rows.substr(0, rows.size() - 1), 0), 0u) << served;
+  node.restart();
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client again("127.0.0.1", node.port());
+  EXPECT_NE(again.Get("/modules")->body.find(old_version), std::string::npos);
+  EXPECT_EQ(greetings(again), served);
+}

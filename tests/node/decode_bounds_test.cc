@@ -88,10 +88,10 @@ std::vector<uint8_t> manifest_with_deep_type() {
   module.schema.reducers.push_back(abi::ReducerDef{"r", {{"x", abi::primitive(TypeKind::U8)}}});
   installed.modules.push_back(module);
   std::vector<uint8_t> file = encode_manifest(installed);
-  // The u8 is the last 12 bytes before the schema's four empty lists and
-  // the manifest's empty grants (20 bytes).
-  std::vector<uint8_t> tail(file.end() - 20, file.end());
-  file.resize(file.size() - 20 - 12);
+  // The u8 is the last 12 bytes before the schema's five empty lists and
+  // the manifest's empty grants (24 bytes).
+  std::vector<uint8_t> tail(file.end() - 24, file.end());
+  file.resize(file.size() - 24 - 12);
   const int depth = 100'000;
   size_t at = file.size();
   file.resize(at + size_t(depth) * 12 + 12, 0);
@@ -113,6 +113,27 @@ TEST(Manifest, ADeepTypeInTheManifestIsAnErrorNotACrash) {
   ASSERT_FALSE(manifest);
   EXPECT_NE(manifest.error().message.find("is damaged (does not decode: a type nested deeper "
                                           "than 64)"),
+            std::string::npos)
+      << manifest.error().message;
+}
+
+TEST(Manifest, OneWrittenForAnotherAbiVersionSaysSo) {
+  // ABI version 2's schema had no migrations: the same bytes without them.
+  Installed installed;
+  installed.modules.push_back(InstalledModule{"hello", std::string(64, 'a'), {}});
+  installed.modules[0].schema.abi_version = 2;
+  installed.modules[0].schema.name = "hello";
+  std::vector<uint8_t> file = encode_manifest(installed);
+  file.erase(file.end() - 8, file.end() - 4);  // the empty migrations, before the grants
+  uint32_t crc = storage::crc32c(file.data() + 12, file.size() - 12);
+  std::memcpy(file.data() + 8, &crc, 4);
+  testing::TempDir dir;
+  std::ofstream(dir.path() / "installed", std::ios::binary)
+      .write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+  auto manifest = ModuleStore(interstice::base::Env::posix(), dir.path()).read_manifest();
+  ASSERT_FALSE(manifest);
+  EXPECT_NE(manifest.error().message.find("installed lists modules built for ABI version 2, and "
+                                          "this node speaks version 3: rebuild them"),
             std::string::npos)
       << manifest.error().message;
 }

@@ -81,8 +81,9 @@ TEST_F(ModulesTest, ReplacingRefusesAChangedTableThatHasRows) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().message,
             "cannot replace module 'hello' with 0.3.0: table greetings has 1 rows and its "
-            "definition changed (migrations are not supported yet; `interstice module remove` "
-            "deletes the module with its rows)");
+            "definition changed (new column language has no default); give new columns a default "
+            "(column_default), declare a migration (INTERSTICE_MIGRATE(greetings, fn, "
+            "\"=0.1.0\")), or delete the module with its rows (`interstice module remove`)");
   EXPECT_EQ(rt->schema("hello")->version.to_string(), "0.1.0");
   EXPECT_EQ(rows<Greetings>(*rt, "hello", "greetings").size(), 1u);
 

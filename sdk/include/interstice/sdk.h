@@ -81,7 +81,7 @@ inline std::vector<uint8_t> read_result(int32_t length) {
 
 namespace sdk::table_options {
 
-enum class OptionKind { PrimaryKey, AutoInc, Index, Visibility, Persistence };
+enum class OptionKind { PrimaryKey, AutoInc, Index, Visibility, Persistence, Default };
 
 template <typename Row, typename M>
 struct PrimaryKey {
@@ -99,6 +99,13 @@ struct Index {
   M Row::* member;
   const char* name;
   bool unique;
+};
+template <typename Row, typename M, typename V>
+struct Default {
+  static constexpr OptionKind kind = OptionKind::Default;
+  using Column = M;
+  M Row::* member;
+  V value;  // converted to M when the schema is built
 };
 struct TableVisibility {
   static constexpr OptionKind kind = OptionKind::Visibility;
@@ -133,6 +140,15 @@ template <typename Row, typename M>
 constexpr Index<Row, M> unique_index(M Row::* member, const char* name) {
   static_assert(kKeyType<M>, "an indexed column must be an integer, bool, std::string or Bytes");
   return {member, name, true};
+}
+// The value `member` takes in the rows the table already holds when this
+// version of the module adds the column (docs/sdk.md, "Changing a published
+// module"): column_default(&Player::level, 1), column_default(&Player::title, "").
+template <typename Row, typename M, typename V>
+constexpr Default<Row, M, V> column_default(M Row::* member, V value) {
+  static_assert(std::is_constructible_v<M, V>,
+                "a column default must convert to the column's type");
+  return {member, value};
 }
 constexpr TableVisibility public_table() {
   return {Visibility::Public};
@@ -212,6 +228,10 @@ int32_t register_table() {
                 opt.name, column(column_of(opt.member), "indexed column"), opt.unique});
           else if constexpr (kind == OptionKind::Visibility)
             def.visibility = opt.value;
+          else if constexpr (kind == OptionKind::Default)
+            def.defaults.push_back(
+                abi::ColumnDefault{column(column_of(opt.member), "defaulted column"),
+                                   abi::to_bytes(typename decltype(opt)::Column(opt.value))});
           else
             def.persistence = opt.value;
         };
@@ -753,6 +773,11 @@ int32_t register_reducer(const char* name, void (*fn)(ReducerContext&, Args...),
   return static_cast<int32_t>(reg.reducers.size() - 1);
 }
 
+inline int32_t add_migration(const char* table, const char* reducer, const char* from) {
+  registry().schema.migrations.push_back(abi::MigrationDef{table, from, reducer});
+  return 0;
+}
+
 inline int32_t request_authority(abi::Authority authority) {
   registry().schema.authorities.push_back(authority);
   return 0;
@@ -829,7 +854,7 @@ inline int32_t run_reducer(int32_t id, uint8_t* args, int32_t length) {
 
 // Declares table `name` with rows of `Row` and its options: primary_key(&Row::m)
 // (required), auto_inc(&Row::m), index(&Row::m, "name"), unique_index(...),
-// public_table(), stateful(), ephemeral().
+// column_default(&Row::m, value), public_table(), stateful(), ephemeral().
 #define INTERSTICE_TABLE(name, RowType, ...)                        \
   struct name {                                                     \
     using Row = RowType;                                            \
@@ -869,6 +894,22 @@ inline int32_t run_reducer(int32_t id, uint8_t* args, int32_t length) {
 #define INTERSTICE_SUBSCRIBE(fn, event, ...)                        \
   static const int32_t INTERSTICE_CONCAT(interstice_reducer_, fn) = \
       ::interstice::sdk::detail::register_reducer(#fn, &fn, {__VA_ARGS__}, event);
+
+// Declares `fn(ReducerContext&, OldRow old)` the migration of table `table`
+// from the versions matching `from` ("<0.5.0", "^0.4", "=0.4.2", "*"): when
+// this version replaces one of those, the node calls `fn` once for each row
+// of the old version's `table`, in primary-key order, all in one transaction,
+// before the new version serves anything. OldRow is a struct of this module
+// with the old row's shape (field names and types, in order). `fn` writes the
+// rows it wants into this version's tables; the old table's rows are not
+// carried over otherwise. If any call fails, nothing changes and the old
+// version stays loaded. Only the node calls it.
+#define INTERSTICE_MIGRATE(table, fn, from)                                                  \
+  static const int32_t INTERSTICE_CONCAT(interstice_reducer_, fn) =                          \
+      ::interstice::sdk::detail::register_reducer(#fn, &fn, {"old"}, nullptr,                \
+                                                  ::interstice::abi::ReducerKind::Internal); \
+  static const int32_t INTERSTICE_CONCAT(interstice_migration_, fn) =                        \
+      ::interstice::sdk::detail::add_migration(#table, #fn, from);
 
 // Requests an authority (Gpu, Input, Audio, File); the node grants it by policy.
 #define INTERSTICE_REQUEST_AUTHORITY(name)                              \
