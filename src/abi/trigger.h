@@ -26,11 +26,19 @@ enum class TriggerKind : uint32_t {
   Render,          // render
   PeerCall,        // a call from a peer (call_id; the caller is its node id)
   RemoteResult,    // the outcome of a remote call, to its callback
+  // Not transactions: the log's records of what changed the set of modules
+  // (storage/lifecycle_record.h). They have no reducer and no effects.
+  NodeStart,  // the node started with these modules
+  Publish,    // a module was installed, or replaced by a new version
+  Remove,     // a module was removed with its rows
 };
 INTERSTICE_ENUM(TriggerKind, Call, Init, LocalTable, RemoteTable, PeerConnect, PeerDisconnect,
-                Input, Render, PeerCall, RemoteResult)
+                Input, Render, PeerCall, RemoteResult, NodeStart, Publish, Remove)
 
 inline constexpr std::string_view kRemoteResultText = "remote_result";
+inline constexpr std::string_view kNodeStartText = "node_start";
+inline constexpr std::string_view kPublishText = "publish";
+inline constexpr std::string_view kRemoveText = "remove";
 inline constexpr std::string_view kPeerCallPrefix = "peer_call ";
 
 // Where a remote table's change stands in the publishing node's log: its
@@ -86,6 +94,9 @@ struct Trigger {
   static std::optional<Trigger> parse(std::string_view text) {
     if (text.empty()) return Trigger{};
     if (text == kRemoteResultText) return remote_result();
+    if (text == kNodeStartText) return Trigger{TriggerKind::NodeStart};
+    if (text == kPublishText) return Trigger{TriggerKind::Publish};
+    if (text == kRemoveText) return Trigger{TriggerKind::Remove};
     if (text.starts_with(kPeerCallPrefix) && text.size() > kPeerCallPrefix.size()) {
       if (text.size() - kPeerCallPrefix.size() > 19) return std::nullopt;  // fits in 64 bits
       uint64_t id = 0;
@@ -98,6 +109,12 @@ struct Trigger {
     std::optional<EventName> event = EventName::parse(text);
     if (!event) return std::nullopt;
     return of(*event);
+  }
+
+  // Whether it marks a change of the module set rather than a transaction.
+  bool is_lifecycle() const {
+    return kind == TriggerKind::NodeStart || kind == TriggerKind::Publish ||
+           kind == TriggerKind::Remove;
   }
 
   // The text form (for people: `log` listings, messages).
@@ -126,6 +143,12 @@ struct Trigger {
         return std::string(kPeerCallPrefix) + std::to_string(call_id);
       case TriggerKind::RemoteResult:
         return std::string(kRemoteResultText);
+      case TriggerKind::NodeStart:
+        return std::string(kNodeStartText);
+      case TriggerKind::Publish:
+        return std::string(kPublishText);
+      case TriggerKind::Remove:
+        return std::string(kRemoveText);
     }
     return "";
   }

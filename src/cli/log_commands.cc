@@ -124,6 +124,7 @@ int replay(const ReplayArgs& a) {
     fmt::print(stderr, "error: {}\n", report.error().message);
     return kExitError;
   }
+  for (const std::string& note : report->notes) fmt::print(stderr, "note: {}\n", note);
   if (report->divergence) {
     fmt::print(stderr, "DIVERGENCE: {}\n", *report->divergence);
     return kExitError;

@@ -50,6 +50,17 @@ base::Result<uint64_t> CommitPipeline::append(const runtime::CommittedTransactio
   }
   std::vector<uint8_t> bytes;
   encode_tx_record(tx, bytes);
+  return append_bytes(bytes, tags);
+}
+
+base::Result<uint64_t> CommitPipeline::append(const storage::TxRecord& record) {
+  std::vector<std::string> tags;
+  if (!record.module.empty()) tags.push_back(record.module);
+  return append_bytes(abi::to_bytes(record), tags);
+}
+
+base::Result<uint64_t> CommitPipeline::append_bytes(std::span<const uint8_t> bytes,
+                                                    const std::vector<std::string>& tags) {
   auto offset = log_->append(bytes, tags);
   if (!offset) return offset.take_error();
   last_appended = *offset;

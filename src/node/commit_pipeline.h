@@ -51,6 +51,9 @@ class CommitPipeline {
 
   // Appends the record of `tx`; its offset.
   base::Result<uint64_t> append(const runtime::CommittedTransaction& tx);
+  // Appends a record that is not a committed transaction (a lifecycle
+  // record, storage/lifecycle_record.h); its offset.
+  base::Result<uint64_t> append(const storage::TxRecord& record);
   // The offset of the last record this thread appended: what a call it ran
   // waits for.
   static uint64_t last_appended_by_this_thread();
@@ -74,6 +77,8 @@ class CommitPipeline {
     uint64_t offset;
     Done done;
   };
+  base::Result<uint64_t> append_bytes(std::span<const uint8_t> bytes,
+                                      const std::vector<std::string>& tags);
   void acknowledge_loop();
   // Answers what settle_failure set aside (on the pipeline's thread).
   void answer_settled();

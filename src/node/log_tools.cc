@@ -8,9 +8,11 @@
 
 #include "node/json_codec.h"
 #include "node/module_directory.h"
+#include "node/module_history.h"
 #include "node/module_store.h"
 #include "node/snapshot_restore.h"
 #include "runtime/runtime.h"
+#include "storage/lifecycle_record.h"
 #include "storage/snapshot.h"
 #include "storage/transaction_log.h"
 #include "storage/tx_record.h"
@@ -32,15 +34,18 @@ const char* kind_name(storage::EffectKind kind) {
   return "insert";
 }
 
+// A runtime to read or replay the log with: with `load`, the modules of
+// DATA_DIR/modules and the installed ones; without, none (replay loads them
+// as the log's lifecycle records say).
 base::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
-    base::Env& env, const std::filesystem::path& data_dir) {
+    base::Env& env, const std::filesystem::path& data_dir, bool load = true) {
   runtime::RuntimeOptions options;
   options.engine.cache_dir = data_dir / "compiled";
   options.log_sink = [](const runtime::LogRecord&) {};
   options.grantable = {abi::Authority::Gpu, abi::Authority::Input, abi::Authority::Audio,
                        abi::Authority::File};
   auto rt = runtime::Runtime::create(options);
-  if (!rt) return rt.take_error();
+  if (!rt || !load) return rt;
   for (const ModuleLoadReport& r : load_module_directory(**rt, data_dir / "modules"))
     if (!r.error.empty())
       return base::make_error(
@@ -81,7 +86,46 @@ json args_json(const runtime::Runtime& rt, const storage::TxRecord& r) {
   return bytes_to_json(r.args.data, params, types);
 }
 
+// A lifecycle record: {"offset", "lifecycle": "node_start" | "publish" |
+// "remove", "module", and "modules" + "snapshot" or "hash"}.
+json lifecycle_json(uint64_t offset, const storage::TxRecord& r) {
+  json j{{"offset", offset}, {"lifecycle", r.trigger.to_string()}, {"module", r.module}};
+  if (r.trigger.kind == storage::TriggerKind::NodeStart) {
+    auto start = abi::from_bytes<storage::NodeStartRecord>(r.args.data);
+    json modules = json::array();
+    if (start)
+      for (const storage::ModuleVersion& m : start->modules)
+        modules.push_back({{"name", m.name}, {"hash", m.hash}});
+    j["modules"] = modules;
+    j["snapshot"] = start ? start->snapshot : 0;
+  } else if (r.trigger.kind == storage::TriggerKind::Publish) {
+    auto version = abi::from_bytes<storage::ModuleVersion>(r.args.data);
+    j["hash"] = version ? version->hash : "";
+  }
+  return j;
+}
+
+// "#1 node_start: hello 1a2b3c4d, caller 5e6f7a8b (snapshot 0)", "#7 publish
+// hello 9c8d7e6f", "#9 remove hello".
+std::string lifecycle_text(const json& j) {
+  std::string text =
+      fmt::format("#{} {}", j["offset"].get<uint64_t>(), j["lifecycle"].get<std::string>());
+  auto short_hash = [](const json& hash) { return hash.get<std::string>().substr(0, 8); };
+  if (j.contains("modules")) {
+    std::string modules;
+    for (const json& m : j["modules"])
+      modules += fmt::format("{}{} {}", modules.empty() ? "" : ", ", m["name"].get<std::string>(),
+                             short_hash(m["hash"]));
+    return text + fmt::format(": {} (snapshot {})", modules.empty() ? "no modules" : modules,
+                              j["snapshot"].get<uint64_t>());
+  }
+  text += " " + j["module"].get<std::string>();
+  if (j.contains("hash")) text += " " + short_hash(j["hash"]);
+  return text;
+}
+
 json record_json(const runtime::Runtime& rt, uint64_t offset, const storage::TxRecord& r) {
+  if (r.trigger.is_lifecycle()) return lifecycle_json(offset, r);
   json effects = json::array();
   for (const storage::RowEffect& e : r.effects)
     effects.push_back({{"table", e.table},
@@ -98,6 +142,7 @@ json record_json(const runtime::Runtime& rt, uint64_t offset, const storage::TxR
 }
 
 std::string record_text(const json& j) {
+  if (j.contains("lifecycle")) return lifecycle_text(j);
   std::string text = fmt::format("#{} {}.{}{} at {}us", j["offset"].get<uint64_t>(),
                                  j["module"].get<std::string>(), j["reducer"].get<std::string>(),
                                  j["args"].dump(), j["timestamp_us"].get<int64_t>());
@@ -193,16 +238,27 @@ std::optional<std::string> compare_effects(const runtime::Runtime& rt, uint64_t 
 
 base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::path& data_dir,
                                       const ReplayOptions& options) {
-  auto rt = offline_runtime(env, data_dir);
-  if (!rt) return rt.take_error();
   // A log whose older segments were pruned or archived starts from the
   // newest snapshot instead of from empty.
   uint64_t first = 0, total = 0;
-  (void)storage::TransactionLog::read(env, data_dir / "log", 1,
-                                      [&](uint64_t offset, std::span<const uint8_t>) {
-                                        if (!first) first = offset;
-                                        return ++total, true;
-                                      });
+  bool starts_with_node_start = false;
+  (void)storage::TransactionLog::read(
+      env, data_dir / "log", 1, [&](uint64_t offset, std::span<const uint8_t> payload) {
+        if (!first) {
+          first = offset;
+          auto record = storage::decode_tx_record(payload);
+          starts_with_node_start =
+              record && record->trigger.kind == storage::TriggerKind::NodeStart;
+        }
+        return ++total, true;
+      });
+  // A log that begins with the node's first start says which modules ran
+  // each transaction (lifecycle records); older logs are replayed with the
+  // modules there are now.
+  bool from_history = first == 1 && starts_with_node_start;
+  auto rt = offline_runtime(env, data_dir, /*load=*/!from_history);
+  if (!rt) return rt.take_error();
+  ModuleHistory history(env, data_dir, **rt);
   uint64_t from = 1;
   if (first > 1) {
     std::vector<std::string> warnings;
@@ -222,6 +278,7 @@ base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::pat
   auto start = std::chrono::steady_clock::now();
   std::optional<base::Error> failure;
   std::vector<runtime::TableEvent> effects;
+  uint64_t seen = 0;  // records read, lifecycle records included (progress)
   auto read = storage::TransactionLog::read(
       env, data_dir / "log", from, [&](uint64_t offset, std::span<const uint8_t> payload) {
         if (options.until && offset > *options.until) return false;
@@ -230,6 +287,14 @@ base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::pat
           failure = base::make_error(
               fmt::format("log record {} is not a valid transaction record", offset));
           return false;
+        }
+        ++seen;
+        if (record->trigger.is_lifecycle()) {
+          if (auto r = history.apply(offset, *record); !r) {
+            failure = r.error();
+            return false;
+          }
+          return true;
         }
         if (options.verify) {
           runtime::TransactionInputs inputs{
@@ -265,14 +330,14 @@ base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::pat
             }
         }
         ++report.transactions;
-        if (options.progress && report.transactions % 10000 == 0)
-          options.progress(report.transactions, total);
+        if (options.progress && seen % 10000 == 0) options.progress(seen, total);
         return true;
       });
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!read) return read.take_error();
   if (failure) return *failure;
-  if (options.progress) options.progress(report.transactions, total);
+  report.notes = history.notes();
+  if (options.progress) options.progress(seen, total);
   if (!options.export_to.empty()) {
     json tables = json::object();
     for (const std::string& module : (*rt)->module_names())

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/env.h"
 #include "base/result.h"
@@ -38,6 +39,7 @@ struct ReplayReport {
   uint64_t transactions = 0;
   double seconds = 0;
   std::optional<std::string> divergence;  // the first difference, with --verify
+  std::vector<std::string> notes;         // what could not be reproduced exactly
 };
 
 base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::path& data_dir,

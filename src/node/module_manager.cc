@@ -51,6 +51,15 @@ base::Result<void> ModuleManager::load_all() {
   return save_manifest();
 }
 
+std::vector<storage::ModuleVersion> ModuleManager::versions() const {
+  std::vector<storage::ModuleVersion> out;
+  for (const std::string& name : runtime_.module_names()) {
+    auto it = hashes_.find(name);
+    out.push_back({name, it == hashes_.end() ? std::string() : it->second});
+  }
+  return out;
+}
+
 base::Result<void> ModuleManager::save_manifest() {
   Installed now;
   now.grants = runtime_.grantable();
@@ -70,8 +79,21 @@ base::Result<ModuleManager::Published> ModuleManager::publish(std::span<const ui
   if (!installed) return failed(installed.error());
   const std::string& name = installed->module;
   hashes_[name] = *hash;
+  const runtime::TransactionInputs& inputs = installed->migration;
+  if (auto r = hooks_.record(
+          storage::publish_record({name, *hash}, inputs.timestamp_us, inputs.random_seed));
+      !r)
+    spdlog::error("publishing {}: the log did not record it: {}", name, r.error().message);
+  if (!installed->replaced) {
+    if (auto r = runtime_.run_init(name); !r) {  // it unloaded the module
+      hashes_.erase(name);
+      refresh();
+      (void)hooks_.record(storage::remove_record(name));
+      return failed(r.error());
+    }
+    hooks_.ran_init(name);
+  }
   refresh();
-  if (!installed->replaced) hooks_.ran_init(name);
   Published published{name, runtime_.schema(name)->version.to_string(),
                       installed->replaced ? versions[name] : ""};
   std::string& file = files_[name];
@@ -102,6 +124,8 @@ base::Result<uint64_t> ModuleManager::remove(const std::string& module) {
   for (const abi::TableDef& t : runtime_.schema(module)->tables)
     rows += runtime_.table(module, t.name)->size();
   if (auto r = runtime_.unload(module); !r) return failed(r.error());
+  if (auto r = hooks_.record(storage::remove_record(module)); !r)
+    spdlog::error("removing {}: the log did not record it: {}", module, r.error().message);
   hashes_.erase(module);
   refresh();
   if (auto it = files_.find(module); it != files_.end()) {

@@ -16,6 +16,9 @@
 //   returns how many rows went.
 // - Every change ends with Hooks::changed, and a module whose init ran is
 //   told through ran_init (removed: through removed).
+// - Every change is logged (Hooks::record) as a lifecycle record
+//   (storage/lifecycle_record.h): a publish before the init it runs, a
+//   removal after it, so replay meets them where the node did.
 // - The manifest also holds the authority grants: save_manifest records the
 //   runtime's policy (authority_policy.h calls it).
 //
@@ -38,6 +41,7 @@
 #include "base/result.h"
 #include "node/module_directory.h"
 #include "runtime/runtime.h"
+#include "storage/lifecycle_record.h"
 
 namespace interstice::node {
 
@@ -49,6 +53,8 @@ class ModuleManager {
     // After the set changed and was recorded (connect to the nodes the
     // modules declare, take a snapshot).
     std::function<void()> changed;
+    // Appends a lifecycle record to the log.
+    std::function<base::Result<void>(const storage::TxRecord&)> record;
   };
   ModuleManager(base::Env& env, std::filesystem::path data_dir, runtime::Runtime& runtime,
                 Hooks hooks);
@@ -75,6 +81,8 @@ class ModuleManager {
   std::shared_ptr<const abi::ModuleSchema> schema(const std::string& module) const;
   // Every loaded module's schema, by name.
   std::vector<std::shared_ptr<const abi::ModuleSchema>> schemas() const;
+  // The loaded modules and their wasm's hashes, in load order.
+  std::vector<storage::ModuleVersion> versions() const;
   // The store's hash of a loaded module's wasm (empty if none).
   std::string installed_hash(const std::string& module) const;
   // The installed wasm of a hash (any thread: the store is content-addressed).

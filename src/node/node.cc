@@ -150,6 +150,11 @@ base::Result<void> Node::create_parts() {
             links_->connect_declared();
             clients_->modules_changed();
             snapshots_->take_now();
+          },
+          [this](const storage::TxRecord& record) -> base::Result<void> {
+            auto offset = commits_->append(record);
+            if (!offset) return offset.take_error();
+            return {};
           }});
   policy_ = std::make_unique<AuthorityPolicy>(*runtime_, *modules_);
   catch_up_thread_ = std::make_unique<Executor>();
@@ -165,7 +170,8 @@ base::Result<void> Node::start() {
   // Calls that init forwards to other executors run after this section.
   if (auto r = executors_->exclusive([&] {
         if (auto loaded = modules_->load_all(); !loaded) return loaded;
-        auto recovered = recovery_->recover();  // (an init that fails unloads its module)
+        // (an init that fails unloads its module)
+        auto recovered = recovery_->recover(modules_->versions());
         modules_->refresh();
         return recovered;
       });

@@ -131,7 +131,7 @@ base::Result<uint64_t> Recovery::apply_log(uint64_t from, uint64_t until) {
 
 // Restores the newest snapshot, re-applies the log after it, then runs init
 // for modules that never ran it.
-base::Result<void> Recovery::recover() {
+base::Result<void> Recovery::recover(const std::vector<storage::ModuleVersion>& modules) {
   auto restored = restore_snapshot(/*logged_only=*/false);
   if (!restored) return restored.take_error();
   uint64_t snapshot_offset = *restored;
@@ -150,6 +150,8 @@ base::Result<void> Recovery::recover() {
   recovered_ = *applied;
   if (recovered_ > 0) spdlog::info("recovered {} transactions from the log", recovered_);
   commits_.set_last_logged(commits_.log().last_offset());
+  if (auto r = commits_.append(storage::node_start_record({modules, snapshot_offset})); !r)
+    return r.take_error();
   for (const std::string& name : runtime_.module_names()) {
     if (initialized_.count(name)) continue;
     if (auto r = runtime_.run_init(name); !r)

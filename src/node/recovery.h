@@ -23,6 +23,7 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "base/env.h"
 #include "base/result.h"
@@ -30,6 +31,7 @@
 #include "node/commit_pipeline.h"
 #include "node/snapshot_taker.h"
 #include "runtime/runtime.h"
+#include "storage/lifecycle_record.h"
 #include "storage/snapshot.h"
 
 namespace interstice::node {
@@ -39,7 +41,9 @@ class Recovery {
   Recovery(base::Env& env, std::filesystem::path data_dir, runtime::Runtime& runtime,
            CallLedger& ledger, CommitPipeline& commits, SnapshotTaker& snapshots);
 
-  base::Result<void> recover();
+  // `modules`: the loaded modules, logged in the node-start record
+  // (storage/lifecycle_record.h) between the recovered log and the inits.
+  base::Result<void> recover(const std::vector<storage::ModuleVersion>& modules);
   // Transactions re-applied from the log by recover.
   uint64_t recovered() const { return recovered_; }
   bool undo_after_log_failure();

@@ -601,7 +601,8 @@ PublishPlan plan_against(const LoadedModule* old, const abi::ModuleSchema& next)
 
 }  // namespace
 
-Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
+Result<void> Runtime::replace(ByteView wasm, std::string_view source_name,
+                              const TransactionInputs* migration, TransactionInputs* used) {
   auto prepared = instantiate(wasm, source_name);
   if (!prepared) return prepared.take_error();
   std::string name = (*prepared)->schema.name;
@@ -615,7 +616,9 @@ Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
   std::unique_ptr<LoadedModule> m = std::move(replacement).value();
   PublishPlan plan = plan_against(&old, m->schema);
   if (!plan.refusal.empty()) return error(plan.refusal);
-  if (auto r = carry_over(old, *m, plan); !r) return r;
+  TransactionInputs inputs = migration ? *migration : fresh_inputs();
+  if (auto r = carry_over(old, *m, plan, inputs); !r) return r;
+  if (used) *used = std::move(inputs);
   for (const TablePlan& t : plan.tables)
     if (t.change == TableChange::Migrated)
       emit(LogRecord{abi::LogLevel::Info, name, t.migration,
@@ -634,8 +637,16 @@ Result<void> Runtime::replace(ByteView wasm, std::string_view source_name) {
 // rows as they are, extended rows with the new columns' defaults, and then
 // the declared migrations, all of them one transaction. On failure `next`
 // is to be thrown away, and `old` is unchanged.
+TransactionInputs Runtime::fresh_inputs(std::string caller) {
+  return TransactionInputs{
+      options_.clock(),
+      transaction_seed(options_.seed, transactions_.fetch_add(1, std::memory_order_relaxed)),
+      std::move(caller),
+      {}};
+}
+
 Result<void> Runtime::carry_over(const LoadedModule& old, LoadedModule& next,
-                                 const PublishPlan& plan) {
+                                 const PublishPlan& plan, const TransactionInputs& migration) {
   std::vector<ByteView> columns;
   for (const TablePlan& t : plan.tables) {
     const Table* from = old.find_table(t.table);
@@ -659,11 +670,7 @@ Result<void> Runtime::carry_over(const LoadedModule& old, LoadedModule& next,
       });
     }
   }
-  Transaction tx(TransactionInputs{
-      options_.clock(),
-      transaction_seed(options_.seed, transactions_.fetch_add(1, std::memory_order_relaxed)),
-      "",
-      {}});
+  Transaction tx(migration, /*replay=*/true);  // no privileged calls: none to record
   for (const TablePlan& t : plan.tables) {
     if (t.change != TableChange::Migrated) continue;
     if (auto r = migrate(*old.find_table(t.table), next, t.migration, tx); !r) return r;
@@ -711,7 +718,8 @@ Result<PublishPlan> Runtime::plan_publish(ByteView wasm, std::string_view source
   // whether they would succeed.
   auto trial = prepare(wasm, source_name, old);
   if (!trial) return trial.take_error();
-  if (auto r = carry_over(*old, **trial, plan); !r) plan.refusal = r.error().message;
+  if (auto r = carry_over(*old, **trial, plan, fresh_inputs()); !r)
+    plan.refusal = r.error().message;
   return plan;
 }
 
@@ -727,9 +735,10 @@ Result<abi::ModuleSchema> Runtime::read_schema(ByteView wasm, std::string_view s
 Result<Runtime::Installed> Runtime::install(ByteView wasm, std::string_view source_name) {
   auto probe = instantiate(wasm, source_name);
   if (!probe) return probe.take_error();
-  Installed installed{(*probe)->schema.name, find((*probe)->schema.name) != nullptr};
+  Installed installed{(*probe)->schema.name, find((*probe)->schema.name) != nullptr, {}};
   probe->reset();
-  auto done = installed.replaced ? replace(wasm, source_name) : load(wasm, source_name);
+  auto done = installed.replaced ? replace(wasm, source_name, nullptr, &installed.migration)
+                                 : load(wasm, source_name, /*run_init=*/false);
   if (!done) return done.take_error();
   return installed;
 }
@@ -860,15 +869,8 @@ std::string Runtime::invoke(LoadedModule& m, uint32_t reducer, ByteView args, bo
 Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
   LoadedModule& m = *call.module;
   const std::string& reducer_name = m.schema.reducers[call.reducer].name;
-  Transaction tx(
-      call.recorded
-          ? *call.recorded
-          : TransactionInputs{options_.clock(),
-                              transaction_seed(options_.seed, transactions_.fetch_add(
-                                                                  1, std::memory_order_relaxed)),
-                              call.caller,
-                              {}},
-      call.recorded != nullptr);
+  Transaction tx(call.recorded ? *call.recorded : fresh_inputs(call.caller),
+                 call.recorded != nullptr);
   m.tx = &tx;
   m.current_reducer = reducer_name;
   m.failure.reset();

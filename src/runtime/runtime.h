@@ -162,11 +162,15 @@ class Runtime {
   // tables, without executing anything (recovery). Updates auto_inc counters.
   Result<void> apply(std::string_view module, EventKind kind, std::string_view table, ByteView row);
   Result<void> unload(std::string_view module);
-  // Replaces a loaded module with a new version of it (same name), keeping
-  // the rows of every table whose definition is unchanged. Refused if a table
-  // that has rows changed its definition (no migrations yet). `init` does
-  // not run again.
-  Result<void> replace(ByteView wasm, std::string_view source_name);
+  // Replaces a loaded module with a new version of it (same name), carrying
+  // each table's rows over as plan_publish says (kept, extended with
+  // defaults, or migrated); refused, changing nothing, if the plan is or a
+  // migration fails. `init` does not run again. The migrations run with
+  // `migration` as their transaction's inputs (replay) or fresh ones, which
+  // `*used` receives (to be logged).
+  Result<void> replace(ByteView wasm, std::string_view source_name,
+                       const TransactionInputs* migration = nullptr,
+                       TransactionInputs* used = nullptr);
   // What publishing `wasm` would do to the loaded module of its name, or
   // that it would be a new module (publish_plan.h), without changing
   // anything: the wasm and its schema are checked as for loading it; its
@@ -176,14 +180,18 @@ class Runtime {
   // The schema a module declares (checked with check_schema), without
   // loading it: for tools such as `interstice bindings`.
   Result<abi::ModuleSchema> read_schema(ByteView wasm, std::string_view source_name);
-  // Loads `wasm` (running its init), or replaces the loaded module of the
-  // same name with it (see replace). Returns the module's name and whether
-  // it replaced one.
+  // Loads `wasm` without running its init (the caller runs it, run_init),
+  // or replaces the loaded module of the same name with it (see replace).
+  // Returns the module's name, whether it replaced one, and the inputs its
+  // migrations ran with.
   struct Installed {
     std::string module;
     bool replaced = false;
+    TransactionInputs migration;
   };
   Result<Installed> install(ByteView wasm, std::string_view source_name);
+  // Fresh inputs for a transaction the node starts (not a recorded one).
+  TransactionInputs fresh_inputs(std::string caller = {});
   // The module holding `authority`, or empty.
   std::string authority_holder(abi::Authority authority) const;
   // Whether `module` holds `authority` now (privileged host calls check it).
@@ -300,7 +308,8 @@ class Runtime {
   // runs after each call into the module (fuel accounting).
   std::string invoke(LoadedModule& m, uint32_t reducer, ByteView args, bool* trapped,
                      const std::function<void()>& after_wasm_call);
-  Result<void> carry_over(const LoadedModule& old, LoadedModule& next, const PublishPlan& plan);
+  Result<void> carry_over(const LoadedModule& old, LoadedModule& next, const PublishPlan& plan,
+                          const TransactionInputs& migration);
   // Runs the migration `reducer` of `next` on every row of `from`, in `tx`.
   Result<void> migrate(const Table& from, LoadedModule& next, const std::string& reducer,
                        Transaction& tx);

@@ -162,6 +162,15 @@ Result<void> write_snapshot(Env& env, const std::filesystem::path& dir, const Sn
   return env.write_atomically(dir / snapshot_name(data.offset), file);
 }
 
+Result<std::optional<SnapshotData>> read_snapshot_at(Env& env, const std::filesystem::path& dir,
+                                                     uint64_t offset) {
+  std::filesystem::path path = dir / snapshot_name(offset);
+  if (!env.exists(path)) return std::optional<SnapshotData>();
+  auto data = read_snapshot(env, path);
+  if (!data) return data.take_error();
+  return std::optional<SnapshotData>(std::move(*data));
+}
+
 Result<std::optional<SnapshotData>> read_newest_snapshot(Env& env, const std::filesystem::path& dir,
                                                          std::vector<std::string>* warnings) {
   if (!env.exists(dir)) return std::optional<SnapshotData>();

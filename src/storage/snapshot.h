@@ -56,6 +56,11 @@ enum class Retention { Keep, Archive, Prune };
 
 Result<void> write_snapshot(Env& env, const std::filesystem::path& dir, const SnapshotData& data);
 
+// The snapshot of `offset` in `dir`: nullopt when there is none, an error
+// when it is damaged.
+Result<std::optional<SnapshotData>> read_snapshot_at(Env& env, const std::filesystem::path& dir,
+                                                     uint64_t offset);
+
 // The newest snapshot in `dir` that reads back intact; damaged ones are
 // skipped with a warning. nullopt when there is none.
 Result<std::optional<SnapshotData>> read_newest_snapshot(Env& env, const std::filesystem::path& dir,

@@ -97,6 +97,33 @@ TEST(Graphics, HeadlessFramesShowTheTriangle) {
     expect_triangle(frames.path() / ("frame-00000" + std::to_string(i) + ".png"), kOrange);
 }
 
+// After restarts the pipeline (in an ephemeral table) is built again on the
+// first frame; replay empties ephemeral tables where the node restarted, so
+// it re-executes those frames as they ran and finds no divergence.
+TEST(Graphics, ReplayVerifiesTheFramesAcrossRestarts) {
+  TempDir frames;
+  std::vector<std::string> args{"--grant",  "gpu", "--grant",      "input",
+                                "--width",  "64",  "--height",     "64",
+                                "--frames", "3",   "--frame-dump", frames.path().string()};
+  NodeProcess node({"graphics"}, args);
+  ASSERT_NE(node.port(), 0) << node.output();
+  std::string why;
+  if (gpu_unavailable(node, &why)) GTEST_SKIP() << "Vulkan is unavailable: " << why;
+  ASSERT_TRUE(node.wait_for_output("rendered 3 frames")) << node.output();
+  for (int restart = 0; restart < 2; ++restart) {
+    node.restart(args);
+    ASSERT_NE(node.port(), 0) << node.output();
+    ASSERT_TRUE(node.wait_for_output("rendered 3 frames")) << node.output();
+    EXPECT_NE(node.output().find("[graphics::on_render] pipeline ready"), std::string::npos);
+  }
+  node.stop();
+  auto verified = interstice::testing::run_command(std::string(INTERSTICE_CLI) + " replay " +
+                                                   node.data_dir().string() + " --verify");
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_NE(verified.output.find("every effect matches the log"), std::string::npos)
+      << verified.output;
+}
+
 // What an X window shows, read back from the server (Xvfb keeps every
 // pixel a client presented).
 class WindowPixels {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <random>
+#include <regex>
 
 #include "abi/serialize.h"
 #include "node/json_api.h"
@@ -102,7 +103,7 @@ TEST(Replay, UntilStopsAtAnOffset) {
       ASSERT_TRUE(call_json(*node, "hello", "hello", json::array({n})).ok());
   }
   ReplayOptions options;
-  options.until = 4;  // init, hello A, its subscriber, hello B
+  options.until = 5;  // the node's start, init, hello A, its subscriber, hello B
   options.export_to = dir.path() / "at4.json";
   auto report = replay_log(base::Env::posix(), dir.path(), options);
   ASSERT_TRUE(report.ok());
@@ -119,7 +120,8 @@ TEST(Replay, ADoctoredLogIsReportedAtTheFirstDifference) {
     for (const char* n : {"A", "B", "C"})
       ASSERT_TRUE(call_json(*node, "hello", "hello", json::array({n})).ok());
   }
-  // Rewrite the log with record 4 (hello("B")) claiming another greeting.
+  // Rewrite the log with record 5 (hello("B"), after the node's start, init,
+  // hello("A") and its subscriber) claiming another greeting.
   std::vector<std::vector<uint8_t>> records;
   ASSERT_TRUE(storage::TransactionLog::read(base::Env::posix(), dir.path() / "log", 1,
                                             [&](uint64_t, std::span<const uint8_t> p) {
@@ -127,12 +129,12 @@ TEST(Replay, ADoctoredLogIsReportedAtTheFirstDifference) {
                                               return true;
                                             })
                   .ok());
-  auto doctored = *abi::from_bytes<storage::TxRecord>(records[3]);
+  auto doctored = *abi::from_bytes<storage::TxRecord>(records[4]);
   ASSERT_EQ(doctored.reducer, "hello");
   // The row: id (8 bytes), greeting (4-byte length + "Hello, B!"), custom.val (4).
   auto& bytes = doctored.effects.at(0).row.data;
   bytes[bytes.size() - 8] = 'X';  // "Hello, B!" -> "HelloX B!"
-  records[3] = abi::to_bytes(doctored);
+  records[4] = abi::to_bytes(doctored);
   std::filesystem::remove_all(dir.path() / "log");
   {
     std::vector<std::string> warnings;
@@ -148,7 +150,7 @@ TEST(Replay, ADoctoredLogIsReportedAtTheFirstDifference) {
   ASSERT_TRUE(report.ok()) << report.error().message;
   ASSERT_TRUE(report->divergence.has_value());
   EXPECT_EQ(*report->divergence,
-            "transaction 4 (hello.hello), table greetings: expected insert "
+            "transaction 5 (hello.hello), table greetings: expected insert "
             "{\"id\":2,\"greeting\":\"HelloX B!\",\"custom\":{\"val\":0}}, got insert greetings "
             "{\"id\":2,\"greeting\":\"Hello, B!\",\"custom\":{\"val\":0}}");
 }
@@ -180,9 +182,20 @@ TEST(Inspect, FiltersAndDecodes) {
                 lines.push_back(l);
               }).ok());
   ASSERT_EQ(lines.size(), 3u);  // init, hello, on_greeting_insert
-  EXPECT_TRUE(lines[1].starts_with("#2 hello.hello[\"Ann\"] at ")) << lines[1];
+  EXPECT_TRUE(lines[1].starts_with("#3 hello.hello[\"Ann\"] at ")) << lines[1];
   EXPECT_NE(lines[1].find("insert greetings {\"id\":1,\"greeting\":\"Hello, Ann!\""),
             std::string::npos);
+  // The first record is the node's start, with the modules it loaded.
+  lines.clear();
+  options = {};
+  options.to = 1;
+  ASSERT_TRUE(inspect_log(base::Env::posix(), dir.path(), options, [&](const std::string& l) {
+                lines.push_back(l);
+              }).ok());
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(std::regex_match(lines[0], std::regex("#1 node_start: hello [0-9a-f]{8}, testkit "
+                                                    "[0-9a-f]{8} \\(snapshot 0\\)")))
+      << lines[0];
 }
 
 TEST(InstalledModules, SurviveTheirFilesAndKeepTheirGrants) {
