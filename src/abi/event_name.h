@@ -1,7 +1,7 @@
 // The events a subscription names (docs/sdk.md, "Subscriptions"), parsed
 // once, when a module is checked or loaded, instead of split by hand where
 // they are used:
-//   init, input, render, peer.connect, peer.disconnect
+//   init, load, input, render, peer.connect, peer.disconnect
 //   MODULE.TABLE.OP        a table of this node (OP: insert, update, delete)
 //   NODE.MODULE.TABLE.OP   a table of the node declared as NODE (INTERSTICE_NODE)
 #pragma once
@@ -33,7 +33,16 @@ inline std::optional<TableOp> parse_table_op(std::string_view text) {
 }
 
 struct EventName {
-  enum class Kind { Init, Input, Render, PeerConnect, PeerDisconnect, LocalTable, RemoteTable };
+  enum class Kind {
+    Init,
+    Input,
+    Render,
+    PeerConnect,
+    PeerDisconnect,
+    LocalTable,
+    RemoteTable,
+    Load
+  };
   Kind kind = Kind::Init;
   std::string node;    // RemoteTable: the node's alias
   std::string module;  // LocalTable, RemoteTable
@@ -45,8 +54,9 @@ struct EventName {
   // The event `text` names, or nullopt if it names none (an empty part, an
   // unknown operation, or the wrong number of parts).
   static std::optional<EventName> parse(std::string_view text) {
-    static constexpr std::array<std::pair<std::string_view, Kind>, 5> kFixed{{
+    static constexpr std::array<std::pair<std::string_view, Kind>, 6> kFixed{{
         {"init", Kind::Init},
+        {"load", Kind::Load},
         {"input", Kind::Input},
         {"render", Kind::Render},
         {"peer.connect", Kind::PeerConnect},
@@ -76,6 +86,8 @@ struct EventName {
     switch (kind) {
       case Kind::Init:
         return "init";
+      case Kind::Load:
+        return "load";
       case Kind::Input:
         return "input";
       case Kind::Render:

@@ -98,6 +98,15 @@ struct ColumnDefault {
   INTERSTICE_TYPE(ColumnDefault, column, value)
 };
 
+// A scheduled table: its rows are schedules. `column` holds each row's
+// ScheduleAt (abi/schedule.h); when it comes due the node calls `reducer`
+// (of this module, taking the row) in a transaction of its own.
+struct ScheduleDef {
+  uint32_t column = 0;
+  std::string reducer;
+  INTERSTICE_TYPE(ScheduleDef, column, reducer)
+};
+
 struct TableDef {
   std::string name;
   std::string row_type;            // a struct TypeDef of this schema
@@ -107,8 +116,9 @@ struct TableDef {
   Visibility visibility = Visibility::Private;
   Persistence persistence = Persistence::Logged;
   std::vector<ColumnDefault> defaults;  // at most one per column
+  std::vector<ScheduleDef> schedule;    // at most one: a scheduled table
   INTERSTICE_TYPE(TableDef, name, row_type, primary_key, auto_inc, indexes, visibility, persistence,
-                  defaults)
+                  defaults, schedule)
 
   const ColumnDefault* default_of(uint32_t column) const {
     for (const ColumnDefault& d : defaults)
@@ -206,13 +216,16 @@ struct ModuleSchema {
       if (r.name == reducer_name) return &r;
     return nullptr;
   }
-  // Whether a subscription or a migration names `reducer_name`: only the
+  // Whether a subscription, a migration or a schedule names `reducer_name`: only the
   // node calls it (see ReducerKind).
   bool is_handler(std::string_view reducer_name) const {
     for (const SubscriptionDef& s : subscriptions)
       if (s.reducer == reducer_name) return true;
     for (const MigrationDef& m : migrations)
       if (m.reducer == reducer_name) return true;
+    for (const TableDef& t : tables)
+      for (const ScheduleDef& s : t.schedule)
+        if (s.reducer == reducer_name) return true;
     return false;
   }
 };

@@ -113,6 +113,22 @@ inline std::vector<std::string> check_schema(const ModuleSchema& s) {
       if (f == nullptr || !detail::is_key_type(f->type))
         problem("table " + t.name + ": index " + idx.name + " is not on a key-typed column");
     }
+    if (t.schedule.size() > 1) problem("table " + t.name + ": more than one schedule");
+    for (const ScheduleDef& sched : t.schedule) {
+      const Field* f = column(sched.column);
+      const TypeDef* at = f && f->type.kind == TypeKind::Named ? index.type(f->type.name) : nullptr;
+      bool shaped = at && at->kind == TypeDefKind::Struct && at->fields.size() == 2 &&
+                    at->fields[0].name == "at_us" && at->fields[0].type.kind == TypeKind::I64 &&
+                    at->fields[1].name == "every_us" && at->fields[1].type.kind == TypeKind::I64;
+      if (!shaped)
+        problem("table " + t.name + ": its schedule column is not an interstice::ScheduleAt");
+      auto found = index.reducers.find(sched.reducer);
+      const ReducerDef* r = found == index.reducers.end() ? nullptr : found->second;
+      if (!r || r->params.size() != 1 || r->params[0].type.kind != TypeKind::Named ||
+          r->params[0].type.name != t.row_type)
+        problem("table " + t.name + ": its scheduled reducer " + sched.reducer +
+                " must exist and take the row (" + t.row_type + ")");
+    }
     std::unordered_set<uint32_t> defaulted;
     for (const ColumnDefault& d : t.defaults) {
       const Field* f = column(d.column);

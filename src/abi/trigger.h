@@ -31,14 +31,21 @@ enum class TriggerKind : uint32_t {
   NodeStart,  // the node started with these modules
   Publish,    // a module was installed, or replaced by a new version
   Remove,     // a module was removed with its rows
+  Load,       // the module's load hook (every load: start, install, new version)
+  // A row of a scheduled table (module, table) came due; the row is the
+  // argument. call_id is when it fires next (µs since the epoch), or 0 when
+  // it fires no more: the firing transaction moves the row's time there or
+  // deletes the row before the reducer runs (docs/sdk.md, "Schedules").
+  Schedule,
 };
 INTERSTICE_ENUM(TriggerKind, Call, Init, LocalTable, RemoteTable, PeerConnect, PeerDisconnect,
-                Input, Render, PeerCall, RemoteResult, NodeStart, Publish, Remove)
+                Input, Render, PeerCall, RemoteResult, NodeStart, Publish, Remove, Load, Schedule)
 
 inline constexpr std::string_view kRemoteResultText = "remote_result";
 inline constexpr std::string_view kNodeStartText = "node_start";
 inline constexpr std::string_view kPublishText = "publish";
 inline constexpr std::string_view kRemoveText = "remove";
+inline constexpr std::string_view kSchedulePrefix = "schedule ";
 inline constexpr std::string_view kPeerCallPrefix = "peer_call ";
 
 // Where a remote table's change stands in the publishing node's log: its
@@ -74,6 +81,8 @@ struct Trigger {
     switch (event.kind) {
       case EventName::Kind::Init:
         return Trigger{TriggerKind::Init};
+      case EventName::Kind::Load:
+        return Trigger{TriggerKind::Load};
       case EventName::Kind::Input:
         return Trigger{TriggerKind::Input};
       case EventName::Kind::Render:
@@ -127,6 +136,11 @@ struct Trigger {
         return "";
       case TriggerKind::Init:
         return event(EventName::Kind::Init);
+      case TriggerKind::Load:
+        return event(EventName::Kind::Load);
+      case TriggerKind::Schedule:  // "schedule game.ticks next 1700000000000000"
+        return std::string(kSchedulePrefix) + module + "." + table + " next " +
+               std::to_string(call_id);
       case TriggerKind::LocalTable:
         return event(EventName::Kind::LocalTable);
       case TriggerKind::RemoteTable:

@@ -310,7 +310,7 @@ base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::pat
             inputs.host_results[r.call] = runtime::HostResult{r.value, std::move(r.data.data)};
           }
           auto ran = (*rt)->replay_call(record->module, record->reducer, record->args.data, inputs,
-                                        &effects);
+                                        record->trigger, &effects);
           if (!ran) {
             report.divergence =
                 fmt::format("transaction {} ({}.{}) failed on re-execution: {}", offset,

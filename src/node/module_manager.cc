@@ -93,6 +93,7 @@ base::Result<ModuleManager::Published> ModuleManager::publish(std::span<const ui
     }
     hooks_.ran_init(name);
   }
+  runtime_.fire(name, abi::EventName{abi::EventName::Kind::Load}, {});
   refresh();
   Published published{name, runtime_.schema(name)->version.to_string(),
                       installed->replaced ? versions[name] : ""};

@@ -126,6 +126,7 @@ base::Result<void> Node::create_parts() {
   runtime_options.on_remote_calls = [this](std::vector<runtime::RemoteCall> calls) {
     links_->send(std::move(calls));
   };
+  runtime_options.on_schedule_change = [this] { scheduler_->wake(); };
   runtime_options.executors = executors_->size();
   runtime_options.forward = [this](uint32_t executor, runtime::ForwardedCall call) {
     executors_->post(executor, [this, call = std::move(call)]() mutable {
@@ -136,6 +137,14 @@ base::Result<void> Node::create_parts() {
   auto runtime = runtime::Runtime::create(std::move(runtime_options));
   if (!runtime) return runtime.take_error();
   runtime_ = std::move(runtime).value();
+  base::Clock* clock = options_.clock ? options_.clock : &base::Clock::system();
+  scheduler_ = std::make_unique<Scheduler>([clock] { return clock->now_micros(); }, post_hook(),
+                                           [this, clock](const Scheduler::ScheduledTable& t) {
+                                             auto next = runtime_->fire_due(t.module, t.table,
+                                                                            clock->now_micros());
+                                             maybe_snapshot();
+                                             return next;
+                                           });
   recovery_ = std::make_unique<Recovery>(env(), options_.data_dir, *runtime_, ledger_, *commits_,
                                          *snapshots_);
   links_ = std::make_unique<RemoteLinks>(
@@ -149,6 +158,7 @@ base::Result<void> Node::create_parts() {
           [this] {
             links_->connect_declared();
             clients_->modules_changed();
+            scheduler_->set_tables(scheduled_tables());
             snapshots_->take_now();
           },
           [this](const storage::TxRecord& record) -> base::Result<void> {
@@ -210,7 +220,9 @@ base::Result<void> Node::start() {
   executors_->exclusive([&] {
     links_->connect_declared();
     links_->resend_pending();
+    scheduler_->set_tables(scheduled_tables());
   });
+  scheduler_->start();
   return {};
 }
 
@@ -226,7 +238,17 @@ std::function<void(const std::string&, const std::string&, bool)> Node::link_hoo
   };
 }
 
+// Inside an exclusive section (it reads every module's schema).
+std::vector<Scheduler::ScheduledTable> Node::scheduled_tables() const {
+  std::vector<Scheduler::ScheduledTable> tables;
+  for (const std::string& module : runtime_->module_names())
+    for (const abi::TableDef& def : runtime_->schema(module)->tables)
+      if (!def.schedule.empty()) tables.push_back({module, def.name});
+  return tables;
+}
+
 Node::~Node() {
+  if (scheduler_) scheduler_->stop();  // no more firings posted
   if (display_) display_->stop();
   if (gateway_) gateway_->stop();  // no more calls from peers
   links_.reset();                  // the outbox's threads may be waiting to post

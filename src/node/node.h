@@ -55,6 +55,7 @@
 #include "node/peer_gateway.h"
 #include "node/recovery.h"
 #include "node/remote_links.h"
+#include "node/scheduler.h"
 #include "node/snapshot_taker.h"
 #include "node/table_reader.h"
 #include "runtime/runtime.h"
@@ -311,6 +312,9 @@ class Node {
   // for their catch-ups.
   std::unique_ptr<Executor> catch_up_thread_;
   std::unique_ptr<ClientHub> clients_;
+  // Fires scheduled tables' rows (scheduler.h); stopped first.
+  std::unique_ptr<Scheduler> scheduler_;
+  std::vector<Scheduler::ScheduledTable> scheduled_tables() const;
 };
 
 }  // namespace interstice::node

@@ -159,6 +159,8 @@ base::Result<void> Recovery::recover(const std::vector<storage::ModuleVersion>& 
     else
       initialized_.insert(name);
   }
+  for (const std::string& name : runtime_.module_names())
+    runtime_.fire(name, abi::EventName{abi::EventName::Kind::Load}, {});
   return commits_.log().sync();
 }
 

@@ -40,6 +40,7 @@ struct LoadedModule {
   std::optional<engine::TypedFunction<int32_t(int32_t, int32_t, int32_t)>> reducer;
   Runtime* runtime = nullptr;
   uint32_t executor = 0;         // the one executor that calls into it (Runtime::place)
+  bool has_schedules = false;    // one of its tables is scheduled (abi::ScheduleDef)
   mutable LogBudget log_budget;  // Runtime::log's rate limit
 
   // State of the reducer call in progress (reset after each call).

@@ -14,6 +14,7 @@
 #include "abi/type_match.h"
 #include "runtime/host_functions.h"
 #include "runtime/publish_plan.h"
+#include "runtime/schedules.h"
 #include "runtime/splitmix.h"
 
 namespace interstice::runtime {
@@ -239,9 +240,10 @@ Result<void> Runtime::check_subscriptions(const LoadedModule& m) const {
     const abi::ReducerDef& reducer = *m.schema.find_reducer(sub.reducer);
     switch (event.kind) {
       case Kind::Init:
+      case Kind::Load:
         if (!reducer.params.empty())
-          return error(fmt::format("module '{}': init reducer {} must take no parameters", m.name,
-                                   reducer.name));
+          return error(fmt::format("module '{}': {} reducer {} must take no parameters", m.name,
+                                   sub.event, reducer.name));
         break;
       case Kind::PeerConnect:
       case Kind::PeerDisconnect: {
@@ -423,8 +425,10 @@ Result<std::unique_ptr<LoadedModule>> Runtime::prepare(ByteView wasm, std::strin
   if (auto r = admit(*m, source_name, replacing); !r) return r.take_error();
   m->name = m->schema.name;
   m->table_memory.limit = options_.max_table_memory;
-  for (const abi::TableDef& def : m->schema.tables)
+  for (const abi::TableDef& def : m->schema.tables) {
     m->tables.push_back(std::make_unique<Table>(def, m->schema, &m->table_memory));
+    m->has_schedules = m->has_schedules || !def.schedule.empty();
+  }
   return m;
 }
 
@@ -512,7 +516,7 @@ Result<void> Runtime::clear_table(std::string_view module, std::string_view tabl
 }
 
 Result<void> Runtime::replay_call(std::string_view module, std::string_view reducer, ByteView args,
-                                  const TransactionInputs& inputs,
+                                  const TransactionInputs& inputs, const abi::Trigger& trigger,
                                   std::vector<TableEvent>* effects) {
   LoadedModule* m = find(module);
   if (!m) return error(fmt::format("no module '{}' is loaded", module));
@@ -521,8 +525,49 @@ Result<void> Runtime::replay_call(std::string_view module, std::string_view redu
   uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
   effects->clear();
   return run(
-      PendingCall{m, id, Bytes(args.begin(), args.end()), inputs.caller, {}, &inputs, effects},
+      PendingCall{m, id, Bytes(args.begin(), args.end()), inputs.caller, trigger, &inputs, effects},
       nullptr);
+}
+
+std::optional<int64_t> Runtime::fire_due(std::string_view module, std::string_view table_name,
+                                         int64_t now_us) {
+  LoadedModule* m = find(module);
+  Table* table = m ? m->find_table(table_name) : nullptr;
+  if (!table || table->def().schedule.empty()) return std::nullopt;
+  const abi::ReducerDef* def = m->schema.find_reducer(table->def().schedule[0].reducer);
+  uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
+  std::optional<int64_t> next;
+  auto look_at = [&](int64_t when) { next = next ? std::min(*next, when) : when; };
+  std::vector<Bytes> due;
+  table->for_each([&](const Bytes& row) {
+    std::optional<abi::ScheduleAt> at = schedule_of(*table, row);
+    if (!at) return;
+    if (at->at_us > now_us)
+      look_at(at->at_us);
+    else if (due.size() < kMaxFiringsPerScan)
+      due.push_back(row);
+    else
+      look_at(now_us);  // the rest in the next scan
+  });
+  for (Bytes& row : due) {
+    abi::ScheduleAt at = *schedule_of(*table, row);
+    int64_t next_us = abi::next_firing(at, now_us);
+    abi::Trigger trigger{abi::TriggerKind::Schedule,    {}, m->name, table->name(), {},
+                         static_cast<uint64_t>(next_us)};
+    Cascade cascade{m->executor};
+    Result<void> fired = run(PendingCall{m, id, std::move(row), "", trigger}, &cascade);
+    drain_queue(cascade);
+    if (!fired)
+      look_at(now_us + 1'000'000);
+    else if (next_us != 0)
+      look_at(next_us);
+    // The module may have been replaced by what the firing triggered: look
+    // it up again.
+    m = find(module);
+    table = m ? m->find_table(table_name) : nullptr;
+    if (!table) break;
+  }
+  return next;
 }
 
 Result<void> Runtime::apply(std::string_view module, EventKind kind, std::string_view table_name,
@@ -869,8 +914,12 @@ std::string Runtime::invoke(LoadedModule& m, uint32_t reducer, ByteView args, bo
 Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
   LoadedModule& m = *call.module;
   const std::string& reducer_name = m.schema.reducers[call.reducer].name;
-  Transaction tx(call.recorded ? *call.recorded : fresh_inputs(call.caller),
-                 call.recorded != nullptr);
+  const bool scheduled = call.trigger.kind == abi::TriggerKind::Schedule;
+  Table* schedule_table = scheduled ? m.find_table(call.trigger.table) : nullptr;
+  TransactionInputs inputs = call.recorded ? *call.recorded : fresh_inputs(call.caller);
+  if (schedule_table && !call.recorded)  // a firing's time is the time it was due
+    if (auto at = schedule_of(*schedule_table, call.args)) inputs.timestamp_us = at->at_us;
+  Transaction tx(std::move(inputs), call.recorded != nullptr);
   m.tx = &tx;
   m.current_reducer = reducer_name;
   m.failure.reset();
@@ -902,6 +951,13 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
     return error(std::move(message));
   };
 
+  if (scheduled) {  // the row moves on (or goes) before the reducer sees it
+    std::string why = schedule_table
+                          ? advance_schedule(m.name, *schedule_table, call.args,
+                                             static_cast<int64_t>(call.trigger.call_id), tx)
+                          : "table " + call.trigger.table + " is not loaded";
+    if (!why.empty()) return finish_failed(where() + ": the schedule could not fire: " + why);
+  }
   std::string failed = invoke(m, call.reducer, call.args, &trapped, account_fuel);
   unmeter();
   if (!failed.empty()) return finish_failed(std::move(failed));
@@ -918,6 +974,12 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
     if (auto r = options_.on_commit(committed); !r)  // tx still holds its undo log
       return finish_failed(fmt::format("{} was not committed: {}", where(), r.error().message));
   }
+  if (m.has_schedules && options_.on_schedule_change)
+    for (const TableEvent& e : events)
+      if (!m.find_table(e.table)->def().schedule.empty()) {
+        options_.on_schedule_change();
+        break;
+      }
   if (call.capture || !cascade) {
     if (call.capture) *call.capture = std::move(events);
     m.end_call();

@@ -121,6 +121,9 @@ struct RuntimeOptions {
   std::function<Result<void>(const CommittedTransaction&)> on_commit;
   // Called with the remote calls of each committed transaction, to send them.
   std::function<void(std::vector<RemoteCall>)> on_remote_calls;
+  // Called (on the executor) after a transaction that wrote a scheduled
+  // table commits: the scheduler looks again.
+  std::function<void()> on_schedule_change;
   // The executors (threads) modules run on: each module is placed on one
   // (Runtime::executor_of), and only that executor may call into it. With
   // one, a call and everything it triggers run on the calling thread. With
@@ -156,8 +159,18 @@ class Runtime {
   // Re-executes one logged transaction with its recorded inputs, as replay
   // --verify does: it commits like any call, but what it triggers is not run
   // (the log holds those transactions too). `effects` receives its changes.
+  // `trigger` is the recorded one (a schedule's firing moves its row first).
   Result<void> replay_call(std::string_view module, std::string_view reducer, ByteView args,
-                           const TransactionInputs& inputs, std::vector<TableEvent>* effects);
+                           const TransactionInputs& inputs, const abi::Trigger& trigger,
+                           std::vector<TableEvent>* effects);
+  // Fires the rows of the scheduled table `module.table` that are due at
+  // `now_us` (at most kMaxFiringsPerScan), each in a transaction of its own
+  // (abi::TriggerKind::Schedule), and returns when the table next needs a
+  // look: its earliest future time, a second from now after a failed
+  // firing (it is tried again then), now when rows are left over, or
+  // nullopt when nothing is scheduled. On `module`'s executor.
+  std::optional<int64_t> fire_due(std::string_view module, std::string_view table, int64_t now_us);
+  static constexpr size_t kMaxFiringsPerScan = 1000;
   // Re-applies the committed effects of one logged transaction to `module`'s
   // tables, without executing anything (recovery). Updates auto_inc counters.
   Result<void> apply(std::string_view module, EventKind kind, std::string_view table, ByteView row);

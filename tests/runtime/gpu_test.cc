@@ -245,7 +245,7 @@ TEST_F(GpuTest, AGpuTransactionReplaysWithoutAGpu) {
   load(*replay, "compute_user");
   std::vector<TableEvent> effects;
   auto ran = replay->replay_call("compute_user", "double_all", commits[0].args, commits[0].inputs,
-                                 &effects);
+                                 {}, &effects);
   ASSERT_TRUE(ran.ok()) << ran.error().message;
   ASSERT_EQ(effects.size(), 1u);
   EXPECT_EQ(effects[0].new_row, commits[0].rows[0]);
@@ -254,7 +254,7 @@ TEST_F(GpuTest, AGpuTransactionReplaysWithoutAGpu) {
   TransactionInputs truncated = commits[0].inputs;
   truncated.host_results.pop_back();
   auto short_replay =
-      replay->replay_call("compute_user", "double_all", commits[0].args, truncated, &effects);
+      replay->replay_call("compute_user", "double_all", commits[0].args, truncated, {}, &effects);
   ASSERT_FALSE(short_replay.ok());
   EXPECT_NE(short_replay.error().message.find("more privileged host calls than the log recorded"),
             std::string::npos)

@@ -39,6 +39,7 @@
 #include "abi/gpu.h"
 #include "abi/host_calls.h"
 #include "abi/input_event.h"
+#include "abi/schedule.h"
 #include "abi/schema.h"
 #include "interstice/host.h"
 
@@ -46,6 +47,7 @@ namespace interstice {
 
 using abi::Bytes;
 using abi::InputEvent;
+using abi::ScheduleAt;
 using abi::Visibility;
 
 class ReducerContext;
@@ -81,7 +83,7 @@ inline std::vector<uint8_t> read_result(int32_t length) {
 
 namespace sdk::table_options {
 
-enum class OptionKind { PrimaryKey, AutoInc, Index, Visibility, Persistence, Default };
+enum class OptionKind { PrimaryKey, AutoInc, Index, Visibility, Persistence, Default, Schedule };
 
 template <typename Row, typename M>
 struct PrimaryKey {
@@ -106,6 +108,12 @@ struct Default {
   using Column = M;
   M Row::* member;
   V value;  // converted to M when the schema is built
+};
+template <typename Row>
+struct Schedule {
+  static constexpr OptionKind kind = OptionKind::Schedule;
+  abi::ScheduleAt Row::* member;
+  const char* reducer;
 };
 struct TableVisibility {
   static constexpr OptionKind kind = OptionKind::Visibility;
@@ -149,6 +157,13 @@ constexpr Default<Row, M, V> column_default(M Row::* member, V value) {
   static_assert(std::is_constructible_v<M, V>,
                 "a column default must convert to the column's type");
   return {member, value};
+}
+// Makes the table a schedule (docs/sdk.md, "Schedules"): each row fires
+// `reducer(ReducerContext&, Row)` at its ScheduleAt `member`, once or every
+// period.
+template <typename Row>
+constexpr Schedule<Row> scheduled(abi::ScheduleAt Row::* member, const char* reducer) {
+  return {member, reducer};
 }
 constexpr TableVisibility public_table() {
   return {Visibility::Public};
@@ -228,6 +243,9 @@ int32_t register_table() {
                 opt.name, column(column_of(opt.member), "indexed column"), opt.unique});
           else if constexpr (kind == OptionKind::Visibility)
             def.visibility = opt.value;
+          else if constexpr (kind == OptionKind::Schedule)
+            def.schedule.push_back(
+                abi::ScheduleDef{column(column_of(opt.member), "schedule column"), opt.reducer});
           else if constexpr (kind == OptionKind::Default)
             def.defaults.push_back(
                 abi::ColumnDefault{column(column_of(opt.member), "defaulted column"),
@@ -854,7 +872,8 @@ inline int32_t run_reducer(int32_t id, uint8_t* args, int32_t length) {
 
 // Declares table `name` with rows of `Row` and its options: primary_key(&Row::m)
 // (required), auto_inc(&Row::m), index(&Row::m, "name"), unique_index(...),
-// column_default(&Row::m, value), public_table(), stateful(), ephemeral().
+// column_default(&Row::m, value), scheduled(&Row::m, "reducer"), public_table(),
+// stateful(), ephemeral().
 #define INTERSTICE_TABLE(name, RowType, ...)                        \
   struct name {                                                     \
     using Row = RowType;                                            \
@@ -930,3 +949,13 @@ inline int32_t run_reducer(int32_t id, uint8_t* args, int32_t length) {
 
 // Registers `fn(ReducerContext&)` to run once, on the module's first load ever.
 #define INTERSTICE_INIT(fn) INTERSTICE_SUBSCRIBE(fn, "init")
+
+// Registers `fn(ReducerContext&)` to run on every load: each start of the
+// node, and when this version is published (after init, for a new module).
+#define INTERSTICE_LOAD(fn) INTERSTICE_SUBSCRIBE(fn, "load")
+
+// Registers `fn(ReducerContext&, Row)` as the reducer of a scheduled table
+// (the table's scheduled(...) option names it). Only the node calls it.
+#define INTERSTICE_SCHEDULED(fn, ...)                               \
+  static const int32_t INTERSTICE_CONCAT(interstice_reducer_, fn) = \
+      ::interstice::sdk::detail::register_reducer(#fn, &fn, {__VA_ARGS__}, nullptr);
