@@ -48,6 +48,12 @@ inline constexpr const char* kCall = "call_reducer";
 // a reducer on the remote node `alias` (declared in the schema's nodes), sent after
 // this transaction commits; its outcome runs `callback(call_id, ok, error)`.
 inline constexpr const char* kCallNode = "call_node";
+// (module_ptr, module_len, query_ptr, query_len, args_ptr, args_len) -> i32 length
+// (result: the encoded value), or -status: asks a query of a module on this
+// node's same executor (a dependency), inside this transaction.
+inline constexpr const char* kQueryCall = "query_call";
+// (ptr, len): a query's return value, encoded.
+inline constexpr const char* kQueryReturn = "query_return";
 // The File authority (docs/abi.md, "Authorities"): paths are relative to the
 // module's own directory.
 // (path_ptr, path_len) -> i32 length (result: the bytes), or -status
@@ -176,6 +182,8 @@ enum class Status : int32_t {
   GpuError = 20,         // gpu: the device failed or refused (the message is logged)
   SurfaceOutdated = 21,  // gpu: the surface texture was presented or resized; take the new one
   QuotaExceeded = 22,    // file: the directory's quota; tables: their memory limit; calls: too many
+  ReadOnly = 23,         // a query tried to write a table or call a reducer
+  QueryFailed = 24,      // query_call: the query failed (the node logs why)
 };
 
 enum class LogLevel : int32_t { Trace = 0, Debug = 1, Info = 2, Warn = 3, Error = 4 };

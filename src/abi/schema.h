@@ -144,16 +144,20 @@ struct MigrationDef {
 // - Callable: HTTP clients, peers (if the module is public) and modules;
 // - Internal: only the modules of this node (ctx.call), never from outside;
 // - Callback: the outcome of a remote call (call_node); only the node calls it.
+// - Query: a read-only question that returns a value (ReducerDef::result):
+//   never a transaction, never logged; it cannot write or call. Modules on
+//   the same executor ask it with query_call, clients with /query.
 // A reducer that a subscription names (`init` included) is called only by the
 // node, whatever its kind: its arguments are events, which nobody may forge.
-enum class ReducerKind : uint32_t { Callable, Internal, Callback };
-INTERSTICE_ENUM(ReducerKind, Callable, Internal, Callback)
+enum class ReducerKind : uint32_t { Callable, Internal, Callback, Query };
+INTERSTICE_ENUM(ReducerKind, Callable, Internal, Callback, Query)
 
 struct ReducerDef {
   std::string name;
   std::vector<Field> params;
   ReducerKind kind = ReducerKind::Callable;
-  INTERSTICE_TYPE(ReducerDef, name, params, kind)
+  std::vector<Type> result;  // Query: the one type it returns; otherwise empty
+  INTERSTICE_TYPE(ReducerDef, name, params, kind, result)
 
   // The tuple of the parameter types: how a call's arguments are encoded.
   Type params_type() const {

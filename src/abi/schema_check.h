@@ -148,6 +148,15 @@ inline std::vector<std::string> check_schema(const ModuleSchema& s) {
     for (const Field& p : r.params)
       if (std::string why = detail::type_problem(p.type, index); !why.empty())
         problem("reducer " + r.name + ": parameter " + p.name + " " + why);
+  for (const ReducerDef& r : s.reducers) {
+    if ((r.kind == ReducerKind::Query) != (r.result.size() == 1) || r.result.size() > 1)
+      problem(r.kind == ReducerKind::Query
+                  ? "query " + r.name + " must return one type"
+                  : "reducer " + r.name + " returns a value (only queries do)");
+    for (const Type& t : r.result)
+      if (std::string why = detail::type_problem(t, index); !why.empty())
+        problem("query " + r.name + ": its result " + why);
+  }
   for (const ReducerDef& r : s.reducers)
     if (r.kind == ReducerKind::Callback &&
         !(r.params.size() == 3 && r.params[0].type.kind == TypeKind::U64 &&

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include <memory>
@@ -34,18 +35,30 @@ struct CallOptions {
   std::string token;  // a client token (interstice identity): the call runs as that client
 };
 
-int call(const CallOptions& o) {
+// POSTs o.args (a JSON array) to `route`/MODULE/NAME as the client of
+// o.token, and prints the answer with `print`; the exit code.
+int post_arguments(const CallOptions& o, const std::string& route,
+                   const std::function<void(const std::string&)>& print) {
   json args = json::parse(o.args, nullptr, false);
   if (args.is_discarded() || !args.is_array()) {
     fmt::print(stderr, "error: arguments must be a JSON array, e.g. '[\"Alice\"]'\n");
     return kExitUsage;
   }
-  NodeRequest request{"POST", "/call/" + o.module + "/" + o.reducer, args.dump()};
+  NodeRequest request{"POST", route + "/" + o.module + "/" + o.reducer, args.dump()};
   if (!o.token.empty()) request.headers.emplace_back("Authorization", "Bearer " + o.token);
   std::string response;
   if (!send_to_node(o.address, request, &response)) return kExitError;
-  fmt::print("ok\n");
+  print(response);
   return kExitOk;
+}
+
+int call(const CallOptions& o) {
+  return post_arguments(o, "/call", [](const std::string&) { fmt::print("ok\n"); });
+}
+
+// Prints a query's value (POST /query), as JSON.
+int query_call(const CallOptions& o) {
+  return post_arguments(o, "/query", [](const std::string& value) { fmt::print("{}\n", value); });
 }
 
 struct QueryOptions {
@@ -220,6 +233,18 @@ void add_call_command(CLI::App& app, int& exit_code) {
                   "A client token (`interstice identity`): the reducer sees that client as its "
                   "caller");
   cmd->callback([o, &exit_code] { exit_code = call(*o); });
+}
+
+void add_query_call_command(CLI::App& app, int& exit_code) {
+  auto o = std::make_shared<CallOptions>();
+  CLI::App* cmd = app.add_subcommand("query-call",
+                                     "Ask a module's query (INTERSTICE_QUERY) and print its value");
+  cmd->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
+  cmd->add_option("module", o->module, "Module name")->required();
+  cmd->add_option("query", o->reducer, "Query name")->required();
+  cmd->add_option("args", o->args, "Arguments as a JSON array")->capture_default_str();
+  cmd->add_option("--token", o->token, "A client token (`interstice identity`): the caller");
+  cmd->callback([o, &exit_code] { exit_code = query_call(*o); });
 }
 
 void add_query_command(CLI::App& app, int& exit_code) {

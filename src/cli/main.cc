@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   add_wasm_run_command(*wasm, exit_code);
   add_start_command(app, exit_code);
   add_call_command(app, exit_code);
+  add_query_call_command(app, exit_code);
   add_query_command(app, exit_code);
   add_sql_command(app, exit_code);
   add_subscribe_command(app, exit_code);

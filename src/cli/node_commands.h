@@ -22,6 +22,7 @@ void add_authority_command(CLI::App& app, int& exit_code);
 // `init NAME` and `build [DIR]`: module projects.
 void add_project_commands(CLI::App& app, int& exit_code);
 void add_call_command(CLI::App& app, int& exit_code);
+void add_query_call_command(CLI::App& app, int& exit_code);
 void add_query_command(CLI::App& app, int& exit_code);
 // `interstice sql ADDR QUERY`: POST /v1/sql, rows printed as `query` does.
 void add_sql_command(CLI::App& app, int& exit_code);

@@ -193,6 +193,14 @@ base::Result<std::string> generate_bindings(const abi::ModuleSchema& schema) {
       params += fmt::format("{}const {}& {}", params.empty() ? "" : ", ", cpp_type(p.type), p.name);
       args += ", " + p.name;
     }
+    if (r.kind == abi::ReducerKind::Query) {  // asked at once, for its value
+      local += fmt::format(
+          "  interstice::QueryResult<{t}> {r}({p}) const {{\n"
+          "    return ctx.query<{t}>(kModule, \"{r}\"{a});\n  }}\n",
+          fmt::arg("t", cpp_type(r.result.at(0))), fmt::arg("r", r.name), fmt::arg("p", params),
+          fmt::arg("a", args));
+      continue;
+    }
     local += fmt::format(
         "  interstice::abi::Status {r}({p}) const {{\n"
         "    return ctx.call(kModule, \"{r}\"{a});\n  }}\n",
@@ -205,7 +213,8 @@ base::Result<std::string> generate_bindings(const abi::ModuleSchema& schema) {
   }
   out += fmt::format(
       "// {m}'s reducers on this node, queued with ctx.call after the calling\n"
-      "// transaction commits: Local{{ctx}}.reducer(args…).\n"
+      "// transaction commits: Local{{ctx}}.reducer(args…); its queries, asked at\n"
+      "// once (it must be a dependency): Local{{ctx}}.query(args…).value.\n"
       "struct Local {{\n  const interstice::ReducerContext& ctx;\n{l}}};\n\n"
       "// {m}'s reducers on a remote node declared with INTERSTICE_NODE: Remote{{ctx,\n"
       "// \"MyNode\", \"callback\"}}.reducer(args…) returns the call id (0 if the alias or\n"

@@ -117,6 +117,29 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
             [respond](base::Result<void> done) { respond(done ? ok() : failure(done.error())); },
             *caller);
       });
+  // A query's value, asked on its module's executor; nothing is logged.
+  server_->route(
+      "POST", "/query/([^/]+)/([^/]+)", Route::Worker, [this](HttpRequest& req, Respond respond) {
+        JsonShape shape = scan_json(req.body);
+        if (shape.depth > options_.max_json_depth || shape.values > options_.max_json_values)
+          return respond(HttpResponse::error(
+              400, fmt::format("the request body nests deeper than {} levels or has more than {} "
+                               "JSON values",
+                               options_.max_json_depth, options_.max_json_values)));
+        auto parsed = parse_client_json(req.body.empty() ? "[]" : req.body);
+        if (!parsed)
+          return respond(HttpResponse::error(400, "the request body is " + parsed.error().message));
+        if (!parsed->is_array())
+          return respond(
+              HttpResponse::error(400, "the request body must be a JSON array of arguments"));
+        auto caller = caller_of(req);
+        if (!caller) return respond(HttpResponse::error(401, caller.error().message));
+        auto bytes = encode_call_json(node_, req.matches[0], req.matches[1], *parsed);
+        if (!bytes) return respond(failure(bytes.error()));
+        auto value = node_.ask(req.matches[0], req.matches[1], *bytes, *caller);
+        if (!value) return respond(failure(value.error()));
+        respond(HttpResponse::json(*value));
+      });
   // Operator actions: Authorization: Bearer <the operator key>.
   auto refused = [this](const HttpRequest& req) -> std::optional<HttpResponse> {
     std::string key = bearer_key(req);

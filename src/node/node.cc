@@ -13,6 +13,7 @@
 #include "authority/file_sandbox.h"
 #include "authority/sdl_audio.h"
 #include "net/secret_file.h"
+#include "node/json_codec.h"
 #include "node/operator_key.h"
 #include "query/sql.h"
 #include "storage/tx_record.h"
@@ -447,6 +448,22 @@ bool Node::run_for(const std::string& module, const std::function<void()>& task)
     return false;
   done.wait();
   return true;
+}
+
+base::Result<std::string> Node::ask(const std::string& module, const std::string& query,
+                                    const std::vector<uint8_t>& args, const std::string& caller) {
+  base::Result<std::string> result = base::make_error("the node is stopping");
+  run_for(module, [&] {
+    auto value = runtime_->query(module, query, args, caller);
+    if (!value) {
+      result = value.take_error();
+      return;
+    }
+    const abi::ModuleSchema* schema = runtime_->schema(module);
+    const abi::ReducerDef* def = schema->find_reducer(query);
+    result = bytes_to_json(*value, def->result.at(0), abi::TypeResolver(schema->types)).dump();
+  });
+  return result;
 }
 
 // On the module's executor: the table is not changing meanwhile.

@@ -180,6 +180,11 @@ class Node {
   // its transactions are durable, or at once if it failed.
   void submit(const std::string& module, const std::string& reducer, std::vector<uint8_t> args,
               std::function<void(base::Result<void>)> done);
+  // Asks the query `module.query` (abi::ReducerKind::Query) with `args`
+  // (encoded, as encode_call_json makes them) for `caller`, on the module's
+  // executor: its value as JSON text. Nothing is logged.
+  base::Result<std::string> ask(const std::string& module, const std::string& query,
+                                const std::vector<uint8_t>& args, const std::string& caller);
   // Reading tables, on the module's executor (table_reader.h).
   using Rows = node::Rows;
   using TablePage = node::TablePage;

@@ -158,6 +158,7 @@ base::Result<void> define_interstice_host(engine::Linker& linker) {
                        uint32_t reducer_len, uint32_t args_ptr, uint32_t args_len) -> int32_t {
                       LoadedModule& m = module_of(c);
                       if (m.tx == nullptr) return static_cast<int32_t>(Status::NotInTransaction);
+                      if (m.tx->read_only()) return static_cast<int32_t>(Status::ReadOnly);
                       OutgoingCall call{read_string(c, module_ptr, module_len),
                                         read_string(c, reducer_ptr, reducer_len),
                                         read_bytes(c, args_ptr, args_len)};
@@ -174,6 +175,7 @@ base::Result<void> define_interstice_host(engine::Linker& linker) {
          uint32_t args_len, uint32_t callback_ptr, uint32_t callback_len) -> int64_t {
         LoadedModule& m = module_of(c);
         if (m.tx == nullptr) return negative(Status::NotInTransaction);
+        if (m.tx->read_only()) return negative(Status::ReadOnly);
         RemoteCall call{
             read_string(c, alias_ptr, alias_len),       "",
             read_string(c, module_ptr, module_len),     read_string(c, reducer_ptr, reducer_len),
@@ -189,6 +191,25 @@ base::Result<void> define_interstice_host(engine::Linker& linker) {
             quota != Status::Ok)
           return negative(quota);
         return static_cast<int64_t>(m.tx->queue_remote(std::move(call)));
+      }));
+  results.push_back(linker.define(
+      host, abi::host::kQueryCall,
+      [](Caller& c, uint32_t module_ptr, uint32_t module_len, uint32_t query_ptr,
+         uint32_t query_len, uint32_t args_ptr, uint32_t args_len) -> int32_t {
+        LoadedModule& m = module_of(c);
+        if (m.tx == nullptr) return negative(Status::NotInTransaction);
+        Bytes value;
+        Status status = m.runtime->query_from(m, read_string(c, module_ptr, module_len),
+                                              read_string(c, query_ptr, query_len),
+                                              read_bytes(c, args_ptr, args_len), &value);
+        if (status != Status::Ok) return negative(status);
+        m.result = std::move(value);
+        return static_cast<int32_t>(m.result.size());
+      }));
+  results.push_back(
+      linker.define(host, abi::host::kQueryReturn, [](Caller& c, uint32_t ptr, uint32_t len) {
+        LoadedModule& m = module_of(c);
+        m.returned = read_bytes(c, ptr, len);
       }));
   for (auto& r : results)
     if (!r) return r;

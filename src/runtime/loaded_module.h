@@ -48,6 +48,7 @@ struct LoadedModule {
   std::string current_reducer;
   std::optional<std::string> failure;                 // set by the `fail` host call
   Bytes result;                                       // what result_read copies out
+  std::optional<Bytes> returned;                      // a query's value (query_return)
   std::vector<std::optional<Table::Cursor>> cursors;  // open iterators by id
 
   Table* find_table(std::string_view table_name) const {

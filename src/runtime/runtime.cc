@@ -529,6 +529,80 @@ Result<void> Runtime::replay_call(std::string_view module, std::string_view redu
       nullptr);
 }
 
+Result<Bytes> Runtime::run_query(LoadedModule& m, const abi::ReducerDef& def, ByteView args,
+                                 TransactionInputs inputs) {
+  std::string where = fmt::format("query {}.{}", m.name, def.name);
+  if (m.tx)
+    return error(where +
+                 ": the module is in a call (a query cannot reach a module that is running)");
+  Transaction tx(std::move(inputs), /*replay=*/false, /*read_only=*/true);
+  m.tx = &tx;
+  m.current_reducer = def.name;
+  m.failure.reset();
+  m.returned.reset();
+  bool trapped = false;
+  uint32_t id = static_cast<uint32_t>(&def - m.schema.reducers.data());
+  std::string failed = invoke(m, id, args, &trapped, [] {});
+  std::optional<Bytes> value = std::move(m.returned);
+  m.returned.reset();
+  if (failed.empty() && !value) failed = where + " returned nothing";
+  abi::TypeResolver types(m.schema.types);
+  if (failed.empty() && def.result.size() == 1)
+    if (std::string why = abi::validate(*value, def.result[0], types); !why.empty())
+      failed = fmt::format("{} returned a value that is not a {}: {}", where,
+                           abi::to_string(def.result[0]), why);
+  tx.rollback();  // it wrote nothing (it could not); this forgets its cursors' state too
+  if (trapped) restore_instance(m);
+  m.end_call();
+  if (!failed.empty()) {
+    emit(LogRecord{abi::LogLevel::Error, m.name, def.name, failed});
+    return error(std::move(failed));
+  }
+  return std::move(*value);
+}
+
+Result<Bytes> Runtime::query(std::string_view module, std::string_view query, ByteView args,
+                             std::string_view caller) {
+  LoadedModule* m = find(module);
+  if (!m)
+    return base::make_error(fmt::format("no module '{}' is loaded", module),
+                            base::ErrorCode::NotFound);
+  const abi::ReducerDef* def = m->schema.find_reducer(query);
+  if (!def || def->kind != abi::ReducerKind::Query)
+    return base::make_error(fmt::format("module '{}' has no query '{}'", module, query),
+                            base::ErrorCode::NotFound);
+  abi::TypeResolver types(m->schema.types);
+  if (std::string why = abi::validate(args, def->params_type(), types); !why.empty())
+    return base::make_error(fmt::format("bad arguments for {}.{}{}: {}", module, query,
+                                        abi::to_string(def->params_type()), why),
+                            base::ErrorCode::InvalidArgument);
+  return run_query(*m, *def, args, fresh_inputs(std::string(caller)));
+}
+
+abi::Status Runtime::query_from(LoadedModule& caller, std::string_view module,
+                                std::string_view query, ByteView args, Bytes* value) {
+  LoadedModule* m = find(module);
+  if (!m) return abi::Status::NoSuchModule;
+  const abi::ReducerDef* def = m->schema.find_reducer(query);
+  if (!def) return abi::Status::NoSuchReducer;
+  if (def->kind != abi::ReducerKind::Query) return abi::Status::NotPermitted;
+  if (m->executor != caller.executor) {
+    log(caller, abi::LogLevel::Warn,
+        fmt::format("query {}.{}: that module runs on another executor; declare it a "
+                    "dependency (INTERSTICE_DEPENDENCY) to ask it queries",
+                    module, query));
+    return abi::Status::Unavailable;
+  }
+  abi::TypeResolver types(m->schema.types);
+  if (!abi::validate(args, def->params_type(), types).empty()) return abi::Status::BadArguments;
+  TransactionInputs inputs{
+      caller.tx->inputs().timestamp_us, caller.tx->next_random(), caller.name, {}};
+  auto answered = run_query(*m, *def, args, std::move(inputs));
+  if (!answered) return abi::Status::QueryFailed;
+  *value = std::move(*answered);
+  return abi::Status::Ok;
+}
+
 std::optional<int64_t> Runtime::fire_due(std::string_view module, std::string_view table_name,
                                          int64_t now_us) {
   LoadedModule* m = find(module);
@@ -835,6 +909,12 @@ Result<void> Runtime::call(std::string_view module, std::string_view reducer, By
                             base::ErrorCode::NotFound);
   if (std::string why; check_access(m->schema, *def, origin, &why) != abi::Status::Ok)
     return base::make_error(std::move(why), base::ErrorCode::Forbidden);
+  if (def->kind == abi::ReducerKind::Query)
+    return base::make_error(
+        fmt::format("{}.{} is a query, not a reducer: ask it with POST /query/{}/{} or "
+                    "`interstice query-call`",
+                    module, reducer, module, reducer),
+        base::ErrorCode::Forbidden);
   abi::TypeResolver types(m->schema.types);
   if (std::string why = abi::validate(args, def->params_type(), types); !why.empty())
     return base::make_error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
@@ -1003,6 +1083,7 @@ abi::Status Runtime::check_call(std::string_view module, std::string_view reduce
   if (abi::Status access = check_access(m->schema, *def, CallOrigin::Module);
       access != abi::Status::Ok)
     return access;
+  if (def->kind == abi::ReducerKind::Query) return abi::Status::NotPermitted;
   abi::TypeResolver types(m->schema.types);
   if (!abi::validate(args, def->params_type(), types).empty()) return abi::Status::BadArguments;
   return abi::Status::Ok;

@@ -163,6 +163,18 @@ class Runtime {
   Result<void> replay_call(std::string_view module, std::string_view reducer, ByteView args,
                            const TransactionInputs& inputs, const abi::Trigger& trigger,
                            std::vector<TableEvent>* effects);
+  // Asks `query` (a ReducerKind::Query) of `module` with `args` (its
+  // encoded parameters) and returns its value, encoded as its result type.
+  // Not a transaction: nothing is logged, and the query cannot write or
+  // call. For clients (HTTP, CLI); on `module`'s executor.
+  Result<Bytes> query(std::string_view module, std::string_view query, ByteView args,
+                      std::string_view caller);
+  // The query_call host call of a reducer of `caller`, inside its
+  // transaction: the target must be on the same executor (a dependency),
+  // and the query runs with the transaction's timestamp and a seed drawn
+  // from its random stream, so replay asks it the same question.
+  abi::Status query_from(LoadedModule& caller, std::string_view module, std::string_view query,
+                         ByteView args, Bytes* value);
   // Fires the rows of the scheduled table `module.table` that are due at
   // `now_us` (at most kMaxFiringsPerScan), each in a transaction of its own
   // (abi::TriggerKind::Schedule), and returns when the table next needs a
@@ -321,6 +333,8 @@ class Runtime {
   // runs after each call into the module (fuel accounting).
   std::string invoke(LoadedModule& m, uint32_t reducer, ByteView args, bool* trapped,
                      const std::function<void()>& after_wasm_call);
+  Result<Bytes> run_query(LoadedModule& m, const abi::ReducerDef& def, ByteView args,
+                          TransactionInputs inputs);
   Result<void> carry_over(const LoadedModule& old, LoadedModule& next, const PublishPlan& plan,
                           const TransactionInputs& migration);
   // Runs the migration `reducer` of `next` on every row of `from`, in `tx`.

@@ -10,6 +10,10 @@ uint64_t Transaction::next_random() {
 
 abi::Status Transaction::insert(const std::string& module, Table& table, Bytes row,
                                 int64_t* assigned, std::string* problem) {
+  if (read_only_) {
+    *problem = "a query cannot write tables";
+    return abi::Status::ReadOnly;
+  }
   uint64_t counter = table.auto_inc_next();
   std::string pk;
   abi::Status status = table.insert(std::move(row), assigned, &pk, problem);
@@ -23,6 +27,10 @@ abi::Status Transaction::insert(const std::string& module, Table& table, Bytes r
 
 abi::Status Transaction::update(const std::string& module, Table& table, Bytes row,
                                 std::string* problem) {
+  if (read_only_) {
+    *problem = "a query cannot write tables";
+    return abi::Status::ReadOnly;
+  }
   Bytes old_row;
   Bytes new_row = row;
   abi::Status status = table.update(std::move(row), &old_row, problem);
@@ -36,6 +44,10 @@ abi::Status Transaction::update(const std::string& module, Table& table, Bytes r
 
 abi::Status Transaction::remove(const std::string& module, Table& table, ByteView key,
                                 std::string* problem) {
+  if (read_only_) {
+    *problem = "a query cannot write tables";
+    return abi::Status::ReadOnly;
+  }
   Bytes old_row;
   abi::Status status = table.remove(key, &old_row, problem);
   if (status != abi::Status::Ok) return status;

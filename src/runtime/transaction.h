@@ -65,11 +65,16 @@ class Transaction {
  public:
   // `replay`: the inputs were recorded, host results included; privileged
   // host calls take theirs from there instead of reaching the back-ends.
-  explicit Transaction(TransactionInputs inputs, bool replay = false)
-      : inputs_(std::move(inputs)), random_state_(inputs_.random_seed), replay_(replay) {}
+  // `read_only`: a query's; every write is refused with ReadOnly.
+  explicit Transaction(TransactionInputs inputs, bool replay = false, bool read_only = false)
+      : inputs_(std::move(inputs)),
+        random_state_(inputs_.random_seed),
+        replay_(replay),
+        read_only_(read_only) {}
 
   const TransactionInputs& inputs() const { return inputs_; }
   bool replaying() const { return replay_; }
+  bool read_only() const { return read_only_; }
   // Live: records a privileged call's outcome. Replay: the next recorded
   // outcome, or null when the reducer makes more calls than were recorded.
   void record_host_result(HostResult result) { inputs_.host_results.push_back(std::move(result)); }
@@ -118,6 +123,7 @@ class Transaction {
   TransactionInputs inputs_;
   uint64_t random_state_;
   bool replay_ = false;
+  bool read_only_ = false;
   size_t replayed_ = 0;
   std::vector<Undo> undo_;
   std::vector<TableEvent> events_;

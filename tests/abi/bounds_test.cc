@@ -70,9 +70,9 @@ TEST(DecodeBounds, ASchemaWithADeepTypeIsRefused) {
   schema.reducers.push_back(ReducerDef{"r", {Field{"x", primitive(TypeKind::U8)}}});
   std::vector<uint8_t> bytes = to_bytes(schema);
   // Replace the parameter's type (the u8: its 12 bytes before the reducer's
-  // kind and the empty subscriptions, authorities, dependencies, nodes and
-  // migrations) by a deep one.
-  constexpr size_t kTail = 4 + 20;
+  // kind and empty result, and the empty subscriptions, authorities,
+  // dependencies, nodes and migrations) by a deep one.
+  constexpr size_t kTail = 4 + 4 + 20;
   std::vector<uint8_t> tail(bytes.end() - kTail, bytes.end());
   bytes.resize(bytes.size() - kTail - 12);
   auto type = nested_type_bytes(100'000);

@@ -52,6 +52,26 @@ TEST(Bindings, TypesCallsAndEventsOfASchema) {
   EXPECT_NE(h.find("kVersion = \"1.2.0\""), std::string::npos);
 }
 
+TEST(Bindings, QueriesAreAskedForTheirValue) {
+  auto schema = schema_with({abi::TypeDef{
+      "Order", abi::TypeDefKind::Struct, {abi::Field{"id", abi::primitive(abi::TypeKind::U64)}}}});
+  abi::ReducerDef count{"open_orders",
+                        {abi::Field{"item", abi::primitive(abi::TypeKind::String)}},
+                        abi::ReducerKind::Query,
+                        {abi::vector_of(abi::named("Order"))}};
+  schema.reducers.push_back(count);
+  auto header = generate_bindings(schema);
+  ASSERT_TRUE(header.ok()) << header.error().message;
+  EXPECT_NE(header->find("interstice::QueryResult<std::vector<Order>> open_orders(const "
+                         "std::string& item) const {\n"
+                         "    return ctx.query<std::vector<Order>>(kModule, \"open_orders\", "
+                         "item);"),
+            std::string::npos)
+      << *header;
+  // Not something to call remotely (yet).
+  EXPECT_EQ(header->find("ctx.call_node(node, kModule, \"open_orders\""), std::string::npos);
+}
+
 TEST(Bindings, WhatCppCannotExpressIsRefused) {
   auto refused = generate_bindings(schema_with(
       {abi::TypeDef{"Order", abi::TypeDefKind::Struct, {abi::Field{"mixed", abi::named("Mixed")}}},

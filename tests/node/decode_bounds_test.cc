@@ -88,10 +88,10 @@ std::vector<uint8_t> manifest_with_deep_type() {
   module.schema.reducers.push_back(abi::ReducerDef{"r", {{"x", abi::primitive(TypeKind::U8)}}});
   installed.modules.push_back(module);
   std::vector<uint8_t> file = encode_manifest(installed);
-  // The u8 is the last 12 bytes before the schema's five empty lists and
-  // the manifest's empty grants (24 bytes).
-  std::vector<uint8_t> tail(file.end() - 24, file.end());
-  file.resize(file.size() - 24 - 12);
+  // The u8 is the last 12 bytes before the reducer's kind and empty result,
+  // then the schema's empty lists and the manifest's empty grants (28 bytes).
+  std::vector<uint8_t> tail(file.end() - 28, file.end());
+  file.resize(file.size() - 28 - 12);
   const int depth = 100'000;
   size_t at = file.size();
   file.resize(at + size_t(depth) * 12 + 12, 0);

@@ -130,5 +130,9 @@ INTERSTICE_HOST_IMPORT("audio_capture_close") int32_t ihost_audio_capture_close(
 INTERSTICE_HOST_IMPORT("call_reducer")
 int32_t ihost_call_reducer(const void* module, int32_t module_len, const void* reducer,
                            int32_t reducer_len, const void* args, int32_t args_len);
+INTERSTICE_HOST_IMPORT("query_call")
+int32_t ihost_query_call(const void* module, int32_t module_len, const void* query,
+                         int32_t query_len, const void* args, int32_t args_len);
+INTERSTICE_HOST_IMPORT("query_return") void ihost_query_return(const void* value, int32_t len);
 }
 }  // namespace interstice::sdk::host

@@ -274,6 +274,15 @@ struct InsertResult {
   bool ok() const { return row.has_value(); }
 };
 
+// The outcome of ReducerContext::query: the query's value, or why there is
+// none.
+template <typename R>
+struct QueryResult {
+  std::optional<R> value;
+  abi::Status status = abi::Status::Ok;
+  bool ok() const { return value.has_value(); }
+};
+
 // Rows from a scan, decoded one at a time as the loop advances; the host
 // walks its index without copying the table.
 template <typename Row>
@@ -733,6 +742,21 @@ class ReducerContext {
                                             callback.data(), static_cast<int32_t>(callback.size()));
     return id < 0 ? 0 : static_cast<uint64_t>(id);
   }
+  // Asks the query `module.query(args...)` (INTERSTICE_QUERY) and returns
+  // its value, at once, inside this transaction: the module must run on
+  // this one's executor, which a dependency does (INTERSTICE_DEPENDENCY).
+  // Without a value, `status` says why (NoSuchModule, NoSuchReducer,
+  // NotPermitted: not a query, BadArguments, Unavailable: another executor,
+  // QueryFailed).
+  template <typename R, typename... Args>
+  QueryResult<R> query(std::string_view module, std::string_view query, const Args&... args) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(std::make_tuple(args...));
+    int32_t length = sdk::host::ihost_query_call(module.data(), static_cast<int32_t>(module.size()),
+                                                 query.data(), static_cast<int32_t>(query.size()),
+                                                 bytes.data(), static_cast<int32_t>(bytes.size()));
+    if (length < 0) return {std::nullopt, static_cast<abi::Status>(-length)};
+    return {abi::from_bytes<R>(sdk::detail::read_result(length)), abi::Status::Ok};
+  }
   // Fails the reducer: its writes are rolled back and `why` is reported.
   [[noreturn]] void fail(std::string_view why) const {
     sdk::host::ihost_fail(why.data(), static_cast<int32_t>(why.size()));
@@ -794,6 +818,29 @@ int32_t register_reducer(const char* name, void (*fn)(ReducerContext&, Args...),
 inline int32_t add_migration(const char* table, const char* reducer, const char* from) {
   registry().schema.migrations.push_back(abi::MigrationDef{table, from, reducer});
   return 0;
+}
+
+// A query registered as a reducer whose body hands the value to the host.
+template <auto Fn>
+struct QueryWrapper;
+template <typename R, typename... Args, R (*Fn)(ReducerContext&, Args...)>
+struct QueryWrapper<Fn> {
+  using Result = R;
+  static void call(ReducerContext& ctx, Args... args) {
+    std::vector<uint8_t> value = abi::to_bytes(Fn(ctx, std::move(args)...));
+    sdk::host::ihost_query_return(value.data(), static_cast<int32_t>(value.size()));
+  }
+};
+
+template <auto Fn>
+int32_t register_query(const char* name, std::initializer_list<const char*> param_names) {
+  using R = typename QueryWrapper<Fn>::Result;
+  static_assert(abi::Encodable<R>, "a query must return an encodable type");
+  Registry& reg = registry();
+  int32_t id = register_reducer(name, &QueryWrapper<Fn>::call, param_names, nullptr,
+                                abi::ReducerKind::Query);
+  reg.schema.reducers.back().result.push_back(abi::type_of<R>(reg.types));
+  return id;
 }
 
 inline int32_t request_authority(abi::Authority authority) {
@@ -913,6 +960,15 @@ inline int32_t run_reducer(int32_t id, uint8_t* args, int32_t length) {
 #define INTERSTICE_SUBSCRIBE(fn, event, ...)                        \
   static const int32_t INTERSTICE_CONCAT(interstice_reducer_, fn) = \
       ::interstice::sdk::detail::register_reducer(#fn, &fn, {__VA_ARGS__}, event);
+
+// Registers `R fn(ReducerContext&, Args...)` as a query: a read-only
+// question that returns a value. It cannot write tables or call reducers
+// (ReadOnly), and is never logged. Modules of this node ask it with
+// ctx.query<R>(...), clients with POST /query/MODULE/QUERY or `interstice
+// query-call`. Parameter names are optional.
+#define INTERSTICE_QUERY(fn, ...)                                 \
+  static const int32_t INTERSTICE_CONCAT(interstice_query_, fn) = \
+      ::interstice::sdk::detail::register_query<&fn>(#fn, {__VA_ARGS__});
 
 // Declares `fn(ReducerContext&, OldRow old)` the migration of table `table`
 // from the versions matching `from` ("<0.5.0", "^0.4", "=0.4.2", "*"): when
