@@ -1,7 +1,8 @@
 // libFuzzer target: the transaction log as a restarted node reads it
 // (storage/transaction_log.h, storage/tx_record.h), in memory. The first
 // byte picks what the rest is:
-//   0  one record payload, decoded as every log reader does (decode_tx_record);
+//   0  one record payload, decoded as every log reader does (decode_tx_record),
+//      and a lifecycle record's payload as replay does;
 //   1  raw segment files (two, split at the second byte), scanned, read,
 //      checked, then opened (recovering a torn tail) and appended to;
 //   2  record payloads ([u32 length][payload]...) written as a segment with
@@ -13,6 +14,7 @@
 
 #include "fuzz/fuzz_support.h"
 #include "fuzz/memory_env.h"
+#include "storage/lifecycle_record.h"
 #include "storage/log_format.h"
 #include "storage/transaction_log.h"
 #include "storage/tx_record.h"
@@ -72,7 +74,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::Input in(data, size);
   uint8_t mode = in.byte() % 3;
   if (mode == 0) {
-    (void)storage::decode_tx_record(in.rest());
+    // A lifecycle record's payload too, as replay decodes it.
+    if (auto record = storage::decode_tx_record(in.rest())) {
+      if (record->trigger.kind == storage::TriggerKind::NodeStart)
+        (void)abi::from_bytes<storage::NodeStartRecord>(record->args.data);
+      if (record->trigger.kind == storage::TriggerKind::Publish)
+        (void)abi::from_bytes<storage::ModuleVersion>(record->args.data);
+      (void)record->trigger.to_string();
+    }
     return 0;
   }
   fuzz::MemoryEnv env;

@@ -15,6 +15,7 @@
 #include "fuzz/memory_env.h"
 #include "net/messages.h"
 #include "node/module_store.h"
+#include "storage/lifecycle_record.h"
 #include "storage/snapshot.h"
 #include "storage/transaction_log.h"
 #include "storage/tx_record.h"
@@ -78,7 +79,8 @@ abi::ModuleSchema shop_schema() {
       {"order",
        {{"item", abi::primitive(TypeKind::String)}, {"count", abi::primitive(TypeKind::U32)}}},
       {"on_order", {{"row", abi::named("Order")}}},
-      {"migrate_orders", {{"old", abi::named("Order")}}}};
+      {"migrate_orders", {{"old", abi::named("Order")}}},
+      {"count_orders", {}, abi::ReducerKind::Query, {abi::primitive(TypeKind::U64)}}};
   s.migrations = {{"orders", "<1.0.0", "migrate_orders"}};
   s.subscriptions = {{"shop.orders.insert", "on_order"}, {"init", "order"}};
   s.authorities = {abi::Authority::File};
@@ -161,6 +163,11 @@ void schema_seeds() {
 
 void log_seeds() {
   write("log", "record", cat({0}, abi::to_bytes(record(2))));
+  write("log", "node_start",
+        cat({0}, abi::to_bytes(storage::node_start_record(
+                     {{{"shop", std::string(64, 'a')}, {"hello", std::string(64, 'b')}}, 7}))));
+  write("log", "publish",
+        cat({0}, abi::to_bytes(storage::publish_record({"shop", std::string(64, 'c')}, 5, 6))));
   std::vector<uint8_t> payloads{2};
   for (int i = 1; i <= 3; ++i) {
     auto r = abi::to_bytes(record(i));
