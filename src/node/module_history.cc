@@ -35,11 +35,18 @@ base::Result<void> ModuleHistory::apply(uint64_t offset, const storage::TxRecord
   }
 }
 
-base::Result<void> ModuleHistory::load(uint64_t offset, const storage::ModuleVersion& version) {
+base::Result<std::vector<uint8_t>> ModuleHistory::stored(uint64_t offset,
+                                                         const storage::ModuleVersion& version) {
   auto wasm = store_.get(version.hash);
   if (!wasm)
     return base::make_error(
         fmt::format("log record {}: module {}: {}", offset, version.name, wasm.error().message));
+  return wasm;
+}
+
+base::Result<void> ModuleHistory::load(uint64_t offset, const storage::ModuleVersion& version) {
+  auto wasm = stored(offset, version);
+  if (!wasm) return wasm.take_error();
   if (auto r = runtime_.load(*wasm, version.name + ".wasm", /*run_init=*/false); !r)
     return base::make_error(fmt::format("log record {}: loading {} again: {}", offset, version.name,
                                         r.error().message));
@@ -54,10 +61,8 @@ base::Result<void> ModuleHistory::publish(uint64_t offset, const storage::TxReco
     return base::make_error(
         fmt::format("log record {}: a publish that does not decode ({})", offset, why));
   if (!runtime_.schema(version->name)) return load(offset, *version);
-  auto wasm = store_.get(version->hash);
-  if (!wasm)
-    return base::make_error(
-        fmt::format("log record {}: module {}: {}", offset, version->name, wasm.error().message));
+  auto wasm = stored(offset, *version);
+  if (!wasm) return wasm.take_error();
   // Its migrations run again, with the inputs they ran with.
   runtime::TransactionInputs inputs{record.timestamp_us, record.random_seed, "", {}};
   if (auto r = runtime_.replace(*wasm, version->name + ".wasm", &inputs); !r)

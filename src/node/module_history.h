@@ -37,6 +37,8 @@ class ModuleHistory {
   base::Result<void> start(uint64_t offset, const storage::NodeStartRecord& start);
   base::Result<void> publish(uint64_t offset, const storage::TxRecord& record);
   base::Result<void> load(uint64_t offset, const storage::ModuleVersion& version);
+  // The stored wasm of `version`, or an error naming the record.
+  base::Result<std::vector<uint8_t>> stored(uint64_t offset, const storage::ModuleVersion& version);
 
   base::Env& env_;
   const std::filesystem::path data_dir_;

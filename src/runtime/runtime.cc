@@ -561,6 +561,18 @@ Result<Bytes> Runtime::run_query(LoadedModule& m, const abi::ReducerDef& def, By
   return std::move(*value);
 }
 
+// InvalidArgument, naming the parameter types, unless `args` encode the
+// parameters of `def` (a reducer or query of `m`).
+static Result<void> check_arguments(const LoadedModule& m, const abi::ReducerDef& def,
+                                    ByteView args) {
+  abi::TypeResolver types(m.schema.types);
+  if (std::string why = abi::validate(args, def.params_type(), types); !why.empty())
+    return base::make_error(fmt::format("bad arguments for {}.{}{}: {}", m.name, def.name,
+                                        abi::to_string(def.params_type()), why),
+                            base::ErrorCode::InvalidArgument);
+  return {};
+}
+
 Result<Bytes> Runtime::query(std::string_view module, std::string_view query, ByteView args,
                              std::string_view caller) {
   LoadedModule* m = find(module);
@@ -571,11 +583,7 @@ Result<Bytes> Runtime::query(std::string_view module, std::string_view query, By
   if (!def || def->kind != abi::ReducerKind::Query)
     return base::make_error(fmt::format("module '{}' has no query '{}'", module, query),
                             base::ErrorCode::NotFound);
-  abi::TypeResolver types(m->schema.types);
-  if (std::string why = abi::validate(args, def->params_type(), types); !why.empty())
-    return base::make_error(fmt::format("bad arguments for {}.{}{}: {}", module, query,
-                                        abi::to_string(def->params_type()), why),
-                            base::ErrorCode::InvalidArgument);
+  if (auto r = check_arguments(*m, *def, args); !r) return r.take_error();
   return run_query(*m, *def, args, fresh_inputs(std::string(caller)));
 }
 
@@ -612,19 +620,18 @@ std::optional<int64_t> Runtime::fire_due(std::string_view module, std::string_vi
   uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
   std::optional<int64_t> next;
   auto look_at = [&](int64_t when) { next = next ? std::min(*next, when) : when; };
-  std::vector<Bytes> due;
+  std::vector<std::pair<Bytes, abi::ScheduleAt>> due;
   table->for_each([&](const Bytes& row) {
     std::optional<abi::ScheduleAt> at = schedule_of(*table, row);
     if (!at) return;
     if (at->at_us > now_us)
       look_at(at->at_us);
     else if (due.size() < kMaxFiringsPerScan)
-      due.push_back(row);
+      due.emplace_back(row, *at);
     else
       look_at(now_us);  // the rest in the next scan
   });
-  for (Bytes& row : due) {
-    abi::ScheduleAt at = *schedule_of(*table, row);
+  for (auto& [row, at] : due) {
     int64_t next_us = abi::next_firing(at, now_us);
     abi::Trigger trigger{abi::TriggerKind::Schedule,    {}, m->name, table->name(), {},
                          static_cast<uint64_t>(next_us)};
@@ -915,11 +922,7 @@ Result<void> Runtime::call(std::string_view module, std::string_view reducer, By
                     "`interstice query-call`",
                     module, reducer, module, reducer),
         base::ErrorCode::Forbidden);
-  abi::TypeResolver types(m->schema.types);
-  if (std::string why = abi::validate(args, def->params_type(), types); !why.empty())
-    return base::make_error(fmt::format("bad arguments for {}.{}{}: {}", module, reducer,
-                                        abi::to_string(def->params_type()), why),
-                            base::ErrorCode::InvalidArgument);
+  if (auto r = check_arguments(*m, *def, args); !r) return r;
   uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
   Cascade cascade{m->executor};
   Result<void> result = run(
