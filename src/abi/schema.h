@@ -117,8 +117,13 @@ struct TableDef {
   Persistence persistence = Persistence::Logged;
   std::vector<ColumnDefault> defaults;  // at most one per column
   std::vector<ScheduleDef> schedule;    // at most one: a scheduled table
+  // A view (docs/sdk.md, "Views"): empty, or a SQL condition over the row's
+  // columns in which `:reader` stands for the reader's identity. Peers and
+  // clients read only the rows that satisfy it; the operator and the node's
+  // own modules read every row.
+  std::string view;
   INTERSTICE_TYPE(TableDef, name, row_type, primary_key, auto_inc, indexes, visibility, persistence,
-                  defaults, schedule)
+                  defaults, schedule, view)
 
   const ColumnDefault* default_of(uint32_t column) const {
     for (const ColumnDefault& d : defaults)

@@ -28,19 +28,21 @@ ClientHub::ClientHub(runtime::Runtime& runtime, CommitPipeline& commits, base::E
 base::Result<void> ClientHub::subscribe(std::shared_ptr<ClientSink> sink, uint64_t id,
                                         const query::SelectQuery& query,
                                         std::optional<uint64_t> resume_after, size_t max_rows,
-                                        bool as_operator) {
+                                        const Reader& reader) {
   if (query.order_by || query.limit)
     return invalid("a subscription follows every matching row: ORDER BY and LIMIT do not apply");
   const runtime::Table* table = runtime_.table(query.module, query.table);
   if (!table)
     return base::make_error(fmt::format("module '{}' has no table '{}'", query.module, query.table),
                             base::ErrorCode::NotFound);
-  if (table->def().visibility != abi::Visibility::Public && !as_operator)
+  if (table->def().visibility != abi::Visibility::Public && !reader.is_operator)
     return base::make_error(
         fmt::format("table '{}.{}' is private: only the operator may subscribe to it", query.module,
                     query.table),
         base::ErrorCode::Forbidden);
-  auto plan = query::QueryPlan::bind(query, *table);
+  query::SelectQuery narrowed = query;
+  if (auto r = narrow_to_view(&narrowed, *table, reader); !r) return r.take_error();
+  auto plan = query::QueryPlan::bind(narrowed, *table);
   if (!plan) return plan.take_error();
   // Every transaction of this module so far has an offset <= `as_of` (this
   // is its executor), and every later one a greater offset.

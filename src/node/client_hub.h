@@ -37,6 +37,7 @@
 #include "base/result.h"
 #include "node/client_messages.h"
 #include "node/commit_pipeline.h"
+#include "node/table_view.h"
 #include "query/plan.h"
 #include "runtime/runtime.h"
 
@@ -70,11 +71,13 @@ class ClientHub {
   // On `query.module`'s executor: starts subscription `id` of `sink` (see
   // above). InvalidArgument (the query, ORDER BY or LIMIT, a resume offset
   // beyond the log, more than `max_rows` rows), NotFound, Forbidden (a
-  // private table, unless `as_operator`).
+  // private table, unless `reader` is the operator). A view narrows the
+  // query to the rows `reader` sees: a row that stops matching the view is
+  // a delete, one that starts matching an insert.
   base::Result<void> subscribe(std::shared_ptr<ClientSink> sink, uint64_t id,
                                const query::SelectQuery& query,
                                std::optional<uint64_t> resume_after, size_t max_rows,
-                               bool as_operator);
+                               const Reader& reader);
   // Ends subscription `id` of `sink`; false if it has none.
   bool unsubscribe(const ClientSink* sink, uint64_t id);
   // Ends every subscription of `sink` (its connection closed).

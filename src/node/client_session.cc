@@ -198,7 +198,8 @@ void ClientSession::subscribe(SubscribeMessage subscribe) {
         fmt::format("a connection may hold {} subscriptions", limits_.max_subscriptions),
         base::ErrorCode::InvalidArgument));
   node_.subscribe(shared_from_this(), id, subscribe.query, subscribe.resume_after,
-                  limits_.subscription_rows, as_operator_, refuse);
+                  limits_.subscription_rows,
+                  as_operator_ ? Reader::operator_key() : Reader::named(caller_), refuse);
 }
 
 void ClientSession::describe(uint64_t id, const std::string& row_type,

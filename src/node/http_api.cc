@@ -136,7 +136,9 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
         if (!caller) return respond(HttpResponse::error(401, caller.error().message));
         auto bytes = encode_call_json(node_, req.matches[0], req.matches[1], *parsed);
         if (!bytes) return respond(failure(bytes.error()));
-        auto value = node_.ask(req.matches[0], req.matches[1], *bytes, *caller);
+        Reader reader =
+            node_.is_operator(bearer_key(req)) ? Reader::operator_key() : Reader::named(*caller);
+        auto value = node_.ask(req.matches[0], req.matches[1], *bytes, *caller, reader);
         if (!value) return respond(failure(value.error()));
         respond(HttpResponse::json(*value));
       });
@@ -234,10 +236,9 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
   });
   // SQL: the module's executor runs the plan; JSON is made here.
   server_->route("POST", "/v1/sql", Route::Worker, [this](HttpRequest& req, Respond respond) {
-    bool as_operator = node_.is_operator(bearer_key(req));
-    if (auto caller = caller_of(req); !caller && !as_operator)
-      return respond(HttpResponse::error(401, caller.error().message));
-    auto answer = node_.sql(req.body, options_.sql_rows, as_operator);
+    auto reader = reader_of(req);
+    if (!reader) return respond(HttpResponse::error(401, reader.error().message));
+    auto answer = node_.sql(req.body, options_.sql_rows, *reader);
     if (!answer) return respond(failure(answer.error()));
     respond(HttpResponse::json(sql_to_json_text(*answer)));
   });
@@ -258,11 +259,10 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
             return respond(HttpResponse::error(400, "`limit` must be a positive number of rows"));
           limit = std::min<size_t>(limit, std::stoul(text));
         }
-        bool as_operator = node_.is_operator(bearer_key(req));
-        if (auto caller = caller_of(req); !caller && !as_operator)
-          return respond(HttpResponse::error(401, caller.error().message));
+        auto reader = reader_of(req);
+        if (!reader) return respond(HttpResponse::error(401, reader.error().message));
         auto found = node_.query_page(req.matches[0], req.matches[1], after, limit,
-                                      options_.page_bytes, as_operator);
+                                      options_.page_bytes, *reader);
         if (!found) return respond(failure(found.error()));
         Node::TablePage& page = *found;
         HttpResponse response = HttpResponse::json(rows_to_json_text(page.rows));
@@ -290,6 +290,13 @@ base::Result<std::string> HttpApi::caller_of(const HttpRequest& req) const {
         "(POST /v1/identity/challenge, then POST /v1/identity)",
         base::ErrorCode::Forbidden);
   return std::string(kHttpClientCaller);
+}
+
+base::Result<Reader> HttpApi::reader_of(const HttpRequest& req) const {
+  if (node_.is_operator(bearer_key(req))) return Reader::operator_key();
+  auto caller = caller_of(req);
+  if (!caller) return caller.take_error();
+  return Reader::named(*caller);
 }
 
 base::Result<uint16_t> HttpApi::bind(const std::string& host, uint16_t port) {

@@ -70,6 +70,9 @@ class HttpApi {
   // Who a request calls as: its token's identity, or client:anonymous if
   // it has none and anonymous clients are allowed; else the 401 to answer.
   base::Result<std::string> caller_of(const HttpRequest& req) const;
+  // Who reads (views, private tables): the operator if the request carries
+  // its key, else the caller above.
+  base::Result<Reader> reader_of(const HttpRequest& req) const;
 };
 
 }  // namespace interstice::node

@@ -128,6 +128,7 @@ base::Result<void> Node::create_parts() {
     links_->send(std::move(calls));
   };
   runtime_options.on_schedule_change = [this] { scheduler_->wake(); };
+  runtime_options.check_view = check_view;
   runtime_options.executors = executors_->size();
   runtime_options.forward = [this](uint32_t executor, runtime::ForwardedCall call) {
     executors_->post(executor, [this, call = std::move(call)]() mutable {
@@ -451,10 +452,12 @@ bool Node::run_for(const std::string& module, const std::function<void()>& task)
 }
 
 base::Result<std::string> Node::ask(const std::string& module, const std::string& query,
-                                    const std::vector<uint8_t>& args, const std::string& caller) {
+                                    const std::vector<uint8_t>& args, const std::string& caller,
+                                    const Reader& reader) {
   base::Result<std::string> result = base::make_error("the node is stopping");
+  runtime::RowFilter filter = row_filter_for(reader);
   run_for(module, [&] {
-    auto value = runtime_->query(module, query, args, caller);
+    auto value = runtime_->query(module, query, args, caller, filter ? &filter : nullptr);
     if (!value) {
       result = value.take_error();
       return;
@@ -476,10 +479,10 @@ base::Result<Node::Rows> Node::query(const std::string& module, const std::strin
 base::Result<Node::TablePage> Node::query_page(const std::string& module, const std::string& table,
                                                const std::optional<std::string>& after,
                                                size_t max_rows, size_t max_bytes,
-                                               bool as_operator) {
+                                               const Reader& reader) {
   base::Result<TablePage> result = base::make_error("the node is stopping");
   run_for(module, [&] {
-    result = read_page(*runtime_, module, table, after, max_rows, max_bytes, as_operator);
+    result = read_page(*runtime_, module, table, after, max_rows, max_bytes, reader);
   });
   return result;
 }
@@ -504,25 +507,26 @@ base::Result<void> Node::resolve_module(query::SelectQuery* query) {
   return {};
 }
 
-base::Result<Node::SqlAnswer> Node::sql(std::string_view text, size_t max_rows, bool as_operator) {
+base::Result<Node::SqlAnswer> Node::sql(std::string_view text, size_t max_rows,
+                                        const Reader& reader) {
   auto query = query::parse_sql(text);
   if (!query) return query.take_error();
   if (auto found = resolve_module(&*query); !found) return found.take_error();
   base::Result<SqlAnswer> result = base::make_error("the node is stopping");
-  run_for(query->module, [&] { result = run_sql(*runtime_, *query, max_rows, as_operator); });
+  run_for(query->module, [&] { result = run_sql(*runtime_, *query, max_rows, reader); });
   return result;
 }
 
 void Node::subscribe(std::shared_ptr<ClientSink> sink, uint64_t id, std::string_view sql,
-                     std::optional<uint64_t> resume_after, size_t max_rows, bool as_operator,
+                     std::optional<uint64_t> resume_after, size_t max_rows, const Reader& reader,
                      std::function<void(base::Error)> refused) {
   auto query = query::parse_sql(sql);
   if (!query) return refused(query.take_error());
   if (auto found = resolve_module(&*query); !found) return refused(found.take_error());
   std::string module = query->module;
   bool posted = post_for(module, [this, sink, id, query = std::move(query).value(), resume_after,
-                                  max_rows, as_operator, refused] {
-    auto started = clients_->subscribe(sink, id, query, resume_after, max_rows, as_operator);
+                                  max_rows, reader, refused] {
+    auto started = clients_->subscribe(sink, id, query, resume_after, max_rows, reader);
     if (!started) refused(started.take_error());
   });
   if (!posted) refused(base::make_error("the node is stopping"));

@@ -182,9 +182,11 @@ class Node {
               std::function<void(base::Result<void>)> done);
   // Asks the query `module.query` (abi::ReducerKind::Query) with `args`
   // (encoded, as encode_call_json makes them) for `caller`, on the module's
-  // executor: its value as JSON text. Nothing is logged.
+  // executor: its value as JSON text. Nothing is logged. The query reads
+  // through `reader`'s views (table_view.h).
   base::Result<std::string> ask(const std::string& module, const std::string& query,
-                                const std::vector<uint8_t>& args, const std::string& caller);
+                                const std::vector<uint8_t>& args, const std::string& caller,
+                                const Reader& reader);
   // Reading tables, on the module's executor (table_reader.h).
   using Rows = node::Rows;
   using TablePage = node::TablePage;
@@ -193,18 +195,18 @@ class Node {
   // One page of a table's rows, for GET /tables (read_page).
   base::Result<TablePage> query_page(const std::string& module, const std::string& table,
                                      const std::optional<std::string>& after, size_t max_rows,
-                                     size_t max_bytes, bool as_operator);
+                                     size_t max_bytes, const Reader& reader);
   // Runs a SQL query (query/sql.h) on its table's module executor (run_sql).
   // The table is `module.table`, or `table` if one loaded module has a
   // table of that name.
   using SqlAnswer = node::SqlAnswer;
-  base::Result<SqlAnswer> sql(std::string_view text, size_t max_rows, bool as_operator);
+  base::Result<SqlAnswer> sql(std::string_view text, size_t max_rows, const Reader& reader);
   // Clients' live subscriptions (client_hub.h): `sink` subscribes to the
   // rows of `sql` as subscription `id` (after log offset `resume_after`, if
   // given). Its answer (Subscribed) and updates come through the sink; a
   // refusal comes to `refused` instead, at once or from the executor.
   void subscribe(std::shared_ptr<ClientSink> sink, uint64_t id, std::string_view sql,
-                 std::optional<uint64_t> resume_after, size_t max_rows, bool as_operator,
+                 std::optional<uint64_t> resume_after, size_t max_rows, const Reader& reader,
                  std::function<void(base::Error)> refused);
   bool unsubscribe(const ClientSink* sink, uint64_t id) { return clients_->unsubscribe(sink, id); }
   void drop_client(const ClientSink* sink) { clients_->drop(sink); }

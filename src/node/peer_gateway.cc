@@ -204,8 +204,8 @@ void PeerGateway::on_subscribe(const net::Subscribe& subscribe,
         if (subscriptions_.count(sink.get()) >= kMaxSubscriptions)
           return refuse(fmt::format("a peer connection may hold at most {} subscriptions",
                                     kMaxSubscriptions));
-        auto started =
-            subscriptions_.subscribe(sink, id, query, resume_after, kMaxSubscriptionRows, false);
+        auto started = subscriptions_.subscribe(sink, id, query, resume_after, kMaxSubscriptionRows,
+                                                Reader::named(channel->peer_id()));
         if (!started) return refuse(started.error().message);
         spdlog::info("peer {} subscribed to {}.{}{}", channel->peer_id(), query.module, query.table,
                      resume_after ? fmt::format(", resuming after offset {}", *resume_after) : "");

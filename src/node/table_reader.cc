@@ -35,20 +35,24 @@ base::Result<Rows> read_all_rows(runtime::Runtime& runtime, const std::string& m
 
 base::Result<TablePage> read_page(runtime::Runtime& runtime, const std::string& module,
                                   const std::string& table, const std::optional<std::string>& after,
-                                  size_t max_rows, size_t max_bytes, bool as_operator) {
+                                  size_t max_rows, size_t max_bytes, const Reader& reader) {
   const runtime::Table* t = runtime.table(module, table);
   if (!t) return no_table(module, table);
-  if (auto hidden = check_visible(*t, module, as_operator); !hidden) return hidden.take_error();
+  if (auto hidden = check_visible(*t, module, reader.is_operator); !hidden)
+    return hidden.take_error();
+  auto view = RowVisibility::bind(*t, reader);
+  if (!view) return view.take_error();
   TablePage page{Rows{{}, t->def().row_type, runtime.schema(module)->types}, std::nullopt};
   std::vector<runtime::Bytes>& rows = page.rows.rows;
   size_t bytes = 0;
   const std::string* last_key = nullptr;
   t->for_each_after(after ? &*after : nullptr,
                     [&](const std::string& key, const runtime::Bytes& row) {
-                      if (rows.size() >= std::max<size_t>(1, max_rows) || bytes >= max_bytes) {
+                      if (!rows.empty() && (rows.size() >= max_rows || bytes >= max_bytes)) {
                         page.next = *last_key;  // this row starts the next page
                         return false;
                       }
+                      if (!view->sees(row)) return true;
                       rows.push_back(row);
                       bytes += row.size();
                       last_key = &key;
@@ -58,12 +62,14 @@ base::Result<TablePage> read_page(runtime::Runtime& runtime, const std::string& 
 }
 
 base::Result<SqlAnswer> run_sql(runtime::Runtime& runtime, const query::SelectQuery& query,
-                                size_t max_rows, bool as_operator) {
+                                size_t max_rows, const Reader& reader) {
   const runtime::Table* t = runtime.table(query.module, query.table);
   if (!t) return no_table(query.module, query.table);
-  if (auto hidden = check_visible(*t, query.module, as_operator); !hidden)
+  if (auto hidden = check_visible(*t, query.module, reader.is_operator); !hidden)
     return hidden.take_error();
-  auto plan = query::QueryPlan::bind(query, *t);
+  query::SelectQuery narrowed = query;
+  if (auto r = narrow_to_view(&narrowed, *t, reader); !r) return r.take_error();
+  auto plan = query::QueryPlan::bind(narrowed, *t);
   if (!plan) return plan.take_error();
   auto rows = plan->run(*t, max_rows);
   if (!rows) return rows.take_error();

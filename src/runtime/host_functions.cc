@@ -88,6 +88,7 @@ base::Result<void> define_interstice_host(engine::Linker& linker) {
         const Bytes* row = table->get(key, &problem);
         report(m, problem);
         if (!row) return negative(problem.empty() ? Status::NotFound : Status::InvalidRow);
+        if (!m.tx->visible(*table, *row)) return negative(Status::NotFound);
         m.result = *row;
         return static_cast<int32_t>(row->size());
       }));
@@ -96,7 +97,10 @@ base::Result<void> define_interstice_host(engine::Linker& linker) {
     Status status;
     Table* table = table_for(m, id, &status);
     if (!table) return negative(status);
-    return static_cast<int64_t>(table->size());
+    if (!m.tx->filter()) return static_cast<int64_t>(table->size());
+    int64_t visible = 0;  // through a view: the rows the reader sees (O(rows))
+    table->for_each([&](const Bytes& row) { visible += m.tx->visible(*table, row); });
+    return visible;
   }));
   results.push_back(linker.define(
       host, kScan,
@@ -123,7 +127,9 @@ base::Result<void> define_interstice_host(engine::Linker& linker) {
     LoadedModule& m = module_of(c);
     if (iter < 0 || static_cast<size_t>(iter) >= m.cursors.size() || !m.cursors[iter])
       return negative(Status::NoSuchIterator);
-    const Bytes* row = m.cursors[iter]->next();
+    Table::Cursor& cursor = *m.cursors[iter];
+    const Bytes* row = cursor.next();
+    while (row && m.tx && !m.tx->visible(*cursor.table(), *row)) row = cursor.next();
     if (!row) return -1;
     m.result = *row;
     return static_cast<int32_t>(row->size());

@@ -428,6 +428,10 @@ Result<std::unique_ptr<LoadedModule>> Runtime::prepare(ByteView wasm, std::strin
   for (const abi::TableDef& def : m->schema.tables) {
     m->tables.push_back(std::make_unique<Table>(def, m->schema, &m->table_memory));
     m->has_schedules = m->has_schedules || !def.schedule.empty();
+    if (def.view.empty() || !options_.check_view) continue;
+    if (std::string why = options_.check_view(*m->tables.back()); !why.empty())
+      return error(fmt::format("module '{}' ({}) refused: the view of table {}: {}", m->name,
+                               source_name, def.name, why));
   }
   return m;
 }
@@ -530,12 +534,13 @@ Result<void> Runtime::replay_call(std::string_view module, std::string_view redu
 }
 
 Result<Bytes> Runtime::run_query(LoadedModule& m, const abi::ReducerDef& def, ByteView args,
-                                 TransactionInputs inputs) {
+                                 TransactionInputs inputs, const RowFilter* filter) {
   std::string where = fmt::format("query {}.{}", m.name, def.name);
   if (m.tx)
     return error(where +
                  ": the module is in a call (a query cannot reach a module that is running)");
   Transaction tx(std::move(inputs), /*replay=*/false, /*read_only=*/true);
+  tx.set_filter(filter);
   m.tx = &tx;
   m.current_reducer = def.name;
   m.failure.reset();
@@ -574,7 +579,7 @@ static Result<void> check_arguments(const LoadedModule& m, const abi::ReducerDef
 }
 
 Result<Bytes> Runtime::query(std::string_view module, std::string_view query, ByteView args,
-                             std::string_view caller) {
+                             std::string_view caller, const RowFilter* filter) {
   LoadedModule* m = find(module);
   if (!m)
     return base::make_error(fmt::format("no module '{}' is loaded", module),
@@ -584,7 +589,7 @@ Result<Bytes> Runtime::query(std::string_view module, std::string_view query, By
     return base::make_error(fmt::format("module '{}' has no query '{}'", module, query),
                             base::ErrorCode::NotFound);
   if (auto r = check_arguments(*m, *def, args); !r) return r.take_error();
-  return run_query(*m, *def, args, fresh_inputs(std::string(caller)));
+  return run_query(*m, *def, args, fresh_inputs(std::string(caller)), filter);
 }
 
 abi::Status Runtime::query_from(LoadedModule& caller, std::string_view module,
@@ -605,7 +610,8 @@ abi::Status Runtime::query_from(LoadedModule& caller, std::string_view module,
   if (!abi::validate(args, def->params_type(), types).empty()) return abi::Status::BadArguments;
   TransactionInputs inputs{
       caller.tx->inputs().timestamp_us, caller.tx->next_random(), caller.name, {}};
-  auto answered = run_query(*m, *def, args, std::move(inputs));
+  // A query asked inside a query for an outside reader reads through its views too.
+  auto answered = run_query(*m, *def, args, std::move(inputs), caller.tx->filter());
   if (!answered) return abi::Status::QueryFailed;
   *value = std::move(*answered);
   return abi::Status::Ok;

@@ -124,6 +124,10 @@ struct RuntimeOptions {
   // Called (on the executor) after a transaction that wrote a scheduled
   // table commits: the scheduler looks again.
   std::function<void()> on_schedule_change;
+  // Checks a table's view (abi::TableDef::view) when its module loads:
+  // empty if it is valid, else why not (the module is refused). Unset: views
+  // are not checked.
+  std::function<std::string(const Table&)> check_view;
   // The executors (threads) modules run on: each module is placed on one
   // (Runtime::executor_of), and only that executor may call into it. With
   // one, a call and everything it triggers run on the calling thread. With
@@ -166,9 +170,10 @@ class Runtime {
   // Asks `query` (a ReducerKind::Query) of `module` with `args` (its
   // encoded parameters) and returns its value, encoded as its result type.
   // Not a transaction: nothing is logged, and the query cannot write or
-  // call. For clients (HTTP, CLI); on `module`'s executor.
+  // call. For clients (HTTP, CLI) and peers; on `module`'s executor. With a
+  // `filter` (the reader's views), its reads see only what it lets through.
   Result<Bytes> query(std::string_view module, std::string_view query, ByteView args,
-                      std::string_view caller);
+                      std::string_view caller, const RowFilter* filter = nullptr);
   // The query_call host call of a reducer of `caller`, inside its
   // transaction: the target must be on the same executor (a dependency),
   // and the query runs with the transaction's timestamp and a seed drawn
@@ -334,7 +339,7 @@ class Runtime {
   std::string invoke(LoadedModule& m, uint32_t reducer, ByteView args, bool* trapped,
                      const std::function<void()>& after_wasm_call);
   Result<Bytes> run_query(LoadedModule& m, const abi::ReducerDef& def, ByteView args,
-                          TransactionInputs inputs);
+                          TransactionInputs inputs, const RowFilter* filter);
   Result<void> carry_over(const LoadedModule& old, LoadedModule& next, const PublishPlan& plan,
                           const TransactionInputs& migration);
   // Runs the migration `reducer` of `next` on every row of `from`, in `tx`.

@@ -83,6 +83,7 @@ class Table {
    public:
     // The next row, or nullptr at the end of the range.
     const Bytes* next();
+    const Table* table() const { return table_; }
 
    private:
     friend class Table;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,11 @@ struct HostResult {
 };
 
 // The recorded inputs of a transaction: what a reducer may observe.
+// What a reader from outside the node may see of a table (a view,
+// node/table_view.h): whether `row` of `table` is visible to it. Queries run
+// for peers and clients read through one; reducers never do.
+using RowFilter = std::function<bool(const Table& table, ByteView row)>;
+
 struct TransactionInputs {
   int64_t timestamp_us = 0;
   uint64_t random_seed = 0;
@@ -75,6 +81,13 @@ class Transaction {
   const TransactionInputs& inputs() const { return inputs_; }
   bool replaying() const { return replay_; }
   bool read_only() const { return read_only_; }
+  // A query run for an outside reader reads through its views: rows the
+  // filter hides are not found, scanned or counted. Null: every row.
+  void set_filter(const RowFilter* filter) { filter_ = filter; }
+  const RowFilter* filter() const { return filter_; }
+  bool visible(const Table& table, ByteView row) const {
+    return !filter_ || (*filter_)(table, row);
+  }
   // Live: records a privileged call's outcome. Replay: the next recorded
   // outcome, or null when the reducer makes more calls than were recorded.
   void record_host_result(HostResult result) { inputs_.host_results.push_back(std::move(result)); }
@@ -124,6 +137,7 @@ class Transaction {
   uint64_t random_state_;
   bool replay_ = false;
   bool read_only_ = false;
+  const RowFilter* filter_ = nullptr;  // the caller's, outliving the transaction
   size_t replayed_ = 0;
   std::vector<Undo> undo_;
   std::vector<TableEvent> events_;

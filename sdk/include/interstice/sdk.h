@@ -83,7 +83,16 @@ inline std::vector<uint8_t> read_result(int32_t length) {
 
 namespace sdk::table_options {
 
-enum class OptionKind { PrimaryKey, AutoInc, Index, Visibility, Persistence, Default, Schedule };
+enum class OptionKind {
+  PrimaryKey,
+  AutoInc,
+  Index,
+  Visibility,
+  Persistence,
+  Default,
+  Schedule,
+  View
+};
 
 template <typename Row, typename M>
 struct PrimaryKey {
@@ -114,6 +123,10 @@ struct Schedule {
   static constexpr OptionKind kind = OptionKind::Schedule;
   abi::ScheduleAt Row::* member;
   const char* reducer;
+};
+struct TableView {
+  static constexpr OptionKind kind = OptionKind::View;
+  const char* condition;
 };
 struct TableVisibility {
   static constexpr OptionKind kind = OptionKind::Visibility;
@@ -164,6 +177,13 @@ constexpr Default<Row, M, V> column_default(M Row::* member, V value) {
 template <typename Row>
 constexpr Schedule<Row> scheduled(abi::ScheduleAt Row::* member, const char* reducer) {
   return {member, reducer};
+}
+// Makes the table a view (docs/sdk.md, "Views"): a peer or client reads
+// only the rows that satisfy `condition`, a SQL condition over the columns
+// in which :reader is the reader's identity (what ctx.caller() is when that
+// reader calls): view("owner = :reader OR shared = true").
+constexpr TableView view(const char* condition) {
+  return {condition};
 }
 constexpr TableVisibility public_table() {
   return {Visibility::Public};
@@ -243,6 +263,8 @@ int32_t register_table() {
                 opt.name, column(column_of(opt.member), "indexed column"), opt.unique});
           else if constexpr (kind == OptionKind::Visibility)
             def.visibility = opt.value;
+          else if constexpr (kind == OptionKind::View)
+            def.view = opt.condition;
           else if constexpr (kind == OptionKind::Schedule)
             def.schedule.push_back(
                 abi::ScheduleDef{column(column_of(opt.member), "schedule column"), opt.reducer});
@@ -919,8 +941,8 @@ inline int32_t run_reducer(int32_t id, uint8_t* args, int32_t length) {
 
 // Declares table `name` with rows of `Row` and its options: primary_key(&Row::m)
 // (required), auto_inc(&Row::m), index(&Row::m, "name"), unique_index(...),
-// column_default(&Row::m, value), scheduled(&Row::m, "reducer"), public_table(),
-// stateful(), ephemeral().
+// column_default(&Row::m, value), scheduled(&Row::m, "reducer"), view("condition"),
+// public_table(), stateful(), ephemeral().
 #define INTERSTICE_TABLE(name, RowType, ...)                        \
   struct name {                                                     \
     using Row = RowType;                                            \
