@@ -48,6 +48,14 @@ inline constexpr const char* kCall = "call_reducer";
 // a reducer on the remote node `alias` (declared in the schema's nodes), sent after
 // this transaction commits; its outcome runs `callback(call_id, ok, error)`.
 inline constexpr const char* kCallNode = "call_node";
+// (alias_ptr, alias_len, module_ptr, module_len, query_ptr, query_len, args_ptr,
+//  args_len, callback_ptr, callback_len, timeout_ms) -> i64 call id, or -status: asks
+// a query of a module on the remote node `alias`, sent after this transaction
+// commits; its outcome runs `callback(call_id, ok, error, value)` (value: an
+// optional of the query's result), with ok false and "timed out" if no answer
+// came within `timeout_ms` (1 to kMaxQueryTimeoutMs) of the transaction's time.
+inline constexpr const char* kQueryNode = "query_node";
+inline constexpr uint32_t kMaxQueryTimeoutMs = 3'600'000;
 // (module_ptr, module_len, query_ptr, query_len, args_ptr, args_len) -> i32 length
 // (result: the encoded value), or -status: asks a query of a module on this
 // node's same executor (a dependency), inside this transaction.

@@ -157,11 +157,16 @@ inline std::vector<std::string> check_schema(const ModuleSchema& s) {
       if (std::string why = detail::type_problem(t, index); !why.empty())
         problem("query " + r.name + ": its result " + why);
   }
+  // A remote query's callback takes a fourth parameter: the value, optional.
   for (const ReducerDef& r : s.reducers)
     if (r.kind == ReducerKind::Callback &&
-        !(r.params.size() == 3 && r.params[0].type.kind == TypeKind::U64 &&
-          r.params[1].type.kind == TypeKind::Bool && r.params[2].type.kind == TypeKind::String))
-      problem("callback " + r.name + " must take (u64 call_id, bool ok, string error)");
+        !((r.params.size() == 3 || r.params.size() == 4) &&
+          r.params[0].type.kind == TypeKind::U64 && r.params[1].type.kind == TypeKind::Bool &&
+          r.params[2].type.kind == TypeKind::String &&
+          (r.params.size() == 3 || r.params[3].type.kind == TypeKind::Optional)))
+      problem("callback " + r.name +
+              " must take (u64 call_id, bool ok, string error), or for a remote query also "
+              "(optional<T> value)");
   for (const MigrationDef& m : s.migrations) {
     std::string where = "migration of table " + m.table + " from '" + m.from + "'";
     if (!valid_requirement(m.from))

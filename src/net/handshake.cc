@@ -90,8 +90,10 @@ base::Result<Proof> Handshake::on_hello(const Hello& peer) {
         peer.max_version, hello_.min_version, hello_.max_version,
         peer.max_version < 2 ? ": the peer runs an older Interstice whose handshake can be "
                                "relayed and whose links are not encrypted; upgrade it"
-        : peer.max_version < hello_.min_version
+        : peer.max_version < 3
             ? ": the peer runs an older Interstice whose subscriptions cannot resume; upgrade it"
+        : peer.max_version < hello_.min_version
+            ? ": the peer runs an older Interstice that cannot ask or answer queries; upgrade it"
             : ": the peer runs a newer Interstice; upgrade this node"));
   if (peer.public_key.data.size() != crypto_sign_PUBLICKEYBYTES)
     return base::make_error("the peer's public key has the wrong size");

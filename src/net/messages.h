@@ -16,8 +16,10 @@ namespace interstice::net {
 // Version 1 (a handshake that could be relayed, links in the clear) is no
 // longer spoken.
 // Version 3: subscriptions start with the table's rows and resume after an offset.
-inline constexpr uint32_t kProtocolMin = 3;
-inline constexpr uint32_t kProtocolMax = 3;
+// Version 4: calls may ask queries, and results carry their values (no longer
+// speaks 3: its CallRequest and CallResult have other fields).
+inline constexpr uint32_t kProtocolMin = 4;
+inline constexpr uint32_t kProtocolMax = 4;
 
 // First message on a connection, from both sides, in the clear. Its layout is
 // the same in every version, so that any two versions can tell that they
@@ -53,22 +55,25 @@ struct Pong {
   INTERSTICE_TYPE(Pong, nonce)
 };
 
-// A reducer call from a peer. `call_id` is unique per calling node: a
-// repeated id (say, resent after a reconnect) is answered from the first
-// outcome and not run again (at most once).
+// A reducer call or a query from a peer. `call_id` is unique per calling
+// node: a repeated reducer call (say, resent after a reconnect) is answered
+// from the first outcome and not run again (at most once); a query is
+// answered afresh each time (it changes nothing).
 struct CallRequest {
   uint64_t call_id = 0;
   std::string module;
-  std::string reducer;
-  abi::Bytes args;  // the parameters, encoded as a tuple
-  INTERSTICE_TYPE(CallRequest, call_id, module, reducer, args)
+  std::string reducer;  // or the query
+  abi::Bytes args;      // the parameters, encoded as a tuple
+  bool query = false;   // `reducer` names a query (abi::ReducerKind::Query)
+  INTERSTICE_TYPE(CallRequest, call_id, module, reducer, args, query)
 };
 
 struct CallResult {
   uint64_t call_id = 0;
   bool ok = false;
-  std::string error;  // why, when not ok
-  INTERSTICE_TYPE(CallResult, call_id, ok, error)
+  std::string error;                // why, when not ok
+  std::optional<abi::Bytes> value;  // a query's answer, encoded as its result type
+  INTERSTICE_TYPE(CallResult, call_id, ok, error, value)
 };
 
 // Asks the peer for one of its public tables: without `resume_after`, its

@@ -138,6 +138,12 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
       send(Message{Pong{ping->nonce}});
       return state_ != State::Closed;
     }
+    if (const CallRequest* call = std::get_if<CallRequest>(&message.value); call && call->query) {
+      auto self = shared_from_this();
+      server_.ask(handshake_.peer_id(), *call,
+                  [self](const CallResult& result) { self->send(Message{result}); });
+      return state_ != State::Closed;
+    }
     if (const CallRequest* call = std::get_if<CallRequest>(&message.value)) {
       auto self = shared_from_this();
       server_.run_once(handshake_.peer_id(), *call,
@@ -303,6 +309,16 @@ void PeerServer::run_once(const std::string& peer_id, const CallRequest& call,
     asio::post(io_, [this, key, result = std::move(result)]() mutable {
       finish_call(key, std::move(result));
     });
+  });
+}
+
+// A query changes nothing: it is not remembered, and a repeat is asked again.
+void PeerServer::ask(const std::string& peer_id, const CallRequest& call,
+                     std::function<void(const CallResult&)> reply) {
+  if (!handlers_.on_call)
+    return reply(CallResult{call.call_id, false, "this node answers no queries from peers", {}});
+  handlers_.on_call(peer_id, call, [this, reply = std::move(reply)](CallResult result) {
+    asio::post(io_, [reply, result = std::move(result)] { reply(result); });
   });
 }
 

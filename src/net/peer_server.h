@@ -115,6 +115,10 @@ class PeerServer {
   void run_once(const std::string& peer_id, const CallRequest& call,
                 std::function<void(const CallResult&)> reply);
   void finish_call(const std::pair<std::string, uint64_t>& key, CallResult result);
+  // Asks a query (CallRequest::query) and answers through `reply` (on the
+  // server's thread); nothing is remembered.
+  void ask(const std::string& peer_id, const CallRequest& call,
+           std::function<void(const CallResult&)> reply);
 
   struct Outcome {
     std::optional<CallResult> result;  // empty while the call runs

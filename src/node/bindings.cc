@@ -199,6 +199,12 @@ base::Result<std::string> generate_bindings(const abi::ModuleSchema& schema) {
           "    return ctx.query<{t}>(kModule, \"{r}\"{a});\n  }}\n",
           fmt::arg("t", cpp_type(r.result.at(0))), fmt::arg("r", r.name), fmt::arg("p", params),
           fmt::arg("a", args));
+      remote += fmt::format(
+          "  // Answers callback(ctx, call_id, ok, error, std::optional<{t}> value).\n"
+          "  uint64_t {r}(uint32_t timeout_ms{c}{p}) const {{\n"
+          "    return ctx.query_node(node, kModule, \"{r}\", callback, timeout_ms{a});\n  }}\n",
+          fmt::arg("t", cpp_type(r.result.at(0))), fmt::arg("r", r.name),
+          fmt::arg("c", params.empty() ? "" : ", "), fmt::arg("p", params), fmt::arg("a", args));
       continue;
     }
     local += fmt::format(
@@ -219,6 +225,8 @@ base::Result<std::string> generate_bindings(const abi::ModuleSchema& schema) {
       "// {m}'s reducers on a remote node declared with INTERSTICE_NODE: Remote{{ctx,\n"
       "// \"MyNode\", \"callback\"}}.reducer(args…) returns the call id (0 if the alias or\n"
       "// callback is unknown); the outcome runs callback(ctx, call_id, ok, error).\n"
+      "// Its queries: Remote{{…}}.query(timeout_ms, args…) returns the call id; the\n"
+      "// answer (or \"timed out\") runs callback(ctx, call_id, ok, error, value).\n"
       "struct Remote {{\n  const interstice::ReducerContext& ctx;\n  std::string_view node;\n"
       "  std::string_view callback;\n{r}}};\n\n",
       fmt::arg("m", m), fmt::arg("l", local), fmt::arg("r", remote));

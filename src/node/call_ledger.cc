@@ -84,9 +84,13 @@ void CallLedger::apply(const storage::TxRecord& record) {
   if (trigger.kind == storage::TriggerKind::PeerCall)
     remember_locked({record.caller, trigger.call_id});
   for (const storage::RemoteCallRecord& call : record.remote_calls) pending_[call.call_id] = call;
-  if (trigger.kind == storage::TriggerKind::RemoteResult)
-    if (auto outcome = abi::from_bytes<std::tuple<uint64_t, bool, std::string>>(record.args.data))
-      pending_.erase(std::get<0>(*outcome));
+  if (trigger.kind == storage::TriggerKind::RemoteResult) {
+    // (call id, ok, error) and, for a query, its value: the call id leads.
+    abi::Reader r(record.args.data);
+    uint64_t call_id = 0;
+    abi::decode(r, call_id);
+    if (r.ok()) pending_.erase(call_id);
+  }
 }
 
 void CallLedger::restore(const storage::SnapshotData& snapshot) {

@@ -151,7 +151,8 @@ base::Result<void> Node::create_parts() {
                                          *snapshots_);
   links_ = std::make_unique<RemoteLinks>(
       identity_, known_peers_.get(), options_.peer_addresses, *executors_, *runtime_, ledger_,
-      RemoteLinks::Hooks{post_hook(), link_hook(), [this] { maybe_snapshot(); }});
+      RemoteLinks::Hooks{post_hook(), link_hook(), [this] { maybe_snapshot(); },
+                         [clock] { return clock->now_micros(); }});
   modules_ = std::make_unique<ModuleManager>(
       env(), options_.data_dir, *runtime_,
       ModuleManager::Hooks{

@@ -91,7 +91,7 @@ base::Result<std::unique_ptr<PeerGateway>> PeerGateway::start(
                            std::function<void(net::CallResult)> reply) {
     if (!raw->hooks_.post_for(call.module,
                               [raw, peer, call, reply] { raw->on_call(peer, call, reply); }))
-      reply(net::CallResult{call.call_id, false, "the node is stopping"});
+      reply(net::CallResult{call.call_id, false, "the node is stopping", {}});
   };
   handlers.on_subscribe = [raw](const net::Subscribe& subscribe,
                                 std::shared_ptr<net::PeerChannel> channel) {
@@ -139,16 +139,26 @@ std::vector<net::PeerServer::ConnectedPeer> PeerGateway::connected_peers() const
 void PeerGateway::on_call(const std::string& peer_id, const net::CallRequest& call,
                           std::function<void(net::CallResult)> reply) {
   uint64_t id = call.call_id;
-  auto fail = [&](std::string why) { reply(net::CallResult{id, false, std::move(why)}); };
+  auto fail = [&](std::string why) { reply(net::CallResult{id, false, std::move(why), {}}); };
   const abi::ModuleSchema* schema = runtime_.schema(call.module);
   if (!schema) return fail(fmt::format("no module '{}' is loaded", call.module));
   if (schema->visibility != abi::Visibility::Public)
     return fail(fmt::format("module '{}' is private: peers cannot call it", call.module));
+  if (call.query) {
+    // Answered at once, through the peer's views; nothing is logged.
+    runtime::RowFilter filter = row_filter_for(Reader::named(peer_id));
+    auto value = runtime_.query(call.module, call.reducer, call.args.data, peer_id, &filter);
+    if (!value) return fail(value.error().message);
+    if (value->size() > kMaxQueryAnswer)
+      return fail(fmt::format("the answer is {} bytes; a peer is sent at most {}", value->size(),
+                              kMaxQueryAnswer));
+    return reply(net::CallResult{id, true, "", abi::Bytes{std::move(*value)}});
+  }
   auto offset = hooks_.run_call(call, peer_id);
   if (!offset) return fail(offset.error().message);
   ledger_.remember_peer_call({peer_id, id});
   commits_.when_durable(*offset, [id, reply = std::move(reply)](base::Result<void> durable) {
-    reply(net::CallResult{id, durable.ok(), durable ? "" : durable.error().message});
+    reply(net::CallResult{id, durable.ok(), durable ? "" : durable.error().message, {}});
   });
 }
 

@@ -8,6 +8,10 @@
 //   outside call. It runs on its module's executor (`run_call`) and is
 //   answered once its transaction is durable; it is remembered (CallLedger),
 //   so a repeat after a lost answer is answered without running again.
+// - A query from a peer (CallRequest::query) reaches only a public module;
+//   it runs on the module's executor, reading through the views as that
+//   peer (table_view.h), and is answered at once with its value (at most
+//   kMaxQueryAnswer bytes). Nothing is logged or remembered.
 // - A peer may subscribe to a public table of a public module, with a row
 //   type that matches the table's (at most kMaxSubscriptions per
 //   connection). Its subscription is one of the client hub's
@@ -42,6 +46,7 @@ namespace interstice::node {
 class PeerGateway {
  public:
   static constexpr size_t kMaxSubscriptions = 256;         // per peer connection
+  static constexpr size_t kMaxQueryAnswer = 8u << 20;      // bytes of a query's value
   static constexpr size_t kMaxSubscriptionRows = 100'000;  // rows one may start with
   struct Options {
     std::string host = "127.0.0.1";

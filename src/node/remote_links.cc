@@ -45,9 +45,15 @@ RemoteLinks::RemoteLinks(const net::Identity& identity, net::KnownPeers* known_p
   outbox_ =
       std::make_unique<net::Outbox>(identity, known_peers, std::move(handlers),
                                     [](const std::string& line) { spdlog::info("{}", line); });
+  deadlines_ = std::make_unique<QueryDeadlines>(hooks_.now, [this](uint64_t call_id) {
+    std::string caller = ledger_.caller_of(call_id);
+    if (!caller.empty()) hooks_.post_for(caller, [this, call_id] { time_out(call_id); });
+  });
+  deadlines_->start();
 }
 
 RemoteLinks::~RemoteLinks() {
+  deadlines_.reset();
   outbox_.reset();
 }
 
@@ -59,6 +65,7 @@ void RemoteLinks::send(std::vector<runtime::RemoteCall> calls) {
       base::MutexLock lock(sent_mutex_);
       if (!resent_) sent_before_resend_.insert(pending.call_id);
     }
+    if (pending.query) deadlines_->add(pending.call_id, pending.deadline_us);
     send_pending(pending);
   }
 }
@@ -75,12 +82,15 @@ void RemoteLinks::resend_pending() {
   if (!pending.empty())
     spdlog::info("sending again {} remote call{} that had no outcome before the restart",
                  pending.size(), pending.size() == 1 ? "" : "s");
-  for (const storage::RemoteCallRecord& call : pending) send_pending(call);
+  for (const storage::RemoteCallRecord& call : pending) {
+    if (call.query) deadlines_->add(call.call_id, call.deadline_us);  // passed: at once
+    send_pending(call);
+  }
 }
 
 void RemoteLinks::send_pending(const storage::RemoteCallRecord& call) {
   outbox_->send(address_of(call.alias, call.address),
-                net::CallRequest{call.call_id, call.module, call.reducer, call.args});
+                net::CallRequest{call.call_id, call.module, call.reducer, call.args, call.query});
 }
 
 std::string RemoteLinks::address_of(const std::string& alias, const std::string& declared) const {
@@ -227,14 +237,50 @@ void RemoteLinks::on_subscribe_result(const std::string& address, const net::Sub
 // transaction; the outcome is in its arguments, so the log records it.
 void RemoteLinks::on_result(const std::string& peer_id, const net::CallResult& result) {
   std::optional<storage::RemoteCallRecord> call = ledger_.take_pending(result.call_id);
-  if (!call) return;  // answered already
-  std::vector<uint8_t> args =
-      abi::to_bytes(std::make_tuple(result.call_id, result.ok, result.error));
-  if (auto r = runtime_.call(call->caller_module, call->callback, args, peer_id,
+  if (!call) return;  // answered already, or timed out
+  deadlines_->forget(call->call_id);
+  run_callback(*call, peer_id, result.ok, result.error, result.value);
+}
+
+void RemoteLinks::time_out(uint64_t call_id) {
+  std::optional<storage::RemoteCallRecord> call = ledger_.take_pending(call_id);
+  if (!call) return;  // answered meanwhile
+  run_callback(*call, "", false,
+               fmt::format("timed out: the node {} did not answer the query {}.{} in time",
+                           call->alias, call->module, call->reducer),
+               std::nullopt);
+}
+
+// The callback's arguments: (call id, ok, error) and, if it takes a fourth
+// (a remote query's), the value as an optional of its type: present when
+// the answer is ok and decodes as that type, which the node checks here (the
+// peer's type is its own); otherwise the outcome is a failure saying so.
+void RemoteLinks::run_callback(const storage::RemoteCallRecord& call, const std::string& peer_id,
+                               bool ok, std::string error, const std::optional<abi::Bytes>& value) {
+  const abi::ModuleSchema* schema = runtime_.schema(call.caller_module);
+  const abi::ReducerDef* callback = schema ? schema->find_reducer(call.callback) : nullptr;
+  bool takes_value = callback && callback->params.size() == 4;
+  if (takes_value && ok && call.query) {
+    const abi::Type& type = callback->params[3].type.args.at(0);
+    std::string why = value ? abi::validate(value->data, type, abi::TypeResolver(schema->types))
+                            : std::string("it has no value");
+    if (!why.empty()) {
+      ok = false;
+      error = fmt::format("the answer to {}.{} is not a {}: {}", call.module, call.reducer,
+                          abi::to_string(type), why);
+    }
+  }
+  std::vector<uint8_t> args = abi::to_bytes(std::make_tuple(call.call_id, ok, error));
+  if (takes_value) {  // the optional's tag, then the value (a reducer call has none)
+    bool has_value = ok && call.query;
+    args.push_back(has_value ? 1 : 0);
+    if (has_value) args.insert(args.end(), value->data.begin(), value->data.end());
+  }
+  if (auto r = runtime_.call(call.caller_module, call.callback, args, peer_id,
                              abi::Trigger::remote_result());
       !r)
-    spdlog::error("callback {}.{} of remote call {}: {}", call->caller_module, call->callback,
-                  result.call_id, r.error().message);
+    spdlog::error("callback {}.{} of remote call {}: {}", call.caller_module, call.callback,
+                  call.call_id, r.error().message);
   hooks_.after_event();
 }
 

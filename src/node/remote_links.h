@@ -7,6 +7,10 @@
 //   is sent again after a reconnection or a restart (resend_pending) until
 //   its outcome arrives. The outcome runs the caller's callback reducer as a
 //   new transaction, with the outcome in its arguments (so the log has it).
+//   A remote query's outcome carries its value, checked against the
+//   callback's value type; a query with no answer by its deadline gets a
+//   "timed out" outcome instead (QueryDeadlines), and a late answer is
+//   dropped.
 // - connect_declared: connects to every node the loaded modules declare, and
 //   subscribes once per (module, node, table) to the remote tables they
 //   subscribe to (`Node.module.table.op`). Subscriptions are renewed on
@@ -45,6 +49,7 @@
 #include "net/outbox.h"
 #include "node/call_ledger.h"
 #include "node/executor_pool.h"
+#include "node/query_deadlines.h"
 #include "runtime/runtime.h"
 
 namespace interstice::node {
@@ -59,6 +64,8 @@ class RemoteLinks {
         on_link;
     // After a task here ran reducers (the node's snapshot check).
     std::function<void()> after_event;
+    // Microseconds since the epoch: the clock transactions are stamped with.
+    std::function<int64_t()> now;
   };
   RemoteLinks(const net::Identity& identity, net::KnownPeers* known_peers,
               std::map<std::string, std::string> peer_addresses, ExecutorPool& executors,
@@ -83,6 +90,11 @@ class RemoteLinks {
   };
   void send_pending(const storage::RemoteCallRecord& call);
   void on_result(const std::string& peer_id, const net::CallResult& result);
+  // A query's deadline passed with no answer: its callback gets "timed out".
+  void time_out(uint64_t call_id);
+  // Runs the callback of `call` with its outcome (on the caller's executor).
+  void run_callback(const storage::RemoteCallRecord& call, const std::string& peer_id, bool ok,
+                    std::string error, const std::optional<abi::Bytes>& value);
   void on_event(const std::string& address, const std::string& peer_id,
                 const net::TableEvent& event);
   // The subscriber module of a subscription id (empty if unknown).
@@ -112,7 +124,8 @@ class RemoteLinks {
   CallLedger& ledger_;
   const Hooks hooks_;
   std::vector<RemoteSubscription> remote_subscriptions_;  // exclusive (see above)
-  std::unique_ptr<net::Outbox> outbox_;                   // last: its threads use the above
+  std::unique_ptr<net::Outbox> outbox_;                   // its threads use the above
+  std::unique_ptr<QueryDeadlines> deadlines_;             // last: its thread posts time_out
 };
 
 }  // namespace interstice::node

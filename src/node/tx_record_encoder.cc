@@ -5,9 +5,9 @@
 namespace interstice::node {
 
 storage::RemoteCallRecord remote_call_record(const runtime::RemoteCall& call) {
-  return storage::RemoteCallRecord{call.call_id,       call.alias,   call.address,
-                                   call.module,        call.reducer, abi::Bytes{call.args},
-                                   call.caller_module, call.callback};
+  return storage::RemoteCallRecord{
+      call.call_id,          call.alias,         call.address,  call.module, call.reducer,
+      abi::Bytes{call.args}, call.caller_module, call.callback, call.query,  call.deadline_us};
 }
 
 namespace {

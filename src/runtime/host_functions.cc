@@ -199,6 +199,40 @@ base::Result<void> define_interstice_host(engine::Linker& linker) {
         return static_cast<int64_t>(m.tx->queue_remote(std::move(call)));
       }));
   results.push_back(linker.define(
+      host, abi::host::kQueryNode,
+      [](Caller& c, uint32_t alias_ptr, uint32_t alias_len, uint32_t module_ptr,
+         uint32_t module_len, uint32_t query_ptr, uint32_t query_len, uint32_t args_ptr,
+         uint32_t args_len, uint32_t callback_ptr, uint32_t callback_len,
+         uint32_t timeout_ms) -> int64_t {
+        LoadedModule& m = module_of(c);
+        if (m.tx == nullptr) return negative(Status::NotInTransaction);
+        if (m.tx->read_only()) return negative(Status::ReadOnly);
+        if (timeout_ms == 0 || timeout_ms > abi::host::kMaxQueryTimeoutMs)
+          return negative(Status::BadArguments);
+        RemoteCall call{read_string(c, alias_ptr, alias_len),
+                        "",
+                        read_string(c, module_ptr, module_len),
+                        read_string(c, query_ptr, query_len),
+                        read_bytes(c, args_ptr, args_len),
+                        m.name,
+                        read_string(c, callback_ptr, callback_len),
+                        0,
+                        true,
+                        m.tx->inputs().timestamp_us + int64_t{timeout_ms} * 1000};
+        for (const abi::NodeDef& node : m.schema.nodes)
+          if (node.alias == call.alias) call.address = node.address;
+        if (call.address.empty()) return negative(Status::NoSuchNode);
+        const abi::ReducerDef* callback = m.schema.find_reducer(call.callback);
+        if (!callback) return negative(Status::NoSuchReducer);
+        // A query's callback takes its value (abi::check_schema: an optional).
+        if (callback->kind != abi::ReducerKind::Callback || callback->params.size() != 4)
+          return negative(Status::NotPermitted);
+        if (Status quota = m.runtime->check_call_quota(m, *m.tx, call.args.size());
+            quota != Status::Ok)
+          return negative(quota);
+        return static_cast<int64_t>(m.tx->queue_remote(std::move(call)));
+      }));
+  results.push_back(linker.define(
       host, abi::host::kQueryCall,
       [](Caller& c, uint32_t module_ptr, uint32_t module_len, uint32_t query_ptr,
          uint32_t query_len, uint32_t args_ptr, uint32_t args_len) -> int32_t {

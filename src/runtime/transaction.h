@@ -65,6 +65,8 @@ struct RemoteCall {
   std::string caller_module;
   std::string callback;
   uint64_t call_id = 0;
+  bool query = false;       // `reducer` names a query: the outcome carries its value
+  int64_t deadline_us = 0;  // a query's: the transaction's timestamp plus its timeout
 };
 
 class Transaction {

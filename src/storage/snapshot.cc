@@ -13,18 +13,30 @@
 namespace interstice::storage {
 namespace {
 
-// Version 2 added pending_calls, version 3 peer_calls, version 4 remote_positions;
-// older snapshots still read.
-constexpr char kMagic[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '4'};
+// Version 2 added pending_calls, version 3 peer_calls, version 4 remote_positions,
+// version 5 the query flag and deadline of pending calls; older snapshots still read.
+constexpr char kMagic[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '5'};
+constexpr char kMagicV4[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '4'};
 constexpr char kMagicV3[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '3'};
 constexpr char kMagicV1[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '1'};
 constexpr char kMagicV2[8] = {'I', 'S', 'T', 'S', 'N', 'A', 'P', '2'};
+
+struct SnapshotDataV4 {
+  uint64_t offset = 0;
+  std::vector<std::string> initialized;
+  std::vector<TableImage> tables;
+  std::vector<RemoteCallRecordV1> pending_calls;
+  std::vector<PeerCallRecord> peer_calls;
+  std::vector<RemotePositionRecord> remote_positions;
+  INTERSTICE_TYPE(SnapshotDataV4, offset, initialized, tables, pending_calls, peer_calls,
+                  remote_positions)
+};
 
 struct SnapshotDataV3 {
   uint64_t offset = 0;
   std::vector<std::string> initialized;
   std::vector<TableImage> tables;
-  std::vector<RemoteCallRecord> pending_calls;
+  std::vector<RemoteCallRecordV1> pending_calls;
   std::vector<PeerCallRecord> peer_calls;
   INTERSTICE_TYPE(SnapshotDataV3, offset, initialized, tables, pending_calls, peer_calls)
 };
@@ -33,7 +45,7 @@ struct SnapshotDataV2 {
   uint64_t offset = 0;
   std::vector<std::string> initialized;
   std::vector<TableImage> tables;
-  std::vector<RemoteCallRecord> pending_calls;
+  std::vector<RemoteCallRecordV1> pending_calls;
   INTERSTICE_TYPE(SnapshotDataV2, offset, initialized, tables, pending_calls)
 };
 
@@ -103,7 +115,8 @@ Result<SnapshotData> read_snapshot(Env& env, const std::filesystem::path& path) 
   bool v1 = d.size() >= kHeader && std::memcmp(d.data(), kMagicV1, 8) == 0;
   bool v2 = d.size() >= kHeader && std::memcmp(d.data(), kMagicV2, 8) == 0;
   bool v3 = d.size() >= kHeader && std::memcmp(d.data(), kMagicV3, 8) == 0;
-  if (d.size() < kHeader || (!v1 && !v2 && !v3 && std::memcmp(d.data(), kMagic, 8) != 0))
+  bool v4 = d.size() >= kHeader && std::memcmp(d.data(), kMagicV4, 8) == 0;
+  if (d.size() < kHeader || (!v1 && !v2 && !v3 && !v4 && std::memcmp(d.data(), kMagic, 8) != 0))
     return base::make_error("not a snapshot (bad header)");
   uint32_t crc;
   std::memcpy(&crc, d.data() + 16, 4);
@@ -125,7 +138,7 @@ Result<SnapshotData> read_snapshot(Env& env, const std::filesystem::path& path) 
     return SnapshotData{old->offset,
                         std::move(old->initialized),
                         std::move(old->tables),
-                        std::move(old->pending_calls),
+                        upgrade_calls(std::move(old->pending_calls)),
                         {},
                         {}};
   }
@@ -135,9 +148,19 @@ Result<SnapshotData> read_snapshot(Env& env, const std::filesystem::path& path) 
     return SnapshotData{old->offset,
                         std::move(old->initialized),
                         std::move(old->tables),
-                        std::move(old->pending_calls),
+                        upgrade_calls(std::move(old->pending_calls)),
                         std::move(old->peer_calls),
                         {}};
+  }
+  if (v4) {
+    auto old = abi::from_bytes<SnapshotDataV4>(*raw, &why);
+    if (!old) return base::make_error("its contents do not decode: " + why);
+    return SnapshotData{old->offset,
+                        std::move(old->initialized),
+                        std::move(old->tables),
+                        upgrade_calls(std::move(old->pending_calls)),
+                        std::move(old->peer_calls),
+                        std::move(old->remote_positions)};
   }
   auto data = abi::from_bytes<SnapshotData>(*raw, &why);
   if (!data) return base::make_error("its contents do not decode: " + why);

@@ -5,7 +5,7 @@
 namespace interstice::storage {
 namespace {
 
-// The fourth record format: the trigger without its remote position.
+// The fourth record format's trigger: without its remote position.
 struct TriggerV4 {
   TriggerKind kind = TriggerKind::Call;
   std::string node, module, table;
@@ -13,38 +13,31 @@ struct TriggerV4 {
   uint64_t call_id = 0;
   INTERSTICE_TYPE(TriggerV4, kind, node, module, table, op, call_id)
 };
-struct TxRecordV4 {
-  std::string module;
-  std::string reducer;
-  abi::Bytes args;
-  int64_t timestamp_us = 0;
-  uint64_t random_seed = 0;
-  std::string caller;
-  TriggerV4 trigger;
-  std::vector<RowEffect> effects;
-  std::vector<RemoteCallRecord> remote_calls;
-  uint32_t host_calls = 0;
-  std::vector<HostResultRecord> host_results;
-  INTERSTICE_TYPE(TxRecordV4, module, reducer, args, timestamp_us, random_seed, caller, trigger,
-                  effects, remote_calls, host_calls, host_results)
-};
 
-// The third record format: TxRecord with the trigger as text.
-struct TxRecordV3 {
+// The third to fifth record formats: today's fields, with the trigger and
+// the remote calls as each held them.
+template <typename TriggerOf, typename RemoteCallOf>
+struct OlderTxRecord {
   std::string module;
   std::string reducer;
   abi::Bytes args;
   int64_t timestamp_us = 0;
   uint64_t random_seed = 0;
   std::string caller;
-  std::string trigger;
+  TriggerOf trigger;
   std::vector<RowEffect> effects;
-  std::vector<RemoteCallRecord> remote_calls;
+  std::vector<RemoteCallOf> remote_calls;
   uint32_t host_calls = 0;
   std::vector<HostResultRecord> host_results;
-  INTERSTICE_TYPE(TxRecordV3, module, reducer, args, timestamp_us, random_seed, caller, trigger,
+  INTERSTICE_TYPE(OlderTxRecord, module, reducer, args, timestamp_us, random_seed, caller, trigger,
                   effects, remote_calls, host_calls, host_results)
 };
+// Fifth: remote calls without their query flag and deadline.
+using TxRecordV5 = OlderTxRecord<Trigger, RemoteCallRecordV1>;
+// Fourth: the trigger without its remote position, too.
+using TxRecordV4 = OlderTxRecord<TriggerV4, RemoteCallRecordV1>;
+// Third: the trigger as text.
+using TxRecordV3 = OlderTxRecord<std::string, RemoteCallRecordV1>;
 
 // The first record format: TxRecord without remote_calls.
 struct TxRecordV1 {
@@ -70,7 +63,7 @@ struct TxRecordV2 {
   std::string caller;
   std::string trigger;
   std::vector<RowEffect> effects;
-  std::vector<RemoteCallRecord> remote_calls;
+  std::vector<RemoteCallRecordV1> remote_calls;
   INTERSTICE_TYPE(TxRecordV2, module, reducer, args, timestamp_us, random_seed, caller, trigger,
                   effects, remote_calls)
 };
@@ -100,20 +93,33 @@ std::optional<TxRecord> upgrade_text_trigger(Old& old, std::vector<RemoteCallRec
 
 }  // namespace
 
+std::vector<RemoteCallRecord> upgrade_calls(std::vector<RemoteCallRecordV1> old) {
+  std::vector<RemoteCallRecord> calls;
+  calls.reserve(old.size());
+  for (RemoteCallRecordV1& c : old)
+    calls.push_back(RemoteCallRecord{c.call_id, std::move(c.alias), std::move(c.address),
+                                     std::move(c.module), std::move(c.reducer), std::move(c.args),
+                                     std::move(c.caller_module), std::move(c.callback), false, 0});
+  return calls;
+}
+
 std::optional<TxRecord> decode_tx_record(std::span<const uint8_t> payload) {
   if (auto record = abi::from_bytes<TxRecord>(payload)) return record;
+  if (auto v5 = abi::from_bytes<TxRecordV5>(payload))
+    return upgrade(*v5, std::move(v5->trigger), upgrade_calls(std::move(v5->remote_calls)),
+                   v5->host_calls, std::move(v5->host_results));
   if (auto v4 = abi::from_bytes<TxRecordV4>(payload)) {
     TriggerV4& t = v4->trigger;
     Trigger trigger{
         t.kind, std::move(t.node), std::move(t.module), std::move(t.table), t.op, t.call_id, {}};
-    return upgrade(*v4, std::move(trigger), std::move(v4->remote_calls), v4->host_calls,
-                   std::move(v4->host_results));
+    return upgrade(*v4, std::move(trigger), upgrade_calls(std::move(v4->remote_calls)),
+                   v4->host_calls, std::move(v4->host_results));
   }
   if (auto v3 = abi::from_bytes<TxRecordV3>(payload))
-    return upgrade_text_trigger(*v3, std::move(v3->remote_calls), v3->host_calls,
+    return upgrade_text_trigger(*v3, upgrade_calls(std::move(v3->remote_calls)), v3->host_calls,
                                 std::move(v3->host_results));
   if (auto v2 = abi::from_bytes<TxRecordV2>(payload))
-    return upgrade_text_trigger(*v2, std::move(v2->remote_calls), 0, {});
+    return upgrade_text_trigger(*v2, upgrade_calls(std::move(v2->remote_calls)), 0, {});
   auto v1 = abi::from_bytes<TxRecordV1>(payload);
   if (!v1) return std::nullopt;
   return upgrade_text_trigger(*v1, {}, 0, {});

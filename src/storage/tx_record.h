@@ -26,10 +26,11 @@ struct RowEffect {
   INTERSTICE_TYPE(RowEffect, table, kind, row)
 };
 
-// A call of a reducer on another node that the transaction made: sent once
-// it commits, and again after a restart until its outcome is recorded (the
-// transaction whose trigger is "remote_result" and whose first argument is
-// the call id).
+// A call of a reducer or a query on another node that the transaction made:
+// sent once it commits, and again after a restart until its outcome is
+// recorded (the transaction whose trigger is "remote_result" and whose first
+// argument is the call id). A query whose answer has not come by
+// `deadline_us` gets a "timed out" outcome instead.
 struct RemoteCallRecord {
   uint64_t call_id = 0;
   std::string alias;    // the remote node, as the module names it
@@ -39,9 +40,27 @@ struct RemoteCallRecord {
   abi::Bytes args;
   std::string caller_module;  // the module that made the call
   std::string callback;       // its reducer that gets the outcome
+  bool query = false;         // `reducer` is a query: the outcome carries its value
+  int64_t deadline_us = 0;    // a query's: when it times out (the node's clock)
   INTERSTICE_TYPE(RemoteCallRecord, call_id, alias, address, module, reducer, args, caller_module,
+                  callback, query, deadline_us)
+};
+
+// A remote call as records and snapshots held it before remote queries
+// (reducer calls only); older formats read it.
+struct RemoteCallRecordV1 {
+  uint64_t call_id = 0;
+  std::string alias;
+  std::string address;
+  std::string module;
+  std::string reducer;
+  abi::Bytes args;
+  std::string caller_module;
+  std::string callback;
+  INTERSTICE_TYPE(RemoteCallRecordV1, call_id, alias, address, module, reducer, args, caller_module,
                   callback)
 };
+std::vector<RemoteCallRecord> upgrade_calls(std::vector<RemoteCallRecordV1> old);
 
 // The outcome of one privileged host call (File, Gpu, Audio), which replay
 // hands back to the reducer instead of calling the back-end: the `call`-th
@@ -84,9 +103,11 @@ struct PeerCallRecord {
   INTERSTICE_TYPE(PeerCallRecord, peer, call_id)
 };
 
-// Decodes a log record: this format, the third (the trigger as text), the
-// second (without host_results either) or the first (without remote_calls
-// either), which older logs hold. nullopt if none.
+// Decodes a log record: this format, the fifth (remote calls without their
+// query flag and deadline), the fourth (the trigger without its remote
+// position), the third (the trigger as text), the second (without
+// host_results either) or the first (without remote_calls either), which
+// older logs hold. nullopt if none.
 std::optional<TxRecord> decode_tx_record(std::span<const uint8_t> payload);
 
 }  // namespace interstice::storage

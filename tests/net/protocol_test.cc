@@ -151,13 +151,13 @@ TEST(Handshake, ProtocolVersionOneIsRefusedClearly) {
   auto refused = Handshake(a, Role::Accepting).on_hello(*decoded);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().message,
-            "no common protocol version (peer speaks 1..1, this node 3..3): the peer runs an "
+            "no common protocol version (peer speaks 1..1, this node 4..4): the peer runs an "
             "older Interstice whose handshake can be relayed and whose links are not "
             "encrypted; upgrade it");
 }
 
-// A node of protocol version 2 (subscriptions without resume) is told so, and
-// a newer one is told to upgrade this node.
+// A node of protocol version 2 (subscriptions without resume) or 3 (no
+// queries) is told so, and a newer one is told to upgrade this node.
 TEST(Handshake, OtherVersionsAreRefusedWithWhatToUpgrade) {
   TempDir dir;
   Identity a = make_identity(dir, "a"), b = make_identity(dir, "b");
@@ -165,8 +165,15 @@ TEST(Handshake, OtherVersionsAreRefusedWithWhatToUpgrade) {
   older.min_version = older.max_version = 2;
   auto refused = Handshake(a, Role::Accepting).on_hello(older);
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().message.find("(peer speaks 2..2, this node 3..3): the peer runs an "
+  EXPECT_NE(refused.error().message.find("(peer speaks 2..2, this node 4..4): the peer runs an "
                                          "older Interstice whose subscriptions cannot resume"),
+            std::string::npos)
+      << refused.error().message;
+  older.min_version = older.max_version = 3;
+  refused = Handshake(a, Role::Accepting).on_hello(older);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("(peer speaks 3..3, this node 4..4): the peer runs an "
+                                         "older Interstice that cannot ask or answer queries"),
             std::string::npos)
       << refused.error().message;
   Hello newer = Handshake(b, Role::Connecting).hello();

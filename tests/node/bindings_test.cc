@@ -68,7 +68,13 @@ TEST(Bindings, QueriesAreAskedForTheirValue) {
                          "item);"),
             std::string::npos)
       << *header;
-  // Not something to call remotely (yet).
+  // Remotely: asked with a timeout, answered in the callback; never a call.
+  EXPECT_NE(header->find("uint64_t open_orders(uint32_t timeout_ms, const std::string& item) "
+                         "const {\n"
+                         "    return ctx.query_node(node, kModule, \"open_orders\", callback, "
+                         "timeout_ms, item);"),
+            std::string::npos)
+      << *header;
   EXPECT_EQ(header->find("ctx.call_node(node, kModule, \"open_orders\""), std::string::npos);
 }
 

@@ -26,7 +26,7 @@ struct SecondFormat {  // TxRecord before host_results
   uint64_t random_seed = 0;
   std::string caller, trigger;
   std::vector<RowEffect> effects;
-  std::vector<RemoteCallRecord> remote_calls;
+  std::vector<RemoteCallRecordV1> remote_calls;
   INTERSTICE_TYPE(SecondFormat, module, reducer, args, timestamp_us, random_seed, caller, trigger,
                   effects, remote_calls)
 };
@@ -39,7 +39,7 @@ struct ThirdFormat {
   uint64_t random_seed = 0;
   std::string caller, trigger;
   std::vector<RowEffect> effects;
-  std::vector<RemoteCallRecord> remote_calls;
+  std::vector<RemoteCallRecordV1> remote_calls;
   uint32_t host_calls = 0;
   std::vector<HostResultRecord> host_results;
   INTERSTICE_TYPE(ThirdFormat, module, reducer, args, timestamp_us, random_seed, caller, trigger,
@@ -62,10 +62,27 @@ struct FourthFormat {
   std::string caller;
   FourthTrigger trigger;
   std::vector<RowEffect> effects;
-  std::vector<RemoteCallRecord> remote_calls;
+  std::vector<RemoteCallRecordV1> remote_calls;
   uint32_t host_calls = 0;
   std::vector<HostResultRecord> host_results;
   INTERSTICE_TYPE(FourthFormat, module, reducer, args, timestamp_us, random_seed, caller, trigger,
+                  effects, remote_calls, host_calls, host_results)
+};
+
+// The fifth: today's, with remote calls that have no query flag or deadline.
+struct FifthFormat {
+  std::string module;
+  std::string reducer;
+  abi::Bytes args;
+  int64_t timestamp_us = 0;
+  uint64_t random_seed = 0;
+  std::string caller;
+  Trigger trigger;
+  std::vector<RowEffect> effects;
+  std::vector<RemoteCallRecordV1> remote_calls;
+  uint32_t host_calls = 0;
+  std::vector<HostResultRecord> host_results;
+  INTERSTICE_TYPE(FifthFormat, module, reducer, args, timestamp_us, random_seed, caller, trigger,
                   effects, remote_calls, host_calls, host_results)
 };
 
@@ -90,13 +107,30 @@ TEST(TxRecords, EveryFormatDecodes) {
   TxRecord now{"caller", "init", {}, 7, 9, "", Trigger{TriggerKind::Init}, {}, {}, 5, {}};
   now.remote_calls.push_back(
       RemoteCallRecord{42, "MyNode", "127.0.0.1:1", "hello", "hello", {}, "caller", "done"});
+  now.remote_calls.push_back(RemoteCallRecord{
+      44, "MyNode", "127.0.0.1:1", "board", "texts", {}, "caller", "answered", true, 123456});
   now.host_results.push_back(HostResultRecord{1, -18, {}});
   now.host_results.push_back(HostResultRecord{4, 3, abi::Bytes{{'a', 'b', 'c'}}});
   auto decoded = decode_tx_record(abi::to_bytes(now));
   ASSERT_TRUE(decoded);
-  ASSERT_EQ(decoded->remote_calls.size(), 1u);
+  ASSERT_EQ(decoded->remote_calls.size(), 2u);
   EXPECT_EQ(decoded->remote_calls[0].call_id, 42u);
   EXPECT_EQ(decoded->remote_calls[0].callback, "done");
+  EXPECT_FALSE(decoded->remote_calls[0].query);
+  EXPECT_TRUE(decoded->remote_calls[1].query);
+  EXPECT_EQ(decoded->remote_calls[1].deadline_us, 123456);
+
+  // A fifth-format record's calls are reducer calls, with no deadline.
+  FifthFormat fifth{"caller", "init", {}, 7, 9, "", Trigger{TriggerKind::Init}, {}, {}, 2, {}};
+  fifth.remote_calls.push_back(
+      RemoteCallRecordV1{45, "MyNode", "127.0.0.1:1", "hello", "hello", {}, "caller", "done"});
+  auto from_fifth = decode_tx_record(abi::to_bytes(fifth));
+  ASSERT_TRUE(from_fifth);
+  ASSERT_EQ(from_fifth->remote_calls.size(), 1u);
+  EXPECT_EQ(from_fifth->remote_calls[0].call_id, 45u);
+  EXPECT_EQ(from_fifth->remote_calls[0].callback, "done");
+  EXPECT_FALSE(from_fifth->remote_calls[0].query);
+  EXPECT_EQ(from_fifth->host_calls, 2u);
   EXPECT_EQ(decoded->host_calls, 5u);
   ASSERT_EQ(decoded->host_results.size(), 2u);
   EXPECT_EQ(decoded->host_results[0].call, 1u);
@@ -139,7 +173,7 @@ TEST(TxRecords, EveryFormatDecodes) {
 
   SecondFormat second{"caller", "init", {}, 7, 9, "", "init", {}, {}};
   second.remote_calls.push_back(
-      RemoteCallRecord{43, "MyNode", "127.0.0.1:1", "hello", "hello", {}, "caller", "done"});
+      RemoteCallRecordV1{43, "MyNode", "127.0.0.1:1", "hello", "hello", {}, "caller", "done"});
   auto from_second = decode_tx_record(abi::to_bytes(second));
   ASSERT_TRUE(from_second);
   ASSERT_EQ(from_second->remote_calls.size(), 1u);

@@ -34,6 +34,11 @@ int64_t ihost_call_node(const void* alias, int32_t alias_len, const void* module
                         int32_t module_len, const void* reducer, int32_t reducer_len,
                         const void* args, int32_t args_len, const void* callback,
                         int32_t callback_len);
+INTERSTICE_HOST_IMPORT("query_node")
+int64_t ihost_query_node(const void* alias, int32_t alias_len, const void* module,
+                         int32_t module_len, const void* query, int32_t query_len, const void* args,
+                         int32_t args_len, const void* callback, int32_t callback_len,
+                         uint32_t timeout_ms);
 INTERSTICE_HOST_IMPORT("file_read") int32_t ihost_file_read(const void* path, int32_t path_len);
 INTERSTICE_HOST_IMPORT("file_write")
 int32_t ihost_file_write(const void* path, int32_t path_len, const void* data, int32_t data_len);

@@ -764,6 +764,25 @@ class ReducerContext {
                                             callback.data(), static_cast<int32_t>(callback.size()));
     return id < 0 ? 0 : static_cast<uint64_t>(id);
   }
+  // Asks the query `module.query(args...)` of the remote node `alias`
+  // (INTERSTICE_NODE) once this transaction commits, and returns the call id
+  // (0 if the alias or callback is unknown, or the timeout is not 1 ms to an
+  // hour). The answer runs `callback(ctx, call_id, ok, error,
+  // std::optional<R> value)` (INTERSTICE_CALLBACK) as a transaction of its
+  // own: with the value, or with ok false and why (the peer refused, the
+  // query failed, "timed out" when no answer came within `timeout_ms` of
+  // this transaction's time). The peer answers through its views.
+  template <typename... Args>
+  uint64_t query_node(std::string_view alias, std::string_view module, std::string_view query,
+                      std::string_view callback, uint32_t timeout_ms, const Args&... args) const {
+    std::vector<uint8_t> bytes = abi::to_bytes(std::make_tuple(args...));
+    int64_t id = sdk::host::ihost_query_node(
+        alias.data(), static_cast<int32_t>(alias.size()), module.data(),
+        static_cast<int32_t>(module.size()), query.data(), static_cast<int32_t>(query.size()),
+        bytes.data(), static_cast<int32_t>(bytes.size()), callback.data(),
+        static_cast<int32_t>(callback.size()), timeout_ms);
+    return id < 0 ? 0 : static_cast<uint64_t>(id);
+  }
   // Asks the query `module.query(args...)` (INTERSTICE_QUERY) and returns
   // its value, at once, inside this transaction: the module must run on
   // this one's executor, which a dependency does (INTERSTICE_DEPENDENCY).
@@ -970,8 +989,9 @@ inline int32_t run_reducer(int32_t id, uint8_t* args, int32_t length) {
                                                   ::interstice::abi::ReducerKind::Internal);
 
 // Registers `fn(ReducerContext&, uint64_t call_id, bool ok, std::string error)`
-// as the callback of remote calls (ctx.call_node names it): only the node
-// calls it, with the outcome; nobody else can forge one.
+// as the callback of remote calls (ctx.call_node names it), or with a fourth
+// parameter `std::optional<R> value` of remote queries (ctx.query_node): only
+// the node calls it, with the outcome; nobody else can forge one.
 #define INTERSTICE_CALLBACK(fn, ...)                                                \
   static const int32_t INTERSTICE_CONCAT(interstice_reducer_, fn) =                 \
       ::interstice::sdk::detail::register_reducer(#fn, &fn, {__VA_ARGS__}, nullptr, \
