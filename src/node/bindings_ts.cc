@@ -32,8 +32,9 @@ const std::unordered_set<std::string_view>& reserved_words() {
 }
 // Type names the bindings declare themselves, or use (globals they must see).
 const std::unordered_set<std::string_view>& taken_type_names() {
-  static const std::unordered_set<std::string_view> names{
-      "MODULE", "VERSION", "TYPES", "Reducers", "Tables", "bind", "Promise", "Uint8Array"};
+  static const std::unordered_set<std::string_view> names{"MODULE",   "VERSION", "TYPES",
+                                                          "Reducers", "Queries", "Tables",
+                                                          "bind",     "Promise", "Uint8Array"};
   return names;
 }
 // Parameter names that would hide what a reducer method's body uses.
@@ -71,9 +72,11 @@ class NameCheck {
       for (const abi::Field& f : t.fields)
         unique(t.kind == abi::TypeDefKind::Struct ? "field" : "variant", f.name, fields, t.name);
     }
+    std::set<std::string_view> queries;
     for (const abi::ReducerDef& r : s.reducers) {
-      if (!client_callable(s, r)) continue;
-      member("reducer", r.name, reducers);
+      bool query = r.kind == abi::ReducerKind::Query;
+      if (!client_callable(s, r) && !query) continue;
+      member(query ? "query" : "reducer", r.name, query ? queries : reducers);
       std::set<std::string_view> params;
       for (const abi::Field& p : r.params)
         declared("parameter", p.name, params, taken_parameter_names());
@@ -238,6 +241,7 @@ std::string type_data(const abi::TypeDef& def) {
                      def.kind == abi::TypeDefKind::Struct ? "struct" : "enum", entries);
 }
 
+// A reducer's method: `Promise<void>`; a query's: `Promise<its result>`.
 std::string reducer_method(const abi::ReducerDef& r) {
   std::string params, args, types;
   for (const abi::Field& p : r.params) {
@@ -248,6 +252,14 @@ std::string reducer_method(const abi::ReducerDef& r) {
     args += (args.empty() ? "" : ", ") + p.name;
     types += (types.empty() ? "" : ", ") + descriptor(p.type);
   }
+  if (r.kind == abi::ReducerKind::Query)
+    return fmt::format(
+        "  {r}({p}): Promise<{res}> {{\n"
+        "    return $sdk.askQuery(this.#client, MODULE, \"{r}\", TYPES, [{t}], {d}, [{a}]) as "
+        "Promise<{res}>;\n"
+        "  }}\n",
+        fmt::arg("r", r.name), fmt::arg("p", params), fmt::arg("t", types), fmt::arg("a", args),
+        fmt::arg("res", ts_type(r.result.at(0))), fmt::arg("d", descriptor(r.result.at(0))));
   return fmt::format(
       "  {r}({p}): Promise<void> {{\n"
       "    return $sdk.callReducer(this.#client, MODULE, \"{r}\", TYPES, [{t}], [{a}]);\n"
@@ -262,9 +274,12 @@ base::Result<std::string> generate_ts_bindings(const abi::ModuleSchema& schema) 
   TypeCheck types(schema);
   for (const abi::TypeDef& def : schema.types)
     if (auto r = types.check_def(def.name, 0); !r) return r.take_error();
-  for (const abi::ReducerDef& r : schema.reducers)
+  for (const abi::ReducerDef& r : schema.reducers) {
     for (const abi::Field& p : r.params)
       if (auto checked = types.check(p.type, 0, 1); !checked) return checked.take_error();
+    for (const abi::Type& result : r.result)
+      if (auto checked = types.check(result, 0, 1); !checked) return checked.take_error();
+  }
   for (const abi::TableDef& t : schema.tables) {
     const abi::TypeDef* row = schema.find_type(t.row_type);
     if (!row || row->kind != abi::TypeDefKind::Struct)
@@ -288,9 +303,11 @@ base::Result<std::string> generate_ts_bindings(const abi::ModuleSchema& schema) 
   for (const abi::TypeDef& def : schema.types) out += type_data(def);
   out += "};\n\n";
 
-  std::string methods;
-  for (const abi::ReducerDef& r : schema.reducers)
+  std::string methods, queries;
+  for (const abi::ReducerDef& r : schema.reducers) {
     if (client_callable(schema, r)) methods += reducer_method(r);
+    if (r.kind == abi::ReducerKind::Query) queries += reducer_method(r);
+  }
   out += fmt::format(
       "/** {}'s reducers that clients may call; each resolves once its transaction is durable\n"
       " * and rejects with a CallError (its `code`) if the node refuses the call or it fails. */\n"
@@ -300,6 +317,16 @@ base::Result<std::string> generate_ts_bindings(const abi::ModuleSchema& schema) 
                       : "  readonly #client: $sdk.Client;\n"
                         "  constructor(client: $sdk.Client) {\n    this.#client = client;\n  }\n" +
                             methods);
+
+  out += fmt::format(
+      "/** {}'s queries: each resolves with its value (read through the tables' views as\n"
+      " * this client) and rejects with an HttpError if the node refuses it or it fails. */\n"
+      "export class Queries {{\n{}}}\n\n",
+      m,
+      queries.empty() ? "  constructor(_client: $sdk.Client) {}\n"
+                      : "  readonly #client: $sdk.Client;\n"
+                        "  constructor(client: $sdk.Client) {\n    this.#client = client;\n  }\n" +
+                            queries);
 
   std::string fields, handles;
   for (const abi::TableDef& t : schema.tables) {
@@ -322,9 +349,11 @@ base::Result<std::string> generate_ts_bindings(const abi::ModuleSchema& schema) 
       "  constructor({}: $sdk.Client) {{\n{}  }}\n}}\n\n",
       m, fields, handles.empty() ? "_client" : "client", handles);
   out +=
-      "/** The module's reducers and tables on a connected client. */\n"
-      "export function bind(client: $sdk.Client): { reducers: Reducers; tables: Tables } {\n"
-      "  return { reducers: new Reducers(client), tables: new Tables(client) };\n"
+      "/** The module's reducers, queries and tables on a connected client. */\n"
+      "export function bind(client: $sdk.Client): { reducers: Reducers; queries: Queries; tables: "
+      "Tables } {\n"
+      "  return { reducers: new Reducers(client), queries: new Queries(client), tables: new "
+      "Tables(client) };\n"
       "}\n";
   return out;
 }

@@ -104,8 +104,32 @@ TEST(TsBindings, TypesReducersAndTablesOfASchema) {
                "/** Rows of Order, primary key id; private: only the operator key reads it. */\n"
                "  readonly audit:"))
       << ts;
-  EXPECT_TRUE(contains(
-      ts, "export function bind(client: $sdk.Client): { reducers: Reducers; tables: Tables }"));
+  EXPECT_TRUE(contains(ts,
+                       "export function bind(client: $sdk.Client): { reducers: Reducers; "
+                       "queries: Queries; tables: Tables }"))
+      << ts;
+}
+
+TEST(TsBindings, QueriesResolveWithTheirTypedValue) {
+  abi::ModuleSchema schema = shop();
+  schema.reducers.push_back(abi::ReducerDef{"open_orders",
+                                            {abi::Field{"item", prim(abi::TypeKind::String)}},
+                                            abi::ReducerKind::Query,
+                                            {abi::vector_of(abi::named("Order"))}});
+  auto generated = generate_ts_bindings(schema);
+  ASSERT_TRUE(generated.ok()) << generated.error().message;
+  const std::string& ts = *generated;
+  EXPECT_TRUE(contains(ts,
+                       "  open_orders(item: string): Promise<Order[]> {\n"
+                       "    return $sdk.askQuery(this.#client, MODULE, \"open_orders\", TYPES, "
+                       "[\"string\"], { vector: { named: \"Order\" } }, [item]) as "
+                       "Promise<Order[]>;\n"))
+      << ts;
+  // A query is not a reducer to call.
+  EXPECT_FALSE(contains(ts, "callReducer(this.#client, MODULE, \"open_orders\"")) << ts;
+  // A query named like a reducer is fine (another class); two queries of one name are not.
+  schema.reducers.push_back(schema.reducers.back());
+  EXPECT_FALSE(generate_ts_bindings(schema).ok());
 }
 
 // The first problem generate_ts_bindings reports for `schema`, or "" if none.

@@ -1,5 +1,5 @@
 // What generated bindings (`interstice generate --lang ts`) use: typed
-// reducer calls, and typed tables (subscriptions and SQL reads of whole
+// reducer calls, typed queries, and typed tables (subscriptions and SQL reads of whole
 // rows, SELECT *, decoded to the row type).
 import type { Client } from "./client.js";
 import type { Value } from "./json.js";
@@ -25,6 +25,24 @@ export function callReducer(
     return Promise.reject(e);
   }
   return client.call(module, reducer, ...encoded);
+}
+
+/**
+ * Asks module.query with typed arguments (converted by their parameter
+ * types; TypeMismatch before sending if one does not fit) and resolves with
+ * its value converted by the result type.
+ */
+export async function askQuery(
+  client: Client,
+  module: string,
+  query: string,
+  types: TypeDefs,
+  params: readonly TypeDesc[],
+  result: TypeDesc,
+  args: readonly unknown[],
+): Promise<unknown> {
+  const encoded = params.map((type, i) => encodeValue(types, type, args[i], `$[${i}]`));
+  return decodeValue(types, result, await client.query(module, query, ...encoded));
 }
 
 export interface TableSubscribeOptions<R> extends Omit<SubscribeOptions<R>, "decode"> {

@@ -157,6 +157,20 @@ export class Client {
   }
 
   /**
+   * Asks module.query(args…) (a query, INTERSTICE_QUERY) by POST /query with
+   * this connection's token, and resolves with its value as JSON; it reads
+   * through the tables' views as this client. Nothing is logged. Rejects with
+   * HttpError (404: not a query; 422: it failed).
+   */
+  query(module: string, query: string, ...args: unknown[]): Promise<Value> {
+    return postJson(
+      `${this.address.http}/query/${encodeURIComponent(module)}/${encodeURIComponent(query)}`,
+      stringifyJson(args),
+      { token: this.token },
+    );
+  }
+
+  /**
    * Runs a SQL query (POST /v1/sql, docs/node.md "SQL") with this
    * connection's token; the matching rows with the columns asked for.
    */

@@ -12,7 +12,7 @@ export {
   type SubscribeOptions,
   type Update,
 } from "./subscription.js";
-export { callReducer, TableHandle, type TableSubscribeOptions } from "./bindings.js";
+export { askQuery, callReducer, TableHandle, type TableSubscribeOptions } from "./bindings.js";
 export {
   decodeValue,
   encodeValue,

@@ -1,5 +1,6 @@
 // Before the tests compile: `interstice generate --lang ts` writes testkit's
-// bindings to test/generated/testkit.ts, which bindings.test.ts imports, and
+// bindings to test/generated/testkit.ts, which bindings.test.ts imports,
+// board's to test/generated/board.ts, which views.test.ts imports, and
 // hello's to examples/generated/hello.ts, which examples/greet.ts imports
 // (so tsc checks both against the generated types).
 import { execFileSync } from "node:child_process";
@@ -13,6 +14,7 @@ const interstice = process.env.INTERSTICE_BIN ?? path.join(tree, "build/bin/inte
 const modules = process.env.INTERSTICE_MODULES ?? path.join(tree, "build/modules");
 for (const [module, dir] of [
   ["testkit", "test/generated"],
+  ["board", "test/generated"],
   ["hello", "examples/generated"],
 ]) {
   mkdirSync(path.join(root, dir), { recursive: true });
