@@ -74,7 +74,9 @@ abi::ModuleSchema shop_schema() {
                {{"by_item", 1, false}},
                abi::Visibility::Public,
                abi::Persistence::Logged,
-               {{3, abi::to_bytes(std::optional<std::vector<std::string>>())}}}};
+               {{3, abi::to_bytes(std::optional<std::vector<std::string>>())}},
+               {},
+               "item = :reader OR state = 'Open'"}};
   s.reducers = {
       {"order",
        {{"item", abi::primitive(TypeKind::String)}, {"count", abi::primitive(TypeKind::U32)}}},
@@ -101,7 +103,17 @@ storage::TxRecord record(int i) {
                                                     static_cast<uint64_t>(i)};
   r.effects = {{"orders", storage::EffectKind::Insert, {{1, 2, 3}}}};
   if (i == 2)
-    r.remote_calls = {{7, "Other", "127.0.0.1:7001", "hello", "hello", {}, "shop", "done"}};
+    r.remote_calls = {{7, "Other", "127.0.0.1:7001", "hello", "hello", {}, "shop", "done"},
+                      {9,
+                       "Other",
+                       "127.0.0.1:7001",
+                       "board",
+                       "texts",
+                       {},
+                       "shop",
+                       "answered",
+                       true,
+                       1'700'000'005'000'000}};
   r.host_calls = 1;
   r.host_results = {{0, 5, {{9, 9}}}};
   return r;
@@ -119,6 +131,8 @@ void message_seeds() {
       {"ping", net::Ping{5}},
       {"call", net::CallRequest{1, "shop", "order", {abi::to_bytes(std::string("tea"))}}},
       {"call_result", net::CallResult{1, false, "refused"}},
+      {"query", net::CallRequest{2, "shop", "count_orders", {}, true}},
+      {"query_result", net::CallResult{2, true, "", abi::Bytes{abi::to_bytes(uint64_t{3})}}},
       {"subscribe", sub},
       {"subscribe_result", net::SubscribeResult{3, true, ""}},
       {"table_event", net::TableEvent{3, 10, 0, 1, {{1, 2}}, {{3, 4}}}},
