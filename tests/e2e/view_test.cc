@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "support/command_runner.h"
 #include "support/node_process.h"
 
 namespace {
@@ -128,6 +129,30 @@ TEST(Views, TwoPeersSeeDifferentRowsAndARowLeavesAView) {
   ASSERT_EQ(post(board, "/call/board/give", json{5, bob_id}.dump()), "200 {\"ok\":true}");
   EXPECT_TRUE(mirror_becomes(bob, {"a1", "b1", "a2"})) << bob.output();
   EXPECT_TRUE(mirror_becomes(alice, {"b1"})) << alice.output();
+}
+
+// A view that does not fit its table refuses the module, with the reason,
+// at publish (several times) and at start; the node goes on serving.
+TEST(Views, AViewThatDoesNotFitItsTableIsRefused) {
+  NodeProcess node({"board"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  std::string key_file = (node.data_dir() / "operator.key").string();
+  std::string wasm = std::string(INTERSTICE_MODULE_DIR) + "/bad_view.wasm";
+  for (int i = 0; i < 3; ++i) {
+    auto refused = interstice::testing::run_command(std::string(INTERSTICE_CLI) +
+                                                    " publish --addr " + node.address() +
+                                                    " --operator-key " + key_file + " " + wasm);
+    EXPECT_NE(refused.exit_code, 0);
+    EXPECT_NE(refused.output.find("the view of table entries"), std::string::npos)
+        << refused.output;
+  }
+  EXPECT_EQ(post(node, "/call/board/post", R"(["everyone", "still here"])"), "200 {\"ok\":true}");
+  EXPECT_EQ(post(node, "/query/board/texts", "[]"), R"(200 ["still here"])");
+  // In the modules directory at start: not loaded, with the reason.
+  NodeProcess other({"board", "bad_view"});
+  ASSERT_NE(other.port(), 0) << other.output();
+  EXPECT_TRUE(other.wait_for_output("the view of table entries")) << other.output();
+  EXPECT_EQ(post(other, "/call/bad_view/add", "[1]").substr(0, 3), "404");
 }
 
 }  // namespace
