@@ -1,0 +1,91 @@
+//! The Interstice SDK for Rust (docs/sdk-rust.md): write modules with
+//! `interstice_module!`, `#[table]`, `#[interstice_type]`, `#[reducer]`,
+//! `#[query]` and `#[callback]`, and build them for wasm32. It speaks the
+//! same ABI as the C++ SDK (docs/abi.md).
+
+// Implements a trait for tuples of up to eight elements: `$m!((), (A), …)`.
+macro_rules! for_tuples {
+    ($m:ident) => {
+        $m!(
+            (),
+            (A),
+            (A, B),
+            (A, B, C),
+            (A, B, C, D),
+            (A, B, C, D, E),
+            (A, B, C, D, E, F),
+            (A, B, C, D, E, F, G),
+            (A, B, C, D, E, F, G, H)
+        );
+    };
+}
+
+pub mod codec;
+mod context;
+mod host;
+pub mod registry;
+pub mod schema;
+mod status;
+mod table;
+pub mod types;
+
+pub use codec::{Bytes, Decode, DecodeError, Encode};
+pub use context::{Current, LogLevel, ReducerContext};
+pub use interstice_macros::{callback, interstice_type, query, reducer, table};
+pub use schema::{Authority, Persistence, Visibility};
+pub use status::Status;
+pub use table::{RowIter, Table, TableRow};
+pub use types::Describe;
+
+/// What the macros' generated code uses; not for modules.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::codec::{from_bytes, Reader};
+    pub use crate::context::{finish, return_value};
+    pub use crate::registry::{
+        describe, refuse, register_module, register_reducer, register_table, Param, TableSpec,
+    };
+    pub use crate::schema::ReducerKind;
+    pub use crate::types::{kind, Field, Type, TypeDef, TypeRegistry, ENUM, STRUCT};
+}
+
+/// Names the module (its name and version are the crate's, from Cargo.toml)
+/// and declares what it needs; once per module:
+///
+/// ```ignore
+/// interstice_module!(visibility: Public, authorities: [Input, Gpu],
+///                    dependencies: [("hello", "^0.1.0")], nodes: [("MyNode", "127.0.0.1:8080")]);
+/// ```
+/// Every part is optional; the visibility is Private unless given.
+#[macro_export]
+macro_rules! interstice_module {
+    ($($key:ident : $value:tt),* $(,)?) => {
+        const _: () = {
+            extern "C" fn __interstice_register_module() {
+                let mut visibility = $crate::Visibility::Private;
+                let mut authorities: ::std::vec::Vec<$crate::Authority> = ::std::vec::Vec::new();
+                let mut dependencies: ::std::vec::Vec<(&str, &str)> = ::std::vec::Vec::new();
+                let mut nodes: ::std::vec::Vec<(&str, &str)> = ::std::vec::Vec::new();
+                $( $crate::interstice_module!(@part visibility authorities dependencies nodes $key $value); )*
+                $crate::__private::register_module(
+                    env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"), visibility,
+                    &authorities, &dependencies, &nodes);
+            }
+            #[used]
+            #[link_section = ".init_array"]
+            static __INTERSTICE_MODULE: extern "C" fn() = __interstice_register_module;
+        };
+    };
+    (@part $v:ident $a:ident $d:ident $n:ident visibility $value:ident) => {
+        $v = $crate::Visibility::$value;
+    };
+    (@part $v:ident $a:ident $d:ident $n:ident authorities [$($auth:ident),* $(,)?]) => {
+        $( $a.push($crate::Authority::$auth); )*
+    };
+    (@part $v:ident $a:ident $d:ident $n:ident dependencies [$(($module:expr, $req:expr)),* $(,)?]) => {
+        $( $d.push(($module, $req)); )*
+    };
+    (@part $v:ident $a:ident $d:ident $n:ident nodes [$(($alias:expr, $address:expr)),* $(,)?]) => {
+        $( $n.push(($alias, $address)); )*
+    };
+}
