@@ -47,11 +47,19 @@ impl<'a> Reader<'a> {
 }
 
 /// A value with a canonical encoding.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no Interstice encoding",
+    note = "columns, parameters and values are integers, bool, f32, f64, String, Bytes, Vec<T>, Option<T>, tuples, or types with #[interstice_type]"
+)]
 pub trait Encode {
     fn encode(&self, out: &mut Vec<u8>);
 }
 
 /// A value that decodes from its canonical encoding.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no Interstice encoding",
+    note = "columns, parameters and values are integers, bool, f32, f64, String, Bytes, Vec<T>, Option<T>, tuples, or types with #[interstice_type]"
+)]
 pub trait Decode: Sized {
     fn decode(r: &mut Reader) -> Result<Self, DecodeError>;
 }
@@ -207,3 +215,49 @@ macro_rules! tuples {
     )*};
 }
 for_tuples!(tuples);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_encode_as_the_cpp_sdk_encodes_them() {
+        // ("tea", 2u32): a u32 length, the bytes, then the number, little-endian.
+        assert_eq!(
+            to_bytes(&("tea".to_string(), 2u32)),
+            [3, 0, 0, 0, b't', b'e', b'a', 2, 0, 0, 0]
+        );
+        assert_eq!(to_bytes(&-2i16), [0xfe, 0xff]);
+        assert_eq!(to_bytes(&Some(true)), [1, 1]);
+        assert_eq!(to_bytes(&None::<u8>), [0]);
+        assert_eq!(to_bytes(&vec![1u8, 2]), [2, 0, 0, 0, 1, 2]);
+        assert_eq!(to_bytes(&Bytes(vec![9])), [1, 0, 0, 0, 9]);
+        assert_eq!(to_bytes(&1.5f64), 1.5f64.to_le_bytes());
+        assert_eq!(to_bytes(&()), [0u8; 0]);
+    }
+
+    #[test]
+    fn values_round_trip() {
+        let value = (
+            u64::MAX,
+            -7i64,
+            "Émile".to_string(),
+            vec![Some(1u32), None],
+            Bytes(vec![0, 255]),
+        );
+        let decoded: (u64, i64, String, Vec<Option<u32>>, Bytes) = from_bytes(&to_bytes(&value)).unwrap();
+        assert_eq!(decoded, value);
+    }
+
+    #[test]
+    fn malformed_input_is_refused() {
+        assert_eq!(from_bytes::<u32>(&[1, 0, 0]), Err(DecodeError("truncated")));
+        assert_eq!(from_bytes::<u8>(&[1, 2]), Err(DecodeError("trailing bytes")));
+        assert!(from_bytes::<bool>(&[2]).is_err());
+        assert!(from_bytes::<Option<u8>>(&[7, 1]).is_err());
+        assert!(from_bytes::<String>(&[2, 0, 0, 0, 0xff, 0xfe]).is_err());
+        // A length beyond the input allocates nothing and is refused.
+        assert!(from_bytes::<String>(&[0xff, 0xff, 0xff, 0xff]).is_err());
+        assert!(from_bytes::<Vec<u64>>(&[0xff, 0xff, 0xff, 0x7f, 1]).is_err());
+    }
+}

@@ -51,7 +51,7 @@ impl ReducerContext {
     pub fn fail(&self, why: impl AsRef<str>) -> ! {
         let (ptr, len) = text(why.as_ref());
         unsafe { host::fail(ptr, len) };
-        core::arch::wasm32::unreachable()
+        host::trap()
     }
 
     /// The transaction's timestamp, in microseconds since the epoch (a

@@ -163,6 +163,7 @@ pub fn register_reducer(
     })
 }
 
+#[cfg(target_arch = "wasm32")]
 extern "C" {
     // The static constructors of every crate (wasm-ld gathers .init_array).
     fn __wasm_call_ctors();
@@ -176,7 +177,10 @@ pub extern "C" fn _initialize() {
         let message = info.to_string();
         unsafe { crate::host::fail(message.as_ptr(), message.len() as i32) };
     }));
-    unsafe { __wasm_call_ctors() };
+    #[cfg(target_arch = "wasm32")]
+    unsafe {
+        __wasm_call_ctors()
+    };
 }
 
 /// `[u32 length][encoded ModuleSchema]`.

@@ -128,6 +128,10 @@ impl TypeRegistry {
 }
 
 /// A Rust type the ABI can describe.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no Interstice encoding",
+    note = "columns, parameters and values are integers, bool, f32, f64, String, Bytes, Vec<T>, Option<T>, tuples, or types with #[interstice_type]"
+)]
 pub trait Describe {
     fn describe(registry: &mut TypeRegistry) -> Type;
 }
