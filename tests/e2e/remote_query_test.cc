@@ -53,8 +53,9 @@ json answer_to(NodeProcess& node, const std::string& question) {
 
 const std::string kOk = "{\"ok\":true}";
 
-TEST(RemoteQueries, AnswersComeToTheCallbackThroughTheAskersView) {
-  NodeProcess board({"board"}, {"--peer-port", "0"});
+// `board_module`: the C++ board (board) or the Rust one (rust_board).
+void answers_come_through_the_askers_view(const std::string& board_module) {
+  NodeProcess board({board_module}, {"--peer-port", "0"});
   ASSERT_NE(board.peer_port(), 0) << board.output();
   std::vector<std::string> to_board = {"--peer-address",
                                        "Board=127.0.0.1:" + std::to_string(board.peer_port())};
@@ -121,6 +122,14 @@ TEST(RemoteQueries, AnswersComeToTheCallbackThroughTheAskersView) {
     auto verified = run_command(cli() + " replay " + node->data_dir().string() + " --verify");
     EXPECT_EQ(verified.exit_code, 0) << verified.output;
   }
+}
+
+TEST(RemoteQueries, AnswersComeToTheCallbackThroughTheAskersView) {
+  answers_come_through_the_askers_view("board");
+}
+
+TEST(RemoteQueries, TheRustBoardAnswersTheSame) {
+  answers_come_through_the_askers_view("rust_board");
 }
 
 }  // namespace

@@ -67,8 +67,9 @@ std::string read_key(NodeProcess& node) {
   return key;
 }
 
-TEST(Views, TwoPeersSeeDifferentRowsAndARowLeavesAView) {
-  NodeProcess board({"board"}, {"--peer-port", "0"});
+// `board_module`: the C++ board (board) or the Rust one (rust_board).
+void two_peers_see_different_rows(const std::string& board_module) {
+  NodeProcess board({board_module}, {"--peer-port", "0"});
   ASSERT_NE(board.peer_port(), 0) << board.output();
   std::vector<std::string> to_board = {"--peer-address",
                                        "Board=127.0.0.1:" + std::to_string(board.peer_port())};
@@ -129,6 +130,14 @@ TEST(Views, TwoPeersSeeDifferentRowsAndARowLeavesAView) {
   ASSERT_EQ(post(board, "/call/board/give", json{5, bob_id}.dump()), "200 {\"ok\":true}");
   EXPECT_TRUE(mirror_becomes(bob, {"a1", "b1", "a2"})) << bob.output();
   EXPECT_TRUE(mirror_becomes(alice, {"b1"})) << alice.output();
+}
+
+TEST(Views, TwoPeersSeeDifferentRowsAndARowLeavesAView) {
+  two_peers_see_different_rows("board");
+}
+
+TEST(Views, TheRustBoardShowsTheSameViews) {
+  two_peers_see_different_rows("rust_board");
 }
 
 // A view that does not fit its table refuses the module, with the reason,

@@ -211,6 +211,8 @@ pub fn table(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut table_name = snake_case(&struct_name.to_string());
     let mut public = false;
     let mut persistence = quote!(::interstice_sdk::Persistence::Logged);
+    let mut view = String::new();
+    let mut scheduled: Option<(String, Span)> = None;
     for option in &options {
         match option {
             Meta::Path(p) if p.is_ident("public") => public = true,
@@ -221,20 +223,29 @@ pub fn table(attr: TokenStream, item: TokenStream) -> TokenStream {
             Meta::Path(p) if p.is_ident("ephemeral") => {
                 persistence = quote!(::interstice_sdk::Persistence::Ephemeral)
             }
-            Meta::NameValue(nv) if nv.path.is_ident("name") => {
+            Meta::NameValue(nv)
+                if nv.path.is_ident("name") || nv.path.is_ident("view") || nv.path.is_ident("scheduled") =>
+            {
                 let syn::Expr::Lit(syn::ExprLit {
                     lit: syn::Lit::Str(s),
                     ..
                 }) = &nv.value
                 else {
-                    return error(nv.span(), "name = \"table_name\"");
+                    return error(nv.span(), "name, view and scheduled take a string");
                 };
-                table_name = s.value();
+                if nv.path.is_ident("name") {
+                    table_name = s.value();
+                } else if nv.path.is_ident("view") {
+                    view = s.value();
+                } else {
+                    scheduled = Some((s.value(), s.span()));
+                }
             }
             other => {
                 return error(
                     other.span(),
-                    "table options: public, private, stateful, ephemeral, name = \"…\"",
+                    "table options: public, private, stateful, ephemeral, name = \"…\", \
+                     view = \"condition\", scheduled = \"reducer\"",
                 )
             }
         }
@@ -248,13 +259,27 @@ pub fn table(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut primary: Option<(u32, syn::Ident, syn::Type)> = None;
     let mut auto_inc: Option<(u32, syn::Ident, syn::Type)> = None;
     let mut indexes: Vec<(String, u32, bool, syn::Ident, syn::Type)> = Vec::new();
+    let mut defaults: Vec<(u32, syn::Type, syn::Expr)> = Vec::new();
+    let mut schedule_columns: Vec<u32> = Vec::new();
     for (column, field) in fields.named.iter_mut().enumerate() {
         let column = column as u32;
         let ident = field.ident.clone().unwrap();
         let ty = field.ty.clone();
+        if let syn::Type::Path(path) = &ty {
+            if path.path.segments.last().is_some_and(|s| s.ident == "ScheduleAt") {
+                schedule_columns.push(column);
+            }
+        }
         let mut kept = Vec::new();
         for attr in field.attrs.drain(..) {
             let path = attr.path();
+            if path.is_ident("default") {
+                match attr.parse_args::<syn::Expr>() {
+                    Ok(value) => defaults.push((column, ty.clone(), value)),
+                    Err(e) => return e.to_compile_error().into(),
+                }
+                continue;
+            }
             let args: Vec<String> = match &attr.meta {
                 Meta::List(list) => {
                     match Punctuated::<syn::Ident, Token![,]>::parse_terminated.parse2(list.tokens.clone()) {
@@ -323,6 +348,25 @@ pub fn table(attr: TokenStream, item: TokenStream) -> TokenStream {
             "a table needs a primary key: #[primary_key] on one field",
         );
     };
+    let schedule = match scheduled {
+        None => quote!(::core::option::Option::None),
+        Some((reducer, span)) => {
+            if schedule_columns.len() != 1 {
+                return error(
+                    span,
+                    "a scheduled table has exactly one column of type ScheduleAt",
+                );
+            }
+            let column = schedule_columns[0];
+            quote!(::core::option::Option::Some((#column, #reducer)))
+        }
+    };
+    let default_entries: Vec<_> = defaults
+        .iter()
+        .map(|(column, ty, value)| {
+            quote!((#column, { let value: #ty = #value; ::interstice_sdk::codec::to_bytes(&value) }))
+        })
+        .collect();
     let _ = pk_ident;
     let impls = match type_impls(&input) {
         Ok(i) => i,
@@ -377,6 +421,9 @@ pub fn table(attr: TokenStream, item: TokenStream) -> TokenStream {
                     indexes: &[#( #index_entries ),*],
                     public: #public,
                     persistence: #persistence,
+                    defaults: ::std::vec![#( #default_entries ),*],
+                    schedule: #schedule,
+                    view: #view,
                 });
             #id_static.store(id, ::core::sync::atomic::Ordering::Relaxed);
         },
@@ -563,6 +610,59 @@ pub fn query(attr: TokenStream, item: TokenStream) -> TokenStream {
         true,
     );
     quote!(#function #registration).into()
+}
+
+/// `#[migrate(table = "greetings", from = "<0.5.0")]` on `fn name(ctx, old:
+/// OldRow)`: when this version replaces one matching `from`, the node calls
+/// it once for each row of the old version's table, all in one transaction;
+/// it writes what it wants into this version's tables. Only the node calls it.
+#[proc_macro_attribute]
+pub fn migrate(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let usage = "#[migrate(table = \"…\", from = \"<0.5.0\")]";
+    let options = match Punctuated::<Meta, Token![,]>::parse_terminated.parse(attr) {
+        Ok(o) => o,
+        Err(e) => return e.to_compile_error().into(),
+    };
+    let function = parse_macro_input!(item as ItemFn);
+    let (mut table, mut from) = (None, None);
+    for option in &options {
+        let Meta::NameValue(nv) = option else {
+            return error(option.span(), usage);
+        };
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) = &nv.value
+        else {
+            return error(nv.value.span(), usage);
+        };
+        if nv.path.is_ident("table") {
+            table = Some(s.value());
+        } else if nv.path.is_ident("from") {
+            from = Some(s.value());
+        } else {
+            return error(nv.span(), usage);
+        }
+    }
+    let (Some(table), Some(from)) = (table, from) else {
+        return error(Span::call_site(), usage);
+    };
+    if function.sig.inputs.len() != 2 {
+        return error(function.sig.span(), "a migration takes (ctx, old: OldRow)");
+    }
+    let name = function.sig.ident.to_string();
+    let registration = register_function(
+        &function,
+        quote!(::interstice_sdk::__private::ReducerKind::Internal),
+        None,
+        false,
+    );
+    let register = format_ident!("__interstice_register_migration_{}", function.sig.ident);
+    let migration = constructor(
+        &register,
+        quote!(::interstice_sdk::__private::register_migration(#table, #name, #from);),
+    );
+    quote!(#function #registration #migration).into()
 }
 
 /// `#[callback]`: receives a remote call's outcome, `fn name(ctx,

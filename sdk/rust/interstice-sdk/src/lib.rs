@@ -20,6 +20,9 @@ macro_rules! for_tuples {
     };
 }
 
+// The macros' generated code names `::interstice_sdk`, this crate included.
+extern crate self as interstice_sdk;
+
 pub mod codec;
 mod context;
 mod host;
@@ -31,11 +34,33 @@ pub mod types;
 
 pub use codec::{Bytes, Decode, DecodeError, Encode};
 pub use context::{Current, LogLevel, ReducerContext};
-pub use interstice_macros::{callback, interstice_type, query, reducer, table};
+pub use interstice_macros::{callback, interstice_type, migrate, query, reducer, table};
 pub use schema::{Authority, Persistence, Visibility};
 pub use status::Status;
 pub use table::{RowIter, Table, TableRow};
 pub use types::Describe;
+
+/// When a row of a scheduled table fires (docs/sdk.md, "Schedules"): at
+/// `at_us` (microseconds since the epoch), once (`every_us` 0: the row goes
+/// when it fires) or every `every_us`.
+#[interstice_type]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScheduleAt {
+    pub at_us: i64,
+    pub every_us: i64,
+}
+
+impl ScheduleAt {
+    pub fn once(at_us: i64) -> Self {
+        ScheduleAt { at_us, every_us: 0 }
+    }
+    pub fn every(first_us: i64, period_us: i64) -> Self {
+        ScheduleAt {
+            at_us: first_us,
+            every_us: period_us,
+        }
+    }
+}
 
 /// What the macros' generated code uses; not for modules.
 #[doc(hidden)]
@@ -43,7 +68,8 @@ pub mod __private {
     pub use crate::codec::{from_bytes, Reader};
     pub use crate::context::{finish, return_value};
     pub use crate::registry::{
-        describe, refuse, register_module, register_reducer, register_table, Param, TableSpec,
+        describe, refuse, register_migration, register_module, register_reducer, register_table, Param,
+        TableSpec,
     };
     pub use crate::schema::ReducerKind;
     pub use crate::types::{kind, Field, Type, TypeDef, TypeRegistry, ENUM, STRUCT};

@@ -7,8 +7,8 @@ use std::sync::Mutex;
 
 use crate::codec::{to_bytes, Encode};
 use crate::schema::{
-    Authority, DependencyDef, IndexDef, ModuleSchema, NodeDef, Persistence, ReducerDef, ReducerKind, SemVer,
-    SubscriptionDef, TableDef, Visibility,
+    Authority, ColumnDefault, DependencyDef, IndexDef, MigrationDef, ModuleSchema, NodeDef, Persistence,
+    ReducerDef, ReducerKind, ScheduleDef, SemVer, SubscriptionDef, TableDef, Visibility,
 };
 use crate::types::{Describe, Field, Type, TypeRegistry};
 
@@ -82,6 +82,12 @@ pub struct TableSpec {
     pub indexes: &'static [(&'static str, u32, bool)],
     pub public: bool,
     pub persistence: Persistence,
+    /// Columns a new version adds, with the value existing rows take.
+    pub defaults: Vec<(u32, Vec<u8>)>,
+    /// A scheduled table: its ScheduleAt column and the reducer it fires.
+    pub schedule: Option<(u32, &'static str)>,
+    /// A view: a SQL condition with :reader (docs/sdk.md, "Views"), or "".
+    pub view: &'static str,
 }
 
 /// #[table]: registers the table of rows `R`; its id (index in the schema).
@@ -109,11 +115,34 @@ pub fn register_table<R: Describe>(spec: TableSpec) -> i32 {
                 Visibility::Private
             },
             persistence: spec.persistence,
-            defaults: Vec::new(),
-            schedule: Vec::new(),
-            view: String::new(),
+            defaults: spec
+                .defaults
+                .into_iter()
+                .map(|(column, value)| ColumnDefault { column, value })
+                .collect(),
+            schedule: spec
+                .schedule
+                .into_iter()
+                .map(|(column, reducer)| ScheduleDef {
+                    column,
+                    reducer: reducer.to_string(),
+                })
+                .collect(),
+            view: spec.view.to_string(),
         });
         id
+    })
+}
+
+/// #[migrate]: `reducer` migrates the old version's `table` when the version
+/// replaced matches `from`.
+pub fn register_migration(table: &str, reducer: &str, from: &str) {
+    with_registry(|r| {
+        r.schema.migrations.push(MigrationDef {
+            table: table.to_string(),
+            from: from.to_string(),
+            reducer: reducer.to_string(),
+        })
     })
 }
 

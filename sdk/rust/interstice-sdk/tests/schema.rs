@@ -33,6 +33,34 @@ pub struct Greetings {
     pub shape: Option<Shape>,
 }
 
+#[table(public, scheduled = "on_tick", view = "owner = :reader")]
+pub struct Ticks {
+    #[primary_key(auto_inc)]
+    pub id: u64,
+    pub at: ScheduleAt,
+    pub owner: String,
+    #[default(7)]
+    pub level: u32,
+    #[default(String::from("new"))]
+    pub note: String,
+}
+
+#[reducer]
+pub fn on_tick(_ctx: ReducerContext, tick: Ticks) {
+    let _ = tick;
+}
+
+#[interstice_type]
+pub struct OldTick {
+    pub id: u64,
+    pub at: ScheduleAt,
+}
+
+#[migrate(table = "ticks", from = "<0.1.0")]
+pub fn migrate_ticks(_ctx: ReducerContext, old: OldTick) {
+    let _ = old;
+}
+
 #[reducer]
 pub fn hello(_ctx: ReducerContext, name: String, times: u32) {
     let _ = (name, times);
@@ -67,12 +95,55 @@ fn the_macros_register_the_schema() {
         assert_eq!(s.nodes[0].alias, "MyNode");
 
         let types: Vec<&str> = r.types.defs.iter().map(|d| d.name.as_str()).collect();
-        assert_eq!(types, ["Custom", "Shape", "Greetings"]);
-        let shape = &r.types.defs[1];
+        // Each type once, after the types it uses (constructors run in any order).
+        let at = |name: &str| types.iter().position(|t| *t == name).unwrap();
+        assert_eq!(types.len(), 6, "{types:?}");
+        assert!(
+            at("Custom") < at("Greetings") && at("Shape") < at("Greetings"),
+            "{types:?}"
+        );
+        assert!(
+            at("ScheduleAt") < at("Ticks") && at("ScheduleAt") < at("OldTick"),
+            "{types:?}"
+        );
+        let shape = &r.types.defs[at("Shape")];
         assert_eq!(shape.fields[0].ty, types::Type::unit());
         assert_eq!(shape.fields[1].ty.kind, kind::F64);
 
-        let t = &s.tables[0];
+        let table = |name: &str| s.tables.iter().find(|t| t.name == name).unwrap();
+        let ticks = table("ticks");
+        assert_eq!(ticks.view, "owner = :reader");
+        assert_eq!(
+            (ticks.schedule[0].column, ticks.schedule[0].reducer.as_str()),
+            (1, "on_tick")
+        );
+        assert_eq!(
+            (ticks.defaults[0].column, ticks.defaults[0].value.clone()),
+            (3, vec![7, 0, 0, 0])
+        );
+        assert_eq!(
+            (ticks.defaults[1].column, ticks.defaults[1].value.clone()),
+            (4, vec![3, 0, 0, 0, b'n', b'e', b'w'])
+        );
+        let schedule_at = r.types.defs.iter().find(|d| d.name == "ScheduleAt").unwrap();
+        assert_eq!(
+            schedule_at
+                .fields
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>(),
+            ["at_us", "every_us"]
+        );
+        assert_eq!(
+            (
+                s.migrations[0].table.as_str(),
+                s.migrations[0].from.as_str(),
+                s.migrations[0].reducer.as_str()
+            ),
+            ("ticks", "<0.1.0", "migrate_ticks")
+        );
+
+        let t = table("greetings");
         assert_eq!((t.name.as_str(), t.row_type.as_str()), ("greetings", "Greetings"));
         assert_eq!((t.primary_key, t.auto_inc.clone()), (0, vec![0]));
         assert_eq!(t.indexes.len(), 2);
