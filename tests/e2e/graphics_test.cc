@@ -83,9 +83,15 @@ bool gpu_unavailable(NodeProcess& node, std::string* why) {
   return true;
 }
 
-TEST(Graphics, HeadlessFramesShowTheTriangle) {
+// The headless and replay tests run the C++ example and the Rust one
+// (modules/rust/graphics), which must behave the same.
+class GraphicsExample : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Languages, GraphicsExample,
+                         ::testing::Values("graphics", "rust_graphics"));
+
+TEST_P(GraphicsExample, HeadlessFramesShowTheTriangle) {
   TempDir frames;
-  NodeProcess node({"graphics"},
+  NodeProcess node({GetParam()},
                    {"--grant", "gpu", "--grant", "input", "--width", "128", "--height", "128",
                     "--frames", "3", "--frame-dump", frames.path().string()});
   ASSERT_NE(node.port(), 0) << node.output();
@@ -100,12 +106,12 @@ TEST(Graphics, HeadlessFramesShowTheTriangle) {
 // After restarts the pipeline (in an ephemeral table) is built again on the
 // first frame; replay empties ephemeral tables where the node restarted, so
 // it re-executes those frames as they ran and finds no divergence.
-TEST(Graphics, ReplayVerifiesTheFramesAcrossRestarts) {
+TEST_P(GraphicsExample, ReplayVerifiesTheFramesAcrossRestarts) {
   TempDir frames;
   std::vector<std::string> args{"--grant",  "gpu", "--grant",      "input",
                                 "--width",  "64",  "--height",     "64",
                                 "--frames", "3",   "--frame-dump", frames.path().string()};
-  NodeProcess node({"graphics"}, args);
+  NodeProcess node({GetParam()}, args);
   ASSERT_NE(node.port(), 0) << node.output();
   std::string why;
   if (gpu_unavailable(node, &why)) GTEST_SKIP() << "Vulkan is unavailable: " << why;
@@ -198,7 +204,7 @@ int free_display() {
   return -1;
 }
 
-TEST(Graphics, AKeyInARealWindowChangesTheColour) {
+TEST_P(GraphicsExample, AKeyInARealWindowChangesTheColour) {
   if (std::system("command -v Xvfb >/dev/null && command -v xdotool >/dev/null") != 0)
     GTEST_SKIP() << "Xvfb or xdotool is not installed (scripts/setup installs both)";
   int display = free_display();
@@ -223,7 +229,7 @@ TEST(Graphics, AKeyInARealWindowChangesTheColour) {
   ::setenv("DISPLAY", name.c_str(), 1);  // inherited by the node and xdotool
 
   TempDir frames;
-  NodeProcess node({"graphics"},
+  NodeProcess node({GetParam()},
                    {"--grant", "gpu", "--grant", "input", "--width", "128", "--height", "128",
                     "--window", "--fps", "20", "--frame-dump", frames.path().string()});
   ::unsetenv("DISPLAY");

@@ -48,6 +48,34 @@ host_functions! {
     fn query_node(alias: *const u8, alias_len: i32, module: *const u8, module_len: i32,
                   query: *const u8, query_len: i32, args: *const u8, args_len: i32,
                   callback: *const u8, callback_len: i32, timeout_ms: u32) -> i64;
+    fn file_read(path: *const u8, path_len: i32) -> i32;
+    fn file_write(path: *const u8, path_len: i32, data: *const u8, data_len: i32) -> i32;
+    fn file_list(path: *const u8, path_len: i32) -> i32;
+    fn file_delete(path: *const u8, path_len: i32) -> i32;
+    fn gpu_surface_size() -> i64;
+    fn gpu_create_shader(stage: i32, src: *const u8, src_len: i32) -> i64;
+    fn gpu_create_buffer(size: i64, usage: i32) -> i64;
+    fn gpu_write_buffer(buffer: i64, offset: i64, data: *const u8, len: i32) -> i32;
+    fn gpu_create_pipeline(desc: *const u8, desc_len: i32) -> i64;
+    fn gpu_create_bind_group_layout(entries: *const u8, len: i32) -> i64;
+    fn gpu_create_pipeline_layout(layouts: *const u8, len: i32) -> i64;
+    fn gpu_create_bind_group_with_layout(layout: i64, entries: *const u8, len: i32) -> i64;
+    fn gpu_create_command_encoder() -> i64;
+    fn gpu_begin_render_pass(encoder: i64, target: i64, r: f32, g: f32, b: f32, a: f32, load: i32) -> i64;
+    fn gpu_pass_set_pipeline(pass: i64, pipeline: i64) -> i32;
+    fn gpu_pass_set_bind_group(pass: i64, index: i32, group: i64) -> i32;
+    fn gpu_pass_set_vertex_buffer(pass: i64, buffer: i64) -> i32;
+    fn gpu_pass_draw(pass: i64, vertex_count: i32, instance_count: i32, first_vertex: i32,
+                     first_instance: i32) -> i32;
+    fn gpu_pass_end(pass: i64) -> i32;
+    fn gpu_encoder_finish(encoder: i64) -> i64;
+    fn gpu_queue_submit(buffers: *const u8, len: i32) -> i32;
+    fn gpu_get_current_texture() -> i64;
+    fn gpu_present() -> i32;
+    fn gpu_release(handle: i64) -> i32;
+    fn audio_open(rate: i32, channels: i32) -> i32;
+    fn audio_push(samples: *const u8, len: i32) -> i32;
+    fn audio_close() -> i32;
 }
 
 /// The current result (what table_get, iter_next, tx_caller... produced),

@@ -23,6 +23,7 @@ macro_rules! for_tuples {
 // The macros' generated code names `::interstice_sdk`, this crate included.
 extern crate self as interstice_sdk;
 
+mod authorities;
 pub mod codec;
 mod context;
 mod host;
@@ -32,6 +33,10 @@ mod status;
 mod table;
 pub mod types;
 
+pub use authorities::{
+    input, usage, Audio, Files, Gpu, GpuAttribute, GpuBindGroupEntry, GpuLayoutEntry, GpuPipelineDesc,
+    InputEvent, ShaderStage,
+};
 pub use codec::{Bytes, Decode, DecodeError, Encode};
 pub use context::{Current, LogLevel, ReducerContext};
 pub use interstice_macros::{callback, interstice_type, migrate, query, reducer, table};
