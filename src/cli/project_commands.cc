@@ -14,6 +14,7 @@
 
 #include "cli/exit_codes.h"
 #include "cli/node_commands.h"
+#include "cli/rust_project.h"
 
 namespace interstice::cli {
 namespace {
@@ -79,7 +80,7 @@ std::string module_source(const std::string& name) {
       fmt::arg("n", name));
 }
 
-int init_project(const std::string& name, const std::string& parent) {
+int init_project(const std::string& name, const std::string& parent, const std::string& lang) {
   if (!is_identifier(name)) {
     fmt::print(stderr,
                "error: '{}' cannot be a module name: use letters, digits and _, not starting with "
@@ -94,14 +95,18 @@ int init_project(const std::string& name, const std::string& parent) {
     return kExitError;
   }
   fs::create_directories(dir / "src", ec);
-  if (ec || !write_file(dir / "CMakeLists.txt", cmake_lists(name)) ||
-      !write_file(dir / "src" / (name + ".cc"), module_source(name)) ||
-      !write_file(dir / ".gitignore", "build/\n")) {
+  bool rust = lang == "rust";
+  bool written = !ec && write_file(dir / ".gitignore", "build/\n") &&
+                 (rust ? write_file(dir / "Cargo.toml", rust_cargo_toml(name, sdk_dir())) &&
+                             write_file(dir / "src" / "lib.rs", rust_module_source(name))
+                       : write_file(dir / "CMakeLists.txt", cmake_lists(name)) &&
+                             write_file(dir / "src" / (name + ".cc"), module_source(name)));
+  if (!written) {
     fmt::print(stderr, "error: cannot write the project in {}\n", dir.string());
     return kExitError;
   }
-  fmt::print("created {}: CMakeLists.txt, src/{}.cc\nnext: interstice build {}\n", dir.string(),
-             name, dir.string());
+  fmt::print("created {}: {}\nnext: interstice build {}\n", dir.string(),
+             rust ? "Cargo.toml, src/lib.rs" : "CMakeLists.txt, src/" + name + ".cc", dir.string());
   return kExitOk;
 }
 
@@ -120,12 +125,7 @@ int run(std::vector<std::string> argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int build_project(const std::string& dir) {
-  if (!fs::exists(fs::path(dir) / "CMakeLists.txt")) {
-    fmt::print(stderr, "error: {} has no CMakeLists.txt (make a project with interstice init)\n",
-               dir);
-    return kExitError;
-  }
+int build_cmake_project(const std::string& dir) {
   fs::path build = fs::path(dir) / "build";
   fmt::print(stderr, "configuring {}…\n", dir);
   std::vector<std::string> configure{"cmake", "-S", dir, "-B", build.string()};
@@ -142,6 +142,11 @@ int build_project(const std::string& dir) {
     fmt::print(stderr, "error: the build failed (the compiler's messages are above)\n");
     return kExitError;
   }
+  return kExitOk;
+}
+
+// Lists the modules in build/modules; an error if there are none.
+int list_built(const fs::path& build) {
   std::error_code ec;
   int built = 0;
   for (const auto& entry : fs::directory_iterator(build / "modules", ec))
@@ -156,18 +161,38 @@ int build_project(const std::string& dir) {
   return kExitOk;
 }
 
+int build_project(const std::string& dir) {
+  if (!fs::exists(fs::path(dir) / "CMakeLists.txt") && fs::exists(fs::path(dir) / "Cargo.toml")) {
+    if (!build_rust_project(dir, run)) return kExitError;
+  } else if (!fs::exists(fs::path(dir) / "CMakeLists.txt")) {
+    fmt::print(stderr,
+               "error: {} has no CMakeLists.txt or Cargo.toml (make a project with interstice "
+               "init)\n",
+               dir);
+    return kExitError;
+  } else if (int r = build_cmake_project(dir); r != kExitOk) {
+    return r;
+  }
+  return list_built(fs::path(dir) / "build");
+}
+
 }  // namespace
 
 void add_project_commands(CLI::App& app, int& exit_code) {
   struct Options {
-    std::string name, parent = ".", dir = ".";
+    std::string name, parent = ".", dir = ".", lang = "cpp";
   };
   auto o = std::make_shared<Options>();
   CLI::App* init = app.add_subcommand(
-      "init", "Create a C++ module project (CMakeLists.txt and src/NAME.cc) in ./NAME");
+      "init",
+      "Create a module project in ./NAME: C++ (CMakeLists.txt, src/NAME.cc) or Rust (Cargo.toml, "
+      "src/lib.rs)");
   init->add_option("name", o->name, "The module's name (a C identifier)")->required();
   init->add_option("--in", o->parent, "Create it under this directory")->capture_default_str();
-  init->callback([o, &exit_code] { exit_code = init_project(o->name, o->parent); });
+  init->add_option("--lang", o->lang, "cpp or rust")
+      ->check(CLI::IsMember({"cpp", "rust"}))
+      ->capture_default_str();
+  init->callback([o, &exit_code] { exit_code = init_project(o->name, o->parent, o->lang); });
   CLI::App* build = app.add_subcommand("build", "Build a module project to build/modules/*.wasm");
   build->add_option("dir", o->dir, "The project's directory")->capture_default_str();
   build->callback([o, &exit_code] { exit_code = build_project(o->dir); });

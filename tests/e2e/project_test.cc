@@ -18,10 +18,12 @@ std::string cli() {
   return std::string(INTERSTICE_CLI);
 }
 
-TEST(Projects, InitBuildPublishAndCall) {
+// `lang`: "cpp" or "rust"; the two templates make the same module.
+void init_build_publish_and_call(const std::string& lang) {
   TempDir projects;
   std::string dir = (projects.path() / "shop").string();
-  CommandResult init = run_command(cli() + " init shop --in " + projects.path().string());
+  CommandResult init =
+      run_command(cli() + " init shop --lang " + lang + " --in " + projects.path().string());
   ASSERT_EQ(init.exit_code, 0) << init.output;
   EXPECT_NE(init.output.find("next: interstice build " + dir), std::string::npos) << init.output;
   CommandResult again =
@@ -45,6 +47,17 @@ TEST(Projects, InitBuildPublishAndCall) {
   ASSERT_EQ(http.Post("/call/shop/add_note", R"(["milk"])", "application/json")->status, 200);
   EXPECT_EQ(http.Get("/tables/shop/notes")->body, R"([{"id":1,"text":"milk"}])");
   EXPECT_TRUE(node.wait_for_output("[shop::on_note] note #1: milk"));
+  // Building again is quick and leaves the module as it was.
+  CommandResult rebuilt = run_command(cli() + " build " + dir + " 2>&1");
+  EXPECT_EQ(rebuilt.exit_code, 0) << rebuilt.output;
+}
+
+TEST(Projects, InitBuildPublishAndCall) {
+  init_build_publish_and_call("cpp");
+}
+
+TEST(Projects, InitBuildPublishAndCallInRust) {
+  init_build_publish_and_call("rust");
 }
 
 TEST(Projects, BadNamesAndMissingProjectsAreRefused) {
