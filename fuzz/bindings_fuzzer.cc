@@ -11,6 +11,7 @@
 #include "engine/wasm_bytes.h"
 #include "fuzz/fuzz_support.h"
 #include "node/bindings.h"
+#include "node/bindings_rust.h"
 #include "node/bindings_ts.h"
 #include "runtime/runtime.h"
 
@@ -74,6 +75,11 @@ void check_header(const base::Result<std::string>& header) {
     fuzz::finding("a header without its namespace");
 }
 
+void check_rust(const base::Result<std::string>& rust) {
+  if (rust && rust->find("pub struct Local<'a>") == std::string::npos)
+    fuzz::finding("Rust bindings without Local");
+}
+
 void check_ts(const base::Result<std::string>& ts) {
   if (ts && ts->find("export function bind(") == std::string::npos)
     fuzz::finding("TypeScript bindings without bind()");
@@ -90,6 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (schema) {
       check_header(node::generate_bindings(*schema));
       check_ts(node::generate_ts_bindings(*schema));
+      check_rust(node::generate_rust_bindings(*schema));
     }
     return 0;
   }
@@ -98,6 +105,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (schema) {
     check_header(node::generate_bindings(*schema));
     check_ts(node::generate_ts_bindings(*schema));
+    check_rust(node::generate_rust_bindings(*schema));
   }
   return 0;
 }

@@ -12,6 +12,7 @@
 #include "cli/http_client.h"
 #include "cli/node_commands.h"
 #include "node/bindings.h"
+#include "node/bindings_rust.h"
 #include "node/bindings_ts.h"
 #include "runtime/runtime.h"
 
@@ -19,7 +20,7 @@ namespace interstice::cli {
 namespace {
 
 struct GenerateOptions {
-  std::string language = "cpp";  // "cpp" or "ts"
+  std::string language = "cpp";  // "cpp", "ts" or "rust"
   std::string source;            // a .wasm file, or a module name with --addr
   std::string address;           // a running node's local interface
   std::string output;            // empty: stdout
@@ -49,8 +50,9 @@ int generate(const GenerateOptions& o) {
     fmt::print(stderr, "error: {}\n", schema.error().message);
     return kExitError;
   }
-  auto text =
-      o.language == "ts" ? node::generate_ts_bindings(*schema) : node::generate_bindings(*schema);
+  auto text = o.language == "ts"     ? node::generate_ts_bindings(*schema)
+              : o.language == "rust" ? node::generate_rust_bindings(*schema)
+                                     : node::generate_bindings(*schema);
   if (!text) {
     fmt::print(stderr, "error: {}\n", text.error().message);
     return kExitError;
@@ -66,8 +68,10 @@ int generate(const GenerateOptions& o) {
     return kExitError;
   }
   fmt::print(stderr, "wrote {} bindings for {} {} to {}\n",
-             o.language == "ts" ? "TypeScript" : "C++", schema->name, schema->version.to_string(),
-             o.output);
+             o.language == "ts"     ? "TypeScript"
+             : o.language == "rust" ? "Rust"
+                                    : "C++",
+             schema->name, schema->version.to_string(), o.output);
   return kExitOk;
 }
 
@@ -83,16 +87,20 @@ void add_generate_commands(CLI::App& app, int& exit_code) {
   auto g = std::make_shared<GenerateOptions>();
   CLI::App* generate_cmd = app.add_subcommand(
       "generate",
-      "Generate typed bindings for a module (TypeScript or C++), from its .wasm or a running node");
-  generate_cmd->add_option("--lang", g->language, "ts (for @interstice/client) or cpp")
+      "Generate typed bindings for a module (TypeScript, C++ or Rust), from its .wasm or a "
+      "running node");
+  generate_cmd->add_option("--lang", g->language, "ts (for @interstice/client), cpp or rust")
       ->required()
-      ->check(CLI::IsMember({"ts", "cpp"}));
+      ->check(CLI::IsMember({"ts", "cpp", "rust"}));
   add_source_options(*generate_cmd, *g);
   generate_cmd->callback([g, &exit_code] { exit_code = generate(*g); });
 
   auto b = std::make_shared<GenerateOptions>();
   CLI::App* bindings_cmd = app.add_subcommand(
-      "bindings", "Generate a typed C++ header for a module (generate --lang cpp)");
+      "bindings",
+      "Generate typed bindings for a module: a C++ header, or with --lang rust a Rust module");
+  bindings_cmd->add_option("--lang", b->language, "cpp (the default) or rust")
+      ->check(CLI::IsMember({"cpp", "rust"}));
   add_source_options(*bindings_cmd, *b);
   bindings_cmd->callback([b, &exit_code] { exit_code = generate(*b); });
 }

@@ -7,6 +7,8 @@
 
 #include <httplib.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "support/command_runner.h"
@@ -103,6 +105,31 @@ void caller_talks_to_hello(const std::string& caller, const std::string& hello) 
       << caller_node.output();
   EXPECT_TRUE(hello_node.wait_for_output("Inserted greeting: {id: 2, greeting: \"Hello, Ann!\""))
       << hello_node.output();
+}
+
+// Bindings in Rust: bindings_user is built against hello_bindings.rs, which
+// must be exactly what the generator makes of hello.wasm; it calls hello
+// through them and subscribes with the generated row type.
+TEST(RustModules, GeneratedBindingsCompileAndWork) {
+  std::ifstream committed(std::string(INTERSTICE_SOURCE_DIR) +
+                          "/modules/rust/bindings_user/src/hello_bindings.rs");
+  std::string expected((std::istreambuf_iterator<char>(committed)),
+                       std::istreambuf_iterator<char>());
+  auto generated =
+      run_command("(" + cli() + " generate --lang rust " + wasm("hello") + " 2>/dev/null)");
+  ASSERT_EQ(generated.exit_code, 0);
+  EXPECT_EQ(generated.output, expected)
+      << "generate them again: interstice generate --lang rust build/modules/hello.wasm -o "
+         "modules/rust/bindings_user/src/hello_bindings.rs";
+  auto from_bindings =
+      run_command("(" + cli() + " bindings --lang rust " + wasm("hello") + " 2>/dev/null)");
+  EXPECT_EQ(from_bindings.output, expected);
+
+  NodeProcess node({"hello", "rust_bindings_user"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  EXPECT_TRUE(node.wait_for_output("[bindings_user::init] called hello")) << node.output();
+  EXPECT_TRUE(node.wait_for_output("[bindings_user::on_greeting] greeting #1: Hello, bindings!"))
+      << node.output();
 }
 
 TEST(RustModules, TheCppCallerTalksToTheRustHello) {

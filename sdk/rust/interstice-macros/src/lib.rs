@@ -8,6 +8,7 @@
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as Tokens};
 use quote::{format_ident, quote};
+use syn::ext::IdentExt;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -53,7 +54,8 @@ fn type_impls(input: &DeriveInput) -> Result<Tokens, syn::Error> {
                 ));
             };
             let idents: Vec<_> = fields.named.iter().map(|f| f.ident.clone().unwrap()).collect();
-            let names: Vec<String> = idents.iter().map(|i| i.to_string()).collect();
+            // A raw identifier (r#type) is the field `type` in the schema.
+            let names: Vec<String> = idents.iter().map(|i| i.unraw().to_string()).collect();
             let types: Vec<_> = fields.named.iter().map(|f| f.ty.clone()).collect();
             Ok(quote! {
                 impl #sdk::Encode for #name {
@@ -87,7 +89,7 @@ fn type_impls(input: &DeriveInput) -> Result<Tokens, syn::Error> {
             for (index, variant) in data.variants.iter().enumerate() {
                 let tag = index as u32;
                 let v = &variant.ident;
-                let v_text = v.to_string();
+                let v_text = v.unraw().to_string();
                 match &variant.fields {
                     Fields::Unit => {
                         encode_arms.push(quote!(#name::#v => #sdk::Encode::encode(&#tag, out)));
@@ -487,7 +489,7 @@ fn parameters(function: &ItemFn) -> Result<(bool, Vec<(String, syn::Type)>), syn
             return Err(syn::Error::new(input.span(), "a reducer is a free function"));
         };
         let name = match &*typed.pat {
-            syn::Pat::Ident(i) => i.ident.to_string().trim_start_matches('_').to_string(),
+            syn::Pat::Ident(i) => i.ident.unraw().to_string().trim_start_matches('_').to_string(),
             other => return Err(syn::Error::new(other.span(), "a parameter is a plain name")),
         };
         params.push((name, (*typed.ty).clone()));
