@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "abi/validate.h"
+#include "node/binding_names.h"
 
 namespace interstice::node {
 namespace {
@@ -59,31 +60,13 @@ std::string cpp_type(const abi::Type& type) {
 
 // Names go into the header as C++ code: anything but an identifier (of at
 // most 255 characters) could smuggle code into it, so it is refused.
-bool is_identifier(std::string_view name) {
-  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-  if (name.empty() || name.size() > 255 || !alpha(name[0])) return false;
-  for (char c : name)
-    if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
-  return true;
-}
 
 // Every name the header would contain, or the first that is not an identifier.
 base::Result<void> check_names(const abi::ModuleSchema& s) {
-  std::vector<std::pair<std::string_view, std::string_view>> names{{"module", s.name}};
-  for (const abi::TypeDef& t : s.types) {
-    names.emplace_back("type", t.name);
-    for (const abi::Field& f : t.fields) names.emplace_back("field", f.name);
-  }
-  for (const abi::ReducerDef& r : s.reducers) {
-    names.emplace_back("reducer", r.name);
-    for (const abi::Field& p : r.params) names.emplace_back("parameter", p.name);
-  }
-  for (const abi::TableDef& t : s.tables) names.emplace_back("table", t.name);
-  for (const auto& [what, name] : names)
+  for (const auto& [what, name] : schema_names(s))
     if (!is_identifier(name))
-      return base::make_error(fmt::format(
-          "the {} name '{}' is not a C++ identifier", what,
-          name.size() > 64 ? std::string(name.substr(0, 64)) + "..." : std::string(name)));
+      return base::make_error(
+          fmt::format("the {} name '{}' is not a C++ identifier", what, shown_name(name)));
   return {};
 }
 

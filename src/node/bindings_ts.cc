@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "node/binding_names.h"
+
 namespace interstice::node {
 namespace {
 
@@ -41,18 +43,6 @@ const std::unordered_set<std::string_view>& taken_type_names() {
 const std::unordered_set<std::string_view>& taken_parameter_names() {
   static const std::unordered_set<std::string_view> names{"MODULE", "TYPES"};
   return names;
-}
-
-bool is_identifier(std::string_view name) {
-  auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; };
-  if (name.empty() || name.size() > 255 || !alpha(name[0])) return false;
-  for (char c : name)
-    if (!alpha(c) && !(c >= '0' && c <= '9')) return false;
-  return true;
-}
-
-std::string shown(std::string_view name) {
-  return name.size() > 64 ? std::string(name.substr(0, 64)) + "..." : std::string(name);
 }
 
 // What clients may call: not the node's handlers or callbacks, nor internal reducers.
@@ -90,7 +80,7 @@ class NameCheck {
   bool name(std::string_view what, std::string_view n) {
     if (!problem_.empty()) return false;
     if (is_identifier(n)) return true;
-    problem_ = fmt::format("the {} name '{}' is not an identifier", what, shown(n));
+    problem_ = fmt::format("the {} name '{}' is not an identifier", what, shown_name(n));
     return false;
   }
   void unique(std::string_view what, std::string_view n, std::set<std::string_view>& seen,
@@ -284,7 +274,7 @@ base::Result<std::string> generate_ts_bindings(const abi::ModuleSchema& schema) 
     const abi::TypeDef* row = schema.find_type(t.row_type);
     if (!row || row->kind != abi::TypeDefKind::Struct)
       return base::make_error(fmt::format("table {}: row type {} is not a struct of the schema",
-                                          t.name, shown(t.row_type)));
+                                          t.name, shown_name(t.row_type)));
   }
 
   const std::string& m = schema.name;

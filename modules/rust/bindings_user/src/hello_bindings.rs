@@ -45,8 +45,7 @@ pub struct Remote<'a> {
 
 impl Remote<'_> {
     pub fn hello(&self, name: ::std::string::String) -> u64 {
-        self.ctx
-            .call_node(self.node, MODULE, "hello", self.callback, (name,))
+        self.ctx.call_node(self.node, MODULE, "hello", self.callback, (name,))
     }
 }
 

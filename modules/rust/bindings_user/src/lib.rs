@@ -5,6 +5,7 @@
 //! generated row type, logging each one. It mirrors the C++ bindings_user.
 use interstice_sdk::*;
 
+#[rustfmt::skip] // generated: kept exactly as the generator writes it
 pub mod hello_bindings;
 
 interstice_module!(visibility: Private, dependencies: [("hello", "^0.1.0")]);
