@@ -6,8 +6,12 @@
 # -Zbuild-std, since that toolchain ships no prebuilt wasm32 std. The
 # workspace's Cargo.lock is used as committed (--locked). Cargo's registry
 # (std's own dependencies too) and the target directory live in the cache
-# (INTERSTICE_CACHE, default ~/.cache/interstice), outside the work tree, so
-# a fresh clone compiles std once per machine, not once per build. Output:
+# (INTERSTICE_CACHE, default ~/.cache/interstice), outside the work tree:
+# std's dependencies are fetched once per machine, and the target directory
+# is one per checkout (keyed by its path: cargo names a workspace's
+# artifacts by their path within it, so two checkouts sharing one target
+# directory would take each other's builds), shared by its build
+# directories, so std compiles once per checkout. Output:
 # ${INTERSTICE_WASM_DIR}/PREFIXname.wasm; target: rust_modules. Cargo
 # decides what to rebuild, so the target runs it every time (a no-op takes
 # well under a second).
@@ -26,7 +30,9 @@ function(interstice_add_rust_modules)
     set(cache "$ENV{HOME}/.cache/interstice")
   endif()
   get_filename_component(workspace "${ARG_WORKSPACE}" ABSOLUTE)
-  set(target_dir "${cache}/rust-target")
+  string(MD5 checkout "${workspace}")
+  string(SUBSTRING "${checkout}" 0 16 checkout)
+  set(target_dir "${cache}/rust-target/${checkout}")
   set(built "${target_dir}/wasm32-unknown-unknown/release")
   set(copies)
   foreach(module IN LISTS ARG_MODULES)

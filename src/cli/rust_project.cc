@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 namespace interstice::cli {
@@ -99,8 +100,13 @@ bool build_rust_project(const fs::path& dir,
                "them)\n");
     return false;
   }
+  // One target directory per project (keyed by its path): cargo names a
+  // package's artifacts by its path within its workspace, so projects that
+  // shared one could take each other's builds.
   std::string cache = cache_dir();
-  std::string target = cache + "/rust-target";
+  std::string target =
+      fmt::format("{}/rust-target/project-{:016x}", cache,
+                  std::hash<std::string>{}(fs::absolute(dir).lexically_normal().string()));
   fmt::print(stderr, "building {} (cargo; the first build on this machine compiles std)…\n",
              dir.string());
   int status =

@@ -1,8 +1,8 @@
 // Module projects in Rust (docs/sdk-rust.md): what `interstice init --lang
 // rust NAME` writes, and how `interstice build` builds a project that has a
 // Cargo.toml: Debian's cargo for wasm32 with -Zbuild-std, cargo's registry
-// and target directory in the cache (INTERSTICE_CACHE, default
-// ~/.cache/interstice), the module copied to build/modules/NAME.wasm.
+// and a target directory for the project in the cache (INTERSTICE_CACHE,
+// default ~/.cache/interstice), the module copied to build/modules/NAME.wasm.
 #pragma once
 
 #include <filesystem>
