@@ -58,8 +58,12 @@ int64_t now_us() {
       .count();
 }
 
-TEST(Schedules, RowsFireAtTheirTimesAndACancelledOneStops) {
-  NodeProcess node({"ticker"}, {});
+// Each test runs on the C++ ticker and on the Rust one (modules/rust/ticker).
+class Schedules : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Languages, Schedules, ::testing::Values("ticker", "rust_ticker"));
+
+TEST_P(Schedules, RowsFireAtTheirTimesAndACancelledOneStops) {
+  NodeProcess node({GetParam()}, {});
   ASSERT_NE(node.port(), 0) << node.output();
   ASSERT_NO_FATAL_FAILURE(call(node, "once", R"(["a", 200000])"));
   ASSERT_NO_FATAL_FAILURE(call(node, "every", R"(["b", 50000])"));
@@ -96,8 +100,8 @@ TEST(Schedules, RowsFireAtTheirTimesAndACancelledOneStops) {
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
 }
 
-TEST(Schedules, AScheduleSurvivesARestartAndMissedFiringsAreMadeUpOnce) {
-  NodeProcess node({"ticker"}, {});
+TEST_P(Schedules, AScheduleSurvivesARestartAndMissedFiringsAreMadeUpOnce) {
+  NodeProcess node({GetParam()}, {});
   ASSERT_NE(node.port(), 0) << node.output();
   ASSERT_EQ(rows(node, "loads").size(), 1u);
   ASSERT_NO_FATAL_FAILURE(call(node, "every", R"(["c", 100000])"));
