@@ -46,6 +46,13 @@ TEST_F(GpuTest, AComputeShaderDoublesNumbersOnTheGpu) {
   EXPECT_EQ(logged(*rt_, "compute_user", "double_all"), "sum 4032");
 }
 
+// The same through the Rust SDK's Gpu calls (modules/rust/compute_user).
+TEST_F(GpuTest, AComputeShaderFromARustModuleDoublesNumbersToo) {
+  start(64, 64, "rust_compute_user");
+  if (IsSkipped()) return;
+  EXPECT_EQ(logged(*rt_, "compute_user", "double_all"), "sum 4032");
+}
+
 // A sampled texture: each quarter of the 64x64 surface shows one texel.
 TEST_F(GpuTest, ATextureIsSampledOntoTheSurface) {
   start(64, 64, "texture_user");

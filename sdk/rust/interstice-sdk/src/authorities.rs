@@ -201,6 +201,151 @@ impl Gpu {
     pub fn present(&self) -> Result<(), Status> {
         status(unsafe { host::gpu_present() })
     }
+    /// Immediate frames: begin_frame, draws, end_frame (`uniforms`: the
+    /// pipeline's resources, or a bind group).
+    pub fn begin_frame(&self, rgba: [f32; 4]) -> Result<(), Status> {
+        let [r, g, b, a] = rgba;
+        status(unsafe { host::gpu_begin_frame(r, g, b, a) })
+    }
+    pub fn draw(
+        &self,
+        pipeline: u64,
+        vertex_buffer: u64,
+        uniforms: &[u64],
+        vertex_count: u32,
+    ) -> Result<(), Status> {
+        let bytes = to_bytes(&uniforms.to_vec());
+        status(unsafe {
+            host::gpu_draw(
+                pipeline as i64,
+                vertex_buffer as i64,
+                bytes.as_ptr(),
+                bytes.len() as i32,
+                vertex_count as i32,
+                1,
+            )
+        })
+    }
+    pub fn end_frame(&self) -> Result<(), Status> {
+        status(unsafe { host::gpu_end_frame() })
+    }
+    /// A bind group of `pipeline`'s resources (as draw's `uniforms`).
+    pub fn bind_group(&self, pipeline: u64, bindings: &[u64]) -> Result<u64, Status> {
+        let bytes = to_bytes(&bindings.to_vec());
+        handle(unsafe { host::gpu_create_bind_group(pipeline as i64, bytes.as_ptr(), bytes.len() as i32) })
+    }
+    /// The surface's pixel format (a VkFormat).
+    pub fn surface_format(&self) -> i32 {
+        unsafe { host::gpu_surface_format() }
+    }
+    /// An RGBA8 texture, written with write_texture.
+    pub fn texture(&self, width: u32, height: u32) -> Result<u64, Status> {
+        handle(unsafe { host::gpu_create_texture(width as i32, height as i32) })
+    }
+    pub fn write_texture(&self, texture: u64, rgba: &[u8]) -> Result<(), Status> {
+        status(unsafe { host::gpu_write_texture(texture as i64, rgba.as_ptr(), rgba.len() as i32) })
+    }
+    /// A sampler: filter 0 nearest, 1 linear.
+    pub fn sampler(&self, filter: i32) -> Result<u64, Status> {
+        handle(unsafe { host::gpu_create_sampler(filter) })
+    }
+    /// A compute pipeline over `storage_buffers` storage buffers (set 0).
+    pub fn compute_pipeline(&self, shader: u64, storage_buffers: u32) -> Result<u64, Status> {
+        handle(unsafe { host::gpu_create_compute_pipeline(shader as i64, storage_buffers as i32) })
+    }
+    pub fn compute_pipeline_with_layout(&self, shader: u64, layout: u64) -> Result<u64, Status> {
+        handle(unsafe { host::gpu_create_compute_pipeline_with_layout(shader as i64, layout as i64) })
+    }
+    /// Runs a compute pipeline to completion over `buffers`.
+    pub fn dispatch(&self, pipeline: u64, buffers: &[u64], groups: [u32; 3]) -> Result<(), Status> {
+        let bytes = to_bytes(&buffers.to_vec());
+        let [x, y, z] = groups;
+        status(unsafe {
+            host::gpu_dispatch(
+                pipeline as i64,
+                bytes.as_ptr(),
+                bytes.len() as i32,
+                x as i32,
+                y as i32,
+                z as i32,
+            )
+        })
+    }
+    /// A buffer's bytes (recorded in the log, so replay reads the same).
+    pub fn read(&self, buffer: u64, offset: u64, size: u32) -> Result<Vec<u8>, Status> {
+        let n = unsafe { host::gpu_read_buffer(buffer as i64, offset as i64, size as i32) };
+        if n < 0 {
+            return Err(Status::from_code(-(n as i64)));
+        }
+        Ok(host::read_result(n))
+    }
+    pub fn pipeline_bind_group_layout(&self, pipeline: u64, index: u32) -> Result<u64, Status> {
+        handle(unsafe { host::gpu_pipeline_bind_group_layout(pipeline as i64, index as i32) })
+    }
+    /// A depth attachment of the target's size, for begin_render_pass_depth.
+    pub fn depth_texture(&self, width: u32, height: u32) -> Result<u64, Status> {
+        handle(unsafe { host::gpu_create_depth_texture(width as i32, height as i32) })
+    }
+    /// A render pass with a depth attachment cleared to `depth_clear`;
+    /// `load` keeps the target's pixels instead of clearing them.
+    pub fn begin_render_pass_depth(
+        &self,
+        encoder: u64,
+        target: u64,
+        rgba: [f32; 4],
+        load: bool,
+        depth: u64,
+        depth_clear: f32,
+    ) -> Result<u64, Status> {
+        let [r, g, b, a] = rgba;
+        handle(unsafe {
+            host::gpu_begin_render_pass_depth(
+                encoder as i64,
+                target as i64,
+                r,
+                g,
+                b,
+                a,
+                load as i32,
+                depth as i64,
+                depth_clear,
+            )
+        })
+    }
+    pub fn begin_compute_pass(&self, encoder: u64) -> Result<u64, Status> {
+        handle(unsafe { host::gpu_begin_compute_pass(encoder as i64) })
+    }
+    /// `format`: 0 u16 indices, 1 u32.
+    pub fn set_index_buffer(&self, pass: u64, buffer: u64, format: i32) -> Result<(), Status> {
+        status(unsafe { host::gpu_pass_set_index_buffer(pass as i64, buffer as i64, format) })
+    }
+    pub fn pass_draw_indexed(&self, pass: u64, index_count: u32) -> Result<(), Status> {
+        status(unsafe { host::gpu_pass_draw_indexed(pass as i64, index_count as i32, 1, 0, 0, 0) })
+    }
+    pub fn pass_dispatch(&self, pass: u64, groups: [u32; 3]) -> Result<(), Status> {
+        let [x, y, z] = groups;
+        status(unsafe { host::gpu_pass_dispatch(pass as i64, x as i32, y as i32, z as i32) })
+    }
+    pub fn copy_buffer(
+        &self,
+        encoder: u64,
+        source: u64,
+        source_offset: u64,
+        destination: u64,
+        destination_offset: u64,
+        size: u64,
+    ) -> Result<(), Status> {
+        status(unsafe {
+            host::gpu_encoder_copy_buffer(
+                encoder as i64,
+                source as i64,
+                source_offset as i64,
+                destination as i64,
+                destination_offset as i64,
+                size as i64,
+            )
+        })
+    }
     /// Destroys an object nothing uses any more.
     pub fn release(&self, handle: u64) -> Result<(), Status> {
         status(unsafe { host::gpu_release(handle as i64) })
@@ -220,6 +365,26 @@ impl Audio {
     /// The queued samples still play; then the stream closes.
     pub fn close(&self) -> Result<(), Status> {
         status(unsafe { host::audio_close() })
+    }
+    /// Starts recording (Unavailable without a capture device).
+    pub fn open_capture(&self, sample_rate: u32, channels: u32) -> Result<(), Status> {
+        status(unsafe { host::audio_capture_open(sample_rate as i32, channels as i32) })
+    }
+    /// Up to `max_samples` of what was captured since the last read, oldest
+    /// first (recorded in the log, so replay hears the same).
+    pub fn read_capture(&self, max_samples: u32) -> Result<Vec<f32>, Status> {
+        let n = unsafe { host::audio_capture_read((max_samples * 4) as i32) };
+        if n < 0 {
+            return Err(Status::from_code(-(n as i64)));
+        }
+        let bytes = host::read_result(n);
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    }
+    pub fn close_capture(&self) -> Result<(), Status> {
+        status(unsafe { host::audio_capture_close() })
     }
 }
 

@@ -73,6 +73,33 @@ host_functions! {
     fn gpu_get_current_texture() -> i64;
     fn gpu_present() -> i32;
     fn gpu_release(handle: i64) -> i32;
+    fn gpu_begin_frame(r: f32, g: f32, b: f32, a: f32) -> i32;
+    fn gpu_draw(pipeline: i64, vertex_buffer: i64, uniforms: *const u8, uniforms_len: i32, vertex_count: i32,
+                instance_count: i32) -> i32;
+    fn gpu_end_frame() -> i32;
+    fn gpu_create_bind_group(pipeline: i64, bindings: *const u8, len: i32) -> i64;
+    fn gpu_surface_format() -> i32;
+    fn gpu_create_texture(width: i32, height: i32) -> i64;
+    fn gpu_write_texture(texture: i64, rgba: *const u8, len: i32) -> i32;
+    fn gpu_create_sampler(filter: i32) -> i64;
+    fn gpu_create_compute_pipeline(shader: i64, storage_buffers: i32) -> i64;
+    fn gpu_dispatch(pipeline: i64, buffers: *const u8, buffers_len: i32, x: i32, y: i32, z: i32) -> i32;
+    fn gpu_read_buffer(buffer: i64, offset: i64, size: i32) -> i32;
+    fn gpu_pipeline_bind_group_layout(pipeline: i64, index: i32) -> i64;
+    fn gpu_create_compute_pipeline_with_layout(shader: i64, layout: i64) -> i64;
+    fn gpu_begin_render_pass_depth(encoder: i64, target: i64, r: f32, g: f32, b: f32, a: f32, load: i32,
+                                   depth: i64, depth_clear: f32) -> i64;
+    fn gpu_create_depth_texture(width: i32, height: i32) -> i64;
+    fn gpu_begin_compute_pass(encoder: i64) -> i64;
+    fn gpu_pass_set_index_buffer(pass: i64, buffer: i64, format: i32) -> i32;
+    fn gpu_pass_draw_indexed(pass: i64, index_count: i32, instance_count: i32, first_index: i32,
+                             base_vertex: i32, first_instance: i32) -> i32;
+    fn gpu_pass_dispatch(pass: i64, x: i32, y: i32, z: i32) -> i32;
+    fn gpu_encoder_copy_buffer(encoder: i64, source: i64, source_offset: i64, destination: i64,
+                               destination_offset: i64, size: i64) -> i32;
+    fn audio_capture_open(rate: i32, channels: i32) -> i32;
+    fn audio_capture_read(max_bytes: i32) -> i32;
+    fn audio_capture_close() -> i32;
     fn audio_open(rate: i32, channels: i32) -> i32;
     fn audio_push(samples: *const u8, len: i32) -> i32;
     fn audio_close() -> i32;
