@@ -296,20 +296,27 @@ std::string greetings(httplib::Client& http) {
   return response ? response->body : "(no answer)";
 }
 
+// The upgrades below run with the C++ versions of hello (hello_v5, hello_v6)
+// and with the Rust ones (rust_hello_v5, rust_hello_v6), each over the C++
+// hello 0.1.0: a module may change language between versions.
+class Upgrades : public ::testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Languages, Upgrades, ::testing::Values("", "rust_"),
+                         [](const auto& info) { return info.param.empty() ? "Cpp" : "Rust"; });
+
 // A new column declared with a default: every row is kept, with the default.
-TEST(Publishing, AColumnWithADefaultIsAddedToEveryRow) {
+TEST_P(Upgrades, AColumnWithADefaultIsAddedToEveryRow) {
   NodeProcess node({"hello"}, {});
   ASSERT_NE(node.port(), 0) << node.output();
   httplib::Client http("127.0.0.1", node.port());
   ASSERT_NO_FATAL_FAILURE(greet(http, {"Ann", "Bo"}));
 
-  CommandResult plan = dry_run(node, "hello_v5", key_of(node));
+  CommandResult plan = dry_run(node, GetParam() + "hello_v5", key_of(node));
   EXPECT_EQ(plan.exit_code, 0) << plan.output;
   EXPECT_EQ(plan.output,
             "would replace hello 0.1.0 with 0.5.0\n"
             "  table greetings: extended, 2 rows (+column language, +index by_language)\n"
             "dry run: nothing changed\n");
-  CommandResult published = publish(node, "hello_v5", key_of(node));
+  CommandResult published = publish(node, GetParam() + "hello_v5", key_of(node));
   ASSERT_EQ(published.exit_code, 0) << published.output;
   ASSERT_EQ(http.Post("/call/hello/bonjour", R"(["Cy"])", "application/json")->status, 200);
   std::string expected =
@@ -325,20 +332,20 @@ TEST(Publishing, AColumnWithADefaultIsAddedToEveryRow) {
 
 // A change no default can make needs the migration the new version
 // declares: it runs once per old row and writes the new ones.
-TEST(Publishing, ADeclaredMigrationTransformsTheRows) {
+TEST_P(Upgrades, ADeclaredMigrationTransformsTheRows) {
   NodeProcess node({"hello"}, {});
   ASSERT_NE(node.port(), 0) << node.output();
   httplib::Client http("127.0.0.1", node.port());
   ASSERT_NO_FATAL_FAILURE(greet(http, {"Ann", "Bo"}));
 
-  CommandResult plan = dry_run(node, "hello_v6", key_of(node));
+  CommandResult plan = dry_run(node, GetParam() + "hello_v6", key_of(node));
   EXPECT_EQ(plan.exit_code, 0) << plan.output;
   EXPECT_EQ(plan.output,
             "would replace hello 0.1.0 with 0.6.0\n"
             "  table greetings: migrated, 2 rows (by migrate_greetings)\n"
             "  table migrations: new\n"
             "dry run: nothing changed\n");
-  CommandResult published = publish(node, "hello_v6", key_of(node));
+  CommandResult published = publish(node, GetParam() + "hello_v6", key_of(node));
   ASSERT_EQ(published.exit_code, 0) << published.output;
   ASSERT_NO_FATAL_FAILURE(greet(http, {"Cy"}));
   std::string expected = R"([{"id":1,"salutation":"Hello","name":"Ann","language":"en"},)"
@@ -356,9 +363,9 @@ TEST(Publishing, ADeclaredMigrationTransformsTheRows) {
   ASSERT_NE(second.port(), 0) << second.output();
   httplib::Client http2("127.0.0.1", second.port());
   ASSERT_NO_FATAL_FAILURE(greet(http2, {"Ann"}));
-  ASSERT_EQ(publish(second, "hello_v5", key_of(second)).exit_code, 0);
+  ASSERT_EQ(publish(second, GetParam() + "hello_v5", key_of(second)).exit_code, 0);
   ASSERT_EQ(http2.Post("/call/hello/bonjour", R"(["Cy"])", "application/json")->status, 200);
-  CommandResult from_v5 = publish(second, "hello_v6", key_of(second));
+  CommandResult from_v5 = publish(second, GetParam() + "hello_v6", key_of(second));
   ASSERT_EQ(from_v5.exit_code, 0) << from_v5.output;
   EXPECT_EQ(greetings(http2), R"([{"id":1,"salutation":"Hello","name":"Ann","language":"en"},)"
                               R"({"id":2,"salutation":"Bonjour","name":"Cy","language":"fr"}])");
@@ -367,7 +374,7 @@ TEST(Publishing, ADeclaredMigrationTransformsTheRows) {
 
 // A migration that fails changes nothing, however often it is tried: the
 // old version keeps serving its rows, and a restart brings it back.
-TEST(Publishing, AFailingMigrationLeavesTheOldVersionServing) {
+TEST_P(Upgrades, AFailingMigrationLeavesTheOldVersionServing) {
   NodeProcess node({"hello"}, {});
   ASSERT_NE(node.port(), 0) << node.output();
   httplib::Client http("127.0.0.1", node.port());
@@ -375,14 +382,14 @@ TEST(Publishing, AFailingMigrationLeavesTheOldVersionServing) {
   std::string rows = greetings(http);
   const std::string old_version = R"("name":"hello","version":"0.1.0")";
 
-  CommandResult plan = dry_run(node, "hello_v6", key_of(node));
+  CommandResult plan = dry_run(node, GetParam() + "hello_v6", key_of(node));
   EXPECT_EQ(plan.exit_code, 1) << plan.output;
   EXPECT_NE(plan.output.find("refused: cannot replace module 'hello' with 0.6.0: the migration of "
                              "table greetings failed at its row 2 of 3"),
             std::string::npos)
       << plan.output;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    CommandResult refused = publish(node, "hello_v6", key_of(node));
+    CommandResult refused = publish(node, GetParam() + "hello_v6", key_of(node));
     EXPECT_EQ(refused.exit_code, 1) << refused.output;
     EXPECT_NE(refused.output.find(fmt::format(
                   "cannot replace module 'hello' with 0.6.0: the migration of table greetings "

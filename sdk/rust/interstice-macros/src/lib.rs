@@ -21,12 +21,17 @@ fn error(span: Span, message: &str) -> TokenStream {
 }
 
 /// A static constructor running `body` when the module is instantiated.
+/// Its priority (`.init_array.N`, lower first) follows the line of the
+/// attribute being expanded, so tables and reducers register in the order
+/// the source declares them (and get the ids a C++ module would).
 fn constructor(name: &syn::Ident, body: Tokens) -> Tokens {
+    let line = proc_macro::Span::call_site().line().min(60_000);
+    let section = format!(".init_array.{:05}", 1000 + line);
     quote! {
         const _: () = {
             extern "C" fn #name() { #body }
             #[used]
-            #[link_section = ".init_array"]
+            #[link_section = #section]
             static __INTERSTICE_CONSTRUCTOR: extern "C" fn() = #name;
         };
     }

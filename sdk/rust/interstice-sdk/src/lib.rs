@@ -87,7 +87,8 @@ pub mod __private {
 /// interstice_module!(visibility: Public, authorities: [Input, Gpu],
 ///                    dependencies: [("hello", "^0.1.0")], nodes: [("MyNode", "127.0.0.1:8080")]);
 /// ```
-/// Every part is optional; the visibility is Private unless given.
+/// Every part is optional; the visibility is Private unless given, and
+/// `name: "hello"` names the module otherwise than its crate.
 #[macro_export]
 macro_rules! interstice_module {
     ($($key:ident : $value:tt),* $(,)?) => {
@@ -97,26 +98,29 @@ macro_rules! interstice_module {
                 let mut authorities: ::std::vec::Vec<$crate::Authority> = ::std::vec::Vec::new();
                 let mut dependencies: ::std::vec::Vec<(&str, &str)> = ::std::vec::Vec::new();
                 let mut nodes: ::std::vec::Vec<(&str, &str)> = ::std::vec::Vec::new();
-                $( $crate::interstice_module!(@part visibility authorities dependencies nodes $key $value); )*
+                let mut name: &str = env!("CARGO_PKG_NAME");
+                $( $crate::interstice_module!(@part visibility authorities dependencies nodes name $key $value); )*
                 $crate::__private::register_module(
-                    env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"), visibility,
-                    &authorities, &dependencies, &nodes);
+                    name, env!("CARGO_PKG_VERSION"), visibility, &authorities, &dependencies, &nodes);
             }
             #[used]
             #[link_section = ".init_array"]
             static __INTERSTICE_MODULE: extern "C" fn() = __interstice_register_module;
         };
     };
-    (@part $v:ident $a:ident $d:ident $n:ident visibility $value:ident) => {
+    (@part $v:ident $a:ident $d:ident $n:ident $m:ident name $value:literal) => {
+        $m = $value;
+    };
+    (@part $v:ident $a:ident $d:ident $n:ident $m:ident visibility $value:ident) => {
         $v = $crate::Visibility::$value;
     };
-    (@part $v:ident $a:ident $d:ident $n:ident authorities [$($auth:ident),* $(,)?]) => {
+    (@part $v:ident $a:ident $d:ident $n:ident $m:ident authorities [$($auth:ident),* $(,)?]) => {
         $( $a.push($crate::Authority::$auth); )*
     };
-    (@part $v:ident $a:ident $d:ident $n:ident dependencies [$(($module:expr, $req:expr)),* $(,)?]) => {
+    (@part $v:ident $a:ident $d:ident $n:ident $m:ident dependencies [$(($module:expr, $req:expr)),* $(,)?]) => {
         $( $d.push(($module, $req)); )*
     };
-    (@part $v:ident $a:ident $d:ident $n:ident nodes [$(($alias:expr, $address:expr)),* $(,)?]) => {
+    (@part $v:ident $a:ident $d:ident $n:ident $m:ident nodes [$(($alias:expr, $address:expr)),* $(,)?]) => {
         $( $n.push(($alias, $address)); )*
     };
 }
