@@ -285,7 +285,13 @@ TEST(Bindings, FromARunningNodeOrAWasmFile) {
   EXPECT_NE(ts.output.find("  hello(name: string): Promise<void> {"), std::string::npos)
       << ts.output;
   EXPECT_EQ(run_command(cli() + " generate --lang ts " + wasm("hello")).output, ts.output);
-  EXPECT_EQ(run_command(cli() + " generate --lang rust " + wasm("hello")).exit_code, 2);
+  // --lang rust from the node too; an unknown language is a usage error.
+  CommandResult rust =
+      run_command("(" + cli() + " generate --lang rust --addr " + node.address() + " hello)");
+  EXPECT_EQ(rust.exit_code, 0) << rust.output;
+  EXPECT_NE(rust.output.find("pub fn hello(&self, name: ::std::string::String)"), std::string::npos)
+      << rust.output;
+  EXPECT_EQ(run_command(cli() + " generate --lang go " + wasm("hello")).exit_code, 2);
 }
 
 }  // namespace
