@@ -2,6 +2,11 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "cli/command_suggestion.h"
 #include "cli/exit_codes.h"
 #include "cli/node_commands.h"
 #include "cli/wasm_run_command.h"
@@ -31,6 +36,17 @@ int main(int argc, char** argv) {
   add_authority_command(app, exit_code);
   add_project_commands(app, exit_code);
   add_log_commands(app, exit_code);
+  // A first word that is no command gets its name and the nearest command,
+  // not CLI11's "A subcommand is required".
+  if (argc >= 2 && argv[1][0] != '-') {
+    std::vector<std::string> commands;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      commands.push_back(sub->get_name());
+    if (std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
+      fmt::print(stderr, "{}\n", unknown_command_message(argv[1], commands));
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
