@@ -5,6 +5,8 @@
 #include <map>
 #include <memory>
 
+#include "node/node.h"  // kHttpClientCaller
+
 namespace interstice::node {
 
 namespace {
@@ -92,7 +94,7 @@ base::Result<RowVisibility> RowVisibility::bind(const runtime::Table& table, con
 std::string check_view(const runtime::Table& table) {
   // Bound for a reader whose identity is a string: the columns compared to
   // :reader must be strings, and every other literal must fit its column.
-  auto bound = RowVisibility::bind(table, Reader::named("client:anonymous"));
+  auto bound = RowVisibility::bind(table, Reader::named(kHttpClientCaller));
   return bound ? std::string() : bound.error().message;
 }
 

@@ -26,6 +26,23 @@ Table* table_for(LoadedModule& m, int32_t id, Status* status) {
   return m.tables[id].get();
 }
 
+// call_node and query_node, once their arguments are read: the node the
+// alias names, a callback of this module (a query's takes the value too:
+// abi::check_schema makes it an optional), the call quota; then the call id,
+// or -status.
+int64_t queue_remote(LoadedModule& m, RemoteCall call) {
+  for (const abi::NodeDef& node : m.schema.nodes)
+    if (node.alias == call.alias) call.address = node.address;
+  if (call.address.empty()) return negative(Status::NoSuchNode);
+  const abi::ReducerDef* callback = m.schema.find_reducer(call.callback);
+  if (!callback) return negative(Status::NoSuchReducer);
+  if (callback->kind != abi::ReducerKind::Callback || (call.query && callback->params.size() != 4))
+    return negative(Status::NotPermitted);
+  if (Status quota = m.runtime->check_call_quota(m, *m.tx, call.args.size()); quota != Status::Ok)
+    return negative(quota);
+  return static_cast<int64_t>(m.tx->queue_remote(std::move(call)));
+}
+
 }  // namespace
 
 base::Result<void> define_interstice_host(engine::Linker& linker) {
@@ -187,51 +204,31 @@ base::Result<void> define_interstice_host(engine::Linker& linker) {
             read_string(c, module_ptr, module_len),     read_string(c, reducer_ptr, reducer_len),
             read_bytes(c, args_ptr, args_len),          m.name,
             read_string(c, callback_ptr, callback_len), 0};
-        for (const abi::NodeDef& node : m.schema.nodes)
-          if (node.alias == call.alias) call.address = node.address;
-        if (call.address.empty()) return negative(Status::NoSuchNode);
-        const abi::ReducerDef* callback = m.schema.find_reducer(call.callback);
-        if (!callback) return negative(Status::NoSuchReducer);
-        if (callback->kind != abi::ReducerKind::Callback) return negative(Status::NotPermitted);
-        if (Status quota = m.runtime->check_call_quota(m, *m.tx, call.args.size());
-            quota != Status::Ok)
-          return negative(quota);
-        return static_cast<int64_t>(m.tx->queue_remote(std::move(call)));
+        return queue_remote(m, std::move(call));
       }));
-  results.push_back(linker.define(
-      host, abi::host::kQueryNode,
-      [](Caller& c, uint32_t alias_ptr, uint32_t alias_len, uint32_t module_ptr,
-         uint32_t module_len, uint32_t query_ptr, uint32_t query_len, uint32_t args_ptr,
-         uint32_t args_len, uint32_t callback_ptr, uint32_t callback_len,
-         uint32_t timeout_ms) -> int64_t {
-        LoadedModule& m = module_of(c);
-        if (m.tx == nullptr) return negative(Status::NotInTransaction);
-        if (m.tx->read_only()) return negative(Status::ReadOnly);
-        if (timeout_ms == 0 || timeout_ms > abi::host::kMaxQueryTimeoutMs)
-          return negative(Status::BadArguments);
-        RemoteCall call{read_string(c, alias_ptr, alias_len),
-                        "",
-                        read_string(c, module_ptr, module_len),
-                        read_string(c, query_ptr, query_len),
-                        read_bytes(c, args_ptr, args_len),
-                        m.name,
-                        read_string(c, callback_ptr, callback_len),
-                        0,
-                        true,
-                        m.tx->inputs().timestamp_us + int64_t{timeout_ms} * 1000};
-        for (const abi::NodeDef& node : m.schema.nodes)
-          if (node.alias == call.alias) call.address = node.address;
-        if (call.address.empty()) return negative(Status::NoSuchNode);
-        const abi::ReducerDef* callback = m.schema.find_reducer(call.callback);
-        if (!callback) return negative(Status::NoSuchReducer);
-        // A query's callback takes its value (abi::check_schema: an optional).
-        if (callback->kind != abi::ReducerKind::Callback || callback->params.size() != 4)
-          return negative(Status::NotPermitted);
-        if (Status quota = m.runtime->check_call_quota(m, *m.tx, call.args.size());
-            quota != Status::Ok)
-          return negative(quota);
-        return static_cast<int64_t>(m.tx->queue_remote(std::move(call)));
-      }));
+  results.push_back(
+      linker.define(host, abi::host::kQueryNode,
+                    [](Caller& c, uint32_t alias_ptr, uint32_t alias_len, uint32_t module_ptr,
+                       uint32_t module_len, uint32_t query_ptr, uint32_t query_len,
+                       uint32_t args_ptr, uint32_t args_len, uint32_t callback_ptr,
+                       uint32_t callback_len, uint32_t timeout_ms) -> int64_t {
+                      LoadedModule& m = module_of(c);
+                      if (m.tx == nullptr) return negative(Status::NotInTransaction);
+                      if (m.tx->read_only()) return negative(Status::ReadOnly);
+                      if (timeout_ms == 0 || timeout_ms > abi::host::kMaxQueryTimeoutMs)
+                        return negative(Status::BadArguments);
+                      RemoteCall call{read_string(c, alias_ptr, alias_len),
+                                      "",
+                                      read_string(c, module_ptr, module_len),
+                                      read_string(c, query_ptr, query_len),
+                                      read_bytes(c, args_ptr, args_len),
+                                      m.name,
+                                      read_string(c, callback_ptr, callback_len),
+                                      0,
+                                      true,
+                                      m.tx->inputs().timestamp_us + int64_t{timeout_ms} * 1000};
+                      return queue_remote(m, std::move(call));
+                    }));
   results.push_back(linker.define(
       host, abi::host::kQueryCall,
       [](Caller& c, uint32_t module_ptr, uint32_t module_len, uint32_t query_ptr,
