@@ -136,6 +136,8 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
   }
   scan.code_start = in.position();
   scan.counted = counted_loops::find(body, scan.code_start);
+  nan_canonicalization::LocalAbsorption locals;
+  if (canonicalize_nans) locals = nan_canonicalization::LocalAbsorption(body, scan.code_start);
   std::vector<Insertion>& edits = scan.insertions;
   edits.push_back({scan.code_start, Edit::Charge});
 
@@ -216,7 +218,8 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
     std::optional<Shape> shape;
     if (canonicalize_nans) shape = nan_canonicalization::canonicalizing_op(opcode, in);
     Control control = skip_instruction(opcode, in);
-    if (shape && !nan_canonicalization::consumer_absorbs(body, in.position(), *shape)) {
+    if (shape &&
+        !locals.absorbs(nan_canonicalization::find_consumer(body, in.position()), *shape)) {
       edits.push_back({in.position(), Edit::Canonicalize, 0, *shape});
       scan.shapes_canonicalized |= 1 << static_cast<int>(*shape);
     }
@@ -255,10 +258,10 @@ struct Injected {
 
 class BodyWriter {
  public:
-  BodyWriter(std::vector<uint8_t>& out, std::vector<uint32_t>& unlikely, const Injected& injected,
-             uint32_t lent, uint32_t base)
+  BodyWriter(std::vector<uint8_t>& out, std::vector<wasm_bytes::BranchHint>& hints,
+             const Injected& injected, uint32_t lent, uint32_t base)
       : out_(out),
-        unlikely_(unlikely),
+        hints_(hints),
         global_(injected.fuel_global),
         opaque_zero_(injected.opaque_zero),
         memory_(injected.control_memory),
@@ -381,7 +384,7 @@ class BodyWriter {
   // `if` with no result, hinted as not taken (kBranchHintSection), so that
   // Cranelift moves its body out of the hot path.
   void unlikely_if() {
-    unlikely_.push_back(static_cast<uint32_t>(out_.size()));
+    hints_.push_back({static_cast<uint32_t>(out_.size()), false});
     out_.insert(out_.end(), {0x04, 0x40});
   }
 
@@ -473,7 +476,7 @@ class BodyWriter {
   }
 
   std::vector<uint8_t>& out_;
-  std::vector<uint32_t>& unlikely_;
+  std::vector<wasm_bytes::BranchHint>& hints_;
   uint32_t global_;
   uint32_t opaque_zero_;
   std::optional<uint32_t> memory_;
@@ -525,10 +528,10 @@ ExtraLocals extra_locals(const BodyScan& scan, uint64_t first) {
 }
 
 // Appends the rewritten body to `out` (whose start is the body's start) and
-// the offsets of its injected `if`s, which are all unlikely, to `unlikely`.
+// the branch hints of its injected `if`s to `hints`.
 void write_instrumented_body(std::span<const uint8_t> body, const Injected& injected,
                              uint32_t params, std::vector<uint8_t>& out,
-                             std::vector<uint32_t>& unlikely) {
+                             std::vector<wasm_bytes::BranchHint>& hints) {
   BodyScan scan =
       scan_body(body, injected.canonicalize_nans, injected.imported_functions, injected.memory64);
   ExtraLocals extra = extra_locals(scan, params + scan.locals);
@@ -540,7 +543,7 @@ void write_instrumented_body(std::span<const uint8_t> body, const Injected& inje
     out.insert(out.end(), body.begin() + scan.groups_end, body.begin() + scan.code_start);
     for (uint8_t type : extra.types) out.insert(out.end(), {0x01, type});
   }
-  BodyWriter writer(out, unlikely, injected, extra.lent, extra.base);
+  BodyWriter writer(out, hints, injected, extra.lent, extra.base);
   size_t copied = scan.code_start;
   for (const Insertion& insertion : scan.insertions) {
     out.insert(out.end(), body.begin() + copied, body.begin() + insertion.offset);
@@ -577,8 +580,8 @@ void write_instrumented_body(std::span<const uint8_t> body, const Injected& inje
         if (scan.has_loop) writer.reload(insertion.callee_checks_floor);
         break;
       case Edit::Canonicalize:
-        nan_canonicalization::write_canonicalize(out, insertion.shape,
-                                                 extra.temps[static_cast<int>(insertion.shape)]);
+        nan_canonicalization::write_canonicalize(
+            out, insertion.shape, extra.temps[static_cast<int>(insertion.shape)], hints);
         break;
     }
   }
@@ -603,30 +606,30 @@ InstrumentedCode instrumented_code_section(std::span<const uint8_t> content,
   if (count != params.size()) throw WasmDecodeError("function and code sections disagree");
   InstrumentedCode result;
   wasm_bytes::write_unsigned_leb(result.code, count);
-  std::vector<uint8_t> hints;
+  std::vector<uint8_t> hint_bytes;
   uint32_t hinted_functions = 0;
   std::vector<uint8_t> instrumented;
-  std::vector<uint32_t> unlikely;
+  std::vector<wasm_bytes::BranchHint> hints;
   for (uint32_t i = 0; i < count; ++i) {
     std::span<const uint8_t> body = in.take(in.u32());
     instrumented.clear();
-    unlikely.clear();
-    write_instrumented_body(body, injected, params[i], instrumented, unlikely);
+    hints.clear();
+    write_instrumented_body(body, injected, params[i], instrumented, hints);
     wasm_bytes::write_unsigned_leb(result.code, instrumented.size());
     wasm_bytes::write_bytes(result.code, instrumented);
-    if (unlikely.empty()) continue;
+    if (hints.empty()) continue;
     ++hinted_functions;
-    wasm_bytes::write_unsigned_leb(hints, uint64_t{injected.imported_functions} + i);
-    wasm_bytes::write_unsigned_leb(hints, unlikely.size());
-    for (uint32_t offset : unlikely) {
-      wasm_bytes::write_unsigned_leb(hints, offset);
-      hints.insert(hints.end(), {0x01, 0x00});
+    wasm_bytes::write_unsigned_leb(hint_bytes, uint64_t{injected.imported_functions} + i);
+    wasm_bytes::write_unsigned_leb(hint_bytes, hints.size());
+    for (const wasm_bytes::BranchHint& hint : hints) {
+      wasm_bytes::write_unsigned_leb(hint_bytes, hint.offset);
+      hint_bytes.insert(hint_bytes.end(), {0x01, static_cast<uint8_t>(hint.likely ? 1 : 0)});
     }
   }
   if (!in.at_end()) throw WasmDecodeError("trailing bytes in the code section");
   wasm_bytes::write_name(result.branch_hints, kBranchHintSection);
   wasm_bytes::write_unsigned_leb(result.branch_hints, hinted_functions);
-  wasm_bytes::write_bytes(result.branch_hints, hints);
+  wasm_bytes::write_bytes(result.branch_hints, hint_bytes);
   return result;
 }
 

@@ -1,5 +1,7 @@
 #include "engine/nan_canonicalization.h"
 
+#include <map>
+
 #include "engine/wasm_instructions.h"
 
 namespace interstice::engine::nan_canonicalization {
@@ -122,21 +124,163 @@ std::optional<Shape> canonicalizing_op(uint8_t opcode, Reader in) {
   return operands->out;
 }
 
-bool consumer_absorbs(std::span<const uint8_t> body, size_t position, Shape shape) {
+Consumer find_consumer(std::span<const uint8_t> body, size_t position) {
+  Consumer consumer;
   Reader in(body);
   in.skip(position);
   int depth = 1;  // of the value, counted from the top of the stack
   for (int step = 0; step < kLookahead && !in.at_end(); ++step) {
+    size_t at = in.position();
     uint8_t opcode = in.byte();
     uint32_t prefixed_op = 0;
     if (opcode == 0xfc || opcode == 0xfd) prefixed_op = Reader(in).u32();
     std::optional<StackEffect> effect = stack_effect(opcode, prefixed_op);
-    if (!effect) return false;
-    if (effect->pops >= depth) return absorbs(opcode, prefixed_op, shape);
+    if (!effect) return consumer;
+    if (effect->pops >= depth) {
+      if (opcode == 0x21 || opcode == 0x22) {  // local.set, local.tee: into a local
+        consumer.writes.push_back(at);
+        if (opcode == 0x21) {
+          consumer.absorbing_shapes = kAllShapes;
+          return consumer;
+        }
+        in.u32();
+        continue;  // the tee leaves the value where it was
+      }
+      for (int shape = 0; shape < 4; ++shape)
+        if (absorbs(opcode, prefixed_op, static_cast<Shape>(shape)))
+          consumer.absorbing_shapes |= 1 << shape;
+      return consumer;
+    }
     depth += effect->pushes - effect->pops;
     wasm_bytes::skip_instruction(opcode, in);
   }
-  return false;
+  return consumer;
+}
+
+namespace {
+
+// How an instruction bounds a straight-line run of code, for LocalAbsorption.
+enum class Boundary {
+  None,   // straight-line (calls included: they cannot touch locals)
+  Exit,   // control may leave here and come back after it (if, br_if, ...)
+  Break,  // control enters here from elsewhere, or never falls through
+};
+
+Boundary boundary_of(uint8_t opcode, Reader in) {
+  switch (opcode) {
+    case 0x02:  // block: entered only from above
+      return Boundary::None;
+    case 0x04:  // if: the else part (or the end) is reached from here too
+    case 0x0d:  // br_if
+    case 0xd5:  // br_on_null
+    case 0xd6:  // br_on_non_null
+      return Boundary::Exit;
+    case 0xfb: {
+      uint32_t op = in.u32();
+      return op == 0x18 || op == 0x19 ? Boundary::Exit : Boundary::None;  // br_on_cast(_fail)
+    }
+    case 0x00:  // unreachable
+    case 0x03:  // loop: a branch target
+    case 0x05:  // else
+    case 0x06:  // try, catch, throw, rethrow, throw_ref (exceptions)
+    case 0x07:
+    case 0x08:
+    case 0x09:
+    case 0x0a:
+    case 0x0b:  // end: a branch target
+    case 0x0c:  // br
+    case 0x0e:  // br_table
+    case 0x0f:  // return
+    case 0x12:  // return_call
+    case 0x13:  // return_call_indirect
+    case 0x15:  // return_call_ref
+    case 0x18:  // delegate
+    case 0x19:  // catch_all
+    case 0x1f:  // try_table
+      return Boundary::Break;
+    default:
+      return Boundary::None;
+  }
+}
+
+// Sweeps over the analysis before giving up on a fixpoint (then nothing is
+// taken as absorbed). Real code settles in two or three.
+constexpr int kMaxSweeps = 16;
+
+}  // namespace
+
+LocalAbsorption::LocalAbsorption(std::span<const uint8_t> body, size_t code_start) {
+  // One pass collects the writes and the reads, and which write each read
+  // sees when that write is in the same straight-line run before it.
+  std::map<uint32_t, uint32_t> run_writes;  // local -> its write in the current run
+  auto leave_run = [&](bool clear) {
+    for (const auto& [local, write] : run_writes) writes_[write].escapes = true;
+    if (clear) run_writes.clear();
+  };
+  Reader in(body);
+  in.skip(code_start);
+  while (!in.at_end()) {
+    size_t at = in.position();
+    uint8_t opcode = in.byte();
+    if (opcode == 0x20 || opcode == 0x21 || opcode == 0x22) {
+      uint32_t local = in.u32();
+      if (opcode == 0x20) {  // local.get
+        Read read{.consumer = find_consumer(body, in.position())};
+        if (auto write = run_writes.find(local); write != run_writes.end())
+          writes_[write->second].reads.push_back(static_cast<uint32_t>(reads_.size()));
+        else
+          open_reads_[local].push_back(static_cast<uint32_t>(reads_.size()));
+        reads_.push_back(std::move(read));
+      } else {
+        write_index_[at] = static_cast<uint32_t>(writes_.size());
+        run_writes[local] = static_cast<uint32_t>(writes_.size());
+        writes_.push_back(Write{.local = local});
+      }
+      continue;
+    }
+    Boundary boundary = boundary_of(opcode, in);
+    if (boundary != Boundary::None) leave_run(boundary == Boundary::Break);
+    wasm_bytes::skip_instruction(opcode, in);
+  }
+  // The greatest fixpoint: start from "everything absorbed" and remove
+  // shapes until nothing changes.
+  for (const auto& [local, reads] : open_reads_) open_shapes_[local] = kAllShapes;
+  for (int sweep = 0; sweep < kMaxSweeps; ++sweep) {
+    bool changed = false;
+    for (Write& write : writes_) {
+      uint8_t shapes = write.escapes ? open_shapes(write.local) : kAllShapes;
+      for (uint32_t read : write.reads) shapes &= absorbed(reads_[read].consumer);
+      changed |= shapes != write.shapes;
+      write.shapes = shapes;
+    }
+    for (auto& [local, shapes] : open_shapes_) {
+      uint8_t now = kAllShapes;
+      for (uint32_t read : open_reads_[local]) now &= absorbed(reads_[read].consumer);
+      changed |= now != shapes;
+      shapes = now;
+    }
+    if (!changed) return;
+  }
+  for (Write& write : writes_) write.shapes = 0;  // no fixpoint: assume nothing
+  for (auto& [local, shapes] : open_shapes_) shapes = 0;
+}
+
+uint8_t LocalAbsorption::open_shapes(uint32_t local) const {
+  auto found = open_shapes_.find(local);
+  return found == open_shapes_.end() ? kAllShapes : found->second;
+}
+
+uint8_t LocalAbsorption::absorbed(const Consumer& consumer) const {
+  uint8_t shapes = consumer.absorbing_shapes;
+  for (size_t at : consumer.writes) {
+    auto write = write_index_.find(at);
+    shapes &= write == write_index_.end() ? 0 : writes_[write->second].shapes;
+  }
+  return shapes;
+}
+
+bool LocalAbsorption::absorbs(const Consumer& consumer, Shape shape) const {
+  return absorbed(consumer) & (1 << static_cast<int>(shape));
 }
 
 uint8_t temp_type(Shape shape) {
@@ -150,9 +294,9 @@ uint8_t temp_type(Shape shape) {
   }
 }
 
-void write_canonicalize(std::vector<uint8_t>& out, Shape shape, uint32_t temp) {
-  // local.set T; CANONICAL; local.get T; local.get T; local.get T; NE; SELECT
-  wasm_bytes::write_indexed(out, 0x21, temp);
+namespace {
+
+void write_canonical_nan(std::vector<uint8_t>& out, Shape shape) {
   switch (shape) {
     case Shape::F32:
       out.insert(out.end(), {0x43, 0x00, 0x00, 0xc0, 0x7f});
@@ -170,13 +314,39 @@ void write_canonicalize(std::vector<uint8_t>& out, Shape shape, uint32_t temp) {
         out.insert(out.end(), {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf8, 0x7f});
       break;
   }
+}
+
+}  // namespace
+
+void write_canonicalize(std::vector<uint8_t>& out, Shape shape, uint32_t temp,
+                        std::vector<wasm_bytes::BranchHint>& hints) {
+  bool scalar = shape == Shape::F32 || shape == Shape::F64;
+  if (scalar) {
+    // local.set T; local.get T; local.get T; GE; if (likely) else CANONICAL;
+    // local.set T end; local.get T. `T >= T` fails only for a NaN, and it
+    // is the one comparison x86 tests with a single flag (the carry, set
+    // when unordered), so the hot path is `ucomisd` and one branch not
+    // taken, to the out-of-line NaN case; the value keeps its register.
+    wasm_bytes::write_indexed(out, 0x21, temp);
+    wasm_bytes::write_indexed(out, 0x20, temp);
+    wasm_bytes::write_indexed(out, 0x20, temp);
+    out.push_back(shape == Shape::F32 ? 0x60 : 0x66);  // f32.ge, f64.ge
+    hints.push_back({static_cast<uint32_t>(out.size()), true});
+    out.insert(out.end(), {0x04, 0x40, 0x05});  // if (no result) else
+    write_canonical_nan(out, shape);
+    wasm_bytes::write_indexed(out, 0x21, temp);
+    out.push_back(0x0b);
+    wasm_bytes::write_indexed(out, 0x20, temp);
+    return;
+  }
+  // local.set T; CANONICAL; local.get T; local.get T; local.get T; NE;
+  // BITSELECT: lane by lane, with no branch.
+  wasm_bytes::write_indexed(out, 0x21, temp);
+  write_canonical_nan(out, shape);
   for (int i = 0; i < 3; ++i) wasm_bytes::write_indexed(out, 0x20, temp);
   switch (shape) {
     case Shape::F32:
-      out.insert(out.end(), {0x5c, 0x1b});  // f32.ne; select
-      break;
     case Shape::F64:
-      out.insert(out.end(), {0x62, 0x1b});  // f64.ne; select
       break;
     case Shape::F32x4:
       out.insert(out.end(), {0xfd, 0x42, 0xfd, 0x52});  // f32x4.ne; v128.bitselect

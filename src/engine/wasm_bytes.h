@@ -17,6 +17,14 @@ struct WasmDecodeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A hint of the branch hinting proposal: the `if` (or `br_if`) at `offset`
+// from the start of its function body is likely taken, or not. Cranelift
+// moves the unlikely side out of line.
+struct BranchHint {
+  uint32_t offset;
+  bool likely;
+};
+
 class Reader {
  public:
   explicit Reader(std::span<const uint8_t> bytes) : bytes_(bytes) {}

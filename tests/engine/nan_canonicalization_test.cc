@@ -34,6 +34,8 @@ constexpr std::string_view kNans = R"((module
   (func (export "one") (result f32) (f32.mul (f32.load (i32.const 4)) (f32.const 2)))
   (func (export "run")
     (local $a f32) (local $b f32) (local $d f64) (local $v v128)
+    (local $t f32) (local $u f32) (local $w f32) (local $x f32) (local $y f32) (local $z f32)
+    (local $n i32)
     (local.set $a (f32.load (i32.const 0)))
     (local.set $b (f32.load (i32.const 4)))
     (local.set $d (f64.load (i32.const 8)))
@@ -79,10 +81,38 @@ constexpr std::string_view kNans = R"((module
     (v128.store (i32.const 464) (f32x4.abs (f32x4.max (f32x4.splat (local.get $b)) (v128.const f32x4 0 0 0 0))))
     (local.set $v (f64x2.div (f64x2.splat (local.get $d)) (v128.const f64x2 1 0)))
     (v128.store (i32.const 480) (local.get $v))
-    (v128.store (i32.const 496) (f32x4.pmin (f32x4.splat (local.get $b)) (v128.const f32x4 1 1 1 1)))))
+    (v128.store (i32.const 496) (f32x4.pmin (f32x4.splat (local.get $b)) (v128.const f32x4 1 1 1 1)))
+    ;; locals (LocalAbsorption): read only by arithmetic in its run, then
+    ;; read by a store after a branch leaves the run
+    (local.set $t (f32.add (local.get $a) (f32.const 1)))
+    (f32.store (i32.const 512) (f32.mul (local.get $t) (f32.const 2)))
+    (block (br_if 0 (i32.const 0)))
+    (f32.store (i32.const 516) (local.get $t))
+    ;; overwritten with a loaded NaN in its run: that one keeps its bits
+    (local.set $u (f32.add (local.get $a) (f32.const 1)))
+    (f32.store (i32.const 520) (f32.mul (local.get $u) (f32.const 1)))
+    (local.set $u (f32.load (i32.const 4)))
+    (block (br_if 0 (i32.const 0)))
+    (f32.store (i32.const 524) (local.get $u))
+    ;; written at a loop's end, read by a store at its start
+    (loop $again
+      (f32.store (i32.const 528) (local.get $w))
+      (local.set $w (f32.mul (local.get $a) (f32.const 2)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br_if $again (i32.lt_u (local.get $n) (i32.const 2))))
+    ;; through a copy into another local that is reinterpreted
+    (local.set $y (f32.sub (local.get $a) (f32.const 1)))
+    (local.set $x (local.get $y))
+    (i32.store (i32.const 532) (i32.reinterpret_f32 (local.get $x)))
+    ;; a tee that feeds arithmetic, the local later passed to a call
+    (f32.store (i32.const 536) (f32.add (local.tee $z (f32.mul (local.get $b) (f32.const 1))) (f32.const 0)))
+    (call $store32 (i32.const 540) (local.get $z))
+    ;; tees in a chain, every read absorbing: the sum's NaN is canonical
+    (f32.store (i32.const 544)
+      (f32.add (local.tee $x (local.tee $y (f32.div (local.get $a) (f32.const 3)))) (local.get $y)))))
 )";
 
-constexpr uint64_t kOutputs = 256, kOutputsEnd = 512;
+constexpr uint64_t kOutputs = 256, kOutputsEnd = 560;
 
 struct Outcome {
   std::vector<uint8_t> memory;  // kOutputs .. kOutputsEnd
@@ -126,6 +156,12 @@ TEST(NanCanonicalization, MatchesCraneliftBitForBit) {
   EXPECT_EQ(word(injected, 316), 0xbf800000u);  // copysign of a loaded NaN: -1
   EXPECT_EQ(word(injected, 328), 0x3f800000u);  // copysign of an arithmetic NaN: +1
   EXPECT_EQ(word(injected, 400), 0x7fc00000u);  // a SIMD lane read as an integer
+  EXPECT_EQ(word(injected, 516), 0x7fc00000u);  // a local read after its run
+  EXPECT_EQ(word(injected, 524), 0xffc12345u);  // overwritten by a move: the payload stays
+  EXPECT_EQ(word(injected, 528), 0x7fc00000u);  // around a loop's back edge
+  EXPECT_EQ(word(injected, 532), 0x7fc00000u);  // copied into another local
+  EXPECT_EQ(word(injected, 540), 0x7fc00000u);  // passed to a call
+  EXPECT_EQ(word(injected, 544), 0x7fc00000u);
 }
 
 TEST(NanCanonicalization, TheTestSeesNaNsThatAreNotCanonical) {
@@ -136,6 +172,8 @@ TEST(NanCanonicalization, TheTestSeesNaNsThatAreNotCanonical) {
   EXPECT_EQ(word(raw, 256), 0x7fe00001u);
   EXPECT_NE(word(raw, 256), word(injected, 256));
   EXPECT_EQ(word(raw, 304), word(injected, 304));
+  EXPECT_EQ(word(raw, 516), 0x7fe00001u);
+  EXPECT_EQ(word(raw, 540), 0xffc12345u);
 }
 
 }  // namespace
