@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   std::mutex channel_mutex;
   std::shared_ptr<net::PeerChannel> channel;
   net::PeerServer server(
-      server_id, [](const std::string&) {},
+      server_id, [](net::LogLevel, const std::string&) {},
       net::PeerServer::Handlers{
           .on_call = [](const std::string&, const net::CallRequest& call,
                         auto reply) { reply(net::CallResult{call.call_id, true, ""}); },

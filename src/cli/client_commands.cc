@@ -180,14 +180,31 @@ void add_peers_command(CLI::App& node, int& exit_code) {
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  CLI::App* peers = node.add_subcommand("peers", "List the peers connected to a node's peer port");
+  CLI::App* peers = node.add_subcommand(
+      "peers", "List the peers connected to a node and the node's own links to other nodes");
   peers->add_option("address", o->address, "The node's local interface, HOST:PORT")->required();
-  peers->add_flag("--json", o->json, "Print a JSON array of {id, address}");
+  peers->add_flag("--json", o->json,
+                  "Print a JSON array of {direction, id, address, ...} (docs/cli.md)");
   peers->callback([o, &exit_code] {
     exit_code = show(o->address, "/peers", [&](const json& list) {
       if (o->json) return fmt::print("{}\n", list.dump());
-      if (list.empty()) fmt::print("no peers connected\n");
-      for (const json& p : list) fmt::print("{} {}\n", p.value("id", ""), p.value("address", ""));
+      if (list.empty()) fmt::print("no peers connected, and no links to other nodes\n");
+      for (const json& p : list) {
+        if (p.value("direction", "incoming") == "incoming") {
+          fmt::print("incoming  {} from {}\n", p.value("id", ""), p.value("address", ""));
+          continue;
+        }
+        std::string state =
+            p.value("connected", false)
+                ? "connected to " + p.value("id", "")
+                : "not connected" +
+                      (p.contains("last_error") ? ": " + p.value("last_error", "") : std::string());
+        fmt::print("outgoing  {} {} ({} subscription{}, {} call{} waiting)\n",
+                   p.value("address", ""), state, p.value("subscriptions", 0),
+                   p.value("subscriptions", 0) == 1 ? "" : "s",
+                   p.value("queued_calls", 0) + p.value("calls_in_flight", 0),
+                   p.value("queued_calls", 0) + p.value("calls_in_flight", 0) == 1 ? "" : "s");
+      }
     });
   });
 }

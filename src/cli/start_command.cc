@@ -226,7 +226,18 @@ int start(const StartOptions& options) {
   api.set_peers([raw = node->get()] {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& p : raw->connected_peers())
-      list.push_back({{"id", p.id}, {"address", p.address}});
+      list.push_back({{"direction", "incoming"}, {"id", p.id}, {"address", p.address}});
+    for (const auto& link : raw->outgoing_links()) {
+      nlohmann::ordered_json entry = {{"direction", "outgoing"},
+                                      {"id", link.peer_id},
+                                      {"address", link.address},
+                                      {"connected", !link.peer_id.empty()},
+                                      {"queued_calls", link.queued_calls},
+                                      {"calls_in_flight", link.calls_in_flight},
+                                      {"subscriptions", link.subscriptions}};
+      if (!link.last_error.empty()) entry["last_error"] = link.last_error;
+      list.push_back(std::move(entry));
+    }
     return list;
   });
   auto port = api.bind(options.host, options.port);

@@ -69,7 +69,8 @@ base::Result<void> KnownPeers::check(const std::string& address, const std::stri
                   it->second.pinned ? "the pinned" : "the", it->second.key,
                   it->second.pinned ? ""
                                     : " (trust on first use: remove the line from " +
-                                          file_.string() + " to accept a new key)"));
+                                          file_.string() + " to accept a new key)"),
+      base::ErrorCode::Forbidden);
 }
 
 base::Result<void> KnownPeers::pin(const std::string& address, const std::string& key) {

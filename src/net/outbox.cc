@@ -38,6 +38,7 @@ struct Outbox::Link {
   std::shared_ptr<PeerClient> client GUARDED_BY(mutex);  // while connected
   bool lost GUARDED_BY(mutex) = false;                   // the reader saw the connection end
   std::string lost_reason GUARDED_BY(mutex);
+  std::string last_error GUARDED_BY(mutex);  // of the last failed attempt to connect
   Clock::time_point last_heard GUARDED_BY(mutex);
   Clock::time_point last_ping GUARDED_BY(mutex);
   std::thread thread;
@@ -64,8 +65,7 @@ struct Outbox::Link {
   }
 };
 
-Outbox::Outbox(const Identity& identity, KnownPeers* known, Handlers handlers,
-               std::function<void(const std::string&)> log)
+Outbox::Outbox(const Identity& identity, KnownPeers* known, Handlers handlers, Log log)
     : identity_(identity), known_(known), handlers_(std::move(handlers)), log_(std::move(log)) {}
 
 Outbox::~Outbox() {
@@ -153,10 +153,27 @@ void Outbox::renew(const std::string& address, uint64_t subscription_id) {
   link->changed.notify_all();
 }
 
+std::vector<Outbox::LinkStatus> Outbox::links() {
+  std::vector<LinkStatus> out;
+  base::MutexLock lock(mutex_);
+  for (const auto& [address, link] : links_) {
+    base::MutexLock link_lock(link->mutex);
+    out.push_back(LinkStatus{address, link->client ? link->client->peer_id() : "",
+                             link->queue.size(), link->in_flight.size(), link->subscriptions.size(),
+                             link->last_error});
+  }
+  return out;
+}
+
 // The writer: connects, sends, reconnects, keeps the connection alive.
 void Outbox::run(Link& link) {
   base::name_this_thread("peer-link");
   auto backoff = milliseconds(100);
+  // The failures to connect since the last connection: the first is
+  // reported at info (a refused key always as a warning), repeats of the
+  // same error at debug, so that a peer that stays down does not fill the log.
+  uint64_t failures = 0;
+  std::string last_failure;
   base::MutexLock lock(link.mutex);
   for (;;) {
     auto deadline = Clock::now() + std::chrono::seconds(1);
@@ -168,7 +185,8 @@ void Outbox::run(Link& link) {
       std::string reason = link.lost_reason;
       std::string peer = link.end_connection();
       lock.unlock();
-      log_(fmt::format("lost the connection to peer {} at {}: {}", peer, link.address, reason));
+      log_(LogLevel::Info,
+           fmt::format("lost the connection to peer {} at {}: {}", peer, link.address, reason));
       if (handlers_.on_link) handlers_.on_link(link.address, peer, false);
       lock.lock();
       continue;
@@ -178,9 +196,17 @@ void Outbox::run(Link& link) {
       lock.unlock();
       auto connected = PeerClient::connect(link.host, link.port, identity_, known_);
       if (!connected) {
-        log_(fmt::format("cannot reach peer {}: {}; retrying in {} ms", link.address,
-                         connected.error().message, backoff.count()));
+        const base::Error& error = connected.error();
+        LogLevel level = error.code == base::ErrorCode::Forbidden ? LogLevel::Warning
+                         : error.message == last_failure          ? LogLevel::Debug
+                                                                  : LogLevel::Info;
+        log_(level, fmt::format("cannot reach peer {}: {}; trying again in {} ms{}", link.address,
+                                error.message, backoff.count(),
+                                level == LogLevel::Info ? " and then at most every 5 s" : ""));
+        ++failures;
+        last_failure = error.message;
         lock.lock();
+        link.last_error = error.message;
         auto retry = Clock::now() + backoff;
         while (!link.stopping)
           if (!link.changed.wait_until(lock, retry)) break;
@@ -190,9 +216,16 @@ void Outbox::run(Link& link) {
       std::shared_ptr<PeerClient> client = std::move(connected).value();
       client->set_receive_timeout(0);  // silence is detected by the pings
       backoff = milliseconds(100);
-      log_(fmt::format("connected to peer {} at {}", client->peer_id(), link.address));
+      log_(LogLevel::Info,
+           fmt::format("connected to peer {} at {}{}", client->peer_id(), link.address,
+                       failures ? fmt::format(" after {} failed attempt{}", failures,
+                                              failures == 1 ? "" : "s")
+                                : ""));
+      failures = 0;
+      last_failure.clear();
       if (handlers_.on_link) handlers_.on_link(link.address, client->peer_id(), true);
       lock.lock();
+      link.last_error.clear();
       link.client = client;
       link.unsent = link.subscriptions;
       link.last_heard = link.last_ping = Clock::now();
@@ -218,7 +251,8 @@ void Outbox::run(Link& link) {
     std::shared_ptr<PeerClient> client = link.client;
     lock.unlock();
     if (silent) {
-      log_(fmt::format("peer {} at {} has been silent for 15 s", client->peer_id(), link.address));
+      log_(LogLevel::Info,
+           fmt::format("peer {} at {} has been silent for 15 s", client->peer_id(), link.address));
       client->shutdown();  // the reader sees the connection end
     }
     if (handlers_.before_subscribe)
@@ -264,8 +298,8 @@ void Outbox::read(Link& link, std::shared_ptr<PeerClient> client) {
     } else if (const SubscribeResult* sub = std::get_if<SubscribeResult>(&message->value)) {
       if (handlers_.on_subscribe_result) handlers_.on_subscribe_result(link.address, *sub);
     } else if (!std::holds_alternative<Pong>(message->value)) {
-      log_(fmt::format("peer {} at {} sent an unexpected message; disconnecting", client->peer_id(),
-                       link.address));
+      log_(LogLevel::Warning, fmt::format("peer {} at {} sent an unexpected message; disconnecting",
+                                          client->peer_id(), link.address));
       client->shutdown();
     }
   }

@@ -18,6 +18,7 @@
 #include "base/mutex.h"
 #include "net/identity.h"
 #include "net/known_peers.h"
+#include "net/log.h"
 #include "net/messages.h"
 
 namespace interstice::net {
@@ -45,8 +46,7 @@ class Outbox {
         on_link;
   };
 
-  Outbox(const Identity& identity, KnownPeers* known, Handlers handlers,
-         std::function<void(const std::string&)> log);
+  Outbox(const Identity& identity, KnownPeers* known, Handlers handlers, Log log);
   ~Outbox();
 
   // Queues `call` for the node at `address` ("host:port").
@@ -60,6 +60,17 @@ class Outbox {
   // connection (after the peer ended it).
   void renew(const std::string& address, uint64_t subscription_id);
 
+  // This node's outgoing links, for `interstice node peers`.
+  struct LinkStatus {
+    std::string address;
+    std::string peer_id;  // empty while not connected
+    size_t queued_calls = 0;
+    size_t calls_in_flight = 0;
+    size_t subscriptions = 0;
+    std::string last_error;  // why the last attempt to connect failed; empty once connected
+  };
+  std::vector<LinkStatus> links();
+
  private:
   struct Link;
   Link* link_for(const std::string& address) REQUIRES(mutex_);  // null once stopping
@@ -69,7 +80,7 @@ class Outbox {
   const Identity& identity_;
   KnownPeers* known_;
   Handlers handlers_;
-  std::function<void(const std::string&)> log_;
+  Log log_;
   base::Mutex mutex_;
   bool stopping_ GUARDED_BY(mutex_) = false;
   std::map<std::string, std::unique_ptr<Link>> links_ GUARDED_BY(mutex_);

@@ -111,7 +111,8 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
           base::MutexLock lock(server_.peers_mutex_);
           server_.peers_[this] = ConnectedPeer{handshake_.peer_id(), remote_};
         }
-        server_.log_(fmt::format("peer {} connected from {} (protocol {})", handshake_.peer_id(),
+        server_.log_(LogLevel::Info,
+                     fmt::format("peer {} connected from {} (protocol {})", handshake_.peer_id(),
                                  remote_, handshake_.version()));
         if (server_.handlers_.on_peer)
           server_.handlers_.on_peer(handshake_.peer_id(), remote_, true);
@@ -242,14 +243,17 @@ class PeerServer::Session : public std::enable_shared_from_this<Session> {
         if (server_.handlers_.on_channel_closed)
           dropped = server_.handlers_.on_channel_closed(channel_.get());
       }
-      server_.log_(fmt::format(
-          "peer {} disconnected{}{}", handshake_.peer_id(), reason.empty() ? "" : ": " + reason,
-          dropped ? fmt::format("; dropped its {} subscription{}", dropped, dropped == 1 ? "" : "s")
-                  : ""));
+      server_.log_(LogLevel::Info,
+                   fmt::format("peer {} disconnected{}{}", handshake_.peer_id(),
+                               reason.empty() ? "" : ": " + reason,
+                               dropped ? fmt::format("; dropped its {} subscription{}", dropped,
+                                                     dropped == 1 ? "" : "s")
+                                       : ""));
       if (server_.handlers_.on_peer)
         server_.handlers_.on_peer(handshake_.peer_id(), remote_, false);
     } else if (!reason.empty()) {
-      server_.log_(fmt::format("closing the connection from {}: {}", remote_, reason));
+      server_.log_(LogLevel::Warning,
+                   fmt::format("closing the connection from {}: {}", remote_, reason));
     }
     asio::error_code ec;
     timer_.cancel();
@@ -285,8 +289,7 @@ bool PeerServer::SessionChannel::send(Message message) {
   return true;
 }
 
-PeerServer::PeerServer(const Identity& identity, std::function<void(const std::string&)> log,
-                       Handlers handlers, PeerLimits limits)
+PeerServer::PeerServer(const Identity& identity, Log log, Handlers handlers, PeerLimits limits)
     : identity_(identity),
       log_(std::move(log)),
       handlers_(std::move(handlers)),
@@ -417,19 +420,19 @@ void PeerServer::accept() {
     if (ec) return accept_later(ec);
     if (accept_failing_) {
       accept_failing_ = false;
-      log_("accepting peer connections again");
+      log_(LogLevel::Info, "accepting peer connections again");
     }
     if (connections_ >= limits_.max_connections) {
       if (!refusing_)
-        log_(
-            fmt::format("refusing peer connections: {} are open, the limit is {} "
-                        "(--peer-max-connections)",
-                        connections_, limits_.max_connections));
+        log_(LogLevel::Warning,
+             fmt::format("refusing peer connections: {} are open, the limit is {} "
+                         "(--peer-max-connections)",
+                         connections_, limits_.max_connections));
       refusing_ = true;
       asio::error_code ignored;
       socket.close(ignored);
     } else {
-      if (refusing_) log_("accepting peer connections again");
+      if (refusing_) log_(LogLevel::Info, "accepting peer connections again");
       refusing_ = false;
       std::make_shared<Session>(*this, std::move(socket))->start();
     }
@@ -440,6 +443,7 @@ void PeerServer::accept() {
 void PeerServer::accept_later(const asio::error_code& ec) {
   if (!accept_failing_)
     log_(
+        LogLevel::Warning,
         fmt::format("cannot accept peer connections: {}; trying again every 100 ms", ec.message()));
   accept_failing_ = true;
   accept_timer_.expires_after(std::chrono::milliseconds(100));

@@ -28,6 +28,7 @@
 #include "base/mutex.h"
 #include "base/result.h"
 #include "net/identity.h"
+#include "net/log.h"
 #include "net/messages.h"
 
 namespace interstice::net {
@@ -81,8 +82,7 @@ class PeerServer {
         on_peer;
   };
 
-  PeerServer(const Identity& identity, std::function<void(const std::string&)> log,
-             Handlers handlers = {}, PeerLimits limits = {});
+  PeerServer(const Identity& identity, Log log, Handlers handlers = {}, PeerLimits limits = {});
   ~PeerServer();
 
   // Listens on host:port (0: any free port) and serves on a background thread.
@@ -130,7 +130,7 @@ class PeerServer {
   void forget_old_outcomes();
 
   const Identity& identity_;
-  std::function<void(const std::string&)> log_;
+  Log log_;
   Handlers handlers_;
   const PeerLimits limits_;
   // Server thread only: outcomes_, outcome_order_, outcome_bytes_,

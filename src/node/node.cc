@@ -297,6 +297,10 @@ void Node::fire_peer_link(const std::string& peer_id, const std::string& address
   });
 }
 
+std::vector<net::Outbox::LinkStatus> Node::outgoing_links() {
+  return links_ ? links_->links() : std::vector<net::Outbox::LinkStatus>{};
+}
+
 std::vector<net::PeerServer::ConnectedPeer> Node::connected_peers() const {
   return gateway_ ? gateway_->connected_peers() : std::vector<net::PeerServer::ConnectedPeer>{};
 }

@@ -245,6 +245,8 @@ class Node {
   // Where the peer server listens (0 if it does not), and who is connected.
   uint16_t peer_port() const { return gateway_ ? gateway_->port() : 0; }
   std::vector<net::PeerServer::ConnectedPeer> connected_peers() const;
+  // This node's own links to other nodes (calls, subscriptions), connected or not.
+  std::vector<net::Outbox::LinkStatus> outgoing_links();
 
  private:
   explicit Node(NodeOptions options);

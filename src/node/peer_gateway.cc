@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "abi/type_match.h"
+#include "node/network_log.h"
 #include "storage/tx_record.h"
 
 namespace interstice::node {
@@ -113,9 +114,8 @@ base::Result<std::unique_ptr<PeerGateway>> PeerGateway::start(
   handlers.on_peer = [raw](const std::string& peer, const std::string& address, bool connected) {
     raw->hooks_.on_link(peer, address, connected);
   };
-  gateway->server_ = std::make_unique<net::PeerServer>(
-      identity, [](const std::string& line) { spdlog::info("{}", line); }, std::move(handlers),
-      options.limits);
+  gateway->server_ =
+      std::make_unique<net::PeerServer>(identity, log_network, std::move(handlers), options.limits);
   for (const storage::PeerCallRecord& call : ledger.peer_calls())
     gateway->server_->remember(call.peer, call.call_id);
   auto port = gateway->server_->start(options.host, options.port);

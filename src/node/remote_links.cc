@@ -8,6 +8,7 @@
 #include "abi/event_name.h"
 #include "abi/serialize.h"
 #include "node/commit_pipeline.h"
+#include "node/network_log.h"
 #include "node/tx_record_encoder.h"
 
 namespace interstice::node {
@@ -42,9 +43,7 @@ RemoteLinks::RemoteLinks(const net::Identity& identity, net::KnownPeers* known_p
   handlers.on_link = [this](const std::string& address, const std::string& peer, bool connected) {
     hooks_.on_link(peer, address, connected);
   };
-  outbox_ =
-      std::make_unique<net::Outbox>(identity, known_peers, std::move(handlers),
-                                    [](const std::string& line) { spdlog::info("{}", line); });
+  outbox_ = std::make_unique<net::Outbox>(identity, known_peers, std::move(handlers), log_network);
   deadlines_ = std::make_unique<QueryDeadlines>(hooks_.now, [this](uint64_t call_id) {
     std::string caller = ledger_.caller_of(call_id);
     if (!caller.empty()) hooks_.post_for(caller, [this, call_id] { time_out(call_id); });

@@ -79,6 +79,8 @@ class RemoteLinks {
   void resend_pending();
   // The address of the node a module calls `alias`.
   std::string address_of(const std::string& alias, const std::string& declared) const;
+  // The links to other nodes and their state.
+  std::vector<net::Outbox::LinkStatus> links() { return outbox_->links(); }
 
  private:
   // One subscription to a remote table: id = index + 1.

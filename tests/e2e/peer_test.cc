@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include <asio.hpp>
 #include <random>
@@ -47,7 +48,8 @@ TEST(Peers, ANodeAuthenticatesPeersAndSurvivesGarbage) {
   auto peers = interstice::testing::run_command(std::string(INTERSTICE_CLI) + " node peers " +
                                                 node.address());
   EXPECT_EQ(peers.exit_code, 0);
-  EXPECT_TRUE(peers.output.starts_with(identity.id() + " 127.0.0.1:")) << peers.output;
+  EXPECT_TRUE(peers.output.starts_with("incoming  " + identity.id() + " from 127.0.0.1:"))
+      << peers.output;
   std::string log = node.output();
   EXPECT_NE(log.find("peer " + identity.id() + " connected from 127.0.0.1:"), std::string::npos)
       << log;
@@ -144,6 +146,11 @@ TEST(Peers, APinnedKeyRefusesAnyOtherPeer) {
   }
   EXPECT_TRUE(refused) << caller_node.output();
   EXPECT_EQ(caller_node.output().find("answered: ok"), std::string::npos);
+  // A refused key is something for the operator to look at: a warning.
+  std::string output = caller_node.output();
+  size_t line_start = output.rfind('\n', output.find("but the pinned key"));
+  std::string line = output.substr(line_start + 1, output.find('\n', line_start + 1) - line_start);
+  EXPECT_NE(line.find(" warning "), std::string::npos) << line;
 }
 
 }  // namespace
@@ -157,6 +164,53 @@ uint16_t free_port() {
   return acceptor.local_endpoint().port();
 }
 
+size_t count_of(const std::string& text, const std::string& part) {
+  size_t count = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+  return count;
+}
+
+// A peer that stays down is reported once, not at every attempt (they are
+// 100 ms, 200 ms, ... apart, then 5 s); the connection, when it comes, says
+// how many attempts failed.
+TEST(Peers, APeerThatStaysDownIsReportedOnce) {
+  uint16_t port = free_port();
+  std::string address = "127.0.0.1:" + std::to_string(port);
+  NodeProcess caller_node({"caller"}, {"--peer-address", "MyNode=" + address});
+  ASSERT_TRUE(caller_node.wait_for_output("cannot reach peer " + address)) << caller_node.output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));  // four more attempts or so
+  EXPECT_EQ(count_of(caller_node.output(), "cannot reach peer"), 1u) << caller_node.output();
+  // `node peers` shows the node's own link, and why it is down.
+  auto peers = interstice::testing::run_command(std::string(INTERSTICE_CLI) + " node peers " +
+                                                caller_node.address());
+  EXPECT_EQ(peers.exit_code, 0);
+  EXPECT_NE(
+      peers.output.find("outgoing  " + address + " not connected: cannot connect to " + address),
+      std::string::npos)
+      << peers.output;
+
+  NodeProcess hello_node({"hello"}, {"--peer-port", std::to_string(port)});
+  ASSERT_EQ(hello_node.peer_port(), port) << hello_node.output();
+  ASSERT_TRUE(caller_node.wait_for_output("connected to peer")) << caller_node.output();
+  EXPECT_NE(caller_node.output().find("at " + address + " after "), std::string::npos)
+      << caller_node.output();
+  EXPECT_NE(caller_node.output().find("failed attempts"), std::string::npos)
+      << caller_node.output();
+  auto id = interstice::testing::run_command("(" + std::string(INTERSTICE_CLI) + " node id " +
+                                             hello_node.address() + " 2>/dev/null)");
+  ASSERT_EQ(id.exit_code, 0) << id.output;
+  std::string hello_id = id.output.substr(0, id.output.find('\n'));
+  peers = interstice::testing::run_command(std::string(INTERSTICE_CLI) + " node peers " +
+                                           caller_node.address() + " --json");
+  auto links = nlohmann::json::parse(peers.output, nullptr, false);
+  ASSERT_TRUE(links.is_array()) << peers.output;
+  bool found = false;
+  for (const auto& link : links)
+    found |= link.value("direction", "") == "outgoing" && link.value("address", "") == address &&
+             link.value("connected", false) && link.value("id", "") == hello_id;
+  EXPECT_TRUE(found) << peers.output;
+}
+
 // The caller's init call cannot reach MyNode. It stays pending across a
 // kill -9 (rebuilt from the log) and a clean restart (kept in the snapshot),
 // and is delivered once when MyNode finally runs: hello runs it once.
@@ -167,6 +221,8 @@ TEST(Peers, AnUnansweredCallIsSentAgainAfterRestarts) {
   NodeProcess caller_node({"caller"}, caller_args);
   ASSERT_TRUE(caller_node.wait_for_output("cannot reach peer 127.0.0.1:" + std::to_string(port)))
       << caller_node.output();
+  EXPECT_EQ(caller_node.output().find("sending again"), std::string::npos)
+      << "the very first start has nothing to send again";
   caller_node.kill_hard();
   caller_node.restart(caller_args);
   ASSERT_TRUE(caller_node.wait_for_output("sending again 1 remote call that had no outcome"))

@@ -37,7 +37,7 @@ class Server {
   Server(const Identity& identity, PeerServer::Handlers handlers = {}, PeerLimits limits = {})
       : server_(std::make_unique<PeerServer>(
             identity,
-            [this](const std::string& line) {
+            [this](LogLevel, const std::string& line) {
               std::lock_guard lock(mutex_);
               log_.push_back(line);
             },

@@ -229,10 +229,11 @@ class ServerTest : public ::testing::Test {
   void SetUp() override {
     server_identity_ = make_identity(dir_, "server");
     client_identity_ = make_identity(dir_, "client");
-    server_ = std::make_unique<PeerServer>(server_identity_, [this](const std::string& line) {
-      std::lock_guard lock(mutex_);
-      log_.push_back(line);
-    });
+    server_ =
+        std::make_unique<PeerServer>(server_identity_, [this](LogLevel, const std::string& line) {
+          std::lock_guard lock(mutex_);
+          log_.push_back(line);
+        });
     port_ = *server_->start("127.0.0.1", 0);
   }
   // The server's thread logs into log_: stop it before the members go away.
@@ -308,7 +309,7 @@ TEST(CallServer, ARepeatedCallIdRunsOnceAndGetsTheFirstOutcome) {
            client_identity = make_identity(dir, "client");
   std::atomic<int> runs{0};
   PeerServer server(
-      server_identity, [](const std::string&) {},
+      server_identity, [](LogLevel, const std::string&) {},
       PeerServer::Handlers{
           .on_call = [&](const std::string& peer, const CallRequest& call, auto reply) {
             ++runs;
