@@ -10,6 +10,7 @@
 #include "node/module_directory.h"
 #include "node/module_history.h"
 #include "node/module_store.h"
+#include "node/record_decoders.h"
 #include "node/snapshot_restore.h"
 #include "runtime/runtime.h"
 #include "storage/lifecycle_record.h"
@@ -39,12 +40,7 @@ const char* kind_name(storage::EffectKind kind) {
 // as the log's lifecycle records say).
 base::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
     base::Env& env, const std::filesystem::path& data_dir, bool load = true) {
-  runtime::RuntimeOptions options;
-  options.engine.cache_dir = data_dir / "compiled";
-  options.log_sink = [](const runtime::LogRecord&) {};
-  options.grantable = {abi::Authority::Gpu, abi::Authority::Input, abi::Authority::Audio,
-                       abi::Authority::File};
-  auto rt = runtime::Runtime::create(options);
+  auto rt = runtime::Runtime::create(offline_runtime_options(data_dir));
   if (!rt || !load) return rt;
   for (const ModuleLoadReport& r : load_module_directory(**rt, data_dir / "modules"))
     if (!r.error.empty())
@@ -64,9 +60,11 @@ base::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
   return rt;
 }
 
-json row_json(const runtime::Runtime& rt, const std::string& module, const std::string& table,
+// A row as JSON, or its bytes in hex when `rt` (null: no runtime knows the
+// module) cannot decode it.
+json row_json(const runtime::Runtime* rt, const std::string& module, const std::string& table,
               std::span<const uint8_t> row) {
-  const runtime::Table* t = rt.table(module, table);
+  const runtime::Table* t = rt ? rt->table(module, table) : nullptr;
   std::vector<runtime::ByteView> columns;
   if (!t || !t->layout().split(row, &columns).empty()) {
     std::string hex;
@@ -76,8 +74,8 @@ json row_json(const runtime::Runtime& rt, const std::string& module, const std::
   return bytes_to_json(row, abi::named(t->def().row_type), t->layout().resolver());
 }
 
-json args_json(const runtime::Runtime& rt, const storage::TxRecord& r) {
-  const abi::ModuleSchema* schema = rt.schema(r.module);
+json args_json(const runtime::Runtime* rt, const storage::TxRecord& r) {
+  const abi::ModuleSchema* schema = rt ? rt->schema(r.module) : nullptr;
   const abi::ReducerDef* def = schema ? schema->find_reducer(r.reducer) : nullptr;
   if (!def) return nullptr;
   abi::Type params = def->params_type();
@@ -124,7 +122,18 @@ std::string lifecycle_text(const json& j) {
   return text;
 }
 
-json record_json(const runtime::Runtime& rt, uint64_t offset, const storage::TxRecord& r) {
+// Microseconds since the epoch as UTC, "2026-12-04T13:11:39.462153Z".
+std::string utc_time(int64_t micros) {
+  int64_t seconds = micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
+  int64_t fraction = micros - seconds * 1000000;
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fraction);
+}
+
+json record_json(const runtime::Runtime* rt, uint64_t offset, const storage::TxRecord& r) {
   if (r.trigger.is_lifecycle()) return lifecycle_json(offset, r);
   json effects = json::array();
   for (const storage::RowEffect& e : r.effects)
@@ -136,6 +145,7 @@ json record_json(const runtime::Runtime& rt, uint64_t offset, const storage::TxR
           {"reducer", r.reducer},
           {"args", args_json(rt, r)},
           {"timestamp_us", r.timestamp_us},
+          {"time", utc_time(r.timestamp_us)},
           {"caller", r.caller},
           {"trigger", r.trigger.to_string()},
           {"effects", effects}};
@@ -143,15 +153,22 @@ json record_json(const runtime::Runtime& rt, uint64_t offset, const storage::TxR
 
 std::string record_text(const json& j) {
   if (j.contains("lifecycle")) return lifecycle_text(j);
-  std::string text = fmt::format("#{} {}.{}{} at {}us", j["offset"].get<uint64_t>(),
+  std::string args;
+  if (j["args"].is_array()) {
+    for (const json& arg : j["args"]) args += (args.empty() ? "" : ", ") + arg.dump();
+  } else {
+    args = "arguments not decoded: the module is not loaded and its version is not in the store";
+  }
+  std::string text = fmt::format("#{} {}.{}({}) at {}", j["offset"].get<uint64_t>(),
                                  j["module"].get<std::string>(), j["reducer"].get<std::string>(),
-                                 j["args"].dump(), j["timestamp_us"].get<int64_t>());
+                                 args, j["time"].get<std::string>());
   if (!j["caller"].get<std::string>().empty()) text += " caller=" + j["caller"].get<std::string>();
   if (!j["trigger"].get<std::string>().empty())
     text += " (" + j["trigger"].get<std::string>() + ")";
   for (const json& e : j["effects"])
-    text += fmt::format("\n    {} {} {}", e["kind"].get<std::string>(),
-                        e["table"].get<std::string>(), e["row"].dump());
+    text += fmt::format(
+        "\n    {} {} {}", e["kind"].get<std::string>(), e["table"].get<std::string>(),
+        e["row"].is_string() ? "(not decoded) " + e["row"].get<std::string>() : e["row"].dump());
   return text;
 }
 
@@ -162,6 +179,7 @@ base::Result<void> inspect_log(base::Env& env, const std::filesystem::path& data
                                const std::function<void(const std::string&)>& out) {
   auto rt = offline_runtime(env, data_dir);
   if (!rt) return rt.take_error();
+  RecordDecoders decoders(env, data_dir, **rt);
   std::optional<base::Error> failure;
   // With a filter, the segments' tags files let the read skip segments that
   // hold nothing of the module or table.
@@ -182,7 +200,7 @@ base::Result<void> inspect_log(base::Env& env, const std::filesystem::path& data
       for (const auto& e : record->effects) touches = touches || e.table == *options.table;
       if (!touches) return true;
     }
-    json j = record_json(**rt, offset, *record);
+    json j = record_json(decoders.for_record(record->module, offset), offset, *record);
     out(options.json ? j.dump() : record_text(j));
     return true;
   };
@@ -215,10 +233,10 @@ std::optional<std::string> compare_effects(const runtime::Runtime& rt, uint64_t 
       const auto& row = a.kind == runtime::EventKind::Delete ? a.old_row : a.new_row;
       return fmt::format("{}: re-execution made an extra change: {} {} {}", where,
                          abi::to_string(a.kind), a.table,
-                         row_json(rt, record.module, a.table, row).dump());
+                         row_json(&rt, record.module, a.table, row).dump());
     }
     const storage::RowEffect& expected = record.effects[i];
-    json expected_row = row_json(rt, record.module, expected.table, expected.row.data);
+    json expected_row = row_json(&rt, record.module, expected.table, expected.row.data);
     if (i >= actual.size())
       return fmt::format("{}: re-execution did not make the change {} {} {}", where,
                          kind_name(expected.kind), expected.table, expected_row.dump());
@@ -229,7 +247,7 @@ std::optional<std::string> compare_effects(const runtime::Runtime& rt, uint64_t 
         row != expected.row.data)
       return fmt::format("{}, table {}: expected {} {}, got {} {} {}", where, expected.table,
                          kind_name(expected.kind), expected_row.dump(), abi::to_string(a.kind),
-                         a.table, row_json(rt, record.module, a.table, row).dump());
+                         a.table, row_json(&rt, record.module, a.table, row).dump());
   }
   return std::nullopt;
 }
@@ -344,7 +362,7 @@ base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::pat
       for (const abi::TableDef& def : (*rt)->schema(module)->tables) {
         json rows = json::array();
         (*rt)->table(module, def.name)->for_each([&](const runtime::Bytes& row) {
-          rows.push_back(row_json(**rt, module, def.name, row));
+          rows.push_back(row_json(rt->get(), module, def.name, row));
         });
         tables[module][def.name] = rows;
       }

@@ -7,6 +7,9 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <filesystem>
+#include <regex>
+
 #include "support/command_runner.h"
 #include "support/node_process.h"
 
@@ -100,6 +103,36 @@ TEST(ReplayHistory, AVersionThatIsNotTheOneThatRanIsADivergence) {
   EXPECT_EQ(damaged.exit_code, 1) << damaged.output;
   EXPECT_NE(damaged.output.find("is damaged (its hash does not match)"), std::string::npos)
       << damaged.output;
+}
+
+}  // namespace
+
+namespace {
+
+// `log inspect` decodes the records of a module that is no longer loaded
+// with the version the log says ran them (from the module store), and
+// prints times as UTC.
+TEST(LogInspect, ARemovedModulesRecordsAreDecodedWithTheVersionThatRanThem) {
+  NodeProcess node({"hello"}, {});
+  ASSERT_NE(node.port(), 0) << node.output();
+  ASSERT_NO_FATAL_FAILURE(call(node, "hello", "Ann"));
+  CommandResult removed =
+      run_command(cli() + " module remove --yes " + node.address() + " hello --operator-key " +
+                  (node.data_dir() / "operator.key").string());
+  ASSERT_EQ(removed.exit_code, 0) << removed.output;
+  node.stop();
+  ASSERT_FALSE(std::filesystem::exists(node.data_dir() / "modules" / "hello.wasm"));
+
+  CommandResult log = run_command("(" + cli() + " log inspect " + node.data_dir().string() +
+                                  " --module hello 2>/dev/null)");
+  ASSERT_EQ(log.exit_code, 0) << log.output;
+  EXPECT_EQ(log.output.find("not decoded"), std::string::npos) << log.output;
+  EXPECT_TRUE(std::regex_search(
+      log.output, std::regex(R"(\.hello\("Ann"\) at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")))
+      << log.output;
+  EXPECT_NE(log.output.find(R"(insert greetings {"id":1,"greeting":"Hello, Ann!")"),
+            std::string::npos)
+      << log.output;
 }
 
 }  // namespace
