@@ -6,6 +6,13 @@
 
 namespace interstice::cli {
 
+void print_error(bool json, const std::string& message) {
+  if (json)
+    fmt::print("{}\n", nlohmann::json{{"error", message}}.dump());
+  else
+    fmt::print(stderr, "error: {}\n", message);
+}
+
 bool send_to_node(const std::string& address, const NodeRequest& request, std::string* response) {
   std::string ignored;
   return send_to_node(address, request, response, &ignored);
@@ -23,8 +30,8 @@ bool send_to_node(const std::string& address, const NodeRequest& request, std::s
                         : request.method == "DELETE" ? client.Delete(request.path, headers)
                                                      : client.Get(request.path, headers);
   if (!res) {
-    fmt::print(stderr, "error: cannot reach a node at {} ({} error)\n", address,
-               httplib::to_string(res.error()));
+    print_error(request.json_errors, fmt::format("cannot reach a node at {} ({} error)", address,
+                                                 httplib::to_string(res.error())));
     return false;
   }
   if (res->status != 200) {
@@ -32,7 +39,7 @@ bool send_to_node(const std::string& address, const NodeRequest& request, std::s
     std::string message = error.is_object() && error.contains("error") && error["error"].is_string()
                               ? error["error"].get<std::string>()
                               : res->body;
-    fmt::print(stderr, "error: {}\n", message);
+    print_error(request.json_errors, message);
     return false;
   }
   *response = res->body;

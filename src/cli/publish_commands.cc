@@ -27,14 +27,13 @@ void add_operator_key_option(CLI::App& cmd, std::string& key_file) {
       ->capture_default_str();
 }
 
-// Reads the key; prints why not and returns false if it cannot.
-bool read_operator_key(const std::string& file, std::string* key) {
+// Reads the key; prints why not (print_error) and returns false if it cannot.
+bool read_operator_key(const std::string& file, std::string* key, bool json = false) {
   std::ifstream in(file);
   if (!in || !std::getline(in, *key) || key->empty()) {
-    fmt::print(stderr,
-               "error: cannot read the operator key from {}; pass --operator-key "
-               "DATA_DIR/operator.key of the node\n",
-               file);
+    print_error(json, fmt::format("cannot read the operator key from {}; pass --operator-key "
+                                  "DATA_DIR/operator.key of the node",
+                                  file));
     return false;
   }
   return true;
@@ -93,12 +92,12 @@ int print_plan(const std::string& response, bool json) {
 int publish(const PublishOptions& o) {
   std::ifstream in(o.wasm, std::ios::binary);
   if (!in) {
-    fmt::print(stderr, "error: cannot read {}\n", o.wasm);
+    print_error(o.json, fmt::format("cannot read {}", o.wasm));
     return kExitError;
   }
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::string key;
-  if (!read_operator_key(o.key_file, &key)) return kExitError;
+  if (!read_operator_key(o.key_file, &key, o.json)) return kExitError;
   if (!o.json)
     fmt::print(stderr, "{} {} ({} bytes) to {}…\n", o.dry_run ? "trying" : "publishing", o.wasm,
                bytes.size(), o.address);
@@ -107,7 +106,8 @@ int publish(const PublishOptions& o) {
                       o.dry_run ? "/modules?dry_run=true" : "/modules",
                       std::move(bytes),
                       "application/wasm",
-                      {{"Authorization", "Bearer " + key}}};
+                      {{"Authorization", "Bearer " + key}},
+                      o.json};
   if (!send_to_node(o.address, request, &response)) return kExitError;
   if (o.dry_run) return print_plan(response, o.json);
   auto result = nlohmann::json::parse(response, nullptr, false);

@@ -70,13 +70,18 @@ base::Result<void> ModuleManager::save_manifest() {
 
 base::Result<ModuleManager::Published> ModuleManager::publish(std::span<const uint8_t> wasm) {
   ModuleStore store(env_, data_dir_);
+  bool stored_before = store.contains(ModuleStore::hash_of(wasm));
   auto hash = store.put(wasm);  // before anything changes: the bytes are safe first
   if (!hash) return failed(hash.error());
   std::map<std::string, std::string> versions;
   for (const std::string& name : runtime_.module_names())
     versions[name] = runtime_.schema(name)->version.to_string();
   auto installed = runtime_.install(wasm, "the published module");
-  if (!installed) return failed(installed.error());
+  if (!installed) {
+    // Refused before the log names it: the store does not keep what never ran.
+    if (!stored_before) (void)store.discard(*hash);
+    return failed(installed.error());
+  }
   const std::string& name = installed->module;
   hashes_[name] = *hash;
   const runtime::TransactionInputs& inputs = installed->migration;

@@ -97,6 +97,19 @@ base::Result<std::string> ModuleStore::put(std::span<const uint8_t> wasm) const 
   return hash;
 }
 
+bool ModuleStore::contains(const std::string& hash) const {
+  return env_.exists(data_dir_ / "store" / (hash + ".wasm"));
+}
+
+base::Result<void> ModuleStore::discard(const std::string& hash) const {
+  return env_.remove(data_dir_ / "store" / (hash + ".wasm"));
+}
+
+std::string ModuleStore::hash_of(std::span<const uint8_t> wasm) {
+  (void)sodium_init();  // idempotent; put() reports a failure
+  return sha256_hex(wasm);
+}
+
 base::Result<std::vector<uint8_t>> ModuleStore::get(const std::string& hash) const {
   auto wasm = env_.read_file(data_dir_ / "store" / (hash + ".wasm"));
   if (!wasm) return wasm.take_error();

@@ -50,6 +50,11 @@ class ModuleStore {
   base::Result<void> write_manifest(const Installed& installed) const;
   // Stores `wasm` under its hash (if not there yet) and returns the hash.
   base::Result<std::string> put(std::span<const uint8_t> wasm) const;
+  // Whether the store holds the module with this hash, and taking it out
+  // again (for a publish refused before anything recorded it).
+  bool contains(const std::string& hash) const;
+  base::Result<void> discard(const std::string& hash) const;
+  static std::string hash_of(std::span<const uint8_t> wasm);
   base::Result<std::vector<uint8_t>> get(const std::string& hash) const;
 
  private:

@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "support/command_runner.h"
 #include "support/node_process.h"
@@ -78,6 +80,47 @@ TEST(Publishing, WithoutTheOperatorKeyNothingChanges) {
   ASSERT_TRUE(modules);
   EXPECT_NE(modules->body.find(R"("name":"hello","version":"0.1.0")"), std::string::npos)
       << modules->body;
+}
+
+size_t files_in(const std::filesystem::path& dir) {
+  size_t count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    count += entry.is_regular_file();
+  return count;
+}
+
+// What is not a module is refused with a clear error (as JSON with --json),
+// many times in a row, and the module store keeps none of it.
+TEST(Publishing, ARefusedUploadLeavesNothingInTheStore) {
+  NodeProcess node({"hello"}, {});
+  ASSERT_NE(node.port(), 0) << node.output();
+  size_t stored = files_in(node.data_dir() / "store");
+  TempDir elsewhere;
+  for (int i = 0; i < 3; ++i) {
+    std::string junk = (elsewhere.path() / fmt::format("junk{}.wasm", i)).string();
+    std::ofstream(junk) << "not a module " << i;
+    CommandResult refused =
+        run_command("(" + cli() + " publish --json --addr " + node.address() + " --operator-key " +
+                    key_of(node) + " " + junk + " 2>/dev/null)");
+    EXPECT_EQ(refused.exit_code, 1);
+    auto answer = nlohmann::json::parse(refused.output, nullptr, false);
+    ASSERT_TRUE(answer.is_object()) << refused.output;
+    EXPECT_NE(answer.value("error", "").find("failed to parse WebAssembly module"),
+              std::string::npos)
+        << refused.output;
+  }
+  CommandResult unreadable =
+      run_command("(" + cli() + " publish --json --addr " + node.address() + " --operator-key " +
+                  key_of(node) + " /nonexistent.wasm 2>/dev/null)");
+  EXPECT_EQ(unreadable.exit_code, 1);
+  EXPECT_EQ(nlohmann::json::parse(unreadable.output, nullptr, false).value("error", ""),
+            "cannot read /nonexistent.wasm")
+      << unreadable.output;
+  EXPECT_EQ(files_in(node.data_dir() / "store"), stored);
+
+  CommandResult good = publish(node, "hello_v2", key_of(node));
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_EQ(files_in(node.data_dir() / "store"), stored + 1);
 }
 
 TEST(Publishing, ReplaceKeepsRowsRefusesBreakingChangesAndSurvivesRestart) {
