@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <string>
 
 #include "authority/png_writer.h"
 #include "authority/sdl_window.h"
@@ -13,7 +15,30 @@
 
 namespace interstice::node {
 
+namespace {
+
+// Why no window can open, or "" when one may: without a display server to
+// talk to, SDL would fall back to its offscreen driver (a window no one
+// sees) after printing errors of its own. SDL_VIDEODRIVER, when set, is
+// trusted as the operator's choice.
+std::string why_no_display() {
+  auto set = [](const char* name) {
+    const char* value = std::getenv(name);
+    return value && *value;
+  };
+  if (set("SDL_VIDEODRIVER") || set("DISPLAY") || set("WAYLAND_DISPLAY")) return "";
+  return "there is no display (DISPLAY and WAYLAND_DISPLAY are not set)";
+}
+
+}  // namespace
+
 std::unique_ptr<Display> Display::open(Options options, bool gpu_granted) {
+  if (gpu_granted && options.window) {
+    if (std::string why = why_no_display(); !why.empty()) {
+      spdlog::warn("--window: {}; rendering offscreen", why);
+      options.window = false;
+    }
+  }
   std::unique_ptr<Display> display(new Display(std::move(options)));
   if (!gpu_granted) return display;
   const Options& o = display->options_;

@@ -16,6 +16,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "authority/png_writer.h"
@@ -193,6 +194,35 @@ TEST(Graphics, TheGpuMemoryBudgetIsTheOperators) {
   ASSERT_EQ(hoarded.exit_code, 0) << hoarded.output;
   EXPECT_TRUE(node.wait_for_output("kept 4, then 20, texture 20, after a release 1"))
       << node.output();
+}
+
+// --window where there is no display: one warning that says so, the frames
+// rendered offscreen, and nothing else (no window claimed, no stray errors
+// from SDL's fallbacks).
+TEST(Graphics, AWindowWithoutADisplaySaysSoOnceAndRendersOffscreen) {
+  std::map<std::string, std::string> saved;
+  for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"}) {
+    if (const char* value = std::getenv(name)) saved[name] = value;
+    ::unsetenv(name);
+  }
+  TempDir frames;
+  NodeProcess node({"graphics"}, {"--grant", "gpu", "--grant", "input", "--width", "64", "--height",
+                                  "64", "--window", "--frame-dump", frames.path().string()});
+  for (const auto& [name, value] : saved) ::setenv(name.c_str(), value.c_str(), 1);
+  ASSERT_NE(node.port(), 0) << node.output();
+  std::string output = node.output();
+  EXPECT_NE(output.find("--window: there is no display (DISPLAY and WAYLAND_DISPLAY are not set); "
+                        "rendering offscreen"),
+            std::string::npos)
+      << output;
+  EXPECT_EQ(output.find(", window)"), std::string::npos) << output;
+  std::string why;
+  if (gpu_unavailable(node, &why)) GTEST_SKIP() << "Vulkan is unavailable: " << why;
+  for (int i = 0; i < 100 && !std::filesystem::exists(frames.path() / "frame-000000.png"); ++i)
+    ::usleep(50'000);
+  EXPECT_TRUE(std::filesystem::exists(frames.path() / "frame-000000.png")) << node.output();
+  EXPECT_EQ(node.output().find("\nerror:"), std::string::npos) << node.output();
+  EXPECT_EQ(node.output().find("info  window:"), std::string::npos) << node.output();
 }
 
 // A free X display number: one whose socket and lock file do not exist.
