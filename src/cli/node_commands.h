@@ -11,6 +11,16 @@ namespace interstice::cli {
 // $XDG_DATA_HOME/interstice, else ~/.local/share/interstice.
 std::string default_data_dir();
 
+// --operator-key FILE, for the operator's commands. The default is the
+// operator key of the default data directory, so that an operator on the
+// node's machine needs no option.
+void add_operator_key_option(CLI::App& cmd, std::string& key_file);
+// Reads the key; prints why not (print_error, as JSON with `json`) and
+// returns false if it cannot.
+bool read_operator_key(const std::string& file, std::string* key, bool json = false);
+// `interstice logs`: the node's recent log lines, and those that follow.
+void add_logs_command(CLI::App& app, int& exit_code);
+
 void add_start_command(CLI::App& app, int& exit_code);
 // `publish` and `module remove`, which need the operator key.
 void add_publish_command(CLI::App& app, int& exit_code);

@@ -17,18 +17,14 @@
 #include "cli/node_commands.h"
 
 namespace interstice::cli {
-namespace {
 
-// The default is the operator key of the default data directory, so that
-// an operator on the node's machine needs no option.
 void add_operator_key_option(CLI::App& cmd, std::string& key_file) {
   key_file = (std::filesystem::path(default_data_dir()) / "operator.key").string();
   cmd.add_option("--operator-key", key_file, "The node's operator key file (DATA_DIR/operator.key)")
       ->capture_default_str();
 }
 
-// Reads the key; prints why not (print_error) and returns false if it cannot.
-bool read_operator_key(const std::string& file, std::string* key, bool json = false) {
+bool read_operator_key(const std::string& file, std::string* key, bool json) {
   std::ifstream in(file);
   if (!in || !std::getline(in, *key) || key->empty()) {
     print_error(json, fmt::format("cannot read the operator key from {}; pass --operator-key "
@@ -38,6 +34,8 @@ bool read_operator_key(const std::string& file, std::string* key, bool json = fa
   }
   return true;
 }
+
+namespace {
 
 struct PublishOptions {
   std::string address = "127.0.0.1:8080";

@@ -12,6 +12,7 @@
 #include "cli/exit_codes.h"
 #include "cli/memory_allocator.h"
 #include "cli/node_commands.h"
+#include "cli/node_logging.h"
 #include "net/peer_server.h"
 #include "node/http_api.h"
 #include "node/node.h"
@@ -30,6 +31,9 @@ struct StartOptions {
   std::string durability = "group";
   uint64_t snapshot_every = 100'000;
   uint64_t log_preallocate_kib = 1024;
+  std::string log_format = "text";
+  uint64_t log_file_kib = 16 * 1024;
+  uint32_t log_files = 4;
   // Executor threads: one per core, at most 8 (modules run in parallel on them).
   uint32_t executors = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   std::string retention = "keep";
@@ -164,7 +168,9 @@ int start(const StartOptions& options) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  std::shared_ptr<node::LogBook> log_book =
+      set_up_node_logging(NodeLogging{options.log_format, std::filesystem::path(options.data_dir),
+                                      options.log_file_kib, options.log_files});
   node::NodeOptions node_options;
   node_options.data_dir = options.data_dir;
   node_options.runtime.engine.fuel_per_call = options.fuel;
@@ -223,6 +229,7 @@ int start(const StartOptions& options) {
   if ((*node)->peer_port())
     spdlog::info("accepting peers on {}:{}", options.host, (*node)->peer_port());
   node::HttpApi api(**node, http_options(options));
+  api.set_log_book(log_book);
   api.set_peers([raw = node->get()] {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& p : raw->connected_peers())
@@ -383,6 +390,18 @@ void add_start_command(CLI::App& app, int& exit_code) {
          "When a call is acknowledged: sync (fsync each transaction), group (one fsync per "
          "batch, group commit), none (never fsync)")
       ->check(CLI::IsMember({"sync", "group", "none"}))
+      ->capture_default_str();
+  cmd->add_option("--log-format", options->log_format,
+                  "How log lines are written on the terminal: text, or json (one object per "
+                  "line: time, level, module, reducer, message)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--log-file-kib", options->log_file_kib,
+                  "Size at which DATA_DIR/node.log (JSON lines) is rotated; 0: no log file")
+      ->capture_default_str();
+  cmd->add_option("--log-files", options->log_files,
+                  "How many log files are kept: node.log and node.1.log, node.2.log, ...")
+      ->check(CLI::Range(1u, 1000u))
       ->capture_default_str();
   cmd->add_option("--executors", options->executors,
                   "Threads that run reducers; each module runs on one, so calls to different "

@@ -1,5 +1,7 @@
 #include "node/http_api.h"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include <boost/asio/write.hpp>
@@ -150,6 +152,41 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
         401, key.empty() ? "this needs the node's operator key (DATA_DIR/operator.key)"
                          : "the operator key is wrong");
   };
+  // The node's recent log lines, for `interstice logs` (operator only: they
+  // hold what modules log). ?after=SEQ&module=M&level=L&limit=N.
+  server_->route("GET", "/logs", Route::Inline, [this, refused](HttpRequest& req, Respond respond) {
+    if (auto no = refused(req)) return respond(*no);
+    if (!log_book_) return respond(HttpResponse::error(404, "this node keeps no log lines"));
+    LogBook::Filter filter;
+    filter.module = req.params.count("module") ? req.params["module"] : "";
+    if (req.params.count("level")) {
+      std::optional<int> rank = log_level_rank(req.params["level"]);
+      if (!rank)
+        return respond(HttpResponse::error(
+            400, fmt::format("unknown level '{}': trace, debug, info, warning, error or critical",
+                             req.params["level"])));
+      filter.min_level = *rank;
+    }
+    uint64_t after = 0, limit = 1000;
+    auto number = [&](const char* name, uint64_t* out) {
+      if (!req.params.count(name)) return true;
+      const std::string& text = req.params[name];
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+      return ec == std::errc() && end == text.data() + text.size();
+    };
+    if (!number("after", &after) || !number("limit", &limit))
+      return respond(HttpResponse::error(400, "after and limit are whole numbers"));
+    uint64_t next = 0;
+    std::string body = "{\"lines\":[";
+    bool first = true;
+    for (const LogLine& line :
+         log_book_->after(after, filter, std::min<uint64_t>(limit, 10000), &next)) {
+      body += (first ? "" : ",") + log_line_json(line);
+      first = false;
+    }
+    body += fmt::format("],\"next\":{}}}", next);
+    respond(HttpResponse::json(std::move(body)));
+  });
   server_->route(
       "POST", "/modules", Route::Worker, [this, refused](HttpRequest& req, Respond respond) {
         if (auto no = refused(req)) return respond(*no);

@@ -31,6 +31,7 @@
 #include "node/client_session.h"
 #include "node/http_server.h"
 #include "node/node.h"
+#include "node/structured_log.h"
 
 namespace interstice::node {
 
@@ -54,6 +55,9 @@ class HttpApi {
 
   // What GET /peers reports (the peer server's connections); empty if unset.
   void set_peers(std::function<nlohmann::ordered_json()> peers) { peers_ = std::move(peers); }
+  // Where GET /logs reads the node's recent log lines; none if unset.
+  // Both setters are for before bind().
+  void set_log_book(std::shared_ptr<LogBook> book) { log_book_ = std::move(book); }
 
   // Binds host:port (port 0 picks a free one) and returns the bound port.
   base::Result<uint16_t> bind(const std::string& host, uint16_t port);
@@ -66,6 +70,7 @@ class HttpApi {
   const HttpApiOptions options_;
   std::unique_ptr<HttpServer> server_;
   std::function<nlohmann::ordered_json()> peers_;
+  std::shared_ptr<LogBook> log_book_;
 
   // Who a request calls as: its token's identity, or client:anonymous if
   // it has none and anonymous clients are allowed; else the 401 to answer.
