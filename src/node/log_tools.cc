@@ -35,31 +35,6 @@ const char* kind_name(storage::EffectKind kind) {
   return "insert";
 }
 
-// A runtime to read or replay the log with: with `load`, the modules of
-// DATA_DIR/modules and the installed ones; without, none (replay loads them
-// as the log's lifecycle records say).
-base::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
-    base::Env& env, const std::filesystem::path& data_dir, bool load = true) {
-  auto rt = runtime::Runtime::create(offline_runtime_options(data_dir));
-  if (!rt || !load) return rt;
-  for (const ModuleLoadReport& r : load_module_directory(**rt, data_dir / "modules"))
-    if (!r.error.empty())
-      return base::make_error(
-          fmt::format("{}: cannot load it to read the log: {}", r.file, r.error));
-  // Installed modules whose files left DATA_DIR/modules come from the store.
-  ModuleStore store(env, data_dir);
-  auto installed = store.read_manifest();
-  if (!installed) return installed.take_error();
-  for (const InstalledModule& m : installed->modules) {
-    if ((*rt)->schema(m.name)) continue;
-    auto wasm = store.get(m.hash);
-    if (!wasm) return wasm.take_error();
-    if (auto r = (*rt)->load(*wasm, m.name + ".wasm", /*run_init=*/false); !r)
-      return r.take_error();
-  }
-  return rt;
-}
-
 // A row as JSON, or its bytes in hex when `rt` (null: no runtime knows the
 // module) cannot decode it.
 json row_json(const runtime::Runtime* rt, const std::string& module, const std::string& table,

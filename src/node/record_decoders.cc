@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "abi/serialize.h"
+#include "node/module_directory.h"
 #include "node/module_store.h"
 #include "storage/lifecycle_record.h"
 #include "storage/transaction_log.h"
@@ -19,6 +20,28 @@ runtime::RuntimeOptions offline_runtime_options(const std::filesystem::path& dat
   options.grantable = {abi::Authority::Gpu, abi::Authority::Input, abi::Authority::Audio,
                        abi::Authority::File};
   return options;
+}
+
+base::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
+    base::Env& env, const std::filesystem::path& data_dir, bool load) {
+  auto rt = runtime::Runtime::create(offline_runtime_options(data_dir));
+  if (!rt || !load) return rt;
+  for (const ModuleLoadReport& r : load_module_directory(**rt, data_dir / "modules"))
+    if (!r.error.empty())
+      return base::make_error(
+          fmt::format("{}: cannot load it to read the log: {}", r.file, r.error));
+  // Installed modules whose files left DATA_DIR/modules come from the store.
+  ModuleStore store(env, data_dir);
+  auto installed = store.read_manifest();
+  if (!installed) return installed.take_error();
+  for (const InstalledModule& m : installed->modules) {
+    if ((*rt)->schema(m.name)) continue;
+    auto wasm = store.get(m.hash);
+    if (!wasm) return wasm.take_error();
+    if (auto r = (*rt)->load(*wasm, m.name + ".wasm", /*run_init=*/false); !r)
+      return r.take_error();
+  }
+  return rt;
 }
 
 RecordDecoders::RecordDecoders(base::Env& env, std::filesystem::path data_dir,

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/env.h"
+#include "base/result.h"
 #include "runtime/runtime.h"
 
 namespace interstice::node {
@@ -25,6 +26,12 @@ namespace interstice::node {
 // inspect, replay): its compiled-code cache, no module logs, and every
 // authority grantable, since nothing privileged runs there.
 runtime::RuntimeOptions offline_runtime_options(const std::filesystem::path& data_dir);
+
+// A runtime to read or replay the log with: with `load`, the modules of
+// DATA_DIR/modules and the installed ones (without running init); without,
+// none (replay loads them as the log's lifecycle records say).
+base::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
+    base::Env& env, const std::filesystem::path& data_dir, bool load = true);
 
 class RecordDecoders {
  public:

@@ -225,27 +225,23 @@ TEST(Graphics, AWindowWithoutADisplaySaysSoOnceAndRendersOffscreen) {
   EXPECT_EQ(node.output().find("info  window:"), std::string::npos) << node.output();
 }
 
-// A free X display number: one whose socket and lock file do not exist.
-int free_display() {
-  for (int d = 90; d < 200; ++d)
-    if (!std::filesystem::exists("/tmp/.X11-unix/X" + std::to_string(d)) &&
-        !std::filesystem::exists("/tmp/.X" + std::to_string(d) + "-lock"))
-      return d;
-  return -1;
-}
-
 TEST_P(GraphicsExample, AKeyInARealWindowChangesTheColour) {
   if (std::system("command -v Xvfb >/dev/null && command -v xdotool >/dev/null") != 0)
     GTEST_SKIP() << "Xvfb or xdotool is not installed (scripts/setup installs both)";
-  int display = free_display();
-  ASSERT_GT(display, 0);
-  std::string name = ":" + std::to_string(display);
+  // Xvfb picks a free display itself and writes its number to the pipe
+  // once it accepts connections (-displayfd): tests running side by side
+  // cannot take the same one.
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
   pid_t xvfb = ::fork();
   if (xvfb == 0) {
-    ::execlp("Xvfb", "Xvfb", name.c_str(), "-screen", "0", "320x240x24", "-nolisten", "tcp",
-             static_cast<char*>(nullptr));
+    ::close(ready[0]);
+    std::string fd = std::to_string(ready[1]);
+    ::execlp("Xvfb", "Xvfb", "-displayfd", fd.c_str(), "-screen", "0", "320x240x24", "-nolisten",
+             "tcp", static_cast<char*>(nullptr));
     ::_exit(127);
   }
+  ::close(ready[1]);
   struct StopXvfb {
     pid_t pid;
     ~StopXvfb() {
@@ -253,9 +249,12 @@ TEST_P(GraphicsExample, AKeyInARealWindowChangesTheColour) {
       ::waitpid(pid, nullptr, 0);
     }
   } stop_xvfb{xvfb};
-  for (int i = 0; i < 100 && !std::filesystem::exists("/tmp/.X11-unix/X" + std::to_string(display));
-       ++i)
-    ::usleep(50'000);
+  std::string number;
+  char c;
+  while (::read(ready[0], &c, 1) == 1 && c != '\n') number += c;
+  ::close(ready[0]);
+  ASSERT_FALSE(number.empty()) << "Xvfb did not start";
+  std::string name = ":" + number;
   ::setenv("DISPLAY", name.c_str(), 1);  // inherited by the node and xdotool
 
   TempDir frames;

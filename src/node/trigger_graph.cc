@@ -1,0 +1,179 @@
+#include "node/trigger_graph.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <optional>
+#include <set>
+
+#include "abi/event_name.h"
+#include "node/record_decoders.h"
+#include "storage/transaction_log.h"
+#include "storage/tx_record.h"
+
+namespace interstice::node {
+namespace {
+
+// A DOT string literal.
+std::string dot_string(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+struct Edge {
+  uint64_t count = 0;
+  bool declared = false;  // a subscription a loaded module declares
+};
+
+class Graph {
+ public:
+  void reducer(const std::string& module, const std::string& name) {
+    clusters_[module].insert({name, false});
+  }
+  void table(const std::string& module, const std::string& name) {
+    clusters_[module].insert({name, true});
+  }
+  std::string source(const std::string& name) {
+    sources_.insert(name);
+    return name;
+  }
+  Edge& edge(const std::string& from, const std::string& to, const std::string& label) {
+    return edges_[{from, to, label}];
+  }
+
+  std::string dot() const {
+    std::string out =
+        "digraph interstice {\n  rankdir=LR;\n  graph [fontname=\"Helvetica\"];\n"
+        "  node [fontname=\"Helvetica\", fontsize=11];\n"
+        "  edge [fontname=\"Helvetica\", fontsize=9];\n";
+    for (const std::string& s : sources_)
+      out += fmt::format("  {} [shape=plaintext];\n", dot_string(s));
+    for (const auto& [module, members] : clusters_) {
+      out += fmt::format("  subgraph {} {{\n    label={};\n    style=rounded;\n",
+                         dot_string("cluster_" + module), dot_string(module));
+      for (const auto& [name, is_table] : members)
+        out += fmt::format("    {} [label={}, shape={}];\n", dot_string(module + "." + name),
+                           dot_string(name), is_table ? "cylinder" : "box");
+      out += "  }\n";
+    }
+    for (const auto& [key, e] : edges_) {
+      const auto& [from, to, label] = key;
+      std::string count = fmt::format("×{}", e.count);
+      std::string text = !e.count ? label : label.empty() ? count : label + " " + count;
+      out += fmt::format("  {} -> {} [label={}{}];\n", dot_string(from), dot_string(to),
+                         dot_string(text), e.count ? "" : ", style=dashed");
+    }
+    return out + "}\n";
+  }
+
+ private:
+  std::map<std::string, std::set<std::pair<std::string, bool>>> clusters_;  // name, is table
+  std::set<std::string> sources_;
+  std::map<std::tuple<std::string, std::string, std::string>, Edge> edges_;
+};
+
+// Where a transaction with `trigger` came from: a node of the graph.
+std::string source_of(Graph& graph, const storage::TxRecord& r) {
+  const abi::Trigger& t = r.trigger;
+  switch (t.kind) {
+    case abi::TriggerKind::LocalTable:
+    case abi::TriggerKind::Schedule:  // the scheduled table's row came due
+      graph.table(t.module, t.table);
+      return t.module + "." + t.table;
+    case abi::TriggerKind::RemoteTable:
+      return graph.source(fmt::format("node {}: {}.{}", t.node, t.module, t.table));
+    case abi::TriggerKind::Call:
+      return graph.source(r.caller.starts_with("client:") ? "clients"
+                          : r.caller.empty()              ? "the node"
+                                                          : "module calls");
+    case abi::TriggerKind::PeerCall:
+      return graph.source("peers' calls");
+    case abi::TriggerKind::RemoteResult:
+      return graph.source("remote calls' outcomes");
+    case abi::TriggerKind::Init:
+      return graph.source("init");
+    case abi::TriggerKind::Load:
+      return graph.source("load");
+    case abi::TriggerKind::Input:
+      return graph.source("input");
+    case abi::TriggerKind::Render:
+      return graph.source("render");
+    case abi::TriggerKind::PeerConnect:
+    case abi::TriggerKind::PeerDisconnect:
+      return graph.source("peers connecting and leaving");
+    default:
+      return graph.source("other");
+  }
+}
+
+std::string label_of(const abi::Trigger& t) {
+  switch (t.kind) {
+    case abi::TriggerKind::LocalTable:
+    case abi::TriggerKind::RemoteTable:
+      return abi::to_string(t.op);
+    case abi::TriggerKind::Schedule:
+      return "due";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+base::Result<std::string> trigger_graph_dot(base::Env& env, const std::filesystem::path& data_dir,
+                                            const GraphOptions& options) {
+  Graph graph;
+  // The static graph: the subscriptions of the modules loaded now.
+  auto rt = offline_runtime(env, data_dir);
+  if (!rt) return rt.take_error();
+  for (const std::string& module : (*rt)->module_names()) {
+    const abi::ModuleSchema* schema = (*rt)->schema(module);
+    for (const abi::TableDef& table : schema->tables) graph.table(module, table.name);
+    for (const abi::SubscriptionDef& s : schema->subscriptions) {
+      std::optional<abi::EventName> event = abi::EventName::parse(s.event);
+      if (!event || !event->is_table()) continue;
+      graph.reducer(module, s.reducer);
+      std::string from = event->kind == abi::EventName::Kind::LocalTable
+                             ? event->module + "." + event->table
+                             : graph.source(fmt::format("node {}: {}.{}", event->node,
+                                                        event->module, event->table));
+      if (event->kind == abi::EventName::Kind::LocalTable) graph.table(event->module, event->table);
+      graph.edge(from, module + "." + s.reducer, abi::to_string(event->op)).declared = true;
+    }
+  }
+  // The dynamic graph: every transaction in the range.
+  std::optional<base::Error> failure;
+  auto read = storage::TransactionLog::read(
+      env, data_dir / "log", options.from, [&](uint64_t offset, std::span<const uint8_t> payload) {
+        if (offset > options.to) return false;
+        auto record = storage::decode_tx_record(payload);
+        if (!record) {
+          failure = base::make_error(
+              fmt::format("log record {} is not a valid transaction record", offset));
+          return false;
+        }
+        if (record->trigger.is_lifecycle()) return true;
+        graph.reducer(record->module, record->reducer);
+        std::string reducer = record->module + "." + record->reducer;
+        ++graph.edge(source_of(graph, *record), reducer, label_of(record->trigger)).count;
+        std::set<std::pair<std::string, std::string>> wrote;  // once per transaction
+        for (const storage::RowEffect& e : record->effects) {
+          graph.table(record->module, e.table);
+          const char* op = e.kind == storage::EffectKind::Insert   ? "insert"
+                           : e.kind == storage::EffectKind::Update ? "update"
+                                                                   : "delete";
+          if (wrote.insert({e.table, op}).second)
+            ++graph.edge(reducer, record->module + "." + e.table, op).count;
+        }
+        return true;
+      });
+  if (!read) return read.take_error();
+  if (failure) return *failure;
+  return graph.dot();
+}
+
+}  // namespace interstice::node
