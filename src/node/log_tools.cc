@@ -12,6 +12,7 @@
 #include "node/module_store.h"
 #include "node/record_decoders.h"
 #include "node/snapshot_restore.h"
+#include "node/structured_log.h"
 #include "runtime/runtime.h"
 #include "storage/lifecycle_record.h"
 #include "storage/snapshot.h"
@@ -95,17 +96,6 @@ std::string lifecycle_text(const json& j) {
   text += " " + j["module"].get<std::string>();
   if (j.contains("hash")) text += " " + short_hash(j["hash"]);
   return text;
-}
-
-// Microseconds since the epoch as UTC, "2026-12-04T13:11:39.462153Z".
-std::string utc_time(int64_t micros) {
-  int64_t seconds = micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
-  int64_t fraction = micros - seconds * 1000000;
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fraction);
 }
 
 json record_json(const runtime::Runtime* rt, uint64_t offset, const storage::TxRecord& r) {

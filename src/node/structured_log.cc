@@ -12,7 +12,9 @@ namespace {
 
 constexpr const char* kLevelNames[] = {"trace", "debug", "info", "warning", "error", "critical"};
 
-std::string utc(int64_t micros) {
+}  // namespace
+
+std::string utc_time(int64_t micros) {
   int64_t seconds = micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000;
   std::time_t t = static_cast<std::time_t>(seconds);
   std::tm tm{};
@@ -20,8 +22,6 @@ std::string utc(int64_t micros) {
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, micros - seconds * 1000000);
 }
-
-}  // namespace
 
 LogLine parse_log_line(const spdlog::details::log_msg& msg) {
   LogLine line;
@@ -47,7 +47,7 @@ LogLine parse_log_line(const spdlog::details::log_msg& msg) {
 }
 
 std::string log_line_json(const LogLine& line) {
-  nlohmann::ordered_json j{{"time", utc(line.time_us)}, {"level", line.level}};
+  nlohmann::ordered_json j{{"time", utc_time(line.time_us)}, {"level", line.level}};
   if (!line.module.empty()) j["module"] = line.module;
   if (!line.reducer.empty()) j["reducer"] = line.reducer;
   j["message"] = line.message;

@@ -30,6 +30,9 @@ struct LogLine {
   std::string message;
 };
 
+// Microseconds since the epoch as UTC, "2026-12-04T13:11:39.462153Z" (log
+// lines, and `log inspect`'s transaction times).
+std::string utc_time(int64_t micros);
 // The fields of one spdlog message (seq left 0).
 LogLine parse_log_line(const spdlog::details::log_msg& msg);
 // {"time": "2026-12-04T13:11:39.462153Z", "level", ["module", "reducer"], "message"}.
