@@ -27,6 +27,7 @@
 //   transfer_bench [seconds per run, default 3] [durabilities, default "none,group,sync"]
 //                  [WebSocket calls in flight in all, default 384]
 //                  [clients, default "http,ws,peer,pg"] [connections, default "4,64"]
+//                  [tracing: "on" records every run with GET /trace; default off]
 #include <fmt/format.h>
 #include <httplib.h>
 #include <boost/asio/connect.hpp>
@@ -45,6 +46,7 @@
 #include <deque>
 #include <fstream>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -466,8 +468,39 @@ Figures on_threads(int connections, double seconds, Client client) {
   return all;
 }
 
+// With tracing on, each run is recorded by GET /trace (as `interstice
+// trace` does), from just before it starts until just after it ends.
+struct TraceDuringRun {
+  std::thread thread;
+  std::string answer;
+  TraceDuringRun(testing::NodeProcess& node, double seconds) {
+    std::ifstream key_file(node.data_dir() / "operator.key");
+    std::string key;
+    std::getline(key_file, key);
+    uint16_t port = node.port();
+    int whole = static_cast<int>(std::ceil(seconds)) + 1;
+    thread = std::thread([this, port, key, whole] {
+      httplib::Client http("127.0.0.1", port);
+      http.set_read_timeout(whole + 60);
+      auto res =
+          http.Get(fmt::format("/trace?seconds={}", whole), {{"Authorization", "Bearer " + key}});
+      answer = res ? res->body : "";
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // it is recording
+  }
+  // "N spans (D dropped)" once the trace came back.
+  std::string finish() {
+    thread.join();
+    auto trace = nlohmann::json::parse(answer, nullptr, false);
+    if (!trace.is_object()) return "no trace: " + answer.substr(0, 200);
+    return fmt::format("{} spans ({} dropped)", trace["otherData"]["spans"].get<uint64_t>(),
+                       trace["otherData"]["dropped"].get<uint64_t>());
+  }
+};
+
 void run(const std::string& durability, double seconds, uint32_t ws_in_flight,
-         const std::vector<std::string>& clients, const std::vector<int>& connection_counts) {
+         const std::vector<std::string>& clients, const std::vector<int>& connection_counts,
+         bool traced) {
   testing::NodeProcess node({"bank"}, {"--durability", durability, "--peer-port", "0"});
   testing::TempDir peer_dir;
   auto identity = net::load_or_create_identity(base::Env::posix(), peer_dir.path());
@@ -509,6 +542,8 @@ void run(const std::string& durability, double seconds, uint32_t ws_in_flight,
         double cpu_before = cpu_micros(node.pid());
         Figures all;
         uint32_t window = std::max<uint32_t>(1, ws_in_flight / connections);
+        std::optional<TraceDuringRun> trace;
+        if (traced) trace.emplace(node, seconds);
         if (client == "http") {
           all = on_threads(connections, seconds, [&](int c, const auto& stop, Figures* out) {
             http_client(node.port(), accounts, 1000 + c, stop, out);
@@ -544,6 +579,7 @@ void run(const std::string& durability, double seconds, uint32_t ws_in_flight,
               percentile(all.update_after_answer_ms, 0.99),
               percentile(all.update_after_call_ms, 0.5), percentile(all.update_after_call_ms, 0.99),
               all.update_after_answer_ms.size());
+        if (trace) fmt::print("      traced: {}\n", trace->finish());
         std::fflush(stdout);
       }
     }
@@ -640,6 +676,8 @@ int main(int argc, char** argv) {
   std::stringstream count_list(argc > 5 ? argv[5] : "4,64");
   for (std::string count; std::getline(count_list, count, ',');)
     connection_counts.push_back(std::max(1, std::atoi(count.c_str())));
+  // "on": every run is traced (GET /trace), to measure what tracing costs.
+  bool traced = argc > 6 && std::string(argv[6]) == "on";
   fmt::print(
       "transfer benchmark: {} accounts, {} s per run, {} WebSocket calls in flight in all, {} "
       "cores\n",
@@ -649,6 +687,6 @@ int main(int argc, char** argv) {
              "fsyncs/s", "batch", "µs CPU", "balances");
   std::stringstream list(modes);
   for (std::string mode; std::getline(list, mode, ',');)
-    run(mode, seconds, ws_in_flight, clients, connection_counts);
+    run(mode, seconds, ws_in_flight, clients, connection_counts, traced);
   if (std::find(clients.begin(), clients.end(), "pg") != clients.end()) pgbench(seconds);
 }

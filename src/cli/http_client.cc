@@ -22,7 +22,7 @@ bool send_to_node(const std::string& address, const NodeRequest& request, std::s
                   std::string* next_page) {
   httplib::Client client(address.starts_with("http://") ? address : "http://" + address);
   client.set_connection_timeout(5);
-  client.set_read_timeout(60);
+  client.set_read_timeout(request.read_timeout_seconds);
   client.set_write_timeout(60);
   httplib::Headers headers(request.headers.begin(), request.headers.end());
   httplib::Result res = request.method == "POST"

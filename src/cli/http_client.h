@@ -16,6 +16,7 @@ struct NodeRequest {
   // For a command's --json: a failure is printed as {"error": "…"} on
   // stdout, as the command's answer, instead of "error: …" on stderr.
   bool json_errors = false;
+  int read_timeout_seconds = 60;  // waiting for the answer
 };
 
 // Prints why a command failed: "error: MESSAGE" on stderr, or with `json`

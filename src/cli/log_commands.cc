@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -9,6 +10,7 @@
 #include "cli/node_commands.h"
 #include "node/data_dir_lock.h"
 #include "node/log_tools.h"
+#include "node/tracer.h"
 #include "storage/snapshot.h"
 #include "storage/transaction_log.h"
 
@@ -104,11 +106,28 @@ struct ReplayArgs {
   bool verify = false;
   uint64_t until = 0;
   std::string export_to;
+  std::string trace_to;
+  bool quiet = false;
 };
 
 int replay(const ReplayArgs& a) {
   node::ReplayOptions options;
-  options.verify = a.verify;
+  // A trace needs the reducers to run: --trace re-executes, as --verify does.
+  options.verify = a.verify || !a.trace_to.empty();
+  // What the modules log while they run again, with the offset replayed.
+  if (options.verify && !a.quiet)
+    options.on_module_log = [](uint64_t offset, const runtime::LogRecord& line) {
+      fmt::print(stderr, "[{}] {}{}{} {}: {}\n", offset, line.module,
+                 line.reducer.empty() ? "" : ".", line.reducer, node::module_log_level(line.level),
+                 line.message);
+    };
+  node::Tracer tracer;
+  if (!a.trace_to.empty()) {
+    tracer.start();
+    options.on_call_end = [&tracer](uint64_t offset, const runtime::CallObservation& call) {
+      tracer.add_call(call, {{"offset", offset}});
+    };
+  }
   if (a.until) options.until = a.until;
   options.export_to = a.export_to;
   if (isatty(2))
@@ -129,10 +148,21 @@ int replay(const ReplayArgs& a) {
     fmt::print(stderr, "DIVERGENCE: {}\n", *report->divergence);
     return kExitError;
   }
-  fmt::print("{} {} transactions in {:.3f} s ({:.0f}/s){}\n", a.verify ? "verified" : "replayed",
-             report->transactions, report->seconds,
+  fmt::print("{} {} transactions in {:.3f} s ({:.0f}/s){}\n",
+             options.verify ? "verified" : "replayed", report->transactions, report->seconds,
              report->seconds > 0 ? report->transactions / report->seconds : 0.0,
-             a.verify ? ": every effect matches the log" : "");
+             options.verify ? ": every effect matches the log" : "");
+  if (!a.trace_to.empty()) {
+    nlohmann::json trace = tracer.stop();
+    std::ofstream out(a.trace_to);
+    out << trace.dump() << "\n";
+    if (!out) {
+      fmt::print(stderr, "error: cannot write {}\n", a.trace_to);
+      return kExitError;
+    }
+    fmt::print("wrote {} spans to {} (open it in ui.perfetto.dev)\n",
+               trace["otherData"]["spans"].get<uint64_t>(), a.trace_to);
+  }
   return kExitOk;
 }
 
@@ -169,6 +199,11 @@ void add_log_commands(CLI::App& app, int& exit_code) {
       "Re-execute every logged call with its recorded inputs and compare the effects");
   replay_cmd->add_option("--until", p->until, "Stop after this offset");
   replay_cmd->add_option("--export", p->export_to, "Write the resulting tables to this JSON file");
+  replay_cmd->add_option("--trace", p->trace_to,
+                         "Re-execute (as --verify does) and write the reducers' spans to this "
+                         "file as trace-event JSON (ui.perfetto.dev)");
+  replay_cmd->add_flag("--quiet", p->quiet,
+                       "Do not print what the modules log while they run again");
   replay_cmd->callback([p, &exit_code] { exit_code = replay(*p); });
 }
 

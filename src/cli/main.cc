@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
   add_project_commands(app, exit_code);
   add_log_commands(app, exit_code);
   add_logs_command(app, exit_code);
+  add_trace_command(app, exit_code);
+  add_debug_commands(app, exit_code);
   add_graph_command(app, exit_code);
   // A first word that is no command gets its name and the nearest command,
   // not CLI11's "A subcommand is required".

@@ -20,6 +20,10 @@ void add_operator_key_option(CLI::App& cmd, std::string& key_file);
 bool read_operator_key(const std::string& file, std::string* key, bool json = false);
 // `interstice logs`: the node's recent log lines, and those that follow.
 void add_logs_command(CLI::App& app, int& exit_code);
+// `interstice trace`: a running node's spans for a while (GET /trace).
+void add_trace_command(CLI::App& app, int& exit_code);
+// `interstice diff` and `interstice tx`: the replay debugger.
+void add_debug_commands(CLI::App& app, int& exit_code);
 // `interstice graph`: what triggered what in a node's log (node/trigger_graph.h).
 void add_graph_command(CLI::App& app, int& exit_code);
 

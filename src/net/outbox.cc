@@ -259,8 +259,13 @@ void Outbox::run(Link& link) {
       for (Message& m : batch)
         if (Subscribe* s = std::get_if<Subscribe>(&m.value))
           handlers_.before_subscribe(link.address, *s);
-    if (!batch.empty())
-      if (auto sent = client->send(batch); !sent) client->shutdown();
+    if (!batch.empty()) {
+      auto started = handlers_.on_sent ? Clock::now() : Clock::time_point{};
+      auto sent = client->send(batch);
+      if (handlers_.on_sent)
+        handlers_.on_sent(link.address, batch.size(), started, Clock::now(), sent.ok());
+      if (!sent) client->shutdown();
+    }
     lock.lock();
   }
   std::shared_ptr<PeerClient> last = std::move(link.client);

@@ -8,6 +8,7 @@
 // silent for 15 s (it is pinged after 5 s) counts as disconnected.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -44,6 +45,12 @@ class Outbox {
     // The link connected to the peer (true) or lost its connection (false).
     std::function<void(const std::string& address, const std::string& peer_id, bool connected)>
         on_link;
+    // A batch of messages went out (or failed to): for traces. Unset: no
+    // clock is read.
+    std::function<void(const std::string& address, size_t messages,
+                       std::chrono::steady_clock::time_point started,
+                       std::chrono::steady_clock::time_point ended, bool ok)>
+        on_sent;
   };
 
   Outbox(const Identity& identity, KnownPeers* known, Handlers handlers, Log log);

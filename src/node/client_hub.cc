@@ -18,12 +18,13 @@ base::Error invalid(const std::string& message) {
 }  // namespace
 
 ClientHub::ClientHub(runtime::Runtime& runtime, CommitPipeline& commits, base::Env& env,
-                     std::filesystem::path log_dir, RunInBackground background)
+                     std::filesystem::path log_dir, RunInBackground background, Tracer& tracer)
     : runtime_(runtime),
       commits_(commits),
       env_(env),
       log_dir_(std::move(log_dir)),
-      background_(std::move(background)) {}
+      background_(std::move(background)),
+      tracer_(tracer) {}
 
 base::Result<void> ClientHub::subscribe(std::shared_ptr<ClientSink> sink, uint64_t id,
                                         const query::SelectQuery& query,
@@ -188,19 +189,24 @@ void ClientHub::publish(const runtime::CommittedTransaction& tx, uint64_t offset
       if (!update.changes.empty()) updates.emplace_back(s, std::move(update));
     }
   if (updates.empty()) return;
-  commits_.when_durable(offset,
-                        [this, updates = std::move(updates)](base::Result<void> durable) mutable {
-                          if (!durable) return;  // not durable: it did not happen
-                          for (auto& [s, update] : updates) {
-                            deliver(*s, std::move(update));
-                            bool ended;
-                            {
-                              base::MutexLock lock(s->mutex);
-                              ended = s->ended;
-                            }
-                            if (ended) remove(s);
-                          }
-                        });
+  commits_.when_durable(
+      offset, [this, offset, updates = std::move(updates)](base::Result<void> durable) mutable {
+        if (!durable) return;  // not durable: it did not happen
+        auto started = tracer_.on() ? std::chrono::steady_clock::now() : Tracer::Time{};
+        size_t count = updates.size();
+        for (auto& [s, update] : updates) {
+          deliver(*s, std::move(update));
+          bool ended;
+          {
+            base::MutexLock lock(s->mutex);
+            ended = s->ended;
+          }
+          if (ended) remove(s);
+        }
+        if (tracer_.on())
+          tracer_.add("subscription", "deliver", started, std::chrono::steady_clock::now(),
+                      {{"offset", offset}, {"subscriptions", count}});
+      });
 }
 
 bool ClientHub::unsubscribe(const ClientSink* sink, uint64_t id) {

@@ -38,6 +38,7 @@
 #include "node/client_messages.h"
 #include "node/commit_pipeline.h"
 #include "node/table_view.h"
+#include "node/tracer.h"
 #include "query/plan.h"
 #include "runtime/runtime.h"
 
@@ -65,8 +66,9 @@ class ClientHub {
   using RunInBackground = std::function<void(std::function<void()>)>;
 
   // `log_dir` is read for catch-ups, on threads that `background` provides.
+  // Deliveries are traced through `tracer`.
   ClientHub(runtime::Runtime& runtime, CommitPipeline& commits, base::Env& env,
-            std::filesystem::path log_dir, RunInBackground background);
+            std::filesystem::path log_dir, RunInBackground background, Tracer& tracer);
 
   // On `query.module`'s executor: starts subscription `id` of `sink` (see
   // above). InvalidArgument (the query, ORDER BY or LIMIT, a resume offset
@@ -119,6 +121,7 @@ class ClientHub {
   base::Env& env_;
   const std::filesystem::path log_dir_;
   const RunInBackground background_;
+  Tracer& tracer_;
   mutable base::Mutex mutex_;
   std::map<Key, std::shared_ptr<const List>> by_table_ GUARDED_BY(mutex_);
   std::atomic<bool> any_{false};  // by_table_ is not empty (publish skips the mutex)

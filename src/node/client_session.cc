@@ -144,6 +144,7 @@ void ClientSession::handle(ClientMessage message, nlohmann::ordered_json call_ar
 
 void ClientSession::call(CallMessage call, nlohmann::ordered_json call_args) {
   auto refuse = [&](const base::Error& error) {
+    node_.metrics().outside_call(NodeMetrics::Outcome::Refused, {});
     send(CallResult{call.request_id, false, error.message, code_name(error.code)});
   };
   if (calls_in_flight_.load() >= limits_.max_calls_in_flight)

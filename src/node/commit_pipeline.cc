@@ -90,6 +90,11 @@ void CommitPipeline::note_log_failure() {
   changed_.notify_all();
 }
 
+size_t CommitPipeline::waiting() const {
+  base::MutexLock lock(mutex_);
+  return acks_.size();
+}
+
 bool CommitPipeline::log_failed() const {
   base::MutexLock lock(mutex_);
   return log_failed_;

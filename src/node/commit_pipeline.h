@@ -67,6 +67,8 @@ class CommitPipeline {
   // The log's on_failure: the pipeline's thread undoes.
   void note_log_failure();
   bool log_failed() const;
+  // Acknowledgements waiting for their offset to be durable (GET /metrics).
+  size_t waiting() const;
   // Inside `undo`, with no reducer running: the acknowledgements after
   // `good` fail, the others succeed (answered once `undo` returns), and if
   // `recovered` the log counts as working again.

@@ -19,6 +19,11 @@ Executor::~Executor() {
   stop();
 }
 
+size_t Executor::queued() const {
+  base::MutexLock lock(mutex_);
+  return tasks_.size();
+}
+
 bool Executor::post(std::function<void()> task) {
   {
     base::MutexLock lock(mutex_);

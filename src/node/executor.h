@@ -34,13 +34,15 @@ class Executor {
   // executor stopped before it could run.
   bool run(const std::function<void()>& task);
   void stop();
+  // Tasks waiting to run (not counting the one running).
+  size_t queued() const EXCLUDES(mutex_);
   // The executor whose thread calls this, or null.
   static const Executor* current();
 
  private:
   void loop();
 
-  base::Mutex mutex_;
+  mutable base::Mutex mutex_;
   base::CondVar ready_;
   std::deque<std::function<void()>> tasks_ GUARDED_BY(mutex_);
   bool stopping_ GUARDED_BY(mutex_) = false;

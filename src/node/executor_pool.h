@@ -54,6 +54,12 @@ class ExecutorPool {
   ExecutorPool& operator=(const ExecutorPool&) = delete;
 
   uint32_t size() const { return static_cast<uint32_t>(executors_.size()); }
+  // Tasks waiting for each executor (GET /metrics).
+  std::vector<size_t> queue_depths() const {
+    std::vector<size_t> depths;
+    for (const auto& e : executors_) depths.push_back(e->queued());
+    return depths;
+  }
   // Queues `task` on `executor`; false (task dropped) once stopping.
   bool post(uint32_t executor, std::function<void()> task);
   // Runs `task` on `executor` and waits for it (here, if this thread is that

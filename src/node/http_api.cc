@@ -63,7 +63,10 @@ HttpResponse ok() {
 }  // namespace
 
 HttpApi::HttpApi(Node& node, HttpApiOptions options)
-    : node_(node), options_(options), server_(std::make_unique<HttpServer>(options.limits)) {
+    : node_(node),
+      options_(options),
+      server_(std::make_unique<HttpServer>(options.limits)),
+      trace_session_(node.tracer()) {
   using Route = HttpServer::Route;
   // Only the operator may send a module's worth of bytes; the key is checked
   // before any of the body is read.
@@ -91,7 +94,12 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
   });
   // The call runs on its module's executor; the answer comes once it is durable.
   server_->route(
-      "POST", "/call/([^/]+)/([^/]+)", Route::Inline, [this](HttpRequest& req, Respond respond) {
+      "POST", "/call/([^/]+)/([^/]+)", Route::Inline, [this](HttpRequest& req, Respond answer) {
+        // A refusal here is counted as the node's own are (GET /metrics).
+        auto respond = [this, &answer](HttpResponse response) {
+          node_.metrics().outside_call(NodeMetrics::Outcome::Refused, {});
+          answer(std::move(response));
+        };
         JsonShape shape = scan_json(req.body);
         if (shape.depth > options_.max_json_depth)
           return respond(HttpResponse::error(
@@ -116,7 +124,7 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
         if (!bytes) return respond(failure(bytes.error()));
         node_.call_async(
             req.matches[0], req.matches[1], std::move(bytes).value(),
-            [respond](base::Result<void> done) { respond(done ? ok() : failure(done.error())); },
+            [answer](base::Result<void> done) { answer(done ? ok() : failure(done.error())); },
             *caller);
       });
   // A query's value, asked on its module's executor; nothing is logged.
@@ -187,6 +195,29 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
     body += fmt::format("],\"next\":{}}}", next);
     respond(HttpResponse::json(std::move(body)));
   });
+  // Prometheus scrapes it (it shows no data, only counts and names).
+  server_->route("GET", "/metrics", Route::Worker, [this](HttpRequest&, Respond respond) {
+    respond(
+        HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", node_.metrics_text(), {}});
+  });
+  // A trace of the next N seconds (operator only: it names what runs).
+  server_->route(
+      "GET", "/trace", Route::Inline, [this, refused](HttpRequest& req, Respond respond) {
+        if (auto no = refused(req)) return respond(*no);
+        uint64_t seconds = 5;
+        if (req.params.count("seconds")) {
+          const std::string& text = req.params["seconds"];
+          auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+          if (ec != std::errc() || end != text.data() + text.size() || seconds < 1 || seconds > 60)
+            return respond(HttpResponse::error(400, "seconds is a whole number from 1 to 60"));
+        }
+        auto answer = [respond](nlohmann::json trace) {
+          respond(HttpResponse::json(trace.dump()));
+        };
+        if (!trace_session_.record(std::chrono::seconds(seconds), answer))
+          respond(
+              HttpResponse::error(409, "a trace is already being recorded; try again after it"));
+      });
   server_->route(
       "POST", "/modules", Route::Worker, [this, refused](HttpRequest& req, Respond respond) {
         if (auto no = refused(req)) return respond(*no);

@@ -15,6 +15,12 @@
 //   GET  /tables/MODULE/TABLE         JSON array of rows, one page of them:
 //        ?after=CURSOR&limit=N; a `Link: <URL>; rel="next"` header gives the
 //        next page's URL while more rows follow
+//   GET  /metrics                     Prometheus' text format (metrics.h)
+//   GET  /logs                        (operator) the recent log lines: ?after=SEQ
+//                                     &module=M&level=L&limit=N
+//   GET  /trace?seconds=N             (operator) records for N seconds (1-60)
+//                                     and answers the trace (tracer.h); 409
+//                                     while another is being recorded
 // Errors: 400 bad JSON or arguments, 404 unknown module/reducer/table,
 // 413 a body over its limit, 422 the reducer failed (its message), each as
 // {"error": "..."}. The limits on clients are HttpServer's (http_server.h).
@@ -32,6 +38,7 @@
 #include "node/http_server.h"
 #include "node/node.h"
 #include "node/structured_log.h"
+#include "node/trace_session.h"
 
 namespace interstice::node {
 
@@ -71,6 +78,8 @@ class HttpApi {
   std::unique_ptr<HttpServer> server_;
   std::function<nlohmann::ordered_json()> peers_;
   std::shared_ptr<LogBook> log_book_;
+  // After server_: destroyed first, so a recording's answer finds the server.
+  TraceSession trace_session_;
 
   // Who a request calls as: its token's identity, or client:anonymous if
   // it has none and anonymous clients are allowed; else the 401 to answer.

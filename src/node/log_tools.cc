@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -38,8 +39,26 @@ const char* kind_name(storage::EffectKind kind) {
 
 // A row as JSON, or its bytes in hex when `rt` (null: no runtime knows the
 // module) cannot decode it.
-json row_json(const runtime::Runtime* rt, const std::string& module, const std::string& table,
-              std::span<const uint8_t> row) {
+}  // namespace
+
+const char* module_log_level(abi::LogLevel level) {
+  switch (level) {
+    case abi::LogLevel::Trace:
+      return "trace";
+    case abi::LogLevel::Debug:
+      return "debug";
+    case abi::LogLevel::Info:
+      return "info";
+    case abi::LogLevel::Warn:
+      return "warning";
+    case abi::LogLevel::Error:
+      return "error";
+  }
+  return "info";
+}
+
+json decoded_row(const runtime::Runtime* rt, const std::string& module, const std::string& table,
+                 std::span<const uint8_t> row) {
   const runtime::Table* t = rt ? rt->table(module, table) : nullptr;
   std::vector<runtime::ByteView> columns;
   if (!t || !t->layout().split(row, &columns).empty()) {
@@ -48,6 +67,13 @@ json row_json(const runtime::Runtime* rt, const std::string& module, const std::
     return hex;
   }
   return bytes_to_json(row, abi::named(t->def().row_type), t->layout().resolver());
+}
+
+namespace {
+
+json row_json(const runtime::Runtime* rt, const std::string& module, const std::string& table,
+              std::span<const uint8_t> row) {
+  return decoded_row(rt, module, table, row);
 }
 
 json args_json(const runtime::Runtime* rt, const storage::TxRecord& r) {
@@ -112,6 +138,8 @@ json record_json(const runtime::Runtime* rt, uint64_t offset, const storage::TxR
           {"timestamp_us", r.timestamp_us},
           {"time", utc_time(r.timestamp_us)},
           {"caller", r.caller},
+          {"random_seed", r.random_seed},
+          {"host_calls", r.host_calls},
           {"trigger", r.trigger.to_string()},
           {"effects", effects}};
 }
@@ -239,7 +267,18 @@ base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::pat
   // each transaction (lifecycle records); older logs are replayed with the
   // modules there are now.
   bool from_history = first == 1 && starts_with_node_start;
-  auto rt = offline_runtime(env, data_dir, /*load=*/!from_history);
+  uint64_t current = 0;  // the offset being replayed (for the observers)
+  auto rt = offline_runtime(
+      env, data_dir, /*load=*/!from_history, [&](runtime::RuntimeOptions& runtime_options) {
+        if (options.on_call_end)
+          runtime_options.on_call_end = [&](const runtime::CallObservation& call) {
+            options.on_call_end(current, call);
+          };
+        if (options.on_module_log)
+          runtime_options.log_sink = [&](const runtime::LogRecord& line) {
+            options.on_module_log(current, line);
+          };
+      });
   if (!rt) return rt.take_error();
   ModuleHistory history(env, data_dir, **rt);
   uint64_t from = 1;
@@ -262,9 +301,19 @@ base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::pat
   std::optional<base::Error> failure;
   std::vector<runtime::TableEvent> effects;
   uint64_t seen = 0;  // records read, lifecycle records included (progress)
+  std::vector<uint64_t> states_at = options.states_at;
+  std::sort(states_at.begin(), states_at.end(), std::greater<>());  // the next one last
+  auto show_states_before = [&](uint64_t offset) {
+    while (!states_at.empty() && states_at.back() < offset) {
+      if (options.on_state) options.on_state(states_at.back(), **rt);
+      states_at.pop_back();
+    }
+  };
   auto read = storage::TransactionLog::read(
       env, data_dir / "log", from, [&](uint64_t offset, std::span<const uint8_t> payload) {
         if (options.until && offset > *options.until) return false;
+        show_states_before(offset);
+        current = offset;
         auto record = storage::decode_tx_record(payload);
         if (!record) {
           failure = base::make_error(
@@ -279,7 +328,7 @@ base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::pat
           }
           return true;
         }
-        if (options.verify) {
+        if (options.verify && offset >= options.verify_from) {
           runtime::TransactionInputs inputs{
               record->timestamp_us, record->random_seed, record->caller, {}};
           // Calls without a stored outcome returned 0 (Ok) without bytes.
@@ -319,6 +368,7 @@ base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::pat
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!read) return read.take_error();
   if (failure) return *failure;
+  if (!report.divergence) show_states_before(UINT64_MAX);
   report.notes = history.notes();
   if (options.progress) options.progress(seen, total);
   if (!options.export_to.empty()) {

@@ -6,12 +6,15 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "base/env.h"
 #include "base/result.h"
+#include "runtime/runtime.h"
 
 namespace interstice::node {
 
@@ -33,6 +36,17 @@ struct ReplayOptions {
   std::optional<uint64_t> until;    // stop after this offset
   std::filesystem::path export_to;  // write the resulting tables as JSON here, if set
   std::function<void(uint64_t done, uint64_t total)> progress;
+  // While re-executing (verify): each reducer call as it ran (the offset of
+  // its record first), and each line a module logs.
+  std::function<void(uint64_t offset, const runtime::CallObservation&)> on_call_end;
+  std::function<void(uint64_t offset, const runtime::LogRecord&)> on_module_log;
+  // With verify: only the records from this offset on are re-executed; those
+  // before it are applied from their logged effects. 0: every record.
+  uint64_t verify_from = 0;
+  // `on_state` sees the tables as they were after every record up to each
+  // offset of `states_at` (once the replay passes it, or at the log's end).
+  std::vector<uint64_t> states_at;
+  std::function<void(uint64_t at, const runtime::Runtime& tables)> on_state;
 };
 
 struct ReplayReport {
@@ -44,5 +58,13 @@ struct ReplayReport {
 
 base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::path& data_dir,
                                       const ReplayOptions& options);
+
+// A module's log level by its name in the node's log lines ("warning" for Warn).
+const char* module_log_level(abi::LogLevel level);
+
+// A row as JSON, decoded with `rt`'s schema of `module`, or its bytes in hex
+// when `rt` is null or cannot decode it.
+nlohmann::ordered_json decoded_row(const runtime::Runtime* rt, const std::string& module,
+                                   const std::string& table, std::span<const uint8_t> row);
 
 }  // namespace interstice::node

@@ -76,6 +76,14 @@ base::Result<void> Node::open_storage() {
   options_.log.on_failure = [this] {
     if (commits_) commits_->note_log_failure();  // (not while the log opens)
   };
+  options_.log.on_flush = [this](const storage::LogFlush& flush) {
+    metrics_.log_flush(flush);
+    if (tracer_.on()) {
+      nlohmann::json args{{"records", flush.records}, {"bytes", flush.bytes}};
+      tracer_.add("log", "write", flush.started, flush.written, args);
+      tracer_.add("log", "fsync", flush.written, flush.synced, std::move(args));
+    }
+  };
   auto identity = net::load_or_create_identity(env(), options_.data_dir);
   if (!identity) return identity.take_error();
   identity_ = *identity;
@@ -128,6 +136,11 @@ base::Result<void> Node::create_parts() {
     links_->send(std::move(calls));
   };
   runtime_options.on_schedule_change = [this] { scheduler_->wake(); };
+  runtime_options.on_call_end = [this](const runtime::CallObservation& call) {
+    runtime::Runtime::MemoryUse memory = runtime_->memory_use(call.module);
+    metrics_.reducer_call(call, memory.linear, memory.tables);
+    tracer_.add_call(call);
+  };
   runtime_options.check_view = check_view;
   runtime_options.executors = executors_->size();
   runtime_options.forward = [this](uint32_t executor, runtime::ForwardedCall call) {
@@ -152,7 +165,13 @@ base::Result<void> Node::create_parts() {
   links_ = std::make_unique<RemoteLinks>(
       identity_, known_peers_.get(), options_.peer_addresses, *executors_, *runtime_, ledger_,
       RemoteLinks::Hooks{post_hook(), link_hook(), [this] { maybe_snapshot(); },
-                         [clock] { return clock->now_micros(); }});
+                         [clock] { return clock->now_micros(); },
+                         [this](const std::string& address, size_t messages, Tracer::Time started,
+                                Tracer::Time ended, bool ok) {
+                           if (tracer_.on())
+                             tracer_.add("network", "send to " + address, started, ended,
+                                         {{"messages", messages}, {"ok", ok}});
+                         }});
   modules_ = std::make_unique<ModuleManager>(
       env(), options_.data_dir, *runtime_,
       ModuleManager::Hooks{
@@ -173,7 +192,7 @@ base::Result<void> Node::create_parts() {
   catch_up_thread_ = std::make_unique<Executor>();
   clients_ = std::make_unique<ClientHub>(
       *runtime_, *commits_, env(), options_.data_dir / "log",
-      [this](std::function<void()> task) { catch_up_thread_->post(std::move(task)); });
+      [this](std::function<void()> task) { catch_up_thread_->post(std::move(task)); }, tracer_);
   return {};
 }
 
@@ -285,6 +304,24 @@ base::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
   return {};
 }
 
+std::string Node::metrics_text() {
+  NodeGauges gauges;
+  storage::TransactionLog& log = commits_->log();
+  gauges.log_last_offset = log.last_offset();
+  gauges.log_durable_offset = log.durable_offset();
+  gauges.log_bytes_written = log.bytes_written();
+  gauges.executor_queues = executors_->queue_depths();
+  gauges.acknowledgements_waiting = commits_->waiting();
+  gauges.modules = executors_->shared([&] { return runtime_->module_names(); });
+  gauges.peers_connected = connected_peers().size();
+  for (const net::Outbox::LinkStatus& link : outgoing_links()) {
+    ++(link.peer_id.empty() ? gauges.links_down : gauges.links_connected);
+    gauges.link_queued_calls += link.queued_calls;
+  }
+  gauges.client_subscriptions = clients_->size();
+  return metrics_.render(gauges);
+}
+
 // On an executor: the subscribers of other executors' modules get it as a
 // message (Runtime::fire forwards it).
 void Node::fire_peer_link(const std::string& peer_id, const std::string& address, bool connected) {
@@ -385,15 +422,35 @@ void Node::call_async(const std::string& module, const std::string& reducer,
 }
 
 void Node::run_outside_call(const OutsideCall& call) {
+  // Its answer, counted (metrics) and traced from its arrival.
+  auto answer = [this, arrived = call.arrived, done = call.done,
+                 name = call.module + "." + call.reducer](base::Result<void> outcome) {
+    using Outcome = NodeMetrics::Outcome;
+    Outcome counted = Outcome::Ok;
+    if (!outcome) {
+      base::ErrorCode code = outcome.error().code;
+      bool refused = code == base::ErrorCode::NotFound ||
+                     code == base::ErrorCode::InvalidArgument || code == base::ErrorCode::Forbidden;
+      counted = refused ? Outcome::Refused : Outcome::Failed;
+    }
+    auto now = std::chrono::steady_clock::now();
+    metrics_.outside_call(counted, now - arrived);
+    if (tracer_.on())
+      tracer_.add_async("call", name, arrived, now,
+                        {{"outcome", counted == Outcome::Ok        ? "ok"
+                                     : counted == Outcome::Refused ? "refused"
+                                                                   : "failed"}});
+    done(std::move(outcome));
+  };
   // Refusals come back with their codes (Runtime::call): NotFound,
   // Forbidden, InvalidArgument; a call that ran and failed is Failed.
   auto offset =
       run_call(call.module, call.reducer, call.args, call.caller, {}, runtime::CallOrigin::Outside);
-  if (!offset) return call.done(offset.take_error());
-  if (options_.log.durability == storage::Durability::None) return call.done({});
+  if (!offset) return answer(offset.take_error());
+  if (options_.log.durability == storage::Durability::None) return answer({});
   // Through the acknowledging thread, which also answers for the calls a
   // failed log write undoes (Recovery::undo_after_log_failure).
-  commits_->when_durable(*offset, call.done);
+  commits_->when_durable(*offset, std::move(answer));
 }
 
 void Node::call_batch_async(std::vector<OutsideCall> calls) {

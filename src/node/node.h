@@ -49,6 +49,7 @@
 #include "node/display.h"
 #include "node/executor.h"
 #include "node/executor_pool.h"
+#include "node/metrics.h"
 #include "node/module_directory.h"
 #include "node/module_manager.h"
 #include "node/module_store.h"
@@ -58,6 +59,7 @@
 #include "node/scheduler.h"
 #include "node/snapshot_taker.h"
 #include "node/table_reader.h"
+#include "node/tracer.h"
 #include "runtime/runtime.h"
 #include "storage/snapshot.h"
 #include "storage/transaction_log.h"
@@ -168,6 +170,7 @@ class Node {
     std::vector<uint8_t> args;
     std::function<void(base::Result<void>)> done;
     std::string caller;
+    std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now();
   };
   // call_async for each call, in order, with one task per executor for the
   // calls in a row that go to it (a client's I/O thread gathers what it
@@ -242,6 +245,12 @@ class Node {
   // another loaded module depends on it. Returns how many rows went.
   base::Result<uint64_t> remove_module(const std::string& module);
 
+  // Observability (docs/observability.md): GET /metrics's text, and the
+  // tracer that GET /trace records with.
+  std::string metrics_text();
+  NodeMetrics& metrics() { return metrics_; }
+  Tracer& tracer() { return tracer_; }
+
   // Where the peer server listens (0 if it does not), and who is connected.
   uint16_t peer_port() const { return gateway_ ? gateway_->port() : 0; }
   std::vector<net::PeerServer::ConnectedPeer> connected_peers() const;
@@ -281,6 +290,10 @@ class Node {
   DataDirLock data_dir_lock_;
   NodeOptions options_;
   base::Env* env_;  // options_.env, or the real file system (set at construction)
+  // Reported into by the executors, the acknowledging thread and the log
+  // writer (each thread-safe); declared before the parts that report.
+  NodeMetrics metrics_;
+  Tracer tracer_;
   net::Identity identity_;
   std::unique_ptr<net::KnownPeers> known_peers_;
   // The calls between nodes to remember across restarts (call_ledger.h).

@@ -23,8 +23,11 @@ runtime::RuntimeOptions offline_runtime_options(const std::filesystem::path& dat
 }
 
 base::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
-    base::Env& env, const std::filesystem::path& data_dir, bool load) {
-  auto rt = runtime::Runtime::create(offline_runtime_options(data_dir));
+    base::Env& env, const std::filesystem::path& data_dir, bool load,
+    const std::function<void(runtime::RuntimeOptions&)>& adjust) {
+  runtime::RuntimeOptions options = offline_runtime_options(data_dir);
+  if (adjust) adjust(options);
+  auto rt = runtime::Runtime::create(std::move(options));
   if (!rt || !load) return rt;
   for (const ModuleLoadReport& r : load_module_directory(**rt, data_dir / "modules"))
     if (!r.error.empty())

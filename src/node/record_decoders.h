@@ -30,8 +30,10 @@ runtime::RuntimeOptions offline_runtime_options(const std::filesystem::path& dat
 // A runtime to read or replay the log with: with `load`, the modules of
 // DATA_DIR/modules and the installed ones (without running init); without,
 // none (replay loads them as the log's lifecycle records say).
+// `adjust` may change the options first (replay's observers).
 base::Result<std::unique_ptr<runtime::Runtime>> offline_runtime(
-    base::Env& env, const std::filesystem::path& data_dir, bool load = true);
+    base::Env& env, const std::filesystem::path& data_dir, bool load = true,
+    const std::function<void(runtime::RuntimeOptions&)>& adjust = {});
 
 class RecordDecoders {
  public:

@@ -43,6 +43,7 @@ RemoteLinks::RemoteLinks(const net::Identity& identity, net::KnownPeers* known_p
   handlers.on_link = [this](const std::string& address, const std::string& peer, bool connected) {
     hooks_.on_link(peer, address, connected);
   };
+  handlers.on_sent = hooks_.on_sent;
   outbox_ = std::make_unique<net::Outbox>(identity, known_peers, std::move(handlers), log_network);
   deadlines_ = std::make_unique<QueryDeadlines>(hooks_.now, [this](uint64_t call_id) {
     std::string caller = ledger_.caller_of(call_id);

@@ -66,6 +66,8 @@ class RemoteLinks {
     std::function<void()> after_event;
     // Microseconds since the epoch: the clock transactions are stamped with.
     std::function<int64_t()> now;
+    // Optional: each batch sent to a peer (net::Outbox::Handlers::on_sent).
+    decltype(net::Outbox::Handlers::on_sent) on_sent;
   };
   RemoteLinks(const net::Identity& identity, net::KnownPeers* known_peers,
               std::map<std::string, std::string> peer_addresses, ExecutorPool& executors,

@@ -115,6 +115,12 @@ const abi::ModuleSchema* Runtime::schema(std::string_view module) const {
   return m ? &m->schema : nullptr;
 }
 
+Runtime::MemoryUse Runtime::memory_use(std::string_view module) const {
+  LoadedModule* m = find(module);
+  if (!m || !m->instance) return {};
+  return MemoryUse{m->instance->memory().size(), m->table_memory.used};
+}
+
 const Table* Runtime::table(std::string_view module, std::string_view table) const {
   LoadedModule* m = find(module);
   if (!m) return nullptr;
@@ -1019,8 +1025,29 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
   // read before a trap replaces the instance.
   engine::Instance* metered = m.instance.get();
   if (call.fuel_budget > 0) metered->set_fuel_per_call(call.fuel_budget);
+  uint64_t fuel = 0;
   auto account_fuel = [&] {
-    if (call.fuel_used) *call.fuel_used += metered->last_call_fuel();
+    uint64_t used = metered->last_call_fuel();
+    fuel += used;
+    if (call.fuel_used) *call.fuel_used += used;
+  };
+  // Metrics and traces (on_call_end): the clock is read only when observed.
+  const bool observed = static_cast<bool>(options_.on_call_end);
+  using SteadyClock = std::chrono::steady_clock;
+  CallObservation::Time started = observed ? SteadyClock::now() : CallObservation::Time{};
+  CallObservation::Time ran = started;
+  size_t rows_changed = 0;
+  size_t calls_made = 0;
+  auto observe = [&](bool ok) {
+    if (!observed) return;
+    CallObservation seen{m.name, reducer_name, call.trigger, started, ran, SteadyClock::now()};
+    seen.fuel = fuel;
+    seen.rows_changed = rows_changed;
+    seen.host_results = tx.inputs().host_results.size();
+    seen.calls_made = calls_made;
+    seen.ok = ok;
+    seen.replayed = tx.replaying();
+    options_.on_call_end(seen);
   };
   auto unmeter = [&] {
     if (call.fuel_budget > 0) metered->set_fuel_per_call(options_.engine.fuel_per_call);
@@ -1033,9 +1060,11 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
   bool trapped = false;
   auto finish_failed = [&](std::string message) -> Result<void> {
     unmeter();
+    if (observed && ran == started) ran = SteadyClock::now();
     tx.rollback();
     if (trapped) restore_instance(m);
     emit(LogRecord{abi::LogLevel::Error, m.name, reducer_name, message});
+    observe(false);
     m.end_call();
     return error(std::move(message));
   };
@@ -1048,12 +1077,15 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
     if (!why.empty()) return finish_failed(where() + ": the schedule could not fire: " + why);
   }
   std::string failed = invoke(m, call.reducer, call.args, &trapped, account_fuel);
+  if (observed) ran = SteadyClock::now();
   unmeter();
   if (!failed.empty()) return finish_failed(std::move(failed));
   if (tx.replaying() && tx.unreplayed_host_results() > 0)
     return finish_failed(fmt::format("{} made {} fewer privileged host calls than recorded",
                                      where(), tx.unreplayed_host_results()));
   std::vector<TableEvent> events = tx.take_events();
+  rows_changed = events.size();
+  calls_made = tx.queued_calls();
   if (options_.on_commit) {
     CommittedTransaction committed{m.name,       reducer_name, call.args,        tx.inputs(),
                                    call.trigger, {},           tx.remote_calls()};
@@ -1069,6 +1101,7 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
         options_.on_schedule_change();
         break;
       }
+  observe(true);
   if (call.capture || !cascade) {
     if (call.capture) *call.capture = std::move(events);
     m.end_call();

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -57,6 +58,24 @@ struct CommittedTransaction {
   const abi::Trigger& trigger;  // what started it
   std::vector<const TableEvent*> effects;
   const std::vector<RemoteCall>& remote_calls;  // sent once it commits
+};
+
+// One reducer call as it ran (RuntimeOptions::on_call_end), for metrics and
+// traces: wall-clock figures that no reducer ever sees.
+struct CallObservation {
+  using Time = std::chrono::steady_clock::time_point;
+  const std::string& module;
+  const std::string& reducer;
+  const abi::Trigger& trigger;
+  Time started;             // before its arguments were copied into the module
+  Time ran;                 // the reducer returned (or trapped)
+  Time ended;               // committed (recorded by on_commit) or rolled back
+  uint64_t fuel = 0;        // what its wasm calls used (0 with fuel off)
+  size_t rows_changed = 0;  // table operations that changed a row
+  size_t host_results = 0;  // privileged host calls (recorded results)
+  size_t calls_made = 0;    // ctx.call and call_node requests
+  bool ok = false;
+  bool replayed = false;  // run with recorded inputs (replay --verify)
 };
 
 // Where a call comes from, for the access rules of abi::ReducerKind.
@@ -119,6 +138,9 @@ struct RuntimeOptions {
   // Called for every transaction before it commits; an error rolls it back
   // (the log could not record it, so it did not happen).
   std::function<Result<void>(const CommittedTransaction&)> on_commit;
+  // Called (on the executor) after every reducer call, committed or not.
+  // Unset: the runtime reads no clock for it.
+  std::function<void(const CallObservation&)> on_call_end;
   // Called with the remote calls of each committed transaction, to send them.
   std::function<void(std::vector<RemoteCall>)> on_remote_calls;
   // Called (on the executor) after a transaction that wrote a scheduled
@@ -293,6 +315,13 @@ class Runtime {
   std::vector<std::string> module_names() const;
   const abi::ModuleSchema* schema(std::string_view module) const;
   const Table* table(std::string_view module, std::string_view table) const;
+  // A module's linear memory and the bytes its tables hold (TableMemory); on
+  // its executor. Zeros for a module that is not loaded.
+  struct MemoryUse {
+    uint64_t linear = 0;
+    uint64_t tables = 0;
+  };
+  MemoryUse memory_use(std::string_view module) const;
   uint64_t transaction_count() const { return transactions_.load(std::memory_order_relaxed); }
   engine::Engine& engine() { return *engine_; }
 

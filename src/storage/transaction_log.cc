@@ -378,6 +378,7 @@ void TransactionLog::writer_loop() {
     std::vector<uint8_t> batch;
     batch.swap(pending_);
     uint64_t covered = pending_last_;
+    uint64_t batch_records = covered > durable_offset_ ? covered - durable_offset_ : 0;
     WritableFile* segment = segment_.get();
     std::string name = segment_name_;
     // A batch that takes the segment past its size ends it: the records
@@ -389,8 +390,19 @@ void TransactionLog::writer_loop() {
     }
     flushing_ = true;
     lock.unlock();
+    using SteadyClock = std::chrono::steady_clock;
+    LogFlush flush;
+    if (options_.on_flush) flush.started = SteadyClock::now();
     Result<void> written = write_batch(*segment, batch);
+    if (options_.on_flush) flush.written = SteadyClock::now();
     if (written) written = segment->sync();
+    if (options_.on_flush) {
+      flush.synced = SteadyClock::now();
+      flush.records = batch_records;
+      flush.bytes = batch.size();
+      flush.ok = written.ok();
+      options_.on_flush(flush);
+    }
     Result<NextSegment> next = NextSegment{};
     if (written && ending_tags) next = roll_over(segment, name, *ending_tags, covered + 1);
     if (!next) written = next.take_error();

@@ -63,6 +63,16 @@ using base::WritableFile;
 
 enum class Durability { Sync, Group, None };
 
+// One batch the writer thread wrote and fsync'd (LogOptions::on_flush).
+struct LogFlush {
+  std::chrono::steady_clock::time_point started;  // its write began
+  std::chrono::steady_clock::time_point written;  // its write returned; fsync began
+  std::chrono::steady_clock::time_point synced;   // fsync returned
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+  bool ok = false;
+};
+
 struct LogOptions {
   Durability durability = Durability::Group;
   std::chrono::microseconds group_delay{200};
@@ -77,6 +87,9 @@ struct LogOptions {
   // refusing appends (Group, None), from the thread that saw it (an
   // appender or the writer thread), without the log's lock.
   std::function<void()> on_failure;
+  // Optional: called by the writer thread (Sync, Group) after each batch,
+  // without the log's lock, for metrics and traces.
+  std::function<void(const LogFlush&)> on_flush;
 };
 
 // What the writer thread did: fsyncs of batches and the records they held.

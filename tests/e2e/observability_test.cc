@@ -1,0 +1,319 @@
+// Metrics and traces of a real node, through its HTTP interface and the CLI:
+// GET /metrics counts calls, refusals and failures (many in a row) and the
+// log's fsyncs; `interstice trace` records a node's reducers, commits, log
+// writes and fsyncs and its outside calls; `replay --trace` records a
+// replayed history and shows what the modules log as they run again.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "support/command_runner.h"
+#include "support/node_process.h"
+#include "support/temp_dir.h"
+
+namespace {
+
+using interstice::testing::NodeProcess;
+using interstice::testing::run_command;
+
+std::string cli() {
+  return std::string(INTERSTICE_CLI);
+}
+
+int post(NodeProcess& node, const std::string& path, const std::string& body) {
+  httplib::Client http("127.0.0.1", node.port());
+  auto response = http.Post(path, body, "application/json");
+  return response ? response->status : -1;
+}
+
+// The samples of Prometheus' text format, by "name{labels}" as written.
+std::map<std::string, double> scrape(NodeProcess& node) {
+  httplib::Client http("127.0.0.1", node.port());
+  auto response = http.Get("/metrics");
+  std::map<std::string, double> samples;
+  if (!response || response->status != 200) return samples;
+  EXPECT_NE(response->get_header_value("Content-Type").find("text/plain"), std::string::npos);
+  std::istringstream in(response->body);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t space = line.rfind(' ');
+    samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return samples;
+}
+
+nlohmann::json read_json(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  return nlohmann::json::parse(in, nullptr, false);
+}
+
+// The complete spans ("X") of a trace, and the names of its threads by id.
+std::vector<nlohmann::json> spans_of(const nlohmann::json& trace, const std::string& category) {
+  std::vector<nlohmann::json> found;
+  for (const auto& e : trace["traceEvents"])
+    if (e.value("cat", "") == category) found.push_back(e);
+  return found;
+}
+
+std::string thread_name(const nlohmann::json& trace, int tid) {
+  for (const auto& e : trace["traceEvents"])
+    if (e.value("name", "") == "thread_name" && e.value("tid", -1) == tid) return e["args"]["name"];
+  return "";
+}
+
+const std::string kTransfer = "/call/bank/transfer";
+
+TEST(Metrics, CountCallsRefusalsAndFailuresManyInARow) {
+  NodeProcess node({"bank"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  ASSERT_EQ(post(node, "/call/bank/open_accounts", "[1, 10, 100]"), 200);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(post(node, kTransfer, "[1, 2, 1]"), 200);
+  for (int i = 0; i < 25; ++i) {
+    EXPECT_EQ(post(node, kTransfer, "[3, 3, 1]"), 422);           // the reducer fails
+    EXPECT_EQ(post(node, "/call/bank/steal", "[1]"), 404);        // no such reducer
+    EXPECT_EQ(post(node, kTransfer, R"(["three", 3, 1])"), 400);  // bad arguments
+  }
+  ASSERT_EQ(post(node, kTransfer, "[2, 1, 1]"), 200);  // the module goes on as before
+
+  auto m = scrape(node);
+  const std::string transfer = R"(module="bank",reducer="transfer")";
+  EXPECT_EQ(m["interstice_reducer_calls_total{" + transfer + R"(,outcome="ok"})"], 6);
+  EXPECT_EQ(m["interstice_reducer_calls_total{" + transfer + R"(,outcome="failed"})"], 25);
+  EXPECT_EQ(m["interstice_reducer_duration_seconds_count{" + transfer + "}"], 31);
+  EXPECT_EQ(m["interstice_reducer_duration_seconds_bucket{" + transfer + R"(,le="+Inf"})"], 31);
+  EXPECT_GT(m["interstice_reducer_fuel_total{" + transfer + "}"], 0);
+  EXPECT_EQ(
+      m[R"(interstice_reducer_calls_total{module="bank",reducer="open_accounts",outcome="ok"})"],
+      1);
+  EXPECT_EQ(m[R"(interstice_outside_calls_total{outcome="ok"})"], 7);
+  EXPECT_EQ(m[R"(interstice_outside_calls_total{outcome="failed"})"], 25);
+  EXPECT_EQ(m[R"(interstice_outside_calls_total{outcome="refused"})"], 50);
+  EXPECT_EQ(m["interstice_outside_call_duration_seconds_count"], 82);
+  // Seven transactions were logged and fsync'd (group commit: in batches).
+  EXPECT_GE(m["interstice_log_last_offset"], 7);
+  EXPECT_EQ(m["interstice_log_durable_offset"], m["interstice_log_last_offset"]);
+  EXPECT_GE(m["interstice_log_fsync_batch_records_sum"], 7);
+  EXPECT_GE(m["interstice_log_fsync_duration_seconds_count"], 1);
+  EXPECT_GT(m["interstice_log_written_bytes_total"], 0);
+  EXPECT_GE(m[R"(interstice_module_memory_bytes{module="bank",kind="linear"})"], 65536);
+  EXPECT_GT(m[R"(interstice_module_memory_bytes{module="bank",kind="tables"})"], 0);
+  EXPECT_EQ(m[R"(interstice_executor_queue_depth{executor="0"})"], 0);
+  EXPECT_EQ(m["interstice_peers_connected"], 0);
+  EXPECT_EQ(m["interstice_client_subscriptions"], 0);
+}
+
+TEST(Trace, RecordsReducersCommitsFsyncsAndCalls) {
+  NodeProcess node({"hello"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  interstice::testing::TempDir dir;
+  auto file = dir.path() / "trace.json";
+  std::string key = (node.data_dir() / "operator.key").string();
+  std::atomic<bool> done{false};
+  std::string printed;
+  std::thread recorder([&] {
+    printed = run_command("(" + cli() + " trace " + node.address() + " --seconds 2 -o " +
+                          file.string() + " --operator-key " + key + " 2>/dev/null)")
+                  .output;
+    done = true;
+  });
+  // Calls keep coming while it records; a second trace meanwhile is refused
+  // (asked once the command has had time to start its own).
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  httplib::Client http("127.0.0.1", node.port());
+  bool refused_second = false;
+  int calls = 0;
+  while (!done) {
+    if (post(node, "/call/hello/hello", R"(["Ann"])") == 200) ++calls;
+    if (!refused_second) {
+      auto second = http.Get("/trace?seconds=1", {{"Authorization", "Bearer " + [&] {
+                                                     std::ifstream in(key);
+                                                     std::string k;
+                                                     std::getline(in, k);
+                                                     return k;
+                                                   }()}});
+      refused_second = second && second->status == 409;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  recorder.join();
+  EXPECT_TRUE(refused_second);
+  EXPECT_NE(printed.find("spans to " + file.string()), std::string::npos) << printed;
+
+  nlohmann::json trace = read_json(file);
+  ASSERT_TRUE(trace.is_object());
+  auto reducers = spans_of(trace, "reducer");
+  size_t hello = 0;
+  for (const auto& r : reducers)
+    if (r["name"] == "hello.hello") {
+      ++hello;
+      EXPECT_EQ(r["ph"], "X");
+      EXPECT_GT(r["args"]["fuel"].get<uint64_t>(), 0u);
+      EXPECT_EQ(r["args"]["rows_changed"], 1);
+      EXPECT_EQ(r["args"]["trigger"], "call");
+      EXPECT_EQ(thread_name(trace, r["tid"]), "executor");
+    }
+  EXPECT_GE(hello, 3u);
+  EXPECT_LE(hello, static_cast<size_t>(calls));
+  // The greeting's insert triggered on_greeting_insert, traced too.
+  bool triggered = false;
+  for (const auto& r : reducers)
+    triggered |=
+        r["name"] == "hello.on_greeting_insert" && r["args"]["trigger"] == "hello.greetings.insert";
+  EXPECT_TRUE(triggered);
+  size_t commits = 0, fsyncs = 0;
+  for (const auto& s : spans_of(trace, "log")) {
+    if (s["name"] == "commit") ++commits;
+    if (s["name"] == "fsync") {
+      ++fsyncs;
+      EXPECT_EQ(thread_name(trace, s["tid"]), "log-writer");
+      EXPECT_GE(s["args"]["records"].get<uint64_t>(), 1u);
+    }
+  }
+  EXPECT_GE(commits, 2 * hello);
+  EXPECT_GE(fsyncs, 1u);
+  // Each outside call: a begin and an end with the same id, in order.
+  std::map<uint64_t, std::pair<double, double>> calls_seen;
+  for (const auto& c : spans_of(trace, "call")) {
+    EXPECT_EQ(c["name"], "hello.hello");
+    auto& [begin, end] = calls_seen[c["id"].get<uint64_t>()];
+    (c["ph"] == "b" ? begin : end) = c["ts"].get<double>();
+  }
+  EXPECT_GE(calls_seen.size(), 3u);
+  for (const auto& [id, times] : calls_seen) EXPECT_LE(times.first, times.second) << id;
+}
+
+TEST(Trace, NeedsTheOperatorKeyAndASensibleDuration) {
+  NodeProcess node({"hello"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  httplib::Client http("127.0.0.1", node.port());
+  for (int i = 0; i < 3; ++i) {
+    auto anonymous = http.Get("/trace?seconds=1");
+    ASSERT_TRUE(anonymous);
+    EXPECT_EQ(anonymous->status, 401);
+    auto wrong = http.Get("/trace?seconds=1", {{"Authorization", "Bearer nope"}});
+    ASSERT_TRUE(wrong);
+    EXPECT_EQ(wrong->status, 401);
+  }
+  std::ifstream in(node.data_dir() / "operator.key");
+  std::string key;
+  std::getline(in, key);
+  for (const char* bad : {"0", "61", "x", "-1"}) {
+    auto answer =
+        http.Get(std::string("/trace?seconds=") + bad, {{"Authorization", "Bearer " + key}});
+    ASSERT_TRUE(answer);
+    EXPECT_EQ(answer->status, 400) << bad;
+  }
+  EXPECT_EQ(post(node, "/call/hello/hello", R"(["Ann"])"), 200);
+}
+
+TEST(Trace, ReplayTracesTheHistoryAndShowsModuleLogs) {
+  NodeProcess node({"hello"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  for (const char* name : {"Ann", "Bob"})
+    ASSERT_EQ(post(node, "/call/hello/hello", fmt::format(R"(["{}"])", name)), 200);
+  node.stop();
+  interstice::testing::TempDir dir;
+  auto file = dir.path() / "replay.json";
+  auto replay = run_command(cli() + " replay " + node.data_dir().string() + " --trace " +
+                            file.string() + " 2>&1");
+  ASSERT_EQ(replay.exit_code, 0) << replay.output;
+  EXPECT_NE(replay.output.find("every effect matches the log"), std::string::npos);
+  // What the modules logged, with the offset of the transaction.
+  EXPECT_NE(replay.output.find("] hello.on_greeting_insert info: Inserted greeting"),
+            std::string::npos)
+      << replay.output;
+  EXPECT_NE(replay.output.find("hello.init info: Hello world !"), std::string::npos);
+  nlohmann::json trace = read_json(file);
+  ASSERT_TRUE(trace.is_object());
+  std::vector<std::string> names;
+  for (const auto& r : spans_of(trace, "reducer")) {
+    names.push_back(r["name"]);
+    EXPECT_GE(r["args"]["offset"].get<uint64_t>(), 1u);
+  }
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"hello.init", "hello.hello", "hello.on_greeting_insert",
+                                      "hello.hello", "hello.on_greeting_insert"}));
+  auto quiet =
+      run_command(cli() + " replay " + node.data_dir().string() + " --verify --quiet 2>&1");
+  EXPECT_EQ(quiet.output.find("Inserted greeting"), std::string::npos) << quiet.output;
+}
+
+TEST(ReplayDebugger, DiffsTheTablesBetweenTwoOffsetsAndExplainsATransaction) {
+  NodeProcess node({"bank", "hello"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  ASSERT_EQ(post(node, "/call/bank/open_accounts", "[1, 3, 100]"), 200);
+  ASSERT_EQ(post(node, kTransfer, "[1, 2, 30]"), 200);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(post(node, kTransfer, "[1, 2, 1000]"), 422);  // not logged
+  ASSERT_EQ(post(node, kTransfer, "[2, 3, 5]"), 200);
+  ASSERT_EQ(post(node, "/call/hello/hello", R"(["Ann"])"), 200);
+  node.stop();
+  std::string dir = node.data_dir().string();
+  // The offsets of the transactions, in log order (the start and hello's
+  // init come first).
+  auto inspect = run_command(cli() + " log inspect " + dir + " --json 2>/dev/null");
+  std::vector<std::pair<std::string, uint64_t>> offsets;  // reducer, offset
+  std::istringstream lines(inspect.output);
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j.contains("reducer")) offsets.emplace_back(j["reducer"], j["offset"]);
+  }
+  ASSERT_EQ(offsets.size(), 6u) << inspect.output;
+  ASSERT_EQ(offsets[1].first, "open_accounts");
+  ASSERT_EQ(offsets[3].first, "transfer");
+  ASSERT_EQ(offsets[5].first, "on_greeting_insert");
+  auto at = [&](size_t i) { return " " + std::to_string(offsets[i].second); };
+  const std::string opened = at(1), transferred = at(3), greeted = at(5);
+
+  auto all = run_command(cli() + " diff " + dir + " 0" + opened + " --json 2>/dev/null");
+  ASSERT_EQ(all.exit_code, 0) << all.output;
+  auto created = nlohmann::json::parse(all.output);
+  EXPECT_EQ(created["tables"]["bank.accounts"]["inserted"].size(), 3u);
+  EXPECT_FALSE(created["tables"].contains("hello.greetings"));
+
+  auto moved = run_command(cli() + " diff " + dir + opened + transferred + " --json 2>/dev/null");
+  ASSERT_EQ(moved.exit_code, 0) << moved.output;
+  auto changes = nlohmann::json::parse(moved.output)["tables"]["bank.accounts"];
+  EXPECT_TRUE(changes["inserted"].empty());
+  EXPECT_TRUE(changes["deleted"].empty());
+  std::map<uint64_t, std::pair<int64_t, int64_t>> balances;  // id: old, new
+  for (const auto& u : changes["updated"])
+    balances[u["old"]["id"]] = {u["old"]["balance"], u["new"]["balance"]};
+  EXPECT_EQ(balances, (std::map<uint64_t, std::pair<int64_t, int64_t>>{
+                          {1, {100, 70}}, {2, {100, 125}}, {3, {100, 105}}}));
+  auto text = run_command(cli() + " diff " + dir + transferred + greeted + " 2>/dev/null");
+  EXPECT_NE(text.output.find("hello.greetings: 1 inserted, 0 deleted, 0 updated"),
+            std::string::npos)
+      << text.output;
+  auto same = run_command(cli() + " diff " + dir + greeted + greeted + " 2>/dev/null");
+  EXPECT_NE(same.output.find("no table changed"), std::string::npos) << same.output;
+
+  // The triggered transaction, run again: its inputs, effects and log line.
+  auto tx = run_command(cli() + " tx " + dir + greeted + " --json 2>/dev/null");
+  ASSERT_EQ(tx.exit_code, 0) << tx.output;
+  auto report = nlohmann::json::parse(tx.output);
+  EXPECT_EQ(report["transaction"]["trigger"], "hello.greetings.insert");
+  EXPECT_TRUE(report["divergence"].is_null());
+  ASSERT_EQ(report["logs"].size(), 1u) << tx.output;
+  EXPECT_EQ(report["logs"][0]["reducer"], "on_greeting_insert");
+  EXPECT_NE(report["logs"][0]["message"].get<std::string>().find("Hello, Ann!"), std::string::npos);
+  auto transfer = run_command(cli() + " tx " + dir + transferred + " 2>/dev/null");
+  ASSERT_EQ(transfer.exit_code, 0) << transfer.output;
+  EXPECT_NE(transfer.output.find("bank.transfer(2, 3, 5)"), std::string::npos) << transfer.output;
+  EXPECT_NE(transfer.output.find("the same effects as logged"), std::string::npos);
+  // The start is no transaction, and neither is an offset past the end.
+  for (const char* offset : {"1", "99"}) {
+    auto none = run_command(cli() + " tx " + dir + " " + offset + " 2>&1");
+    EXPECT_EQ(none.exit_code, 1) << none.output;
+    EXPECT_NE(none.output.find("there is no transaction at offset"), std::string::npos);
+  }
+}
+
+}  // namespace
