@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <optional>
+#include "node/dashboard_files.h"
 #include "node/json_api.h"
 #include "node/json_codec.h"
+#include "node/trigger_graph.h"
 
 namespace interstice::node {
 
@@ -195,6 +197,36 @@ HttpApi::HttpApi(Node& node, HttpApiOptions options)
     body += fmt::format("],\"next\":{}}}", next);
     respond(HttpResponse::json(std::move(body)));
   });
+  // The web dashboard (dashboard_files.h); its pages use the routes here.
+  server_->route("GET", "/|/dashboard", Route::Inline, [](HttpRequest&, Respond respond) {
+    respond(HttpResponse{302, "text/plain", "", {{"Location", "/dashboard/"}}});
+  });
+  server_->route(
+      "GET", "/dashboard/([a-z.]*)", Route::Inline, [](HttpRequest& req, Respond respond) {
+        std::string name = req.matches[0].empty() ? "index.html" : req.matches[0];
+        auto found = dashboard_files().find(name);
+        if (found == dashboard_files().end())
+          return respond(HttpResponse::error(404, "the dashboard has no file " + name));
+        std::string type = name.ends_with(".js")    ? "text/javascript; charset=utf-8"
+                           : name.ends_with(".css") ? "text/css; charset=utf-8"
+                                                    : "text/html; charset=utf-8";
+        respond(
+            HttpResponse{200, type, std::string(found->second), {{"Cache-Control", "no-cache"}}});
+      });
+  // The dashboard's graph of the last 10,000 transactions (trigger_graph.h),
+  // drawn by Graphviz (operator only: it names what ran).
+  server_->route("GET", "/graph.svg", Route::Worker,
+                 [this, refused](HttpRequest& req, Respond respond) {
+                   if (auto no = refused(req)) return respond(*no);
+                   uint64_t last = node_.log_state().last_offset;
+                   GraphOptions range;
+                   range.from = last > 10'000 ? last - 9'999 : 1;
+                   auto dot = trigger_graph_dot(base::Env::posix(), node_.data_dir(), range);
+                   if (!dot) return respond(HttpResponse::error(500, dot.error().message));
+                   auto svg = dot_to_svg(*dot);
+                   if (!svg) return respond(HttpResponse::error(500, svg.error().message));
+                   respond(HttpResponse{200, "image/svg+xml", std::move(*svg), {}});
+                 });
   // Prometheus scrapes it (it shows no data, only counts and names).
   server_->route("GET", "/metrics", Route::Worker, [this](HttpRequest&, Respond respond) {
     respond(

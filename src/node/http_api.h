@@ -16,6 +16,9 @@
 //        ?after=CURSOR&limit=N; a `Link: <URL>; rel="next"` header gives the
 //        next page's URL while more rows follow
 //   GET  /metrics                     Prometheus' text format (metrics.h)
+//   GET  /dashboard/                  the web dashboard (dashboard_files.h); / leads there
+//   GET  /graph.svg                   (operator) the trigger graph of the last
+//                                     10,000 transactions (trigger_graph.h)
 //   GET  /logs                        (operator) the recent log lines: ?after=SEQ
 //                                     &module=M&level=L&limit=N
 //   GET  /trace?seconds=N             (operator) records for N seconds (1-60)

@@ -249,6 +249,7 @@ class Node {
   // tracer that GET /trace records with.
   std::string metrics_text();
   NodeMetrics& metrics() { return metrics_; }
+  const std::filesystem::path& data_dir() const { return options_.data_dir; }
   Tracer& tracer() { return tracer_; }
 
   // Where the peer server listens (0 if it does not), and who is connected.

@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -174,6 +179,29 @@ base::Result<std::string> trigger_graph_dot(base::Env& env, const std::filesyste
   if (!read) return read.take_error();
   if (failure) return *failure;
   return graph.dot();
+}
+
+base::Result<std::string> dot_to_svg(const std::string& dot) {
+  // The graph goes through a file: popen has one direction.
+  std::string path = (std::filesystem::temp_directory_path() / "interstice-graph-XXXXXX").string();
+  int fd = mkstemp(path.data());
+  if (fd < 0) return base::make_error("cannot create a temporary file for the graph");
+  close(fd);
+  {
+    std::ofstream out(path);
+    out << dot;
+  }
+  FILE* drawn = popen(fmt::format("dot -Tsvg '{}' 2>/dev/null", path).c_str(), "r");
+  std::string svg;
+  if (drawn) {
+    char buffer[65536];
+    for (size_t n; (n = fread(buffer, 1, sizeof buffer, drawn)) > 0;) svg.append(buffer, n);
+  }
+  int status = drawn ? pclose(drawn) : -1;
+  std::filesystem::remove(path);
+  if (status != 0 || svg.empty())
+    return base::make_error("Graphviz's dot could not draw the graph (is graphviz installed?)");
+  return svg;
 }
 
 }  // namespace interstice::node

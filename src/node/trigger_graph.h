@@ -29,4 +29,7 @@ struct GraphOptions {
 base::Result<std::string> trigger_graph_dot(base::Env& env, const std::filesystem::path& data_dir,
                                             const GraphOptions& options);
 
+// `dot` drawn as SVG by Graphviz's `dot` (the dashboard's graph page).
+base::Result<std::string> dot_to_svg(const std::string& dot);
+
 }  // namespace interstice::node

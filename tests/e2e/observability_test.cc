@@ -246,6 +246,41 @@ TEST(Trace, ReplayTracesTheHistoryAndShowsModuleLogs) {
   EXPECT_EQ(quiet.output.find("Inserted greeting"), std::string::npos) << quiet.output;
 }
 
+TEST(Dashboard, IsServedAndItsGraphIsTheOperators) {
+  NodeProcess node({"hello"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  ASSERT_EQ(post(node, "/call/hello/hello", R"(["Ann"])"), 200);
+  httplib::Client http("127.0.0.1", node.port());
+  auto root = http.Get("/");
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->status, 302);
+  EXPECT_EQ(root->get_header_value("Location"), "/dashboard/");
+  auto index = http.Get("/dashboard/");
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->status, 200);
+  EXPECT_NE(index->body.find("<title>Interstice"), std::string::npos);
+  for (const char* missing : {"/dashboard/nope.js", "/dashboard/..", "/dashboard/operator.key"}) {
+    auto none = http.Get(missing);
+    ASSERT_TRUE(none);
+    EXPECT_EQ(none->status, 404) << missing;
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto refused = http.Get("/graph.svg");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 401);
+  }
+  std::ifstream in(node.data_dir() / "operator.key");
+  std::string key;
+  std::getline(in, key);
+  auto graph = http.Get("/graph.svg", {{"Authorization", "Bearer " + key}});
+  ASSERT_TRUE(graph);
+  ASSERT_EQ(graph->status, 200) << graph->body;
+  EXPECT_EQ(graph->get_header_value("Content-Type"), "image/svg+xml");
+  EXPECT_NE(graph->body.find("<svg"), std::string::npos);
+  EXPECT_NE(graph->body.find("on_greeting_insert"), std::string::npos);
+  EXPECT_EQ(post(node, "/call/hello/hello", R"(["Bob"])"), 200);
+}
+
 TEST(ReplayDebugger, DiffsTheTablesBetweenTwoOffsetsAndExplainsATransaction) {
   NodeProcess node({"bank", "hello"});
   ASSERT_NE(node.port(), 0) << node.output();
