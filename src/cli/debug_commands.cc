@@ -73,7 +73,10 @@ int tx(const TxArgs& a) {
                       {"module", line.module},
                       {"reducer", line.reducer},
                       {"message", line.message}});
-    json out{{"transaction", report->record}, {"logs", logs}, {"divergence", nullptr}};
+    json out{{"transaction", report->record},
+             {"logs", logs},
+             {"children", report->children},
+             {"divergence", nullptr}};
     if (report->divergence) out["divergence"] = *report->divergence;
     fmt::print("{}\n", out.dump());
     return report->divergence ? kExitError : kExitOk;
@@ -89,6 +92,11 @@ int tx(const TxArgs& a) {
              r.value("time", ""), r.value("timestamp_us", int64_t{0}),
              r.value("random_seed", uint64_t{0}), r.value("host_calls", uint64_t{0}),
              r.value("host_calls", uint64_t{0}) == 1 ? "" : "s");
+  if (!report->children.empty()) {
+    std::string children;
+    for (uint64_t c : report->children) children += fmt::format(" #{}", c);
+    fmt::print("its commit queued:{}\n", children);
+  }
   fmt::print("logged when it ran again ({}):\n", report->logs.size());
   for (const runtime::LogRecord& line : report->logs)
     fmt::print("  {}{}{} {}: {}\n", line.module, line.reducer.empty() ? "" : ".", line.reducer,

@@ -23,6 +23,7 @@ struct GraphCommandOptions {
   std::string data_dir;
   uint64_t from = 1;
   uint64_t to = UINT64_MAX;
+  uint64_t cascade = 0;  // the root of a cascade to draw instead (0: none)
   std::string output;
 };
 
@@ -47,8 +48,9 @@ bool draw(const std::string& graph, const std::filesystem::path& file, const std
 }
 
 int graph(const GraphCommandOptions& o) {
-  auto dot =
-      node::trigger_graph_dot(base::Env::posix(), o.data_dir, node::GraphOptions{o.from, o.to});
+  auto dot = o.cascade ? node::cascade_dot(base::Env::posix(), o.data_dir, o.cascade)
+                       : node::trigger_graph_dot(base::Env::posix(), o.data_dir,
+                                                 node::GraphOptions{o.from, o.to});
   if (!dot) {
     fmt::print(stderr, "error: {}\n", dot.error().message);
     return kExitError;
@@ -81,6 +83,9 @@ void add_graph_command(CLI::App& app, int& exit_code) {
       ->required();
   cmd->add_option("--from", o->from, "The first log offset to count")->capture_default_str();
   cmd->add_option("--to", o->to, "The last log offset to count");
+  cmd->add_option("--cascade", o->cascade,
+                  "Instead: the transactions that the one at this offset set off, each from the "
+                  "one whose commit queued it");
   cmd->add_option("-o,--output", o->output,
                   "Write to FILE: .dot as is; .svg, .png or .pdf drawn by Graphviz (default: DOT "
                   "on standard output)");

@@ -131,17 +131,20 @@ json record_json(const runtime::Runtime* rt, uint64_t offset, const storage::TxR
     effects.push_back({{"table", e.table},
                        {"kind", kind_name(e.kind)},
                        {"row", row_json(rt, r.module, e.table, e.row.data)}});
-  return {{"offset", offset},
-          {"module", r.module},
-          {"reducer", r.reducer},
-          {"args", args_json(rt, r)},
-          {"timestamp_us", r.timestamp_us},
-          {"time", utc_time(r.timestamp_us)},
-          {"caller", r.caller},
-          {"random_seed", r.random_seed},
-          {"host_calls", r.host_calls},
-          {"trigger", r.trigger.to_string()},
-          {"effects", effects}};
+  json j{{"offset", offset},
+         {"module", r.module},
+         {"reducer", r.reducer},
+         {"args", args_json(rt, r)},
+         {"timestamp_us", r.timestamp_us},
+         {"time", utc_time(r.timestamp_us)},
+         {"caller", r.caller},
+         {"random_seed", r.random_seed},
+         {"host_calls", r.host_calls},
+         {"trigger", r.trigger.to_string()},
+         {"effects", effects}};
+  // The transaction whose commit queued this one, when there is one.
+  if (r.parent != 0) j["parent"] = r.parent;
+  return j;
 }
 
 std::string record_text(const json& j) {
@@ -158,6 +161,7 @@ std::string record_text(const json& j) {
   if (!j["caller"].get<std::string>().empty()) text += " caller=" + j["caller"].get<std::string>();
   if (!j["trigger"].get<std::string>().empty())
     text += " (" + j["trigger"].get<std::string>() + ")";
+  if (j.contains("parent")) text += fmt::format(" after #{}", j["parent"].get<uint64_t>());
   for (const json& e : j["effects"])
     text += fmt::format(
         "\n    {} {} {}", e["kind"].get<std::string>(), e["table"].get<std::string>(),

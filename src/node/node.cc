@@ -297,11 +297,11 @@ void Node::submit(const std::string& module, const std::string& reducer, std::ve
   if (!post_for(module, std::move(task))) done(base::make_error("the node is stopping"));
 }
 
-base::Result<void> Node::record(const runtime::CommittedTransaction& tx) {
+base::Result<uint64_t> Node::record(const runtime::CommittedTransaction& tx) {
   auto offset = commits_->append(tx);
   if (!offset) return offset.take_error();
   clients_->publish(tx, *offset);
-  return {};
+  return *offset;
 }
 
 std::string Node::metrics_text() {

@@ -272,7 +272,7 @@ class Node {
   // After a call, on its executor: starts a snapshot if one is due
   // (snapshot_taker.h).
   void maybe_snapshot();
-  base::Result<void> record(const runtime::CommittedTransaction& tx);
+  base::Result<uint64_t> record(const runtime::CommittedTransaction& tx);
   // Posts peer.connect / peer.disconnect (from I/O threads) to executor 0,
   // which runs them for the modules that subscribe (forwarding to others).
   void fire_peer_link(const std::string& peer_id, const std::string& address, bool connected);

@@ -6,6 +6,8 @@
 #include <set>
 
 #include "node/log_tools.h"
+#include "storage/transaction_log.h"
+#include "storage/tx_record.h"
 
 namespace interstice::node {
 namespace {
@@ -107,6 +109,14 @@ base::Result<TransactionReport> explain_transaction(base::Env& env,
   auto replayed = replay_log(env, data_dir, options);
   if (!replayed) return replayed.take_error();
   report.divergence = replayed->divergence;
+  auto read = storage::TransactionLog::read(env, data_dir / "log", offset + 1,
+                                            [&](uint64_t at, std::span<const uint8_t> payload) {
+                                              auto r = storage::decode_tx_record(payload);
+                                              if (r && r->parent == offset)
+                                                report.children.push_back(at);
+                                              return at <= offset + 100'000;
+                                            });
+  if (!read) return read.take_error();
   return report;
 }
 

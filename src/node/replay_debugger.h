@@ -40,6 +40,9 @@ struct TransactionReport {
   nlohmann::ordered_json record;          // as `log inspect --json` prints it
   std::vector<runtime::LogRecord> logs;   // what the modules logged as it ran again
   std::optional<std::string> divergence;  // if running it again did not give its effects
+  // The transactions its commit queued (their TxRecord::parent is it), among
+  // the next 100,000 records.
+  std::vector<uint64_t> children;
 };
 
 // The transaction at `offset`, run again with its recorded inputs on the

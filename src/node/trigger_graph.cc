@@ -181,6 +181,48 @@ base::Result<std::string> trigger_graph_dot(base::Env& env, const std::filesyste
   return graph.dot();
 }
 
+base::Result<std::string> cascade_dot(base::Env& env, const std::filesystem::path& data_dir,
+                                      uint64_t root, size_t max_transactions) {
+  std::set<uint64_t> members;  // the cascade's transactions so far
+  std::string nodes, edges;
+  size_t left_out = 0;
+  auto label = [](uint64_t offset, const storage::TxRecord& r) {
+    return fmt::format("#{}\\n{}.{}", offset, r.module, r.reducer);
+  };
+  auto read = storage::TransactionLog::read(
+      env, data_dir / "log", root, [&](uint64_t offset, std::span<const uint8_t> payload) {
+        auto r = storage::decode_tx_record(payload);
+        if (!r || r->trigger.is_lifecycle()) return offset != root;
+        bool first = offset == root;
+        if (!first && !members.count(r->parent)) return true;
+        if (members.size() >= max_transactions) {
+          ++left_out;
+          return true;
+        }
+        members.insert(offset);
+        nodes += fmt::format("  t{} [label=\"{}\", shape=box{}];\n", offset, label(offset, *r),
+                             first ? ", style=bold" : "");
+        if (!first) {
+          std::string how = r->trigger.to_string();
+          edges += fmt::format("  t{} -> t{} [label={}];\n", r->parent, offset,
+                               dot_string(how.empty() ? "ctx.call" : how));
+        }
+        return true;
+      });
+  if (!read) return read.take_error();
+  if (members.empty())
+    return base::make_error(fmt::format("there is no transaction at offset {}", root),
+                            base::ErrorCode::NotFound);
+  std::string out =
+      "digraph cascade {\n  rankdir=LR;\n  node [fontname=\"sans-serif\"];\n  "
+      "edge [fontname=\"sans-serif\", fontsize=10];\n";
+  out += nodes + edges;
+  if (left_out)
+    out += fmt::format("  more [label=\"{} more transactions left out\", shape=plaintext];\n",
+                       left_out);
+  return out + "}\n";
+}
+
 base::Result<std::string> dot_to_svg(const std::string& dot) {
   // The graph goes through a file: popen has one direction.
   std::string path = (std::filesystem::temp_directory_path() / "interstice-graph-XXXXXX").string();

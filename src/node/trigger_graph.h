@@ -29,6 +29,13 @@ struct GraphOptions {
 base::Result<std::string> trigger_graph_dot(base::Env& env, const std::filesystem::path& data_dir,
                                             const GraphOptions& options);
 
+// The cascade that transaction `root` started, as DOT: each transaction
+// (offset, module.reducer) and an edge from the one whose commit queued it
+// (TxRecord::parent) labelled with its trigger; at most `max_transactions`.
+// NotFound if no transaction has offset `root`.
+base::Result<std::string> cascade_dot(base::Env& env, const std::filesystem::path& data_dir,
+                                      uint64_t root, size_t max_transactions = 2'000);
+
 // `dot` drawn as SVG by Graphviz's `dot` (the dashboard's graph page).
 base::Result<std::string> dot_to_svg(const std::string& dot);
 

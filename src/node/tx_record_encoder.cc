@@ -47,7 +47,8 @@ storage::TxRecord to_tx_record(const runtime::CommittedTransaction& tx) {
                            {},
                            {},
                            0,
-                           {}};
+                           {},
+                           tx.parent};
   record.host_calls = static_cast<uint32_t>(tx.inputs.host_results.size());
   record.host_results = host_result_records(tx.inputs);
   record.effects.reserve(tx.effects.size());
@@ -84,6 +85,7 @@ void encode_tx_record(const runtime::CommittedTransaction& tx, std::vector<uint8
   for (const runtime::RemoteCall& call : tx.remote_calls) abi::encode(w, remote_call_record(call));
   w.number<uint32_t>(static_cast<uint32_t>(tx.inputs.host_results.size()));
   abi::encode(w, host_result_records(tx.inputs));
+  w.number<uint64_t>(tx.parent);
 }
 
 }  // namespace interstice::node

@@ -1086,14 +1086,18 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
   std::vector<TableEvent> events = tx.take_events();
   rows_changed = events.size();
   calls_made = tx.queued_calls();
+  uint64_t offset = 0;  // where the log recorded it
   if (options_.on_commit) {
-    CommittedTransaction committed{m.name,       reducer_name, call.args,        tx.inputs(),
-                                   call.trigger, {},           tx.remote_calls()};
+    CommittedTransaction committed{m.name,       reducer_name, call.args,         tx.inputs(),
+                                   call.trigger, {},           tx.remote_calls(), call.parent};
     for (const TableEvent& e : events)
       if (m.find_table(e.table)->def().persistence == abi::Persistence::Logged)
         committed.effects.push_back(&e);
-    if (auto r = options_.on_commit(committed); !r)  // tx still holds its undo log
-      return finish_failed(fmt::format("{} was not committed: {}", where(), r.error().message));
+    auto recorded = options_.on_commit(committed);
+    if (!recorded)  // tx still holds its undo log
+      return finish_failed(
+          fmt::format("{} was not committed: {}", where(), recorded.error().message));
+    offset = *recorded;
   }
   if (m.has_schedules && options_.on_schedule_change)
     for (const TableEvent& e : events)
@@ -1107,8 +1111,8 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
     m.end_call();
     return {};
   }
-  enqueue_calls(*cascade, m.name, tx.take_calls());
-  enqueue_subscribers(*cascade, events);
+  enqueue_calls(*cascade, m.name, tx.take_calls(), offset);
+  enqueue_subscribers(*cascade, events, offset);
   if (std::vector<RemoteCall> remote = tx.take_remote_calls();
       !remote.empty() && options_.on_remote_calls)
     options_.on_remote_calls(std::move(remote));
@@ -1132,17 +1136,20 @@ abi::Status Runtime::check_call(std::string_view module, std::string_view reduce
 }
 
 void Runtime::enqueue_calls(Cascade& cascade, const std::string& caller,
-                            std::vector<OutgoingCall> calls) {
+                            std::vector<OutgoingCall> calls, uint64_t parent) {
   for (OutgoingCall& c : calls) {
     LoadedModule* m = find(c.module);
     if (!m) continue;  // unloaded since: nothing to run
     const abi::ReducerDef* def = m->schema.find_reducer(c.reducer);
     uint32_t id = static_cast<uint32_t>(def - m->schema.reducers.data());
-    enqueue(cascade, PendingCall{m, id, std::move(c.args), caller, {}});
+    PendingCall call{m, id, std::move(c.args), caller, {}};
+    call.parent = parent;
+    enqueue(cascade, std::move(call));
   }
 }
 
-void Runtime::enqueue_subscribers(Cascade& cascade, const std::vector<TableEvent>& events) {
+void Runtime::enqueue_subscribers(Cascade& cascade, const std::vector<TableEvent>& events,
+                                  uint64_t parent) {
   for (const TableEvent& event : events) {
     auto module = table_subscribers_.find(event.module);
     if (module == table_subscribers_.end()) continue;
@@ -1155,7 +1162,9 @@ void Runtime::enqueue_subscribers(Cascade& cascade, const std::vector<TableEvent
       Bytes args = event.kind == EventKind::Insert ? event.new_row : event.old_row;
       if (event.kind == EventKind::Update)
         args.insert(args.end(), event.new_row.begin(), event.new_row.end());
-      enqueue(cascade, PendingCall{s.module, s.reducer, std::move(args), "", trigger});
+      PendingCall call{s.module, s.reducer, std::move(args), "", trigger};
+      call.parent = parent;
+      enqueue(cascade, std::move(call));
     }
   }
 }
@@ -1185,7 +1194,7 @@ void Runtime::enqueue(Cascade& cascade, PendingCall call) {
   options_.forward(call.module->executor,
                    ForwardedCall{call.module->name, call.module->schema.reducers[call.reducer].name,
                                  std::move(call.args), std::move(call.caller),
-                                 std::move(call.trigger), cascade.budget});
+                                 std::move(call.trigger), cascade.budget, call.parent});
 }
 
 void Runtime::clear_queue(Cascade& cascade) {
@@ -1199,6 +1208,7 @@ void Runtime::run_forwarded(ForwardedCall forwarded) {
   // It was admitted and counted where it was queued; it is taken out here.
   PendingCall call{nullptr, 0, std::move(forwarded.args), std::move(forwarded.caller),
                    std::move(forwarded.trigger)};
+  call.parent = forwarded.parent;
   Cascade cascade{0, std::move(forwarded.budget)};
   LoadedModule* m = find(forwarded.module);
   const abi::ReducerDef* def = m ? m->schema.find_reducer(forwarded.reducer) : nullptr;

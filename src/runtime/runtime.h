@@ -58,6 +58,10 @@ struct CommittedTransaction {
   const abi::Trigger& trigger;  // what started it
   std::vector<const TableEvent*> effects;
   const std::vector<RemoteCall>& remote_calls;  // sent once it commits
+  // The log offset of the transaction whose commit queued this one (its
+  // ctx.call, or a change its subscription reacts to); 0 for none (a call
+  // from outside, an event, a schedule). For tools (graph, tx), not replay.
+  uint64_t parent = 0;
 };
 
 // One reducer call as it ran (RuntimeOptions::on_call_end), for metrics and
@@ -103,6 +107,7 @@ struct ForwardedCall {
   std::string caller;
   abi::Trigger trigger;
   std::shared_ptr<CascadeBudget> budget;
+  uint64_t parent = 0;  // CommittedTransaction::parent
 };
 
 // Ten calls' worth of the node's default --fuel (1e9 a call).
@@ -136,8 +141,9 @@ struct RuntimeOptions {
   // holder is unloaded, in load order. Until then its calls get NotPermitted.
   bool wait_for_authorities = false;
   // Called for every transaction before it commits; an error rolls it back
-  // (the log could not record it, so it did not happen).
-  std::function<Result<void>(const CommittedTransaction&)> on_commit;
+  // (the log could not record it, so it did not happen). Returns the log
+  // offset that records it (the parent of what it queues), or 0.
+  std::function<Result<uint64_t>(const CommittedTransaction&)> on_commit;
   // Called (on the executor) after every reducer call, committed or not.
   // Unset: the runtime reads no clock for it.
   std::function<void(const CallObservation&)> on_call_end;
@@ -351,6 +357,7 @@ class Runtime {
     // (0: the engine's fuel_per_call). What it used is added to *fuel_used.
     uint64_t fuel_budget = 0;
     uint64_t* fuel_used = nullptr;
+    uint64_t parent = 0;  // CommittedTransaction::parent
   };
 
  private:
@@ -397,13 +404,16 @@ class Runtime {
   };
   // Runs one call; what it triggers goes to `cascade` (none for a replay).
   Result<void> run(const PendingCall& call, Cascade* cascade);
-  void enqueue_subscribers(Cascade& cascade, const std::vector<TableEvent>& events);
+  // Both queue what a committed transaction (at log offset `parent`) set off.
+  void enqueue_subscribers(Cascade& cascade, const std::vector<TableEvent>& events,
+                           uint64_t parent);
   // Makes `module` the holder of every authority it requests (admit checked
   // that it may), dropping what an earlier version of it held.
   void take_authorities(const LoadedModule& module);
   // Gives a free, allowed authority to the first loaded module requesting it.
   void hand_on(abi::Authority authority);
-  void enqueue_calls(Cascade& cascade, const std::string& caller, std::vector<OutgoingCall> calls);
+  void enqueue_calls(Cascade& cascade, const std::string& caller, std::vector<OutgoingCall> calls,
+                     uint64_t parent);
   // Queues `call` in `cascade`, or forwards it to its module's executor.
   void enqueue(Cascade& cascade, PendingCall call);
   void clear_queue(Cascade& cascade);

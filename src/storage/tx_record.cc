@@ -32,6 +32,8 @@ struct OlderTxRecord {
   INTERSTICE_TYPE(OlderTxRecord, module, reducer, args, timestamp_us, random_seed, caller, trigger,
                   effects, remote_calls, host_calls, host_results)
 };
+// Sixth: without the parent.
+using TxRecordV6 = OlderTxRecord<Trigger, RemoteCallRecord>;
 // Fifth: remote calls without their query flag and deadline.
 using TxRecordV5 = OlderTxRecord<Trigger, RemoteCallRecordV1>;
 // Fourth: the trigger without its remote position, too.
@@ -77,7 +79,7 @@ TxRecord upgrade(Old& old, Trigger trigger, std::vector<RemoteCallRecord> remote
                   old.random_seed,         std::move(old.caller),
                   std::move(trigger),      std::move(old.effects),
                   std::move(remote_calls), host_calls,
-                  std::move(host_results)};
+                  std::move(host_results), 0};
 }
 
 // An older record with its trigger as text: nullopt if the text is not one.
@@ -105,6 +107,9 @@ std::vector<RemoteCallRecord> upgrade_calls(std::vector<RemoteCallRecordV1> old)
 
 std::optional<TxRecord> decode_tx_record(std::span<const uint8_t> payload) {
   if (auto record = abi::from_bytes<TxRecord>(payload)) return record;
+  if (auto v6 = abi::from_bytes<TxRecordV6>(payload))
+    return upgrade(*v6, std::move(v6->trigger), std::move(v6->remote_calls), v6->host_calls,
+                   std::move(v6->host_results));
   if (auto v5 = abi::from_bytes<TxRecordV5>(payload))
     return upgrade(*v5, std::move(v5->trigger), upgrade_calls(std::move(v5->remote_calls)),
                    v5->host_calls, std::move(v5->host_results));

@@ -92,8 +92,11 @@ struct TxRecord {
   // call order (a frame's many draws cost nothing in the log).
   uint32_t host_calls = 0;
   std::vector<HostResultRecord> host_results;
+  // The offset of the transaction whose commit queued this one (its ctx.call
+  // or a change a subscription reacts to), or 0 (runtime::CommittedTransaction::parent).
+  uint64_t parent = 0;
   INTERSTICE_TYPE(TxRecord, module, reducer, args, timestamp_us, random_seed, caller, trigger,
-                  effects, remote_calls, host_calls, host_results)
+                  effects, remote_calls, host_calls, host_results, parent)
 };
 
 // A call from a peer that ran, remembered for deduplication.
@@ -103,11 +106,10 @@ struct PeerCallRecord {
   INTERSTICE_TYPE(PeerCallRecord, peer, call_id)
 };
 
-// Decodes a log record: this format, the fifth (remote calls without their
-// query flag and deadline), the fourth (the trigger without its remote
-// position), the third (the trigger as text), the second (without
-// host_results either) or the first (without remote_calls either), which
-// older logs hold. nullopt if none.
+// Decodes a log record: this format, the sixth (without the parent), the fifth (remote calls
+// without their query flag and deadline), the fourth (the trigger without its remote position), the
+// third (the trigger as text), the second (without host_results either) or the first (without
+// remote_calls either), which older logs hold. nullopt if none.
 std::optional<TxRecord> decode_tx_record(std::span<const uint8_t> payload);
 
 }  // namespace interstice::storage

@@ -295,15 +295,19 @@ TEST(ReplayDebugger, DiffsTheTablesBetweenTwoOffsetsAndExplainsATransaction) {
   // init come first).
   auto inspect = run_command(cli() + " log inspect " + dir + " --json 2>/dev/null");
   std::vector<std::pair<std::string, uint64_t>> offsets;  // reducer, offset
+  std::map<uint64_t, uint64_t> parents;                   // offset: parent, where recorded
   std::istringstream lines(inspect.output);
   for (std::string line; std::getline(lines, line);) {
     auto j = nlohmann::json::parse(line);
     if (j.contains("reducer")) offsets.emplace_back(j["reducer"], j["offset"]);
+    if (j.contains("parent")) parents[j["offset"]] = j["parent"];
   }
   ASSERT_EQ(offsets.size(), 6u) << inspect.output;
   ASSERT_EQ(offsets[1].first, "open_accounts");
   ASSERT_EQ(offsets[3].first, "transfer");
   ASSERT_EQ(offsets[5].first, "on_greeting_insert");
+  // Only the greeting's subscriber was queued by a commit: hello's.
+  EXPECT_EQ(parents, (std::map<uint64_t, uint64_t>{{offsets[5].second, offsets[4].second}}));
   auto at = [&](size_t i) { return " " + std::to_string(offsets[i].second); };
   const std::string opened = at(1), transferred = at(3), greeted = at(5);
 
@@ -339,6 +343,17 @@ TEST(ReplayDebugger, DiffsTheTablesBetweenTwoOffsetsAndExplainsATransaction) {
   ASSERT_EQ(report["logs"].size(), 1u) << tx.output;
   EXPECT_EQ(report["logs"][0]["reducer"], "on_greeting_insert");
   EXPECT_NE(report["logs"][0]["message"].get<std::string>().find("Hello, Ann!"), std::string::npos);
+  auto hello = run_command(cli() + " tx " + dir + at(4) + " --json 2>/dev/null");
+  ASSERT_EQ(hello.exit_code, 0) << hello.output;
+  EXPECT_EQ(nlohmann::json::parse(hello.output)["children"],
+            nlohmann::json::array({offsets[5].second}));
+  auto cascade = run_command(cli() + " graph " + dir + " --cascade" + at(4) + " 2>/dev/null");
+  ASSERT_EQ(cascade.exit_code, 0) << cascade.output;
+  EXPECT_NE(cascade.output.find(fmt::format("t{} -> t{} [label=\"hello.greetings.insert\"]",
+                                            offsets[4].second, offsets[5].second)),
+            std::string::npos)
+      << cascade.output;
+  EXPECT_EQ(run_command(cli() + " graph " + dir + " --cascade 999 2>/dev/null").exit_code, 1);
   auto transfer = run_command(cli() + " tx " + dir + transferred + " 2>/dev/null");
   ASSERT_EQ(transfer.exit_code, 0) << transfer.output;
   EXPECT_NE(transfer.output.find("bank.transfer(2, 3, 5)"), std::string::npos) << transfer.output;

@@ -232,12 +232,12 @@ TEST_F(GpuTest, AGpuTransactionReplaysWithoutAGpu) {
   RuntimeOptions options;
   options.grantable = {abi::Authority::Gpu};
   options.gpu = std::move(created).value();
-  options.on_commit = [&](const CommittedTransaction& tx) -> Result<void> {
-    if (tx.reducer != "double_all") return {};
+  options.on_commit = [&](const CommittedTransaction& tx) -> Result<uint64_t> {
+    if (tx.reducer != "double_all") return 0;
     Recorded r{tx.inputs, tx.args, {}};
     for (const TableEvent* e : tx.effects) r.rows.push_back(e->new_row);
     commits.push_back(std::move(r));
-    return {};
+    return 0;
   };
   auto live = make_runtime(options);
   load(*live, "compute_user");

@@ -69,8 +69,10 @@ struct FourthFormat {
                   effects, remote_calls, host_calls, host_results)
 };
 
-// The fifth: today's, with remote calls that have no query flag or deadline.
-struct FifthFormat {
+// The fifth and sixth formats: today's without the parent, with the remote
+// calls as each held them.
+template <typename RemoteCallOf>
+struct FormatWithoutParent {
   std::string module;
   std::string reducer;
   abi::Bytes args;
@@ -79,12 +81,13 @@ struct FifthFormat {
   std::string caller;
   Trigger trigger;
   std::vector<RowEffect> effects;
-  std::vector<RemoteCallRecordV1> remote_calls;
+  std::vector<RemoteCallOf> remote_calls;
   uint32_t host_calls = 0;
   std::vector<HostResultRecord> host_results;
-  INTERSTICE_TYPE(FifthFormat, module, reducer, args, timestamp_us, random_seed, caller, trigger,
-                  effects, remote_calls, host_calls, host_results)
+  INTERSTICE_TYPE(FormatWithoutParent, module, reducer, args, timestamp_us, random_seed, caller,
+                  trigger, effects, remote_calls, host_calls, host_results)
 };
+using FifthFormat = FormatWithoutParent<RemoteCallRecordV1>;
 
 TEST(TxRecords, TriggersParseAndPrintBack) {
   for (const char* text : {"", "init", "input", "render", "peer.connect", "peer.disconnect",
@@ -101,6 +104,26 @@ TEST(TxRecords, TriggersParseAndPrintBack) {
   for (const char* bad : {"hello", "peer_call ", "peer_call x", "peer_call 123456789012345678901",
                           "a.b.c.d.e", "hello.greetings.grow"})
     EXPECT_FALSE(Trigger::parse(bad)) << bad;
+}
+
+// The sixth format: today's without the parent.
+using SixthFormat = FormatWithoutParent<RemoteCallRecord>;
+
+TEST(TxRecords, TheParentIsKeptAndOlderRecordsHaveNone) {
+  TxRecord child{
+      "hello", "on_greeting_insert", {}, 7, 9, "", Trigger{TriggerKind::LocalTable}, {}, {}, 0, {},
+      41};
+  auto decoded = decode_tx_record(abi::to_bytes(child));
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->parent, 41u);
+  SixthFormat sixth{"hello", "hello", {}, 7, 9, "client:anonymous", {}, {}, {}, 3, {}};
+  sixth.effects.push_back(RowEffect{"greetings", EffectKind::Insert, abi::Bytes{{5}}});
+  auto from_sixth = decode_tx_record(abi::to_bytes(sixth));
+  ASSERT_TRUE(from_sixth);
+  EXPECT_EQ(from_sixth->parent, 0u);
+  EXPECT_EQ(from_sixth->host_calls, 3u);
+  EXPECT_EQ(from_sixth->caller, "client:anonymous");
+  ASSERT_EQ(from_sixth->effects.size(), 1u);
 }
 
 TEST(TxRecords, EveryFormatDecodes) {
