@@ -7,6 +7,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "runtime/log_record.h"
+
 namespace interstice::node {
 namespace {
 
@@ -40,6 +42,7 @@ LogLine parse_log_line(const spdlog::details::log_msg& msg) {
       line.module = std::string(where.substr(0, colons));
       if (colons != std::string_view::npos) line.reducer = std::string(where.substr(colons + 2));
       text.remove_prefix(close + 2);
+      line.offset = runtime::logging_offset();  // (set on this thread by the runtime's sink)
     }
   }
   line.message = std::string(text);
@@ -50,6 +53,7 @@ std::string log_line_json(const LogLine& line) {
   nlohmann::ordered_json j{{"time", utc_time(line.time_us)}, {"level", line.level}};
   if (!line.module.empty()) j["module"] = line.module;
   if (!line.reducer.empty()) j["reducer"] = line.reducer;
+  if (line.offset != 0) j["offset"] = line.offset;
   j["message"] = line.message;
   // Invalid UTF-8 in a message must not throw: it is replaced.
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

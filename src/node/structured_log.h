@@ -28,6 +28,7 @@ struct LogLine {
   std::string module;   // empty for the node's own lines
   std::string reducer;  // empty outside a reducer
   std::string message;
+  uint64_t offset = 0;  // a module line's transaction's log offset (0: none)
 };
 
 // Microseconds since the epoch as UTC, "2026-12-04T13:11:39.462153Z" (log
@@ -35,7 +36,8 @@ struct LogLine {
 std::string utc_time(int64_t micros);
 // The fields of one spdlog message (seq left 0).
 LogLine parse_log_line(const spdlog::details::log_msg& msg);
-// {"time": "2026-12-04T13:11:39.462153Z", "level", ["module", "reducer"], "message"}.
+// {"time": "2026-12-04T13:11:39.462153Z", "level", ["module", "reducer",
+// "offset"], "message"}.
 std::string log_line_json(const LogLine& line);
 // The rank of a level name (trace 0 .. critical 5), or nullopt for a name
 // that is none ("warn" and "err" are accepted too).

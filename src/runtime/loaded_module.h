@@ -13,6 +13,7 @@
 #include "engine/instance.h"
 #include "engine/linker.h"
 #include "engine/module.h"
+#include "runtime/log_record.h"
 #include "runtime/table.h"
 #include "runtime/transaction.h"
 
@@ -42,6 +43,10 @@ struct LoadedModule {
   uint32_t executor = 0;         // the one executor that calls into it (Runtime::place)
   bool has_schedules = false;    // one of its tables is scheduled (abi::ScheduleDef)
   mutable LogBudget log_budget;  // Runtime::log's rate limit
+  // While a reducer runs (Runtime::run), its log lines wait here for its
+  // offset; bounded by the rate limit (max_log_lines_per_second).
+  mutable bool hold_logs = false;
+  mutable std::vector<LogRecord> held_logs;
 
   // State of the reducer call in progress (reset after each call).
   Transaction* tx = nullptr;

@@ -21,12 +21,16 @@ namespace interstice::runtime {
 
 namespace {
 
+thread_local uint64_t current_logging_offset = 0;
+
 void spdlog_sink(const LogRecord& r) {
   static constexpr spdlog::level::level_enum kLevels[] = {spdlog::level::trace,
                                                           spdlog::level::debug, spdlog::level::info,
                                                           spdlog::level::warn, spdlog::level::err};
   std::string where = r.reducer.empty() ? r.module : r.module + "::" + r.reducer;
+  current_logging_offset = r.offset;
   spdlog::log(kLevels[static_cast<int>(r.level)], "[{}] {}", where, r.message);
+  current_logging_offset = 0;
 }
 
 // SplitMix64 of the node seed and the transaction number: every transaction
@@ -55,6 +59,10 @@ Result<std::unique_ptr<Runtime>> Runtime::create(RuntimeOptions options) {
   return std::unique_ptr<Runtime>(new Runtime(std::move(options), std::move(engine).value()));
 }
 
+uint64_t logging_offset() {
+  return current_logging_offset;
+}
+
 void Runtime::emit(LogRecord record) {
   options_.log_sink(record);
 }
@@ -73,7 +81,21 @@ void Runtime::log(const LoadedModule& module, abi::LogLevel level, std::string m
     ++budget.suppressed;
     return;
   }
-  emit(LogRecord{level, module.name, module.current_reducer, bounded_text(std::move(message))});
+  LogRecord line{level, module.name, module.current_reducer, bounded_text(std::move(message))};
+  if (module.hold_logs)
+    module.held_logs.push_back(std::move(line));
+  else
+    emit(std::move(line));
+}
+
+void Runtime::release_logs(const LoadedModule& module, uint64_t offset) {
+  module.hold_logs = false;
+  std::vector<LogRecord> held;
+  held.swap(module.held_logs);
+  for (LogRecord& line : held) {
+    line.offset = offset;
+    emit(std::move(line));
+  }
 }
 
 std::string Runtime::bounded_text(std::string text) const {
@@ -1018,6 +1040,7 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
   m.tx = &tx;
   m.current_reducer = reducer_name;
   m.failure.reset();
+  m.hold_logs = true;  // until its offset is known (release_logs)
   // "reducer M.R", for the messages of a failed call (formatted only then).
   auto where = [&] { return fmt::format("reducer {}.{}", m.name, reducer_name); };
 
@@ -1063,6 +1086,7 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
     if (observed && ran == started) ran = SteadyClock::now();
     tx.rollback();
     if (trapped) restore_instance(m);
+    release_logs(m, 0);
     emit(LogRecord{abi::LogLevel::Error, m.name, reducer_name, message});
     observe(false);
     m.end_call();
@@ -1099,6 +1123,7 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
           fmt::format("{} was not committed: {}", where(), recorded.error().message));
     offset = *recorded;
   }
+  release_logs(m, offset);
   if (m.has_schedules && options_.on_schedule_change)
     for (const TableEvent& e : events)
       if (!m.find_table(e.table)->def().schedule.empty()) {

@@ -34,19 +34,13 @@
 #include "engine/result.h"
 #include "runtime/authorities.h"
 #include "runtime/loaded_module.h"
+#include "runtime/log_record.h"
 #include "runtime/publish_plan.h"
 
 namespace interstice::runtime {
 
 using base::Error;
 using base::Result;
-
-struct LogRecord {
-  abi::LogLevel level;
-  std::string module;
-  std::string reducer;  // empty outside a reducer
-  std::string message;
-};
 
 // A transaction about to commit, as the storage layer records it. Effects
 // leave out ephemeral tables.
@@ -333,6 +327,8 @@ class Runtime {
 
   // For host functions: a log record tagged with the module and reducer.
   void log(const LoadedModule& module, abi::LogLevel level, std::string message);
+  // Passes on the lines held while a reducer ran, with its offset (0: none).
+  void release_logs(const LoadedModule& module, uint64_t offset);
   // For call_reducer and call_node: Ok, or QuotaExceeded when `tx` cannot
   // queue another call of `arg_bytes` (max_calls_per_transaction and
   // max_call_bytes_per_transaction), with the reason logged once.

@@ -72,6 +72,12 @@ TEST(Logs, JsonLinesOnTheTerminalAndInTheFile) {
   auto inserted = lines_of(node.output(), "on_greeting_insert");
   ASSERT_EQ(inserted.size(), 1u) << node.output();
   EXPECT_EQ(inserted[0]["level"], "info");
+  // Each module line carries its transaction's log offset: 1 is the node's
+  // start, 2 hello's init, 3 the call, 4 the subscriber it set off.
+  EXPECT_EQ(inserted[0].value("offset", uint64_t{0}), 4u) << inserted[0].dump();
+  auto init = lines_of(node.output(), "init");
+  ASSERT_EQ(init.size(), 1u);
+  EXPECT_EQ(init[0].value("offset", uint64_t{0}), 2u) << init[0].dump();
   EXPECT_NE(inserted[0]["message"].get<std::string>().find("Hello, Ann!"), std::string::npos);
 
   std::ifstream file(node.data_dir() / "node.log");
