@@ -79,6 +79,7 @@ struct NodeMetrics::ReducerSeries {
 
 NodeMetrics::NodeMetrics()
     : outside_latency_(kSecondsBounds),
+      peer_latency_(kSecondsBounds),
       fsync_seconds_(kSecondsBounds),
       batch_records_(kBatchBounds) {}
 
@@ -119,6 +120,11 @@ void NodeMetrics::reducer_call(const runtime::CallObservation& call, uint64_t li
 void NodeMetrics::outside_call(Outcome outcome, std::chrono::steady_clock::duration took) {
   outside_calls_[static_cast<size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
   outside_latency_.observe(std::chrono::duration<double>(took).count());
+}
+
+void NodeMetrics::peer_call(bool ok, std::chrono::steady_clock::duration took) {
+  peer_calls_[ok ? 1 : 0].fetch_add(1, std::memory_order_relaxed);
+  peer_latency_.observe(std::chrono::duration<double>(took).count());
 }
 
 void NodeMetrics::log_flush(const storage::LogFlush& flush) {
@@ -181,6 +187,15 @@ std::string NodeMetrics::render(const NodeGauges& g) const {
   header(out, "interstice_outside_call_duration_seconds", "histogram",
          "An outside call from its arrival at the node to its answer (after its fsync).");
   outside_latency_.render(out, "interstice_outside_call_duration_seconds", "");
+
+  header(out, "interstice_peer_calls_total", "counter",
+         "Reducer calls from other nodes, by answer: ok (durable) or failed (refused, failed, or "
+         "not recorded).");
+  sample(out, "interstice_peer_calls_total", "outcome=\"ok\"", load(peer_calls_[1]));
+  sample(out, "interstice_peer_calls_total", "outcome=\"failed\"", load(peer_calls_[0]));
+  header(out, "interstice_peer_call_duration_seconds", "histogram",
+         "A peer's reducer call from its arrival to its answer (after its fsync).");
+  peer_latency_.render(out, "interstice_peer_call_duration_seconds", "");
 
   header(out, "interstice_log_last_offset", "gauge", "The offset of the last logged record.");
   sample(out, "interstice_log_last_offset", "", static_cast<double>(g.log_last_offset));

@@ -69,6 +69,8 @@ class NodeMetrics {
   // An outside call (HTTP, WebSocket, a peer) from its arrival to its answer.
   enum class Outcome { Ok, Refused, Failed };
   void outside_call(Outcome outcome, std::chrono::steady_clock::duration took);
+  // A peer's reducer call from its arrival to its answer (ok: durable).
+  void peer_call(bool ok, std::chrono::steady_clock::duration took);
   // A batch the log writer wrote and fsync'd.
   void log_flush(const storage::LogFlush& flush);
 
@@ -92,6 +94,8 @@ class NodeMetrics {
 
   std::array<std::atomic<uint64_t>, 3> outside_calls_{};  // by Outcome
   Histogram outside_latency_;
+  std::array<std::atomic<uint64_t>, 2> peer_calls_{};  // failed, ok
+  Histogram peer_latency_;
   std::atomic<uint64_t> fsync_failures_{0};
   Histogram fsync_seconds_;
   Histogram batch_records_;

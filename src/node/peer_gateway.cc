@@ -139,7 +139,11 @@ std::vector<net::PeerServer::ConnectedPeer> PeerGateway::connected_peers() const
 void PeerGateway::on_call(const std::string& peer_id, const net::CallRequest& call,
                           std::function<void(net::CallResult)> reply) {
   uint64_t id = call.call_id;
-  auto fail = [&](std::string why) { reply(net::CallResult{id, false, std::move(why), {}}); };
+  auto arrived = std::chrono::steady_clock::now();
+  auto fail = [&](std::string why) {
+    if (hooks_.on_answered && !call.query) hooks_.on_answered(call, arrived, false);
+    reply(net::CallResult{id, false, std::move(why), {}});
+  };
   const abi::ModuleSchema* schema = runtime_.schema(call.module);
   if (!schema) return fail(fmt::format("no module '{}' is loaded", call.module));
   if (schema->visibility != abi::Visibility::Public)
@@ -157,8 +161,10 @@ void PeerGateway::on_call(const std::string& peer_id, const net::CallRequest& ca
   auto offset = hooks_.run_call(call, peer_id);
   if (!offset) return fail(offset.error().message);
   ledger_.remember_peer_call({peer_id, id});
-  commits_.when_durable(*offset, [id, reply = std::move(reply)](base::Result<void> durable) {
-    reply(net::CallResult{id, durable.ok(), durable ? "" : durable.error().message, {}});
+  commits_.when_durable(*offset, [this, call, arrived,
+                                  reply = std::move(reply)](base::Result<void> durable) {
+    if (hooks_.on_answered) hooks_.on_answered(call, arrived, durable.ok());
+    reply(net::CallResult{call.call_id, durable.ok(), durable ? "" : durable.error().message, {}});
   });
 }
 

@@ -24,6 +24,7 @@
 // sections; sinks_ under sinks_mutex_.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -63,6 +64,11 @@ class PeerGateway {
     // A peer connected or disconnected (from the I/O thread).
     std::function<void(const std::string& peer_id, const std::string& address, bool connected)>
         on_link;
+    // Optional: a peer's reducer call was answered (`ok`), `arrived` being
+    // when it came (metrics and traces; from the thread that answers).
+    std::function<void(const net::CallRequest& call, std::chrono::steady_clock::time_point arrived,
+                       bool ok)>
+        on_answered;
   };
   // Listens, after telling the server the calls already remembered.
   static base::Result<std::unique_ptr<PeerGateway>> start(const net::Identity& identity,

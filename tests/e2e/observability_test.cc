@@ -190,6 +190,26 @@ TEST(Trace, RecordsReducersCommitsFsyncsAndCalls) {
   for (const auto& [id, times] : calls_seen) EXPECT_LE(times.first, times.second) << id;
 }
 
+TEST(Metrics, CountAPeersCallAndItsLinkToThePeer) {
+  NodeProcess hello_node({"hello"}, {"--peer-port", "0"});
+  ASSERT_NE(hello_node.port(), 0) << hello_node.output();
+  std::string address = "127.0.0.1:" + std::to_string(hello_node.peer_port());
+  NodeProcess caller_node({"caller"}, {"--peer-address", "MyNode=" + address});
+  ASSERT_NE(caller_node.port(), 0) << caller_node.output();
+  ASSERT_TRUE(caller_node.wait_for_output("hello on MyNode answered: ok")) << caller_node.output();
+  auto on_hello = scrape(hello_node);
+  EXPECT_EQ(on_hello[R"(interstice_peer_calls_total{outcome="ok"})"], 1);
+  EXPECT_EQ(on_hello["interstice_peer_call_duration_seconds_count"], 1);
+  EXPECT_EQ(on_hello["interstice_peers_connected"], 1);
+  EXPECT_EQ(
+      on_hello[R"(interstice_reducer_calls_total{module="hello",reducer="hello",outcome="ok"})"],
+      1);
+  auto on_caller = scrape(caller_node);
+  EXPECT_EQ(on_caller[R"(interstice_links{state="connected"})"], 1);
+  EXPECT_EQ(on_caller[R"(interstice_links{state="down"})"], 0);
+  EXPECT_EQ(on_caller["interstice_link_queued_calls"], 0);
+}
+
 TEST(Trace, NeedsTheOperatorKeyAndASensibleDuration) {
   NodeProcess node({"hello"});
   ASSERT_NE(node.port(), 0) << node.output();
