@@ -137,6 +137,12 @@ void Tracer::add_call(const runtime::CallObservation& call, const nlohmann::json
                       {"ok", call.ok}};
   if (extra.is_object()) args.update(extra);
   add("reducer", call.module + "." + call.reducer, call.started, call.ran, std::move(args));
+  if (call.host_call_times)  // within the reducer's span, on its track
+    for (const auto& host : *call.host_call_times)
+      add("host",
+          std::string(
+              abi::interstice_enum_values(&host.authority)[static_cast<size_t>(host.authority)]),
+          host.start, host.end);
   if (call.ok) add("log", "commit", call.ran, call.ended);
 }
 

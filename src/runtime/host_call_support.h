@@ -3,6 +3,7 @@
 // a length or a handle).
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "abi/host_calls.h"
@@ -108,14 +109,21 @@ template <typename R, typename Backend, typename Body>
 R privileged(Caller& c, abi::Authority authority, Backend* (Runtime::*backend)() const,
              Answer answer, Body body) {
   LoadedModule& m = module_of(c);
-  return recorded(m, answer == Answer::Bytes, [&]() -> R {
+  // Timed for traces only while the reducer is observed (Runtime::run).
+  bool timed = m.time_host_calls && m.host_call_times.size() < LoadedModule::kMaxTimedHostCalls;
+  auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  auto finish = [&](R value) {
+    if (timed) m.host_call_times.push_back({authority, start, std::chrono::steady_clock::now()});
+    return value;
+  };
+  return finish(recorded(m, answer == Answer::Bytes, [&]() -> R {
     Status status;
     Backend* b = authorized(m, authority, (m.runtime->*backend)(), &status);
     if (!b)
       return static_cast<R>(answer == Answer::Status ? static_cast<int32_t>(status)
                                                      : negative(status));
     return body(m, *b);
-  });
+  }));
 }
 
 }  // namespace interstice::runtime::host_support

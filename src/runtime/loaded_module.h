@@ -47,6 +47,15 @@ struct LoadedModule {
   // offset; bounded by the rate limit (max_log_lines_per_second).
   mutable bool hold_logs = false;
   mutable std::vector<LogRecord> held_logs;
+  // While an observed reducer runs (RuntimeOptions::on_call_end): when each
+  // privileged host call started and ended (the first kMaxTimedHostCalls).
+  struct HostCallTime {
+    abi::Authority authority;
+    std::chrono::steady_clock::time_point start, end;
+  };
+  static constexpr size_t kMaxTimedHostCalls = 10'000;
+  bool time_host_calls = false;
+  std::vector<HostCallTime> host_call_times;
 
   // State of the reducer call in progress (reset after each call).
   Transaction* tx = nullptr;

@@ -1041,6 +1041,8 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
   m.current_reducer = reducer_name;
   m.failure.reset();
   m.hold_logs = true;  // until its offset is known (release_logs)
+  m.time_host_calls = static_cast<bool>(options_.on_call_end);
+  m.host_call_times.clear();
   // "reducer M.R", for the messages of a failed call (formatted only then).
   auto where = [&] { return fmt::format("reducer {}.{}", m.name, reducer_name); };
 
@@ -1068,6 +1070,7 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
     seen.rows_changed = rows_changed;
     seen.host_results = tx.inputs().host_results.size();
     seen.calls_made = calls_made;
+    seen.host_call_times = &m.host_call_times;
     seen.ok = ok;
     seen.replayed = tx.replaying();
     options_.on_call_end(seen);

@@ -72,6 +72,8 @@ struct CallObservation {
   size_t rows_changed = 0;  // table operations that changed a row
   size_t host_results = 0;  // privileged host calls (recorded results)
   size_t calls_made = 0;    // ctx.call and call_node requests
+  // When each privileged host call ran (at most LoadedModule::kMaxTimedHostCalls).
+  const std::vector<LoadedModule::HostCallTime>* host_call_times = nullptr;
   bool ok = false;
   bool replayed = false;  // run with recorded inputs (replay --verify)
 };

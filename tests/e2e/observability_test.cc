@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -208,6 +209,36 @@ TEST(Metrics, CountAPeersCallAndItsLinkToThePeer) {
   EXPECT_EQ(on_caller[R"(interstice_links{state="connected"})"], 1);
   EXPECT_EQ(on_caller[R"(interstice_links{state="down"})"], 0);
   EXPECT_EQ(on_caller["interstice_link_queued_calls"], 0);
+}
+
+TEST(Trace, ShowsPrivilegedHostCallsInsideTheirReducer) {
+  NodeProcess node({"file_user"}, {"--grant", "file"});
+  ASSERT_NE(node.port(), 0) << node.output();
+  interstice::testing::TempDir dir;
+  auto file = dir.path() / "trace.json";
+  std::thread recorder([&] {
+    run_command("(" + cli() + " trace " + node.address() + " --seconds 1 -o " + file.string() +
+                " --operator-key " + (node.data_dir() / "operator.key").string() + " 2>/dev/null)");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(post(node, "/call/file_user/save", R"(["notes", "hello"])"), 200);
+  recorder.join();
+  nlohmann::json trace = read_json(file);
+  ASSERT_TRUE(trace.is_object());
+  std::optional<nlohmann::json> save;
+  for (const auto& r : spans_of(trace, "reducer"))
+    if (r["name"] == "file_user.save") save = r;
+  ASSERT_TRUE(save) << trace.dump();
+  EXPECT_GE((*save)["args"]["host_calls"].get<uint64_t>(), 1u);
+  auto hosts = spans_of(trace, "host");
+  ASSERT_GE(hosts.size(), 1u) << trace.dump();
+  for (const auto& h : hosts) {
+    EXPECT_EQ(h["name"], "File");
+    EXPECT_EQ(h["tid"], (*save)["tid"]);  // on the reducer's track, within its span
+    EXPECT_GE(h["ts"].get<double>(), (*save)["ts"].get<double>());
+    EXPECT_LE(h["ts"].get<double>() + h["dur"].get<double>(),
+              (*save)["ts"].get<double>() + (*save)["dur"].get<double>() + 0.001);
+  }
 }
 
 TEST(Trace, NeedsTheOperatorKeyAndASensibleDuration) {
