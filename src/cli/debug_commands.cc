@@ -82,10 +82,7 @@ int tx(const TxArgs& a) {
     return report->divergence ? kExitError : kExitOk;
   }
   // Its inputs and effects as `log inspect` prints them.
-  node::InspectOptions inspect;
-  inspect.from = inspect.to = a.offset;
-  (void)node::inspect_log(base::Env::posix(), a.data_dir, inspect,
-                          [](const std::string& text) { fmt::print("{}\n", text); });
+  fmt::print("{}\n", node::transaction_text(report->record));
   const json& r = report->record;
   fmt::print("inputs: caller {}, time {} ({} µs), random seed {}, {} privileged host call{}\n",
              r.value("caller", "").empty() ? "the node" : r.value("caller", ""),

@@ -3,9 +3,6 @@
 // in FILE; FILE.svg, .png or .pdf is drawn by Graphviz's `dot`.
 #include <fmt/format.h>
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -27,26 +24,6 @@ struct GraphCommandOptions {
   std::string output;
 };
 
-// Runs `dot -T<format> -o file` on `graph`; false (after saying why) if it fails.
-bool draw(const std::string& graph, const std::filesystem::path& file, const std::string& format) {
-  std::string command = fmt::format("dot -T{} -o '{}'", format, file.string());
-  FILE* dot = popen(command.c_str(), "w");
-  if (!dot) {
-    fmt::print(stderr, "error: cannot run Graphviz's dot\n");
-    return false;
-  }
-  fwrite(graph.data(), 1, graph.size(), dot);
-  int status = pclose(dot);
-  if (status != 0) {
-    fmt::print(stderr,
-               "error: Graphviz's dot failed (exit status {}); is it installed (apt install "
-               "graphviz)? `-o FILE.dot` writes the graph without it\n",
-               WEXITSTATUS(status));
-    return false;
-  }
-  return true;
-}
-
 int graph(const GraphCommandOptions& o) {
   auto dot = o.cascade ? node::cascade_dot(base::Env::posix(), o.data_dir, o.cascade)
                        : node::trigger_graph_dot(base::Env::posix(), o.data_dir,
@@ -62,8 +39,14 @@ int graph(const GraphCommandOptions& o) {
   std::filesystem::path file(o.output);
   std::string format = file.extension().string();
   if (!format.empty()) format.erase(0, 1);
-  if (format == "svg" || format == "png" || format == "pdf")
-    return draw(*dot, file, format) ? kExitOk : kExitError;
+  if (format == "svg" || format == "png" || format == "pdf") {
+    if (auto drawn = node::draw_dot(*dot, format, file); !drawn) {
+      fmt::print(stderr, "error: {}; `-o FILE.dot` writes the graph without it\n",
+                 drawn.error().message);
+      return kExitError;
+    }
+    return kExitOk;
+  }
   std::ofstream out(file);
   out << *dot;
   if (!out.flush()) {

@@ -37,8 +37,6 @@ const char* kind_name(storage::EffectKind kind) {
   return "insert";
 }
 
-// A row as JSON, or its bytes in hex when `rt` (null: no runtime knows the
-// module) cannot decode it.
 }  // namespace
 
 const char* module_log_level(abi::LogLevel level) {
@@ -70,11 +68,6 @@ json decoded_row(const runtime::Runtime* rt, const std::string& module, const st
 }
 
 namespace {
-
-json row_json(const runtime::Runtime* rt, const std::string& module, const std::string& table,
-              std::span<const uint8_t> row) {
-  return decoded_row(rt, module, table, row);
-}
 
 json args_json(const runtime::Runtime* rt, const storage::TxRecord& r) {
   const abi::ModuleSchema* schema = rt ? rt->schema(r.module) : nullptr;
@@ -130,7 +123,7 @@ json record_json(const runtime::Runtime* rt, uint64_t offset, const storage::TxR
   for (const storage::RowEffect& e : r.effects)
     effects.push_back({{"table", e.table},
                        {"kind", kind_name(e.kind)},
-                       {"row", row_json(rt, r.module, e.table, e.row.data)}});
+                       {"row", decoded_row(rt, r.module, e.table, e.row.data)}});
   json j{{"offset", offset},
          {"module", r.module},
          {"reducer", r.reducer},
@@ -147,7 +140,9 @@ json record_json(const runtime::Runtime* rt, uint64_t offset, const storage::TxR
   return j;
 }
 
-std::string record_text(const json& j) {
+}  // namespace
+
+std::string transaction_text(const json& j) {
   if (j.contains("lifecycle")) return lifecycle_text(j);
   std::string args;
   if (j["args"].is_array()) {
@@ -168,8 +163,6 @@ std::string record_text(const json& j) {
         e["row"].is_string() ? "(not decoded) " + e["row"].get<std::string>() : e["row"].dump());
   return text;
 }
-
-}  // namespace
 
 base::Result<void> inspect_log(base::Env& env, const std::filesystem::path& data_dir,
                                const InspectOptions& options,
@@ -198,7 +191,7 @@ base::Result<void> inspect_log(base::Env& env, const std::filesystem::path& data
       if (!touches) return true;
     }
     json j = record_json(decoders.for_record(record->module, offset), offset, *record);
-    out(options.json ? j.dump() : record_text(j));
+    out(options.json ? j.dump() : transaction_text(j));
     return true;
   };
   std::filesystem::path log_dir = data_dir / "log";
@@ -230,10 +223,10 @@ std::optional<std::string> compare_effects(const runtime::Runtime& rt, uint64_t 
       const auto& row = a.kind == runtime::EventKind::Delete ? a.old_row : a.new_row;
       return fmt::format("{}: re-execution made an extra change: {} {} {}", where,
                          abi::to_string(a.kind), a.table,
-                         row_json(&rt, record.module, a.table, row).dump());
+                         decoded_row(&rt, record.module, a.table, row).dump());
     }
     const storage::RowEffect& expected = record.effects[i];
-    json expected_row = row_json(&rt, record.module, expected.table, expected.row.data);
+    json expected_row = decoded_row(&rt, record.module, expected.table, expected.row.data);
     if (i >= actual.size())
       return fmt::format("{}: re-execution did not make the change {} {} {}", where,
                          kind_name(expected.kind), expected.table, expected_row.dump());
@@ -244,7 +237,7 @@ std::optional<std::string> compare_effects(const runtime::Runtime& rt, uint64_t 
         row != expected.row.data)
       return fmt::format("{}, table {}: expected {} {}, got {} {} {}", where, expected.table,
                          kind_name(expected.kind), expected_row.dump(), abi::to_string(a.kind),
-                         a.table, row_json(&rt, record.module, a.table, row).dump());
+                         a.table, decoded_row(&rt, record.module, a.table, row).dump());
   }
   return std::nullopt;
 }
@@ -381,7 +374,7 @@ base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::pat
       for (const abi::TableDef& def : (*rt)->schema(module)->tables) {
         json rows = json::array();
         (*rt)->table(module, def.name)->for_each([&](const runtime::Bytes& row) {
-          rows.push_back(row_json(rt->get(), module, def.name, row));
+          rows.push_back(decoded_row(rt->get(), module, def.name, row));
         });
         tables[module][def.name] = rows;
       }

@@ -62,6 +62,9 @@ base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::pat
 // A module's log level by its name in the node's log lines ("warning" for Warn).
 const char* module_log_level(abi::LogLevel level);
 
+// One record as `log inspect` prints it, from its JSON form (--json).
+std::string transaction_text(const nlohmann::ordered_json& record);
+
 // A row as JSON, decoded with `rt`'s schema of `module`, or its bytes in hex
 // when `rt` is null or cannot decode it.
 nlohmann::ordered_json decoded_row(const runtime::Runtime* rt, const std::string& module,

@@ -75,6 +75,7 @@ struct NodeMetrics::ReducerSeries {
   std::atomic<uint64_t> failed{0};
   std::atomic<uint64_t> fuel{0};
   Histogram seconds{kSecondsBounds};
+  ModuleMemory* memory = nullptr;  // its module's (memory_), shared by its reducers
 };
 
 NodeMetrics::NodeMetrics()
@@ -95,26 +96,21 @@ NodeMetrics::ReducerSeries& NodeMetrics::series(const std::string& module,
   auto made = std::make_unique<ReducerSeries>();
   made->module = module;
   made->reducer = reducer;
+  std::unique_ptr<ModuleMemory>& memory = memory_[module];
+  if (!memory) memory = std::make_unique<ModuleMemory>();
+  made->memory = memory.get();
   ReducerSeries& series = *made;
   reducers_.emplace(key, std::move(made));
   return series;
 }
 
-void NodeMetrics::reducer_call(const runtime::CallObservation& call, uint64_t linear_memory,
-                               uint64_t table_bytes) {
+void NodeMetrics::reducer_call(const runtime::CallObservation& call) {
   ReducerSeries& s = series(call.module, call.reducer);
   (call.ok ? s.ok : s.failed).fetch_add(1, std::memory_order_relaxed);
   s.fuel.fetch_add(call.fuel, std::memory_order_relaxed);
   s.seconds.observe(std::chrono::duration<double>(call.ended - call.started).count());
-  ModuleMemory* memory;
-  {
-    base::MutexLock lock(mutex_);
-    std::unique_ptr<ModuleMemory>& slot = memory_[call.module];
-    if (!slot) slot = std::make_unique<ModuleMemory>();
-    memory = slot.get();
-  }
-  memory->linear.store(linear_memory, std::memory_order_relaxed);
-  memory->tables.store(table_bytes, std::memory_order_relaxed);
+  s.memory->linear.store(call.linear_memory, std::memory_order_relaxed);
+  s.memory->tables.store(call.table_bytes, std::memory_order_relaxed);
 }
 
 void NodeMetrics::outside_call(Outcome outcome, std::chrono::steady_clock::duration took) {

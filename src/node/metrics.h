@@ -63,9 +63,8 @@ class NodeMetrics {
   ~NodeMetrics();
 
   // Every reducer call (RuntimeOptions::on_call_end), with the module's
-  // linear memory and table bytes after it.
-  void reducer_call(const runtime::CallObservation& call, uint64_t linear_memory,
-                    uint64_t table_bytes) EXCLUDES(mutex_);
+  // memory after it.
+  void reducer_call(const runtime::CallObservation& call) EXCLUDES(mutex_);
   // An outside call (HTTP, WebSocket, a peer) from its arrival to its answer.
   enum class Outcome { Ok, Refused, Failed };
   void outside_call(Outcome outcome, std::chrono::steady_clock::duration took);

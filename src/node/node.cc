@@ -137,8 +137,7 @@ base::Result<void> Node::create_parts() {
   };
   runtime_options.on_schedule_change = [this] { scheduler_->wake(); };
   runtime_options.on_call_end = [this](const runtime::CallObservation& call) {
-    runtime::Runtime::MemoryUse memory = runtime_->memory_use(call.module);
-    metrics_.reducer_call(call, memory.linear, memory.tables);
+    metrics_.reducer_call(call);
     tracer_.add_call(call);
   };
   runtime_options.check_view = check_view;

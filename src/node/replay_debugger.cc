@@ -42,12 +42,12 @@ base::Result<std::vector<TableChanges>> diff_tables(base::Env& env,
                                                     uint64_t from, uint64_t to) {
   TablesAt before, after;
   ReplayOptions options;
-  options.states_at = {from, to};
+  // Before the first record (0) there are no tables: nothing to capture.
+  options.states_at = from == 0 ? std::vector<uint64_t>{to} : std::vector<uint64_t>{from, to};
   options.on_state = [&](uint64_t at, const runtime::Runtime& rt) {
     if (at == from) before = capture(rt);
     if (at == to) after = capture(rt);
   };
-  if (from == 0) options.states_at = {to};  // before the first record: no tables
   if (auto replayed = replay_log(env, data_dir, options); !replayed) return replayed.take_error();
 
   std::map<std::string, TableChanges> changes;

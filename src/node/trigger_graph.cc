@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -223,26 +224,30 @@ base::Result<std::string> cascade_dot(base::Env& env, const std::filesystem::pat
   return out + "}\n";
 }
 
+base::Result<void> draw_dot(const std::string& dot, const std::string& format,
+                            const std::filesystem::path& file) {
+  std::string command = fmt::format("dot -T{} -o '{}'", format, file.string());
+  FILE* drawing = popen(command.c_str(), "w");
+  if (!drawing) return base::make_error("cannot run Graphviz's dot");
+  fwrite(dot.data(), 1, dot.size(), drawing);
+  int status = pclose(drawing);
+  if (status != 0)
+    return base::make_error(fmt::format(
+        "Graphviz's dot failed (exit status {}); is it installed (apt install graphviz)?",
+        WEXITSTATUS(status)));
+  return {};
+}
+
 base::Result<std::string> dot_to_svg(const std::string& dot) {
-  // The graph goes through a file: popen has one direction.
   std::string path = (std::filesystem::temp_directory_path() / "interstice-graph-XXXXXX").string();
   int fd = mkstemp(path.data());
   if (fd < 0) return base::make_error("cannot create a temporary file for the graph");
   close(fd);
-  {
-    std::ofstream out(path);
-    out << dot;
-  }
-  FILE* drawn = popen(fmt::format("dot -Tsvg '{}' 2>/dev/null", path).c_str(), "r");
-  std::string svg;
-  if (drawn) {
-    char buffer[65536];
-    for (size_t n; (n = fread(buffer, 1, sizeof buffer, drawn)) > 0;) svg.append(buffer, n);
-  }
-  int status = drawn ? pclose(drawn) : -1;
+  auto drawn = draw_dot(dot, "svg", path);
+  std::ifstream in(path);
+  std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::filesystem::remove(path);
-  if (status != 0 || svg.empty())
-    return base::make_error("Graphviz's dot could not draw the graph (is graphviz installed?)");
+  if (!drawn) return drawn.take_error();
   return svg;
 }
 

@@ -36,7 +36,10 @@ base::Result<std::string> trigger_graph_dot(base::Env& env, const std::filesyste
 base::Result<std::string> cascade_dot(base::Env& env, const std::filesystem::path& data_dir,
                                       uint64_t root, size_t max_transactions = 2'000);
 
-// `dot` drawn as SVG by Graphviz's `dot` (the dashboard's graph page).
+// Draws `dot` with Graphviz's `dot` into `file` as `format` (svg, png, pdf).
+base::Result<void> draw_dot(const std::string& dot, const std::string& format,
+                            const std::filesystem::path& file);
+// `dot` drawn as SVG (draw_dot, through a temporary file): the dashboard's graph.
 base::Result<std::string> dot_to_svg(const std::string& dot);
 
 }  // namespace interstice::node

@@ -137,12 +137,6 @@ const abi::ModuleSchema* Runtime::schema(std::string_view module) const {
   return m ? &m->schema : nullptr;
 }
 
-Runtime::MemoryUse Runtime::memory_use(std::string_view module) const {
-  LoadedModule* m = find(module);
-  if (!m || !m->instance) return {};
-  return MemoryUse{m->instance->memory().size(), m->table_memory.used};
-}
-
 const Table* Runtime::table(std::string_view module, std::string_view table) const {
   LoadedModule* m = find(module);
   if (!m) return nullptr;
@@ -1072,7 +1066,8 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
     seen.calls_made = calls_made;
     seen.host_call_times = &m.host_call_times;
     seen.ok = ok;
-    seen.replayed = tx.replaying();
+    seen.linear_memory = m.instance ? m.instance->memory().size() : 0;
+    seen.table_bytes = m.table_memory.used;
     options_.on_call_end(seen);
   };
   auto unmeter = [&] {

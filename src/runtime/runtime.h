@@ -75,7 +75,10 @@ struct CallObservation {
   // When each privileged host call ran (at most LoadedModule::kMaxTimedHostCalls).
   const std::vector<LoadedModule::HostCallTime>* host_call_times = nullptr;
   bool ok = false;
-  bool replayed = false;  // run with recorded inputs (replay --verify)
+  // The module's memory after the call: its linear memory, and the bytes its
+  // tables hold (TableMemory).
+  uint64_t linear_memory = 0;
+  uint64_t table_bytes = 0;
 };
 
 // Where a call comes from, for the access rules of abi::ReducerKind.
@@ -317,13 +320,6 @@ class Runtime {
   std::vector<std::string> module_names() const;
   const abi::ModuleSchema* schema(std::string_view module) const;
   const Table* table(std::string_view module, std::string_view table) const;
-  // A module's linear memory and the bytes its tables hold (TableMemory); on
-  // its executor. Zeros for a module that is not loaded.
-  struct MemoryUse {
-    uint64_t linear = 0;
-    uint64_t tables = 0;
-  };
-  MemoryUse memory_use(std::string_view module) const;
   uint64_t transaction_count() const { return transactions_.load(std::memory_order_relaxed); }
   engine::Engine& engine() { return *engine_; }
 
