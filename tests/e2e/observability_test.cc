@@ -117,6 +117,12 @@ TEST(Trace, RecordsReducersCommitsFsyncsAndCalls) {
   interstice::testing::TempDir dir;
   auto file = dir.path() / "trace.json";
   std::string key = (node.data_dir() / "operator.key").string();
+  // A client follows the greetings: its updates are traced as deliveries.
+  std::thread subscriber([&] {
+    run_command(cli() + " subscribe " + node.address() +
+                " \"SELECT * FROM hello.greetings\" --count 3 >/dev/null 2>&1");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   std::atomic<bool> done{false};
   std::string printed;
   std::thread recorder([&] {
@@ -145,6 +151,7 @@ TEST(Trace, RecordsReducersCommitsFsyncsAndCalls) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   recorder.join();
+  subscriber.join();
   EXPECT_TRUE(refused_second);
   EXPECT_NE(printed.find("spans to " + file.string()), std::string::npos) << printed;
 
@@ -180,6 +187,12 @@ TEST(Trace, RecordsReducersCommitsFsyncsAndCalls) {
   }
   EXPECT_GE(commits, 2 * hello);
   EXPECT_GE(fsyncs, 1u);
+  auto deliveries = spans_of(trace, "subscription");
+  EXPECT_GE(deliveries.size(), 1u);
+  for (const auto& d : deliveries) {
+    EXPECT_EQ(d["name"], "deliver");
+    EXPECT_EQ(d["args"]["subscriptions"], 1);
+  }
   // Each outside call: a begin and an end with the same id, in order.
   std::map<uint64_t, std::pair<double, double>> calls_seen;
   for (const auto& c : spans_of(trace, "call")) {
