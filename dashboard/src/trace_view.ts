@@ -20,6 +20,8 @@ const COLOURS: Record<string, string> = {
   call: "#59a14f",
   network: "#b07aa1",
   subscription: "#e15759",
+  table: "#76b7b2",
+  host: "#edc948",
 };
 
 function svg(tag: string, attrs: Record<string, string | number>): SVGElement {

@@ -267,10 +267,12 @@ base::Result<ReplayReport> replay_log(base::Env& env, const std::filesystem::pat
   uint64_t current = 0;  // the offset being replayed (for the observers)
   auto rt = offline_runtime(
       env, data_dir, /*load=*/!from_history, [&](runtime::RuntimeOptions& runtime_options) {
-        if (options.on_call_end)
+        if (options.on_call_end) {
           runtime_options.on_call_end = [&](const runtime::CallObservation& call) {
             options.on_call_end(current, call);
           };
+          runtime_options.time_host_calls = [] { return true; };
+        }
         if (options.on_module_log)
           runtime_options.log_sink = [&](const runtime::LogRecord& line) {
             options.on_module_log(current, line);

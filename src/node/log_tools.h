@@ -37,7 +37,8 @@ struct ReplayOptions {
   std::filesystem::path export_to;  // write the resulting tables as JSON here, if set
   std::function<void(uint64_t done, uint64_t total)> progress;
   // While re-executing (verify): each reducer call as it ran (the offset of
-  // its record first), and each line a module logs.
+  // its record first, its table operations and privileged host calls timed),
+  // and each line a module logs.
   std::function<void(uint64_t offset, const runtime::CallObservation&)> on_call_end;
   std::function<void(uint64_t offset, const runtime::LogRecord&)> on_module_log;
   // With verify: only the records from this offset on are re-executed; those

@@ -81,6 +81,7 @@ struct NodeMetrics::ReducerSeries {
 NodeMetrics::NodeMetrics()
     : outside_latency_(kSecondsBounds),
       peer_latency_(kSecondsBounds),
+      peer_query_latency_(kSecondsBounds),
       fsync_seconds_(kSecondsBounds),
       batch_records_(kBatchBounds) {}
 
@@ -118,9 +119,10 @@ void NodeMetrics::outside_call(Outcome outcome, std::chrono::steady_clock::durat
   outside_latency_.observe(std::chrono::duration<double>(took).count());
 }
 
-void NodeMetrics::peer_call(bool ok, std::chrono::steady_clock::duration took) {
-  peer_calls_[ok ? 1 : 0].fetch_add(1, std::memory_order_relaxed);
-  peer_latency_.observe(std::chrono::duration<double>(took).count());
+void NodeMetrics::peer_call(bool query, bool ok, std::chrono::steady_clock::duration took) {
+  (query ? peer_queries_ : peer_calls_)[ok ? 1 : 0].fetch_add(1, std::memory_order_relaxed);
+  (query ? peer_query_latency_ : peer_latency_)
+      .observe(std::chrono::duration<double>(took).count());
 }
 
 void NodeMetrics::log_flush(const storage::LogFlush& flush) {
@@ -184,14 +186,25 @@ std::string NodeMetrics::render(const NodeGauges& g) const {
          "An outside call from its arrival at the node to its answer (after its fsync).");
   outside_latency_.render(out, "interstice_outside_call_duration_seconds", "");
 
-  header(out, "interstice_peer_calls_total", "counter",
-         "Reducer calls from other nodes, by answer: ok (durable) or failed (refused, failed, or "
-         "not recorded).");
-  sample(out, "interstice_peer_calls_total", "outcome=\"ok\"", load(peer_calls_[1]));
-  sample(out, "interstice_peer_calls_total", "outcome=\"failed\"", load(peer_calls_[0]));
-  header(out, "interstice_peer_call_duration_seconds", "histogram",
-         "A peer's reducer call from its arrival to its answer (after its fsync).");
-  peer_latency_.render(out, "interstice_peer_call_duration_seconds", "");
+  // A counter by outcome (counts: failed, ok), and its latency histogram.
+  auto answered = [&](const char* total, const char* help, const auto& counts, const char* duration,
+                      const char* duration_help, const Histogram& latency) {
+    header(out, total, "counter", help);
+    sample(out, total, "outcome=\"ok\"", load(counts[1]));
+    sample(out, total, "outcome=\"failed\"", load(counts[0]));
+    header(out, duration, "histogram", duration_help);
+    latency.render(out, duration, "");
+  };
+  answered("interstice_peer_calls_total",
+           "Reducer calls from other nodes, by answer: ok (durable) or failed (refused, failed, "
+           "or not recorded).",
+           peer_calls_, "interstice_peer_call_duration_seconds",
+           "A peer's reducer call from its arrival to its answer (after its fsync).",
+           peer_latency_);
+  answered("interstice_peer_queries_total",
+           "Queries from other nodes, by answer: ok (a value) or failed (refused or failed).",
+           peer_queries_, "interstice_peer_query_duration_seconds",
+           "A peer's query from its arrival to its answer.", peer_query_latency_);
 
   header(out, "interstice_log_last_offset", "gauge", "The offset of the last logged record.");
   sample(out, "interstice_log_last_offset", "", static_cast<double>(g.log_last_offset));

@@ -68,8 +68,9 @@ class NodeMetrics {
   // An outside call (HTTP, WebSocket, a peer) from its arrival to its answer.
   enum class Outcome { Ok, Refused, Failed };
   void outside_call(Outcome outcome, std::chrono::steady_clock::duration took);
-  // A peer's reducer call from its arrival to its answer (ok: durable).
-  void peer_call(bool ok, std::chrono::steady_clock::duration took);
+  // A peer's reducer call (ok: durable) or query (ok: answered with a value)
+  // from its arrival to its answer.
+  void peer_call(bool query, bool ok, std::chrono::steady_clock::duration took);
   // A batch the log writer wrote and fsync'd.
   void log_flush(const storage::LogFlush& flush);
 
@@ -95,6 +96,8 @@ class NodeMetrics {
   Histogram outside_latency_;
   std::array<std::atomic<uint64_t>, 2> peer_calls_{};  // failed, ok
   Histogram peer_latency_;
+  std::array<std::atomic<uint64_t>, 2> peer_queries_{};  // failed, ok
+  Histogram peer_query_latency_;
   std::atomic<uint64_t> fsync_failures_{0};
   Histogram fsync_seconds_;
   Histogram batch_records_;

@@ -140,6 +140,7 @@ base::Result<void> Node::create_parts() {
     metrics_.reducer_call(call);
     tracer_.add_call(call);
   };
+  runtime_options.time_host_calls = [this] { return tracer_.on(); };
   runtime_options.check_view = check_view;
   runtime_options.executors = executors_->size();
   runtime_options.forward = [this](uint32_t executor, runtime::ForwardedCall call) {
@@ -221,20 +222,22 @@ base::Result<void> Node::start() {
         PeerGateway::Options{options_.peer_host, static_cast<uint16_t>(options_.peer_port),
                              options_.peer_limits},
         *executors_, *runtime_, ledger_, *commits_, *clients_,
-        PeerGateway::Hooks{
-            post_hook(),
-            [this](const net::CallRequest& call, const std::string& peer) {
-              return run_call(call.module, call.reducer, call.args.data, peer,
-                              abi::Trigger::peer_call(call.call_id), runtime::CallOrigin::Outside);
-            },
-            link_hook(),
-            [this](const net::CallRequest& call, Tracer::Time arrived, bool ok) {
-              auto now = std::chrono::steady_clock::now();
-              metrics_.peer_call(ok, now - arrived);
-              if (tracer_.on())
-                tracer_.add_async("call", "peer: " + call.module + "." + call.reducer, arrived, now,
-                                  {{"ok", ok}});
-            }});
+        PeerGateway::Hooks{post_hook(),
+                           [this](const net::CallRequest& call, const std::string& peer) {
+                             return run_call(call.module, call.reducer, call.args.data, peer,
+                                             abi::Trigger::peer_call(call.call_id),
+                                             runtime::CallOrigin::Outside);
+                           },
+                           link_hook(),
+                           [this](const net::CallRequest& call, Tracer::Time arrived, bool ok) {
+                             auto now = std::chrono::steady_clock::now();
+                             metrics_.peer_call(call.query, ok, now - arrived);
+                             if (tracer_.on())
+                               tracer_.add_async("call",
+                                                 (call.query ? "peer query: " : "peer: ") +
+                                                     call.module + "." + call.reducer,
+                                                 arrived, now, {{"ok", ok}});
+                           }});
     if (!gateway) return gateway.take_error();
     gateway_ = std::move(gateway).value();
   }

@@ -141,7 +141,7 @@ void PeerGateway::on_call(const std::string& peer_id, const net::CallRequest& ca
   uint64_t id = call.call_id;
   auto arrived = std::chrono::steady_clock::now();
   auto fail = [&](std::string why) {
-    if (hooks_.on_answered && !call.query) hooks_.on_answered(call, arrived, false);
+    if (hooks_.on_answered) hooks_.on_answered(call, arrived, false);
     reply(net::CallResult{id, false, std::move(why), {}});
   };
   const abi::ModuleSchema* schema = runtime_.schema(call.module);
@@ -156,6 +156,7 @@ void PeerGateway::on_call(const std::string& peer_id, const net::CallRequest& ca
     if (value->size() > kMaxQueryAnswer)
       return fail(fmt::format("the answer is {} bytes; a peer is sent at most {}", value->size(),
                               kMaxQueryAnswer));
+    if (hooks_.on_answered) hooks_.on_answered(call, arrived, true);
     return reply(net::CallResult{id, true, "", abi::Bytes{std::move(*value)}});
   }
   auto offset = hooks_.run_call(call, peer_id);

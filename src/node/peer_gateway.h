@@ -64,8 +64,9 @@ class PeerGateway {
     // A peer connected or disconnected (from the I/O thread).
     std::function<void(const std::string& peer_id, const std::string& address, bool connected)>
         on_link;
-    // Optional: a peer's reducer call was answered (`ok`), `arrived` being
-    // when it came (metrics and traces; from the thread that answers).
+    // Optional: a peer's reducer call or query (call.query) was answered
+    // (`ok`), `arrived` being when it came (metrics and traces; from the
+    // thread that answers).
     std::function<void(const net::CallRequest& call, std::chrono::steady_clock::time_point arrived,
                        bool ok)>
         on_answered;

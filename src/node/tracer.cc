@@ -1,5 +1,6 @@
 #include "node/tracer.h"
 
+#include <fmt/format.h>
 #include <pthread.h>
 
 #include <utility>
@@ -138,11 +139,13 @@ void Tracer::add_call(const runtime::CallObservation& call, const nlohmann::json
   if (extra.is_object()) args.update(extra);
   add("reducer", call.module + "." + call.reducer, call.started, call.ran, std::move(args));
   if (call.host_call_times)  // within the reducer's span, on its track
-    for (const auto& host : *call.host_call_times)
-      add("host",
-          std::string(
-              abi::interstice_enum_values(&host.authority)[static_cast<size_t>(host.authority)]),
-          host.start, host.end);
+    for (const auto& host : *call.host_call_times) {
+      if (host.table)
+        add("table", fmt::format("{} {}", host.operation, host.table->name()), host.start,
+            host.end);
+      else
+        add("host", std::string(host.operation), host.start, host.end);
+    }
   if (call.ok) add("log", "commit", call.ran, call.ended);
 }
 

@@ -51,7 +51,8 @@ class Tracer {
                  nlohmann::json args = nullptr) EXCLUDES(mutex_);
 
   // The spans of one reducer call: the reducer (with its fuel, rows changed,
-  // privileged host calls and calls made) and, if it committed, its commit.
+  // privileged host calls and calls made), its timed table operations and
+  // privileged host calls (inside it), and, if it committed, its commit.
   // `extra` (an object or null) joins the reducer span's args.
   void add_call(const runtime::CallObservation& call, const nlohmann::json& extra = nullptr);
 

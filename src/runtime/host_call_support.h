@@ -98,6 +98,34 @@ auto recorded(LoadedModule& m, bool returns_bytes, Body body) -> decltype(body()
   return value;
 }
 
+// Times one host call of `m` (HostCallTime) from its construction to its
+// destruction, while m's calls are timed (Runtime::run); otherwise it costs
+// one branch.
+class HostCallTimer {
+ public:
+  HostCallTimer(LoadedModule& m, std::string_view operation, const Table* table = nullptr)
+      : module_(m.time_host_calls && m.host_call_times.size() < LoadedModule::kMaxTimedHostCalls
+                    ? &m
+                    : nullptr),
+        operation_(operation),
+        table_(table) {
+    if (module_) start_ = std::chrono::steady_clock::now();
+  }
+  ~HostCallTimer() {
+    if (module_)
+      module_->host_call_times.push_back(
+          {operation_, table_, start_, std::chrono::steady_clock::now()});
+  }
+  HostCallTimer(const HostCallTimer&) = delete;
+  HostCallTimer& operator=(const HostCallTimer&) = delete;
+
+ private:
+  LoadedModule* module_;
+  std::string_view operation_;
+  const Table* table_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 // How a privileged call answers: a value or a length (refusals as -status),
 // or a status.
 enum class Answer { Value, Bytes, Status };
@@ -109,21 +137,15 @@ template <typename R, typename Backend, typename Body>
 R privileged(Caller& c, abi::Authority authority, Backend* (Runtime::*backend)() const,
              Answer answer, Body body) {
   LoadedModule& m = module_of(c);
-  // Timed for traces only while the reducer is observed (Runtime::run).
-  bool timed = m.time_host_calls && m.host_call_times.size() < LoadedModule::kMaxTimedHostCalls;
-  auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-  auto finish = [&](R value) {
-    if (timed) m.host_call_times.push_back({authority, start, std::chrono::steady_clock::now()});
-    return value;
-  };
-  return finish(recorded(m, answer == Answer::Bytes, [&]() -> R {
+  HostCallTimer timer(m, abi::interstice_enum_values(&authority)[static_cast<size_t>(authority)]);
+  return recorded(m, answer == Answer::Bytes, [&]() -> R {
     Status status;
     Backend* b = authorized(m, authority, (m.runtime->*backend)(), &status);
     if (!b)
       return static_cast<R>(answer == Answer::Status ? static_cast<int32_t>(status)
                                                      : negative(status));
     return body(m, *b);
-  }));
+  });
 }
 
 }  // namespace interstice::runtime::host_support

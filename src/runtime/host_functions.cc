@@ -65,6 +65,7 @@ base::Result<void> define_interstice_host(engine::Linker& linker) {
         Status status;
         Table* table = table_for(m, id, &status);
         if (!table) return negative(status);
+        HostCallTimer timer(m, "insert", table);
         int64_t assigned = 0;
         std::string problem;
         status = m.tx->insert(m.name, *table, read_bytes(c, ptr, len), &assigned, &problem);
@@ -77,6 +78,7 @@ base::Result<void> define_interstice_host(engine::Linker& linker) {
         Status status;
         Table* table = table_for(m, id, &status);
         if (!table) return static_cast<int32_t>(status);
+        HostCallTimer timer(m, "update", table);
         std::string problem;
         status = m.tx->update(m.name, *table, read_bytes(c, ptr, len), &problem);
         report(m, problem);
@@ -88,6 +90,7 @@ base::Result<void> define_interstice_host(engine::Linker& linker) {
                                     Status status;
                                     Table* table = table_for(m, id, &status);
                                     if (!table) return static_cast<int32_t>(status);
+                                    HostCallTimer timer(m, "delete", table);
                                     std::string problem;
                                     Bytes key = read_bytes(c, ptr, len);
                                     status = m.tx->remove(m.name, *table, key, &problem);
@@ -100,6 +103,7 @@ base::Result<void> define_interstice_host(engine::Linker& linker) {
         Status status;
         Table* table = table_for(m, id, &status);
         if (!table) return negative(status);
+        HostCallTimer timer(m, "get", table);
         std::string problem;
         Bytes key = read_bytes(c, ptr, len);
         const Bytes* row = table->get(key, &problem);
@@ -114,6 +118,7 @@ base::Result<void> define_interstice_host(engine::Linker& linker) {
     Status status;
     Table* table = table_for(m, id, &status);
     if (!table) return negative(status);
+    HostCallTimer timer(m, "count", table);
     if (!m.tx->filter()) return static_cast<int64_t>(table->size());
     int64_t visible = 0;  // through a view: the rows the reader sees (O(rows))
     table->for_each([&](const Bytes& row) { visible += m.tx->visible(*table, row); });
@@ -127,6 +132,7 @@ base::Result<void> define_interstice_host(engine::Linker& linker) {
         Status status;
         Table* table = table_for(m, id, &status);
         if (!table) return negative(status);
+        HostCallTimer timer(m, "scan", table);
         Bytes lo, hi;
         if (flags & 1) lo = read_bytes(c, lo_ptr, lo_len);
         if (flags & 2) hi = read_bytes(c, hi_ptr, hi_len);

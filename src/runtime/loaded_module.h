@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "abi/event_name.h"
@@ -47,10 +48,12 @@ struct LoadedModule {
   // offset; bounded by the rate limit (max_log_lines_per_second).
   mutable bool hold_logs = false;
   mutable std::vector<LogRecord> held_logs;
-  // While an observed reducer runs (RuntimeOptions::on_call_end): when each
-  // privileged host call started and ended (the first kMaxTimedHostCalls).
+  // While a reducer runs with RuntimeOptions::time_host_calls answering true
+  // (a trace is being recorded): when each table operation and privileged
+  // host call started and ended (the first kMaxTimedHostCalls).
   struct HostCallTime {
-    abi::Authority authority;
+    std::string_view operation;  // "insert", "get", ...; an authority's name ("Gpu")
+    const Table* table;          // the table operated on; null for a privileged call
     std::chrono::steady_clock::time_point start, end;
   };
   static constexpr size_t kMaxTimedHostCalls = 10'000;

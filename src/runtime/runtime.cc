@@ -1035,7 +1035,7 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
   m.current_reducer = reducer_name;
   m.failure.reset();
   m.hold_logs = true;  // until its offset is known (release_logs)
-  m.time_host_calls = static_cast<bool>(options_.on_call_end);
+  m.time_host_calls = options_.time_host_calls && options_.time_host_calls();
   m.host_call_times.clear();
   // "reducer M.R", for the messages of a failed call (formatted only then).
   auto where = [&] { return fmt::format("reducer {}.{}", m.name, reducer_name); };

@@ -72,7 +72,8 @@ struct CallObservation {
   size_t rows_changed = 0;  // table operations that changed a row
   size_t host_results = 0;  // privileged host calls (recorded results)
   size_t calls_made = 0;    // ctx.call and call_node requests
-  // When each privileged host call ran (at most LoadedModule::kMaxTimedHostCalls).
+  // When each table operation and privileged host call ran, if they were
+  // timed (RuntimeOptions::time_host_calls; at most kMaxTimedHostCalls).
   const std::vector<LoadedModule::HostCallTime>* host_call_times = nullptr;
   bool ok = false;
   // The module's memory after the call: its linear memory, and the bytes its
@@ -146,6 +147,10 @@ struct RuntimeOptions {
   // Called (on the executor) after every reducer call, committed or not.
   // Unset: the runtime reads no clock for it.
   std::function<void(const CallObservation&)> on_call_end;
+  // Asked (on the executor) before each reducer call: whether to time its
+  // table operations and privileged host calls for on_call_end (while a
+  // trace is recorded). Unset: they are never timed.
+  std::function<bool()> time_host_calls;
   // Called with the remote calls of each committed transaction, to send them.
   std::function<void(std::vector<RemoteCall>)> on_remote_calls;
   // Called (on the executor) after a transaction that wrote a scheduled

@@ -170,6 +170,21 @@ TEST(Trace, RecordsReducersCommitsFsyncsAndCalls) {
     }
   EXPECT_GE(hello, 3u);
   EXPECT_LE(hello, static_cast<size_t>(calls));
+  // Each greeting's insert is a span inside its reducer's, on its track.
+  size_t inserts_inside = 0;
+  auto tables = spans_of(trace, "table");
+  for (const auto& t : tables) {
+    EXPECT_EQ(t["name"], "insert greetings");
+    for (const auto& r : reducers)
+      if (r["name"] == "hello.hello" && r["tid"] == t["tid"] && r["ts"] <= t["ts"] &&
+          t["ts"].get<double>() + t["dur"].get<double>() <=
+              r["ts"].get<double>() + r["dur"].get<double>() + 0.001)
+        ++inserts_inside;
+  }
+  // (A call running as the trace starts or stops may lose its insert's span.)
+  EXPECT_EQ(inserts_inside, tables.size());
+  EXPECT_GE(tables.size() + 2, hello);
+  EXPECT_GE(tables.size(), 1u);
   // The greeting's insert triggered on_greeting_insert, traced too.
   bool triggered = false;
   for (const auto& r : reducers)
@@ -254,6 +269,60 @@ TEST(Trace, ShowsPrivilegedHostCallsInsideTheirReducer) {
   }
 }
 
+// Remote queries asked while both nodes record: the asker's trace shows the
+// sends to the board's node and the callbacks, the board's the peer's
+// queries.
+TEST(Trace, ShowsSendsToAnotherNodeAndThePeersQueries) {
+  NodeProcess board({"board"}, {"--peer-port", "0"});
+  ASSERT_NE(board.peer_port(), 0) << board.output();
+  std::string board_address = "127.0.0.1:" + std::to_string(board.peer_port());
+  NodeProcess reader({"board_reader"}, {"--peer-address", "Board=" + board_address});
+  ASSERT_NE(reader.port(), 0) << reader.output();
+  ASSERT_EQ(post(board, "/call/board/post", R"(["everyone", "hi all"])"), 200);
+  interstice::testing::TempDir dir;
+  auto trace_of = [&](NodeProcess& node, const std::string& name) {
+    return std::thread([&node, &dir, name] {
+      run_command("(" + cli() + " trace " + node.address() + " --seconds 2 -o " +
+                  (dir.path() / name).string() + " --operator-key " +
+                  (node.data_dir() / "operator.key").string() + " 2>/dev/null)");
+    });
+  };
+  std::thread on_reader = trace_of(reader, "reader.json");
+  std::thread on_board = trace_of(board, "board.json");
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(post(reader, "/call/board_reader/ask", R"(["Board", 5000])"), 200);
+  on_reader.join();
+  on_board.join();
+
+  nlohmann::json reader_trace = read_json(dir.path() / "reader.json");
+  ASSERT_TRUE(reader_trace.is_object());
+  auto sends = spans_of(reader_trace, "network");
+  ASSERT_GE(sends.size(), 1u) << reader_trace.dump();
+  size_t messages = 0;
+  for (const auto& s : sends) {
+    EXPECT_EQ(s["name"], "send to " + board_address);
+    EXPECT_EQ(s["args"]["ok"], true);
+    messages += s["args"]["messages"].get<size_t>();
+  }
+  EXPECT_GE(messages, 3u);  // the three questions (batched as they come)
+  size_t answered = 0;      // their answers, each a callback transaction
+  for (const auto& r : spans_of(reader_trace, "reducer"))
+    answered += r["name"] == "board_reader.answered";
+  EXPECT_EQ(answered, 3u);
+
+  nlohmann::json board_trace = read_json(dir.path() / "board.json");
+  ASSERT_TRUE(board_trace.is_object());
+  size_t peer_calls = 0;
+  for (const auto& c : spans_of(board_trace, "call"))
+    if (c["name"] == "peer query: board.texts" && c["ph"] == "b") ++peer_calls;
+  EXPECT_EQ(peer_calls, 3u) << board_trace.dump();
+  auto counted = scrape(board);
+  EXPECT_EQ(counted[R"(interstice_peer_queries_total{outcome="ok"})"], 3);
+  EXPECT_EQ(counted["interstice_peer_query_duration_seconds_count"], 3);
+  EXPECT_EQ(counted[R"(interstice_peer_calls_total{outcome="ok"})"], 0);
+}
+
 TEST(Trace, NeedsTheOperatorKeyAndASensibleDuration) {
   NodeProcess node({"hello"});
   ASSERT_NE(node.port(), 0) << node.output();
@@ -305,6 +374,9 @@ TEST(Trace, ReplayTracesTheHistoryAndShowsModuleLogs) {
   EXPECT_EQ(names,
             (std::vector<std::string>{"hello.init", "hello.hello", "hello.on_greeting_insert",
                                       "hello.hello", "hello.on_greeting_insert"}));
+  std::vector<std::string> operations;  // each greeting's insert, timed in the replay too
+  for (const auto& t : spans_of(trace, "table")) operations.push_back(t["name"]);
+  EXPECT_EQ(operations, (std::vector<std::string>{"insert greetings", "insert greetings"}));
   auto quiet =
       run_command(cli() + " replay " + node.data_dir().string() + " --verify --quiet 2>&1");
   EXPECT_EQ(quiet.output.find("Inserted greeting"), std::string::npos) << quiet.output;
