@@ -432,8 +432,10 @@ void Node::call_async(const std::string& module, const std::string& reducer,
 
 void Node::run_outside_call(const OutsideCall& call) {
   // Its answer, counted (metrics) and traced from its arrival.
+  // (Its name only while a trace records: nothing is built for it otherwise.)
   auto answer = [this, arrived = call.arrived, done = call.done,
-                 name = call.module + "." + call.reducer](base::Result<void> outcome) {
+                 name = tracer_.on() ? call.module + "." + call.reducer
+                                     : std::string()](base::Result<void> outcome) {
     using Outcome = NodeMetrics::Outcome;
     Outcome counted = Outcome::Ok;
     if (!outcome) {
@@ -444,7 +446,7 @@ void Node::run_outside_call(const OutsideCall& call) {
     }
     auto now = std::chrono::steady_clock::now();
     metrics_.outside_call(counted, now - arrived);
-    if (tracer_.on())
+    if (!name.empty() && tracer_.on())
       tracer_.add_async("call", name, arrived, now,
                         {{"outcome", counted == Outcome::Ok        ? "ok"
                                      : counted == Outcome::Refused ? "refused"

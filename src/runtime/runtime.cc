@@ -1057,9 +1057,14 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
   CallObservation::Time ran = started;
   size_t rows_changed = 0;
   size_t calls_made = 0;
+  // While a trace records (time_host_calls), the clock is read when the
+  // reducer returns too, to split its span from its commit's.
+  const bool traced = observed && m.time_host_calls;
   auto observe = [&](bool ok) {
     if (!observed) return;
-    CallObservation seen{m.name, reducer_name, call.trigger, started, ran, SteadyClock::now()};
+    CallObservation::Time ended = SteadyClock::now();
+    if (!traced) ran = ended;
+    CallObservation seen{m.name, reducer_name, call.trigger, started, ran, ended};
     seen.fuel = fuel;
     seen.rows_changed = rows_changed;
     seen.host_results = tx.inputs().host_results.size();
@@ -1081,7 +1086,7 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
   bool trapped = false;
   auto finish_failed = [&](std::string message) -> Result<void> {
     unmeter();
-    if (observed && ran == started) ran = SteadyClock::now();
+    if (traced && ran == started) ran = SteadyClock::now();
     tx.rollback();
     if (trapped) restore_instance(m);
     release_logs(m, 0);
@@ -1099,7 +1104,7 @@ Result<void> Runtime::run(const PendingCall& call, Cascade* cascade) {
     if (!why.empty()) return finish_failed(where() + ": the schedule could not fire: " + why);
   }
   std::string failed = invoke(m, call.reducer, call.args, &trapped, account_fuel);
-  if (observed) ran = SteadyClock::now();
+  if (traced) ran = SteadyClock::now();
   unmeter();
   if (!failed.empty()) return finish_failed(std::move(failed));
   if (tx.replaying() && tx.unreplayed_host_results() > 0)

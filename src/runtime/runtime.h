@@ -66,7 +66,8 @@ struct CallObservation {
   const std::string& reducer;
   const abi::Trigger& trigger;
   Time started;             // before its arguments were copied into the module
-  Time ran;                 // the reducer returned (or trapped)
+  Time ran;                 // the reducer returned (or trapped); `ended` unless traced
+                            // (RuntimeOptions::time_host_calls)
   Time ended;               // committed (recorded by on_commit) or rolled back
   uint64_t fuel = 0;        // what its wasm calls used (0 with fuel off)
   size_t rows_changed = 0;  // table operations that changed a row
