@@ -96,8 +96,8 @@ std::string source_of(Graph& graph, const storage::TxRecord& r) {
       return graph.source(r.caller.starts_with("client:") ? "clients"
                           : r.caller.empty()              ? "the node"
                                                           : "module calls");
-    case abi::TriggerKind::PeerCall:
-      return graph.source("peers' calls");
+    case abi::TriggerKind::PeerCall:  // the caller is the peer's node id (64 hex digits)
+      return graph.source(fmt::format("calls from node {}…", r.caller.substr(0, 12)));
     case abi::TriggerKind::RemoteResult:
       return graph.source("remote calls' outcomes");
     case abi::TriggerKind::Init:

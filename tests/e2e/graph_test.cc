@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "support/command_runner.h"
 #include "support/node_process.h"
@@ -69,6 +70,28 @@ TEST(Graph, WhatTriggeredWhatWithCountsAndTheDeclaredSubscriptions) {
   std::string picture((std::istreambuf_iterator<char>(drawn)), std::istreambuf_iterator<char>());
   EXPECT_NE(picture.find("<svg"), std::string::npos);
   EXPECT_NE(picture.find("on_greeting_insert"), std::string::npos);
+}
+
+// A peer's calls are drawn as coming from that node, named by its id.
+TEST(Graph, APeersCallsNameThePeer) {
+  NodeProcess hello_node({"hello"}, {"--peer-port", "0"});
+  ASSERT_NE(hello_node.peer_port(), 0) << hello_node.output();
+  NodeProcess caller_node(
+      {"caller"}, {"--peer-address", "MyNode=127.0.0.1:" + std::to_string(hello_node.peer_port())});
+  ASSERT_NE(caller_node.port(), 0) << caller_node.output();
+  ASSERT_TRUE(caller_node.wait_for_output("hello on MyNode answered: ok")) << caller_node.output();
+  httplib::Client http("127.0.0.1", caller_node.port());
+  auto about = http.Get("/node");
+  ASSERT_TRUE(about && about->status == 200);
+  std::string caller_id = nlohmann::json::parse(about->body)["id"];
+  ASSERT_GE(caller_id.size(), 12u);
+  hello_node.stop();
+  CommandResult drawn = graph(hello_node.data_dir(), "");
+  ASSERT_EQ(drawn.exit_code, 0) << drawn.output;
+  EXPECT_NE(drawn.output.find(fmt::format(R"("calls from node {}…" -> "hello.hello" [label="×1"];)",
+                                          caller_id.substr(0, 12))),
+            std::string::npos)
+      << drawn.output;
 }
 
 TEST(Graph, ADataDirectoryThatIsNotOneIsAClearError) {
