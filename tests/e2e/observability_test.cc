@@ -9,6 +9,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -71,6 +72,16 @@ std::string thread_name(const nlohmann::json& trace, int tid) {
 }
 
 const std::string kTransfer = "/call/bank/transfer";
+
+// `interstice trace` of `node` for `seconds` into `file`, on a thread of its
+// own (join it before reading the file).
+std::thread record_trace(NodeProcess& node, std::filesystem::path file, int seconds) {
+  return std::thread([&node, file = std::move(file), seconds] {
+    run_command(fmt::format("({} trace {} --seconds {} -o {} --operator-key {} 2>/dev/null)", cli(),
+                            node.address(), seconds, file.string(),
+                            (node.data_dir() / "operator.key").string()));
+  });
+}
 
 TEST(Metrics, CountCallsRefusalsAndFailuresManyInARow) {
   NodeProcess node({"bank"});
@@ -244,10 +255,7 @@ TEST(Trace, ShowsPrivilegedHostCallsInsideTheirReducer) {
   ASSERT_NE(node.port(), 0) << node.output();
   interstice::testing::TempDir dir;
   auto file = dir.path() / "trace.json";
-  std::thread recorder([&] {
-    run_command("(" + cli() + " trace " + node.address() + " --seconds 1 -o " + file.string() +
-                " --operator-key " + (node.data_dir() / "operator.key").string() + " 2>/dev/null)");
-  });
+  std::thread recorder = record_trace(node, file, 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   EXPECT_EQ(post(node, "/call/file_user/save", R"(["notes", "hello"])"), 200);
   recorder.join();
@@ -280,15 +288,8 @@ TEST(Trace, ShowsSendsToAnotherNodeAndThePeersQueries) {
   ASSERT_NE(reader.port(), 0) << reader.output();
   ASSERT_EQ(post(board, "/call/board/post", R"(["everyone", "hi all"])"), 200);
   interstice::testing::TempDir dir;
-  auto trace_of = [&](NodeProcess& node, const std::string& name) {
-    return std::thread([&node, &dir, name] {
-      run_command("(" + cli() + " trace " + node.address() + " --seconds 2 -o " +
-                  (dir.path() / name).string() + " --operator-key " +
-                  (node.data_dir() / "operator.key").string() + " 2>/dev/null)");
-    });
-  };
-  std::thread on_reader = trace_of(reader, "reader.json");
-  std::thread on_board = trace_of(board, "board.json");
+  std::thread on_reader = record_trace(reader, dir.path() / "reader.json", 2);
+  std::thread on_board = record_trace(board, dir.path() / "board.json", 2);
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(post(reader, "/call/board_reader/ask", R"(["Board", 5000])"), 200);
