@@ -4,7 +4,10 @@
 //
 // Every call into wasm gets the engine's fuel budget per call (or the one set
 // with set_fuel_per_call) and reports how much it used. A trap, running out of
-// fuel or an interrupt fails only that call: the instance stays usable.
+// fuel or an interrupt fails only that call: the instance stays usable, though
+// a float the trapped call stored just before the trap may hold a NaN with the
+// CPU's bits rather than the canonical ones (deferred_stores.h). The runtime
+// replaces an instance after a trap.
 #pragma once
 
 #include <array>

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "engine/counted_loops.h"
+#include "engine/deferred_stores.h"
 #include "engine/nan_canonicalization.h"
 #include "engine/wasm_bytes.h"
 #include "engine/wasm_instructions.h"
@@ -97,6 +98,8 @@ enum class Edit : uint8_t {
   Save,          // local -> global, before a call or an exit
   Reload,        // global -> local, after a call
   Canonicalize,  // after an arithmetic op (nan_canonicalization.h)
+  Capture,       // after an arithmetic op whose store is checked later (deferred_stores.h)
+  Check,         // where a window of deferred stores closes
 };
 
 struct Insertion {
@@ -107,6 +110,8 @@ struct Insertion {
   bool callee_checks_floor = false;  // Reload: after a call of a function defined here
   bool wide_length = false;          // ChargeLength: the length is an i64 (memory64)
   size_t loop_at = 0;                // OpaqueBound: the offset of its loop
+  deferred_stores::Slot slot;        // Capture: where the value and its address go
+  uint32_t window = 0;               // Check: index into BodyScan::windows
 };
 
 struct BodyScan {
@@ -119,6 +124,9 @@ struct BodyScan {
   std::map<size_t, counted_loops::CountedLoop> counted;  // by the offset of `loop`
   std::vector<Insertion> insertions;                     // by increasing offset
   uint8_t shapes_canonicalized = 0;                      // bit per Shape
+  std::vector<deferred_stores::Window> windows;          // Check: by index
+  uint32_t value_slots[2] = {};                          // deferred_stores::Planner
+  uint32_t address_slots[2] = {};
 };
 
 // Finds every place an edit may go and what each charge is: the number of
@@ -138,6 +146,8 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
   scan.counted = counted_loops::find(body, scan.code_start);
   nan_canonicalization::LocalAbsorption locals;
   if (canonicalize_nans) locals = nan_canonicalization::LocalAbsorption(body, scan.code_start);
+  std::optional<deferred_stores::Planner> deferred;
+  if (canonicalize_nans) deferred.emplace(body, locals, memory64);
   std::vector<Insertion>& edits = scan.insertions;
   edits.push_back({scan.code_start, Edit::Charge});
 
@@ -153,6 +163,13 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
       opaque_bounds[loop.bound_at] = loop_at;
   for (;;) {
     size_t at = in.position();
+    if (std::optional<deferred_stores::Window> window =
+            deferred ? deferred->before(at) : std::nullopt) {
+      edits.push_back({at, Edit::Check, 0, window->shape});
+      edits.back().window = static_cast<uint32_t>(scan.windows.size());
+      scan.shapes_canonicalized |= 1 << static_cast<int>(window->shape);
+      scan.windows.push_back(std::move(*window));
+    }
     if (auto bound = opaque_bounds.find(at); bound != opaque_bounds.end()) {
       edits.push_back({at, Edit::OpaqueBound});
       edits.back().loop_at = bound->second;
@@ -218,10 +235,18 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
     std::optional<Shape> shape;
     if (canonicalize_nans) shape = nan_canonicalization::canonicalizing_op(opcode, in);
     Control control = skip_instruction(opcode, in);
-    if (shape &&
-        !locals.absorbs(nan_canonicalization::find_consumer(body, in.position()), *shape)) {
-      edits.push_back({in.position(), Edit::Canonicalize, 0, *shape});
-      scan.shapes_canonicalized |= 1 << static_cast<int>(*shape);
+    if (shape) {
+      nan_canonicalization::Consumer consumer =
+          nan_canonicalization::find_consumer(body, in.position());
+      if (locals.absorbs(consumer, *shape)) {
+        // its NaNs are never seen
+      } else if (std::optional<deferred_stores::Slot> slot = deferred->defer(consumer, *shape)) {
+        edits.push_back({in.position(), Edit::Capture, 0, *shape});
+        edits.back().slot = *slot;
+      } else {
+        edits.push_back({in.position(), Edit::Canonicalize, 0, *shape});
+        scan.shapes_canonicalized |= 1 << static_cast<int>(*shape);
+      }
     }
     if (control == Control::Block) {
       frames.push_back({region});
@@ -243,6 +268,12 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
     }
   }
   if (!in.at_end()) throw WasmDecodeError("code after the end of a function body");
+  if (deferred) {
+    for (int wide = 0; wide < 2; ++wide) {
+      scan.value_slots[wide] = deferred->value_slots(wide ? Shape::F64 : Shape::F32);
+      scan.address_slots[wide] = deferred->address_slots(wide);
+    }
+  }
   return scan;
 }
 
@@ -494,6 +525,7 @@ struct ExtraLocals {
   std::map<size_t, uint32_t> bound_copies;  // by counted loop: its opaque bound
   uint32_t length_temps[2] = {};            // ChargeLength: an i32 and an i64
   uint32_t temps[4] = {};                   // by Shape
+  deferred_stores::SlotLocals slots;        // Capture, Check
   std::vector<uint8_t> types;
 };
 
@@ -523,6 +555,14 @@ ExtraLocals extra_locals(const BodyScan& scan, uint64_t first) {
     uint8_t type = nan_canonicalization::temp_type(shape);
     if (type == 0x7b && !v128) v128 = add(type);
     extra.temps[static_cast<int>(shape)] = type == 0x7b ? *v128 : add(type);
+  }
+  for (int wide = 0; wide < 2; ++wide) {
+    for (uint32_t slot = 0; slot < deferred_stores::kMaxWindow; ++slot) {
+      if (scan.value_slots[wide] & (1u << slot))
+        extra.slots.value[wide][slot] = add(wide ? 0x7c : 0x7d);
+      if (scan.address_slots[wide] & (1u << slot))
+        extra.slots.address[wide][slot] = add(wide ? 0x7e : 0x7f);
+    }
   }
   return extra;
 }
@@ -582,6 +622,13 @@ void write_instrumented_body(std::span<const uint8_t> body, const Injected& inje
       case Edit::Canonicalize:
         nan_canonicalization::write_canonicalize(
             out, insertion.shape, extra.temps[static_cast<int>(insertion.shape)], hints);
+        break;
+      case Edit::Capture:
+        deferred_stores::write_capture(out, insertion.shape, insertion.slot, extra.slots);
+        break;
+      case Edit::Check:
+        deferred_stores::write_check(out, scan.windows.at(insertion.window), extra.slots,
+                                     extra.temps[static_cast<int>(insertion.shape)], hints);
         break;
     }
   }

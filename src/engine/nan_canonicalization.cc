@@ -14,11 +14,6 @@ namespace {
 // canonicalizing). Compilers put the consumer a few instructions later.
 constexpr int kLookahead = 64;
 
-struct StackEffect {
-  int pops;
-  int pushes;
-};
-
 // The stack effect of the straight-line instructions the lookahead follows;
 // nullopt for control flow, calls and anything not modelled.
 std::optional<StackEffect> simd_effect(uint32_t op) {
@@ -44,6 +39,8 @@ std::optional<StackEffect> simd_effect(uint32_t op) {
   return std::nullopt;
 }
 
+}  // namespace
+
 std::optional<StackEffect> stack_effect(uint8_t opcode, uint32_t prefixed_op) {
   if (opcode == 0xfd) return simd_effect(prefixed_op);
   if (opcode == 0xfc) return prefixed_op <= 7 ? std::optional(StackEffect{1, 1}) : std::nullopt;
@@ -64,6 +61,8 @@ std::optional<StackEffect> stack_effect(uint8_t opcode, uint32_t prefixed_op) {
   if (opcode >= 0x46 && opcode <= 0xa6) return StackEffect{2, 1};  // the binary ones left
   return std::nullopt;
 }
+
+namespace {
 
 // A canonicalizing op: the shape it reads and the shape it produces (they
 // differ only for demote and promote).
@@ -146,6 +145,8 @@ Consumer find_consumer(std::span<const uint8_t> body, size_t position) {
         in.u32();
         continue;  // the tee leaves the value where it was
       }
+      consumer.at = at;
+      consumer.opcode = opcode;
       for (int shape = 0; shape < 4; ++shape)
         if (absorbs(opcode, prefixed_op, static_cast<Shape>(shape)))
           consumer.absorbing_shapes |= 1 << shape;
@@ -294,8 +295,6 @@ uint8_t temp_type(Shape shape) {
   }
 }
 
-namespace {
-
 void write_canonical_nan(std::vector<uint8_t>& out, Shape shape) {
   switch (shape) {
     case Shape::F32:
@@ -315,8 +314,6 @@ void write_canonical_nan(std::vector<uint8_t>& out, Shape shape) {
       break;
   }
 }
-
-}  // namespace
 
 void write_canonicalize(std::vector<uint8_t>& out, Shape shape, uint32_t temp,
                         std::vector<wasm_bytes::BranchHint>& hints) {

@@ -46,9 +46,23 @@ struct Consumer {
   // and of the local.set that ends it (which absorbs every shape on its own):
   // the value is absorbed only where those writes are (LocalAbsorption).
   std::vector<size_t> writes;
+  // Where the consumer is and its opcode (not set for local.set, nor when
+  // the lookahead gave up).
+  size_t at = 0;
+  uint8_t opcode = 0;
 };
 
 Consumer find_consumer(std::span<const uint8_t> body, size_t position);
+
+struct StackEffect {
+  int pops;
+  int pushes;
+};
+
+// The stack effect of an instruction the lookahead follows (`prefixed_op`
+// is the u32 after a 0xfc or 0xfd prefix): straight-line code, calls
+// excluded; nullopt for everything else.
+std::optional<StackEffect> stack_effect(uint8_t opcode, uint32_t prefixed_op);
 
 // Which writes of locals in a function body (local.set, local.tee) hold a
 // value whose NaN bits no one sees: every read that can see the write is
@@ -101,6 +115,9 @@ class LocalAbsorption {
 // out of line; vectors use a branchless lane select.
 void write_canonicalize(std::vector<uint8_t>& out, Shape shape, uint32_t temp,
                         std::vector<wasm_bytes::BranchHint>& hints);
+
+// Pushes the canonical NaN of `shape` (every lane of a vector).
+void write_canonical_nan(std::vector<uint8_t>& out, Shape shape);
 
 // The value type of a temporary for `shape` (f32, f64 or v128).
 uint8_t temp_type(Shape shape);
