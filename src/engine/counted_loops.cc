@@ -35,10 +35,6 @@ struct OpenLoop {
 
 constexpr size_t kTailLength = 7;
 
-bool is_power_of_two(uint64_t v) {
-  return v != 0 && (v & (v - 1)) == 0;
-}
-
 std::optional<Operand> operand(const Step& step, bool wide) {
   if (step.opcode == 0x20) return Operand{true, step.index, 0};
   if (step.opcode == (wide ? 0x42 : 0x41)) return Operand{false, 0, step.constant};
@@ -92,7 +88,7 @@ std::optional<CountedLoop> match_tail(const OpenLoop& loop) {
     if (result.step.is_local) return std::nullopt;
     int64_t c = result.step.constant;
     uint64_t magnitude = c < 0 ? 0 - static_cast<uint64_t>(c) : static_cast<uint64_t>(c);
-    if (!is_power_of_two(magnitude) || magnitude > (1u << 16)) return std::nullopt;
+    if (magnitude == 0 || magnitude > (1u << 16)) return std::nullopt;
   } else {
     if (result.bound.is_local) return std::nullopt;
     uint64_t n = static_cast<uint64_t>(result.bound.constant) & mask;
@@ -242,14 +238,24 @@ void nonzero(std::vector<uint8_t>& out, uint32_t temp) {
   out.insert(out.end(), {0x50, 0xad, 0x84});  // i64.eqz; i64.extend_i32_u; i64.or
 }
 
-// `ne`, S = +-2^m: the k with i0 + k*S == N is D / 2^m, D being N - i0
-// (S > 0) or i0 - N (S < 0) modulo 2^w; 2^(w-m) when D is 0 (a whole turn
-// round); never when D is not a multiple of 2^m.
+// The inverse of an odd number modulo 2^64 (Newton's iteration: each step
+// doubles the bits that are right, from 3).
+uint64_t odd_inverse(uint64_t odd) {
+  uint64_t inverse = odd;
+  for (int i = 0; i < 5; ++i) inverse *= 2 - odd * inverse;
+  return inverse;
+}
+
+// `ne`, S = +-2^m * q (q odd): the k with i0 + k*S == N (modulo 2^w) is
+// (D / 2^m) * q^-1 modulo 2^(w-m), D being N - i0 (S > 0) or i0 - N (S < 0)
+// modulo 2^w; 2^(w-m) when D is 0 (a whole turn round); never when D is not
+// a multiple of 2^m.
 void write_ne(std::vector<uint8_t>& out, const CountedLoop& loop, const uint32_t t[3]) {
   const bool wide = loop.wide;
   const int64_t s = loop.step.constant;
   const uint64_t magnitude = s < 0 ? 0 - static_cast<uint64_t>(s) : static_cast<uint64_t>(s);
   const int m = __builtin_ctzll(magnitude);
+  const uint64_t odd = magnitude >> m;
   const int width = wide ? 64 : 32;
   const uint64_t full = width - m >= 63 ? kNeverEnds : uint64_t{1} << (width - m);
   if (s > 0) {
@@ -268,10 +274,18 @@ void write_ne(std::vector<uint8_t>& out, const CountedLoop& loop, const uint32_t
   write_i64_const(out, m);
   out.push_back(0x88);             // i64.shr_u
   write_indexed(out, 0x22, t[1]);  // D >> m
+  if (odd != 1) {                  // times q^-1, modulo 2^(w-m)
+    write_i64_const(out, static_cast<int64_t>(odd_inverse(odd)));
+    out.push_back(0x7e);  // i64.mul
+    if (width - m < 64) {
+      write_i64_const(out, static_cast<int64_t>((uint64_t{1} << (width - m)) - 1));
+      out.push_back(0x83);  // i64.and
+    }
+  }
   write_indexed(out, 0x20, t[1]);
   out.insert(out.end(), {0x50, 0x1b});  // i64.eqz; select: full when D >> m is 0
   write_indexed(out, 0x20, t[0]);
-  write_i64_const(out, static_cast<int64_t>(magnitude - 1));
+  write_i64_const(out, static_cast<int64_t>((uint64_t{1} << m) - 1));
   out.insert(out.end(), {0x83, 0x42, 0x00, 0x52, 0x1b});  // and; const 0; ne; select
 }
 

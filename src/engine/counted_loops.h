@@ -19,7 +19,7 @@
 // wrap-around) fails the comparison, i0 being i at entry; T is a function
 // of i0, S and N alone. The forms accepted are those whose T is cheap to
 // compute exactly for every input:
-// - `ne`: S a constant +-2^m (m <= 16), N a constant or a local;
+// - `ne`: S a nonzero constant in [-2^16, 2^16], N a constant or a local;
 // - `lt_u`: N a constant no greater than 2^(w-1) (w = 32 or 64), S a
 //   constant in [1, 2^16] or a local.
 // A loop that never ends gets T = kNeverEnds. Traps inside the loop do not

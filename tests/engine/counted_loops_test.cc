@@ -68,8 +68,10 @@ TEST(CountedLoops, FindsTheShapesCompilersEmit) {
        "lt_u, step in a local"},
       {"(loop local.get $i i32.const 3 i32.add local.tee $i i32.const 100 i32.lt_u br_if 0)", true,
        "lt_u, constant step"},
-      {"(loop local.get $i i32.const 3 i32.add local.tee $i i32.const 100 i32.ne br_if 0)", false,
+      {"(loop local.get $i i32.const 12 i32.add local.tee $i i32.const 96 i32.ne br_if 0)", true,
        "ne with a step that is not a power of two"},
+      {"(loop local.get $i i32.const 0 i32.add local.tee $i i32.const 96 i32.ne br_if 0)", false,
+       "ne with a step of 0"},
       {"(loop local.get $i local.get $s i32.add local.tee $i i32.const 100 i32.ne br_if 0)", false,
        "ne with a step in a local"},
       {"(loop local.get $i i32.const 1 i32.add local.tee $i local.get $n i32.lt_u br_if 0)", false,
@@ -193,7 +195,7 @@ TEST(CountedLoops, ChargeExactlyWhatEachIterationWouldForEveryInput) {
   for (int bits : {32, 64}) {
     const std::vector<uint64_t> values = edges(bits);
     const int64_t half = int64_t{1} << (bits - 1);
-    for (int64_t step : {1, 2, 16, 1 << 16, -1, -4, -(1 << 16)}) {
+    for (int64_t step : {1, 2, 16, 1 << 16, -1, -4, -(1 << 16), 3, 12, -12, 65535, -40}) {
       check_loop(engine, bits, false, step, 100, values);
       check_loop(engine, bits, false, step, std::nullopt, values);
       check_loop(engine, bits, false, step, 0, values);
