@@ -79,7 +79,7 @@ std::optional<Slot> Planner::defer(const Consumer& consumer, Shape shape) {
   uint32_t index = 0;
   while (index < kMaxWindow && (busy_ & (1u << index))) ++index;
   if (index == kMaxWindow) return std::nullopt;  // checked on its own
-  Slot slot{index, memory64_[memarg.memory]};
+  Slot slot{index, memory64_[memarg.memory], captures_++};
   busy_ |= 1u << index;
   value_slots_[shape == Shape::F64] |= 1u << index;
   address_slots_[slot.wide_address] |= 1u << index;
@@ -221,12 +221,31 @@ void Planner::simulate(uint8_t opcode, uint32_t op, Reader immediates) {
 Window Planner::take_window() {
   Window window = std::move(*window_);
   window_.reset();
-  for (const StoredValue& store : window.stores) busy_ &= ~(1u << store.slot.index);
+  for (StoredValue& store : window.stores) {
+    busy_ &= ~(1u << store.slot.index);
+    const Address& address = store.address;
+    auto wrap = [&](uint64_t delta) {
+      return store.slot.wide_address ? static_cast<int64_t>(delta)
+                                     : static_cast<int64_t>(static_cast<int32_t>(delta));
+    };
+    if (address.base == 0) {
+      store.recomputed = Recomputed{Recomputed::kConstant, address.displacement};
+      continue;
+    }
+    for (const auto& [local, value] : local_values_) {
+      if (value.base != address.base) continue;
+      uint64_t delta = static_cast<uint64_t>(address.displacement) - value.displacement;
+      store.recomputed = Recomputed{local, wrap(delta)};
+      break;
+    }
+  }
   return window;
 }
 
-void write_capture(std::vector<uint8_t>& out, Shape shape, Slot slot, const SlotLocals& locals) {
+void write_capture(std::vector<uint8_t>& out, Shape shape, Slot slot, bool keep_address,
+                   const SlotLocals& locals) {
   uint32_t value = locals.value[shape == Shape::F64][slot.index];
+  if (!keep_address) return wasm_bytes::write_indexed(out, 0x22, value);
   wasm_bytes::write_indexed(out, 0x21, value);
   wasm_bytes::write_indexed(out, 0x22, locals.address[slot.wide_address][slot.index]);
   wasm_bytes::write_indexed(out, 0x20, value);
@@ -249,7 +268,20 @@ void write_check(std::vector<uint8_t>& out, const Window& window, const SlotLoca
   hints.push_back({static_cast<uint32_t>(out.size()), true});
   out.insert(out.end(), {0x04, 0x40, 0x05});  // if (no result) else
   for (const StoredValue& store : window.stores) {
-    wasm_bytes::write_indexed(out, 0x20, locals.address[store.slot.wide_address][store.slot.index]);
+    bool wide = store.slot.wide_address;
+    if (!store.recomputed) {
+      wasm_bytes::write_indexed(out, 0x20, locals.address[wide][store.slot.index]);
+    } else if (store.recomputed->local == Recomputed::kConstant) {
+      out.push_back(wide ? 0x42 : 0x41);
+      wasm_bytes::write_signed_leb(out, store.recomputed->delta);
+    } else {
+      wasm_bytes::write_indexed(out, 0x20, store.recomputed->local);
+      if (store.recomputed->delta != 0) {
+        out.push_back(wide ? 0x42 : 0x41);
+        wasm_bytes::write_signed_leb(out, store.recomputed->delta);
+        out.push_back(wide ? 0x7c : 0x6a);  // add
+      }
+    }
     // CANONICAL; VALUE; VALUE; VALUE; NE; select: no branch, so that the
     // whole path stays one cold block.
     nan_canonicalization::write_canonical_nan(out, window.shape);

@@ -51,6 +51,7 @@ constexpr uint32_t kMaxWindow = 8;
 struct Slot {
   uint32_t index = 0;
   bool wide_address = false;
+  uint32_t capture = 0;  // which deferred value it holds: 0, 1, ... in the body's order
 };
 
 // Where a load or store goes, as far as the rewriter can tell: the address
@@ -70,12 +71,22 @@ struct Address {
 // constant addresses; anything else may overlap).
 bool disjoint(const Address& a, const Address& b);
 
+// An address the check can compute again where the window closes: a
+// local's value there plus `delta` (or the constant `delta`), so that the
+// address need not be kept in a local of its own (a register) until then.
+struct Recomputed {
+  static constexpr uint32_t kConstant = UINT32_MAX;
+  uint32_t local = kConstant;
+  int64_t delta = 0;
+};
+
 // A store of the window, to do again if the check fails.
 struct StoredValue {
   Slot slot;
   uint8_t opcode = 0;           // f32.store or f64.store
   std::vector<uint8_t> memarg;  // its immediates, as they were
   Address address;
+  std::optional<Recomputed> recomputed;  // else its address is in the slot
 };
 
 struct Window {
@@ -136,6 +147,7 @@ class Planner {
   std::vector<Value> stack_;
   std::map<uint32_t, Value> local_values_;
   uint64_t next_base_ = 0;
+  uint32_t captures_ = 0;
 };
 
 // The locals of the slots, by type.
@@ -145,8 +157,10 @@ struct SlotLocals {
 };
 
 // At the deferred value (on top of the stack, its address under it):
-// local.set V; local.tee A; local.get V. The store follows as it was.
-void write_capture(std::vector<uint8_t>& out, Shape shape, Slot slot, const SlotLocals& locals);
+// local.set V; local.tee A; local.get V, or just local.tee V when the check
+// computes the address again. The store follows as it was.
+void write_capture(std::vector<uint8_t>& out, Shape shape, Slot slot, bool keep_address,
+                   const SlotLocals& locals);
 
 // The window's check: the sum of its values tested like one value
 // (nan_canonicalization::write_canonicalize), and out of line each store

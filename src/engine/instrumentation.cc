@@ -111,6 +111,7 @@ struct Insertion {
   bool wide_length = false;          // ChargeLength: the length is an i64 (memory64)
   size_t loop_at = 0;                // OpaqueBound: the offset of its loop
   deferred_stores::Slot slot;        // Capture: where the value and its address go
+  bool keep_address = true;          // Capture: false when the Check computes it again
   uint32_t window = 0;               // Check: index into BodyScan::windows
 };
 
@@ -148,6 +149,7 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
   if (canonicalize_nans) locals = nan_canonicalization::LocalAbsorption(body, scan.code_start);
   std::optional<deferred_stores::Planner> deferred;
   if (canonicalize_nans) deferred.emplace(body, locals, memory64);
+  std::vector<size_t> capture_edits;  // by Slot::capture: its Capture edit
   std::vector<Insertion>& edits = scan.insertions;
   edits.push_back({scan.code_start, Edit::Charge});
 
@@ -165,6 +167,8 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
     size_t at = in.position();
     if (std::optional<deferred_stores::Window> window =
             deferred ? deferred->before(at) : std::nullopt) {
+      for (const deferred_stores::StoredValue& store : window->stores)
+        if (store.recomputed) edits[capture_edits.at(store.slot.capture)].keep_address = false;
       edits.push_back({at, Edit::Check, 0, window->shape});
       edits.back().window = static_cast<uint32_t>(scan.windows.size());
       scan.shapes_canonicalized |= 1 << static_cast<int>(window->shape);
@@ -241,6 +245,7 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
       if (locals.absorbs(consumer, *shape)) {
         // its NaNs are never seen
       } else if (std::optional<deferred_stores::Slot> slot = deferred->defer(consumer, *shape)) {
+        capture_edits.push_back(edits.size());
         edits.push_back({in.position(), Edit::Capture, 0, *shape});
         edits.back().slot = *slot;
       } else {
@@ -624,7 +629,8 @@ void write_instrumented_body(std::span<const uint8_t> body, const Injected& inje
             out, insertion.shape, extra.temps[static_cast<int>(insertion.shape)], hints);
         break;
       case Edit::Capture:
-        deferred_stores::write_capture(out, insertion.shape, insertion.slot, extra.slots);
+        deferred_stores::write_capture(out, insertion.shape, insertion.slot, insertion.keep_address,
+                                       extra.slots);
         break;
       case Edit::Check:
         deferred_stores::write_check(out, scan.windows.at(insertion.window), extra.slots,
