@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "engine/reaching_writes.h"
 #include "engine/wasm_instructions.h"
 
 namespace interstice::engine::nan_canonicalization {
@@ -226,7 +227,7 @@ LocalAbsorption::LocalAbsorption(std::span<const uint8_t> body, size_t code_star
     if (opcode == 0x20 || opcode == 0x21 || opcode == 0x22) {
       uint32_t local = in.u32();
       if (opcode == 0x20) {  // local.get
-        Read read{.consumer = find_consumer(body, in.position())};
+        Read read{.consumer = find_consumer(body, in.position()), .at = at};
         if (auto write = run_writes.find(local); write != run_writes.end())
           writes_[write->second].reads.push_back(static_cast<uint32_t>(reads_.size()));
         else
@@ -243,13 +244,30 @@ LocalAbsorption::LocalAbsorption(std::span<const uint8_t> body, size_t code_star
     if (boundary != Boundary::None) leave_run(boundary == Boundary::Break);
     wasm_bytes::skip_instruction(opcode, in);
   }
+  // Which escaping writes each open read can see.
+  std::vector<size_t> open_read_offsets;
+  for (const auto& [local, reads] : open_reads_)
+    for (uint32_t read : reads) open_read_offsets.push_back(reads_[read].at);
+  if (auto reaching = reaching_writes::find(body, code_start, open_read_offsets)) {
+    flow_sensitive_ = true;
+    for (const auto& [local, reads] : open_reads_) {
+      for (uint32_t read : reads) {
+        for (size_t write_at : (*reaching)[reads_[read].at]) {
+          auto write = write_index_.find(write_at);
+          if (write != write_index_.end()) writes_[write->second].open_reads.push_back(read);
+        }
+      }
+    }
+  }
   // The greatest fixpoint: start from "everything absorbed" and remove
   // shapes until nothing changes.
   for (const auto& [local, reads] : open_reads_) open_shapes_[local] = kAllShapes;
   for (int sweep = 0; sweep < kMaxSweeps; ++sweep) {
     bool changed = false;
     for (Write& write : writes_) {
-      uint8_t shapes = write.escapes ? open_shapes(write.local) : kAllShapes;
+      uint8_t shapes = kAllShapes;
+      if (!flow_sensitive_ && write.escapes) shapes = open_shapes(write.local);
+      for (uint32_t read : write.open_reads) shapes &= absorbed(reads_[read].consumer);
       for (uint32_t read : write.reads) shapes &= absorbed(reads_[read].consumer);
       changed |= shapes != write.shapes;
       write.shapes = shapes;

@@ -73,12 +73,14 @@ std::optional<StackEffect> stack_effect(uint8_t opcode, uint32_t prefixed_op);
 // Which reads can see a write: in a straight-line run of code (no branch
 // target inside, no way out), a read sees the last write before it in the
 // run, and only that one. A write still current where control can leave
-// the run *escapes*; it can be seen by any read that has no write before it
-// in its own run (an *open* read). So a write is absorbed, for a shape, when
-// its own reads absorb it and, if it escapes, all open reads of its local
-// do too. This is the greatest fixpoint of those conditions (a value that is
-// never read is never seen); if it does not settle within a few sweeps,
-// nothing is taken as absorbed.
+// the run *escapes*; it can be seen by a read that has no write before it
+// in its own run (an *open* read) when a path of the body's control flow
+// leads from it to the read without another write of the local
+// (reaching_writes.h; where that analysis gives up, by every open read of
+// its local). So a write is absorbed, for a shape, when its own reads
+// absorb it and so do the open reads it reaches. This is the greatest fixpoint of those conditions
+// (a value that is never read is never seen); if it does not settle within a few sweeps, nothing is
+// taken as absorbed.
 class LocalAbsorption {
  public:
   LocalAbsorption() = default;
@@ -90,12 +92,16 @@ class LocalAbsorption {
  private:
   struct Read {
     Consumer consumer;
+    size_t at = 0;  // its offset
   };
   struct Write {
     uint32_t local;
     bool escapes = false;
     uint8_t shapes = kAllShapes;  // absorbed, bit per Shape
     std::vector<uint32_t> reads;  // indexes into reads_: the reads in its run
+    // With the control flow followed (reaching_writes.h): the open reads it
+    // reaches, instead of all open reads of its local.
+    std::vector<uint32_t> open_reads;
   };
 
   uint8_t absorbed(const Consumer& consumer) const;
@@ -106,6 +112,7 @@ class LocalAbsorption {
   std::map<size_t, uint32_t> write_index_;                // offset of a write -> writes_
   std::map<uint32_t, std::vector<uint32_t>> open_reads_;  // local -> its open reads
   std::map<uint32_t, uint8_t> open_shapes_;               // local -> absorbed by them all
+  bool flow_sensitive_ = false;                           // Write::open_reads known
 };
 
 // Replaces the value on top of the stack by itself, or the canonical NaN

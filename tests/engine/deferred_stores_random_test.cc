@@ -4,7 +4,8 @@
 // Cranelift's: the memories must end bit for bit the same. The addresses mix
 // two parameters (equal, overlapping or apart at run time, which the
 // rewriter cannot know), constants and displacements, so stores and loads
-// overlap in every way: the same place, part of it, another width.
+// overlap in every way: the same place, part of it, another width. Ifs and
+// blocks left early put writes of locals on some paths only.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -109,7 +110,9 @@ class ProgramWriter {
       case 7:
         return "(call $nop)\n";
       case 8:
-        return "(if (local.get $p) (then " + statement(depth + 1) + "))\n";
+        if (pick(2)) return "(if (local.get $p) (then " + statement(depth + 1) + "))\n";
+        return "(block (br_if 0 (i32.eq (local.get $p) (local.get $q))) " + statement(depth + 1) +
+               ")\n";
       default:
         return f64 ? "(local.set $t " + value(true, 0) + ")\n"
                    : "(local.set $u " + value(false, 0) + ")\n";
