@@ -1,6 +1,7 @@
 #include "engine/nan_canonicalization.h"
 
 #include <map>
+#include <set>
 
 #include "engine/reaching_writes.h"
 #include "engine/wasm_instructions.h"
@@ -245,9 +246,13 @@ LocalAbsorption::LocalAbsorption(std::span<const uint8_t> body, size_t code_star
     wasm_bytes::skip_instruction(opcode, in);
   }
   // Which escaping writes each open read can see.
+  // (Only for locals written somewhere: no write reaches the others.)
+  std::set<uint32_t> written;
+  for (const Write& write : writes_) written.insert(write.local);
   std::vector<size_t> open_read_offsets;
   for (const auto& [local, reads] : open_reads_)
-    for (uint32_t read : reads) open_read_offsets.push_back(reads_[read].at);
+    if (written.count(local))
+      for (uint32_t read : reads) open_read_offsets.push_back(reads_[read].at);
   if (auto reaching = reaching_writes::find(body, code_start, open_read_offsets)) {
     flow_sensitive_ = true;
     for (const auto& [local, reads] : open_reads_) {
