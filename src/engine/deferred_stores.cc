@@ -1,8 +1,12 @@
 #include "engine/deferred_stores.h"
 
+#include "engine/wasm_instructions.h"
+
 namespace interstice::engine::deferred_stores {
 
 using nan_canonicalization::Consumer;
+using wasm_bytes::Memarg;
+using wasm_bytes::read_memarg;
 using wasm_bytes::Reader;
 
 namespace {
@@ -26,19 +30,6 @@ bool is_store(uint8_t opcode) {
   return opcode >= 0x36 && opcode <= 0x3e;
 }
 
-struct Memarg {
-  uint32_t memory = 0;
-  uint64_t offset = 0;
-};
-
-Memarg read_memarg(Reader& in) {
-  Memarg memarg;
-  uint32_t flags = in.u32();
-  if (flags & 0x40) memarg.memory = in.u32();
-  memarg.offset = in.unsigned_leb(64);
-  return memarg;
-}
-
 constexpr int64_t kNear = 1 << 16;  // how far apart same-base accesses are compared
 
 }  // namespace
@@ -47,12 +38,12 @@ bool disjoint(const Address& a, const Address& b) {
   if (a.memory != b.memory) return true;
   if (a.base != b.base) return false;
   if (a.base == 0) {  // two constant addresses: their effective addresses, exactly
-    auto effective = [](const Address& x) -> std::optional<unsigned __int128> {
+    auto effective = [](const Address& x) {
       uint64_t address =
           x.wide ? static_cast<uint64_t>(x.displacement) : static_cast<uint32_t>(x.displacement);
       return static_cast<unsigned __int128>(address) + x.offset;
     };
-    unsigned __int128 from_a = *effective(a), from_b = *effective(b);
+    unsigned __int128 from_a = effective(a), from_b = effective(b);
     return from_a + a.width <= from_b || from_b + b.width <= from_a;
   }
   // The same value plus displacements: unless an add wrapped around between
@@ -261,12 +252,7 @@ void write_check(std::vector<uint8_t>& out, const Window& window, const SlotLoca
     wasm_bytes::write_indexed(out, 0x20, value(window.stores[i]));
     if (i > 0) out.push_back(f64 ? 0xa0 : 0x92);  // add
   }
-  wasm_bytes::write_indexed(out, 0x21, temp);
-  wasm_bytes::write_indexed(out, 0x20, temp);
-  wasm_bytes::write_indexed(out, 0x20, temp);
-  out.push_back(f64 ? 0x66 : 0x60);  // ge
-  hints.push_back({static_cast<uint32_t>(out.size()), true});
-  out.insert(out.end(), {0x04, 0x40, 0x05});  // if (no result) else
+  nan_canonicalization::write_nan_branch(out, window.shape, temp, hints);
   for (const StoredValue& store : window.stores) {
     bool wide = store.slot.wide_address;
     if (!store.recomputed) {

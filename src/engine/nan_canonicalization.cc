@@ -338,6 +338,16 @@ void write_canonical_nan(std::vector<uint8_t>& out, Shape shape) {
   }
 }
 
+void write_nan_branch(std::vector<uint8_t>& out, Shape shape, uint32_t temp,
+                      std::vector<wasm_bytes::BranchHint>& hints) {
+  wasm_bytes::write_indexed(out, 0x21, temp);
+  wasm_bytes::write_indexed(out, 0x20, temp);
+  wasm_bytes::write_indexed(out, 0x20, temp);
+  out.push_back(shape == Shape::F32 ? 0x60 : 0x66);  // f32.ge, f64.ge
+  hints.push_back({static_cast<uint32_t>(out.size()), true});
+  out.insert(out.end(), {0x04, 0x40, 0x05});  // if (no result) else
+}
+
 void write_canonicalize(std::vector<uint8_t>& out, Shape shape, uint32_t temp,
                         std::vector<wasm_bytes::BranchHint>& hints) {
   bool scalar = shape == Shape::F32 || shape == Shape::F64;
@@ -347,12 +357,7 @@ void write_canonicalize(std::vector<uint8_t>& out, Shape shape, uint32_t temp,
     // is the one comparison x86 tests with a single flag (the carry, set
     // when unordered), so the hot path is `ucomisd` and one branch not
     // taken, to the out-of-line NaN case; the value keeps its register.
-    wasm_bytes::write_indexed(out, 0x21, temp);
-    wasm_bytes::write_indexed(out, 0x20, temp);
-    wasm_bytes::write_indexed(out, 0x20, temp);
-    out.push_back(shape == Shape::F32 ? 0x60 : 0x66);  // f32.ge, f64.ge
-    hints.push_back({static_cast<uint32_t>(out.size()), true});
-    out.insert(out.end(), {0x04, 0x40, 0x05});  // if (no result) else
+    write_nan_branch(out, shape, temp, hints);
     write_canonical_nan(out, shape);
     wasm_bytes::write_indexed(out, 0x21, temp);
     out.push_back(0x0b);

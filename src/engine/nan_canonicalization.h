@@ -123,6 +123,13 @@ class LocalAbsorption {
 void write_canonicalize(std::vector<uint8_t>& out, Shape shape, uint32_t temp,
                         std::vector<wasm_bytes::BranchHint>& hints);
 
+// The scalar NaN test, on the value on top of the stack (which it takes
+// into `temp`): local.set T; local.get T; local.get T; GE; if (likely)
+// else. The caller writes the NaN case and the `end`; the branch hint keeps
+// that case out of line (write_canonicalize says why this sequence).
+void write_nan_branch(std::vector<uint8_t>& out, Shape shape, uint32_t temp,
+                      std::vector<wasm_bytes::BranchHint>& hints);
+
 // Pushes the canonical NaN of `shape` (every lane of a vector).
 void write_canonical_nan(std::vector<uint8_t>& out, Shape shape);
 

@@ -24,6 +24,14 @@ void skip_limits(Reader& in) {
   if (flags & 0x08) in.u32();             // custom page size (log2)
 }
 
+Memarg read_memarg(Reader& in) {
+  Memarg memarg;
+  uint32_t flags = in.u32();
+  if (flags & 0x40) memarg.memory = in.u32();  // multi-memory
+  memarg.offset = in.unsigned_leb(64);
+  return memarg;
+}
+
 namespace {
 
 // A block type is 0x40, a one-byte value type, a reference type with a heap
@@ -37,12 +45,6 @@ void skip_block_type(Reader& in) {
   } else {
     in.skip_signed_leb(33);
   }
-}
-
-void skip_memarg(Reader& in) {
-  uint32_t align = in.u32();
-  if (align & 0x40) in.u32();  // memory index (multi-memory)
-  in.unsigned_leb(64);         // offset (64 bits for memory64)
 }
 
 // GC instructions: wasmtime validates the ones that need no GC types (and
@@ -134,13 +136,13 @@ void skip_prefixed_fc(Reader& in) {
 void skip_prefixed_fd(Reader& in) {
   uint32_t op = in.u32();
   if (op <= 11 || op == 92 || op == 93) {  // loads, stores, load_zero
-    skip_memarg(in);
+    read_memarg(in);
   } else if (op == 12 || op == 13) {  // v128.const, i8x16.shuffle
     in.skip(16);
   } else if (op >= 21 && op <= 34) {  // extract_lane / replace_lane
     in.byte();
   } else if (op >= 84 && op <= 91) {  // load_lane / store_lane
-    skip_memarg(in);
+    read_memarg(in);
     in.byte();
   } else if (op > 0x113) {  // beyond relaxed SIMD
     throw WasmDecodeError(fmt::format("unsupported instruction 0xfd {}", op));
@@ -223,7 +225,7 @@ Control skip_instruction(uint8_t opcode, Reader& in) {
       break;
   }
   if (opcode >= 0x28 && opcode <= 0x3e) {  // loads and stores
-    skip_memarg(in);
+    read_memarg(in);
     return Control::None;
   }
   // unreachable, nop, else, return, drop, select, numeric ops, ref.is_null

@@ -13,6 +13,14 @@ namespace interstice::engine::wasm_bytes {
 void skip_value_type(Reader& in);
 void skip_limits(Reader& in);
 
+// A load's or store's immediates: alignment flags (bit 6: a memory index
+// follows), the memory index and the offset (64 bits for memory64).
+struct Memarg {
+  uint32_t memory = 0;
+  uint64_t offset = 0;
+};
+Memarg read_memarg(Reader& in);
+
 // What an instruction does to the control stack.
 enum class Control { None, Block, Loop, End };
 
