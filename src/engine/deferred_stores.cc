@@ -1,5 +1,8 @@
 #include "engine/deferred_stores.h"
 
+#include <algorithm>
+#include <bit>
+
 #include "engine/wasm_instructions.h"
 
 namespace interstice::engine::deferred_stores {
@@ -56,9 +59,34 @@ bool disjoint(const Address& a, const Address& b) {
   return from_a + a.width <= from_b || from_b + b.width <= from_a;
 }
 
-Planner::Planner(std::span<const uint8_t> body, const nan_canonicalization::LocalAbsorption& locals,
+bool same_or_apart(const Address& a, const Address& b) {
+  if (a.memory != b.memory || a.width != b.width || !std::has_single_bit(a.width)) return false;
+  auto multiple = [](const Address& x) {
+    return x.base == 0 || (x.zeros < 64 && (uint64_t{1} << x.zeros) >= x.width);
+  };
+  if (!multiple(a) || !multiple(b)) return false;
+  uint64_t from_a = static_cast<uint64_t>(a.displacement) + a.offset;
+  uint64_t from_b = static_cast<uint64_t>(b.displacement) + b.offset;
+  return ((from_a - from_b) & (a.width - 1)) == 0;
+}
+
+Planner::Planner(std::span<const uint8_t> body, size_t code_start, uint32_t params,
+                 const nan_canonicalization::LocalAbsorption& absorption,
                  const std::vector<bool>& memory64)
-    : body_(body), locals_(locals), memory64_(memory64) {}
+    : body_(body), locals_(absorption), memory64_(memory64) {
+  // Alignment only matters to a body with float stores (a byte of their
+  // opcodes anywhere is enough to look).
+  auto code = body.subspan(code_start);
+  if (std::find(code.begin(), code.end(), kF32Store) != code.end() ||
+      std::find(code.begin(), code.end(), kF64Store) != code.end())
+    read_zeros_ = address_alignment::read_zeros(body, code_start, params);
+}
+
+address_alignment::Known Planner::known(const Value& value) {
+  address_alignment::Known displacement = address_alignment::constant(value.displacement);
+  if (value.base == 0) return displacement;
+  return {std::min(value.zeros, displacement.zeros), {}};
+}
 
 std::optional<Slot> Planner::defer(const Consumer& consumer, Shape shape) {
   uint8_t store = shape == Shape::F64 ? kF64Store : shape == Shape::F32 ? kF32Store : 0;
@@ -95,7 +123,7 @@ std::optional<Window> Planner::before(size_t at) {
   } else if (window_ && closes_window(opcode, op, in)) {
     closed = take_window();
   }
-  simulate(opcode, op, in);
+  simulate(at, opcode, op, in);
   return closed;
 }
 
@@ -113,7 +141,7 @@ bool Planner::closes_window(uint8_t opcode, uint32_t op, Reader immediates) {
       bool same = place.memory == load.memory && place.base == load.base &&
                   place.displacement == load.displacement && place.offset == load.offset &&
                   place.width == load.width;
-      if (!same && !disjoint(place, load)) return true;
+      if (!same && !same_or_apart(place, load) && !disjoint(place, load)) return true;
     }
     Reader after = immediates;
     read_memarg(after);
@@ -143,6 +171,7 @@ Address Planner::address_of(uint8_t opcode, Reader immediates, int depth) {
   address.displacement = value.displacement;
   address.offset = memarg.offset;
   address.width = access_width(opcode);
+  address.zeros = value.base == 0 ? address_alignment::kMaxZeros : value.zeros;
   address.memory = memarg.memory;
   address.wide = memarg.memory < memory64_.size() && memory64_[memarg.memory];
   return address;
@@ -157,12 +186,15 @@ Planner::Value Planner::pop() {
 
 // What the instruction does to the values Address follows: constants,
 // locals, and adds of a constant; any other result is a fresh value.
-void Planner::simulate(uint8_t opcode, uint32_t op, Reader immediates) {
+void Planner::simulate(size_t at, uint8_t opcode, uint32_t op, Reader immediates) {
   switch (opcode) {
     case 0x20: {  // local.get
       uint32_t local = immediates.u32();
       auto [found, added] = local_values_.try_emplace(local);
-      if (added) found->second = fresh();
+      if (added) {
+        auto zeros = read_zeros_.find(at);
+        found->second = fresh(zeros != read_zeros_.end() ? zeros->second : 0);
+      }
       stack_.push_back(found->second);
       return;
     }
@@ -185,17 +217,26 @@ void Planner::simulate(uint8_t opcode, uint32_t op, Reader immediates) {
     case 0x7c: {  // i64.add
       Value b = pop(), a = pop();
       if (a.base != 0 && b.base != 0) {
-        stack_.push_back(fresh());
+        stack_.push_back(fresh(std::min(known(a).zeros, known(b).zeros)));
+        sums_[stack_.back().base] = {a, b};
         return;
       }
       uint64_t sum = static_cast<uint64_t>(a.displacement) + static_cast<uint64_t>(b.displacement);
       int64_t displacement = opcode == 0x6a ? static_cast<int32_t>(static_cast<uint32_t>(sum))
                                             : static_cast<int64_t>(sum);
-      stack_.push_back({a.base + b.base, displacement});
+      stack_.push_back({a.base + b.base, displacement, a.base != 0 ? a.zeros : b.zeros});
       return;
     }
     default:
       break;
+  }
+  if (int count = address_alignment::operand_count(opcode == 0x1c ? 0x1b : opcode); count > 0) {
+    address_alignment::Known operands[3];
+    for (int i = count - 1; i >= 0; --i) operands[i] = known(pop());
+    uint8_t select = opcode == 0x1c ? 0x1b : opcode;
+    auto result = address_alignment::result(select, std::span(operands, count));
+    stack_.push_back(fresh(result->zeros));
+    return;
   }
   if (std::optional<nan_canonicalization::StackEffect> effect =
           nan_canonicalization::stack_effect(opcode, op)) {
@@ -214,23 +255,38 @@ Window Planner::take_window() {
   window_.reset();
   for (StoredValue& store : window.stores) {
     busy_ &= ~(1u << store.slot.index);
-    const Address& address = store.address;
-    auto wrap = [&](uint64_t delta) {
-      return store.slot.wide_address ? static_cast<int64_t>(delta)
-                                     : static_cast<int64_t>(static_cast<int32_t>(delta));
-    };
-    if (address.base == 0) {
-      store.recomputed = Recomputed{Recomputed::kConstant, address.displacement};
-      continue;
-    }
-    for (const auto& [local, value] : local_values_) {
-      if (value.base != address.base) continue;
-      uint64_t delta = static_cast<uint64_t>(address.displacement) - value.displacement;
-      store.recomputed = Recomputed{local, wrap(delta)};
-      break;
-    }
+    store.recomputed = recompute(store.address, store.slot.wide_address);
   }
   return window;
+}
+
+// The address from the locals as they are where the window closes: a sum
+// of two locals first (they are most often live anyway, as loop counters
+// and strides are, where a local that holds the address itself would be
+// kept in a register for the check alone), else one local.
+std::optional<Recomputed> Planner::recompute(const Address& address, bool wide) const {
+  auto wrap = [&](uint64_t delta) {
+    return wide ? static_cast<int64_t>(delta) : static_cast<int64_t>(static_cast<int32_t>(delta));
+  };
+  if (address.base == 0)
+    return Recomputed{Recomputed::kConstant, Recomputed::kNone, address.displacement};
+  // A local holding `value`'s base, and what to add to it to get `value`.
+  auto holder = [&](const Value& value) -> std::optional<std::pair<uint32_t, uint64_t>> {
+    for (const auto& [local, held] : local_values_)
+      if (held.base == value.base)
+        return std::pair{local, static_cast<uint64_t>(value.displacement) - held.displacement};
+    return std::nullopt;
+  };
+  if (auto sum = sums_.find(address.base); sum != sums_.end()) {
+    auto first = holder(sum->second.first), second = holder(sum->second.second);
+    if (first && second) {
+      uint64_t delta = first->second + second->second + static_cast<uint64_t>(address.displacement);
+      return Recomputed{first->first, second->first, wrap(delta)};
+    }
+  }
+  if (auto one = holder(Value{address.base, address.displacement, 0}))
+    return Recomputed{one->first, Recomputed::kNone, wrap(one->second)};
+  return std::nullopt;
 }
 
 void write_capture(std::vector<uint8_t>& out, Shape shape, Slot slot, bool keep_address,
@@ -248,10 +304,16 @@ void write_check(std::vector<uint8_t>& out, const Window& window, const SlotLoca
   auto value = [&](const StoredValue& store) { return locals.value[f64][store.slot.index]; };
   // SUM; local.set T; local.get T; local.get T; GE; if (likely) else
   // (ADDRESS; CANONICAL VALUE; STORE)... end
-  for (size_t i = 0; i < window.stores.size(); ++i) {
-    wasm_bytes::write_indexed(out, 0x20, value(window.stores[i]));
-    if (i > 0) out.push_back(f64 ? 0xa0 : 0x92);  // add
-  }
+  // The sum is a balanced tree of adds: its latency, which the check waits
+  // for, grows with the log of the window's size.
+  auto sum = [&](auto& self, size_t from, size_t to) -> void {
+    if (to - from == 1) return wasm_bytes::write_indexed(out, 0x20, value(window.stores[from]));
+    size_t middle = from + (to - from) / 2;
+    self(self, from, middle);
+    self(self, middle, to);
+    out.push_back(f64 ? 0xa0 : 0x92);  // add
+  };
+  sum(sum, 0, window.stores.size());
   nan_canonicalization::write_nan_branch(out, window.shape, temp, hints);
   for (const StoredValue& store : window.stores) {
     bool wide = store.slot.wide_address;
@@ -262,6 +324,10 @@ void write_check(std::vector<uint8_t>& out, const Window& window, const SlotLoca
       wasm_bytes::write_signed_leb(out, store.recomputed->delta);
     } else {
       wasm_bytes::write_indexed(out, 0x20, store.recomputed->local);
+      if (store.recomputed->second != Recomputed::kNone) {
+        wasm_bytes::write_indexed(out, 0x20, store.recomputed->second);
+        out.push_back(wide ? 0x7c : 0x6a);  // add
+      }
       if (store.recomputed->delta != 0) {
         out.push_back(wide ? 0x42 : 0x41);
         wasm_bytes::write_signed_leb(out, store.recomputed->delta);

@@ -19,10 +19,12 @@
 // may touch a place the window stored to. A load or store touches none when
 // the rewriter can tell from the addresses (Address): the same value plus
 // constants that keep the two places apart. The exception is a float load
-// of exactly a place the window stored a float of its width to, whose value
-// only goes into instructions that absorb its NaNs: a raw NaN read back
-// there gives what the canonical one would. Stores of one window are all
-// f32 or all f64, at most kMaxWindow of them.
+// whose value only goes into instructions that absorb its NaNs, of either
+// exactly a place the window stored a float of its width to or, for each
+// place it may touch, a place of that width that is the same or apart by
+// alignment (same_or_apart): a raw NaN read back gives what the canonical
+// one would, and a float read from elsewhere is not one of the window's.
+// Stores of one window are all f32 or all f64, at most kMaxWindow of them.
 //
 // The one thing that sees the difference is a trap inside a window: memory
 // then keeps the values stored before the trap, which may include a NaN with
@@ -37,6 +39,7 @@
 #include <span>
 #include <vector>
 
+#include "engine/address_alignment.h"
 #include "engine/nan_canonicalization.h"
 #include "engine/wasm_bytes.h"
 
@@ -62,6 +65,7 @@ struct Address {
   int64_t displacement = 0;
   uint64_t offset = 0;  // the memarg's
   uint32_t width = 0;   // bytes accessed
+  uint8_t zeros = 0;    // low zero bits known of `base` (address_alignment.h)
   uint32_t memory = 0;
   bool wide = false;  // a 64-bit memory
 };
@@ -71,12 +75,21 @@ struct Address {
 // constant addresses; anything else may overlap).
 bool disjoint(const Address& a, const Address& b);
 
+// Whether the two accesses touch either the very same bytes or none in
+// common: the same memory and power-of-two width W, both bases multiples of
+// W (constants count as such), and `displacement + offset` equal modulo W.
+// The adds that wrap keep this, as 2^32 and 2^64 are multiples of W.
+bool same_or_apart(const Address& a, const Address& b);
+
 // An address the check can compute again where the window closes: a
-// local's value there plus `delta` (or the constant `delta`), so that the
-// address need not be kept in a local of its own (a register) until then.
+// local's value there, or the sum of two locals' values, plus `delta` (or
+// the constant `delta`), so that the address need not be kept in a local of
+// its own (a register) until then.
 struct Recomputed {
   static constexpr uint32_t kConstant = UINT32_MAX;
+  static constexpr uint32_t kNone = UINT32_MAX;
   uint32_t local = kConstant;
+  uint32_t second = kNone;  // a local added to `local`'s value
   int64_t delta = 0;
 };
 
@@ -98,7 +111,9 @@ struct Window {
 // deferred and where windows close. Single-threaded, one body at a time.
 class Planner {
  public:
-  Planner(std::span<const uint8_t> body, const nan_canonicalization::LocalAbsorption& locals,
+  // `params`: how many parameters the function has.
+  Planner(std::span<const uint8_t> body, size_t code_start, uint32_t params,
+          const nan_canonicalization::LocalAbsorption& absorption,
           const std::vector<bool>& memory64);
 
   // At the start of each instruction, before its other edits: the window to
@@ -118,14 +133,17 @@ class Planner {
   struct Value {
     uint64_t base = 0;  // 0: the constant `displacement`
     int64_t displacement = 0;
+    uint8_t zeros = 0;  // low zero bits known of `base`
   };
+  static address_alignment::Known known(const Value& value);
+  std::optional<Recomputed> recompute(const Address& address, bool wide) const;
 
   bool closes_window(uint8_t opcode, uint32_t op, wasm_bytes::Reader immediates);
   bool touches_window(const Address& access) const;
   Address address_of(uint8_t opcode, wasm_bytes::Reader immediates, int depth);
-  void simulate(uint8_t opcode, uint32_t op, wasm_bytes::Reader immediates);
+  void simulate(size_t at, uint8_t opcode, uint32_t op, wasm_bytes::Reader immediates);
   Value pop();
-  Value fresh() { return {++next_base_, 0}; }
+  Value fresh(uint8_t zeros = 0) { return {++next_base_, 0, zeros}; }
   Window take_window();
 
   struct Pending {
@@ -146,6 +164,13 @@ class Planner {
   // branch target), for Address.
   std::vector<Value> stack_;
   std::map<uint32_t, Value> local_values_;
+  // Low zero bits known of the reads of locals (address_alignment::read_zeros),
+  // for a read whose value is not followed; empty when the body stores no
+  // float.
+  std::map<size_t, uint8_t> read_zeros_;
+  // Values made by adding two values that are not constants: the two, by
+  // the sum's base.
+  std::map<uint64_t, std::pair<Value, Value>> sums_;
   uint64_t next_base_ = 0;
   uint32_t captures_ = 0;
 };

@@ -134,7 +134,8 @@ struct BodyScan {
 // instructions of its region, where a region is the function or a loop
 // minus the loops nested in it.
 BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
-                   uint32_t imported_functions, const std::vector<bool>& memory64) {
+                   uint32_t imported_functions, const std::vector<bool>& memory64,
+                   uint32_t params) {
   Reader in(body);
   BodyScan scan;
   scan.groups = in.u32();
@@ -148,7 +149,7 @@ BodyScan scan_body(std::span<const uint8_t> body, bool canonicalize_nans,
   nan_canonicalization::LocalAbsorption locals;
   if (canonicalize_nans) locals = nan_canonicalization::LocalAbsorption(body, scan.code_start);
   std::optional<deferred_stores::Planner> deferred;
-  if (canonicalize_nans) deferred.emplace(body, locals, memory64);
+  if (canonicalize_nans) deferred.emplace(body, scan.code_start, params, locals, memory64);
   std::vector<size_t> capture_edits;  // by Slot::capture: its Capture edit
   std::vector<Insertion>& edits = scan.insertions;
   edits.push_back({scan.code_start, Edit::Charge});
@@ -577,8 +578,8 @@ ExtraLocals extra_locals(const BodyScan& scan, uint64_t first) {
 void write_instrumented_body(std::span<const uint8_t> body, const Injected& injected,
                              uint32_t params, std::vector<uint8_t>& out,
                              std::vector<wasm_bytes::BranchHint>& hints) {
-  BodyScan scan =
-      scan_body(body, injected.canonicalize_nans, injected.imported_functions, injected.memory64);
+  BodyScan scan = scan_body(body, injected.canonicalize_nans, injected.imported_functions,
+                            injected.memory64, params);
   ExtraLocals extra = extra_locals(scan, params + scan.locals);
   out.reserve(body.size() + scan.insertions.size() * 12 + 16);
   if (extra.types.empty()) {

@@ -54,7 +54,7 @@ inline constexpr std::string_view kMemoryExport = "memory";
 inline constexpr const char* kOutOfFuelMessage = "all fuel consumed by WebAssembly";
 // Bumped whenever the instrumentation or its charges change: it is part of
 // the compiled-module cache key and of the determinism contract.
-inline constexpr int kFuelMeteringVersion = 11;
+inline constexpr int kFuelMeteringVersion = 12;
 
 struct InstrumentationOptions {
   // Adds the control memory (see kControlExport), so that another thread

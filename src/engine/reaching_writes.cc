@@ -53,6 +53,7 @@ std::optional<std::map<size_t, std::vector<size_t>>> find(std::span<const uint8_
   std::vector<Frame> frames{{Frame::Block}};                   // the function's own frame
   std::map<size_t, std::pair<uint32_t, uint32_t>> read_nodes;  // offset -> node, local
   std::set<size_t> wanted(reads.begin(), reads.end());
+  std::map<size_t, size_t> within;  // read -> the write before it in its node
   // A branch to label `depth` from the current node.
   auto branch = [&](uint32_t depth) {
     if (depth + 1 >= frames.size()) return;  // to the function's frame: a return
@@ -69,9 +70,16 @@ std::optional<std::map<size_t, std::vector<size_t>>> find(std::span<const uint8_
     uint8_t opcode = in.byte();
     Reader immediates = in;
     switch (opcode) {
-      case 0x20:  // local.get
-        if (wanted.count(at)) read_nodes[at] = {graph.current, immediates.u32()};
+      case 0x20: {  // local.get
+        if (!wanted.count(at)) break;
+        uint32_t local = immediates.u32();
+        const auto& here = graph.nodes[graph.current].last_writes;
+        if (auto write = here.find(local); write != here.end())
+          within[at] = write->second;  // the write before it in its own node
+        else
+          read_nodes[at] = {graph.current, local};
         break;
+      }
       case 0x21:  // local.set
       case 0x22:  // local.tee
         graph.nodes[graph.current].last_writes[immediates.u32()] = at;
@@ -162,12 +170,20 @@ std::optional<std::map<size_t, std::vector<size_t>>> find(std::span<const uint8_
   // Each read: back along the paths into its node, up to the nearest write
   // of its local on each.
   std::map<size_t, std::vector<size_t>> reaching;
+  for (const auto& [read, write] : within) reaching[read] = {write};
+  // Reads of one local in one node see the same writes: searched once.
+  std::map<std::pair<uint32_t, uint32_t>, size_t> searched;  // node, local -> a read
   size_t visits = 0;
   std::vector<size_t> seen(graph.nodes.size());  // the last search that visited each
   size_t search = 0;
   std::vector<uint32_t> work;
   for (const auto& [read, where] : read_nodes) {
     const auto [node, local] = where;
+    if (auto done = searched.find(where); done != searched.end()) {
+      reaching[read] = reaching[done->second];
+      continue;
+    }
+    searched[where] = read;
     ++search;
     std::set<size_t> writes;
     work.assign(graph.nodes[node].predecessors.begin(), graph.nodes[node].predecessors.end());

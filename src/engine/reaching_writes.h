@@ -19,9 +19,10 @@
 
 namespace interstice::engine::reaching_writes {
 
-// For each read (the offset of a local.get, which must have no write of
-// its local before it in its node), the offsets of the writes that can
-// reach it. nullopt when the body holds control flow the analysis does not
+// For each read (the offset of a local.get), the offsets of the writes
+// that can reach it: the last write of its local before it in its node if
+// there is one, else the nearest on each path into the node (none when only
+// the function's start reaches it). nullopt when the body holds control flow the analysis does not
 // model (the exceptions proposal's) or the search would take too long: the
 // caller then assumes every write reaches every such read.
 std::optional<std::map<size_t, std::vector<size_t>>> find(std::span<const uint8_t> body,

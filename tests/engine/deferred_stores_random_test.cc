@@ -4,8 +4,12 @@
 // Cranelift's: the memories must end bit for bit the same. The addresses mix
 // two parameters (equal, overlapping or apart at run time, which the
 // rewriter cannot know), constants and displacements, so stores and loads
-// overlap in every way: the same place, part of it, another width. Ifs and
-// blocks left early put writes of locals on some paths only.
+// overlap in every way: the same place, part of it, another width. Two
+// locals hold multiples of 8 and 4 made from the parameters, moved (on some
+// paths only, and once out of alignment) between the stores, so that
+// accesses the rewriter knows to be the same place or apart by alignment
+// (address_alignment.h) meet at run time too. Ifs and blocks left early put
+// writes of locals on some paths only.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -27,16 +31,24 @@ class ProgramWriter {
   std::string module() {
     std::string body;
     for (int i = 0; i < 40; ++i) body += statement(0);
-    // Memory from 0 to 256: NaNs with payloads (f64 and f32), infinities,
+    // Memory from 0 to 512: NaNs with payloads (f64 and f32), infinities,
     // zeros and numbers, in turn.
+    static const char* kSeed =
+        R"("\01\00\00\00\00\00\f4\7f" "\01\00\a0\7f\45\23\c1\ff" "\00\00\00\00\00\00\f0\7f" )"
+        R"("\00\00\00\00\00\00\f0\ff" "\00\00\00\00\00\00\00\00" "\00\00\00\00\00\00\f0\3f" )"
+        R"("\ff\ff\ff\ff\ff\ff\ff\7f" "\00\00\80\7f\00\00\80\ff")";
+    std::string seeds;
+    for (int at = 0; at < 512; at += 64)
+      seeds += "(data (i32.const " + std::to_string(at) + ") " + kSeed + ")\n";
     return R"((module
       (memory (export "memory") 1)
-      (data (i32.const 0)
-        "\01\00\00\00\00\00\f4\7f" "\01\00\a0\7f\45\23\c1\ff" "\00\00\00\00\00\00\f0\7f"
-        "\00\00\00\00\00\00\f0\ff" "\00\00\00\00\00\00\00\00" "\00\00\00\00\00\00\f0\3f"
-        "\ff\ff\ff\ff\ff\ff\ff\7f" "\00\00\80\7f\00\00\80\ff")
+      )" + seeds +
+           R"(
       (func $nop)
       (func (export "run") (param $p i32) (param $q i32) (local $t f64) (local $u f32)
+        (local $a i32) (local $b i32)
+        (local.set $a (i32.and (local.get $p) (i32.const -8)))
+        (local.set $b (i32.shl (i32.shr_u (local.get $q) (i32.const 2)) (i32.const 2)))
         )" +
            body +
            R"()
@@ -48,11 +60,18 @@ class ProgramWriter {
 
   std::string address() {
     int displacement = 4 * pick(8);
-    switch (pick(4)) {
+    switch (pick(8)) {
       case 0:
         return "(i32.const " + std::to_string(4 * pick(60)) + ")";
       case 1:
         return "(local.get $q)";
+      case 2:  // the sum of two locals, which the check computes again
+        return "(i32.add (i32.add (local.get $" + std::string(pick(2) ? "a" : "b") +
+               ") (local.get $q)) (i32.const " + std::to_string(displacement - 64) + "))";
+      case 3:  // multiples of 8 and of 4 (address_alignment.h), some written on some paths only
+      case 4:
+        return "(i32.add (local.get $" + std::string(pick(2) ? "a" : "b") + ") (i32.const " +
+               std::to_string(displacement) + "))";
       default:
         return "(i32.add (local.get $" + std::string(pick(2) ? "p" : "q") + ") (i32.const " +
                std::to_string(displacement) + "))";
@@ -94,7 +113,7 @@ class ProgramWriter {
   std::string statement(int depth) {
     bool f64 = pick(3) != 0;
     std::string type = f64 ? "f64" : "f32";
-    switch (depth > 0 ? pick(6) : pick(10)) {
+    switch (depth > 0 ? pick(6) : pick(12)) {
       case 0:
       case 1:
       case 2:
@@ -110,9 +129,33 @@ class ProgramWriter {
       case 7:
         return "(call $nop)\n";
       case 8:
+        if (pick(2) == 0) {
+          static const char* kMoves[] = {
+              "(local.set $a (i32.add (local.get $a) (i32.const 4)))",  // a multiple of 4 only
+              "(local.set $a (i32.add (local.get $a) (i32.const 8)))",
+              "(local.set $a (i32.and (local.get $q) (i32.const -16)))",
+              "(local.set $a (i32.mul (local.get $b) (i32.const 2)))",
+              "(local.set $b (i32.add (local.get $b) (i32.const 4)))",
+              "(local.set $b (i32.sub (local.get $a) (i32.const 12)))",
+              "(local.set $b (i32.add (local.get $b) (i32.const 2)))",  // no longer a multiple
+          };
+          std::string move = kMoves[pick(7)];
+          if (pick(2)) return "(if (i32.eq (local.get $p) (local.get $q)) (then " + move + "))\n";
+          return move + "\n";
+        }
         if (pick(2)) return "(if (local.get $p) (then " + statement(depth + 1) + "))\n";
         return "(block (br_if 0 (i32.eq (local.get $p) (local.get $q))) " + statement(depth + 1) +
                ")\n";
+      case 9:
+      case 10: {  // a store, then a float read back from an aligned place near it
+        auto aligned = [&] {
+          return "(i32.add (local.get $" + std::string(pick(2) ? "a" : "b") + ") (i32.const " +
+                 std::to_string(4 * pick(4)) + "))";
+        };
+        return "(" + type + ".store" + memarg() + " " + aligned() + " " + value(f64, 1) + ")\n(" +
+               type + ".store" + memarg() + " " + address() + " (" + type + ".mul (" + type +
+               ".load" + memarg() + " " + aligned() + ") " + value(f64, 2) + "))\n";
+      }
       default:
         return f64 ? "(local.set $t " + value(true, 0) + ")\n"
                    : "(local.set $u " + value(false, 0) + ")\n";
