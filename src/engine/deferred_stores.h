@@ -48,6 +48,10 @@ namespace interstice::engine::deferred_stores {
 using nan_canonicalization::Shape;
 
 constexpr uint32_t kMaxWindow = 8;
+// A load that alignment alone tells from a place of the window
+// (same_or_apart) closes it when the window stored this many values
+// through that place's base (Planner::aligned_group_done).
+constexpr uint32_t kAlignedGroup = 3;
 
 // A deferred store's two locals, by slot: the value's (f32 or f64) and the
 // address's (i32, or i64 for a 64-bit memory).
@@ -140,6 +144,7 @@ class Planner {
 
   bool closes_window(uint8_t opcode, uint32_t op, wasm_bytes::Reader immediates);
   bool touches_window(const Address& access) const;
+  bool aligned_group_done(const Address& place) const;
   Address address_of(uint8_t opcode, wasm_bytes::Reader immediates, int depth);
   void simulate(size_t at, uint8_t opcode, uint32_t op, wasm_bytes::Reader immediates);
   Value pop();

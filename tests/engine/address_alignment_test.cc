@@ -171,5 +171,32 @@ TEST(AddressAlignment, AnAlignedLoadKeepsTheWindowOpen) {
   EXPECT_EQ(stored, 0x7ffc000000000001u);
 }
 
+// But after three stores through one pointer, such a load closes the window
+// (Planner::aligned_group_done): the first NaN is canonical when the store
+// after the load traps.
+TEST(AddressAlignment, ThreeStoresThroughOnePointerCloseTheWindowAtAnAlignedLoad) {
+  constexpr std::string_view wat = R"((module
+    (memory (export "memory") 1)
+    (data (i32.const 0) "\01\00\00\00\00\00\f4\7f")
+    (func (export "run") (param $p i32) (param $at i32) (local $a i32) (local $b i32)
+      (local.set $a (i32.shl (local.get $p) (i32.const 3)))
+      (local.set $b (i32.shl (i32.add (local.get $p) (i32.const 3)) (i32.const 3)))
+      (f64.store (local.get $a) (f64.add (f64.load (i32.const 0)) (f64.const 1)))
+      (f64.store offset=8 (local.get $a) (f64.add (f64.load (i32.const 0)) (f64.const 2)))
+      (f64.store offset=16 (local.get $a) (f64.add (f64.load (i32.const 0)) (f64.const 3)))
+      (f64.store (local.get $at) (f64.mul (f64.load (local.get $b)) (f64.const 2)))))
+  )";
+  auto instance = instantiate_wat(make_engine(), wat);
+  auto trapped = instance->call("run", std::vector<Value>{Value::i32(32), Value::i32(65536)});
+  ASSERT_FALSE(trapped.ok());
+  auto bytes = instance->memory().bytes(256, 24);
+  ASSERT_TRUE(bytes.has_value());
+  for (int i = 0; i < 3; ++i) {
+    uint64_t stored = 0;
+    std::memcpy(&stored, bytes->data() + 8 * i, 8);
+    EXPECT_EQ(stored, kCanonical) << "store " << i;
+  }
+}
+
 }  // namespace
 }  // namespace interstice::engine
