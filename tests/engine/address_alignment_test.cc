@@ -8,6 +8,7 @@
 
 #include <bit>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "engine/address_alignment.h"
@@ -146,56 +147,49 @@ TEST(AddressAlignment, HalvesOfStoredNaNsMatchCranelift) {
   }
 }
 
+// Runs `run(32, 65536)`, whose last store traps, over a module whose `run`
+// starts with `body` then loads from `$b` and stores at `$at`; `$a` is 256
+// and `$b` another multiple of 8. Returns the f64 at 256 + 8 * `index`.
+uint64_t stored_before_a_trap(const std::string& stores, int64_t b_from_p, int index) {
+  std::string wat = R"((module
+    (memory (export "memory") 1)
+    (data (i32.const 0) "\01\00\00\00\00\00\f4\7f")
+    (func (export "run") (param $p i32) (param $at i32) (local $a i32) (local $b i32)
+      (local.set $a (i32.shl (local.get $p) (i32.const 3)))
+      (local.set $b (i32.shl (i32.add (local.get $p) (i32.const )" +
+                    std::to_string(b_from_p) + R"()) (i32.const 3)))
+      )" + stores + R"(
+      (f64.store (local.get $at) (f64.mul (f64.load (local.get $b)) (f64.const 2)))))
+  )";
+  auto instance = instantiate_wat(make_engine(), wat);
+  auto trapped = instance->call("run", std::vector<Value>{Value::i32(32), Value::i32(65536)});
+  EXPECT_FALSE(trapped.ok());
+  auto bytes = instance->memory().bytes(256 + 8 * index, 8);
+  if (!bytes) return 0;
+  uint64_t stored = 0;
+  std::memcpy(&stored, bytes->data(), 8);
+  return stored;
+}
+
 // The rule at work: a load from a multiple of 8 (not known to be the stored
 // place or apart from it by anything but alignment) keeps the window open.
 // Seen through the documented trap exception: the store after it traps
 // before the window's check, so the NaN stored before the load keeps its
 // raw bits, where a window closed at the load would have made it canonical.
 TEST(AddressAlignment, AnAlignedLoadKeepsTheWindowOpen) {
-  constexpr std::string_view wat = R"((module
-    (memory (export "memory") 1)
-    (data (i32.const 0) "\01\00\00\00\00\00\f4\7f")
-    (func (export "run") (param $p i32) (param $at i32) (local $a i32) (local $b i32)
-      (local.set $a (i32.shl (local.get $p) (i32.const 3)))
-      (local.set $b (i32.shl (i32.add (local.get $p) (i32.const 1)) (i32.const 3)))
-      (f64.store (local.get $a) (f64.add (f64.load (i32.const 0)) (f64.const 1)))
-      (f64.store (local.get $at) (f64.mul (f64.load (local.get $b)) (f64.const 2)))))
-  )";
-  auto instance = instantiate_wat(make_engine(), wat);
-  auto trapped = instance->call("run", std::vector<Value>{Value::i32(32), Value::i32(65536)});
-  ASSERT_FALSE(trapped.ok());
-  auto bytes = instance->memory().bytes(256, 8);
-  ASSERT_TRUE(bytes.has_value());
-  uint64_t stored = 0;
-  std::memcpy(&stored, bytes->data(), 8);
-  EXPECT_EQ(stored, 0x7ffc000000000001u);
+  std::string store = "(f64.store (local.get $a) (f64.add (f64.load (i32.const 0)) (f64.const 1)))";
+  EXPECT_EQ(stored_before_a_trap(store, 1, 0), 0x7ffc000000000001u);
 }
 
 // But after three stores through one pointer, such a load closes the window
-// (Planner::aligned_group_done): the first NaN is canonical when the store
+// (Planner::aligned_group_done): the NaNs are canonical when the store
 // after the load traps.
 TEST(AddressAlignment, ThreeStoresThroughOnePointerCloseTheWindowAtAnAlignedLoad) {
-  constexpr std::string_view wat = R"((module
-    (memory (export "memory") 1)
-    (data (i32.const 0) "\01\00\00\00\00\00\f4\7f")
-    (func (export "run") (param $p i32) (param $at i32) (local $a i32) (local $b i32)
-      (local.set $a (i32.shl (local.get $p) (i32.const 3)))
-      (local.set $b (i32.shl (i32.add (local.get $p) (i32.const 3)) (i32.const 3)))
-      (f64.store (local.get $a) (f64.add (f64.load (i32.const 0)) (f64.const 1)))
-      (f64.store offset=8 (local.get $a) (f64.add (f64.load (i32.const 0)) (f64.const 2)))
-      (f64.store offset=16 (local.get $a) (f64.add (f64.load (i32.const 0)) (f64.const 3)))
-      (f64.store (local.get $at) (f64.mul (f64.load (local.get $b)) (f64.const 2)))))
-  )";
-  auto instance = instantiate_wat(make_engine(), wat);
-  auto trapped = instance->call("run", std::vector<Value>{Value::i32(32), Value::i32(65536)});
-  ASSERT_FALSE(trapped.ok());
-  auto bytes = instance->memory().bytes(256, 24);
-  ASSERT_TRUE(bytes.has_value());
-  for (int i = 0; i < 3; ++i) {
-    uint64_t stored = 0;
-    std::memcpy(&stored, bytes->data() + 8 * i, 8);
-    EXPECT_EQ(stored, kCanonical) << "store " << i;
-  }
+  std::string stores;
+  for (int i = 0; i < 3; ++i)
+    stores += "(f64.store offset=" + std::to_string(8 * i) +
+              " (local.get $a) (f64.add (f64.load (i32.const 0)) (f64.const 1)))\n";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(stored_before_a_trap(stores, 3, i), kCanonical) << i;
 }
 
 }  // namespace
