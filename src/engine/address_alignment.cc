@@ -63,6 +63,7 @@ int operand_count(uint8_t opcode) {
     case 0xad:  // i64.extend_i32_u
       return 1;
     case 0x1b:  // select
+    case 0x1c:  // typed select (its types do not matter here)
       return 3;
     default:
       return 0;
@@ -78,7 +79,8 @@ std::optional<Known> result(uint8_t opcode, std::span<const Known> operands) {
     case 0xac:
     case 0xad:
       return Known{a.zeros, {}};
-    case 0x1b:  // either value
+    case 0x1b:  // select, typed or not: either value
+    case 0x1c:
       return Known{std::min(a.zeros, operands[1].zeros), {}};
     default:
       break;
@@ -167,9 +169,6 @@ std::map<size_t, uint8_t> read_zeros(std::span<const uint8_t> body, size_t code_
         case 0x42:  // i64.const
           stack.push_back(constant(immediates.signed_leb(64)));
           return;
-        case 0x1c:  // typed select: as select
-          opcode = 0x1b;
-          break;
         default:
           break;
       }

@@ -199,7 +199,8 @@ Planner::Value Planner::pop() {
 }
 
 // What the instruction does to the values Address follows: constants,
-// locals, and adds of a constant; any other result is a fresh value.
+// locals, and adds of a constant; any other result is a fresh value, with
+// the low zero bits address_alignment knows of it.
 void Planner::simulate(size_t at, uint8_t opcode, uint32_t op, Reader immediates) {
   switch (opcode) {
     case 0x20: {  // local.get
@@ -244,12 +245,10 @@ void Planner::simulate(size_t at, uint8_t opcode, uint32_t op, Reader immediates
     default:
       break;
   }
-  if (int count = address_alignment::operand_count(opcode == 0x1c ? 0x1b : opcode); count > 0) {
+  if (int count = address_alignment::operand_count(opcode); count > 0) {
     address_alignment::Known operands[3];
     for (int i = count - 1; i >= 0; --i) operands[i] = known(pop());
-    uint8_t select = opcode == 0x1c ? 0x1b : opcode;
-    auto result = address_alignment::result(select, std::span(operands, count));
-    stack_.push_back(fresh(result->zeros));
+    stack_.push_back(fresh(address_alignment::result(opcode, std::span(operands, count))->zeros));
     return;
   }
   if (std::optional<nan_canonicalization::StackEffect> effect =
