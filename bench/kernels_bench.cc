@@ -296,6 +296,13 @@ int main(int argc, char** argv) {
       c.consume_fuel = false;
       c.epoch_interruption = false;
     }));
+    // wasmtime and Cranelift alone, with no determinism setting: the floor
+    // that instrumentation-level changes cannot go below.
+    setups.push_back(make_setup("wasmtime alone", [](EngineConfig& c) {
+      c.consume_fuel = false;
+      c.epoch_interruption = false;
+      c.nan_canonicalization = false;
+    }));
   }
   fmt::print("Interstice engine kernels: wasmtime {}, kernel time = median of {} runs\n",
              wasmtime_version(), runs);
